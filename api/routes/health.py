@@ -1,0 +1,27 @@
+"""Health and metrics: honest about what is degraded."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import ServicesDep
+from services.health import check
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz(services: ServicesDep, response: Response) -> dict:
+    """Whether Kafka and the database answer, and how far each projection lags."""
+    report = await run_in_threadpool(check, services.settings, services.engine)
+    if report["status"] != "ok":
+        response.status_code = 503
+    return report
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Prometheus metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,49 @@
+"""Locations and items."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Body, ClientId, Written
+
+
+class LocationCreate(Body):
+    id: ClientId
+    name: str = Field(min_length=1, max_length=200, examples=["Entrepôt Casablanca"])
+    kind: Literal["warehouse", "site"]
+    region_code: str = Field(min_length=1, max_length=32, examples=["MA06"])
+    region_name: str = Field(min_length=1, max_length=200, examples=["Casablanca-Settat"])
+    province_code: str | None = Field(default=None, max_length=32)
+    province_name: str | None = Field(default=None, max_length=200)
+
+
+class LocationPublic(Written):
+    id: str
+    name: str
+    kind: str
+    region_code: str
+    region_name: str
+    province_code: str | None
+    province_name: str | None
+
+
+class ItemCreate(Body):
+    id: ClientId
+    name: str = Field(min_length=1, max_length=200, examples=["Panier alimentaire Ramadan"])
+    unit: str = Field(min_length=1, max_length=32, examples=["basket"])
+
+
+class ItemPublic(Written):
+    id: str
+    name: str
+    unit: str
+
+
+class LocationList(BaseModel):
+    items: list[LocationPublic]
+
+
+class ItemList(BaseModel):
+    items: list[ItemPublic]

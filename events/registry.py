@@ -1,0 +1,23 @@
+"""Every event type the system knows, by its wire name."""
+
+from __future__ import annotations
+
+from events.base import Event
+from events.reference import ItemDefined, LocationRegistered
+from events.stock import StockReceived
+from events.users import UserCreated, UserRevoked
+
+_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (LocationRegistered, ItemDefined, StockReceived, UserCreated, UserRevoked)
+}
+
+
+def event_types() -> dict[str, type[Event]]:
+    """All current event classes by type name."""
+    return dict(_TYPES)
+
+
+def event_class(type_name: str) -> type[Event] | None:
+    """The current class for a type name, or None when the type is unknown."""
+    return _TYPES.get(type_name)

@@ -1,0 +1,42 @@
+"""People who use AidLedger: recorded as events so the user list rebuilds like any projection."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from events.base import Event, Identifier
+
+Role = Literal["admin", "coordinator", "operator", "agent", "donor", "auditor"]
+
+
+class UserCreated(Event):
+    """A user was given a role, scopes and a token (only the token's keyed hash is kept)."""
+
+    TYPE = "UserCreated"
+    STREAM = "users"
+
+    username: Identifier
+    role: Role
+    warehouses: list[Identifier] = Field(default_factory=list)
+    sites: list[Identifier] = Field(default_factory=list)
+    donors: list[Identifier] = Field(default_factory=list)
+    token_hash: str = Field(min_length=64, max_length=64)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username
+
+
+class UserRevoked(Event):
+    """A user's token stopped working."""
+
+    TYPE = "UserRevoked"
+    STREAM = "users"
+
+    username: Identifier
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username

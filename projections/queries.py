@@ -1,0 +1,108 @@
+"""Read-side queries over the read models (the only place routes get data from)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from projections.tables import (
+    inventory_lots,
+    items,
+    locations,
+    projection_positions,
+    stock_movements,
+)
+
+
+def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def _all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
+    return _one(engine, select(locations).where(locations.c.location_id == location_id))
+
+
+def all_locations(engine: Engine) -> list[dict[str, Any]]:
+    return _all(engine, select(locations).order_by(locations.c.location_id))
+
+
+def item(engine: Engine, item_id: str) -> dict[str, Any] | None:
+    return _one(engine, select(items).where(items.c.item_id == item_id))
+
+
+def all_items(engine: Engine) -> list[dict[str, Any]]:
+    return _all(engine, select(items).order_by(items.c.item_id))
+
+
+def receipt(engine: Engine, receipt_id: str) -> dict[str, Any] | None:
+    """The stock-card line a receipt wrote, if it has been projected."""
+    return _one(
+        engine,
+        select(stock_movements).where(
+            stock_movements.c.reference_id == receipt_id,
+            stock_movements.c.kind == "StockReceived",
+        ),
+    )
+
+
+def inventory(
+    engine: Engine,
+    *,
+    location_ids: Collection[str] | None = None,
+    item_id: str | None = None,
+    as_of: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """On hand per location × item × lot, now or as of a past moment."""
+    if as_of is None:
+        stmt = select(inventory_lots).where(inventory_lots.c.on_hand != 0)
+        table = inventory_lots
+    else:
+        m = stock_movements
+        sums = (
+            select(m.c.location_id, m.c.item_id, m.c.lot, func.sum(m.c.quantity).label("on_hand"))
+            .where(m.c.occurred_at <= as_of)
+            .group_by(m.c.location_id, m.c.item_id, m.c.lot)
+            .subquery()
+        )
+        lots = inventory_lots
+        stmt = (
+            select(
+                sums.c.location_id, sums.c.item_id, sums.c.lot, lots.c.expires_on, sums.c.on_hand
+            )
+            .join(
+                lots,
+                (lots.c.location_id == sums.c.location_id)
+                & (lots.c.item_id == sums.c.item_id)
+                & (lots.c.lot == sums.c.lot),
+            )
+            .where(sums.c.on_hand != 0)
+        )
+        table = sums  # type: ignore[assignment]
+    if location_ids is not None:
+        stmt = stmt.where(table.c.location_id.in_(list(location_ids)))
+    if item_id is not None:
+        stmt = stmt.where(table.c.item_id == item_id)
+    return _all(engine, stmt.order_by(table.c.location_id, table.c.item_id, table.c.lot))
+
+
+def lowest_applied(engine: Engine, topic: str, partition: int, readers: list[str]) -> int:
+    """The lowest offset of a partition that every one of the reading projections applied."""
+    pp = projection_positions
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(pp.c.projection, pp.c.offset).where(
+                pp.c.topic == topic, pp.c.partition == partition, pp.c.projection.in_(readers)
+            )
+        ).all()
+    applied = {name: offset for name, offset in rows}
+    return min((applied.get(name, -1) for name in readers), default=2**63 - 1)

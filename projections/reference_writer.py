@@ -1,0 +1,26 @@
+"""Locations and items, as registered."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from events.reference import ItemDefined, LocationRegistered
+from projections.projection import Batch
+from projections.sql import upsert
+from projections.tables import items, locations
+
+
+class ReferenceProjection:
+    name = "reference"
+    streams = ("reference",)
+    tables = (locations, items)
+
+    def apply(self, conn: Connection, batch: Batch) -> None:
+        location_rows = [e.model_dump() for _, e in batch if isinstance(e, LocationRegistered)]
+        item_rows = [e.model_dump() for _, e in batch if isinstance(e, ItemDefined)]
+        upsert(conn, locations, _last_per_key(location_rows, "location_id"), ["location_id"])
+        upsert(conn, items, _last_per_key(item_rows, "item_id"), ["item_id"])
+
+
+def _last_per_key(rows: list[dict], key: str) -> list[dict]:
+    return list({row[key]: row for row in rows}.values())

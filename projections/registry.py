@@ -1,0 +1,12 @@
+"""The projections the worker maintains, by name."""
+
+from __future__ import annotations
+
+from projections.inventory_writer import InventoryProjection
+from projections.projection import Projection
+from projections.reference_writer import ReferenceProjection
+from projections.users_writer import UsersProjection
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p for p in (ReferenceProjection(), InventoryProjection(), UsersProjection())
+}

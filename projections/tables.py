@@ -1,0 +1,100 @@
+"""The read-model tables (SQLAlchemy Core). Alembic migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+metadata = MetaData()
+
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("offset", BigInteger, nullable=False),
+)
+
+projection_locks = Table(
+    "projection_locks",
+    metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False, default=0),
+)
+
+applied_events = Table(
+    "applied_events",
+    metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("region_name", String(200), nullable=False),
+    Column("province_code", String(32)),
+    Column("province_name", String(200)),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("item_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(32), nullable=False),
+)
+
+inventory_lots = Table(
+    "inventory_lots",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("expires_on", Date),
+    Column("on_hand", BigInteger, nullable=False),
+)
+
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("location_id", String(64), nullable=False, index=True),
+    Column("item_id", String(64), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("reference_id", String(64), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("warehouses", JSON, nullable=False),
+    Column("sites", JSON, nullable=False),
+    Column("donors", JSON, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

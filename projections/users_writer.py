@@ -1,0 +1,26 @@
+"""The user list, with token hashes for authentication."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, update
+
+from events.users import UserCreated, UserRevoked
+from projections.projection import Batch
+from projections.sql import upsert
+from projections.tables import users
+
+
+class UsersProjection:
+    name = "users"
+    streams = ("users",)
+    tables = (users,)
+
+    def apply(self, conn: Connection, batch: Batch) -> None:
+        for envelope, event in batch:
+            if isinstance(event, UserCreated):
+                row = event.model_dump() | {"revoked": False, "created_at": envelope.occurred_at}
+                upsert(conn, users, [row], ["username"], replace=list(row))
+            elif isinstance(event, UserRevoked):
+                conn.execute(
+                    update(users).where(users.c.username == event.username).values(revoked=True)
+                )

@@ -1,0 +1,114 @@
+"""Applies a batch of Kafka messages to a projection exactly once.
+
+In one transaction: lock the projection, skip messages at or below the stored
+position of their partition, drop events already applied (same event_id at a
+new offset), apply the rest, and store the new positions. A crash anywhere
+rolls all of it back, so replaying from the stored position is always safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from events import Envelope, Event
+from projections.projection import Projection
+from projections.sql import insert_ignoring_duplicates, upsert
+from projections.tables import applied_events, projection_locks, projection_positions
+
+Partition = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A consumed record; `event` is None for a message already parked in the DLQ."""
+
+    topic: str
+    partition: int
+    offset: int
+    envelope: Envelope | None = None
+    event: Event | None = None
+
+
+def lock(conn: Connection, projection: str) -> None:
+    """Serialise writers of one projection (worker batches and rebuilds)."""
+    insert_ignoring_duplicates(
+        conn, projection_locks, [{"projection": projection, "generation": 0}], ["projection"]
+    )
+    conn.execute(
+        update(projection_locks)
+        .where(projection_locks.c.projection == projection)
+        .values(generation=projection_locks.c.generation)
+    )
+
+
+def positions(conn: Connection, projection: str) -> dict[Partition, int]:
+    """The last offset applied per (topic, partition)."""
+    rows = conn.execute(
+        select(projection_positions).where(projection_positions.c.projection == projection)
+    )
+    return {(r.topic, r.partition): r.offset for r in rows}
+
+
+def apply_batch(engine: Engine, projection: Projection, messages: Sequence[Message]) -> int:
+    """Apply the batch in its own transaction; returns how many events were new."""
+    with engine.begin() as conn:
+        lock(conn, projection.name)
+        return apply_messages(conn, projection, messages)
+
+
+def apply_messages(conn: Connection, projection: Projection, messages: Sequence[Message]) -> int:
+    """Apply messages inside the caller's (locked) transaction, skipping what is done."""
+    done = positions(conn, projection.name)
+    fresh = [m for m in messages if m.offset > done.get((m.topic, m.partition), -1)]
+    applied = _apply_new_events(conn, projection, fresh)
+    _store_positions(conn, projection.name, fresh)
+    return applied
+
+
+def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[Message]) -> int:
+    candidates: dict = {}
+    for m in fresh:
+        if m.envelope is not None and m.event is not None:
+            candidates.setdefault(m.envelope.event_id, (m.envelope, m.event))
+    if not candidates:
+        return 0
+    seen = set(
+        conn.scalars(
+            select(applied_events.c.event_id).where(
+                applied_events.c.projection == projection.name,
+                applied_events.c.event_id.in_(list(candidates)),
+            )
+        )
+    )
+    new = [pair for event_id, pair in candidates.items() if event_id not in seen]
+    if new:
+        projection.apply(conn, new)
+        conn.execute(
+            applied_events.insert(),
+            [{"projection": projection.name, "event_id": env.event_id} for env, _ in new],
+        )
+    return len(new)
+
+
+def _store_positions(conn: Connection, projection: str, fresh: Sequence[Message]) -> None:
+    last: dict[Partition, int] = {}
+    for m in fresh:
+        last[(m.topic, m.partition)] = max(m.offset, last.get((m.topic, m.partition), -1))
+    rows = [
+        {"projection": projection, "topic": t, "partition": p, "offset": o}
+        for (t, p), o in last.items()
+    ]
+    upsert(
+        conn, projection_positions, rows, ["projection", "topic", "partition"], replace=["offset"]
+    )
+
+
+def reset(conn: Connection, projection: Projection) -> None:
+    """Forget a projection's rows and positions, inside the caller's transaction."""
+    for table in projection.tables:
+        conn.execute(delete(table))
+    for table in (applied_events, projection_positions):
+        conn.execute(delete(table).where(table.c.projection == projection.name))

@@ -1,0 +1,1 @@
+"""The running system: settings, Kafka plumbing, the Faust worker and the `aid` CLI."""

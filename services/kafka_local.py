@@ -1,0 +1,196 @@
+"""Run a local single-node KRaft Kafka broker (broker + controller in one JVM) from Maven jars.
+
+All state of one broker lives in ``<data_dir>/kafka`` (server.properties, cluster.id, broker.pid,
+broker.log, logs/), so independent brokers can run side by side on different data dirs and ports.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from kafka.admin import KafkaAdminClient
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOG4J_CONFIG = REPO_ROOT / "infra" / "kafka" / "log4j2.properties"
+HOST = "127.0.0.1"
+JVM_OPTS = ("-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true")
+STATIC_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+num.partitions=6
+auto.create.topics.enable=false
+log.retention.ms=-1
+message.max.bytes=1100000
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def ensure_jars(repo_root: Path = REPO_ROOT) -> Path:
+    """Run Maven unless ``infra/kafka/target/lib`` already holds jars; return that directory."""
+    pom = repo_root / "infra" / "kafka" / "pom.xml"
+    lib = pom.parent / "target" / "lib"
+    if not any(lib.glob("*.jar")):
+        mvn = [shutil.which("mvn") or "mvn", "-B", "-q", "-f", str(pom)]
+        subprocess.run([*mvn, "dependency:copy-dependencies"], check=True)
+    return lib
+
+
+def _alive(pid: int) -> bool:
+    """True for a live, non-zombie Kafka JVM; the /proc cmdline check guards against pid reuse."""
+    if pid in _children:
+        return _children[pid].poll() is None
+    proc = Path("/proc") / str(pid)
+    try:
+        os.kill(pid, 0)
+        stat, cmdline = (proc / "stat").read_text(), (proc / "cmdline").read_bytes()
+    except ProcessLookupError:
+        return False
+    except OSError:  # no /proc (e.g. macOS), or the process vanished / belongs to someone else
+        return not Path("/proc/self").exists()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z" and b"kafka.Kafka" in cmdline
+
+
+def _running_pid(kdir: Path) -> int | None:
+    try:
+        pid = int((kdir / "broker.pid").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _answers(port: int, timeout_ms: int = 3000) -> bool:
+    """True when a metadata request succeeds and lists at least one registered broker."""
+    if not _port_open(port):
+        return False
+    options = {"bootstrap_timeout_ms": timeout_ms, "request_timeout_ms": timeout_ms}
+    try:
+        with KafkaAdminClient(bootstrap_servers=f"{HOST}:{port}", **options) as admin:
+            return bool(admin.describe_cluster().get("brokers"))
+    except Exception:
+        return False
+
+
+def _cluster_id(kdir: Path) -> str:
+    path = kdir / "cluster.id"
+    if not path.exists():
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # as Kafka's Uuid.randomUuid(): never a CLI flag
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        path.write_text(cluster_id + "\n")
+    return path.read_text().strip()
+
+
+def _wait_until_answering(kdir: Path, pid: int, port: int, wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while not _answers(port):
+        problem = None if _alive(pid) else "exited during startup"
+        if problem is None and time.monotonic() > deadline:
+            problem = f"did not answer on {HOST}:{port} within {wait_seconds:.0f}s"
+        if problem:
+            log = kdir / "broker.log"
+            tail = log.read_text(errors="replace").splitlines()[-40:] if log.exists() else []
+            raise RuntimeError(f"Kafka (pid {pid}) {problem}; tail of {log}:\n" + "\n".join(tail))
+        time.sleep(0.5)
+
+
+def start(
+    data_dir: Path, port: int = 9092, controller_port: int | None = None, wait_seconds: float = 60
+) -> str:
+    """Start the broker of ``data_dir``, wait until it answers; idempotent if already running.
+
+    The controller port defaults to ``port + 1``; keep it stable per data dir (storage is formatted
+    once). Raises ``RuntimeError`` with the tail of ``broker.log`` if the broker dies or does not
+    answer in time (a merely slow broker is left running for a later ``start`` or ``stop``).
+    """
+    controller_port = controller_port or port + 1
+    kdir = Path(data_dir).resolve() / "kafka"
+    kdir.mkdir(parents=True, exist_ok=True)
+    pid = _running_pid(kdir)
+    if pid is not None:
+        _wait_until_answering(kdir, pid, port, wait_seconds)
+        return f"Kafka already running (pid {pid}) on {HOST}:{port}"
+    if busy := [p for p in (port, controller_port) if _port_open(p)]:
+        raise RuntimeError(f"port(s) {busy} already in use by another process; not starting Kafka")
+
+    java = [shutil.which("java") or "java", "-cp", str(ensure_jars() / "*")]
+    config = kdir / "server.properties"
+    listeners = f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}"
+    config.write_text(
+        f"{STATIC_PROPERTIES}listeners={listeners}\nadvertised.listeners={listeners}\n"
+        f"controller.quorum.bootstrap.servers={HOST}:{controller_port}\nlog.dirs={kdir / 'logs'}\n"
+    )
+    if not (kdir / "logs" / "meta.properties").exists():
+        fmt_args = ["format", "--standalone", "-t", _cluster_id(kdir), "-c", str(config)]
+        fmt = subprocess.run(
+            [*java, "kafka.tools.StorageTool", *fmt_args], capture_output=True, text=True
+        )
+        if fmt.returncode != 0:
+            raise RuntimeError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
+
+    log4j = f"-Dlog4j2.configurationFile={LOG4J_CONFIG}"
+    cmd = [*java, *JVM_OPTS, log4j, "kafka.Kafka", str(config)]
+    with open(kdir / "broker.log", "ab") as log:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=kdir, start_new_session=True
+        )
+    _children[proc.pid] = proc
+    (kdir / "broker.pid").write_text(f"{proc.pid}\n")
+    _wait_until_answering(kdir, proc.pid, port, wait_seconds)
+    return f"Kafka started (pid {proc.pid}) on {HOST}:{port}, data in {kdir}"
+
+
+def stop(data_dir: Path, timeout: float = 30) -> str:
+    """Stop the broker of ``data_dir``: SIGTERM, SIGKILL after ``timeout`` seconds; idempotent."""
+    kdir = Path(data_dir).resolve() / "kafka"
+    pid = _running_pid(kdir)
+    how = "not running"
+    steps = ((signal.SIGTERM, timeout, "stopped"), (signal.SIGKILL, 10, "killed"))
+    for sig, grace, outcome in steps:
+        if pid is None or not _alive(pid):
+            break
+        with contextlib.suppress(ProcessLookupError):
+            (os.killpg if os.getpgid(pid) == pid else os.kill)(pid, sig)
+        deadline = time.monotonic() + grace
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        how = f"{outcome} (pid {pid})"
+    _children.pop(pid or 0, None)
+    (kdir / "broker.pid").unlink(missing_ok=True)
+    return f"Kafka {how}"
+
+
+def status(data_dir: Path, port: int = 9092) -> tuple[bool, str]:
+    """Return ``(running, message)`` for the broker of ``data_dir``: pid and whether it answers."""
+    pid = _running_pid(Path(data_dir).resolve() / "kafka")
+    if pid is None:
+        other = f"; something else listens on {HOST}:{port}" if _port_open(port) else ""
+        return False, f"Kafka not running{other}"
+    answering = "answering" if _answers(port) else "NOT answering"
+    return True, f"Kafka running (pid {pid}), {answering} on {HOST}:{port}"

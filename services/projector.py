@@ -1,0 +1,113 @@
+"""Runs one projection from Kafka: consume in batches, park poison, apply exactly once.
+
+Positions live in the read-model database (see projections.writer); on every
+partition assignment the consumer seeks to the stored position + 1, so Kafka's
+committed offsets are only a hint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from events import UndecodableMessage, decode
+from projections.projection import Projection
+from projections.writer import Message, apply_batch, positions
+from services.dead_letters import dead_letter
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, projector: Projector) -> None:
+        self._projector = projector
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self._projector.seek_to_stored(assigned)
+
+
+class Projector:
+    """Consumes a projection's streams and applies them batch by batch."""
+
+    def __init__(
+        self, settings: Settings, engine: Engine, projection: Projection, dlq: AIOKafkaProducer
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.projection = projection
+        self.dlq = dlq
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"{settings.topic_prefix}projection-{projection.name}",
+            client_id=f"aid-projector-{projection.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+    async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
+        stored = await asyncio.to_thread(self._stored_positions)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset + 1)
+
+    def _stored_positions(self) -> dict[tuple[str, int], int]:
+        with self.engine.connect() as conn:
+            return positions(conn, self.projection.name)
+
+    async def run(self) -> None:
+        topics = [self.settings.topic(s) for s in self.projection.streams]
+        self.consumer.subscribe(topics, listener=_SeekToStoredPositions(self))
+        await self.consumer.start()
+        try:
+            while True:
+                records = await self.consumer.getmany(
+                    timeout_ms=200, max_records=self.settings.worker_batch_size
+                )
+                batch = [r for rs in records.values() for r in rs]
+                if batch:
+                    await self._apply(batch)
+        finally:
+            await self.consumer.stop()
+
+    async def _apply(self, records: list[ConsumerRecord]) -> None:
+        messages = [await self._message(r) for r in records]
+        delay = 0.2
+        while True:
+            try:
+                await asyncio.to_thread(apply_batch, self.engine, self.projection, messages)
+                break
+            except OperationalError as exc:
+                log.warning("read-model database unavailable, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        await self._commit_hint(records)
+
+    async def _message(self, record: ConsumerRecord) -> Message:
+        try:
+            envelope, event = decode(record.value)
+        except UndecodableMessage as exc:
+            await dead_letter(self.dlq, self.settings, record, exc.reason)
+            return Message(record.topic, record.partition, record.offset)
+        return Message(record.topic, record.partition, record.offset, envelope, event)
+
+    async def _commit_hint(self, records: list[ConsumerRecord]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for r in records:
+            last[TopicPartition(r.topic, r.partition)] = r.offset + 1
+        try:
+            await self.consumer.commit(last)
+        except Exception as exc:  # the database holds the truth; a failed hint is harmless
+            log.info("offset commit hint failed: %s", exc)

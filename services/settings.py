@@ -1,0 +1,63 @@
+"""One typed settings object, read from AID_* environment variables once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret"
+
+
+class Settings(BaseSettings):
+    """Configuration with defaults that work on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="AID_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = "aid."
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    partitions: int = Field(default=6, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    min_insync_replicas: int = Field(default=1, ge=1)
+    environment: str = "development"
+    token_pepper: str = DEV_SECRET
+    pseudonym_key: str = DEV_SECRET
+    master_key: str = DEV_SECRET
+    kafka_timeout_seconds: float = Field(default=4.0, gt=0)
+    read_wait_seconds: float = Field(default=5.0, ge=0)
+    worker_batch_size: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        for name in ("token_pepper", "pseudonym_key", "master_key"):
+            value = getattr(self, name)
+            if not value or value == DEV_SECRET:
+                raise ValueError(
+                    f"AID_{name.upper()} must be set to a long random secret when "
+                    f"AID_ENVIRONMENT={self.environment}; "
+                    'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+                )
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The read-model database; a SQLite file under the data dir by default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aidledger.db').resolve()}"
+
+    def topic(self, stream: str) -> str:
+        """The full Kafka topic name of a stream (`stock` -> `aid.stock`)."""
+        return f"{self.topic_prefix}{stream}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

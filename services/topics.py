@@ -1,0 +1,56 @@
+"""The topics of the contract, created idempotently with the configured layout."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENT_STREAMS = ("reference", "stock", "households", "distributions", "deployments", "donations")
+COMMAND_STREAMS = ("stock-commands", "household-commands", "distribution-commands")
+OTHER_STREAMS = ("users", "dlq", "replies")
+ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + OTHER_STREAMS
+
+
+def topic_configs(settings: Settings, stream: str) -> dict[str, str]:
+    """Kafka topic settings: events are kept forever; commands and replies expire."""
+    config = {"min.insync.replicas": str(settings.min_insync_replicas)}
+    if stream in EVENT_STREAMS or stream == "users":
+        config["retention.ms"] = "-1"
+    else:
+        config["retention.ms"] = str(7 * 24 * 3600 * 1000)
+    return config
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create every missing topic; returns the names created."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id="aid-admin", request_timeout_ms=15000
+    )
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=settings.topic(stream),
+                num_partitions=settings.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs=topic_configs(settings, stream),
+            )
+            for stream in ALL_STREAMS
+            if settings.topic(stream) not in existing
+        ]
+        if not wanted:
+            return []
+        try:
+            admin.create_topics(wanted, timeout_ms=15000)
+        except TopicAlreadyExistsError:
+            pass
+        log.info("created topics %s", [t.name for t in wanted])
+        return [t.name for t in wanted]
+    finally:
+        admin.close()
