@@ -41,6 +41,7 @@ def upcast(type_name: str, version: int, target: int, data: Data) -> Data:
 
 
 def has_upcaster(type_name: str, from_version: int) -> bool:
+    """Whether an upcaster lifts `type_name` from `from_version` to the next version."""
     return (type_name, from_version) in _UPCASTERS
 
 
@@ -50,7 +51,7 @@ def _location_v1_to_v2(data: Data) -> Data:
     region = data.pop("region")
     province = data.pop("province", None)
     data["region_code"] = region
-    data["region_name"] = data.pop("region_label", None) or region
+    data["region_name"] = region
     data["province_code"] = province
     data["province_name"] = None
     return data

@@ -11,7 +11,7 @@ import json
 import re
 import subprocess
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -172,7 +172,9 @@ def test_a_kind_that_no_longer_accepts_sites_is_a_narrowed_enum() -> None:
 
 def test_a_free_region_code_restricted_to_ma06_and_ma07_is_narrowed() -> None:
     new = changed(region_code={"enum": ["MA06", "MA07"], "type": "string"})
-    assert breaking_changes(LOCATION, new) == ["property 'region_code' no longer accepts other values"]
+    assert breaking_changes(LOCATION, new) == [
+        "property 'region_code' no longer accepts other values"
+    ]
 
 
 def test_forbidding_unknown_properties_is_a_tightening() -> None:
@@ -199,12 +201,12 @@ def test_array_items_and_nested_objects_are_compared_too() -> None:
 # --- what pydantic really generates: Literal, Optional, Enum in $defs -----------------------
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     WAREHOUSE = "warehouse"
     SITE = "site"
 
 
-class NarrowKind(str, Enum):
+class NarrowKind(StrEnum):
     WAREHOUSE = "warehouse"
 
 

@@ -98,10 +98,17 @@ def test_an_al_haouz_site_without_province_is_valid_v1() -> None:
 
 def test_the_v1_schema_rejects_v2_shaped_data_and_unknown_kinds() -> None:
     v1 = schema("LocationRegistered.v1.json")
-    v2_data = {"location_id": "wh-casa", "name": "Entrepôt Casablanca", "kind": "warehouse",
-               "region_code": "MA06", "region_name": "Casablanca-Settat"}
+    v2_data = {
+        "location_id": "wh-casa",
+        "name": "Entrepôt Casablanca",
+        "kind": "warehouse",
+        "region_code": "MA06",
+        "region_name": "Casablanca-Settat",
+    }
     assert violations(v2_data, v1) == [
-        "missing 'region'", "unexpected 'region_code'", "unexpected 'region_name'"
+        "missing 'region'",
+        "unexpected 'region_code'",
+        "unexpected 'region_name'",
     ]
     depot = {**AL_HAOUZ_SITE_V1_DATA, "kind": "depot", "province": 7}
     assert len(violations(depot, v1)) == 2

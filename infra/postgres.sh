@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A throwaway local PostgreSQL for tests: installs Debian's package when missing,
+# runs a cluster under $AID_DATA_DIR/postgres on 127.0.0.1:${AID_PG_PORT:-55432}.
+# Usage: infra/postgres.sh start|stop|url
+set -euo pipefail
+DATA_DIR=$(realpath -m "${AID_DATA_DIR:-var}")
+PGDATA="$DATA_DIR/postgres"
+PORT="${AID_PG_PORT:-55432}"
+URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
+
+bin_dir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$dir" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$dir"
+}
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-start}" in
+  start)
+    BIN=$(bin_dir)
+    mkdir -p "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres "$PGDATA" && chmod 700 "$PGDATA"
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+      as_owner "$BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 >/dev/null
+    fi
+    if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+      as_owner "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+    fi
+    echo "$URL"
+    ;;
+  stop)
+    BIN=$(bin_dir)
+    [ -f "$PGDATA/PG_VERSION" ] && as_owner "$BIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+    ;;
+  url) echo "$URL" ;;
+  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+esac

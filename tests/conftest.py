@@ -1,0 +1,75 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), a real Kafka broker, a running system."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from projections.database import make_engine, migrate
+from services.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "39092"))
+POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty read-model database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'readmodels.db'}"
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("AID_REQUIRE_POSTGRES"):
+            pytest.fail("AID_TEST_POSTGRES_URL is not set; run the tests with `make test`")
+        pytest.skip("PostgreSQL not configured (AID_TEST_POSTGRES_URL)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated read-model database."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real single-node Kafka broker for the whole test session."""
+    from services import kafka_local
+
+    data_dir = REPO_ROOT / "var" / "test-kafka"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    kafka_local.ensure_jars(REPO_ROOT)
+    kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
+    yield f"127.0.0.1:{TEST_KAFKA_PORT}"
+    kafka_local.stop(data_dir)
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own topics (by prefix), database and data dir."""
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        data_dir=tmp_path,
+        database_url=database_url,
+        partitions=3,
+        read_wait_seconds=15,
+    )

@@ -1,0 +1,52 @@
+"""A running system per test: topics, a real `aid worker` process, the API in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import create_app
+from projections.database import make_engine, migrate
+from services.publisher import KafkaEventPublisher
+from services.settings import Settings
+from services.topics import ensure_topics
+from services.users import create_user, wait_projected
+from tests.support.processes import WorkerProcess
+
+
+@dataclass
+class System:
+    settings: Settings
+    engine: Engine
+    publisher: KafkaEventPublisher
+    worker: WorkerProcess
+    client: TestClient
+
+    def user(self, name: str, role: str, **scopes: list[str]) -> dict[str, str]:
+        """Create a user and return the Authorization header for them."""
+        token, position = create_user(self.settings, self.publisher, name, role, **scopes)
+        assert wait_projected(self.engine, self.settings, position, timeout=60), (
+            self.worker.log_tail()
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def system(settings: Settings) -> Iterator[System]:
+    ensure_topics(settings)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    worker = WorkerProcess(settings).start()
+    publisher = KafkaEventPublisher(settings)
+    app = create_app(settings, publisher)
+    try:
+        with TestClient(app) as client:
+            yield System(settings, engine, publisher, worker, client)
+    finally:
+        worker.stop()
+        publisher.close()
+        engine.dispose()

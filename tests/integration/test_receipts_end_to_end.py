@@ -1,0 +1,80 @@
+"""A receipt over HTTP becomes a Kafka event, the worker projects it, the API serves it."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from tests.integration.conftest import System
+
+pytestmark = pytest.mark.kafka
+
+WAREHOUSES = [
+    ("wh-casablanca", "Entrepôt Casablanca", "MA06", "Casablanca-Settat"),
+    ("wh-marrakech", "Entrepôt Marrakech", "MA07", "Marrakech-Safi"),
+]
+SITE = ("site-al-haouz", "Point de distribution Amizmiz", "MA07", "Marrakech-Safi")
+ITEMS = [("ramadan-basket", "Panier Ramadan", "basket"), ("flour-25kg", "Farine 25 kg", "sack")]
+
+
+def register_reference(system: System, admin: dict[str, str]) -> None:
+    for (loc, name, code, region), kind in [(w, "warehouse") for w in WAREHOUSES] + [(SITE, "site")]:
+        r = system.client.post("/v1/locations", headers=admin, json={
+            "id": loc, "name": name, "kind": kind, "region_code": code, "region_name": region})
+        assert r.status_code == 201, r.text
+    for item, name, unit in ITEMS:
+        r = system.client.post("/v1/items", headers=admin, json={"id": item, "name": name, "unit": unit})
+        assert r.status_code == 201, r.text
+
+
+def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> None:
+    admin = system.user("amina-admin", "admin")
+    register_reference(system, admin)
+    rng = random.Random(7)
+    locations = [w[0] for w in WAREHOUSES] + [SITE[0]]
+    receipts = [
+        {"id": f"rcpt-{n:05d}", "location_id": rng.choice(locations),
+         "item_id": rng.choice(ITEMS)[0], "quantity": rng.randint(1, 500)}
+        for n in range(1000)
+    ]
+    expected: Counter[tuple[str, str]] = Counter()
+    last_position = None
+    for n, body in enumerate(receipts):
+        r = system.client.post("/v1/stock/receipts", headers=admin, json=body)
+        assert r.status_code == 201, r.text
+        last_position = r.json()["position"]
+        expected[(body["location_id"], body["item_id"])] += body["quantity"]
+        if n % 10 == 0:  # the client retries one in ten with the same id
+            again = system.client.post("/v1/stock/receipts", headers=admin, json=body)
+            assert again.status_code in (200, 201), again.text
+            assert again.json()["event_id"] == r.json()["event_id"]
+
+    def on_hand() -> Counter[tuple[str, str]]:
+        rows = system.client.get("/v1/inventory", headers=admin, params={"after": last_position})
+        assert rows.status_code == 200, rows.text
+        totals: Counter[tuple[str, str]] = Counter()
+        for row in rows.json()["items"]:
+            totals[(row["location_id"], row["item_id"])] += row["on_hand"]
+        return totals
+
+    from tests.support.processes import eventually
+
+    eventually(lambda: on_hand() == expected, timeout=60, what="inventory to match receipts")
+    assert sum(expected.values()) == sum(r["quantity"] for r in receipts)
+
+
+def test_the_writer_reads_its_own_write(system: System) -> None:
+    admin = system.user("omar-admin", "admin")
+    register_reference(system, admin)
+    r = system.client.post("/v1/stock/receipts", headers=admin, json={
+        "id": "rcpt-ryw", "location_id": "wh-marrakech", "item_id": "flour-25kg",
+        "quantity": 40, "lot": "FL-24", "expires_on": "2027-06-30"})
+    assert r.status_code == 201, r.text
+    rows = system.client.get(
+        "/v1/inventory", headers=admin,
+        params={"after": r.json()["position"], "location_id": "wh-marrakech"},
+    ).json()["items"]
+    assert rows == [{"location_id": "wh-marrakech", "item_id": "flour-25kg", "lot": "FL-24",
+                     "expires_on": "2027-06-30", "on_hand": 40}]

@@ -1,0 +1,75 @@
+"""Running `aid worker` as a real process that tests can kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from services.settings import Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AID_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        AID_TOPIC_PREFIX=settings.topic_prefix,
+        AID_DATA_DIR=str(settings.data_dir),
+        AID_DATABASE_URL=settings.db_url,
+        AID_PARTITIONS=str(settings.partitions),
+        AID_WORKER_BATCH_SIZE=str(settings.worker_batch_size),
+    )
+    return env
+
+
+class WorkerProcess:
+    """One `aid worker`; its output goes to a log file next to the test's data."""
+
+    def __init__(self, settings: Settings, name: str = "worker") -> None:
+        self.settings = settings
+        self.log_path = Path(settings.data_dir) / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from services.cli import main; main()", "worker"],
+            env=settings_env(self.settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def kill9(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def eventually(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    """Poll until `check()` is true, or fail saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
