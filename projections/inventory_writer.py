@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import Connection
 
 from projections.inventory import lot_changes, movements, net_changes
@@ -27,7 +29,14 @@ class InventoryProjection:
             }
             for c in changes.values()
         ]
-        upsert(conn, inventory_lots, lot_rows, ["location_id", "item_id", "lot"], add=["on_hand"])
+        upsert(
+            conn,
+            inventory_lots,
+            lot_rows,
+            ["location_id", "item_id", "lot"],
+            add=["on_hand"],
+            keep_first=["expires_on"],
+        )
         movement_rows = [
             {
                 "event_id": m.event_id,
@@ -37,7 +46,7 @@ class InventoryProjection:
                 "kind": m.kind,
                 "quantity": m.quantity,
                 "reference_id": m.reference_id,
-                "occurred_at": m.occurred_at,
+                "occurred_at": m.occurred_at.astimezone(UTC),
                 "actor": m.actor,
             }
             for env, ev in batch

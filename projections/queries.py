@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -70,7 +70,7 @@ def inventory(
         m = stock_movements
         sums = (
             select(m.c.location_id, m.c.item_id, m.c.lot, func.sum(m.c.quantity).label("on_hand"))
-            .where(m.c.occurred_at <= as_of)
+            .where(m.c.occurred_at <= as_of.astimezone(UTC))
             .group_by(m.c.location_id, m.c.item_id, m.c.lot)
             .subquery()
         )

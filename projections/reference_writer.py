@@ -18,9 +18,13 @@ class ReferenceProjection:
     def apply(self, conn: Connection, batch: Batch) -> None:
         location_rows = [e.model_dump() for _, e in batch if isinstance(e, LocationRegistered)]
         item_rows = [e.model_dump() for _, e in batch if isinstance(e, ItemDefined)]
-        upsert(conn, locations, _last_per_key(location_rows, "location_id"), ["location_id"])
-        upsert(conn, items, _last_per_key(item_rows, "item_id"), ["item_id"])
+        upsert(conn, locations, _first_per_key(location_rows, "location_id"), ["location_id"])
+        upsert(conn, items, _first_per_key(item_rows, "item_id"), ["item_id"])
 
 
-def _last_per_key(rows: list[dict], key: str) -> list[dict]:
-    return list({row[key]: row for row in rows}.values())
+def _first_per_key(rows: list[dict], key: str) -> list[dict]:
+    """A place or item is defined by its first registration; later ones cannot change it."""
+    first: dict[str, dict] = {}
+    for row in rows:
+        first.setdefault(row[key], row)
+    return list(first.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -22,13 +22,16 @@ def upsert(
     *,
     add: Sequence[str] = (),
     replace: Sequence[str] = (),
+    keep_first: Sequence[str] = (),
 ) -> None:
-    """Insert rows; on a key conflict add the `add` columns and overwrite the `replace` ones."""
+    """Insert rows; on a key conflict add the `add` columns, overwrite the `replace` ones,
+    and fill the `keep_first` ones only where they are still empty."""
     if not rows:
         return
     stmt = _insert(conn, table)
     updates = {c: table.c[c] + stmt.excluded[c] for c in add}
     updates.update({c: stmt.excluded[c] for c in replace})
+    updates.update({c: func.coalesce(table.c[c], stmt.excluded[c]) for c in keep_first})
     if updates:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:

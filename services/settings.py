@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     token_pepper: str = DEV_SECRET
     pseudonym_key: str = DEV_SECRET
     master_key: str = DEV_SECRET
-    kafka_timeout_seconds: float = Field(default=4.0, gt=0)
+    kafka_timeout_seconds: float = Field(default=3.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0)
     worker_batch_size: int = Field(default=500, ge=1)
 

@@ -1,0 +1,204 @@
+"""What the system promises when things break: nothing acknowledged is lost or doubled."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import func, select
+
+from events import Actor
+from events.reference import ItemDefined, LocationRegistered
+from events.serialization import encode, event_id_for, wrap
+from events.stock import StockReceived
+from projections.tables import applied_events, inventory_lots
+from services import kafka_local
+from services.settings import Settings
+from tests.integration.conftest import System
+from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.processes import WorkerProcess, eventually
+
+pytestmark = pytest.mark.kafka
+
+LOADER = Actor(user_id="load-test", role="operator")
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def receipt_bytes(n: int, location: str, item: str, quantity: int) -> bytes:
+    event = StockReceived(
+        receipt_id=f"rcpt-{n:06d}", location_id=location, item_id=item, quantity=quantity,
+        lot=f"lot-{n % 7}",
+    )
+    command = f"rcpt-{n:06d}"
+    return encode(wrap(event, event_id=event_id_for(command, 0), occurred_at=NOW,
+                       recorded_at=NOW, actor=LOADER, correlation_id=command,
+                       causation_id=command))
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+                         enable_idempotence=True, linger_ms=20)
+
+
+def on_hand(system: System) -> Counter[tuple[str, str]]:
+    with system.engine.connect() as conn:
+        rows = conn.execute(select(inventory_lots)).all()
+    totals: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        totals[(row.location_id, row.item_id)] += row.on_hand
+    return totals
+
+
+def applied_count(system: System) -> int:
+    with system.engine.connect() as conn:
+        return conn.scalar(
+            select(func.count()).select_from(applied_events)
+            .where(applied_events.c.projection == "inventory")
+        ) or 0
+
+
+def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
+    system: System,
+) -> None:
+    rng = random.Random(11)
+    locations = ["wh-casablanca", "wh-marrakech", "site-al-haouz"]
+    items = ["ramadan-basket", "flour-25kg"]
+    expected: Counter[tuple[str, str]] = Counter()
+    kafka = producer(system.settings)
+    topic = system.settings.topic("stock")
+    for n in range(20_000):
+        loc, item, qty = rng.choice(locations), rng.choice(items), rng.randint(1, 50)
+        expected[(loc, item)] += qty
+        value = receipt_bytes(n, loc, item, qty)
+        kafka.send(topic, key=loc.encode(), value=value)
+        if n % 50 == 0:  # a producer retry after a lost ack: the same event again
+            kafka.send(topic, key=loc.encode(), value=value)
+    kafka.flush(timeout=60)
+    kafka.close()
+
+    for kill_at in (3_000, 9_000, 15_000):
+        eventually(lambda k=kill_at: applied_count(system) >= k, timeout=120,
+                   what=f"{kill_at} receipts applied\n{system.worker.log_tail()}")
+        system.worker.kill9()
+        assert applied_count(system) < 20_000, "the worker finished before it could be killed"
+        system.worker.start()
+
+    eventually(lambda: on_hand(system) == expected, timeout=180,
+               what=f"inventory equal to the receipts\n{system.worker.log_tail()}")
+    assert applied_count(system) == 20_000
+
+
+def test_a_poison_message_goes_to_the_dlq_and_the_good_ones_still_count(system: System) -> None:
+    topic = system.settings.topic("stock")
+    kafka = producer(system.settings)
+    future_version = orjson.loads(receipt_bytes(2, "wh-marrakech", "flour-25kg", 3))
+    future_version["version"] = 99
+    poison = {
+        b"not json at all": "not JSON",
+        b'{"type": "StockReceived"}': "bad envelope",
+        orjson.dumps(future_version): "newer than this reader",
+        receipt_bytes(3, "wh-marrakech", "flour-25kg", 3).replace(b"StockReceived", b"StockEaten"):
+            "unknown event type",
+    }
+    for value in poison:
+        kafka.send(topic, key=b"wh-marrakech", value=value)
+    kafka.send(topic, key=b"wh-marrakech", value=receipt_bytes(1, "wh-marrakech", "flour-25kg", 25))
+    kafka.flush(timeout=30)
+    kafka.close()
+
+    eventually(lambda: on_hand(system)[("wh-marrakech", "flour-25kg")] == 25, timeout=60,
+               what=f"the good receipt projected\n{system.worker.log_tail()}")
+    consumer = KafkaConsumer(system.settings.topic("dlq"), bootstrap_servers=system.settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=5000)
+    parked = [orjson.loads(m.value) for m in consumer]
+    consumer.close()
+    assert len(parked) == len(poison)
+    reasons = " | ".join(p["reason"] for p in parked)
+    for expected_reason in poison.values():
+        assert expected_reason in reasons
+    assert all(p["topic"] == topic and p["offset"] >= 0 for p in parked)
+
+
+def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System) -> None:
+    from projections.registry import PROJECTIONS
+    from services.rebuild import rebuild
+
+    admin = system.user("rebuild-admin", "admin")
+    register_reference(system, admin)
+    last = None
+    for n in range(200):
+        r = system.client.post("/v1/stock/receipts", headers=admin, json={
+            "id": f"rb-{n}", "location_id": "wh-casablanca", "item_id": "ramadan-basket",
+            "quantity": n + 1, "lot": f"RB-{n % 5}"})
+        assert r.status_code == 201, r.text
+        last = r.json()["position"]
+    live = system.client.get("/v1/inventory", headers=admin, params={"after": last}).json()
+    system.worker.stop()
+    for projection in PROJECTIONS.values():
+        rebuild(system.settings, system.engine, projection)
+    rebuilt = system.client.get("/v1/inventory", headers=admin).json()
+    assert rebuilt == live
+    assert sum(row["on_hand"] for row in rebuilt["items"]) == sum(range(1, 201))
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> str:
+    port = 39192
+    kafka_local.start(tmp_path / "broker", port=port, wait_seconds=90)
+    yield f"127.0.0.1:{port}"
+    kafka_local.stop(tmp_path / "broker")
+
+
+def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
+    own_broker: str, database_url: str, tmp_path: Path,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from projections.database import make_engine, migrate
+    from services.publisher import KafkaEventPublisher
+    from services.topics import ensure_topics
+    from services.users import create_user, wait_projected
+
+    settings = Settings(kafka_bootstrap=own_broker, topic_prefix=f"t{uuid.uuid4().hex[:6]}.",
+                        data_dir=tmp_path, database_url=database_url, partitions=3,
+                        read_wait_seconds=15)
+    ensure_topics(settings)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    worker = WorkerProcess(settings).start()
+    publisher = KafkaEventPublisher(settings)
+    try:
+        token, position = create_user(settings, publisher, "hafsa-admin", "admin")
+        assert wait_projected(engine, settings, position, timeout=60), worker.log_tail()
+        with TestClient(create_app(settings, publisher)) as client:
+            admin = {"Authorization": f"Bearer {token}"}
+            system = System(settings, engine, publisher, worker, client)
+            register_reference(system, admin)
+            body = {"id": "rcpt-outage", "location_id": "wh-casablanca",
+                    "item_id": "ramadan-basket", "quantity": 77}
+            kafka_local.stop(tmp_path / "broker")
+            started = time.monotonic()
+            r = client.post("/v1/stock/receipts", headers=admin, json=body)
+            assert r.status_code == 503, r.text
+            assert time.monotonic() - started < 5
+            assert r.headers["Retry-After"] and r.json()["error"] == "unavailable"
+
+            kafka_local.start(tmp_path / "broker", port=39192, wait_seconds=90)
+            eventually(lambda: client.post("/v1/stock/receipts", headers=admin, json=body)
+                       .status_code in (200, 201), timeout=60, what="the retry to succeed")
+            again = client.post("/v1/stock/receipts", headers=admin, json=body)
+            assert again.status_code in (200, 201)
+            eventually(lambda: [row["on_hand"] for row in client.get(
+                "/v1/inventory", headers=admin, params={"location_id": "wh-casablanca"}
+            ).json()["items"]] == [77], timeout=60, what="exactly one receipt of 77")
+    finally:
+        worker.stop()
+        publisher.close()

@@ -1,0 +1,187 @@
+"""The HTTP API without Kafka: an in-memory publisher, a fresh SQLite read model, seeded by events.
+
+Seeding goes through the projections exactly as a worker would apply consumed messages, so
+the API reads what it would read in production. Seeds sit on partition 1 of their topic; the
+in-memory publisher writes partition 0, so `project_published()` can later apply what the API
+published without its offsets colliding with the seeds'.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import create_app
+from api.auth import FailurePenalty
+from api.permissions import ROLES
+from events import Actor, Envelope, Event, decode, encode
+from events.envelope import SYSTEM
+from events.reference import ItemDefined, LocationRegistered
+from events.serialization import event_id_for, wrap
+from events.users import Role, UserCreated, UserRevoked
+from projections.registry import PROJECTIONS
+from projections.writer import Message, apply_batch
+from services.settings import Settings
+from services.tokens import token_hash
+from tests.support.fakes import InMemoryPublisher
+
+SEED_PARTITION = 1
+SEEDED_AT = datetime(2026, 2, 15, 9, 0, tzinfo=UTC)
+
+WAREHOUSES = ("wh-casablanca", "wh-marrakech")
+SITE = "site-al-haouz"
+ITEMS = ("ramadan-basket", "flour-25kg")
+
+REFERENCE_DATA: tuple[Event, ...] = (
+    LocationRegistered(
+        location_id="wh-casablanca",
+        name="Entrepôt Casablanca",
+        kind="warehouse",
+        region_code="MA06",
+        region_name="Casablanca-Settat",
+    ),
+    LocationRegistered(
+        location_id="wh-marrakech",
+        name="Entrepôt Marrakech",
+        kind="warehouse",
+        region_code="MA07",
+        region_name="Marrakech-Safi",
+    ),
+    LocationRegistered(
+        location_id=SITE,
+        name="Point de distribution Amizmiz",
+        kind="site",
+        region_code="MA07",
+        region_name="Marrakech-Safi",
+        province_code="MA0701",
+        province_name="Al Haouz",
+    ),
+    ItemDefined(item_id="ramadan-basket", name="Panier alimentaire Ramadan", unit="basket"),
+    ItemDefined(item_id="flour-25kg", name="Farine 25 kg", unit="sack"),
+)
+
+# One user per role; the scoped roles are assigned one warehouse, one site, one donor.
+USERNAMES: dict[str, str] = {
+    "admin": "amina.admin",
+    "coordinator": "fatima.coordinator",
+    "operator": "youssef.operator",
+    "agent": "khadija.agent",
+    "donor": "fondation-atlas.donor",
+    "auditor": "omar.auditor",
+}
+ROLE_SCOPES: dict[str, dict[str, list[str]]] = {
+    "operator": {"warehouses": ["wh-casablanca"]},
+    "agent": {"sites": [SITE]},
+    "donor": {"donors": ["donor-fondation-atlas"]},
+}
+
+
+class ApiHarness:
+    """An app, its test client, its fake publisher, and one signed-in user per role."""
+
+    def __init__(self, tmp_path: Path, *, read_wait_seconds: float = 0.2) -> None:
+        self.settings = Settings(
+            database_url=f"sqlite:///{tmp_path}/rm.db",
+            data_dir=tmp_path,
+            read_wait_seconds=read_wait_seconds,
+        )
+        self.publisher = InMemoryPublisher()
+        self.app = create_app(self.settings, self.publisher)
+        self.client = TestClient(self.app)
+        self.tokens: dict[str, str] = {}
+        self._seed_offsets: dict[str, int] = defaultdict(int)
+
+    def __enter__(self) -> ApiHarness:
+        self.client.__enter__()  # runs the lifespan: migrates the read model
+        self.app.state.services.penalty = FailurePenalty(step=0, ceiling=0)
+        self.apply(*REFERENCE_DATA)
+        for role in ROLES:
+            self.create_user(USERNAMES[role], role, **ROLE_SCOPES.get(role, {}))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.client.__exit__(exc_type, exc, tb)
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.state.services.engine
+        return engine
+
+    def headers(self, who: str) -> dict[str, str]:
+        """The Authorization header of the user created for a role, or of a user by name."""
+        return {"Authorization": f"Bearer {self.tokens[USERNAMES.get(who, who)]}"}
+
+    def create_user(self, username: str, role: str, **scopes: list[str]) -> str:
+        """Project a UserCreated and return the user's (made-up, unique) token."""
+        token = f"aid_test_{username}"
+        digest = token_hash(token, self.settings.token_pepper)
+        self.apply(
+            UserCreated(username=username, role=cast(Role, role), token_hash=digest, **scopes)
+        )
+        self.tokens[username] = token
+        return token
+
+    def revoke_user(self, username: str) -> None:
+        self.apply(UserRevoked(username=username))
+
+    def apply(
+        self, *events: Event, actor: Actor = SYSTEM, occurred_at: datetime = SEEDED_AT
+    ) -> None:
+        """Project events as a worker would, as if consumed from the seed partition."""
+        for event in events:
+            offset = self._seed_offsets[event.STREAM]
+            self._seed_offsets[event.STREAM] += 1
+            command_id = f"seed:{event.STREAM}:{offset}"
+            envelope = wrap(
+                event,
+                event_id=event_id_for(command_id, 0),
+                occurred_at=occurred_at,
+                recorded_at=occurred_at,
+                actor=actor,
+                correlation_id=command_id,
+                causation_id=command_id,
+            )
+            self._project(event.STREAM, [(SEED_PARTITION, offset, envelope)])
+
+    def project_published(self) -> None:
+        """Apply everything the API published so far, at the offsets the publisher gave it."""
+        for stream, pairs in list(self.publisher.streams.items()):
+            self._project(stream, [(0, offset, env) for offset, (_, env) in enumerate(pairs)])
+
+    def _project(self, stream: str, records: list[tuple[int, int, Envelope]]) -> None:
+        topic = self.settings.topic(stream)
+        messages = [
+            # Through the wire format, so the projection sees what a consumer would decode.
+            Message(topic, partition, offset, *decode(encode(envelope)))
+            for partition, offset, envelope in records
+        ]
+        for projection in PROJECTIONS.values():
+            if stream in projection.streams:
+                apply_batch(self.engine, projection, messages)
+
+    def published(self, stream: str | None = None) -> list[Envelope]:
+        """Envelopes published to one stream, or to all of them."""
+        streams = [stream] if stream else list(self.publisher.streams)
+        return [env for s in streams for env in self.publisher.envelopes(s)]
+
+    def post(
+        self, who: str, path: str, body: Any, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST `body` as a role's user (or a user by name)."""
+        return self.client.post(path, json=body, headers=self.headers(who) | (headers or {}))
+
+    def get(self, who: str, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """GET as a role's user (or a user by name)."""
+        return self.client.get(path, params=params, headers=self.headers(who))
