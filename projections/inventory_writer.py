@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from projections.inventory import lot_changes, movements, net_changes
 from projections.projection import Batch
@@ -13,9 +13,9 @@ from projections.tables import inventory_lots, stock_movements
 
 
 class InventoryProjection:
-    name = "inventory"
-    streams = ("stock",)
-    tables = (inventory_lots, stock_movements)
+    name: str = "inventory"
+    streams: tuple[str, ...] = ("stock",)
+    tables: tuple[Table, ...] = (inventory_lots, stock_movements)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         changes = net_changes(c for env, ev in batch for c in lot_changes(ev, env))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from events.reference import ItemDefined, LocationRegistered
 from projections.projection import Batch
@@ -11,9 +11,9 @@ from projections.tables import items, locations
 
 
 class ReferenceProjection:
-    name = "reference"
-    streams = ("reference",)
-    tables = (locations, items)
+    name: str = "reference"
+    streams: tuple[str, ...] = ("reference",)
+    tables: tuple[Table, ...] = (locations, items)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         location_rows = [e.model_dump() for _, e in batch if isinstance(e, LocationRegistered)]

@@ -7,6 +7,5 @@ from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
 from projections.users_writer import UsersProjection
 
-PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (ReferenceProjection(), InventoryProjection(), UsersProjection())
-}
+_ALL: tuple[Projection, ...] = (ReferenceProjection(), InventoryProjection(), UsersProjection())
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

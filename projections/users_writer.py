@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Table, update
 
 from events.users import UserCreated, UserRevoked
 from projections.projection import Batch
@@ -11,9 +11,9 @@ from projections.tables import users
 
 
 class UsersProjection:
-    name = "users"
-    streams = ("users",)
-    tables = (users,)
+    name: str = "users"
+    streams: tuple[str, ...] = ("users",)
+    tables: tuple[Table, ...] = (users,)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         for envelope, event in batch:

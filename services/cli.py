@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from services import kafka_local
@@ -177,12 +177,11 @@ def projections_rebuild(
     with Progress(console=console) as progress:
         for projection in chosen:
             task = progress.add_task(projection.name, total=None)
-            applied = rebuild(
-                settings,
-                engine,
-                projection,
-                lambda done, total, t=task: progress.update(t, completed=done, total=total),
-            )
+
+            def show(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            applied = rebuild(settings, engine, projection, show)
             progress.update(task, description=f"{projection.name}: {applied} events")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -46,10 +47,8 @@ def ensure_topics(settings: Settings) -> list[str]:
         ]
         if not wanted:
             return []
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(wanted, timeout_ms=15000)
-        except TopicAlreadyExistsError:
-            pass
         log.info("created topics %s", [t.name for t in wanted])
         return [t.name for t in wanted]
     finally:

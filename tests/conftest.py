@@ -30,8 +30,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             pytest.fail("AID_TEST_POSTGRES_URL is not set; run the tests with `make test`")
         pytest.skip("PostgreSQL not configured (AID_TEST_POSTGRES_URL)")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"

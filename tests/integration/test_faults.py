@@ -15,7 +15,6 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import func, select
 
 from events import Actor
-from events.reference import ItemDefined, LocationRegistered
 from events.serialization import encode, event_id_for, wrap
 from events.stock import StockReceived
 from projections.tables import applied_events, inventory_lots
@@ -33,18 +32,33 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 def receipt_bytes(n: int, location: str, item: str, quantity: int) -> bytes:
     event = StockReceived(
-        receipt_id=f"rcpt-{n:06d}", location_id=location, item_id=item, quantity=quantity,
+        receipt_id=f"rcpt-{n:06d}",
+        location_id=location,
+        item_id=item,
+        quantity=quantity,
         lot=f"lot-{n % 7}",
     )
     command = f"rcpt-{n:06d}"
-    return encode(wrap(event, event_id=event_id_for(command, 0), occurred_at=NOW,
-                       recorded_at=NOW, actor=LOADER, correlation_id=command,
-                       causation_id=command))
+    return encode(
+        wrap(
+            event,
+            event_id=event_id_for(command, 0),
+            occurred_at=NOW,
+            recorded_at=NOW,
+            actor=LOADER,
+            correlation_id=command,
+            causation_id=command,
+        )
+    )
 
 
 def producer(settings: Settings) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                         enable_idempotence=True, linger_ms=20)
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+    )
 
 
 def on_hand(system: System) -> Counter[tuple[str, str]]:
@@ -58,10 +72,14 @@ def on_hand(system: System) -> Counter[tuple[str, str]]:
 
 def applied_count(system: System) -> int:
     with system.engine.connect() as conn:
-        return conn.scalar(
-            select(func.count()).select_from(applied_events)
-            .where(applied_events.c.projection == "inventory")
-        ) or 0
+        return (
+            conn.scalar(
+                select(func.count())
+                .select_from(applied_events)
+                .where(applied_events.c.projection == "inventory")
+            )
+            or 0
+        )
 
 
 def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
@@ -84,14 +102,20 @@ def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     kafka.close()
 
     for kill_at in (3_000, 9_000, 15_000):
-        eventually(lambda k=kill_at: applied_count(system) >= k, timeout=120,
-                   what=f"{kill_at} receipts applied\n{system.worker.log_tail()}")
+        eventually(
+            lambda k=kill_at: applied_count(system) >= k,
+            timeout=120,
+            what=f"{kill_at} receipts applied\n{system.worker.log_tail()}",
+        )
         system.worker.kill9()
         assert applied_count(system) < 20_000, "the worker finished before it could be killed"
         system.worker.start()
 
-    eventually(lambda: on_hand(system) == expected, timeout=180,
-               what=f"inventory equal to the receipts\n{system.worker.log_tail()}")
+    eventually(
+        lambda: on_hand(system) == expected,
+        timeout=180,
+        what=f"inventory equal to the receipts\n{system.worker.log_tail()}",
+    )
     assert applied_count(system) == 20_000
 
 
@@ -104,8 +128,9 @@ def test_a_poison_message_goes_to_the_dlq_and_the_good_ones_still_count(system: 
         b"not json at all": "not JSON",
         b'{"type": "StockReceived"}': "bad envelope",
         orjson.dumps(future_version): "newer than this reader",
-        receipt_bytes(3, "wh-marrakech", "flour-25kg", 3).replace(b"StockReceived", b"StockEaten"):
-            "unknown event type",
+        receipt_bytes(3, "wh-marrakech", "flour-25kg", 3).replace(
+            b"StockReceived", b"StockEaten"
+        ): "unknown event type",
     }
     for value in poison:
         kafka.send(topic, key=b"wh-marrakech", value=value)
@@ -113,10 +138,17 @@ def test_a_poison_message_goes_to_the_dlq_and_the_good_ones_still_count(system: 
     kafka.flush(timeout=30)
     kafka.close()
 
-    eventually(lambda: on_hand(system)[("wh-marrakech", "flour-25kg")] == 25, timeout=60,
-               what=f"the good receipt projected\n{system.worker.log_tail()}")
-    consumer = KafkaConsumer(system.settings.topic("dlq"), bootstrap_servers=system.settings.kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=5000)
+    eventually(
+        lambda: on_hand(system)[("wh-marrakech", "flour-25kg")] == 25,
+        timeout=60,
+        what=f"the good receipt projected\n{system.worker.log_tail()}",
+    )
+    consumer = KafkaConsumer(
+        system.settings.topic("dlq"),
+        bootstrap_servers=system.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
     parked = [orjson.loads(m.value) for m in consumer]
     consumer.close()
     assert len(parked) == len(poison)
@@ -134,9 +166,17 @@ def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System)
     register_reference(system, admin)
     last = None
     for n in range(200):
-        r = system.client.post("/v1/stock/receipts", headers=admin, json={
-            "id": f"rb-{n}", "location_id": "wh-casablanca", "item_id": "ramadan-basket",
-            "quantity": n + 1, "lot": f"RB-{n % 5}"})
+        r = system.client.post(
+            "/v1/stock/receipts",
+            headers=admin,
+            json={
+                "id": f"rb-{n}",
+                "location_id": "wh-casablanca",
+                "item_id": "ramadan-basket",
+                "quantity": n + 1,
+                "lot": f"RB-{n % 5}",
+            },
+        )
         assert r.status_code == 201, r.text
         last = r.json()["position"]
     live = system.client.get("/v1/inventory", headers=admin, params={"after": last}).json()
@@ -157,7 +197,9 @@ def own_broker(tmp_path: Path) -> str:
 
 
 def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
-    own_broker: str, database_url: str, tmp_path: Path,
+    own_broker: str,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     from fastapi.testclient import TestClient
 
@@ -167,9 +209,14 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
     from services.topics import ensure_topics
     from services.users import create_user, wait_projected
 
-    settings = Settings(kafka_bootstrap=own_broker, topic_prefix=f"t{uuid.uuid4().hex[:6]}.",
-                        data_dir=tmp_path, database_url=database_url, partitions=3,
-                        read_wait_seconds=15)
+    settings = Settings(
+        kafka_bootstrap=own_broker,
+        topic_prefix=f"t{uuid.uuid4().hex[:6]}.",
+        data_dir=tmp_path,
+        database_url=database_url,
+        partitions=3,
+        read_wait_seconds=15,
+    )
     ensure_topics(settings)
     engine = make_engine(settings.db_url)
     migrate(engine)
@@ -182,8 +229,12 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
             admin = {"Authorization": f"Bearer {token}"}
             system = System(settings, engine, publisher, worker, client)
             register_reference(system, admin)
-            body = {"id": "rcpt-outage", "location_id": "wh-casablanca",
-                    "item_id": "ramadan-basket", "quantity": 77}
+            body = {
+                "id": "rcpt-outage",
+                "location_id": "wh-casablanca",
+                "item_id": "ramadan-basket",
+                "quantity": 77,
+            }
             kafka_local.stop(tmp_path / "broker")
             started = time.monotonic()
             r = client.post("/v1/stock/receipts", headers=admin, json=body)
@@ -192,13 +243,29 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
             assert r.headers["Retry-After"] and r.json()["error"] == "unavailable"
 
             kafka_local.start(tmp_path / "broker", port=39192, wait_seconds=90)
-            eventually(lambda: client.post("/v1/stock/receipts", headers=admin, json=body)
-                       .status_code in (200, 201), timeout=60, what="the retry to succeed")
+            eventually(
+                lambda: (
+                    client.post("/v1/stock/receipts", headers=admin, json=body).status_code
+                    in (200, 201)
+                ),
+                timeout=60,
+                what="the retry to succeed",
+            )
             again = client.post("/v1/stock/receipts", headers=admin, json=body)
             assert again.status_code in (200, 201)
-            eventually(lambda: [row["on_hand"] for row in client.get(
-                "/v1/inventory", headers=admin, params={"location_id": "wh-casablanca"}
-            ).json()["items"]] == [77], timeout=60, what="exactly one receipt of 77")
+            eventually(
+                lambda: (
+                    [
+                        row["on_hand"]
+                        for row in client.get(
+                            "/v1/inventory", headers=admin, params={"location_id": "wh-casablanca"}
+                        ).json()["items"]
+                    ]
+                    == [77]
+                ),
+                timeout=60,
+                what="exactly one receipt of 77",
+            )
     finally:
         worker.stop()
         publisher.close()

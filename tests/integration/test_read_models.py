@@ -383,9 +383,7 @@ def test_inventory_as_of_a_past_moment_counts_the_receipts_that_had_occurred_by_
     ]
 
 
-def test_inventory_as_of_compares_moments_not_wall_clock_readings(
-    engine: Engine
-) -> None:
+def test_inventory_as_of_compares_moments_not_wall_clock_readings(engine: Engine) -> None:
     """Amizmiz records in Morocco time (UTC+1); the coordinator asks in UTC."""
     log = StockLog()
     log.publish(

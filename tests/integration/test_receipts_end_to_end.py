@@ -20,12 +20,25 @@ ITEMS = [("ramadan-basket", "Panier Ramadan", "basket"), ("flour-25kg", "Farine 
 
 
 def register_reference(system: System, admin: dict[str, str]) -> None:
-    for (loc, name, code, region), kind in [(w, "warehouse") for w in WAREHOUSES] + [(SITE, "site")]:
-        r = system.client.post("/v1/locations", headers=admin, json={
-            "id": loc, "name": name, "kind": kind, "region_code": code, "region_name": region})
+    for (loc, name, code, region), kind in [(w, "warehouse") for w in WAREHOUSES] + [
+        (SITE, "site")
+    ]:
+        r = system.client.post(
+            "/v1/locations",
+            headers=admin,
+            json={
+                "id": loc,
+                "name": name,
+                "kind": kind,
+                "region_code": code,
+                "region_name": region,
+            },
+        )
         assert r.status_code == 201, r.text
     for item, name, unit in ITEMS:
-        r = system.client.post("/v1/items", headers=admin, json={"id": item, "name": name, "unit": unit})
+        r = system.client.post(
+            "/v1/items", headers=admin, json={"id": item, "name": name, "unit": unit}
+        )
         assert r.status_code == 201, r.text
 
 
@@ -35,8 +48,12 @@ def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> 
     rng = random.Random(7)
     locations = [w[0] for w in WAREHOUSES] + [SITE[0]]
     receipts = [
-        {"id": f"rcpt-{n:05d}", "location_id": rng.choice(locations),
-         "item_id": rng.choice(ITEMS)[0], "quantity": rng.randint(1, 500)}
+        {
+            "id": f"rcpt-{n:05d}",
+            "location_id": rng.choice(locations),
+            "item_id": rng.choice(ITEMS)[0],
+            "quantity": rng.randint(1, 500),
+        }
         for n in range(1000)
     ]
     expected: Counter[tuple[str, str]] = Counter()
@@ -68,13 +85,30 @@ def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> 
 def test_the_writer_reads_its_own_write(system: System) -> None:
     admin = system.user("omar-admin", "admin")
     register_reference(system, admin)
-    r = system.client.post("/v1/stock/receipts", headers=admin, json={
-        "id": "rcpt-ryw", "location_id": "wh-marrakech", "item_id": "flour-25kg",
-        "quantity": 40, "lot": "FL-24", "expires_on": "2027-06-30"})
+    r = system.client.post(
+        "/v1/stock/receipts",
+        headers=admin,
+        json={
+            "id": "rcpt-ryw",
+            "location_id": "wh-marrakech",
+            "item_id": "flour-25kg",
+            "quantity": 40,
+            "lot": "FL-24",
+            "expires_on": "2027-06-30",
+        },
+    )
     assert r.status_code == 201, r.text
     rows = system.client.get(
-        "/v1/inventory", headers=admin,
+        "/v1/inventory",
+        headers=admin,
         params={"after": r.json()["position"], "location_id": "wh-marrakech"},
     ).json()["items"]
-    assert rows == [{"location_id": "wh-marrakech", "item_id": "flour-25kg", "lot": "FL-24",
-                     "expires_on": "2027-06-30", "on_hand": 40}]
+    assert rows == [
+        {
+            "location_id": "wh-marrakech",
+            "item_id": "flour-25kg",
+            "lot": "FL-24",
+            "expires_on": "2027-06-30",
+            "on_hand": 40,
+        }
+    ]

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export AID_DATA_DIR ?= var
+
+.PHONY: run test install lint unit integration bench clean
+
+run: install
+	$(BIN)/aid up
+
+test: install lint
+	@PG_URL=$$(bash infra/postgres.sh start) && \
+	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 \
+	$(BIN)/python -m pytest -p no:warnings $(PYTEST_ARGS)
+
+install: $(VENV)/.installed infra/kafka/target/lib/.resolved
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+infra/kafka/target/lib/.resolved: infra/kafka/pom.xml
+	mvn -B -q -f infra/kafka/pom.xml dependency:copy-dependencies
+	touch $@
+
+lint: install
+	$(BIN)/ruff check events services projections api tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m events.schemas --check
+
+clean:
+	-$(BIN)/aid kafka stop
+	-bash infra/postgres.sh stop
+	rm -rf var
