@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.permissions import render_markdown
-from api.routes import health, reference, stock
+from api.routes import alerts, health, inventory, reference, stock
 from projections.database import make_engine, migrate
+from services.command_bus import CommandBus, KafkaCommandBus
 from services.publisher import EventPublisher, KafkaEventPublisher
 from services.settings import Settings, get_settings
 
@@ -28,24 +29,36 @@ read to see your own write.
 
 
 def create_app(
-    settings: Settings | None = None, publisher: EventPublisher | None = None
+    settings: Settings | None = None,
+    publisher: EventPublisher | None = None,
+    bus: CommandBus | None = None,
 ) -> FastAPI:
-    """Build the API; tests pass their own settings and publisher."""
+    """Build the API; tests pass their own settings, publisher and command bus."""
     settings = settings or get_settings()
     engine = make_engine(settings.db_url)
+    publisher = publisher or KafkaEventPublisher(settings)
+    if bus is None:
+        if not isinstance(publisher, KafkaEventPublisher):
+            raise ValueError("a fake publisher needs a fake command bus")
+        bus = KafkaCommandBus(settings, publisher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
+        start, stop = getattr(bus, "start", None), getattr(bus, "stop", None)
+        if start:
+            await start()
         yield
-        close = getattr(app.state.services.publisher, "close", None)
+        if stop:
+            await stop()
+        close = getattr(publisher, "close", None)
         if close:
             close()
         engine.dispose()
 
     app = FastAPI(title="AidLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.services = Services(settings, engine, publisher or KafkaEventPublisher(settings))
+    app.state.services = Services(settings, engine, publisher, bus)
     install_error_handlers(app)
-    for module in (health, reference, stock):
+    for module in (health, reference, stock, inventory, alerts):
         app.include_router(module.router)
     return app

@@ -12,6 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.auth import FailurePenalty, User, find_user, unauthenticated
+from events.base import SLUG_PATTERN, UUID_PATTERN
+from services.command_bus import CommandBus
 from services.publisher import EventPublisher, Position
 from services.settings import Settings
 
@@ -23,6 +25,7 @@ class Services:
     settings: Settings
     engine: Engine
     publisher: EventPublisher
+    bus: CommandBus
     penalty: FailurePenalty = field(default_factory=FailurePenalty)
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -71,4 +74,11 @@ def now() -> datetime:
 
 
 Now = Annotated[datetime, Depends(now)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=f"({SLUG_PATTERN})|({UUID_PATTERN})",
+        description="The id of the new thing, when the body has none (a UUID or a slug).",
+    ),
+]

@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "reference.write": {"admin": A, "coordinator": A},
     "stock.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
     "stock.write": {"admin": A, "operator": W},
+    "stock.thresholds": {"admin": A, "coordinator": A},
+    "alerts.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
     "users.manage": {"admin": A},
 }
 

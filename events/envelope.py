@@ -34,3 +34,4 @@ class Envelope(BaseModel):
     correlation_id: str
     causation_id: str
     data: dict[str, Any]
+    command_digest: str | None = None

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from events.base import Event
 from events.reference import ItemDefined, LocationRegistered
-from events.stock import StockReceived
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    StockThresholdSet,
+    TransferDiscrepancyRecorded,
+    TransferDispatched,
+    TransferReceived,
+)
 from events.users import UserCreated, UserRevoked
 
 _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
-    for cls in (LocationRegistered, ItemDefined, StockReceived, UserCreated, UserRevoked)
+    for cls in (
+        LocationRegistered,
+        ItemDefined,
+        StockReceived,
+        TransferDispatched,
+        TransferReceived,
+        TransferDiscrepancyRecorded,
+        StockAdjusted,
+        StockCounted,
+        StockThresholdSet,
+        UserCreated,
+        UserRevoked,
+    )
 }
 
 

@@ -40,6 +40,7 @@ def wrap(
     actor: Actor,
     correlation_id: str,
     causation_id: str,
+    command_digest: str | None = None,
 ) -> Envelope:
     """Put an event in its envelope."""
     return Envelope(
@@ -52,12 +53,13 @@ def wrap(
         correlation_id=correlation_id,
         causation_id=causation_id,
         data=event.model_dump(mode="json"),
+        command_digest=command_digest,
     )
 
 
 def encode(envelope: Envelope) -> bytes:
     """The envelope as compact JSON bytes."""
-    return orjson.dumps(envelope.model_dump(mode="json"))
+    return orjson.dumps(envelope.model_dump(mode="json", exclude_none=True))
 
 
 def decode(raw: bytes | None) -> tuple[Envelope, Event]:

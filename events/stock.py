@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from typing import Literal
 
-from events.base import Event, Identifier, PositiveQuantity
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.base import Event, Identifier, PositiveQuantity, SignedQuantity
 
 
 class StockReceived(Event):
@@ -22,6 +24,131 @@ class StockReceived(Event):
     lot: str = Field(min_length=1, max_length=64)
     expires_on: date | None = None
     donation_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class TransferLine(BaseModel):
+    """A quantity of one lot moving between locations."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    quantity: PositiveQuantity
+
+
+class TransferDispatched(Event):
+    """Stock left a location for another; it is in transit until received."""
+
+    TYPE = "TransferDispatched"
+    STREAM = "stock"
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1)
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
+class TransferReceived(Event):
+    """A dispatched transfer arrived; `lines` is what was actually received."""
+
+    TYPE = "TransferReceived"
+    STREAM = "stock"
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[TransferLine]
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+class TransferDiscrepancyRecorded(Event):
+    """Part of a transfer never arrived: `missing` units of one lot were lost in transit."""
+
+    TYPE = "TransferDiscrepancyRecorded"
+    STREAM = "stock"
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    missing: PositiveQuantity
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+AdjustmentReason = Literal["damaged", "expired", "lost", "stolen", "found"]
+
+
+class StockAdjusted(Event):
+    """On-hand of one lot changed outside a movement: removed (damaged…) or found."""
+
+    TYPE = "StockAdjusted"
+    STREAM = "stock"
+
+    adjustment_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    quantity: SignedQuantity
+    reason: AdjustmentReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class StockCounted(Event):
+    """A physical count of one lot; on-hand becomes the count, `variance` is the difference."""
+
+    TYPE = "StockCounted"
+    STREAM = "stock"
+
+    count_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    counted_quantity: int = Field(ge=0, lt=10**9)
+    variance: SignedQuantity
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class StockThresholdSet(Event):
+    """Below `minimum` units of an item, a location raises a low-stock alert."""
+
+    TYPE = "StockThresholdSet"
+    STREAM = "stock"
+
+    location_id: Identifier
+    item_id: Identifier
+    minimum: int = Field(ge=0, lt=10**9)
 
     @property
     def aggregate_id(self) -> str:

@@ -1,4 +1,4 @@
-"""Inventory as a pure fold: what each event does to lots and to the stock card."""
+"""Inventory as a pure fold: what each stock event does to lots and to the stock card."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from functools import singledispatch
 from uuid import UUID
 
 from events import Envelope, Event
-from events.stock import StockReceived
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    TransferDispatched,
+    TransferReceived,
+)
 
 
 @dataclass(frozen=True)
@@ -21,11 +27,14 @@ class LotKey:
 
 @dataclass(frozen=True)
 class LotChange:
-    """On-hand of one lot moves by `delta`."""
+    """On-hand of one lot moves by `delta`; `reference_id` and `reason` explain why."""
 
     key: LotKey
     expires_on: date | None
     delta: int
+    reference_id: str = ""
+    reason: str | None = None
+    donation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,26 @@ class Movement:
     """One line of a stock card."""
 
     event_id: UUID
-    key: LotKey
+    line: int
+    change: LotChange
     kind: str
-    quantity: int
-    reference_id: str
     occurred_at: datetime
     actor: str
+
+
+def movements(event: Event, envelope: Envelope) -> list[Movement]:
+    """The stock-card lines an event writes: one per lot change."""
+    return [
+        Movement(
+            envelope.event_id,
+            i,
+            change,
+            envelope.type,
+            envelope.occurred_at,
+            envelope.actor.user_id,
+        )
+        for i, change in enumerate(lot_changes(event))
+    ]
 
 
 @dataclass(frozen=True)
@@ -51,35 +74,79 @@ Inventory = dict[LotKey, LotBalance]
 
 
 @singledispatch
-def lot_changes(event: Event, envelope: Envelope) -> list[LotChange]:
+def lot_changes(event: Event) -> list[LotChange]:
     """Events that do not move stock change nothing."""
     return []
 
 
 @lot_changes.register
-def _(event: StockReceived, envelope: Envelope) -> list[LotChange]:
+def _(event: StockReceived) -> list[LotChange]:
     key = LotKey(event.location_id, event.item_id, event.lot)
-    return [LotChange(key, event.expires_on, event.quantity)]
-
-
-def movements(event: Event, envelope: Envelope) -> list[Movement]:
-    """The stock-card lines an event writes: one per lot change."""
     return [
-        Movement(
-            event_id=envelope.event_id,
-            key=change.key,
-            kind=envelope.type,
-            quantity=change.delta,
-            reference_id=_reference_of(event),
-            occurred_at=envelope.occurred_at,
-            actor=envelope.actor.user_id,
+        LotChange(
+            key, event.expires_on, event.quantity, event.receipt_id, "received", event.donation_id
         )
-        for change in lot_changes(event, envelope)
     ]
 
 
-def _reference_of(event: Event) -> str:
-    return str(getattr(event, "receipt_id", None) or event.aggregate_id)
+@lot_changes.register
+def _(event: TransferDispatched) -> list[LotChange]:
+    return [
+        LotChange(
+            LotKey(event.from_location_id, ln.item_id, ln.lot),
+            ln.expires_on,
+            -ln.quantity,
+            event.transfer_id,
+            f"to {event.to_location_id}",
+            ln.donation_id,
+        )
+        for ln in event.lines
+    ]
+
+
+@lot_changes.register
+def _(event: TransferReceived) -> list[LotChange]:
+    return [
+        LotChange(
+            LotKey(event.to_location_id, ln.item_id, ln.lot),
+            ln.expires_on,
+            ln.quantity,
+            event.transfer_id,
+            f"from {event.from_location_id}",
+            ln.donation_id,
+        )
+        for ln in event.lines
+    ]
+
+
+@lot_changes.register
+def _(event: StockAdjusted) -> list[LotChange]:
+    key = LotKey(event.location_id, event.item_id, event.lot)
+    return [
+        LotChange(
+            key,
+            event.expires_on,
+            event.quantity,
+            event.adjustment_id,
+            event.reason,
+            event.donation_id,
+        )
+    ]
+
+
+@lot_changes.register
+def _(event: StockCounted) -> list[LotChange]:
+    key = LotKey(event.location_id, event.item_id, event.lot)
+    return [
+        LotChange(
+            key,
+            event.expires_on,
+            event.variance,
+            event.count_id,
+            f"count: {event.counted_quantity}",
+            event.donation_id,
+        )
+    ]
 
 
 def net_changes(changes: Iterable[LotChange]) -> dict[LotKey, LotChange]:
@@ -88,7 +155,7 @@ def net_changes(changes: Iterable[LotChange]) -> dict[LotKey, LotChange]:
     for change in changes:
         previous = net.get(change.key)
         if previous is None:
-            net[change.key] = change
+            net[change.key] = LotChange(change.key, change.expires_on, change.delta)
         else:
             expiry = previous.expires_on or change.expires_on
             net[change.key] = LotChange(change.key, expiry, previous.delta + change.delta)
@@ -98,8 +165,8 @@ def net_changes(changes: Iterable[LotChange]) -> dict[LotKey, LotChange]:
 def fold(state: Inventory, stream: Iterable[tuple[Envelope, Event]]) -> Inventory:
     """Apply events to an inventory, returning the new inventory."""
     result = dict(state)
-    for envelope, event in stream:
-        for change in lot_changes(event, envelope):
+    for _, event in stream:
+        for change in lot_changes(event):
             current = result.get(change.key, LotBalance(change.expires_on, 0))
             result[change.key] = LotBalance(
                 current.expires_on or change.expires_on, current.on_hand + change.delta

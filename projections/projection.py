@@ -7,9 +7,9 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Table
 
-from events import Envelope, Event
+from projections.writer_types import Applied
 
-Batch = Sequence[tuple[Envelope, Event]]
+Batch = Sequence[Applied]
 
 
 class Projection(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -15,6 +15,7 @@ from projections.tables import (
     projection_positions,
     stock_movements,
 )
+from projections.writer_types import utc
 
 
 def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
@@ -23,7 +24,7 @@ def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
+def fetch_all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
@@ -33,7 +34,7 @@ def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
 
 
 def all_locations(engine: Engine) -> list[dict[str, Any]]:
-    return _all(engine, select(locations).order_by(locations.c.location_id))
+    return fetch_all(engine, select(locations).order_by(locations.c.location_id))
 
 
 def item(engine: Engine, item_id: str) -> dict[str, Any] | None:
@@ -41,18 +42,7 @@ def item(engine: Engine, item_id: str) -> dict[str, Any] | None:
 
 
 def all_items(engine: Engine) -> list[dict[str, Any]]:
-    return _all(engine, select(items).order_by(items.c.item_id))
-
-
-def receipt(engine: Engine, receipt_id: str) -> dict[str, Any] | None:
-    """The stock-card line a receipt wrote, if it has been projected."""
-    return _one(
-        engine,
-        select(stock_movements).where(
-            stock_movements.c.reference_id == receipt_id,
-            stock_movements.c.kind == "StockReceived",
-        ),
-    )
+    return fetch_all(engine, select(items).order_by(items.c.item_id))
 
 
 def inventory(
@@ -70,7 +60,7 @@ def inventory(
         m = stock_movements
         sums = (
             select(m.c.location_id, m.c.item_id, m.c.lot, func.sum(m.c.quantity).label("on_hand"))
-            .where(m.c.occurred_at <= as_of.astimezone(UTC))
+            .where(m.c.occurred_at <= utc(as_of))
             .group_by(m.c.location_id, m.c.item_id, m.c.lot)
             .subquery()
         )
@@ -92,7 +82,7 @@ def inventory(
         stmt = stmt.where(table.c.location_id.in_(list(location_ids)))
     if item_id is not None:
         stmt = stmt.where(table.c.item_id == item_id)
-    return _all(engine, stmt.order_by(table.c.location_id, table.c.item_id, table.c.lot))
+    return fetch_all(engine, stmt.order_by(table.c.location_id, table.c.item_id, table.c.lot))
 
 
 def lowest_applied(engine: Engine, topic: str, partition: int, readers: list[str]) -> int:

@@ -16,8 +16,9 @@ class ReferenceProjection:
     tables: tuple[Table, ...] = (locations, items)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
-        location_rows = [e.model_dump() for _, e in batch if isinstance(e, LocationRegistered)]
-        item_rows = [e.model_dump() for _, e in batch if isinstance(e, ItemDefined)]
+        events = [a.event for a in batch]
+        location_rows = [e.model_dump() for e in events if isinstance(e, LocationRegistered)]
+        item_rows = [e.model_dump() for e in events if isinstance(e, ItemDefined)]
         upsert(conn, locations, _first_per_key(location_rows, "location_id"), ["location_id"])
         upsert(conn, items, _first_per_key(item_rows, "item_id"), ["item_id"])
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -75,16 +76,54 @@ stock_movements = Table(
     "stock_movements",
     metadata,
     Column("event_id", Uuid, primary_key=True),
-    Column("location_id", String(64), nullable=False, index=True),
+    Column("line", Integer, primary_key=True, autoincrement=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("location_id", String(64), nullable=False),
     Column("item_id", String(64), nullable=False),
     Column("lot", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("quantity", BigInteger, nullable=False),
     Column("reference_id", String(64), nullable=False, index=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(120)),
+    Column("donation_id", String(64)),
+    Column("occurred_at", DateTime, nullable=False),
     Column("actor", String(64), nullable=False),
+    Index("ix_stock_movements_card", "location_id", "item_id", "offset", "line"),
 )
 
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("transfer_id", String(64), primary_key=True),
+    Column("from_location_id", String(64), nullable=False),
+    Column("to_location_id", String(64), nullable=False),
+    Column("deployment_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("dispatched_at", DateTime, nullable=False),
+    Column("received_at", DateTime),
+)
+
+transfer_lines = Table(
+    "transfer_lines",
+    metadata,
+    Column("transfer_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("expires_on", Date),
+    Column("donation_id", String(64)),
+    Column("dispatched", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False, default=0),
+    Column("missing", BigInteger, nullable=False, default=0),
+)
+
+stock_thresholds = Table(
+    "stock_thresholds",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("minimum", BigInteger, nullable=False),
+)
 
 users = Table(
     "users",

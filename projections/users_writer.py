@@ -16,7 +16,8 @@ class UsersProjection:
     tables: tuple[Table, ...] = (users,)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
-        for envelope, event in batch:
+        for applied in batch:
+            envelope, event = applied.envelope, applied.event
             if isinstance(event, UserCreated):
                 row = event.model_dump() | {"revoked": False, "created_at": envelope.occurred_at}
                 upsert(conn, users, [row], ["username"], replace=list(row))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -17,6 +18,7 @@ from events import Envelope, Event
 from projections.projection import Projection
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
+from projections.writer_types import Applied
 
 Partition = tuple[str, int]
 
@@ -69,10 +71,12 @@ def apply_messages(conn: Connection, projection: Projection, messages: Sequence[
 
 
 def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[Message]) -> int:
-    candidates: dict = {}
+    candidates: dict[UUID, Applied] = {}
     for m in fresh:
         if m.envelope is not None and m.event is not None:
-            candidates.setdefault(m.envelope.event_id, (m.envelope, m.event))
+            candidates.setdefault(
+                m.envelope.event_id, Applied(m.partition, m.offset, m.envelope, m.event)
+            )
     if not candidates:
         return 0
     seen = set(
@@ -83,12 +87,12 @@ def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[
             )
         )
     )
-    new = [pair for event_id, pair in candidates.items() if event_id not in seen]
+    new = [applied for event_id, applied in candidates.items() if event_id not in seen]
     if new:
         projection.apply(conn, new)
         conn.execute(
             applied_events.insert(),
-            [{"projection": projection.name, "event_id": env.event_id} for env, _ in new],
+            [{"projection": projection.name, "event_id": a.envelope.event_id} for a in new],
         )
     return len(new)
 

@@ -72,10 +72,14 @@ class KafkaEventPublisher:
 
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
         """Send the events in order and return the position of the last, once acknowledged."""
+        return self.append(stream, key, [encode(e) for e in envelopes])
+
+    def append(self, stream: str, key: str, values: Sequence[bytes]) -> Position:
+        """Append raw messages to a stream, in order, and wait for acks=all."""
         topic = self._settings.topic(stream)
         try:
             producer = self._connect()
-            futures = [producer.send(topic, key=key.encode(), value=encode(e)) for e in envelopes]
+            futures = [producer.send(topic, key=key.encode(), value=v) for v in values]
             producer.flush(timeout=self._settings.kafka_timeout_seconds)
             metadata = [f.get(timeout=self._settings.kafka_timeout_seconds) for f in futures]
         except (KafkaError, OSError) as exc:

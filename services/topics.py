@@ -13,7 +13,12 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 EVENT_STREAMS = ("reference", "stock", "households", "distributions", "deployments", "donations")
-COMMAND_STREAMS = ("stock-commands", "household-commands", "distribution-commands")
+COMMAND_STREAMS = (
+    "reference-commands",
+    "stock-commands",
+    "household-commands",
+    "distribution-commands",
+)
 OTHER_STREAMS = ("users", "dlq", "replies")
 ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + OTHER_STREAMS
 

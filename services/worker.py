@@ -1,4 +1,4 @@
-"""The faust-streaming app that `aid worker` runs: the projectors (and, later, deciders)."""
+"""The faust-streaming app that `aid worker` runs: the deciders and the projectors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import faust
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from services.dead_letters import dlq_producer
+from services.decider_runner import install_decider
+from services.deciders import DECIDERS
 from services.projector import Projector
 from services.settings import Settings, get_settings
 from services.topics import ensure_topics
@@ -30,11 +32,13 @@ def create_app(settings: Settings) -> faust.App:
         datadir=str(settings.data_dir / "faust"),
     )
 
+    for decider in DECIDERS:
+        install_decider(app, settings, decider)
+
     @app.task
     async def run_projectors() -> None:
         engine = make_engine(settings.db_url)
         await asyncio.to_thread(migrate, engine)
-        await asyncio.to_thread(ensure_topics, settings)
         dlq = dlq_producer(settings)
         await dlq.start()
         projectors = [Projector(settings, engine, p, dlq) for p in PROJECTIONS.values()]
@@ -50,6 +54,7 @@ def create_app(settings: Settings) -> faust.App:
 def run_worker() -> None:
     """Run the worker until interrupted."""
     settings = get_settings()
+    ensure_topics(settings)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel="INFO", quiet=True)
     worker.execute_from_commandline()

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import authorize
+from api.decide import decide
 from api.deps import CurrentUser, Now, ServicesDep
-from api.errors import Conflict
 from api.reads import ReadAfter
 from api.schemas.reference import (
     ItemCreate,
@@ -19,12 +19,12 @@ from api.schemas.reference import (
     LocationList,
     LocationPublic,
 )
-from events import Event
 from events.reference import ItemDefined, LocationRegistered
 from projections import queries
-from services.recording import record
+from services.reference.decider import DefineItem, RegisterLocation
 
 router = APIRouter(prefix="/v1", tags=["reference"])
+TAKEN = ("already_exists", "this id is already registered with other values; choose another id")
 
 
 def _location_public(row: dict[str, Any]) -> LocationPublic:
@@ -37,30 +37,6 @@ def _item_public(row: dict[str, Any]) -> ItemPublic:
     return ItemPublic(id=row["item_id"], name=row["name"], unit=row["unit"])
 
 
-async def _register(
-    services: ServicesDep, user: CurrentUser, now: Now, event: Event, existing: dict | None
-) -> str | None:
-    """Publish a registration unless the same one exists; a different one is a conflict."""
-    if existing is not None:
-        if existing == event.model_dump():
-            return None
-        raise Conflict(
-            f"{event.aggregate_id!r} is already registered with other values",
-            error="already_exists",
-        )
-    position = await run_in_threadpool(
-        record,
-        services.publisher,
-        [event],
-        command_id=f"register:{event.TYPE}:{event.aggregate_id}",
-        actor=user.actor,
-        occurred_at=now,
-        recorded_at=now,
-    )
-    services.wrote(position)
-    return str(position)
-
-
 @router.post("/locations", status_code=201, response_model=LocationPublic)
 async def register_location(
     body: LocationCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
@@ -68,11 +44,12 @@ async def register_location(
     """Register a warehouse or a distribution site."""
     authorize(user, "reference.write")
     event = LocationRegistered(location_id=body.id, **body.model_dump(exclude={"id"}))
-    existing = await run_in_threadpool(queries.location, services.engine, body.id)
-    position = await _register(services, user, now, event, existing)
-    if position is None:
+    reply = await decide(
+        services, RegisterLocation(location=event), body.id, user, now, reused_id=TAKEN
+    )
+    if not reply.events or reply.replayed:
         response.status_code = 200
-    return LocationPublic(id=body.id, position=position, **body.model_dump(exclude={"id"}))
+    return LocationPublic(id=body.id, position=reply.position, **body.model_dump(exclude={"id"}))
 
 
 @router.get("/locations", response_model=LocationList)
@@ -90,11 +67,10 @@ async def define_item(
     """Define an item that can be stocked and distributed."""
     authorize(user, "reference.write")
     event = ItemDefined(item_id=body.id, name=body.name, unit=body.unit)
-    existing = await run_in_threadpool(queries.item, services.engine, body.id)
-    position = await _register(services, user, now, event, existing)
-    if position is None:
+    reply = await decide(services, DefineItem(item=event), body.id, user, now, reused_id=TAKEN)
+    if not reply.events or reply.replayed:
         response.status_code = 200
-    return ItemPublic(id=body.id, name=body.name, unit=body.unit, position=position)
+    return ItemPublic(id=body.id, name=body.name, unit=body.unit, position=reply.position)
 
 
 @router.get("/items", response_model=ItemList)

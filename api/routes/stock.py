@@ -1,30 +1,47 @@
-"""Stock receipts and the inventory they build."""
+"""Stock movements: each is a command decided by the location's single writer."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import authorize
 from api.consistency import wait_for_own_writes
+from api.decide import decide
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
-from api.errors import Conflict, Invalid
-from api.reads import ReadAfter
-from api.schemas.common import Timestamp
-from api.schemas.stock import InventoryList, InventoryRow, ReceiptCreate, ReceiptPublic
-from events.serialization import event_id_for
-from events.stock import StockReceived
-from projections import queries
-from services.recording import record
+from api.errors import Invalid, NotFound
+from api.schemas.stock import (
+    AdjustmentCreate,
+    CountCreate,
+    Decision,
+    ReceiptCreate,
+    ReceiptPublic,
+    ThresholdSet,
+    TransferCreate,
+    TransferReceiptCreate,
+)
+from events.stock import TransferLine
+from projections import queries, stock_queries
+from services.commands import Reply
+from services.stock.commands import (
+    AdjustStock,
+    CountStock,
+    DispatchTransfer,
+    ReceiveStock,
+    ReceiveTransfer,
+    RequestedLine,
+    SetStockThreshold,
+)
 
-router = APIRouter(prefix="/v1", tags=["stock"])
+router = APIRouter(prefix="/v1/stock", tags=["stock"])
+RECEIVED = ("already_received", "this transfer was already received with other quantities")
 
 
 async def known(services: ServicesDep, lookup: Any, key: str, field: str, what: str) -> dict:
-    """The reference row, waiting for this process's own registrations before saying 422."""
+    """The reference row (after this process's own registrations), or 422 naming the field."""
     row = await run_in_threadpool(lookup, services.engine, key)
     if row is None:
         await wait_for_own_writes(
@@ -36,21 +53,19 @@ async def known(services: ServicesDep, lookup: Any, key: str, field: str, what: 
     return row
 
 
-def _same_receipt(existing: dict[str, Any], event: StockReceived) -> bool:
-    return (
-        existing["location_id"],
-        existing["item_id"],
-        existing["lot"],
-        existing["quantity"],
-    ) == (
-        event.location_id,
-        event.item_id,
-        event.lot,
-        event.quantity,
-    )
+async def known_pair(services: ServicesDep, location_id: str, item_id: str) -> dict:
+    location = await known(services, queries.location, location_id, "location_id", "location")
+    await known(services, queries.item, item_id, "item_id", "item")
+    return location
 
 
-@router.post("/stock/receipts", status_code=201, response_model=ReceiptPublic)
+def _answer(reply: Reply, client_id: str, response: Response) -> Decision:
+    if reply.replayed:
+        response.status_code = 200
+    return Decision(id=client_id, events=reply.events, position=reply.position)
+
+
+@router.post("/receipts", status_code=201, response_model=ReceiptPublic)
 async def receive_stock(
     body: ReceiptCreate,
     services: ServicesDep,
@@ -62,66 +77,134 @@ async def receive_stock(
     """Record goods received at a location as a new lot."""
     authorize(user, "stock.write", location_id=body.location_id)
     receipt_id = body.id or idempotency_key or str(uuid.uuid4())
-    location = await known(services, queries.location, body.location_id, "location_id", "location")
-    await known(services, queries.item, body.item_id, "item_id", "item")
-    if location["kind"] != "warehouse" and user.role == "operator":
-        raise Invalid("operators receive stock in warehouses only", field="location_id")
-    event = StockReceived(
-        receipt_id=receipt_id,
-        location_id=body.location_id,
-        item_id=body.item_id,
-        quantity=body.quantity,
-        lot=body.lot or receipt_id,
-        expires_on=body.expires_on,
-        donation_id=body.donation_id,
+    await known_pair(services, body.location_id, body.item_id)
+    command = ReceiveStock(
+        receipt_id=receipt_id, lot=body.lot or receipt_id, **body.model_dump(exclude={"id", "lot"})
     )
-    answer = ReceiptPublic(
-        id=receipt_id,
-        location_id=event.location_id,
-        item_id=event.item_id,
-        quantity=event.quantity,
-        lot=event.lot,
-        event_id=str(event_id_for(receipt_id, 0)),
-    )
-    existing = await run_in_threadpool(queries.receipt, services.engine, receipt_id)
-    if existing is not None:
-        if not _same_receipt(existing, event):
-            raise Conflict(
-                f"receipt {receipt_id!r} was already recorded with other values",
-                error="idempotency_conflict",
-            )
+    reply = await decide(services, command, receipt_id, user, now)
+    event = reply.events[0]
+    if reply.replayed:
         response.status_code = 200
-        return answer
-    position = await run_in_threadpool(
-        record,
-        services.publisher,
-        [event],
-        command_id=receipt_id,
-        actor=user.actor,
-        occurred_at=body.occurred_at or now,
-        recorded_at=now,
+    return ReceiptPublic(
+        id=receipt_id,
+        location_id=command.location_id,
+        item_id=command.item_id,
+        quantity=command.quantity,
+        lot=command.lot,
+        event_id=event["event_id"],
+        position=reply.position,
     )
-    services.wrote(position)
-    answer.position = str(position)
-    return answer
 
 
-@router.get("/inventory", response_model=InventoryList)
-async def inventory(
+@router.post("/transfers", status_code=201, response_model=Decision)
+async def dispatch_transfer(
+    body: TransferCreate,
     services: ServicesDep,
     user: CurrentUser,
-    _: ReadAfter,
-    location_id: str | None = None,
-    item_id: str | None = None,
-    as_of: Annotated[Timestamp | None, Query(description="Stock as it was at that moment.")] = None,
-) -> InventoryList:
-    """On hand per location × item × lot (with expiry), now or as of a past moment."""
-    scope = authorize(user, "stock.read", location_id=location_id)
-    allowed = user.locations_for(scope)
-    location_ids = [location_id] if location_id else allowed
-    rows = await run_in_threadpool(
-        lambda: queries.inventory(
-            services.engine, location_ids=location_ids, item_id=item_id, as_of=as_of
-        )
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Dispatch stock to another location; lots are picked FEFO unless named."""
+    authorize(user, "stock.write", location_id=body.from_location_id)
+    transfer_id = body.id or idempotency_key or str(uuid.uuid4())
+    await known(services, queries.location, body.from_location_id, "from_location_id", "location")
+    await known(services, queries.location, body.to_location_id, "to_location_id", "location")
+    for line in body.lines:
+        await known(services, queries.item, line.item_id, "lines.item_id", "item")
+    command = DispatchTransfer(
+        transfer_id=transfer_id,
+        from_location_id=body.from_location_id,
+        to_location_id=body.to_location_id,
+        allow_expired=body.allow_expired,
+        lines=[RequestedLine(**line.model_dump()) for line in body.lines],
     )
-    return InventoryList(items=[InventoryRow(**r) for r in rows])
+    return _answer(await decide(services, command, transfer_id, user, now), transfer_id, response)
+
+
+@router.post("/transfers/{transfer_id}/receipt", status_code=201, response_model=Decision)
+async def receive_transfer(
+    transfer_id: str,
+    body: TransferReceiptCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+) -> Decision:
+    """Record what arrived of a transfer; any shortfall becomes a discrepancy."""
+    found = await run_in_threadpool(
+        lambda: stock_queries.transfer_list(services.engine, transfer_id=transfer_id)
+    )
+    if not found:
+        raise NotFound(f"no dispatched transfer {transfer_id!r}", error="unknown_transfer")
+    transfer = found[0]
+    authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    received: dict[str, int] = {}
+    for line in body.lines:
+        received[line.item_id] = received.get(line.item_id, 0) + line.quantity
+    command = ReceiveTransfer(
+        transfer_id=transfer_id,
+        from_location_id=transfer["from_location_id"],
+        to_location_id=transfer["to_location_id"],
+        deployment_id=transfer["deployment_id"],
+        dispatched=[
+            TransferLine(
+                item_id=ln["item_id"],
+                lot=ln["lot"],
+                expires_on=ln["expires_on"],
+                donation_id=ln["donation_id"],
+                quantity=ln["dispatched"],
+            )
+            for ln in transfer["lines"]
+        ],
+        received=received,
+    )
+    reply = await decide(services, command, transfer_id, user, now, reused_id=RECEIVED)
+    return _answer(reply, transfer_id, response)
+
+
+@router.post("/adjustments", status_code=201, response_model=Decision)
+async def adjust_stock(
+    body: AdjustmentCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Remove damaged, expired, lost or stolen stock, or add stock found."""
+    authorize(user, "stock.write", location_id=body.location_id)
+    adjustment_id = body.id or idempotency_key or str(uuid.uuid4())
+    await known_pair(services, body.location_id, body.item_id)
+    command = AdjustStock(adjustment_id=adjustment_id, **body.model_dump(exclude={"id"}))
+    reply = await decide(services, command, adjustment_id, user, now)
+    return _answer(reply, adjustment_id, response)
+
+
+@router.post("/counts", status_code=201, response_model=Decision)
+async def count_stock(
+    body: CountCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Record a physical count: on hand becomes the count, the variance is kept."""
+    authorize(user, "stock.write", location_id=body.location_id)
+    count_id = body.id or idempotency_key or str(uuid.uuid4())
+    await known_pair(services, body.location_id, body.item_id)
+    command = CountStock(count_id=count_id, **body.model_dump(exclude={"id"}))
+    return _answer(await decide(services, command, count_id, user, now), count_id, response)
+
+
+@router.post("/thresholds", status_code=201, response_model=Decision)
+async def set_threshold(
+    body: ThresholdSet, services: ServicesDep, user: CurrentUser, now: Now, response: Response
+) -> Decision:
+    """Set the on-hand level below which a location × item raises a low-stock alert."""
+    authorize(user, "stock.thresholds", location_id=body.location_id)
+    await known_pair(services, body.location_id, body.item_id)
+    command_id = f"{body.location_id}:{body.item_id}:{body.minimum}:{now.isoformat()}"
+    reply = await decide(services, SetStockThreshold(**body.model_dump()), command_id, user, now)
+    return _answer(reply, f"{body.location_id}:{body.item_id}", response)

@@ -1,12 +1,15 @@
-"""Stock receipts and inventory."""
+"""Stock movements, inventory, stock cards and transfers."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import Body, ClientId, Quantity, Timestamp, Written
+
+LotCode = str
 
 
 class ReceiptCreate(Body):
@@ -14,7 +17,7 @@ class ReceiptCreate(Body):
     location_id: ClientId
     item_id: ClientId
     quantity: Quantity
-    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    lot: LotCode | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
     donation_id: ClientId | None = None
     occurred_at: Timestamp | None = None
@@ -29,6 +32,65 @@ class ReceiptPublic(Written):
     event_id: str
 
 
+class TransferLineCreate(Body):
+    item_id: ClientId
+    quantity: Quantity
+    lot: LotCode | None = Field(default=None, min_length=1, max_length=64)
+
+
+class TransferCreate(Body):
+    id: ClientId | None = None
+    from_location_id: ClientId
+    to_location_id: ClientId
+    lines: list[TransferLineCreate] = Field(min_length=1, max_length=200)
+    allow_expired: bool = Field(default=False, description="Ship lots past their expiry.")
+
+    @model_validator(mode="after")
+    def _different_ends(self) -> TransferCreate:
+        if self.from_location_id == self.to_location_id:
+            raise ValueError("to_location_id must differ from from_location_id")
+        return self
+
+
+class ReceivedLine(Body):
+    item_id: ClientId
+    quantity: int = Field(ge=0, lt=10**9, strict=True)
+
+
+class TransferReceiptCreate(Body):
+    lines: list[ReceivedLine] = Field(min_length=1, max_length=200)
+
+
+class AdjustmentCreate(Body):
+    id: ClientId | None = None
+    location_id: ClientId
+    item_id: ClientId
+    lot: LotCode | None = Field(default=None, min_length=1, max_length=64)
+    quantity: Quantity
+    reason: Literal["damaged", "expired", "lost", "stolen", "found"]
+
+
+class CountCreate(Body):
+    id: ClientId | None = None
+    location_id: ClientId
+    item_id: ClientId
+    lot: LotCode | None = Field(default=None, min_length=1, max_length=64)
+    counted_quantity: int = Field(ge=0, lt=10**9, strict=True)
+
+
+class ThresholdSet(Body):
+    location_id: ClientId
+    item_id: ClientId
+    minimum: int = Field(ge=0, lt=10**9, strict=True)
+
+
+class Decision(Written):
+    """An accepted command: its id and the events it recorded."""
+
+    id: str
+    events: list[dict[str, Any]]
+
+
 class InventoryRow(BaseModel):
     location_id: str
     item_id: str
@@ -39,3 +101,45 @@ class InventoryRow(BaseModel):
 
 class InventoryList(BaseModel):
     items: list[InventoryRow]
+
+
+class CardLine(BaseModel):
+    event_id: str
+    kind: str
+    lot: str
+    quantity: int
+    balance: int
+    reference_id: str
+    reason: str | None
+    occurred_at: datetime
+    actor: str
+
+
+class StockCard(BaseModel):
+    location_id: str
+    item_id: str
+    items: list[CardLine]
+
+
+class TransferLinePublic(BaseModel):
+    item_id: str
+    lot: str
+    expires_on: date | None
+    dispatched: int
+    received: int
+    missing: int
+
+
+class TransferPublic(BaseModel):
+    id: str
+    from_location_id: str
+    to_location_id: str
+    deployment_id: str | None
+    status: str
+    dispatched_at: datetime
+    received_at: datetime | None
+    lines: list[TransferLinePublic]
+
+
+class TransferList(BaseModel):
+    items: list[TransferPublic]

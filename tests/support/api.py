@@ -30,7 +30,7 @@ from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch
 from services.settings import Settings
 from services.tokens import token_hash
-from tests.support.fakes import InMemoryPublisher
+from tests.support.fakes import InMemoryPublisher, InProcessCommandBus
 
 SEED_PARTITION = 1
 SEEDED_AT = datetime(2026, 2, 15, 9, 0, tzinfo=UTC)
@@ -93,7 +93,8 @@ class ApiHarness:
             read_wait_seconds=read_wait_seconds,
         )
         self.publisher = InMemoryPublisher()
-        self.app = create_app(self.settings, self.publisher)
+        self.bus = InProcessCommandBus(self.publisher)
+        self.app = create_app(self.settings, self.publisher, self.bus)
         self.client = TestClient(self.app)
         self.tokens: dict[str, str] = {}
         self._seed_offsets: dict[str, int] = defaultdict(int)
@@ -154,6 +155,7 @@ class ApiHarness:
                 causation_id=command_id,
             )
             self._project(event.STREAM, [(SEED_PARTITION, offset, envelope)])
+            self.bus.observe(envelope)
 
     def project_published(self) -> None:
         """Apply everything the API published so far, at the offsets the publisher gave it."""

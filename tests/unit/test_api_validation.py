@@ -147,13 +147,6 @@ def test_a_receipt_id_reused_for_other_goods_once_projected_is_a_409(api: ApiHar
     assert len(api.published("stock")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/routes/stock.py receive_stock: the id-reuse check reads only the projection, "
-    "so before the first receipt is projected a different body under the same id answers 201 "
-    "and publishes a second StockReceived with the SAME event_id; projections drop it as a "
-    "duplicate, so the caller was told 99 were recorded while 120 count",
-)
 def test_a_receipt_id_reused_for_other_goods_before_projection_is_refused(
     api: ApiHarness,
 ) -> None:
@@ -165,11 +158,6 @@ def test_a_receipt_id_reused_for_other_goods_before_projection_is_refused(
     assert len(api.published("stock")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/routes/stock.py receive_stock: an Idempotency-Key that is not a UUID or slug "
-    "becomes receipt_id and fails StockReceived validation inside the route: a 500",
-)
 def test_an_idempotency_key_that_is_not_an_id_is_a_422(api: ApiHarness) -> None:
     client = TestClient(api.app, raise_server_exceptions=False)
     headers = api.headers("admin") | {"Idempotency-Key": "Bad Key!"}
@@ -243,12 +231,6 @@ def test_registering_other_values_under_a_taken_id_is_a_409(
     assert len(api.published("reference")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/routes/reference.py _register: the existing-registration check reads only the "
-    "projection, so before the first registration is projected other values under the same id "
-    "answer 201 and publish a second event with the SAME event_id, which projections drop",
-)
 def test_registering_other_values_under_an_id_not_yet_projected_is_refused(
     api: ApiHarness,
 ) -> None:

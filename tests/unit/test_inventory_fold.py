@@ -68,7 +68,7 @@ def credit(state: Inventory, net: dict[LotKey, LotChange]) -> Inventory:
 
 
 def changes_of(stream: Iterable[Recorded]) -> list[LotChange]:
-    return [change for envelope, event in stream for change in lot_changes(event, envelope)]
+    return [change for envelope, event in stream for change in lot_changes(event)]
 
 
 # --- stories -----------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_registering_a_location_or_a_user_moves_no_stock() -> None:
     stock = fold({}, [received("rcpt-0001", 120)])
 
     for envelope, event in (location, user):
-        assert lot_changes(event, envelope) == []
+        assert lot_changes(event) == []
         assert movements(event, envelope) == []
     assert fold(stock, [location, user]) == stock
 
@@ -191,10 +191,11 @@ def test_each_receipt_writes_one_stock_card_line_naming_the_receipt_and_who_rece
     assert lines == [
         Movement(
             event_id=envelope.event_id,
-            key=LotKey(CASABLANCA, BASKETS, "RB-1"),
+            line=0,
+            change=LotChange(
+                LotKey(CASABLANCA, BASKETS, "RB-1"), MARCH_2024, 120, "rcpt-0042", "received"
+            ),
             kind="StockReceived",
-            quantity=120,
-            reference_id="rcpt-0042",
             occurred_at=datetime(2023, 9, 9, 8, 0, tzinfo=UTC),
             actor="karim.operator",
         )

@@ -16,7 +16,16 @@ from events.envelope import Actor, Envelope
 from events.reference import ItemDefined, LocationRegistered
 from events.registry import event_types
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
-from events.stock import StockReceived
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    StockThresholdSet,
+    TransferDiscrepancyRecorded,
+    TransferDispatched,
+    TransferLine,
+    TransferReceived,
+)
 from events.users import UserCreated, UserRevoked
 
 MOROCCO = timezone(timedelta(hours=1))
@@ -53,6 +62,45 @@ SAMPLES: dict[str, Event] = {
         lot="LOT-2023-09-A",
         expires_on=date(2024, 3, 31),
         donation_id="don-0042",
+    ),
+    "TransferDispatched": TransferDispatched(
+        transfer_id="tr-casa-mrk-1",
+        from_location_id="wh-casa",
+        to_location_id="wh-marrakech",
+        lines=[TransferLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=400)],
+    ),
+    "TransferReceived": TransferReceived(
+        transfer_id="tr-casa-mrk-1",
+        from_location_id="wh-casa",
+        to_location_id="wh-marrakech",
+        lines=[TransferLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=380)],
+    ),
+    "TransferDiscrepancyRecorded": TransferDiscrepancyRecorded(
+        transfer_id="tr-casa-mrk-1",
+        from_location_id="wh-casa",
+        to_location_id="wh-marrakech",
+        item_id="flour-25kg",
+        lot="LOT-2023-09-A",
+        missing=20,
+    ),
+    "StockAdjusted": StockAdjusted(
+        adjustment_id="adj-7",
+        location_id="wh-casa",
+        item_id="flour-25kg",
+        lot="LOT-2023-09-A",
+        quantity=-12,
+        reason="damaged",
+    ),
+    "StockCounted": StockCounted(
+        count_id="count-9",
+        location_id="wh-casa",
+        item_id="flour-25kg",
+        lot="LOT-2023-09-A",
+        counted_quantity=770,
+        variance=-18,
+    ),
+    "StockThresholdSet": StockThresholdSet(
+        location_id="wh-casa", item_id="flour-25kg", minimum=200
     ),
     "UserCreated": UserCreated(
         username="youssef.agent", role="agent", sites=["site-amizmiz"], token_hash="ab" * 32

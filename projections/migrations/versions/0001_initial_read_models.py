@@ -64,24 +64,59 @@ def upgrade() -> None:
     op.create_table(
         "stock_movements",
         sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("line", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
         sa.Column("location_id", sa.String(length=64), nullable=False),
         sa.Column("item_id", sa.String(length=64), nullable=False),
         sa.Column("lot", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("reference_id", sa.String(length=64), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=120), nullable=True),
+        sa.Column("donation_id", sa.String(length=64), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("event_id"),
+        sa.PrimaryKeyConstraint("event_id", "line"),
     )
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_stock_movements_location_id"), ["location_id"], unique=False
+            "ix_stock_movements_card", ["location_id", "item_id", "offset", "line"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_stock_movements_reference_id"), ["reference_id"], unique=False
         )
 
+    op.create_table(
+        "stock_thresholds",
+        sa.Column("location_id", sa.String(length=64), nullable=False),
+        sa.Column("item_id", sa.String(length=64), nullable=False),
+        sa.Column("minimum", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("location_id", "item_id"),
+    )
+    op.create_table(
+        "transfer_lines",
+        sa.Column("transfer_id", sa.String(length=64), nullable=False),
+        sa.Column("item_id", sa.String(length=64), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("donation_id", sa.String(length=64), nullable=True),
+        sa.Column("dispatched", sa.BigInteger(), nullable=False),
+        sa.Column("received", sa.BigInteger(), nullable=False),
+        sa.Column("missing", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("transfer_id", "item_id", "lot"),
+    )
+    op.create_table(
+        "transfers",
+        sa.Column("transfer_id", sa.String(length=64), nullable=False),
+        sa.Column("from_location_id", sa.String(length=64), nullable=False),
+        sa.Column("to_location_id", sa.String(length=64), nullable=False),
+        sa.Column("deployment_id", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("dispatched_at", sa.DateTime(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("transfer_id"),
+    )
     op.create_table(
         "users",
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -99,9 +134,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("users")
+    op.drop_table("transfers")
+    op.drop_table("transfer_lines")
+    op.drop_table("stock_thresholds")
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_movements_reference_id"))
-        batch_op.drop_index(batch_op.f("ix_stock_movements_location_id"))
+        batch_op.drop_index("ix_stock_movements_card")
 
     op.drop_table("stock_movements")
     op.drop_table("projection_positions")

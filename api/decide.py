@@ -1,0 +1,41 @@
+"""Sending a command from a route and turning the decision into an HTTP answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from api.auth import User
+from api.deps import Services
+from api.errors import Conflict, Invalid
+from services.commands import Command, CommandEnvelope, Reply
+from services.publisher import Position
+
+
+async def decide(
+    services: Services,
+    command: Command,
+    client_id: str,
+    user: User,
+    now: datetime,
+    *,
+    reused_id: tuple[str, str] | None = None,
+) -> Reply:
+    """The accepted reply, or the refusal (409) or rejection (422) as an ApiError.
+
+    `reused_id` is the (error, message) to answer when the id was already used
+    for a different request, where the domain has a better word for it."""
+    envelope = CommandEnvelope.of(command, client_id, user.actor, now)
+    reply = await services.bus.send(command, envelope)
+    details = dict(reply.details)
+    if reply.status == "refused" and reply.error == "idempotency_conflict" and reused_id:
+        raise Conflict(reused_id[1], error=reused_id[0])
+    if reply.status == "refused":
+        raise Conflict(reply.message or "refused", error=reply.error or "conflict", **details)
+    if reply.status == "rejected":
+        field = details.pop("field", None)
+        error = Invalid(reply.message or "invalid", field=field, **details)
+        error.error = reply.error or error.error
+        raise error
+    if reply.position:
+        services.wrote(Position.parse(reply.position))
+    return reply

@@ -1,0 +1,134 @@
+"""Read-side queries about stock: cards, expiring lots, transfers, alert conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from projections.queries import fetch_all
+from projections.tables import (
+    inventory_lots,
+    stock_movements,
+    stock_thresholds,
+    transfer_lines,
+    transfers,
+)
+
+
+def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str, Any]]:
+    """Every movement of an item at a location, in log order, with the running balance."""
+    m = stock_movements
+    balance = func.sum(m.c.quantity).over(order_by=(m.c.offset, m.c.line))
+    stmt = (
+        select(m, balance.label("balance"))
+        .where(m.c.location_id == location_id, m.c.item_id == item_id)
+        .order_by(m.c.offset, m.c.line)
+    )
+    return fetch_all(engine, stmt)
+
+
+def expiring_lots(
+    engine: Engine, today: date, within_days: int, location_ids: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """Lots with stock whose expiry falls within the coming days (or is past)."""
+    lots = inventory_lots
+    stmt = select(lots).where(
+        lots.c.on_hand > 0, lots.c.expires_on <= today + timedelta(days=within_days)
+    )
+    if location_ids is not None:
+        stmt = stmt.where(lots.c.location_id.in_(list(location_ids)))
+    return fetch_all(engine, stmt.order_by(lots.c.expires_on, lots.c.location_id, lots.c.lot))
+
+
+def transfer_list(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    location_ids: Collection[str] | None = None,
+    transfer_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Transfers with their lines, newest first."""
+    t = transfers
+    stmt = select(t)
+    if status:
+        stmt = stmt.where(t.c.status == status)
+    if transfer_id:
+        stmt = stmt.where(t.c.transfer_id == transfer_id)
+    if location_ids is not None:
+        ids = list(location_ids)
+        stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
+    found = fetch_all(engine, stmt.order_by(t.c.dispatched_at.desc(), t.c.transfer_id))
+    if not found:
+        return []
+    lines = fetch_all(
+        engine,
+        select(transfer_lines).where(
+            transfer_lines.c.transfer_id.in_([f["transfer_id"] for f in found])
+        ),
+    )
+    for transfer in found:
+        transfer["lines"] = [ln for ln in lines if ln["transfer_id"] == transfer["transfer_id"]]
+    return found
+
+
+def low_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
+    """Location × item pairs whose total on hand is below the threshold set for them."""
+    th, lots = stock_thresholds, inventory_lots
+    on_hand = (
+        select(lots.c.location_id, lots.c.item_id, func.sum(lots.c.on_hand).label("on_hand"))
+        .group_by(lots.c.location_id, lots.c.item_id)
+        .subquery()
+    )
+    total = func.coalesce(on_hand.c.on_hand, 0)
+    stmt = (
+        select(th.c.location_id, th.c.item_id, th.c.minimum, total.label("on_hand"))
+        .select_from(
+            th.outerjoin(
+                on_hand,
+                (on_hand.c.location_id == th.c.location_id) & (on_hand.c.item_id == th.c.item_id),
+            )
+        )
+        .where(total < th.c.minimum)
+    )
+    if location_ids is not None:
+        stmt = stmt.where(th.c.location_id.in_(list(location_ids)))
+    return fetch_all(engine, stmt.order_by(th.c.location_id, th.c.item_id))
+
+
+def negative_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
+    """Location × item pairs whose recorded stock went below zero."""
+    lots = inventory_lots
+    total = func.sum(lots.c.on_hand)
+    stmt = (
+        select(lots.c.location_id, lots.c.item_id, total.label("on_hand"))
+        .group_by(lots.c.location_id, lots.c.item_id)
+        .having(total < 0)
+    )
+    if location_ids is not None:
+        stmt = stmt.where(lots.c.location_id.in_(list(location_ids)))
+    return fetch_all(engine, stmt)
+
+
+def discrepancies(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
+    """Transfer lines where something went missing on the way."""
+    t, ln = transfers, transfer_lines
+    stmt = (
+        select(
+            t.c.transfer_id,
+            t.c.from_location_id,
+            t.c.to_location_id,
+            t.c.received_at,
+            ln.c.item_id,
+            ln.c.lot,
+            ln.c.missing,
+        )
+        .join(ln, ln.c.transfer_id == t.c.transfer_id)
+        .where(ln.c.missing > 0)
+    )
+    if location_ids is not None:
+        ids = list(location_ids)
+        stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
+    return fetch_all(engine, stmt.order_by(t.c.received_at, t.c.transfer_id))

@@ -1,0 +1,93 @@
+"""Sending a command to its single writer and waiting (bounded) for the decision."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi.concurrency import run_in_threadpool
+
+from services.commands import Command, CommandEnvelope, Reply
+from services.publisher import BrokerUnavailable, KafkaEventPublisher
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DecisionTimeout(BrokerUnavailable):
+    """The command was sent but no decision came back in time; retrying is safe."""
+
+
+class CommandBus(Protocol):
+    async def send(self, command: Command, envelope: CommandEnvelope) -> Reply: ...
+
+
+class KafkaCommandBus:
+    """Commands out through the publisher; replies in through one consumer per process."""
+
+    def __init__(self, settings: Settings, publisher: KafkaEventPublisher) -> None:
+        self.settings = settings
+        self.publisher = publisher
+        self.waiting: dict[str, asyncio.Future[Reply]] = {}
+        self.consumer: AIOKafkaConsumer | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def _listen(self) -> None:
+        topic = self.settings.topic("replies")
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
+        )
+        await self.consumer.start()
+        await self.consumer.topics()
+        parts = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
+        self.consumer.assign(parts)
+        await self.consumer.seek_to_end(*parts)
+        for tp in parts:
+            await self.consumer.position(tp)
+        async for record in self.consumer:
+            future = self.waiting.pop(record.key.decode() if record.key else "", None)
+            if future is not None and not future.done():
+                future.set_result(Reply.model_validate_json(record.value))
+
+    async def start(self) -> None:
+        """Start listening for replies (retrying quietly while Kafka is down)."""
+        self.task = asyncio.create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reply listener failed, restarting: %s", exc)
+                if self.consumer is not None:
+                    await self.consumer.stop()
+                    self.consumer = None
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
+        if self.consumer is None or not self.consumer.assignment():
+            raise BrokerUnavailable("not listening for decisions yet")
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.waiting[envelope.command_id] = future
+        try:
+            await run_in_threadpool(
+                self.publisher.append,
+                command.STREAM,
+                command.aggregate_id,
+                [envelope.model_dump_json().encode()],
+            )
+            return await asyncio.wait_for(future, self.settings.decision_timeout_seconds)
+        except TimeoutError as exc:
+            raise DecisionTimeout("no decision in time; retry with the same id") from exc
+        finally:
+            self.waiting.pop(envelope.command_id, None)

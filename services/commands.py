@@ -1,0 +1,67 @@
+"""Commands travel to their aggregate's single writer in an envelope; replies come back."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from events import Actor
+
+
+class Command(BaseModel):
+    """An imperative request to one aggregate (`ReceiveStock`, `DispatchTransfer`…)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    TYPE: ClassVar[str]
+    STREAM: ClassVar[str]
+
+    @property
+    def aggregate_id(self) -> str:
+        raise NotImplementedError
+
+
+class CommandEnvelope(BaseModel):
+    """A command on the wire. `command_id` is unique per command type and client id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command_id: str
+    type: str
+    actor: Actor
+    issued_at: AwareDatetime
+    correlation_id: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, command: Command, client_id: str, actor: Actor, issued_at: Any) -> CommandEnvelope:
+        command_id = f"{command.TYPE}:{client_id}"
+        return cls(
+            command_id=command_id,
+            type=command.TYPE,
+            actor=actor,
+            issued_at=issued_at,
+            correlation_id=command_id,
+            data=command.model_dump(mode="json"),
+        )
+
+    def digest(self) -> str:
+        """A fingerprint of what is asked, to tell a retry from a different command."""
+        body = orjson.dumps({"type": self.type, "data": self.data}, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(body).hexdigest()[:32]
+
+
+class Reply(BaseModel):
+    """The decision: accepted with its events and position, or refused/rejected with why."""
+
+    command_id: str
+    status: Literal["accepted", "refused", "rejected"]
+    replayed: bool = False
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    position: str | None = None
+    error: str | None = None
+    message: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,11 @@
+"""Every single-writer decider the worker runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.deciding import Decider
+from services.reference.decider import ReferenceDecider
+from services.stock.decider import StockDecider
+
+DECIDERS: tuple[Decider[Any], ...] = (ReferenceDecider(), StockDecider())

@@ -1,0 +1,130 @@
+"""The single writer's bookkeeping: state folded from the log, and what each command produced.
+
+`AggregateStore` is fed every event of its stream (in log order) and answers
+commands: a command already decided gets its recorded outcome again; a new one
+is decided by the pure decider and yields envelopes whose ids derive from the
+command id, so deciding it twice produces the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from events import Envelope, Event
+from events.serialization import event_id_for, wrap
+from services.commands import Command, CommandEnvelope, Reply
+from services.decisions import DomainError
+from services.publisher import Position
+
+S = TypeVar("S")
+MAX_REMEMBERED_COMMANDS = 200_000
+
+
+class Decider(Protocol[S]):
+    """Pure domain logic of one aggregate type."""
+
+    event_stream: str
+    command_stream: str
+    commands: Mapping[str, type[Command]]
+
+    def initial(self) -> S: ...
+
+    def evolve(self, state: S, event: Event) -> S: ...
+
+    def decide(self, state: S, command: Command, now: datetime) -> list[Event]: ...
+
+
+@dataclass
+class Outcome:
+    digest: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    position: Position | None = None
+
+
+@dataclass
+class AggregateStore(Generic[S]):
+    """States per aggregate and outcomes per command, both folded from the event log."""
+
+    decider: Decider[S]
+    states: dict[str, S] = field(default_factory=dict)
+    outcomes: OrderedDict[str, Outcome] = field(default_factory=OrderedDict)
+
+    def state(self, aggregate_id: str) -> S:
+        return self.states.get(aggregate_id) or self.decider.initial()
+
+    def apply(self, envelope: Envelope, event: Event, position: Position | None = None) -> None:
+        """Fold one event from the log."""
+        key = event.aggregate_id
+        self.states[key] = self.decider.evolve(self.state(key), event)
+        outcome = self.outcomes.get(envelope.causation_id)
+        if outcome is None:
+            outcome = self.outcomes[envelope.causation_id] = Outcome(envelope.command_digest)
+            if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
+                self.outcomes.popitem(last=False)
+        outcome.events.append(_public(envelope))
+        outcome.position = position
+
+    def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
+        """A reply when nothing is to be written, else the envelopes to publish."""
+        cid = command_envelope.command_id
+        previous = self.outcomes.get(cid)
+        if previous is not None:
+            return _replay(command_envelope, previous)
+        command = self.decider.commands[command_envelope.type].model_validate(command_envelope.data)
+        try:
+            events = self.decider.decide(
+                self.state(command.aggregate_id), command, command_envelope.issued_at
+            )
+        except DomainError as exc:
+            return Reply(
+                command_id=cid,
+                status=exc.kind,
+                error=exc.code,
+                message=exc.message,
+                details=exc.details,
+            )
+        occurred_at = getattr(command, "occurred_at", None) or command_envelope.issued_at
+        return [
+            _envelope(command_envelope, event, i, occurred_at) for i, event in enumerate(events)
+        ]
+
+
+def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:
+    cid = command_envelope.command_id
+    if outcome.digest is not None and outcome.digest != command_envelope.digest():
+        return Reply(
+            command_id=cid,
+            status="refused",
+            error="idempotency_conflict",
+            message="this id was already used for a different request; use a new id",
+        )
+    return Reply(
+        command_id=cid,
+        status="accepted",
+        replayed=True,
+        events=outcome.events,
+        position=str(outcome.position) if outcome.position else None,
+    )
+
+
+def _envelope(
+    command_envelope: CommandEnvelope, event: Event, index: int, occurred_at: datetime
+) -> Envelope:
+    return wrap(
+        event,
+        event_id=event_id_for(command_envelope.command_id, index),
+        occurred_at=occurred_at,
+        recorded_at=command_envelope.issued_at,
+        actor=command_envelope.actor,
+        correlation_id=command_envelope.correlation_id,
+        causation_id=command_envelope.command_id,
+        command_digest=command_envelope.digest(),
+    )
+
+
+def _public(envelope: Envelope) -> dict[str, Any]:
+    return {"event_id": str(envelope.event_id), "type": envelope.type, "data": envelope.data}

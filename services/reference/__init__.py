@@ -1,0 +1,1 @@
+"""Locations and items: registered once, by their single writer."""

@@ -1,0 +1,64 @@
+"""Reference data is written once per id: the same registration again changes nothing,
+a different one under a taken id is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from events import Event
+from events.reference import ItemDefined, LocationRegistered
+from services.commands import Command
+from services.decisions import Refused
+
+STREAM = "reference-commands"
+
+
+class RegisterLocation(Command):
+    TYPE = "RegisterLocation"
+    STREAM = STREAM
+
+    location: LocationRegistered
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location.location_id
+
+
+class DefineItem(Command):
+    TYPE = "DefineItem"
+    STREAM = STREAM
+
+    item: ItemDefined
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.item.item_id
+
+
+Registered = dict[str, Any] | None
+
+
+class ReferenceDecider:
+    event_stream: str = "reference"
+    command_stream: str = STREAM
+    commands: Mapping[str, type[Command]] = {c.TYPE: c for c in (RegisterLocation, DefineItem)}
+
+    def initial(self) -> Registered:
+        return None
+
+    def evolve(self, state: Registered, event: Event) -> Registered:
+        return state or event.model_dump(mode="json")
+
+    def decide(self, state: Registered, command: Command, now: datetime) -> list[Event]:
+        event: Event = command.location if isinstance(command, RegisterLocation) else command.item  # type: ignore[attr-defined]
+        if state is None:
+            return [event]
+        if state == event.model_dump(mode="json"):
+            return []
+        raise Refused(
+            "already_exists",
+            f"{event.aggregate_id!r} is already registered with other values",
+            existing=state,
+        )

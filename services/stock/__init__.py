@@ -1,0 +1,1 @@
+"""Warehouse and site stock: commands and the single-writer decider per location."""

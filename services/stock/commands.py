@@ -1,0 +1,130 @@
+"""What can be asked of a location's stock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.base import Identifier, PositiveQuantity
+from events.stock import AdjustmentReason, TransferLine
+from services.commands import Command
+
+STREAM = "stock-commands"
+
+
+class ReceiveStock(Command):
+    TYPE = "ReceiveStock"
+    STREAM = STREAM
+
+    receipt_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    lot: str
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    occurred_at: datetime | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class RequestedLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    quantity: PositiveQuantity
+    lot: str | None = None
+
+
+class DispatchTransfer(Command):
+    TYPE = "DispatchTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[RequestedLine] = Field(min_length=1)
+    allow_expired: bool = False
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
+class ReceiveTransfer(Command):
+    """`dispatched` is what left the source (from the in-transit read model)."""
+
+    TYPE = "ReceiveTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    dispatched: list[TransferLine]
+    received: dict[str, int]
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+class AdjustStock(Command):
+    TYPE = "AdjustStock"
+    STREAM = STREAM
+
+    adjustment_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: str | None = None
+    quantity: PositiveQuantity
+    reason: AdjustmentReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class CountStock(Command):
+    TYPE = "CountStock"
+    STREAM = STREAM
+
+    count_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: str | None = None
+    counted_quantity: int = Field(ge=0, lt=10**9)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class SetStockThreshold(Command):
+    TYPE = "SetStockThreshold"
+    STREAM = STREAM
+
+    location_id: Identifier
+    item_id: Identifier
+    minimum: int = Field(ge=0, lt=10**9)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+STOCK_COMMANDS: dict[str, type[Command]] = {
+    c.TYPE: c
+    for c in (
+        ReceiveStock,
+        DispatchTransfer,
+        ReceiveTransfer,
+        AdjustStock,
+        CountStock,
+        SetStockThreshold,
+    )
+}

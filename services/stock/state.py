@@ -1,0 +1,110 @@
+"""A location's stock as its decider sees it: lots on hand, transfers seen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import singledispatch
+
+from events import Event
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    TransferDispatched,
+    TransferReceived,
+)
+
+
+@dataclass(frozen=True)
+class Lot:
+    item_id: str
+    lot: str
+    expires_on: date | None
+    donation_id: str | None
+    on_hand: int
+
+    def fefo_key(self) -> tuple[bool, date, str]:
+        """First expired, first out; lots without expiry last."""
+        return (self.expires_on is None, self.expires_on or date.max, self.lot)
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    lots: Mapping[tuple[str, str], Lot] = field(default_factory=dict)
+    dispatched_transfers: frozenset[str] = frozenset()
+    received_transfers: frozenset[str] = frozenset()
+
+    def lots_of(self, item_id: str) -> list[Lot]:
+        """The item's lots holding stock, in FEFO order."""
+        found = [lot for (item, _), lot in self.lots.items() if item == item_id and lot.on_hand]
+        return sorted(found, key=Lot.fefo_key)
+
+    def lot(self, item_id: str, lot: str) -> Lot | None:
+        return self.lots.get((item_id, lot))
+
+    def on_hand(self, item_id: str) -> int:
+        return sum(lot.on_hand for lot in self.lots_of(item_id))
+
+
+def moved(
+    state: LocationStock,
+    item_id: str,
+    lot: str,
+    delta: int,
+    expires_on: date | None = None,
+    donation_id: str | None = None,
+) -> LocationStock:
+    """The state with one lot's on-hand moved by `delta` (lot created on first receipt)."""
+    current = state.lots.get((item_id, lot)) or Lot(item_id, lot, expires_on, donation_id, 0)
+    updated = replace(
+        current,
+        on_hand=current.on_hand + delta,
+        expires_on=current.expires_on or expires_on,
+        donation_id=current.donation_id or donation_id,
+    )
+    return replace(state, lots={**state.lots, (item_id, lot): updated})
+
+
+@singledispatch
+def evolve(event: Event, state: LocationStock) -> LocationStock:
+    """Events that do not move stock leave it as it is."""
+    return state
+
+
+@evolve.register
+def _(event: StockReceived, state: LocationStock) -> LocationStock:
+    return moved(
+        state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
+    )
+
+
+@evolve.register
+def _(event: TransferDispatched, state: LocationStock) -> LocationStock:
+    for line in event.lines:
+        state = moved(state, line.item_id, line.lot, -line.quantity)
+    return replace(state, dispatched_transfers=state.dispatched_transfers | {event.transfer_id})
+
+
+@evolve.register
+def _(event: TransferReceived, state: LocationStock) -> LocationStock:
+    for line in event.lines:
+        state = moved(
+            state, line.item_id, line.lot, line.quantity, line.expires_on, line.donation_id
+        )
+    return replace(state, received_transfers=state.received_transfers | {event.transfer_id})
+
+
+@evolve.register
+def _(event: StockAdjusted, state: LocationStock) -> LocationStock:
+    return moved(
+        state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
+    )
+
+
+@evolve.register
+def _(event: StockCounted, state: LocationStock) -> LocationStock:
+    return moved(
+        state, event.item_id, event.lot, event.variance, event.expires_on, event.donation_id
+    )
