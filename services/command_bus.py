@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from services.commands import Command, CommandEnvelope, Reply
 from services.publisher import BrokerUnavailable, KafkaEventPublisher
 from services.settings import Settings
+from services.topics import partitions_of
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ class KafkaCommandBus:
             bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
         )
         await self.consumer.start()
-        await self.consumer.topics()
-        parts = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
+        numbers = await asyncio.to_thread(partitions_of, self.settings, "replies")
+        parts = [TopicPartition(topic, p) for p in numbers]
         self.consumer.assign(parts)
         await self.consumer.seek_to_end(*parts)
         for tp in parts:

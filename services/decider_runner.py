@@ -10,6 +10,7 @@ command's offset; a command seen again is answered from the log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from services.commands import CommandEnvelope, Reply
 from services.deciding import AggregateStore, Decider
 from services.publisher import Position
 from services.settings import Settings
+from services.topics import partitions_of
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +32,21 @@ class EventLog:
     """Reads an event topic partition by partition into an AggregateStore."""
 
     def __init__(self, settings: Settings, stream: str, store: AggregateStore[Any]) -> None:
+        self.settings = settings
         self.stream = stream
         self.topic = settings.topic(stream)
         self.store = store
         self.next_offset: dict[int, int] = {}
+
+    async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            bootstrap_servers=self.settings.kafka_bootstrap,
             enable_auto_commit=False,
             isolation_level="read_committed",
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
-
-    async def start(self) -> None:
         await self.consumer.start()
-        await self.consumer.topics()
-        partitions = self.consumer.partitions_for_topic(self.topic) or set()
+        partitions = await asyncio.to_thread(partitions_of, self.settings, self.stream)
         self.consumer.assign([TopicPartition(self.topic, p) for p in partitions])
 
     async def stop(self) -> None:
@@ -86,21 +88,21 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
     )
     store: AggregateStore[Any] = AggregateStore(decider)
     events = EventLog(settings, decider.event_stream, store)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
-    )
 
     async def decide_commands(stream: faust.StreamT) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
         await events.start()
         await producer.start()
         try:
             async for event in stream.events():
-                await _decide_one(event.message.partition, event.value)
+                await _decide_one(producer, event.message.partition, event.value)
         finally:
             await producer.stop()
             await events.stop()
 
-    async def _decide_one(partition: int, raw: bytes) -> None:
+    async def _decide_one(producer: AIOKafkaProducer, partition: int, raw: bytes) -> None:
         try:
             command = CommandEnvelope.model_validate_json(raw)
         except ValidationError as exc:

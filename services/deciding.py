@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from pydantic import ValidationError
+
 from events import Envelope, Event
 from events.serialization import event_id_for, wrap
 from services.commands import Command, CommandEnvelope, Reply
@@ -74,7 +76,16 @@ class AggregateStore(Generic[S]):
         previous = self.outcomes.get(cid)
         if previous is not None:
             return _replay(command_envelope, previous)
-        command = self.decider.commands[command_envelope.type].model_validate(command_envelope.data)
+        try:
+            command_type = self.decider.commands[command_envelope.type]
+            command = command_type.model_validate(command_envelope.data)
+        except (KeyError, ValidationError) as exc:
+            return Reply(
+                command_id=cid,
+                status="rejected",
+                error="invalid_command",
+                message=f"{command_envelope.type} cannot be read: {exc}",
+            )
         try:
             events = self.decider.decide(
                 self.state(command.aggregate_id), command, command_envelope.issued_at

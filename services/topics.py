@@ -58,3 +58,14 @@ def ensure_topics(settings: Settings) -> list[str]:
         return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def partitions_of(settings: Settings, stream: str) -> list[int]:
+    """The partition numbers of a stream's topic (blocking; asks the brokers)."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+    try:
+        return sorted(consumer.partitions_for_topic(settings.topic(stream)) or ())
+    finally:
+        consumer.close()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Identifier, PositiveQuantity
 from events.stock import AdjustmentReason, TransferLine
 from services.commands import Command
 
 STREAM = "stock-commands"
+LotCode = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ReceiveStock(Command):
@@ -21,10 +23,10 @@ class ReceiveStock(Command):
     location_id: Identifier
     item_id: Identifier
     quantity: PositiveQuantity
-    lot: str
+    lot: LotCode
     expires_on: date | None = None
     donation_id: Identifier | None = None
-    occurred_at: datetime | None = None
+    occurred_at: AwareDatetime | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -36,7 +38,7 @@ class RequestedLine(BaseModel):
 
     item_id: Identifier
     quantity: PositiveQuantity
-    lot: str | None = None
+    lot: LotCode | None = None
 
 
 class DispatchTransfer(Command):
@@ -65,7 +67,7 @@ class ReceiveTransfer(Command):
     from_location_id: Identifier
     to_location_id: Identifier
     dispatched: list[TransferLine]
-    received: dict[str, int]
+    received: dict[str, Annotated[int, Field(ge=0, lt=10**9)]]
     deployment_id: Identifier | None = None
 
     @property
@@ -80,7 +82,7 @@ class AdjustStock(Command):
     adjustment_id: Identifier
     location_id: Identifier
     item_id: Identifier
-    lot: str | None = None
+    lot: LotCode | None = None
     quantity: PositiveQuantity
     reason: AdjustmentReason
 
@@ -96,7 +98,7 @@ class CountStock(Command):
     count_id: Identifier
     location_id: Identifier
     item_id: Identifier
-    lot: str | None = None
+    lot: LotCode | None = None
     counted_quantity: int = Field(ge=0, lt=10**9)
 
     @property

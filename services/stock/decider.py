@@ -32,7 +32,7 @@ from services.stock.commands import (
     SetStockThreshold,
 )
 from services.stock.picking import pick
-from services.stock.state import LocationStock
+from services.stock.state import LocationStock, moved
 
 
 class StockDecider:
@@ -68,6 +68,12 @@ def _(command: DispatchTransfer, state: LocationStock, now: datetime) -> list[Ev
         raise Rejected(
             "same_location", "a transfer must go to another location", field="to_location_id"
         )
+    if command.transfer_id in state.dispatched_transfers:
+        raise Refused(
+            "already_dispatched",
+            f"transfer {command.transfer_id!r} already left",
+            transfer_id=command.transfer_id,
+        )
     lines: list[TransferLine] = []
     for requested in _merged(command.lines):
         picked = pick(
@@ -78,6 +84,8 @@ def _(command: DispatchTransfer, state: LocationStock, now: datetime) -> list[Ev
             now.date(),
             allow_expired=command.allow_expired,
         )
+        for lot, qty in picked:  # later lines see what earlier lines took
+            state = moved(state, lot.item_id, lot.lot, -qty)
         lines.extend(
             TransferLine(
                 item_id=lot.item_id,
