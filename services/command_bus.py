@@ -34,6 +34,7 @@ class KafkaCommandBus:
         self.waiting: dict[str, asyncio.Future[Reply]] = {}
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
 
     async def _listen(self) -> None:
         topic = self.settings.topic("replies")
@@ -47,6 +48,7 @@ class KafkaCommandBus:
         await self.consumer.seek_to_end(*parts)
         for tp in parts:
             await self.consumer.position(tp)
+        self.ready.set()
         async for record in self.consumer:
             future = self.waiting.pop(record.key.decode() if record.key else "", None)
             if future is not None and not future.done():
@@ -63,6 +65,7 @@ class KafkaCommandBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self.ready.clear()
                 log.warning("reply listener failed, restarting: %s", exc)
                 if self.consumer is not None:
                     await self.consumer.stop()
@@ -76,8 +79,10 @@ class KafkaCommandBus:
             await self.consumer.stop()
 
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
-        if self.consumer is None or not self.consumer.assignment():
-            raise BrokerUnavailable("not listening for decisions yet")
+        try:
+            await asyncio.wait_for(self.ready.wait(), self.settings.kafka_timeout_seconds)
+        except TimeoutError as exc:
+            raise BrokerUnavailable("cannot listen for decisions: Kafka unreachable") from exc
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self.waiting[envelope.command_id] = future
         try:

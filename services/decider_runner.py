@@ -44,10 +44,13 @@ class EventLog:
             enable_auto_commit=False,
             isolation_level="read_committed",
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_wait_ms=50,
         )
         await self.consumer.start()
         partitions = await asyncio.to_thread(partitions_of, self.settings, self.stream)
-        self.consumer.assign([TopicPartition(self.topic, p) for p in partitions])
+        assigned = [TopicPartition(self.topic, p) for p in partitions]
+        self.consumer.assign(assigned)
+        self.consumer.pause(*assigned)  # fetched only while catching up, one at a time
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -60,12 +63,16 @@ class EventLog:
         if start >= end:
             return
         self.consumer.seek(tp, start)
-        while self.next_offset.get(partition, 0) < end:
-            batch = await self.consumer.getmany(tp, timeout_ms=1000)
-            for record in batch.get(tp, []):
-                self._fold(record)
-            if not batch and await self.consumer.position(tp) >= end:
-                break
+        self.consumer.resume(tp)
+        try:
+            while self.next_offset.get(partition, 0) < end:
+                batch = await self.consumer.getmany(tp, timeout_ms=1000)
+                for record in batch.get(tp, []):
+                    self._fold(record)
+                if not batch and await self.consumer.position(tp) >= end:
+                    break
+        finally:
+            self.consumer.pause(tp)
 
     def _fold(self, record: Any) -> None:
         if record.offset < self.next_offset.get(record.partition, 0):

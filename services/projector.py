@@ -52,6 +52,8 @@ class Projector:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
         )
 
     async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:

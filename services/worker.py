@@ -29,6 +29,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
+        broker_session_timeout=10,
+        broker_heartbeat_interval=2,
         datadir=str(settings.data_dir / "faust"),
     )
 

@@ -68,9 +68,14 @@ class InProcessCommandBus:
         if not outcome:
             return Reply(command_id=cid, status="accepted", replayed=True)
         position = self.publisher.publish(
-            store.decider.event_stream, command.aggregate_id, outcome  # type: ignore[attr-defined]
+            store.decider.event_stream,
+            command.aggregate_id,
+            outcome,  # type: ignore[attr-defined]
         )
         self._catch_up(store)
-        return Reply(command_id=cid, status="accepted", position=str(position),
-                     events=[{"event_id": str(e.event_id), "type": e.type, "data": e.data}
-                             for e in outcome])
+        return Reply(
+            command_id=cid,
+            status="accepted",
+            position=str(position),
+            events=[{"event_id": str(e.event_id), "type": e.type, "data": e.data} for e in outcome],
+        )

@@ -154,19 +154,33 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
 def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
     """Every location holds 1,000 baskets, and a transfer is on its way to each."""
     with ApiHarness(tmp_path) as harness:
-        harness.apply(*(
-            StockReceived(receipt_id=f"rcpt-seed-{loc}", location_id=loc,
-                          item_id="ramadan-basket", quantity=1000, lot=f"RB-{loc}")
-            for loc in LOCATIONS
-        ))
-        harness.apply(*(
-            TransferDispatched(
-                transfer_id=f"tr-to-{loc}", from_location_id=elsewhere(loc), to_location_id=loc,
-                lines=[TransferLine(item_id="ramadan-basket", lot=f"RB-{elsewhere(loc)}",
-                                    quantity=5)],
+        harness.apply(
+            *(
+                StockReceived(
+                    receipt_id=f"rcpt-seed-{loc}",
+                    location_id=loc,
+                    item_id="ramadan-basket",
+                    quantity=1000,
+                    lot=f"RB-{loc}",
+                )
+                for loc in LOCATIONS
             )
-            for loc in LOCATIONS
-        ))
+        )
+        harness.apply(
+            *(
+                TransferDispatched(
+                    transfer_id=f"tr-to-{loc}",
+                    from_location_id=elsewhere(loc),
+                    to_location_id=loc,
+                    lines=[
+                        TransferLine(
+                            item_id="ramadan-basket", lot=f"RB-{elsewhere(loc)}", quantity=5
+                        )
+                    ],
+                )
+                for loc in LOCATIONS
+            )
+        )
         yield harness  # fmt: skip
 
 
