@@ -29,6 +29,10 @@ as_owner() {
 case "${1:-start}" in
   start)
     BIN=$(bin_dir)
+    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+      echo "$URL"  # a server already answers on this port (another checkout's): use it
+      exit 0
+    fi
     mkdir -p "$PGDATA"
     [ "$(id -u)" = 0 ] && chown postgres "$PGDATA" && chmod 700 "$PGDATA"
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
