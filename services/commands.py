@@ -65,3 +65,10 @@ class Reply(BaseModel):
     error: str | None = None
     message: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RefusalRecord(BaseModel):
+    """A refusal kept in the decider's own log, so that deciding again gives the same answer."""
+
+    digest: str
+    reply: Reply

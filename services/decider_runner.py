@@ -2,10 +2,11 @@
 
 Commands arrive on the aggregate's command topic, keyed like its events, so
 command partition p and event partition p hold the same aggregates. Before
-each decision the runner folds event partition p up to its end: the state is
-always the log's own, whoever wrote it and whatever crashed before. Events are
-acknowledged (acks=all) before the reply is sent and before Faust commits the
-command's offset; a command seen again is answered from the log.
+each decision the runner folds partition p of the event topic and of the
+refusals topic up to their ends: the state is always the log's own, whoever
+wrote it and whatever crashed before. Events (or the refusal) are acknowledged
+(acks=all) before the reply is sent and before Faust commits the command's
+offset; a command seen again is answered from the log, never decided anew.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from events import UndecodableMessage, decode, encode
-from services.commands import CommandEnvelope, Reply
+from services.commands import CommandEnvelope, RefusalRecord, Reply
 from services.deciding import AggregateStore, Decider
 from services.publisher import Position
 from services.settings import Settings
@@ -28,15 +29,16 @@ from services.topics import partitions_of
 log = logging.getLogger(__name__)
 
 
-class EventLog:
-    """Reads an event topic partition by partition into an AggregateStore."""
+class DecisionLog:
+    """Reads the event and refusal topics partition by partition into an AggregateStore."""
 
     def __init__(self, settings: Settings, stream: str, store: AggregateStore[Any]) -> None:
         self.settings = settings
         self.stream = stream
-        self.topic = settings.topic(stream)
+        self.events_topic = settings.topic(stream)
+        self.refusals_topic = settings.topic(f"{stream}-refusals")
         self.store = store
-        self.next_offset: dict[int, int] = {}
+        self.next_offset: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -48,7 +50,11 @@ class EventLog:
         )
         await self.consumer.start()
         partitions = await asyncio.to_thread(partitions_of, self.settings, self.stream)
-        assigned = [TopicPartition(self.topic, p) for p in partitions]
+        assigned = [
+            TopicPartition(topic, p)
+            for topic in (self.events_topic, self.refusals_topic)
+            for p in partitions
+        ]
         self.consumer.assign(assigned)
         self.consumer.pause(*assigned)  # fetched only while catching up, one at a time
 
@@ -56,32 +62,37 @@ class EventLog:
         await self.consumer.stop()
 
     async def catch_up(self, partition: int) -> None:
-        """Fold every event of the partition written so far."""
-        tp = TopicPartition(self.topic, partition)
+        """Fold every event and refusal of the partition written so far."""
+        for topic in (self.events_topic, self.refusals_topic):
+            await self._catch_up(TopicPartition(topic, partition))
+
+    async def _catch_up(self, tp: TopicPartition) -> None:
         end = (await self.consumer.end_offsets([tp]))[tp]
-        start = self.next_offset.get(partition, 0)
-        if start >= end:
+        if self.next_offset.get(tp, 0) >= end:
             return
-        self.consumer.seek(tp, start)
+        self.consumer.seek(tp, self.next_offset.get(tp, 0))
         self.consumer.resume(tp)
         try:
-            while self.next_offset.get(partition, 0) < end:
+            while self.next_offset.get(tp, 0) < end:
                 batch = await self.consumer.getmany(tp, timeout_ms=1000)
                 for record in batch.get(tp, []):
-                    self._fold(record)
+                    self._fold(tp, record)
                 if not batch and await self.consumer.position(tp) >= end:
                     break
         finally:
             self.consumer.pause(tp)
 
-    def _fold(self, record: Any) -> None:
-        if record.offset < self.next_offset.get(record.partition, 0):
+    def _fold(self, tp: TopicPartition, record: Any) -> None:
+        if record.offset < self.next_offset.get(tp, 0):
             return
-        self.next_offset[record.partition] = record.offset + 1
+        self.next_offset[tp] = record.offset + 1
         try:
+            if tp.topic == self.refusals_topic:
+                self.store.apply_refusal(RefusalRecord.model_validate_json(record.value))
+                return
             envelope, event = decode(record.value)
-        except UndecodableMessage:
-            return  # the projectors park it in the DLQ; deciders ignore it
+        except (UndecodableMessage, ValidationError):
+            return  # the projectors park bad events in the DLQ; deciders pass over them
         self.store.apply(envelope, event, Position(self.stream, record.partition, record.offset))
 
 
@@ -94,53 +105,70 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         partitions=settings.partitions,
     )
     store: AggregateStore[Any] = AggregateStore(decider)
-    events = EventLog(settings, decider.event_stream, store)
+    decisions = DecisionLog(settings, decider.event_stream, store)
 
     async def decide_commands(stream: faust.StreamT) -> None:
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
         )
-        await events.start()
+        await decisions.start()
         await producer.start()
         try:
             async for event in stream.events():
-                await _decide_one(producer, event.message.partition, event.value)
+                reply = await _decide_one(producer, event.message.partition, event.value)
+                if reply is not None:
+                    await producer.send_and_wait(
+                        settings.topic("replies"),
+                        reply.model_dump_json().encode(),
+                        key=reply.command_id.encode(),
+                    )
         finally:
             await producer.stop()
-            await events.stop()
+            await decisions.stop()
 
-    async def _decide_one(producer: AIOKafkaProducer, partition: int, raw: bytes) -> None:
+    async def _decide_one(producer: AIOKafkaProducer, partition: int, raw: bytes) -> Reply | None:
         try:
             command = CommandEnvelope.model_validate_json(raw)
         except ValidationError as exc:
             log.error("undecodable command on %s: %s", topic.get_topic_name(), exc)
             await producer.send_and_wait(settings.topic("dlq"), raw)
-            return
-        await events.catch_up(partition)
+            return None
+        await decisions.catch_up(partition)
         outcome = store.handle(command)
         if isinstance(outcome, Reply):
-            reply = outcome
-        elif not outcome:
-            reply = Reply(command_id=command.command_id, status="accepted", replayed=True)
-        else:
-            key = store.decider.commands[command.type].model_validate(command.data).aggregate_id
-            sent = [await producer.send(events.topic, encode(e), key=key.encode()) for e in outcome]
-            metadata = [await f for f in sent]
-            await events.catch_up(partition)
-            last = metadata[-1]
-            position = Position(decider.event_stream, last.partition, last.offset)
-            reply = Reply(
-                command_id=command.command_id,
-                status="accepted",
-                events=[
-                    {"event_id": str(e.event_id), "type": e.type, "data": e.data} for e in outcome
-                ],
-                position=str(position),
+            if outcome.status != "accepted" and not outcome.replayed:
+                record = RefusalRecord(digest=command.digest(), reply=outcome)
+                await producer.send_and_wait(
+                    decisions.refusals_topic,
+                    record.model_dump_json().encode(),
+                    key=command.command_id.encode(),
+                    partition=partition,
+                )
+            return outcome
+        if not outcome:
+            return Reply(command_id=command.command_id, status="accepted", replayed=True)
+        sent = [
+            await producer.send(
+                decisions.events_topic,
+                encode(e),
+                partition=partition,
+                key=outcome_key(store, command),
             )
-        await producer.send_and_wait(
-            settings.topic("replies"),
-            reply.model_dump_json().encode(),
-            key=command.command_id.encode(),
+            for e in outcome
+        ]
+        last = [await f for f in sent][-1]
+        await decisions.catch_up(partition)
+        return Reply(
+            command_id=command.command_id,
+            status="accepted",
+            events=[{"event_id": str(e.event_id), "type": e.type, "data": e.data} for e in outcome],
+            position=str(Position(decider.event_stream, last.partition, last.offset)),
         )
 
     app.agent(topic, name=f"decide-{decider.event_stream}", concurrency=1)(decide_commands)
+
+
+def outcome_key(store: AggregateStore[Any], command: CommandEnvelope) -> bytes:
+    """The aggregate key the command's events are published under."""
+    decided = store.decider.commands[command.type].model_validate(command.data)
+    return decided.aggregate_id.encode()

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from events import Envelope, Event
 from events.serialization import event_id_for, wrap
-from services.commands import Command, CommandEnvelope, Reply
+from services.commands import Command, CommandEnvelope, RefusalRecord, Reply
 from services.decisions import DomainError
 from services.publisher import Position
 
@@ -45,6 +45,7 @@ class Outcome:
     digest: str | None
     events: list[dict[str, Any]] = field(default_factory=list)
     position: Position | None = None
+    refusal: Reply | None = None
 
 
 @dataclass
@@ -64,11 +65,19 @@ class AggregateStore(Generic[S]):
         self.states[key] = self.decider.evolve(self.state(key), event)
         outcome = self.outcomes.get(envelope.causation_id)
         if outcome is None:
-            outcome = self.outcomes[envelope.causation_id] = Outcome(envelope.command_digest)
-            if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
-                self.outcomes.popitem(last=False)
+            outcome = Outcome(envelope.command_digest)
+            self._remember(envelope.causation_id, outcome)
         outcome.events.append(_public(envelope))
         outcome.position = position
+
+    def apply_refusal(self, record: RefusalRecord) -> None:
+        """Remember a refusal read back from the log, so a retry gets the same answer."""
+        self._remember(record.reply.command_id, Outcome(record.digest, refusal=record.reply))
+
+    def _remember(self, command_id: str, outcome: Outcome) -> None:
+        self.outcomes[command_id] = outcome
+        if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
+            self.outcomes.popitem(last=False)
 
     def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
         """A reply when nothing is to be written, else the envelopes to publish."""
@@ -113,6 +122,8 @@ def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:
             error="idempotency_conflict",
             message="this id was already used for a different request; use a new id",
         )
+    if outcome.refusal is not None:
+        return outcome.refusal.model_copy(update={"replayed": True})
     return Reply(
         command_id=cid,
         status="accepted",

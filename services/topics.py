@@ -19,8 +19,9 @@ COMMAND_STREAMS = (
     "household-commands",
     "distribution-commands",
 )
+REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
 OTHER_STREAMS = ("users", "dlq", "replies")
-ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + OTHER_STREAMS
+ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + REFUSAL_STREAMS + OTHER_STREAMS
 
 
 def topic_configs(settings: Settings, stream: str) -> dict[str, str]:

@@ -132,9 +132,16 @@ async def receive_transfer(
     response: Response,
 ) -> Decision:
     """Record what arrived of a transfer; any shortfall becomes a discrepancy."""
-    found = await run_in_threadpool(
-        lambda: stock_queries.transfer_list(services.engine, transfer_id=transfer_id)
-    )
+
+    def lookup() -> list[dict]:
+        return stock_queries.transfer_list(services.engine, transfer_id=transfer_id)
+
+    found = await run_in_threadpool(lookup)
+    if not found:  # perhaps dispatched by this very client a moment ago
+        await wait_for_own_writes(
+            services.engine, services.settings, services.last_written, "stock"
+        )
+        found = await run_in_threadpool(lookup)
     if not found:
         raise NotFound(f"no dispatched transfer {transfer_id!r}", error="unknown_transfer")
     transfer = found[0]
@@ -200,11 +207,16 @@ async def count_stock(
 
 @router.post("/thresholds", status_code=201, response_model=Decision)
 async def set_threshold(
-    body: ThresholdSet, services: ServicesDep, user: CurrentUser, now: Now, response: Response
+    body: ThresholdSet,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Decision:
     """Set the on-hand level below which a location × item raises a low-stock alert."""
     authorize(user, "stock.thresholds", location_id=body.location_id)
     await known_pair(services, body.location_id, body.item_id)
-    command_id = f"{body.location_id}:{body.item_id}:{body.minimum}:{now.isoformat()}"
+    command_id = idempotency_key or str(uuid.uuid4())
     reply = await decide(services, SetStockThreshold(**body.model_dump()), command_id, user, now)
     return _answer(reply, f"{body.location_id}:{body.item_id}", response)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import SLUG_PATTERN, UUID_PATTERN
 
@@ -21,6 +22,14 @@ Quantity = Annotated[
     Field(gt=0, lt=10**9, strict=True, description="A positive whole number below 10^9."),
 ]
 Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601 with a time zone.")]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A time read back from the read models (stored in UTC), answered with its zone."""
 
 
 class Body(BaseModel):

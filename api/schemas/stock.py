@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from api.schemas.common import Body, ClientId, Quantity, Timestamp, Written
+from api.schemas.common import Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
 LotCode = str
 
@@ -45,11 +45,12 @@ class TransferCreate(Body):
     lines: list[TransferLineCreate] = Field(min_length=1, max_length=200)
     allow_expired: bool = Field(default=False, description="Ship lots past their expiry.")
 
-    @model_validator(mode="after")
-    def _different_ends(self) -> TransferCreate:
-        if self.from_location_id == self.to_location_id:
-            raise ValueError("to_location_id must differ from from_location_id")
-        return self
+    @field_validator("to_location_id")
+    @classmethod
+    def _different_ends(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("from_location_id"):
+            raise ValueError("a transfer must go to another location than it leaves")
+        return value
 
 
 class ReceivedLine(Body):
@@ -111,7 +112,7 @@ class CardLine(BaseModel):
     balance: int
     reference_id: str
     reason: str | None
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     actor: str
 
 
@@ -136,8 +137,8 @@ class TransferPublic(BaseModel):
     to_location_id: str
     deployment_id: str | None
     status: str
-    dispatched_at: datetime
-    received_at: datetime | None
+    dispatched_at: UtcDatetime
+    received_at: UtcDatetime | None
     lines: list[TransferLinePublic]
 
 

@@ -20,6 +20,7 @@ from events.stock import StockReceived
 from projections.tables import applied_events, inventory_lots
 from services import kafka_local
 from services.settings import Settings
+from tests.conftest import TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
 from tests.support.processes import WorkerProcess, eventually
@@ -190,7 +191,7 @@ def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System)
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> str:
-    port = 39192
+    port = TEST_KAFKA_PORT + 100
     kafka_local.start(tmp_path / "broker", port=port, wait_seconds=90)
     yield f"127.0.0.1:{port}"
     kafka_local.stop(tmp_path / "broker")
@@ -242,7 +243,7 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
             assert time.monotonic() - started < 5
             assert r.headers["Retry-After"] and r.json()["error"] == "unavailable"
 
-            kafka_local.start(tmp_path / "broker", port=39192, wait_seconds=90)
+            kafka_local.start(tmp_path / "broker", port=TEST_KAFKA_PORT + 100, wait_seconds=90)
             eventually(
                 lambda: (
                     client.post("/v1/stock/receipts", headers=admin, json=body).status_code

@@ -57,12 +57,16 @@ class InProcessCommandBus:
         self._folded[stream] = len(envelopes)
 
     async def send(self, command: object, envelope: object) -> object:
-        from services.commands import Reply
+        from services.commands import RefusalRecord, Reply
 
         store = self.stores[command.STREAM]  # type: ignore[attr-defined]
         self._catch_up(store)
         outcome = store.handle(envelope)
         if isinstance(outcome, Reply):
+            if outcome.status != "accepted" and not outcome.replayed:
+                store.apply_refusal(
+                    RefusalRecord(digest=envelope.digest(), reply=outcome)  # type: ignore[attr-defined]
+                )
             return outcome
         cid = envelope.command_id  # type: ignore[attr-defined]
         if not outcome:
