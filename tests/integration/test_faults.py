@@ -152,7 +152,8 @@ def test_a_poison_message_goes_to_the_dlq_and_the_good_ones_still_count(system: 
     )
     parked = [orjson.loads(m.value) for m in consumer]
     consumer.close()
-    assert len(parked) == len(poison)
+    # parking is at least once (a rebalance may read a message again): count distinct origins
+    assert len({(p["topic"], p["partition"], p["offset"]) for p in parked}) == len(poison)
     reasons = " | ".join(p["reason"] for p in parked)
     for expected_reason in poison.values():
         assert expected_reason in reasons
