@@ -10,9 +10,20 @@ from fastapi import FastAPI
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.permissions import render_markdown
-from api.routes import alerts, health, inventory, reference, stock
+from api.routes import (
+    alerts,
+    campaigns,
+    distributions,
+    health,
+    households,
+    inventory,
+    reference,
+    stock,
+)
 from projections.database import make_engine, migrate
+from projections.key_store import SqlKeyStore
 from services.command_bus import CommandBus, KafkaCommandBus
+from services.privacy import PersonalData
 from services.publisher import EventPublisher, KafkaEventPublisher
 from services.settings import Settings, get_settings
 
@@ -57,8 +68,18 @@ def create_app(
         engine.dispose()
 
     app = FastAPI(title="AidLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.services = Services(settings, engine, publisher, bus)
+    personal = PersonalData(SqlKeyStore(engine), settings.master_key)
+    app.state.services = Services(settings, engine, publisher, bus, personal)
     install_error_handlers(app)
-    for module in (health, reference, stock, inventory, alerts):
+    for module in (
+        health,
+        reference,
+        stock,
+        inventory,
+        alerts,
+        households,
+        campaigns,
+        distributions,
+    ):
         app.include_router(module.router)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from api.auth import FailurePenalty, User, find_user, unauthenticated
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from services.command_bus import CommandBus
+from services.privacy import PersonalData
 from services.publisher import EventPublisher, Position
 from services.settings import Settings
 
@@ -26,6 +27,7 @@ class Services:
     engine: Engine
     publisher: EventPublisher
     bus: CommandBus
+    personal: PersonalData
     penalty: FailurePenalty = field(default_factory=FailurePenalty)
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
 

@@ -29,6 +29,12 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "stock.write": {"admin": A, "operator": W},
     "stock.thresholds": {"admin": A, "coordinator": A},
     "alerts.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
+    "households.write": {"admin": A, "coordinator": A, "agent": A},
+    "households.read": {"admin": A, "coordinator": A, "agent": A},
+    "households.erase": {"admin": A},
+    "campaigns.write": {"admin": A, "coordinator": A},
+    "distributions.write": {"admin": A, "agent": S},
+    "registry.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},
 }
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from events.base import Event
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+    PersonalDataErased,
+)
 from events.reference import ItemDefined, LocationRegistered
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockDistributed,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
@@ -27,6 +35,12 @@ _TYPES: dict[str, type[Event]] = {
         StockAdjusted,
         StockCounted,
         StockThresholdSet,
+        StockDistributed,
+        CampaignOpened,
+        HouseholdRegistered,
+        PersonalDataErased,
+        AidDistributed,
+        DuplicateDistributionFlagged,
         UserCreated,
         UserRevoked,
     )

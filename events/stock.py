@@ -152,3 +152,25 @@ class StockThresholdSet(Event):
     @property
     def aggregate_id(self) -> str:
         return self.location_id
+
+
+class StockDistributed(Event):
+    """Stock handed out to a household at a site, lot by lot; a site may go below zero."""
+
+    TYPE = "StockDistributed"
+    STREAM = "stock"
+
+    distribution_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    quantity: PositiveQuantity
+    campaign_id: Identifier
+    region_code: str
+    province_code: str | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id

@@ -12,6 +12,7 @@ from events import Envelope, Event
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockDistributed,
     StockReceived,
     TransferDispatched,
     TransferReceived,
@@ -144,6 +145,21 @@ def _(event: StockCounted) -> list[LotChange]:
             event.variance,
             event.count_id,
             f"count: {event.counted_quantity}",
+            event.donation_id,
+        )
+    ]
+
+
+@lot_changes.register
+def _(event: StockDistributed) -> list[LotChange]:
+    key = LotKey(event.location_id, event.item_id, event.lot)
+    return [
+        LotChange(
+            key,
+            event.expires_on,
+            -event.quantity,
+            event.distribution_id,
+            f"campaign {event.campaign_id}",
             event.donation_id,
         )
     ]

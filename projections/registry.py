@@ -5,7 +5,13 @@ from __future__ import annotations
 from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
+from projections.registry_writer import RegistryProjection
 from projections.users_writer import UsersProjection
 
-_ALL: tuple[Projection, ...] = (ReferenceProjection(), InventoryProjection(), UsersProjection())
+_ALL: tuple[Projection, ...] = (
+    ReferenceProjection(),
+    InventoryProjection(),
+    UsersProjection(),
+    RegistryProjection(),
+)
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

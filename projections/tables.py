@@ -9,11 +9,14 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
 )
 
@@ -136,4 +139,61 @@ users = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+household_keys = Table(
+    "household_keys",
+    metadata,
+    Column("household_id", String(64), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("quantity_per_household", BigInteger, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("region_codes", JSON, nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("max_precarity_score", Float),
+    Column("operation_id", String(64)),
+)
+
+households = Table(
+    "households",
+    metadata,
+    Column("household_id", String(64), primary_key=True),
+    Column("identity", String(64), nullable=False, unique=True),
+    Column("national_id_pseudonym", String(64), index=True),
+    Column("registry_pseudonym", String(64), index=True),
+    Column("size", Integer, nullable=False),
+    Column("region_code", String(32), nullable=False, index=True),
+    Column("province_code", String(32)),
+    Column("groups", JSON, nullable=False),
+    Column("precarity_score", Float),
+    Column("sealed_personal_data", Text),
+    Column("erased", Boolean, nullable=False, default=False),
+    Column("registered_at", DateTime, nullable=False),
+)
+
+distributions = Table(
+    "distributions",
+    metadata,
+    Column("distribution_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("household_id", String(64), nullable=False, index=True),
+    Column("campaign_id", String(64), nullable=False, index=True),
+    Column("site_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("province_code", String(32)),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("offline", Boolean, nullable=False),
+    Column("first_distribution_id", String(64)),
+    Column("actor", String(64), nullable=False),
 )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from services.deciding import Decider
+from services.distributions.decider import DistributionDecider
+from services.households.decider import HouseholdDecider
 from services.reference.decider import ReferenceDecider
 from services.stock.decider import StockDecider
 
-DECIDERS: tuple[Decider[Any], ...] = (ReferenceDecider(), StockDecider())
+DECIDERS: tuple[Decider[Any], ...] = (
+    ReferenceDecider(),
+    StockDecider(),
+    HouseholdDecider(),
+    DistributionDecider(),
+)

@@ -12,6 +12,7 @@ from projections.registry import PROJECTIONS
 from services.dead_letters import dlq_producer
 from services.decider_runner import install_decider
 from services.deciders import DECIDERS
+from services.distribution_policy import install_distribution_policy
 from services.projector import Projector
 from services.settings import Settings, get_settings
 from services.topics import ensure_topics
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> faust.App:
 
     for decider in DECIDERS:
         install_decider(app, settings, decider)
+    install_distribution_policy(app, settings)
 
     @app.task
     async def run_projectors() -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from events import Event
+from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from services.commands import Command
 from services.decisions import Refused
@@ -37,13 +38,26 @@ class DefineItem(Command):
         return self.item.item_id
 
 
+class OpenCampaign(Command):
+    TYPE = "OpenCampaign"
+    STREAM = STREAM
+
+    campaign: CampaignOpened
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign.campaign_id
+
+
 Registered = dict[str, Any] | None
 
 
 class ReferenceDecider:
     event_stream: str = "reference"
     command_stream: str = STREAM
-    commands: Mapping[str, type[Command]] = {c.TYPE: c for c in (RegisterLocation, DefineItem)}
+    commands: Mapping[str, type[Command]] = {
+        c.TYPE: c for c in (RegisterLocation, DefineItem, OpenCampaign)
+    }
 
     def initial(self) -> Registered:
         return None
@@ -52,7 +66,7 @@ class ReferenceDecider:
         return state or event.model_dump(mode="json")
 
     def decide(self, state: Registered, command: Command, now: datetime) -> list[Event]:
-        event: Event = command.location if isinstance(command, RegisterLocation) else command.item  # type: ignore[attr-defined]
+        event = _registered(command)
         if state is None:
             return [event]
         if state == event.model_dump(mode="json"):
@@ -62,3 +76,12 @@ class ReferenceDecider:
             f"{event.aggregate_id!r} is already registered with other values",
             existing=state,
         )
+
+
+def _registered(command: Command) -> Event:
+    if isinstance(command, RegisterLocation):
+        return command.location
+    if isinstance(command, DefineItem):
+        return command.item
+    assert isinstance(command, OpenCampaign)
+    return command.campaign

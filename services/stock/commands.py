@@ -119,6 +119,25 @@ class SetStockThreshold(Command):
         return self.location_id
 
 
+class ConsumeForDistribution(Command):
+    """Take a distribution's quantity out of the site's stock: FEFO, never refused."""
+
+    TYPE = "ConsumeForDistribution"
+    STREAM = STREAM
+
+    distribution_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    campaign_id: Identifier
+    region_code: str
+    province_code: str | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.site_id
+
+
 STOCK_COMMANDS: dict[str, type[Command]] = {
     c.TYPE: c
     for c in (
@@ -128,5 +147,6 @@ STOCK_COMMANDS: dict[str, type[Command]] = {
         AdjustStock,
         CountStock,
         SetStockThreshold,
+        ConsumeForDistribution,
     )
 }

@@ -11,6 +11,7 @@ from events import Event
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockDistributed,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
@@ -24,6 +25,7 @@ from services.stock import state as stock_state
 from services.stock.commands import (
     STOCK_COMMANDS,
     AdjustStock,
+    ConsumeForDistribution,
     CountStock,
     DispatchTransfer,
     ReceiveStock,
@@ -249,3 +251,38 @@ def _(command: CountStock, state: LocationStock, now: datetime) -> list[Event]:
 @decide.register
 def _(command: SetStockThreshold, state: LocationStock, now: datetime) -> list[Event]:
     return [StockThresholdSet(**command.model_dump())]
+
+
+UNALLOCATED = "UNALLOCATED"
+
+
+@decide.register
+def _(command: ConsumeForDistribution, state: LocationStock, now: datetime) -> list[Event]:
+    """A distribution is a fact: take what the site holds FEFO, the rest from a negative lot."""
+    remaining = command.quantity
+    events: list[Event] = []
+    common = command.model_dump(exclude={"site_id", "quantity"})
+    for lot in state.lots_of(command.item_id):
+        take = min(lot.on_hand, remaining)
+        if take <= 0 or lot.lot == UNALLOCATED:
+            continue
+        events.append(
+            StockDistributed(
+                **common,
+                location_id=command.site_id,
+                lot=lot.lot,
+                expires_on=lot.expires_on,
+                donation_id=lot.donation_id,
+                quantity=take,
+            )
+        )
+        remaining -= take
+        if remaining == 0:
+            break
+    if remaining:
+        events.append(
+            StockDistributed(
+                **common, location_id=command.site_id, lot=UNALLOCATED, quantity=remaining
+            )
+        )
+    return events

@@ -11,6 +11,7 @@ from events import Event
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockDistributed,
     StockReceived,
     TransferDispatched,
     TransferReceived,
@@ -107,4 +108,11 @@ def _(event: StockAdjusted, state: LocationStock) -> LocationStock:
 def _(event: StockCounted, state: LocationStock) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, event.variance, event.expires_on, event.donation_id
+    )
+
+
+@evolve.register
+def _(event: StockDistributed, state: LocationStock) -> LocationStock:
+    return moved(
+        state, event.item_id, event.lot, -event.quantity, event.expires_on, event.donation_id
     )

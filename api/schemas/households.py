@@ -1,0 +1,170 @@
+"""Households, campaigns, eligibility, distributions and coverage."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
+
+Group = Literal["children", "women", "elderly", "disability"]
+CIN = Field(
+    default=None,
+    pattern=r"^[A-Za-z]{1,2}[0-9]{1,8}$",
+    description="Moroccan CIN: one or two letters then digits, e.g. BE123456.",
+)
+REGISTRY = Field(default=None, pattern=r"^[A-Za-z0-9-]{4,32}$", description="Social registry no.")
+
+
+class HouseholdCreate(Body):
+    id: ClientId | None = None
+    national_id: str | None = CIN
+    registry_number: str | None = REGISTRY
+    head_name: str = Field(min_length=1, max_length=200)
+    size: int = Field(ge=1, le=100, strict=True)
+    region_code: str = Field(min_length=1, max_length=32)
+    province_code: str | None = Field(default=None, max_length=32)
+    groups: list[Group] = Field(default_factory=list)
+    precarity_score: float | None = Field(default=None, ge=0, le=100)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
+
+    @model_validator(mode="after")
+    def _identified(self) -> HouseholdCreate:
+        if not (self.national_id or self.registry_number):
+            raise ValueError("give national_id or registry_number (or both)")
+        return self
+
+
+class Lookup(Body):
+    national_id: str | None = CIN
+    registry_number: str | None = REGISTRY
+
+    @model_validator(mode="after")
+    def _one(self) -> Lookup:
+        if not (self.national_id or self.registry_number):
+            raise ValueError("give national_id or registry_number")
+        return self
+
+
+class PersonalFields(BaseModel):
+    head_name: str | None = None
+    national_id: str | None = None
+    registry_number: str | None = None
+    phone: str | None = None
+
+
+class HouseholdPublic(Written):
+    id: str
+    size: int
+    region_code: str
+    province_code: str | None
+    groups: list[str]
+    precarity_score: float | None
+    erased: bool = False
+    personal: PersonalFields | None = None
+
+
+class CampaignCreate(Body):
+    id: ClientId
+    name: str = Field(min_length=1, max_length=200)
+    item_id: ClientId
+    quantity_per_household: Quantity
+    starts_on: date
+    ends_on: date
+    region_codes: list[str] = Field(default_factory=list, max_length=100)
+    groups: list[Group] = Field(default_factory=list)
+    max_precarity_score: float | None = Field(default=None, ge=0, le=100)
+    operation_id: ClientId | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> CampaignCreate:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on must not be before starts_on")
+        return self
+
+
+class CampaignPublic(Written):
+    id: str
+    name: str
+    item_id: str
+    quantity_per_household: int
+    starts_on: date
+    ends_on: date
+    region_codes: list[str]
+    groups: list[str]
+    max_precarity_score: float | None
+    operation_id: str | None = None
+
+
+class CampaignList(BaseModel):
+    items: list[CampaignPublic]
+
+
+class DistributionCreate(Body):
+    id: ClientId
+    campaign_id: ClientId
+    household_id: ClientId | None = None
+    national_id: str | None = CIN
+    site_id: ClientId
+    quantity: Quantity
+    occurred_at: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _who(self) -> DistributionCreate:
+        if not (self.household_id or self.national_id):
+            raise ValueError("give household_id or national_id")
+        return self
+
+
+class DistributionBatch(Body):
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+class RecordResult(BaseModel):
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+
+
+class BatchResults(BaseModel):
+    results: list[RecordResult]
+
+
+class ReceivedAid(BaseModel):
+    distribution_id: str
+    site_id: str
+    quantity: int
+    occurred_at: UtcDatetime
+    status: str
+
+
+class Eligibility(BaseModel):
+    household_id: str
+    campaign_id: str
+    eligible: bool
+    reason: str
+    entitlement: int
+    remaining: int
+    received: list[ReceivedAid]
+
+
+class AreaCoverage(BaseModel):
+    region_code: str
+    province_code: str | None
+    eligible_households: int
+    reached_households: int
+    quantity: int
+
+
+class Coverage(BaseModel):
+    campaign_id: str
+    eligible_households: int
+    reached_households: int
+    quantity: int
+    by_area: list[AreaCoverage]
+
+
+class DuplicateList(BaseModel):
+    items: list[ReceivedAid | dict[str, Any]]

@@ -1,0 +1,118 @@
+"""Households and the aid they received. No identifier or name is ever in clear here:
+identity is a keyed pseudonym, personal fields are sealed with the household's key."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from events.base import Event, Identifier, PositiveQuantity
+
+Group = Literal["children", "women", "elderly", "disability"]
+Pseudonym = str
+
+
+class HouseholdRegistered(Event):
+    """A household entered the registry; `identity` is the pseudonym it is decided under."""
+
+    TYPE = "HouseholdRegistered"
+    STREAM = "households"
+
+    household_id: Identifier
+    identity: Pseudonym = Field(min_length=8, max_length=64)
+    national_id_pseudonym: Pseudonym | None = None
+    registry_pseudonym: Pseudonym | None = None
+    size: int = Field(ge=1, le=100)
+    region_code: str = Field(min_length=1, max_length=32)
+    province_code: str | None = Field(default=None, max_length=32)
+    groups: list[Group] = Field(default_factory=list)
+    precarity_score: float | None = Field(default=None, ge=0, le=100)
+    sealed_personal_data: str = Field(max_length=8192)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class PersonalDataErased(Event):
+    """The household's key was destroyed: its personal data can no longer be read anywhere."""
+
+    TYPE = "PersonalDataErased"
+    STREAM = "households"
+
+    household_id: Identifier
+    identity: Pseudonym
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class CampaignOpened(Event):
+    """A distribution campaign: what each eligible household is entitled to, when, for whom."""
+
+    TYPE = "CampaignOpened"
+    STREAM = "reference"
+
+    campaign_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    item_id: Identifier
+    quantity_per_household: PositiveQuantity
+    starts_on: date
+    ends_on: date
+    region_codes: list[str] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    max_precarity_score: float | None = Field(default=None, ge=0, le=100)
+    operation_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
+class AidDistributed(Event):
+    """A household received aid at a site: a fact, even when it arrives late from the field."""
+
+    TYPE = "AidDistributed"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    region_code: str
+    province_code: str | None = None
+    distributed_at: AwareDatetime
+    offline: bool = False
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class DuplicateDistributionFlagged(Event):
+    """A late record beyond the household's entitlement: kept for follow-up, never dropped."""
+
+    TYPE = "DuplicateDistributionFlagged"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    region_code: str
+    province_code: str | None = None
+    first_distribution_id: Identifier
+    already_received: int = Field(ge=0)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity

@@ -1,0 +1,58 @@
+"""The aid registry: households (pseudonymous) and the distributions they received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, update
+
+from events.households import (
+    AidDistributed,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+    PersonalDataErased,
+)
+from projections.projection import Batch
+from projections.sql import upsert
+from projections.tables import distributions, households
+from projections.writer_types import Applied, utc
+
+DISTRIBUTION_FIELDS = {
+    "distribution_id", "household_id", "campaign_id", "site_id", "item_id", "quantity",
+    "region_code", "province_code",
+}  # fmt: skip
+
+
+class RegistryProjection:
+    name: str = "registry"
+    streams: tuple[str, ...] = ("households", "distributions")
+    tables: tuple[Table, ...] = (households, distributions)
+
+    def apply(self, conn: Connection, batch: Batch) -> None:
+        for applied in batch:
+            event = applied.event
+            if isinstance(event, HouseholdRegistered):
+                when = utc(applied.envelope.occurred_at)
+                row = event.model_dump() | {"erased": False, "registered_at": when}
+                upsert(conn, households, [row], ["household_id"])
+            elif isinstance(event, PersonalDataErased):
+                conn.execute(
+                    update(households)
+                    .where(households.c.household_id == event.household_id)
+                    .values(erased=True, sealed_personal_data=None)
+                )
+            elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
+                upsert(conn, distributions, [_distribution(event, applied)], ["distribution_id"])
+
+
+def _distribution(
+    event: AidDistributed | DuplicateDistributionFlagged, applied: Applied
+) -> dict[str, Any]:
+    flagged = isinstance(event, DuplicateDistributionFlagged)
+    return event.model_dump(include=DISTRIBUTION_FIELDS) | {
+        "status": "duplicate" if flagged else "accepted",
+        "occurred_at": utc(applied.envelope.occurred_at),
+        "offline": flagged or bool(getattr(event, "offline", False)),
+        "first_distribution_id": getattr(event, "first_distribution_id", None),
+        "actor": applied.envelope.actor.user_id,
+    }

@@ -1,0 +1,1 @@
+"""Distributions: a household served at most its entitlement per campaign."""

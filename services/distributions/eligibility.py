@@ -1,0 +1,36 @@
+"""Who a campaign is for, in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from events.households import CampaignOpened
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What eligibility looks at: anonymous facts about a household."""
+
+    region_code: str
+    province_code: str | None
+    groups: tuple[str, ...]
+    precarity_score: float | None
+
+
+def eligibility(profile: Profile, campaign: CampaignOpened) -> tuple[bool, str]:
+    """Eligible or not, and why, in words an agent can say to a family."""
+    if campaign.region_codes and profile.region_code not in campaign.region_codes:
+        regions = ", ".join(campaign.region_codes)
+        return False, f"the campaign covers regions {regions}, not {profile.region_code}"
+    if campaign.groups and not set(campaign.groups) & set(profile.groups):
+        groups = ", ".join(campaign.groups)
+        return False, f"the campaign is for households with {groups}"
+    limit = campaign.max_precarity_score
+    if limit is not None and (profile.precarity_score is None or profile.precarity_score > limit):
+        return False, f"the campaign is for a precarity score of at most {limit}"
+    return True, "eligible"
+
+
+def within_dates(campaign: CampaignOpened, day: date) -> bool:
+    return campaign.starts_on <= day <= campaign.ends_on

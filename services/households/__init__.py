@@ -1,0 +1,1 @@
+"""Households: registered once, identified by pseudonyms, personal data encrypted."""

@@ -1,0 +1,98 @@
+"""Keyed pseudonyms for identifiers and per-household encryption of personal data.
+
+Identifiers never leave the API in clear: they become an HMAC pseudonym under a
+key from the settings. Personal fields are sealed with a per-household data key
+(AES-GCM); the data key is stored wrapped by the master key in a key store
+outside Kafka. Destroying a household's key erases the person everywhere the
+ciphertext went, while anonymous facts (region, size, what was received) stay.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from typing import Any, Protocol
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+def normalise_identifier(value: str) -> str:
+    """CIN and registry numbers compare without case, spaces or dashes."""
+    return re.sub(r"[\s-]", "", value).upper()
+
+
+def pseudonym(key: str, kind: str, value: str) -> str:
+    """A stable keyed pseudonym of an identifier (`kind` keeps CIN and registry apart)."""
+    digest = hmac.new(
+        key.encode(), f"{kind}:{normalise_identifier(value)}".encode(), hashlib.sha256
+    )
+    return "p" + digest.hexdigest()[:40]
+
+
+def _master(master_key: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(master_key.encode()).digest())
+
+
+class KeyStore(Protocol):
+    """Where wrapped household data keys live (never in Kafka)."""
+
+    def put(self, household_id: str, wrapped: bytes) -> None: ...
+
+    def get(self, household_id: str) -> bytes | None: ...
+
+    def delete(self, household_id: str) -> bool: ...
+
+
+class PersonalData:
+    """Seals and opens a household's personal fields with its own data key."""
+
+    def __init__(self, keys: KeyStore, master_key: str) -> None:
+        self.keys = keys
+        self.master = _master(master_key)
+
+    def new_key(self, household_id: str) -> None:
+        """Create and store the household's data key (wrapped by the master key)."""
+        nonce = os.urandom(12)
+        wrapped = nonce + self.master.encrypt(
+            nonce, AESGCM.generate_key(256), household_id.encode()
+        )
+        self.keys.put(household_id, wrapped)
+
+    def _data_key(self, household_id: str) -> bytes | None:
+        wrapped = self.keys.get(household_id)
+        if wrapped is None:
+            return None
+        return self.master.decrypt(wrapped[:12], wrapped[12:], household_id.encode())
+
+    def seal(self, household_id: str, fields: dict[str, Any]) -> str:
+        """The fields as base64 ciphertext bound to the household id."""
+        key = self._data_key(household_id)
+        if key is None:
+            raise LookupError(f"no data key for household {household_id}")
+        plaintext = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        # deterministic per household and content, so a retried registration is the same command
+        nonce = hmac.new(key, plaintext, hashlib.sha256).digest()[:12]
+        sealed = AESGCM(key).encrypt(nonce, plaintext, household_id.encode())
+        return base64.b64encode(nonce + sealed).decode()
+
+    def open(self, household_id: str, sealed: str | None) -> dict[str, Any] | None:
+        """The personal fields, or None once they have been erased."""
+        key = self._data_key(household_id)
+        if key is None or not sealed:
+            return None
+        raw = base64.b64decode(sealed)
+        try:
+            return dict(
+                orjson.loads(AESGCM(key).decrypt(raw[:12], raw[12:], household_id.encode()))
+            )
+        except InvalidTag:
+            return None
+
+    def erase(self, household_id: str) -> bool:
+        """Destroy the data key: the sealed fields can never be opened again."""
+        return self.keys.delete(household_id)
