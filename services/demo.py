@@ -73,14 +73,74 @@ RECEIPTS = [
 ]
 
 
+TRANSFERS = [
+    {
+        "id": "tr-casa-haouz-01",
+        "from_location_id": "wh-casablanca",
+        "to_location_id": "site-al-haouz-amizmiz",
+        "lines": [{"item_id": "ramadan-basket", "quantity": 300}],
+    },
+]
+ARRIVAL = {"lines": [{"item_id": "ramadan-basket", "quantity": 296}]}  # 4 lost on the road
+CAMPAIGNS = [
+    {
+        "id": "ramadan-2027",
+        "name": "Opération Ramadan 2027",
+        "item_id": "ramadan-basket",
+        "quantity_per_household": 1,
+        "starts_on": "2026-11-01",
+        "ends_on": "2027-04-30",
+        "region_codes": ["MA07"],
+        "groups": ["children", "elderly", "disability", "women"],
+    },
+]
+HOUSEHOLDS = [
+    {
+        "id": f"hh-demo-{n}",
+        "national_id": f"EE{400100 + n}",
+        "head_name": name,
+        "size": size,
+        "region_code": "MA07",
+        "province_code": "MA0731",
+        "groups": groups,
+    }
+    for n, (name, size, groups) in enumerate(
+        [
+            ("Fatima Ait Ouahmane", 6, ["children"]),
+            ("Mohamed Id Bella", 3, ["elderly"]),
+            ("Aicha Oubella", 5, ["children", "women"]),
+            ("Lahcen Ait Lhaj", 2, ["disability"]),
+            ("Zahra Amazigh", 7, ["children", "elderly"]),
+        ]
+    )
+]
+DISTRIBUTIONS = [
+    {
+        "id": f"dist-demo-{n}",
+        "campaign_id": "ramadan-2027",
+        "household_id": f"hh-demo-{n}",
+        "site_id": "site-al-haouz-amizmiz",
+        "quantity": 1,
+    }
+    for n in range(3)
+]
+
+
 def load_demo(base_url: str, token: str) -> None:
-    """Post the scenario; repeats answer 200 and change nothing."""
+    """Post the scenario; repeats answer 200 (or 409 for a household served) and change nothing."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
         for path, bodies in (
             ("/v1/locations", LOCATIONS),
             ("/v1/items", ITEMS),
             ("/v1/stock/receipts", RECEIPTS),
+            ("/v1/stock/transfers", TRANSFERS),
+            ("/v1/stock/transfers/tr-casa-haouz-01/receipt", [ARRIVAL]),
+            ("/v1/campaigns", CAMPAIGNS),
+            ("/v1/households", HOUSEHOLDS),
+            ("/v1/distributions", DISTRIBUTIONS),
         ):
             for body in bodies:
-                client.post(path, json=body).raise_for_status()
+                answer = client.post(path, json=body)
+                if answer.status_code >= 400:
+                    raise RuntimeError(f"{path} {body.get('id', '')}: {answer.text}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,10 @@ def _wait_healthy(url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"the API did not become healthy at {url}")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_everything(repo_root: Path, settings: Settings, *, api_port: int, with_demo: bool) -> None:
     """Start Kafka, a worker and the API; load the demo; stop everything on Ctrl-C."""
     if settings.environment != "development":
@@ -72,6 +77,7 @@ def run_everything(repo_root: Path, settings: Settings, *, api_port: int, with_d
     console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
     ensure_topics(settings)
     migrate(make_engine(settings.db_url))
+    signal.signal(signal.SIGTERM, _interrupt)
     children = [_aid("worker"), _aid("api", "--port", str(api_port))]
     url = f"http://127.0.0.1:{api_port}"
     try:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,17 @@ from fastapi.routing import APIRoute
 
 from api.auth import FailurePenalty
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
+from events.households import CampaignOpened, HouseholdRegistered
+from events.reference import LocationRegistered
 from events.stock import StockReceived, TransferDispatched, TransferLine
+from services.privacy import pseudonym
 from tests.support.api import ROLE_SCOPES, SITE, USERNAMES, WAREHOUSES, ApiHarness
 
 LOCATIONS = (*WAREHOUSES, SITE)
+# A second distribution site, assigned to nobody: where the Al Haouz agent may not record aid.
+ASNI = "site-asni"
+SITES = (SITE, ASNI)
+CAMPAIGN, HOUSEHOLD, HOUSEHOLD_CIN = "ramadan-2026", "hh-ait-ourir-017", "EE482913"
 # Actions with no HTTP endpoint yet, and why; any other action must be exercised below.
 NOT_ON_HTTP = {"users.manage": "users are managed with `aid users` on the command line"}
 
@@ -75,6 +83,31 @@ def arrival(_: str) -> dict[str, Any]:
     return {"lines": [{"item_id": "ramadan-basket", "quantity": 5}]}
 
 
+def new_campaign(_: str) -> dict[str, Any]:
+    return {"id": "winter-2026", "name": "Vague de froid 2026", "item_id": "flour-25kg",
+            "quantity_per_household": 2,
+            "starts_on": "2026-12-01", "ends_on": "2027-02-28"}  # fmt: skip
+
+
+def new_household(_: str) -> dict[str, Any]:
+    return {"id": "hh-tahannaout-102", "national_id": "JB771204", "head_name": "Rachid Amrani",
+            "size": 5, "region_code": "MA07", "groups": ["children"]}  # fmt: skip
+
+
+def identifier(_: str) -> dict[str, Any]:
+    return {"national_id": HOUSEHOLD_CIN}
+
+
+def distribution_at(site_id: str) -> dict[str, Any]:
+    return {"id": f"dist-{site_id}", "campaign_id": CAMPAIGN, "household_id": HOUSEHOLD,
+            "site_id": site_id, "quantity": 1,
+            "occurred_at": "2026-03-01T10:00:00+00:00"}  # fmt: skip
+
+
+def offline_batch(site_id: str) -> dict[str, Any]:
+    return {"records": [distribution_at(site_id) | {"id": f"offline-{site_id}"}]}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A route, the action it needs, and how to call it at a given location."""
@@ -85,14 +118,20 @@ class Endpoint:
     body: Callable[[str], dict[str, Any]] | None = None
     scoped: bool = False  # narrowed to a location: the body's, the path's or ?location_id=
     url: Callable[[str], str] | None = None  # the concrete path, when the template has ids
+    query: dict[str, str] | None = None  # required query parameters
+    locations: tuple[str, ...] = LOCATIONS  # where the call makes sense (aid goes to sites)
 
     def call(self, api: ApiHarness, role: str, location_id: str | None = None) -> httpx.Response:
-        where = location_id or home(role)
+        where = location_id or home(role, self.locations)
         path = self.url(where) if self.url else self.path
         if self.method == "POST":
             assert self.body is not None
             return api.post(role, path, self.body(where))
+        if self.method == "DELETE":
+            return api.client.delete(path, headers=api.headers(role))
         params = {"location_id": location_id} if location_id and not self.url else None
+        if self.query:
+            params = (params or {}) | self.query
         return api.get(role, path, params=params)
 
     def __str__(self) -> str:
@@ -119,13 +158,32 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/counts", "stock.write", count_at, scoped=True),
     Endpoint("POST", "/v1/stock/thresholds", "stock.thresholds", threshold_at, scoped=True),
     Endpoint("GET", "/v1/alerts", "alerts.read"),
+    Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
+    Endpoint("GET", "/v1/campaigns", "reference.read"),
+    Endpoint("GET", "/v1/campaigns/{campaign_id}/coverage", "registry.read",
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}/coverage"),
+    Endpoint("POST", "/v1/households", "households.write", new_household),
+    Endpoint("POST", "/v1/households/lookup", "households.read", identifier),
+    Endpoint("GET", "/v1/households/{household_id}", "households.read",
+             url=lambda _: f"/v1/households/{HOUSEHOLD}"),
+    Endpoint("DELETE", "/v1/households/{household_id}/personal-data", "households.erase",
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/personal-data"),
+    Endpoint("GET", "/v1/households/{household_id}/eligibility", "households.read",
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/eligibility",
+             query={"campaign_id": CAMPAIGN}),
+    Endpoint("POST", "/v1/distributions", "distributions.write", distribution_at, scoped=True,
+             locations=SITES),
+    Endpoint("POST", "/v1/distributions/batch", "distributions.write", offline_batch,
+             locations=SITES),
+    Endpoint("GET", "/v1/distributions/duplicates", "registry.read"),
 )  # fmt: skip
 
 
-def home(role: str) -> str:
-    """A location the role's user is assigned to (or any, for unscoped roles)."""
+def home(role: str, among: tuple[str, ...] = LOCATIONS) -> str:
+    """A location (among those given) the role's user is assigned to, or the first of them."""
     scopes = ROLE_SCOPES.get(role, {})
-    return (scopes.get("warehouses") or scopes.get("sites") or list(WAREHOUSES))[0]
+    assigned = scopes.get("warehouses", []) + scopes.get("sites", [])
+    return next((loc for loc in among if loc in assigned), among[0])
 
 
 def may(role: str, action: str, location_id: str | None = None) -> bool:
@@ -152,8 +210,10 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
 
 @pytest.fixture
 def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
-    """Every location holds 1,000 baskets, and a transfer is on its way to each."""
+    """Every location holds 1,000 baskets, and a transfer is on its way to each; a second
+    site, a Ramadan campaign and one registered household are there for the aid routes."""
     with ApiHarness(tmp_path) as harness:
+        seed_aid(harness)
         harness.apply(
             *(
                 StockReceived(
@@ -182,6 +242,24 @@ def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
             )
         )
         yield harness  # fmt: skip
+
+
+def seed_aid(api: ApiHarness) -> None:
+    """The Asni site, the Ramadan 2026 campaign, and a household of Aït Ourir with its key."""
+    personal = api.app.state.services.personal
+    personal.new_key(HOUSEHOLD)
+    sealed = personal.seal(HOUSEHOLD, {"head_name": "Zahra Ouhammou", "national_id": HOUSEHOLD_CIN})
+    cin = pseudonym(api.settings.pseudonym_key, "cin", HOUSEHOLD_CIN)
+    api.apply(
+        LocationRegistered(location_id=ASNI, name="Point de distribution Asni", kind="site",
+                           region_code="MA07", region_name="Marrakech-Safi"),
+        CampaignOpened(campaign_id=CAMPAIGN, name="Ramadan 2026", item_id="ramadan-basket",
+                       quantity_per_household=1, starts_on=date(2026, 2, 18),
+                       ends_on=date(2026, 3, 31)),
+        HouseholdRegistered(household_id=HOUSEHOLD, identity=cin, national_id_pseudonym=cin,
+                            size=6, region_code="MA07", province_code="MA0701",
+                            groups=["children", "elderly"], sealed_personal_data=sealed),
+    )  # fmt: skip
 
 
 def assert_answer(r: httpx.Response, allowed: bool, action: str) -> None:
@@ -236,8 +314,11 @@ def test_each_role_gets_what_the_table_grants(
         assert endpoint.action in r.json()["message"]  # names the missing permission
 
 
-@pytest.mark.parametrize("location_id", LOCATIONS)
-@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.scoped], ids=str)
+@pytest.mark.parametrize(
+    ("endpoint", "location_id"),
+    [(e, loc) for e in ENDPOINTS if e.scoped for loc in e.locations],
+    ids=lambda v: str(v),
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_only_the_locations_its_scope_allows(
     stocked: ApiHarness, role: str, endpoint: Endpoint, location_id: str
@@ -262,6 +343,19 @@ def test_the_casablanca_operator_receives_in_casablanca_but_not_in_marrakech(
     assert "wh-marrakech" in refused.json()["message"]
     assert accepted.status_code == 201, accepted.text
     assert [e.data["location_id"] for e in api.published("stock")] == ["wh-casablanca"]
+
+
+def test_the_al_haouz_agent_records_aid_at_al_haouz_but_not_at_asni(stocked: ApiHarness) -> None:
+    refused = stocked.post("agent", "/v1/distributions", distribution_at(ASNI))
+    synced = stocked.post("agent", "/v1/distributions/batch", offline_batch(ASNI))
+
+    assert refused.status_code == 403, refused.text
+    assert ASNI in refused.json()["message"]
+    assert synced.status_code == 200, synced.text
+    [result] = synced.json()["results"]
+    assert (result["id"], result["status"]) == (f"offline-{ASNI}", "rejected")
+    assert ASNI in result["reason"]
+    assert stocked.published("distributions") == []
 
 
 def seed_stock(api: ApiHarness) -> None:
