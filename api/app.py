@@ -13,11 +13,14 @@ from api.permissions import render_markdown
 from api.routes import (
     alerts,
     campaigns,
+    deployments,
     distributions,
     health,
     households,
     inventory,
     reference,
+    relief,
+    reports,
     stock,
 )
 from projections.database import make_engine, migrate
@@ -80,6 +83,9 @@ def create_app(
         households,
         campaigns,
         distributions,
+        relief,
+        deployments,
+        reports,
     ):
         app.include_router(module.router)
     return app

@@ -35,6 +35,11 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "campaigns.write": {"admin": A, "coordinator": A},
     "distributions.write": {"admin": A, "agent": S},
     "registry.read": {"admin": A, "coordinator": A, "auditor": A},
+    "relief.write": {"admin": A, "coordinator": A},
+    "relief.read": {"admin": A, "coordinator": A, "auditor": A},
+    "donations.write": {"admin": A, "coordinator": A, "operator": W},
+    "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
+    "reports.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},
 }
 

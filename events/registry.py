@@ -11,6 +11,15 @@ from events.households import (
     PersonalDataErased,
 )
 from events.reference import ItemDefined, LocationRegistered
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatched,
+    DeploymentPlanned,
+    DonationReceived,
+    DonorRegistered,
+    OperationOpened,
+)
 from events.stock import (
     StockAdjusted,
     StockCounted,
@@ -41,6 +50,13 @@ _TYPES: dict[str, type[Event]] = {
         PersonalDataErased,
         AidDistributed,
         DuplicateDistributionFlagged,
+        OperationOpened,
+        DonorRegistered,
+        DonationReceived,
+        DeploymentPlanned,
+        DeploymentDispatched,
+        DeploymentDelivered,
+        DeploymentCancelled,
         UserCreated,
         UserRevoked,
     )

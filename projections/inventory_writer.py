@@ -9,12 +9,17 @@ from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
     inventory_lots,
+    lot_distributions,
     stock_movements,
     stock_thresholds,
     transfer_lines,
     transfers,
 )
-from projections.transfers_writer import write_thresholds, write_transfers
+from projections.transfers_writer import (
+    write_lot_distributions,
+    write_thresholds,
+    write_transfers,
+)
 from projections.writer_types import utc
 
 
@@ -27,6 +32,7 @@ class InventoryProjection:
         transfers,
         transfer_lines,
         stock_thresholds,
+        lot_distributions,
     )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
@@ -34,6 +40,7 @@ class InventoryProjection:
         _write_card(conn, batch)
         write_transfers(conn, batch)
         write_thresholds(conn, batch)
+        write_lot_distributions(conn, batch)
 
 
 def _write_lots(conn: Connection, batch: Batch) -> None:

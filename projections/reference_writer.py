@@ -6,15 +6,16 @@ from sqlalchemy import Connection, Table
 
 from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
+from events.relief import DonorRegistered, OperationOpened
 from projections.projection import Batch
 from projections.sql import upsert
-from projections.tables import campaigns, items, locations
+from projections.tables import campaigns, donors, items, locations, operations
 
 
 class ReferenceProjection:
     name: str = "reference"
     streams: tuple[str, ...] = ("reference",)
-    tables: tuple[Table, ...] = (locations, items, campaigns)
+    tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         events = [a.event for a in batch]
@@ -22,8 +23,13 @@ class ReferenceProjection:
         item_rows = [e.model_dump() for e in events if isinstance(e, ItemDefined)]
         upsert(conn, locations, _first_per_key(location_rows, "location_id"), ["location_id"])
         upsert(conn, items, _first_per_key(item_rows, "item_id"), ["item_id"])
-        campaign_rows = [e.model_dump() for e in events if isinstance(e, CampaignOpened)]
-        upsert(conn, campaigns, _first_per_key(campaign_rows, "campaign_id"), ["campaign_id"])
+        for kind, table, key in (
+            (CampaignOpened, campaigns, "campaign_id"),
+            (OperationOpened, operations, "operation_id"),
+            (DonorRegistered, donors, "donor_id"),
+        ):
+            rows = [e.model_dump() for e in events if isinstance(e, kind)]
+            upsert(conn, table, _first_per_key(rows, key), [key])
 
 
 def _first_per_key(rows: list[dict], key: str) -> list[dict]:

@@ -6,6 +6,7 @@ from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
 from projections.registry_writer import RegistryProjection
+from projections.relief_writer import ReliefProjection
 from projections.users_writer import UsersProjection
 
 _ALL: tuple[Projection, ...] = (
@@ -13,5 +14,6 @@ _ALL: tuple[Projection, ...] = (
     InventoryProjection(),
     UsersProjection(),
     RegistryProjection(),
+    ReliefProjection(),
 )
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

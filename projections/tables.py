@@ -197,3 +197,65 @@ distributions = Table(
     Column("first_distribution_id", String(64)),
     Column("actor", String(64), nullable=False),
 )
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("operation_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("region_codes", JSON, nullable=False),
+    Column("starts_on", Date),
+    Column("ends_on", Date),
+)
+
+donors = Table(
+    "donors",
+    metadata,
+    Column("donor_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+donations = Table(
+    "donations",
+    metadata,
+    Column("donation_id", String(64), primary_key=True),
+    Column("donor_id", String(64), nullable=False, index=True),
+    Column("location_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("deployment_id", String(64), primary_key=True),
+    Column("operation_id", String(64), nullable=False, index=True),
+    Column("from_location_id", String(64), nullable=False),
+    Column("to_location_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expected_hours", Integer, nullable=False),
+    Column("planned", JSON, nullable=False),
+    Column("dispatched", JSON),
+    Column("delivered", JSON),
+    Column("planned_at", DateTime, nullable=False),
+    Column("dispatched_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("cancelled_at", DateTime),
+)
+
+lot_distributions = Table(
+    "lot_distributions",
+    metadata,
+    Column("distribution_id", String(64), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("location_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("donation_id", String(64), index=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("campaign_id", String(64), nullable=False),
+    Column("region_code", String(32), nullable=False),
+    Column("province_code", String(32)),
+    Column("occurred_at", DateTime, nullable=False),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, update
 
 from events.stock import (
+    StockDistributed,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
     TransferDispatched,
@@ -12,7 +13,7 @@ from events.stock import (
 )
 from projections.projection import Batch
 from projections.sql import upsert
-from projections.tables import stock_thresholds, transfer_lines, transfers
+from projections.tables import lot_distributions, stock_thresholds, transfer_lines, transfers
 from projections.writer_types import utc
 
 
@@ -88,3 +89,13 @@ def write_thresholds(conn: Connection, batch: Batch) -> None:
     upsert(
         conn, stock_thresholds, list(rows.values()), ["location_id", "item_id"], replace=["minimum"]
     )
+
+
+def write_lot_distributions(conn: Connection, batch: Batch) -> None:
+    """Which lots (so which donations) each distribution consumed, where and for which campaign."""
+    rows = [
+        a.event.model_dump(exclude={"expires_on"}) | {"occurred_at": utc(a.envelope.occurred_at)}
+        for a in batch
+        if isinstance(a.event, StockDistributed)
+    ]
+    upsert(conn, lot_distributions, rows, ["distribution_id", "lot"])

@@ -18,6 +18,8 @@ COMMAND_STREAMS = (
     "stock-commands",
     "household-commands",
     "distribution-commands",
+    "deployment-commands",
+    "donation-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
 OTHER_STREAMS = ("users", "dlq", "replies")

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import authorize
 from api.consistency import wait_for_own_writes
 from api.decide import decide
-from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, Now, Services, ServicesDep
 from api.errors import Invalid, NotFound
 from api.schemas.stock import (
     AdjustmentCreate,
@@ -122,35 +122,29 @@ async def dispatch_transfer(
     return _answer(await decide(services, command, transfer_id, user, now), transfer_id, response)
 
 
-@router.post("/transfers/{transfer_id}/receipt", status_code=201, response_model=Decision)
-async def receive_transfer(
-    transfer_id: str,
-    body: TransferReceiptCreate,
-    services: ServicesDep,
-    user: CurrentUser,
-    now: Now,
-    response: Response,
-) -> Decision:
-    """Record what arrived of a transfer; any shortfall becomes a discrepancy."""
+async def dispatched_transfer(services: Services, transfer_id: str) -> dict[str, Any]:
+    """The transfer as dispatched (after this client's own dispatch), or 404."""
 
-    def lookup() -> list[dict]:
+    def lookup() -> list[dict[str, Any]]:
         return stock_queries.transfer_list(services.engine, transfer_id=transfer_id)
 
     found = await run_in_threadpool(lookup)
     if not found:  # perhaps dispatched by this very client a moment ago
-        await wait_for_own_writes(
-            services.engine, services.settings, services.last_written, "stock"
-        )
+        written = services.last_written
+        await wait_for_own_writes(services.engine, services.settings, written, "stock")
         found = await run_in_threadpool(lookup)
     if not found:
         raise NotFound(f"no dispatched transfer {transfer_id!r}", error="unknown_transfer")
-    transfer = found[0]
-    authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    return found[0]
+
+
+def arrival(transfer: dict[str, Any], lines: list[tuple[str, int]]) -> ReceiveTransfer:
+    """The command that records what arrived of a dispatched transfer."""
     received: dict[str, int] = {}
-    for line in body.lines:
-        received[line.item_id] = received.get(line.item_id, 0) + line.quantity
-    command = ReceiveTransfer(
-        transfer_id=transfer_id,
+    for item_id, quantity in lines:
+        received[item_id] = received.get(item_id, 0) + quantity
+    return ReceiveTransfer(
+        transfer_id=transfer["transfer_id"],
         from_location_id=transfer["from_location_id"],
         to_location_id=transfer["to_location_id"],
         deployment_id=transfer["deployment_id"],
@@ -166,6 +160,21 @@ async def receive_transfer(
         ],
         received=received,
     )
+
+
+@router.post("/transfers/{transfer_id}/receipt", status_code=201, response_model=Decision)
+async def receive_transfer(
+    transfer_id: str,
+    body: TransferReceiptCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+) -> Decision:
+    """Record what arrived of a transfer; any shortfall becomes a discrepancy."""
+    transfer = await dispatched_transfer(services, transfer_id)
+    authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    command = arrival(transfer, [(line.item_id, line.quantity) for line in body.lines])
     reply = await decide(services, command, transfer_id, user, now, reused_id=RECEIVED)
     return _answer(reply, transfer_id, response)
 

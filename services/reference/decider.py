@@ -1,5 +1,6 @@
-"""Reference data is written once per id: the same registration again changes nothing,
-a different one under a taken id is refused."""
+"""Things registered once per id (locations, items, campaigns, operations, donors,
+donations): the same registration again changes nothing, a different one under a
+taken id is refused."""
 
 from __future__ import annotations
 
@@ -10,54 +11,69 @@ from typing import Any
 from events import Event
 from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
+from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from services.commands import Command
 from services.decisions import Refused
 
 STREAM = "reference-commands"
 
 
-class RegisterLocation(Command):
-    TYPE = "RegisterLocation"
+class Register(Command):
+    """Record `fact` unless its id is taken; subclasses name the kind of fact."""
+
     STREAM = STREAM
 
+    @property
+    def fact(self) -> Event:
+        fact: Event = getattr(self, next(iter(type(self).model_fields)))
+        return fact
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.fact.aggregate_id
+
+
+class RegisterLocation(Register):
+    TYPE = "RegisterLocation"
     location: LocationRegistered
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.location.location_id
 
-
-class DefineItem(Command):
+class DefineItem(Register):
     TYPE = "DefineItem"
-    STREAM = STREAM
-
     item: ItemDefined
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.item.item_id
 
-
-class OpenCampaign(Command):
+class OpenCampaign(Register):
     TYPE = "OpenCampaign"
-    STREAM = STREAM
-
     campaign: CampaignOpened
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.campaign.campaign_id
+
+class OpenOperation(Register):
+    TYPE = "OpenOperation"
+    operation: OperationOpened
+
+
+class RegisterDonor(Register):
+    TYPE = "RegisterDonor"
+    donor: DonorRegistered
+
+
+class RecordDonation(Register):
+    TYPE = "RecordDonation"
+    STREAM = "donation-commands"
+    donation: DonationReceived
 
 
 Registered = dict[str, Any] | None
 
 
-class ReferenceDecider:
-    event_stream: str = "reference"
-    command_stream: str = STREAM
-    commands: Mapping[str, type[Command]] = {
-        c.TYPE: c for c in (RegisterLocation, DefineItem, OpenCampaign)
-    }
+class RegisterOnceDecider:
+    """Decides registrations of one event stream."""
+
+    def __init__(self, event_stream: str, command_stream: str, *kinds: type[Register]) -> None:
+        self.event_stream = event_stream
+        self.command_stream = command_stream
+        self.commands: Mapping[str, type[Command]] = {k.TYPE: k for k in kinds}
 
     def initial(self) -> Registered:
         return None
@@ -66,22 +82,30 @@ class ReferenceDecider:
         return state or event.model_dump(mode="json")
 
     def decide(self, state: Registered, command: Command, now: datetime) -> list[Event]:
-        event = _registered(command)
+        assert isinstance(command, Register)
+        fact = command.fact
         if state is None:
-            return [event]
-        if state == event.model_dump(mode="json"):
+            return [fact]
+        if state == fact.model_dump(mode="json"):
             return []
         raise Refused(
             "already_exists",
-            f"{event.aggregate_id!r} is already registered with other values",
+            f"{fact.aggregate_id!r} is already registered with other values",
             existing=state,
         )
 
 
-def _registered(command: Command) -> Event:
-    if isinstance(command, RegisterLocation):
-        return command.location
-    if isinstance(command, DefineItem):
-        return command.item
-    assert isinstance(command, OpenCampaign)
-    return command.campaign
+def ReferenceDecider() -> RegisterOnceDecider:
+    return RegisterOnceDecider(
+        "reference",
+        STREAM,
+        RegisterLocation,
+        DefineItem,
+        OpenCampaign,
+        OpenOperation,
+        RegisterDonor,
+    )
+
+
+def DonationDecider() -> RegisterOnceDecider:
+    return RegisterOnceDecider("donations", "donation-commands", RecordDonation)

@@ -1,0 +1,139 @@
+"""Operations, deployments, donors, donations and donor traces."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from api.schemas.common import Body, ClientId, Quantity, UtcDatetime, Written
+
+
+class OperationCreate(Body):
+    id: ClientId
+    name: str = Field(min_length=1, max_length=200, examples=["Séisme d'Al Haouz"])
+    kind: str = Field(min_length=1, max_length=40, examples=["earthquake"])
+    region_codes: list[str] = Field(default_factory=list, max_length=100)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class OperationPublic(Written):
+    id: str
+    name: str
+    kind: str
+    region_codes: list[str]
+    starts_on: date | None
+    ends_on: date | None
+
+
+class DonorCreate(Body):
+    id: ClientId
+    name: str = Field(min_length=1, max_length=200)
+
+
+class DonorPublic(Written):
+    id: str
+    name: str
+
+
+class DonationCreate(Body):
+    id: ClientId
+    donor_id: ClientId
+    location_id: ClientId
+    item_id: ClientId
+    quantity: Quantity
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    expires_on: date | None = None
+
+
+class DonationPublic(Written):
+    id: str
+    donor_id: str
+    location_id: str
+    item_id: str
+    quantity: int
+
+
+class Line(Body):
+    item_id: ClientId
+    quantity: Quantity
+
+
+class ArrivedLine(Body):
+    item_id: ClientId
+    quantity: int = Field(ge=0, lt=10**9, strict=True)
+
+
+class DeploymentCreate(Body):
+    id: ClientId
+    operation_id: ClientId
+    from_location_id: ClientId
+    to_location_id: ClientId
+    lines: list[Line] = Field(min_length=1, max_length=100)
+    expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+
+    @field_validator("to_location_id")
+    @classmethod
+    def _elsewhere(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("from_location_id"):
+            raise ValueError("a convoy must go to another location than it leaves")
+        return value
+
+
+class Delivery(Body):
+    lines: list[ArrivedLine] = Field(min_length=1, max_length=100)
+
+
+class Cancellation(Body):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class DeploymentPublic(Written):
+    id: str
+    operation_id: str
+    from_location_id: str
+    to_location_id: str
+    status: str
+    expected_hours: int
+    planned: list[dict[str, Any]]
+    dispatched: list[dict[str, Any]] | None = None
+    delivered: list[dict[str, Any]] | None = None
+    planned_at: UtcDatetime
+    dispatched_at: UtcDatetime | None = None
+    delivered_at: UtcDatetime | None = None
+    cancelled_at: UtcDatetime | None = None
+    hours_in_transit: float | None = None
+    overdue: bool = False
+
+
+class DeploymentList(BaseModel):
+    items: list[DeploymentPublic]
+
+
+class StockAt(BaseModel):
+    location_id: str
+    quantity: int
+
+
+class Distributed(BaseModel):
+    quantity: int
+    households: int
+    by_region: list[dict[str, Any]]
+    by_province: list[dict[str, Any]]
+    by_campaign: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
+
+
+class DonorTrace(BaseModel):
+    donation_id: str
+    received: int
+    in_stock: list[StockAt]
+    in_transit: int
+    distributed: Distributed
+    lost: int
+
+
+class ListOf(BaseModel):
+    items: list[dict[str, Any]]

@@ -1,0 +1,119 @@
+"""Relief operations, their convoys (deployments), donors and donations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from events.base import Event, Identifier, PositiveQuantity
+
+
+class OperationOpened(Event):
+    """A disaster response (earthquake, flood, cold wave…) over some regions."""
+
+    TYPE = "OperationOpened"
+    STREAM = "reference"
+
+    operation_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(min_length=1, max_length=40)
+    region_codes: list[str] = Field(default_factory=list)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.operation_id
+
+
+class DonorRegistered(Event):
+    TYPE = "DonorRegistered"
+    STREAM = "reference"
+
+    donor_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.donor_id
+
+
+class DonationReceived(Event):
+    """A donor's gift arrived; its stock receipt carries the donation id on every lot."""
+
+    TYPE = "DonationReceived"
+    STREAM = "donations"
+
+    donation_id: Identifier
+    donor_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.donation_id
+
+
+class PlannedLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    quantity: PositiveQuantity
+
+
+class DeploymentPlanned(Event):
+    """A convoy planned from a warehouse to a site in the affected area."""
+
+    TYPE = "DeploymentPlanned"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    operation_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[PlannedLine] = Field(min_length=1)
+    expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentDispatched(Event):
+    TYPE = "DeploymentDispatched"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    dispatched: list[PlannedLine]
+    dispatched_at: AwareDatetime
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentDelivered(Event):
+    TYPE = "DeploymentDelivered"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    delivered: list[PlannedLine]
+    delivered_at: AwareDatetime
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentCancelled(Event):
+    TYPE = "DeploymentCancelled"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    reason: str | None = Field(default=None, max_length=500)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id

@@ -1,0 +1,149 @@
+"""Read-side queries for relief: operations, deployments, donations and donor traces."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from projections.queries import fetch_all
+from projections.tables import (
+    deployments,
+    distributions,
+    donations,
+    donors,
+    lot_distributions,
+    operations,
+    stock_movements,
+    transfer_lines,
+)
+
+LOSS_KINDS = ("StockAdjusted", "StockCounted")
+
+
+def all_operations(engine: Engine) -> list[dict[str, Any]]:
+    return fetch_all(engine, select(operations).order_by(operations.c.operation_id))
+
+
+def operation(engine: Engine, operation_id: str) -> dict[str, Any] | None:
+    rows = fetch_all(engine, select(operations).where(operations.c.operation_id == operation_id))
+    return rows[0] if rows else None
+
+
+def all_donors(engine: Engine) -> list[dict[str, Any]]:
+    return fetch_all(engine, select(donors).order_by(donors.c.donor_id))
+
+
+def donor(engine: Engine, donor_id: str) -> dict[str, Any] | None:
+    rows = fetch_all(engine, select(donors).where(donors.c.donor_id == donor_id))
+    return rows[0] if rows else None
+
+
+def donation(engine: Engine, donation_id: str) -> dict[str, Any] | None:
+    rows = fetch_all(engine, select(donations).where(donations.c.donation_id == donation_id))
+    return rows[0] if rows else None
+
+
+def donations_of(engine: Engine, donor_ids: list[str] | None) -> list[dict[str, Any]]:
+    stmt = select(donations).order_by(donations.c.received_at.desc())
+    if donor_ids is not None:
+        stmt = stmt.where(donations.c.donor_id.in_(donor_ids))
+    return fetch_all(engine, stmt)
+
+
+def deployment_board(engine: Engine, operation_id: str | None) -> list[dict[str, Any]]:
+    stmt = select(deployments).order_by(deployments.c.planned_at, deployments.c.deployment_id)
+    if operation_id:
+        stmt = stmt.where(deployments.c.operation_id == operation_id)
+    return fetch_all(engine, stmt)
+
+
+def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
+    rows = fetch_all(
+        engine, select(deployments).where(deployments.c.deployment_id == deployment_id)
+    )
+    return rows[0] if rows else None
+
+
+def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
+    """Where a donation's units are: in stock, in transit, distributed, lost (they add up)."""
+    m, t, ld, d = stock_movements, transfer_lines, lot_distributions, distributions
+    with engine.connect() as conn:
+        received = conn.scalar(
+            select(func.coalesce(func.sum(m.c.quantity), 0)).where(
+                m.c.donation_id == donation_id, m.c.kind == "StockReceived"
+            )
+        )
+        in_stock = conn.execute(
+            select(m.c.location_id, func.sum(m.c.quantity))
+            .where(m.c.donation_id == donation_id)
+            .group_by(m.c.location_id)
+            .order_by(m.c.location_id)
+        ).all()
+        in_transit, missing = conn.execute(
+            select(
+                func.coalesce(func.sum(t.c.dispatched - t.c.received - t.c.missing), 0),
+                func.coalesce(func.sum(t.c.missing), 0),
+            ).where(t.c.donation_id == donation_id)
+        ).one()
+        adjusted = conn.scalar(
+            select(func.coalesce(func.sum(m.c.quantity), 0)).where(
+                m.c.donation_id == donation_id, m.c.kind.in_(LOSS_KINDS)
+            )
+        )
+        handed = conn.execute(
+            select(
+                ld.c.quantity,
+                ld.c.region_code,
+                ld.c.province_code,
+                ld.c.campaign_id,
+                ld.c.occurred_at,
+                func.coalesce(d.c.household_id, ld.c.distribution_id),
+            )
+            .select_from(ld.outerjoin(d, d.c.distribution_id == ld.c.distribution_id))
+            .where(ld.c.donation_id == donation_id)
+        ).all()
+    return {
+        "donation_id": donation_id,
+        "received": int(received or 0),
+        "in_stock": [{"location_id": loc, "quantity": int(q)} for loc, q in in_stock if q],
+        "in_transit": int(in_transit),
+        "distributed": _distributed(handed),
+        "lost": int(missing) - int(adjusted or 0),
+    }
+
+
+def _distributed(rows: Sequence[Any]) -> dict[str, Any]:
+    households: set[str] = set()
+    groups: dict[str, dict[str, dict[str, Any]]] = {
+        g: defaultdict(lambda: {"quantity": 0, "households": set()})
+        for g in ("region_code", "province_code", "campaign_id", "month")
+    }
+    for quantity, region, province, campaign, when, household in rows:
+        households.add(household)
+        for name, value in (
+            ("region_code", region),
+            ("province_code", province),
+            ("campaign_id", campaign),
+            ("month", when.strftime("%Y-%m")),
+        ):
+            bucket = groups[name][value or ""]
+            bucket["quantity"] += int(quantity)
+            bucket["households"].add(household)
+    summary: dict[str, Any] = {
+        "quantity": sum(int(r[0]) for r in rows),
+        "households": len(households),
+    }
+    for name, label in (
+        ("region_code", "by_region"),
+        ("province_code", "by_province"),
+        ("campaign_id", "by_campaign"),
+        ("month", "by_month"),
+    ):
+        summary[label] = [
+            {name: key, "quantity": v["quantity"], "households": len(v["households"])}
+            for key, v in sorted(groups[name].items())
+        ]
+    return summary

@@ -1,0 +1,71 @@
+"""Deployments (the operation's board) and donations, as they happen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, update
+
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatched,
+    DeploymentPlanned,
+    DonationReceived,
+)
+from projections.projection import Batch
+from projections.sql import upsert
+from projections.tables import deployments, donations
+from projections.writer_types import utc
+
+
+class ReliefProjection:
+    name: str = "relief"
+    streams: tuple[str, ...] = ("deployments", "donations")
+    tables: tuple[Table, ...] = (deployments, donations)
+
+    def apply(self, conn: Connection, batch: Batch) -> None:
+        for applied in batch:
+            event, when = applied.event, utc(applied.envelope.occurred_at)
+            if isinstance(event, DonationReceived):
+                upsert(
+                    conn, donations, [event.model_dump() | {"received_at": when}], ["donation_id"]
+                )
+            elif isinstance(event, DeploymentPlanned):
+                row = event.model_dump(exclude={"lines"}) | {
+                    "status": "planned",
+                    "planned": _lines(event.lines),
+                    "planned_at": when,
+                }
+                upsert(conn, deployments, [row], ["deployment_id"])
+            else:
+                _progress(conn, event, when)
+
+
+def _lines(lines: list[Any]) -> list[dict[str, Any]]:
+    return [line.model_dump() for line in lines]
+
+
+def _progress(conn: Connection, event: object, when: object) -> None:
+    values: dict[str, Any]
+    if isinstance(event, DeploymentDispatched):
+        values = {
+            "status": "dispatched",
+            "dispatched": _lines(event.dispatched),
+            "dispatched_at": utc(event.dispatched_at),
+        }
+    elif isinstance(event, DeploymentDelivered):
+        values = {
+            "status": "delivered",
+            "delivered": _lines(event.delivered),
+            "delivered_at": utc(event.delivered_at),
+        }
+    elif isinstance(event, DeploymentCancelled):
+        values = {"status": "cancelled", "cancelled_at": when}
+    else:
+        return
+    conn.execute(
+        update(deployments)
+        .where(deployments.c.deployment_id == event.deployment_id)
+        .values(**values)
+    )

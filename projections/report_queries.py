@@ -1,0 +1,114 @@
+"""The figures behind the 4W, distribution and stock reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, String, cast, func, select
+
+from projections.queries import fetch_all
+from projections.tables import (
+    campaigns,
+    deployments,
+    distributions,
+    inventory_lots,
+    items,
+    locations,
+)
+
+
+def area_names(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
+    """Region and province names by P-code, as the locations recorded them."""
+    rows = fetch_all(engine, select(locations))
+    regions = {r["region_code"]: r["region_name"] for r in rows}
+    provinces = {r["province_code"]: r["province_name"] for r in rows if r["province_code"]}
+    return regions, provinces
+
+
+def item_names(engine: Engine) -> dict[str, str]:
+    return {r["item_id"]: r["name"] for r in fetch_all(engine, select(items))}
+
+
+def campaign_reach(engine: Engine, campaign_ids: list[str]) -> list[dict[str, Any]]:
+    """Per campaign × region × province: households reached and quantity distributed."""
+    d, c = distributions, campaigns
+    stmt = (
+        select(
+            c.c.campaign_id,
+            c.c.name,
+            c.c.item_id,
+            c.c.starts_on,
+            c.c.ends_on,
+            d.c.region_code,
+            d.c.province_code,
+            func.count(func.distinct(d.c.household_id)).label("households"),
+            func.sum(d.c.quantity).label("quantity"),
+        )
+        .join(d, d.c.campaign_id == c.c.campaign_id)
+        .where(d.c.status == "accepted", c.c.campaign_id.in_(campaign_ids))
+        .group_by(
+            c.c.campaign_id,
+            c.c.name,
+            c.c.item_id,
+            c.c.starts_on,
+            c.c.ends_on,
+            d.c.region_code,
+            d.c.province_code,
+        )
+        .order_by(c.c.campaign_id, d.c.region_code, d.c.province_code)
+    )
+    return fetch_all(engine, stmt)
+
+
+def campaigns_of(engine: Engine, operation_id: str) -> list[str]:
+    stmt = select(campaigns.c.campaign_id).where(campaigns.c.operation_id == operation_id)
+    return [r["campaign_id"] for r in fetch_all(engine, stmt)]
+
+
+def delivered_convoys(engine: Engine, operation_id: str) -> list[dict[str, Any]]:
+    """Delivered deployments of an operation, with where they arrived."""
+    dep, loc = deployments, locations
+    stmt = (
+        select(dep, loc.c.region_code, loc.c.province_code)
+        .join(loc, loc.c.location_id == dep.c.to_location_id)
+        .where(dep.c.operation_id == operation_id, dep.c.status == "delivered")
+        .order_by(dep.c.delivered_at)
+    )
+    return fetch_all(engine, stmt)
+
+
+def distribution_lines(engine: Engine, campaign_id: str | None) -> list[dict[str, Any]]:
+    """Per campaign × site × day: households and quantity."""
+    d = distributions
+    day = func.substr(cast(d.c.occurred_at, String), 1, 10)
+    stmt = (
+        select(
+            d.c.campaign_id,
+            d.c.item_id,
+            d.c.region_code,
+            d.c.province_code,
+            d.c.site_id,
+            day.label("day"),
+            func.count(func.distinct(d.c.household_id)).label("households"),
+            func.sum(d.c.quantity).label("quantity"),
+        )
+        .where(d.c.status == "accepted")
+        .group_by(
+            d.c.campaign_id, d.c.item_id, d.c.region_code, d.c.province_code, d.c.site_id, day
+        )
+        .order_by(d.c.campaign_id, day, d.c.site_id)
+    )
+    if campaign_id:
+        stmt = stmt.where(d.c.campaign_id == campaign_id)
+    return fetch_all(engine, stmt)
+
+
+def stock_lines(engine: Engine) -> list[dict[str, Any]]:
+    lots, loc = inventory_lots, locations
+    stmt = (
+        select(lots, loc.c.name.label("location_name"), loc.c.region_code, loc.c.region_name)
+        .join(loc, loc.c.location_id == lots.c.location_id)
+        .where(lots.c.on_hand != 0)
+        .order_by(lots.c.location_id, lots.c.item_id, lots.c.lot)
+    )
+    return fetch_all(engine, stmt)

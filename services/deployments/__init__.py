@@ -1,0 +1,1 @@
+"""Convoys of a relief operation: planned, dispatched, delivered, or cancelled before leaving."""

@@ -1,0 +1,140 @@
+"""The single writer of a deployment's life: planned → dispatched → delivered; cancel only
+before dispatch. The stock itself moves through the warehouses' own writers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import AwareDatetime
+
+from events import Event
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatched,
+    DeploymentPlanned,
+    PlannedLine,
+)
+from services.commands import Command
+from services.decisions import Refused
+
+STREAM = "deployment-commands"
+
+
+class PlanDeployment(Command):
+    TYPE = "PlanDeployment"
+    STREAM = STREAM
+    plan: DeploymentPlanned
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.plan.deployment_id
+
+
+class _Step(Command):
+    STREAM = STREAM
+    deployment_id: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class MarkDispatched(_Step):
+    TYPE = "MarkDispatched"
+    lines: list[PlannedLine]
+    at: AwareDatetime
+
+
+class MarkDelivered(_Step):
+    TYPE = "MarkDelivered"
+    lines: list[PlannedLine]
+    at: AwareDatetime
+
+
+class CancelDeployment(_Step):
+    TYPE = "CancelDeployment"
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    status: str = "unknown"
+    plan: DeploymentPlanned | None = None
+
+
+NEXT = {
+    DeploymentPlanned: "planned",
+    DeploymentDispatched: "dispatched",
+    DeploymentDelivered: "delivered",
+    DeploymentCancelled: "cancelled",
+}
+
+
+class DeploymentDecider:
+    event_stream: str = "deployments"
+    command_stream: str = STREAM
+    commands: Mapping[str, type[Command]] = {
+        c.TYPE: c for c in (PlanDeployment, MarkDispatched, MarkDelivered, CancelDeployment)
+    }
+
+    def initial(self) -> Deployment:
+        return Deployment()
+
+    def evolve(self, state: Deployment, event: Event) -> Deployment:
+        plan = event if isinstance(event, DeploymentPlanned) else state.plan
+        return Deployment(NEXT.get(type(event), state.status), plan)
+
+    def decide(self, state: Deployment, command: Command, now: datetime) -> list[Event]:
+        if isinstance(command, PlanDeployment):
+            if state.plan is None:
+                return [command.plan]
+            if state.plan == command.plan:
+                return []
+            raise Refused("already_exists", "this deployment id is taken by another plan")
+        assert isinstance(command, _Step)
+        if state.plan is None:
+            raise Refused("unknown_deployment", f"no deployment {command.deployment_id!r}")
+        return _step(state, command)
+
+
+def _step(state: Deployment, command: _Step) -> list[Event]:
+    allowed = {
+        "MarkDispatched": "planned",
+        "MarkDelivered": "dispatched",
+        "CancelDeployment": "planned",
+    }[command.TYPE]
+    if state.status != allowed:
+        raise Refused(
+            f"deployment_{state.status}",
+            f"the deployment is {state.status}; {_what(command)} needs it {allowed}",
+            status=state.status,
+        )
+    if isinstance(command, MarkDispatched):
+        return [
+            DeploymentDispatched(
+                deployment_id=command.deployment_id,
+                dispatched=command.lines,
+                dispatched_at=command.at,
+            )
+        ]
+    if isinstance(command, MarkDelivered):
+        return [
+            DeploymentDelivered(
+                deployment_id=command.deployment_id,
+                delivered=command.lines,
+                delivered_at=command.at,
+            )
+        ]
+    assert isinstance(command, CancelDeployment)
+    return [DeploymentCancelled(deployment_id=command.deployment_id, reason=command.reason)]
+
+
+def _what(command: _Step) -> str:
+    return {
+        "MarkDispatched": "dispatching",
+        "MarkDelivered": "delivering",
+        "CancelDeployment": "cancelling",
+    }[command.TYPE]
