@@ -22,6 +22,7 @@ def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
 
 
 def household_by_pseudonym(engine: Engine, pseudonym: str) -> dict[str, Any] | None:
+    """The household an identifier's pseudonym points to (erased households are not found)."""
     h = households
     return _first(
         fetch_all(
@@ -31,7 +32,8 @@ def household_by_pseudonym(engine: Engine, pseudonym: str) -> dict[str, Any] | N
                     h.c.identity == pseudonym,
                     h.c.national_id_pseudonym == pseudonym,
                     h.c.registry_pseudonym == pseudonym,
-                )
+                ),
+                h.c.erased.is_(False),
             ),
         )
     )

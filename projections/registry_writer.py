@@ -39,7 +39,12 @@ class RegistryProjection:
                 conn.execute(
                     update(households)
                     .where(households.c.household_id == event.household_id)
-                    .values(erased=True, sealed_personal_data=None)
+                    .values(
+                        erased=True,
+                        sealed_personal_data=None,
+                        national_id_pseudonym=None,
+                        registry_pseudonym=None,
+                    )
                 )
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
                 upsert(conn, distributions, [_distribution(event, applied)], ["distribution_id"])

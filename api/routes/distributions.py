@@ -38,20 +38,19 @@ BATCH_CONCURRENCY = 64
 
 
 async def _household(services: Services, body: DistributionCreate) -> dict[str, Any]:
-    row = None
+    field = "household_id" if body.household_id else "national_id"
+    lookup: Any
     if body.household_id:
-        row = await run_in_threadpool(
-            registry_queries.household, services.engine, body.household_id
+        lookup, key = registry_queries.household, body.household_id
+    else:
+        lookup, key = (
+            registry_queries.household_by_pseudonym,
+            pseudonyms(services, body.national_id, None)[0],
         )
-    elif body.national_id:
-        (candidate,) = pseudonyms(services, body.national_id, None)
-        row = await run_in_threadpool(
-            registry_queries.household_by_pseudonym, services.engine, candidate
-        )
-    if row is None:
-        field = "household_id" if body.household_id else "national_id"
-        raise Invalid("no registered household matches; register it first", field=field)
-    return row
+    try:
+        return await known(services, lookup, key, field, "household", stream="households")
+    except Invalid:
+        raise Invalid("no registered household matches; register it first", field=field) from None
 
 
 async def _command(
@@ -75,7 +74,7 @@ async def _command(
         precarity_score=household["precarity_score"],
         site_id=body.site_id,
         quantity=body.quantity,
-        occurred_at=body.occurred_at or now,
+        occurred_at=body.occurred_at,
         offline=offline,
     )
 

@@ -77,6 +77,16 @@ async def register_household(
         raise Conflict(
             f"household id {household_id!r} is taken; choose another id", error="already_exists"
         )
+    for known_as in (p for p in (cin_p, reg_p) if p):
+        same = await run_in_threadpool(
+            registry_queries.household_by_pseudonym, services.engine, known_as
+        )
+        if same and same["household_id"] != household_id:
+            raise Conflict(
+                f"this person is already registered in household {same['household_id']}",
+                error="already_registered",
+                household_id=same["household_id"],
+            )
     await run_in_threadpool(services.personal.new_key, household_id)
     sealed = await run_in_threadpool(
         services.personal.seal,
@@ -142,9 +152,9 @@ async def erase_personal_data(
     row = await run_in_threadpool(registry_queries.household, services.engine, household_id)
     if row is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
-    await run_in_threadpool(services.personal.erase, household_id)
     command = ErasePersonalData(household_id=household_id, identity=row["identity"])
     reply = await decide(services, command, f"erase:{household_id}", user, now)
+    await run_in_threadpool(services.personal.erase, household_id)
     answer = public(services, row | {"erased": True}, user)
     answer.position = reply.position
     return answer

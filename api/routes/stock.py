@@ -40,13 +40,14 @@ router = APIRouter(prefix="/v1/stock", tags=["stock"])
 RECEIVED = ("already_received", "this transfer was already received with other quantities")
 
 
-async def known(services: ServicesDep, lookup: Any, key: str, field: str, what: str) -> dict:
-    """The reference row (after this process's own registrations), or 422 naming the field."""
+async def known(
+    services: ServicesDep, lookup: Any, key: str, field: str, what: str, stream: str = "reference"
+) -> dict:
+    """The row (after this process's own writes to `stream`), or 422 naming the field."""
     row = await run_in_threadpool(lookup, services.engine, key)
     if row is None:
-        await wait_for_own_writes(
-            services.engine, services.settings, services.last_written, "reference"
-        )
+        written = services.last_written
+        await wait_for_own_writes(services.engine, services.settings, written, stream)
         row = await run_in_threadpool(lookup, services.engine, key)
     if row is None:
         raise Invalid(f"unknown {what} {key!r}: register it first", field=field)

@@ -35,7 +35,7 @@ class RecordDistribution(Command):
     precarity_score: float | None = None
     site_id: Identifier
     quantity: PositiveQuantity
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime | None = None
     offline: bool = False
 
     @property
@@ -78,12 +78,18 @@ class DistributionDecider:
 
     def decide(self, state: HouseholdAid, command: Command, now: datetime) -> list[Event]:
         assert isinstance(command, RecordDistribution)
-        return decide_distribution(state, command)
+        return decide_distribution(state, command, now)
 
 
-def decide_distribution(state: HouseholdAid, command: RecordDistribution) -> list[Event]:
+def decide_distribution(
+    state: HouseholdAid, command: RecordDistribution, now: datetime | None = None
+) -> list[Event]:
+    """`now` (the command's time) stands for `occurred_at` when the record has none."""
     campaign = command.campaign
-    if not within_dates(campaign, command.occurred_at.date()):
+    when = command.occurred_at or now
+    if when is None:
+        raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
+    if not within_dates(campaign, when.date()):
         raise (Rejected if command.offline else Refused)(
             "outside_campaign",
             f"the campaign runs from {campaign.starts_on} to {campaign.ends_on}",
@@ -109,9 +115,7 @@ def decide_distribution(state: HouseholdAid, command: RecordDistribution) -> lis
     ) | {"campaign_id": campaign.campaign_id, "item_id": campaign.item_id}
     already = state.total(campaign.campaign_id)
     if already + command.quantity <= campaign.quantity_per_household:
-        return [
-            AidDistributed(**facts, distributed_at=command.occurred_at, offline=command.offline)
-        ]
+        return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
     first = state.received.get(campaign.campaign_id, (None,))[0]
     if command.offline:
         return [

@@ -205,12 +205,6 @@ def test_the_same_person_under_another_id_is_a_409_naming_the_existing_household
     assert registered.app.state.services.personal.keys.get("hh-amizmiz-099") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/routes/households.py register_household: the decider is keyed by "
-    "`identity = cin_p or reg_p`, so a person registered with CIN + registry number is "
-    "registered again (201, a second household) when given with the registry number alone",
-)
 def test_the_same_person_by_registry_number_alone_is_a_409(registered: ApiHarness) -> None:
     twin = FATIMA.body(id="hh-amizmiz-098", national_id=None)
 
@@ -333,12 +327,6 @@ def test_a_basket_can_be_recorded_by_national_id(registered: ApiHarness) -> None
     assert event["data"]["household_id"] == MOHAMED.household_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api/routes/distributions.py _command: `occurred_at=body.occurred_at or now` "
-    "puts the request time into the command, so the same POST retried a minute later has "
-    "another digest and is answered 409 idempotency_conflict instead of the first answer",
-)
 def test_the_same_distribution_retried_a_minute_later_gets_the_same_answer(
     registered: ApiHarness,
 ) -> None:

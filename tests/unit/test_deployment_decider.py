@@ -1,0 +1,198 @@
+"""Stories of one convoy to Al Haouz: what the deployment decider records, and what it refuses.
+
+Pure: the decider alone, no database and no Kafka. After the Al Haouz earthquake a convoy of
+400 Ramadan baskets and 50 sacks of flour is planned from the Marrakech warehouse to the
+Amizmiz distribution site; facts already in the log are folded with `evolve`, then one
+command is decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events import Event
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatched,
+    DeploymentPlanned,
+    PlannedLine,
+)
+from services.commands import Command
+from services.decisions import Refused
+from services.deployments.decider import (
+    CancelDeployment,
+    Deployment,
+    DeploymentDecider,
+    MarkDelivered,
+    MarkDispatched,
+    PlanDeployment,
+)
+
+CONVOY, OPERATION = "dep-al-haouz-01", "op-seisme-al-haouz"
+MARRAKECH, AMIZMIZ = "wh-marrakech", "site-al-haouz"
+DAWN = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+ARRIVAL = DAWN + timedelta(hours=9)
+DECIDER = DeploymentDecider()
+CARGO = [
+    PlannedLine(item_id="ramadan-basket", quantity=400),
+    PlannedLine(item_id="flour-25kg", quantity=50),
+]
+ARRIVED = [
+    PlannedLine(item_id="ramadan-basket", quantity=380),
+    PlannedLine(item_id="flour-25kg", quantity=50),
+]
+
+
+def planned(**changes: object) -> DeploymentPlanned:
+    """The convoy as the crisis coordinator plans it."""
+    fields: dict[str, object] = {
+        "deployment_id": CONVOY,
+        "operation_id": OPERATION,
+        "from_location_id": MARRAKECH,
+        "to_location_id": AMIZMIZ,
+        "lines": CARGO,
+        "expected_hours": 12,
+    }
+    return DeploymentPlanned.model_validate(fields | changes)
+
+
+def dispatch(convoy: str = CONVOY) -> MarkDispatched:
+    return MarkDispatched(deployment_id=convoy, lines=CARGO, at=DAWN)
+
+
+def deliver(convoy: str = CONVOY) -> MarkDelivered:
+    return MarkDelivered(deployment_id=convoy, lines=ARRIVED, at=ARRIVAL)
+
+
+def cancel(reason: str | None = "the road through Tizi n'Test is closed") -> CancelDeployment:
+    return CancelDeployment(deployment_id=CONVOY, reason=reason)
+
+
+def fold(events: Iterable[Event]) -> Deployment:
+    state = DECIDER.initial()
+    for event in events:
+        state = DECIDER.evolve(state, event)
+    return state
+
+
+def decide(past: list[Event], command: Command) -> list[Event]:
+    """Decide one command given the facts already in the convoy's log."""
+    return DECIDER.decide(fold(past), command, DAWN)
+
+
+def story(*commands: Command) -> list[Event]:
+    """The facts of commands decided one after the other, each accepted."""
+    log: list[Event] = []
+    for command in commands:
+        log += decide(log, command)
+    return log
+
+
+def refusal(past: list[Event], command: Command) -> Refused:
+    with pytest.raises(Refused) as refused:
+        decide(past, command)
+    assert refused.value.message
+    return refused.value
+
+
+# ---- the convoy's life ---------------------------------------------------------------------
+
+
+def test_a_convoy_is_planned_then_dispatched_then_delivered() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch(), deliver())
+
+    assert log == [
+        planned(),
+        DeploymentDispatched(deployment_id=CONVOY, dispatched=CARGO, dispatched_at=DAWN),
+        DeploymentDelivered(deployment_id=CONVOY, delivered=ARRIVED, delivered_at=ARRIVAL),
+    ]
+    assert fold(log) == Deployment(status="delivered", plan=planned())
+
+
+def test_a_planned_convoy_can_be_cancelled_with_its_reason() -> None:
+    log = story(PlanDeployment(plan=planned()), cancel())
+
+    assert log[-1] == DeploymentCancelled(
+        deployment_id=CONVOY, reason="the road through Tizi n'Test is closed"
+    )
+    assert fold(log).status == "cancelled"
+
+
+# ---- refusals ------------------------------------------------------------------------------
+
+
+def test_a_convoy_that_already_left_cannot_be_dispatched_again() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch())
+
+    refused = refusal(log, dispatch())
+
+    assert refused.code == "deployment_dispatched"
+    assert refused.details == {"status": "dispatched"}
+
+
+def test_a_cancelled_convoy_cannot_be_delivered() -> None:
+    log = story(PlanDeployment(plan=planned()), cancel())
+
+    assert refusal(log, deliver()).code == "deployment_cancelled"
+
+
+def test_a_convoy_on_the_road_cannot_be_cancelled() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch())
+
+    assert refusal(log, cancel()).code == "deployment_dispatched"
+
+
+def test_a_convoy_cannot_be_delivered_before_it_left() -> None:
+    log = story(PlanDeployment(plan=planned()))
+
+    assert refusal(log, deliver()).code == "deployment_planned"
+
+
+def test_a_delivered_convoy_cannot_be_delivered_again_nor_cancelled() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch(), deliver())
+
+    assert refusal(log, deliver()).code == "deployment_delivered"
+    assert refusal(log, cancel()).code == "deployment_delivered"
+    assert refusal(log, dispatch()).code == "deployment_delivered"
+
+
+@pytest.mark.parametrize("command", [dispatch("dep-ghost"), deliver("dep-ghost"), cancel(None)])
+def test_a_convoy_nobody_planned_is_unknown(command: Command) -> None:
+    assert refusal([], command).code == "unknown_deployment"
+
+
+# ---- planning again ------------------------------------------------------------------------
+
+
+def test_the_same_plan_again_records_nothing() -> None:
+    log = story(PlanDeployment(plan=planned()))
+
+    assert decide(log, PlanDeployment(plan=planned())) == []
+
+
+def test_the_same_plan_again_after_dispatch_records_nothing_and_keeps_it_on_the_road() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch())
+
+    assert decide(log, PlanDeployment(plan=planned())) == []
+    assert fold(log).status == "dispatched"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"to_location_id": "site-asni"},
+        {"lines": [PlannedLine(item_id="ramadan-basket", quantity=500)]},
+        {"operation_id": "op-inondations-2026"},
+        {"expected_hours": 24},
+    ],
+)
+def test_another_plan_under_the_same_id_is_refused(other: dict[str, object]) -> None:
+    log = story(PlanDeployment(plan=planned()))
+
+    refused = refusal(log, PlanDeployment(plan=planned(**other)))
+
+    assert refused.code == "already_exists"
