@@ -82,6 +82,42 @@ TRANSFERS = [
     },
 ]
 ARRIVAL = {"lines": [{"item_id": "ramadan-basket", "quantity": 296}]}  # 4 lost on the road
+DONORS = [{"id": "fondation-atlas", "name": "Fondation Atlas"}]
+DONATIONS = [
+    {
+        "id": "don-atlas-2026-01",
+        "donor_id": "fondation-atlas",
+        "location_id": "wh-marrakech",
+        "item_id": "blanket",
+        "quantity": 1500,
+        "lot": "BL-ATLAS-01",
+    },
+]
+OPERATIONS = [
+    {
+        "id": "seisme-al-haouz",
+        "name": "Séisme d'Al Haouz",
+        "kind": "earthquake",
+        "region_codes": ["MA07"],
+    },
+]
+DEPLOYMENTS = [
+    {
+        "id": "convoi-haouz-01",
+        "operation_id": "seisme-al-haouz",
+        "from_location_id": "wh-marrakech",
+        "to_location_id": "site-al-haouz-amizmiz",
+        "lines": [{"item_id": "blanket", "quantity": 400}],
+        "expected_hours": 24,
+    },
+]
+CONVOY_STEPS = [
+    ("/v1/deployments/convoi-haouz-01/dispatch", {}),
+    (
+        "/v1/deployments/convoi-haouz-01/deliver",
+        {"lines": [{"item_id": "blanket", "quantity": 380}]},
+    ),
+]
 CAMPAIGNS = [
     {
         "id": "ramadan-2027",
@@ -139,8 +175,16 @@ def load_demo(base_url: str, token: str) -> None:
             ("/v1/campaigns", CAMPAIGNS),
             ("/v1/households", HOUSEHOLDS),
             ("/v1/distributions", DISTRIBUTIONS),
+            ("/v1/donors", DONORS),
+            ("/v1/donations", DONATIONS),
+            ("/v1/operations", OPERATIONS),
+            ("/v1/deployments", DEPLOYMENTS),
         ):
             for body in bodies:
                 answer = client.post(path, json=body)
                 if answer.status_code >= 400:
                     raise RuntimeError(f"{path} {body.get('id', '')}: {answer.text}")
+        for path, body in CONVOY_STEPS:  # a second load finds the convoy already delivered
+            answer = client.post(path, json=body)
+            if answer.status_code >= 400 and answer.status_code != 409:
+                raise RuntimeError(f"{path}: {answer.text}")

@@ -23,15 +23,35 @@ from api.auth import FailurePenalty
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
 from events.households import CampaignOpened, HouseholdRegistered
 from events.reference import LocationRegistered
+from events.relief import (
+    DeploymentDispatched,
+    DeploymentPlanned,
+    DonationReceived,
+    DonorRegistered,
+    OperationOpened,
+    PlannedLine,
+)
 from events.stock import StockReceived, TransferDispatched, TransferLine
 from services.privacy import pseudonym
-from tests.support.api import ROLE_SCOPES, SITE, USERNAMES, WAREHOUSES, ApiHarness
+from tests.support.api import (
+    ROLE_SCOPES,
+    SEEDED_AT,
+    SITE,
+    USERNAMES,
+    WAREHOUSES,
+    ApiHarness,
+)
 
 LOCATIONS = (*WAREHOUSES, SITE)
 # A second distribution site, assigned to nobody: where the Al Haouz agent may not record aid.
 ASNI = "site-asni"
 SITES = (SITE, ASNI)
 CAMPAIGN, HOUSEHOLD, HOUSEHOLD_CIN = "ramadan-2026", "hh-ait-ourir-017", "EE482913"
+# The Al Haouz earthquake response; its convoys leave Marrakech for the Al Haouz site.
+OPERATION, CONVOY_FROM, CONVOY_TO = "op-seisme-al-haouz", "wh-marrakech", SITE
+# The harness's donor user sees this donor's donations; another donor's are not its business.
+DONOR, OTHER_DONOR = ROLE_SCOPES["donor"]["donors"][0], "donor-croissant-rouge"
+DONATION, OTHER_DONATION = "don-atlas-001", "don-croissant-001"
 # Actions with no HTTP endpoint yet, and why; any other action must be exercised below.
 NOT_ON_HTTP = {"users.manage": "users are managed with `aid users` on the command line"}
 
@@ -108,6 +128,38 @@ def offline_batch(site_id: str) -> dict[str, Any]:
     return {"records": [distribution_at(site_id) | {"id": f"offline-{site_id}"}]}
 
 
+def new_operation(_: str) -> dict[str, Any]:
+    return {"id": "op-inondations-2026", "name": "Inondations du Souss", "kind": "flood",
+            "region_codes": ["MA09"], "starts_on": "2026-03-01"}  # fmt: skip
+
+
+def new_donor(_: str) -> dict[str, Any]:
+    return {"id": "donor-banque-alimentaire", "name": "Banque alimentaire"}
+
+
+def donation_at(location_id: str) -> dict[str, Any]:
+    return {"id": f"don-{location_id}", "donor_id": DONOR, "location_id": location_id,
+            "item_id": "ramadan-basket", "quantity": 50}  # fmt: skip
+
+
+def new_deployment(location_id: str) -> dict[str, Any]:
+    return {"id": f"dep-plan-{location_id}", "operation_id": OPERATION,
+            "from_location_id": CONVOY_FROM, "to_location_id": CONVOY_TO,
+            "lines": [{"item_id": "ramadan-basket", "quantity": 10}]}  # fmt: skip
+
+
+def no_body(_: str) -> dict[str, Any]:
+    return {}  # the route takes none
+
+
+def delivery(_: str) -> dict[str, Any]:
+    return {"lines": [{"item_id": "ramadan-basket", "quantity": 10}]}
+
+
+def cancellation(_: str) -> dict[str, Any]:
+    return {"reason": "route de Tizi n'Test coupée"}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A route, the action it needs, and how to call it at a given location."""
@@ -176,6 +228,25 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/distributions/batch", "distributions.write", offline_batch,
              locations=SITES),
     Endpoint("GET", "/v1/distributions/duplicates", "registry.read"),
+    Endpoint("POST", "/v1/operations", "relief.write", new_operation),
+    Endpoint("GET", "/v1/operations", "reference.read"),
+    Endpoint("POST", "/v1/donors", "relief.write", new_donor),
+    Endpoint("GET", "/v1/donors", "donations.read"),
+    Endpoint("POST", "/v1/donations", "donations.write", donation_at, scoped=True),
+    Endpoint("GET", "/v1/donations", "donations.read"),
+    Endpoint("GET", "/v1/donations/{donation_id}/trace", "donations.read",
+             url=lambda _: f"/v1/donations/{DONATION}/trace"),
+    Endpoint("POST", "/v1/deployments", "relief.write", new_deployment),
+    Endpoint("GET", "/v1/deployments", "relief.read"),
+    Endpoint("POST", "/v1/deployments/{deployment_id}/dispatch", "relief.write", no_body,
+             url=lambda loc: f"/v1/deployments/dep-dispatch-{loc}/dispatch"),
+    Endpoint("POST", "/v1/deployments/{deployment_id}/deliver", "relief.write", delivery,
+             url=lambda loc: f"/v1/deployments/dep-deliver-{loc}/deliver"),
+    Endpoint("POST", "/v1/deployments/{deployment_id}/cancel", "relief.write", cancellation,
+             url=lambda loc: f"/v1/deployments/dep-cancel-{loc}/cancel"),
+    Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
+    Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
+    Endpoint("GET", "/v1/reports/stock.csv", "reports.read"),
 )  # fmt: skip
 
 
@@ -211,7 +282,9 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
 @pytest.fixture
 def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
     """Every location holds 1,000 baskets, and a transfer is on its way to each; a second
-    site, a Ramadan campaign and one registered household are there for the aid routes."""
+    site, a Ramadan campaign and one registered household are there for the aid routes;
+    an operation, two donors with a donation each, and convoys to dispatch, deliver or cancel
+    are there for the relief routes."""
     with ApiHarness(tmp_path) as harness:
         seed_aid(harness)
         harness.apply(
@@ -241,6 +314,7 @@ def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
                 for loc in LOCATIONS
             )
         )
+        seed_relief(harness)
         yield harness  # fmt: skip
 
 
@@ -259,6 +333,68 @@ def seed_aid(api: ApiHarness) -> None:
         HouseholdRegistered(household_id=HOUSEHOLD, identity=cin, national_id_pseudonym=cin,
                             size=6, region_code="MA07", province_code="MA0701",
                             groups=["children", "elderly"], sealed_personal_data=sealed),
+    )  # fmt: skip
+
+
+def planned(deployment_id: str) -> DeploymentPlanned:
+    return DeploymentPlanned(
+        deployment_id=deployment_id, operation_id=OPERATION, from_location_id=CONVOY_FROM,
+        to_location_id=CONVOY_TO, lines=[PlannedLine(item_id="ramadan-basket", quantity=10)],
+    )  # fmt: skip
+
+
+def seed_relief(api: ApiHarness) -> None:
+    """The earthquake operation; the Fondation Atlas (the donor user's) and the Croissant-Rouge,
+    each with a donation received in Casablanca; and, for every location a role may call from
+    (`Endpoint.url` is given the caller's home), a convoy planned to dispatch, one to cancel,
+    and one already on the road to deliver."""
+    api.apply(
+        OperationOpened(operation_id=OPERATION, name="Séisme d'Al Haouz", kind="earthquake",
+                        region_codes=["MA07"], starts_on=date(2026, 2, 16)),
+        DonorRegistered(donor_id=DONOR, name="Fondation Atlas"),
+        DonorRegistered(donor_id=OTHER_DONOR, name="Croissant-Rouge marocain"),
+    )  # fmt: skip
+    gifts = ((DONATION, DONOR), (OTHER_DONATION, OTHER_DONOR))
+    api.apply(
+        *(
+            DonationReceived(donation_id=gift, donor_id=donor, location_id="wh-casablanca",
+                             item_id="ramadan-basket", quantity=200)
+            for gift, donor in gifts
+        ),
+        *(
+            StockReceived(receipt_id=gift, location_id="wh-casablanca", item_id="ramadan-basket",
+                          quantity=200, lot=gift, donation_id=gift)
+            for gift, _ in gifts
+        ),
+    )  # fmt: skip
+    api.apply(
+        *(
+            planned(f"dep-{step}-{loc}")
+            for loc in LOCATIONS
+            for step in ("dispatch", "cancel", "deliver")
+        )
+    )
+    on_the_road = [PlannedLine(item_id="ramadan-basket", quantity=10)]
+    api.apply(
+        *(
+            event
+            for loc in LOCATIONS
+            for event in (
+                TransferDispatched(
+                    transfer_id=f"dep-deliver-{loc}",
+                    deployment_id=f"dep-deliver-{loc}",
+                    from_location_id=CONVOY_FROM,
+                    to_location_id=CONVOY_TO,
+                    lines=[TransferLine(item_id="ramadan-basket", lot=f"RB-{CONVOY_FROM}",
+                                        quantity=10)],
+                ),
+                DeploymentDispatched(
+                    deployment_id=f"dep-deliver-{loc}",
+                    dispatched=on_the_road,
+                    dispatched_at=SEEDED_AT,
+                ),
+            )
+        )
     )  # fmt: skip
 
 

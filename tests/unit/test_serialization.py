@@ -13,12 +13,30 @@ from pydantic import ValidationError
 
 from events.base import SLUG_PATTERN, Event
 from events.envelope import Actor, Envelope
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+    PersonalDataErased,
+)
 from events.reference import ItemDefined, LocationRegistered
 from events.registry import event_types
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatched,
+    DeploymentPlanned,
+    DonationReceived,
+    DonorRegistered,
+    OperationOpened,
+    PlannedLine,
+)
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockDistributed,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
@@ -102,6 +120,85 @@ SAMPLES: dict[str, Event] = {
     "StockThresholdSet": StockThresholdSet(
         location_id="wh-casa", item_id="flour-25kg", minimum=200
     ),
+    "StockDistributed": StockDistributed(
+        distribution_id="dist-0001",
+        location_id="site-amizmiz",
+        item_id="flour-25kg",
+        lot="LOT-2023-09-A",
+        quantity=1,
+        campaign_id="urgence-seisme",
+        region_code="MA07",
+    ),
+    "CampaignOpened": CampaignOpened(
+        campaign_id="urgence-seisme",
+        name="Urgence séisme",
+        item_id="flour-25kg",
+        quantity_per_household=1,
+        starts_on=date(2023, 9, 9),
+        ends_on=date(2023, 12, 31),
+        region_codes=["MA07"],
+    ),
+    "HouseholdRegistered": HouseholdRegistered(
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        national_id_pseudonym="p" + "a" * 40,
+        size=5,
+        region_code="MA07",
+        sealed_personal_data="c2VhbGVk",
+    ),
+    "PersonalDataErased": PersonalDataErased(household_id="hh-0001", identity="p" + "a" * 40),
+    "AidDistributed": AidDistributed(
+        distribution_id="dist-0001",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        region_code="MA07",
+        distributed_at=datetime(2023, 9, 10, 9, 0, tzinfo=MOROCCO),
+    ),
+    "DuplicateDistributionFlagged": DuplicateDistributionFlagged(
+        distribution_id="dist-0002",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        region_code="MA07",
+        first_distribution_id="dist-0001",
+        already_received=1,
+    ),
+    "OperationOpened": OperationOpened(
+        operation_id="seisme-al-haouz", name="Séisme d'Al Haouz", kind="earthquake"
+    ),
+    "DonorRegistered": DonorRegistered(donor_id="fondation-atlas", name="Fondation Atlas"),
+    "DonationReceived": DonationReceived(
+        donation_id="don-0042",
+        donor_id="fondation-atlas",
+        location_id="wh-casa",
+        item_id="flour-25kg",
+        quantity=1200,
+    ),
+    "DeploymentPlanned": DeploymentPlanned(
+        deployment_id="convoy-7",
+        operation_id="seisme-al-haouz",
+        from_location_id="wh-marrakech",
+        to_location_id="site-amizmiz",
+        lines=[PlannedLine(item_id="flour-25kg", quantity=400)],
+    ),
+    "DeploymentDispatched": DeploymentDispatched(
+        deployment_id="convoy-7",
+        dispatched=[PlannedLine(item_id="flour-25kg", quantity=400)],
+        dispatched_at=datetime(2023, 9, 9, 14, 0, tzinfo=MOROCCO),
+    ),
+    "DeploymentDelivered": DeploymentDelivered(
+        deployment_id="convoy-7",
+        delivered=[PlannedLine(item_id="flour-25kg", quantity=380)],
+        delivered_at=datetime(2023, 9, 10, 8, 0, tzinfo=MOROCCO),
+    ),
+    "DeploymentCancelled": DeploymentCancelled(deployment_id="convoy-8", reason="road closed"),
     "UserCreated": UserCreated(
         username="youssef.agent", role="agent", sites=["site-amizmiz"], token_hash="ab" * 32
     ),
