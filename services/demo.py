@@ -91,6 +91,7 @@ DONATIONS = [
         "item_id": "blanket",
         "quantity": 1500,
         "lot": "BL-ATLAS-01",
+        "expires_on": "2031-12-31",
     },
 ]
 OPERATIONS = [
