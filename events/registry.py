@@ -14,7 +14,9 @@ from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDispatchAborted,
     DeploymentDispatched,
+    DeploymentDispatchStarted,
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
@@ -54,6 +56,8 @@ _TYPES: dict[str, type[Event]] = {
         DonorRegistered,
         DonationReceived,
         DeploymentPlanned,
+        DeploymentDispatchStarted,
+        DeploymentDispatchAborted,
         DeploymentDispatched,
         DeploymentDelivered,
         DeploymentCancelled,

@@ -117,3 +117,30 @@ class DeploymentCancelled(Event):
     @property
     def aggregate_id(self) -> str:
         return self.deployment_id
+
+
+class DeploymentDispatchStarted(Event):
+    """The convoy is being loaded: it can no longer be cancelled while the stock is taken."""
+
+    TYPE = "DeploymentDispatchStarted"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentDispatchAborted(Event):
+    """The warehouse could not supply the convoy; it is planned again."""
+
+    TYPE = "DeploymentDispatchAborted"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    reason: str = Field(max_length=500)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, Table, update
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDispatchAborted,
     DeploymentDispatched,
+    DeploymentDispatchStarted,
     DeploymentPlanned,
     DonationReceived,
 )
@@ -60,6 +62,10 @@ def _progress(conn: Connection, event: object, when: object) -> None:
             "delivered": _lines(event.delivered),
             "delivered_at": utc(event.delivered_at),
         }
+    elif isinstance(event, DeploymentDispatchStarted):
+        values = {"status": "dispatching"}
+    elif isinstance(event, DeploymentDispatchAborted):
+        values = {"status": "planned"}
     elif isinstance(event, DeploymentCancelled):
         values = {"status": "cancelled", "cancelled_at": when}
     else:

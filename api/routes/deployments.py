@@ -28,10 +28,12 @@ from events.relief import DeploymentPlanned, PlannedLine
 from projections import queries, relief_queries
 from services.commands import Reply
 from services.deployments.decider import (
+    AbortDispatch,
     CancelDeployment,
     MarkDelivered,
     MarkDispatched,
     PlanDeployment,
+    StartDispatch,
 )
 from services.stock.commands import DispatchTransfer, RequestedLine
 
@@ -100,15 +102,6 @@ async def plan_deployment(
     return _decision(body.id, reply)
 
 
-def _refuse_unless(row: dict[str, Any], status: str, doing: str) -> None:
-    if row["status"] != status:
-        raise Conflict(
-            f"the deployment is {row['status']}; {doing} needs it {status}",
-            error=f"deployment_{row['status']}",
-            status=row["status"],
-        )
-
-
 async def _step(services: Services, command: Any, user: User, now: datetime) -> Reply:
     return await decide(services, command, f"{command.deployment_id}:{uuid.uuid4()}", user, now)
 
@@ -117,24 +110,33 @@ async def _step(services: Services, command: Any, user: User, now: datetime) -> 
 async def dispatch_deployment(
     deployment_id: str, services: ServicesDep, user: CurrentUser, now: Now
 ) -> Decision:
-    """Take the planned stock out of the warehouse (409 if short) and mark the convoy left."""
+    """Take the planned stock out of the warehouse (409 if short) and mark the convoy left.
+
+    The deployment's own writer is asked first (no dispatch once cancelled), then the
+    warehouse's (no stock it does not hold); a refusal puts the convoy back to planned."""
     authorize(user, "relief.write")
     row = await current(services, deployment_id)
-    _refuse_unless(row, "planned", "dispatching")
+    started = await _step(services, StartDispatch(deployment_id=deployment_id), user, now)
     lines = [RequestedLine(**line) for line in row["planned"]]
-    stock = await decide(
-        services,
-        DispatchTransfer(
-            transfer_id=deployment_id,
-            from_location_id=row["from_location_id"],
-            to_location_id=row["to_location_id"],
-            lines=lines,
-            deployment_id=deployment_id,
-        ),
-        deployment_id,
-        user,
-        now,
+    take = DispatchTransfer(
+        transfer_id=deployment_id,
+        from_location_id=row["from_location_id"],
+        to_location_id=row["to_location_id"],
+        lines=lines,
+        deployment_id=deployment_id,
     )
+    try:
+        stock = await decide(services, take, f"{deployment_id}:{uuid.uuid4()}", user, now)
+    except Conflict as refusal:
+        if refusal.error != "already_dispatched":  # already taken by an attempt that crashed
+            await _step(
+                services,
+                AbortDispatch(deployment_id=deployment_id, reason=refusal.message),
+                user,
+                now,
+            )
+            raise
+        stock = Reply(command_id=deployment_id, status="accepted", replayed=True)
     left = await _step(
         services,
         MarkDispatched(
@@ -145,7 +147,7 @@ async def dispatch_deployment(
         user,
         now,
     )
-    return _decision(deployment_id, stock, left)
+    return _decision(deployment_id, started, stock, left)
 
 
 @router.post("/{deployment_id}/deliver", response_model=Decision)
@@ -155,7 +157,13 @@ async def deliver_deployment(
     """Record what arrived: stock enters the site, shortfalls become discrepancies."""
     authorize(user, "relief.write")
     row = await current(services, deployment_id)
-    _refuse_unless(row, "dispatched", "delivering")
+    if row["status"] in ("planned", "cancelled"):  # nothing left the warehouse: nothing to receive
+        status = row["status"]
+        raise Conflict(
+            f"the deployment is {status}; delivering needs it dispatched",
+            error=f"deployment_{status}",
+            status=status,
+        )
     transfer = await dispatched_transfer(services, deployment_id)
     arrived = [(line.item_id, line.quantity) for line in body.lines]
     stock = await decide(services, arrival(transfer, arrived), deployment_id, user, now)
@@ -182,8 +190,7 @@ async def cancel_deployment(
 ) -> Decision:
     """Cancel a convoy that has not left yet."""
     authorize(user, "relief.write")
-    row = await current(services, deployment_id)
-    _refuse_unless(row, "planned", "cancelling")
+    await current(services, deployment_id)
     reason = body.reason if body else None
     reply = await _step(
         services, CancelDeployment(deployment_id=deployment_id, reason=reason), user, now

@@ -13,7 +13,9 @@ from events import Event
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDispatchAborted,
     DeploymentDispatched,
+    DeploymentDispatchStarted,
     DeploymentPlanned,
     PlannedLine,
 )
@@ -42,6 +44,15 @@ class _Step(Command):
         return self.deployment_id
 
 
+class StartDispatch(_Step):
+    TYPE = "StartDispatch"
+
+
+class AbortDispatch(_Step):
+    TYPE = "AbortDispatch"
+    reason: str
+
+
 class MarkDispatched(_Step):
     TYPE = "MarkDispatched"
     lines: list[PlannedLine]
@@ -67,6 +78,8 @@ class Deployment:
 
 NEXT = {
     DeploymentPlanned: "planned",
+    DeploymentDispatchStarted: "dispatching",
+    DeploymentDispatchAborted: "planned",
     DeploymentDispatched: "dispatched",
     DeploymentDelivered: "delivered",
     DeploymentCancelled: "cancelled",
@@ -77,7 +90,15 @@ class DeploymentDecider:
     event_stream: str = "deployments"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
-        c.TYPE: c for c in (PlanDeployment, MarkDispatched, MarkDelivered, CancelDeployment)
+        c.TYPE: c
+        for c in (
+            PlanDeployment,
+            StartDispatch,
+            AbortDispatch,
+            MarkDispatched,
+            MarkDelivered,
+            CancelDeployment,
+        )
     }
 
     def initial(self) -> Deployment:
@@ -100,41 +121,47 @@ class DeploymentDecider:
         return _step(state, command)
 
 
+ALLOWED = {
+    "StartDispatch": ("planned", "dispatching"),
+    "AbortDispatch": ("dispatching",),
+    "MarkDispatched": ("planned", "dispatching"),
+    "MarkDelivered": ("dispatched",),
+    "CancelDeployment": ("planned",),
+}
+DOING = {
+    "StartDispatch": "dispatching",
+    "AbortDispatch": "aborting a dispatch",
+    "MarkDispatched": "dispatching",
+    "MarkDelivered": "delivering",
+    "CancelDeployment": "cancelling",
+}
+
+
 def _step(state: Deployment, command: _Step) -> list[Event]:
-    allowed = {
-        "MarkDispatched": "planned",
-        "MarkDelivered": "dispatched",
-        "CancelDeployment": "planned",
-    }[command.TYPE]
-    if state.status != allowed:
+    allowed = ALLOWED[command.TYPE]
+    if state.status not in allowed:
         raise Refused(
             f"deployment_{state.status}",
-            f"the deployment is {state.status}; {_what(command)} needs it {allowed}",
+            f"the deployment is {state.status}; {DOING[command.TYPE]} needs it {allowed[0]}",
             status=state.status,
         )
+    deployment_id = command.deployment_id
+    if isinstance(command, StartDispatch):
+        started = state.status == "dispatching"  # a retry after a crash carries on
+        return [] if started else [DeploymentDispatchStarted(deployment_id=deployment_id)]
+    if isinstance(command, AbortDispatch):
+        return [DeploymentDispatchAborted(deployment_id=deployment_id, reason=command.reason)]
     if isinstance(command, MarkDispatched):
         return [
             DeploymentDispatched(
-                deployment_id=command.deployment_id,
-                dispatched=command.lines,
-                dispatched_at=command.at,
+                deployment_id=deployment_id, dispatched=command.lines, dispatched_at=command.at
             )
         ]
     if isinstance(command, MarkDelivered):
         return [
             DeploymentDelivered(
-                deployment_id=command.deployment_id,
-                delivered=command.lines,
-                delivered_at=command.at,
+                deployment_id=deployment_id, delivered=command.lines, delivered_at=command.at
             )
         ]
     assert isinstance(command, CancelDeployment)
-    return [DeploymentCancelled(deployment_id=command.deployment_id, reason=command.reason)]
-
-
-def _what(command: _Step) -> str:
-    return {
-        "MarkDispatched": "dispatching",
-        "MarkDelivered": "delivering",
-        "CancelDeployment": "cancelling",
-    }[command.TYPE]
+    return [DeploymentCancelled(deployment_id=deployment_id, reason=command.reason)]

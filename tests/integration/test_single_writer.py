@@ -165,8 +165,11 @@ def test_kill_9_during_5000_commands_with_retries_moves_each_accepted_once(
         return {ref: count for ref, count in rows if ref.startswith("c-")}
 
     try:
-        eventually(lambda: set(movements_per_command()) == accepted, timeout=120,
-                   what="every accepted command projected")
+        eventually(
+            lambda: set(movements_per_command()) == accepted,
+            timeout=120,
+            what="every accepted command projected",
+        )
     except AssertionError:
         projected = set(movements_per_command())
         missing, extra = sorted(accepted - projected), sorted(projected - accepted)

@@ -345,7 +345,8 @@ def planned(deployment_id: str) -> DeploymentPlanned:
 
 def seed_relief(api: ApiHarness) -> None:
     """The earthquake operation; the Fondation Atlas (the donor user's) and the Croissant-Rouge,
-    each with a donation received in Casablanca; and, for every location a role may call from
+    each with a donation of flour received in Casablanca (flour, so that the baskets there stay
+    one lot for `POST /v1/stock/counts`); and, for every location a role may call from
     (`Endpoint.url` is given the caller's home), a convoy planned to dispatch, one to cancel,
     and one already on the road to deliver."""
     api.apply(
@@ -358,11 +359,11 @@ def seed_relief(api: ApiHarness) -> None:
     api.apply(
         *(
             DonationReceived(donation_id=gift, donor_id=donor, location_id="wh-casablanca",
-                             item_id="ramadan-basket", quantity=200)
+                             item_id="flour-25kg", quantity=200)
             for gift, donor in gifts
         ),
         *(
-            StockReceived(receipt_id=gift, location_id="wh-casablanca", item_id="ramadan-basket",
+            StockReceived(receipt_id=gift, location_id="wh-casablanca", item_id="flour-25kg",
                           quantity=200, lot=gift, donation_id=gift)
             for gift, _ in gifts
         ),
@@ -492,6 +493,25 @@ def test_the_al_haouz_agent_records_aid_at_al_haouz_but_not_at_asni(stocked: Api
     assert (result["id"], result["status"]) == (f"offline-{ASNI}", "rejected")
     assert ASNI in result["reason"]
     assert stocked.published("distributions") == []
+
+
+def test_a_donor_follows_its_own_donations_and_no_one_elses(stocked: ApiHarness) -> None:
+    own = stocked.get("donor", f"/v1/donations/{DONATION}/trace")
+    other = stocked.get("donor", f"/v1/donations/{OTHER_DONATION}/trace")
+    donations = stocked.get("donor", "/v1/donations").json()["items"]
+    donors = stocked.get("donor", "/v1/donors").json()["items"]
+
+    assert own.status_code == 200, own.text
+    assert (own.json()["received"], own.json()["in_stock"]) == (
+        200, [{"location_id": "wh-casablanca", "quantity": 200}],
+    )  # fmt: skip
+    assert other.status_code == 403, other.text
+    assert other.json()["error"] == "forbidden"
+    assert other.json()["permission"] == "donations.read"
+    assert [d["donation_id"] for d in donations] == [DONATION]
+    assert [d["donor_id"] for d in donors] == [DONOR]
+    # Whoever holds donations.read for all donors traces the other donor's gift.
+    assert stocked.get("auditor", f"/v1/donations/{OTHER_DONATION}/trace").status_code == 200
 
 
 def seed_stock(api: ApiHarness) -> None:

@@ -604,13 +604,6 @@ def test_planning_the_same_convoy_again_writes_nothing_and_another_plan_is_refus
     assert len(api.published("deployments")) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/deployments.py:126-136 sends DispatchTransfer with the deployment id as "
-    "its client id on every attempt; the stock writer keeps a refusal per command id "
-    "(services/deciding.py:125, refusals topic), so the first insufficient_stock is replayed "
-    "forever, even once the warehouse holds enough",
-)
 def test_a_convoy_refused_for_lack_of_stock_leaves_once_the_stock_has_arrived(
     api: ApiHarness, convoy_ready: Clock
 ) -> None:
@@ -622,18 +615,11 @@ def test_a_convoy_refused_for_lack_of_stock_leaves_once_the_stock_has_arrived(
     api.project_published()
 
     assert [e["type"] for e in ok(left, 200)["events"]] == [
-        "TransferDispatched", "DeploymentDispatched",
+        "DeploymentDispatchStarted", "TransferDispatched", "DeploymentDispatched",
     ]  # fmt: skip
     assert on_hand(api, location_id=MARRAKECH) == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/deployments.py:122-147 checks the status on the (possibly stale) board, "
-    "moves the stock (DispatchTransfer) and only then asks the deployment's writer "
-    "(MarkDispatched); when the writer refuses (deployment_cancelled) the stock has already "
-    "left the warehouse and stays in transit to a cancelled convoy",
-)
 def test_a_convoy_cancelled_a_moment_ago_does_not_take_stock_when_dispatched(
     api: ApiHarness, convoy_ready: Clock
 ) -> None:

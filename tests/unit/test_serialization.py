@@ -25,7 +25,9 @@ from events.registry import event_types
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDispatchAborted,
     DeploymentDispatched,
+    DeploymentDispatchStarted,
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
@@ -197,6 +199,10 @@ SAMPLES: dict[str, Event] = {
         deployment_id="convoy-7",
         delivered=[PlannedLine(item_id="flour-25kg", quantity=380)],
         delivered_at=datetime(2023, 9, 10, 8, 0, tzinfo=MOROCCO),
+    ),
+    "DeploymentDispatchStarted": DeploymentDispatchStarted(deployment_id="convoy-7"),
+    "DeploymentDispatchAborted": DeploymentDispatchAborted(
+        deployment_id="convoy-9", reason="only 120 of 'flour-25kg' available, 400 requested"
     ),
     "DeploymentCancelled": DeploymentCancelled(deployment_id="convoy-8", reason="road closed"),
     "UserCreated": UserCreated(
