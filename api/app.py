@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.metrics import ApiMetrics, RequestMetrics
 from api.permissions import render_markdown
 from api.routes import (
     alerts,
@@ -73,6 +74,8 @@ def create_app(
     app = FastAPI(title="AidLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     personal = PersonalData(SqlKeyStore(engine), settings.master_key)
     app.state.services = Services(settings, engine, publisher, bus, personal)
+    app.state.metrics = ApiMetrics(app.state.services)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)
     for module in (
         health,

@@ -7,6 +7,7 @@ from datetime import datetime
 from api.auth import User
 from api.deps import Services
 from api.errors import Conflict, Invalid
+from api.metrics import count_decision
 from services.commands import Command, CommandEnvelope, Reply
 from services.publisher import Position
 
@@ -26,6 +27,7 @@ async def decide(
     for a different request, where the domain has a better word for it."""
     envelope = CommandEnvelope.of(command, client_id, user.actor, now)
     reply = await services.bus.send(command, envelope)
+    count_decision(command.TYPE, reply)
     details = dict(reply.details)
     if reply.status == "refused" and reply.error == "idempotency_conflict" and reused_id:
         raise Conflict(reused_id[1], error=reused_id[0])

@@ -32,7 +32,8 @@ def end_offsets(settings: Settings, streams: set[str]) -> dict[tuple[str, int], 
         consumer.close()
 
 
-def _applied(engine: Engine) -> dict[tuple[str, str, int], int]:
+def stored_offsets(engine: Engine) -> dict[tuple[str, str, int], int]:
+    """The last offset each projection applied, per (projection, topic, partition)."""
     with engine.connect() as conn:
         rows = conn.execute(select(projection_positions)).all()
     return {(r.projection, r.topic, r.partition): r.offset for r in rows}
@@ -44,7 +45,7 @@ def check(settings: Settings, engine: Engine) -> dict[str, Any]:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        applied = _applied(engine)
+        applied = stored_offsets(engine)
         report["database"] = "ok"
     except Exception as exc:
         report["database"], applied = f"unreachable: {type(exc).__name__}", {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ServicesDep
+from api.metrics import MetricsDep
 from services.health import check
 
 router = APIRouter(tags=["operations"])
@@ -22,6 +23,7 @@ async def healthz(services: ServicesDep, response: Response) -> dict:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics: request times, decisions, projection progress and lag (no token)."""
+    body = await run_in_threadpool(metrics.scrape)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
