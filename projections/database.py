@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,6 +41,20 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK = 73_211_904  # any constant shared by every process of the deployment
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the read-model schema to the latest revision."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the read-model schema to the latest revision (one process at a time)."""
+    config = alembic_config(engine)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(config, "head")  # SQLite serialises writers itself
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()

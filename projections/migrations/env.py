@@ -1,7 +1,7 @@
 """Alembic environment: the engine is handed in by projections.database.migrate."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from projections.tables import metadata
 
@@ -10,7 +10,8 @@ engine = config.attributes.get("engine") or create_engine(
     config.get_main_option("sqlalchemy.url") or ""
 )
 
-with engine.connect() as connection:
+
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -19,3 +20,10 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+
+
+if "connection" in config.attributes:  # handed in while holding the migration lock
+    run(config.attributes["connection"])
+else:
+    with engine.connect() as connection:
+        run(connection)
