@@ -12,7 +12,7 @@ run: install
 test: install lint
 	@PG_URL=$$(bash infra/postgres.sh start) && \
 	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 \
-	$(BIN)/python -m pytest -p no:warnings $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:warnings --durations=15 $(PYTEST_ARGS)
 
 install: $(VENV)/.installed infra/kafka/target/lib/.resolved
 
