@@ -31,7 +31,7 @@ from api.schemas.stock import Decision
 from events.households import CampaignOpened
 from projections import queries, registry_queries
 from services.distributions.decider import RecordDistribution
-from services.distributions.eligibility import Profile, eligibility
+from services.distributions.eligibility import Profile, entitlement_left
 
 router = APIRouter(prefix="/v1", tags=["distributions"])
 BATCH_CONCURRENCY = 64
@@ -152,14 +152,11 @@ async def household_eligibility(
         tuple(household["groups"]),
         household["precarity_score"],
     )
-    eligible, reason = eligibility(profile, campaign)
     got = await run_in_threadpool(
         registry_queries.received, services.engine, household_id, campaign_id
     )
     total = sum(r["quantity"] for r in got if r["status"] == "accepted")
-    remaining = max(campaign.quantity_per_household - total, 0)
-    if eligible and remaining == 0:
-        eligible, reason = False, "already received the full entitlement of this campaign"
+    eligible, reason, remaining = entitlement_left(profile, campaign, total)
     return Eligibility(
         household_id=household_id,
         campaign_id=campaign_id,

@@ -34,3 +34,14 @@ def eligibility(profile: Profile, campaign: CampaignOpened) -> tuple[bool, str]:
 
 def within_dates(campaign: CampaignOpened, day: date) -> bool:
     return campaign.starts_on <= day <= campaign.ends_on
+
+
+def entitlement_left(
+    profile: Profile, campaign: CampaignOpened, received: int
+) -> tuple[bool, str, int]:
+    """Eligibility once what the household already received is counted, and what remains."""
+    eligible, reason = eligibility(profile, campaign)
+    remaining = max(campaign.quantity_per_household - received, 0)
+    if eligible and remaining == 0:
+        return False, "already received the full entitlement of this campaign", 0
+    return eligible, reason, remaining
