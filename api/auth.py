@@ -95,8 +95,14 @@ class FailurePenalty:
             self._failures[client] = recent
             await asyncio.sleep(min(self.ceiling, self.step * len(recent)))
 
+    max_clients: int = 10_000
+
     def failed(self, client: str) -> None:
-        self._failures[client].append(time.monotonic())
+        now = time.monotonic()
+        self._failures[client].append(now)
+        if len(self._failures) > self.max_clients:  # forget clients whose failures are old
+            for stale in [c for c, ts in self._failures.items() if now - ts[-1] >= self.window]:
+                del self._failures[stale]
         log.warning("failed authentication from %s", client)
 
 
