@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from projections.database import make_engine, migrate
 from services.settings import Settings
@@ -30,14 +33,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             pytest.fail("AID_TEST_POSTGRES_URL is not set; run the tests with `make test`")
         pytest.skip("PostgreSQL not configured (AID_TEST_POSTGRES_URL)")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    admin = create_engine(  # unpooled: a test may restart the server in between
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
     )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for _ in range(30):  # the server may still be coming back from a restart
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            break
+        except OperationalError:
+            time.sleep(1)
     admin.dispose()
 
 
