@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, RequestMetrics
+from api.openapi import describe
 from api.permissions import render_markdown
 from api.routes import (
     alerts,
@@ -91,4 +92,5 @@ def create_app(
         reports,
     ):
         app.include_router(module.router)
+    app.openapi = lambda: describe(app)  # type: ignore[method-assign]
     return app

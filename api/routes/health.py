@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ServicesDep
@@ -22,7 +23,7 @@ async def healthz(services: ServicesDep, response: Response) -> dict:
     return report
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(metrics: MetricsDep) -> Response:
     """Prometheus metrics: request times, decisions, projection progress and lag (no token)."""
     body = await run_in_threadpool(metrics.scrape)

@@ -38,6 +38,10 @@ STOCK = (
 )  # fmt: skip
 
 
+class CSVResponse(Response):
+    media_type = "text/csv"
+
+
 def hxl_csv(
     columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]], name: str
 ) -> Response:
@@ -46,7 +50,7 @@ def hxl_csv(
     writer.writerow([header for header, _ in columns])
     writer.writerow([tag for _, tag in columns])
     writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return Response(
+    return CSVResponse(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
@@ -98,7 +102,7 @@ def _four_w(services: Any, operation_id: str | None, campaign_id: str | None) ->
     return rows
 
 
-@router.get("/4w.csv")
+@router.get("/4w.csv", response_class=CSVResponse)
 async def four_w(
     services: ServicesDep,
     user: CurrentUser,
@@ -122,7 +126,7 @@ async def four_w(
     return hxl_csv(FOUR_W, rows, "4w.csv")
 
 
-@router.get("/distributions.csv")
+@router.get("/distributions.csv", response_class=CSVResponse)
 async def distributions_report(
     services: ServicesDep, user: CurrentUser, _: ReadAfter, campaign_id: str | None = None
 ) -> Response:
@@ -151,7 +155,7 @@ async def distributions_report(
     return hxl_csv(DISTRIBUTIONS, await run_in_threadpool(rows), "distributions.csv")
 
 
-@router.get("/stock.csv")
+@router.get("/stock.csv", response_class=CSVResponse)
 async def stock_report(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> Response:
     """Stock on hand per location, item and lot (HXL)."""
     authorize(user, "reports.read")
