@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fastapi import Response
+
 from api.auth import User
 from api.deps import Services
 from api.errors import Conflict, Invalid
@@ -40,4 +42,22 @@ async def decide(
         raise error
     if reply.position:
         services.wrote(Position.parse(reply.position))
+    return reply
+
+
+TAKEN = ("already_exists", "this id is already registered with other values; choose another id")
+
+
+async def register(
+    services: Services,
+    command: Command,
+    client_id: str,
+    user: User,
+    now: datetime,
+    response: Response,
+) -> Reply:
+    """Record something registered once per id: 201 the first time, 200 for the same again."""
+    reply = await decide(services, command, client_id, user, now, reused_id=TAKEN)
+    if not reply.events or reply.replayed:
+        response.status_code = 200
     return reply

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import authorize
-from api.decide import decide
+from api.decide import register
 from api.deps import CurrentUser, Now, ServicesDep
 from api.errors import NotFound
 from api.reads import ReadAfter
@@ -26,7 +26,6 @@ from services.distributions.eligibility import Profile, eligibility
 from services.reference.decider import OpenCampaign
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
-TAKEN = ("already_exists", "this campaign id is taken with other terms; choose another id")
 
 
 def campaign_public(row: dict[str, Any], position: str | None = None) -> CampaignPublic:
@@ -45,11 +44,7 @@ async def open_campaign(
     authorize(user, "campaigns.write")
     await known(services, queries.item, body.item_id, "item_id", "item")
     event = CampaignOpened(campaign_id=body.id, **body.model_dump(exclude={"id"}))
-    reply = await decide(
-        services, OpenCampaign(campaign=event), body.id, user, now, reused_id=TAKEN
-    )
-    if not reply.events or reply.replayed:
-        response.status_code = 200
+    reply = await register(services, OpenCampaign(campaign=event), body.id, user, now, response)
     return campaign_public(event.model_dump(), reply.position)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import authorize
-from api.decide import decide
+from api.decide import register
 from api.deps import CurrentUser, Now, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.reference import (
@@ -24,7 +24,6 @@ from projections import queries
 from services.reference.decider import DefineItem, RegisterLocation
 
 router = APIRouter(prefix="/v1", tags=["reference"])
-TAKEN = ("already_exists", "this id is already registered with other values; choose another id")
 
 
 def _location_public(row: dict[str, Any]) -> LocationPublic:
@@ -44,11 +43,7 @@ async def register_location(
     """Register a warehouse or a distribution site."""
     authorize(user, "reference.write")
     event = LocationRegistered(location_id=body.id, **body.model_dump(exclude={"id"}))
-    reply = await decide(
-        services, RegisterLocation(location=event), body.id, user, now, reused_id=TAKEN
-    )
-    if not reply.events or reply.replayed:
-        response.status_code = 200
+    reply = await register(services, RegisterLocation(location=event), body.id, user, now, response)
     return LocationPublic(id=body.id, position=reply.position, **body.model_dump(exclude={"id"}))
 
 
@@ -67,9 +62,7 @@ async def define_item(
     """Define an item that can be stocked and distributed."""
     authorize(user, "reference.write")
     event = ItemDefined(item_id=body.id, name=body.name, unit=body.unit)
-    reply = await decide(services, DefineItem(item=event), body.id, user, now, reused_id=TAKEN)
-    if not reply.events or reply.replayed:
-        response.status_code = 200
+    reply = await register(services, DefineItem(item=event), body.id, user, now, response)
     return ItemPublic(id=body.id, name=body.name, unit=body.unit, position=reply.position)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import authorize
-from api.decide import decide
+from api.decide import TAKEN, decide, register
 from api.deps import CurrentUser, Now, ServicesDep
 from api.errors import Forbidden, NotFound
 from api.reads import ReadAfter
@@ -27,7 +27,6 @@ from services.reference.decider import OpenOperation, RecordDonation, RegisterDo
 from services.stock.commands import ReceiveStock
 
 router = APIRouter(prefix="/v1", tags=["relief"])
-TAKEN = ("already_exists", "this id is already registered with other values; choose another id")
 
 
 @router.post("/operations", status_code=201, response_model=OperationPublic)
@@ -37,11 +36,7 @@ async def open_operation(
     """Open a disaster response (earthquake, flood, cold wave…) over some regions."""
     authorize(user, "relief.write")
     event = OperationOpened(operation_id=body.id, **body.model_dump(exclude={"id"}))
-    reply = await decide(
-        services, OpenOperation(operation=event), body.id, user, now, reused_id=TAKEN
-    )
-    if not reply.events or reply.replayed:
-        response.status_code = 200
+    reply = await register(services, OpenOperation(operation=event), body.id, user, now, response)
     return OperationPublic(id=body.id, position=reply.position, **body.model_dump(exclude={"id"}))
 
 
@@ -59,9 +54,7 @@ async def register_donor(
     """Register a donor."""
     authorize(user, "relief.write")
     event = DonorRegistered(donor_id=body.id, name=body.name)
-    reply = await decide(services, RegisterDonor(donor=event), body.id, user, now, reused_id=TAKEN)
-    if not reply.events or reply.replayed:
-        response.status_code = 200
+    reply = await register(services, RegisterDonor(donor=event), body.id, user, now, response)
     return DonorPublic(id=body.id, name=body.name, position=reply.position)
 
 
