@@ -8,6 +8,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -15,6 +16,7 @@ from api.errors import Forbidden, Unauthenticated
 from api.permissions import Scope, grant
 from events import Actor
 from projections.tables import users
+from services.passwords import verify_password
 from services.tokens import token_hash
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,8 @@ class User:
         return None
 
 
-def find_user(engine: Engine, token: str, pepper: str) -> User | None:
-    """The active user holding this token, if any."""
-    digest = token_hash(token, pepper)
-    with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.token_hash == digest)).first()
-    if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
+def _active(row: Any) -> User | None:
+    if row is None or row.revoked:
         return None
     return User(
         row.username,
@@ -59,6 +57,37 @@ def find_user(engine: Engine, token: str, pepper: str) -> User | None:
         frozenset(row.sites),
         frozenset(row.donors),
     )
+
+
+def find_user(engine: Engine, token: str, pepper: str) -> User | None:
+    """The active user holding this token, if any."""
+    digest = token_hash(token, pepper)
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.token_hash == digest)).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return _active(row)
+
+
+def find_user_by_password(engine: Engine, username: str, password: str, pepper: str) -> User | None:
+    """The active user with this name and password, if any (Argon2id, peppered)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    stored = row.password_hash if row is not None else None
+    if not verify_password(stored, password, pepper):
+        return None
+    return _active(row)
+
+
+def active_user(engine: Engine, username: str) -> tuple[User, str] | None:
+    """The user by name with a fingerprint of their credentials, unless revoked or unknown.
+
+    The fingerprint changes when the user is created again with a new token, so a web
+    session made with the old credentials stops working."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    user = _active(row)
+    return (user, row.token_hash[:16]) if user is not None else None
 
 
 def authorize(

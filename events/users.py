@@ -12,7 +12,7 @@ Role = Literal["admin", "coordinator", "operator", "agent", "donor", "auditor"]
 
 
 class UserCreated(Event):
-    """A user was given a role, scopes and a token (only the token's keyed hash is kept)."""
+    """A user was given a role, scopes, a token and perhaps a password (hashes only are kept)."""
 
     TYPE = "UserCreated"
     STREAM = "users"
@@ -23,6 +23,9 @@ class UserCreated(Event):
     sites: list[Identifier] = Field(default_factory=list)
     donors: list[Identifier] = Field(default_factory=list)
     token_hash: str = Field(min_length=64, max_length=64)
+    password_hash: str | None = Field(
+        default=None, max_length=255, description="Argon2id of the peppered password, if any."
+    )
 
     @property
     def aggregate_id(self) -> str:

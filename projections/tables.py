@@ -137,6 +137,7 @@ users = Table(
     Column("sites", JSON, nullable=False),
     Column("donors", JSON, nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=True),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -113,6 +114,9 @@ def users_create(
     warehouse: list[str] = typer.Option([], help="A warehouse an operator works in."),
     site: list[str] = typer.Option([], help="A site an agent works at."),
     donor: list[str] = typer.Option([], help="The donor a donor user represents."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read a web sign-in password from standard input."
+    ),
 ) -> None:
     """Create a user; the token is printed once, alone on the last line."""
     from projections.database import make_engine
@@ -120,10 +124,23 @@ def users_create(
     from services.users import create_user, wait_projected
 
     settings = get_settings()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     publisher = KafkaEventPublisher(settings)
-    token, position = create_user(
-        settings, publisher, name, role, warehouses=warehouse, sites=site, donors=donor
-    )
+    try:
+        token, position = create_user(
+            settings,
+            publisher,
+            name,
+            role,
+            warehouses=warehouse,
+            sites=site,
+            donors=donor,
+            password=password,
+        )
+    except ValueError as exc:  # a weak password
+        publisher.close()
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     publisher.close()
     if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
         console.print("recorded; the token works once a worker has projected it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,24 +33,33 @@ def _aid(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "from services.cli import main; main()", *args])
 
 
-def _demo_tokens(settings: Settings) -> dict[str, str]:
-    """One user per role; tokens kept in the data dir (development mode only)."""
+def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
+    """One user per role with a token and a web password; kept in the data dir (development)."""
     path = settings.data_dir / "demo-tokens.txt"
     existing = {u["username"] for u in list_users(make_engine(settings.db_url))}
-    if path.exists() and all(f"demo-{r}" in existing for r in ROLES):
-        return dict(line.split(" ", 1) for line in path.read_text().split("\n") if line)
+    if path.exists():
+        kept = [line.split(" ") for line in path.read_text().split("\n") if line]
+        users = {fields[0]: (fields[1], fields[2]) for fields in kept if len(fields) == 3}
+        if all(f"demo-{r}" in existing and f"demo-{r}" in users for r in ROLES):
+            return users
     publisher = KafkaEventPublisher(settings)
-    tokens, last = {}, None
+    users, last = {}, None
     for role in ROLES:
+        password = f"{role}-{secrets.token_hex(4)}"
         token, last = create_user(
-            settings, publisher, f"demo-{role}", role, **DEMO_SCOPES.get(role, {})
+            settings,
+            publisher,
+            f"demo-{role}",
+            role,
+            password=password,
+            **DEMO_SCOPES.get(role, {}),
         )
-        tokens[f"demo-{role}"] = token
+        users[f"demo-{role}"] = (token, password)
     publisher.close()
-    path.write_text("".join(f"{name} {token}\n" for name, token in tokens.items()))
+    path.write_text("".join(f"{name} {t} {p}\n" for name, (t, p) in users.items()))
     if last is not None:
         wait_projected(make_engine(settings.db_url), settings, last, timeout=30)
-    return tokens
+    return users
 
 
 def _wait_healthy(url: str, timeout: float = 90) -> None:
@@ -82,12 +92,15 @@ def run_everything(repo_root: Path, settings: Settings, *, api_port: int, with_d
     url = f"http://127.0.0.1:{api_port}"
     try:
         _wait_healthy(url)
-        tokens = _demo_tokens(settings)
+        users = _demo_users(settings)
         if with_demo:
-            load_demo(url, tokens["demo-admin"])
-        console.print(f"\nAidLedger is up: API {url}/docs · broker log {settings.data_dir}/kafka")
-        for name, token in tokens.items():
-            console.print(f"  {name:18} {token}")
+            load_demo(url, users["demo-admin"][0])
+        console.print(
+            f"\nAidLedger is up: web {url}/ · API {url}/docs · broker log {settings.data_dir}/kafka"
+        )
+        console.print(f"  {'user':18} {'password':22} token")
+        for name, (token, password) in users.items():
+            console.print(f"  {name:18} {password:22} {token}")
         console.print("Ctrl-C stops everything.")
         while all(child.poll() is None for child in children):
             time.sleep(1)

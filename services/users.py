@@ -13,6 +13,7 @@ from events.envelope import SYSTEM
 from events.users import Role, UserCreated, UserRevoked
 from projections.tables import users
 from services.consistency import is_applied
+from services.passwords import hash_password
 from services.publisher import EventPublisher, Position
 from services.recording import record
 from services.settings import Settings
@@ -37,8 +38,11 @@ def create_user(
     warehouses: Sequence[str] = (),
     sites: Sequence[str] = (),
     donors: Sequence[str] = (),
+    password: str | None = None,
 ) -> tuple[str, Position]:
-    """Record a new user; returns their token (shown once) and the event's position."""
+    """Record a new user; returns their token (shown once) and the event's position.
+
+    A password (for the web sign-in) is optional; only its hash is recorded."""
     token = new_token()
     event = UserCreated(
         username=username,
@@ -47,6 +51,7 @@ def create_user(
         sites=list(sites),
         donors=list(donors),
         token_hash=token_hash(token, settings.token_pepper),
+        password_hash=hash_password(password, settings.token_pepper) if password else None,
     )
     return token, _record(publisher, event, f"user:{username}:{event.token_hash[:16]}")
 
@@ -57,10 +62,11 @@ def revoke_user(publisher: EventPublisher, username: str) -> Position:
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
-    """Users without their token hashes."""
+    """Users without their token and password hashes."""
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
-    return [{k: v for k, v in r.items() if k != "token_hash"} for r in rows]
+    secret = ("token_hash", "password_hash")
+    return [{k: v for k, v in r.items() if k not in secret} for r in rows]
 
 
 def wait_projected(engine: Engine, settings: Settings, position: Position, timeout: float) -> bool:

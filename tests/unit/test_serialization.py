@@ -206,7 +206,11 @@ SAMPLES: dict[str, Event] = {
     ),
     "DeploymentCancelled": DeploymentCancelled(deployment_id="convoy-8", reason="road closed"),
     "UserCreated": UserCreated(
-        username="youssef.agent", role="agent", sites=["site-amizmiz"], token_hash="ab" * 32
+        username="youssef.agent",
+        role="agent",
+        sites=["site-amizmiz"],
+        token_hash="ab" * 32,
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
     ),
     "UserRevoked": UserRevoked(username="youssef.agent"),
 }
