@@ -1,0 +1,165 @@
+"""What every benchmark shares: the machine it ran on, Kafka and databases, reporting.
+
+Benchmarks use their own broker (port 47092, data under var/bench-kafka) and their own
+PostgreSQL database (aid_bench), so they never touch what the tests or a developer use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from services import kafka_local
+from services.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+KAFKA_PORT = int(os.environ.get("AID_BENCH_KAFKA_PORT", "47092"))
+KAFKA_DIR = Path(os.environ.get("AID_BENCH_KAFKA_DIR", REPO_ROOT / "var" / "bench-kafka"))
+POSTGRES_URL = os.environ.get("AID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:55432/postgres")
+BENCH_DATABASE = os.environ.get("AID_BENCH_DATABASE", "aid_bench")
+WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
+
+
+def size(name: str, default: int) -> int:
+    """A benchmark size from `AID_BENCH_<NAME>`, else the issue's default."""
+    return int(os.environ.get(f"AID_BENCH_{name.upper()}", default))
+
+
+def start_kafka() -> str:
+    """The benchmarks' own broker, started if needed; returns its bootstrap address."""
+    kafka_local.ensure_jars(REPO_ROOT)
+    kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+    return f"127.0.0.1:{KAFKA_PORT}"
+
+
+def _admin_engine() -> Any:
+    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def fresh_postgres(suffix: str = "") -> str:
+    """An empty PostgreSQL database for one benchmark (dropped and created again)."""
+    name = f"{BENCH_DATABASE}{suffix}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def fresh_sqlite(name: str) -> str:
+    path = WORK_DIR / f"{name}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (path, path.with_suffix(".db-wal"), path.with_suffix(".db-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def bench_settings(bootstrap: str, database_url: str, **overrides: Any) -> Settings:
+    """Settings with topics of their own (a fresh prefix), so every run starts empty."""
+    values: dict[str, Any] = {
+        "kafka_bootstrap": bootstrap,
+        "topic_prefix": f"bench{uuid.uuid4().hex[:8]}.",
+        "data_dir": WORK_DIR,
+        "database_url": database_url,
+        "partitions": 6,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes]]) -> int:
+    """Write (topic, key, value) records as fast as the broker takes them; returns the count."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks=1,
+        linger_ms=20,
+        batch_size=512 * 1024,
+        compression_type=None,
+    )
+    count = 0
+    for topic, key, value in records:
+        producer.send(topic, key=key, value=value)
+        count += 1
+    producer.flush()
+    producer.close()
+    return count
+
+
+def machine(database_urls: Sequence[str] = ()) -> dict[str, Any]:
+    """Where the figures come from: cores, CPU model, Python, Kafka and database versions."""
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    kafka_jars = sorted((REPO_ROOT / "infra/kafka/target/lib").glob("kafka_2.13-*.jar"))
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kafka": kafka_jars[0].stem.split("-", 1)[1] if kafka_jars else "unknown",
+    }
+    for url in database_urls:
+        if url.startswith("postgresql"):
+            engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.connect() as conn:
+                info["postgresql"] = conn.scalar(text("SHOW server_version"))
+            engine.dispose()
+        else:
+            import sqlite3
+
+            info["sqlite"] = sqlite3.sqlite_version
+    return info
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """p50, p95, p99 and max of latencies in seconds, reported in milliseconds."""
+    if not samples:
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
+
+
+class Stopwatch:
+    def __enter__(self) -> Stopwatch:
+        self.started = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.started
+
+
+def report(name: str, figures: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """Print a benchmark's figures for people, then one RESULT line for tools."""
+    print(f"\n== {name} ==")
+    print("machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+    result = {"benchmark": name, "machine": info, **figures}
+    print("RESULT " + json.dumps(result, default=str), flush=True)
+    return result

@@ -1,0 +1,154 @@
+"""Projection throughput: events/s committed into the inventory read model by the live
+projector, on SQLite and PostgreSQL, against the raw consume rate of the same topic with the
+same Kafka client (aiokafka, same consumer settings) and no processing — the ceiling.
+
+Both clocks start at the first record received, so the group join is not counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import func, select
+
+from bench.common import (
+    bench_settings,
+    fresh_postgres,
+    fresh_sqlite,
+    machine,
+    produce,
+    report,
+    size,
+    start_kafka,
+)
+from bench.workload import Totals, rounds
+from projections.database import make_engine, migrate
+from projections.registry import PROJECTIONS
+from projections.tables import inventory_lots, stock_movements
+from services.dead_letters import dlq_producer
+from services.projector import Projector
+from services.settings import Settings
+from services.topics import ensure_topics
+
+
+Ends = dict[tuple[str, int], int]
+
+
+def end_offsets(settings: Settings) -> Ends:
+    """The last offset of each partition of the stock topic, once everything is produced."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    topic = settings.topic("stock")
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    ends = consumer.end_offsets(partitions)
+    consumer.close()
+    return {(tp.topic, tp.partition): end - 1 for tp, end in ends.items() if end > 0}
+
+
+def _reached(last: Ends, records: list[ConsumerRecord], ends: Ends) -> bool:
+    for r in records:
+        last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+    return all(last.get(tp, -1) >= end for tp, end in ends.items())
+
+
+async def raw_consume(settings: Settings, ends: Ends) -> float:
+    """Seconds to read every record up to `ends` with no processing at all."""
+    consumer = AIOKafkaConsumer(
+        settings.topic("stock"),
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    last: Ends = {}
+    started = 0.0
+    try:
+        while True:
+            polled = await consumer.getmany(timeout_ms=200, max_records=settings.worker_batch_size)
+            records = [r for rs in polled.values() for r in rs]
+            if records and not started:
+                started = time.perf_counter()
+            if _reached(last, records, ends):
+                return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def project(settings: Settings, ends: Ends) -> float:
+    """Seconds for the inventory projector to commit everything up to `ends`."""
+    engine = make_engine(settings.db_url)
+    await asyncio.to_thread(migrate, engine)
+    dlq = dlq_producer(settings)
+    await dlq.start()
+    projector = Projector(settings, engine, PROJECTIONS["inventory"], dlq)
+    clock = {"started": 0.0, "done": 0.0}
+    last: Ends = {}
+    finished = asyncio.Event()
+    apply = projector._apply
+
+    async def timed(records: list[ConsumerRecord]) -> None:
+        clock["started"] = clock["started"] or time.perf_counter()
+        await apply(records)
+        if _reached(last, records, ends):
+            clock["done"] = time.perf_counter()
+            finished.set()
+
+    projector._apply = timed  # type: ignore[method-assign]
+    task = asyncio.create_task(projector.run())
+    try:
+        await finished.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dlq.stop()
+    engine.dispose()
+    return clock["done"] - clock["started"]
+
+
+def check(url: str, totals: Totals) -> dict[str, int]:
+    """The read model holds exactly what was produced."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        movements = conn.scalar(select(func.count()).select_from(stock_movements))
+        on_hand = conn.scalar(select(func.sum(inventory_lots.c.on_hand)))
+    engine.dispose()
+    found = {"stock_movements": int(movements or 0), "on_hand": int(on_hand or 0)}
+    expected = {"stock_movements": totals.stock_movements, "on_hand": totals.on_hand}
+    assert found == expected, f"read model {found} != produced {expected}"
+    return found
+
+
+def main() -> dict[str, Any]:
+    events = size("projection_events", 200_000)
+    batch = size("batch", Settings().worker_batch_size)
+    bootstrap = start_kafka()
+    databases = {"sqlite": fresh_sqlite("projection"), "postgresql": fresh_postgres("_projection")}
+    info = machine(list(databases.values()))
+    settings = bench_settings(bootstrap, databases["sqlite"], worker_batch_size=batch)
+    ensure_topics(settings)
+    totals = Totals()
+    produce(bootstrap, rounds(settings.topic_prefix, events, totals, with_distributions=False))
+    total = totals.stock_events
+    ends = end_offsets(settings)
+    raw = asyncio.run(raw_consume(settings, ends))
+    figures: dict[str, Any] = {
+        "events": total,
+        "batch_size": batch,
+        "raw_consume_events_per_s": round(total / raw),
+    }
+    for name, url in databases.items():
+        seconds = asyncio.run(project(settings.model_copy(update={"database_url": url}), ends))
+        check(url, totals)
+        figures[f"{name}_events_per_s"] = round(total / seconds)
+        figures[f"{name}_vs_raw"] = round(raw / seconds, 3)
+    return report("projection throughput (inventory projector)", figures, info)
+
+
+if __name__ == "__main__":
+    main()
