@@ -25,6 +25,7 @@ from api.routes import (
     reports,
     stock,
 )
+from api.ui import install as install_web_ui
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore
 from services.command_bus import CommandBus, KafkaCommandBus
@@ -92,5 +93,6 @@ def create_app(
         reports,
     ):
         app.include_router(module.router)
+    install_web_ui(app)
     app.openapi = lambda: describe(app)  # type: ignore[method-assign]
     return app

@@ -87,7 +87,9 @@ def active_user(engine: Engine, username: str) -> tuple[User, str] | None:
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     user = _active(row)
-    return (user, row.token_hash[:16]) if user is not None else None
+    if row is None or user is None:
+        return None
+    return user, row.token_hash[:16]
 
 
 def authorize(

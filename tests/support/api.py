@@ -9,6 +9,7 @@ published without its offsets colliding with the seeds'.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +29,8 @@ from events.serialization import event_id_for, wrap
 from events.users import Role, UserCreated, UserRevoked
 from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch
+from services.passwords import hash_password
+from services.publisher import Position
 from services.settings import Settings
 from services.tokens import token_hash
 from tests.support.fakes import InMemoryPublisher, InProcessCommandBus
@@ -83,16 +86,36 @@ ROLE_SCOPES: dict[str, dict[str, list[str]]] = {
 }
 
 
-class ApiHarness:
-    """An app, its test client, its fake publisher, and one signed-in user per role."""
+class ProjectingPublisher(InMemoryPublisher):
+    """Projects what it publishes at once, as a worker would a moment later (browser tests)."""
 
-    def __init__(self, tmp_path: Path, *, read_wait_seconds: float = 0.2) -> None:
+    def __init__(self, project: Callable[[], None]) -> None:
+        super().__init__()
+        self._project = project
+
+    def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
+        position = super().publish(stream, key, envelopes)
+        self._project()
+        return position
+
+
+class ApiHarness:
+    """An app, its test client, its fake publisher, and one signed-in user per role.
+
+    With `auto_project`, whatever the API publishes is projected at once, so that pages
+    driven by a browser read their own writes without calling `project_published()`."""
+
+    def __init__(
+        self, tmp_path: Path, *, read_wait_seconds: float = 0.2, auto_project: bool = False
+    ) -> None:
         self.settings = Settings(
             database_url=f"sqlite:///{tmp_path}/rm.db",
             data_dir=tmp_path,
             read_wait_seconds=read_wait_seconds,
         )
-        self.publisher = InMemoryPublisher()
+        self.publisher = (
+            ProjectingPublisher(self.project_published) if auto_project else InMemoryPublisher()
+        )
         self.bus = InProcessCommandBus(self.publisher)
         self.app = create_app(self.settings, self.publisher, self.bus)
         self.client = TestClient(self.app)
@@ -124,12 +147,20 @@ class ApiHarness:
         """The Authorization header of the user created for a role, or of a user by name."""
         return {"Authorization": f"Bearer {self.tokens[USERNAMES.get(who, who)]}"}
 
-    def create_user(self, username: str, role: str, **scopes: list[str]) -> str:
+    def create_user(
+        self, username: str, role: str, *, password: str | None = None, **scopes: list[str]
+    ) -> str:
         """Project a UserCreated and return the user's (made-up, unique) token."""
         token = f"aid_test_{username}"
-        digest = token_hash(token, self.settings.token_pepper)
+        pepper = self.settings.token_pepper
         self.apply(
-            UserCreated(username=username, role=cast(Role, role), token_hash=digest, **scopes)
+            UserCreated(
+                username=username,
+                role=cast(Role, role),
+                token_hash=token_hash(token, pepper),
+                password_hash=hash_password(password, pepper) if password else None,
+                **scopes,
+            )
         )
         self.tokens[username] = token
         return token

@@ -1,0 +1,18 @@
+"""The web UI: server-rendered pages for each role, in French, Arabic and English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.ui.pages import agent, coordinator, donor, operator, signin
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages under `/` and their CSS and scripts under `/static/ui`."""
+    static = StaticFiles(directory=Path(__file__).parent / "static")
+    app.mount("/static/ui", static, name="ui-static")
+    for module in (signin, operator, agent, coordinator, donor):
+        app.include_router(module.router)

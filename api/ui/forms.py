@@ -1,0 +1,83 @@
+"""Turning posted forms into API bodies, and API refusals into words next to a field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from api.errors import ApiError
+from api.ui.i18n import Translator
+
+M = TypeVar("M", bound=BaseModel)
+
+# Refusals that name no field, and the field they are about.
+ERROR_FIELDS = {
+    "insufficient_stock": "quantity",
+    "same_location": "to_location_id",
+    "forbidden": "location_id",
+    "already_received": "transfer_id",
+    "already_dispatched": "id",
+}
+PYDANTIC_KEYS = {
+    "missing": "form.required",
+    "int_parsing": "form.integer",
+    "int_type": "form.integer",
+    "greater_than": "form.positive",
+    "greater_than_equal": "form.not_negative",
+    "less_than": "form.too_large",
+    "date_from_datetime_parsing": "form.date",
+    "date_parsing": "form.date",
+    "literal_error": "form.choice",
+    "string_pattern_mismatch": "form.pattern",
+}
+
+
+class FormErrors(Exception):
+    """Messages per field (the empty name for the form as a whole), ready to show."""
+
+    def __init__(self, errors: dict[str, str], status: int = 422) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.status = status
+
+
+def integer(value: str | None) -> int | str | None:
+    """A typed number as an int, or as typed so that validation names the field."""
+    if value is None or value == "":
+        return None
+    return int(value) if re.fullmatch(r"-?\d{1,12}", value) else value
+
+
+def compact(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty optional inputs, so that a blank field means 'not given'."""
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _field(location: str) -> str:
+    """`lines.0.quantity` and `lines.quantity` are the form's `quantity`."""
+    return re.sub(r"^(body\.)?lines\.(\d+\.)?", "", location)
+
+
+def parse(model: type[M], values: dict[str, Any], t: Translator) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            where = _field(".".join(str(p) for p in err["loc"]))
+            key = PYDANTIC_KEYS.get(err["type"])
+            errors.setdefault(where, t(key) if key else err["msg"])
+        raise FormErrors(errors) from None
+
+
+def refusal(exc: ApiError, t: Translator) -> FormErrors:
+    """The API's refusal in plain words of the page's language, next to its field."""
+    key = f"refusal.{exc.error}"
+    try:
+        message = t(key, **exc.details) if t.has(key) else exc.message
+    except (KeyError, IndexError):  # the same code with other details: the API's words
+        message = exc.message
+    where = _field(exc.field) if exc.field else ERROR_FIELDS.get(exc.error, "")
+    return FormErrors({where: message}, status=exc.status)

@@ -1,0 +1,88 @@
+"""Languages of the web UI: French by default, Arabic (right to left) and English.
+
+Messages live in `translations/<lang>.json`; numbers and dates are formatted by Babel
+with the conventions of the chosen language (Moroccan variants, Latin digits).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+
+LANGUAGES = ("fr", "ar", "en")
+DEFAULT = "fr"
+LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
+NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+LOCAL_TIME = ZoneInfo("Africa/Casablanca")
+FOLDER = Path(__file__).parent / "translations"
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    return json.loads((FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def pick(wanted: str | None, accept_language: str = "") -> str:
+    """The cookie's language, else the first supported one the browser asks for, else French."""
+    if wanted in LANGUAGES:
+        return wanted
+    for part in accept_language.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Messages and formats in one language, handed to every template."""
+
+    lang: str
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.lang == "ar" else "ltr"
+
+    @property
+    def locale(self) -> str:
+        return LOCALES[self.lang]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = catalog(self.lang).get(key) or catalog(DEFAULT).get(key) or key
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in catalog(self.lang)
+
+    def number(self, value: float | int | None) -> str:
+        return "—" if value is None else format_decimal(value, locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        return format_percent(value, locale=self.locale)
+
+    def date(self, value: date | str | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_date(value, format="medium", locale=self.locale)
+
+    def month(self, value: str) -> str:
+        """`2026-03` as the month's name and year."""
+        year, month = (int(part) for part in value.split("-")[:2])
+        return format_date(date(year, month, 1), format="LLLL y", locale=self.locale)
+
+    def datetime(self, value: datetime | str | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, format="short", tzinfo=LOCAL_TIME, locale=self.locale)

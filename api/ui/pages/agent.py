@@ -1,0 +1,122 @@
+"""The distribution agent: find a household, see its eligibility, record aid, offline too.
+
+The page's script calls the three JSON endpoints below with the session cookie and the
+CSRF header; they call the same functions as `/v1/households/lookup`, `/v1/distributions`
+and `/v1/distributions/batch`. Records made without a network wait in the browser and go
+through the batch when it returns.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.errors import ApiError, NotFound
+from api.routes import distributions, households
+from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
+from api.ui.forms import FormErrors, parse, refusal
+from api.ui.i18n import Translator
+from api.ui.web import Page, PageRoute, section
+from projections import queries, registry_queries
+
+router = APIRouter(prefix="/agent", route_class=PageRoute, include_in_schema=False)
+Agent = Annotated[Page, Depends(section("agent"))]
+REASONS = (
+    (r"^eligible$", "eligibility.yes"),
+    (r"^already received", "eligibility.received"),
+    (r"^the campaign covers regions (?P<regions>.+), not (?P<region>.+)$", "eligibility.region"),
+    (r"^the campaign is for households with (?P<groups>.+)$", "eligibility.groups"),
+    (r"^the campaign is for a precarity score of at most (?P<limit>.+)$", "eligibility.score"),
+)
+
+
+class LookupAsked(BaseModel):
+    national_id: str = Field(min_length=1, max_length=32)
+    campaign_id: str = Field(min_length=1, max_length=64)
+
+
+class SyncAsked(BaseModel):
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+
+
+def reason_words(reason: str, t: Translator) -> str:
+    """The domain's reason in the page's language (as given when no translation fits)."""
+    for pattern, key in REASONS:
+        found = re.match(pattern, reason)
+        if found:
+            return t(key, **found.groupdict())
+    return reason
+
+
+@router.get("")
+async def agent_page(page: Agent) -> Response:
+    """Lookup, verdict, one-tap record and the offline queue; cached by the service worker."""
+    assert page.user is not None
+    engine = page.services.engine
+    campaigns = await run_in_threadpool(registry_queries.all_campaigns, engine)
+    locations = await run_in_threadpool(queries.all_locations, engine)
+    sites = [loc for loc in locations if loc["kind"] == "site"]
+    if page.user.role == "agent":
+        sites = [s for s in sites if s["location_id"] in page.user.sites]
+    return page.render("agent.html", campaigns=campaigns, sites=sites)
+
+
+@router.post("/lookup")
+async def lookup(page: Agent, asked: LookupAsked) -> Response:
+    """The household behind a national ID and its eligibility for the campaign."""
+    assert page.user is not None
+    page.check_header()
+    services, user, t = page.services, page.user, page.t
+    try:
+        found = await households.lookup_household(
+            Lookup(national_id=asked.national_id), services, user, True
+        )
+    except NotFound:
+        return JSONResponse({"found": False, "text": t("agent.not_found")})
+    verdict = await distributions.household_eligibility(
+        found.id, asked.campaign_id, services, user, True
+    )
+    return JSONResponse({
+        "found": True, "household_id": found.id, "size": found.size,
+        "head_name": found.personal.head_name if found.personal else None,
+        "eligible": verdict.eligible, "remaining": verdict.remaining,
+        "text": t("agent.eligible") if verdict.eligible else t("agent.not_eligible"),
+        "reason": reason_words(verdict.reason, t),
+    })  # fmt: skip
+
+
+@router.post("/record")
+async def record(page: Agent, asked: SyncAsked) -> Response:
+    """One distribution while online: accepted, or refused in plain words."""
+    assert page.user is not None
+    page.check_header()
+    try:
+        body = parse(DistributionCreate, asked.records[0], page.t)
+        await distributions.record_distribution(
+            body, page.services, page.user, datetime.now(UTC), Response()
+        )
+    except FormErrors as exc:
+        return JSONResponse({"status": "rejected", "reason": " ".join(exc.errors.values())})
+    except ApiError as exc:
+        words = " ".join(refusal(exc, page.t).errors.values())
+        return JSONResponse({"status": "refused", "reason": words}, status_code=exc.status)
+    return JSONResponse({"status": "accepted", "reason": page.t("agent.recorded")})
+
+
+@router.post("/sync")
+async def sync(page: Agent, asked: SyncAsked) -> Response:
+    """Records captured offline, through the batch sync: each one's result."""
+    assert page.user is not None
+    page.check_header()
+    batch = DistributionBatch(records=asked.records)
+    answer = await distributions.sync_offline_distributions(
+        batch, page.services, page.user, datetime.now(UTC)
+    )
+    results = [r.model_dump() | {"text": page.t(f"sync.{r.status}")} for r in answer.results]
+    return JSONResponse({"results": results})

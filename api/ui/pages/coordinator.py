@@ -1,0 +1,115 @@
+"""The crisis coordinator: operations and convoys, campaign coverage, alerts, duplicates, CSV."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+
+from api.errors import ApiError, NotFound
+from api.routes import alerts, campaigns, deployments, distributions, relief, reports
+from api.schemas.relief import ArrivedLine, Delivery
+from api.ui.forms import refusal
+from api.ui.web import Page, PageRoute, section
+from projections import registry_queries, report_queries
+
+router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
+Coordinator = Annotated[Page, Depends(section("coordinator"))]
+REPORTS = ("4w", "distributions", "stock")
+
+
+@router.get("")
+async def board_page(
+    page: Coordinator, operation_id: str | None = None, done: str = "", failed: str = ""
+) -> Response:
+    """Operations and the deployments board, open alerts, flagged duplicates, downloads."""
+    assert page.user is not None
+    services, user, now = page.services, page.user, datetime.now(UTC)
+    operations = (await relief.list_operations(services, user, True)).items
+    chosen = operation_id or (operations[0]["operation_id"] if operations else None)
+    board = await deployments.deployment_board(services, user, now, True, operation_id=chosen)
+    found = await alerts.alerts(services, user, now, True)
+    duplicates = await distributions.flagged_duplicates(services, user, True)
+    return page.render(
+        "coordinator/board.html", operations=operations, chosen=chosen, board=board.items,
+        alerts=found.items, duplicates=duplicates.items, reports=REPORTS, done=done,
+        failed=failed,
+    )  # fmt: skip
+
+
+@router.post("/deployments/{deployment_id}/{step}")
+async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> Response:
+    """Dispatch, deliver (as dispatched) or cancel a convoy from the board."""
+    assert page.user is not None
+    form = await page.form()
+    services, user, now = page.services, page.user, datetime.now(UTC)
+    target = f"/coordinator?operation_id={form.get('operation_id', '')}"
+    try:
+        if step == "dispatch":
+            await deployments.dispatch_deployment(deployment_id, services, user, now)
+        elif step == "cancel":
+            await deployments.cancel_deployment(deployment_id, services, user, now)
+        elif step == "deliver":
+            row = await deployments.current(services, deployment_id)
+            sent = row["dispatched"] or row["planned"]
+            lines = [ArrivedLine(item_id=ln["item_id"], quantity=ln["quantity"]) for ln in sent]
+            await deployments.deliver_deployment(
+                deployment_id, Delivery(lines=lines), services, user, now
+            )
+        else:
+            raise NotFound(f"no step {step!r}")
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            raise
+        words = " ".join(refusal(exc, page.t).errors.values())
+        return page.render("coordinator/refused.html", exc.status, words=words, back=target)
+    return RedirectResponse(f"{target}&done={step}", status_code=303)
+
+
+def by_region(areas: list[Any]) -> list[dict[str, Any]]:
+    totals: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"eligible_households": 0, "reached_households": 0, "quantity": 0}
+    )
+    for area in areas:
+        row = totals[area.region_code]
+        for key in row:
+            row[key] += getattr(area, key)
+    return [{"region_code": code, **row} for code, row in sorted(totals.items())]
+
+
+@router.get("/coverage")
+async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Response:
+    """Targeted versus reached households by region and province: a chart and a table."""
+    assert page.user is not None
+    engine = page.services.engine
+    all_campaigns = await run_in_threadpool(registry_queries.all_campaigns, engine)
+    chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
+    found = None
+    if chosen:
+        found = await campaigns.coverage(chosen, page.services, page.user, True)
+    regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
+    return page.render(
+        "coordinator/coverage.html", campaigns=all_campaigns, chosen=chosen, coverage=found,
+        regions_total=by_region(found.by_area) if found else [], regions=regions,
+        provinces=provinces,
+    )  # fmt: skip
+
+
+@router.get("/reports/{name}.csv")
+async def report(
+    page: Coordinator, name: str, operation_id: str | None = None, campaign_id: str | None = None
+) -> Response:
+    """The HXL CSV reports, downloaded with the session instead of a token."""
+    assert page.user is not None
+    services, user = page.services, page.user
+    if name == "4w":
+        return await reports.four_w(services, user, True, operation_id, campaign_id)
+    if name == "distributions":
+        return await reports.distributions_report(services, user, True, campaign_id)
+    if name == "stock":
+        return await reports.stock_report(services, user, True)
+    raise NotFound(f"no report {name!r}")

@@ -1,0 +1,58 @@
+"""The donor: their donations, each traced to where it went, by region and month."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.routes import relief
+from api.ui.web import Page, PageRoute, section
+from projections import queries, report_queries
+
+router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
+Donor = Annotated[Page, Depends(section("donor"))]
+PARTS = ("distributed", "in_stock", "in_transit", "lost")
+
+
+def shares(trace: Any) -> list[dict[str, Any]]:
+    """The four parts of a donation (they add up to what was received), with their share."""
+    in_stock = sum(s.quantity for s in trace.in_stock)
+    amounts = {
+        "distributed": trace.distributed.quantity,
+        "in_stock": in_stock,
+        "in_transit": trace.in_transit,
+        "lost": max(trace.lost, 0),
+    }
+    total = max(sum(amounts.values()), 1)
+    offset, parts = 0.0, []
+    for name in PARTS:
+        share = amounts[name] / total
+        parts.append({"name": name, "quantity": amounts[name], "share": share, "x": offset})
+        offset += share
+    return parts
+
+
+@router.get("")
+async def donations_page(page: Donor, donation_id: str | None = None) -> Response:
+    """Every donation of this donor (one when asked), with its trace."""
+    assert page.user is not None
+    services, user = page.services, page.user
+    if donation_id:
+        await relief.trace_donation(donation_id, services, user, True)  # 403 if not theirs
+    gifts = (await relief.list_donations(services, user, True)).items
+    if donation_id:
+        gifts = [g for g in gifts if g["donation_id"] == donation_id]
+    traced = []
+    for gift in gifts:
+        trace = await relief.trace_donation(gift["donation_id"], services, user, True)
+        traced.append({"gift": gift, "trace": trace, "parts": shares(trace)})
+    regions, _ = await run_in_threadpool(report_queries.area_names, services.engine)
+    items = {i["item_id"]: i["name"] for i in await run_in_threadpool(
+        queries.all_items, services.engine)}  # fmt: skip
+    locations = {loc["location_id"]: loc["name"] for loc in await run_in_threadpool(
+        queries.all_locations, services.engine)}  # fmt: skip
+    return page.render(
+        "donor/donations.html", traced=traced, regions=regions, items=items, locations=locations
+    )

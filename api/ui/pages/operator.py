@@ -1,0 +1,158 @@
+"""The warehouse operator: stock with expiry, movements, arrivals, the stock card, alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+
+from api.errors import ApiError, NotFound
+from api.routes import alerts, inventory, stock
+from api.schemas.stock import TransferReceiptCreate
+from api.ui.forms import FormErrors, integer, parse, refusal
+from api.ui.pages.stock_forms import MOVEMENTS, REASONS, new_form_id
+from api.ui.web import Page, PageRoute, section
+from projections import queries
+
+router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
+Operator = Annotated[Page, Depends(section("operator"))]
+EXPIRY_WARNING_DAYS = 30
+
+
+async def reference(page: Page) -> dict[str, Any]:
+    """Names of locations and items, and the warehouses this user may move stock from."""
+    assert page.user is not None
+    locations = await run_in_threadpool(queries.all_locations, page.services.engine)
+    items = await run_in_threadpool(queries.all_items, page.services.engine)
+    mine = page.user.warehouses if page.user.role == "operator" else None
+    own = [loc for loc in locations if loc["kind"] == "warehouse"]
+    own = [loc for loc in own if mine is None or loc["location_id"] in mine]
+    return {
+        "names": {loc["location_id"]: loc["name"] for loc in locations}
+        | {it["item_id"]: it["name"] for it in items},
+        "locations": locations,
+        "items": items,
+        "own": own,
+    }
+
+
+def expiry_class(expires_on: date | None, today: date) -> str:
+    if expires_on is None:
+        return ""
+    if expires_on < today:
+        return "expired"
+    return "expiring" if expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS) else ""
+
+
+@router.get("")
+async def stock_page(page: Operator, location_id: str | None = None, done: str = "") -> Response:
+    """Stock by location, item and lot, expiry highlighted, and the location's alerts."""
+    assert page.user is not None
+    now, services, user = datetime.now(UTC), page.services, page.user
+    rows = await inventory.inventory(services, user, True, location_id=location_id)
+    open_alerts = await alerts.alerts(services, user, now, True)
+    found = [a for a in open_alerts.items if location_id in (None, a.location_id)]
+    ref = await reference(page)
+    today = now.date()
+    lines = [r.model_dump() | {"flag": expiry_class(r.expires_on, today)} for r in rows.items]
+    return page.render(
+        "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
+        done=done, **ref,
+    )  # fmt: skip
+
+
+@router.get("/card")
+async def card_page(page: Operator, location_id: str, item_id: str) -> Response:
+    """Every movement of an item at a location with its running balance."""
+    assert page.user is not None
+    card = await inventory.stock_card(location_id, item_id, page.services, page.user, True)
+    ref = await reference(page)
+    return page.render("operator/card.html", card=card, **ref)
+
+
+@router.get("/arrivals")
+async def arrivals_page(page: Operator, done: str = "") -> Response:
+    """Transfers on their way to my warehouses, each with a form to record what arrived."""
+    return await _arrivals(page, {}, None, done)
+
+
+async def _arrivals(page: Page, errors: dict[str, str], failed: str | None, done: str) -> Response:
+    assert page.user is not None
+    moving = await inventory.transfers(page.services, page.user, True, status="in_transit")
+    own = await reference(page)
+    mine = {loc["location_id"] for loc in own["own"]}
+    incoming = [tr for tr in moving.items if tr.to_location_id in mine]
+    status = 422 if errors else 200
+    return page.render(
+        "operator/arrivals.html", status, transfers=incoming, errors=errors,
+        failed=failed, done=done, **own,
+    )  # fmt: skip
+
+
+@router.post("/arrivals/{transfer_id}")
+async def record_arrival(page: Operator, transfer_id: str) -> Response:
+    """Record what arrived of a transfer; a shortfall becomes a discrepancy."""
+    assert page.user is not None
+    form = await page.form()
+    items = [k.removeprefix("received:") for k in form if k.startswith("received:")]
+    lines = [{"item_id": i, "quantity": integer(form[f"received:{i}"])} for i in items]
+    try:
+        body = parse(TransferReceiptCreate, {"lines": lines}, page.t)
+        await stock.receive_transfer(
+            transfer_id, body, page.services, page.user, datetime.now(UTC), Response()
+        )
+    except ApiError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _arrivals(page, refusal(exc, page.t).errors, transfer_id, "")
+    except FormErrors as exc:
+        return await _arrivals(page, exc.errors, transfer_id, "")
+    return RedirectResponse("/operator/arrivals?done=arrival", status_code=303)
+
+
+@router.get("/{kind}")
+async def movement_form(page: Operator, kind: str) -> Response:
+    """The form of one movement: receipt, transfer, adjustment or count."""
+    return await _movement(page, kind, {"form_id": new_form_id()}, {}, 200)
+
+
+async def _movement(
+    page: Page, kind: str, values: dict[str, str], errors: dict[str, str], status: int
+) -> Response:
+    movement = MOVEMENTS.get(kind)
+    if movement is None:
+        raise NotFound(f"no page {kind!r}")
+    ref = await reference(page)
+    return page.render(
+        "operator/movement.html", status, kind=kind, movement=movement, values=values,
+        errors=errors, reasons=REASONS, **ref,
+    )  # fmt: skip
+
+
+def _retry(form: dict[str, str]) -> dict[str, str]:
+    """A corrected form is a new request: a refused id keeps its first answer."""
+    return form | {"form_id": new_form_id()}
+
+
+@router.post("/{kind}")
+async def record_movement(page: Operator, kind: str) -> Response:
+    """Send the movement to the API; a refusal comes back next to its field."""
+    assert page.user is not None
+    movement = MOVEMENTS.get(kind)
+    if movement is None:
+        raise NotFound(f"no page {kind!r}")
+    form = await page.form()
+    try:
+        await movement.send(form, page.services, page.user, page.t)
+    except FormErrors as exc:
+        return await _movement(page, kind, _retry(form), exc.errors, exc.status)
+    except ApiError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        error = refusal(exc, page.t)
+        return await _movement(page, kind, _retry(form), error.errors, error.status)
+    location = form.get("location_id", "")
+    return RedirectResponse(f"/operator?location_id={location}&done={kind}", status_code=303)

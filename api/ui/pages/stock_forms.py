@@ -1,0 +1,104 @@
+"""The operator's five movements as forms: the fields each shows and the API call it makes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Response
+
+from api.auth import User
+from api.deps import Services
+from api.routes import stock
+from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
+from api.ui.forms import compact, integer, parse
+from api.ui.i18n import Translator
+
+REASONS = ("damaged", "expired", "lost", "stolen", "found")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # mine | location | item | number | text | date | reason
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Movement:
+    title: str
+    fields: tuple[Field, ...]
+    send: Callable[[dict[str, str], Services, User, Translator], Awaitable[Any]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _receipt(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    body = parse(ReceiptCreate, compact({
+        "id": form.get("form_id"), "location_id": form.get("location_id"),
+        "item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
+        "lot": form.get("lot"), "expires_on": form.get("expires_on"),
+    }), t)  # fmt: skip
+    return await stock.receive_stock(body, services, user, _now(), Response())
+
+
+async def _transfer(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    line = compact({"item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
+                    "lot": form.get("lot")})  # fmt: skip
+    body = parse(TransferCreate, compact({
+        "id": form.get("form_id"), "from_location_id": form.get("location_id"),
+        "to_location_id": form.get("to_location_id"), "lines": [line],
+    }), t)  # fmt: skip
+    return await stock.dispatch_transfer(body, services, user, _now(), Response())
+
+
+async def _adjustment(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    body = parse(AdjustmentCreate, compact({
+        "id": form.get("form_id"), "location_id": form.get("location_id"),
+        "item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
+        "lot": form.get("lot"), "reason": form.get("reason"),
+    }), t)  # fmt: skip
+    return await stock.adjust_stock(body, services, user, _now(), Response())
+
+
+async def _count(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    body = parse(CountCreate, compact({
+        "id": form.get("form_id"), "location_id": form.get("location_id"),
+        "item_id": form.get("item_id"), "lot": form.get("lot"),
+        "counted_quantity": integer(form.get("counted_quantity")),
+    }), t)  # fmt: skip
+    return await stock.count_stock(body, services, user, _now(), Response())
+
+
+MINE, ITEM = Field("location_id", "mine"), Field("item_id", "item")
+LOT = Field("lot", "text", required=False)
+MOVEMENTS: dict[str, Movement] = {
+    "receipt": Movement(
+        "receipt.title",
+        (MINE, ITEM, Field("quantity", "number"), LOT, Field("expires_on", "date", False)),
+        _receipt,
+    ),
+    "transfer": Movement(
+        "transfer.title",
+        (MINE, Field("to_location_id", "location"), ITEM, Field("quantity", "number"), LOT),
+        _transfer,
+    ),
+    "adjustment": Movement(
+        "adjustment.title",
+        (MINE, ITEM, LOT, Field("quantity", "number"), Field("reason", "reason")),
+        _adjustment,
+    ),
+    "count": Movement(
+        "count.title", (MINE, ITEM, LOT, Field("counted_quantity", "number")), _count
+    ),
+}
+
+
+def new_form_id() -> str:
+    """The id a form's movement will carry: submitting twice records it once."""
+    return str(uuid.uuid4())
