@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
@@ -107,9 +110,11 @@ def _cluster_id(kdir: Path) -> str:
     return path.read_text().strip()
 
 
-def _wait_until_answering(kdir: Path, pid: int, port: int, wait_seconds: float) -> None:
+def _wait_until_ready(
+    kdir: Path, pid: int, port: int, ready: Callable[[], bool], wait_seconds: float
+) -> None:
     deadline = time.monotonic() + wait_seconds
-    while not _answers(port):
+    while not ready():
         problem = None if _alive(pid) else "exited during startup"
         if problem is None and time.monotonic() > deadline:
             problem = f"did not answer on {HOST}:{port} within {wait_seconds:.0f}s"
@@ -131,23 +136,46 @@ def start(
     """
     controller_port = controller_port or port + 1
     kdir = Path(data_dir).resolve() / "kafka"
+    listeners = f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}"
+    properties = (
+        f"{STATIC_PROPERTIES}listeners={listeners}\nadvertised.listeners={listeners}\n"
+        f"controller.quorum.bootstrap.servers={HOST}:{controller_port}\n"
+    )
+    node = _Node(kdir, properties, ("--standalone",), port, (port, controller_port))
+    return _launch(node, lambda: _answers(port), wait_seconds)
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One Kafka process: its directory, its configuration and the ports it needs."""
+
+    kdir: Path
+    properties: str
+    format_flags: tuple[str, ...]
+    port: int
+    ports: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return f"Kafka node {self.kdir.name}"
+
+
+def _launch(node: _Node, ready: Callable[[], bool], wait_seconds: float) -> str:
+    """Start one node unless it runs; wait until ``ready()``."""
+    kdir = node.kdir
     kdir.mkdir(parents=True, exist_ok=True)
     pid = _running_pid(kdir)
     if pid is not None:
-        _wait_until_answering(kdir, pid, port, wait_seconds)
-        return f"Kafka already running (pid {pid}) on {HOST}:{port}"
-    if busy := [p for p in (port, controller_port) if _port_open(p)]:
+        _wait_until_ready(kdir, pid, node.port, ready, wait_seconds)
+        return f"Kafka already running (pid {pid}) on {HOST}:{node.port}"
+    if busy := [p for p in node.ports if _port_open(p)]:
         raise RuntimeError(f"port(s) {busy} already in use by another process; not starting Kafka")
 
     java = [shutil.which("java") or "java", "-cp", str(ensure_jars() / "*")]
     config = kdir / "server.properties"
-    listeners = f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}"
-    config.write_text(
-        f"{STATIC_PROPERTIES}listeners={listeners}\nadvertised.listeners={listeners}\n"
-        f"controller.quorum.bootstrap.servers={HOST}:{controller_port}\nlog.dirs={kdir / 'logs'}\n"
-    )
+    config.write_text(f"{node.properties}log.dirs={kdir / 'logs'}\n")
     if not (kdir / "logs" / "meta.properties").exists():
-        fmt_args = ["format", "--standalone", "-t", _cluster_id(kdir), "-c", str(config)]
+        fmt_args = ["format", *node.format_flags, "-t", _cluster_id(kdir), "-c", str(config)]
         fmt = subprocess.run(
             [*java, "kafka.tools.StorageTool", *fmt_args], capture_output=True, text=True
         )
@@ -162,13 +190,16 @@ def start(
         )
     _children[proc.pid] = proc
     (kdir / "broker.pid").write_text(f"{proc.pid}\n")
-    _wait_until_answering(kdir, proc.pid, port, wait_seconds)
-    return f"Kafka started (pid {proc.pid}) on {HOST}:{port}, data in {kdir}"
+    _wait_until_ready(kdir, proc.pid, node.port, ready, wait_seconds)
+    return f"Kafka started (pid {proc.pid}) on {HOST}:{node.port}, data in {kdir}"
 
 
 def stop(data_dir: Path, timeout: float = 30) -> str:
     """Stop the broker of ``data_dir``: SIGTERM, SIGKILL after ``timeout`` seconds; idempotent."""
-    kdir = Path(data_dir).resolve() / "kafka"
+    return _stop(Path(data_dir).resolve() / "kafka", timeout)
+
+
+def _stop(kdir: Path, timeout: float = 30) -> str:
     pid = _running_pid(kdir)
     how = "not running"
     steps = ((signal.SIGTERM, timeout, "stopped"), (signal.SIGKILL, 10, "killed"))
@@ -194,3 +225,116 @@ def status(data_dir: Path, port: int = 9092) -> tuple[bool, str]:
         return False, f"Kafka not running{other}"
     answering = "answering" if _answers(port) else "NOT answering"
     return True, f"Kafka running (pid {pid}), {answering} on {HOST}:{port}"
+
+
+# --- a local cluster: one KRaft controller and N brokers, each in its own JVM and directory ------
+
+CLUSTER_BROKER_PROPERTIES = """\
+process.roles=broker
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+num.partitions=6
+default.replication.factor=3
+min.insync.replicas=2
+auto.create.topics.enable=false
+log.retention.ms=-1
+message.max.bytes=1100000
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+replica.lag.time.max.ms=5000
+broker.heartbeat.interval.ms=1000
+"""
+CLUSTER_CONTROLLER_PROPERTIES = """\
+process.roles=controller
+node.id=100
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT
+broker.session.timeout.ms=4000
+"""
+
+
+def _cluster_nodes(data_dir: Path, port: int, brokers: int) -> tuple[_Node, list[_Node]]:
+    """Brokers listen on ``port`` .. ``port + brokers - 1``, the controller on the next port."""
+    root = Path(data_dir).resolve() / "kafka-cluster"
+    controller_port = port + brokers
+    quorum = f"controller.quorum.bootstrap.servers={HOST}:{controller_port}\n"
+    controller = _Node(
+        root / "controller",
+        f"{CLUSTER_CONTROLLER_PROPERTIES}{quorum}listeners=CONTROLLER://{HOST}:{controller_port}\n",
+        ("--standalone",),
+        controller_port,
+        (controller_port,),
+    )
+    nodes = []
+    for n in range(1, brokers + 1):
+        listener = f"PLAINTEXT://{HOST}:{port + n - 1}"
+        properties = (
+            f"{CLUSTER_BROKER_PROPERTIES}{quorum}node.id={n}\n"
+            f"listeners={listener}\nadvertised.listeners={listener}\n"
+        )
+        nodes.append(_Node(root / f"broker-{n}", properties, (), port + n - 1, (port + n - 1,)))
+    return controller, nodes
+
+
+def _share_cluster_id(nodes: list[_Node]) -> None:
+    root = nodes[0].kdir.parent
+    root.mkdir(parents=True, exist_ok=True)
+    cluster_id = _cluster_id(root)
+    for node in nodes:
+        node.kdir.mkdir(parents=True, exist_ok=True)
+        (node.kdir / "cluster.id").write_text(cluster_id + "\n")
+
+
+def _registered_brokers(port: int) -> int:
+    options = {"bootstrap_timeout_ms": 3000, "request_timeout_ms": 3000}
+    try:
+        with KafkaAdminClient(bootstrap_servers=f"{HOST}:{port}", **options) as admin:
+            return len(admin.describe_cluster().get("brokers") or [])
+    except Exception:
+        return 0
+
+
+def start_cluster(data_dir: Path, port: int, brokers: int = 3, wait_seconds: float = 90) -> str:
+    """Start (or complete) the local cluster of ``data_dir``; return its bootstrap servers.
+
+    Idempotent: nodes already running are left alone, stopped or killed ones are started again
+    on their own data, so a test can kill brokers and bring them back.
+    """
+    controller, nodes = _cluster_nodes(data_dir, port, brokers)
+    _share_cluster_id([controller, *nodes])
+    _launch(controller, lambda: _port_open(controller.port), wait_seconds)
+    for node in nodes:
+        _launch(node, functools.partial(_port_open, node.port), wait_seconds)
+    deadline = time.monotonic() + wait_seconds
+    while _registered_brokers(port) < brokers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the cluster did not register {brokers} brokers in time")
+        time.sleep(0.5)
+    return ",".join(f"{HOST}:{node.port}" for node in nodes)
+
+
+def kill_broker(data_dir: Path, port: int, broker: int, brokers: int = 3) -> None:
+    """SIGKILL broker number ``broker`` (1-based) of the local cluster: a crash, not a shutdown."""
+    _, nodes = _cluster_nodes(data_dir, port, brokers)
+    kdir = nodes[broker - 1].kdir
+    pid = _running_pid(kdir)
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.1)
+    _children.pop(pid, None)
+    (kdir / "broker.pid").unlink(missing_ok=True)
+
+
+def stop_cluster(data_dir: Path, port: int, brokers: int = 3) -> None:
+    """Stop every node of the local cluster; idempotent."""
+    controller, nodes = _cluster_nodes(data_dir, port, brokers)
+    for node in [*nodes, controller]:
+        _stop(node.kdir)

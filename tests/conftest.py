@@ -20,6 +20,8 @@ from services.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "39092"))
 POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
+# `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds).
+LONG_FAULTS = os.environ.get("AID_LONG_FAULTS") == "1"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
