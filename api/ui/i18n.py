@@ -75,6 +75,19 @@ class Translator:
             value = date.fromisoformat(value[:10])
         return format_date(value, format="medium", locale=self.locale)
 
+    def alert(self, kind: str, details: dict[str, Any], message: str) -> str:
+        """An alert's details in words of this language (the API's words if none fit)."""
+        key = f"alertmsg.{kind}"
+        if not self.has(key):
+            return message
+        values = {k: self.number(v) if isinstance(v, int) else v for k, v in details.items()}
+        if "expires_on" in details:
+            values["expires_on"] = self.date(details["expires_on"])
+        try:
+            return self(key, **values)
+        except (KeyError, IndexError):
+            return message
+
     def month(self, value: str) -> str:
         """`2026-03` as the month's name and year."""
         year, month = (int(part) for part in value.split("-")[:2])

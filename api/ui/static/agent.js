@@ -50,6 +50,7 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    verdict.hidden = true;
     const nationalId = $("national_id").value.trim().toUpperCase();
     if (!nationalId) { $("national_id").focus(); return; }
     $("quantity").value = $("campaign").selectedOptions[0]?.dataset.quantity || "1";

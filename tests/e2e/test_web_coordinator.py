@@ -1,0 +1,40 @@
+"""A crisis coordinator follows the earthquake operation: a convoy dispatched then delivered
+from the board, the campaign's coverage, the 4W report downloaded."""
+
+from __future__ import annotations
+
+from tests.e2e.scenario import CONVOY, Site
+
+
+def test_a_coordinator_moves_a_convoy_and_reads_coverage(site: Site) -> None:
+    page = site.page("coordinator")
+    assert page.url.endswith("/coordinator")
+    assert "prévu" in page.inner_text("table")
+    site.shot(page, "coordinator-board")
+
+    page.click(f"button[aria-label='Faire partir {CONVOY}']")
+    assert "Convoi parti." in page.inner_text(".notice")
+    assert "en route" in page.inner_text("table")
+    page.click(f"button[aria-label='Livré {CONVOY}']")
+    assert "Livraison enregistrée." in page.inner_text(".notice")
+    assert "livré" in page.inner_text("table")
+
+    page.click("nav.tabs >> text=Couverture des campagnes")
+    summary = page.inner_text(".summary")
+    assert "0 ménages atteints sur 2 éligibles" in summary
+    assert "Marrakech-Safi" in page.inner_text("table")
+    site.shot(page, "coordinator-coverage")
+
+    with page.expect_download() as download:
+        page.click("text=4W : qui fait quoi, où, quand >> nth=0")
+    content = download.value.path().read_text(encoding="utf-8")
+    assert content.splitlines()[1].startswith("#org")
+
+
+def test_the_coordinator_pages_in_arabic(site: Site) -> None:
+    page = site.page("coordinator", "ar")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert "مخطط" in page.inner_text("table")
+    site.shot(page, "coordinator-board")
+    page.goto(f"{site.url}/coordinator/coverage")
+    site.shot(page, "coordinator-coverage")
