@@ -30,11 +30,11 @@ from bench.workload import Totals, rounds
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
+from projections.writer import Message
 from services.dead_letters import dlq_producer
 from services.projector import Projector
 from services.settings import Settings
 from services.topics import ensure_topics
-
 
 Ends = dict[tuple[str, int], int]
 
@@ -92,9 +92,9 @@ async def project(settings: Settings, ends: Ends) -> float:
     finished = asyncio.Event()
     apply = projector._apply
 
-    async def timed(records: list[ConsumerRecord]) -> None:
+    async def timed(records: list[ConsumerRecord], messages: list[Message]) -> None:
         clock["started"] = clock["started"] or time.perf_counter()
-        await apply(records)
+        await apply(records, messages)
         if _reached(last, records, ends):
             clock["done"] = time.perf_counter()
             finished.set()

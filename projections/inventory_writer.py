@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Table
 
-from projections.inventory import lot_changes, movements, net_changes
+from projections.inventory import LotChange, lot_changes, net_changes
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
@@ -20,7 +20,7 @@ from projections.transfers_writer import (
     write_thresholds,
     write_transfers,
 )
-from projections.writer_types import utc
+from projections.writer_types import Applied, utc
 
 
 class InventoryProjection:
@@ -36,15 +36,15 @@ class InventoryProjection:
     )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
-        _write_lots(conn, batch)
-        _write_card(conn, batch)
+        changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event
+        _write_lots(conn, [c for _, cs in changes for c in cs])
+        _write_card(conn, changes)
         write_transfers(conn, batch)
         write_thresholds(conn, batch)
         write_lot_distributions(conn, batch)
 
 
-def _write_lots(conn: Connection, batch: Batch) -> None:
-    changes = net_changes(c for a in batch for c in lot_changes(a.event))
+def _write_lots(conn: Connection, changes: list[LotChange]) -> None:
     rows = [
         {
             "location_id": c.key.location_id,
@@ -53,7 +53,7 @@ def _write_lots(conn: Connection, batch: Batch) -> None:
             "expires_on": c.expires_on,
             "on_hand": c.delta,
         }
-        for c in changes.values()
+        for c in net_changes(changes).values()
     ]
     upsert(
         conn,
@@ -65,25 +65,31 @@ def _write_lots(conn: Connection, batch: Batch) -> None:
     )
 
 
-def _write_card(conn: Connection, batch: Batch) -> None:
-    rows = [
-        {
-            "event_id": m.event_id,
-            "line": m.line,
-            "partition": a.partition,
-            "offset": a.offset,
-            "location_id": m.change.key.location_id,
-            "item_id": m.change.key.item_id,
-            "lot": m.change.key.lot,
-            "kind": m.kind,
-            "quantity": m.change.delta,
-            "reference_id": m.change.reference_id,
-            "reason": m.change.reason,
-            "donation_id": m.change.donation_id,
-            "occurred_at": utc(m.occurred_at),
-            "actor": m.actor,
-        }
-        for a in batch
-        for m in movements(a.event, a.envelope)
-    ]
+def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]) -> None:
+    """One stock-card line per lot change (see `inventory.movements`), built straight as rows."""
+    rows = []
+    for a, lot_changes_of_event in changes:
+        if not lot_changes_of_event:
+            continue
+        envelope = a.envelope
+        when, actor = utc(envelope.occurred_at), envelope.actor.user_id
+        rows += [
+            {
+                "event_id": envelope.event_id,
+                "line": line,
+                "partition": a.partition,
+                "offset": a.offset,
+                "location_id": c.key.location_id,
+                "item_id": c.key.item_id,
+                "lot": c.key.lot,
+                "kind": envelope.type,
+                "quantity": c.delta,
+                "reference_id": c.reference_id,
+                "reason": c.reason,
+                "donation_id": c.donation_id,
+                "occurred_at": when,
+                "actor": actor,
+            }
+            for line, c in enumerate(lot_changes_of_event)
+        ]
     insert_ignoring_duplicates(conn, stock_movements, rows, ["event_id", "line"])

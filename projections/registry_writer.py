@@ -29,25 +29,30 @@ class RegistryProjection:
     tables: tuple[Table, ...] = (households, distributions)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
+        """Registrations and distributions as one insert each, then erasures in order."""
+        registered, handed, erased = [], [], []
         for applied in batch:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
                 when = utc(applied.envelope.occurred_at)
-                row = event.model_dump() | {"erased": False, "registered_at": when}
-                upsert(conn, households, [row], ["household_id"])
+                registered.append(event.model_dump() | {"erased": False, "registered_at": when})
             elif isinstance(event, PersonalDataErased):
-                conn.execute(
-                    update(households)
-                    .where(households.c.household_id == event.household_id)
-                    .values(
-                        erased=True,
-                        sealed_personal_data=None,
-                        national_id_pseudonym=None,
-                        registry_pseudonym=None,
-                    )
-                )
+                erased.append(event.household_id)
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
-                upsert(conn, distributions, [_distribution(event, applied)], ["distribution_id"])
+                handed.append(_distribution(event, applied))
+        upsert(conn, households, registered, ["household_id"])
+        upsert(conn, distributions, handed, ["distribution_id"])
+        for household_id in erased:
+            conn.execute(
+                update(households)
+                .where(households.c.household_id == household_id)
+                .values(
+                    erased=True,
+                    sealed_personal_data=None,
+                    national_id_pseudonym=None,
+                    registry_pseudonym=None,
+                )
+            )
 
 
 def _distribution(

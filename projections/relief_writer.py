@@ -27,21 +27,25 @@ class ReliefProjection:
     tables: tuple[Table, ...] = (deployments, donations)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
+        """New donations and deployments as one insert each, then progress in order."""
+        received, planned, progress = [], [], []
         for applied in batch:
             event, when = applied.event, utc(applied.envelope.occurred_at)
             if isinstance(event, DonationReceived):
-                upsert(
-                    conn, donations, [event.model_dump() | {"received_at": when}], ["donation_id"]
-                )
+                received.append(event.model_dump() | {"received_at": when})
             elif isinstance(event, DeploymentPlanned):
                 row = event.model_dump(exclude={"lines"}) | {
                     "status": "planned",
                     "planned": _lines(event.lines),
                     "planned_at": when,
                 }
-                upsert(conn, deployments, [row], ["deployment_id"])
+                planned.append(row)
             else:
-                _progress(conn, event, when)
+                progress.append((event, when))
+        upsert(conn, donations, received, ["donation_id"])
+        upsert(conn, deployments, planned, ["deployment_id"])
+        for event, when in progress:
+            _progress(conn, event, when)
 
 
 def _lines(lines: list[Any]) -> list[dict[str, Any]]:

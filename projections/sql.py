@@ -1,12 +1,20 @@
-"""Small SQL helpers that work the same on SQLite and PostgreSQL."""
+"""Small SQL helpers that work the same on SQLite and PostgreSQL.
+
+On PostgreSQL a batch of rows travels as one JSON parameter expanded by
+`json_populate_recordset`: one statement and one round trip per table and batch,
+whatever the number of rows. SQLite, in-process, takes the rows as an executemany.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, func
+import orjson
+from sqlalchemy import JSON, Connection, LargeBinary, Table, bindparam, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+
+Row = dict[str, Any]
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -17,7 +25,7 @@ def _insert(conn: Connection, table: Table) -> Any:
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     keys: Sequence[str],
     *,
     add: Sequence[str] = (),
@@ -25,9 +33,18 @@ def upsert(
     keep_first: Sequence[str] = (),
 ) -> None:
     """Insert rows; on a key conflict add the `add` columns, overwrite the `replace` ones,
-    and fill the `keep_first` ones only where they are still empty."""
+    and fill the `keep_first` ones only where they are still empty. Rows are applied as if
+    one after the other, so several rows with the same key in one call are fine."""
     if not rows:
         return
+    if conn.dialect.name == "postgresql":
+        merging = bool(add or replace or keep_first)  # DO NOTHING takes repeated keys as they are
+        merged = _merge_same_keys(rows, keys, add, replace, keep_first) if merging else list(rows)
+        payload = _json_rows(table, merged)
+        if payload is not None:
+            sql = _recordset_upsert(table, list(merged[0]), keys, add, replace, keep_first)
+            conn.execute(text(sql), {"rows": payload})
+            return
     stmt = _insert(conn, table)
     updates = {c: table.c[c] + stmt.excluded[c] for c in add}
     updates.update({c: stmt.excluded[c] for c in replace})
@@ -40,7 +57,112 @@ def upsert(
 
 
 def insert_ignoring_duplicates(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+    conn: Connection, table: Table, rows: Sequence[Row], keys: Sequence[str]
 ) -> None:
     """Insert rows whose key is new; silently keep existing ones."""
     upsert(conn, table, rows, keys)
+
+
+def update_rows(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    *,
+    add: Sequence[str] = (),
+    replace: Sequence[str] = (),
+) -> None:
+    """Update existing rows found by `keys` (one row per key): add the `add` columns to the
+    stored values and overwrite the `replace` ones. Rows that do not exist are left out."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        payload = _json_rows(table, list(rows))
+        if payload is not None:
+            conn.execute(text(_recordset_update(table, keys, add, replace)), {"rows": payload})
+            return
+    stmt = (
+        update(table)
+        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        .values(
+            {c: table.c[c] + bindparam(f"v_{c}") for c in add}
+            | {c: bindparam(f"v_{c}") for c in replace}
+        )
+    )
+    params = [
+        {f"k_{k}": row[k] for k in keys} | {f"v_{c}": row[c] for c in (*add, *replace)}
+        for row in rows
+    ]
+    conn.execute(stmt, params)
+
+
+def _merge_same_keys(
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    add: Sequence[str],
+    replace: Sequence[str],
+    keep_first: Sequence[str],
+) -> list[Row]:
+    """One row per key, equal to applying the rows in order (PostgreSQL refuses to update
+    the same row twice in one statement)."""
+    merged: dict[tuple[Any, ...], Row] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = dict(row)
+            continue
+        for c in add:
+            first[c] = first[c] + row[c]
+        for c in replace:
+            first[c] = row[c]
+        for c in keep_first:
+            if first[c] is None:
+                first[c] = row[c]
+    return list(merged.values())
+
+
+def _json_rows(table: Table, rows: list[Row]) -> str | None:
+    """The rows as a JSON array, or None when a value would not survive the trip: bytes,
+    or None in a JSON column (SQLAlchemy stores that as JSON null, not SQL NULL)."""
+    columns = [table.c[name] for name in rows[0]]
+    if any(isinstance(c.type, LargeBinary) for c in columns):
+        return None
+    documents = [c.name for c in columns if isinstance(c.type, JSON)]
+    if any(row[name] is None for row in rows for name in documents):
+        return None
+    return orjson.dumps(rows).decode()
+
+
+def _recordset_upsert(
+    table: Table,
+    columns: list[str],
+    keys: Sequence[str],
+    add: Sequence[str],
+    replace: Sequence[str],
+    keep_first: Sequence[str],
+) -> str:
+    name = f'"{table.name}"'
+    cols = ", ".join(f'"{c}"' for c in columns)
+    sets = [f'"{c}" = {name}."{c}" + EXCLUDED."{c}"' for c in add]
+    sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
+    sets += [f'"{c}" = COALESCE({name}."{c}", EXCLUDED."{c}")' for c in keep_first]
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    return (
+        f"INSERT INTO {name} ({cols}) SELECT {cols} "
+        f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json)) "
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+
+
+def _recordset_update(
+    table: Table, keys: Sequence[str], add: Sequence[str], replace: Sequence[str]
+) -> str:
+    name = f'"{table.name}"'
+    sets = [f'"{c}" = t."{c}" + r."{c}"' for c in add] + [f'"{c}" = r."{c}"' for c in replace]
+    match = " AND ".join(f't."{k}" = r."{k}"' for k in keys)
+    return (
+        f"UPDATE {name} AS t SET {', '.join(sets)} "
+        f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json)) AS r WHERE {match}"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from events.stock import (
     StockDistributed,
@@ -12,72 +12,79 @@ from events.stock import (
     TransferReceived,
 )
 from projections.projection import Batch
-from projections.sql import upsert
+from projections.sql import update_rows, upsert
 from projections.tables import lot_distributions, stock_thresholds, transfer_lines, transfers
 from projections.writer_types import utc
 
 
 def write_transfers(conn: Connection, batch: Batch) -> None:
+    """Dispatches become rows first, then arrivals and shortfalls are added to them: a few
+    statements per batch, in the order the events happened within each transfer."""
+    dispatched = [a for a in batch if isinstance(a.event, TransferDispatched)]
+    _dispatched(conn, dispatched)
+    received: dict[str, object] = {}
+    lines: dict[tuple[str, str, str], list[int]] = {}
     for applied in batch:
-        event, when = applied.event, utc(applied.envelope.occurred_at)
-        if isinstance(event, TransferDispatched):
-            _dispatched(conn, event, when)
-        elif isinstance(event, TransferReceived):
-            conn.execute(
-                update(transfers)
-                .where(transfers.c.transfer_id == event.transfer_id)
-                .values(status="received", received_at=when)
-            )
-            for line in event.lines:
-                _add_to_line(
-                    conn, event.transfer_id, line.item_id, line.lot, received=line.quantity
-                )
+        event = applied.event
+        if isinstance(event, TransferReceived):
+            received[event.transfer_id] = utc(applied.envelope.occurred_at)
+            for ln in event.lines:
+                lines.setdefault((event.transfer_id, ln.item_id, ln.lot), [0, 0])[0] += ln.quantity
         elif isinstance(event, TransferDiscrepancyRecorded):
-            _add_to_line(conn, event.transfer_id, event.item_id, event.lot, missing=event.missing)
+            key = (event.transfer_id, event.item_id, event.lot)
+            lines.setdefault(key, [0, 0])[1] += event.missing
+    _received(conn, received)
+    _add_to_lines(conn, lines)
 
 
-def _dispatched(conn: Connection, event: TransferDispatched, when: object) -> None:
-    upsert(
-        conn,
-        transfers,
-        [
+def _dispatched(conn: Connection, batch: Batch) -> None:
+    transfer_rows, line_rows = [], []
+    for applied in batch:
+        event = applied.event
+        assert isinstance(event, TransferDispatched)
+        transfer_rows.append(
             {
                 "transfer_id": event.transfer_id,
                 "from_location_id": event.from_location_id,
                 "to_location_id": event.to_location_id,
                 "deployment_id": event.deployment_id,
                 "status": "in_transit",
-                "dispatched_at": when,
+                "dispatched_at": utc(applied.envelope.occurred_at),
                 "received_at": None,
             }
-        ],
-        ["transfer_id"],
-    )
+        )
+        line_rows += [
+            {
+                "transfer_id": event.transfer_id,
+                "item_id": ln.item_id,
+                "lot": ln.lot,
+                "expires_on": ln.expires_on,
+                "donation_id": ln.donation_id,
+                "dispatched": ln.quantity,
+                "received": 0,
+                "missing": 0,
+            }
+            for ln in event.lines
+        ]
+    upsert(conn, transfers, transfer_rows, ["transfer_id"])
+    upsert(conn, transfer_lines, line_rows, ["transfer_id", "item_id", "lot"], add=["dispatched"])
+
+
+def _received(conn: Connection, received: dict[str, object]) -> None:
     rows = [
-        {
-            "transfer_id": event.transfer_id,
-            "item_id": ln.item_id,
-            "lot": ln.lot,
-            "expires_on": ln.expires_on,
-            "donation_id": ln.donation_id,
-            "dispatched": ln.quantity,
-            "received": 0,
-            "missing": 0,
-        }
-        for ln in event.lines
+        {"transfer_id": k, "status": "received", "received_at": when}
+        for k, when in received.items()
     ]
-    upsert(conn, transfer_lines, rows, ["transfer_id", "item_id", "lot"], add=["dispatched"])
+    update_rows(conn, transfers, rows, ["transfer_id"], replace=["status", "received_at"])
 
 
-def _add_to_line(
-    conn: Connection, transfer_id: str, item_id: str, lot: str, received: int = 0, missing: int = 0
-) -> None:
-    t = transfer_lines
-    conn.execute(
-        update(t)
-        .where(t.c.transfer_id == transfer_id, t.c.item_id == item_id, t.c.lot == lot)
-        .values(received=t.c.received + received, missing=t.c.missing + missing)
-    )
+def _add_to_lines(conn: Connection, lines: dict[tuple[str, str, str], list[int]]) -> None:
+    rows = [
+        {"transfer_id": k[0], "item_id": k[1], "lot": k[2], "received": r, "missing": m}
+        for k, (r, m) in lines.items()
+    ]
+    keys = ["transfer_id", "item_id", "lot"]
+    update_rows(conn, transfer_lines, rows, keys, add=["received", "missing"])
 
 
 def write_thresholds(conn: Connection, batch: Batch) -> None:

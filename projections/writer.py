@@ -8,11 +8,12 @@ rolls all of it back, so replaying from the stored position is always safe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, delete, select, update
+import orjson
+from sqlalchemy import Connection, Engine, delete, select, text, update
 
 from events import Envelope, Event
 from projections.projection import Projection
@@ -79,22 +80,40 @@ def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[
             )
     if not candidates:
         return 0
+    recorded = set(_record_new(conn, projection.name, candidates))
+    new = [applied for event_id, applied in candidates.items() if event_id in recorded]
+    if new:
+        projection.apply(conn, new)
+    return len(new)
+
+
+def _record_new(conn: Connection, projection: str, candidates: Collection[UUID]) -> list[UUID]:
+    """Record the candidates' event ids as applied; returns those not recorded before."""
+    if conn.dialect.name == "postgresql":
+        rows = orjson.dumps([{"projection": projection, "event_id": e} for e in candidates])
+        return conn.scalar(_RECORD_NEW, {"rows": rows.decode()}) or []
     seen = set(
         conn.scalars(
             select(applied_events.c.event_id).where(
-                applied_events.c.projection == projection.name,
+                applied_events.c.projection == projection,
                 applied_events.c.event_id.in_(list(candidates)),
             )
         )
     )
-    new = [applied for event_id, applied in candidates.items() if event_id not in seen]
+    new = [e for e in candidates if e not in seen]
     if new:
-        projection.apply(conn, new)
         conn.execute(
-            applied_events.insert(),
-            [{"projection": projection.name, "event_id": a.envelope.event_id} for a in new],
+            applied_events.insert(), [{"projection": projection, "event_id": e} for e in new]
         )
-    return len(new)
+    return new
+
+
+_RECORD_NEW = text(
+    "WITH recorded AS (INSERT INTO applied_events (projection, event_id) "
+    "SELECT projection, event_id "
+    "FROM json_populate_recordset(NULL::applied_events, CAST(:rows AS json)) "
+    "ON CONFLICT DO NOTHING RETURNING event_id) SELECT array_agg(event_id) FROM recorded"
+)
 
 
 def _store_positions(conn: Connection, projection: str, fresh: Sequence[Message]) -> None:

@@ -29,7 +29,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
         self._projector = projector
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
+        await self._projector.finish_pending()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         await self._projector.seek_to_stored(assigned)
@@ -54,7 +54,9 @@ class Projector:
             isolation_level="read_committed",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
         )
+        self._pending: asyncio.Task[None] | None = None
 
     async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
         stored = await asyncio.to_thread(self._stored_positions)
@@ -70,6 +72,9 @@ class Projector:
             return positions(conn, self.projection.name)
 
     async def run(self) -> None:
+        """Consume and apply until cancelled. While one batch is written (in a thread, mostly
+        waiting on the database), the next one is fetched and decoded; batches still commit
+        one at a time and in order."""
         topics = [self.settings.topic(s) for s in self.projection.streams]
         self.consumer.subscribe(topics, listener=_SeekToStoredPositions(self))
         await self.consumer.start()
@@ -80,12 +85,24 @@ class Projector:
                 )
                 batch = [r for rs in records.values() for r in rs]
                 if batch:
-                    await self._apply(batch)
+                    messages = [await self._message(r) for r in batch]
+                    await self.finish_pending()
+                    self._pending = asyncio.create_task(self._apply(batch, messages))
+                elif self._pending is not None:
+                    await self.finish_pending()
         finally:
+            if self._pending is not None:
+                self._pending.cancel()
+                await asyncio.gather(self._pending, return_exceptions=True)
             await self.consumer.stop()
 
-    async def _apply(self, records: list[ConsumerRecord]) -> None:
-        messages = [await self._message(r) for r in records]
+    async def finish_pending(self) -> None:
+        """Wait for the batch being written, if any (and raise what it raised)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    async def _apply(self, records: list[ConsumerRecord], messages: list[Message]) -> None:
         delay = 0.2
         while True:
             try:
