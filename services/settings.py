@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     kafka_timeout_seconds: float = Field(default=3.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0)
     decision_timeout_seconds: float = Field(default=8.0, gt=0)
-    worker_batch_size: int = Field(default=500, ge=1)
+    worker_batch_size: int = Field(default=2000, ge=1)
     organisation: str = "Entraide Nationale"
 
     @model_validator(mode="after")
