@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.correlation import CorrelationIds
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, RequestMetrics
@@ -78,6 +79,7 @@ def create_app(
     app.state.services = Services(settings, engine, publisher, bus, personal)
     app.state.metrics = ApiMetrics(app.state.services)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(CorrelationIds)
     install_error_handlers(app)
     for module in (
         health,

@@ -11,6 +11,7 @@ from api.deps import Services
 from api.errors import Conflict, Invalid
 from api.metrics import count_decision
 from services.commands import Command, CommandEnvelope, Reply
+from services.logs import current_correlation_id
 from services.publisher import Position
 
 
@@ -27,7 +28,9 @@ async def decide(
 
     `reused_id` is the (error, message) to answer when the id was already used
     for a different request, where the domain has a better word for it."""
-    envelope = CommandEnvelope.of(command, client_id, user.actor, now)
+    envelope = CommandEnvelope.of(
+        command, client_id, user.actor, now, correlation_id=current_correlation_id()
+    )
     reply = await services.bus.send(command, envelope)
     count_decision(command.TYPE, reply)
     details = dict(reply.details)

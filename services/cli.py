@@ -74,8 +74,10 @@ def api(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from api.app import create_app
+    from services.logs import logging_config
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=logging_config(settings))
 
 
 @app.command()

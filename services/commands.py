@@ -37,14 +37,21 @@ class CommandEnvelope(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, command: Command, client_id: str, actor: Actor, issued_at: Any) -> CommandEnvelope:
+    def of(
+        cls,
+        command: Command,
+        client_id: str,
+        actor: Actor,
+        issued_at: Any,
+        correlation_id: str | None = None,
+    ) -> CommandEnvelope:
         command_id = f"{command.TYPE}:{client_id}"
         return cls(
             command_id=command_id,
             type=command.TYPE,
             actor=actor,
             issued_at=issued_at,
-            correlation_id=command_id,
+            correlation_id=correlation_id or command_id,
             data=command.model_dump(mode="json"),
         )
 

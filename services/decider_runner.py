@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from events import UndecodableMessage, decode, encode
 from services.commands import CommandEnvelope, RefusalRecord, Reply
 from services.deciding import AggregateStore, Decider
+from services.logs import correlated
 from services.publisher import Position
 from services.settings import Settings
 from services.topics import partitions_of
@@ -133,6 +134,27 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             log.error("undecodable command on %s: %s", topic.get_topic_name(), exc)
             await producer.send_and_wait(settings.topic("dlq"), raw)
             return None
+        with correlated(command.correlation_id):
+            reply = await _decide(producer, partition, command)
+            log.info(
+                "%s %s: %s%s",
+                command.type,
+                command.command_id,
+                reply.status,
+                f" ({reply.error})" if reply.error else "",
+                extra={
+                    "command": command.type,
+                    "command_id": command.command_id,
+                    "outcome": reply.status,
+                    "error": reply.error,
+                    "replayed": reply.replayed,
+                },
+            )
+            return reply
+
+    async def _decide(
+        producer: AIOKafkaProducer, partition: int, command: CommandEnvelope
+    ) -> Reply:
         await decisions.catch_up(partition)
         outcome = store.handle(command)
         if isinstance(outcome, Reply):

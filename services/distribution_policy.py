@@ -37,6 +37,7 @@ def consume_command(event: AidDistributed, envelope: Envelope) -> tuple[str, Com
         event.distribution_id,
         envelope.actor,
         envelope.occurred_at,
+        correlation_id=envelope.correlation_id,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -30,7 +31,9 @@ DEMO_SCOPES = {
 
 
 def _aid(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "from services.cli import main; main()", *args])
+    env = {"AID_LOG_FORMAT": "text", **os.environ}  # a person reads these logs, not a collector
+    cmd = [sys.executable, "-c", "from services.cli import main; main()", *args]
+    return subprocess.Popen(cmd, env=env)
 
 
 def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:

@@ -13,6 +13,7 @@ from services.dead_letters import dlq_producer
 from services.decider_runner import install_decider
 from services.deciders import DECIDERS
 from services.distribution_policy import install_distribution_policy
+from services.logs import logging_config
 from services.projector import Projector
 from services.settings import Settings, get_settings
 from services.topics import ensure_topics
@@ -60,5 +61,7 @@ def run_worker() -> None:
     settings = get_settings()
     ensure_topics(settings)
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker = faust.Worker(
+        app, loglevel=settings.log_level, quiet=True, logging_config=logging_config(settings)
+    )
     worker.execute_from_commandline()

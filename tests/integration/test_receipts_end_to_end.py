@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import orjson
 import pytest
 
 from tests.integration.conftest import System
+from tests.support.processes import eventually
 
 pytestmark = pytest.mark.kafka
 
@@ -112,3 +114,31 @@ def test_the_writer_reads_its_own_write(system: System) -> None:
             "on_hand": 40,
         }
     ]
+
+
+def test_one_correlation_id_follows_a_receipt_from_the_request_to_the_worker_logs(
+    system: System,
+) -> None:
+    admin = system.user("idriss-admin", "admin")
+    register_reference(system, admin)
+    r = system.client.post(
+        "/v1/stock/receipts",
+        headers={**admin, "X-Correlation-ID": "truck-44:unloading"},
+        json={"id": "rcpt-corr", "location_id": "wh-casablanca", "item_id": "flour-25kg",
+              "quantity": 5},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.headers["X-Correlation-ID"] == "truck-44:unloading"
+
+    def decided_line() -> dict[str, object] | None:
+        for line in system.worker.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("{") and "truck-44:unloading" in line:
+                return dict(orjson.loads(line))
+        return None
+
+    eventually(lambda: decided_line() is not None, timeout=30, what="the worker's decision line")
+    line = decided_line()
+    assert line is not None
+    assert line["correlation_id"] == "truck-44:unloading"
+    assert line["command"] == "ReceiveStock" and line["outcome"] == "accepted"
+    assert line["logger"] == "services.decider_runner" and line["level"] == "INFO"
