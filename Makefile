@@ -10,8 +10,9 @@ run: install
 	$(BIN)/aid up
 
 test: install lint
+	@bash infra/chromium.sh
 	@PG_URL=$$(bash infra/postgres.sh start) && \
-	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 \
+	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1 \
 	$(BIN)/python -m pytest -p no:warnings --durations=15 $(PYTEST_ARGS)
 
 install: $(VENV)/.installed infra/kafka/target/lib/.resolved

@@ -164,9 +164,11 @@ def error_page(request: Request, exc: ApiError) -> Response:
     key = f"error.{exc.status}"
     if _wants_json(request):
         return JSONResponse(exc.body() | {"text": t(key)}, status_code=exc.status)
-    context: dict[str, Any] = {"t": t, "user": None, "csrf": "", "sections": [], "languages": i18n.NAMES,
-               "path": request.url.path, "query": "", "status": exc.status, "key": key,
-               "detail": exc.message}  # fmt: skip
+    context: dict[str, Any] = {
+        "t": t, "user": None, "csrf": "", "sections": [], "languages": i18n.NAMES,
+        "path": request.url.path, "query": "", "status": exc.status, "key": key,
+        "detail": exc.message,
+    }  # fmt: skip
     response = templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -43,8 +43,10 @@ def seed(api: ApiHarness) -> None:
             "id": gift, "donor_id": donor, "location_id": "wh-marrakech",
             "item_id": "ramadan-basket", "quantity": 200, "expires_on": "2027-03-01",
         }))  # fmt: skip
-    ok(post("admin", "/v1/operations", {"id": OPERATION, "name": "Séisme d'Al Haouz",
-                                        "kind": "earthquake", "region_codes": ["MA07"]}))  # fmt: skip
+    ok(post("admin", "/v1/operations", {
+        "id": OPERATION, "name": "Séisme d'Al Haouz", "kind": "earthquake",
+        "region_codes": ["MA07"],
+    }))  # fmt: skip
     ok(post("admin", "/v1/deployments", {
         "id": CONVOY, "operation_id": OPERATION, "from_location_id": "wh-marrakech",
         "to_location_id": SITE, "lines": [{"item_id": "ramadan-basket", "quantity": 100}],

@@ -6,13 +6,16 @@ import pytest
 
 from tests.e2e.scenario import OTHER_DONATION, Site
 
+pytestmark = pytest.mark.browser
+
 DONOR_REFUSED = (
     "/operator", "/operator/receipt", "/agent", "/coordinator", "/coordinator/coverage",
     "/coordinator/reports/4w.csv", f"/donor?donation_id={OTHER_DONATION}",
 )  # fmt: skip
 OPERATOR_REFUSED = (
     "/agent", "/coordinator", "/coordinator/reports/stock.csv", "/donor",
-    "/operator?location_id=wh-marrakech", "/operator/card?location_id=wh-marrakech&item_id=flour-25kg",
+    "/operator?location_id=wh-marrakech",
+    "/operator/card?location_id=wh-marrakech&item_id=flour-25kg",
 )  # fmt: skip
 
 

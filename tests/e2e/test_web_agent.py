@@ -3,9 +3,12 @@ the network returns (one of them a duplicate, flagged, not lost)."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.scenario import Site
+
+pytestmark = pytest.mark.browser
 
 
 def check(page: object, national_id: str) -> str:

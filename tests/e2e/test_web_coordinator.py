@@ -3,7 +3,11 @@ from the board, the campaign's coverage, the 4W report downloaded."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.scenario import CONVOY, Site
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_coordinator_moves_a_convoy_and_reads_coverage(site: Site) -> None:

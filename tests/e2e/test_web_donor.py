@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.e2e.scenario import CONVOY, DONATION, OTHER_DONATION, Site, consume_site_stock, ok
 from tests.support.api import SITE
+
+pytestmark = pytest.mark.browser
 
 
 def hand_out_two_baskets(site: Site) -> None:

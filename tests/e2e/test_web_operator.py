@@ -3,7 +3,11 @@ arrival with a shortfall, stock card."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.scenario import INBOUND, Site
+
+pytestmark = pytest.mark.browser
 
 
 def test_an_operator_receives_dispatches_and_sees_a_refusal_in_plain_words(site: Site) -> None:

@@ -1,0 +1,182 @@
+"""The web UI without a browser: sessions, CSRF, cookie flags, forbidden pages, languages."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.ui.i18n import FOLDER, LANGUAGES, Translator, catalog
+from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
+
+PASSWORD = "tajine-et-the-2026"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    with ApiHarness(tmp_path, auto_project=True) as harness:
+        for role in ("operator", "donor", "agent"):
+            harness.create_user(
+                USERNAMES[role], role, password=PASSWORD, **ROLE_SCOPES.get(role, {})
+            )
+        yield harness
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the form"
+    return found.group(1)
+
+
+def sign_in(api: ApiHarness, role: str, **credentials: str) -> None:
+    form = api.client.get("/signin")
+    fields = credentials or {"username": USERNAMES[role], "password": PASSWORD}
+    answer = api.client.post(
+        "/signin", data={"csrf": csrf_of(form.text), **fields}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_the_session_cookie_is_http_only_strict_and_signed(api: ApiHarness) -> None:
+    form = api.client.get("/signin")
+    answer = api.client.post(
+        "/signin",
+        data={"csrf": csrf_of(form.text), "username": USERNAMES["operator"], "password": PASSWORD},
+        follow_redirects=False,
+    )
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("aid_session=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Secure" not in cookie  # plain http in tests; over https it is set
+    assert answer.headers["location"] == "/"
+
+
+def test_the_cookie_is_secure_over_https(api: ApiHarness) -> None:
+    client = api.client
+    form = client.get("https://testserver/signin")
+    answer = client.post(
+        "https://testserver/signin",
+        data={"csrf": csrf_of(form.text), "username": USERNAMES["donor"], "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_a_wrong_password_is_refused_in_words(api: ApiHarness) -> None:
+    form = api.client.get("/signin")
+    answer = api.client.post(
+        "/signin",
+        data={"csrf": csrf_of(form.text), "username": USERNAMES["operator"], "password": "x"},
+    )
+    assert answer.status_code == 401
+    assert "mot de passe ou jeton incorrect" in answer.text
+    assert "aid_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_a_token_signs_in_too(api: ApiHarness) -> None:
+    sign_in(api, "operator", token=api.tokens[USERNAMES["operator"]])
+    assert api.client.get("/operator").status_code == 200
+
+
+def test_a_form_without_its_csrf_token_is_refused(api: ApiHarness) -> None:
+    sign_in(api, "operator")
+    body = {"location_id": "wh-casablanca", "item_id": "flour-25kg", "quantity": "5"}
+    for token in ("", "forged"):
+        answer = api.client.post("/operator/receipt", data=body | {"csrf": token})
+        assert answer.status_code == 403
+    assert api.published("stock") == []
+
+
+def test_the_sign_in_form_needs_its_csrf_token(api: ApiHarness) -> None:
+    fields = {"username": USERNAMES["operator"], "password": PASSWORD}
+    assert api.client.post("/signin", data=fields).status_code == 403
+
+
+def test_json_posts_of_the_agent_page_need_the_csrf_header(api: ApiHarness) -> None:
+    sign_in(api, "agent")
+    asked = {"national_id": "HA1000", "campaign_id": "ramadan"}
+    answer = api.client.post("/agent/lookup", json=asked, headers={"Accept": "application/json"})
+    assert answer.status_code == 403
+
+
+def test_a_revoked_user_s_session_stops_at_once(api: ApiHarness) -> None:
+    sign_in(api, "operator")
+    assert api.client.get("/operator").status_code == 200
+    api.revoke_user(USERNAMES["operator"])
+    answer = api.client.get("/operator", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/operator"
+
+
+def test_a_tampered_cookie_is_no_session(api: ApiHarness) -> None:
+    sign_in(api, "donor")
+    cookie = api.client.cookies["aid_session"]
+    api.client.cookies.set("aid_session", cookie[:-2] + "xx")
+    assert api.client.get("/donor", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("donor", "/operator"),
+        ("donor", "/agent"),
+        ("donor", "/coordinator"),
+        ("donor", "/coordinator/reports/4w.csv"),
+        ("operator", "/donor"),
+        ("operator", "/coordinator/coverage"),
+        ("operator", "/operator/card?location_id=wh-marrakech&item_id=flour-25kg"),
+        ("agent", "/operator"),
+    ],
+)
+def test_pages_of_other_roles_are_forbidden(api: ApiHarness, role: str, path: str) -> None:
+    sign_in(api, role)
+    answer = api.client.get(path)
+    assert answer.status_code == 403
+    assert "Accès refusé" in answer.text
+
+
+def test_pages_carry_security_headers_and_no_cache(api: ApiHarness) -> None:
+    sign_in(api, "operator")
+    answer = api.client.get("/operator")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_sign_in_never_redirects_off_site(api: ApiHarness) -> None:
+    form = api.client.get("/signin")
+    fields = {"username": USERNAMES["operator"], "password": PASSWORD, "next": "//evil.example"}
+    answer = api.client.post(
+        "/signin", data={"csrf": csrf_of(form.text), **fields}, follow_redirects=False
+    )
+    assert answer.headers["location"] == "/"
+
+
+def test_the_language_is_french_by_default_and_arabic_is_right_to_left(api: ApiHarness) -> None:
+    assert '<html lang="fr" dir="ltr">' in api.client.get("/signin").text
+    api.client.get("/lang/ar?next=/signin")
+    page = api.client.get("/signin").text
+    assert '<html lang="ar" dir="rtl">' in page and "تسجيل الدخول" in page
+
+
+def test_without_a_choice_the_browser_s_language_is_used(api: ApiHarness) -> None:
+    english = api.client.get("/signin", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en" dir="ltr">' in english.text
+
+
+def test_every_language_has_every_message_with_the_same_placeholders() -> None:
+    french = catalog("fr")
+    for lang in LANGUAGES:
+        messages = json.loads((FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+        assert set(messages) == set(french), lang
+        for key, text in messages.items():
+            assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", french[key]))
+
+
+def test_numbers_and_dates_follow_the_language() -> None:
+    assert Translator("fr").number(12500) == "12\u202f500"
+    assert Translator("en").number(12500) == "12,500"
+    assert Translator("fr").date("2026-03-01") == "1 mar. 2026"
+    assert Translator("ar").month("2026-03") == "مارس 2026"
