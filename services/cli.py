@@ -14,7 +14,7 @@ from services import kafka_local
 from services.settings import get_settings
 
 app = typer.Typer(help="AidLedger: event-sourced logistics for emergency and social aid.")
-kafka_app = typer.Typer(help="A local single-node Apache Kafka (KRaft).")
+kafka_app = typer.Typer(help="A local Apache Kafka (KRaft): one node, or a small cluster.")
 users_app = typer.Typer(help="Users and their API tokens.")
 projections_app = typer.Typer(help="Read models.")
 app.add_typer(kafka_app, name="kafka")
@@ -29,18 +29,31 @@ def _kafka_port() -> int:
 
 
 @kafka_app.command("start")
-def kafka_start() -> None:
+def kafka_start(
+    brokers: int = typer.Option(1, min=1, help="3 for a local cluster: RF 3, min ISR 2."),
+) -> None:
     """Start the local broker (fetching its jars once) and wait until it answers."""
     settings = get_settings()
     kafka_local.ensure_jars(REPO_ROOT)
     port = _kafka_port()
+    if brokers > 1:
+        bootstrap = kafka_local.start_cluster(settings.data_dir, port, brokers=brokers)
+        console.print(f"Kafka cluster of {brokers} brokers answering on {bootstrap}")
+        replicas = f"AID_REPLICATION_FACTOR={min(brokers, 3)} AID_MIN_INSYNC_REPLICAS=2"
+        console.print(f"use AID_KAFKA_BOOTSTRAP={bootstrap} {replicas}")
+        return
     console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
 
 
 @kafka_app.command("stop")
-def kafka_stop() -> None:
-    """Stop the local broker."""
-    console.print(kafka_local.stop(get_settings().data_dir))
+def kafka_stop(brokers: int = typer.Option(1, min=1, help="As given to `start`.")) -> None:
+    """Stop the local broker (or cluster)."""
+    settings = get_settings()
+    if brokers > 1:
+        kafka_local.stop_cluster(settings.data_dir, _kafka_port(), brokers=brokers)
+        console.print("Kafka cluster stopped")
+        return
+    console.print(kafka_local.stop(settings.data_dir))
 
 
 @kafka_app.command("status")

@@ -9,7 +9,6 @@ the database or a rebuild.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import pwd
 import random
@@ -19,6 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,14 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from projections.tables import applied_events, inventory_lots, stock_movements
+from projections.tables import applied_events, inventory_lots
 from projections.writer import positions
 from services.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import LONG_FAULTS, REPO_ROOT
 from tests.integration.conftest import System
 from tests.integration.test_faults import producer, receipt_bytes
 from tests.support.processes import WorkerProcess, eventually, settings_env
+from tests.support.read_models import inventory_snapshot
 
 pytestmark = pytest.mark.kafka
 
@@ -376,17 +377,47 @@ print("done", applied, flush=True)
 """
 
 
-def inventory_snapshot(engine: Engine, settings: Settings) -> dict[str, Any]:
-    """The inventory projection's rows and positions (the stock card as a digest)."""
-    with engine.connect() as conn:
-        lots = sorted(tuple(r) for r in conn.execute(select(inventory_lots)))
-        card = sorted(tuple(map(str, r)) for r in conn.execute(select(stock_movements)))
-    return {
-        "lots": lots,
-        "card": (len(card), hashlib.sha256(repr(card).encode()).hexdigest()),
-        "applied": applied_count(engine),
-        "positions": stored_positions(engine, settings),
-    }
+def assert_equal(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], None]) -> None:
+    """Run `rebuild` in a child process, call `meanwhile()` once it has read `kill_at` messages,
+    then kill -9 it."""
+    env = settings_env(settings) | {"AID_WORKER_BATCH_SIZE": "25"}  # small polls: slower
+    stderr = (Path(settings.data_dir) / "rebuild.log").open("wb")
+    child = subprocess.Popen(
+        [sys.executable, "-c", REBUILD],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()), daemon=True)
+    reader.start()
+
+    def progress() -> tuple[int, int]:
+        reports = [ln.split() for ln in list(lines) if ln.startswith("progress")]
+        return (int(reports[-1][1]), int(reports[-1][2])) if reports else (0, 1)
+
+    eventually(
+        lambda: progress()[0] >= kill_at or child.poll() is not None,
+        timeout=60,
+        what="the rebuild to be under way",
+    )
+    meanwhile()
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    reader.join(timeout=10)
+    stderr.close()
+    read, total = progress()
+    assert child.returncode == -signal.SIGKILL, f"the rebuild was not killed: {lines[-3:]}"
+    assert not any(ln.startswith("done") for ln in lines)
+    assert 0 < read < total, f"killed at {read}/{total}: not mid-way"
+    print(f"rebuild killed at {read}/{total} messages read")
 
 
 def test_kill_9_during_a_rebuild_leaves_the_live_read_model_intact(system: System) -> None:
@@ -405,47 +436,18 @@ def test_kill_9_during_a_rebuild_leaves_the_live_read_model_intact(system: Syste
         before = inventory_snapshot(engine, settings)
         assert before["applied"] == 20_000 and before["card"][0] == 20_000
 
-        env = settings_env(settings) | {"AID_WORKER_BATCH_SIZE": "25"}  # small polls: slower
-        stderr = (Path(settings.data_dir) / "rebuild.log").open("wb")
-        child = subprocess.Popen(
-            [sys.executable, "-c", REBUILD],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            start_new_session=True,
-        )
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()), daemon=True)
-        reader.start()
-
-        def progress() -> tuple[int, int]:
-            reports = [ln.split() for ln in list(lines) if ln.startswith("progress")]
-            return (int(reports[-1][1]), int(reports[-1][2])) if reports else (0, 1)
-
-        eventually(
-            lambda: progress()[0] >= 2_000 or child.poll() is not None,
-            timeout=60,
-            what="the rebuild to be under way",
-        )
-        # readers keep seeing the old rows while the rebuild's transaction is open
-        assert inventory_snapshot(engine, settings) == before
-        time.sleep(0.2)
-        print(f"rebuild at {progress()[0]} when killed")
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        reader.join(timeout=10)
-        stderr.close()
-        read, total = progress()
-        assert child.returncode == -signal.SIGKILL, f"the rebuild was not killed: {lines[-3:]}"
-        assert not any(ln.startswith("done") for ln in lines)
-        assert 0 < read < total, f"killed at {read}/{total}: not mid-way"
-        print(f"rebuild killed at {read}/{total} messages read")
-
-        # the killed rebuild's transaction rolled back: nothing changed, the lock is free
-        assert inventory_snapshot(engine, settings) == before
-        assert on_hand(engine) == receipts.expected
+        rng = random.Random(53)
+        kills = 10 if LONG_FAULTS else 2  # `AID_LONG_FAULTS=1`: ten kills in a row
+        for kill_at in sorted(rng.sample(range(1_000, 15_000), kills)):
+            # readers keep seeing the old rows while the rebuild's transaction is open
+            kill_a_rebuild_at(
+                settings,
+                kill_at,
+                meanwhile=lambda: assert_equal(inventory_snapshot(engine, settings), before),
+            )
+            # the killed rebuild's transaction rolled back: nothing changed, the lock is free
+            assert inventory_snapshot(engine, settings) == before
+            assert on_hand(engine) == receipts.expected
 
         t0 = time.monotonic()
         applied = rebuild(settings, engine, PROJECTIONS["inventory"])
