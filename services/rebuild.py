@@ -3,75 +3,113 @@
 The replay runs in one transaction under the projection's lock: readers keep
 seeing the old rows until the rebuilt ones are committed, and the live worker
 waits, then carries on from the rebuilt positions.
+
+Records are read with aiokafka (the projectors' client, which parses record batches in
+C); while one batch is written to the database, the next one is fetched and decoded.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from kafka import KafkaConsumer, TopicPartition
-from sqlalchemy import Engine
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy import Connection, Engine
 
 from events import UndecodableMessage, decode
 from projections.projection import Projection
 from projections.writer import Message, apply_messages, lock, reset
 from services.settings import Settings
+from services.topics import partitions_of
 
 Progress = Callable[[int, int], None]
 
 
-def _consumer(settings: Settings, projection: Projection) -> tuple[KafkaConsumer, dict]:
-    consumer = KafkaConsumer(
+async def _consumer(
+    settings: Settings, projection: Projection
+) -> tuple[AIOKafkaConsumer, dict[TopicPartition, int]]:
+    consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         enable_auto_commit=False,
         isolation_level="read_committed",
-        max_poll_records=settings.worker_batch_size * 4,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     partitions = [
         TopicPartition(settings.topic(s), p)
         for s in projection.streams
-        for p in consumer.partitions_for_topic(settings.topic(s)) or ()
+        for p in await asyncio.to_thread(partitions_of, settings, s)
     ]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    return consumer, consumer.end_offsets(partitions)
+    await consumer.start()
+    if partitions:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        return consumer, await consumer.end_offsets(partitions)
+    return consumer, {}
 
 
-def _message(record: object) -> Message:
-    topic, partition, offset = record.topic, record.partition, record.offset  # type: ignore[attr-defined]
+def _message(record: ConsumerRecord) -> Message:
+    topic, partition, offset = record.topic, record.partition, record.offset
     try:
-        envelope, event = decode(record.value)  # type: ignore[attr-defined]
+        envelope, event = decode(record.value)
     except UndecodableMessage:
         return Message(topic, partition, offset)
     return Message(topic, partition, offset, envelope, event)
+
+
+def _begin(engine: Engine, projection: Projection) -> Connection:
+    conn = engine.connect()
+    conn.begin()
+    lock(conn, projection.name)
+    reset(conn, projection)
+    return conn
+
+
+async def _replay(
+    settings: Settings, engine: Engine, projection: Projection, progress: Progress | None
+) -> int:
+    consumer, ends = await _consumer(settings, projection)
+    total = sum(ends.values())
+    applied = read = 0
+    conn: Connection | None = None
+    writing: asyncio.Future[int] | None = None
+    try:
+        conn = await asyncio.to_thread(_begin, engine, projection)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining:
+            polled = await consumer.getmany(
+                timeout_ms=1000, max_records=settings.worker_batch_size * 4
+            )
+            batch = [
+                _message(r)
+                for tp, records in polled.items()
+                if tp in remaining
+                for r in records
+                if r.offset < ends[tp]
+            ]
+            if writing is not None:
+                applied += await writing
+            writing = asyncio.ensure_future(
+                asyncio.to_thread(apply_messages, conn, projection, batch)
+            )
+            read += len(batch)
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+            if progress:
+                progress(read, total)
+        if writing is not None:
+            applied += await writing
+            writing = None
+        await asyncio.to_thread(conn.commit)
+    finally:
+        if writing is not None:  # never close the connection under a batch being written
+            await asyncio.gather(writing, return_exceptions=True)
+        if conn is not None:
+            await asyncio.to_thread(conn.close)  # rolls back unless committed
+        await consumer.stop()
+    return applied
 
 
 def rebuild(
     settings: Settings, engine: Engine, projection: Projection, progress: Progress | None = None
 ) -> int:
     """Replay everything up to the current end of the log; returns the events applied."""
-    consumer, ends = _consumer(settings, projection)
-    total = sum(ends.values())
-    applied = read = 0
-    try:
-        with engine.begin() as conn:
-            lock(conn, projection.name)
-            reset(conn, projection)
-            remaining = {tp for tp, end in ends.items() if end > 0}
-            while remaining:
-                polled = consumer.poll(timeout_ms=1000)
-                batch = [
-                    _message(r)
-                    for tp, records in polled.items()
-                    if tp in remaining
-                    for r in records
-                    if r.offset < ends[tp]
-                ]
-                applied += apply_messages(conn, projection, batch)
-                read += len(batch)
-                remaining = {tp for tp in remaining if consumer.position(tp) < ends[tp]}
-                if progress:
-                    progress(read, total)
-    finally:
-        consumer.close()
-    return applied
+    return asyncio.run(_replay(settings, engine, projection, progress))

@@ -1,0 +1,62 @@
+"""Command path: distributions and stock dispatches per second through HTTP → command topic →
+decider → event → reply, at a fixed rate and concurrency, with p50/p95/p99 latency.
+
+The baseline is an authenticated read of the same API (`GET /v1/items`) at the same rate and
+concurrency: the HTTP and authentication floor without Kafka or a decision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import load
+from bench.common import machine, report, size
+from bench.system import CAMPAIGN, ITEM, SITE, WAREHOUSE, running_system
+from bench.workload import household_id
+
+
+def main() -> dict[str, Any]:
+    count = size("commands", 3000)
+    rate = size("rate", 200)
+    concurrency = size("concurrency", 64)
+    with running_system(count, "_commands") as system:
+        info = machine([system.settings.db_url])
+        url = system.base_url
+
+        def warm(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "GET", "/v1/items", None
+
+        load.run(url, system.agent, warm, 50, rate, concurrency)
+        baseline = load.run(url, system.agent, warm, count, rate, concurrency)
+
+        def distribution(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            body = {"id": f"bench-dist-{i}", "campaign_id": CAMPAIGN, "site_id": SITE,
+                    "household_id": household_id(i), "quantity": 1}  # fmt: skip
+            return "POST", "/v1/distributions", body
+
+        def dispatch(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            line = {"item_id": ITEM, "quantity": 1}
+            body = {"id": f"bench-transfer-{i}", "from_location_id": WAREHOUSE,
+                    "to_location_id": SITE, "lines": [line]}  # fmt: skip
+            return "POST", "/v1/stock/transfers", body
+
+        distributions = load.run(url, system.agent, distribution, count, rate, concurrency)
+        dispatches = load.run(url, system.operator, dispatch, count, rate, concurrency)
+    figures: dict[str, Any] = {"rate_target_per_s": rate, "concurrency": concurrency}
+    for name, outcome in (
+        ("baseline_get_items", baseline),
+        ("distributions", distributions),
+        ("dispatches", dispatches),
+    ):
+        figures[name] = outcome.figures()
+    base_p99 = baseline.figures()["p99_ms"] or 1.0
+    for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
+        figures[f"{name}_p99_vs_baseline"] = round(outcome.figures()["p99_ms"] / base_p99, 1)
+    accepted = {"distributions": distributions, "dispatches": dispatches}
+    for name, outcome in accepted.items():
+        assert outcome.statuses.get(201) == count, f"{name}: {dict(outcome.statuses)}"
+    return report("command path", figures, info)
+
+
+if __name__ == "__main__":
+    main()

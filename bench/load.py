@@ -1,0 +1,67 @@
+"""An open-loop HTTP load: requests start on a fixed schedule (a rate), at most `concurrency`
+in flight; latency counts from the scheduled start, so a slow server cannot hide its queue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.common import percentiles
+
+Request = Callable[[int], tuple[str, str, dict[str, Any] | None]]  # i -> (method, path, body)
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        done = len(self.latencies)
+        return {
+            "requests": done,
+            "per_s": round(done / self.seconds, 1) if self.seconds else 0.0,
+            **percentiles(self.latencies),
+            "statuses": dict(sorted(self.statuses.items())),
+        }
+
+
+async def _run(
+    base_url: str, headers: dict[str, str], request: Request, count: int, rate: float,
+    concurrency: int,
+) -> Outcome:  # fmt: skip
+    outcome = Outcome()
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=30
+    ) as client:
+        started = time.perf_counter()
+
+        async def one(i: int) -> None:
+            due = started + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            async with gate:
+                method, path, body = request(i)
+                response = await client.request(method, path, json=body)
+                outcome.latencies.append(time.perf_counter() - due)
+                outcome.statuses[response.status_code] += 1
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def run(
+    base_url: str, headers: dict[str, str], request: Request, count: int, rate: float,
+    concurrency: int,
+) -> Outcome:  # fmt: skip
+    """Send `count` requests at `rate` per second; returns their latencies and statuses."""
+    return asyncio.run(_run(base_url, headers, request, count, rate, concurrency))

@@ -1,0 +1,60 @@
+"""Offline sync: records per second through `POST /v1/distributions/batch`, batches sent one
+after the other as a device coming back online would. The baseline posts records one by one
+(`POST /v1/distributions`) with as many in flight as the batch endpoint runs in parallel.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from bench import load
+from bench.common import machine, report, size
+from bench.system import CAMPAIGN, SITE, running_system
+from bench.workload import household_id
+
+
+def _record(n: int) -> dict[str, Any]:
+    return {"id": f"bench-offline-{n}", "campaign_id": CAMPAIGN, "site_id": SITE,
+            "household_id": household_id(n), "quantity": 1,
+            "occurred_at": "2026-03-01T10:00:00+00:00"}  # fmt: skip
+
+
+def main() -> dict[str, Any]:
+    records = size("sync_records", 5000)
+    batch = size("sync_batch", 500)
+    singles = size("sync_baseline_records", 500)
+    with running_system(records + singles, "_sync") as system:
+        info = machine([system.settings.db_url])
+
+        def single(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "POST", "/v1/distributions", _record(records + i)
+
+        baseline = load.run(system.base_url, system.agent, single, singles, 1e6, 64)
+        statuses: dict[str, int] = {}
+        with httpx.Client(base_url=system.base_url, headers=system.agent, timeout=600) as client:
+            started = time.perf_counter()
+            for first in range(0, records, batch):
+                body = {"records": [_record(n) for n in range(first, min(records, first + batch))]}
+                response = client.post("/v1/distributions/batch", json=body)
+                response.raise_for_status()
+                for result in response.json()["results"]:
+                    statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+            seconds = time.perf_counter() - started
+    assert statuses == {"accepted": records}, statuses
+    single_rate = baseline.figures()["per_s"]
+    figures = {
+        "records": records,
+        "batch_size": batch,
+        "records_per_s": round(records / seconds, 1),
+        "results": statuses,
+        "baseline_single_posts": baseline.figures(),
+        "batch_vs_single_posts": round(records / seconds / single_rate, 2) if single_rate else None,
+    }
+    return report("offline sync (batch endpoint)", figures, info)
+
+
+if __name__ == "__main__":
+    main()

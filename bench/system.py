@@ -1,0 +1,164 @@
+"""A running system for the command-path benchmarks: the benchmarks' broker, PostgreSQL,
+one `aid worker` and one `aid api` as processes, seeded through Kafka with a site, a
+warehouse holding stock, a campaign, households and two users.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.common import REPO_ROOT, WORK_DIR, bench_settings, fresh_postgres, start_kafka
+from bench.workload import envelope, household, identity
+from events.envelope import SYSTEM
+from events.households import CampaignOpened
+from events.reference import ItemDefined, LocationRegistered
+from events.stock import StockReceived
+from projections.database import make_engine, migrate
+from projections.tables import households
+from services.publisher import KafkaEventPublisher
+from services.recording import record
+from services.settings import Settings
+from services.topics import ensure_topics
+from services.users import create_user, wait_projected
+
+SITE, WAREHOUSE, ITEM, CAMPAIGN = "site-amizmiz", "wh-marrakech", "ramadan-basket", "ramadan-bench"
+
+
+@dataclass
+class System:
+    settings: Settings
+    base_url: str
+    agent: dict[str, str]
+    operator: dict[str, str]
+    households: int
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return dict(os.environ) | {
+        "AID_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "AID_TOPIC_PREFIX": settings.topic_prefix,
+        "AID_DATA_DIR": str(settings.data_dir),
+        "AID_DATABASE_URL": settings.db_url,
+        "AID_PARTITIONS": str(settings.partitions),
+    }
+
+
+def _spawn(settings: Settings, name: str, *args: str) -> subprocess.Popen[bytes]:
+    log = (Path(settings.data_dir) / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from services.cli import main; main()", *args],
+        env=_env(settings),
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def _seed(settings: Settings, publisher: KafkaEventPublisher, count: int) -> None:
+    now = datetime.now(UTC)
+    facts = [
+        LocationRegistered(location_id=SITE, name="Amizmiz", kind="site", region_code="MA07",
+                           region_name="Marrakech-Safi", province_code="MA0701",
+                           province_name="Al Haouz"),
+        LocationRegistered(location_id=WAREHOUSE, name="Entrepôt Marrakech", kind="warehouse",
+                           region_code="MA07", region_name="Marrakech-Safi"),
+        ItemDefined(item_id=ITEM, name="Panier Ramadan", unit="basket"),
+        CampaignOpened(campaign_id=CAMPAIGN, name="Ramadan (bench)", item_id=ITEM,
+                       quantity_per_household=1, starts_on=date(2020, 1, 1),
+                       ends_on=date(2099, 12, 31)),
+        StockReceived(receipt_id="bench-stock", location_id=WAREHOUSE, item_id=ITEM,
+                      quantity=900_000_000, lot="bench-lot"),
+    ]  # fmt: skip
+    for i, fact in enumerate(facts):
+        record(publisher, [fact], command_id=f"bench-seed-{i}", actor=SYSTEM,
+               occurred_at=now, recorded_at=now)  # fmt: skip
+    for n in range(count):
+        data = household(n) | {"region_code": "MA07", "province_code": "MA0701"}
+        value = envelope("HouseholdRegistered", data, now, f"bench-household-{n}")
+        publisher.append("households", identity(n), [value])
+
+
+def _wait_for(what: str, check: object, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"timed out waiting for {what}; see the logs under {WORK_DIR}")
+
+
+@contextmanager
+def running_system(households_count: int, suffix: str) -> Iterator[System]:
+    """Everything up and seeded; the processes are stopped on the way out."""
+    bootstrap = start_kafka()
+    settings = bench_settings(bootstrap, fresh_postgres(suffix))
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    ensure_topics(settings)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    publisher = KafkaEventPublisher(settings)
+    port = _free_port()
+    worker = _spawn(settings, f"worker{suffix}", "worker")
+    api = _spawn(settings, f"api{suffix}", "api", "--port", str(port))
+    try:
+        _seed(settings, publisher, households_count)
+        agent, at = create_user(settings, publisher, "bench.agent", "agent", sites=[SITE])
+        operator, ot = create_user(
+            settings, publisher, "bench.operator", "operator", warehouses=[WAREHOUSE]
+        )
+        for position in (at, ot):
+            assert wait_projected(engine, settings, position, timeout=120), "users not projected"
+
+        def all_registered() -> bool:
+            with engine.connect() as conn:
+                found = conn.scalar(select(func.count()).select_from(households))
+            return found == households_count
+
+        _wait_for("the households to be projected", all_registered)
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_for("the API", lambda: httpx.get(f"{base_url}/healthz").status_code < 500)
+        yield System(
+            settings,
+            base_url,
+            {"Authorization": f"Bearer {agent}"},
+            {"Authorization": f"Bearer {operator}"},
+            households_count,
+        )
+    finally:
+        _stop(api)
+        _stop(worker)
+        publisher.close()
+        engine.dispose()
