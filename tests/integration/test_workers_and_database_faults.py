@@ -382,8 +382,8 @@ def assert_equal(actual: object, expected: object) -> None:
 
 
 def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], None]) -> None:
-    """Run `rebuild` in a child process, call `meanwhile()` once it has read `kill_at` messages,
-    then kill -9 it."""
+    """Run `rebuild` in a child process; once it has read `kill_at` messages, freeze it, call
+    `meanwhile()`, then kill -9 it."""
     env = settings_env(settings) | {"AID_WORKER_BATCH_SIZE": "25"}  # small polls: slower
     stderr = (Path(settings.data_dir) / "rebuild.log").open("wb")
     child = subprocess.Popen(
@@ -408,6 +408,7 @@ def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], 
         timeout=60,
         what="the rebuild to be under way",
     )
+    os.killpg(child.pid, signal.SIGSTOP)  # frozen mid-transaction while `meanwhile` looks
     meanwhile()
     os.killpg(child.pid, signal.SIGKILL)
     child.wait(timeout=10)
