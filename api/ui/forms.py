@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from api.auth import User
+from api.deps import Services
 from api.errors import ApiError
 from api.ui.i18n import Translator
 
@@ -19,6 +23,7 @@ ERROR_FIELDS = {
     "forbidden": "location_id",
     "already_received": "transfer_id",
     "already_dispatched": "id",
+    "already_exists": "id",
 }
 PYDANTIC_KEYS = {
     "missing": "form.required",
@@ -32,6 +37,24 @@ PYDANTIC_KEYS = {
     "literal_error": "form.choice",
     "string_pattern_mismatch": "form.pattern",
 }
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form: `choice` and `multi` take their options from the page."""
+
+    name: str
+    kind: str  # choice | multi | number | text | date
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form's title, its inputs, and the API call it makes with what was posted."""
+
+    title: str
+    fields: tuple[Field, ...]
+    send: Callable[[dict[str, Any], Services, User, Translator], Awaitable[Any]]
 
 
 class FormErrors(Exception):

@@ -88,6 +88,11 @@ class Page:
             raise Forbidden("the form expired or came from another site: reload and retry")
         return {k: str(v).strip() for k, v in data.items() if isinstance(v, str)}
 
+    async def chosen(self, name: str) -> list[str]:
+        """Every value posted under a name (a list that allows several choices)."""
+        data = await self.request.form()
+        return [str(v) for v in data.getlist(name) if isinstance(v, str) and v]
+
     def check_header(self) -> None:
         """For JSON posts from the page's script: the token travels in X-CSRF-Token."""
         if not csrf_ok(self.services, self._seed(), self.request.headers.get("x-csrf-token")):

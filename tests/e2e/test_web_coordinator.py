@@ -35,6 +35,32 @@ def test_a_coordinator_moves_a_convoy_and_reads_coverage(site: Site) -> None:
     assert content.splitlines()[1].startswith("#org")
 
 
+def test_a_coordinator_opens_an_operation_and_plans_a_convoy(site: Site) -> None:
+    page = site.page("coordinator")
+    page.click("nav.tabs >> text=Ouvrir une opération")
+    page.fill("#id", "Inondations Safi!")
+    page.fill("#name", "Inondations de Safi")
+    page.select_option("#kind", "flood")
+    page.select_option("#region_codes", ["MA07"])
+    page.click("button.primary")
+    assert page.inner_text("#err-id") == "Lettres minuscules, chiffres, points, tirets seulement."
+
+    page.fill("#id", "op-inondations-safi")
+    page.click("button.primary")
+    assert "Opération ouverte." in page.inner_text(".notice")
+
+    page.click("nav.tabs >> text=Planifier un convoi")
+    page.select_option("#operation_id", "op-inondations-safi")
+    page.select_option("#from_location_id", "wh-marrakech")
+    page.select_option("#item_id", "ramadan-basket")
+    page.fill("#quantity", "60")
+    page.click("button.primary")
+    assert "Convoi planifié." in page.inner_text(".notice")
+    board = page.inner_text("table")
+    assert "Entrepôt Marrakech → Point de distribution Amizmiz" in board and "60" in board
+    site.shot(page, "coordinator-new-convoy")
+
+
 def test_the_coordinator_pages_in_arabic(site: Site) -> None:
     page = site.page("coordinator", "ar")
     assert page.evaluate("document.documentElement.dir") == "rtl"

@@ -13,9 +13,10 @@ from fastapi.responses import RedirectResponse
 from api.errors import ApiError, NotFound
 from api.routes import alerts, campaigns, deployments, distributions, relief, reports
 from api.schemas.relief import ArrivedLine, Delivery
-from api.ui.forms import refusal
+from api.ui.forms import FormErrors, refusal
+from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
-from projections import registry_queries, report_queries
+from projections import queries, registry_queries, relief_queries, report_queries
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -34,11 +35,66 @@ async def board_page(
     board = await deployments.deployment_board(services, user, now, True, operation_id=chosen)
     found = await alerts.alerts(services, user, now, True)
     duplicates = await distributions.flagged_duplicates(services, user, True)
+    ref = await reference(page)
+    names = {p["location_id"]: p["name"] for p in ref["locations"]}
+    names |= {i["item_id"]: i["name"] for i in ref["items"]}
     return page.render(
         "coordinator/board.html", operations=operations, chosen=chosen, board=board.items,
         alerts=found.items, duplicates=duplicates.items, reports=REPORTS, done=done,
-        failed=failed,
+        failed=failed, names=names,
     )  # fmt: skip
+
+
+async def reference(page: Page) -> dict[str, Any]:
+    engine = page.services.engine
+    return {
+        "locations": await run_in_threadpool(queries.all_locations, engine),
+        "items": await run_in_threadpool(queries.all_items, engine),
+        "operations": await run_in_threadpool(relief_queries.all_operations, engine),
+    }
+
+
+@router.get("/new/{kind}")
+async def new_form(page: Coordinator, kind: str) -> Response:
+    """The form to open an operation or a campaign, or to plan a convoy."""
+    return await _form(page, kind, {"form_id": new_convoy_id()}, {}, 200)
+
+
+async def _form(
+    page: Page, kind: str, values: dict[str, Any], errors: dict[str, str], status: int
+) -> Response:
+    spec = FORMS.get(kind)
+    if spec is None:
+        raise NotFound(f"no page {kind!r}")
+    return page.render(
+        "form.html", status, tabs="coordinator/_tabs.html", action=f"/coordinator/new/{kind}",
+        spec=spec, values=values, errors=errors, choices=choices(await reference(page), page.t),
+    )  # fmt: skip
+
+
+@router.post("/new/{kind}")
+async def submit_form(page: Coordinator, kind: str) -> Response:
+    """Send the form to the API; a refusal comes back next to its field."""
+    assert page.user is not None
+    spec = FORMS.get(kind)
+    if spec is None:
+        raise NotFound(f"no page {kind!r}")
+    form: dict[str, Any] = dict(await page.form())
+    form["region_codes"] = await page.chosen("region_codes")
+    try:
+        await spec.send(form, page.services, page.user, page.t)
+    except FormErrors as exc:
+        return await _form(page, kind, form | {"form_id": new_convoy_id()}, exc.errors, exc.status)
+    except ApiError as exc:
+        if exc.status == 403:
+            raise
+        error = refusal(exc, page.t)
+        retry = form | {"form_id": new_convoy_id()}
+        return await _form(page, kind, retry, error.errors, error.status)
+    if kind == "campaign":
+        return RedirectResponse(f"/coordinator/coverage?campaign_id={form['id']}", 303)
+    operation = form.get("id") if kind == "operation" else form.get("operation_id")
+    return RedirectResponse(f"/coordinator?operation_id={operation}&done={kind}", 303)
 
 
 @router.post("/deployments/{deployment_id}/{step}")

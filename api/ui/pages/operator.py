@@ -13,7 +13,7 @@ from api.errors import ApiError, NotFound
 from api.routes import alerts, inventory, stock
 from api.schemas.stock import TransferReceiptCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
-from api.ui.pages.stock_forms import MOVEMENTS, REASONS, new_form_id
+from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import queries
 
@@ -127,8 +127,8 @@ async def _movement(
         raise NotFound(f"no page {kind!r}")
     ref = await reference(page)
     return page.render(
-        "operator/movement.html", status, kind=kind, movement=movement, values=values,
-        errors=errors, reasons=REASONS, **ref,
+        "form.html", status, tabs="operator/_tabs.html", action=f"/operator/{kind}",
+        spec=movement, values=values, errors=errors, choices=choices(ref, page.t),
     )  # fmt: skip
 
 

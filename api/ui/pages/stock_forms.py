@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,24 +12,10 @@ from api.auth import User
 from api.deps import Services
 from api.routes import stock
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
-from api.ui.forms import compact, integer, parse
+from api.ui.forms import Field, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
 
 REASONS = ("damaged", "expired", "lost", "stolen", "found")
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str  # mine | location | item | number | text | date | reason
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class Movement:
-    title: str
-    fields: tuple[Field, ...]
-    send: Callable[[dict[str, str], Services, User, Translator], Awaitable[Any]]
 
 
 def _now() -> datetime:
@@ -75,25 +59,25 @@ async def _count(form: dict[str, str], services: Services, user: User, t: Transl
     return await stock.count_stock(body, services, user, _now(), Response())
 
 
-MINE, ITEM = Field("location_id", "mine"), Field("item_id", "item")
+MINE, ITEM = Field("location_id", "choice"), Field("item_id", "choice")
 LOT = Field("lot", "text", required=False)
-MOVEMENTS: dict[str, Movement] = {
-    "receipt": Movement(
+MOVEMENTS: dict[str, FormSpec] = {
+    "receipt": FormSpec(
         "receipt.title",
         (MINE, ITEM, Field("quantity", "number"), LOT, Field("expires_on", "date", False)),
         _receipt,
     ),
-    "transfer": Movement(
+    "transfer": FormSpec(
         "transfer.title",
-        (MINE, Field("to_location_id", "location"), ITEM, Field("quantity", "number"), LOT),
+        (MINE, Field("to_location_id", "choice"), ITEM, Field("quantity", "number"), LOT),
         _transfer,
     ),
-    "adjustment": Movement(
+    "adjustment": FormSpec(
         "adjustment.title",
-        (MINE, ITEM, LOT, Field("quantity", "number"), Field("reason", "reason")),
+        (MINE, ITEM, LOT, Field("quantity", "number"), Field("reason", "choice")),
         _adjustment,
     ),
-    "count": Movement(
+    "count": FormSpec(
         "count.title", (MINE, ITEM, LOT, Field("counted_quantity", "number")), _count
     ),
 }
@@ -102,3 +86,13 @@ MOVEMENTS: dict[str, Movement] = {
 def new_form_id() -> str:
     """The id a form's movement will carry: submitting twice records it once."""
     return str(uuid.uuid4())
+
+
+def choices(ref: dict[str, Any], t: Translator) -> dict[str, list[tuple[str, str]]]:
+    """The options of the movement forms' lists, in the page's language."""
+    return {
+        "location_id": [(loc["location_id"], loc["name"]) for loc in ref["own"]],
+        "to_location_id": [("", "—"), *((p["location_id"], p["name"]) for p in ref["locations"])],
+        "item_id": [(it["item_id"], f"{it['name']} ({it['unit']})") for it in ref["items"]],
+        "reason": [(r, t(f"reason.{r}")) for r in REASONS],
+    }

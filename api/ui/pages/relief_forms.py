@@ -1,0 +1,110 @@
+"""The coordinator's forms: open an operation, open a campaign, plan a convoy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Response
+
+from api.auth import User
+from api.deps import Services
+from api.routes import campaigns, deployments, relief
+from api.schemas.households import CampaignCreate
+from api.schemas.relief import DeploymentCreate, OperationCreate
+from api.ui.forms import Field, FormSpec, compact, integer, parse
+from api.ui.i18n import Translator
+
+KINDS = ("earthquake", "flood", "cold_wave", "drought", "fire", "other")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _operation(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
+    body = parse(OperationCreate, compact({
+        "id": form.get("id"), "name": form.get("name"), "kind": form.get("kind"),
+        "region_codes": form.get("region_codes") or [],
+    }), t)  # fmt: skip
+    return await relief.open_operation(body, services, user, _now(), Response())
+
+
+async def _campaign(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
+    body = parse(CampaignCreate, compact({
+        "id": form.get("id"), "name": form.get("name"), "item_id": form.get("item_id"),
+        "quantity_per_household": integer(form.get("quantity_per_household")),
+        "starts_on": form.get("starts_on"), "ends_on": form.get("ends_on"),
+        "region_codes": form.get("region_codes") or [], "operation_id": form.get("operation_id"),
+    }), t)  # fmt: skip
+    return await campaigns.open_campaign(body, services, user, _now(), Response())
+
+
+async def _convoy(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
+    line = compact({"item_id": form.get("item_id"), "quantity": integer(form.get("quantity"))})
+    body = parse(DeploymentCreate, compact({
+        "id": form.get("form_id"), "operation_id": form.get("operation_id"),
+        "from_location_id": form.get("from_location_id"),
+        "to_location_id": form.get("to_location_id"), "lines": [line],
+        "expected_hours": integer(form.get("expected_hours")),
+    }), t)  # fmt: skip
+    return await deployments.plan_deployment(body, services, user, _now(), Response())
+
+
+ITEM, REGIONS = Field("item_id", "choice"), Field("region_codes", "multi", required=False)
+FORMS: dict[str, FormSpec] = {
+    "operation": FormSpec(
+        "operation.title",
+        (Field("id", "text"), Field("name", "text"), Field("kind", "choice"), REGIONS),
+        _operation,
+    ),
+    "campaign": FormSpec(
+        "campaign.title",
+        (
+            Field("id", "text"),
+            Field("name", "text"),
+            ITEM,
+            Field("quantity_per_household", "number"),
+            Field("starts_on", "date"),
+            Field("ends_on", "date"),
+            REGIONS,
+            Field("operation_id", "choice", required=False),
+        ),
+        _campaign,
+    ),
+    "convoy": FormSpec(
+        "convoy.title",
+        (
+            Field("operation_id", "choice"),
+            Field("from_location_id", "choice"),
+            Field("to_location_id", "choice"),
+            ITEM,
+            Field("quantity", "number"),
+            Field("expected_hours", "number", required=False),
+        ),
+        _convoy,
+    ),
+}
+
+
+def new_convoy_id() -> str:
+    return f"convoy-{uuid.uuid4().hex[:10]}"
+
+
+def _places(places: list[dict[str, Any]], kind: str) -> list[tuple[str, str]]:
+    return [(p["location_id"], p["name"]) for p in places if p["kind"] == kind]
+
+
+def choices(ref: dict[str, Any], t: Translator) -> dict[str, list[tuple[str, str]]]:
+    """Options of the coordinator's lists, from the reference data."""
+    places = ref["locations"]
+    operations = [(op["operation_id"], op["name"]) for op in ref["operations"]]
+    return {
+        "kind": [(k, t(f"operation.kind.{k}")) for k in KINDS],
+        "region_codes": sorted({(p["region_code"], p["region_name"]) for p in places}),
+        "item_id": [(it["item_id"], f"{it['name']} ({it['unit']})") for it in ref["items"]],
+        "operation_id": [("", "—"), *operations],
+        "from_location_id": _places(places, "warehouse"),
+        "to_location_id": _places(places, "site"),
+    }
