@@ -180,3 +180,32 @@ def test_numbers_and_dates_follow_the_language() -> None:
     assert Translator("en").number(12500) == "12,500"
     assert Translator("fr").date("2026-03-01") == "1 mar. 2026"
     assert Translator("ar").month("2026-03") == "مارس 2026"
+
+
+PUBLIC = {"/", "/signin", "/signout", "/lang/{code}", "/sw.js"}
+SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1",
+           "step": "dispatch", "name": "4w", "code": "fr"}  # fmt: skip
+
+
+def web_routes(api: ApiHarness) -> list[tuple[str, str]]:
+    from api.ui.web import PageRoute
+
+    return sorted(
+        (method, route.path)
+        for route in api.app.routes
+        if isinstance(route, PageRoute)
+        for method in route.methods
+    )
+
+
+def test_every_page_outside_the_donor_s_section_refuses_a_donor(api: ApiHarness) -> None:
+    """Generated from the routes, so that a page added later cannot forget its section."""
+    sign_in(api, "donor")
+    token = csrf_of(api.client.get("/donor").text)
+    for method, path in web_routes(api):
+        if path in PUBLIC or path.startswith("/donor"):
+            continue
+        url = path.format(**SAMPLES)
+        answer = api.client.request(method, url, data={"csrf": token} if method == "POST" else None)
+        assert answer.status_code == 403, (method, path, answer.status_code)
+    assert api.published() == []
