@@ -30,15 +30,9 @@ def catalog(lang: str) -> dict[str, str]:
     return json.loads((FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
 
 
-def pick(wanted: str | None, accept_language: str = "") -> str:
-    """The cookie's language, else the first supported one the browser asks for, else French."""
-    if wanted in LANGUAGES:
-        return wanted
-    for part in accept_language.split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return DEFAULT
+def pick(wanted: str | None) -> str:
+    """The language chosen on the page (kept in a cookie), else French."""
+    return wanted if wanted in LANGUAGES else DEFAULT
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class SignInRequired(Exception):
 
 def translator(request: Request) -> i18n.Translator:
     wanted = request.cookies.get(LANG_COOKIE)
-    return i18n.Translator(i18n.pick(wanted, request.headers.get("accept-language", "")))
+    return i18n.Translator(i18n.pick(wanted))
 
 
 def sections_of(user: User) -> list[str]:

@@ -39,3 +39,24 @@ def test_signed_out_pages_send_to_sign_in_and_a_forged_form_is_refused(site: Sit
     assert "Vous êtes déconnecté" in page.inner_text("h1")
     page.goto(site.url + "/operator")
     assert "/signin?next=/operator" in page.url
+
+
+def test_sign_in_and_a_receipt_work_from_the_keyboard_alone(site: Site) -> None:
+    page = site.browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{site.url}/signin?next=/operator/receipt")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.focus("#username")
+    page.keyboard.type("youssef.operator")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.type("operator-mot-de-passe")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/operator/receipt")
+    page.focus("#quantity")
+    page.keyboard.type("15")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/operator?**")
+    assert "Réception enregistrée." in page.inner_text(".notice")
+    page.close()

@@ -161,9 +161,11 @@ def test_the_language_is_french_by_default_and_arabic_is_right_to_left(api: ApiH
     assert '<html lang="ar" dir="rtl">' in page and "تسجيل الدخول" in page
 
 
-def test_without_a_choice_the_browser_s_language_is_used(api: ApiHarness) -> None:
-    english = api.client.get("/signin", headers={"Accept-Language": "en-GB,en;q=0.9"})
-    assert '<html lang="en" dir="ltr">' in english.text
+def test_french_stays_the_default_whatever_the_browser_asks(api: ApiHarness) -> None:
+    asked = api.client.get("/signin", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="fr" dir="ltr">' in asked.text
+    api.client.get("/lang/en?next=/signin")
+    assert '<html lang="en" dir="ltr">' in api.client.get("/signin").text
 
 
 def test_every_language_has_every_message_with_the_same_placeholders() -> None:
