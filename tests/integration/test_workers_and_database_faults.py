@@ -400,7 +400,10 @@ def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], 
     reader.start()
 
     def progress() -> tuple[int, int]:
-        reports = [ln.split() for ln in list(lines) if ln.startswith("progress")]
+        # whole lines only: the kill can cut the last one short
+        reports = [
+            ln.split() for ln in list(lines) if ln.startswith("progress") and ln.endswith("\n")
+        ]
         return (int(reports[-1][1]), int(reports[-1][2])) if reports else (0, 1)
 
     eventually(
