@@ -37,7 +37,8 @@ def test_an_agent_records_online_then_offline_and_the_queue_syncs(site: Site) ->
     check(page, "HA1000")  # the same family again, from a device that cannot know
     page.click("#record")
     assert page.inner_text("#pending") == "2"
-    page.reload()  # the page itself comes from the service worker's cache
+    reloaded = page.reload()  # the page itself comes from the service worker's cache
+    assert reloaded is not None and reloaded.from_service_worker
     assert page.inner_text("#pending") == "2"
     assert page.inner_text("#net") == "Hors ligne"
     site.shot(page, "agent-offline")
