@@ -20,7 +20,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from events import UndecodableMessage, decode, encode
+from events.serialization import MAX_MESSAGE_BYTES
 from services.commands import CommandEnvelope, RefusalRecord, Reply
+from services.dead_letters import Origin, dead_letter
 from services.deciding import AggregateStore, Decider
 from services.logs import correlated
 from services.publisher import Position
@@ -116,7 +118,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         await producer.start()
         try:
             async for event in stream.events():
-                reply = await _decide_one(producer, event.message.partition, event.value)
+                reply = await _decide_one(producer, event.message)
                 if reply is not None:
                     await producer.send_and_wait(
                         settings.topic("replies"),
@@ -127,15 +129,17 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             await producer.stop()
             await decisions.stop()
 
-    async def _decide_one(producer: AIOKafkaProducer, partition: int, raw: bytes) -> Reply | None:
+    async def _decide_one(producer: AIOKafkaProducer, message: Origin) -> Reply | None:
+        raw = message.value or b""
         try:
+            if len(raw) > MAX_MESSAGE_BYTES:
+                raise ValueError(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
             command = CommandEnvelope.model_validate_json(raw)
-        except ValidationError as exc:
-            log.error("undecodable command on %s: %s", topic.get_topic_name(), exc)
-            await producer.send_and_wait(settings.topic("dlq"), raw)
+        except (ValidationError, ValueError) as exc:
+            await dead_letter(producer, settings, message, _unreadable(exc))
             return None
         with correlated(command.correlation_id):
-            reply = await _decide(producer, partition, command)
+            reply = await _decide(producer, message.partition, command)
             log.info(
                 "%s %s: %s%s",
                 command.type,
@@ -150,6 +154,8 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
                     "replayed": reply.replayed,
                 },
             )
+            if reply.error == "invalid_command" and not reply.replayed:
+                await dead_letter(producer, settings, message, reply.message or "invalid command")
             return reply
 
     async def _decide(
@@ -188,6 +194,17 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         )
 
     app.agent(topic, name=f"decide-{decider.event_stream}", concurrency=1)(decide_commands)
+
+
+def _unreadable(exc: Exception) -> str:
+    """Why a command message cannot be read, in the words the DLQ uses for events too."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        return "not JSON"
+    where = ".".join(map(str, first["loc"])) or "envelope"
+    return f"bad envelope: {where}: {first['msg']} ({exc.error_count()} problem(s))"
 
 
 def outcome_key(store: AggregateStore[Any], command: CommandEnvelope) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from collections import Counter
@@ -22,6 +23,7 @@ from projections.tables import applied_events, inventory_lots
 from services import kafka_local
 from services.rebuild import rebuild
 from services.settings import Settings
+from services.topics import COMMAND_STREAMS, EVENT_STREAMS
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
@@ -62,6 +64,7 @@ def producer(settings: Settings) -> KafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=20,
+        max_request_size=1_200_000,  # room for the oversized poison (the broker takes 1.1 MB)
     )
 
 
@@ -86,6 +89,19 @@ def applied_count(system: System) -> int:
         )
 
 
+def send_paced(settings: Settings, values: list[tuple[bytes, bytes]], seconds: float) -> None:
+    """Send the messages evenly over about `seconds`: a load that lasts while the worker dies."""
+    kafka = producer(settings)
+    topic = settings.topic("stock")
+    chunk = max(1, len(values) // max(1, int(seconds * 10)))
+    for start in range(0, len(values), chunk):
+        for key, value in values[start : start + chunk]:
+            kafka.send(topic, key=key, value=value)
+        time.sleep(0.1)
+    kafka.flush(timeout=60)
+    kafka.close()
+
+
 def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     system: System,
 ) -> None:
@@ -93,29 +109,34 @@ def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     locations = ["wh-casablanca", "wh-marrakech", "site-al-haouz"]
     items = ["ramadan-basket", "flour-25kg"]
     expected: Counter[tuple[str, str]] = Counter()
-    kafka = producer(system.settings)
-    topic = system.settings.topic("stock")
+    values: list[tuple[bytes, bytes]] = []
     for n in range(20_000):
         loc, item, qty = rng.choice(locations), rng.choice(items), rng.randint(1, 50)
         expected[(loc, item)] += qty
-        value = receipt_bytes(n, loc, item, qty)
-        kafka.send(topic, key=loc.encode(), value=value)
+        values.append((loc.encode(), receipt_bytes(n, loc, item, qty)))
         if n % 50 == 0:  # a producer retry after a lost ack: the same event again
-            kafka.send(topic, key=loc.encode(), value=value)
-    kafka.flush(timeout=60)
-    kafka.close()
+            values.append(values[-1])
 
-    # at random points of the load; `AID_LONG_FAULTS=1` kills ten times in a row
+    # kill -9 at random moments while the load goes on; `AID_LONG_FAULTS=1`: ten in a row
     kills = 10 if LONG_FAULTS else 3
-    for kill_at in sorted(rng.sample(range(1_000, 18_000), kills)):
-        eventually(
-            lambda k=kill_at: applied_count(system) >= k,
-            timeout=120,
-            what=f"{kill_at} receipts applied\n{system.worker.log_tail()}",
-        )
-        system.worker.kill9()
-        assert applied_count(system) < 20_000, "the worker finished before it could be killed"
-        system.worker.start()
+    load = threading.Thread(target=send_paced, args=(system.settings, values, 9.0 * kills))
+    load.start()
+    try:
+        for _ in range(kills):
+            working_from = applied_count(system)
+            eventually(
+                lambda n=working_from: applied_count(system) > n,
+                timeout=120,
+                what=f"the worker applying receipts\n{system.worker.log_tail()}",
+            )
+            time.sleep(rng.uniform(0.1, 2.0))
+            system.worker.kill9()
+            killed_at = applied_count(system)
+            print(f"worker killed at {killed_at} applied")
+            assert killed_at < 20_000, "the worker finished before it could be killed"
+            system.worker.start()
+    finally:
+        load.join()
 
     eventually(
         lambda: on_hand(system) == expected,
@@ -131,44 +152,88 @@ def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     assert inventory_snapshot(system.engine, system.settings) == live
 
 
-def test_a_poison_message_goes_to_the_dlq_and_the_good_ones_still_count(system: System) -> None:
-    topic = system.settings.topic("stock")
-    kafka = producer(system.settings)
-    future_version = orjson.loads(receipt_bytes(2, "wh-marrakech", "flour-25kg", 3))
-    future_version["version"] = 99
-    poison = {
+OVERSIZED = b'{"padding": "' + b"x" * 1_050_000 + b'"}'
+
+
+def event_poison() -> dict[bytes, str]:
+    """Each kind of bad event message, and the words its DLQ reason must contain."""
+    good = orjson.loads(receipt_bytes(2, "wh-marrakech", "flour-25kg", 3))
+    return {
         b"not json at all": "not JSON",
         b'{"type": "StockReceived"}': "bad envelope",
-        orjson.dumps(future_version): "newer than this reader",
-        receipt_bytes(3, "wh-marrakech", "flour-25kg", 3).replace(
-            b"StockReceived", b"StockEaten"
-        ): "unknown event type",
+        orjson.dumps({**good, "version": 99}): "newer than this reader",
+        orjson.dumps({**good, "type": "StockEaten"}): "unknown event type",
+        OVERSIZED: "exceeds",
     }
-    for value in poison:
-        kafka.send(topic, key=b"wh-marrakech", value=value)
-    kafka.send(topic, key=b"wh-marrakech", value=receipt_bytes(1, "wh-marrakech", "flour-25kg", 25))
-    kafka.flush(timeout=30)
+
+
+def command_poison() -> dict[bytes, str]:
+    """Each kind of bad command message, and the words its DLQ reason must contain."""
+    unknown = {
+        "command_id": "EatStock:poison-1",
+        "type": "EatStock",
+        "actor": {"user_id": "mallory", "role": "operator"},
+        "issued_at": "2026-03-01T09:00:00Z",
+        "correlation_id": "poison-1",
+        "data": {},
+    }
+    return {
+        b"not json at all": "not JSON",
+        b'{"type": "ReceiveStock"}': "bad envelope",
+        orjson.dumps(unknown): "EatStock cannot be read",
+        OVERSIZED: "exceeds",
+    }
+
+
+def parked(settings: Settings) -> list[dict[str, object]]:
+    consumer = KafkaConsumer(
+        settings.topic("dlq"),
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    found = [orjson.loads(m.value) for m in consumer]
+    consumer.close()
+    return found
+
+
+def test_poison_of_every_kind_on_every_topic_is_parked_and_processing_goes_on(
+    system: System,
+) -> None:
+    settings = system.settings
+    expected: set[tuple[str, str]] = set()
+    kafka = producer(settings)
+    event_topics = (*EVENT_STREAMS, "users")
+    for streams, poison in ((event_topics, event_poison()), (COMMAND_STREAMS, command_poison())):
+        for stream in streams:
+            for value, reason in poison.items():
+                kafka.send(settings.topic(stream), key=b"poison", value=value)
+                expected.add((settings.topic(stream), reason))
+    good = receipt_bytes(1, "wh-marrakech", "flour-25kg", 25)
+    kafka.send(settings.topic("stock"), key=b"wh-marrakech", value=good)
+    kafka.flush(timeout=60)
     kafka.close()
 
     eventually(
         lambda: on_hand(system)[("wh-marrakech", "flour-25kg")] == 25,
-        timeout=60,
+        timeout=90,
         what=f"the good receipt projected\n{system.worker.log_tail()}",
     )
-    consumer = KafkaConsumer(
-        system.settings.topic("dlq"),
-        bootstrap_servers=system.settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-    )
-    parked = [orjson.loads(m.value) for m in consumer]
-    consumer.close()
-    # parking is at least once (a rebalance may read a message again): count distinct origins
-    assert len({(p["topic"], p["partition"], p["offset"]) for p in parked}) == len(poison)
-    reasons = " | ".join(p["reason"] for p in parked)
-    for expected_reason in poison.values():
-        assert expected_reason in reasons
-    assert all(p["topic"] == topic and p["offset"] >= 0 for p in parked)
+    admin = system.user("poison-admin", "admin")
+    register_reference(system, admin)  # commands are still decided on every command topic
+
+    def missing() -> set[tuple[str, str]]:
+        found = {(str(p["topic"]), str(p["reason"])) for p in parked(settings)}
+        return {
+            (topic, words)
+            for topic, words in expected
+            if not any(t == topic and words in reason for t, reason in found)
+        }
+
+    eventually(lambda: not missing(), timeout=90, what=f"every poison parked: {missing()}")
+    oversized = [p for p in parked(settings) if p["value_bytes"] == len(OVERSIZED)]
+    assert oversized and all(p["value_truncated"] for p in oversized)
+    assert all(p["offset"] >= 0 and p["value_sha256"] for p in parked(settings))
 
 
 def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System) -> None:
