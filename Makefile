@@ -15,6 +15,12 @@ test: install lint
 	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1 \
 	$(BIN)/python -m pytest -p no:warnings --durations=15 $(PYTEST_ARGS)
 
+# Benchmarks (bench/RESULTS.md): all five, or some with BENCH="projection rebuild";
+# sizes from AID_BENCH_* variables (see bench/RESULTS.md). Kafka on 47092, database aid_bench*.
+bench: install
+	@PG_URL=$$(bash infra/postgres.sh start) && \
+	AID_BENCH_POSTGRES_URL=$$PG_URL $(BIN)/python -m bench $(BENCH)
+
 install: $(VENV)/.installed infra/kafka/target/lib/.resolved
 
 $(VENV)/.installed: pyproject.toml

@@ -26,7 +26,9 @@ from services.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_PORT = int(os.environ.get("AID_BENCH_KAFKA_PORT", "47092"))
 KAFKA_DIR = Path(os.environ.get("AID_BENCH_KAFKA_DIR", REPO_ROOT / "var" / "bench-kafka"))
-POSTGRES_URL = os.environ.get("AID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:55432/postgres")
+POSTGRES_URL = os.environ.get(
+    "AID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:55432/postgres"
+)
 BENCH_DATABASE = os.environ.get("AID_BENCH_DATABASE", "aid_bench")
 WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
 
@@ -37,7 +39,10 @@ def size(name: str, default: int) -> int:
 
 
 def start_kafka() -> str:
-    """The benchmarks' own broker, started if needed; returns its bootstrap address."""
+    """The benchmarks' own broker, started if needed; returns its bootstrap address.
+    `AID_BENCH_KAFKA_BOOTSTRAP` points at a broker already running instead (the smoke test)."""
+    if bootstrap := os.environ.get("AID_BENCH_KAFKA_BOOTSTRAP"):
+        return bootstrap
     kafka_local.ensure_jars(REPO_ROOT)
     kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
     return f"127.0.0.1:{KAFKA_PORT}"

@@ -1,5 +1,7 @@
-"""An open-loop HTTP load: requests start on a fixed schedule (a rate), at most `concurrency`
-in flight; latency counts from the scheduled start, so a slow server cannot hide its queue."""
+"""HTTP load. Open loop (a rate > 0): requests start on a fixed schedule, at most `concurrency`
+in flight, and latency counts from the scheduled start, so a slow server cannot hide its queue.
+Closed loop (rate 0): `concurrency` clients each send the next request when the last answered;
+latency counts from the send."""
 
 from __future__ import annotations
 
@@ -46,9 +48,10 @@ async def _run(
         started = time.perf_counter()
 
         async def one(i: int) -> None:
-            due = started + i / rate
+            due = started + i / rate if rate > 0 else 0.0
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             async with gate:
+                due = due or time.perf_counter()
                 method, path, body = request(i)
                 response = await client.request(method, path, json=body)
                 outcome.latencies.append(time.perf_counter() - due)

@@ -18,19 +18,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from bench.common import REPO_ROOT, WORK_DIR, bench_settings, fresh_postgres, start_kafka
 from bench.workload import envelope, household, identity
 from events.envelope import SYSTEM
 from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
+from events.serialization import event_id_for, wrap
 from events.stock import StockReceived
+from events.users import UserCreated
 from projections.database import make_engine, migrate
+from projections.registry import PROJECTIONS
 from projections.tables import households
+from projections.writer import Message, apply_batch
 from services.publisher import KafkaEventPublisher
 from services.recording import record
 from services.settings import Settings
+from services.tokens import new_token, token_hash
 from services.topics import ensure_topics
 from services.users import create_user, wait_projected
 
@@ -118,6 +123,37 @@ def _wait_for(what: str, check: object, timeout: float = 180) -> None:
             pass
         time.sleep(0.5)
     raise RuntimeError(f"timed out waiting for {what}; see the logs under {WORK_DIR}")
+
+
+@contextmanager
+def api_process(suffix: str) -> Iterator[tuple[Settings, Engine, str]]:
+    """A migrated, empty read model and an `aid api` over it (no worker)."""
+    settings = bench_settings(start_kafka(), fresh_postgres(suffix))
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    port = _free_port()
+    api = _spawn(settings, f"api{suffix}", "api", "--port", str(port))
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for("the API", lambda: httpx.get(f"{base_url}/healthz").status_code < 500)
+        yield settings, engine, base_url
+    finally:
+        _stop(api)
+        engine.dispose()
+
+
+def admin_user(settings: Settings, engine: Engine) -> dict[str, str]:
+    """An admin written straight into the read model; returns its Authorization header."""
+    token = new_token()
+    event = UserCreated(username="bench.admin", role="admin",
+                        token_hash=token_hash(token, settings.token_pepper))  # fmt: skip
+    now = datetime.now(UTC)
+    envelope = wrap(event, event_id=event_id_for("bench-admin", 0), occurred_at=now,
+                    recorded_at=now, actor=SYSTEM, correlation_id="bench",
+                    causation_id="bench-admin")  # fmt: skip
+    apply_batch(engine, PROJECTIONS["users"], [Message("bench.users", 0, 0, envelope, event)])
+    return {"Authorization": f"Bearer {token}"}
 
 
 @contextmanager

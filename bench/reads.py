@@ -1,0 +1,179 @@
+"""Reads: p50/p99 of the inventory, eligibility and donor-trace endpoints over HTTP, with
+1,000,000 households (each reached once by the campaign) and 100,000 lots in the read model.
+
+The read model is loaded directly: reference data and users through the projection writers,
+the bulk tables (households, distributions, lots, stock-card lines, lot distributions,
+donations) with PostgreSQL COPY, then ANALYZE. The baseline is `GET /v1/items` (a
+three-row table) on the same API process, measured the same way.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, text
+
+from bench import load
+from bench.common import machine, report, size
+from bench.system import admin_user, api_process
+from bench.workload import ITEMS, REGIONS, household, household_id
+from events.envelope import SYSTEM
+from events.households import CampaignOpened
+from events.reference import ItemDefined, LocationRegistered
+from events.relief import DonorRegistered
+from events.serialization import event_id_for, wrap
+from projections.registry import PROJECTIONS
+from projections.writer import Message, apply_batch
+
+WAREHOUSES = [f"wh-{i:02d}" for i in range(20)]
+SITES = [f"site-{i:04d}" for i in range(1300)]
+LOCATIONS = WAREHOUSES + SITES
+CAMPAIGN, DONATIONS = "ramadan-2026", 5000
+T0 = datetime(2026, 2, 18, 8, 0)
+
+
+def _reference(engine: Engine) -> None:
+    facts: list[Any] = [
+        LocationRegistered(location_id=loc, name=loc, kind="site" if loc in SITES else "warehouse",
+                           region_code=REGIONS[i % 12], region_name=REGIONS[i % 12])
+        for i, loc in enumerate(LOCATIONS)
+    ]  # fmt: skip
+    facts += [ItemDefined(item_id=item, name=item, unit="unit") for item in ITEMS]
+    facts += [DonorRegistered(donor_id=f"donor-{i:03d}", name=f"Donor {i}") for i in range(100)]
+    facts.append(
+        CampaignOpened(campaign_id=CAMPAIGN, name="Ramadan 2026", item_id=ITEMS[0],
+                       quantity_per_household=1, starts_on=date(2026, 2, 18),
+                       ends_on=date(2026, 3, 20))
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    messages = [
+        Message("bench.reference", 0, i, wrap(f, event_id=event_id_for(f"ref-{i}", 0),
+                occurred_at=now, recorded_at=now, actor=SYSTEM, correlation_id="bench",
+                causation_id=f"ref-{i}"), f)
+        for i, f in enumerate(facts)
+    ]  # fmt: skip
+    apply_batch(engine, PROJECTIONS["reference"], messages)
+
+
+def _copy(engine: Engine, table: str, columns: list[str], rows: Any) -> None:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _households(count: int) -> Any:
+    for n in range(count):
+        h = household(n)
+        yield (h["household_id"], h["identity"], h["national_id_pseudonym"], h["size"],
+               h["region_code"], h["province_code"], orjson.dumps(h["groups"]).decode(),
+               h["precarity_score"], h["sealed_personal_data"], False, T0)  # fmt: skip
+
+
+def _distributions(count: int) -> Any:
+    for n in range(count):
+        h = household(n)
+        yield (f"dist-{n:010d}", "accepted", h["household_id"], CAMPAIGN, SITES[n % len(SITES)],
+               ITEMS[0], 1, h["region_code"], h["province_code"],
+               T0 + timedelta(seconds=n), False, None, "bench.agent")  # fmt: skip
+
+
+def _lots(count: int) -> Any:
+    for n in range(count):
+        yield (LOCATIONS[n % len(LOCATIONS)], ITEMS[n % 3], f"lot-{n:07d}",
+               date(2026, 9, 1) + timedelta(days=n % 200), 100 + n % 900)  # fmt: skip
+
+
+def _card(lots: int, households: int) -> Any:
+    for n in range(lots):
+        yield (f"{n:032x}", 0, 0, n, LOCATIONS[n % len(LOCATIONS)], ITEMS[n % 3], f"lot-{n:07d}",
+               "StockReceived", 1000, f"receipt-{n}", "received", f"donation-{n % DONATIONS:05d}",
+               T0, "bench.operator")  # fmt: skip
+    for n in range(households):
+        lot = n % lots
+        donation, when = f"donation-{lot % DONATIONS:05d}", T0 + timedelta(seconds=n)
+        yield (f"{lots + n:032x}", 0, 1, n, SITES[n % len(SITES)], ITEMS[lot % 3],
+               f"lot-{lot:07d}", "StockDistributed", -1, f"dist-{n:010d}", "campaign",
+               donation, when, "bench.agent")  # fmt: skip
+
+
+def _lot_distributions(lots: int, households: int) -> Any:
+    for n in range(households):
+        lot = n % lots
+        yield (f"dist-{n:010d}", f"lot-{lot:07d}", SITES[n % len(SITES)], ITEMS[lot % 3],
+               f"donation-{lot % DONATIONS:05d}", 1, CAMPAIGN, REGIONS[n % 12], None,
+               T0 + timedelta(seconds=n))  # fmt: skip
+
+
+def load_read_model(engine: Engine, households: int, lots: int) -> None:
+    _reference(engine)
+    _copy(engine, "households", ["household_id", "identity", "national_id_pseudonym", "size",
+          "region_code", "province_code", "groups", "precarity_score", "sealed_personal_data",
+          "erased", "registered_at"], _households(households))  # fmt: skip
+    _copy(engine, "distributions", ["distribution_id", "status", "household_id", "campaign_id",
+          "site_id", "item_id", "quantity", "region_code", "province_code", "occurred_at",
+          "offline", "first_distribution_id", "actor"], _distributions(households))  # fmt: skip
+    _copy(engine, "inventory_lots", ["location_id", "item_id", "lot", "expires_on", "on_hand"],
+          _lots(lots))  # fmt: skip
+    _copy(engine, "stock_movements", ["event_id", "line", "partition", '"offset"', "location_id",
+          "item_id", "lot", "kind", "quantity", "reference_id", "reason", "donation_id",
+          "occurred_at", "actor"], _card(lots, households))  # fmt: skip
+    _copy(engine, "lot_distributions", ["distribution_id", "lot", "location_id", "item_id",
+          "donation_id", "quantity", "campaign_id", "region_code", "province_code",
+          "occurred_at"], _lot_distributions(lots, households))  # fmt: skip
+    _copy(engine, "donations", ["donation_id", "donor_id", "location_id", "item_id", "quantity",
+          "received_at"],
+          ((f"donation-{d:05d}", f"donor-{d % 100:03d}", WAREHOUSES[d % 20], ITEMS[d % 3],
+            1000 * (lots // DONATIONS), T0) for d in range(DONATIONS)))  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
+def main() -> dict[str, Any]:
+    households = size("households", 1_000_000)
+    lots = size("lots", 100_000)
+    count = size("reads", 1000)
+    concurrency = size("read_concurrency", 1)
+    rng = random.Random(8)
+    with api_process("_reads") as (settings, engine, base_url):
+        info = machine([settings.db_url])
+        load_read_model(engine, households, lots)
+        admin = admin_user(settings, engine)
+
+        def items(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "GET", "/v1/items", None
+
+        def inventory(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "GET", f"/v1/inventory?location_id={rng.choice(LOCATIONS)}", None
+
+        def eligibility(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            hid = household_id(rng.randrange(households))
+            return "GET", f"/v1/households/{hid}/eligibility?campaign_id={CAMPAIGN}", None
+
+        def trace(i: int) -> tuple[str, str, dict[str, Any] | None]:
+            return "GET", f"/v1/donations/donation-{rng.randrange(DONATIONS):05d}/trace", None
+
+        load.run(base_url, admin, items, 50, 0, concurrency)  # warm up
+        figures: dict[str, Any] = {"households": households, "lots": lots,
+                                   "concurrency": concurrency}  # fmt: skip
+        for name, request in (("baseline_get_items", items), ("inventory", inventory),
+                              ("eligibility", eligibility), ("donor_trace", trace)):  # fmt: skip
+            outcome = load.run(base_url, admin, request, count, 0, concurrency)
+            assert outcome.statuses == {200: count}, (name, dict(outcome.statuses))
+            figures[name] = outcome.figures()
+    base = figures["baseline_get_items"]["p99_ms"] or 1.0
+    for name in ("inventory", "eligibility", "donor_trace"):
+        figures[f"{name}_p99_vs_baseline"] = round(figures[name]["p99_ms"] / base, 1)
+    return report("reads", figures, info)
+
+
+if __name__ == "__main__":
+    main()

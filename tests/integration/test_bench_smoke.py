@@ -1,0 +1,143 @@
+"""The benchmarks keep working: each runs at a tiny size against the test broker and
+PostgreSQL, prints its figures, and its counts add up. No timings are asserted here; the
+figures live in bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from events import decode
+from tests.conftest import POSTGRES_URL, REPO_ROOT
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+TINY = {
+    "AID_BENCH_PROJECTION_EVENTS": "900",
+    "AID_BENCH_BATCH": "100",
+    "AID_BENCH_REBUILD_EVENTS": "1500",
+    "AID_BENCH_COMMANDS": "12",
+    "AID_BENCH_RATE": "40",
+    "AID_BENCH_CONCURRENCY": "4",
+    "AID_BENCH_SYNC_RECORDS": "30",
+    "AID_BENCH_SYNC_BATCH": "10",
+    "AID_BENCH_SYNC_BASELINE_RECORDS": "6",
+    "AID_BENCH_HOUSEHOLDS": "3000",
+    "AID_BENCH_LOTS": "600",
+    "AID_BENCH_READS": "15",
+}
+
+
+@pytest.fixture(scope="module")
+def bench_env(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured (AID_TEST_POSTGRES_URL)")
+    prefix = f"t_bench_{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ) | TINY
+    env |= {
+        "AID_BENCH_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "AID_BENCH_POSTGRES_URL": POSTGRES_URL,
+        "AID_BENCH_DATABASE": prefix,
+        "AID_BENCH_DIR": str(tmp_path_factory.mktemp("bench")),
+    }
+    yield env
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+    )
+    with admin.connect() as conn:
+        names = conn.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}%"}
+        ).all()
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run_benchmark(env: dict[str, str], name: str) -> dict[str, Any]:
+    """Run `python -m bench.<name>`; returns its RESULT, after checking the machine is printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "machine: cpus=" in done.stdout
+    results = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert len(results) == 1, done.stdout
+    result: dict[str, Any] = json.loads(results[0].removeprefix("RESULT "))
+    assert {"cpus", "cpu_model", "python", "kafka", "postgresql"} <= set(result["machine"])
+    return result
+
+
+def test_the_synthetic_log_decodes_with_the_validating_decoder() -> None:
+    from bench.workload import Totals, rounds
+
+    totals = Totals()
+    records = list(rounds("aid.", 300, totals))
+    assert len(records) == totals.events >= 300
+    for topic, _key, value in records:
+        _envelope, event = decode(value)
+        assert topic.removeprefix("aid.") == type(event).STREAM
+
+
+def test_projection_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "projection")
+    assert result["events"] >= 900  # whole rounds of nine stock events
+    assert result["events"] % 9 == 0
+    for key in ("raw_consume_events_per_s", "sqlite_events_per_s", "postgresql_events_per_s"):
+        assert result[key] > 0
+    assert result["postgresql_vs_raw"] > 0
+
+
+def test_rebuild_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "rebuild")
+    assert result["applied"] == result["events"] >= 1500
+    assert set(result["seconds_per_projection"]) >= {"inventory", "registry"}
+    assert result["peak_rss_mib"] > 0 and result["raw_read_events_per_s"] > 0
+
+
+def test_command_path_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "commands")
+    assert result["distributions"]["statuses"] == {"201": 12}
+    assert result["dispatches"]["statuses"] == {"201": 12}
+    assert result["baseline_get_items"]["statuses"] == {"200": 12}
+    for kind in ("distributions", "dispatches"):
+        assert 0 < result[kind]["p50_ms"] <= result[kind]["p95_ms"] <= result[kind]["p99_ms"]
+
+
+def test_offline_sync_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "offline_sync")
+    assert result["results"] == {"accepted": 30}
+    assert result["records_per_s"] > 0
+    assert result["baseline_single_posts"]["statuses"] == {"201": 6}
+
+
+def test_reads_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "reads")
+    assert (result["households"], result["lots"]) == (3000, 600)
+    for query in ("baseline_get_items", "inventory", "eligibility", "donor_trace"):
+        assert result[query]["statuses"] == {"200": 15}
+        assert result[query]["p50_ms"] <= result[query]["p99_ms"]
+
+
+def test_bench_runs_from_one_command(bench_env: dict[str, str]) -> None:
+    unknown = subprocess.run(
+        [sys.executable, "-m", "bench", "nonsense"], cwd=REPO_ROOT, env=bench_env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "choose among" in unknown.stdout
+    assert "bench:" in (REPO_ROOT / "Makefile").read_text()
