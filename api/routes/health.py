@@ -9,16 +9,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ServicesDep
 from api.metrics import MetricsDep
-from services.health import check
+from services.health import can_serve, check
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
 async def healthz(services: ServicesDep, response: Response) -> dict:
-    """Whether Kafka and the database answer, and how far each projection lags."""
+    """Whether Kafka and the database answer, how far each projection lags, how many commands
+    wait for a worker, and what is degraded in words. 503 when this API cannot serve."""
     report = await run_in_threadpool(check, services.settings, services.engine)
-    if report["status"] != "ok":
+    if not can_serve(report):
         response.status_code = 503
     return report
 

@@ -119,7 +119,7 @@ def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
 
     # kill -9 at random moments while the load goes on; `AID_LONG_FAULTS=1`: ten in a row
     kills = 10 if LONG_FAULTS else 3
-    load = threading.Thread(target=send_paced, args=(system.settings, values, 9.0 * kills))
+    load = threading.Thread(target=send_paced, args=(system.settings, values, 12.0 * kills))
     load.start()
     try:
         for _ in range(kills):
