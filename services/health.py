@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -15,22 +16,33 @@ from services.topics import COMMAND_STREAMS
 
 def end_offsets(settings: Settings, streams: set[str]) -> dict[tuple[str, int], int]:
     """The next offset to be written, per partition of the streams' topics."""
-    consumer = KafkaConsumer(
+    consumer = _consumer(settings)
+    try:
+        offsets = consumer.end_offsets(_partitions(consumer, settings, streams))
+        return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
+    finally:
+        consumer.close()
+
+
+def _consumer(settings: Settings, group_id: str | None = None) -> KafkaConsumer:
+    return KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
         request_timeout_ms=3000,
         bootstrap_timeout_ms=3000,
         consumer_timeout_ms=3000,
     )
-    try:
-        partitions = [
-            TopicPartition(settings.topic(s), p)
-            for s in streams
-            for p in consumer.partitions_for_topic(settings.topic(s)) or ()
-        ]
-        offsets = consumer.end_offsets(partitions)
-        return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
-    finally:
-        consumer.close()
+
+
+def _partitions(
+    consumer: KafkaConsumer, settings: Settings, streams: Iterable[str]
+) -> list[TopicPartition]:
+    return [
+        TopicPartition(settings.topic(s), p)
+        for s in streams
+        for p in consumer.partitions_for_topic(settings.topic(s)) or ()
+    ]
 
 
 def stored_offsets(engine: Engine) -> dict[tuple[str, str, int], int]:
@@ -44,20 +56,9 @@ def pending_commands(settings: Settings) -> int:
     """Commands written but not yet taken by a worker's deciders (their consumer group).
 
     Reads the group's committed offsets without joining the group."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"{settings.topic_prefix}worker",  # the worker app's consumer group
-        enable_auto_commit=False,
-        request_timeout_ms=3000,
-        bootstrap_timeout_ms=3000,
-    )
+    consumer = _consumer(settings, group_id=f"{settings.topic_prefix}worker")  # the worker app's
     try:
-        partitions = [
-            TopicPartition(settings.topic(s), p)
-            for s in COMMAND_STREAMS
-            for p in consumer.partitions_for_topic(settings.topic(s)) or ()
-        ]
-        ends = consumer.end_offsets(partitions)
+        ends = consumer.end_offsets(_partitions(consumer, settings, COMMAND_STREAMS))
         return sum(end - (consumer.committed(tp) or 0) for tp, end in ends.items())
     finally:
         consumer.close()

@@ -25,7 +25,6 @@ from kafka.admin import KafkaAdminClient
 from sqlalchemy import select
 
 from events import Actor
-from events.serialization import event_id_for, wrap
 from events.stock import StockReceived
 from projections.database import make_engine, migrate
 from projections.tables import inventory_lots
@@ -34,6 +33,7 @@ from services.publisher import BrokerUnavailable, KafkaEventPublisher
 from services.settings import Settings
 from services.topics import ensure_topics
 from tests.conftest import LONG_FAULTS
+from tests.support.events import recorded
 from tests.support.processes import WorkerProcess, eventually
 
 pytestmark = pytest.mark.kafka
@@ -85,15 +85,7 @@ class Loader:
                 quantity=1 + n % 9,
                 lot="L1",
             )
-            envelope = wrap(
-                event,
-                event_id=event_id_for(command, 0),
-                occurred_at=NOW,
-                recorded_at=NOW,
-                actor=LOADER,
-                correlation_id=command,
-                causation_id=command,
-            )
+            envelope, _ = recorded(event, command_id=command, occurred_at=NOW, actor=LOADER)
             started = time.monotonic()
             try:
                 self.publisher.publish("stock", location, [envelope])
