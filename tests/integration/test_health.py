@@ -24,7 +24,8 @@ def test_healthz_is_ok_with_a_worker_and_names_what_lags_without_one(system: Sys
         what=f"a healthy system\n{system.worker.log_tail()}",
     )
     healthy = system.client.get("/healthz").json()
-    assert healthy["problems"] == [] and healthy["deciders"]["pending_commands"] == 0, healthy["deciders"]
+    assert healthy["problems"] == [], healthy
+    assert healthy["deciders"]["pending_commands"] == 0, healthy["deciders"]
 
     system.worker.stop()
     settings = system.settings.model_copy(
