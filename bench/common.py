@@ -118,6 +118,7 @@ def machine(database_urls: Sequence[str] = ()) -> dict[str, Any]:
         "cpu_model": model,
         "python": platform.python_version(),
         "kafka": kafka_jars[0].stem.split("-", 1)[1] if kafka_jars else "unknown",
+        "load_average_1m": round(os.getloadavg()[0], 2),  # others share the machine
     }
     for url in database_urls:
         if url.startswith("postgresql"):

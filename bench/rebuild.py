@@ -1,21 +1,27 @@
 """Rebuild: replay 1,000,000 mixed events (receipts, transfers, distributions) into every
-projection with `services.rebuild`, the code behind `aid projections rebuild`; wall time and
-peak memory (the replaying process's maximum RSS, measured in a child process of its own).
+projection with `services.rebuild`; wall time and peak memory (the replaying processes'
+resident memory at its highest, sampled from a child process of its own).
 
-The baseline reads the same topics with the same client (kafka-python, same settings) and
-does nothing else.
+By default each projection is rebuilt in a process of its own (`rebuild_all`);
+AID_BENCH_REBUILD_PARALLEL=0 rebuilds them one after another in one process, as
+`aid projections rebuild` does. The baseline reads the same topics with the same client
+(aiokafka, same settings) and does nothing else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from bench.common import (
@@ -32,52 +38,83 @@ from bench.workload import Totals, rounds
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import distributions, inventory_lots, stock_movements
-from services.rebuild import rebuild
+from services.rebuild import rebuild, rebuild_all
 from services.settings import Settings
-from services.topics import ensure_topics
+from services.topics import ensure_topics, partitions_of
 
 
-def raw_read(settings: Settings) -> tuple[int, float]:
-    """Records and seconds to read every projection's topics from offset 0, no processing."""
-    consumer = KafkaConsumer(
+async def _raw_read(settings: Settings) -> tuple[int, float]:
+    consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         enable_auto_commit=False,
         isolation_level="read_committed",
-        max_poll_records=settings.worker_batch_size * 4,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    streams = {s for p in PROJECTIONS.values() for s in p.streams}
-    partitions = [
-        TopicPartition(settings.topic(s), p)
-        for s in sorted(streams)
-        for p in consumer.partitions_for_topic(settings.topic(s)) or ()
-    ]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    started, read = time.perf_counter(), 0
-    remaining = {tp for tp, end in ends.items() if end > 0}
-    while remaining:
-        for records in consumer.poll(timeout_ms=1000).values():
-            read += len(records)
-        remaining = {tp for tp in remaining if consumer.position(tp) < ends[tp]}
-    seconds = time.perf_counter() - started
-    consumer.close()
-    return read, seconds
+    streams = sorted({s for p in PROJECTIONS.values() for s in p.streams})
+    partitions = [TopicPartition(settings.topic(s), p) for s in streams
+                  for p in partitions_of(settings, s)]  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        started, read = time.perf_counter(), 0
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining:
+            polled = await consumer.getmany(
+                timeout_ms=1000, max_records=settings.worker_batch_size * 4
+            )
+            read += sum(len(records) for records in polled.values())
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+        return read, time.perf_counter() - started
+    finally:
+        await consumer.stop()
 
 
-def replay(settings: Settings) -> dict[str, Any]:
-    """In this process: rebuild every projection, then report time and peak RSS."""
+def raw_read(settings: Settings) -> tuple[int, float]:
+    """Records and seconds to read every projection's topics from offset 0 with the rebuild's
+    client and settings, doing nothing with them."""
+    return asyncio.run(_raw_read(settings))
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS"))
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, StopIteration):
+        return 0
+    return rss + sum(_tree_rss_kib(int(c)) for c in children)
+
+
+def replay(settings: Settings, parallel: bool) -> dict[str, Any]:
+    """In this process: rebuild every projection, then report time and peak memory (the most
+    this process and its workers held resident at once, sampled every 50 ms)."""
     engine = make_engine(settings.db_url)
     migrate(engine)
-    seconds: dict[str, float] = {}
-    applied = 0
-    for name, projection in PROJECTIONS.items():
-        started = time.perf_counter()
-        applied += rebuild(settings, engine, projection)
-        seconds[name] = round(time.perf_counter() - started, 2)
     engine.dispose()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"applied": applied, "seconds": seconds, "peak_rss_mib": round(peak_kib / 1024, 1)}
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_kib(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    if parallel:
+        applied = rebuild_all(settings, list(PROJECTIONS))
+    else:
+        engine = make_engine(settings.db_url)
+        applied = {name: rebuild(settings, engine, p) for name, p in PROJECTIONS.items()}
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"applied": applied, "seconds": round(seconds, 2),
+            "peak_rss_mib": round(max(peak[0], own_peak) / 1024, 1)}  # fmt: skip
 
 
 def check(url: str, totals: Totals) -> None:
@@ -108,8 +145,10 @@ def main() -> dict[str, Any]:
     produce(bootstrap, rounds(settings.topic_prefix, events, totals))
     read, raw_seconds = raw_read(settings)
     assert read == totals.events, f"read {read} records, produced {totals.events}"
+    parallel = size("rebuild_parallel", 1) == 1
+    mode = "--parallel" if parallel else "--sequential"
     child = subprocess.run(
-        [sys.executable, "-m", "bench.rebuild", "--replay", settings.model_dump_json()],
+        [sys.executable, "-m", "bench.rebuild", mode, settings.model_dump_json()],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -117,24 +156,26 @@ def main() -> dict[str, Any]:
     )
     replayed = json.loads(child.stdout.strip().splitlines()[-1])
     check(url, totals)
-    wall = sum(replayed["seconds"].values())
+    wall = replayed["seconds"]
     figures = {
         "events": totals.events,
-        "applied": replayed["applied"],
-        "wall_seconds": round(wall, 2),
+        "mode": "one process per projection" if parallel else "one projection after another",
+        "applied": sum(replayed["applied"].values()),
+        "applied_per_projection": replayed["applied"],
+        "wall_seconds": wall,
         "events_per_s": round(totals.events / wall),
-        "seconds_per_projection": replayed["seconds"],
         "peak_rss_mib": replayed["peak_rss_mib"],
         "raw_read_seconds": round(raw_seconds, 2),
         "raw_read_events_per_s": round(read / raw_seconds),
         "rebuild_vs_raw": round(raw_seconds / wall, 3),
     }
-    assert replayed["applied"] == totals.events, figures
+    assert figures["applied"] == totals.events, figures
     return report("rebuild of every projection", figures, info)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--replay":
-        print(json.dumps(replay(Settings.model_validate_json(sys.argv[2]))))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--parallel", "--sequential"):
+        replayed = replay(Settings.model_validate_json(sys.argv[2]), sys.argv[1] == "--parallel")
+        print(json.dumps(replayed))
     else:
         main()

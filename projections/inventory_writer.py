@@ -20,7 +20,7 @@ from projections.transfers_writer import (
     write_thresholds,
     write_transfers,
 )
-from projections.writer_types import Applied, utc
+from projections.writer_types import Applied
 
 
 class InventoryProjection:
@@ -72,7 +72,7 @@ def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]
         if not lot_changes_of_event:
             continue
         envelope = a.envelope
-        when, actor = utc(envelope.occurred_at), envelope.actor.user_id
+        when, actor = a.occurred_at, envelope.actor.user_id
         rows += [
             {
                 "event_id": envelope.event_id,

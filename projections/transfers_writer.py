@@ -14,7 +14,6 @@ from events.stock import (
 from projections.projection import Batch
 from projections.sql import update_rows, upsert
 from projections.tables import lot_distributions, stock_thresholds, transfer_lines, transfers
-from projections.writer_types import utc
 
 
 def write_transfers(conn: Connection, batch: Batch) -> None:
@@ -27,7 +26,7 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
     for applied in batch:
         event = applied.event
         if isinstance(event, TransferReceived):
-            received[event.transfer_id] = utc(applied.envelope.occurred_at)
+            received[event.transfer_id] = applied.occurred_at
             for ln in event.lines:
                 lines.setdefault((event.transfer_id, ln.item_id, ln.lot), [0, 0])[0] += ln.quantity
         elif isinstance(event, TransferDiscrepancyRecorded):
@@ -49,7 +48,7 @@ def _dispatched(conn: Connection, batch: Batch) -> None:
                 "to_location_id": event.to_location_id,
                 "deployment_id": event.deployment_id,
                 "status": "in_transit",
-                "dispatched_at": utc(applied.envelope.occurred_at),
+                "dispatched_at": applied.occurred_at,
                 "received_at": None,
             }
         )
@@ -101,8 +100,19 @@ def write_thresholds(conn: Connection, batch: Batch) -> None:
 def write_lot_distributions(conn: Connection, batch: Batch) -> None:
     """Which lots (so which donations) each distribution consumed, where and for which campaign."""
     rows = [
-        a.event.model_dump(exclude={"expires_on"}) | {"occurred_at": utc(a.envelope.occurred_at)}
+        {
+            "distribution_id": e.distribution_id,
+            "lot": e.lot,
+            "location_id": e.location_id,
+            "item_id": e.item_id,
+            "donation_id": e.donation_id,
+            "quantity": e.quantity,
+            "campaign_id": e.campaign_id,
+            "region_code": e.region_code,
+            "province_code": e.province_code,
+            "occurred_at": a.occurred_at,
+        }
         for a in batch
-        if isinstance(a.event, StockDistributed)
+        if isinstance(e := a.event, StockDistributed)
     ]
     upsert(conn, lot_distributions, rows, ["distribution_id", "lot"])

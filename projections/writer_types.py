@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from events import Envelope, Event
 
@@ -14,6 +15,11 @@ class Applied:
     offset: int
     envelope: Envelope
     event: Event
+
+    @cached_property
+    def occurred_at(self) -> datetime:
+        """When the event happened, as stored (naive UTC); computed once per event."""
+        return utc(self.envelope.occurred_at)
 
 
 def utc(moment: datetime) -> datetime:

@@ -11,7 +11,10 @@ C); while one batch is written to the database, the next one is fetched and deco
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import Connection, Engine
@@ -113,3 +116,26 @@ def rebuild(
 ) -> int:
     """Replay everything up to the current end of the log; returns the events applied."""
     return asyncio.run(_replay(settings, engine, projection, progress))
+
+
+def rebuild_all(settings: Settings, names: Sequence[str], workers: int = 0) -> dict[str, int]:
+    """Rebuild several projections at once, each in a process of its own (decoding and
+    writing are bound by Python, so one process per core); returns the events applied
+    per projection. Each keeps its own transaction and lock, as `rebuild` does."""
+    context = multiprocessing.get_context("spawn")
+    count = workers or min(len(names), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = {n: pool.submit(_rebuild_named, settings.model_dump_json(), n) for n in names}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _rebuild_named(settings_json: str, name: str) -> int:
+    from projections.database import make_engine
+    from projections.registry import PROJECTIONS
+
+    settings = Settings.model_validate_json(settings_json)
+    engine = make_engine(settings.db_url)
+    try:
+        return rebuild(settings, engine, PROJECTIONS[name])
+    finally:
+        engine.dispose()
