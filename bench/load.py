@@ -24,6 +24,7 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     seconds: float = 0.0
+    retries: int = 0
 
     def figures(self) -> dict[str, Any]:
         done = len(self.latencies)
@@ -32,6 +33,7 @@ class Outcome:
             "per_s": round(done / self.seconds, 1) if self.seconds else 0.0,
             **percentiles(self.latencies),
             "statuses": dict(sorted(self.statuses.items())),
+            "retries": self.retries,
         }
 
 
@@ -53,7 +55,11 @@ async def _run(
             async with gate:
                 due = due or time.perf_counter()
                 method, path, body = request(i)
-                response = await client.request(method, path, json=body)
+                try:
+                    response = await client.request(method, path, json=body)
+                except httpx.TransportError:  # a kept-alive connection the server just closed;
+                    outcome.retries += 1  # the request carries its id, so sending it again is safe
+                    response = await client.request(method, path, json=body)
                 outcome.latencies.append(time.perf_counter() - due)
                 outcome.statuses[response.status_code] += 1
 
