@@ -67,7 +67,7 @@ class AggregateStore(Generic[S]):
         if outcome is None:
             outcome = Outcome(envelope.command_digest)
             self._remember(envelope.causation_id, outcome)
-        outcome.events.append(_public(envelope))
+        outcome.events.append(public(envelope))
         outcome.position = position
 
     def apply_refusal(self, record: RefusalRecord) -> None:
@@ -81,6 +81,16 @@ class AggregateStore(Generic[S]):
 
     def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
         """A reply when nothing is to be written, else the envelopes to publish."""
+        outcome = self.decide(command_envelope)
+        return outcome if isinstance(outcome, Reply) else [envelope for envelope, _ in outcome]
+
+    def forget(self) -> None:
+        """Drop every state and outcome: the next fold starts again from the log."""
+        self.states.clear()
+        self.outcomes.clear()
+
+    def decide(self, command_envelope: CommandEnvelope) -> Reply | list[tuple[Envelope, Event]]:
+        """As `handle`, with each envelope's event, so a writer can fold what it publishes."""
         cid = command_envelope.command_id
         previous = self.outcomes.get(cid)
         if previous is not None:
@@ -109,7 +119,8 @@ class AggregateStore(Generic[S]):
             )
         occurred_at = getattr(command, "occurred_at", None) or command_envelope.issued_at
         return [
-            _envelope(command_envelope, event, i, occurred_at) for i, event in enumerate(events)
+            (_envelope(command_envelope, event, i, occurred_at), event)
+            for i, event in enumerate(events)
         ]
 
 
@@ -148,5 +159,5 @@ def _envelope(
     )
 
 
-def _public(envelope: Envelope) -> dict[str, Any]:
+def public(envelope: Envelope) -> dict[str, Any]:
     return {"event_id": str(envelope.event_id), "type": envelope.type, "data": envelope.data}

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=5.0, ge=0)
     decision_timeout_seconds: float = Field(default=8.0, gt=0)
     worker_batch_size: int = Field(default=2000, ge=1)
+    decider_batch_size: int = Field(default=500, ge=1)
     organisation: str = "Entraide Nationale"
     health_max_lag: int = Field(default=10_000, ge=0)
     health_max_pending_commands: int = Field(default=1_000, ge=0)
