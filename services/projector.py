@@ -80,10 +80,7 @@ class Projector:
         await self.consumer.start()
         try:
             while True:
-                records = await self.consumer.getmany(
-                    timeout_ms=200, max_records=self.settings.worker_batch_size
-                )
-                batch = [r for rs in records.values() for r in rs]
+                batch = await self._next_batch()
                 if batch:
                     messages = [await self._message(r) for r in batch]
                     await self.finish_pending()
@@ -95,6 +92,22 @@ class Projector:
                 self._pending.cancel()
                 await asyncio.gather(self._pending, return_exceptions=True)
             await self.consumer.stop()
+
+    async def _next_batch(self) -> list[ConsumerRecord]:
+        """Up to a batch of records; while the previous batch is still being written, keep
+        taking what has arrived, so batches grow when the database is the slower side."""
+        size = self.settings.worker_batch_size
+        batch: list[ConsumerRecord] = []
+        while len(batch) < size:
+            polled = await self.consumer.getmany(
+                timeout_ms=0 if batch else 200, max_records=size - len(batch)
+            )
+            got = [r for rs in polled.values() for r in rs]
+            batch += got
+            if not got or self._pending is None or self._pending.done():
+                break
+            await asyncio.sleep(0)  # let the fetcher fill its buffer
+        return batch
 
     async def finish_pending(self) -> None:
         """Wait for the batch being written, if any (and raise what it raised)."""
