@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from fastapi import Response
@@ -46,6 +47,23 @@ async def decide(
     if reply.position:
         services.wrote(Position.parse(reply.position))
     return reply
+
+
+async def decide_many(
+    services: Services, commands: Sequence[tuple[Command, str]], user: User, now: datetime
+) -> list[Reply]:
+    """The replies to several commands sent together (refusals are replies, not errors)."""
+    correlation_id = current_correlation_id()
+    pairs = [
+        (command, CommandEnvelope.of(command, client_id, user.actor, now, correlation_id))
+        for command, client_id in commands
+    ]
+    replies = await services.bus.send_many(pairs)
+    for (command, _), reply in zip(pairs, replies, strict=True):
+        count_decision(command.TYPE, reply)
+        if reply.position:
+            services.wrote(Position.parse(reply.position))
+    return replies
 
 
 TAKEN = ("already_exists", "this id is already registered with other values; choose another id")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -23,6 +25,10 @@ class DecisionTimeout(BrokerUnavailable):
 
 class CommandBus(Protocol):
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply: ...
+
+    async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
+        """Several commands in one go: replies in the same order."""
+        ...
 
 
 class KafkaCommandBus:
@@ -79,21 +85,34 @@ class KafkaCommandBus:
             await self.consumer.stop()
 
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
+        return (await self.send_many([(command, envelope)]))[0]
+
+    async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
+        """Publish the commands in one flush per stream and wait for all their decisions.
+
+        Commands sharing an id (a record sent twice) share the first one's decision."""
         try:
             await asyncio.wait_for(self.ready.wait(), self.settings.kafka_timeout_seconds)
         except TimeoutError as exc:
             raise BrokerUnavailable("cannot listen for decisions: Kafka unreachable") from exc
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self.waiting[envelope.command_id] = future
+        loop = asyncio.get_running_loop()
+        futures: dict[str, asyncio.Future[Reply]] = {}
+        by_stream: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+        for command, envelope in commands:
+            if envelope.command_id in futures:
+                continue
+            futures[envelope.command_id] = self.waiting[envelope.command_id] = loop.create_future()
+            message = (command.aggregate_id, envelope.model_dump_json().encode())
+            by_stream[command.STREAM].append(message)
+        # a big batch gets more time, at a pace any healthy worker keeps
+        timeout = self.settings.decision_timeout_seconds * max(1.0, len(futures) / 500)
         try:
-            await run_in_threadpool(
-                self.publisher.append,
-                command.STREAM,
-                command.aggregate_id,
-                [envelope.model_dump_json().encode()],
-            )
-            return await asyncio.wait_for(future, self.settings.decision_timeout_seconds)
+            for stream, messages in by_stream.items():
+                await run_in_threadpool(self.publisher.append_keyed, stream, messages)
+            await asyncio.wait_for(asyncio.gather(*futures.values()), timeout)
         except TimeoutError as exc:
             raise DecisionTimeout("no decision in time; retry with the same id") from exc
         finally:
-            self.waiting.pop(envelope.command_id, None)
+            for command_id in futures:
+                self.waiting.pop(command_id, None)
+        return [futures[envelope.command_id].result() for _, envelope in commands]

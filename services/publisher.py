@@ -76,18 +76,22 @@ class KafkaEventPublisher:
 
     def append(self, stream: str, key: str, values: Sequence[bytes]) -> Position:
         """Append raw messages to a stream, in order, and wait for acks=all."""
+        last = self.append_keyed(stream, [(key, v) for v in values])[-1]
+        return last
+
+    def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
+        """Append (key, value) messages, in order per key, in one flush; wait for acks=all."""
         topic = self._settings.topic(stream)
         try:
             producer = self._connect()
-            futures = [producer.send(topic, key=key.encode(), value=v) for v in values]
+            futures = [producer.send(topic, key=k.encode(), value=v) for k, v in messages]
             producer.flush(timeout=self._settings.kafka_timeout_seconds)
             metadata = [f.get(timeout=self._settings.kafka_timeout_seconds) for f in futures]
         except (KafkaError, OSError) as exc:
             log.warning("kafka unavailable while publishing to %s: %s", topic, exc)
             self._reset()
             raise BrokerUnavailable(str(exc)) from exc
-        last = metadata[-1]
-        return Position(stream, last.partition, last.offset)
+        return [Position(stream, m.partition, m.offset) for m in metadata]
 
     def _reset(self) -> None:
         with self._lock:

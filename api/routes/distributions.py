@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -12,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from api.auth import User, authorize
-from api.decide import decide
+from api.decide import decide, decide_many
 from api.deps import CurrentUser, Now, Services, ServicesDep
 from api.errors import ApiError, Invalid, NotFound
 from api.reads import ReadAfter
@@ -30,14 +27,27 @@ from api.schemas.households import (
 from api.schemas.stock import Decision
 from events.households import CampaignOpened
 from projections import queries, registry_queries
+from services.commands import Reply
 from services.distributions.decider import RecordDistribution
 from services.distributions.eligibility import Profile, entitlement_left
 
 router = APIRouter(prefix="/v1", tags=["distributions"])
-BATCH_CONCURRENCY = 64
 
 
-async def _household(services: Services, body: DistributionCreate) -> dict[str, Any]:
+class _Rows:
+    """Read-model rows a request needs, each read once (a batch names the same few often)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.rows: dict[tuple[Any, str], dict[str, Any]] = {}
+
+    async def known(self, lookup: Any, key: str, field: str, what: str, **kw: Any) -> dict:
+        if (lookup, key) not in self.rows:
+            self.rows[(lookup, key)] = await known(self.services, lookup, key, field, what, **kw)
+        return self.rows[(lookup, key)]
+
+
+async def _household(rows: _Rows, body: DistributionCreate) -> dict[str, Any]:
     field = "household_id" if body.household_id else "national_id"
     lookup: Any
     if body.household_id:
@@ -45,22 +55,20 @@ async def _household(services: Services, body: DistributionCreate) -> dict[str, 
     else:
         lookup, key = (
             registry_queries.household_by_pseudonym,
-            pseudonyms(services, body.national_id, None)[0],
+            pseudonyms(rows.services, body.national_id, None)[0],
         )
     try:
-        return await known(services, lookup, key, field, "household", stream="households")
+        return await rows.known(lookup, key, field, "household", stream="households")
     except Invalid:
         raise Invalid("no registered household matches; register it first", field=field) from None
 
 
-async def _command(
-    services: Services, body: DistributionCreate, now: datetime, offline: bool
-) -> RecordDistribution:
-    household = await _household(services, body)
-    campaign = await known(
-        services, registry_queries.campaign, body.campaign_id, "campaign_id", "campaign"
+async def _command(rows: _Rows, body: DistributionCreate, offline: bool) -> RecordDistribution:
+    household = await _household(rows, body)
+    campaign = await rows.known(
+        registry_queries.campaign, body.campaign_id, "campaign_id", "campaign"
     )
-    site = await known(services, queries.location, body.site_id, "site_id", "site")
+    site = await rows.known(queries.location, body.site_id, "site_id", "site")
     if site["kind"] != "site":
         raise Invalid(f"{body.site_id!r} is a warehouse, not a distribution site", field="site_id")
     return RecordDistribution(
@@ -89,50 +97,58 @@ async def record_distribution(
 ) -> Decision:
     """Record a basket handed to a household; beyond its entitlement it is a 409."""
     authorize(user, "distributions.write", location_id=body.site_id)
-    command = await _command(services, body, now, offline=False)
+    command = await _command(_Rows(services), body, offline=False)
     reply = await decide(services, command, body.id, user, now)
     if reply.replayed:
         response.status_code = 200
     return Decision(id=body.id, events=reply.events, position=reply.position)
 
 
-async def _one(services: Services, raw: dict[str, Any], user: User, now: datetime) -> RecordResult:
+async def _prepare(
+    rows: _Rows, raw: dict[str, Any], user: User
+) -> RecordDistribution | RecordResult:
+    """The command of an offline record, or why the record is rejected before any decision."""
     record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
     try:
         body = DistributionCreate.model_validate(raw)
         authorize(user, "distributions.write", location_id=body.site_id)
-        command = await _command(services, body, now, offline=True)
-        reply = await decide(services, command, body.id, user, now)
+        return await _command(rows, body, offline=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         return RecordResult(id=record_id, status="rejected", reason=f"{where}: {first['msg']}")
     except ApiError as exc:
         return RecordResult(id=record_id, status="rejected", reason=exc.message)
-    flagged = any(e["type"] == "DuplicateDistributionFlagged" for e in reply.events)
-    return RecordResult(id=body.id, status="duplicate" if flagged else "accepted")
+
+
+def _result(command: RecordDistribution, reply: Reply) -> RecordResult:
+    record_id = command.distribution_id
+    if reply.status == "accepted":
+        flagged = any(e["type"] == "DuplicateDistributionFlagged" for e in reply.events)
+        return RecordResult(id=record_id, status="duplicate" if flagged else "accepted")
+    if reply.error == "idempotency_conflict":
+        reason = "this id was already used for a different record; use a new id"
+    else:
+        reason = reply.message or reply.error or reply.status
+    return RecordResult(id=record_id, status="rejected", reason=reason)
 
 
 @router.post("/distributions/batch", response_model=BatchResults)
 async def sync_offline_distributions(
     body: DistributionBatch, services: ServicesDep, user: CurrentUser, now: Now
 ) -> BatchResults:
-    """Sync records captured offline: each is accepted, flagged duplicate, or rejected."""
+    """Sync records captured offline: each is accepted, flagged duplicate, or rejected.
+
+    The records' commands are sent together; each household's single writer decides its
+    records in the batch's order."""
     authorize(user, "distributions.write")
-    lanes: dict[str, list[int]] = defaultdict(list)
-    for index, raw in enumerate(body.records):
-        who = raw.get("household_id") or raw.get("national_id") or f"#{index}"
-        lanes[str(who)].append(index)  # one household's records in order, households in parallel
-    results: list[RecordResult | None] = [None] * len(body.records)
-    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
-
-    async def run(indexes: list[int]) -> None:
-        async with gate:
-            for i in indexes:
-                results[i] = await _one(services, body.records[i], user, now)
-
-    await asyncio.gather(*(run(indexes) for indexes in lanes.values()))
-    return BatchResults(results=[r for r in results if r is not None])
+    rows = _Rows(services)
+    prepared = [await _prepare(rows, raw, user) for raw in body.records]
+    commands = [c for c in prepared if isinstance(c, RecordDistribution)]
+    replies = await decide_many(services, [(c, c.distribution_id) for c in commands], user, now)
+    decided = iter(zip(commands, replies, strict=True))
+    results = [p if isinstance(p, RecordResult) else _result(*next(decided)) for p in prepared]
+    return BatchResults(results=results)
 
 
 @router.get("/households/{household_id}/eligibility", response_model=Eligibility)

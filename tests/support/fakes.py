@@ -56,6 +56,9 @@ class InProcessCommandBus:
             store.apply(envelopes[offset], event, Position(stream, 0, offset))  # type: ignore[attr-defined]
         self._folded[stream] = len(envelopes)
 
+    async def send_many(self, commands: list[tuple[object, object]]) -> list[object]:
+        return [await self.send(command, envelope) for command, envelope in commands]
+
     async def send(self, command: object, envelope: object) -> object:
         from services.commands import RefusalRecord, Reply
 
