@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
@@ -37,6 +38,35 @@ def household_by_pseudonym(engine: Engine, pseudonym: str) -> dict[str, Any] | N
             ),
         )
     )
+
+
+def households_by_id(engine: Engine, ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """Many households at once, by id (those not found are absent)."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        stmt = select(households).where(households.c.household_id.in_(chunk))
+        found.update((row["household_id"], row) for row in fetch_all(engine, stmt))
+    return found
+
+
+def households_by_pseudonym(
+    engine: Engine, pseudonyms: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """As `household_by_pseudonym` for many pseudonyms at once (those not found are absent)."""
+    h = households
+    found: dict[str, dict[str, Any]] = {}
+    columns = ("identity", "national_id_pseudonym", "registry_pseudonym")
+    for chunk in _chunks(sorted(set(pseudonyms))):
+        matches = or_(*(h.c[column].in_(chunk) for column in columns))
+        for row in fetch_all(engine, select(h).where(matches, h.c.erased.is_(False))):
+            for column in columns:
+                if row[column] in chunk:
+                    found.setdefault(row[column], row)
+    return found
+
+
+def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
 def campaign(engine: Engine, campaign_id: str) -> dict[str, Any] | None:
