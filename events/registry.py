@@ -32,7 +32,7 @@ from events.stock import (
     TransferDispatched,
     TransferReceived,
 )
-from events.users import UserCreated, UserRevoked
+from events.users import SessionEnded, UserCreated, UserRevoked
 
 _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
@@ -63,6 +63,7 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentCancelled,
         UserCreated,
         UserRevoked,
+        SessionEnded,
     )
 }
 

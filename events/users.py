@@ -43,3 +43,17 @@ class UserRevoked(Event):
     @property
     def aggregate_id(self) -> str:
         return self.username
+
+
+class SessionEnded(Event):
+    """A web session was signed out: its cookie no longer signs anyone in, wherever it is."""
+
+    TYPE = "SessionEnded"
+    STREAM = "users"
+
+    username: Identifier
+    session_hash: str = Field(min_length=64, max_length=64, description="SHA-256 of its nonce.")
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from projections.tables import (
+    ended_sessions,
     inventory_lots,
     items,
     locations,
@@ -27,6 +28,15 @@ def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
 def fetch_all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def session_ended(engine: Engine, session_hash: str) -> bool:
+    """Whether the web session of this nonce hash was signed out."""
+    stmt = select(ended_sessions.c.session_hash).where(
+        ended_sessions.c.session_hash == session_hash
+    )
+    with engine.connect() as conn:
+        return conn.execute(stmt).first() is not None
 
 
 def location(engine: Engine, location_id: str) -> dict[str, Any] | None:

@@ -142,6 +142,14 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+)
+
 household_keys = Table(
     "household_keys",
     metadata,

@@ -2,7 +2,8 @@
 
 The cookie is HttpOnly, SameSite=Strict and Secure over https. It carries the username,
 a fingerprint of the user's credentials and a random nonce; each request loads the user
-again, so a revoked (or re-created) user's sessions stop at once. Every form carries a
+again, so a revoked (or re-created) user's sessions stop at once, and a signed-out
+session (a `SessionEnded` event) stops wherever its cookie was copied. Every form carries a
 CSRF token derived from the nonce (or, before sign-in, from a random pre-session cookie).
 """
 
@@ -10,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import Request, Response
@@ -20,6 +24,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api.auth import User, active_user
 from api.deps import Services
+from events.users import SessionEnded
+from projections import queries
+from services.logs import current_correlation_id
+from services.publisher import BrokerUnavailable
+from services.recording import record
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "aid_session"
 PRESESSION_COOKIE = "aid_presession"
@@ -79,7 +90,38 @@ async def read_session(request: Request, services: Services) -> WebSession | Non
     found = await run_in_threadpool(active_user, services.engine, str(payload.get("u", "")))
     if found is None or not hmac.compare_digest(found[1], str(payload.get("f", ""))):
         return None
-    return WebSession(found[0], str(payload["n"]))
+    nonce = str(payload.get("n", ""))
+    if await run_in_threadpool(queries.session_ended, services.engine, session_hash(nonce)):
+        return None
+    return WebSession(found[0], nonce)
+
+
+def session_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+async def end_session(services: Services, user: User, nonce: str) -> None:
+    """Record the sign-out, so this session's cookie signs nobody in, wherever it was copied.
+
+    With Kafka down the cookie is still removed from this browser; the session then stays
+    valid elsewhere until it expires, and the log says so."""
+    event = SessionEnded(username=user.username, session_hash=session_hash(nonce))
+    now = datetime.now(UTC)
+    try:
+        await run_in_threadpool(
+            partial(
+                record,
+                services.publisher,
+                [event],
+                command_id=f"signout:{event.session_hash[:32]}",
+                actor=user.actor,
+                occurred_at=now,
+                recorded_at=now,
+                correlation_id=current_correlation_id(),
+            )
+        )
+    except BrokerUnavailable:
+        log.warning("sign-out of %s not recorded: Kafka unavailable", user.username)
 
 
 def csrf_token(services: Services, seed: str) -> str:

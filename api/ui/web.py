@@ -84,7 +84,7 @@ class Page:
     async def form(self) -> dict[str, str]:
         """The posted form, refused with 403 unless its CSRF token matches this session."""
         data = await self.request.form()
-        if not csrf_ok(self.services, self._seed(), str(data.get("csrf") or "")):
+        if not csrf_ok(self.services, self.seed(), str(data.get("csrf") or "")):
             raise Forbidden("the form expired or came from another site: reload and retry")
         return {k: str(v).strip() for k, v in data.items() if isinstance(v, str)}
 
@@ -95,10 +95,11 @@ class Page:
 
     def check_header(self) -> None:
         """For JSON posts from the page's script: the token travels in X-CSRF-Token."""
-        if not csrf_ok(self.services, self._seed(), self.request.headers.get("x-csrf-token")):
+        if not csrf_ok(self.services, self.seed(), self.request.headers.get("x-csrf-token")):
             raise Forbidden("the page expired or came from another site: reload and retry")
 
-    def _seed(self) -> str | None:
+    def seed(self) -> str | None:
+        """The session's nonce (or the pre-session's), which the CSRF token derives from."""
         return getattr(self.request.state, "csrf_seed", None)
 
 

@@ -46,7 +46,7 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
-from events.users import UserCreated, UserRevoked
+from events.users import SessionEnded, UserCreated, UserRevoked
 
 MOROCCO = timezone(timedelta(hours=1))
 COORDINATOR = Actor(user_id="fatima.coordinator", role="coordinator")
@@ -213,6 +213,7 @@ SAMPLES: dict[str, Event] = {
         password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
     ),
     "UserRevoked": UserRevoked(username="youssef.agent"),
+    "SessionEnded": SessionEnded(username="youssef.agent", session_hash="ab" * 32),
 }
 
 

@@ -111,6 +111,24 @@ def test_a_revoked_user_s_session_stops_at_once(api: ApiHarness) -> None:
     assert answer.headers["location"] == "/signin?next=/operator"
 
 
+def test_a_signed_out_session_s_cookie_signs_nobody_in_even_copied(api: ApiHarness) -> None:
+    sign_in(api, "operator")
+    copied = api.client.cookies["aid_session"]
+    page = api.client.get("/operator")
+    assert page.status_code == 200
+    assert api.client.post("/signout", data={"csrf": csrf_of(page.text)}).status_code == 200
+    [ended] = api.published("users")
+    assert ended.type == "SessionEnded" and ended.data["username"] == USERNAMES["operator"]
+    assert copied not in str(ended.data)  # only a hash of the session's nonce is recorded
+
+    api.client.cookies.set("aid_session", copied)  # the cookie, copied before sign-out
+    answer = api.client.get("/operator", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/operator"
+    sign_in(api, "operator")  # a new session works
+    assert api.client.get("/operator").status_code == 200
+
+
 def test_a_tampered_cookie_is_no_session(api: ApiHarness) -> None:
     sign_in(api, "donor")
     cookie = api.client.cookies["aid_session"]

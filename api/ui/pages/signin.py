@@ -16,6 +16,7 @@ from api.ui.session import (
     PRESESSION_COOKIE,
     close_session,
     csrf_token,
+    end_session,
     open_session,
     set_cookie,
 )
@@ -86,6 +87,8 @@ async def signin(page: PublicPage) -> Response:
 async def signout(page: SignedIn) -> Response:
     """Close the session; the page that follows empties the offline page cache."""
     await page.form()
+    if page.user is not None and (nonce := page.seed()):
+        await end_session(page.services, page.user, nonce)
     page.user = None
     response = page.render("signed_out.html")
     close_session(response)
