@@ -7,7 +7,9 @@ twice (at-least-once after a crash) still consumes the stock once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 
 import faust
 from aiokafka import AIOKafkaProducer
@@ -19,6 +21,8 @@ from services.settings import Settings
 from services.stock.commands import ConsumeForDistribution
 
 log = logging.getLogger(__name__)
+POLICY_BATCH = 500
+POLICY_WITHIN = 0.005  # seconds a batch waits to fill
 
 
 def consume_command(event: AidDistributed, envelope: Envelope) -> tuple[str, CommandEnvelope]:
@@ -51,23 +55,36 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
 
     async def consume_site_stock(stream: faust.StreamT) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=1,
         )
         await producer.start()
         try:
-            async for raw in stream:
-                try:
-                    envelope, event = decode(raw)
-                except UndecodableMessage:
-                    continue  # parked by the projectors
-                if isinstance(event, AidDistributed):
-                    key, command = consume_command(event, envelope)
-                    await producer.send_and_wait(
+            batches = stream.take(POLICY_BATCH, POLICY_WITHIN)
+            async for values in batches:
+                await send_consume_commands(producer, values)
+        finally:
+            await producer.stop()
+
+    async def send_consume_commands(producer: AIOKafkaProducer, values: Sequence[bytes]) -> None:
+        """Send a batch's commands together; the batch is acknowledged once all are."""
+        sent = []
+        for raw in values:
+            try:
+                envelope, event = decode(raw)
+            except UndecodableMessage:
+                continue  # parked by the projectors
+            if isinstance(event, AidDistributed):
+                key, command = consume_command(event, envelope)
+                sent.append(
+                    await producer.send(
                         settings.topic("stock-commands"),
                         command.model_dump_json().encode(),
                         key=key.encode(),
                     )
-        finally:
-            await producer.stop()
+                )
+        await asyncio.gather(*sent)
 
     app.agent(topic, name="consume-site-stock", concurrency=1)(consume_site_stock)
