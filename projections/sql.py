@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, LargeBinary, Table, bindparam, func, text, update
+from sqlalchemy import JSON, Connection, LargeBinary, Table, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 Row = dict[str, Any]
@@ -61,39 +61,6 @@ def insert_ignoring_duplicates(
 ) -> None:
     """Insert rows whose key is new; silently keep existing ones."""
     upsert(conn, table, rows, keys)
-
-
-def update_rows(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[Row],
-    keys: Sequence[str],
-    *,
-    add: Sequence[str] = (),
-    replace: Sequence[str] = (),
-) -> None:
-    """Update existing rows found by `keys` (one row per key): add the `add` columns to the
-    stored values and overwrite the `replace` ones. Rows that do not exist are left out."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        payload = _json_rows(table, list(rows))
-        if payload is not None:
-            conn.execute(text(_recordset_update(table, keys, add, replace)), {"rows": payload})
-            return
-    stmt = (
-        update(table)
-        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-        .values(
-            {c: table.c[c] + bindparam(f"v_{c}") for c in add}
-            | {c: bindparam(f"v_{c}") for c in replace}
-        )
-    )
-    params = [
-        {f"k_{k}": row[k] for k in keys} | {f"v_{c}": row[c] for c in (*add, *replace)}
-        for row in rows
-    ]
-    conn.execute(stmt, params)
 
 
 def _merge_same_keys(
@@ -153,16 +120,4 @@ def _recordset_upsert(
         f"INSERT INTO {name} ({cols}) SELECT {cols} "
         f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json)) "
         f"ON CONFLICT ({conflict}) {action}"
-    )
-
-
-def _recordset_update(
-    table: Table, keys: Sequence[str], add: Sequence[str], replace: Sequence[str]
-) -> str:
-    name = f'"{table.name}"'
-    sets = [f'"{c}" = t."{c}" + r."{c}"' for c in add] + [f'"{c}" = r."{c}"' for c in replace]
-    match = " AND ".join(f't."{k}" = r."{k}"' for k in keys)
-    return (
-        f"UPDATE {name} AS t SET {', '.join(sets)} "
-        f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json)) AS r WHERE {match}"
     )

@@ -60,7 +60,8 @@ def transfer_list(
     if location_ids is not None:
         ids = list(location_ids)
         stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
-    found = fetch_all(engine, stmt.order_by(t.c.dispatched_at.desc(), t.c.transfer_id))
+    newest_first = (t.c.dispatched_at.desc().nulls_first(), t.c.transfer_id)
+    found = fetch_all(engine, stmt.order_by(*newest_first))
     if not found:
         return []
     lines = fetch_all(

@@ -103,7 +103,7 @@ transfers = Table(
     Column("to_location_id", String(64), nullable=False),
     Column("deployment_id", String(64)),
     Column("status", String(16), nullable=False),
-    Column("dispatched_at", DateTime, nullable=False),
+    Column("dispatched_at", DateTime),  # empty while only the receipt has been projected
     Column("received_at", DateTime),
 )
 

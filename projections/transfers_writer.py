@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import Connection
 
 from events.stock import (
@@ -9,81 +12,78 @@ from events.stock import (
     StockThresholdSet,
     TransferDiscrepancyRecorded,
     TransferDispatched,
+    TransferLine,
     TransferReceived,
 )
 from projections.projection import Batch
-from projections.sql import update_rows, upsert
+from projections.sql import upsert
 from projections.tables import lot_distributions, stock_thresholds, transfer_lines, transfers
 
 
 def write_transfers(conn: Connection, batch: Batch) -> None:
-    """Dispatches become rows first, then arrivals and shortfalls are added to them: a few
-    statements per batch, in the order the events happened within each transfer."""
-    dispatched = [a for a in batch if isinstance(a.event, TransferDispatched)]
-    _dispatched(conn, dispatched)
-    received: dict[str, object] = {}
-    lines: dict[tuple[str, str, str], list[int]] = {}
+    """A transfer's dispatch travels on the origin's partition and its receipt on the
+    destination's, so either may be projected first: each side upserts the part of the row
+    it knows, and every arrival order ends in the same rows."""
+    dispatched, received, lines = [], [], []
     for applied in batch:
         event = applied.event
-        if isinstance(event, TransferReceived):
-            received[event.transfer_id] = applied.occurred_at
-            for ln in event.lines:
-                lines.setdefault((event.transfer_id, ln.item_id, ln.lot), [0, 0])[0] += ln.quantity
+        if isinstance(event, TransferDispatched):
+            dispatched.append(_transfer(event, "in_transit", dispatched_at=applied.occurred_at))
+            lines += [_line(event.transfer_id, ln, dispatched=ln.quantity) for ln in event.lines]
+        elif isinstance(event, TransferReceived):
+            received.append(_transfer(event, "received", received_at=applied.occurred_at))
+            lines += [_line(event.transfer_id, ln, received=ln.quantity) for ln in event.lines]
         elif isinstance(event, TransferDiscrepancyRecorded):
-            key = (event.transfer_id, event.item_id, event.lot)
-            lines.setdefault(key, [0, 0])[1] += event.missing
-    _received(conn, received)
-    _add_to_lines(conn, lines)
+            lines.append(_line(event.transfer_id, event, missing=event.missing))
+    keys = ["transfer_id"]
+    upsert(conn, transfers, dispatched, keys, keep_first=["dispatched_at"])
+    upsert(conn, transfers, received, keys, replace=["status"], keep_first=["received_at"])
+    upsert(
+        conn,
+        transfer_lines,
+        lines,
+        ["transfer_id", "item_id", "lot"],
+        add=["dispatched", "received", "missing"],
+        keep_first=["expires_on", "donation_id"],
+    )
 
 
-def _dispatched(conn: Connection, batch: Batch) -> None:
-    transfer_rows, line_rows = [], []
-    for applied in batch:
-        event = applied.event
-        assert isinstance(event, TransferDispatched)
-        transfer_rows.append(
-            {
-                "transfer_id": event.transfer_id,
-                "from_location_id": event.from_location_id,
-                "to_location_id": event.to_location_id,
-                "deployment_id": event.deployment_id,
-                "status": "in_transit",
-                "dispatched_at": applied.occurred_at,
-                "received_at": None,
-            }
-        )
-        line_rows += [
-            {
-                "transfer_id": event.transfer_id,
-                "item_id": ln.item_id,
-                "lot": ln.lot,
-                "expires_on": ln.expires_on,
-                "donation_id": ln.donation_id,
-                "dispatched": ln.quantity,
-                "received": 0,
-                "missing": 0,
-            }
-            for ln in event.lines
-        ]
-    upsert(conn, transfers, transfer_rows, ["transfer_id"])
-    upsert(conn, transfer_lines, line_rows, ["transfer_id", "item_id", "lot"], add=["dispatched"])
+def _transfer(
+    event: TransferDispatched | TransferReceived,
+    status: str,
+    *,
+    dispatched_at: datetime | None = None,
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "transfer_id": event.transfer_id,
+        "from_location_id": event.from_location_id,
+        "to_location_id": event.to_location_id,
+        "deployment_id": event.deployment_id,
+        "status": status,
+        "dispatched_at": dispatched_at,
+        "received_at": received_at,
+    }
 
 
-def _received(conn: Connection, received: dict[str, object]) -> None:
-    rows = [
-        {"transfer_id": k, "status": "received", "received_at": when}
-        for k, when in received.items()
-    ]
-    update_rows(conn, transfers, rows, ["transfer_id"], replace=["status", "received_at"])
-
-
-def _add_to_lines(conn: Connection, lines: dict[tuple[str, str, str], list[int]]) -> None:
-    rows = [
-        {"transfer_id": k[0], "item_id": k[1], "lot": k[2], "received": r, "missing": m}
-        for k, (r, m) in lines.items()
-    ]
-    keys = ["transfer_id", "item_id", "lot"]
-    update_rows(conn, transfer_lines, rows, keys, add=["received", "missing"])
+def _line(
+    transfer_id: str,
+    line: TransferLine | TransferDiscrepancyRecorded,
+    *,
+    dispatched: int = 0,
+    received: int = 0,
+    missing: int = 0,
+) -> dict[str, Any]:
+    return {
+        "transfer_id": transfer_id,
+        "item_id": line.item_id,
+        "lot": line.lot,
+        "expires_on": line.expires_on,
+        "donation_id": line.donation_id,
+        "dispatched": dispatched,
+        "received": received,
+        "missing": missing,
+    }
 
 
 def write_thresholds(conn: Connection, batch: Batch) -> None:

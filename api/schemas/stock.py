@@ -137,7 +137,7 @@ class TransferPublic(BaseModel):
     to_location_id: str
     deployment_id: str | None
     status: str
-    dispatched_at: UtcDatetime
+    dispatched_at: UtcDatetime | None  # None while the receipt is projected ahead of it
     received_at: UtcDatetime | None
     lines: list[TransferLinePublic]
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Row, func, select
 
-from projections.tables import applied_events, inventory_lots, stock_movements
+from projections.tables import (
+    applied_events,
+    inventory_lots,
+    projection_positions,
+    stock_movements,
+)
 from projections.writer import positions
 from services.settings import Settings
 
@@ -29,3 +34,18 @@ def inventory_snapshot(engine: Engine, settings: Settings) -> dict[str, Any]:
         "applied": applied or 0,
         "positions": {p: o for (t, p), o in stored.items() if t == settings.topic("stock")},
     }
+
+
+def every_row(engine: Engine) -> dict[str, list[Row[Any]]]:
+    """Every row of every projection's tables, with the event ids applied and the positions."""
+    from projections.registry import PROJECTIONS
+
+    tables = {t for p in PROJECTIONS.values() for t in p.tables} | {
+        applied_events,
+        projection_positions,
+    }
+    with engine.connect() as conn:
+        return {
+            t.name: list(conn.execute(select(t).order_by(*t.primary_key)))
+            for t in sorted(tables, key=lambda t: t.name)
+        }

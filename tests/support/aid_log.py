@@ -1,0 +1,559 @@
+"""A realistic log of every stream, spread over partitions as the producers spread it.
+
+A seeded simulation of a few weeks of work: reference data, donations received as stock,
+transfers dispatched and received later (some short), convoys, counts and losses,
+households registered and served, duplicates flagged, users created and revoked, and
+now and then a command decided again after a crash (the same event at a new offset).
+Each partition keeps the order its events were appended in; `interleaving` reads the
+partitions in any other order a consumer might.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from events import Actor, Event
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+    PersonalDataErased,
+)
+from events.reference import ItemDefined, LocationRegistered
+from events.relief import (
+    DeploymentCancelled,
+    DeploymentDelivered,
+    DeploymentDispatchAborted,
+    DeploymentDispatched,
+    DeploymentDispatchStarted,
+    DeploymentPlanned,
+    DonationReceived,
+    DonorRegistered,
+    OperationOpened,
+    PlannedLine,
+)
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockDistributed,
+    StockReceived,
+    StockThresholdSet,
+    TransferDiscrepancyRecorded,
+    TransferDispatched,
+    TransferLine,
+    TransferReceived,
+)
+from events.users import SessionEnded, UserCreated, UserRevoked
+from projections.registry import PROJECTIONS
+from projections.writer import Message, apply_batch, lock, reset
+from tests.support.events import recorded
+
+PARTITIONS = 3
+WAREHOUSES = ("wh-casablanca", "wh-marrakech", "wh-agadir")
+SITES = ("site-amizmiz", "site-talat-n-yacoub")
+ITEMS = ("food-basket", "tent-family")
+REGION = {"site-amizmiz": ("MA-07", "MA-07-422"), "site-talat-n-yacoub": ("MA-07", "MA-07-424")}
+CAMPAIGN, OPERATION, DONOR = "ramadan-2024", "al-haouz-2023", "donor-croissant"
+STOREKEEPER = Actor(user_id="karim.operator", role="operator")
+START = datetime(2023, 9, 9, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Lot:
+    item_id: str
+    lot: str
+    expires_on: date | None
+    donation_id: str | None
+
+
+@dataclass
+class AidLog:
+    """Messages in the order they were appended (the order of events in time)."""
+
+    messages: list[Message] = field(default_factory=list)
+    _next_offset: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+
+    def append(self, event: Event, command_id: str, at: datetime, index: int = 0) -> Message:
+        envelope, event = recorded(
+            event, command_id=command_id, index=index, occurred_at=at, actor=STOREKEEPER
+        )
+        topic = event.STREAM
+        partition = zlib.crc32(event.aggregate_id.encode()) % PARTITIONS
+        offset = self._next_offset[(topic, partition)]
+        self._next_offset[(topic, partition)] += 1
+        message = Message(topic, partition, offset, envelope, event)
+        self.messages.append(message)
+        return message
+
+    def append_again(self, message: Message) -> None:
+        """A command decided again after a crash: the same event at the next offset."""
+        key = (message.topic, message.partition)
+        again = Message(
+            message.topic,
+            message.partition,
+            self._next_offset[key],
+            message.envelope,
+            message.event,
+        )
+        self._next_offset[key] += 1
+        self.messages.append(again)
+
+    def partitions(self) -> dict[tuple[str, int], list[Message]]:
+        by_partition: dict[tuple[str, int], list[Message]] = defaultdict(list)
+        for m in self.messages:
+            by_partition[(m.topic, m.partition)].append(m)
+        return by_partition
+
+
+def interleaving(log: AidLog, rng: random.Random) -> list[Message]:
+    """The log as a consumer may read it: partitions merged in any order, each kept in order.
+
+    A partition is often read in long runs (a fetch returns many records of one partition),
+    so runs of random length are taken from a random partition until all are drained."""
+    queues = {key: list(ms) for key, ms in log.partitions().items()}
+    merged: list[Message] = []
+    while queues:
+        key = rng.choice(sorted(queues))
+        run = rng.choice((1, 1, 2, 5, 50))
+        merged += queues[key][:run]
+        del queues[key][:run]
+        if not queues[key]:
+            del queues[key]
+    return merged
+
+
+def batches(messages: Sequence[Message], rng: random.Random) -> Iterator[list[Message]]:
+    """Cut into batches of random sizes, from one message to many."""
+    start = 0
+    while start < len(messages):
+        size = rng.choice((1, 2, 3, 7, 20, 100))
+        yield list(messages[start : start + size])
+        start += size
+
+
+def one_by_one(messages: Sequence[Message]) -> list[list[Message]]:
+    return [[m] for m in messages]
+
+
+def project(engine: Engine, batches_of_log: Iterable[Sequence[Message]]) -> None:
+    """Each projection takes each batch (the messages of its own streams), as the worker's
+    projectors do."""
+    for batch in batches_of_log:
+        for projection in PROJECTIONS.values():
+            mine = [m for m in batch if m.topic in projection.streams]
+            if mine:
+                apply_batch(engine, projection, mine)
+
+
+def forget(engine: Engine) -> None:
+    """Empty every projection's tables and positions, as a rebuild starts."""
+    for projection in PROJECTIONS.values():
+        with engine.begin() as conn:
+            lock(conn, projection.name)
+            reset(conn, projection)
+
+
+def simulate(rng: random.Random, steps: int = 120) -> AidLog:
+    """A few weeks of an operation, one step every few hours."""
+    sim = _Simulation(rng, AidLog())
+    sim.reference()
+    for _ in range(steps):
+        sim.step()
+    return sim.log
+
+
+class _Simulation:
+    def __init__(self, rng: random.Random, log: AidLog) -> None:
+        self.rng, self.log = rng, log
+        self.now = START
+        self.count = 0
+        self.lots: dict[str, dict[str, tuple[Lot, int]]] = defaultdict(dict)
+        self.in_transit: list[tuple[str, str, str, list[TransferLine], str | None]] = []
+        self.households: list[tuple[str, str]] = []
+        self.served: dict[str, str] = {}
+        self.deployments: dict[str, str] = {}
+        self.users: list[str] = []
+
+    def _id(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind}-{self.count}"
+
+    def _record(self, event: Event, command_id: str | None = None, index: int = 0) -> None:
+        message = self.log.append(event, command_id or self._id("cmd"), self.now, index)
+        if self.rng.random() < 0.05:
+            self.log.append_again(message)
+
+    def reference(self) -> None:
+        for location in WAREHOUSES + SITES:
+            region, province = REGION.get(location, ("MA-06", "MA-06-141"))
+            kind = "site" if location.startswith("site") else "warehouse"
+            self._record(
+                LocationRegistered(
+                    location_id=location,
+                    name=location.title(),
+                    kind=kind,
+                    region_code=region,
+                    region_name="Marrakech-Safi",
+                    province_code=province,
+                )
+            )
+        for item in ITEMS:
+            self._record(ItemDefined(item_id=item, name=item.title(), unit="unit"))
+        # registered twice by two coordinators: the first registration stands
+        self._record(
+            LocationRegistered(
+                location_id="wh-agadir",
+                name="Agadir bis",
+                kind="warehouse",
+                region_code="MA-09",
+                region_name="Souss-Massa",
+            )
+        )
+        self._record(
+            CampaignOpened(
+                campaign_id=CAMPAIGN,
+                name="Ramadan 2024",
+                item_id=ITEMS[0],
+                quantity_per_household=1,
+                starts_on=date(2024, 3, 1),
+                ends_on=date(2024, 4, 30),
+            )
+        )
+        self._record(OperationOpened(operation_id=OPERATION, name="Al Haouz", kind="earthquake"))
+        self._record(DonorRegistered(donor_id=DONOR, name="Croissant-Rouge"))
+
+    def step(self) -> None:
+        self.now += timedelta(hours=self.rng.randint(1, 9))
+        action = self.rng.choice(
+            (
+                self.receive,
+                self.receive,
+                self.donate,
+                self.dispatch,
+                self.dispatch,
+                self.arrive,
+                self.arrive,
+                self.adjust,
+                self.count_lot,
+                self.threshold,
+                self.register,
+                self.serve,
+                self.serve,
+                self.erase,
+                self.convoy,
+                self.users_come,
+            )
+        )
+        action()
+
+    def _add(self, location: str, lot: Lot, quantity: int) -> None:
+        held = self.lots[location].get(lot.lot, (lot, 0))[1]
+        self.lots[location][lot.lot] = (lot, held + quantity)
+
+    def receive(self, donation_id: str | None = None, location: str | None = None) -> None:
+        location = location or self.rng.choice(WAREHOUSES + SITES)
+        lot = Lot(
+            self.rng.choice(ITEMS),
+            self._id("lot"),
+            self.rng.choice((None, date(2024, 6, 30), date(2025, 1, 31))),
+            donation_id,
+        )
+        quantity = self.rng.randint(10, 400)
+        receipt = self._id("receipt")
+        self._record(
+            StockReceived(
+                receipt_id=receipt,
+                location_id=location,
+                item_id=lot.item_id,
+                quantity=quantity,
+                lot=lot.lot,
+                expires_on=lot.expires_on,
+                donation_id=donation_id,
+            ),
+            receipt,
+        )
+        self._add(location, lot, quantity)
+
+    def donate(self) -> None:
+        donation = self._id("donation")
+        location = self.rng.choice(WAREHOUSES)
+        self._record(
+            DonationReceived(
+                donation_id=donation,
+                donor_id=DONOR,
+                location_id=location,
+                item_id=ITEMS[0],
+                quantity=100,
+            )
+        )
+        self.receive(donation, location)
+
+    def _pick(self, location: str) -> list[TransferLine]:
+        held = [(lot, q) for lot, q in self.lots[location].values() if q > 0]
+        picked = self.rng.sample(held, k=min(len(held), self.rng.randint(1, 2)))
+        lines = []
+        for lot, q in picked:
+            quantity = self.rng.randint(1, q)
+            self._add(location, lot, -quantity)
+            lines.append(
+                TransferLine(
+                    item_id=lot.item_id,
+                    lot=lot.lot,
+                    expires_on=lot.expires_on,
+                    donation_id=lot.donation_id,
+                    quantity=quantity,
+                )
+            )
+        return lines
+
+    def dispatch(self, deployment_id: str | None = None, to: str | None = None) -> str | None:
+        origin = self.rng.choice(WAREHOUSES)
+        lines = self._pick(origin)
+        if not lines:
+            return None
+        destination = to or self.rng.choice([x for x in WAREHOUSES + SITES if x != origin])
+        transfer = self._id("transfer")
+        self._record(
+            TransferDispatched(
+                transfer_id=transfer,
+                from_location_id=origin,
+                to_location_id=destination,
+                lines=lines,
+                deployment_id=deployment_id,
+            )
+        )
+        self.in_transit.append((transfer, origin, destination, lines, deployment_id))
+        return transfer
+
+    def arrive(self) -> None:
+        if not self.in_transit:
+            return
+        transfer, origin, destination, lines, deployment = self.in_transit.pop(
+            self.rng.randrange(len(self.in_transit))
+        )
+        command = self._id("arrival")
+        arrived = [ln.model_copy(update={"quantity": self._arrived(ln)}) for ln in lines]
+        self._record(
+            TransferReceived(
+                transfer_id=transfer,
+                from_location_id=origin,
+                to_location_id=destination,
+                lines=[ln for ln in arrived if ln.quantity > 0],
+                deployment_id=deployment,
+            ),
+            command,
+        )
+        for index, (sent, got) in enumerate(zip(lines, arrived, strict=True), start=1):
+            lot = Lot(sent.item_id, sent.lot, sent.expires_on, sent.donation_id)
+            self._add(destination, lot, got.quantity)
+            if got.quantity < sent.quantity:
+                self._record(
+                    TransferDiscrepancyRecorded(
+                        transfer_id=transfer,
+                        from_location_id=origin,
+                        to_location_id=destination,
+                        item_id=sent.item_id,
+                        lot=sent.lot,
+                        expires_on=sent.expires_on,
+                        donation_id=sent.donation_id,
+                        missing=sent.quantity - got.quantity,
+                        deployment_id=deployment,
+                    ),
+                    command,
+                    index,
+                )
+        if deployment:
+            delivered = [
+                PlannedLine(item_id=ln.item_id, quantity=ln.quantity)
+                for ln in arrived
+                if ln.quantity
+            ]
+            self._record(
+                DeploymentDelivered(
+                    deployment_id=deployment, delivered=delivered, delivered_at=self.now
+                )
+            )
+
+    def _arrived(self, line: TransferLine) -> int:
+        return line.quantity if self.rng.random() < 0.7 else self.rng.randint(0, line.quantity)
+
+    def adjust(self) -> None:
+        location = self.rng.choice(WAREHOUSES)
+        held = [(lot, q) for lot, q in self.lots[location].values() if q > 0]
+        if not held:
+            return
+        lot, q = self.rng.choice(held)
+        quantity = -self.rng.randint(1, q) if self.rng.random() < 0.7 else self.rng.randint(1, 9)
+        self._record(
+            StockAdjusted(
+                adjustment_id=self._id("adjustment"),
+                location_id=location,
+                item_id=lot.item_id,
+                lot=lot.lot,
+                expires_on=lot.expires_on,
+                donation_id=lot.donation_id,
+                quantity=quantity,
+                reason="damaged" if quantity < 0 else "found",
+            )
+        )
+        self._add(location, lot, quantity)
+
+    def count_lot(self) -> None:
+        location = self.rng.choice(WAREHOUSES)
+        held = list(self.lots[location].values())
+        if not held:
+            return
+        lot, q = self.rng.choice(held)
+        counted = max(0, q + self.rng.choice((-5, -1, 2)))
+        if counted == q:
+            return
+        self._record(
+            StockCounted(
+                count_id=self._id("count"),
+                location_id=location,
+                item_id=lot.item_id,
+                lot=lot.lot,
+                expires_on=lot.expires_on,
+                donation_id=lot.donation_id,
+                counted_quantity=counted,
+                variance=counted - q,
+            )
+        )
+        self._add(location, lot, counted - q)
+
+    def threshold(self) -> None:
+        self._record(
+            StockThresholdSet(
+                location_id=self.rng.choice(WAREHOUSES + SITES),
+                item_id=self.rng.choice(ITEMS),
+                minimum=self.rng.randint(0, 300),
+            )
+        )
+
+    def register(self) -> None:
+        household = self._id("household")
+        identity = f"pseudo-{household}"
+        site = self.rng.choice(SITES)
+        region, province = REGION[site]
+        self._record(
+            HouseholdRegistered(
+                household_id=household,
+                identity=identity,
+                national_id_pseudonym=f"n-{identity}",
+                size=self.rng.randint(1, 9),
+                region_code=region,
+                province_code=province,
+                groups=self.rng.sample(["children", "women", "elderly", "disability"], k=2),
+                sealed_personal_data=f"sealed:{household}",
+            )
+        )
+        self.households.append((household, identity))
+
+    def serve(self) -> None:
+        if not self.households:
+            return
+        household, identity = self.rng.choice(self.households)
+        site = self.rng.choice(SITES)
+        region, province = REGION[site]
+        distribution = self._id("distribution")
+        common = {
+            "distribution_id": distribution,
+            "household_id": household,
+            "identity": identity,
+            "campaign_id": CAMPAIGN,
+            "site_id": site,
+            "item_id": ITEMS[0],
+            "quantity": 1,
+            "region_code": region,
+            "province_code": province,
+        }
+        first = self.served.get(household)
+        if first is not None:
+            self._record(
+                DuplicateDistributionFlagged(
+                    **common, first_distribution_id=first, already_received=1
+                )
+            )
+            return
+        self.served[household] = distribution
+        offline = self.rng.random() < 0.3
+        self._record(AidDistributed(**common, distributed_at=self.now, offline=offline))
+        held = [(lot, q) for lot, q in self.lots[site].values() if lot.item_id == ITEMS[0]]
+        lot = held[0][0] if held else Lot(ITEMS[0], "unknown", None, None)
+        self._record(
+            StockDistributed(
+                distribution_id=distribution,
+                location_id=site,
+                item_id=ITEMS[0],
+                lot=lot.lot,
+                expires_on=lot.expires_on,
+                donation_id=lot.donation_id,
+                quantity=1,
+                campaign_id=CAMPAIGN,
+                region_code=region,
+                province_code=province,
+            )
+        )
+        self._add(site, lot, -1)
+
+    def erase(self) -> None:
+        if self.households and self.rng.random() < 0.5:
+            household, identity = self.rng.choice(self.households)
+            self._record(PersonalDataErased(household_id=household, identity=identity))
+
+    def convoy(self) -> None:
+        deployment = self._id("convoy")
+        origin, site = self.rng.choice(WAREHOUSES), self.rng.choice(SITES)
+        self._record(
+            DeploymentPlanned(
+                deployment_id=deployment,
+                operation_id=OPERATION,
+                from_location_id=origin,
+                to_location_id=site,
+                lines=[PlannedLine(item_id=ITEMS[1], quantity=20)],
+            )
+        )
+        fate = self.rng.random()
+        if fate < 0.2:
+            self._record(DeploymentCancelled(deployment_id=deployment, reason="road closed"))
+            return
+        self._record(DeploymentDispatchStarted(deployment_id=deployment))
+        transfer = self.dispatch(deployment, site)
+        if transfer is None:
+            self._record(DeploymentDispatchAborted(deployment_id=deployment, reason="no stock"))
+            return
+        lines = self.in_transit[-1][3]
+        dispatched = [PlannedLine(item_id=ln.item_id, quantity=ln.quantity) for ln in lines]
+        self._record(
+            DeploymentDispatched(
+                deployment_id=deployment, dispatched=dispatched, dispatched_at=self.now
+            )
+        )
+
+    def users_come(self) -> None:
+        if self.users and self.rng.random() < 0.4:
+            username = self.rng.choice(self.users)
+            if self.rng.random() < 0.5:
+                self._record(UserRevoked(username=username))
+            else:
+                session = f"{self.count:064x}"  # a hash of the session's nonce: unique
+                self._record(SessionEnded(username=username, session_hash=session))
+            return
+        username = self._id("user")
+        self.users.append(username)
+        self._record(
+            UserCreated(
+                username=username,
+                role=self.rng.choice(("operator", "agent", "donor")),
+                warehouses=[self.rng.choice(WAREHOUSES)],
+                token_hash=f"{self.count:064x}",
+            )
+        )
