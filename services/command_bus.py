@@ -189,6 +189,8 @@ class KafkaCommandBus:
             answers = [asyncio.shield(sent.answer) for sent in joined.values()]
             await asyncio.wait_for(asyncio.gather(*answers), timeout)
         except TimeoutError as exc:
+            first = commands[0][1].command_id
+            log.warning("no decision within %.1fs for %s (of %d)", timeout, first, len(joined))
             raise DecisionTimeout("no decision in time; retry with the same id") from exc
         finally:
             for token, sent in joined.items():
