@@ -69,6 +69,7 @@ class KafkaCommandBus:
         self.waiting: dict[str, InFlight] = {}  # by reply token
         self.in_flight: dict[tuple[str, str, str], str] = {}  # same_request(...) -> token
         self.tokens: dict[str, set[str]] = {}  # command id -> tokens of its messages in flight
+        self.publishing: set[asyncio.Task[None]] = set()  # kept to the end, whoever leaves
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
@@ -185,7 +186,10 @@ class KafkaCommandBus:
         timeout = self.settings.decision_timeout_seconds * max(1.0, len(joined) / 500)
         try:
             if to_send:  # sent even if this request goes away: others may wait for it
-                await asyncio.shield(loop.create_task(self._publish(to_send)))
+                publishing = loop.create_task(self._publish(to_send))
+                self.publishing.add(publishing)
+                publishing.add_done_callback(self.publishing.discard)
+                await asyncio.shield(publishing)
             answers = [asyncio.shield(sent.answer) for sent in joined.values()]
             await asyncio.wait_for(asyncio.gather(*answers), timeout)
         except TimeoutError as exc:
