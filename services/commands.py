@@ -25,7 +25,11 @@ class Command(BaseModel):
 
 
 class CommandEnvelope(BaseModel):
-    """A command on the wire. `command_id` is unique per command type and client id."""
+    """A command on the wire. `command_id` is unique per command type and client id.
+
+    `reply_to` is a token of the request that sent this message (optional): the decider
+    echoes it in its reply, so the reply reaches that request and no other, whatever id
+    another client chose. It is not part of what is asked (not in `digest`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,6 +39,7 @@ class CommandEnvelope(BaseModel):
     issued_at: AwareDatetime
     correlation_id: str
     data: dict[str, Any]
+    reply_to: str | None = None
 
     @classmethod
     def of(
@@ -62,7 +67,9 @@ class CommandEnvelope(BaseModel):
 
 
 class Reply(BaseModel):
-    """The decision: accepted with its events and position, or refused/rejected with why."""
+    """The decision: accepted with its events and position, or refused/rejected with why.
+
+    `reply_to` echoes the command message's token (absent when the message had none)."""
 
     command_id: str
     status: Literal["accepted", "refused", "rejected"]
@@ -72,6 +79,7 @@ class Reply(BaseModel):
     error: str | None = None
     message: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    reply_to: str | None = None
 
 
 class RefusalRecord(BaseModel):

@@ -8,7 +8,8 @@ log's own, whoever wrote it and whatever crashed before. Each command is then
 decided on that state and its outcome folded at once, and the batch's events and
 refusals are published together; they are acknowledged (acks=all) before any
 reply is sent and before Faust commits the commands' offsets. A command seen again
-is answered from the log, never decided anew.
+is answered from the log, never decided anew. Every reply echoes the `reply_to` token
+of the message it answers, so it reaches the request that sent that message.
 """
 
 from __future__ import annotations
@@ -165,8 +166,8 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         except BaseException:
             decisions.forget()  # what was folded ahead of the log may never have reached it
             raise
-        replies = [
-            _reply(c, decision, positions)
+        replies = [  # each to the request that sent its message, even a replayed one
+            _reply(c, decision, positions).model_copy(update={"reply_to": c.reply_to})
             for (_, c), decision in zip(commands, decided, strict=True)
         ]
         sent = []

@@ -57,9 +57,21 @@ class InProcessCommandBus:
         self._folded[stream] = len(envelopes)
 
     async def send_many(self, commands: list[tuple[object, object]]) -> list[object]:
-        return [await self.send(command, envelope) for command, envelope in commands]
+        """As the Kafka bus: the same request twice in a batch is decided once, both get it."""
+        from services.command_bus import same_request
+
+        decided: dict[tuple[str, str, str], object] = {}
+        for command, envelope in commands:
+            request = same_request(envelope)  # type: ignore[arg-type]
+            if request not in decided:
+                decided[request] = await self.send(command, envelope)
+        return [decided[same_request(envelope)] for _, envelope in commands]  # type: ignore[arg-type]
 
     async def send(self, command: object, envelope: object) -> object:
+        reply = await self._decide(command, envelope)
+        return reply.model_copy(update={"reply_to": envelope.reply_to})  # type: ignore[attr-defined]
+
+    async def _decide(self, command: object, envelope: object) -> object:
         from services.commands import RefusalRecord, Reply
 
         store = self.stores[command.STREAM]  # type: ignore[attr-defined]
