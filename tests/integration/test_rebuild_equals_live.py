@@ -30,7 +30,7 @@ pytestmark = pytest.mark.kafka
 ORIGIN = "wh-agadir"
 DESTINATIONS = ("wh-casablanca", "wh-marrakech", "wh-fes", "wh-oujda", "wh-laayoune")
 BASKETS = "ramadan-basket"
-RECEIPTS, TRANSFERS = 300, 20
+RECEIPTS, TRANSFERS = 150, 20
 # The consumer drains partitions in the order of a set of topic-partitions, which changes
 # with the hash seed: several seeds read the destinations' receipts first in most runs.
 HASH_SEEDS = (0, 1, 2, 3)
