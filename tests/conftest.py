@@ -18,7 +18,10 @@ from projections.database import make_engine, migrate
 from services.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "39092"))
+# The test broker listens on TEST_KAFKA_PORT (its controller on the next port); brokers that
+# tests start of their own take ports just above it (+10, +100, +200). All below 32768, outside
+# the range Linux hands out to client connections (32768-60999), which could be holding them.
+TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "19092"))
 POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
 # `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds).
 LONG_FAULTS = os.environ.get("AID_LONG_FAULTS") == "1"
