@@ -36,7 +36,7 @@ from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.support.events import recorded
 from tests.support.processes import WorkerProcess, eventually
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 CLUSTER_PORT = int(os.environ.get("AID_TEST_CLUSTER_PORT", TEST_KAFKA_PORT + 200))
 LOADER = Actor(user_id="cluster-load", role="operator")

@@ -102,6 +102,7 @@ def send_paced(settings: Settings, values: list[tuple[bytes, bytes]], seconds: f
     kafka.close()
 
 
+@pytest.mark.slow
 def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     system: System,
 ) -> None:
@@ -274,6 +275,7 @@ def own_broker(tmp_path: Path) -> str:
     kafka_local.stop(tmp_path / "broker")
 
 
+@pytest.mark.slow
 def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
     own_broker: str,
     database_url: str,
