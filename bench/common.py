@@ -45,7 +45,10 @@ def start_kafka() -> str:
     if bootstrap := os.environ.get("AID_BENCH_KAFKA_BOOTSTRAP"):
         return bootstrap
     kafka_local.ensure_jars(REPO_ROOT)
-    kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+    try:
+        kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+    except kafka_local.PortTaken as exc:
+        raise SystemExit(f"{exc}; the benchmarks' port comes from AID_BENCH_KAFKA_PORT") from None
     return f"127.0.0.1:{KAFKA_PORT}"
 
 

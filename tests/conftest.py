@@ -73,7 +73,10 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = REPO_ROOT / "var" / "test-kafka"
     shutil.rmtree(data_dir, ignore_errors=True)
     kafka_local.ensure_jars(REPO_ROOT)
-    kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
+    try:
+        kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
+    except kafka_local.PortTaken as exc:
+        pytest.exit(f"{exc}; the test broker's port comes from AID_TEST_KAFKA_PORT", returncode=1)
     yield f"127.0.0.1:{TEST_KAFKA_PORT}"
     kafka_local.stop(data_dir)
 
