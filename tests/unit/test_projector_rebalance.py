@@ -113,19 +113,19 @@ class DatabaseThatBlips:
 
 
 def project(tmp_path: Path, consumer: RebalancingConsumer, projection: object) -> Engine:
-    """Run the projector until the consumer has nothing more to give; return its database."""
+    """Run the projector until the last offset is stored (or it stops); return its database."""
     engine = make_engine(f"sqlite:///{tmp_path / 'readmodels.db'}")
     migrate(engine)
     settings = Settings(
         kafka_bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, worker_batch_size=5
     )
     projector = Projector(settings, engine, projection, None, consumer)  # type: ignore[arg-type]
+    everything = {(TOPIC, 0): consumer.log[-1].offset}
 
     async def run() -> None:
         task = asyncio.create_task(projector.run())
-        while not task.done() and (consumer.position < len(consumer.log) or projector._pending):
+        while not task.done() and await asyncio.to_thread(stored, engine) != everything:
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.3)  # whatever is still in flight, let it land
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         if not task.cancelled() and task.exception() is not None:
@@ -133,6 +133,11 @@ def project(tmp_path: Path, consumer: RebalancingConsumer, projection: object) -
 
     asyncio.run(asyncio.wait_for(run(), timeout=30))
     return engine
+
+
+def stored(engine: Engine) -> dict[tuple[str, int], int]:
+    with engine.connect() as conn:
+        return positions(conn, "inventory")
 
 
 def on_hand(engine: Engine) -> int:
@@ -150,8 +155,7 @@ def test_a_rebalance_during_a_database_blip_loses_no_receipt(tmp_path: Path) -> 
     engine = project(tmp_path, consumer, DatabaseThatBlips(blip))
 
     assert on_hand(engine) == 120
-    with engine.connect() as conn:
-        assert positions(conn, "inventory") == {(TOPIC, 0): 9}
+    assert stored(engine) == {(TOPIC, 0): 9}
     assert consumer.listener_failures == []
 
 
@@ -164,6 +168,5 @@ def test_a_batch_that_fails_during_a_rebalance_stops_the_projector(tmp_path: Pat
         project(tmp_path, consumer, DatabaseThatBlips(ValueError("cannot fold this receipt")))
 
     engine = make_engine(f"sqlite:///{tmp_path / 'readmodels.db'}")
-    with engine.connect() as conn:
-        assert positions(conn, "inventory") == {}
+    assert stored(engine) == {}
     assert on_hand(engine) == 0
