@@ -9,14 +9,24 @@ export AID_DATA_DIR ?= var
 run: install
 	$(BIN)/aid up
 
+# Two pytest runs: the unit tier (no Kafka, no database server) on UNIT_WORKERS processes,
+# then the integration and browser tiers in one process, as they share one test broker.
+# Both always run; either failing fails the target (a tier whose tests PYTEST_ARGS all
+# deselect, pytest's exit status 5, is no failure). PYTEST_ARGS go to both (e.g. -x, or
+# -m "not slow" to leave out the long fault and scale tests while developing).
+UNIT_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -p no:warnings --durations=15
 test: install lint
 	@bash infra/chromium.sh
-	@PG_URL=$$(bash infra/postgres.sh start) && \
-	AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1 \
-	$(BIN)/python -m pytest -p no:warnings --durations=15 $(PYTEST_ARGS)
+	@PG_URL=$$(bash infra/postgres.sh start) || exit 1; \
+	export AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1; \
+	status=0; \
+	$(PYTEST) -n $(UNIT_WORKERS) tests/unit $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
+	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
+	exit $$status
 
 # Benchmarks (bench/RESULTS.md): all five, or some with BENCH="projection rebuild";
-# sizes from AID_BENCH_* variables (see bench/RESULTS.md). Kafka on 47092, database aid_bench*.
+# sizes from AID_BENCH_* variables (see bench/RESULTS.md). Kafka on 17092, database aid_bench*.
 bench: install
 	@PG_URL=$$(bash infra/postgres.sh start) && \
 	AID_BENCH_POSTGRES_URL=$$PG_URL $(BIN)/python -m bench $(BENCH)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +14,7 @@ from api.errors import Forbidden, Unauthenticated
 from api.permissions import Scope, grant
 from events import Actor
 from projections.tables import users
+from services.clock import Clock, SystemClock
 from services.passwords import verify_password
 from services.tokens import token_hash
 
@@ -117,19 +116,20 @@ class FailurePenalty:
     step: float = 0.1
     ceiling: float = 2.0
     window: float = 60.0
+    clock: Clock = field(default_factory=SystemClock)
     _failures: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     async def before(self, client: str) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         recent = [t for t in self._failures.get(client, []) if now - t < self.window]
         if recent:
             self._failures[client] = recent
-            await asyncio.sleep(min(self.ceiling, self.step * len(recent)))
+            await self.clock.sleep(min(self.ceiling, self.step * len(recent)))
 
     max_clients: int = 10_000
 
     def failed(self, client: str) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         self._failures[client].append(now)
         if len(self._failures) > self.max_clients:  # forget clients whose failures are old
             for stale in [c for c, ts in self._failures.items() if now - ts[-1] >= self.window]:

@@ -1,7 +1,8 @@
 """What every benchmark shares: the machine it ran on, Kafka and databases, reporting.
 
-Benchmarks use their own broker (port 47092, data under var/bench-kafka) and their own
-PostgreSQL database (aid_bench), so they never touch what the tests or a developer use.
+Benchmarks use their own broker (port 17092, controller 17093, data under var/bench-kafka) and
+their own PostgreSQL database (aid_bench), so they never touch what the tests or a developer
+use. Ports sit below 32768, outside the range Linux hands out to client connections.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from services import kafka_local
 from services.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KAFKA_PORT = int(os.environ.get("AID_BENCH_KAFKA_PORT", "47092"))
+KAFKA_PORT = int(os.environ.get("AID_BENCH_KAFKA_PORT", "17092"))
 KAFKA_DIR = Path(os.environ.get("AID_BENCH_KAFKA_DIR", REPO_ROOT / "var" / "bench-kafka"))
 POSTGRES_URL = os.environ.get(
-    "AID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:55432/postgres"
+    "AID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:15432/postgres"
 )
 BENCH_DATABASE = os.environ.get("AID_BENCH_DATABASE", "aid_bench")
 WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
@@ -44,7 +45,10 @@ def start_kafka() -> str:
     if bootstrap := os.environ.get("AID_BENCH_KAFKA_BOOTSTRAP"):
         return bootstrap
     kafka_local.ensure_jars(REPO_ROOT)
-    kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+    try:
+        kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+    except kafka_local.PortTaken as exc:
+        raise SystemExit(f"{exc}; the benchmarks' port comes from AID_BENCH_KAFKA_PORT") from None
     return f"127.0.0.1:{KAFKA_PORT}"
 
 
@@ -85,21 +89,39 @@ def bench_settings(bootstrap: str, database_url: str, **overrides: Any) -> Setti
     return Settings(**values)
 
 
+class ProduceFailed(RuntimeError):
+    """Some records were not acknowledged: the log does not hold what the totals count."""
+
+
 def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes]]) -> int:
-    """Write (topic, key, value) records as fast as the broker takes them; returns the count."""
+    """Write (topic, key, value) records as fast as the broker takes them; returns the count.
+
+    Every send is checked: acks=all with idempotence, so the producer retries what the broker
+    refuses under load without doubling or reordering it, and a record it still could not
+    write fails the benchmark instead of silently missing from the log the totals describe.
+    """
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
-        acks=1,
+        acks="all",
+        enable_idempotence=True,
         linger_ms=20,
         batch_size=512 * 1024,
         compression_type=None,
     )
+    failures: list[BaseException] = []  # appended to by the producer's I/O thread
     count = 0
-    for topic, key, value in records:
-        producer.send(topic, key=key, value=value)
-        count += 1
-    producer.flush()
-    producer.close()
+    try:
+        for topic, key, value in records:
+            producer.send(topic, key=key, value=value).add_errback(failures.append)
+            count += 1
+        producer.flush()  # every send has now succeeded or failed
+    finally:
+        producer.close()
+    if failures:
+        raise ProduceFailed(
+            f"{len(failures)} of {count} records not acknowledged by Kafka; "
+            f"first error: {failures[0]!r}"
+        )
     return count
 
 

@@ -55,8 +55,9 @@ def _reached(last: Ends, records: list[ConsumerRecord], ends: Ends) -> bool:
     return all(last.get(tp, -1) >= end for tp, end in ends.items())
 
 
-async def raw_consume(settings: Settings, ends: Ends) -> float:
-    """Seconds to read every record up to `ends` with no processing at all."""
+async def raw_consume(settings: Settings, ends: Ends) -> tuple[float, int]:
+    """Seconds to read every record up to `ends` with no processing at all, and how many
+    records that is (what the log holds, to compare with what was produced)."""
     consumer = AIOKafkaConsumer(
         settings.topic("stock"),
         bootstrap_servers=settings.kafka_bootstrap,
@@ -67,15 +68,16 @@ async def raw_consume(settings: Settings, ends: Ends) -> float:
     )
     await consumer.start()
     last: Ends = {}
-    started = 0.0
+    count, started = 0, 0.0
     try:
         while True:
             polled = await consumer.getmany(timeout_ms=200, max_records=settings.worker_batch_size)
             records = [r for rs in polled.values() for r in rs]
             if records and not started:
                 started = time.perf_counter()
+            count += len(records)  # one consumer, no seeks: each offset once
             if _reached(last, records, ends):
-                return time.perf_counter() - started
+                return time.perf_counter() - started, count
     finally:
         await consumer.stop()
 
@@ -136,7 +138,8 @@ def main() -> dict[str, Any]:
     produce(bootstrap, rounds(settings.topic_prefix, events, totals, with_distributions=False))
     total = totals.stock_events
     ends = end_offsets(settings)
-    raw = asyncio.run(raw_consume(settings, ends))
+    raw, in_log = asyncio.run(raw_consume(settings, ends))
+    assert in_log == total, f"the log holds {in_log} stock events, {total} were produced"
     figures: dict[str, Any] = {
         "events": total,
         "batch_size": batch,

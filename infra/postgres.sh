@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A throwaway local PostgreSQL for tests: installs Debian's package when missing,
-# runs a cluster under $AID_DATA_DIR/postgres on 127.0.0.1:${AID_PG_PORT:-55432}.
+# runs a cluster under $AID_DATA_DIR/postgres on 127.0.0.1:${AID_PG_PORT:-15432}.
+# The default port sits below 32768, outside the range Linux hands out to client connections
+# (32768-60999), so no connection of another program can be holding it.
 # Usage: infra/postgres.sh start|stop|url
 set -euo pipefail
 DATA_DIR=$(realpath -m "${AID_DATA_DIR:-var}")
 PGDATA="$DATA_DIR/postgres"
-PORT="${AID_PG_PORT:-55432}"
+PORT="${AID_PG_PORT:-15432}"
 URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
 
 bin_dir() {
@@ -22,6 +24,19 @@ bin_dir() {
   echo "$dir"
 }
 
+# True when a server could not listen on 127.0.0.1:$1: something listens there, or a client
+# connection uses it as its local port (bound as PostgreSQL binds, with SO_REUSEADDR).
+port_taken() {
+  python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)' "$1"
+}
+
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -32,6 +47,11 @@ case "${1:-start}" in
     if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
       echo "$URL"  # a server already answers on this port (another checkout's): use it
       exit 0
+    fi
+    if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 && port_taken "$PORT"; then
+      echo "infra/postgres.sh: 127.0.0.1:$PORT is already in use by another process, and no" \
+        "PostgreSQL answers there; free it or choose another port (below 32768) with AID_PG_PORT" >&2
+      exit 1
     fi
     mkdir -p "$PGDATA"
     [ "$(id -u)" = 0 ] && chown postgres "$PGDATA" && chmod 700 "$PGDATA"

@@ -42,7 +42,11 @@ def kafka_start(
         replicas = f"AID_REPLICATION_FACTOR={min(brokers, 3)} AID_MIN_INSYNC_REPLICAS=2"
         console.print(f"use AID_KAFKA_BOOTSTRAP={bootstrap} {replicas}")
         return
-    console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
+    try:
+        console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
+    except kafka_local.PortTaken as exc:
+        console.print(f"[red]{exc}[/red] (the port comes from AID_KAFKA_BOOTSTRAP)")
+        raise typer.Exit(1) from None
 
 
 @kafka_app.command("stop")

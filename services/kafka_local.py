@@ -88,6 +88,36 @@ def _port_open(port: int) -> bool:
         return False
 
 
+EPHEMERAL_PORTS = (32768, 60999)  # Linux's default net.ipv4.ip_local_port_range
+
+
+class PortTaken(RuntimeError):
+    """A port Kafka needs is already held by another process; nothing was started."""
+
+    def __init__(self, name: str, ports: list[int]) -> None:
+        self.ports = ports
+        listed = ", ".join(f"{HOST}:{p}" for p in ports)
+        super().__init__(
+            f"cannot start {name}: {listed} already in use by another process (a server "
+            "listening there, or a client connection holding it as its local port); free it "
+            f"or choose other ports, below {EPHEMERAL_PORTS[0]} (Linux hands out "
+            f"{EPHEMERAL_PORTS[0]}-{EPHEMERAL_PORTS[1]} to connections)"
+        )
+
+
+def port_taken(port: int) -> bool:
+    """True when a server could not listen on ``HOST:port``: something listens there, or a
+    client connection uses it as its local port. Binds as the JVM does (SO_REUSEADDR), so a
+    connection merely waiting out TIME_WAIT does not count."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
 def _answers(port: int, timeout_ms: int = 3000) -> bool:
     """True when a metadata request succeeds and lists at least one registered broker."""
     if not _port_open(port):
@@ -168,8 +198,8 @@ def _launch(node: _Node, ready: Callable[[], bool], wait_seconds: float) -> str:
     if pid is not None:
         _wait_until_ready(kdir, pid, node.port, ready, wait_seconds)
         return f"Kafka already running (pid {pid}) on {HOST}:{node.port}"
-    if busy := [p for p in node.ports if _port_open(p)]:
-        raise RuntimeError(f"port(s) {busy} already in use by another process; not starting Kafka")
+    if busy := [p for p in node.ports if port_taken(p)]:
+        raise PortTaken(f"Kafka (data in {kdir})", busy)
 
     java = [shutil.which("java") or "java", "-cp", str(ensure_jars() / "*")]
     config = kdir / "server.properties"

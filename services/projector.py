@@ -3,6 +3,11 @@
 Positions live in the read-model database (see projections.writer); on every
 partition assignment the consumer seeks to the stored position + 1, so Kafka's
 committed offsets are only a hint.
+
+The writer skips every message at or below its partition's stored position, so batches
+must commit in the order they were fetched: a later batch committed first would make an
+earlier one look done. Hence one batch is written at a time, and a rebalance waits for it
+(and sees its failure) together with the run loop instead of taking it away.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
         self._projector = projector
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._projector.finish_pending()
+        await self._projector.batch_written()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         await self._projector.seek_to_stored(assigned)
@@ -39,13 +44,23 @@ class Projector:
     """Consumes a projection's streams and applies them batch by batch."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, projection: Projection, dlq: AIOKafkaProducer
+        self,
+        settings: Settings,
+        engine: Engine,
+        projection: Projection,
+        dlq: AIOKafkaProducer,
+        consumer: AIOKafkaConsumer | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.projection = projection
         self.dlq = dlq
-        self.consumer = AIOKafkaConsumer(
+        self.consumer = consumer or self._consumer(settings, projection)
+        self._pending: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def _consumer(settings: Settings, projection: Projection) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap,
             group_id=f"{settings.topic_prefix}projection-{projection.name}",
             client_id=f"aid-projector-{projection.name}",
@@ -56,7 +71,6 @@ class Projector:
             heartbeat_interval_ms=2_000,
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
-        self._pending: asyncio.Task[None] | None = None
 
     async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
         stored = await asyncio.to_thread(self._stored_positions)
@@ -110,10 +124,20 @@ class Projector:
         return batch
 
     async def finish_pending(self) -> None:
-        """Wait for the batch being written, if any (and raise what it raised)."""
-        pending, self._pending = self._pending, None
+        """Wait for the batch being written, if any, and raise what it raised (the run loop)."""
+        pending = self._pending
         if pending is not None:
-            await pending
+            try:
+                await pending
+            finally:
+                self._pending = None
+
+    async def batch_written(self) -> None:
+        """Wait until the batch being written, if any, has committed or failed (a rebalance).
+        The batch stays the run loop's: the loop awaits it too before taking the next one, so
+        two batches are never written at once, and the loop raises a failure seen here first."""
+        if self._pending is not None:
+            await asyncio.wait([self._pending])
 
     async def _apply(self, records: list[ConsumerRecord], messages: list[Message]) -> None:
         delay = 0.2

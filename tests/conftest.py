@@ -18,7 +18,10 @@ from projections.database import make_engine, migrate
 from services.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "39092"))
+# The test broker listens on TEST_KAFKA_PORT (its controller on the next port); brokers that
+# tests start of their own take ports just above it (+10, +100, +200). All below 32768, outside
+# the range Linux hands out to client connections (32768-60999), which could be holding them.
+TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "19092"))
 POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
 # `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds).
 LONG_FAULTS = os.environ.get("AID_LONG_FAULTS") == "1"
@@ -70,7 +73,10 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = REPO_ROOT / "var" / "test-kafka"
     shutil.rmtree(data_dir, ignore_errors=True)
     kafka_local.ensure_jars(REPO_ROOT)
-    kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
+    try:
+        kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
+    except kafka_local.PortTaken as exc:
+        pytest.exit(f"{exc}; the test broker's port comes from AID_TEST_KAFKA_PORT", returncode=1)
     yield f"127.0.0.1:{TEST_KAFKA_PORT}"
     kafka_local.stop(data_dir)
 

@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from events import decode
 from tests.conftest import POSTGRES_URL, REPO_ROOT
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 TINY = {
     "AID_BENCH_PROJECTION_EVENTS": "900",

@@ -32,13 +32,13 @@ from services import kafka_local
 from services.publisher import BrokerUnavailable, KafkaEventPublisher
 from services.settings import Settings
 from services.topics import ensure_topics
-from tests.conftest import LONG_FAULTS
+from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.support.events import recorded
 from tests.support.processes import WorkerProcess, eventually
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-CLUSTER_PORT = int(os.environ.get("AID_TEST_CLUSTER_PORT", "39200"))
+CLUSTER_PORT = int(os.environ.get("AID_TEST_CLUSTER_PORT", TEST_KAFKA_PORT + 200))
 LOADER = Actor(user_id="cluster-load", role="operator")
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LOCATIONS = ("wh-casablanca", "wh-marrakech", "site-al-haouz")

@@ -88,6 +88,7 @@ def test_fifty_concurrent_distributions_to_one_household_serve_it_once(system: S
     )
 
 
+@pytest.mark.slow
 def test_an_offline_batch_of_5000_with_2_percent_duplicates_counts_exactly(system: System) -> None:
     admin = system.user("youssef-admin", "admin")
     open_campaign(system, admin)

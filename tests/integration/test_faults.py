@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from events import Actor
@@ -27,6 +27,7 @@ from services.topics import COMMAND_STREAMS, EVENT_STREAMS
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.kafka import CheckedProducer
 from tests.support.processes import WorkerProcess, eventually
 from tests.support.read_models import inventory_snapshot
 
@@ -58,11 +59,9 @@ def receipt_bytes(n: int, location: str, item: str, quantity: int) -> bytes:
     )
 
 
-def producer(settings: Settings) -> KafkaProducer:
-    return KafkaProducer(
+def producer(settings: Settings) -> CheckedProducer:
+    return CheckedProducer(
         bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
         linger_ms=20,
         max_request_size=1_200_000,  # room for the oversized poison (the broker takes 1.1 MB)
     )
@@ -102,6 +101,7 @@ def send_paced(settings: Settings, values: list[tuple[bytes, bytes]], seconds: f
     kafka.close()
 
 
+@pytest.mark.slow
 def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     system: System,
 ) -> None:
@@ -274,6 +274,7 @@ def own_broker(tmp_path: Path) -> str:
     kafka_local.stop(tmp_path / "broker")
 
 
+@pytest.mark.slow
 def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
     own_broker: str,
     database_url: str,

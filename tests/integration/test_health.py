@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kafka import KafkaProducer
-
 from events import Actor
 from services.commands import CommandEnvelope
 from services.health import check
 from services.stock.commands import ReceiveStock
 from tests.integration.conftest import System
 from tests.integration.test_faults import receipt_bytes
+from tests.support.kafka import CheckedProducer
 from tests.support.processes import eventually
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -31,7 +30,7 @@ def test_healthz_is_ok_with_a_worker_and_names_what_lags_without_one(system: Sys
     settings = system.settings.model_copy(
         update={"health_max_lag": 10, "health_max_pending_commands": 3}
     )
-    kafka = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    kafka = CheckedProducer(bootstrap_servers=settings.kafka_bootstrap)
     for n in range(20):
         kafka.send(settings.topic("stock"), key=b"wh-casablanca",
                    value=receipt_bytes(n, "wh-casablanca", "flour-25kg", 1))  # fmt: skip

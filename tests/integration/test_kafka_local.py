@@ -10,8 +10,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from services import kafka_local
+from tests.conftest import TEST_KAFKA_PORT
 
-PORT, CONTROLLER_PORT = 19092, 19093
+PORT, CONTROLLER_PORT = TEST_KAFKA_PORT + 10, TEST_KAFKA_PORT + 11
 BOOTSTRAP = f"127.0.0.1:{PORT}"
 
 

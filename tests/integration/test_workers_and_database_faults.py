@@ -39,7 +39,7 @@ from tests.integration.test_faults import producer, receipt_bytes
 from tests.support.processes import WorkerProcess, eventually, settings_env
 from tests.support.read_models import inventory_snapshot
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 # Nine locations keyed by id spread the receipts over the three partitions of a test's topics.
 LOCATIONS = [f"wh-{city}" for city in ("casablanca", "marrakech", "fes", "agadir", "oujda")] + [

@@ -98,3 +98,22 @@ class InProcessCommandBus:
             position=str(position),
             events=[{"event_id": str(e.event_id), "type": e.type, "data": e.data} for e in outcome],
         )
+
+
+class FakeClock:
+    """Time that moves only when a test advances it or code sleeps on it; a sleep returns at
+    once and is remembered, so tests assert the waits themselves, not wall-clock windows."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
