@@ -51,19 +51,14 @@ def prepare(system: System, admin: dict[str, str], convoys: int, rng: random.Ran
         "/v1/stock/receipts",
         {"id": "stock-mk", "location_id": MARRAKECH, "item_id": BASKETS, "quantity": IN_MARRAKECH},
     )
-    planned = {}
-    for n in range(convoys):
-        planned[f"convoy-{n:03d}"] = quantity = rng.randint(1, 10)
-        ok(
-            "/v1/deployments",
-            {
-                "id": f"convoy-{n:03d}",
-                "operation_id": OPERATION,
-                "from_location_id": MARRAKECH,
-                "to_location_id": SITE,
-                "lines": [{"item_id": BASKETS, "quantity": quantity}],
-            },
-        )
+    planned = {f"convoy-{n:03d}": rng.randint(1, 10) for n in range(convoys)}
+    plans = [
+        {"id": convoy, "operation_id": OPERATION, "from_location_id": MARRAKECH,
+         "to_location_id": SITE, "lines": [{"item_id": BASKETS, "quantity": quantity}]}
+        for convoy, quantity in planned.items()
+    ]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda plan: ok("/v1/deployments", plan), plans))
     return planned
 
 
