@@ -50,6 +50,10 @@ class DonationReceived(Event):
     location_id: Identifier
     item_id: Identifier
     quantity: PositiveQuantity
+    # What the receipt policy needs: an event without `lot` predates it (its route received
+    # the stock itself), so the policy leaves it alone.
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
+    expires_on: date | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -120,12 +124,18 @@ class DeploymentCancelled(Event):
 
 
 class DeploymentDispatchStarted(Event):
-    """The convoy is being loaded: it can no longer be cancelled while the stock is taken."""
+    """The convoy is being loaded: it can no longer be cancelled while the stock is taken.
+
+    It carries what to take, from where to where, for the dispatch policy (an event without
+    `lines` predates the policy: its route took the stock itself)."""
 
     TYPE = "DeploymentDispatchStarted"
     STREAM = "deployments"
 
     deployment_id: Identifier
+    from_location_id: Identifier | None = None
+    to_location_id: Identifier | None = None
+    lines: list[PlannedLine] | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -140,6 +150,7 @@ class DeploymentDispatchAborted(Event):
 
     deployment_id: Identifier
     reason: str = Field(max_length=500)
+    error: str | None = Field(default=None, max_length=64)  # the warehouse's refusal code
 
     @property
     def aggregate_id(self) -> str:

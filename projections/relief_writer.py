@@ -32,7 +32,9 @@ class ReliefProjection:
         for applied in batch:
             event, when = applied.event, utc(applied.envelope.occurred_at)
             if isinstance(event, DonationReceived):
-                received.append(event.model_dump() | {"received_at": when})
+                received.append(
+                    event.model_dump(exclude={"lot", "expires_on"}) | {"received_at": when}
+                )
             elif isinstance(event, DeploymentPlanned):
                 row = event.model_dump(exclude={"lines"}) | {
                     "status": "planned",

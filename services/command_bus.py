@@ -15,7 +15,8 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 
 from services.commands import Command, CommandEnvelope, Reply
 from services.publisher import BrokerUnavailable, KafkaEventPublisher
+from services.reply_watch import ReplyWatch, ReplyWatchers
 from services.settings import Settings
 from services.topics import partitions_of
 
@@ -40,6 +42,10 @@ class CommandBus(Protocol):
 
     async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
         """Several commands in one go: replies in the same order."""
+        ...
+
+    def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
+        """Follow the replies to commands others send (ids for which `wants` is true)."""
         ...
 
 
@@ -73,6 +79,7 @@ class KafkaCommandBus:
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
+        self.watchers = ReplyWatchers()
 
     async def _listen(self) -> None:
         topic = self.settings.topic("replies")
@@ -89,7 +96,8 @@ class KafkaCommandBus:
         self.ready.set()
         async for record in self.consumer:
             # replies are keyed by command id: most are for other processes' requests
-            if (record.key.decode() if record.key else "") not in self.tokens:
+            key = record.key.decode() if record.key else ""
+            if key not in self.tokens and not self.watchers.wanted(key):
                 continue
             try:
                 reply = Reply.model_validate_json(record.value)
@@ -97,6 +105,7 @@ class KafkaCommandBus:
                 log.warning("unreadable reply at %s:%s: %s", record.partition, record.offset, exc)
                 continue
             self.resolve(reply)
+            self.watchers.offer(reply)
 
     def resolve(self, reply: Reply) -> None:
         """Answer every request waiting for the message this reply answers.
@@ -149,6 +158,10 @@ class KafkaCommandBus:
             self.task.cancel()
         if self.consumer is not None:
             await self.consumer.stop()
+
+    def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
+        """Follow the replies to commands others send, from now on (see ReplyWatch)."""
+        return self.watchers.watch(wants)
 
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
         return (await self.send_many([(command, envelope)]))[0]

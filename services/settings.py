@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     decision_timeout_seconds: float = Field(default=8.0, gt=0)
     worker_batch_size: int = Field(default=2000, ge=1)
     decider_batch_size: int = Field(default=500, ge=1)
+    # Off, a worker only decides and projects: flows across aggregates (a convoy's dispatch,
+    # a donation's receipt) wait for a worker that runs the policies.
+    policies: bool = True
     organisation: str = "Entraide Nationale"
     health_max_lag: int = Field(default=10_000, ge=0)
     health_max_pending_commands: int = Field(default=1_000, ge=0)

@@ -14,6 +14,7 @@ from services.decider_runner import install_decider
 from services.deciders import DECIDERS
 from services.distribution_policy import install_distribution_policy
 from services.logs import logging_config
+from services.policy_runner import install_policies
 from services.projector import Projector
 from services.settings import Settings, get_settings
 from services.topics import ensure_topics
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> faust.App:
     for decider in DECIDERS:
         install_decider(app, settings, decider)
     install_distribution_policy(app, settings)
+    install_policies(app, settings)
 
     @app.task
     async def run_projectors() -> None:

@@ -26,16 +26,16 @@ from api.schemas.relief import (
 from api.schemas.stock import Decision
 from events.relief import DeploymentPlanned, PlannedLine
 from projections import queries, relief_queries
+from services import deployment_policy
 from services.commands import Reply
 from services.deployments.decider import (
     AbortDispatch,
     CancelDeployment,
     MarkDelivered,
-    MarkDispatched,
     PlanDeployment,
     StartDispatch,
 )
-from services.stock.commands import DispatchTransfer, RequestedLine
+from services.publisher import Position
 
 router = APIRouter(prefix="/v1/deployments", tags=["deployments"])
 
@@ -106,48 +106,41 @@ async def _step(services: Services, command: Any, user: User, now: datetime) -> 
     return await decide(services, command, f"{command.deployment_id}:{uuid.uuid4()}", user, now)
 
 
+def _refused(taken: Reply | None, aborted: Reply) -> Conflict:
+    """The warehouse's refusal that put the convoy back to planned."""
+    if taken is not None and taken.status != "accepted":
+        error = taken.error or "dispatch_refused"
+        return Conflict(taken.message or "refused", error=error, **taken.details)
+    data = aborted.events[0]["data"] if aborted.events else {}
+    reason = data.get("reason") or "the warehouse refused the stock"
+    return Conflict(reason, error=data.get("error") or "dispatch_refused")
+
+
 @router.post("/{deployment_id}/dispatch", response_model=Decision)
 async def dispatch_deployment(
     deployment_id: str, services: ServicesDep, user: CurrentUser, now: Now
 ) -> Decision:
     """Take the planned stock out of the warehouse (409 if short) and mark the convoy left.
 
-    The deployment's own writer is asked first (no dispatch once cancelled), then the
-    warehouse's (no stock it does not hold); a refusal puts the convoy back to planned."""
+    The deployment's own writer is asked to start (no dispatch once cancelled); the dispatch
+    policy then asks the warehouse's (no stock it does not hold) and records the outcome, a
+    refusal putting the convoy back to planned. This answers with that outcome (503 if it
+    takes too long: the convoy is then still on its way out, and asking again is safe)."""
     authorize(user, "relief.write")
-    row = await current(services, deployment_id)
-    started = await _step(services, StartDispatch(deployment_id=deployment_id), user, now)
-    lines = [RequestedLine(**line) for line in row["planned"]]
-    take = DispatchTransfer(
-        transfer_id=deployment_id,
-        from_location_id=row["from_location_id"],
-        to_location_id=row["to_location_id"],
-        lines=lines,
-        deployment_id=deployment_id,
-    )
-    try:
-        stock = await decide(services, take, f"{deployment_id}:{uuid.uuid4()}", user, now)
-    except Conflict as refusal:
-        if refusal.error != "already_dispatched":  # already taken by an attempt that crashed
-            await _step(
-                services,
-                AbortDispatch(deployment_id=deployment_id, reason=refusal.message),
-                user,
-                now,
-            )
-            raise
-        stock = Reply(command_id=deployment_id, status="accepted", replayed=True)
-    left = await _step(
-        services,
-        MarkDispatched(
-            deployment_id=deployment_id,
-            at=now,
-            lines=[PlannedLine(**line) for line in row["planned"]],
-        ),
-        user,
-        now,
-    )
-    return _decision(deployment_id, started, stock, left)
+    await current(services, deployment_id)
+    with services.bus.watch(deployment_policy.steps_of(deployment_id)) as steps:
+        started = await _step(services, StartDispatch(deployment_id=deployment_id), user, now)
+        start_id = started.events[0]["event_id"] if started.events else None
+        timeout = services.settings.decision_timeout_seconds
+        taken, outcome = await deployment_policy.follow_dispatch(steps, start_id, timeout)
+    for reply in (taken, outcome):
+        if reply is not None and reply.position:
+            services.wrote(Position.parse(reply.position))
+    if outcome.status == "accepted" and outcome.command_id.startswith(AbortDispatch.TYPE):
+        raise _refused(taken, outcome)
+    if outcome.status != "accepted":
+        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
+    return _decision(deployment_id, *(r for r in (started, taken, outcome) if r is not None))
 
 
 @router.post("/{deployment_id}/deliver", response_model=Decision)

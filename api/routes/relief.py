@@ -23,8 +23,9 @@ from api.schemas.relief import (
 )
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from projections import relief_queries
+from services import donation_policy
+from services.publisher import Position
 from services.reference.decider import OpenOperation, RecordDonation, RegisterDonor
-from services.stock.commands import ReceiveStock
 
 router = APIRouter(prefix="/v1", tags=["relief"])
 
@@ -72,32 +73,34 @@ async def list_donors(services: ServicesDep, user: CurrentUser, _: ReadAfter) ->
 async def receive_donation(
     body: DonationCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> DonationPublic:
-    """Record a donation received: a stock receipt whose lot carries the donation id."""
+    """Record a donation received: a stock receipt whose lot carries the donation id.
+
+    The donation's writer records it; the receipt policy then receives its stock, and the
+    first answer waits for that receipt (503 if it takes too long: the stock is on its way in;
+    asking again answers at once)."""
     authorize(user, "donations.write", location_id=body.location_id)
     await known(services, relief_queries.donor, body.donor_id, "donor_id", "donor")
     await known_pair(services, body.location_id, body.item_id)
     gift = DonationReceived(
         donation_id=body.id,
-        **body.model_dump(include={"donor_id", "location_id", "item_id", "quantity"}),
-    )
-    first = await decide(
-        services, RecordDonation(donation=gift), body.id, user, now, reused_id=TAKEN
-    )
-    receipt = ReceiveStock(
-        receipt_id=body.id,
-        location_id=body.location_id,
-        item_id=body.item_id,
-        quantity=body.quantity,
         lot=body.lot or body.id,
-        expires_on=body.expires_on,
-        donation_id=body.id,
+        **body.model_dump(include={"donor_id", "location_id", "item_id", "quantity", "expires_on"}),
     )
-    stocked = await decide(services, receipt, body.id, user, now, reused_id=TAKEN)
-    if first.replayed and stocked.replayed:
+    receipt = donation_policy.receipt_id(body.id)
+    with services.bus.watch(lambda command_id: command_id == receipt) as receipts:
+        first = await decide(
+            services, RecordDonation(donation=gift), body.id, user, now, reused_id=TAKEN
+        )
+        stocked = None
+        if first.events and not first.replayed:
+            stocked = await receipts.next(services.settings.decision_timeout_seconds)
+    if stocked is None:
         response.status_code = 200
+    elif stocked.position:
+        services.wrote(Position.parse(stocked.position))
     return DonationPublic(
         id=body.id,
-        position=stocked.position,
+        position=(stocked or first).position,
         **gift.model_dump(include={"donor_id", "location_id", "item_id", "quantity"}),
     )
 

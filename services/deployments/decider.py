@@ -51,6 +51,7 @@ class StartDispatch(_Step):
 class AbortDispatch(_Step):
     TYPE = "AbortDispatch"
     reason: str
+    error: str | None = None
 
 
 class MarkDispatched(_Step):
@@ -147,10 +148,24 @@ def _step(state: Deployment, command: _Step) -> list[Event]:
         )
     deployment_id = command.deployment_id
     if isinstance(command, StartDispatch):
-        started = state.status == "dispatching"  # a retry after a crash carries on
-        return [] if started else [DeploymentDispatchStarted(deployment_id=deployment_id)]
+        if state.status == "dispatching":  # already under way: the policy carries it on
+            return []
+        plan = state.plan
+        assert plan is not None
+        return [
+            DeploymentDispatchStarted(
+                deployment_id=deployment_id,
+                from_location_id=plan.from_location_id,
+                to_location_id=plan.to_location_id,
+                lines=plan.lines,
+            )
+        ]
     if isinstance(command, AbortDispatch):
-        return [DeploymentDispatchAborted(deployment_id=deployment_id, reason=command.reason)]
+        return [
+            DeploymentDispatchAborted(
+                deployment_id=deployment_id, reason=command.reason, error=command.error
+            )
+        ]
     if isinstance(command, MarkDispatched):
         return [
             DeploymentDispatched(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 from events import Envelope
 from services.publisher import BrokerUnavailable, Position
+from services.reply_watch import ReplyWatch
 
 
 class InMemoryPublisher:
@@ -27,15 +29,26 @@ class InMemoryPublisher:
 
 
 class InProcessCommandBus:
-    """Decides commands at once with the real deciders, publishing to a fake publisher."""
+    """Decides commands at once with the real deciders, publishing to a fake publisher.
 
-    def __init__(self, publisher: InMemoryPublisher) -> None:
+    The worker's policies (`services.policy_runner.policies()`) react at once to the events
+    a decision publishes, sending their commands through this bus, as the worker would a
+    moment later; replies go by the watches (`watch`) as they go by the API's listener."""
+
+    def __init__(self, publisher: InMemoryPublisher, *, policies: bool = True) -> None:
         from services.deciders import DECIDERS
         from services.deciding import AggregateStore
+        from services.policy_runner import policies as all_policies
+        from services.reply_watch import ReplyWatchers
 
         self.publisher = publisher
         self.stores = {d.command_stream: AggregateStore(d) for d in DECIDERS}
         self._folded: dict[str, int] = defaultdict(int)
+        self.watchers = ReplyWatchers()
+        self.policies = all_policies() if policies else {}
+
+    def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
+        return self.watchers.watch(wants)
 
     def observe(self, envelope: Envelope) -> None:
         """Fold an event that reached the log another way (seeded test data)."""
@@ -69,7 +82,17 @@ class InProcessCommandBus:
 
     async def send(self, command: object, envelope: object) -> object:
         reply = await self._decide(command, envelope)
+        self.watchers.offer(reply)  # type: ignore[arg-type]
         return reply.model_copy(update={"reply_to": envelope.reply_to})  # type: ignore[attr-defined]
+
+    async def _react(self, stream: str, envelopes: Sequence[Envelope]) -> None:
+        from events import decode, encode
+
+        for envelope in envelopes:
+            _, event = decode(encode(envelope))
+            reaction = self.policies.get(stream, {}).get(type(event))
+            if reaction is not None:
+                await reaction(self, envelope, event)  # type: ignore[arg-type]
 
     async def _decide(self, command: object, envelope: object) -> object:
         from services.commands import RefusalRecord, Reply
@@ -92,6 +115,7 @@ class InProcessCommandBus:
             outcome,  # type: ignore[attr-defined]
         )
         self._catch_up(store)
+        await self._react(store.decider.event_stream, outcome)  # type: ignore[arg-type]
         return Reply(
             command_id=cid,
             status="accepted",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from services.settings import Settings
 
@@ -22,12 +25,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
         AID_DATABASE_URL=settings.db_url,
         AID_PARTITIONS=str(settings.partitions),
         AID_WORKER_BATCH_SIZE=str(settings.worker_batch_size),
+        AID_POLICIES=str(settings.policies).lower(),
+        AID_DECISION_TIMEOUT_SECONDS=str(settings.decision_timeout_seconds),
     )
     return env
 
 
 class WorkerProcess:
     """One `aid worker`; its output goes to a log file next to the test's data."""
+
+    command: tuple[str, ...] = ("worker",)
 
     def __init__(self, settings: Settings, name: str = "worker") -> None:
         self.settings = settings
@@ -38,7 +45,7 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from services.cli import main; main()", "worker"],
+            [sys.executable, "-c", "from services.cli import main; main()", *self.command],
             env=settings_env(self.settings),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -63,6 +70,29 @@ class WorkerProcess:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class ApiProcess(WorkerProcess):
+    """One `aid api` on a free port, for tests that kill the API too."""
+
+    def __init__(self, settings: Settings, name: str = "api") -> None:
+        super().__init__(settings, name)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.command = ("api", "--port", str(self.port))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ApiProcess:
+        super().start()
+        eventually(self._answers, timeout=60, what=f"the API at {self.url}\n{self.log_tail()}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
 
 
 def eventually(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:

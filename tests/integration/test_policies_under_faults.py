@@ -1,0 +1,220 @@
+"""Flows across aggregates survive kill -9: convoys dispatched and donations received by policies.
+
+200 convoys are dispatched from Marrakech (1,000 baskets: not enough for all of them) and 200
+donations received at Casablanca through an `aid api` process, by clients that retry a 503 or
+a dropped connection, while the worker and the API are killed with SIGKILL at random moments
+and restarted. Afterwards every convoy has left with its stock taken once, or is planned
+again with nothing taken, and Casablanca holds exactly the donations. With the policies
+off, the same requests leave the convoys `dispatching`: the policy is what finishes them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from projections.tables import transfer_lines
+from services.settings import Settings
+from tests.conftest import LONG_FAULTS
+from tests.integration.conftest import System
+from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.processes import ApiProcess, eventually
+
+pytestmark = pytest.mark.kafka
+BASKETS, SITE = "ramadan-basket", "site-al-haouz"
+MARRAKECH, CASABLANCA = "wh-marrakech", "wh-casablanca"
+OPERATION, DONOR = "seisme-al-haouz", "fondation-atlas"
+IN_MARRAKECH = 1000
+KILLS = 10 if LONG_FAULTS else 3
+
+
+def prepare(system: System, admin: dict[str, str], convoys: int, rng: random.Random) -> dict:
+    """Reference data, 1,000 baskets in Marrakech, and `convoys` convoys planned from there."""
+    register_reference(system, admin)
+
+    def ok(path: str, body: dict[str, Any]) -> None:
+        answer = system.client.post(path, headers=admin, json=body)
+        assert answer.status_code in (200, 201), answer.text
+
+    ok("/v1/donors", {"id": DONOR, "name": "Fondation Atlas"})
+    ok("/v1/operations", {"id": OPERATION, "name": "Séisme", "kind": "earthquake"})
+    ok(
+        "/v1/stock/receipts",
+        {"id": "stock-mk", "location_id": MARRAKECH, "item_id": BASKETS, "quantity": IN_MARRAKECH},
+    )
+    planned = {f"convoy-{n:03d}": rng.randint(1, 10) for n in range(convoys)}
+    plans = [
+        {"id": convoy, "operation_id": OPERATION, "from_location_id": MARRAKECH,
+         "to_location_id": SITE, "lines": [{"item_id": BASKETS, "quantity": quantity}]}
+        for convoy, quantity in planned.items()
+    ]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda plan: ok("/v1/deployments", plan), plans))
+    return planned
+
+
+def until_decided(client: httpx.Client, admin: dict[str, str], path: str, body: Any) -> Any:
+    """A client that asks again after a 503 or a lost connection until it gets an answer."""
+    deadline = time.monotonic() + 240
+    while True:
+        try:
+            answer = client.post(path, headers=admin, json=body)
+            if answer.status_code != 503:
+                return answer
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"no answer to {path} within 4 minutes"
+        time.sleep(0.3)
+
+
+def board(system: System, admin: dict[str, str]) -> dict[str, str]:
+    rows = system.client.get(
+        "/v1/deployments", headers=admin, params={"operation_id": OPERATION}
+    ).json()["items"]
+    return {row["id"]: row["status"] for row in rows}
+
+
+def on_hand(system: System, admin: dict[str, str], location: str) -> int:
+    params = {"location_id": location, "item_id": BASKETS}
+    rows = system.client.get("/v1/inventory", headers=admin, params=params).json()["items"]
+    return sum(row["on_hand"] for row in rows)
+
+
+def taken_per_convoy(system: System) -> dict[str, int]:
+    t = transfer_lines
+    with system.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.transfer_id, func.sum(t.c.dispatched))
+            .where(t.c.transfer_id.like("convoy-%"))
+            .group_by(t.c.transfer_id)
+        ).all()
+    return {transfer: int(quantity) for transfer, quantity in rows}
+
+
+@pytest.fixture
+def api(system: System) -> Iterator[ApiProcess]:
+    process = ApiProcess(system.settings).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_kill_9_of_the_worker_and_the_api_during_200_dispatches_and_200_donations(
+    system: System, api: ApiProcess
+) -> None:
+    admin = system.user("nadia-admin", "admin")
+    rng = random.Random(13)
+    planned = prepare(system, admin, 200, rng)
+    gifts = {f"don-{n:03d}": rng.randint(1, 50) for n in range(200)}
+    donation = {"donor_id": DONOR, "location_id": CASABLANCA, "item_id": BASKETS}
+    requests = [(f"/v1/deployments/{c}/dispatch", None) for c in planned] + [
+        ("/v1/donations", donation | {"id": g, "quantity": q}) for g, q in gifts.items()
+    ]
+    rng.shuffle(requests)
+    answers: dict[str, tuple[int, str | None]] = {}
+    done = Counter[str]()
+    client = httpx.Client(base_url=api.url, timeout=30)
+
+    def send(path: str, body: Any) -> None:
+        answer = until_decided(client, admin, path, body)
+        key = body["id"] if body else path.split("/")[3]
+        answers[key] = (answer.status_code, answer.json().get("error"))
+        done["all"] += 1
+
+    moments = sorted(rng.sample(range(20, len(requests) - 20), KILLS))
+
+    def killer() -> None:
+        for n, at in enumerate(moments):
+            while done["all"] < at:
+                time.sleep(0.02)
+            time.sleep(rng.random() * 0.3)  # somewhere inside the requests in flight
+            victim = system.worker if n % 2 == 0 else api
+            victim.kill9()
+            victim.start()
+
+    chaos = threading.Thread(target=killer)
+    chaos.start()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda request: send(*request), requests))
+    chaos.join()
+    client.close()
+
+    eventually(
+        lambda: set(board(system, admin).values()) <= {"dispatched", "planned"},
+        timeout=60,
+        what=f"no convoy left dispatching: {Counter(board(system, admin).values())}\n"
+        f"{system.worker.log_tail()}",
+    )
+    statuses = board(system, admin)
+    left = {c for c, status in statuses.items() if status == "dispatched"}
+    assert left and len(left) < len(planned), Counter(statuses.values())
+    for convoy in planned:  # the client's answer agrees with the board
+        status, error = answers[convoy]
+        if status == 200 or error == "deployment_dispatched":
+            assert convoy in left, (convoy, status, error)
+        else:
+            assert (status, error) == (409, "insufficient_stock") and convoy not in left
+    expected_mk = IN_MARRAKECH - sum(planned[c] for c in left)
+    eventually(
+        lambda: (
+            taken_per_convoy(system) == {c: planned[c] for c in left}
+            and on_hand(system, admin, MARRAKECH) == expected_mk
+            and on_hand(system, admin, CASABLANCA) == sum(gifts.values())
+        ),
+        timeout=60,
+        what="each convoy's stock taken once, each donation's received once",
+    )
+    assert {status for status, _ in (answers[g] for g in gifts)} <= {200, 201}
+    for gift in rng.sample(sorted(gifts), 10):
+        trace = system.client.get(f"/v1/donations/{gift}/trace", headers=admin).json()
+        assert trace["received"] == gifts[gift]
+
+
+def test_without_the_policies_convoys_stay_dispatching_and_donations_unreceived(
+    settings: Settings, kafka_bootstrap: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from projections.database import make_engine, migrate
+    from services.publisher import KafkaEventPublisher
+    from services.topics import ensure_topics
+    from tests.support.processes import WorkerProcess
+
+    off = settings.model_copy(update={"policies": False, "decision_timeout_seconds": 2.0})
+    ensure_topics(off)
+    engine = make_engine(off.db_url)
+    migrate(engine)
+    worker = WorkerProcess(off).start()
+    publisher = KafkaEventPublisher(off)
+    try:
+        with TestClient(create_app(off, publisher)) as client:
+            system = System(off, engine, publisher, worker, client)
+            admin = system.user("nadia-admin", "admin")
+            planned = prepare(system, admin, 5, random.Random(1))
+            for convoy in planned:
+                answer = client.post(f"/v1/deployments/{convoy}/dispatch", headers=admin)
+                assert answer.status_code == 503, answer.text
+            gift = {"id": "don-1", "donor_id": DONOR, "location_id": CASABLANCA,
+                    "item_id": BASKETS, "quantity": 40}  # fmt: skip
+            assert client.post("/v1/donations", headers=admin, json=gift).status_code == 503
+            time.sleep(3)  # time enough for a policy, were there one
+
+            assert set(board(system, admin).values()) == {"dispatching"}
+            assert taken_per_convoy(system) == {}
+            assert on_hand(system, admin, MARRAKECH) == IN_MARRAKECH
+            assert on_hand(system, admin, CASABLANCA) == 0
+    finally:
+        worker.stop()
+        publisher.close()
+        engine.dispose()
