@@ -7,8 +7,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from services.command_bus import CommandBus
+from services.positions import Position
 from services.privacy import PersonalData
-from services.publisher import Position
 from services.settings import Settings
 
 

@@ -15,7 +15,7 @@ from projections import queries
 from services.app.errors import Invalid
 from services.app.ports import Ports
 from services.consistency import is_applied
-from services.publisher import Position
+from services.positions import Position
 from services.settings import Settings
 
 T = TypeVar("T")

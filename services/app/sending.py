@@ -13,7 +13,7 @@ from services.app.permissions import User
 from services.app.ports import Ports
 from services.commands import Command, CommandEnvelope, Reply
 from services.logs import current_correlation_id
-from services.publisher import Position
+from services.positions import Position
 
 # Who hears of each decision (the API counts them in its metrics), set per request.
 decision_listener: ContextVar[Callable[[str, Reply], None] | None] = ContextVar(

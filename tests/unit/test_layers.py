@@ -7,6 +7,8 @@ call the use cases of `services.app` instead)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,9 +42,7 @@ def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def offending(
-    folders: tuple[str, ...], forbidden: tuple[str, ...], root: Path = ROOT
-) -> list[str]:
+def offending(folders: tuple[str, ...], forbidden: tuple[str, ...], root: Path = ROOT) -> list[str]:
     """`file imports name` for every import of a forbidden package under the folders."""
     return [
         f"{path.relative_to(root)} imports {name}"
@@ -101,3 +101,16 @@ def test_the_checks_catch_plain_from_relative_and_late_imports(tmp_path: Path) -
         "services/bus.py imports fastapi.concurrency",
         "services/bus.py imports fastapi.concurrency.run_in_threadpool",
     ]
+
+
+def test_deciding_loads_no_kafka_client_web_framework_or_database() -> None:
+    """The deciders and their bookkeeping stay pure: importing them pulls in no I/O library."""
+    probe = (
+        "import sys, services.deciders, services.deciding\n"
+        "print(' '.join(m for m in ('kafka', 'aiokafka', 'faust', 'fastapi', 'sqlalchemy')"
+        " if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.split() == []
