@@ -10,40 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from api.errors import Forbidden, Unauthenticated
-from api.permissions import Scope, grant
-from events import Actor
+from api.errors import Unauthenticated
 from projections.tables import users
+from services.app.permissions import User
 from services.clock import Clock, SystemClock
 from services.passwords import verify_password
 from services.tokens import token_hash
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class User:
-    """The authenticated caller and the scopes of their role."""
-
-    username: str
-    role: str
-    warehouses: frozenset[str] = frozenset()
-    sites: frozenset[str] = frozenset()
-    donors: frozenset[str] = frozenset()
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(user_id=self.username, role=self.role)
-
-    def locations_for(self, scope: Scope) -> frozenset[str] | None:
-        """The locations a scope allows, or None when it allows all of them."""
-        if scope is Scope.WAREHOUSES:
-            return self.warehouses
-        if scope is Scope.SITES:
-            return self.sites
-        if scope is Scope.LOCATIONS:
-            return self.warehouses | self.sites
-        return None
 
 
 def _active(row: Any) -> User | None:
@@ -89,24 +63,6 @@ def active_user(engine: Engine, username: str) -> tuple[User, str] | None:
     if row is None or user is None:
         return None
     return user, row.token_hash[:16]
-
-
-def authorize(
-    user: User, action: str, *, location_id: str | None = None, donor_id: str | None = None
-) -> Scope:
-    """Refuse with 403 unless the user's role and scope allow the action on this object."""
-    scope = grant(user.role, action)
-    if scope is None:
-        raise Forbidden(f"role {user.role!r} lacks the permission {action!r}", permission=action)
-    allowed = user.locations_for(scope)
-    if location_id is not None and allowed is not None and location_id not in allowed:
-        raise Forbidden(
-            f"user {user.username!r} is not assigned to location {location_id!r}",
-            permission=action,
-        )
-    if scope is Scope.DONOR and donor_id is not None and donor_id not in user.donors:
-        raise Forbidden(f"donor data of {donor_id!r} belongs to another donor", permission=action)
-    return scope
 
 
 @dataclass

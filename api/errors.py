@@ -10,55 +10,48 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from services.app.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
 from services.publisher import BrokerUnavailable
 
-
-class ApiError(Exception):
-    """A refusal with a machine-readable code and a message a person can act on."""
-
-    status = 400
-    error = "bad_request"
-
-    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.details = details
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.error, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return body | self.details
+__all__ = [
+    "STATUS",
+    "ApiError",
+    "AppError",
+    "Conflict",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "Unauthenticated",
+    "install_error_handlers",
+    "status_of",
+]
 
 
-class Invalid(ApiError):
-    status = 422
-    error = "invalid_request"
+ApiError = AppError  # the name the API has always used for the application's errors
+
+# Each kind of error the application layer raises, as an HTTP status.
+STATUS: dict[type[AppError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+}
 
 
-class NotFound(ApiError):
-    status = 404
-    error = "not_found"
-
-
-class Conflict(ApiError):
-    status = 409
-    error = "conflict"
-
-    def __init__(self, message: str, *, error: str = "conflict", **details: Any) -> None:
-        super().__init__(message, **details)
-        self.error = error
-
-
-class Unauthenticated(ApiError):
-    status = 401
-    error = "unauthenticated"
-
-
-class Forbidden(ApiError):
-    status = 403
-    error = "forbidden"
+def status_of(exc: AppError) -> int:
+    """The HTTP status that answers an application error (400 for a kind not listed)."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
 
 
 def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
@@ -78,10 +71,11 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure to a JSON answer: 4xx for the caller's mistakes, 503 for outages."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(exc.body(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,6 +1,6 @@
 """Prometheus metrics of the API process, in a registry each app owns.
 
-Request times come from an ASGI middleware, decisions from `api.decide`, and projection
+Request times come from an ASGI middleware, decisions from `services.app.sending`, and projection
 progress and lag are read at scrape time from `projection_positions` and Kafka's end offsets.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services
 from projections.registry import PROJECTIONS
+from services.app.sending import decision_listener
 from services.commands import Reply
 from services.health import end_offsets, stored_offsets
 from services.settings import Settings
@@ -29,10 +29,6 @@ Partition = tuple[str, int]  # (topic, partition)
 Stored = dict[tuple[str, str, int], int]  # (projection, topic, partition) -> last applied offset
 
 UNMATCHED = "unmatched"  # the route label when no route matched: raw paths would be unbounded
-
-# The metrics of the app serving the current request, set by `RequestMetrics`, so that
-# `count_decision` reaches the right app's registry without a global one.
-_current: ContextVar[ApiMetrics | None] = ContextVar("aid_metrics", default=None)
 
 
 class ApiMetrics:
@@ -54,6 +50,10 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(ProjectionCollector(services))
+
+    def count_decision(self, command_type: str, reply: Reply) -> None:
+        """Count a decision made while serving a request of this app."""
+        self.decisions.labels(command_type, outcome(reply), reply.error or "").inc()
 
     def scrape(self) -> bytes:
         """The exposition text; waits up to the Kafka timeout, so call it off the event loop."""
@@ -87,12 +87,13 @@ class RequestMetrics:
                 status = message["status"]
             await send(message)
 
-        token = _current.set(self.metrics)
+        # The application layer tells this app's metrics of the decisions it waits for.
+        token = decision_listener.set(self.metrics.count_decision)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            _current.reset(token)
+            decision_listener.reset(token)
             # The router stores the matched route in the scope it shares with us.
             route = getattr(scope.get("route"), "path", UNMATCHED)
             labels = self.metrics.requests.labels(scope["method"], route, str(status))
@@ -104,13 +105,6 @@ def outcome(reply: Reply) -> str:
     if reply.status == "accepted":
         return "replayed" if reply.replayed else "accepted"
     return reply.status
-
-
-def count_decision(command_type: str, reply: Reply) -> None:
-    """Count a decision in the metrics of the app serving the current request, if any."""
-    metrics = _current.get()
-    if metrics is not None:
-        metrics.decisions.labels(command_type, outcome(reply), reply.error or "").inc()
 
 
 class ProjectionCollector(Collector):

@@ -1,52 +1,14 @@
-"""Who may do what: the one table of roles × actions, with the scope each grant carries.
+"""The permission table as the API shows it: rendered in `/docs`.
 
-A scope narrows a grant: `warehouses`, `sites` and `locations` (either) to the
-user's assigned locations, `donor` to the user's own donor id. The docs render
-this table and the tests are generated from it.
+The table itself, the caller and the check live in `services.app.permissions`, where the
+application layer uses them; they are re-exported here for the API's modules and tests.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from services.app.permissions import PERMISSIONS, ROLES, Scope, grant
 
-
-class Scope(StrEnum):
-    ALL = "all"
-    WAREHOUSES = "warehouses"
-    SITES = "sites"
-    LOCATIONS = "locations"
-    DONOR = "donor"
-
-
-A, W, S, D = Scope.ALL, Scope.WAREHOUSES, Scope.SITES, Scope.DONOR
-
-ROLES = ("admin", "coordinator", "operator", "agent", "donor", "auditor")
-
-PERMISSIONS: dict[str, dict[str, Scope]] = {
-    "reference.read": {r: A for r in ROLES},
-    "reference.write": {"admin": A, "coordinator": A},
-    "stock.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
-    "stock.write": {"admin": A, "operator": W},
-    "stock.thresholds": {"admin": A, "coordinator": A},
-    "alerts.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
-    "households.write": {"admin": A, "coordinator": A, "agent": A},
-    "households.read": {"admin": A, "coordinator": A, "agent": A},
-    "households.erase": {"admin": A},
-    "campaigns.write": {"admin": A, "coordinator": A},
-    "distributions.write": {"admin": A, "agent": S},
-    "registry.read": {"admin": A, "coordinator": A, "auditor": A},
-    "relief.write": {"admin": A, "coordinator": A},
-    "relief.read": {"admin": A, "coordinator": A, "auditor": A},
-    "donations.write": {"admin": A, "coordinator": A, "operator": W},
-    "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
-    "reports.read": {"admin": A, "coordinator": A, "auditor": A},
-    "users.manage": {"admin": A},
-}
-
-
-def grant(role: str, action: str) -> Scope | None:
-    """The scope a role holds for an action, or None when it may not act at all."""
-    return PERMISSIONS.get(action, {}).get(role)
+__all__ = ["PERMISSIONS", "ROLES", "Scope", "grant", "render_markdown"]
 
 
 def render_markdown() -> str:

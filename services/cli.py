@@ -90,11 +90,17 @@ def api(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the HTTP API and web UI."""
     import uvicorn
 
-    from api.app import create_app
     from services.logs import logging_config
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=logging_config(settings))
+    # Named, not imported: the API sits on top of services, which never import it.
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=logging_config(settings),
+    )
 
 
 @app.command()

@@ -20,8 +20,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+import anyio.to_thread
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from services.commands import Command, CommandEnvelope, Reply
@@ -223,7 +223,7 @@ class KafkaCommandBus:
         for stream, messages in to_send.items():
             if failure is None:
                 try:
-                    await run_in_threadpool(
+                    await anyio.to_thread.run_sync(
                         self.publisher.append_keyed, stream, [m for _, m in messages]
                     )
                     continue

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from projections.queries import lowest_applied
 from projections.registry import PROJECTIONS
-from services.publisher import Position
+from services.positions import Position
 from services.settings import Settings
 
 

@@ -20,7 +20,7 @@ from events import Envelope, Event
 from events.serialization import event_id_for, wrap
 from services.commands import Command, CommandEnvelope, RefusalRecord, Reply
 from services.decisions import DomainError
-from services.publisher import Position
+from services.positions import Position
 
 S = TypeVar("S")
 MAX_REMEMBERED_COMMANDS = 200_000

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from api.permissions import ROLES
 from projections.database import make_engine, migrate
 from services import kafka_local
+from services.app.permissions import ROLES
 from services.demo import load_demo
 from services.publisher import KafkaEventPublisher
 from services.settings import Settings

@@ -5,37 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from events import Envelope, encode
+from services.positions import Position
 from services.settings import Settings
+
+__all__ = ["BrokerUnavailable", "EventPublisher", "KafkaEventPublisher", "Position"]
 
 log = logging.getLogger(__name__)
 
 
 class BrokerUnavailable(RuntimeError):
     """Kafka did not acknowledge in time; nothing can be promised about the write."""
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where an event landed: used by readers to wait for their own writes."""
-
-    stream: str
-    partition: int
-    offset: int
-
-    def __str__(self) -> str:
-        return f"{self.stream}:{self.partition}:{self.offset}"
-
-    @classmethod
-    def parse(cls, text: str) -> Position:
-        stream, partition, offset = text.rsplit(":", 2)
-        return cls(stream, int(partition), int(offset))
 
 
 class EventPublisher(Protocol):

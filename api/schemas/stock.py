@@ -144,3 +144,15 @@ class TransferPublic(BaseModel):
 
 class TransferList(BaseModel):
     items: list[TransferPublic]
+
+
+class Alert(BaseModel):
+    kind: str
+    location_id: str
+    item_id: str
+    message: str
+    details: dict[str, Any]
+
+
+class AlertList(BaseModel):
+    items: list[Alert]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.auth import User
 from api.deps import Services
-from api.errors import ApiError
+from api.errors import ApiError, status_of
 from api.ui.i18n import Translator
 
 M = TypeVar("M", bound=BaseModel)
@@ -103,4 +103,4 @@ def refusal(exc: ApiError, t: Translator) -> FormErrors:
     except (KeyError, IndexError):  # the same code with other details: the API's words
         message = exc.message
     where = _field(exc.field) if exc.field else ERROR_FIELDS.get(exc.error, "")
-    return FormErrors({where: message}, status=exc.status)
+    return FormErrors({where: message}, status=status_of(exc))

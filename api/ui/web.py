@@ -1,7 +1,7 @@
 """What every page needs: the signed-in user, the language, the CSRF check, the templates.
 
-Pages call the same route functions as the JSON API (so the same authorisation, the same
-commands and the same queries); an `ApiError` they raise becomes an HTML page here.
+Pages call the same use cases as the JSON API (`services.app`: the same authorisation, the
+same commands and the same queries); an error they raise becomes an HTML page here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import User
 from api.deps import Services, ServicesDep
-from api.errors import ApiError, Forbidden
+from api.errors import ApiError, Forbidden, status_of
 from api.permissions import grant
 from api.ui import i18n
 from api.ui.session import LANG_COOKIE, PRESESSION_COOKIE, csrf_ok, csrf_token, read_session
@@ -167,14 +167,15 @@ def _wants_json(request: Request) -> bool:
 
 def error_page(request: Request, exc: ApiError) -> Response:
     t = translator(request)
-    key = f"error.{exc.status}"
+    status = status_of(exc)
+    key = f"error.{status}"
     if _wants_json(request):
-        return JSONResponse(exc.body() | {"text": t(key)}, status_code=exc.status)
+        return JSONResponse(exc.body() | {"text": t(key)}, status_code=status)
     context: dict[str, Any] = {
         "t": t, "user": None, "csrf": "", "sections": [], "languages": i18n.NAMES,
-        "path": request.url.path, "query": "", "status": exc.status, "key": key,
+        "path": request.url.path, "query": "", "status": status, "key": key,
         "detail": exc.message,
     }  # fmt: skip
-    response = templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
+    response = templates.TemplateResponse(request, "error.html", context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -17,13 +17,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.errors import ApiError, NotFound
-from api.routes import distributions, households
+from api import requests
+from api.errors import ApiError, NotFound, status_of
 from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
 from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
 from projections import queries, registry_queries
+from services.app import distributions, households
 
 router = APIRouter(prefix="/agent", route_class=PageRoute, include_in_schema=False)
 Agent = Annotated[Page, Depends(section("agent"))]
@@ -73,21 +74,22 @@ async def lookup(page: Agent, asked: LookupAsked) -> Response:
     assert page.user is not None
     page.check_header()
     services, user, t = page.services, page.user, page.t
+    asked_for = Lookup(national_id=asked.national_id)
     try:
-        found = await households.lookup_household(
-            Lookup(national_id=asked.national_id), services, user, True
-        )
+        found = await households.lookup_household(services, user, asked_for.national_id)
     except NotFound:
         return JSONResponse({"found": False, "text": t("agent.not_found")})
+    household_id = found["household_id"]
     verdict = await distributions.household_eligibility(
-        found.id, asked.campaign_id, services, user, True
+        services, user, household_id, asked.campaign_id
     )
+    personal = found["personal"]
     return JSONResponse({
-        "found": True, "household_id": found.id, "size": found.size,
-        "head_name": found.personal.head_name if found.personal else None,
-        "eligible": verdict.eligible, "remaining": verdict.remaining,
-        "text": t("agent.eligible") if verdict.eligible else t("agent.not_eligible"),
-        "reason": reason_words(verdict.reason, t),
+        "found": True, "household_id": household_id, "size": found["size"],
+        "head_name": personal.get("head_name") if personal else None,
+        "eligible": verdict["eligible"], "remaining": verdict["remaining"],
+        "text": t("agent.eligible") if verdict["eligible"] else t("agent.not_eligible"),
+        "reason": reason_words(verdict["reason"], t),
     })  # fmt: skip
 
 
@@ -98,14 +100,13 @@ async def record(page: Agent, asked: SyncAsked) -> Response:
     page.check_header()
     try:
         body = parse(DistributionCreate, asked.records[0], page.t)
-        await distributions.record_distribution(
-            body, page.services, page.user, datetime.now(UTC), Response()
-        )
+        given = requests.distribution(body)
+        await distributions.record_distribution(page.services, page.user, datetime.now(UTC), given)
     except FormErrors as exc:
         return JSONResponse({"status": "rejected", "reason": " ".join(exc.errors.values())})
     except ApiError as exc:
         words = " ".join(refusal(exc, page.t).errors.values())
-        return JSONResponse({"status": "refused", "reason": words}, status_code=exc.status)
+        return JSONResponse({"status": "refused", "reason": words}, status_code=status_of(exc))
     return JSONResponse({"status": "accepted", "reason": page.t("agent.recorded")})
 
 
@@ -116,7 +117,7 @@ async def sync(page: Agent, asked: SyncAsked) -> Response:
     page.check_header()
     batch = DistributionBatch(records=asked.records)
     answer = await distributions.sync_offline_distributions(
-        batch, page.services, page.user, datetime.now(UTC)
+        page.services, page.user, datetime.now(UTC), requests.offline_records(batch.records)
     )
-    results = [r.model_dump() | {"text": page.t(f"sync.{r.status}")} for r in answer.results]
+    results = [vars(r) | {"text": page.t(f"sync.{r.status}")} for r in answer]
     return JSONResponse({"results": results})

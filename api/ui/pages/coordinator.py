@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from api.errors import ApiError, NotFound
-from api.routes import alerts, campaigns, deployments, distributions, relief, reports
-from api.schemas.relief import ArrivedLine, Delivery
+from api import answers
+from api.errors import ApiError, NotFound, status_of
 from api.ui.forms import FormErrors, refusal
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import queries, registry_queries, relief_queries, report_queries
+from services.app import campaigns, deployments, distributions, inventory, relief, reports
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -30,17 +30,19 @@ async def board_page(
     """Operations and the deployments board, open alerts, flagged duplicates, downloads."""
     assert page.user is not None
     services, user, now = page.services, page.user, datetime.now(UTC)
-    operations = (await relief.list_operations(services, user, True)).items
+    operations = await relief.list_operations(services, user)
     chosen = operation_id or (operations[0]["operation_id"] if operations else None)
-    board = await deployments.deployment_board(services, user, now, True, operation_id=chosen)
-    found = await alerts.alerts(services, user, now, True)
-    duplicates = await distributions.flagged_duplicates(services, user, True)
+    board = await deployments.deployment_board(services, user, now, chosen)
+    found = await inventory.alerts(services, user, now.date())
+    duplicates = await distributions.flagged_duplicates(services, user)
     ref = await reference(page)
     names = {p["location_id"]: p["name"] for p in ref["locations"]}
     names |= {i["item_id"]: i["name"] for i in ref["items"]}
     return page.render(
-        "coordinator/board.html", operations=operations, chosen=chosen, board=board.items,
-        alerts=found.items, duplicates=duplicates.items, reports=REPORTS, done=done,
+        "coordinator/board.html", operations=operations, chosen=chosen,
+        board=[answers.deployment_public(r) for r in board],
+        alerts=[answers.alert(a) for a in found],
+        duplicates=[answers.received_aid(r) for r in duplicates], reports=REPORTS, done=done,
         failed=failed, names=names,
     )  # fmt: skip
 
@@ -86,7 +88,7 @@ async def submit_form(page: Coordinator, kind: str) -> Response:
     except FormErrors as exc:
         return await _form(page, kind, form | {"form_id": new_convoy_id()}, exc.errors, exc.status)
     except ApiError as exc:
-        if exc.status == 403:
+        if status_of(exc) == 403:
             raise
         error = refusal(exc, page.t)
         retry = form | {"form_id": new_convoy_id()}
@@ -106,23 +108,18 @@ async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> R
     target = f"/coordinator?operation_id={form.get('operation_id', '')}"
     try:
         if step == "dispatch":
-            await deployments.dispatch_deployment(deployment_id, services, user, now)
+            await deployments.dispatch_deployment(services, user, now, deployment_id)
         elif step == "cancel":
-            await deployments.cancel_deployment(deployment_id, services, user, now)
+            await deployments.cancel_deployment(services, user, now, deployment_id)
         elif step == "deliver":
-            row = await deployments.current(services, deployment_id)
-            sent = row["dispatched"] or row["planned"]
-            lines = [ArrivedLine(item_id=ln["item_id"], quantity=ln["quantity"]) for ln in sent]
-            await deployments.deliver_deployment(
-                deployment_id, Delivery(lines=lines), services, user, now
-            )
+            await deployments.deliver_as_dispatched(services, user, now, deployment_id)
         else:
             raise NotFound(f"no step {step!r}")
     except ApiError as exc:
-        if exc.status in (403, 404):
+        if status_of(exc) in (403, 404):
             raise
         words = " ".join(refusal(exc, page.t).errors.values())
-        return page.render("coordinator/refused.html", exc.status, words=words, back=target)
+        return page.render("coordinator/refused.html", status_of(exc), words=words, back=target)
     return RedirectResponse(f"{target}&done={step}", status_code=303)
 
 
@@ -146,7 +143,8 @@ async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Re
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = None
     if chosen:
-        found = await campaigns.coverage(chosen, page.services, page.user, True)
+        areas = await campaigns.coverage(page.services, page.user, chosen)
+        found = answers.coverage(chosen, areas)
     regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
     return page.render(
         "coordinator/coverage.html", campaigns=all_campaigns, chosen=chosen, coverage=found,
@@ -163,9 +161,9 @@ async def report(
     assert page.user is not None
     services, user = page.services, page.user
     if name == "4w":
-        return await reports.four_w(services, user, True, operation_id, campaign_id)
+        return answers.hxl_csv(await reports.four_w(services, user, operation_id, campaign_id))
     if name == "distributions":
-        return await reports.distributions_report(services, user, True, campaign_id)
+        return answers.hxl_csv(await reports.distributions_report(services, user, campaign_id))
     if name == "stock":
-        return await reports.stock_report(services, user, True)
+        return answers.hxl_csv(await reports.stock_report(services, user))
     raise NotFound(f"no report {name!r}")

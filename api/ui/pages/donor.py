@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.routes import relief
+from api import answers
 from api.ui.web import Page, PageRoute, section
 from projections import queries, report_queries
+from services.app import relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
@@ -40,13 +41,13 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
     assert page.user is not None
     services, user = page.services, page.user
     if donation_id:
-        await relief.trace_donation(donation_id, services, user, True)  # 403 if not theirs
-    gifts = (await relief.list_donations(services, user, True)).items
+        await relief.trace_donation(services, user, donation_id)  # 403 if not theirs
+    gifts = await relief.list_donations(services, user)
     if donation_id:
         gifts = [g for g in gifts if g["donation_id"] == donation_id]
     traced = []
     for gift in gifts:
-        trace = await relief.trace_donation(gift["donation_id"], services, user, True)
+        trace = answers.trace(await relief.trace_donation(services, user, gift["donation_id"]))
         traced.append({"gift": gift, "trace": trace, "parts": shares(trace)})
     regions, _ = await run_in_threadpool(report_queries.area_names, services.engine)
     items = {i["item_id"]: i["name"] for i in await run_in_threadpool(

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from api import answers
 from api.errors import ApiError, NotFound
-from api.routes import alerts, inventory, stock
-from api.schemas.stock import TransferReceiptCreate
+from api.schemas.stock import StockCard, TransferReceiptCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import queries
+from services.app import inventory, stock
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Operator = Annotated[Page, Depends(section("operator"))]
@@ -52,12 +53,13 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     """Stock by location, item and lot, expiry highlighted, and the location's alerts."""
     assert page.user is not None
     now, services, user = datetime.now(UTC), page.services, page.user
-    rows = await inventory.inventory(services, user, True, location_id=location_id)
-    open_alerts = await alerts.alerts(services, user, now, True)
-    found = [a for a in open_alerts.items if location_id in (None, a.location_id)]
+    found_rows = await inventory.inventory(services, user, location_id)
+    rows = [answers.inventory_row(r) for r in found_rows]
+    open_alerts = [answers.alert(a) for a in await inventory.alerts(services, user, now.date())]
+    found = [a for a in open_alerts if location_id in (None, a.location_id)]
     ref = await reference(page)
     today = now.date()
-    lines = [r.model_dump() | {"flag": expiry_class(r.expires_on, today)} for r in rows.items]
+    lines = [r.model_dump() | {"flag": expiry_class(r.expires_on, today)} for r in rows]
     return page.render(
         "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
         done=done, **ref,
@@ -68,7 +70,10 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
 async def card_page(page: Operator, location_id: str, item_id: str) -> Response:
     """Every movement of an item at a location with its running balance."""
     assert page.user is not None
-    card = await inventory.stock_card(location_id, item_id, page.services, page.user, True)
+    rows = await inventory.stock_card(page.services, page.user, location_id, item_id)
+    card = StockCard(
+        location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in rows]
+    )
     ref = await reference(page)
     return page.render("operator/card.html", card=card, **ref)
 
@@ -81,10 +86,10 @@ async def arrivals_page(page: Operator, done: str = "") -> Response:
 
 async def _arrivals(page: Page, errors: dict[str, str], failed: str | None, done: str) -> Response:
     assert page.user is not None
-    moving = await inventory.transfers(page.services, page.user, True, status="in_transit")
+    moving = await inventory.transfers(page.services, page.user, status="in_transit")
     own = await reference(page)
     mine = {loc["location_id"] for loc in own["own"]}
-    incoming = [tr for tr in moving.items if tr.to_location_id in mine]
+    incoming = [answers.transfer_public(tr) for tr in moving if tr["to_location_id"] in mine]
     status = 422 if errors else 200
     return page.render(
         "operator/arrivals.html", status, transfers=incoming, errors=errors,
@@ -101,9 +106,9 @@ async def record_arrival(page: Operator, transfer_id: str) -> Response:
     lines = [{"item_id": i, "quantity": integer(form[f"received:{i}"])} for i in items]
     try:
         body = parse(TransferReceiptCreate, {"lines": lines}, page.t)
-        await stock.receive_transfer(
-            transfer_id, body, page.services, page.user, datetime.now(UTC), Response()
-        )
+        arrived = [(line.item_id, line.quantity) for line in body.lines]
+        now = datetime.now(UTC)
+        await stock.receive_transfer(page.services, page.user, now, transfer_id, arrived)
     except ApiError as exc:
         if isinstance(exc, NotFound):
             raise

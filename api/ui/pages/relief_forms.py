@@ -6,15 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Response
-
+from api import requests
 from api.auth import User
 from api.deps import Services
-from api.routes import campaigns, deployments, relief
 from api.schemas.households import CampaignCreate
 from api.schemas.relief import DeploymentCreate, OperationCreate
 from api.ui.forms import Field, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
+from services.app import campaigns, deployments, relief
 
 KINDS = ("earthquake", "flood", "cold_wave", "drought", "fire", "other")
 
@@ -28,7 +27,7 @@ async def _operation(form: dict[str, Any], services: Services, user: User, t: Tr
         "id": form.get("id"), "name": form.get("name"), "kind": form.get("kind"),
         "region_codes": form.get("region_codes") or [],
     }), t)  # fmt: skip
-    return await relief.open_operation(body, services, user, _now(), Response())
+    return await relief.open_operation(services, user, _now(), requests.operation(body))
 
 
 async def _campaign(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
@@ -38,7 +37,7 @@ async def _campaign(form: dict[str, Any], services: Services, user: User, t: Tra
         "starts_on": form.get("starts_on"), "ends_on": form.get("ends_on"),
         "region_codes": form.get("region_codes") or [], "operation_id": form.get("operation_id"),
     }), t)  # fmt: skip
-    return await campaigns.open_campaign(body, services, user, _now(), Response())
+    return await campaigns.open_campaign(services, user, _now(), requests.campaign(body))
 
 
 async def _convoy(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
@@ -49,7 +48,7 @@ async def _convoy(form: dict[str, Any], services: Services, user: User, t: Trans
         "to_location_id": form.get("to_location_id"), "lines": [line],
         "expected_hours": integer(form.get("expected_hours")),
     }), t)  # fmt: skip
-    return await deployments.plan_deployment(body, services, user, _now(), Response())
+    return await deployments.plan_deployment(services, user, _now(), requests.deployment(body))
 
 
 ITEM, REGIONS = Field("item_id", "choice"), Field("region_codes", "multi", required=False)

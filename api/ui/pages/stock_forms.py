@@ -6,14 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Response
-
+from api import requests
 from api.auth import User
 from api.deps import Services
-from api.routes import stock
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
 from api.ui.forms import Field, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
+from services.app import stock
 
 REASONS = ("damaged", "expired", "lost", "stolen", "found")
 
@@ -28,7 +27,8 @@ async def _receipt(form: dict[str, str], services: Services, user: User, t: Tran
         "item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
         "lot": form.get("lot"), "expires_on": form.get("expires_on"),
     }), t)  # fmt: skip
-    return await stock.receive_stock(body, services, user, _now(), Response())
+    command = requests.receipt(body, body.id or new_form_id())
+    return await stock.receive_stock(services, user, _now(), command)
 
 
 async def _transfer(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
@@ -38,7 +38,8 @@ async def _transfer(form: dict[str, str], services: Services, user: User, t: Tra
         "id": form.get("form_id"), "from_location_id": form.get("location_id"),
         "to_location_id": form.get("to_location_id"), "lines": [line],
     }), t)  # fmt: skip
-    return await stock.dispatch_transfer(body, services, user, _now(), Response())
+    command = requests.transfer(body, body.id or new_form_id())
+    return await stock.dispatch_transfer(services, user, _now(), command)
 
 
 async def _adjustment(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
@@ -47,7 +48,8 @@ async def _adjustment(form: dict[str, str], services: Services, user: User, t: T
         "item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
         "lot": form.get("lot"), "reason": form.get("reason"),
     }), t)  # fmt: skip
-    return await stock.adjust_stock(body, services, user, _now(), Response())
+    command = requests.adjustment(body, body.id or new_form_id())
+    return await stock.adjust_stock(services, user, _now(), command)
 
 
 async def _count(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
@@ -56,7 +58,8 @@ async def _count(form: dict[str, str], services: Services, user: User, t: Transl
         "item_id": form.get("item_id"), "lot": form.get("lot"),
         "counted_quantity": integer(form.get("counted_quantity")),
     }), t)  # fmt: skip
-    return await stock.count_stock(body, services, user, _now(), Response())
+    command = requests.count(body, body.id or new_form_id())
+    return await stock.count_stock(services, user, _now(), command)
 
 
 MINE, ITEM = Field("location_id", "choice"), Field("item_id", "choice")

@@ -1,0 +1,123 @@
+"""The application layer's results as the API answers them (routes and pages alike)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import Response
+
+from api.schemas.households import (
+    AreaCoverage,
+    CampaignPublic,
+    Coverage,
+    Eligibility,
+    HouseholdPublic,
+    PersonalFields,
+    ReceivedAid,
+)
+from api.schemas.reference import ItemPublic, LocationPublic
+from api.schemas.relief import DeploymentPublic, DonorTrace
+from api.schemas.stock import Alert, CardLine, Decision, InventoryRow, TransferPublic
+from services.app.reports import Table
+from services.app.sending import Outcome
+
+Row = dict[str, Any]
+
+
+def decision(outcome: Outcome, response: Response | None = None) -> Decision:
+    """A write's answer: 201 as the route declares, 200 when it only repeated an earlier one."""
+    if response is not None and outcome.repeated:
+        response.status_code = 200
+    return Decision(id=outcome.id, events=outcome.events, position=outcome.position)
+
+
+def repeated(outcome: Outcome, response: Response) -> None:
+    """Answer 200 rather than 201 when the write recorded nothing new."""
+    if outcome.repeated:
+        response.status_code = 200
+
+
+def _public(row: Row, key: str) -> dict[str, Any]:
+    return {"id": row[key], **{k: v for k, v in row.items() if k != key}}
+
+
+def location_public(row: Row) -> LocationPublic:
+    return LocationPublic(**_public(row, "location_id"))
+
+
+def item_public(row: Row) -> ItemPublic:
+    return ItemPublic(id=row["item_id"], name=row["name"], unit=row["unit"])
+
+
+def campaign_public(row: Row, position: str | None = None) -> CampaignPublic:
+    return CampaignPublic(position=position, **_public(row, "campaign_id"))
+
+
+def deployment_public(row: Row) -> DeploymentPublic:
+    return DeploymentPublic(**_public(row, "deployment_id"))
+
+
+def transfer_public(row: Row) -> TransferPublic:
+    return TransferPublic(**_public(row, "transfer_id"))
+
+
+def inventory_row(row: Row) -> InventoryRow:
+    return InventoryRow(**row)
+
+
+def card_line(row: Row) -> CardLine:
+    return CardLine(**row | {"event_id": str(row["event_id"])})
+
+
+def alert(row: Row) -> Alert:
+    return Alert(**row)
+
+
+def received_aid(row: Row) -> ReceivedAid:
+    return ReceivedAid(**row)
+
+
+def household_public(view: Row, position: str | None = None) -> HouseholdPublic:
+    personal = view["personal"]
+    shown = _public(view, "household_id") | {
+        "personal": PersonalFields(**personal) if personal else None
+    }
+    return HouseholdPublic(position=position, **shown)
+
+
+def eligibility(found: Row) -> Eligibility:
+    return Eligibility(**found | {"received": [received_aid(r) for r in found["received"]]})
+
+
+def coverage(campaign_id: str, areas: list[Row]) -> Coverage:
+    return Coverage(
+        campaign_id=campaign_id,
+        eligible_households=sum(a["eligible_households"] for a in areas),
+        reached_households=sum(a["reached_households"] for a in areas),
+        quantity=sum(a["quantity"] for a in areas),
+        by_area=[AreaCoverage(**a) for a in areas],
+    )
+
+
+def trace(row: Row) -> DonorTrace:
+    return DonorTrace(**row)
+
+
+class CSVResponse(Response):
+    media_type = "text/csv"
+
+
+def hxl_csv(table: Table) -> Response:
+    """A report as CSV: headers on the first row, HXL hashtags on the second."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([header for header, _ in table.columns])
+    writer.writerow([tag for _, tag in table.columns])
+    writer.writerows(["" if v is None else v for v in row] for row in table.rows)
+    return CSVResponse(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{table.name}"'},
+    )

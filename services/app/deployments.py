@@ -1,0 +1,173 @@
+"""Convoys of an operation: plan, dispatch (stock leaves the warehouse), deliver, or cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from events.relief import DeploymentPlanned, PlannedLine
+from projections import queries, relief_queries
+from services import deployment_policy
+from services.app.errors import Conflict, NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.sending import Outcome, decide
+from services.app.stock import arrival, dispatched_transfer
+from services.commands import Reply
+from services.deployments.decider import (
+    AbortDispatch,
+    CancelDeployment,
+    MarkDelivered,
+    PlanDeployment,
+    StartDispatch,
+)
+from services.positions import Position
+
+
+def on_the_board(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A deployment with its time in transit, and whether it is overdue."""
+    left, arrived = row["dispatched_at"], row["delivered_at"]
+    hours = None
+    if left is not None:
+        end = arrived or now.astimezone(UTC).replace(tzinfo=None)
+        hours = round((end - left).total_seconds() / 3600, 2)
+    overdue = row["status"] == "dispatched" and hours is not None and hours > row["expected_hours"]
+    return row | {"hours_in_transit": hours, "overdue": overdue}
+
+
+async def current(ports: Ports, deployment_id: str) -> dict[str, Any]:
+    """The deployment as projected (after this process's own writes), or NotFound."""
+    row = await in_thread(relief_queries.deployment, ports.engine, deployment_id)
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "deployments")
+    row = await in_thread(relief_queries.deployment, ports.engine, deployment_id)
+    if row is None:
+        raise NotFound(f"no deployment {deployment_id!r}", error="unknown_deployment")
+    return row
+
+
+def _outcome(deployment_id: str, *replies: Reply) -> Outcome:
+    events = [e for r in replies for e in r.events]
+    return Outcome(deployment_id, events, replies[-1].position)
+
+
+async def plan_deployment(
+    ports: Ports, user: User, now: datetime, plan: DeploymentPlanned
+) -> Outcome:
+    """Plan a convoy from a warehouse to a site of the operation."""
+    authorize(user, "relief.write")
+    await known(ports, relief_queries.operation, plan.operation_id, "operation_id", "operation")
+    await known(ports, queries.location, plan.from_location_id, "from_location_id", "location")
+    await known(ports, queries.location, plan.to_location_id, "to_location_id", "location")
+    for line in plan.lines:
+        await known(ports, queries.item, line.item_id, "lines.item_id", "item")
+    reply = await decide(
+        ports,
+        PlanDeployment(plan=plan),
+        plan.deployment_id,
+        user,
+        now,
+        reused_id=("already_exists", "this deployment id is taken"),
+    )
+    return Outcome.registered(plan.deployment_id, reply)
+
+
+async def _step(ports: Ports, command: Any, user: User, now: datetime) -> Reply:
+    return await decide(ports, command, f"{command.deployment_id}:{uuid.uuid4()}", user, now)
+
+
+def _refused(taken: Reply | None, aborted: Reply) -> Conflict:
+    """The warehouse's refusal that put the convoy back to planned."""
+    if taken is not None and taken.status != "accepted":
+        error = taken.error or "dispatch_refused"
+        return Conflict(taken.message or "refused", error=error, **taken.details)
+    data = aborted.events[0]["data"] if aborted.events else {}
+    reason = data.get("reason") or "the warehouse refused the stock"
+    return Conflict(reason, error=data.get("error") or "dispatch_refused")
+
+
+async def dispatch_deployment(
+    ports: Ports, user: User, now: datetime, deployment_id: str
+) -> Outcome:
+    """Take the planned stock out of the warehouse (409 if short) and mark the convoy left.
+
+    The deployment's own writer is asked to start (no dispatch once cancelled); the dispatch
+    policy then asks the warehouse's (no stock it does not hold) and records the outcome, a
+    refusal putting the convoy back to planned. This answers with that outcome (503 if it
+    takes too long: the convoy is then still on its way out, and asking again is safe)."""
+    authorize(user, "relief.write")
+    await current(ports, deployment_id)
+    with ports.bus.watch(deployment_policy.steps_of(deployment_id)) as steps:
+        started = await _step(ports, StartDispatch(deployment_id=deployment_id), user, now)
+        start_id = started.events[0]["event_id"] if started.events else None
+        timeout = ports.settings.decision_timeout_seconds
+        taken, outcome = await deployment_policy.follow_dispatch(steps, start_id, timeout)
+    for reply in (taken, outcome):
+        if reply is not None and reply.position:
+            ports.wrote(Position.parse(reply.position))
+    if outcome.status == "accepted" and outcome.command_id.startswith(AbortDispatch.TYPE):
+        raise _refused(taken, outcome)
+    if outcome.status != "accepted":
+        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
+    return _outcome(deployment_id, *(r for r in (started, taken, outcome) if r is not None))
+
+
+async def deliver_deployment(
+    ports: Ports, user: User, now: datetime, deployment_id: str, arrived: list[tuple[str, int]]
+) -> Outcome:
+    """Record what arrived (item, quantity): stock enters the site, shortfalls become
+    discrepancies."""
+    authorize(user, "relief.write")
+    row = await current(ports, deployment_id)
+    if row["status"] in ("planned", "cancelled"):  # nothing left the warehouse: nothing to receive
+        status = row["status"]
+        raise Conflict(
+            f"the deployment is {status}; delivering needs it dispatched",
+            error=f"deployment_{status}",
+            status=status,
+        )
+    transfer = await dispatched_transfer(ports, deployment_id)
+    stock = await decide(ports, arrival(transfer, arrived), deployment_id, user, now)
+    done = await _step(
+        ports,
+        MarkDelivered(
+            deployment_id=deployment_id,
+            at=now,
+            lines=[PlannedLine(item_id=i, quantity=q) for i, q in arrived if q > 0],
+        ),
+        user,
+        now,
+    )
+    return _outcome(deployment_id, stock, done)
+
+
+async def deliver_as_dispatched(
+    ports: Ports, user: User, now: datetime, deployment_id: str
+) -> Outcome:
+    """Record that everything dispatched (or else planned) arrived."""
+    row = await current(ports, deployment_id)
+    sent = row["dispatched"] or row["planned"]
+    arrived = [(line["item_id"], line["quantity"]) for line in sent]
+    return await deliver_deployment(ports, user, now, deployment_id, arrived)
+
+
+async def cancel_deployment(
+    ports: Ports, user: User, now: datetime, deployment_id: str, reason: str | None = None
+) -> Outcome:
+    """Cancel a convoy that has not left yet."""
+    authorize(user, "relief.write")
+    await current(ports, deployment_id)
+    reply = await _step(
+        ports, CancelDeployment(deployment_id=deployment_id, reason=reason), user, now
+    )
+    return _outcome(deployment_id, reply)
+
+
+async def deployment_board(
+    ports: Ports, user: User, now: datetime, operation_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The board: status, timeline, quantities planned/dispatched/delivered, time in transit."""
+    authorize(user, "relief.read")
+    rows = await in_thread(relief_queries.deployment_board, ports.engine, operation_id)
+    return [on_the_board(r, now) for r in rows]

@@ -1,0 +1,213 @@
+"""Distributions: a basket handed to a household is a fact, at most its entitlement per campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.households import CampaignOpened
+from projections import queries, registry_queries
+from services.app.errors import AppError, Invalid, NotFound
+from services.app.households import pseudonyms
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread, known
+from services.app.sending import Outcome, decide, decide_many
+from services.commands import Reply
+from services.distributions.decider import RecordDistribution
+from services.distributions.eligibility import Profile, entitlement_left
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A basket handed to a household (named by id or national ID) at a site."""
+
+    id: str
+    campaign_id: str
+    site_id: str
+    quantity: int
+    household_id: str | None = None
+    national_id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """What became of one offline record: accepted, duplicate, or rejected and why."""
+
+    id: str | None
+    status: str
+    reason: str | None = None
+
+
+def invalid_record(record_id: str | None, exc: ValidationError) -> RecordStatus:
+    """A record refused before any decision, naming its first invalid field."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return RecordStatus(id=record_id, status="rejected", reason=f"{where}: {first['msg']}")
+
+
+class _Rows:
+    """Read-model rows a request needs, each read once (a batch names the same few often)."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self.rows: dict[tuple[Any, str], dict[str, Any]] = {}
+
+    def prefetched(self, lookup: Any, rows: dict[str, dict[str, Any]]) -> None:
+        """Rows already read in bulk, as `lookup` would have found them one by one."""
+        self.rows.update(((lookup, key), row) for key, row in rows.items())
+
+    async def known(self, lookup: Any, key: str, field: str, what: str, **kw: Any) -> dict:
+        if (lookup, key) not in self.rows:
+            self.rows[(lookup, key)] = await known(self.ports, lookup, key, field, what, **kw)
+        return self.rows[(lookup, key)]
+
+
+async def _household(rows: _Rows, body: Distribution) -> dict[str, Any]:
+    field = "household_id" if body.household_id else "national_id"
+    lookup: Any
+    if body.household_id:
+        lookup, key = registry_queries.household, body.household_id
+    else:
+        lookup, key = (
+            registry_queries.household_by_pseudonym,
+            pseudonyms(rows.ports, body.national_id, None)[0],
+        )
+    try:
+        return await rows.known(lookup, key, field, "household", stream="households")
+    except Invalid:
+        raise Invalid("no registered household matches; register it first", field=field) from None
+
+
+async def _command(rows: _Rows, body: Distribution, offline: bool) -> RecordDistribution:
+    household = await _household(rows, body)
+    campaign = await rows.known(
+        registry_queries.campaign, body.campaign_id, "campaign_id", "campaign"
+    )
+    site = await rows.known(queries.location, body.site_id, "site_id", "site")
+    if site["kind"] != "site":
+        raise Invalid(f"{body.site_id!r} is a warehouse, not a distribution site", field="site_id")
+    return RecordDistribution(
+        distribution_id=body.id,
+        household_id=household["household_id"],
+        identity=household["identity"],
+        campaign=CampaignOpened(**campaign),
+        region_code=household["region_code"],
+        province_code=household["province_code"],
+        groups=household["groups"],
+        precarity_score=household["precarity_score"],
+        site_id=body.site_id,
+        quantity=body.quantity,
+        occurred_at=body.occurred_at,
+        offline=offline,
+    )
+
+
+async def record_distribution(
+    ports: Ports, user: User, now: datetime, body: Distribution
+) -> Outcome:
+    """Record a basket handed to a household; beyond its entitlement it is a Conflict."""
+    authorize(user, "distributions.write", location_id=body.site_id)
+    command = await _command(_Rows(ports), body, offline=False)
+    reply = await decide(ports, command, body.id, user, now)
+    return Outcome.of(body.id, reply)
+
+
+async def _prepare(
+    rows: _Rows, record: Distribution | RecordStatus, user: User
+) -> RecordDistribution | RecordStatus:
+    """The command of an offline record, or why the record is rejected before any decision."""
+    if isinstance(record, RecordStatus):
+        return record
+    try:
+        authorize(user, "distributions.write", location_id=record.site_id)
+        return await _command(rows, record, offline=True)
+    except ValidationError as exc:
+        return invalid_record(record.id, exc)
+    except AppError as exc:
+        return RecordStatus(id=record.id, status="rejected", reason=exc.message)
+
+
+async def _households_of(ports: Ports, records: Sequence[Distribution | RecordStatus]) -> _Rows:
+    """The batch's households read in two queries rather than one per record."""
+    given = [r for r in records if isinstance(r, Distribution)]
+    ids = [r.household_id for r in given if r.household_id]
+    keys = [p for r in given if r.national_id for p in pseudonyms(ports, r.national_id, None)]
+    rows = _Rows(ports)
+    by_id = await in_thread(registry_queries.households_by_id, ports.engine, ids)
+    by_pseudonym = await in_thread(registry_queries.households_by_pseudonym, ports.engine, keys)
+    rows.prefetched(registry_queries.household, by_id)
+    rows.prefetched(registry_queries.household_by_pseudonym, by_pseudonym)
+    return rows
+
+
+def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
+    record_id = command.distribution_id
+    if reply.status == "accepted":
+        flagged = any(e["type"] == "DuplicateDistributionFlagged" for e in reply.events)
+        return RecordStatus(id=record_id, status="duplicate" if flagged else "accepted")
+    if reply.error == "idempotency_conflict":
+        reason = "this id was already used for a different record; use a new id"
+    else:
+        reason = reply.message or reply.error or reply.status
+    return RecordStatus(id=record_id, status="rejected", reason=reason)
+
+
+async def sync_offline_distributions(
+    ports: Ports, user: User, now: datetime, records: Sequence[Distribution | RecordStatus]
+) -> list[RecordStatus]:
+    """Sync records captured offline: each is accepted, flagged duplicate, or rejected.
+
+    `records` are the batch's records in order, those already rejected by validation as
+    their result. The commands are sent together; each household's single writer decides
+    its records in the batch's order."""
+    authorize(user, "distributions.write")
+    rows = await _households_of(ports, records)
+    prepared = [await _prepare(rows, record, user) for record in records]
+    commands = [c for c in prepared if isinstance(c, RecordDistribution)]
+    replies = await decide_many(ports, [(c, c.distribution_id) for c in commands], user, now)
+    decided = iter(zip(commands, replies, strict=True))
+    return [p if isinstance(p, RecordStatus) else _result(*next(decided)) for p in prepared]
+
+
+async def household_eligibility(
+    ports: Ports, user: User, household_id: str, campaign_id: str
+) -> dict[str, Any]:
+    """Eligible or not, in plain words, and what the household already received."""
+    authorize(user, "households.read")
+    household = await in_thread(registry_queries.household, ports.engine, household_id)
+    if household is None:
+        raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    row = await known(ports, registry_queries.campaign, campaign_id, "campaign_id", "campaign")
+    campaign = CampaignOpened(**row)
+    profile = Profile(
+        household["region_code"],
+        household["province_code"],
+        tuple(household["groups"]),
+        household["precarity_score"],
+    )
+    got = await in_thread(registry_queries.received, ports.engine, household_id, campaign_id)
+    total = sum(r["quantity"] for r in got if r["status"] == "accepted")
+    eligible, reason, remaining = entitlement_left(profile, campaign, total)
+    return {
+        "household_id": household_id,
+        "campaign_id": campaign_id,
+        "eligible": eligible,
+        "reason": reason,
+        "entitlement": campaign.quantity_per_household,
+        "remaining": remaining,
+        "received": got,
+    }
+
+
+async def flagged_duplicates(
+    ports: Ports, user: User, campaign_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Late records beyond entitlement, flagged for follow-up."""
+    authorize(user, "registry.read")
+    return await in_thread(registry_queries.duplicates, ports.engine, campaign_id)

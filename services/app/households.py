@@ -1,0 +1,139 @@
+"""Households: registered once, found by identifier, private by design."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from events.households import HouseholdRegistered
+from projections import registry_queries
+from services.app.errors import Conflict, NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread
+from services.app.sending import Outcome, decide
+from services.households.decider import ErasePersonalData, RegisterHousehold
+from services.privacy import pseudonym
+
+PERSONAL = ("national_id", "registry_number", "head_name", "phone")
+PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
+SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
+
+
+@dataclass(frozen=True)
+class Household:
+    """A household to register: who (sealed before anything is published) and its profile."""
+
+    id: str
+    head_name: str
+    size: int
+    region_code: str
+    national_id: str | None = None
+    registry_number: str | None = None
+    phone: str | None = None
+    province_code: str | None = None
+    groups: list[str] = field(default_factory=list)
+    precarity_score: float | None = None
+
+
+def view(ports: Ports, row: dict[str, Any], user: User) -> dict[str, Any]:
+    """The household as a role may see it: personal fields only for those allowed."""
+    personal = None
+    if not row["erased"] and user.role in SEES_PERSONAL_DATA:
+        personal = ports.personal.open(row["household_id"], row["sealed_personal_data"]) or None
+    return {"household_id": row["household_id"], **{k: row[k] for k in PROFILE}} | {
+        "erased": row["erased"],
+        "personal": personal,
+    }
+
+
+def pseudonyms(ports: Ports, national_id: str | None, registry: str | None) -> list[str]:
+    key = ports.settings.pseudonym_key
+    found = [
+        pseudonym(key, "cin", national_id) if national_id else None,
+        pseudonym(key, "registry", registry) if registry else None,
+    ]
+    return [p for p in found if p]
+
+
+async def register_household(
+    ports: Ports, user: User, now: datetime, body: Household
+) -> tuple[dict[str, Any], Outcome]:
+    """Register a household; the same person twice is a Conflict naming the existing one."""
+    authorize(user, "households.write")
+    household_id = body.id
+    cin_p, reg_p = (
+        pseudonym(ports.settings.pseudonym_key, k, v) if v else None
+        for k, v in (("cin", body.national_id), ("registry", body.registry_number))
+    )
+    identity = cin_p or reg_p
+    assert identity is not None
+    existing = await in_thread(registry_queries.household, ports.engine, household_id)
+    if existing and existing["identity"] != identity:
+        raise Conflict(
+            f"household id {household_id!r} is taken; choose another id", error="already_exists"
+        )
+    for known_as in (p for p in (cin_p, reg_p) if p):
+        same = await in_thread(registry_queries.household_by_pseudonym, ports.engine, known_as)
+        if same and same["household_id"] != household_id:
+            raise Conflict(
+                f"this person is already registered in household {same['household_id']}",
+                error="already_registered",
+                household_id=same["household_id"],
+            )
+    await in_thread(ports.personal.new_key, household_id)
+    sealed = await in_thread(
+        ports.personal.seal, household_id, {k: getattr(body, k) for k in PERSONAL}
+    )
+    event = HouseholdRegistered(
+        household_id=household_id,
+        identity=identity,
+        national_id_pseudonym=cin_p,
+        registry_pseudonym=reg_p,
+        sealed_personal_data=sealed,
+        **{k: getattr(body, k) for k in PROFILE},
+    )
+    try:
+        reply = await decide(ports, RegisterHousehold(household=event), household_id, user, now)
+    except Conflict:
+        if existing is None:
+            await in_thread(ports.personal.erase, household_id)  # orphan key
+        raise
+    shown = view(ports, event.model_dump() | {"erased": False}, user)
+    return shown, Outcome.of(household_id, reply)
+
+
+async def lookup_household(
+    ports: Ports, user: User, national_id: str | None, registry_number: str | None = None
+) -> dict[str, Any]:
+    """Find a household by national ID or registry number."""
+    authorize(user, "households.read")
+    for candidate in pseudonyms(ports, national_id, registry_number):
+        row = await in_thread(registry_queries.household_by_pseudonym, ports.engine, candidate)
+        if row:
+            return view(ports, row, user)
+    raise NotFound("no household with this identifier", error="unknown_household")
+
+
+async def get_household(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
+    """One household's profile (and personal data, for the roles that may see it)."""
+    authorize(user, "households.read")
+    row = await in_thread(registry_queries.household, ports.engine, household_id)
+    if row is None:
+        raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    return view(ports, row, user)
+
+
+async def erase_personal_data(
+    ports: Ports, user: User, now: datetime, household_id: str
+) -> tuple[dict[str, Any], Outcome]:
+    """Destroy the household's key: its identity is gone, anonymous counts stay."""
+    authorize(user, "households.erase")
+    row = await in_thread(registry_queries.household, ports.engine, household_id)
+    if row is None:
+        raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    command = ErasePersonalData(household_id=household_id, identity=row["identity"])
+    reply = await decide(ports, command, f"erase:{household_id}", user, now)
+    await in_thread(ports.personal.erase, household_id)
+    return view(ports, row | {"erased": True}, user), Outcome.of(household_id, reply)

@@ -1,0 +1,121 @@
+"""What is on hand, where, since when, where it went, and the alerts it raises."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from projections import queries, stock_queries
+from services.app.errors import NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread
+
+EXPIRY_ALERT_DAYS = 30
+Row = dict[str, Any]
+
+
+async def inventory(
+    ports: Ports,
+    user: User,
+    location_id: str | None = None,
+    item_id: str | None = None,
+    as_of: datetime | None = None,
+) -> list[Row]:
+    """On hand per location × item × lot (with expiry), now or as of a past moment."""
+    allowed = user.locations_for(authorize(user, "stock.read", location_id=location_id))
+    location_ids = [location_id] if location_id else allowed
+    return await in_thread(
+        queries.inventory, ports.engine, location_ids=location_ids, item_id=item_id, as_of=as_of
+    )
+
+
+async def expiring(
+    ports: Ports, user: User, today: date, within_days: int, location_id: str | None = None
+) -> list[Row]:
+    """Lots with stock that expire within the given number of days (or already have)."""
+    allowed = user.locations_for(authorize(user, "stock.read", location_id=location_id))
+    location_ids = [location_id] if location_id else allowed
+    return await in_thread(
+        stock_queries.expiring_lots, ports.engine, today, within_days, location_ids
+    )
+
+
+async def stock_card(ports: Ports, user: User, location_id: str, item_id: str) -> list[Row]:
+    """Every movement of an item at a location with the running balance: who, when, why."""
+    authorize(user, "stock.read", location_id=location_id)
+    return await in_thread(stock_queries.stock_card, ports.engine, location_id, item_id)
+
+
+async def transfers(ports: Ports, user: User, status: str | None = None) -> list[Row]:
+    """Transfers (in transit or received) touching the locations the user may see."""
+    allowed = user.locations_for(authorize(user, "stock.read"))
+    return await in_thread(
+        stock_queries.transfer_list, ports.engine, status=status, location_ids=allowed
+    )
+
+
+async def transfer(ports: Ports, user: User, transfer_id: str) -> Row:
+    """One transfer with its lines: dispatched, received, missing."""
+    allowed = user.locations_for(authorize(user, "stock.read"))
+    rows = await in_thread(
+        stock_queries.transfer_list, ports.engine, transfer_id=transfer_id, location_ids=allowed
+    )
+    if not rows:
+        raise NotFound(f"no transfer {transfer_id!r}")
+    return rows[0]
+
+
+def _alert(kind: str, location_id: str, item_id: str, message: str, **details: Any) -> Row:
+    return {
+        "kind": kind,
+        "location_id": location_id,
+        "item_id": item_id,
+        "message": message,
+        "details": details,
+    }
+
+
+def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    engine = ports.engine
+    found = [
+        _alert(
+            "low_stock", r["location_id"], r["item_id"],
+            f"{r['on_hand']} on hand, below the minimum of {r['minimum']}",
+            on_hand=r["on_hand"], minimum=r["minimum"],
+        )
+        for r in stock_queries.low_stock(engine, location_ids)
+    ]  # fmt: skip
+    found += [
+        _alert(
+            "expiring", r["location_id"], r["item_id"],
+            f"lot {r['lot']}: {r['on_hand']} expiring on {r['expires_on']}",
+            lot=r["lot"], on_hand=r["on_hand"], expires_on=r["expires_on"].isoformat(),
+        )
+        for r in stock_queries.expiring_lots(engine, today, EXPIRY_ALERT_DAYS, location_ids)
+    ]  # fmt: skip
+    found += [
+        _alert(
+            "transfer_discrepancy", r["to_location_id"], r["item_id"],
+            f"transfer {r['transfer_id']}: {r['missing']} missing from lot {r['lot']}",
+            transfer_id=r["transfer_id"], lot=r["lot"], missing=r["missing"],
+            from_location_id=r["from_location_id"],
+        )
+        for r in stock_queries.discrepancies(engine, location_ids)
+    ]  # fmt: skip
+    found += [
+        _alert(
+            "negative_stock", r["location_id"], r["item_id"],
+            f"recorded stock is {r['on_hand']}: check receipts and distributions",
+            on_hand=r["on_hand"],
+        )
+        for r in stock_queries.negative_stock(engine, location_ids)
+    ]  # fmt: skip
+    return found
+
+
+async def alerts(ports: Ports, user: User, today: date, kind: str | None = None) -> list[Row]:
+    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock."""
+    allowed = user.locations_for(authorize(user, "alerts.read"))
+    found = await in_thread(_collect, ports, today, allowed)
+    return [a for a in found if kind is None or a["kind"] == kind]

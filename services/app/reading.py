@@ -1,0 +1,67 @@
+"""Reading the read models from a use case: off the event loop, after this process's writes."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Engine
+
+from projections import queries
+from services.app.errors import Invalid
+from services.app.ports import Ports
+from services.consistency import is_applied
+from services.positions import Position
+from services.settings import Settings
+
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking read (SQL, the key store) in a worker thread."""
+    return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
+
+
+async def wait_for(engine: Engine, settings: Settings, position: Position) -> bool:
+    """True once every projection reading the stream reached the position; False on timeout."""
+    deadline = time.monotonic() + settings.read_wait_seconds
+    while True:
+        if await asyncio.to_thread(is_applied, engine, settings, position):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_own_writes(
+    engine: Engine, settings: Settings, last_written: dict[tuple[str, int], int], stream: str
+) -> None:
+    """Wait for everything this process wrote to a stream (bounded)."""
+    for (written_stream, partition), offset in list(last_written.items()):
+        if written_stream == stream:
+            await wait_for(engine, settings, Position(stream, partition, offset))
+
+
+async def known(
+    ports: Ports, lookup: Any, key: str, field: str, what: str, stream: str = "reference"
+) -> dict:
+    """The row (after this process's own writes to `stream`), or Invalid naming the field."""
+    row = await in_thread(lookup, ports.engine, key)
+    if row is None:
+        written = ports.last_written
+        await wait_for_own_writes(ports.engine, ports.settings, written, stream)
+        row = await in_thread(lookup, ports.engine, key)
+    if row is None:
+        raise Invalid(f"unknown {what} {key!r}: register it first", field=field)
+    return row
+
+
+async def known_pair(ports: Ports, location_id: str, item_id: str) -> dict:
+    """The location, once both it and the item are known."""
+    location = await known(ports, queries.location, location_id, "location_id", "location")
+    await known(ports, queries.item, item_id, "item_id", "item")
+    return location

@@ -1,0 +1,116 @@
+"""Operations, donors and donations, and where each donation went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from events.relief import DonationReceived, DonorRegistered, OperationOpened
+from projections import relief_queries
+from services import donation_policy
+from services.app.errors import Forbidden, NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread, known, known_pair
+from services.app.sending import TAKEN, Outcome, decide, register
+from services.positions import Position
+from services.reference.decider import OpenOperation, RecordDonation, RegisterDonor
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Donation:
+    """Goods a donor gave, received at a location (as a lot carrying the donation's id)."""
+
+    id: str
+    donor_id: str
+    location_id: str
+    item_id: str
+    quantity: int
+    lot: str | None = None
+    expires_on: date | None = None
+
+
+async def open_operation(
+    ports: Ports, user: User, now: datetime, operation: OperationOpened
+) -> Outcome:
+    """Open a disaster response (earthquake, flood, cold wave…) over some regions."""
+    authorize(user, "relief.write")
+    command = OpenOperation(operation=operation)
+    return await register(ports, command, operation.operation_id, user, now)
+
+
+async def list_operations(ports: Ports, user: User) -> list[Row]:
+    """All operations."""
+    authorize(user, "reference.read")
+    return await in_thread(relief_queries.all_operations, ports.engine)
+
+
+async def register_donor(
+    ports: Ports, user: User, now: datetime, donor: DonorRegistered
+) -> Outcome:
+    """Register a donor."""
+    authorize(user, "relief.write")
+    return await register(ports, RegisterDonor(donor=donor), donor.donor_id, user, now)
+
+
+async def list_donors(ports: Ports, user: User) -> list[Row]:
+    """All donors (a donor sees only itself)."""
+    scope = authorize(user, "donations.read")
+    rows = await in_thread(relief_queries.all_donors, ports.engine)
+    if scope == "donor":
+        rows = [r for r in rows if r["donor_id"] in user.donors]
+    return rows
+
+
+async def receive_donation(ports: Ports, user: User, now: datetime, body: Donation) -> Outcome:
+    """Record a donation received: a stock receipt whose lot carries the donation id.
+
+    The donation's writer records it; the receipt policy then receives its stock, and the
+    first answer waits for that receipt (503 if it takes too long: the stock is on its way in;
+    asking again answers at once)."""
+    authorize(user, "donations.write", location_id=body.location_id)
+    await known(ports, relief_queries.donor, body.donor_id, "donor_id", "donor")
+    await known_pair(ports, body.location_id, body.item_id)
+    gift = DonationReceived(
+        donation_id=body.id,
+        donor_id=body.donor_id,
+        location_id=body.location_id,
+        item_id=body.item_id,
+        quantity=body.quantity,
+        lot=body.lot or body.id,
+        expires_on=body.expires_on,
+    )
+    receipt = donation_policy.receipt_id(body.id)
+    with ports.bus.watch(lambda command_id: command_id == receipt) as receipts:
+        first = await decide(
+            ports, RecordDonation(donation=gift), body.id, user, now, reused_id=TAKEN
+        )
+        stocked = None
+        if first.events and not first.replayed:
+            stocked = await receipts.next(ports.settings.decision_timeout_seconds)
+    if stocked is None:
+        return Outcome(body.id, list(first.events), first.position, repeated=True)
+    if stocked.position:
+        ports.wrote(Position.parse(stocked.position))
+    return Outcome(body.id, [*first.events, *stocked.events], stocked.position)
+
+
+async def list_donations(ports: Ports, user: User) -> list[Row]:
+    """Donations received (a donor sees only its own)."""
+    scope = authorize(user, "donations.read")
+    donor_ids = sorted(user.donors) if scope == "donor" else None
+    return await in_thread(relief_queries.donations_of, ports.engine, donor_ids)
+
+
+async def trace_donation(ports: Ports, user: User, donation_id: str) -> Row:
+    """Where a donation is: in stock (by location), in transit, distributed, lost."""
+    scope = authorize(user, "donations.read")
+    gift = await in_thread(relief_queries.donation, ports.engine, donation_id)
+    if gift is None:
+        raise NotFound(f"no donation {donation_id!r}", error="unknown_donation")
+    if scope == "donor" and gift["donor_id"] not in user.donors:
+        raise Forbidden("this donation belongs to another donor", permission="donations.read")
+    return await in_thread(relief_queries.trace, ports.engine, donation_id)

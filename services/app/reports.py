@@ -1,0 +1,119 @@
+"""Reports as HXL tables: human headers, hashtags, then the rows (the API writes them as CSV)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from projections import registry_queries, relief_queries, report_queries
+from services.app.errors import Invalid, NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread
+
+FOUR_W = (
+    ("Organisation", "#org"), ("Sector", "#sector"), ("Activity", "#activity"),
+    ("Region", "#adm1+name"), ("Region code", "#adm1+code"), ("Province", "#adm2+name"),
+    ("Province code", "#adm2+code"), ("Start", "#date+start"), ("End", "#date+end"),
+    ("Households reached", "#reached+hh"), ("Item", "#item+name"), ("Quantity", "#value"),
+)  # fmt: skip
+DISTRIBUTIONS = (
+    ("Campaign", "#activity+code"), ("Region code", "#adm1+code"), ("Region", "#adm1+name"),
+    ("Province code", "#adm2+code"), ("Province", "#adm2+name"), ("Site", "#loc+code"),
+    ("Date", "#date"), ("Households reached", "#reached+hh"), ("Item", "#item+name"),
+    ("Quantity", "#value"),
+)  # fmt: skip
+STOCK = (
+    ("Location", "#loc+name"), ("Location code", "#loc+code"), ("Region", "#adm1+name"),
+    ("Region code", "#adm1+code"), ("Item", "#item+name"), ("Lot", "#item+batch"),
+    ("Expiry", "#date+expiry"), ("On hand", "#value"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report: (header, HXL hashtag) per column, the rows, and the file's name."""
+
+    columns: Sequence[tuple[str, str]]
+    rows: list[list[Any]]
+    name: str
+
+
+def _four_w(ports: Ports, operation_id: str | None, campaign_id: str | None) -> list[list[Any]]:
+    engine, org = ports.engine, ports.settings.organisation
+    regions, provinces = report_queries.area_names(engine)
+    names = report_queries.item_names(engine)
+    wanted = (
+        [campaign_id] if campaign_id else report_queries.campaigns_of(engine, operation_id or "")
+    )
+    rows = [
+        [
+            org, "Food Security", r["name"], regions.get(r["region_code"], ""), r["region_code"],
+            provinces.get(r["province_code"] or "", ""), r["province_code"], r["starts_on"],
+            r["ends_on"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
+        ]
+        for r in report_queries.campaign_reach(engine, wanted)
+    ]  # fmt: skip
+    for convoy in report_queries.delivered_convoys(engine, operation_id) if operation_id else []:
+        for line in convoy["delivered"] or []:
+            rows.append([
+                org, "Emergency Relief", f"Convoy {convoy['deployment_id']}",
+                regions.get(convoy["region_code"], ""), convoy["region_code"],
+                provinces.get(convoy["province_code"] or "", ""), convoy["province_code"],
+                convoy["dispatched_at"].date(), convoy["delivered_at"].date(), 0,
+                names.get(line["item_id"], line["item_id"]), line["quantity"],
+            ])  # fmt: skip
+    return rows
+
+
+async def four_w(
+    ports: Ports, user: User, operation_id: str | None, campaign_id: str | None
+) -> Table:
+    """Who does what where when, for an operation or a campaign."""
+    authorize(user, "reports.read")
+    if not (operation_id or campaign_id):
+        raise Invalid("give operation_id or campaign_id", field="operation_id")
+    if campaign_id and not await in_thread(registry_queries.campaign, ports.engine, campaign_id):
+        raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
+    if operation_id and not await in_thread(relief_queries.operation, ports.engine, operation_id):
+        raise NotFound(f"no operation {operation_id!r}", error="unknown_operation")
+    rows = await in_thread(_four_w, ports, operation_id, campaign_id)
+    return Table(FOUR_W, rows, "4w.csv")
+
+
+def _distribution_rows(ports: Ports, campaign_id: str | None) -> list[list[Any]]:
+    regions, provinces = report_queries.area_names(ports.engine)
+    names = report_queries.item_names(ports.engine)
+    return [
+        [
+            r["campaign_id"], r["region_code"], regions.get(r["region_code"], ""),
+            r["province_code"], provinces.get(r["province_code"] or "", ""), r["site_id"],
+            r["day"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
+        ]
+        for r in report_queries.distribution_lines(ports.engine, campaign_id)
+    ]  # fmt: skip
+
+
+async def distributions_report(ports: Ports, user: User, campaign_id: str | None) -> Table:
+    """Households reached and quantities per campaign, site and day."""
+    authorize(user, "reports.read")
+    rows = await in_thread(_distribution_rows, ports, campaign_id)
+    return Table(DISTRIBUTIONS, rows, "distributions.csv")
+
+
+def _stock_rows(ports: Ports) -> list[list[Any]]:
+    names = report_queries.item_names(ports.engine)
+    return [
+        [
+            r["location_name"], r["location_id"], r["region_name"], r["region_code"],
+            names.get(r["item_id"], r["item_id"]), r["lot"], r["expires_on"], r["on_hand"],
+        ]
+        for r in report_queries.stock_lines(ports.engine)
+    ]  # fmt: skip
+
+
+async def stock_report(ports: Ports, user: User) -> Table:
+    """Stock on hand per location, item and lot."""
+    authorize(user, "reports.read")
+    return Table(STOCK, await in_thread(_stock_rows, ports), "stock.csv")

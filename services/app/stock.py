@@ -1,0 +1,122 @@
+"""Stock movements: each is a command decided by the location's single writer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from events.stock import TransferLine
+from projections import queries, stock_queries
+from services.app.errors import NotFound
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
+from services.app.sending import Outcome, decide
+from services.stock.commands import (
+    AdjustStock,
+    CountStock,
+    DispatchTransfer,
+    ReceiveStock,
+    ReceiveTransfer,
+    SetStockThreshold,
+)
+
+RECEIVED = ("already_received", "this transfer was already received with other quantities")
+
+
+async def receive_stock(ports: Ports, user: User, now: datetime, command: ReceiveStock) -> Outcome:
+    """Record goods received at a location as a new lot."""
+    authorize(user, "stock.write", location_id=command.location_id)
+    await known_pair(ports, command.location_id, command.item_id)
+    reply = await decide(ports, command, command.receipt_id, user, now)
+    return Outcome.of(command.receipt_id, reply)
+
+
+async def dispatch_transfer(
+    ports: Ports, user: User, now: datetime, command: DispatchTransfer
+) -> Outcome:
+    """Dispatch stock to another location; lots are picked FEFO unless named."""
+    authorize(user, "stock.write", location_id=command.from_location_id)
+    await known(ports, queries.location, command.from_location_id, "from_location_id", "location")
+    await known(ports, queries.location, command.to_location_id, "to_location_id", "location")
+    for line in command.lines:
+        await known(ports, queries.item, line.item_id, "lines.item_id", "item")
+    reply = await decide(ports, command, command.transfer_id, user, now)
+    return Outcome.of(command.transfer_id, reply)
+
+
+async def dispatched_transfer(ports: Ports, transfer_id: str) -> dict[str, Any]:
+    """The transfer as dispatched (after this process's own dispatch), or NotFound."""
+
+    def lookup() -> list[dict[str, Any]]:
+        return stock_queries.transfer_list(ports.engine, transfer_id=transfer_id)
+
+    found = await in_thread(lookup)
+    if not found:  # perhaps dispatched by this very client a moment ago
+        written = ports.last_written
+        await wait_for_own_writes(ports.engine, ports.settings, written, "stock")
+        found = await in_thread(lookup)
+    if not found:
+        raise NotFound(f"no dispatched transfer {transfer_id!r}", error="unknown_transfer")
+    return found[0]
+
+
+def arrival(transfer: dict[str, Any], lines: list[tuple[str, int]]) -> ReceiveTransfer:
+    """The command that records what arrived of a dispatched transfer."""
+    received: dict[str, int] = {}
+    for item_id, quantity in lines:
+        received[item_id] = received.get(item_id, 0) + quantity
+    return ReceiveTransfer(
+        transfer_id=transfer["transfer_id"],
+        from_location_id=transfer["from_location_id"],
+        to_location_id=transfer["to_location_id"],
+        deployment_id=transfer["deployment_id"],
+        dispatched=[
+            TransferLine(
+                item_id=ln["item_id"],
+                lot=ln["lot"],
+                expires_on=ln["expires_on"],
+                donation_id=ln["donation_id"],
+                quantity=ln["dispatched"],
+            )
+            for ln in transfer["lines"]
+        ],
+        received=received,
+    )
+
+
+async def receive_transfer(
+    ports: Ports, user: User, now: datetime, transfer_id: str, lines: list[tuple[str, int]]
+) -> Outcome:
+    """Record what arrived (item, quantity) of a transfer; a shortfall becomes a discrepancy."""
+    transfer = await dispatched_transfer(ports, transfer_id)
+    authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    command = arrival(transfer, lines)
+    reply = await decide(ports, command, transfer_id, user, now, reused_id=RECEIVED)
+    return Outcome.of(transfer_id, reply)
+
+
+async def adjust_stock(ports: Ports, user: User, now: datetime, command: AdjustStock) -> Outcome:
+    """Remove damaged, expired, lost or stolen stock, or add stock found."""
+    authorize(user, "stock.write", location_id=command.location_id)
+    await known_pair(ports, command.location_id, command.item_id)
+    reply = await decide(ports, command, command.adjustment_id, user, now)
+    return Outcome.of(command.adjustment_id, reply)
+
+
+async def count_stock(ports: Ports, user: User, now: datetime, command: CountStock) -> Outcome:
+    """Record a physical count: on hand becomes the count, the variance is kept."""
+    authorize(user, "stock.write", location_id=command.location_id)
+    await known_pair(ports, command.location_id, command.item_id)
+    reply = await decide(ports, command, command.count_id, user, now)
+    return Outcome.of(command.count_id, reply)
+
+
+async def set_threshold(
+    ports: Ports, user: User, now: datetime, command: SetStockThreshold, command_id: str
+) -> Outcome:
+    """Set the on-hand level below which a location × item raises a low-stock alert."""
+    authorize(user, "stock.thresholds", location_id=command.location_id)
+    await known_pair(ports, command.location_id, command.item_id)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(f"{command.location_id}:{command.item_id}", reply)
