@@ -14,6 +14,8 @@ from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatchAborted,
     DeploymentDispatched,
     DeploymentDispatchStarted,
@@ -59,6 +61,8 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentDispatchStarted,
         DeploymentDispatchAborted,
         DeploymentDispatched,
+        DeploymentDeliveryStarted,
+        DeploymentDeliveryAborted,
         DeploymentDelivered,
         DeploymentCancelled,
         UserCreated,

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Event, Identifier, PositiveQuantity
+from events.stock import TransferLine
 
 
 class OperationOpened(Event):
@@ -151,6 +152,49 @@ class DeploymentDispatchAborted(Event):
     deployment_id: Identifier
     reason: str = Field(max_length=500)
     error: str | None = Field(default=None, max_length=64)  # the warehouse's refusal code
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class ArrivedLine(BaseModel):
+    """What arrived of one item (nothing at all is a quantity of 0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    quantity: int = Field(ge=0, lt=10**9, strict=True)
+
+
+class DeploymentDeliveryStarted(Event):
+    """The convoy is at its site and being unloaded: the delivery policy asks the site's stock
+    writer to receive what `arrived` of the lots `dispatched`, then records the outcome."""
+
+    TYPE = "DeploymentDeliveryStarted"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    dispatched: list[TransferLine]  # the lots that left the warehouse under the convoy's transfer
+    arrived: list[ArrivedLine] = Field(min_length=1)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentDeliveryAborted(Event):
+    """The site could not receive what was declared (more than dispatched, say); the convoy is
+    dispatched again, to be delivered with the right quantities."""
+
+    TYPE = "DeploymentDeliveryAborted"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    reason: str = Field(max_length=500)
+    error: str | None = Field(default=None, max_length=64)  # the site's refusal code
 
     @property
     def aggregate_id(self) -> str:

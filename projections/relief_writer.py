@@ -9,6 +9,8 @@ from sqlalchemy import Connection, Table, update
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatchAborted,
     DeploymentDispatched,
     DeploymentDispatchStarted,
@@ -72,6 +74,10 @@ def _progress(conn: Connection, event: object, when: object) -> None:
         values = {"status": "dispatching"}
     elif isinstance(event, DeploymentDispatchAborted):
         values = {"status": "planned"}
+    elif isinstance(event, DeploymentDeliveryStarted):
+        values = {"status": "delivering"}
+    elif isinstance(event, DeploymentDeliveryAborted):
+        values = {"status": "dispatched"}
     elif isinstance(event, DeploymentCancelled):
         values = {"status": "cancelled", "cancelled_at": when}
     else:

@@ -80,12 +80,20 @@ def install_policy(
 
 def policies() -> dict[str, Mapping[type[Event], Reaction]]:
     """The reactions of every policy run this way, by the stream whose events they follow."""
-    from events.relief import DeploymentDispatchStarted, DonationReceived
+    from events.relief import (
+        DeploymentDeliveryStarted,
+        DeploymentDispatchStarted,
+        DonationReceived,
+    )
+    from services.delivery_policy import deliver_convoy
     from services.deployment_policy import dispatch_convoy
     from services.donation_policy import receive_donation
 
     return {
-        "deployments": {DeploymentDispatchStarted: dispatch_convoy},
+        "deployments": {
+            DeploymentDispatchStarted: dispatch_convoy,
+            DeploymentDeliveryStarted: deliver_convoy,
+        },
         "donations": {DonationReceived: receive_donation},
     }
 

@@ -6,21 +6,22 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from events.relief import DeploymentPlanned, PlannedLine
+from events.relief import ArrivedLine, DeploymentPlanned
 from projections import queries, relief_queries
-from services import deployment_policy
-from services.app.errors import Conflict, NotFound
+from services import delivery_policy, deployment_policy
+from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
-from services.app.sending import Outcome, decide
-from services.app.stock import arrival, dispatched_transfer
+from services.app.sending import Outcome, decide, refuse
+from services.app.stock import dispatched_lots, dispatched_transfer
 from services.commands import Reply
 from services.deployments.decider import (
+    AbortDelivery,
     AbortDispatch,
     CancelDeployment,
-    MarkDelivered,
     PlanDeployment,
+    StartDelivery,
     StartDispatch,
 )
 from services.positions import Position
@@ -113,11 +114,28 @@ async def dispatch_deployment(
     return _outcome(deployment_id, *(r for r in (started, taken, outcome) if r is not None))
 
 
+def _undelivered(received: Reply | None, aborted: Reply) -> Exception:
+    """The site's refusal (409) or rejection (422) that put the convoy back to dispatched."""
+    if received is not None and received.status != "accepted":
+        try:
+            refuse(received)
+        except (Conflict, Invalid) as exc:
+            return exc
+    data = aborted.events[0]["data"] if aborted.events else {}
+    reason = data.get("reason") or "the site refused the stock"
+    return Conflict(reason, error=data.get("error") or "delivery_refused")
+
+
 async def deliver_deployment(
     ports: Ports, user: User, now: datetime, deployment_id: str, arrived: list[tuple[str, int]]
 ) -> Outcome:
     """Record what arrived (item, quantity): stock enters the site, shortfalls become
-    discrepancies."""
+    discrepancies.
+
+    The deployment's own writer is asked to start (only a dispatched convoy is delivered); the
+    delivery policy then asks the site's writer to receive the stock and records the outcome,
+    a refusal putting the convoy back to dispatched. This answers with that outcome (503 if it
+    takes too long: the delivery is then under way, and asking again is safe)."""
     authorize(user, "relief.write")
     row = await current(ports, deployment_id)
     if row["status"] in ("planned", "cancelled"):  # nothing left the warehouse: nothing to receive
@@ -128,18 +146,24 @@ async def deliver_deployment(
             status=status,
         )
     transfer = await dispatched_transfer(ports, deployment_id)
-    stock = await decide(ports, arrival(transfer, arrived), deployment_id, user, now)
-    done = await _step(
-        ports,
-        MarkDelivered(
-            deployment_id=deployment_id,
-            at=now,
-            lines=[PlannedLine(item_id=i, quantity=q) for i, q in arrived if q > 0],
-        ),
-        user,
-        now,
+    start = StartDelivery(
+        deployment_id=deployment_id,
+        dispatched=dispatched_lots(transfer),
+        arrived=[ArrivedLine(item_id=i, quantity=q) for i, q in arrived],
     )
-    return _outcome(deployment_id, stock, done)
+    with ports.bus.watch(delivery_policy.steps_of(deployment_id)) as steps:
+        started = await _step(ports, start, user, now)
+        start_id = started.events[0]["event_id"] if started.events else None
+        timeout = ports.settings.decision_timeout_seconds
+        received, outcome = await delivery_policy.follow_delivery(steps, start_id, timeout)
+    for reply in (received, outcome):
+        if reply is not None and reply.position:
+            ports.wrote(Position.parse(reply.position))
+    if outcome.status == "accepted" and outcome.command_id.startswith(AbortDelivery.TYPE):
+        raise _undelivered(received, outcome)
+    if outcome.status != "accepted":
+        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
+    return _outcome(deployment_id, *(r for r in (received, outcome) if r is not None))
 
 
 async def deliver_as_dispatched(

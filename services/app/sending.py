@@ -67,9 +67,17 @@ async def decide(
     )
     reply = await ports.bus.send(command, envelope)
     _heard(command.TYPE, reply)
-    details = dict(reply.details)
     if reply.status == "refused" and reply.error == "idempotency_conflict" and reused_id:
         raise Conflict(reused_id[1], error=reused_id[0])
+    refuse(reply)
+    if reply.position:
+        ports.wrote(Position.parse(reply.position))
+    return reply
+
+
+def refuse(reply: Reply) -> None:
+    """Raise a refusal as Conflict (409) and a rejection as Invalid (422); accepted passes."""
+    details = dict(reply.details)
     if reply.status == "refused":
         raise Conflict(reply.message or "refused", error=reply.error or "conflict", **details)
     if reply.status == "rejected":
@@ -77,9 +85,6 @@ async def decide(
         error = Invalid(reply.message or "invalid", field=field, **details)
         error.error = reply.error or error.error
         raise error
-    if reply.position:
-        ports.wrote(Position.parse(reply.position))
-    return reply
 
 
 async def decide_many(

@@ -71,18 +71,23 @@ def arrival(transfer: dict[str, Any], lines: list[tuple[str, int]]) -> ReceiveTr
         from_location_id=transfer["from_location_id"],
         to_location_id=transfer["to_location_id"],
         deployment_id=transfer["deployment_id"],
-        dispatched=[
-            TransferLine(
-                item_id=ln["item_id"],
-                lot=ln["lot"],
-                expires_on=ln["expires_on"],
-                donation_id=ln["donation_id"],
-                quantity=ln["dispatched"],
-            )
-            for ln in transfer["lines"]
-        ],
+        dispatched=dispatched_lots(transfer),
         received=received,
     )
+
+
+def dispatched_lots(transfer: dict[str, Any]) -> list[TransferLine]:
+    """The lots that left the source under a dispatched transfer, as read."""
+    return [
+        TransferLine(
+            item_id=ln["item_id"],
+            lot=ln["lot"],
+            expires_on=ln["expires_on"],
+            donation_id=ln["donation_id"],
+            quantity=ln["dispatched"],
+        )
+        for ln in transfer["lines"]
+    ]
 
 
 async def receive_transfer(

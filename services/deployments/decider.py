@@ -11,14 +11,18 @@ from pydantic import AwareDatetime
 
 from events import Event
 from events.relief import (
+    ArrivedLine,
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatchAborted,
     DeploymentDispatched,
     DeploymentDispatchStarted,
     DeploymentPlanned,
     PlannedLine,
 )
+from events.stock import TransferLine
 from services.commands import Command
 from services.decisions import Refused
 
@@ -66,6 +70,20 @@ class MarkDelivered(_Step):
     at: AwareDatetime
 
 
+class StartDelivery(_Step):
+    """The convoy is at its site: `arrived` of the lots `dispatched` (its transfer's)."""
+
+    TYPE = "StartDelivery"
+    dispatched: list[TransferLine]
+    arrived: list[ArrivedLine]
+
+
+class AbortDelivery(_Step):
+    TYPE = "AbortDelivery"
+    reason: str
+    error: str | None = None
+
+
 class CancelDeployment(_Step):
     TYPE = "CancelDeployment"
     reason: str | None = None
@@ -82,6 +100,8 @@ NEXT = {
     DeploymentDispatchStarted: "dispatching",
     DeploymentDispatchAborted: "planned",
     DeploymentDispatched: "dispatched",
+    DeploymentDeliveryStarted: "delivering",
+    DeploymentDeliveryAborted: "dispatched",
     DeploymentDelivered: "delivered",
     DeploymentCancelled: "cancelled",
 }
@@ -99,6 +119,8 @@ class DeploymentDecider:
             MarkDispatched,
             MarkDelivered,
             CancelDeployment,
+            StartDelivery,
+            AbortDelivery,
         )
     }
 
@@ -126,8 +148,10 @@ ALLOWED = {
     "StartDispatch": ("planned", "dispatching"),
     "AbortDispatch": ("dispatching",),
     "MarkDispatched": ("planned", "dispatching"),
-    "MarkDelivered": ("dispatched",),
+    "MarkDelivered": ("dispatched", "delivering"),
     "CancelDeployment": ("planned",),
+    "StartDelivery": ("dispatched", "delivering"),
+    "AbortDelivery": ("delivering",),
 }
 DOING = {
     "StartDispatch": "dispatching",
@@ -135,6 +159,8 @@ DOING = {
     "MarkDispatched": "dispatching",
     "MarkDelivered": "delivering",
     "CancelDeployment": "cancelling",
+    "StartDelivery": "delivering",
+    "AbortDelivery": "aborting a delivery",
 }
 
 
@@ -147,6 +173,8 @@ def _step(state: Deployment, command: _Step) -> list[Event]:
             status=state.status,
         )
     deployment_id = command.deployment_id
+    if isinstance(command, StartDelivery | AbortDelivery):
+        return _delivery(state, command)
     if isinstance(command, StartDispatch):
         if state.status == "dispatching":  # already under way: the policy carries it on
             return []
@@ -180,3 +208,26 @@ def _step(state: Deployment, command: _Step) -> list[Event]:
         ]
     assert isinstance(command, CancelDeployment)
     return [DeploymentCancelled(deployment_id=deployment_id, reason=command.reason)]
+
+
+def _delivery(state: Deployment, command: StartDelivery | AbortDelivery) -> list[Event]:
+    deployment_id = command.deployment_id
+    if isinstance(command, AbortDelivery):
+        return [
+            DeploymentDeliveryAborted(
+                deployment_id=deployment_id, reason=command.reason, error=command.error
+            )
+        ]
+    if state.status == "delivering":  # already under way: the policy carries it on
+        return []
+    plan = state.plan
+    assert plan is not None
+    return [
+        DeploymentDeliveryStarted(
+            deployment_id=deployment_id,
+            from_location_id=plan.from_location_id,
+            to_location_id=plan.to_location_id,
+            dispatched=command.dispatched,
+            arrived=command.arrived,
+        )
+    ]

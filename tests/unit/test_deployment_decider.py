@@ -15,21 +15,27 @@ import pytest
 
 from events import Event
 from events.relief import (
+    ArrivedLine,
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatched,
     DeploymentPlanned,
     PlannedLine,
 )
+from events.stock import TransferLine
 from services.commands import Command
 from services.decisions import Refused
 from services.deployments.decider import (
+    AbortDelivery,
     CancelDeployment,
     Deployment,
     DeploymentDecider,
     MarkDelivered,
     MarkDispatched,
     PlanDeployment,
+    StartDelivery,
 )
 
 CONVOY, OPERATION = "dep-al-haouz-01", "op-seisme-al-haouz"
@@ -196,3 +202,59 @@ def test_another_plan_under_the_same_id_is_refused(other: dict[str, object]) -> 
     refused = refusal(log, PlanDeployment(plan=planned(**other)))
 
     assert refused.code == "already_exists"
+
+
+# ---- its delivery, carried by the delivery policy ------------------------------------------
+
+LOTS = [TransferLine(item_id="ramadan-basket", lot="ATL-2026-A", quantity=400),
+        TransferLine(item_id="flour-25kg", lot="FL-2026-03", quantity=50)]  # fmt: skip
+UNLOADED = [ArrivedLine(item_id="ramadan-basket", quantity=380),
+            ArrivedLine(item_id="flour-25kg", quantity=50)]  # fmt: skip
+
+
+def start_delivery(convoy: str = CONVOY) -> StartDelivery:
+    return StartDelivery(deployment_id=convoy, dispatched=LOTS, arrived=UNLOADED)
+
+
+def test_a_convoy_on_the_road_starts_its_delivery_with_what_the_policy_needs() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch())
+
+    assert decide(log, start_delivery()) == [
+        DeploymentDeliveryStarted(deployment_id=CONVOY, from_location_id=MARRAKECH,
+                                  to_location_id=AMIZMIZ, dispatched=LOTS, arrived=UNLOADED)
+    ]  # fmt: skip
+    assert fold(log + decide(log, start_delivery())).status == "delivering"
+
+
+def test_a_delivery_under_way_is_not_started_twice_and_ends_delivered() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch(), start_delivery())
+
+    assert decide(log, start_delivery()) == []
+    assert refusal(log, cancel()).code == "deployment_delivering"
+    assert fold(log + decide(log, deliver())).status == "delivered"
+
+
+def test_a_delivery_the_site_refused_puts_the_convoy_back_on_the_road() -> None:
+    log = story(PlanDeployment(plan=planned()), dispatch(), start_delivery())
+    abort = AbortDelivery(deployment_id=CONVOY, reason="more than dispatched",
+                          error="more_than_dispatched")  # fmt: skip
+
+    log += decide(log, abort)
+
+    assert log[-1] == DeploymentDeliveryAborted(
+        deployment_id=CONVOY, reason="more than dispatched", error="more_than_dispatched"
+    )
+    assert fold(log).status == "dispatched"
+    assert refusal(log, abort).code == "deployment_dispatched"
+    assert isinstance(decide(log, start_delivery())[0], DeploymentDeliveryStarted)
+
+
+@pytest.mark.parametrize(
+    ("past", "code"),
+    [((), "deployment_planned"), ((cancel(),), "deployment_cancelled"),
+     ((dispatch(), deliver()), "deployment_delivered")],
+)  # fmt: skip
+def test_only_a_convoy_on_the_road_starts_a_delivery(past: tuple[Command, ...], code: str) -> None:
+    log = story(PlanDeployment(plan=planned()), *past)
+
+    assert refusal(log, start_delivery()).code == code

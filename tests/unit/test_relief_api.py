@@ -25,6 +25,8 @@ import pytest
 import events
 from api import deps
 from events.households import AidDistributed
+from events.relief import ArrivedLine, DeploymentDeliveryAborted, DeploymentDeliveryStarted
+from events.stock import TransferLine
 from services.distribution_policy import consume_command
 from services.stock.commands import ConsumeForDistribution
 from tests.support.api import SITE, ApiHarness
@@ -641,4 +643,63 @@ def test_a_convoy_cannot_deliver_more_than_it_carried(api: ApiHarness, convoy_re
 
     assert too_many.status_code == 422, too_many.text
     assert board(api)[CONVOY]["status"] == "dispatched"
+    assert on_hand(api, location_id=SITE) == 0
+
+
+def test_a_delivery_answers_with_the_sites_receipt_and_the_convoy_delivered(
+    api: ApiHarness, convoy_ready: Clock
+) -> None:
+    ok(step(api, CONVOY, "dispatch"), 200)
+    api.project_published()
+
+    arrived = ok(step(api, CONVOY, "deliver", delivered(380)), 200)
+    api.project_published()
+
+    assert [e["type"] for e in arrived["events"]] == [
+        "TransferReceived", "TransferDiscrepancyRecorded", "DeploymentDelivered",
+    ]  # fmt: skip
+    assert [e.type for e in api.published("deployments")][-2:] == [
+        "DeploymentDeliveryStarted", "DeploymentDelivered",
+    ]  # fmt: skip
+    error_of(step(api, CONVOY, "deliver", delivered(380)), 409, "deployment_delivered")
+    assert on_hand(api, location_id=SITE) == 380
+
+
+def test_a_delivery_the_site_rejects_puts_the_convoy_back_on_the_road_to_be_delivered_again(
+    api: ApiHarness, convoy_ready: Clock
+) -> None:
+    ok(step(api, CONVOY, "dispatch"), 200)
+    api.project_published()
+
+    body = error_of(step(api, CONVOY, "deliver", delivered(420)), 422, "more_than_dispatched")
+    api.project_published()
+    again = step(api, CONVOY, "deliver", delivered(400))
+    api.project_published()
+
+    assert body["dispatched"] == 400
+    assert [e.type for e in api.published("deployments")][-4:] == [
+        "DeploymentDeliveryStarted", "DeploymentDeliveryAborted",
+        "DeploymentDeliveryStarted", "DeploymentDelivered",
+    ]  # fmt: skip
+    ok(again, 200)
+    assert board(api)[CONVOY]["status"] == "delivered"
+    assert on_hand(api, location_id=SITE) == 400
+
+
+def test_the_board_shows_a_convoy_being_unloaded_as_delivering(
+    api: ApiHarness, convoy_ready: Clock
+) -> None:
+    ok(step(api, CONVOY, "dispatch"), 200)
+    api.project_published()
+    lots = [TransferLine(item_id=BASKETS, lot="ATL-2026-A", quantity=400)]
+    unloading = DeploymentDeliveryStarted(
+        deployment_id=CONVOY, from_location_id=MARRAKECH, to_location_id=SITE,
+        dispatched=lots, arrived=[ArrivedLine(item_id=BASKETS, quantity=400)],
+    )  # fmt: skip
+
+    api.apply(unloading)  # recorded, its policy not run yet
+    shown = board(api)[CONVOY]["status"]
+    api.apply(DeploymentDeliveryAborted(deployment_id=CONVOY, reason="wrong count"))
+
+    assert (shown, board(api)[CONVOY]["status"]) == ("delivering", "dispatched")
     assert on_hand(api, location_id=SITE) == 0

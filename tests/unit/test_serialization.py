@@ -23,8 +23,11 @@ from events.households import (
 from events.reference import ItemDefined, LocationRegistered
 from events.registry import event_types
 from events.relief import (
+    ArrivedLine,
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatchAborted,
     DeploymentDispatched,
     DeploymentDispatchStarted,
@@ -203,6 +206,22 @@ SAMPLES: dict[str, Event] = {
     "DeploymentDispatchStarted": DeploymentDispatchStarted(deployment_id="convoy-7"),
     "DeploymentDispatchAborted": DeploymentDispatchAborted(
         deployment_id="convoy-9", reason="only 120 of 'flour-25kg' available, 400 requested"
+    ),
+    "DeploymentDeliveryStarted": DeploymentDeliveryStarted(
+        deployment_id="convoy-7",
+        from_location_id="wh-marrakech",
+        to_location_id="site-amizmiz",
+        dispatched=[
+            TransferLine(
+                item_id="flour-25kg", lot="L-2023-09", expires_on=date(2024, 3, 1), quantity=400
+            )
+        ],
+        arrived=[ArrivedLine(item_id="flour-25kg", quantity=380)],
+    ),
+    "DeploymentDeliveryAborted": DeploymentDeliveryAborted(
+        deployment_id="convoy-7",
+        reason="received 420 of 'flour-25kg' but only 400 were dispatched",
+        error="more_than_dispatched",
     ),
     "DeploymentCancelled": DeploymentCancelled(deployment_id="convoy-8", reason="road closed"),
     "UserCreated": UserCreated(
