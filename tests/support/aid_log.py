@@ -29,8 +29,11 @@ from events.households import (
 )
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
+    ArrivedLine,
     DeploymentCancelled,
     DeploymentDelivered,
+    DeploymentDeliveryAborted,
+    DeploymentDeliveryStarted,
     DeploymentDispatchAborted,
     DeploymentDispatched,
     DeploymentDispatchStarted,
@@ -341,6 +344,8 @@ class _Simulation:
         )
         command = self._id("arrival")
         arrived = [ln.model_copy(update={"quantity": self._arrived(ln)}) for ln in lines]
+        if deployment:
+            self._unload(deployment, origin, destination, lines, arrived)
         self._record(
             TransferReceived(
                 transfer_id=transfer,
@@ -381,6 +386,32 @@ class _Simulation:
                     deployment_id=deployment, delivered=delivered, delivered_at=self.now
                 )
             )
+
+    def _unload(
+        self,
+        deployment: str,
+        origin: str,
+        site: str,
+        sent: list[TransferLine],
+        arrived: list[TransferLine],
+    ) -> None:
+        """A convoy's delivery starts (once refused by the site, now and then, and started
+        again) before the site receives its stock."""
+        start = DeploymentDeliveryStarted(
+            deployment_id=deployment,
+            from_location_id=origin,
+            to_location_id=site,
+            dispatched=sent,
+            arrived=[ArrivedLine(item_id=ln.item_id, quantity=ln.quantity) for ln in arrived],
+        )
+        if self.rng.random() < 0.2:
+            self._record(start)
+            self._record(
+                DeploymentDeliveryAborted(
+                    deployment_id=deployment, reason="more than dispatched", error="too_many"
+                )
+            )
+        self._record(start)
 
     def _arrived(self, line: TransferLine) -> int:
         return line.quantity if self.rng.random() < 0.7 else self.rng.randint(0, line.quantity)
