@@ -90,29 +90,25 @@ def _(state: Deployment, event: DeploymentPlanned) -> Deployment:
     return Deployment("planned", event)
 
 
-@evolve.register
-def _(state: Deployment, event: DeploymentDispatchStarted) -> Deployment:
-    return replace(state, status="dispatching")
+StepTaken = (
+    DeploymentDispatchStarted
+    | DeploymentDispatchAborted
+    | DeploymentDispatched
+    | DeploymentDelivered
+    | DeploymentCancelled
+)
+STATUS_AFTER: Mapping[type[Event], str] = {
+    DeploymentDispatchStarted: "dispatching",
+    DeploymentDispatchAborted: "planned",
+    DeploymentDispatched: "dispatched",
+    DeploymentDelivered: "delivered",
+    DeploymentCancelled: "cancelled",
+}
 
 
 @evolve.register
-def _(state: Deployment, event: DeploymentDispatchAborted) -> Deployment:
-    return replace(state, status="planned")
-
-
-@evolve.register
-def _(state: Deployment, event: DeploymentDispatched) -> Deployment:
-    return replace(state, status="dispatched")
-
-
-@evolve.register
-def _(state: Deployment, event: DeploymentDelivered) -> Deployment:
-    return replace(state, status="delivered")
-
-
-@evolve.register
-def _(state: Deployment, event: DeploymentCancelled) -> Deployment:
-    return replace(state, status="cancelled")
+def _(state: Deployment, event: StepTaken) -> Deployment:
+    return replace(state, status=STATUS_AFTER[type(event)])
 
 
 @on_message
