@@ -40,8 +40,8 @@ class RegisterHousehold(Command):
     @model_validator(mode="before")
     @classmethod
     def _from_older_shape(cls, data: Any) -> Any:
-        """Until 2026-12 the command carried the ready event under `household`; such a
-        command may still wait in the topic after an upgrade."""
+        """The older shape carried the ready event under `household`; such a command may
+        still wait in the topic when the worker is upgraded."""
         if isinstance(data, dict) and isinstance(data.get("household"), dict):
             return {k: v for k, v in data["household"].items() if k != "type"}
         return data
