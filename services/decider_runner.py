@@ -23,11 +23,11 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from events import Envelope, UndecodableMessage, decode, encode
+from events import UndecodableMessage, decode, encode
 from events.serialization import MAX_MESSAGE_BYTES
 from services.commands import CommandEnvelope, RefusalRecord, Reply
 from services.dead_letters import Origin, dead_letter
-from services.deciding import AggregateStore, Decider, public
+from services.deciding import AggregateStore, Decider, Decision
 from services.logs import correlated
 from services.publisher import Position
 from services.settings import Settings
@@ -167,7 +167,9 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             decisions.forget()  # what was folded ahead of the log may never have reached it
             raise
         replies = [  # each to the request that sent its message, even a replayed one
-            _reply(c, decision, positions).model_copy(update={"reply_to": c.reply_to})
+            store.answer(decision, positions.get(c.command_id)).model_copy(
+                update={"reply_to": c.reply_to}
+            )
             for (_, c), decision in zip(commands, decided, strict=True)
         ]
         sent = []
@@ -199,47 +201,28 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
 
     async def _decide(
         producer: AIOKafkaProducer, message: Origin, command: CommandEnvelope, pending: _Pending
-    ) -> Reply | list[Envelope]:
+    ) -> Decision:
         """Decide on the folded state and fold the outcome at once (the next command of the
         batch may concern the same aggregate); the writes are sent, not yet awaited."""
         partition = message.partition
-        outcome = store.decide(command)
-        if isinstance(outcome, Reply):
-            if outcome.status != "accepted" and not outcome.replayed:
-                record = RefusalRecord(digest=command.digest(), reply=outcome)
-                store.apply_refusal(record)
-                tp = TopicPartition(decisions.refusals_topic, partition)
-                future = await producer.send(
-                    tp.topic,
-                    record.model_dump_json().encode(),
-                    key=command.command_id.encode(),
-                    partition=partition,
-                )
-                pending.add(tp, future, None)
-            return outcome
-        key = outcome_key(store, command) if outcome else b""
+        decision = store.take(command)
+        if decision.refusal is not None:
+            tp = TopicPartition(decisions.refusals_topic, partition)
+            future = await producer.send(
+                tp.topic,
+                decision.refusal.model_dump_json().encode(),
+                key=command.command_id.encode(),
+                partition=partition,
+            )
+            pending.add(tp, future, None)
+        store.fold(decision)
         tp = TopicPartition(decisions.events_topic, partition)
-        for envelope, event in outcome:
-            store.apply(envelope, event)
-            future = await producer.send(tp.topic, encode(envelope), partition=partition, key=key)
+        for envelope, _ in decision.events:
+            future = await producer.send(
+                tp.topic, encode(envelope), partition=partition, key=decision.key.encode()
+            )
             pending.add(tp, future, command.command_id)
-        return [envelope for envelope, _ in outcome]
-
-    def _reply(
-        command: CommandEnvelope, decided: Reply | list[Envelope], positions: dict[str, Position]
-    ) -> Reply:
-        if isinstance(decided, Reply):
-            if decided.replayed and decided.status == "accepted":
-                return store.handle(command)  # type: ignore[return-value]  # now with its position
-            return decided
-        if not decided:
-            return Reply(command_id=command.command_id, status="accepted", replayed=True)
-        return Reply(
-            command_id=command.command_id,
-            status="accepted",
-            events=[public(e) for e in decided],
-            position=str(positions[command.command_id]),
-        )
+        return decision
 
     app.agent(topic, name=f"decide-{decider.event_stream}", concurrency=1)(decide_commands)
 
@@ -264,7 +247,7 @@ class _Pending:
             if command_id is not None:
                 position = Position(self.decisions.stream, metadata.partition, metadata.offset)
                 positions[command_id] = position
-                self.decisions.store.outcomes[command_id].position = position
+                self.decisions.store.placed(command_id, position)
         if not contiguous:
             log.warning(
                 "another writer wrote to %s meanwhile; folding again", self.decisions.stream
@@ -299,9 +282,3 @@ def _unreadable(exc: Exception) -> str:
         return "not JSON"
     where = ".".join(map(str, first["loc"])) or "envelope"
     return f"bad envelope: {where}: {first['msg']} ({exc.error_count()} problem(s))"
-
-
-def outcome_key(store: AggregateStore[Any], command: CommandEnvelope) -> bytes:
-    """The aggregate key the command's events are published under."""
-    decided = store.decider.commands[command.type].model_validate(command.data)
-    return decided.aggregate_id.encode()

@@ -4,6 +4,10 @@
 commands: a command already decided gets its recorded outcome again; a new one
 is decided by the pure decider and yields envelopes whose ids derive from the
 command id, so deciding it twice produces the same bytes.
+
+`take`, `fold` and `answer` are the decision core the worker's runner and the
+in-process bus of the tests share: the first decides one command (and remembers a
+refusal), the writer publishes what it asks, the last turns it into the reply.
 """
 
 from __future__ import annotations
@@ -49,6 +53,18 @@ class Outcome:
 
 
 @dataclass
+class Decision:
+    """What one command comes to: events to publish, or a reply that needs none (a
+    replay, a refusal, a rejection); `refusal` is to be written to the refusals log."""
+
+    command: CommandEnvelope
+    events: list[tuple[Envelope, Event]] = field(default_factory=list)
+    key: str = ""
+    reply: Reply | None = None
+    refusal: RefusalRecord | None = None
+
+
+@dataclass
 class AggregateStore(Generic[S]):
     """States per aggregate and outcomes per command, both folded from the event log."""
 
@@ -78,6 +94,47 @@ class AggregateStore(Generic[S]):
         self.outcomes[command_id] = outcome
         if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
             self.outcomes.popitem(last=False)
+
+    def take(self, command_envelope: CommandEnvelope) -> Decision:
+        """Decide one command on the folded state. A new refusal is remembered at once (a
+        retry gets it again); the events are folded by `fold`, once the writer sends them."""
+        decided = self.decide(command_envelope)
+        if not isinstance(decided, Reply):
+            key = self.decider.commands[command_envelope.type].model_validate(command_envelope.data)
+            return Decision(command_envelope, decided, key=key.aggregate_id if decided else "")
+        refusal = None
+        if decided.status != "accepted" and not decided.replayed:
+            refusal = RefusalRecord(digest=command_envelope.digest(), reply=decided)
+            self.apply_refusal(refusal)
+        return Decision(command_envelope, reply=decided, refusal=refusal)
+
+    def fold(self, decision: Decision) -> None:
+        """Fold the decision's events ahead of the log (the next command may need them)."""
+        for envelope, event in decision.events:
+            self.apply(envelope, event)
+
+    def placed(self, command_id: str, position: Position) -> None:
+        """Note where the command's last event landed, for the replies to its retries."""
+        if command_id in self.outcomes:
+            self.outcomes[command_id].position = position
+
+    def answer(self, decision: Decision, position: Position | None) -> Reply:
+        """The reply, once the decision's writes are acknowledged; `position` is where its
+        last event landed."""
+        cid = decision.command.command_id
+        if decision.reply is not None:
+            previous = self.outcomes.get(cid)
+            if decision.reply.replayed and decision.reply.status == "accepted" and previous:
+                return _replay(decision.command, previous)  # now with its position
+            return decision.reply
+        if not decision.events:
+            return Reply(command_id=cid, status="accepted", replayed=True)
+        return Reply(
+            command_id=cid,
+            status="accepted",
+            events=[public(envelope) for envelope, _ in decision.events],
+            position=str(position) if position else None,
+        )
 
     def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
         """A reply when nothing is to be written, else the envelopes to publish."""

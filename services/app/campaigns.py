@@ -12,7 +12,7 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known
 from services.app.sending import Outcome, register
-from services.distributions.eligibility import Profile, eligibility
+from services.distributions.eligibility import CampaignTerms, Profile, eligibility
 from services.reference.decider import OpenCampaign
 
 
@@ -38,7 +38,7 @@ async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str,
     row = await in_thread(registry_queries.campaign, ports.engine, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
-    terms = CampaignOpened(**row)
+    terms = CampaignTerms.model_validate(row)
 
     def is_eligible(h: dict[str, Any]) -> bool:
         profile = Profile(

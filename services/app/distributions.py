@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from events.households import CampaignOpened
 from projections import queries, registry_queries
 from services.app.errors import AppError, Invalid, NotFound
 from services.app.households import pseudonyms
@@ -19,7 +18,7 @@ from services.app.reading import in_thread, known
 from services.app.sending import Outcome, decide, decide_many
 from services.commands import Reply
 from services.distributions.decider import RecordDistribution
-from services.distributions.eligibility import Profile, entitlement_left
+from services.distributions.eligibility import CampaignTerms, Profile, entitlement_left
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ async def _command(rows: _Rows, body: Distribution, offline: bool) -> RecordDist
         distribution_id=body.id,
         household_id=household["household_id"],
         identity=household["identity"],
-        campaign=CampaignOpened(**campaign),
+        campaign=CampaignTerms.model_validate(campaign),
         region_code=household["region_code"],
         province_code=household["province_code"],
         groups=household["groups"],
@@ -184,7 +183,7 @@ async def household_eligibility(
     if household is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     row = await known(ports, registry_queries.campaign, campaign_id, "campaign_id", "campaign")
-    campaign = CampaignOpened(**row)
+    campaign = CampaignTerms.model_validate(row)
     profile = Profile(
         household["region_code"],
         household["province_code"],

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events.households import HouseholdRegistered
 from projections import registry_queries
 from services.app.errors import Conflict, NotFound
 from services.app.permissions import User, authorize
@@ -86,7 +85,7 @@ async def register_household(
     sealed = await in_thread(
         ports.personal.seal, household_id, {k: getattr(body, k) for k in PERSONAL}
     )
-    event = HouseholdRegistered(
+    command = RegisterHousehold(
         household_id=household_id,
         identity=identity,
         national_id_pseudonym=cin_p,
@@ -95,12 +94,12 @@ async def register_household(
         **{k: getattr(body, k) for k in PROFILE},
     )
     try:
-        reply = await decide(ports, RegisterHousehold(household=event), household_id, user, now)
+        reply = await decide(ports, command, household_id, user, now)
     except Conflict:
         if existing is None:
             await in_thread(ports.personal.erase, household_id)  # orphan key
         raise
-    shown = view(ports, event.model_dump() | {"erased": False}, user)
+    shown = view(ports, command.model_dump() | {"erased": False}, user)
     return shown, Outcome.of(household_id, reply)
 
 

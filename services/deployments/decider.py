@@ -4,7 +4,7 @@ before dispatch. The stock itself moves through the warehouses' own writers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pydantic import AwareDatetime
@@ -24,7 +24,8 @@ from events.relief import (
 )
 from events.stock import TransferLine
 from services.commands import Command
-from services.decisions import Refused
+from services.decisions import Refused, Rejected
+from services.dispatching import on_message
 
 STREAM = "deployment-commands"
 
@@ -91,23 +92,154 @@ class CancelDeployment(_Step):
 
 @dataclass(frozen=True)
 class Deployment:
+    """Where the deployment stands, and its plan once planned."""
+
     status: str = "unknown"
     plan: DeploymentPlanned | None = None
 
 
-NEXT = {
-    DeploymentPlanned: "planned",
+@on_message
+def evolve(state: Deployment, event: Event) -> Deployment:
+    return state
+
+
+@evolve.register
+def _(state: Deployment, event: DeploymentPlanned) -> Deployment:
+    return Deployment("planned", event)
+
+
+StepTaken = (
+    DeploymentDispatchStarted
+    | DeploymentDispatchAborted
+    | DeploymentDispatched
+    | DeploymentDelivered
+    | DeploymentCancelled
+    | DeploymentDeliveryStarted
+    | DeploymentDeliveryAborted
+)
+STATUS_AFTER: Mapping[type[Event], str] = {
     DeploymentDispatchStarted: "dispatching",
     DeploymentDispatchAborted: "planned",
     DeploymentDispatched: "dispatched",
-    DeploymentDeliveryStarted: "delivering",
-    DeploymentDeliveryAborted: "dispatched",
     DeploymentDelivered: "delivered",
     DeploymentCancelled: "cancelled",
+    DeploymentDeliveryStarted: "delivering",
+    DeploymentDeliveryAborted: "dispatched",
 }
 
 
+@evolve.register
+def _(state: Deployment, event: StepTaken) -> Deployment:
+    return replace(state, status=STATUS_AFTER[type(event)])
+
+
+@on_message
+def decide(state: Deployment, command: Command, now: datetime) -> list[Event]:
+    raise Rejected("unknown_command", f"deployments cannot handle {command.TYPE}")
+
+
+@decide.register
+def _(state: Deployment, command: PlanDeployment, now: datetime) -> list[Event]:
+    if state.plan is None:
+        return [command.plan]
+    if state.plan == command.plan:
+        return []
+    raise Refused("already_exists", "this deployment id is taken by another plan")
+
+
+@decide.register
+def _(state: Deployment, command: StartDispatch, now: datetime) -> list[Event]:
+    plan = _ready(state, command, "dispatching", "planned", "dispatching")
+    if state.status == "dispatching":  # already under way: the policy carries it on
+        return []
+    return [
+        DeploymentDispatchStarted(
+            deployment_id=command.deployment_id,
+            from_location_id=plan.from_location_id,
+            to_location_id=plan.to_location_id,
+            lines=plan.lines,
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: AbortDispatch, now: datetime) -> list[Event]:
+    _ready(state, command, "aborting a dispatch", "dispatching")
+    return [
+        DeploymentDispatchAborted(
+            deployment_id=command.deployment_id, reason=command.reason, error=command.error
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: MarkDispatched, now: datetime) -> list[Event]:
+    _ready(state, command, "dispatching", "planned", "dispatching")
+    return [
+        DeploymentDispatched(
+            deployment_id=command.deployment_id, dispatched=command.lines, dispatched_at=command.at
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: MarkDelivered, now: datetime) -> list[Event]:
+    _ready(state, command, "delivering", "dispatched", "delivering")
+    return [
+        DeploymentDelivered(
+            deployment_id=command.deployment_id, delivered=command.lines, delivered_at=command.at
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: StartDelivery, now: datetime) -> list[Event]:
+    plan = _ready(state, command, "delivering", "dispatched", "delivering")
+    if state.status == "delivering":  # already under way: the policy carries it on
+        return []
+    return [
+        DeploymentDeliveryStarted(
+            deployment_id=command.deployment_id,
+            from_location_id=plan.from_location_id,
+            to_location_id=plan.to_location_id,
+            dispatched=command.dispatched,
+            arrived=command.arrived,
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: AbortDelivery, now: datetime) -> list[Event]:
+    _ready(state, command, "aborting a delivery", "delivering")
+    return [
+        DeploymentDeliveryAborted(
+            deployment_id=command.deployment_id, reason=command.reason, error=command.error
+        )
+    ]
+
+
+@decide.register
+def _(state: Deployment, command: CancelDeployment, now: datetime) -> list[Event]:
+    _ready(state, command, "cancelling", "planned")
+    return [DeploymentCancelled(deployment_id=command.deployment_id, reason=command.reason)]
+
+
+def _ready(state: Deployment, command: _Step, doing: str, *allowed: str) -> DeploymentPlanned:
+    """The plan, if the deployment exists and is in a status that allows the step."""
+    if state.plan is None:
+        raise Refused("unknown_deployment", f"no deployment {command.deployment_id!r}")
+    if state.status not in allowed:
+        raise Refused(
+            f"deployment_{state.status}",
+            f"the deployment is {state.status}; {doing} needs it {allowed[0]}",
+            status=state.status,
+        )
+    return state.plan
+
+
 class DeploymentDecider:
+    """Decides the steps of one deployment at a time."""
+
     event_stream: str = "deployments"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
@@ -118,116 +250,11 @@ class DeploymentDecider:
             AbortDispatch,
             MarkDispatched,
             MarkDelivered,
-            CancelDeployment,
             StartDelivery,
             AbortDelivery,
+            CancelDeployment,
         )
     }
-
-    def initial(self) -> Deployment:
-        return Deployment()
-
-    def evolve(self, state: Deployment, event: Event) -> Deployment:
-        plan = event if isinstance(event, DeploymentPlanned) else state.plan
-        return Deployment(NEXT.get(type(event), state.status), plan)
-
-    def decide(self, state: Deployment, command: Command, now: datetime) -> list[Event]:
-        if isinstance(command, PlanDeployment):
-            if state.plan is None:
-                return [command.plan]
-            if state.plan == command.plan:
-                return []
-            raise Refused("already_exists", "this deployment id is taken by another plan")
-        assert isinstance(command, _Step)
-        if state.plan is None:
-            raise Refused("unknown_deployment", f"no deployment {command.deployment_id!r}")
-        return _step(state, command)
-
-
-ALLOWED = {
-    "StartDispatch": ("planned", "dispatching"),
-    "AbortDispatch": ("dispatching",),
-    "MarkDispatched": ("planned", "dispatching"),
-    "MarkDelivered": ("dispatched", "delivering"),
-    "CancelDeployment": ("planned",),
-    "StartDelivery": ("dispatched", "delivering"),
-    "AbortDelivery": ("delivering",),
-}
-DOING = {
-    "StartDispatch": "dispatching",
-    "AbortDispatch": "aborting a dispatch",
-    "MarkDispatched": "dispatching",
-    "MarkDelivered": "delivering",
-    "CancelDeployment": "cancelling",
-    "StartDelivery": "delivering",
-    "AbortDelivery": "aborting a delivery",
-}
-
-
-def _step(state: Deployment, command: _Step) -> list[Event]:
-    allowed = ALLOWED[command.TYPE]
-    if state.status not in allowed:
-        raise Refused(
-            f"deployment_{state.status}",
-            f"the deployment is {state.status}; {DOING[command.TYPE]} needs it {allowed[0]}",
-            status=state.status,
-        )
-    deployment_id = command.deployment_id
-    if isinstance(command, StartDelivery | AbortDelivery):
-        return _delivery(state, command)
-    if isinstance(command, StartDispatch):
-        if state.status == "dispatching":  # already under way: the policy carries it on
-            return []
-        plan = state.plan
-        assert plan is not None
-        return [
-            DeploymentDispatchStarted(
-                deployment_id=deployment_id,
-                from_location_id=plan.from_location_id,
-                to_location_id=plan.to_location_id,
-                lines=plan.lines,
-            )
-        ]
-    if isinstance(command, AbortDispatch):
-        return [
-            DeploymentDispatchAborted(
-                deployment_id=deployment_id, reason=command.reason, error=command.error
-            )
-        ]
-    if isinstance(command, MarkDispatched):
-        return [
-            DeploymentDispatched(
-                deployment_id=deployment_id, dispatched=command.lines, dispatched_at=command.at
-            )
-        ]
-    if isinstance(command, MarkDelivered):
-        return [
-            DeploymentDelivered(
-                deployment_id=deployment_id, delivered=command.lines, delivered_at=command.at
-            )
-        ]
-    assert isinstance(command, CancelDeployment)
-    return [DeploymentCancelled(deployment_id=deployment_id, reason=command.reason)]
-
-
-def _delivery(state: Deployment, command: StartDelivery | AbortDelivery) -> list[Event]:
-    deployment_id = command.deployment_id
-    if isinstance(command, AbortDelivery):
-        return [
-            DeploymentDeliveryAborted(
-                deployment_id=deployment_id, reason=command.reason, error=command.error
-            )
-        ]
-    if state.status == "delivering":  # already under way: the policy carries it on
-        return []
-    plan = state.plan
-    assert plan is not None
-    return [
-        DeploymentDeliveryStarted(
-            deployment_id=deployment_id,
-            from_location_id=plan.from_location_id,
-            to_location_id=plan.to_location_id,
-            dispatched=command.dispatched,
-            arrived=command.arrived,
-        )
-    ]
+    initial = staticmethod(Deployment)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)

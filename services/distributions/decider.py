@@ -11,16 +11,19 @@ from pydantic import AwareDatetime
 
 from events import Event
 from events.base import Identifier, PositiveQuantity
-from events.households import AidDistributed, CampaignOpened, DuplicateDistributionFlagged
+from events.households import AidDistributed, DuplicateDistributionFlagged
 from services.commands import Command
 from services.decisions import Refused, Rejected
-from services.distributions.eligibility import Profile, eligibility, within_dates
+from services.dispatching import on_message
+from services.distributions.eligibility import CampaignTerms, Profile, eligibility, within_dates
 
 STREAM = "distribution-commands"
 
 
 class RecordDistribution(Command):
-    """`campaign` and the profile come from the read models; `offline` marks a late sync."""
+    """A basket handed to a household. The application layer adds what the household's
+    writer does not hold: the campaign's terms and the household's profile, both as their
+    events told them; `offline` marks a late sync."""
 
     TYPE = "RecordDistribution"
     STREAM = STREAM
@@ -28,7 +31,7 @@ class RecordDistribution(Command):
     distribution_id: Identifier
     household_id: Identifier
     identity: str
-    campaign: CampaignOpened
+    campaign: CampaignTerms
     region_code: str
     province_code: str | None = None
     groups: list[str] = []
@@ -61,26 +64,24 @@ class HouseholdAid:
         return sum(r.quantity for r in self.received.get(campaign_id, ()))
 
 
-class DistributionDecider:
-    event_stream: str = "distributions"
-    command_stream: str = STREAM
-    commands: Mapping[str, type[Command]] = {RecordDistribution.TYPE: RecordDistribution}
-
-    def initial(self) -> HouseholdAid:
-        return HouseholdAid()
-
-    def evolve(self, state: HouseholdAid, event: Event) -> HouseholdAid:
-        if not isinstance(event, AidDistributed):
-            return state
-        line = Received(event.distribution_id, event.quantity, event.site_id, event.distributed_at)
-        before = state.received.get(event.campaign_id, ())
-        return replace(state, received={**state.received, event.campaign_id: (*before, line)})
-
-    def decide(self, state: HouseholdAid, command: Command, now: datetime) -> list[Event]:
-        assert isinstance(command, RecordDistribution)
-        return decide_distribution(state, command, now)
+@on_message
+def evolve(state: HouseholdAid, event: Event) -> HouseholdAid:
+    return state
 
 
+@evolve.register
+def _(state: HouseholdAid, event: AidDistributed) -> HouseholdAid:
+    line = Received(event.distribution_id, event.quantity, event.site_id, event.distributed_at)
+    before = state.received.get(event.campaign_id, ())
+    return replace(state, received={**state.received, event.campaign_id: (*before, line)})
+
+
+@on_message
+def decide(state: HouseholdAid, command: Command, now: datetime) -> list[Event]:
+    raise Rejected("unknown_command", f"distributions cannot handle {command.TYPE}")
+
+
+@decide.register
 def decide_distribution(
     state: HouseholdAid, command: RecordDistribution, now: datetime | None = None
 ) -> list[Event]:
@@ -136,3 +137,14 @@ def decide_distribution(
         site_id=first.site_id if first else None,
         received_at=first.occurred_at.isoformat() if first else None,
     )
+
+
+class DistributionDecider:
+    """Decides the records of one household (by identity) at a time."""
+
+    event_stream: str = "distributions"
+    command_stream: str = STREAM
+    commands: Mapping[str, type[Command]] = {RecordDistribution.TYPE: RecordDistribution}
+    initial = staticmethod(HouseholdAid)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)

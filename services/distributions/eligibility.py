@@ -5,7 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from events.households import CampaignOpened
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.base import Identifier, PositiveQuantity
+
+
+class CampaignTerms(BaseModel):
+    """What a campaign gives and to whom: the facts of its `CampaignOpened` a decision
+    needs. Anything else a campaign says (its name, its operation) is ignored, so the
+    event itself, or its row in the registry, reads as its terms."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", from_attributes=True)
+
+    campaign_id: Identifier
+    item_id: Identifier
+    quantity_per_household: PositiveQuantity
+    starts_on: date
+    ends_on: date
+    region_codes: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    max_precarity_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -18,7 +37,7 @@ class Profile:
     precarity_score: float | None
 
 
-def eligibility(profile: Profile, campaign: CampaignOpened) -> tuple[bool, str]:
+def eligibility(profile: Profile, campaign: CampaignTerms) -> tuple[bool, str]:
     """Eligible or not, and why, in words an agent can say to a family."""
     if campaign.region_codes and profile.region_code not in campaign.region_codes:
         regions = ", ".join(campaign.region_codes)
@@ -32,12 +51,12 @@ def eligibility(profile: Profile, campaign: CampaignOpened) -> tuple[bool, str]:
     return True, "eligible"
 
 
-def within_dates(campaign: CampaignOpened, day: date) -> bool:
+def within_dates(campaign: CampaignTerms, day: date) -> bool:
     return campaign.starts_on <= day <= campaign.ends_on
 
 
 def entitlement_left(
-    profile: Profile, campaign: CampaignOpened, received: int
+    profile: Profile, campaign: CampaignTerms, received: int
 ) -> tuple[bool, str, int]:
     """Eligibility once what the household already received is counted, and what remains."""
     eligible, reason = eligibility(profile, campaign)

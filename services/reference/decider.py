@@ -5,6 +5,7 @@ taken id is refused."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from services.commands import Command
-from services.decisions import Refused
+from services.decisions import Refused, Rejected
+from services.dispatching import on_message
 
 STREAM = "reference-commands"
 
@@ -64,48 +66,73 @@ class RecordDonation(Register):
     donation: DonationReceived
 
 
-Registered = dict[str, Any] | None
+@dataclass(frozen=True)
+class Registration:
+    """The values the id was first registered with (as published), if it was."""
+
+    values: Mapping[str, Any] | None = None
 
 
-class RegisterOnceDecider:
-    """Decides registrations of one event stream."""
-
-    def __init__(self, event_stream: str, command_stream: str, *kinds: type[Register]) -> None:
-        self.event_stream = event_stream
-        self.command_stream = command_stream
-        self.commands: Mapping[str, type[Command]] = {k.TYPE: k for k in kinds}
-
-    def initial(self) -> Registered:
-        return None
-
-    def evolve(self, state: Registered, event: Event) -> Registered:
-        return state or event.model_dump(mode="json")
-
-    def decide(self, state: Registered, command: Command, now: datetime) -> list[Event]:
-        assert isinstance(command, Register)
-        fact = command.fact
-        if state is None:
-            return [fact]
-        if state == fact.model_dump(mode="json"):
-            return []
-        raise Refused(
-            "already_exists",
-            f"{fact.aggregate_id!r} is already registered with other values",
-            existing=state,
-        )
+Registered = (
+    LocationRegistered
+    | ItemDefined
+    | CampaignOpened
+    | OperationOpened
+    | DonorRegistered
+    | DonationReceived
+)
 
 
-def ReferenceDecider() -> RegisterOnceDecider:
-    return RegisterOnceDecider(
-        "reference",
-        STREAM,
-        RegisterLocation,
-        DefineItem,
-        OpenCampaign,
-        OpenOperation,
-        RegisterDonor,
+@on_message
+def evolve(state: Registration, event: Event) -> Registration:
+    return state
+
+
+@evolve.register
+def _(state: Registration, event: Registered) -> Registration:
+    """The first registration stands; a later one (never accepted) changes nothing."""
+    return state if state.values is not None else Registration(event.model_dump(mode="json"))
+
+
+@on_message
+def decide(state: Registration, command: Command, now: datetime) -> list[Event]:
+    raise Rejected("unknown_command", f"the registry cannot handle {command.TYPE}")
+
+
+@decide.register
+def _(state: Registration, command: Register, now: datetime) -> list[Event]:
+    fact = command.fact
+    if state.values is None:
+        return [fact]
+    if state.values == fact.model_dump(mode="json"):
+        return []
+    raise Refused(
+        "already_exists",
+        f"{fact.aggregate_id!r} is already registered with other values",
+        existing=dict(state.values),
     )
 
 
-def DonationDecider() -> RegisterOnceDecider:
-    return RegisterOnceDecider("donations", "donation-commands", RecordDonation)
+class ReferenceDecider:
+    """Decides the registrations of locations, items, campaigns, operations and donors."""
+
+    event_stream: str = "reference"
+    command_stream: str = STREAM
+    commands: Mapping[str, type[Command]] = {
+        k.TYPE: k
+        for k in (RegisterLocation, DefineItem, OpenCampaign, OpenOperation, RegisterDonor)
+    }
+    initial = staticmethod(Registration)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)
+
+
+class DonationDecider:
+    """Decides the recording of donations, each once."""
+
+    event_stream: str = "donations"
+    command_stream: str = "donation-commands"
+    commands: Mapping[str, type[Command]] = {RecordDonation.TYPE: RecordDonation}
+    initial = staticmethod(Registration)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)

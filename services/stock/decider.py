@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from functools import singledispatch
+from datetime import datetime
 from typing import Any
 
 from events import Event
@@ -21,7 +20,7 @@ from events.stock import (
 )
 from services.commands import Command
 from services.decisions import Refused, Rejected
-from services.stock import state as stock_state
+from services.dispatching import on_message
 from services.stock.commands import (
     STOCK_COMMANDS,
     AdjustStock,
@@ -33,39 +32,23 @@ from services.stock.commands import (
     RequestedLine,
     SetStockThreshold,
 )
-from services.stock.picking import pick
-from services.stock.state import LocationStock, moved
+from services.stock.fefo import fefo
+from services.stock.picking import pick, take
+from services.stock.state import LocationStock, evolve, moved
 
 
-class StockDecider:
-    """Decides stock commands for one location at a time."""
-
-    event_stream: str = "stock"
-    command_stream: str = "stock-commands"
-    commands: Mapping[str, type[Command]] = STOCK_COMMANDS
-
-    def initial(self) -> LocationStock:
-        return LocationStock()
-
-    def evolve(self, state: LocationStock, event: Event) -> LocationStock:
-        return stock_state.evolve(event, state)
-
-    def decide(self, state: LocationStock, command: Command, now: datetime) -> list[Event]:
-        return decide(command, state, now)
-
-
-@singledispatch
-def decide(command: Command, state: LocationStock, now: datetime) -> list[Event]:
+@on_message
+def decide(state: LocationStock, command: Command, now: datetime) -> list[Event]:
     raise Rejected("unknown_command", f"stock cannot handle {command.TYPE}")
 
 
 @decide.register
-def _(command: ReceiveStock, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: ReceiveStock, now: datetime) -> list[Event]:
     return [StockReceived(**command.model_dump(exclude={"occurred_at"}))]
 
 
 @decide.register
-def _(command: DispatchTransfer, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: DispatchTransfer, now: datetime) -> list[Event]:
     if command.from_location_id == command.to_location_id:
         raise Rejected(
             "same_location", "a transfer must go to another location", field="to_location_id"
@@ -118,7 +101,7 @@ def _merged(lines: list[RequestedLine]) -> list[RequestedLine]:
 
 
 @decide.register
-def _(command: ReceiveTransfer, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: ReceiveTransfer, now: datetime) -> list[Event]:
     if command.transfer_id in state.received_transfers:
         raise Refused(
             "already_received",
@@ -170,7 +153,7 @@ def _allocate(command: ReceiveTransfer) -> tuple[list[TransferLine], list[Transf
     remaining = dict(command.received)
     received: list[TransferLine] = []
     missing: list[TransferLine] = []
-    for line in sorted(command.dispatched, key=_fefo):
+    for line in fefo(command.dispatched):
         got = min(line.quantity, remaining.get(line.item_id, 0))
         remaining[line.item_id] = remaining.get(line.item_id, 0) - got
         if got:
@@ -180,12 +163,8 @@ def _allocate(command: ReceiveTransfer) -> tuple[list[TransferLine], list[Transf
     return received, missing
 
 
-def _fefo(line: TransferLine) -> tuple[bool, date, str]:
-    return (line.expires_on is None, line.expires_on or date.max, line.lot)
-
-
 @decide.register
-def _(command: AdjustStock, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: AdjustStock, now: datetime) -> list[Event]:
     base: dict[str, Any] = {
         "adjustment_id": command.adjustment_id,
         "location_id": command.location_id,
@@ -220,7 +199,7 @@ def _(command: AdjustStock, state: LocationStock, now: datetime) -> list[Event]:
 
 
 @decide.register
-def _(command: CountStock, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: CountStock, now: datetime) -> list[Event]:
     lot_code = command.lot
     if lot_code is None:
         lots = state.lots_of(command.item_id)
@@ -249,7 +228,7 @@ def _(command: CountStock, state: LocationStock, now: datetime) -> list[Event]:
 
 
 @decide.register
-def _(command: SetStockThreshold, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: SetStockThreshold, now: datetime) -> list[Event]:
     return [StockThresholdSet(**command.model_dump())]
 
 
@@ -257,32 +236,33 @@ UNALLOCATED = "UNALLOCATED"
 
 
 @decide.register
-def _(command: ConsumeForDistribution, state: LocationStock, now: datetime) -> list[Event]:
+def _(state: LocationStock, command: ConsumeForDistribution, now: datetime) -> list[Event]:
     """A distribution is a fact: take what the site holds FEFO, the rest from a negative lot."""
-    remaining = command.quantity
-    events: list[Event] = []
-    common = command.model_dump(exclude={"site_id", "quantity"})
-    for lot in state.lots_of(command.item_id):
-        take = min(lot.on_hand, remaining)
-        if take <= 0 or lot.lot == UNALLOCATED:
-            continue
-        events.append(
-            StockDistributed(
-                **common,
-                location_id=command.site_id,
-                lot=lot.lot,
-                expires_on=lot.expires_on,
-                donation_id=lot.donation_id,
-                quantity=take,
-            )
+    common = command.model_dump(exclude={"site_id", "quantity"}) | {"location_id": command.site_id}
+    held = [lot for lot in state.lots_of(command.item_id) if lot.lot != UNALLOCATED]
+    picked = take(held, command.quantity)
+    events: list[Event] = [
+        StockDistributed(
+            **common,
+            lot=lot.lot,
+            expires_on=lot.expires_on,
+            donation_id=lot.donation_id,
+            quantity=qty,
         )
-        remaining -= take
-        if remaining == 0:
-            break
+        for lot, qty in picked
+    ]
+    remaining = command.quantity - sum(qty for _, qty in picked)
     if remaining:
-        events.append(
-            StockDistributed(
-                **common, location_id=command.site_id, lot=UNALLOCATED, quantity=remaining
-            )
-        )
+        events.append(StockDistributed(**common, lot=UNALLOCATED, quantity=remaining))
     return events
+
+
+class StockDecider:
+    """Decides stock commands for one location at a time."""
+
+    event_stream: str = "stock"
+    command_stream: str = "stock-commands"
+    commands: Mapping[str, type[Command]] = STOCK_COMMANDS
+    initial = staticmethod(LocationStock)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)

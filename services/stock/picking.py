@@ -50,12 +50,18 @@ def pick(
             requested=quantity,
             available=available,
         )
+    return take(candidates, quantity)
+
+
+def take(lots: list[Lot], quantity: int) -> list[tuple[Lot, int]]:
+    """Up to `quantity` from the lots in the order given (FEFO from `lots_of`), each lot
+    emptied before the next is touched."""
     picked: list[tuple[Lot, int]] = []
-    for candidate in candidates:
-        take = min(candidate.on_hand, quantity)
-        if take > 0:
-            picked.append((candidate, take))
-            quantity -= take
+    for lot in lots:
+        taken = min(lot.on_hand, quantity)
+        if taken > 0:
+            picked.append((lot, taken))
+            quantity -= taken
     return picked
 
 

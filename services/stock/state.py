@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import singledispatch
 
 from events import Event
 from events.stock import (
@@ -16,6 +15,8 @@ from events.stock import (
     TransferDispatched,
     TransferReceived,
 )
+from services.dispatching import on_message
+from services.stock.fefo import fefo
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,6 @@ class Lot:
     expires_on: date | None
     donation_id: str | None
     on_hand: int
-
-    def fefo_key(self) -> tuple[bool, date, str]:
-        """First expired, first out; lots without expiry last."""
-        return (self.expires_on is None, self.expires_on or date.max, self.lot)
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class LocationStock:
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""
         found = [lot for (item, _), lot in self.lots.items() if item == item_id and lot.on_hand]
-        return sorted(found, key=Lot.fefo_key)
+        return fefo(found)
 
     def lot(self, item_id: str, lot: str) -> Lot | None:
         return self.lots.get((item_id, lot))
@@ -68,28 +65,28 @@ def moved(
     return replace(state, lots={**state.lots, (item_id, lot): updated})
 
 
-@singledispatch
-def evolve(event: Event, state: LocationStock) -> LocationStock:
+@on_message
+def evolve(state: LocationStock, event: Event) -> LocationStock:
     """Events that do not move stock leave it as it is."""
     return state
 
 
 @evolve.register
-def _(event: StockReceived, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: StockReceived) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
     )
 
 
 @evolve.register
-def _(event: TransferDispatched, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: TransferDispatched) -> LocationStock:
     for line in event.lines:
         state = moved(state, line.item_id, line.lot, -line.quantity)
     return replace(state, dispatched_transfers=state.dispatched_transfers | {event.transfer_id})
 
 
 @evolve.register
-def _(event: TransferReceived, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: TransferReceived) -> LocationStock:
     for line in event.lines:
         state = moved(
             state, line.item_id, line.lot, line.quantity, line.expires_on, line.donation_id
@@ -98,21 +95,21 @@ def _(event: TransferReceived, state: LocationStock) -> LocationStock:
 
 
 @evolve.register
-def _(event: StockAdjusted, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: StockAdjusted) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
     )
 
 
 @evolve.register
-def _(event: StockCounted, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: StockCounted) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, event.variance, event.expires_on, event.donation_id
     )
 
 
 @evolve.register
-def _(event: StockDistributed, state: LocationStock) -> LocationStock:
+def _(state: LocationStock, event: StockDistributed) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, -event.quantity, event.expires_on, event.donation_id
     )

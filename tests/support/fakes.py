@@ -95,33 +95,18 @@ class InProcessCommandBus:
                 await reaction(self, envelope, event)  # type: ignore[arg-type]
 
     async def _decide(self, command: object, envelope: object) -> object:
-        from services.commands import RefusalRecord, Reply
-
+        """The worker's decision core (`AggregateStore.take` and `answer`), written at once."""
         store = self.stores[command.STREAM]  # type: ignore[attr-defined]
         self._catch_up(store)
-        outcome = store.handle(envelope)
-        if isinstance(outcome, Reply):
-            if outcome.status != "accepted" and not outcome.replayed:
-                store.apply_refusal(
-                    RefusalRecord(digest=envelope.digest(), reply=outcome)  # type: ignore[attr-defined]
-                )
-            return outcome
-        cid = envelope.command_id  # type: ignore[attr-defined]
-        if not outcome:
-            return Reply(command_id=cid, status="accepted", replayed=True)
-        position = self.publisher.publish(
-            store.decider.event_stream,
-            command.aggregate_id,
-            outcome,  # type: ignore[attr-defined]
-        )
-        self._catch_up(store)
-        await self._react(store.decider.event_stream, outcome)  # type: ignore[arg-type]
-        return Reply(
-            command_id=cid,
-            status="accepted",
-            position=str(position),
-            events=[{"event_id": str(e.event_id), "type": e.type, "data": e.data} for e in outcome],
-        )
+        decision = store.take(envelope)  # type: ignore[arg-type]
+        position = None
+        if decision.events:
+            stream = store.decider.event_stream
+            written = [e for e, _ in decision.events]
+            position = self.publisher.publish(stream, decision.key, written)
+            self._catch_up(store)  # folds the events from the log, where they landed
+            await self._react(stream, written)
+        return store.answer(decision, position)
 
 
 class FakeClock:
