@@ -337,7 +337,9 @@ def test_postgresql_restarted_under_load_the_worker_resumes_from_its_stored_posi
         done = subprocess.run(restart, capture_output=True, text=True, timeout=90)
         restart_seconds = time.monotonic() - t0
         assert done.returncode == 0, f"pg_ctl restart failed: {done.stdout}\n{done.stderr}"
-        assert not receipts.done.is_set(), "the load was over before the restart finished"
+        # Under load means the worker still had receipts to write when the server went away
+        # (on a busy machine the producer may be done by then; the projector is not).
+        assert applied_before < 12_000, "every receipt was written before the restart began"
         print(f"PostgreSQL restarted in {restart_seconds:.1f}s at {applied_before} applied")
         receipts.join(load)
 
