@@ -29,10 +29,11 @@ from api.routes import (
 from api.ui import install as install_web_ui
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore
-from services.command_bus import CommandBus, KafkaCommandBus
-from services.privacy import PersonalData
-from services.publisher import EventPublisher, KafkaEventPublisher
-from services.settings import Settings, get_settings
+from services.app.ports import CommandBus
+from services.domain.privacy import PersonalData
+from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.publisher import EventPublisher, KafkaEventPublisher
+from services.runtime.settings import Settings, get_settings
 
 DESCRIPTION = f"""AidLedger: event-sourced logistics for emergency and social aid.
 

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, select
 from api.errors import Unauthenticated
 from projections.tables import users
 from services.app.permissions import User
-from services.clock import Clock, SystemClock
-from services.passwords import verify_password
-from services.tokens import token_hash
+from services.runtime.clock import Clock, SystemClock
+from services.runtime.passwords import verify_password
+from services.runtime.tokens import token_hash
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.errors import Invalid
 from services.app.reading import wait_for
-from services.positions import Position
+from services.domain.positions import Position
 
 __all__ = ["parse_position", "wait_for"]
 

@@ -8,7 +8,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.logs import acceptable_correlation_id, correlated
+from services.runtime.logs import acceptable_correlation_id, correlated
 
 HEADER = "X-Correlation-ID"
 log = logging.getLogger("aid.http")

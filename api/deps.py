@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 
 from api.auth import FailurePenalty, User, find_user, unauthenticated
 from events.base import SLUG_PATTERN, UUID_PATTERN
-from services.command_bus import CommandBus
-from services.privacy import PersonalData
-from services.publisher import EventPublisher, Position
-from services.settings import Settings
+from services.app.ports import CommandBus
+from services.domain.privacy import PersonalData
+from services.runtime.publisher import EventPublisher, Position
+from services.runtime.settings import Settings
 
 
 @dataclass

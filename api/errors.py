@@ -12,13 +12,13 @@ from starlette.exceptions import HTTPException
 
 from services.app.errors import (
     AppError,
+    BrokerUnavailable,
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
     Unauthenticated,
 )
-from services.publisher import BrokerUnavailable
 
 __all__ = [
     "STATUS",

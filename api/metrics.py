@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import Services
 from projections.registry import PROJECTIONS
 from services.app.sending import decision_listener
-from services.commands import Reply
-from services.health import end_offsets, stored_offsets
-from services.settings import Settings
+from services.domain.commands import Reply
+from services.runtime.health import end_offsets, stored_offsets
+from services.runtime.settings import Settings
 
 T = TypeVar("T")
 Partition = tuple[str, int]  # (topic, partition)

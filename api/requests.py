@@ -14,7 +14,7 @@ from events.relief import DeploymentPlanned, OperationOpened, PlannedLine
 from services.app.distributions import Distribution, RecordStatus, invalid_record
 from services.app.households import Household
 from services.app.relief import Donation
-from services.stock.commands import (
+from services.domain.stock.commands import (
     AdjustStock,
     CountStock,
     DispatchTransfer,

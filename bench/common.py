@@ -21,8 +21,8 @@ from kafka import KafkaProducer
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from services import kafka_local
-from services.settings import Settings
+from services.runtime import kafka_local
+from services.runtime.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_PORT = int(os.environ.get("AID_BENCH_KAFKA_PORT", "17092"))

@@ -31,10 +31,10 @@ from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
 from projections.writer import Message
-from services.dead_letters import dlq_producer
-from services.projector import Projector
-from services.settings import Settings
-from services.topics import ensure_topics
+from services.runtime.dead_letters import dlq_producer
+from services.runtime.projector import Projector
+from services.runtime.settings import Settings
+from services.runtime.topics import ensure_topics
 
 Ends = dict[tuple[str, int], int]
 

@@ -1,5 +1,5 @@
 """Rebuild: replay 1,000,000 mixed events (receipts, transfers, distributions) into every
-projection with `services.rebuild`; wall time and peak memory (the replaying processes'
+projection with `services.runtime.rebuild`; wall time and peak memory (the replaying processes'
 resident memory at its highest, sampled from a child process of its own).
 
 By default each projection is rebuilt in a process of its own (`rebuild_all`);
@@ -38,9 +38,9 @@ from bench.workload import Totals, rounds
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import distributions, inventory_lots, stock_movements
-from services.rebuild import rebuild, rebuild_all
-from services.settings import Settings
-from services.topics import ensure_topics, partitions_of
+from services.runtime.rebuild import rebuild, rebuild_all
+from services.runtime.settings import Settings
+from services.runtime.topics import ensure_topics, partitions_of
 
 
 async def _raw_read(settings: Settings) -> tuple[int, float]:

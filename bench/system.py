@@ -32,12 +32,12 @@ from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import households
 from projections.writer import Message, apply_batch
-from services.publisher import KafkaEventPublisher
-from services.recording import record
-from services.settings import Settings
-from services.tokens import new_token, token_hash
-from services.topics import ensure_topics
-from services.users import create_user, wait_projected
+from services.runtime.publisher import KafkaEventPublisher
+from services.runtime.recording import record
+from services.runtime.settings import Settings
+from services.runtime.tokens import new_token, token_hash
+from services.runtime.topics import ensure_topics
+from services.runtime.users import create_user, wait_projected
 
 SITE, WAREHOUSE, ITEM, CAMPAIGN = "site-amizmiz", "wh-marrakech", "ramadan-basket", "ramadan-bench"
 
@@ -70,7 +70,7 @@ def _env(settings: Settings) -> dict[str, str]:
 def _spawn(settings: Settings, name: str, *args: str) -> subprocess.Popen[bytes]:
     log = (Path(settings.data_dir) / f"{name}.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-c", "from services.cli import main; main()", *args],
+        [sys.executable, "-c", "from services.runtime.cli import main; main()", *args],
         env=_env(settings),
         cwd=REPO_ROOT,
         stdout=log,

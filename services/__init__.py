@@ -1,1 +1,2 @@
-"""The running system: settings, Kafka plumbing, the Faust worker and the `aid` CLI."""
+"""Three rooms: `domain/` (what each aggregate's single writer decides, pure), `app/` (one use
+case per thing a person does, over ports), `runtime/` (Kafka, the Faust worker, the CLI)."""

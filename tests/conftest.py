@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from projections.database import make_engine, migrate
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The test broker listens on TEST_KAFKA_PORT (its controller on the next port); brokers that
@@ -68,7 +68,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real single-node Kafka broker for the whole test session."""
-    from services import kafka_local
+    from services.runtime import kafka_local
 
     data_dir = REPO_ROOT / "var" / "test-kafka"
     shutil.rmtree(data_dir, ignore_errors=True)

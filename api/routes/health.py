@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ServicesDep
 from api.metrics import MetricsDep
-from services.health import can_serve, check
+from services.runtime.health import can_serve, check
 
 router = APIRouter(tags=["operations"])
 

@@ -20,7 +20,7 @@ from api.schemas.stock import (
     TransferReceiptCreate,
 )
 from services.app import stock
-from services.stock.commands import SetStockThreshold
+from services.domain.stock.commands import SetStockThreshold
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 

@@ -26,9 +26,9 @@ from api.auth import User, active_user
 from api.deps import Services
 from events.users import SessionEnded
 from projections import queries
-from services.logs import current_correlation_id
-from services.publisher import BrokerUnavailable
-from services.recording import record
+from services.app.errors import BrokerUnavailable
+from services.runtime.logs import current_correlation_id
+from services.runtime.recording import record
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known
 from services.app.sending import Outcome, register
-from services.distributions.eligibility import CampaignTerms, Profile, eligibility
-from services.reference.decider import OpenCampaign
+from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+from services.domain.reference.decider import OpenCampaign
 
 
 async def open_campaign(

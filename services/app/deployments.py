@@ -8,15 +8,15 @@ from typing import Any
 
 from events.relief import ArrivedLine, DeploymentPlanned
 from projections import queries, relief_queries
-from services import delivery_policy, deployment_policy
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
+from services.app.policies import follow
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, refuse
 from services.app.stock import dispatched_lots, dispatched_transfer
-from services.commands import Reply
-from services.deployments.decider import (
+from services.domain.commands import Command, Reply
+from services.domain.deployments.decider import (
     AbortDelivery,
     AbortDispatch,
     CancelDeployment,
@@ -24,7 +24,8 @@ from services.deployments.decider import (
     StartDelivery,
     StartDispatch,
 )
-from services.positions import Position
+from services.domain.policies.convoys import DELIVERY, DISPATCH, Steps
+from services.domain.positions import Position
 
 
 def on_the_board(row: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -78,6 +79,26 @@ async def _step(ports: Ports, command: Any, user: User, now: datetime) -> Reply:
     return await decide(ports, command, f"{command.deployment_id}:{uuid.uuid4()}", user, now)
 
 
+async def _run_flow(
+    ports: Ports, steps: Steps, start: Command, user: User, now: datetime
+) -> tuple[Reply, Reply | None, Reply]:
+    """Ask the deployment's writer to start a flow, then follow the policy that carries it:
+    the start's reply, the stock writer's answer (if seen) and the accepted final step (the
+    flow's end or its undoing). 409 when the start itself is refused."""
+    deployment_id: str = start.aggregate_id
+    with ports.bus.watch(steps.of(deployment_id)) as watch:
+        started = await _step(ports, start, user, now)
+        start_id = started.events[0]["event_id"] if started.events else None
+        timeout = ports.settings.decision_timeout_seconds
+        stock, outcome = await follow(watch, steps, start_id, timeout)
+    for reply in (stock, outcome):
+        if reply is not None and reply.position:
+            ports.wrote(Position.parse(reply.position))
+    if outcome.status != "accepted":
+        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
+    return started, stock, outcome
+
+
 def _refused(taken: Reply | None, aborted: Reply) -> Conflict:
     """The warehouse's refusal that put the convoy back to planned."""
     if taken is not None and taken.status != "accepted":
@@ -99,18 +120,10 @@ async def dispatch_deployment(
     takes too long: the convoy is then still on its way out, and asking again is safe)."""
     authorize(user, "relief.write")
     await current(ports, deployment_id)
-    with ports.bus.watch(deployment_policy.steps_of(deployment_id)) as steps:
-        started = await _step(ports, StartDispatch(deployment_id=deployment_id), user, now)
-        start_id = started.events[0]["event_id"] if started.events else None
-        timeout = ports.settings.decision_timeout_seconds
-        taken, outcome = await deployment_policy.follow_dispatch(steps, start_id, timeout)
-    for reply in (taken, outcome):
-        if reply is not None and reply.position:
-            ports.wrote(Position.parse(reply.position))
-    if outcome.status == "accepted" and outcome.command_id.startswith(AbortDispatch.TYPE):
+    start = StartDispatch(deployment_id=deployment_id)
+    started, taken, outcome = await _run_flow(ports, DISPATCH, start, user, now)
+    if outcome.command_id.startswith(AbortDispatch.TYPE):
         raise _refused(taken, outcome)
-    if outcome.status != "accepted":
-        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
     return _outcome(deployment_id, *(r for r in (started, taken, outcome) if r is not None))
 
 
@@ -151,18 +164,9 @@ async def deliver_deployment(
         dispatched=dispatched_lots(transfer),
         arrived=[ArrivedLine(item_id=i, quantity=q) for i, q in arrived],
     )
-    with ports.bus.watch(delivery_policy.steps_of(deployment_id)) as steps:
-        started = await _step(ports, start, user, now)
-        start_id = started.events[0]["event_id"] if started.events else None
-        timeout = ports.settings.decision_timeout_seconds
-        received, outcome = await delivery_policy.follow_delivery(steps, start_id, timeout)
-    for reply in (received, outcome):
-        if reply is not None and reply.position:
-            ports.wrote(Position.parse(reply.position))
-    if outcome.status == "accepted" and outcome.command_id.startswith(AbortDelivery.TYPE):
+    _, received, outcome = await _run_flow(ports, DELIVERY, start, user, now)
+    if outcome.command_id.startswith(AbortDelivery.TYPE):
         raise _undelivered(received, outcome)
-    if outcome.status != "accepted":
-        raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
     return _outcome(deployment_id, *(r for r in (received, outcome) if r is not None))
 
 

@@ -16,9 +16,9 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known
 from services.app.sending import Outcome, decide, decide_many
-from services.commands import Reply
-from services.distributions.decider import RecordDistribution
-from services.distributions.eligibility import CampaignTerms, Profile, entitlement_left
+from services.domain.commands import Reply
+from services.domain.distributions.decider import RecordDistribution
+from services.domain.distributions.eligibility import CampaignTerms, Profile, entitlement_left
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The errors a use case raises: a machine-readable code and words a person can act on.
 
-They carry no HTTP status; `api.errors` maps each kind to one (422, 404, 409, 401, 403).
+They carry no HTTP status; `api.errors` maps each kind to one (422, 404, 409, 401, 403, 503).
 """
 
 from __future__ import annotations
@@ -58,3 +58,8 @@ class Forbidden(AppError):
     """The caller's role or scope does not allow this."""
 
     error = "forbidden"
+
+
+class BrokerUnavailable(RuntimeError):
+    """The log did not answer in time: nothing can be promised about the write, and asking
+    again with the same request is safe (the runtime raises it, the API answers 503)."""

@@ -12,8 +12,8 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import Outcome, decide
-from services.households.decider import ErasePersonalData, RegisterHousehold
-from services.privacy import pseudonym
+from services.domain.households.decider import ErasePersonalData, RegisterHousehold
+from services.domain.privacy import pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")

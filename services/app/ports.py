@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from sqlalchemy import Engine
 
-from services.command_bus import CommandBus
-from services.positions import Position
-from services.privacy import PersonalData
-from services.settings import Settings
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.positions import Position
+from services.domain.privacy import PersonalData
+from services.runtime.settings import Settings
+
+
+class Watch(Protocol):
+    """The replies to commands someone else sends, as they go by."""
+
+    async def next(self, timeout: float) -> Reply:
+        """The next one, or BrokerUnavailable after `timeout` seconds."""
+        ...
+
+
+class CommandBus(Protocol):
+    """Sends a command to its aggregate's single writer and returns the decision."""
+
+    async def send(self, command: Command, envelope: CommandEnvelope) -> Reply: ...
+
+    async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
+        """Several commands in one go: replies in the same order."""
+        ...
+
+    def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[Watch]:
+        """Follow the replies to commands others send (ids for which `wants` is true)."""
+        ...
 
 
 class Ports(Protocol):

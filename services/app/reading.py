@@ -12,13 +12,21 @@ import anyio.to_thread
 from sqlalchemy import Engine
 
 from projections import queries
+from projections.queries import lowest_applied
+from projections.registry import PROJECTIONS
 from services.app.errors import Invalid
 from services.app.ports import Ports
-from services.consistency import is_applied
-from services.positions import Position
-from services.settings import Settings
+from services.domain.positions import Position
+from services.runtime.settings import Settings
 
 T = TypeVar("T")
+
+
+def is_applied(engine: Engine, settings: Settings, position: Position) -> bool:
+    """Whether every projection reading the position's stream has applied it."""
+    readers = [p.name for p in PROJECTIONS.values() if position.stream in p.streams]
+    topic = settings.topic(position.stream)
+    return lowest_applied(engine, topic, position.partition, readers) >= position.offset
 
 
 async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

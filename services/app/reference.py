@@ -11,7 +11,7 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import Outcome, register
-from services.reference.decider import DefineItem, RegisterLocation
+from services.domain.reference.decider import DefineItem, RegisterLocation
 
 
 async def register_location(

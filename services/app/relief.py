@@ -8,14 +8,14 @@ from typing import Any
 
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from projections import relief_queries
-from services import donation_policy
 from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, known_pair
 from services.app.sending import TAKEN, Outcome, decide, register
-from services.positions import Position
-from services.reference.decider import OpenOperation, RecordDonation, RegisterDonor
+from services.domain.policies import donations
+from services.domain.positions import Position
+from services.domain.reference.decider import OpenOperation, RecordDonation, RegisterDonor
 
 Row = dict[str, Any]
 
@@ -83,7 +83,7 @@ async def receive_donation(ports: Ports, user: User, now: datetime, body: Donati
         lot=body.lot or body.id,
         expires_on=body.expires_on,
     )
-    receipt = donation_policy.receipt_id(body.id)
+    receipt = donations.receipt_id(body.id)
     with ports.bus.watch(lambda command_id: command_id == receipt) as receipts:
         first = await decide(
             ports, RecordDonation(donation=gift), body.id, user, now, reused_id=TAKEN

@@ -11,9 +11,9 @@ from typing import Any
 from services.app.errors import Conflict, Invalid
 from services.app.permissions import User
 from services.app.ports import Ports
-from services.commands import Command, CommandEnvelope, Reply
-from services.logs import current_correlation_id
-from services.positions import Position
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.positions import Position
+from services.runtime.logs import current_correlation_id
 
 # Who hears of each decision (the API counts them in its metrics), set per request.
 decision_listener: ContextVar[Callable[[str, Reply], None] | None] = ContextVar(

@@ -12,7 +12,7 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
 from services.app.sending import Outcome, decide
-from services.stock.commands import (
+from services.domain.stock.commands import (
     AdjustStock,
     CountStock,
     DispatchTransfer,

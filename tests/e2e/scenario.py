@@ -15,8 +15,8 @@ from typing import Any
 
 import events
 from events.households import AidDistributed
-from services.distribution_policy import consume_command
-from services.stock.commands import ConsumeForDistribution
+from services.domain.policies.distributions import consume_stock
+from services.domain.stock.commands import ConsumeForDistribution
 from tests.support.api import SITE, USERNAMES, ApiHarness
 
 PASSWORDS = {role: f"{role}-mot-de-passe" for role in ("operator", "agent", "coordinator", "donor")}
@@ -76,7 +76,7 @@ def consume_site_stock(api: ApiHarness) -> None:
         for published in api.published("distributions"):
             envelope, event = events.decode(events.encode(published))
             if isinstance(event, AidDistributed):
-                _, command = consume_command(event, envelope)
+                _, command = consume_stock(event, envelope)
                 await api.bus.send(ConsumeForDistribution.model_validate(command.data), command)
 
     # Playwright's sync API keeps an event loop in this thread: run the policy in another.

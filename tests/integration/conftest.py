@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from projections.database import make_engine, migrate
-from services.publisher import KafkaEventPublisher
-from services.settings import Settings
-from services.topics import ensure_topics
-from services.users import create_user, wait_projected
+from services.runtime.publisher import KafkaEventPublisher
+from services.runtime.settings import Settings
+from services.runtime.topics import ensure_topics
+from services.runtime.users import create_user, wait_projected
 from tests.support.processes import WorkerProcess
 
 

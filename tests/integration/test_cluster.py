@@ -28,10 +28,11 @@ from events import Actor
 from events.stock import StockReceived
 from projections.database import make_engine, migrate
 from projections.tables import inventory_lots
-from services import kafka_local
-from services.publisher import BrokerUnavailable, KafkaEventPublisher
-from services.settings import Settings
-from services.topics import ensure_topics
+from services.app.errors import BrokerUnavailable
+from services.runtime import kafka_local
+from services.runtime.publisher import KafkaEventPublisher
+from services.runtime.settings import Settings
+from services.runtime.topics import ensure_topics
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.support.events import recorded
 from tests.support.processes import WorkerProcess, eventually

@@ -20,10 +20,10 @@ from events.serialization import encode, event_id_for, wrap
 from events.stock import StockReceived
 from projections.registry import PROJECTIONS
 from projections.tables import applied_events, inventory_lots
-from services import kafka_local
-from services.rebuild import rebuild
-from services.settings import Settings
-from services.topics import COMMAND_STREAMS, EVENT_STREAMS
+from services.runtime import kafka_local
+from services.runtime.rebuild import rebuild
+from services.runtime.settings import Settings
+from services.runtime.topics import COMMAND_STREAMS, EVENT_STREAMS
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
@@ -238,7 +238,7 @@ def test_poison_of_every_kind_on_every_topic_is_parked_and_processing_goes_on(
 
 def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System) -> None:
     from projections.registry import PROJECTIONS
-    from services.rebuild import rebuild
+    from services.runtime.rebuild import rebuild
 
     admin = system.user("rebuild-admin", "admin")
     register_reference(system, admin)
@@ -284,9 +284,9 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
 
     from api.app import create_app
     from projections.database import make_engine, migrate
-    from services.publisher import KafkaEventPublisher
-    from services.topics import ensure_topics
-    from services.users import create_user, wait_projected
+    from services.runtime.publisher import KafkaEventPublisher
+    from services.runtime.topics import ensure_topics
+    from services.runtime.users import create_user, wait_projected
 
     settings = Settings(
         kafka_bootstrap=own_broker,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from events import Actor
-from services.commands import CommandEnvelope
-from services.health import check
-from services.stock.commands import ReceiveStock
+from services.domain.commands import CommandEnvelope
+from services.domain.stock.commands import ReceiveStock
+from services.runtime.health import check
 from tests.integration.conftest import System
 from tests.integration.test_faults import receipt_bytes
 from tests.support.kafka import CheckedProducer

@@ -1,4 +1,4 @@
-"""Lifecycle of a throwaway local KRaft broker managed by services.kafka_local."""
+"""Lifecycle of a throwaway local KRaft broker managed by services.runtime.kafka_local."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
-from services import kafka_local
+from services.runtime import kafka_local
 from tests.conftest import TEST_KAFKA_PORT
 
 PORT, CONTROLLER_PORT = TEST_KAFKA_PORT + 10, TEST_KAFKA_PORT + 11

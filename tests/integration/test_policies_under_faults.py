@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from projections.tables import transfer_lines
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.conftest import LONG_FAULTS
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
@@ -227,8 +227,8 @@ def test_without_the_policies_convoys_stay_dispatching_and_donations_unreceived(
 
     from api.app import create_app
     from projections.database import make_engine, migrate
-    from services.publisher import KafkaEventPublisher
-    from services.topics import ensure_topics
+    from services.runtime.publisher import KafkaEventPublisher
+    from services.runtime.topics import ensure_topics
     from tests.support.processes import WorkerProcess
 
     off = settings.model_copy(update={"policies": False, "decision_timeout_seconds": 2.0})

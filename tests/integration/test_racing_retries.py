@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import func, select
 
 from projections.tables import stock_movements
-from services.positions import Position
-from services.settings import Settings
-from services.users import wait_projected
+from services.domain.positions import Position
+from services.runtime.settings import Settings
+from services.runtime.users import wait_projected
 from tests.integration.conftest import System
 from tests.integration.test_distributions_end_to_end import CAMPAIGN, SITE, open_campaign, register
 from tests.support.processes import eventually

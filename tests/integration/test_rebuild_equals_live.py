@@ -17,7 +17,7 @@ import pytest
 from kafka.partitioner.default import murmur2
 from sqlalchemy import Engine
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.integration.conftest import System
 from tests.support.aid_log import batches, forget, interleaving, one_by_one, project, simulate
 from tests.support.processes import settings_env
@@ -103,7 +103,13 @@ def rebuild_from_the_command_line(settings: Settings, hash_seed: int) -> None:
     """`aid projections rebuild`, as an operator runs it, reading five records per batch."""
     env = settings_env(settings) | {"AID_WORKER_BATCH_SIZE": "5", "PYTHONHASHSEED": str(hash_seed)}
     done = subprocess.run(
-        [sys.executable, "-c", "from services.cli import main; main()", "projections", "rebuild"],
+        [
+            sys.executable,
+            "-c",
+            "from services.runtime.cli import main; main()",
+            "projections",
+            "rebuild",
+        ],
         env=env,
         capture_output=True,
         timeout=300,

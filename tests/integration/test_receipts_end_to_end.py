@@ -141,4 +141,4 @@ def test_one_correlation_id_follows_a_receipt_from_the_request_to_the_worker_log
     assert line is not None
     assert line["correlation_id"] == "truck-44:unloading"
     assert line["command"] == "ReceiveStock" and line["outcome"] == "accepted"
-    assert line["logger"] == "services.decider_runner" and line["level"] == "INFO"
+    assert line["logger"] == "services.runtime.decider_runner" and line["level"] == "INFO"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.kafka
 
 def aid(system: System, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from services.cli import main; main()", *args],
+        [sys.executable, "-c", "from services.runtime.cli import main; main()", *args],
         env=settings_env(system.settings),
         capture_output=True,
         text=True,

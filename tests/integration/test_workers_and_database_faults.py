@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from projections.tables import applied_events, inventory_lots
 from projections.writer import positions
-from services.settings import Settings
+from services.runtime.settings import Settings
 from tests.conftest import LONG_FAULTS, REPO_ROOT
 from tests.integration.conftest import System
 from tests.integration.test_faults import producer, receipt_bytes
@@ -365,8 +365,8 @@ def test_postgresql_restarted_under_load_the_worker_resumes_from_its_stored_posi
 REBUILD = """
 from projections.database import make_engine
 from projections.registry import PROJECTIONS
-from services.rebuild import rebuild
-from services.settings import Settings
+from services.runtime.rebuild import rebuild
+from services.runtime.settings import Settings
 
 settings = Settings()
 applied = rebuild(
@@ -428,7 +428,7 @@ def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], 
 
 def test_kill_9_during_a_rebuild_leaves_the_live_read_model_intact(system: System) -> None:
     from projections.registry import PROJECTIONS
-    from services.rebuild import rebuild
+    from services.runtime.rebuild import rebuild
 
     settings, engine = system.settings, system.engine
     receipts = Receipts(settings, seed=47)

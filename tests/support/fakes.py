@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from events import Envelope
-from services.publisher import BrokerUnavailable, Position
-from services.reply_watch import ReplyWatch
+from services.app.errors import BrokerUnavailable
+from services.runtime.publisher import Position
+from services.runtime.reply_watch import ReplyWatch
 
 
 class InMemoryPublisher:
@@ -31,21 +32,21 @@ class InMemoryPublisher:
 class InProcessCommandBus:
     """Decides commands at once with the real deciders, publishing to a fake publisher.
 
-    The worker's policies (`services.policy_runner.policies()`) react at once to the events
+    The worker's reactions (`services.app.policies.REACTIONS`) react at once to the events
     a decision publishes, sending their commands through this bus, as the worker would a
     moment later; replies go by the watches (`watch`) as they go by the API's listener."""
 
     def __init__(self, publisher: InMemoryPublisher, *, policies: bool = True) -> None:
-        from services.deciders import DECIDERS
-        from services.deciding import AggregateStore
-        from services.policy_runner import policies as all_policies
-        from services.reply_watch import ReplyWatchers
+        from services.app.policies import REACTIONS
+        from services.domain.deciders import DECIDERS
+        from services.domain.deciding import AggregateStore
+        from services.runtime.reply_watch import ReplyWatchers
 
         self.publisher = publisher
         self.stores = {d.command_stream: AggregateStore(d) for d in DECIDERS}
         self._folded: dict[str, int] = defaultdict(int)
         self.watchers = ReplyWatchers()
-        self.policies = all_policies() if policies else {}
+        self.policies = REACTIONS if policies else {}
 
     def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
         return self.watchers.watch(wants)
@@ -71,7 +72,7 @@ class InProcessCommandBus:
 
     async def send_many(self, commands: list[tuple[object, object]]) -> list[object]:
         """As the Kafka bus: the same request twice in a batch is decided once, both get it."""
-        from services.command_bus import same_request
+        from services.runtime.command_bus import same_request
 
         decided: dict[tuple[str, str, str], object] = {}
         for command, envelope in commands:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -45,7 +45,7 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from services.cli import main; main()", *self.command],
+            [sys.executable, "-c", "from services.runtime.cli import main; main()", *self.command],
             env=settings_env(self.settings),
             stdout=log,
             stderr=subprocess.STDOUT,

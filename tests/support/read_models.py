@@ -14,7 +14,7 @@ from projections.tables import (
     stock_movements,
 )
 from projections.writer import positions
-from services.settings import Settings
+from services.runtime.settings import Settings
 
 
 def inventory_snapshot(engine: Engine, settings: Settings) -> dict[str, Any]:

@@ -9,16 +9,16 @@ from typing import Any
 
 from events import Actor, Event
 from events.stock import AdjustmentReason, StockReceived, TransferLine
-from services.decisions import DomainError, Refused, Rejected
-from services.stock.commands import (
+from services.domain.decisions import DomainError, Refused, Rejected
+from services.domain.stock.commands import (
     AdjustStock,
     CountStock,
     DispatchTransfer,
     ReceiveTransfer,
     RequestedLine,
 )
-from services.stock.decider import StockDecider
-from services.stock.state import LocationStock
+from services.domain.stock.decider import StockDecider
+from services.domain.stock.state import LocationStock
 
 MARRAKECH, AL_HAOUZ, CASABLANCA = "wh-marrakech", "site-al-haouz", "wh-casablanca"
 BASKETS, FLOUR = "food-basket", "flour-25kg"

@@ -61,8 +61,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api import deps
 from api import metrics as api_metrics
-from services import health
-from services.settings import Settings
+from services.runtime import health
+from services.runtime.settings import Settings
 from tests.support.api import ITEMS, SITE, WAREHOUSES, ApiHarness
 from tests.support.fakes import InMemoryPublisher
 

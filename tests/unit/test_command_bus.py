@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 import pytest
 
 from events import Actor
-from services.command_bus import DecisionTimeout, KafkaCommandBus
-from services.commands import CommandEnvelope, Reply
-from services.publisher import BrokerUnavailable, Position
-from services.settings import Settings
-from services.stock.commands import ReceiveStock
+from services.app.errors import BrokerUnavailable
+from services.domain.commands import CommandEnvelope, Reply
+from services.domain.stock.commands import ReceiveStock
+from services.runtime.command_bus import DecisionTimeout, KafkaCommandBus
+from services.runtime.publisher import Position
+from services.runtime.settings import Settings
 
 T = TypeVar("T")
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

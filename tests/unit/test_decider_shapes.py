@@ -14,14 +14,14 @@ import pytest
 from events import Actor
 from events.households import CampaignOpened, HouseholdRegistered
 from events.stock import TransferLine
-from services.commands import CommandEnvelope
-from services.deciders import DECIDERS
-from services.deciding import AggregateStore, Decider
-from services.decisions import Rejected
-from services.distributions.decider import RecordDistribution
-from services.households.decider import HouseholdDecider, RegisterHousehold
-from services.stock.fefo import fefo
-from services.stock.state import Lot
+from services.domain.commands import CommandEnvelope
+from services.domain.deciders import DECIDERS
+from services.domain.deciding import AggregateStore, Decider
+from services.domain.decisions import Rejected
+from services.domain.distributions.decider import RecordDistribution
+from services.domain.households.decider import HouseholdDecider, RegisterHousehold
+from services.domain.stock.fefo import fefo
+from services.domain.stock.state import Lot
 
 AGENT = Actor(user_id="agent-amina", role="agent")
 MORNING = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

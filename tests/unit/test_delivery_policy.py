@@ -14,10 +14,10 @@ from events import Actor, Envelope
 from events.relief import ArrivedLine, DeploymentDeliveryStarted, PlannedLine
 from events.serialization import event_id_for, wrap
 from events.stock import TransferLine
-from services.commands import Reply
-from services.delivery_policy import receive_stock, record_outcome, steps_of
-from services.deployments.decider import AbortDelivery, MarkDelivered
-from services.stock.commands import ReceiveTransfer
+from services.domain.commands import Reply
+from services.domain.deployments.decider import AbortDelivery, MarkDelivered
+from services.domain.policies.convoys import DELIVERY, receive_stock, record_delivery
+from services.domain.stock.commands import ReceiveTransfer
 
 CONVOY, MARRAKECH, AMIZMIZ = "dep-al-haouz-01", "wh-marrakech", "site-amizmiz"
 BASKETS, FLOUR = "ramadan-basket", "flour-25kg"
@@ -93,7 +93,7 @@ def test_the_same_start_gives_the_same_receipt_and_another_start_another_id() ->
 def test_stock_received_at_the_site_marks_the_convoy_delivered_with_what_arrived() -> None:
     event, envelope = started((BASKETS, 380), (FLOUR, 0))
 
-    command, sent = record_outcome(event, envelope, answer())
+    command, sent = record_delivery(event, envelope, answer())
 
     assert command == MarkDelivered(
         deployment_id=CONVOY, lines=[PlannedLine(item_id=BASKETS, quantity=380)], at=UNLOADED
@@ -104,7 +104,7 @@ def test_stock_received_at_the_site_marks_the_convoy_delivered_with_what_arrived
 def test_a_transfer_already_received_at_the_site_marks_the_convoy_delivered() -> None:
     event, envelope = started((BASKETS, 400))
 
-    command, _ = record_outcome(event, envelope, answer("refused", "already_received", "done"))
+    command, _ = record_delivery(event, envelope, answer("refused", "already_received", "done"))
 
     assert isinstance(command, MarkDelivered)
 
@@ -113,14 +113,16 @@ def test_more_than_dispatched_puts_the_convoy_back_on_the_road_with_the_sites_re
     event, envelope = started((BASKETS, 420))
     why = "received 420 of 'ramadan-basket' but only 400 were dispatched"
 
-    command, sent = record_outcome(event, envelope, answer("rejected", "more_than_dispatched", why))
+    command, sent = record_delivery(
+        event, envelope, answer("rejected", "more_than_dispatched", why)
+    )
 
     assert command == AbortDelivery(deployment_id=CONVOY, reason=why, error="more_than_dispatched")
     assert sent.command_id == f"AbortDelivery:{CONVOY}:{START_ID}"
 
 
 def test_the_route_watches_the_policys_steps_for_its_convoy_only() -> None:
-    wanted = steps_of(CONVOY)
+    wanted = DELIVERY.of(CONVOY)
 
     assert wanted(f"ReceiveTransfer:{CONVOY}:{START_ID}")
     assert wanted(f"MarkDelivered:{CONVOY}:{START_ID}")

@@ -25,9 +25,9 @@ from events.relief import (
     PlannedLine,
 )
 from events.stock import TransferLine
-from services.commands import Command
-from services.decisions import Refused
-from services.deployments.decider import (
+from services.domain.commands import Command
+from services.domain.decisions import Refused
+from services.domain.deployments.decider import (
     AbortDelivery,
     CancelDeployment,
     Deployment,

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from services.settings import DEV_SECRET, Settings
+from services.runtime.settings import DEV_SECRET, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "infra" / "deploy"

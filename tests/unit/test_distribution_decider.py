@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 
 from events import Event
 from events.households import AidDistributed, CampaignOpened, DuplicateDistributionFlagged
-from services.decisions import DomainError, Refused, Rejected
-from services.distributions.decider import (
+from services.domain.decisions import DomainError, Refused, Rejected
+from services.domain.distributions.decider import (
     DistributionDecider,
     HouseholdAid,
     RecordDistribution,
     decide_distribution,
 )
-from services.distributions.eligibility import Profile, eligibility, within_dates
+from services.domain.distributions.eligibility import Profile, eligibility, within_dates
 
 AMIZMIZ, ASNI = "site-al-haouz", "site-asni"
 HOUSEHOLD, IDENTITY = "hh-ait-ourir-017", "p3f9a0c41d2e8b7765a1c0d94e3f2b1a6c5d8e7f0"

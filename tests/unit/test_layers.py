@@ -1,8 +1,10 @@
 """Dependencies point inward: the import rules between the layers, read from the source.
 
-The domain, the projections and the application layer never import the HTTP API (nor
-FastAPI); a route never imports another route; a web page never imports a route (both
-call the use cases of `services.app` instead)."""
+`services/domain` (deciders, commands, policies) imports neither the use cases, the runtime,
+the read models nor any I/O library; `services/app` (the use cases) imports no Kafka client,
+no Faust and no HTTP, and of the runtime only its settings and log context; nothing under
+`events/`, `services/` or `projections/` imports the HTTP API (nor FastAPI); a route never
+imports another route; a web page never imports a route (both call the use cases instead)."""
 
 from __future__ import annotations
 
@@ -62,8 +64,28 @@ def other_routes(route: Path, root: Path = ROOT) -> list[str]:
     ]
 
 
+IO_LIBRARIES = ("kafka", "aiokafka", "faust", "mode", "fastapi", "starlette", "sqlalchemy")
+RUNTIME_FOR_USE_CASES = ("services.runtime.settings", "services.runtime.logs")
+
+
 def test_the_domain_projections_and_application_layer_never_import_the_http_api() -> None:
     assert offending(("events", "services", "projections"), ("api", "fastapi")) == []
+
+
+def test_the_domain_imports_no_use_case_runtime_read_model_or_io_library() -> None:
+    forbidden = ("services.app", "services.runtime", "projections", "api", *IO_LIBRARIES)
+    assert offending(("services/domain",), forbidden) == []
+
+
+def test_the_use_cases_import_no_kafka_faust_or_http_and_of_the_runtime_only_its_settings() -> None:
+    runtime = [
+        line
+        for line in offending(("services/app",), ("services.runtime",))
+        if not any(within(line.rsplit(" ", 1)[1], r) for r in RUNTIME_FOR_USE_CASES)
+    ]
+    assert runtime == [], "the runtime implements the ports of services.app.ports instead"
+    io = ("kafka", "aiokafka", "faust", "mode", "fastapi", "starlette", "api")
+    assert offending(("services/app",), io) == []
 
 
 @pytest.mark.parametrize(
@@ -103,14 +125,26 @@ def test_the_checks_catch_plain_from_relative_and_late_imports(tmp_path: Path) -
     ]
 
 
-def test_deciding_loads_no_kafka_client_web_framework_or_database() -> None:
-    """The deciders and their bookkeeping stay pure: importing them pulls in no I/O library."""
+def loaded_by(package: str) -> list[str]:
+    """The I/O libraries in memory once every module of the package is imported."""
     probe = (
-        "import sys, services.deciders, services.deciding\n"
-        "print(' '.join(m for m in ('kafka', 'aiokafka', 'faust', 'fastapi', 'sqlalchemy')"
-        " if m in sys.modules))"
+        "import importlib, pkgutil, sys\n"
+        f"root = importlib.import_module({package!r})\n"
+        "for m in pkgutil.walk_packages(root.__path__, root.__name__ + '.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"print(' '.join(m for m in {IO_LIBRARIES!r} if m in sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert loaded.stdout.split() == []
+    return loaded.stdout.split()
+
+
+def test_the_domain_loads_no_kafka_client_web_framework_or_database() -> None:
+    """The deciders, their bookkeeping and the policies stay pure, through every import."""
+    assert loaded_by("services.domain") == []
+
+
+def test_the_use_cases_load_no_kafka_client_nor_web_framework() -> None:
+    """They reach the log through the ports (`services.app.ports`), whatever the runtime is."""
+    assert set(loaded_by("services.app")) <= {"sqlalchemy"}

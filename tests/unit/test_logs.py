@@ -12,8 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from services.logs import correlated, logging_config
-from services.settings import Settings
+from services.runtime.logs import correlated, logging_config
+from services.runtime.settings import Settings
 from tests.support.api import ApiHarness
 
 RECEIPT = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from events.users import UserCreated
-from services.passwords import WeakPassword, hash_password, verify_password
-from services.settings import Settings
-from services.users import create_user
+from services.runtime.passwords import WeakPassword, hash_password, verify_password
+from services.runtime.settings import Settings
+from services.runtime.users import create_user
 from tests.support.fakes import InMemoryPublisher
 
 PEPPER = "a-pepper-kept-in-the-settings"

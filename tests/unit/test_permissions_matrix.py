@@ -31,7 +31,7 @@ from events.relief import (
     PlannedLine,
 )
 from events.stock import StockReceived, TransferDispatched, TransferLine
-from services.privacy import pseudonym
+from services.domain.privacy import pseudonym
 from tests.support.api import (
     ROLE_SCOPES,
     SEEDED_AT,

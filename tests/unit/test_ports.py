@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import common as bench
-from services import kafka_local
+from services.runtime import kafka_local
 from tests import conftest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

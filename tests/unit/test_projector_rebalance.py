@@ -26,8 +26,8 @@ from projections.projection import Batch
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots
 from projections.writer import positions
-from services.projector import Projector
-from services.settings import Settings
+from services.runtime.projector import Projector
+from services.runtime.settings import Settings
 from tests.support.events import recorded
 from tests.support.stock_stories import MARRAKECH, received
 

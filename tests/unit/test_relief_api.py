@@ -27,8 +27,8 @@ from api import deps
 from events.households import AidDistributed
 from events.relief import ArrivedLine, DeploymentDeliveryAborted, DeploymentDeliveryStarted
 from events.stock import TransferLine
-from services.distribution_policy import consume_command
-from services.stock.commands import ConsumeForDistribution
+from services.domain.policies.distributions import consume_stock
+from services.domain.stock.commands import ConsumeForDistribution
 from tests.support.api import SITE, ApiHarness
 
 CASABLANCA, MARRAKECH, BASKETS = "wh-casablanca", "wh-marrakech", "ramadan-basket"
@@ -179,7 +179,7 @@ def consume_site_stock(api: ApiHarness) -> None:
         for published in api.published("distributions"):
             envelope, event = events.decode(events.encode(published))
             if isinstance(event, AidDistributed):
-                _, command = consume_command(event, envelope)
+                _, command = consume_stock(event, envelope)
                 await api.bus.send(ConsumeForDistribution.model_validate(command.data), command)
 
     asyncio.run(run())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.settings import DEV_SECRET, Settings
+from services.runtime.settings import DEV_SECRET, Settings
 
 STRONG = {"token_pepper": "a" * 64, "pseudonym_key": "b" * 64, "master_key": "c" * 64}
 

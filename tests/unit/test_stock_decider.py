@@ -19,13 +19,13 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
-from services.commands import Command, CommandEnvelope, Reply
-from services.deciding import AggregateStore
-from services.decisions import Rejected
-from services.publisher import Position
-from services.stock.commands import ReceiveStock
-from services.stock.decider import StockDecider
-from services.stock.state import LocationStock
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.deciding import AggregateStore
+from services.domain.decisions import Rejected
+from services.domain.stock.commands import ReceiveStock
+from services.domain.stock.decider import StockDecider
+from services.domain.stock.state import LocationStock
+from services.runtime.publisher import Position
 from tests.support.stock_stories import (
     AL_HAOUZ,
     BASKETS,

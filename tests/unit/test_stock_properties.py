@@ -29,10 +29,9 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
-from services.commands import Command, CommandEnvelope, Reply
-from services.deciding import AggregateStore
-from services.publisher import Position
-from services.stock.commands import (
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.deciding import AggregateStore
+from services.domain.stock.commands import (
     AdjustStock,
     CountStock,
     DispatchTransfer,
@@ -40,8 +39,9 @@ from services.stock.commands import (
     ReceiveTransfer,
     RequestedLine,
 )
-from services.stock.decider import StockDecider
-from services.stock.state import LocationStock
+from services.domain.stock.decider import StockDecider
+from services.domain.stock.state import LocationStock
+from services.runtime.publisher import Position
 from tests.support.stock_stories import (
     AL_HAOUZ,
     BASKETS,

@@ -1,0 +1,69 @@
+"""The worker's reactions to events: each sends what a domain policy asks, and awaits it.
+
+A reaction is a function `(bus, envelope, event)`. The worker runs them on the events of one
+stream (`services.runtime.policies`); the API's unit tests run the same functions in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from events import Envelope, Event
+from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
+from services.app.ports import CommandBus, Watch
+from services.domain.commands import Reply
+from services.domain.policies import convoys, donations
+
+Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
+
+
+async def dispatch_convoy(
+    bus: CommandBus, envelope: Envelope, event: DeploymentDispatchStarted
+) -> None:
+    """Take the convoy's stock, then record whether it left."""
+    take = convoys.take_stock(event, envelope)
+    if take is not None:
+        taken = await bus.send(*take)
+        await bus.send(*convoys.record_dispatch(event, envelope, taken))
+
+
+async def deliver_convoy(
+    bus: CommandBus, envelope: Envelope, event: DeploymentDeliveryStarted
+) -> None:
+    """Receive the convoy's stock at its site, then record whether it was delivered."""
+    received = await bus.send(*convoys.receive_stock(event, envelope))
+    await bus.send(*convoys.record_delivery(event, envelope, received))
+
+
+async def receive_donation(bus: CommandBus, envelope: Envelope, event: DonationReceived) -> None:
+    """Receive the donation's stock (and wait for the warehouse to have recorded it)."""
+    receipt = donations.receive_stock(event, envelope)
+    if receipt is not None:
+        await bus.send(*receipt)
+
+
+REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
+    "deployments": {
+        DeploymentDispatchStarted: dispatch_convoy,
+        DeploymentDeliveryStarted: deliver_convoy,
+    },
+    "donations": {DonationReceived: receive_donation},
+}
+"""The reactions run this way, by the stream whose events they follow."""
+
+
+async def follow(
+    watch: Watch, steps: convoys.Steps, start_event_id: str | None, timeout: float
+) -> tuple[Reply | None, Reply]:
+    """A convoy flow's stock answer (if seen) and its final one, for one start (or for
+    whichever is under way when `start_event_id` is None); BrokerUnavailable after `timeout`."""
+    stock: Reply | None = None
+    while True:
+        reply = await watch.next(timeout)
+        if start_event_id is not None and not reply.command_id.endswith(f":{start_event_id}"):
+            continue  # an earlier start's step, replayed
+        if reply.command_id.startswith(f"{steps.stock}:"):
+            stock = reply
+        else:
+            return stock, reply

@@ -1,0 +1,21 @@
+"""Every single-writer decider the worker runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.domain.deciding import Decider
+from services.domain.deployments.decider import DeploymentDecider
+from services.domain.distributions.decider import DistributionDecider
+from services.domain.households.decider import HouseholdDecider
+from services.domain.reference.decider import DonationDecider, ReferenceDecider
+from services.domain.stock.decider import StockDecider
+
+DECIDERS: tuple[Decider[Any], ...] = (
+    ReferenceDecider(),
+    StockDecider(),
+    HouseholdDecider(),
+    DistributionDecider(),
+    DeploymentDecider(),
+    DonationDecider(),
+)

@@ -1,0 +1,220 @@
+"""The single writer's bookkeeping: state folded from the log, and what each command produced.
+
+`AggregateStore` is fed every event of its stream (in log order) and answers
+commands: a command already decided gets its recorded outcome again; a new one
+is decided by the pure decider and yields envelopes whose ids derive from the
+command id, so deciding it twice produces the same bytes.
+
+`take`, `fold` and `answer` are the decision core the worker's runner and the
+in-process bus of the tests share: the first decides one command (and remembers a
+refusal), the writer publishes what it asks, the last turns it into the reply.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from events import Envelope, Event
+from events.serialization import event_id_for, wrap
+from services.domain.commands import Command, CommandEnvelope, RefusalRecord, Reply
+from services.domain.decisions import DomainError
+from services.domain.positions import Position
+
+S = TypeVar("S")
+MAX_REMEMBERED_COMMANDS = 200_000
+
+
+class Decider(Protocol[S]):
+    """Pure domain logic of one aggregate type."""
+
+    event_stream: str
+    command_stream: str
+    commands: Mapping[str, type[Command]]
+
+    def initial(self) -> S: ...
+
+    def evolve(self, state: S, event: Event) -> S: ...
+
+    def decide(self, state: S, command: Command, now: datetime) -> list[Event]: ...
+
+
+@dataclass
+class Outcome:
+    digest: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    position: Position | None = None
+    refusal: Reply | None = None
+
+
+@dataclass
+class Decision:
+    """What one command comes to: events to publish, or a reply that needs none (a
+    replay, a refusal, a rejection); `refusal` is to be written to the refusals log."""
+
+    command: CommandEnvelope
+    events: list[tuple[Envelope, Event]] = field(default_factory=list)
+    key: str = ""
+    reply: Reply | None = None
+    refusal: RefusalRecord | None = None
+
+
+@dataclass
+class AggregateStore(Generic[S]):
+    """States per aggregate and outcomes per command, both folded from the event log."""
+
+    decider: Decider[S]
+    states: dict[str, S] = field(default_factory=dict)
+    outcomes: OrderedDict[str, Outcome] = field(default_factory=OrderedDict)
+
+    def state(self, aggregate_id: str) -> S:
+        return self.states.get(aggregate_id) or self.decider.initial()
+
+    def apply(self, envelope: Envelope, event: Event, position: Position | None = None) -> None:
+        """Fold one event from the log."""
+        key = event.aggregate_id
+        self.states[key] = self.decider.evolve(self.state(key), event)
+        outcome = self.outcomes.get(envelope.causation_id)
+        if outcome is None:
+            outcome = Outcome(envelope.command_digest)
+            self._remember(envelope.causation_id, outcome)
+        outcome.events.append(public(envelope))
+        outcome.position = position
+
+    def apply_refusal(self, record: RefusalRecord) -> None:
+        """Remember a refusal read back from the log, so a retry gets the same answer."""
+        self._remember(record.reply.command_id, Outcome(record.digest, refusal=record.reply))
+
+    def _remember(self, command_id: str, outcome: Outcome) -> None:
+        self.outcomes[command_id] = outcome
+        if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
+            self.outcomes.popitem(last=False)
+
+    def take(self, command_envelope: CommandEnvelope) -> Decision:
+        """Decide one command on the folded state. A new refusal is remembered at once (a
+        retry gets it again); the events are folded by `fold`, once the writer sends them."""
+        decided = self.decide(command_envelope)
+        if not isinstance(decided, Reply):
+            key = self.decider.commands[command_envelope.type].model_validate(command_envelope.data)
+            return Decision(command_envelope, decided, key=key.aggregate_id if decided else "")
+        refusal = None
+        if decided.status != "accepted" and not decided.replayed:
+            refusal = RefusalRecord(digest=command_envelope.digest(), reply=decided)
+            self.apply_refusal(refusal)
+        return Decision(command_envelope, reply=decided, refusal=refusal)
+
+    def fold(self, decision: Decision) -> None:
+        """Fold the decision's events ahead of the log (the next command may need them)."""
+        for envelope, event in decision.events:
+            self.apply(envelope, event)
+
+    def placed(self, command_id: str, position: Position) -> None:
+        """Note where the command's last event landed, for the replies to its retries."""
+        if command_id in self.outcomes:
+            self.outcomes[command_id].position = position
+
+    def answer(self, decision: Decision, position: Position | None) -> Reply:
+        """The reply, once the decision's writes are acknowledged; `position` is where its
+        last event landed."""
+        cid = decision.command.command_id
+        if decision.reply is not None:
+            previous = self.outcomes.get(cid)
+            if decision.reply.replayed and decision.reply.status == "accepted" and previous:
+                return _replay(decision.command, previous)  # now with its position
+            return decision.reply
+        if not decision.events:
+            return Reply(command_id=cid, status="accepted", replayed=True)
+        return Reply(
+            command_id=cid,
+            status="accepted",
+            events=[public(envelope) for envelope, _ in decision.events],
+            position=str(position) if position else None,
+        )
+
+    def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
+        """A reply when nothing is to be written, else the envelopes to publish."""
+        outcome = self.decide(command_envelope)
+        return outcome if isinstance(outcome, Reply) else [envelope for envelope, _ in outcome]
+
+    def forget(self) -> None:
+        """Drop every state and outcome: the next fold starts again from the log."""
+        self.states.clear()
+        self.outcomes.clear()
+
+    def decide(self, command_envelope: CommandEnvelope) -> Reply | list[tuple[Envelope, Event]]:
+        """As `handle`, with each envelope's event, so a writer can fold what it publishes."""
+        cid = command_envelope.command_id
+        previous = self.outcomes.get(cid)
+        if previous is not None:
+            return _replay(command_envelope, previous)
+        try:
+            command_type = self.decider.commands[command_envelope.type]
+            command = command_type.model_validate(command_envelope.data)
+        except (KeyError, ValidationError) as exc:
+            return Reply(
+                command_id=cid,
+                status="rejected",
+                error="invalid_command",
+                message=f"{command_envelope.type} cannot be read: {exc}",
+            )
+        try:
+            events = self.decider.decide(
+                self.state(command.aggregate_id), command, command_envelope.issued_at
+            )
+        except DomainError as exc:
+            return Reply(
+                command_id=cid,
+                status=exc.kind,
+                error=exc.code,
+                message=exc.message,
+                details=exc.details,
+            )
+        occurred_at = getattr(command, "occurred_at", None) or command_envelope.issued_at
+        return [
+            (_envelope(command_envelope, event, i, occurred_at), event)
+            for i, event in enumerate(events)
+        ]
+
+
+def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:
+    cid = command_envelope.command_id
+    if outcome.digest is not None and outcome.digest != command_envelope.digest():
+        return Reply(
+            command_id=cid,
+            status="refused",
+            error="idempotency_conflict",
+            message="this id was already used for a different request; use a new id",
+        )
+    if outcome.refusal is not None:
+        return outcome.refusal.model_copy(update={"replayed": True})
+    return Reply(
+        command_id=cid,
+        status="accepted",
+        replayed=True,
+        events=outcome.events,
+        position=str(outcome.position) if outcome.position else None,
+    )
+
+
+def _envelope(
+    command_envelope: CommandEnvelope, event: Event, index: int, occurred_at: datetime
+) -> Envelope:
+    return wrap(
+        event,
+        event_id=event_id_for(command_envelope.command_id, index),
+        occurred_at=occurred_at,
+        recorded_at=command_envelope.issued_at,
+        actor=command_envelope.actor,
+        correlation_id=command_envelope.correlation_id,
+        causation_id=command_envelope.command_id,
+        command_digest=command_envelope.digest(),
+    )
+
+
+def public(envelope: Envelope) -> dict[str, Any]:
+    return {"event_id": str(envelope.event_id), "type": envelope.type, "data": envelope.data}

@@ -1,0 +1,155 @@
+"""The single writer of a household's aid: never more than its entitlement per campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime
+
+from events import Event
+from events.base import Identifier, PositiveQuantity
+from events.households import AidDistributed, DuplicateDistributionFlagged
+from services.domain.commands import Command
+from services.domain.decisions import Refused, Rejected
+from services.domain.dispatching import on_message
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    eligibility,
+    within_dates,
+)
+
+STREAM = "distribution-commands"
+
+
+class RecordDistribution(Command):
+    """A basket handed to a household. The application layer adds what the household's
+    writer does not hold: the campaign's terms and the household's profile, both as their
+    events told them; `offline` marks a late sync."""
+
+    TYPE = "RecordDistribution"
+    STREAM = STREAM
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: str
+    campaign: CampaignTerms
+    region_code: str
+    province_code: str | None = None
+    groups: list[str] = []
+    precarity_score: float | None = None
+    site_id: Identifier
+    quantity: PositiveQuantity
+    occurred_at: AwareDatetime | None = None
+    offline: bool = False
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+@dataclass(frozen=True)
+class Received:
+    distribution_id: str
+    quantity: int
+    site_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class HouseholdAid:
+    """What a household received, per campaign."""
+
+    received: Mapping[str, tuple[Received, ...]] = field(default_factory=dict)
+
+    def total(self, campaign_id: str) -> int:
+        return sum(r.quantity for r in self.received.get(campaign_id, ()))
+
+
+@on_message
+def evolve(state: HouseholdAid, event: Event) -> HouseholdAid:
+    return state
+
+
+@evolve.register
+def _(state: HouseholdAid, event: AidDistributed) -> HouseholdAid:
+    line = Received(event.distribution_id, event.quantity, event.site_id, event.distributed_at)
+    before = state.received.get(event.campaign_id, ())
+    return replace(state, received={**state.received, event.campaign_id: (*before, line)})
+
+
+@on_message
+def decide(state: HouseholdAid, command: Command, now: datetime) -> list[Event]:
+    raise Rejected("unknown_command", f"distributions cannot handle {command.TYPE}")
+
+
+@decide.register
+def decide_distribution(
+    state: HouseholdAid, command: RecordDistribution, now: datetime | None = None
+) -> list[Event]:
+    """`now` (the command's time) stands for `occurred_at` when the record has none."""
+    campaign = command.campaign
+    when = command.occurred_at or now
+    if when is None:
+        raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
+    if not within_dates(campaign, when.date()):
+        raise (Rejected if command.offline else Refused)(
+            "outside_campaign",
+            f"the campaign runs from {campaign.starts_on} to {campaign.ends_on}",
+            starts_on=str(campaign.starts_on),
+            ends_on=str(campaign.ends_on),
+        )
+    profile = Profile(
+        command.region_code, command.province_code, tuple(command.groups), command.precarity_score
+    )
+    eligible, reason = eligibility(profile, campaign)
+    if not eligible:
+        raise (Rejected if command.offline else Refused)("not_eligible", reason, reason=reason)
+    facts: dict[str, Any] = command.model_dump(
+        include={
+            "distribution_id",
+            "household_id",
+            "identity",
+            "site_id",
+            "quantity",
+            "region_code",
+            "province_code",
+        }
+    ) | {"campaign_id": campaign.campaign_id, "item_id": campaign.item_id}
+    already = state.total(campaign.campaign_id)
+    if already + command.quantity <= campaign.quantity_per_household:
+        return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
+    first = state.received.get(campaign.campaign_id, (None,))[0]
+    if command.offline:
+        return [
+            DuplicateDistributionFlagged(
+                **facts,
+                already_received=already,
+                first_distribution_id=first.distribution_id if first else command.distribution_id,
+            )
+        ]
+    raise Refused(
+        "already_received",
+        f"this household already received {already} of {campaign.quantity_per_household} "
+        "in this campaign"
+        + (f", at {first.site_id} on {first.occurred_at:%Y-%m-%d %H:%M}" if first else ""),
+        already_received=already,
+        entitlement=campaign.quantity_per_household,
+        first_distribution_id=first.distribution_id if first else None,
+        site_id=first.site_id if first else None,
+        received_at=first.occurred_at.isoformat() if first else None,
+    )
+
+
+class DistributionDecider:
+    """Decides the records of one household (by identity) at a time."""
+
+    event_stream: str = "distributions"
+    command_stream: str = STREAM
+    commands: Mapping[str, type[Command]] = {RecordDistribution.TYPE: RecordDistribution}
+    initial = staticmethod(HouseholdAid)
+    evolve = staticmethod(evolve)
+    decide = staticmethod(decide)

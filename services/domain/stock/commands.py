@@ -1,0 +1,152 @@
+"""What can be asked of a location's stock."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from events.base import Identifier, PositiveQuantity
+from events.stock import AdjustmentReason, TransferLine
+from services.domain.commands import Command
+
+STREAM = "stock-commands"
+LotCode = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ReceiveStock(Command):
+    TYPE = "ReceiveStock"
+    STREAM = STREAM
+
+    receipt_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    lot: LotCode
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    occurred_at: AwareDatetime | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class RequestedLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    quantity: PositiveQuantity
+    lot: LotCode | None = None
+
+
+class DispatchTransfer(Command):
+    TYPE = "DispatchTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[RequestedLine] = Field(min_length=1)
+    allow_expired: bool = False
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
+class ReceiveTransfer(Command):
+    """`dispatched` is what left the source (from the in-transit read model)."""
+
+    TYPE = "ReceiveTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    dispatched: list[TransferLine]
+    received: dict[str, Annotated[int, Field(ge=0, lt=10**9)]]
+    deployment_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+class AdjustStock(Command):
+    TYPE = "AdjustStock"
+    STREAM = STREAM
+
+    adjustment_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: LotCode | None = None
+    quantity: PositiveQuantity
+    reason: AdjustmentReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class CountStock(Command):
+    TYPE = "CountStock"
+    STREAM = STREAM
+
+    count_id: Identifier
+    location_id: Identifier
+    item_id: Identifier
+    lot: LotCode | None = None
+    counted_quantity: int = Field(ge=0, lt=10**9)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class SetStockThreshold(Command):
+    TYPE = "SetStockThreshold"
+    STREAM = STREAM
+
+    location_id: Identifier
+    item_id: Identifier
+    minimum: int = Field(ge=0, lt=10**9)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class ConsumeForDistribution(Command):
+    """Take a distribution's quantity out of the site's stock: FEFO, never refused."""
+
+    TYPE = "ConsumeForDistribution"
+    STREAM = STREAM
+
+    distribution_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    campaign_id: Identifier
+    region_code: str
+    province_code: str | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.site_id
+
+
+STOCK_COMMANDS: dict[str, type[Command]] = {
+    c.TYPE: c
+    for c in (
+        ReceiveStock,
+        DispatchTransfer,
+        ReceiveTransfer,
+        AdjustStock,
+        CountStock,
+        SetStockThreshold,
+        ConsumeForDistribution,
+    )
+}

@@ -1,0 +1,231 @@
+"""The `aid` command line: thin wrappers over the services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from services.runtime import kafka_local
+from services.runtime.settings import get_settings
+
+app = typer.Typer(help="AidLedger: event-sourced logistics for emergency and social aid.")
+kafka_app = typer.Typer(help="A local Apache Kafka (KRaft): one node, or a small cluster.")
+users_app = typer.Typer(help="Users and their API tokens.")
+projections_app = typer.Typer(help="Read models.")
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(users_app, name="users")
+app.add_typer(projections_app, name="projections")
+console = Console(stderr=True)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _kafka_port() -> int:
+    return int(get_settings().kafka_bootstrap.rsplit(":", 1)[1])
+
+
+@kafka_app.command("start")
+def kafka_start(
+    brokers: int = typer.Option(1, min=1, help="3 for a local cluster: RF 3, min ISR 2."),
+) -> None:
+    """Start the local broker (fetching its jars once) and wait until it answers."""
+    settings = get_settings()
+    kafka_local.ensure_jars(REPO_ROOT)
+    port = _kafka_port()
+    if brokers > 1:
+        bootstrap = kafka_local.start_cluster(settings.data_dir, port, brokers=brokers)
+        console.print(f"Kafka cluster of {brokers} brokers answering on {bootstrap}")
+        replicas = f"AID_REPLICATION_FACTOR={min(brokers, 3)} AID_MIN_INSYNC_REPLICAS=2"
+        console.print(f"use AID_KAFKA_BOOTSTRAP={bootstrap} {replicas}")
+        return
+    try:
+        console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
+    except kafka_local.PortTaken as exc:
+        console.print(f"[red]{exc}[/red] (the port comes from AID_KAFKA_BOOTSTRAP)")
+        raise typer.Exit(1) from None
+
+
+@kafka_app.command("stop")
+def kafka_stop(brokers: int = typer.Option(1, min=1, help="As given to `start`.")) -> None:
+    """Stop the local broker (or cluster)."""
+    settings = get_settings()
+    if brokers > 1:
+        kafka_local.stop_cluster(settings.data_dir, _kafka_port(), brokers=brokers)
+        console.print("Kafka cluster stopped")
+        return
+    console.print(kafka_local.stop(settings.data_dir))
+
+
+@kafka_app.command("status")
+def kafka_status() -> None:
+    """Say whether the local broker runs and answers."""
+    running, message = kafka_local.status(get_settings().data_dir, port=_kafka_port())
+    console.print(message)
+    raise typer.Exit(0 if running else 1)
+
+
+@app.command()
+def topics() -> None:
+    """Create the contract's topics (idempotent)."""
+    from services.runtime.topics import ensure_topics
+
+    created = ensure_topics(get_settings())
+    console.print(f"created {created}" if created else "all topics exist")
+
+
+@app.command()
+def worker() -> None:
+    """Run the stream processors (several may run; they share partitions)."""
+    from services.runtime.worker import run_worker
+
+    run_worker()
+
+
+@app.command()
+def api(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API and web UI."""
+    import uvicorn
+
+    from services.runtime.logs import logging_config
+
+    settings = get_settings()
+    # Named, not imported: the API sits on top of services, which never import it.
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=logging_config(settings),
+    )
+
+
+@app.command()
+def up(port: int = 8000, demo: bool = True) -> None:
+    """Kafka, a worker and the API on this machine, with demo data; Ctrl-C stops it all."""
+    from services.runtime.local_system import run_everything
+
+    run_everything(REPO_ROOT, get_settings(), api_port=port, with_demo=demo)
+
+
+@app.command("demo")
+def demo_command(
+    url: str = "http://127.0.0.1:8000",
+    token: str = typer.Option(None, envvar="AID_TOKEN", help="An admin token."),
+) -> None:
+    """Load a realistic scenario through the public API."""
+    from services.runtime.demo import load_demo
+
+    load_demo(url, token or _demo_admin_token())
+    console.print("demo data loaded")
+
+
+def _demo_admin_token() -> str:
+    from services.runtime.publisher import KafkaEventPublisher
+    from services.runtime.users import create_user
+
+    settings = get_settings()
+    token, _ = create_user(settings, KafkaEventPublisher(settings), "demo-loader", "admin")
+    return token
+
+
+@users_app.command("create")
+def users_create(
+    name: str,
+    role: str = typer.Option(..., help="admin|coordinator|operator|agent|donor|auditor"),
+    warehouse: list[str] = typer.Option([], help="A warehouse an operator works in."),
+    site: list[str] = typer.Option([], help="A site an agent works at."),
+    donor: list[str] = typer.Option([], help="The donor a donor user represents."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read a web sign-in password from standard input."
+    ),
+) -> None:
+    """Create a user; the token is printed once, alone on the last line."""
+    from projections.database import make_engine
+    from services.runtime.publisher import KafkaEventPublisher
+    from services.runtime.users import create_user, wait_projected
+
+    settings = get_settings()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    publisher = KafkaEventPublisher(settings)
+    try:
+        token, position = create_user(
+            settings,
+            publisher,
+            name,
+            role,
+            warehouses=warehouse,
+            sites=site,
+            donors=donor,
+            password=password,
+        )
+    except ValueError as exc:  # a weak password
+        publisher.close()
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    publisher.close()
+    if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
+        console.print("recorded; the token works once a worker has projected it")
+    print(token)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users (never their tokens)."""
+    from projections.database import make_engine
+    from services.runtime.users import list_users
+
+    table = Table("name", "role", "scopes", "revoked")
+    for u in list_users(make_engine(get_settings().db_url)):
+        scopes = " ".join(u["warehouses"] + u["sites"] + u["donors"])
+        table.add_row(u["username"], u["role"], scopes, "yes" if u["revoked"] else "")
+    Console().print(table)
+
+
+@users_app.command("revoke")
+def users_revoke(name: str) -> None:
+    """Revoke a user's token; it stops working as soon as this returns."""
+    from projections.database import make_engine
+    from services.runtime.publisher import KafkaEventPublisher
+    from services.runtime.users import revoke_user, wait_projected
+
+    settings = get_settings()
+    position = revoke_user(KafkaEventPublisher(settings), name)
+    if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
+        console.print("[red]recorded, but no worker has applied it yet[/red]")
+        raise typer.Exit(1)
+    console.print(f"{name} revoked")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: str = typer.Argument(None, help="One projection; all by default."),
+) -> None:
+    """Replay the log from the start into the read models, with progress."""
+    from projections.database import make_engine, migrate
+    from projections.registry import PROJECTIONS
+    from services.runtime.rebuild import rebuild
+
+    settings = get_settings()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    if name is not None and name not in PROJECTIONS:
+        console.print(f"unknown projection {name!r}; choose from {', '.join(PROJECTIONS)}")
+        raise typer.Exit(2)
+    chosen = [PROJECTIONS[name]] if name else list(PROJECTIONS.values())
+    with Progress(console=console) as progress:
+        for projection in chosen:
+            task = progress.add_task(projection.name, total=None)
+
+            def show(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            applied = rebuild(settings, engine, projection, show)
+            progress.update(task, description=f"{projection.name}: {applied} events")
+
+
+def main() -> None:
+    app()

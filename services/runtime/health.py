@@ -1,0 +1,119 @@
+"""What is up and how far behind each projection is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import Engine, select, text
+
+from projections.registry import PROJECTIONS
+from projections.tables import projection_positions
+from services.runtime.settings import Settings
+from services.runtime.topics import COMMAND_STREAMS
+
+
+def end_offsets(settings: Settings, streams: set[str]) -> dict[tuple[str, int], int]:
+    """The next offset to be written, per partition of the streams' topics."""
+    consumer = _consumer(settings)
+    try:
+        offsets = consumer.end_offsets(_partitions(consumer, settings, streams))
+        return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
+    finally:
+        consumer.close()
+
+
+def _consumer(settings: Settings, group_id: str | None = None) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        request_timeout_ms=3000,
+        bootstrap_timeout_ms=3000,
+        consumer_timeout_ms=3000,
+    )
+
+
+def _partitions(
+    consumer: KafkaConsumer, settings: Settings, streams: Iterable[str]
+) -> list[TopicPartition]:
+    return [
+        TopicPartition(settings.topic(s), p)
+        for s in streams
+        for p in consumer.partitions_for_topic(settings.topic(s)) or ()
+    ]
+
+
+def stored_offsets(engine: Engine) -> dict[tuple[str, str, int], int]:
+    """The last offset each projection applied, per (projection, topic, partition)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(projection_positions)).all()
+    return {(r.projection, r.topic, r.partition): r.offset for r in rows}
+
+
+def pending_commands(settings: Settings) -> int:
+    """Commands written but not yet taken by a worker's deciders (their consumer group).
+
+    Reads the group's committed offsets without joining the group."""
+    consumer = _consumer(settings, group_id=f"{settings.topic_prefix}worker")  # the worker app's
+    try:
+        ends = consumer.end_offsets(_partitions(consumer, settings, COMMAND_STREAMS))
+        return sum(end - (consumer.committed(tp) or 0) for tp, end in ends.items())
+    finally:
+        consumer.close()
+
+
+def check(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """A health report. `status` is `ok`, or `degraded` with the `problems` in words; the
+    API answers 503 only when it cannot serve (Kafka or the database unreachable)."""
+    report: dict[str, Any] = {"status": "ok"}
+    problems: list[str] = []
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        applied = stored_offsets(engine)
+        report["database"] = "ok"
+    except Exception as exc:
+        report["database"], applied = f"unreachable: {type(exc).__name__}", {}
+        problems.append("the read-model database does not answer: reads and sign-in fail")
+    try:
+        streams = {s for p in PROJECTIONS.values() for s in p.streams}
+        ends = end_offsets(settings, streams)
+        report["kafka"] = "ok"
+    except Exception as exc:
+        report["kafka"], ends = f"unreachable: {type(exc).__name__}", {}
+        problems.append("Kafka does not answer: writes are refused with 503")
+    report["projections"] = {
+        p.name: {
+            "lag": sum(
+                end - 1 - applied.get((p.name, topic, partition), -1)
+                for (topic, partition), end in ends.items()
+                if topic in {settings.topic(s) for s in p.streams}
+            )
+            if ends
+            else None
+        }
+        for p in PROJECTIONS.values()
+    }
+    for name, projection in report["projections"].items():
+        if (projection["lag"] or 0) > settings.health_max_lag:
+            problems.append(
+                f"projection {name} is {projection['lag']} events behind: reads are stale"
+            )
+    if report["kafka"] == "ok":
+        try:
+            pending = pending_commands(settings)
+            report["deciders"] = {"pending_commands": pending}
+            if pending > settings.health_max_pending_commands:
+                problems.append(f"{pending} commands wait for a worker: writes time out")
+        except Exception as exc:
+            report["deciders"] = {"pending_commands": None, "error": type(exc).__name__}
+    if problems:
+        report["status"] = "degraded"
+    report["problems"] = problems
+    return report
+
+
+def can_serve(report: dict[str, Any]) -> bool:
+    return bool(report["database"] == "ok" and report["kafka"] == "ok")

@@ -1,0 +1,135 @@
+"""Runs the policies that carry a flow from one aggregate's writer to another's in the worker.
+
+The reactions of `services.app.policies` get the events of one stream in batches, reacting
+to a batch's events together; the batch is acknowledged only once every reaction is done, so
+after a crash the events are reacted to again and get the decisions already recorded.
+Distributions are the busiest flow and wait for no decision: their stock commands are sent
+straight to the stock writers, a batch acknowledged once all are on the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+
+import faust
+from aiokafka import AIOKafkaProducer
+
+from events import Event, UndecodableMessage, decode
+from events.households import AidDistributed
+from services.app.errors import BrokerUnavailable
+from services.app.policies import REACTIONS, Reaction
+from services.app.ports import CommandBus
+from services.domain.policies.distributions import consume_stock
+from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.publisher import KafkaEventPublisher
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+POLICY_BATCH = 500
+POLICY_WITHIN = 0.005  # seconds a batch waits to fill
+RETRY_SECONDS = 1.0
+
+
+async def react(bus: CommandBus, reactions: Mapping[type[Event], Reaction], raw: bytes) -> None:
+    """React to one message of the stream, retrying while no decision comes back."""
+    try:
+        envelope, event = decode(raw)
+    except UndecodableMessage:
+        return  # parked by the projectors
+    reaction = reactions.get(type(event))
+    while reaction is not None:
+        try:
+            await reaction(bus, envelope, event)
+            return
+        except BrokerUnavailable as exc:
+            log.warning(
+                "%s %s: no decision yet (%s); asking again", event.TYPE, envelope.event_id, exc
+            )
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
+    return app.topic(
+        settings.topic(stream),
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+    )
+
+
+def install_policy(
+    app: faust.App,
+    settings: Settings,
+    stream: str,
+    name: str,
+    reactions: Mapping[type[Event], Reaction],
+) -> None:
+    """Add the agent that runs `reactions` on the events of `stream` to the worker app."""
+
+    async def run_policy(events: faust.StreamT) -> None:
+        publisher = KafkaEventPublisher(settings)
+        bus = KafkaCommandBus(settings, publisher)
+        await bus.start()
+        try:
+            async for values in events.take(POLICY_BATCH, POLICY_WITHIN):
+                await react_to_batch(bus, values)
+        finally:
+            await bus.stop()
+            publisher.close()
+
+    async def react_to_batch(bus: CommandBus, values: Sequence[bytes]) -> None:
+        await asyncio.gather(*(react(bus, reactions, raw) for raw in values))
+
+    app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
+
+
+def install_distribution_policy(app: faust.App, settings: Settings) -> None:
+    """Every distribution's stock command, sent without waiting for its decision."""
+
+    async def consume_site_stock(stream: faust.StreamT) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=1,
+        )
+        await producer.start()
+        try:
+            async for values in stream.take(POLICY_BATCH, POLICY_WITHIN):
+                await send_consume_commands(producer, values)
+        finally:
+            await producer.stop()
+
+    async def send_consume_commands(producer: AIOKafkaProducer, values: Sequence[bytes]) -> None:
+        """Send a batch's commands together; the batch is acknowledged once all are."""
+        sent = []
+        for raw in values:
+            try:
+                envelope, event = decode(raw)
+            except UndecodableMessage:
+                continue  # parked by the projectors
+            if isinstance(event, AidDistributed):
+                command, wire = consume_stock(event, envelope)
+                sent.append(
+                    await producer.send(
+                        settings.topic("stock-commands"),
+                        wire.model_dump_json().encode(),
+                        key=command.aggregate_id.encode(),
+                    )
+                )
+        await asyncio.gather(*sent)
+
+    topic = _topic(app, settings, "distributions")
+    app.agent(topic, name="consume-site-stock", concurrency=1)(consume_site_stock)
+
+
+def install_policies(app: faust.App, settings: Settings) -> None:
+    """The worker's policies (all but the distributions' when `settings.policies` is off)."""
+    install_distribution_policy(app, settings)
+    if not settings.policies:
+        log.warning("policies are off in this worker: flows across aggregates will wait")
+        return
+    for stream, reactions in REACTIONS.items():
+        install_policy(app, settings, stream, f"policy-{stream}", reactions)

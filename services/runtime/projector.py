@@ -1,0 +1,169 @@
+"""Runs one projection from Kafka: consume in batches, park poison, apply exactly once.
+
+Positions live in the read-model database (see projections.writer); on every
+partition assignment the consumer seeks to the stored position + 1, so Kafka's
+committed offsets are only a hint.
+
+The writer skips every message at or below its partition's stored position, so batches
+must commit in the order they were fetched: a later batch committed first would make an
+earlier one look done. Hence one batch is written at a time, and a rebalance waits for it
+(and sees its failure) together with the run loop instead of taking it away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from events import UndecodableMessage, decode
+from projections.projection import Projection
+from projections.writer import Message, apply_batch, positions
+from services.runtime.dead_letters import dead_letter
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, projector: Projector) -> None:
+        self._projector = projector
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._projector.batch_written()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self._projector.seek_to_stored(assigned)
+
+
+class Projector:
+    """Consumes a projection's streams and applies them batch by batch."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        projection: Projection,
+        dlq: AIOKafkaProducer,
+        consumer: AIOKafkaConsumer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.projection = projection
+        self.dlq = dlq
+        self.consumer = consumer or self._consumer(settings, projection)
+        self._pending: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def _consumer(settings: Settings, projection: Projection) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"{settings.topic_prefix}projection-{projection.name}",
+            client_id=f"aid-projector-{projection.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+
+    async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
+        stored = await asyncio.to_thread(self._stored_positions)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset + 1)
+
+    def _stored_positions(self) -> dict[tuple[str, int], int]:
+        with self.engine.connect() as conn:
+            return positions(conn, self.projection.name)
+
+    async def run(self) -> None:
+        """Consume and apply until cancelled. While one batch is written (in a thread, mostly
+        waiting on the database), the next one is fetched and decoded; batches still commit
+        one at a time and in order."""
+        topics = [self.settings.topic(s) for s in self.projection.streams]
+        self.consumer.subscribe(topics, listener=_SeekToStoredPositions(self))
+        await self.consumer.start()
+        try:
+            while True:
+                batch = await self._next_batch()
+                if batch:
+                    messages = [await self._message(r) for r in batch]
+                    await self.finish_pending()
+                    self._pending = asyncio.create_task(self._apply(batch, messages))
+                elif self._pending is not None:
+                    await self.finish_pending()
+        finally:
+            if self._pending is not None:
+                self._pending.cancel()
+                await asyncio.gather(self._pending, return_exceptions=True)
+            await self.consumer.stop()
+
+    async def _next_batch(self) -> list[ConsumerRecord]:
+        """Up to a batch of records; while the previous batch is still being written, keep
+        taking what has arrived, so batches grow when the database is the slower side."""
+        size = self.settings.worker_batch_size
+        batch: list[ConsumerRecord] = []
+        while len(batch) < size:
+            polled = await self.consumer.getmany(
+                timeout_ms=0 if batch else 200, max_records=size - len(batch)
+            )
+            got = [r for rs in polled.values() for r in rs]
+            batch += got
+            if not got or self._pending is None or self._pending.done():
+                break
+            await asyncio.sleep(0)  # let the fetcher fill its buffer
+        return batch
+
+    async def finish_pending(self) -> None:
+        """Wait for the batch being written, if any, and raise what it raised (the run loop)."""
+        pending = self._pending
+        if pending is not None:
+            try:
+                await pending
+            finally:
+                self._pending = None
+
+    async def batch_written(self) -> None:
+        """Wait until the batch being written, if any, has committed or failed (a rebalance).
+        The batch stays the run loop's: the loop awaits it too before taking the next one, so
+        two batches are never written at once, and the loop raises a failure seen here first."""
+        if self._pending is not None:
+            await asyncio.wait([self._pending])
+
+    async def _apply(self, records: list[ConsumerRecord], messages: list[Message]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await asyncio.to_thread(apply_batch, self.engine, self.projection, messages)
+                break
+            except OperationalError as exc:
+                log.warning("read-model database unavailable, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        await self._commit_hint(records)
+
+    async def _message(self, record: ConsumerRecord) -> Message:
+        try:
+            envelope, event = decode(record.value)
+        except UndecodableMessage as exc:
+            await dead_letter(self.dlq, self.settings, record, exc.reason)
+            return Message(record.topic, record.partition, record.offset)
+        return Message(record.topic, record.partition, record.offset, envelope, event)
+
+    async def _commit_hint(self, records: list[ConsumerRecord]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for r in records:
+            last[TopicPartition(r.topic, r.partition)] = r.offset + 1
+        try:
+            await self.consumer.commit(last)
+        except Exception as exc:  # the database holds the truth; a failed hint is harmless
+            log.info("offset commit hint failed: %s", exc)

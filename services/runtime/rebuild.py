@@ -1,0 +1,141 @@
+"""Rebuilding a projection: replay its streams from offset 0 with the live code.
+
+The replay runs in one transaction under the projection's lock: readers keep
+seeing the old rows until the rebuilt ones are committed, and the live worker
+waits, then carries on from the rebuilt positions.
+
+Records are read with aiokafka (the projectors' client, which parses record batches in
+C); while one batch is written to the database, the next one is fetched and decoded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy import Connection, Engine
+
+from events import UndecodableMessage, decode
+from projections.projection import Projection
+from projections.writer import Message, apply_messages, lock, reset
+from services.runtime.settings import Settings
+from services.runtime.topics import partitions_of
+
+Progress = Callable[[int, int], None]
+
+
+async def _consumer(
+    settings: Settings, projection: Projection
+) -> tuple[AIOKafkaConsumer, dict[TopicPartition, int]]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    partitions = [
+        TopicPartition(settings.topic(s), p)
+        for s in projection.streams
+        for p in await asyncio.to_thread(partitions_of, settings, s)
+    ]
+    await consumer.start()
+    if partitions:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        return consumer, await consumer.end_offsets(partitions)
+    return consumer, {}
+
+
+def _message(record: ConsumerRecord) -> Message:
+    topic, partition, offset = record.topic, record.partition, record.offset
+    try:
+        envelope, event = decode(record.value)
+    except UndecodableMessage:
+        return Message(topic, partition, offset)
+    return Message(topic, partition, offset, envelope, event)
+
+
+def _begin(engine: Engine, projection: Projection) -> Connection:
+    conn = engine.connect()
+    conn.begin()
+    lock(conn, projection.name)
+    reset(conn, projection)
+    return conn
+
+
+async def _replay(
+    settings: Settings, engine: Engine, projection: Projection, progress: Progress | None
+) -> int:
+    consumer, ends = await _consumer(settings, projection)
+    total = sum(ends.values())
+    applied = read = 0
+    conn: Connection | None = None
+    writing: asyncio.Future[int] | None = None
+    try:
+        conn = await asyncio.to_thread(_begin, engine, projection)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining:
+            polled = await consumer.getmany(
+                timeout_ms=1000, max_records=settings.worker_batch_size * 4
+            )
+            batch = [
+                _message(r)
+                for tp, records in polled.items()
+                if tp in remaining
+                for r in records
+                if r.offset < ends[tp]
+            ]
+            if writing is not None:
+                applied += await writing
+            writing = asyncio.ensure_future(
+                asyncio.to_thread(apply_messages, conn, projection, batch)
+            )
+            read += len(batch)
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+            if progress:
+                progress(read, total)
+        if writing is not None:
+            applied += await writing
+            writing = None
+        await asyncio.to_thread(conn.commit)
+    finally:
+        if writing is not None:  # never close the connection under a batch being written
+            await asyncio.gather(writing, return_exceptions=True)
+        if conn is not None:
+            await asyncio.to_thread(conn.close)  # rolls back unless committed
+        await consumer.stop()
+    return applied
+
+
+def rebuild(
+    settings: Settings, engine: Engine, projection: Projection, progress: Progress | None = None
+) -> int:
+    """Replay everything up to the current end of the log; returns the events applied."""
+    return asyncio.run(_replay(settings, engine, projection, progress))
+
+
+def rebuild_all(settings: Settings, names: Sequence[str], workers: int = 0) -> dict[str, int]:
+    """Rebuild several projections at once, each in a process of its own (decoding and
+    writing are bound by Python, so one process per core); returns the events applied
+    per projection. Each keeps its own transaction and lock, as `rebuild` does."""
+    context = multiprocessing.get_context("spawn")
+    count = workers or min(len(names), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = {n: pool.submit(_rebuild_named, settings.model_dump_json(), n) for n in names}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _rebuild_named(settings_json: str, name: str) -> int:
+    from projections.database import make_engine
+    from projections.registry import PROJECTIONS
+
+    settings = Settings.model_validate_json(settings_json)
+    engine = make_engine(settings.db_url)
+    try:
+        return rebuild(settings, engine, PROJECTIONS[name])
+    finally:
+        engine.dispose()
