@@ -10,10 +10,11 @@ from api.schemas.households import CampaignCreate, DistributionCreate, Household
 from api.schemas.relief import DeploymentCreate, DonationCreate, OperationCreate
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
 from events.households import CampaignOpened
-from events.relief import DeploymentPlanned, OperationOpened, PlannedLine
+from events.relief import OperationOpened, PlannedLine
 from services.app.distributions import Distribution, RecordStatus, invalid_record
 from services.app.households import Household
 from services.app.relief import Donation
+from services.domain.deployments.decider import PlanDeployment
 from services.domain.stock.commands import (
     AdjustStock,
     CountStock,
@@ -56,8 +57,8 @@ def campaign(body: CampaignCreate) -> CampaignOpened:
     return CampaignOpened(campaign_id=body.id, **body.model_dump(exclude={"id"}))
 
 
-def deployment(body: DeploymentCreate) -> DeploymentPlanned:
-    return DeploymentPlanned(
+def deployment(body: DeploymentCreate) -> PlanDeployment:
+    return PlanDeployment(
         deployment_id=body.id,
         lines=[PlannedLine(**ln.model_dump()) for ln in body.lines],
         **body.model_dump(exclude={"id", "lines"}),

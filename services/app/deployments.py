@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from events.relief import ArrivedLine, DeploymentPlanned
+from events.relief import ArrivedLine
 from projections import queries, relief_queries
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
@@ -55,7 +55,7 @@ def _outcome(deployment_id: str, *replies: Reply) -> Outcome:
 
 
 async def plan_deployment(
-    ports: Ports, user: User, now: datetime, plan: DeploymentPlanned
+    ports: Ports, user: User, now: datetime, plan: PlanDeployment
 ) -> Outcome:
     """Plan a convoy from a warehouse to a site of the operation."""
     authorize(user, "relief.write")
@@ -66,7 +66,7 @@ async def plan_deployment(
         await known(ports, queries.item, line.item_id, "lines.item_id", "item")
     reply = await decide(
         ports,
-        PlanDeployment(plan=plan),
+        plan,
         plan.deployment_id,
         user,
         now,

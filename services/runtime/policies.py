@@ -5,13 +5,18 @@ to a batch's events together; the batch is acknowledged only once every reaction
 after a crash the events are reacted to again and get the decisions already recorded.
 Distributions are the busiest flow and wait for no decision: their stock commands are sent
 straight to the stock writers, a batch acknowledged once all are on the log.
+
+Batches come from Faust's `noack_take`, and each is acknowledged by hand once done: `take()`
+acknowledges a batch in a `finally`, so a graceful stop in the middle of one (SIGTERM while
+the reactions await their decisions) would commit events never reacted to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import cast
 
 import faust
 from aiokafka import AIOKafkaProducer
@@ -50,6 +55,18 @@ async def react(bus: CommandBus, reactions: Mapping[type[Event], Reaction], raw:
             await asyncio.sleep(RETRY_SECONDS)
 
 
+async def in_batches(
+    agent_stream: faust.StreamT, handle: Callable[[Sequence[bytes]], Awaitable[None]]
+) -> None:
+    """Hand each batch's values to `handle`, then acknowledge its events (only then)."""
+    stream = cast("faust.Stream[bytes]", agent_stream)  # StreamT does not declare noack_take
+    async for batch in stream.noack_take(POLICY_BATCH, POLICY_WITHIN):
+        events = cast("Sequence[faust.EventT[bytes]]", batch)  # it yields events, not values
+        await handle([event.value for event in events])
+        for event in events:
+            await stream.ack(event)
+
+
 def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
     return app.topic(
         settings.topic(stream),
@@ -73,8 +90,7 @@ def install_policy(
         bus = KafkaCommandBus(settings, publisher)
         await bus.start()
         try:
-            async for values in events.take(POLICY_BATCH, POLICY_WITHIN):
-                await react_to_batch(bus, values)
+            await in_batches(events, lambda values: react_to_batch(bus, values))
         finally:
             await bus.stop()
             publisher.close()
@@ -97,8 +113,7 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
         )
         await producer.start()
         try:
-            async for values in stream.take(POLICY_BATCH, POLICY_WITHIN):
-                await send_consume_commands(producer, values)
+            await in_batches(stream, lambda values: send_consume_commands(producer, values))
         finally:
             await producer.stop()
 

@@ -53,7 +53,7 @@ ARRIVED = [
 ]
 
 
-def planned(**changes: object) -> DeploymentPlanned:
+def plan(**changes: object) -> PlanDeployment:
     """The convoy as the crisis coordinator plans it."""
     fields: dict[str, object] = {
         "deployment_id": CONVOY,
@@ -63,7 +63,12 @@ def planned(**changes: object) -> DeploymentPlanned:
         "lines": CARGO,
         "expected_hours": 12,
     }
-    return DeploymentPlanned.model_validate(fields | changes)
+    return PlanDeployment.model_validate(fields | changes)
+
+
+def planned(**changes: object) -> DeploymentPlanned:
+    """The event a plan records."""
+    return DeploymentPlanned(**plan(**changes).model_dump())
 
 
 def dispatch(convoy: str = CONVOY) -> MarkDispatched:
@@ -109,7 +114,7 @@ def refusal(past: list[Event], command: Command) -> Refused:
 
 
 def test_a_convoy_is_planned_then_dispatched_then_delivered() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch(), deliver())
+    log = story(plan(), dispatch(), deliver())
 
     assert log == [
         planned(),
@@ -120,7 +125,7 @@ def test_a_convoy_is_planned_then_dispatched_then_delivered() -> None:
 
 
 def test_a_planned_convoy_can_be_cancelled_with_its_reason() -> None:
-    log = story(PlanDeployment(plan=planned()), cancel())
+    log = story(plan(), cancel())
 
     assert log[-1] == DeploymentCancelled(
         deployment_id=CONVOY, reason="the road through Tizi n'Test is closed"
@@ -132,7 +137,7 @@ def test_a_planned_convoy_can_be_cancelled_with_its_reason() -> None:
 
 
 def test_a_convoy_that_already_left_cannot_be_dispatched_again() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch())
+    log = story(plan(), dispatch())
 
     refused = refusal(log, dispatch())
 
@@ -141,25 +146,25 @@ def test_a_convoy_that_already_left_cannot_be_dispatched_again() -> None:
 
 
 def test_a_cancelled_convoy_cannot_be_delivered() -> None:
-    log = story(PlanDeployment(plan=planned()), cancel())
+    log = story(plan(), cancel())
 
     assert refusal(log, deliver()).code == "deployment_cancelled"
 
 
 def test_a_convoy_on_the_road_cannot_be_cancelled() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch())
+    log = story(plan(), dispatch())
 
     assert refusal(log, cancel()).code == "deployment_dispatched"
 
 
 def test_a_convoy_cannot_be_delivered_before_it_left() -> None:
-    log = story(PlanDeployment(plan=planned()))
+    log = story(plan())
 
     assert refusal(log, deliver()).code == "deployment_planned"
 
 
 def test_a_delivered_convoy_cannot_be_delivered_again_nor_cancelled() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch(), deliver())
+    log = story(plan(), dispatch(), deliver())
 
     assert refusal(log, deliver()).code == "deployment_delivered"
     assert refusal(log, cancel()).code == "deployment_delivered"
@@ -175,15 +180,15 @@ def test_a_convoy_nobody_planned_is_unknown(command: Command) -> None:
 
 
 def test_the_same_plan_again_records_nothing() -> None:
-    log = story(PlanDeployment(plan=planned()))
+    log = story(plan())
 
-    assert decide(log, PlanDeployment(plan=planned())) == []
+    assert decide(log, plan()) == []
 
 
 def test_the_same_plan_again_after_dispatch_records_nothing_and_keeps_it_on_the_road() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch())
+    log = story(plan(), dispatch())
 
-    assert decide(log, PlanDeployment(plan=planned())) == []
+    assert decide(log, plan()) == []
     assert fold(log).status == "dispatched"
 
 
@@ -197,9 +202,9 @@ def test_the_same_plan_again_after_dispatch_records_nothing_and_keeps_it_on_the_
     ],
 )
 def test_another_plan_under_the_same_id_is_refused(other: dict[str, object]) -> None:
-    log = story(PlanDeployment(plan=planned()))
+    log = story(plan())
 
-    refused = refusal(log, PlanDeployment(plan=planned(**other)))
+    refused = refusal(log, plan(**other))
 
     assert refused.code == "already_exists"
 
@@ -217,7 +222,7 @@ def start_delivery(convoy: str = CONVOY) -> StartDelivery:
 
 
 def test_a_convoy_on_the_road_starts_its_delivery_with_what_the_policy_needs() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch())
+    log = story(plan(), dispatch())
 
     assert decide(log, start_delivery()) == [
         DeploymentDeliveryStarted(deployment_id=CONVOY, from_location_id=MARRAKECH,
@@ -227,7 +232,7 @@ def test_a_convoy_on_the_road_starts_its_delivery_with_what_the_policy_needs() -
 
 
 def test_a_delivery_under_way_is_not_started_twice_and_ends_delivered() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch(), start_delivery())
+    log = story(plan(), dispatch(), start_delivery())
 
     assert decide(log, start_delivery()) == []
     assert refusal(log, cancel()).code == "deployment_delivering"
@@ -235,7 +240,7 @@ def test_a_delivery_under_way_is_not_started_twice_and_ends_delivered() -> None:
 
 
 def test_a_delivery_the_site_refused_puts_the_convoy_back_on_the_road() -> None:
-    log = story(PlanDeployment(plan=planned()), dispatch(), start_delivery())
+    log = story(plan(), dispatch(), start_delivery())
     abort = AbortDelivery(deployment_id=CONVOY, reason="more than dispatched",
                           error="more_than_dispatched")  # fmt: skip
 
@@ -255,6 +260,15 @@ def test_a_delivery_the_site_refused_puts_the_convoy_back_on_the_road() -> None:
      ((dispatch(), deliver()), "deployment_delivered")],
 )  # fmt: skip
 def test_only_a_convoy_on_the_road_starts_a_delivery(past: tuple[Command, ...], code: str) -> None:
-    log = story(PlanDeployment(plan=planned()), *past)
+    log = story(plan(), *past)
 
     assert refusal(log, start_delivery()).code == code
+
+
+def test_a_plan_in_the_older_shape_still_waiting_in_the_topic_is_decided_the_same() -> None:
+    """Before, the command carried the ready event under `plan`."""
+    ready_event = {"type": "DeploymentPlanned"} | plan().model_dump()
+    older = PlanDeployment.model_validate({"plan": ready_event})
+
+    assert older == plan()
+    assert decide([], older) == decide([], plan())

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field, model_validator
 
 from events import Event
+from events.base import Identifier
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
@@ -31,13 +33,29 @@ STREAM = "deployment-commands"
 
 
 class PlanDeployment(Command):
+    """A convoy of `lines` from a warehouse to a site of the operation, as the client asks."""
+
     TYPE = "PlanDeployment"
     STREAM = STREAM
-    plan: DeploymentPlanned
+    deployment_id: Identifier
+    operation_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[PlannedLine] = Field(min_length=1)
+    expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_older_shape(cls, data: Any) -> Any:
+        """The older shape carried the ready event under `plan`; such a command may still
+        wait in the topic when the worker is upgraded."""
+        if isinstance(data, dict) and isinstance(data.get("plan"), dict):
+            return {k: v for k, v in data["plan"].items() if k != "type"}
+        return data
 
     @property
     def aggregate_id(self) -> str:
-        return self.plan.deployment_id
+        return self.deployment_id
 
 
 class _Step(Command):
@@ -140,9 +158,10 @@ def decide(state: Deployment, command: Command, now: datetime) -> list[Event]:
 
 @decide.register
 def _(state: Deployment, command: PlanDeployment, now: datetime) -> list[Event]:
+    plan = DeploymentPlanned(**command.model_dump())
     if state.plan is None:
-        return [command.plan]
-    if state.plan == command.plan:
+        return [plan]
+    if state.plan == plan:
         return []
     raise Refused("already_exists", "this deployment id is taken by another plan")
 
@@ -162,13 +181,20 @@ def _(state: Deployment, command: StartDispatch, now: datetime) -> list[Event]:
     ]
 
 
+Aborted = type[DeploymentDispatchAborted] | type[DeploymentDeliveryAborted]
+ABORTED: Mapping[type[Command], tuple[Aborted, str, str]] = {
+    AbortDispatch: (DeploymentDispatchAborted, "aborting a dispatch", "dispatching"),
+    AbortDelivery: (DeploymentDeliveryAborted, "aborting a delivery", "delivering"),
+}
+
+
 @decide.register
-def _(state: Deployment, command: AbortDispatch, now: datetime) -> list[Event]:
-    _ready(state, command, "aborting a dispatch", "dispatching")
+def _(state: Deployment, command: AbortDispatch | AbortDelivery, now: datetime) -> list[Event]:
+    """The stock's writer refused: the convoy goes back to where it stood before the start."""
+    aborted, doing, under_way = ABORTED[type(command)]
+    _ready(state, command, doing, under_way)
     return [
-        DeploymentDispatchAborted(
-            deployment_id=command.deployment_id, reason=command.reason, error=command.error
-        )
+        aborted(deployment_id=command.deployment_id, reason=command.reason, error=command.error)
     ]
 
 
@@ -204,16 +230,6 @@ def _(state: Deployment, command: StartDelivery, now: datetime) -> list[Event]:
             to_location_id=plan.to_location_id,
             dispatched=command.dispatched,
             arrived=command.arrived,
-        )
-    ]
-
-
-@decide.register
-def _(state: Deployment, command: AbortDelivery, now: datetime) -> list[Event]:
-    _ready(state, command, "aborting a delivery", "delivering")
-    return [
-        DeploymentDeliveryAborted(
-            deployment_id=command.deployment_id, reason=command.reason, error=command.error
         )
     ]
 
