@@ -109,13 +109,27 @@ class CSVResponse(Response):
     media_type = "text/csv"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A value a spreadsheet shows as text, never runs: text that a spreadsheet would read as
+    a formula (a lot named `=HYPERLINK(…)`) gets a leading apostrophe, as OWASP advises for
+    CSV injection; numbers, dates and other text stay as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def hxl_csv(table: Table) -> Response:
     """A report as CSV: headers on the first row, HXL hashtags on the second."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([header for header, _ in table.columns])
     writer.writerow([tag for _, tag in table.columns])
-    writer.writerows(["" if v is None else v for v in row] for row in table.rows)
+    writer.writerows([spreadsheet_cell(v) for v in row] for row in table.rows)
     return CSVResponse(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -1,0 +1,71 @@
+"""Reports are opened in spreadsheets: no cell of a CSV export may run as a formula.
+
+An operator can name a lot anything; a lot named `=HYPERLINK("http://…","Click")` written as is
+becomes a live link (or worse) in the coordinator's spreadsheet. Text starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return gets a leading apostrophe (OWASP's advice on CSV
+injection); numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from api.answers import hxl_csv, spreadsheet_cell
+from services.app.reports import Table
+from tests.support.api import ApiHarness
+
+LINK = '=HYPERLINK("http://example.org/x","Détails")'
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (LINK, "'" + LINK),
+        ("+212600000000", "'+212600000000"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("ATL-2026-A", "ATL-2026-A"),
+        ("a=b", "a=b"),
+        (-5, -5),
+        (12.5, 12.5),
+        (date(2026, 3, 1), date(2026, 3, 1)),
+        (None, ""),
+    ],
+)
+def test_a_cell_that_would_be_a_formula_is_written_as_text(value: object, written: object) -> None:
+    assert spreadsheet_cell(value) == written
+
+
+def test_a_report_neutralises_formulas_and_keeps_its_numbers() -> None:
+    table = Table([("Lot", "#item+batch"), ("Quantité", "#value")], [[LINK, -3], ["L1", 7]], "x")
+
+    rows = list(csv.reader(io.StringIO(bytes(hxl_csv(table).body).decode())))
+
+    assert rows[2:] == [["'" + LINK, "-3"], ["L1", "7"]]
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    with ApiHarness(tmp_path) as harness:
+        yield harness
+
+
+def test_a_lot_named_as_a_formula_is_text_in_the_stock_report(api: ApiHarness) -> None:
+    receipt = {"location_id": "wh-casablanca", "item_id": "ramadan-basket", "quantity": 120,
+               "id": "rcpt-formula", "lot": LINK}  # fmt: skip
+    assert api.post("operator", "/v1/stock/receipts", receipt).status_code in (200, 201)
+    api.project_published()
+
+    report = api.get("admin", "/v1/reports/stock.csv")
+
+    assert report.status_code == 200, report.text
+    lots = [row[5] for row in csv.reader(io.StringIO(report.text))][2:]  # the "Lot" column
+    assert "'" + LINK in lots and LINK not in lots
