@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
@@ -54,11 +55,14 @@ def status_of(exc: AppError) -> int:
     return 400
 
 
-def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
-    errors = [
-        {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"]}
-        for e in exc.errors()
-    ]
+def _validation_body(exc: RequestValidationError | ValidationError) -> dict[str, Any]:
+    """The errors by field, in words; never the values given (they may be personal)."""
+    skip = 1 if isinstance(exc, RequestValidationError) else 0  # "body", "query"…
+    errors = []
+    for e in exc.errors():
+        where = [str(p) for p in e["loc"]]
+        errors.append({"field": ".".join(where[skip:]) or ".".join(where) or "body",
+                       "message": e["msg"]})  # fmt: skip
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return {
         "error": "invalid_request",
@@ -79,6 +83,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(_validation_body(exc), status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_inside(_: Request, exc: ValidationError) -> JSONResponse:
+        """Input a handler validated itself (a page's form, a record of a batch)."""
         return JSONResponse(_validation_body(exc), status_code=422)
 
     @app.exception_handler(HTTPException)

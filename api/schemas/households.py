@@ -22,7 +22,7 @@ class HouseholdCreate(Body):
     id: ClientId | None = None
     national_id: str | None = CIN
     registry_number: str | None = REGISTRY
-    head_name: str = Field(min_length=1, max_length=200)
+    head_name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     size: int = Field(ge=1, le=100, strict=True)
     region_code: str = Field(min_length=1, max_length=32)
     province_code: str | None = Field(default=None, max_length=32)

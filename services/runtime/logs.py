@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,12 +53,53 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
+PERSONAL_FIELDS = frozenset({"national_id", "registry_number", "head_name", "phone"})
+ECHOED_INPUT = re.compile(r"input_value=.*, input_type=")  # pydantic repeats what was given
+REDACTED = "[redacted]"
+
+
+def scrub(text: str) -> str:
+    """The text without the input values a validation error repeats."""
+    return ECHOED_INPUT.sub(f"input_value={REDACTED}, input_type=", text)
+
+
+class PersonalDataFilter(logging.Filter):
+    """Keeps what a person typed out of the logs: the values pydantic echoes in a validation
+    error (in the message or a traceback) and any argument named like a personal field."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None  # the formatters then print `exc_text`
+        if isinstance(record.msg, str):
+            record.msg = scrub(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {
+                k: REDACTED if k in PERSONAL_FIELDS else _scrubbed(v)
+                for k, v in record.args.items()
+            }
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_scrubbed(a) for a in record.args)
+        return True
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, BaseException | str):
+        return scrub(str(value))
+    if isinstance(value, dict):
+        return {k: REDACTED if k in PERSONAL_FIELDS else v for k, v in value.items()}
+    return value
+
+
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: JSON lines on stderr, or text for a terminal."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"correlation": {"()": CorrelationFilter}},
+        "filters": {
+            "correlation": {"()": CorrelationFilter},
+            "personal": {"()": PersonalDataFilter},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -74,7 +116,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": settings.log_format,
-                "filters": ["correlation"],
+                "filters": ["correlation", "personal"],
             }
         },
         "root": {"level": settings.log_level, "handlers": ["stderr"]},

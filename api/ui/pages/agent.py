@@ -25,6 +25,7 @@ from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
 from projections import queries, registry_queries
 from services.app import distributions, households
+from services.domain.privacy import normalise_identifier
 
 router = APIRouter(prefix="/agent", route_class=PageRoute, include_in_schema=False)
 Agent = Annotated[Page, Depends(section("agent"))]
@@ -74,7 +75,11 @@ async def lookup(page: Agent, asked: LookupAsked) -> Response:
     assert page.user is not None
     page.check_header()
     services, user, t = page.services, page.user, page.t
-    asked_for = Lookup(national_id=asked.national_id)
+    try:  # typed with spaces or dashes, or scanned: the same CIN
+        asked_for = parse(Lookup, {"national_id": normalise_identifier(asked.national_id)}, t)
+    except FormErrors as exc:
+        words = " ".join(exc.errors.values())
+        return JSONResponse({"found": False, "text": words}, status_code=422)
     try:
         found = await households.lookup_household(services, user, asked_for.national_id)
     except NotFound:
