@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.correlation import CorrelationIds
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.limits import RequestCosts
 from api.metrics import ApiMetrics, RequestMetrics
 from api.openapi import describe
 from api.permissions import render_markdown
@@ -79,6 +80,7 @@ def create_app(
     personal = PersonalData(SqlKeyStore(engine), settings.master_key)
     app.state.services = Services(settings, engine, publisher, bus, personal)
     app.state.metrics = ApiMetrics(app.state.services)
+    app.add_middleware(RequestCosts)  # inside the metrics: its 401s and 413s are counted
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(CorrelationIds)
     install_error_handlers(app)

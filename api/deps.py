@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,6 +30,9 @@ class Services:
     bus: CommandBus
     personal: PersonalData
     penalty: FailurePenalty = field(default_factory=FailurePenalty)
+    # Argon2id costs ~64 MiB and a core for a moment: at most two password checks at once,
+    # whatever the number of sign-ins (the others wait their turn).
+    password_checks: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def wrote(self, position: Position) -> None:

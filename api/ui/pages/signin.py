@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -66,12 +67,13 @@ async def signin(page: PublicPage) -> Response:
     if form.get("token"):
         user = await run_in_threadpool(find_user, services.engine, form["token"], pepper)
     else:
-        user = await run_in_threadpool(
+        user = await anyio.to_thread.run_sync(
             find_user_by_password,
             services.engine,
             form.get("username", ""),
             form.get("password", ""),
             pepper,
+            limiter=services.password_checks,
         )
     if user is None:
         services.penalty.failed(who)
