@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from events.stock import TransferLine
-from projections import queries, stock_queries
-from services.app.errors import NotFound
+from projections import queries, relief_queries, stock_queries
+from services.app.errors import Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
@@ -28,8 +28,25 @@ async def receive_stock(ports: Ports, user: User, now: datetime, command: Receiv
     """Record goods received at a location as a new lot."""
     authorize(user, "stock.write", location_id=command.location_id)
     await known_pair(ports, command.location_id, command.item_id)
+    if command.donation_id is not None:
+        await _donated_here(ports, command)
     reply = await decide(ports, command, command.receipt_id, user, now)
     return Outcome.of(command.receipt_id, reply)
+
+
+async def _donated_here(ports: Ports, command: ReceiveStock) -> None:
+    """A receipt may name a donation only of its own item, at its own location (else it
+    would swell another donor's trace)."""
+    gift = await known(
+        ports, relief_queries.donation, str(command.donation_id), "donation_id", "donation",
+        stream="donations",
+    )  # fmt: skip
+    if (gift["location_id"], gift["item_id"]) != (command.location_id, command.item_id):
+        raise Invalid(
+            f"donation {command.donation_id!r} is {gift['item_id']} received at"
+            f" {gift['location_id']}, not {command.item_id} at {command.location_id}",
+            field="donation_id",
+        )
 
 
 async def dispatch_transfer(

@@ -703,3 +703,21 @@ def test_the_board_shows_a_convoy_being_unloaded_as_delivering(
 
     assert (shown, board(api)[CONVOY]["status"]) == ("delivering", "dispatched")
     assert on_hand(api, location_id=SITE) == 0
+
+
+def test_a_receipt_names_only_a_donation_of_its_own_item_and_location(api: ApiHarness) -> None:
+    """Else an operator could swell another donor's trace with stock it never gave."""
+    donors(api, (ATLAS, "Fondation Atlas"))
+    donate(api, GIFT, ATLAS, CASABLANCA, 100, lot="ATL-2026-A")
+    receipt = {"location_id": MARRAKECH, "item_id": BASKETS, "quantity": 40, "lot": "X1"}
+
+    unknown = api.post("admin", "/v1/stock/receipts", receipt | {"donation_id": "don-nobody"})
+    elsewhere = api.post("admin", "/v1/stock/receipts", receipt | {"donation_id": GIFT})
+    flour = receipt | {"location_id": CASABLANCA, "item_id": "flour-25kg", "donation_id": GIFT}
+    other_item = api.post("admin", "/v1/stock/receipts", flour)
+
+    for refused in (unknown, elsewhere, other_item):
+        assert error_of(refused, 422, "invalid_request")["field"] == "donation_id"
+    assert ok(api.get("coordinator", f"/v1/donations/{GIFT}/trace"), 200)["received"] == 100
+    here = receipt | {"location_id": CASABLANCA, "id": "rcpt-top-up", "donation_id": GIFT}
+    ok(api.post("admin", "/v1/stock/receipts", here))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.deciding import AggregateStore
 from services.domain.decisions import Rejected
 from services.domain.stock.commands import ReceiveStock
-from services.domain.stock.decider import StockDecider
+from services.domain.stock.decider import StockDecider, decide
 from services.domain.stock.state import LocationStock
 from services.runtime.publisher import Position
 from tests.support.stock_stories import (
@@ -660,3 +660,32 @@ def test_a_lot_code_the_events_cannot_hold_is_rejected_not_a_crash(lot: str) -> 
     except ValidationError:
         return
     assert isinstance(given().when(command).error, Rejected)
+
+
+# ---- a client may not rewrite history ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ago", "accepted"),
+    [
+        (timedelta(days=7), True),
+        (timedelta(days=7, minutes=1), False),
+        (timedelta(days=365), False),
+        (timedelta(minutes=-5), True),
+        (timedelta(minutes=-6), False),
+    ],
+)
+def test_a_receipt_is_dated_at_most_a_week_back_and_not_in_the_future(
+    ago: timedelta, accepted: bool
+) -> None:
+    now = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    receipt = ReceiveStock(receipt_id="rcpt-late", location_id="wh-casablanca",
+                           item_id="ramadan-basket", quantity=10, lot="L1",
+                           occurred_at=now - ago)  # fmt: skip
+    if accepted:
+        assert len(decide(LocationStock(), receipt, now)) == 1
+    else:
+        with pytest.raises(Rejected) as refused:
+            decide(LocationStock(), receipt, now)
+        assert refused.value.code == "occurred_at_out_of_range"
+        assert refused.value.details["field"] == "occurred_at"

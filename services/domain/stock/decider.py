@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from events import Event
@@ -42,8 +42,22 @@ def decide(state: LocationStock, command: Command, now: datetime) -> list[Event]
     raise Rejected("unknown_command", f"stock cannot handle {command.TYPE}")
 
 
+RECEIVED_AT_MOST_AGO = timedelta(days=7)
+CLOCKS_DIFFER_BY = timedelta(minutes=5)
+
+
 @decide.register
 def _(state: LocationStock, command: ReceiveStock, now: datetime) -> list[Event]:
+    """A new lot; dated by the client at most a week back (history as of an earlier day is
+    not rewritten) and not in the future (beyond clocks' disagreement)."""
+    when = command.occurred_at
+    if when is not None and not now - RECEIVED_AT_MOST_AGO <= when <= now + CLOCKS_DIFFER_BY:
+        raise Rejected(
+            "occurred_at_out_of_range",
+            f"a receipt is dated between {now - RECEIVED_AT_MOST_AGO:%Y-%m-%d %H:%M} and now"
+            " (UTC); record an older arrival as a count or an adjustment",
+            field="occurred_at",
+        )
     return [StockReceived(**command.model_dump(exclude={"occurred_at"}))]
 
 
