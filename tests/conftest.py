@@ -31,6 +31,8 @@ LONG_FAULTS = os.environ.get("AID_LONG_FAULTS") == "1"
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty read-model database on each backend."""
     if request.param == "sqlite":
+        if request.node.get_closest_marker("one_backend") and not LONG_FAULTS:
+            pytest.skip("a long scale test: on PostgreSQL only, on both with AID_LONG_FAULTS=1")
         yield f"sqlite:///{tmp_path / 'readmodels.db'}"
         return
     if not POSTGRES_URL:

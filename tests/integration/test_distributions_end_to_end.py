@@ -88,6 +88,7 @@ def test_fifty_concurrent_distributions_to_one_household_serve_it_once(system: S
     )
 
 
+@pytest.mark.one_backend
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # 45-50 s alone; registering 4,940 households crawls on a busy machine
 def test_an_offline_batch_of_5000_with_2_percent_duplicates_counts_exactly(system: System) -> None:

@@ -73,6 +73,7 @@ def test_fifty_clients_dispatching_from_a_thousand_units_never_overdraw(system: 
     assert all(line["balance"] >= 0 for line in card["items"])
 
 
+@pytest.mark.one_backend
 @pytest.mark.slow
 def test_kill_9_during_5000_commands_with_retries_moves_each_accepted_once(
     system: System,

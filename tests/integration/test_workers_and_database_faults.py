@@ -214,6 +214,7 @@ def logs(*workers: WorkerProcess) -> str:
 # --- 1. two workers, one killed, then a third joining under load ----------------------------
 
 
+@pytest.mark.one_backend
 def test_two_workers_one_killed_then_a_third_joining_lose_and_double_nothing(
     system: System,
 ) -> None:
