@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from projections.households_writer import RegistryProjection
 from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
-from projections.registry_writer import RegistryProjection
 from projections.relief_writer import ReliefProjection
 from projections.users_writer import UsersProjection
 

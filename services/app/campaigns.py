@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from events.households import CampaignOpened
-from projections import queries, registry_queries
+from projections import households_queries, queries
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -29,13 +29,13 @@ async def open_campaign(
 async def list_campaigns(ports: Ports, user: User) -> list[dict[str, Any]]:
     """All campaigns, newest first."""
     authorize(user, "reference.read")
-    return await in_thread(registry_queries.all_campaigns, ports.engine)
+    return await in_thread(households_queries.all_campaigns, ports.engine)
 
 
 async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str, Any]]:
     """Eligible versus reached households, and quantity distributed, per region and province."""
     authorize(user, "registry.read")
-    row = await in_thread(registry_queries.campaign, ports.engine, campaign_id)
+    row = await in_thread(households_queries.campaign, ports.engine, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
     terms = CampaignTerms.model_validate(row)
@@ -46,4 +46,4 @@ async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str,
         )
         return eligibility(profile, terms)[0]
 
-    return await in_thread(registry_queries.coverage, ports.engine, row, is_eligible)
+    return await in_thread(households_queries.coverage, ports.engine, row, is_eligible)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from projections import queries, registry_queries
+from projections import households_queries, queries
 from services.app.errors import AppError, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
@@ -71,10 +71,10 @@ async def _household(rows: _Rows, body: Distribution) -> dict[str, Any]:
     field = "household_id" if body.household_id else "national_id"
     lookup: Any
     if body.household_id:
-        lookup, key = registry_queries.household, body.household_id
+        lookup, key = households_queries.household, body.household_id
     else:
         lookup, key = (
-            registry_queries.household_by_pseudonym,
+            households_queries.household_by_pseudonym,
             pseudonyms(rows.ports, body.national_id, None)[0],
         )
     try:
@@ -86,7 +86,7 @@ async def _household(rows: _Rows, body: Distribution) -> dict[str, Any]:
 async def _command(rows: _Rows, body: Distribution, offline: bool) -> RecordDistribution:
     household = await _household(rows, body)
     campaign = await rows.known(
-        registry_queries.campaign, body.campaign_id, "campaign_id", "campaign"
+        households_queries.campaign, body.campaign_id, "campaign_id", "campaign"
     )
     site = await rows.known(queries.location, body.site_id, "site_id", "site")
     if site["kind"] != "site":
@@ -138,10 +138,10 @@ async def _households_of(ports: Ports, records: Sequence[Distribution | RecordSt
     ids = [r.household_id for r in given if r.household_id]
     keys = [p for r in given if r.national_id for p in pseudonyms(ports, r.national_id, None)]
     rows = _Rows(ports)
-    by_id = await in_thread(registry_queries.households_by_id, ports.engine, ids)
-    by_pseudonym = await in_thread(registry_queries.households_by_pseudonym, ports.engine, keys)
-    rows.prefetched(registry_queries.household, by_id)
-    rows.prefetched(registry_queries.household_by_pseudonym, by_pseudonym)
+    by_id = await in_thread(households_queries.households_by_id, ports.engine, ids)
+    by_pseudonym = await in_thread(households_queries.households_by_pseudonym, ports.engine, keys)
+    rows.prefetched(households_queries.household, by_id)
+    rows.prefetched(households_queries.household_by_pseudonym, by_pseudonym)
     return rows
 
 
@@ -179,10 +179,10 @@ async def household_eligibility(
 ) -> dict[str, Any]:
     """Eligible or not, in plain words, and what the household already received."""
     authorize(user, "households.read")
-    household = await in_thread(registry_queries.household, ports.engine, household_id)
+    household = await in_thread(households_queries.household, ports.engine, household_id)
     if household is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
-    row = await known(ports, registry_queries.campaign, campaign_id, "campaign_id", "campaign")
+    row = await known(ports, households_queries.campaign, campaign_id, "campaign_id", "campaign")
     campaign = CampaignTerms.model_validate(row)
     profile = Profile(
         household["region_code"],
@@ -190,7 +190,7 @@ async def household_eligibility(
         tuple(household["groups"]),
         household["precarity_score"],
     )
-    got = await in_thread(registry_queries.received, ports.engine, household_id, campaign_id)
+    got = await in_thread(households_queries.received, ports.engine, household_id, campaign_id)
     total = sum(r["quantity"] for r in got if r["status"] == "accepted")
     eligible, reason, remaining = entitlement_left(profile, campaign, total)
     return {
@@ -209,4 +209,4 @@ async def flagged_duplicates(
 ) -> list[dict[str, Any]]:
     """Late records beyond entitlement, flagged for follow-up."""
     authorize(user, "registry.read")
-    return await in_thread(registry_queries.duplicates, ports.engine, campaign_id)
+    return await in_thread(households_queries.duplicates, ports.engine, campaign_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from projections import registry_queries
+from projections import households_queries
 from services.app.errors import Conflict, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -68,13 +68,13 @@ async def register_household(
     )
     identity = cin_p or reg_p
     assert identity is not None
-    existing = await in_thread(registry_queries.household, ports.engine, household_id)
+    existing = await in_thread(households_queries.household, ports.engine, household_id)
     if existing and existing["identity"] != identity:
         raise Conflict(
             f"household id {household_id!r} is taken; choose another id", error="already_exists"
         )
     for known_as in (p for p in (cin_p, reg_p) if p):
-        same = await in_thread(registry_queries.household_by_pseudonym, ports.engine, known_as)
+        same = await in_thread(households_queries.household_by_pseudonym, ports.engine, known_as)
         if same and same["household_id"] != household_id:
             raise Conflict(
                 f"this person is already registered in household {same['household_id']}",
@@ -109,7 +109,7 @@ async def lookup_household(
     """Find a household by national ID or registry number."""
     authorize(user, "households.read")
     for candidate in pseudonyms(ports, national_id, registry_number):
-        row = await in_thread(registry_queries.household_by_pseudonym, ports.engine, candidate)
+        row = await in_thread(households_queries.household_by_pseudonym, ports.engine, candidate)
         if row:
             return view(ports, row, user)
     raise NotFound("no household with this identifier", error="unknown_household")
@@ -118,7 +118,7 @@ async def lookup_household(
 async def get_household(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """One household's profile (and personal data, for the roles that may see it)."""
     authorize(user, "households.read")
-    row = await in_thread(registry_queries.household, ports.engine, household_id)
+    row = await in_thread(households_queries.household, ports.engine, household_id)
     if row is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     return view(ports, row, user)
@@ -129,7 +129,7 @@ async def erase_personal_data(
 ) -> tuple[dict[str, Any], Outcome]:
     """Destroy the household's key: its identity is gone, anonymous counts stay."""
     authorize(user, "households.erase")
-    row = await in_thread(registry_queries.household, ports.engine, household_id)
+    row = await in_thread(households_queries.household, ports.engine, household_id)
     if row is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     command = ErasePersonalData(household_id=household_id, identity=row["identity"])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from projections import registry_queries, relief_queries, report_queries
+from projections import households_queries, relief_queries, report_queries
 from services.app.errors import Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -74,7 +74,7 @@ async def four_w(
     authorize(user, "reports.read")
     if not (operation_id or campaign_id):
         raise Invalid("give operation_id or campaign_id", field="operation_id")
-    if campaign_id and not await in_thread(registry_queries.campaign, ports.engine, campaign_id):
+    if campaign_id and not await in_thread(households_queries.campaign, ports.engine, campaign_id):
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
     if operation_id and not await in_thread(relief_queries.operation, ports.engine, operation_id):
         raise NotFound(f"no operation {operation_id!r}", error="unknown_operation")

@@ -23,7 +23,7 @@ from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
 from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
-from projections import queries, registry_queries
+from projections import households_queries, queries
 from services.app import distributions, households
 from services.domain.privacy import normalise_identifier
 
@@ -61,7 +61,7 @@ async def agent_page(page: Agent) -> Response:
     """Lookup, verdict, one-tap record and the offline queue; cached by the service worker."""
     assert page.user is not None
     engine = page.services.engine
-    campaigns = await run_in_threadpool(registry_queries.all_campaigns, engine)
+    campaigns = await run_in_threadpool(households_queries.all_campaigns, engine)
     locations = await run_in_threadpool(queries.all_locations, engine)
     sites = [loc for loc in locations if loc["kind"] == "site"]
     if page.user.role == "agent":

@@ -15,7 +15,7 @@ from api.errors import ApiError, NotFound, status_of
 from api.ui.forms import FormErrors, refusal
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
-from projections import queries, registry_queries, relief_queries, report_queries
+from projections import households_queries, queries, relief_queries, report_queries
 from services.app import campaigns, deployments, distributions, inventory, relief, reports
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
@@ -139,7 +139,7 @@ async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Re
     """Targeted versus reached households by region and province: a chart and a table."""
     assert page.user is not None
     engine = page.services.engine
-    all_campaigns = await run_in_threadpool(registry_queries.all_campaigns, engine)
+    all_campaigns = await run_in_threadpool(households_queries.all_campaigns, engine)
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = None
     if chosen:
