@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, select
 
-from projections.sql import upsert
+from projections.sql import insert_into
 from projections.tables import household_keys
 
 
@@ -12,14 +12,14 @@ class SqlKeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def put(self, household_id: str, wrapped: bytes) -> None:
+    def put(self, household_id: str, wrapped: bytes) -> bool:
+        """Store the key unless the household has one; whether this call stored it."""
         with self.engine.begin() as conn:
-            upsert(
-                conn,
-                household_keys,
-                [{"household_id": household_id, "wrapped_key": wrapped}],
-                ["household_id"],
+            stmt = insert_into(conn, household_keys).values(
+                household_id=household_id, wrapped_key=wrapped
             )
+            stored = conn.execute(stmt.on_conflict_do_nothing(index_elements=["household_id"]))
+            return bool(stored.rowcount)
 
     def get(self, household_id: str) -> bytes | None:
         with self.engine.connect() as conn:

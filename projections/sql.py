@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 Row = dict[str, Any]
 
 
-def _insert(conn: Connection, table: Table) -> Any:
+def insert_into(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT (for ON CONFLICT)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -45,7 +46,7 @@ def upsert(
             sql = _recordset_upsert(table, list(merged[0]), keys, add, replace, keep_first)
             conn.execute(text(sql), {"rows": payload})
             return
-    stmt = _insert(conn, table)
+    stmt = insert_into(conn, table)
     updates = {c: table.c[c] + stmt.excluded[c] for c in add}
     updates.update({c: stmt.excluded[c] for c in replace})
     updates.update({c: func.coalesce(table.c[c], stmt.excluded[c]) for c in keep_first})

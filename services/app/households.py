@@ -81,7 +81,7 @@ async def register_household(
                 error="already_registered",
                 household_id=same["household_id"],
             )
-    await in_thread(ports.personal.new_key, household_id)
+    made_key = await in_thread(ports.personal.new_key, household_id)
     sealed = await in_thread(
         ports.personal.seal, household_id, {k: getattr(body, k) for k in PERSONAL}
     )
@@ -95,9 +95,13 @@ async def register_household(
     )
     try:
         reply = await decide(ports, command, household_id, user, now)
-    except Conflict:
-        if existing is None:
-            await in_thread(ports.personal.erase, household_id)  # orphan key
+    except Conflict as refused:
+        # The key is an orphan only if this call made it and the person lives elsewhere;
+        # a key found here belongs to whoever registered this id first (the read model may
+        # not show them yet) and must survive this refusal.
+        elsewhere = refused.details.get("household_id") not in (None, household_id)
+        if made_key and refused.error == "already_registered" and elsewhere:
+            await in_thread(ports.personal.erase, household_id)
         raise
     shown = view(ports, command.model_dump() | {"erased": False}, user)
     return shown, Outcome.of(household_id, reply)

@@ -41,7 +41,9 @@ def _master(master_key: str) -> AESGCM:
 class KeyStore(Protocol):
     """Where wrapped household data keys live (never in Kafka)."""
 
-    def put(self, household_id: str, wrapped: bytes) -> None: ...
+    def put(self, household_id: str, wrapped: bytes) -> bool:
+        """Store the key unless the household has one; whether this call stored it."""
+        ...
 
     def get(self, household_id: str) -> bytes | None: ...
 
@@ -55,13 +57,15 @@ class PersonalData:
         self.keys = keys
         self.master = _master(master_key)
 
-    def new_key(self, household_id: str) -> None:
-        """Create and store the household's data key (wrapped by the master key)."""
+    def new_key(self, household_id: str) -> bool:
+        """Create and store the household's data key (wrapped by the master key), unless it
+        has one already (a retry, or another registration under the same id): whether this
+        call made it, hence may destroy it if the registration is refused."""
         nonce = os.urandom(12)
         wrapped = nonce + self.master.encrypt(
             nonce, AESGCM.generate_key(256), household_id.encode()
         )
-        self.keys.put(household_id, wrapped)
+        return self.keys.put(household_id, wrapped)
 
     def _data_key(self, household_id: str) -> bytes | None:
         wrapped = self.keys.get(household_id)

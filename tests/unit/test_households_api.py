@@ -567,3 +567,33 @@ def test_only_an_admin_may_erase_a_household(registered: ApiHarness, role: str) 
     assert len(registered.published()) == before
     shown = registered.get("admin", f"/v1/households/{FATIMA.household_id}").json()
     assert shown["personal"]["head_name"] == FATIMA.head_name
+
+
+def test_a_refused_registration_never_destroys_the_key_of_the_household_whose_id_it_tried(
+    api: ApiHarness,
+) -> None:
+    """The read model lags: Fatima (already registered) tries Mohamed's household id before
+    either registration is projected. Her refusal used to delete the key under that id,
+    which was Mohamed's: his name and CIN could never be read again."""
+    assert api.post("agent", "/v1/households", FATIMA.body()).status_code == 201
+    assert api.post("agent", "/v1/households", MOHAMED.body()).status_code == 201
+
+    again = api.post("agent", "/v1/households", FATIMA.body(id=MOHAMED.household_id))
+    api.project_published()
+
+    assert again.status_code == 409, again.text  # her own household, or the id taken
+    seen = api.get("agent", f"/v1/households/{MOHAMED.household_id}").json()
+    assert seen["personal"]["head_name"] == MOHAMED.head_name
+    assert seen["personal"]["national_id"] == MOHAMED.national_id
+
+
+def test_a_refused_registration_under_a_fresh_id_leaves_no_key_behind(api: ApiHarness) -> None:
+    assert api.post("agent", "/v1/households", FATIMA.body()).status_code == 201
+    api.project_published()
+    ports = api.app.state.services
+
+    again = api.post("agent", "/v1/households", FATIMA.body(id="hh-amizmiz-999"))
+
+    assert again.status_code == 409
+    assert ports.personal.keys.get("hh-amizmiz-999") is None
+    assert ports.personal.keys.get(FATIMA.household_id) is not None
