@@ -10,6 +10,7 @@ from typing import Protocol
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from services.runtime.publisher import durable_async_producer
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,4 @@ async def dead_letter(
 
 def dlq_producer(settings: Settings) -> AIOKafkaProducer:
     """A durable producer for the DLQ."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        max_request_size=2_000_000,
-    )
+    return durable_async_producer(settings, max_request_size=2_000_000)

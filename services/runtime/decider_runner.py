@@ -29,7 +29,7 @@ from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
 from services.domain.deciding import AggregateStore, Decider, Decision
 from services.runtime.dead_letters import Origin, dead_letter
 from services.runtime.logs import correlated
-from services.runtime.publisher import Position
+from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
 from services.runtime.topics import partitions_of
 
@@ -136,12 +136,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
     decisions = DecisionLog(settings, decider.event_stream, store)
 
     async def decide_commands(stream: faust.StreamT) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=1,
-        )
+        producer = durable_async_producer(settings, linger_ms=1)
         await decisions.start()
         await producer.start()
         try:

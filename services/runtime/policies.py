@@ -28,7 +28,7 @@ from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus
 from services.domain.policies.distributions import consume_stock
 from services.runtime.command_bus import KafkaCommandBus
-from services.runtime.publisher import KafkaEventPublisher
+from services.runtime.publisher import KafkaEventPublisher, durable_async_producer
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,12 +105,7 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
     """Every distribution's stock command, sent without waiting for its decision."""
 
     async def consume_site_stock(stream: faust.StreamT) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=1,
-        )
+        producer = durable_async_producer(settings, linger_ms=1)
         await producer.start()
         try:
             await in_batches(stream, lambda values: send_consume_commands(producer, values))

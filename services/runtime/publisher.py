@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
@@ -86,3 +87,11 @@ class KafkaEventPublisher:
 
     def close(self) -> None:
         self._reset()
+
+
+def durable_async_producer(settings: Settings, **options: Any) -> AIOKafkaProducer:
+    """The asyncio producer of the worker: every write acknowledged by all in-sync replicas,
+    idempotent (a retried send is written once)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, **options
+    )
