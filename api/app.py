@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.correlation import CorrelationIds
 from api.deps import Services
@@ -83,6 +84,8 @@ def create_app(
     app.add_middleware(RequestCosts)  # inside the metrics: its 401s and 413s are counted
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(CorrelationIds)
+    if settings.trusted_proxies:  # outermost: everything inside sees the real client and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     for module in (
         health,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -13,11 +10,8 @@ from sqlalchemy import Engine, select
 from api.errors import Unauthenticated
 from projections.tables import users
 from services.app.permissions import User
-from services.runtime.clock import Clock, SystemClock
 from services.runtime.passwords import verify_password
 from services.runtime.tokens import token_hash
-
-log = logging.getLogger(__name__)
 
 
 def _active(row: Any) -> User | None:
@@ -63,34 +57,6 @@ def active_user(engine: Engine, username: str) -> tuple[User, str] | None:
     if row is None or user is None:
         return None
     return user, row.token_hash[:16]
-
-
-@dataclass
-class FailurePenalty:
-    """Slows down repeated failed sign-ins from one client: a small, bounded delay."""
-
-    step: float = 0.1
-    ceiling: float = 2.0
-    window: float = 60.0
-    clock: Clock = field(default_factory=SystemClock)
-    _failures: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
-    async def before(self, client: str) -> None:
-        now = self.clock.monotonic()
-        recent = [t for t in self._failures.get(client, []) if now - t < self.window]
-        if recent:
-            self._failures[client] = recent
-            await self.clock.sleep(min(self.ceiling, self.step * len(recent)))
-
-    max_clients: int = 10_000
-
-    def failed(self, client: str) -> None:
-        now = self.clock.monotonic()
-        self._failures[client].append(now)
-        if len(self._failures) > self.max_clients:  # forget clients whose failures are old
-            for stale in [c for c, ts in self._failures.items() if now - ts[-1] >= self.window]:
-                del self._failures[stale]
-        log.warning("failed authentication from %s", client)
 
 
 def unauthenticated() -> Unauthenticated:

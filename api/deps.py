@@ -11,8 +11,10 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.types import Scope
 
-from api.auth import FailurePenalty, User, find_user, unauthenticated
+from api.auth import User, find_user, unauthenticated
+from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from services.app.ports import CommandBus
 from services.domain.privacy import PersonalData
@@ -29,7 +31,7 @@ class Services:
     publisher: EventPublisher
     bus: CommandBus
     personal: PersonalData
-    penalty: FailurePenalty = field(default_factory=FailurePenalty)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
     # Argon2id costs ~64 MiB and a core for a moment: at most two password checks at once,
     # whatever the number of sign-ins (the others wait their turn).
     password_checks: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
@@ -51,24 +53,40 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `aid users create`.")
 
 
+def client_address(scope: Scope) -> str:
+    """The caller's address: the peer's, or the one a trusted proxy forwarded."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def authenticate(services: Services, scope: Scope, token: str | None) -> User:
+    """The active user holding this bearer token, looked up once per request.
+
+    Failures count against the caller's address (429 past the limit); 401 otherwise."""
+    state = scope.setdefault("state", {})
+    known = state.get("user")
+    if isinstance(known, User):
+        return known
+    with services.throttle.attempt(client_key(client_address(scope))) as attempt:
+        user = None
+        if token:
+            pepper = services.settings.token_pepper
+            user = await run_in_threadpool(find_user, services.engine, token, pepper)
+        if user is None:
+            attempt.failed()
+            raise unauthenticated()
+    state["user"] = user
+    return user
+
+
 async def current_user(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """The caller, authenticated by bearer token; 401 otherwise (slowed after failures)."""
-    client = request.client.host if request.client else "unknown"
-    await services.penalty.before(client)
-    if credentials is None:
-        services.penalty.failed(client)
-        raise unauthenticated()
-    user = await run_in_threadpool(
-        find_user, services.engine, credentials.credentials, services.settings.token_pepper
-    )
-    if user is None:
-        services.penalty.failed(client)
-        raise unauthenticated()
-    return user
+    """The caller, authenticated by bearer token; 401 otherwise (429 after many failures)."""
+    token = credentials.credentials if credentials else None
+    return await authenticate(services, request.scope, token)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from api.throttle import TooManyAttempts
 from services.app.errors import (
     AppError,
     BrokerUnavailable,
@@ -44,6 +45,7 @@ STATUS: dict[type[AppError], int] = {
     Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
+    TooManyAttempts: 429,
 }
 
 
@@ -78,7 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         status = status_of(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if retry := exc.details.get("retry_after"):
+            headers["Retry-After"] = str(retry)
         return JSONResponse(exc.body(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

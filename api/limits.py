@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import find_user, unauthenticated
+from api.deps import authenticate
+from api.errors import AppError, status_of
 
 KIB = 1024
 DEFAULT_LIMIT = 256 * KIB
@@ -45,11 +45,16 @@ class RequestCosts:
         if declared.isdigit() and int(declared) > limit:
             await _answer(send, 413, "too_large", _over(limit))
             return
-        if path.startswith("/v1/") and not await self._known(scope, headers):
-            refused = unauthenticated()
-            challenge = {b"www-authenticate": b"Bearer"}
-            await _answer(send, 401, refused.error, refused.message, challenge)
-            return
+        if path.startswith("/v1/"):
+            refused = await self._refusal(scope, headers)
+            if refused is not None:
+                status, extra = status_of(refused), {}
+                if status == 401:
+                    extra[b"www-authenticate"] = b"Bearer"
+                if retry := refused.details.get("retry_after"):
+                    extra[b"retry-after"] = str(retry).encode()
+                await _answer(send, status, refused.error, refused.message, extra)
+                return
         seen = 0
         answered = False  # by this middleware: whatever the route sends next is dropped
 
@@ -70,21 +75,16 @@ class RequestCosts:
 
         await self.app(scope, counted, sending)
 
-    async def _known(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
-        """Whether the bearer token names an active user, slowed after failures like the
-        routes' own check (which runs again, with what that user may do)."""
-        services = scope["app"].state.services
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        await services.penalty.before(client)
+    async def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> AppError | None:
+        """Why the bearer token does not name an active user (None when it does). The user
+        found is kept in the request's state for the route's own check."""
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        user = None
-        if scheme.lower() == "bearer" and token.strip():
-            user = await run_in_threadpool(
-                find_user, services.engine, token.strip(), services.settings.token_pepper
-            )
-        if user is None:
-            services.penalty.failed(client)
-        return user is not None
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        try:
+            await authenticate(scope["app"].state.services, scope, bearer)
+        except AppError as refused:
+            return refused
+        return None
 
 
 def _over(limit: int) -> str:

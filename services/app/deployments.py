@@ -54,9 +54,7 @@ def _outcome(deployment_id: str, *replies: Reply) -> Outcome:
     return Outcome(deployment_id, events, replies[-1].position)
 
 
-async def plan_deployment(
-    ports: Ports, user: User, now: datetime, plan: PlanDeployment
-) -> Outcome:
+async def plan_deployment(ports: Ports, user: User, now: datetime, plan: PlanDeployment) -> Outcome:
     """Plan a convoy from a warehouse to a site of the operation."""
     authorize(user, "relief.write")
     await known(ports, relief_queries.operation, plan.operation_id, "operation_id", "operation")

@@ -100,6 +100,8 @@ def api(host: str = "127.0.0.1", port: int = 8000) -> None:
         host=host,
         port=port,
         log_config=logging_config(settings),
+        proxy_headers=False,  # the app believes only AID_TRUSTED_PROXIES
+        server_header=False,
     )
 
 

@@ -48,7 +48,7 @@ def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
     publisher = KafkaEventPublisher(settings)
     users, last = {}, None
     for role in ROLES:
-        password = f"{role}-{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(12)
         token, last = create_user(
             settings,
             publisher,

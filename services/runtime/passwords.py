@@ -8,26 +8,39 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
-MIN_LENGTH = 8
+MIN_LENGTH = 10
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 resists an offline attack on a slow hash
 _hasher = PasswordHasher()
 
 
 class WeakPassword(ValueError):
-    """A password too short to protect anything."""
+    """A password too short, too common or too easy to guess to protect anything."""
+
+
+def check_strength(password: str, known: Sequence[str] = ()) -> None:
+    """Refuse a short password, or one found in zxcvbn's lists of common passwords, words
+    and names, or built from what is `known` about the user (their name, the organisation)."""
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
+    verdict = zxcvbn(password[:100], user_inputs=[k for k in known if k])
+    if verdict["score"] < MIN_STRENGTH:
+        why = verdict["feedback"]["warning"] or "it is easy to guess"
+        raise WeakPassword(f"this password is too weak: {why.rstrip('.')}; choose a longer one")
 
 
 def _peppered(password: str, pepper: str) -> str:
     return hmac.new(pepper.encode(), password.encode(), hashlib.sha256).hexdigest()
 
 
-def hash_password(password: str, pepper: str) -> str:
-    """The hash to keep; refuses passwords shorter than MIN_LENGTH characters."""
-    if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
+def hash_password(password: str, pepper: str, known: Sequence[str] = ()) -> str:
+    """The hash to keep; refuses a weak password (see `check_strength`)."""
+    check_strength(password, known)
     return _hasher.hash(_peppered(password, pepper))
 
 

@@ -51,7 +51,11 @@ def create_user(
         sites=list(sites),
         donors=list(donors),
         token_hash=token_hash(token, settings.token_pepper),
-        password_hash=hash_password(password, settings.token_pepper) if password else None,
+        password_hash=(
+            hash_password(password, settings.token_pepper, [username, settings.organisation])
+            if password
+            else None
+        ),
     )
     return token, _record(publisher, event, f"user:{username}:{event.token_hash[:16]}")
 

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.auth import FailurePenalty
 from api.permissions import ROLES
+from api.throttle import SignInThrottle
 from events import Actor, Envelope, Event, decode, encode
 from events.envelope import SYSTEM
 from events.reference import ItemDefined, LocationRegistered
@@ -106,12 +106,18 @@ class ApiHarness:
     driven by a browser read their own writes without calling `project_published()`."""
 
     def __init__(
-        self, tmp_path: Path, *, read_wait_seconds: float = 0.2, auto_project: bool = False
+        self,
+        tmp_path: Path,
+        *,
+        read_wait_seconds: float = 0.2,
+        auto_project: bool = False,
+        **settings: Any,
     ) -> None:
         self.settings = Settings(
             database_url=f"sqlite:///{tmp_path}/rm.db",
             data_dir=tmp_path,
             read_wait_seconds=read_wait_seconds,
+            **settings,
         )
         self.publisher = (
             ProjectingPublisher(self.project_published) if auto_project else InMemoryPublisher()
@@ -124,7 +130,8 @@ class ApiHarness:
 
     def __enter__(self) -> ApiHarness:
         self.client.__enter__()  # runs the lifespan: migrates the read model
-        self.app.state.services.penalty = FailurePenalty(step=0, ceiling=0)
+        # Tests send many wrong tokens on purpose; the throttle's own tests set its limits.
+        self.app.state.services.throttle = SignInThrottle(per_client=10**6, per_account=10**6)
         self.apply(*REFERENCE_DATA)
         for role in ROLES:
             self.create_user(USERNAMES[role], role, **ROLE_SCOPES.get(role, {}))

@@ -25,9 +25,30 @@ def test_a_password_matches_its_hash_and_nothing_else() -> None:
     assert not verify_password("not a hash", "couscous-du-vendredi", PEPPER)
 
 
-def test_a_short_password_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("1234567", "at least 10 characters"),
+        ("password123", "common"),  # on zxcvbn's list of common passwords
+        ("qwertyuiop", "common"),
+        ("azerty123456", "common"),
+        ("nadia.agent2026", "too weak"),  # the username and a year
+        ("aaaaaaaaaaaa", "too weak"),
+    ],
+)
+def test_a_short_common_or_guessable_password_is_refused(password: str, why: str) -> None:
+    with pytest.raises(WeakPassword, match=why):
+        hash_password(password, PEPPER, known=["nadia.agent", "Entraide Nationale"])
+
+
+def test_creating_a_user_with_a_weak_password_records_nothing() -> None:
+    publisher = InMemoryPublisher()
+
     with pytest.raises(WeakPassword):
-        hash_password("1234567", PEPPER)
+        create_user(Settings(token_pepper=PEPPER), publisher, "nadia.agent", "agent",
+                    password="nadia.agent1")  # fmt: skip
+
+    assert publisher.envelopes("users") == []
 
 
 def test_a_user_created_with_a_password_records_only_its_hash() -> None:

@@ -7,7 +7,6 @@ A route added without an entry here fails `test_the_matrix_covers_every_v1_route
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +17,6 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from api.auth import FailurePenalty
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
 from events.households import CampaignOpened, HouseholdRegistered
 from events.reference import LocationRegistered
@@ -40,7 +38,6 @@ from tests.support.api import (
     WAREHOUSES,
     ApiHarness,
 )
-from tests.support.fakes import FakeClock
 
 LOCATIONS = (*WAREHOUSES, SITE)
 # A second distribution site, assigned to nobody: where the Al Haouz agent may not record aid.
@@ -610,53 +607,3 @@ def test_the_docs_render_the_permission_table(api: ApiHarness) -> None:
     description = api.client.get("/openapi.json").json()["info"]["description"]
 
     assert all(action in description for action in PERMISSIONS)
-
-
-# ---- the failed-sign-in penalty ----------------------------------------------------------------
-
-
-def delay(penalty: FailurePenalty, clock: FakeClock, client: str) -> float:
-    """How long the penalty makes this client wait before its next attempt."""
-    waits = len(clock.slept)
-    asyncio.run(penalty.before(client))
-    return sum(clock.slept[waits:])
-
-
-def test_the_penalty_grows_with_failures_and_stays_bounded() -> None:
-    clock = FakeClock()
-    penalty = FailurePenalty(step=0.02, ceiling=0.05, clock=clock)
-    assert delay(penalty, clock, "10.0.0.7") == 0
-
-    penalty.failed("10.0.0.7")
-    one = delay(penalty, clock, "10.0.0.7")
-    penalty.failed("10.0.0.7")
-    two = delay(penalty, clock, "10.0.0.7")
-    for _ in range(50):
-        penalty.failed("10.0.0.7")
-    many = delay(penalty, clock, "10.0.0.7")
-
-    assert (one, two, many) == pytest.approx((0.02, 0.04, 0.05))
-    assert delay(penalty, clock, "10.0.0.8") == 0  # another client is not slowed
-
-
-def test_the_penalty_forgets_failures_after_its_window() -> None:
-    clock = FakeClock()
-    penalty = FailurePenalty(step=0.05, ceiling=0.05, window=60, clock=clock)
-    penalty.failed("10.0.0.7")
-
-    clock.advance(59)
-    assert delay(penalty, clock, "10.0.0.7") == pytest.approx(0.05)
-    clock.advance(1)
-    assert delay(penalty, clock, "10.0.0.7") == 0
-
-
-def test_wrong_tokens_slow_the_next_request_of_that_client(api: ApiHarness) -> None:
-    clock = FakeClock()
-    api.app.state.services.penalty = FailurePenalty(step=0.03, ceiling=0.06, clock=clock)
-    for _ in range(3):
-        api.client.get("/v1/inventory", headers={"Authorization": "Bearer aid_guess"})
-
-    r = api.get("admin", "/v1/inventory")
-
-    assert r.status_code == 200
-    assert clock.slept == pytest.approx([0.03, 0.06, 0.06])  # the last one: the admin's wait

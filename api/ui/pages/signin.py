@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import anyio.to_thread
@@ -10,7 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from api.auth import find_user, find_user_by_password
+from api.auth import User, find_user, find_user_by_password
+from api.deps import Services, client_address
+from api.throttle import TooManyAttempts, account_key, client_key
 from api.ui import i18n
 from api.ui.session import (
     LANG_COOKIE,
@@ -60,29 +63,42 @@ async def signin_form(page: PublicPage, next: str = "/") -> Response:
 async def signin(page: PublicPage) -> Response:
     """Check the password (or the token) and open a session."""
     form = await page.form()
-    services, client = page.services, page.request.client
-    who = client.host if client else "unknown"
-    await services.penalty.before(who)
-    pepper = services.settings.token_pepper
-    if form.get("token"):
-        user = await run_in_threadpool(find_user, services.engine, form["token"], pepper)
-    else:
-        user = await anyio.to_thread.run_sync(
-            find_user_by_password,
-            services.engine,
-            form.get("username", ""),
-            form.get("password", ""),
-            pepper,
-            limiter=services.password_checks,
-        )
+    services = page.services
+    keys = [client_key(client_address(page.request.scope))]
+    if not form.get("token"):
+        keys.append(account_key(form.get("username", "")))
+    try:
+        with services.throttle.attempt(*keys) as attempt:
+            user = await _check(services, form)
+            if user is None:
+                attempt.failed()
+    except TooManyAttempts as refused:
+        errors = {"": page.t("signin.throttled", seconds=refused.retry_after)}
+        throttled = page.render("signin.html", 429, next=_local(form.get("next")), errors=errors)
+        throttled.headers["Retry-After"] = str(refused.retry_after)
+        return throttled
     if user is None:
-        services.penalty.failed(who)
         errors = {"": page.t("signin.failed")}
         return page.render("signin.html", 401, next=_local(form.get("next")), errors=errors)
     response = RedirectResponse(_local(form.get("next")), status_code=303)
     await open_session(page.request, response, services, user)
     response.delete_cookie(PRESESSION_COOKIE, path="/")
     return response
+
+
+async def _check(services: Services, form: Mapping[str, str]) -> User | None:
+    """The user the form's token or name and password belong to, if any."""
+    pepper = services.settings.token_pepper
+    if form.get("token"):
+        return await run_in_threadpool(find_user, services.engine, form["token"], pepper)
+    return await anyio.to_thread.run_sync(
+        find_user_by_password,
+        services.engine,
+        form.get("username", ""),
+        form.get("password", ""),
+        pepper,
+        limiter=services.password_checks,
+    )
 
 
 @router.post("/signout")
