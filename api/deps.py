@@ -18,6 +18,7 @@ from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from services.app.ports import CommandBus
 from services.domain.privacy import PersonalData
+from services.runtime.health import CachedCheck, check
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.settings import Settings
 
@@ -36,6 +37,13 @@ class Services:
     # whatever the number of sign-ins (the others wait their turn).
     password_checks: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
+    health: CachedCheck = field(init=False)
+
+    def __post_init__(self) -> None:
+        # reads the settings at each check: tests point a running app elsewhere
+        self.health = CachedCheck(
+            lambda: check(self.settings, self.engine), self.settings.health_cache_seconds
+        )
 
     def wrote(self, position: Position) -> None:
         """Remember the newest position this process wrote, per partition."""
@@ -50,7 +58,7 @@ def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
-_bearer = HTTPBearer(auto_error=False, description="The token printed by `aid users create`.")
+bearer = HTTPBearer(auto_error=False, description="The token printed by `aid users create`.")
 
 
 def client_address(scope: Scope) -> str:
@@ -82,7 +90,7 @@ async def authenticate(services: Services, scope: Scope, token: str | None) -> U
 async def current_user(
     request: Request,
     services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The caller, authenticated by bearer token; 401 otherwise (429 after many failures)."""
     token = credentials.credentials if credentials else None

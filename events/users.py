@@ -8,7 +8,7 @@ from pydantic import Field
 
 from events.base import Event, Identifier
 
-Role = Literal["admin", "coordinator", "operator", "agent", "donor", "auditor"]
+Role = Literal["admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor"]
 
 
 class UserCreated(Event):

@@ -24,10 +24,10 @@ class Scope(StrEnum):
 
 A, W, S, D = Scope.ALL, Scope.WAREHOUSES, Scope.SITES, Scope.DONOR
 
-ROLES = ("admin", "coordinator", "operator", "agent", "donor", "auditor")
+ROLES = ("admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor")
 
 PERMISSIONS: dict[str, dict[str, Scope]] = {
-    "reference.read": {r: A for r in ROLES},
+    "reference.read": {r: A for r in ROLES if r != "monitor"},
     "reference.write": {"admin": A, "coordinator": A},
     "stock.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
     "stock.write": {"admin": A, "operator": W},
@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
     "reports.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},
+    # /healthz in detail and /metrics: what a monitoring system scrapes with its own token
+    "operations.read": {"admin": A, "monitor": A},
 }
 
 

@@ -137,7 +137,7 @@ def _demo_admin_token() -> str:
 @users_app.command("create")
 def users_create(
     name: str,
-    role: str = typer.Option(..., help="admin|coordinator|operator|agent|donor|auditor"),
+    role: str = typer.Option(..., help="admin|coordinator|operator|agent|donor|auditor|monitor"),
     warehouse: list[str] = typer.Option([], help="A warehouse an operator works in."),
     site: list[str] = typer.Option([], help="A site an agent works at."),
     donor: list[str] = typer.Option([], help="The donor a donor user represents."),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -117,3 +119,28 @@ def check(settings: Settings, engine: Engine) -> dict[str, Any]:
 
 def can_serve(report: dict[str, Any]) -> bool:
     return bool(report["database"] == "ok" and report["kafka"] == "ok")
+
+
+class CachedCheck:
+    """The last health report, kept `ttl` seconds: however often `/healthz` is called, Kafka
+    and the database are asked at most once per `ttl`, and callers arriving while a check runs
+    wait for that one instead of starting their own."""
+
+    def __init__(
+        self,
+        run: Callable[[], dict[str, Any]],
+        ttl: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._run, self._ttl, self._monotonic = run, ttl, monotonic
+        self._lock = threading.Lock()
+        self._report: dict[str, Any] | None = None
+        self._taken_at = 0.0
+
+    def report(self) -> dict[str, Any]:
+        """A report no older than `ttl` (blocks while Kafka is asked: call it off the loop)."""
+        with self._lock:
+            if self._report is None or self._monotonic() - self._taken_at >= self._ttl:
+                self._report = self._run()
+                self._taken_at = self._monotonic()
+            return self._report

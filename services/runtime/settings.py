@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     organisation: str = "Entraide Nationale"
     health_max_lag: int = Field(default=10_000, ge=0)
     health_max_pending_commands: int = Field(default=1_000, ge=0)
+    health_cache_seconds: float = Field(default=5.0, ge=0)
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed,
     # comma-separated; empty believes nobody. The client address is what sign-ins are
     # throttled by, and https from the proxy is what marks the session cookie Secure.

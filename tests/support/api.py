@@ -78,6 +78,7 @@ USERNAMES: dict[str, str] = {
     "agent": "khadija.agent",
     "donor": "fondation-atlas.donor",
     "auditor": "omar.auditor",
+    "monitor": "prometheus.monitor",
 }
 ROLE_SCOPES: dict[str, dict[str, list[str]]] = {
     "operator": {"warehouses": ["wh-casablanca"]},

@@ -1,7 +1,8 @@
 """/metrics and /healthz, as stories at Casablanca with no Kafka next to the unit tests.
 
 Kafka is pointed at a port nobody listens on (127.0.0.1:1), so the scrape must report it down
-within its timeout instead of hanging, and /healthz must say it is degraded.
+within its timeout instead of hanging, and /healthz must say it is degraded. Metrics and the
+detail of /healthz are for a token holding `operations.read` (the monitor's, the admin's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine
 from api.metrics import families
 from api.permissions import ROLES
 from projections.registry import PROJECTIONS
+from services.runtime.health import CachedCheck, check
 from tests.support.api import SITE, ApiHarness
 
 CASABLANCA, BASKETS = "wh-casablanca", "ramadan-basket"
@@ -43,8 +45,8 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def scrape(api: ApiHarness) -> Samples:
-    """Every sample of /metrics, fetched without a token, by (name, labels)."""
-    r = api.client.get("/metrics")
+    """Every sample of /metrics, fetched with the monitor's token, by (name, labels)."""
+    r = api.client.get("/metrics", headers=api.headers("monitor"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain")
     return {
@@ -165,13 +167,16 @@ def test_lag_is_per_projection_and_partition_when_kafka_answers(api: ApiHarness)
     assert [s.value for s in gauges["aid_kafka_up"]] == [1]
 
 
-def test_an_unreachable_database_is_reported_down(api: ApiHarness, tmp_path: Path) -> None:
+def test_an_unreachable_database_is_answered_503_in_words(api: ApiHarness, tmp_path: Path) -> None:
+    # The monitor's token cannot be checked without the database: the scrape fails loudly.
     api.app.state.services.engine = create_engine(f"sqlite:///{tmp_path}/no-such-dir/rm.db")
 
-    samples = scrape(api)
+    scraped = api.client.get("/metrics", headers=api.headers("monitor"))
+    health = api.client.get("/healthz")
 
-    assert value(samples, "aid_database_up") == 0
-    assert not any(name == "aid_projection_events_applied" for name, _ in samples)
+    assert scraped.status_code == 503
+    assert "database is unreachable" in scraped.json()["message"]
+    assert (health.status_code, health.json()) == (503, {"status": "degraded"})
 
 
 def test_the_scrape_answers_within_a_few_seconds_with_kafka_unreachable(
@@ -187,7 +192,7 @@ def test_the_scrape_answers_within_a_few_seconds_with_kafka_unreachable(
 
 
 def test_healthz_is_degraded_and_503_when_kafka_is_unreachable(api: ApiHarness) -> None:
-    r = api.client.get("/healthz")
+    r = api.client.get("/healthz", headers=api.headers("monitor"))
 
     assert r.status_code == 503, r.text
     body = r.json()
@@ -207,3 +212,47 @@ def test_two_apps_in_one_process_keep_their_own_metrics(api: ApiHarness, tmp_pat
     labels = {"command": "ReceiveStock", "outcome": "accepted", "error": ""}
     assert value(samples, DECISIONS, **labels) is None
     assert value(scrape(api), DECISIONS, **labels) == 1
+
+
+@pytest.mark.parametrize("role", ["operator", "agent", "donor", "auditor", "coordinator"])
+def test_metrics_are_refused_to_strangers_and_to_roles_that_do_not_monitor(
+    api: ApiHarness, role: str
+) -> None:
+    stranger = api.client.get("/metrics")
+    user = api.client.get("/metrics", headers=api.headers(role))
+
+    assert stranger.status_code == 401, stranger.text
+    assert user.status_code == 403, user.text
+    assert user.json()["permission"] == "operations.read"
+    assert api.client.get("/metrics", headers=api.headers("admin")).status_code == 200
+
+
+def test_healthz_tells_strangers_only_whether_it_serves(api: ApiHarness) -> None:
+    stranger = api.client.get("/healthz")
+    agent = api.client.get("/healthz", headers=api.headers("agent"))
+    wrong = api.client.get("/healthz", headers={"Authorization": "Bearer aid_guess"})
+
+    assert (stranger.status_code, stranger.json()) == (503, {"status": "degraded"})
+    assert agent.json() == {"status": "degraded"}
+    assert wrong.status_code == 401
+
+
+def test_healthz_asks_kafka_at_most_once_per_cache_period(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(
+        "services.runtime.health.end_offsets", lambda *_: asked.append("kafka") or {}
+    )
+    clock = [100.0]
+    services = api.app.state.services
+    services.health = CachedCheck(
+        lambda: check(services.settings, services.engine), ttl=5, monotonic=lambda: clock[0]
+    )
+
+    for _ in range(20):
+        assert api.client.get("/healthz").status_code == 200
+    clock[0] += 5
+    api.client.get("/healthz", headers=api.headers("monitor"))
+
+    assert asked == ["kafka", "kafka"]
