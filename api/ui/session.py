@@ -27,6 +27,7 @@ from api.deps import Services
 from events.users import SessionEnded
 from projections import queries
 from services.app.errors import BrokerUnavailable
+from services.domain.keys import purpose_key
 from services.runtime.logs import current_correlation_id
 from services.runtime.recording import record
 
@@ -45,7 +46,8 @@ class WebSession:
 
 
 def _serializer(services: Services) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services.settings.token_pepper, salt="aid-web-session")
+    key = purpose_key(services.settings.token_pepper, "sessions")
+    return URLSafeTimedSerializer(key, salt="aid-web-session")
 
 
 def _secure(request: Request) -> bool:
@@ -125,7 +127,7 @@ async def end_session(services: Services, user: User, nonce: str) -> None:
 
 
 def csrf_token(services: Services, seed: str) -> str:
-    key = services.settings.token_pepper.encode()
+    key = purpose_key(services.settings.token_pepper, "csrf")
     return hmac.new(key, f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()[:40]
 
 

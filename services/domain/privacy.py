@@ -20,6 +20,8 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.domain.keys import purpose_key
+
 
 def normalise_identifier(value: str) -> str:
     """CIN and registry numbers compare without case, spaces or dashes."""
@@ -35,7 +37,7 @@ def pseudonym(key: str, kind: str, value: str) -> str:
 
 
 def _master(master_key: str) -> AESGCM:
-    return AESGCM(hashlib.sha256(master_key.encode()).digest())
+    return AESGCM(purpose_key(master_key, "household-keys"))
 
 
 class KeyStore(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -85,6 +86,13 @@ def worker() -> None:
     run_worker()
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @app.command()
 def api(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the HTTP API and web UI."""
@@ -93,6 +101,11 @@ def api(host: str = "127.0.0.1", port: int = 8000) -> None:
     from services.runtime.logs import logging_config
 
     settings = get_settings()
+    if not _loopback(host) and (weak := settings.weak_secrets()):
+        console.print(
+            f"[red]refusing to listen on {host} with weak secrets[/red]: " + "; ".join(weak)
+        )
+        raise typer.Exit(2)
     # Named, not imported: the API sits on top of services, which never import it.
     uvicorn.run(
         "api.app:create_app",

@@ -14,6 +14,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from services.domain.keys import purpose_key
+
 MIN_LENGTH = 10
 MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 resists an offline attack on a slow hash
 _hasher = PasswordHasher()
@@ -35,7 +37,7 @@ def check_strength(password: str, known: Sequence[str] = ()) -> None:
 
 
 def _peppered(password: str, pepper: str) -> str:
-    return hmac.new(pepper.encode(), password.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(purpose_key(pepper, "passwords"), password.encode(), hashlib.sha256).hexdigest()
 
 
 def hash_password(password: str, pepper: str, known: Sequence[str] = ()) -> str:

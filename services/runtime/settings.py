@@ -10,6 +10,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret"
+SECRETS = ("token_pepper", "pseudonym_key", "master_key")
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -49,17 +51,29 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        if self.environment == "development":
-            return self
-        for name in ("token_pepper", "pseudonym_key", "master_key"):
-            value = getattr(self, name)
-            if not value or value == DEV_SECRET:
-                raise ValueError(
-                    f"AID_{name.upper()} must be set to a long random secret when "
-                    f"AID_ENVIRONMENT={self.environment}; "
-                    'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
-                )
+        if self.environment != "development" and (weak := self.weak_secrets()):
+            raise ValueError(f"{weak[0]} when AID_ENVIRONMENT={self.environment}")
         return self
+
+    def weak_secrets(self) -> list[str]:
+        """What is wrong with the secrets, in words (empty when each is long, random-looking,
+        not the development default, and different from the others)."""
+        problems = []
+        for name in SECRETS:
+            value = getattr(self, name)
+            if not value or value == DEV_SECRET or len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"AID_{name.upper()} must be a random secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters, not the default; generate one with: "
+                    'python -c "import secrets; print(secrets.token_hex(32))"'
+                )
+        values = [getattr(self, name) for name in SECRETS]
+        if not problems and len(set(values)) < len(values):
+            problems.append(
+                "AID_TOKEN_PEPPER, AID_PSEUDONYM_KEY and AID_MASTER_KEY must differ: each is "
+                "rotated on its own schedule"
+            )
+        return problems
 
     @property
     def db_url(self) -> str:

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import secrets
 
+from services.domain.keys import purpose_key
+
 
 def new_token() -> str:
     return "aid_" + secrets.token_urlsafe(32)
@@ -13,4 +15,4 @@ def new_token() -> str:
 
 def token_hash(token: str, pepper: str) -> str:
     """A keyed hash: useless without the pepper, which never leaves the settings."""
-    return hmac.new(pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(purpose_key(pepper, "tokens"), token.encode(), hashlib.sha256).hexdigest()

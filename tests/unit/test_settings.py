@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from services.domain.keys import PURPOSES, purpose_key
+from services.runtime.cli import app
 from services.runtime.settings import DEV_SECRET, Settings
+from services.runtime.tokens import token_hash
 
 STRONG = {"token_pepper": "a" * 64, "pseudonym_key": "b" * 64, "master_key": "c" * 64}
 
@@ -36,3 +43,47 @@ def test_production_accepts_real_secrets_and_reads_the_environment(
     settings = Settings(environment="production", **STRONG)
     assert settings.kafka_bootstrap == "kafka-1:9092,kafka-2:9092"
     assert settings.db_url == "postgresql://aid@db/aid"
+
+
+@pytest.mark.parametrize("secret", ["token_pepper", "pseudonym_key", "master_key"])
+def test_production_refuses_a_short_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match=f"AID_{secret.upper()}.*at least 32"):
+        Settings(environment="production", **(STRONG | {secret: "s3cr3t-but-short"}))
+
+
+def test_production_refuses_one_secret_for_every_purpose() -> None:
+    same = {name: "d" * 64 for name in STRONG}
+
+    with pytest.raises(ValidationError, match="must differ"):
+        Settings(environment="production", **same)
+
+
+def test_the_api_refuses_to_listen_beyond_loopback_with_the_default_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[dict] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: served.append(kw))
+    cli = CliRunner()
+
+    beyond = cli.invoke(app, ["api", "--host", "0.0.0.0"])
+    local = cli.invoke(app, ["api", "--host", "127.0.0.1"])
+
+    assert beyond.exit_code == 2, beyond.output
+    assert "refusing to listen on 0.0.0.0" in beyond.output
+    assert "AID_TOKEN_PEPPER" in beyond.output
+    assert local.exit_code == 0, local.output
+    assert [kw["host"] for kw in served] == ["127.0.0.1"]
+
+
+def test_each_purpose_has_its_own_key_derived_from_the_secret() -> None:
+    secret = "e" * 64
+    keys = {purpose: purpose_key(secret, purpose) for purpose in PURPOSES}
+
+    assert len(set(keys.values())) == len(PURPOSES)
+    assert all(len(k) == 32 and secret.encode() not in k for k in keys.values())
+    assert purpose_key("f" * 64, "tokens") != keys["tokens"]
+    # a token's hash is not an HMAC keyed by the raw pepper any more
+    raw = hmac.new(secret.encode(), b"aid_token", hashlib.sha256).hexdigest()
+    assert token_hash("aid_token", secret) != raw
+    with pytest.raises(ValueError, match="no key purpose"):
+        purpose_key(secret, "everything")
