@@ -29,30 +29,39 @@ class RegistryProjection:
     tables: tuple[Table, ...] = (households, distributions)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
-        """Registrations and distributions as one insert each, then erasures in order."""
-        registered, handed, erased = [], [], []
+        """Registrations and distributions inserted together, an erasure where it comes: a
+        person erased then registered again (one partition, in order) must free the identity
+        before the new household takes it."""
+        registered: list[dict[str, Any]] = []
+        handed: list[dict[str, Any]] = []
         for applied in batch:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
                 when = utc(applied.envelope.occurred_at)
                 registered.append(event.model_dump() | {"erased": False, "registered_at": when})
             elif isinstance(event, PersonalDataErased):
-                erased.append(event.household_id)
+                upsert(conn, households, registered, ["household_id"])
+                registered = []
+                _erase(conn, event.household_id)
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
                 handed.append(_distribution(event, applied))
         upsert(conn, households, registered, ["household_id"])
         upsert(conn, distributions, handed, ["distribution_id"])
-        for household_id in erased:
-            conn.execute(
-                update(households)
-                .where(households.c.household_id == household_id)
-                .values(
-                    erased=True,
-                    sealed_personal_data=None,
-                    national_id_pseudonym=None,
-                    registry_pseudonym=None,
-                )
-            )
+
+
+def _erase(conn: Connection, household_id: str) -> None:
+    """Nothing left that links the household to a person: no pseudonym, no sealed data."""
+    conn.execute(
+        update(households)
+        .where(households.c.household_id == household_id)
+        .values(
+            erased=True,
+            identity=None,
+            sealed_personal_data=None,
+            national_id_pseudonym=None,
+            registry_pseudonym=None,
+        )
+    )
 
 
 def _distribution(

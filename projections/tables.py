@@ -176,7 +176,7 @@ households = Table(
     "households",
     metadata,
     Column("household_id", String(64), primary_key=True),
-    Column("identity", String(64), nullable=False, unique=True),
+    Column("identity", String(64), unique=True),  # None once erased
     Column("national_id_pseudonym", String(64), index=True),
     Column("registry_pseudonym", String(64), index=True),
     Column("size", Integer, nullable=False),

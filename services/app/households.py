@@ -136,6 +136,9 @@ async def erase_personal_data(
     row = await in_thread(households_queries.household, ports.engine, household_id)
     if row is None:
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    if row["erased"]:  # nothing left to erase, and no identity left to decide it under
+        await in_thread(ports.personal.erase, household_id)
+        return view(ports, row, user), Outcome(household_id, repeated=True)
     command = ErasePersonalData(household_id=household_id, identity=row["identity"])
     reply = await decide(ports, command, f"erase:{household_id}", user, now)
     await in_thread(ports.personal.erase, household_id)

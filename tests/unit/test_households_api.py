@@ -20,6 +20,7 @@ from sqlalchemy import MetaData, inspect, select
 
 from api import deps
 from events import encode
+from projections.tables import households
 from tests.support.api import SITE, ApiHarness
 
 RAMADAN, BASKETS = "ramadan-2026", "ramadan-basket"
@@ -553,6 +554,42 @@ def test_erasing_a_household_forgets_the_person_and_keeps_the_statistics(
     # the others are untouched
     other = registered.get("agent", f"/v1/households/{MOHAMED.household_id}").json()
     assert other["personal"]["head_name"] == MOHAMED.head_name
+
+
+def test_after_erasure_nothing_links_the_person_to_the_household_and_they_may_register_again(
+    registered: ApiHarness,
+) -> None:
+    serve_ramadan(registered)
+    erase = f"/v1/households/{FATIMA.household_id}/personal-data"
+    assert registered.client.delete(erase, headers=registered.headers("admin")).status_code == 200
+    registered.project_published()
+
+    found = registered.post("agent", "/v1/households/lookup", {"national_id": FATIMA.national_id})
+    again = registered.post("agent", "/v1/households", FATIMA.body(id="hh-amizmiz-101"))
+    registered.project_published()
+    same_id = registered.post("agent", "/v1/households", FATIMA.body())
+    erased_twice = registered.client.delete(erase, headers=registered.headers("admin"))
+
+    assert found.status_code == 404, found.text  # not the erased household
+    assert again.status_code == 201, again.text  # a new household, not a 409 naming the old
+    assert FATIMA.household_id not in again.text
+    now_found = registered.post(
+        "agent", "/v1/households/lookup", {"national_id": FATIMA.national_id}
+    )
+    assert now_found.json()["id"] == "hh-amizmiz-101"
+    assert error_of(same_id, 409, "already_exists")  # the erased id is not reused
+    assert erased_twice.status_code == 200 and erased_twice.json()["erased"] is True
+    with registered.engine.connect() as conn:
+        row = conn.execute(
+            select(households).where(households.c.household_id == FATIMA.household_id)
+        ).one()
+    assert (row.identity, row.national_id_pseudonym, row.registry_pseudonym) == (None,) * 3
+    assert row.sealed_personal_data is None
+    # Her Ramadan basket still counts (erasure is no way to a second one), but the refusal
+    # names nothing of the erased household's records.
+    second = registered.post("agent", "/v1/distributions", basket("dist-x", "hh-amizmiz-101"))
+    assert error_of(second, 409, "already_received")["first_distribution_id"] is None
+    assert "dist-amizmiz-001" not in second.text and "site-al-haouz" not in second.text
 
 
 @pytest.mark.parametrize("role", ["coordinator", "agent", "operator", "donor", "auditor"])

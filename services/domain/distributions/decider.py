@@ -57,6 +57,7 @@ class Received:
     quantity: int
     site_id: str
     occurred_at: datetime
+    household_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,13 @@ def evolve(state: HouseholdAid, event: Event) -> HouseholdAid:
 
 @evolve.register
 def _(state: HouseholdAid, event: AidDistributed) -> HouseholdAid:
-    line = Received(event.distribution_id, event.quantity, event.site_id, event.distributed_at)
+    line = Received(
+        event.distribution_id,
+        event.quantity,
+        event.site_id,
+        event.distributed_at,
+        event.household_id,
+    )
     before = state.received.get(event.campaign_id, ())
     return replace(state, received={**state.received, event.campaign_id: (*before, line)})
 
@@ -123,6 +130,10 @@ def decide_distribution(
     if already + command.quantity <= campaign.quantity_per_household:
         return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
     first = state.received.get(campaign.campaign_id, (None,))[0]
+    if first is not None and first.household_id != command.household_id:
+        # The person received it as a household since erased: the entitlement stands, but
+        # nothing may lead from the new household to the erased one's records.
+        first = None
     if command.offline:
         return [
             DuplicateDistributionFlagged(

@@ -65,7 +65,8 @@ class ErasePersonalData(Command):
 
 @dataclass(frozen=True)
 class Registration:
-    """The person's first registration, if any (later ones were refused)."""
+    """The person's registration, if any (later ones were refused). Erasure forgets it: the
+    person may register again, as a new household nothing links to the erased one."""
 
     household: HouseholdRegistered | None = None
 
@@ -78,6 +79,13 @@ def evolve(state: Registration, event: Event) -> Registration:
 @evolve.register
 def _(state: Registration, event: HouseholdRegistered) -> Registration:
     return state if state.household else Registration(event)
+
+
+@evolve.register
+def _(state: Registration, event: PersonalDataErased) -> Registration:
+    if state.household and state.household.household_id == event.household_id:
+        return Registration()
+    return state
 
 
 @on_message
@@ -98,6 +106,10 @@ def _(state: Registration, command: RegisterHousehold, now: datetime) -> list[Ev
 
 @decide.register
 def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Event]:
+    if state.household is None or state.household.household_id != command.household_id:
+        raise Refused(
+            "unknown_household", f"no registered household {command.household_id} to erase"
+        )
     return [PersonalDataErased(household_id=command.household_id, identity=command.identity)]
 
 
