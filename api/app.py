@@ -57,6 +57,7 @@ def create_app(
     """Build the API; tests pass their own settings, publisher and command bus."""
     settings = settings or get_settings()
     engine = make_engine(settings.db_url)
+    keys = SqlKeyStore(make_engine(settings.key_store_db_url))
     publisher = publisher or KafkaEventPublisher(settings)
     if bus is None:
         if not isinstance(publisher, KafkaEventPublisher):
@@ -66,6 +67,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
+        keys.create()
+        keys.adopt(engine)
         start, stop = getattr(bus, "start", None), getattr(bus, "stop", None)
         if start:
             await start()
@@ -76,9 +79,10 @@ def create_app(
         if close:
             close()
         engine.dispose()
+        keys.engine.dispose()
 
     app = FastAPI(title="AidLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    personal = PersonalData(SqlKeyStore(engine), settings.master_key)
+    personal = PersonalData(keys, settings.master_key)
     app.state.services = Services(settings, engine, publisher, bus, personal)
     app.state.metrics = ApiMetrics(app.state.services)
     app.add_middleware(RequestCosts)  # inside the metrics: its 401s and 413s are counted

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -148,13 +147,6 @@ ended_sessions = Table(
     Column("session_hash", String(64), primary_key=True),
     Column("username", String(64), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=False),
-)
-
-household_keys = Table(
-    "household_keys",
-    metadata,
-    Column("household_id", String(64), primary_key=True),
-    Column("wrapped_key", LargeBinary, nullable=False),
 )
 
 campaigns = Table(

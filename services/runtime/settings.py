@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     topic_prefix: str = "aid."
     data_dir: Path = Path("var")
     database_url: str | None = None
+    # The households' wrapped data keys: never the read models' database (see key_store.py).
+    key_store_url: str | None = None
     partitions: int = Field(default=6, ge=1)
     replication_factor: int = Field(default=1, ge=1)
     min_insync_replicas: int = Field(default=1, ge=1)
@@ -51,8 +53,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        if self.environment != "development" and (weak := self.weak_secrets()):
+        if self.environment == "development":
+            return self
+        if weak := self.weak_secrets():
             raise ValueError(f"{weak[0]} when AID_ENVIRONMENT={self.environment}")
+        if not self.key_store_url or self.key_store_url == self.database_url:
+            raise ValueError(
+                f"AID_KEY_STORE_URL must name a database of its own when "
+                f"AID_ENVIRONMENT={self.environment}: the household keys are backed up apart "
+                "from the read models, so that restoring those never restores an erased person"
+            )
         return self
 
     def weak_secrets(self) -> list[str]:
@@ -81,6 +91,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'aidledger.db').resolve()}"
+
+    @property
+    def key_store_db_url(self) -> str:
+        """The household key store; a SQLite file of its own under the data dir by default."""
+        if self.key_store_url:
+            return self.key_store_url
+        return f"sqlite:///{(self.data_dir / 'keys.db').resolve()}"
 
     def topic(self, stream: str) -> str:
         """The full Kafka topic name of a stream (`stock` -> `aid.stock`)."""

@@ -37,7 +37,7 @@ SECRET_VARS = {
     if field.default == DEV_SECRET
 }
 # Not refused by Settings, but they carry the database password.
-SENSITIVE = SECRET_VARS | {"AID_DATABASE_URL", "POSTGRES_PASSWORD"}
+SENSITIVE = SECRET_VARS | {"AID_DATABASE_URL", "AID_KEY_STORE_URL", "POSTGRES_PASSWORD"}
 
 KAFKA_FACTS = {
     "KAFKA_PROCESS_ROLES": "broker,controller",
@@ -317,7 +317,10 @@ def test_the_configmap_and_real_secrets_make_valid_production_settings(
     for index, name in enumerate(sorted(SECRET_VARS)):
         monkeypatch.setenv(name, f"{index}" * 64)
     monkeypatch.setenv("AID_DATABASE_URL", "postgresql://aidledger:pw@postgres:5432/aidledger")
+    keys = "postgresql://aidledger:pw@postgres:5432/aidledger_keys"
+    monkeypatch.setenv("AID_KEY_STORE_URL", keys)
     settings = Settings()
+    assert settings.key_store_db_url == keys
     assert settings.environment == "production"
     assert (settings.partitions, settings.replication_factor, settings.min_insync_replicas) == (
         12,
@@ -342,7 +345,7 @@ def test_the_secret_template_is_refused_until_it_is_filled_in(
         monkeypatch.delenv(name, raising=False)
     for key, value in (find("ConfigMap", CONFIGMAP_NAME)["data"] | data).items():
         monkeypatch.setenv(key, value)
-    with pytest.raises(ValidationError, match="AID_TOKEN_PEPPER must be set"):
+    with pytest.raises(ValidationError, match="AID_TOKEN_PEPPER must be a random secret"):
         Settings()
 
 
@@ -405,7 +408,7 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
             if container.get("command", [""])[0] != "aid":
                 continue
             aid_containers += 1
-            for name in SECRET_VARS | {"AID_DATABASE_URL"}:
+            for name in SECRET_VARS | {"AID_DATABASE_URL", "AID_KEY_STORE_URL"}:
                 ref = entries[name]["valueFrom"]["secretKeyRef"]
                 assert (ref["name"], ref["key"]) == (SECRET_NAME, name), container["name"]
             assert {"configMapRef": {"name": CONFIGMAP_NAME}} in container["envFrom"]
@@ -425,6 +428,7 @@ def test_compose_takes_every_secret_from_a_git_ignored_env_file() -> None:
     aid_example = env_file(DEPLOY / "aidledger.env.example")
     assert {k: aid_example[k] for k in SECRET_VARS} == dict.fromkeys(SECRET_VARS, "")
     assert "@postgres:5432/" in aid_example["AID_DATABASE_URL"]
+    assert aid_example["AID_KEY_STORE_URL"].endswith("@postgres:5432/aidledger_keys")
     assert env_file(DEPLOY / "postgres.env.example") == {"POSTGRES_PASSWORD": ""}
     ignored = (DEPLOY / ".gitignore").read_text().split()
     assert "*.env" in ignored and "!*.env.example" in ignored
@@ -525,8 +529,21 @@ def test_postgres_15_keeps_its_data_on_a_volume() -> None:
 
     service = compose()["services"]["postgres"]
     assert service["image"] == "postgres:15"
-    assert service["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+    assert service["volumes"][0] == "postgres-data:/var/lib/postgresql/data"
     assert "postgres-data" in compose()["volumes"]
+
+
+def test_postgres_creates_the_key_store_database_the_settings_name() -> None:
+    keys_db = env_file(DEPLOY / "aidledger.env.example")["AID_KEY_STORE_URL"].rsplit("/", 1)[1]
+    init = "CREATE DATABASE aidledger_keys OWNER aidledger;"
+    assert keys_db == "aidledger_keys"
+    mount = "./postgres-init.sql:/docker-entrypoint-initdb.d/10-key-store.sql:ro"
+    assert mount in compose()["services"]["postgres"]["volumes"]
+    assert init in (DEPLOY / "postgres-init.sql").read_text()
+    assert init in find("ConfigMap", "postgres-init")["data"]["10-key-store.sql"]
+    container = only_container(find("StatefulSet", "postgres"))
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["init"] == "/docker-entrypoint-initdb.d"
 
 
 # --- the image ---------------------------------------------------------------------------

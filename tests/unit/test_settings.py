@@ -11,10 +11,15 @@ from typer.testing import CliRunner
 
 from services.domain.keys import PURPOSES, purpose_key
 from services.runtime.cli import app
-from services.runtime.settings import DEV_SECRET, Settings
+from services.runtime.settings import DEV_SECRET, SECRETS, Settings
 from services.runtime.tokens import token_hash
 
-STRONG = {"token_pepper": "a" * 64, "pseudonym_key": "b" * 64, "master_key": "c" * 64}
+STRONG = {
+    "token_pepper": "a" * 64,
+    "pseudonym_key": "b" * 64,
+    "master_key": "c" * 64,
+    "key_store_url": "postgresql://aid@keys/aidledger_keys",
+}
 
 
 def test_development_runs_with_the_embedded_defaults() -> None:
@@ -52,7 +57,7 @@ def test_production_refuses_a_short_secret(secret: str) -> None:
 
 
 def test_production_refuses_one_secret_for_every_purpose() -> None:
-    same = {name: "d" * 64 for name in STRONG}
+    same = STRONG | {name: "d" * 64 for name in SECRETS}
 
     with pytest.raises(ValidationError, match="must differ"):
         Settings(environment="production", **same)
@@ -87,3 +92,13 @@ def test_each_purpose_has_its_own_key_derived_from_the_secret() -> None:
     assert token_hash("aid_token", secret) != raw
     with pytest.raises(ValueError, match="no key purpose"):
         purpose_key(secret, "everything")
+
+
+@pytest.mark.parametrize("url", [None, "postgresql://aid@db/aid"])
+def test_production_refuses_keys_kept_beside_the_read_models(url: str | None) -> None:
+    read_models = "postgresql://aid@db/aid"
+
+    with pytest.raises(ValidationError, match="AID_KEY_STORE_URL must name a database of its own"):
+        Settings(
+            environment="production", **(STRONG | {"key_store_url": url}), database_url=read_models
+        )

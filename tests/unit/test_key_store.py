@@ -1,0 +1,71 @@
+"""The household keys live in a database of their own, never beside the read models.
+
+A read-model backup therefore holds no key: restoring one after an erasure cannot bring the
+erased person back. Keys that earlier versions kept in the read-model database move out at
+start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, select
+
+from projections.database import make_engine, migrate
+from projections.key_store import SqlKeyStore, household_keys
+from tests.support.api import ApiHarness
+from tests.unit.test_households_api import FATIMA, MOHAMED
+
+
+def keys_in(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        if not inspect(engine).has_table("household_keys"):
+            return 0
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(household_keys)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_registered_keys_are_kept_outside_the_read_model_and_erasure_destroys_them(
+    tmp_path: Path,
+) -> None:
+    with ApiHarness(tmp_path) as api:
+        for person in (FATIMA, MOHAMED):
+            assert api.post("agent", "/v1/households", person.body()).status_code == 201
+        api.project_published()
+        read_models, keys = api.settings.db_url, api.settings.key_store_db_url
+        counted = keys_in(read_models), keys_in(keys)
+        erased = api.client.delete(
+            f"/v1/households/{FATIMA.household_id}/personal-data", headers=api.headers("admin")
+        )
+
+        assert erased.status_code == 200, erased.text
+        assert keys != read_models
+        assert counted == (0, 2)  # a read-model backup holds no key to restore
+        assert keys_in(keys) == 1
+
+
+def test_keys_left_in_the_read_model_by_an_earlier_version_move_out_at_start(
+    tmp_path: Path,
+) -> None:
+    read_models = make_engine(f"sqlite:///{tmp_path}/rm.db")
+    migrate(read_models)  # revision 0002 made household_keys in the read-model database
+    with read_models.begin() as conn:
+        conn.execute(household_keys.insert(), [{"household_id": "hh-old", "wrapped_key": b"k"}])
+    read_models.dispose()
+
+    with ApiHarness(tmp_path) as api:
+        store = api.app.state.services.personal.keys
+
+        assert store.get("hh-old") == b"k"
+    assert keys_in(f"sqlite:///{tmp_path}/rm.db") == 0
+
+
+def test_the_key_store_refuses_the_read_models_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/{os.getpid()}.db")
+    with pytest.raises(ValueError, match="must not share"):
+        SqlKeyStore(engine).adopt(engine)
