@@ -16,8 +16,10 @@ from starlette.types import Scope
 from api.auth import User, find_user, unauthenticated
 from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
-from services.app.ports import CommandBus
+from services.app.limits import RateLimit
+from services.app.ports import AuditTrail, CommandBus
 from services.domain.privacy import PersonalData
+from services.runtime.audit import PublishedAudit
 from services.runtime.health import CachedCheck, check
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.settings import Settings
@@ -37,9 +39,13 @@ class Services:
     # whatever the number of sign-ins (the others wait their turn).
     password_checks: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
+    # An agent looks up the person in front of them: a minute's worth is plenty.
+    lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
     health: CachedCheck = field(init=False)
+    audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
+        self.audit = PublishedAudit(self.publisher)
         # reads the settings at each check: tests point a running app elsewhere
         self.health = CachedCheck(
             lambda: check(self.settings, self.engine), self.settings.health_cache_seconds

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from api.throttle import TooManyAttempts
 from services.app.errors import (
     AppError,
     BrokerUnavailable,
@@ -19,6 +18,7 @@ from services.app.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 
@@ -45,7 +45,7 @@ STATUS: dict[type[AppError], int] = {
     Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
-    TooManyAttempts: 429,
+    TooManyRequests: 429,
 }
 
 

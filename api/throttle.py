@@ -16,21 +16,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from services.app.errors import AppError
+from services.app.errors import TooManyRequests
 from services.runtime.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
 
-class TooManyAttempts(AppError):
+class TooManyAttempts(TooManyRequests):
     """Too many failed authentications from this client or for this account, for now."""
 
     error = "too_many_attempts"
 
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, math.ceil(retry_after))
-        super().__init__(f"too many failed sign-ins; try again in {seconds} s", retry_after=seconds)
-        self.retry_after = seconds
+        super().__init__(f"too many failed sign-ins; try again in {seconds} s", seconds)
 
 
 def client_key(address: str) -> str:

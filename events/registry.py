@@ -34,7 +34,7 @@ from events.stock import (
     TransferDispatched,
     TransferReceived,
 )
-from events.users import SessionEnded, UserCreated, UserRevoked
+from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
 
 _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
@@ -68,6 +68,7 @@ _TYPES: dict[str, type[Event]] = {
         UserCreated,
         UserRevoked,
         SessionEnded,
+        PersonalDataRead,
     )
 }
 

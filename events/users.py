@@ -57,3 +57,19 @@ class SessionEnded(Event):
     @property
     def aggregate_id(self) -> str:
         return self.username
+
+
+class PersonalDataRead(Event):
+    """A user was shown a household's personal fields: who, which household and how, never
+    the fields themselves (an audit trail for the people whose data it is)."""
+
+    TYPE = "PersonalDataRead"
+    STREAM = "users"
+
+    username: Identifier
+    household_id: Identifier
+    via: Literal["household", "lookup"]
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username

@@ -5,6 +5,7 @@ They carry no HTTP status; `api.errors` maps each kind to one (422, 404, 409, 40
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -58,6 +59,17 @@ class Forbidden(AppError):
     """The caller's role or scope does not allow this."""
 
     error = "forbidden"
+
+
+class TooManyRequests(AppError):
+    """The caller asked too often for now; `retry_after` says when to ask again (HTTP 429)."""
+
+    error = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(message, retry_after=seconds)
+        self.retry_after = seconds
 
 
 class BrokerUnavailable(RuntimeError):

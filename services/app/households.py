@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from projections import households_queries
+from projections import households_queries, queries
 from services.app.errors import Conflict, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -110,12 +110,14 @@ async def register_household(
 async def lookup_household(
     ports: Ports, user: User, national_id: str | None, registry_number: str | None = None
 ) -> dict[str, Any]:
-    """Find a household by national ID or registry number."""
+    """Find a household by national ID or registry number (at most `ports.lookups` a minute
+    per user; an agent finds only households of their sites' regions)."""
     authorize(user, "households.read")
+    ports.lookups.take(user.username)
     for candidate in pseudonyms(ports, national_id, registry_number):
         row = await in_thread(households_queries.household_by_pseudonym, ports.engine, candidate)
-        if row:
-            return view(ports, row, user)
+        if row and await _within_reach(ports, user, row):
+            return await _shown(ports, row, user, "lookup")
     raise NotFound("no household with this identifier", error="unknown_household")
 
 
@@ -123,9 +125,26 @@ async def get_household(ports: Ports, user: User, household_id: str) -> dict[str
     """One household's profile (and personal data, for the roles that may see it)."""
     authorize(user, "households.read")
     row = await in_thread(households_queries.household, ports.engine, household_id)
-    if row is None:
+    if row is None or not await _within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
-    return view(ports, row, user)
+    return await _shown(ports, row, user, "household")
+
+
+async def _within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
+    """An agent reaches the households of the regions their sites serve; others all. Out of
+    reach answers like unknown, so household ids cannot be probed."""
+    if user.role != "agent":
+        return True
+    sites = [await in_thread(queries.location, ports.engine, s) for s in sorted(user.sites)]
+    return row["region_code"] in {site["region_code"] for site in sites if site}
+
+
+async def _shown(ports: Ports, row: dict[str, Any], user: User, via: str) -> dict[str, Any]:
+    """The view, after recording that this user read this household's personal data."""
+    shown = view(ports, row, user)
+    if shown["personal"] is not None:
+        await ports.audit.personal_data_read(user.actor, row["household_id"], via)
+    return shown
 
 
 async def erase_personal_data(

@@ -8,6 +8,8 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from events import Actor
+from services.app.limits import RateLimit
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.positions import Position
 from services.domain.privacy import PersonalData
@@ -36,6 +38,14 @@ class CommandBus(Protocol):
         ...
 
 
+class AuditTrail(Protocol):
+    """Where reads of personal data are recorded: who, which household, how; never the data."""
+
+    async def personal_data_read(self, actor: Actor, household_id: str, via: str) -> None:
+        """Record the read before the data is shown (BrokerUnavailable when it cannot be)."""
+        ...
+
+
 class Ports(Protocol):
     """The command bus, the read models, the household key store and the settings, plus
     the newest position this process wrote per partition (to read its own writes)."""
@@ -44,6 +54,8 @@ class Ports(Protocol):
     engine: Engine
     bus: CommandBus
     personal: PersonalData
+    audit: AuditTrail
+    lookups: RateLimit
     last_written: dict[tuple[str, int], int]
 
     def wrote(self, position: Position) -> None: ...

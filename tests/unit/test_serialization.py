@@ -49,7 +49,7 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
-from events.users import SessionEnded, UserCreated, UserRevoked
+from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
 
 MOROCCO = timezone(timedelta(hours=1))
 COORDINATOR = Actor(user_id="fatima.coordinator", role="coordinator")
@@ -233,6 +233,9 @@ SAMPLES: dict[str, Event] = {
     ),
     "UserRevoked": UserRevoked(username="youssef.agent"),
     "SessionEnded": SessionEnded(username="youssef.agent", session_hash="ab" * 32),
+    "PersonalDataRead": PersonalDataRead(
+        username="khadija.agent", household_id="hh-amizmiz-001", via="lookup"
+    ),
 }
 
 
