@@ -8,6 +8,13 @@ The writer skips every message at or below its partition's stored position, so b
 must commit in the order they were fetched: a later batch committed first would make an
 earlier one look done. Hence one batch is written at a time, and a rebalance waits for it
 (and sees its failure) together with the run loop instead of taking it away.
+
+For the same reason, no record is taken from a partition before it has been positioned at
+its stored position. aiokafka assigns partitions, then calls the listener; while the listener
+reads the stored positions, its fetcher may already hand out records from Kafka's committed
+offset. When that offset is ahead of the read model (a database restored from a backup, a
+new database under a group that already committed), applying those records would store a
+position past records never applied, and the seek that follows would find them "done".
 """
 
 from __future__ import annotations
@@ -34,9 +41,11 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
         self._projector = projector
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._projector.unposition(revoked)
         await self._projector.batch_written()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._projector.unposition(assigned)
         await self._projector.seek_to_stored(assigned)
 
 
@@ -57,6 +66,9 @@ class Projector:
         self.dlq = dlq
         self.consumer = consumer or self._consumer(settings, projection)
         self._pending: asyncio.Task[None] | None = None
+        # Partitions sought to their stored position in the current assignment: records of
+        # any other partition may come from elsewhere (Kafka's committed offset).
+        self._positioned: set[TopicPartition] = set()
 
     @staticmethod
     def _consumer(settings: Settings, projection: Projection) -> AIOKafkaConsumer:
@@ -72,9 +84,25 @@ class Projector:
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
 
+    def unposition(self, partitions: list[TopicPartition]) -> None:
+        """Take nothing from these partitions until they are sought to their stored position."""
+        self._positioned.difference_update(partitions)
+
     async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
-        stored = await asyncio.to_thread(self._stored_positions)
+        delay = 0.2
+        while True:  # aiokafka swallows a listener's failure: without a seek, nothing is taken
+            try:
+                stored = await asyncio.to_thread(self._stored_positions)
+                break
+            except OperationalError as exc:
+                log.warning("read-model database unavailable, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
         for tp in assigned:
+            # Positioned before the seek, with no await between: records the consumer holds
+            # from before the seek no longer match its position and are not handed out, and
+            # records fetched after it come from the stored position.
+            self._positioned.add(tp)
             offset = stored.get((tp.topic, tp.partition))
             if offset is None:
                 await self.consumer.seek_to_beginning(tp)
@@ -116,7 +144,9 @@ class Projector:
             polled = await self.consumer.getmany(
                 timeout_ms=0 if batch else 200, max_records=size - len(batch)
             )
-            got = [r for rs in polled.values() for r in rs]
+            # A partition not yet positioned is sought again once it is: what it gave is
+            # dropped here and fetched again from the stored position.
+            got = [r for tp, rs in polled.items() if tp in self._positioned for r in rs]
             batch += got
             if not got or self._pending is None or self._pending.done():
                 break

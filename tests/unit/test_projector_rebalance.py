@@ -170,3 +170,42 @@ def test_a_batch_that_fails_during_a_rebalance_stops_the_projector(tmp_path: Pat
     engine = make_engine(f"sqlite:///{tmp_path / 'readmodels.db'}")
     assert stored(engine) == {}
     assert on_hand(engine) == 0
+
+
+class CommittedAheadConsumer(RebalancingConsumer):
+    """A consumer as aiokafka's is on (re)assignment: the partition starts at the group's
+    committed offset, and the fetcher hands out records from there while the listener is
+    still reading the stored positions (in a thread), before its seek."""
+
+    def __init__(self, log: Sequence[ConsumerRecord], batch: int, committed: int) -> None:
+        super().__init__(log, batch)
+        self.committed = committed
+        self.assigning: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        assert self.listener is not None
+        self.position = self.committed
+        self.assigning = asyncio.create_task(self.listener.on_partitions_assigned([PARTITION]))
+
+    async def getmany(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[Any, Any]:
+        records = self.log[self.position : self.position + min(self.batch, max_records or 1)]
+        if not records:
+            await asyncio.sleep(timeout_ms / 1000)
+            return {}
+        self.position = records[-1].offset + 1
+        return {PARTITION: records}
+
+
+def test_records_from_a_committed_offset_ahead_of_the_read_model_are_not_taken(
+    tmp_path: Path,
+) -> None:
+    """Given ten receipts of 12 baskets whose group committed offset 6 (the read model was
+    restored from an older backup, or is new under a group that already ran), when the
+    partition is assigned, then the projector waits for its seek to the stored position
+    and all 120 baskets are on hand, not just the 48 after the committed offset."""
+    consumer = CommittedAheadConsumer(receipts(10, 12), batch=5, committed=6)
+
+    engine = project(tmp_path, consumer, PROJECTIONS["inventory"])
+
+    assert on_hand(engine) == 120
+    assert stored(engine) == {(TOPIC, 0): 9}
