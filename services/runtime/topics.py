@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -57,10 +58,34 @@ def ensure_topics(settings: Settings) -> list[str]:
             return []
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(wanted, timeout_ms=15000)
+        _wait_for_leaders(admin, {t.name: t.num_partitions for t in wanted})
         log.info("created topics %s", [t.name for t in wanted])
         return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def _wait_for_leaders(
+    admin: KafkaAdminClient, partitions: dict[str, int], timeout: float = 60.0
+) -> None:
+    """Return once every partition of the new topics has a leader: a write sent before that
+    is refused (NotLeaderForPartition) and, on a busy broker, may time out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = admin.describe_topics(list(partitions))
+        led = {
+            t["name"]: sum(
+                1 for p in t["partitions"] if p["leader_id"] >= 0 and not p["error_code"]
+            )
+            for t in described
+            if not t["error_code"]
+        }
+        if all(led.get(name, 0) >= count for name, count in partitions.items()):
+            return
+        if time.monotonic() > deadline:
+            waiting = sorted(n for n, c in partitions.items() if led.get(n, 0) < c)
+            raise TimeoutError(f"topics without a leader after {timeout:.0f} s: {waiting}")
+        time.sleep(0.2)
 
 
 def partitions_of(settings: Settings, stream: str) -> list[int]:
