@@ -38,7 +38,9 @@ def _aid(*args: str) -> subprocess.Popen:
 
 def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
     """One user per role with a token and a web password; kept in the data dir (development)."""
-    path = settings.data_dir / "demo-tokens.txt"
+    # Named for the key derivation its tokens were hashed with: a file from before HKDF-derived
+    # keys holds tokens that no longer match, and is left for new users.
+    path = settings.data_dir / "demo-users-v2.txt"
     existing = {u["username"] for u in list_users(make_engine(settings.db_url))}
     if path.exists():
         kept = [line.split(" ") for line in path.read_text().split("\n") if line]

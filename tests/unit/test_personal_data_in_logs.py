@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.runtime.logs import PersonalDataFilter, logging_config
 from services.runtime.settings import Settings
-from tests.support.api import USERNAMES, ApiHarness
+from tests.support.api import SITE, USERNAMES, ApiHarness
 from tests.unit.test_web_ui import PASSWORD, sign_in
 
 # Each value is distinctive enough to be found anywhere it leaks.
@@ -36,7 +36,7 @@ REGISTRATION = {"id": "hh-leak-001", "head_name": "Zineb Tazi", "national_id": "
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[ApiHarness]:
     with ApiHarness(tmp_path, auto_project=True) as harness:
-        harness.create_user(USERNAMES["agent"], "agent", password=PASSWORD, sites=["site-amizmiz"])
+        harness.create_user(USERNAMES["agent"], "agent", password=PASSWORD, sites=[SITE])
         opened = harness.post("coordinator", "/v1/campaigns", {
             "id": "ramadan-2026", "name": "Ramadan 2026", "item_id": "ramadan-basket",
             "quantity_per_household": 1, "starts_on": "2026-02-18", "ends_on": "2026-03-31",
