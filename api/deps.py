@@ -81,7 +81,7 @@ async def authenticate(services: Services, scope: Scope, token: str | None) -> U
     known = state.get("user")
     if isinstance(known, User):
         return known
-    with services.throttle.attempt(client_key(client_address(scope))) as attempt:
+    with services.throttle.attempt(client_key(client_address(scope)), held=False) as attempt:
         user = None
         if token:
             pepper = services.settings.token_pepper

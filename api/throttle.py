@@ -71,29 +71,36 @@ class SignInThrottle:
             failures.popleft()
         return failures
 
-    def refuse_if_over(self, *keys: str) -> None:
-        """Raise TooManyAttempts when any key has used up its failures for now."""
+    def refuse_if_over(self, *keys: str, held: bool = True) -> None:
+        """Raise TooManyAttempts when any key has used up its failures for now (counting the
+        attempts still being checked when `held`)."""
         now = self.clock.monotonic()
         for key in keys:
             failures = self._recent(key, now)
-            if len(failures) + self._checking[key] >= self._limit(key):
+            if len(failures) + (self._checking[key] if held else 0) >= self._limit(key):
                 oldest = failures[0] if failures else now
                 raise TooManyAttempts(oldest + self.window - now)
 
     @contextmanager
-    def attempt(self, *keys: str) -> Iterator[Attempt]:
+    def attempt(self, *keys: str, held: bool = True) -> Iterator[Attempt]:
         """Reserve a try for each key while the credentials are checked; a try marked failed
-        is remembered for the window. Raises TooManyAttempts before any check when over."""
-        self.refuse_if_over(*keys)
+        is remembered for the window. Raises TooManyAttempts before any check when over.
+
+        `held=False` counts only failures: for bearer tokens, which cannot be guessed, so that
+        one address sending many requests at once (an offline sync, a site behind one NAT) is
+        never refused for its concurrency."""
+        self.refuse_if_over(*keys, held=held)
         attempt = Attempt()
-        self._checking.update(keys)
+        if held:
+            self._checking.update(keys)
         try:
             yield attempt
         finally:
-            self._checking.subtract(keys)
-            for key in keys:
-                if self._checking[key] <= 0:
-                    del self._checking[key]
+            if held:
+                self._checking.subtract(keys)
+                for key in keys:
+                    if self._checking[key] <= 0:
+                        del self._checking[key]
             if attempt.is_failure:
                 self._remember(keys)
 

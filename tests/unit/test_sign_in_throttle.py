@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -51,6 +52,21 @@ def test_guesses_in_parallel_count_while_they_are_checked() -> None:
         with pytest.raises(TooManyAttempts):
             open_attempts.enter_context(throttle.attempt(ATTACKER))
     throttle.refuse_if_over(ATTACKER)  # the three succeeded: nothing is held against it
+
+
+def test_many_token_checks_at_once_from_one_address_are_never_refused_for_it() -> None:
+    """Bearer tokens cannot be guessed: only their failures count, not their concurrency
+    (an offline sync or a site behind one NAT sends many requests at once)."""
+    throttle = SignInThrottle(per_client=3, clock=FakeClock())
+    with ExitStack() as open_checks:
+        for _ in range(50):
+            open_checks.enter_context(throttle.attempt(NEIGHBOUR, held=False))
+    fail(throttle, NEIGHBOUR, times=2)
+    throttle.refuse_if_over(NEIGHBOUR, held=False)
+    fail(throttle, NEIGHBOUR)
+
+    with pytest.raises(TooManyAttempts):
+        throttle.refuse_if_over(NEIGHBOUR, held=False)
 
 
 def test_an_account_is_limited_whatever_the_addresses_the_guesses_come_from() -> None:
@@ -113,6 +129,16 @@ def test_wrong_tokens_from_one_address_get_429_and_others_are_served_at_once(
     assert int(refused.headers["Retry-After"]) > 0
     assert served.status_code == 200, served.text
     assert api.app.state.services.throttle.clock.slept == []
+
+
+def test_valid_tokens_sent_at_once_from_one_address_are_all_served(api: ApiHarness) -> None:
+    headers = behind_proxy("198.51.100.4", api.tokens[USERNAMES["admin"]])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda _: api.client.get("/v1/inventory", headers=headers), range(24))
+        )
+
+    assert [a.status_code for a in answers] == [200] * 24  # the limit is 5 failures
 
 
 def test_writes_refused_before_their_body_count_once_per_request(api: ApiHarness) -> None:
