@@ -165,6 +165,7 @@ def lose_two_brokers_and_recover(
     )
 
 
+@pytest.mark.timeout(600)  # with its cluster start and stop: 156 s beside one run, 240+ beside two
 def test_brokers_killed_under_load_lose_no_acknowledged_event(
     cluster: tuple[Path, str], tmp_path: Path
 ) -> None:
