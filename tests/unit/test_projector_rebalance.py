@@ -71,6 +71,10 @@ class RebalancingConsumer:
         self.fetches += 1
         if self.fetches == 2:
             self.rebalance = asyncio.create_task(self._rebalance())
+        return await self._fetch(timeout_ms, max_records)
+
+    async def _fetch(self, timeout_ms: int, max_records: int | None) -> dict[Any, Any]:
+        """Up to a batch of records from the current position, which moves past them."""
         records = self.log[self.position : self.position + min(self.batch, max_records or 1)]
         if not records:
             await asyncio.sleep(timeout_ms / 1000)
@@ -188,12 +192,7 @@ class CommittedAheadConsumer(RebalancingConsumer):
         self.assigning = asyncio.create_task(self.listener.on_partitions_assigned([PARTITION]))
 
     async def getmany(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[Any, Any]:
-        records = self.log[self.position : self.position + min(self.batch, max_records or 1)]
-        if not records:
-            await asyncio.sleep(timeout_ms / 1000)
-            return {}
-        self.position = records[-1].offset + 1
-        return {PARTITION: records}
+        return await self._fetch(timeout_ms, max_records)  # no rebalance of its own
 
 
 def test_records_from_a_committed_offset_ahead_of_the_read_model_are_not_taken(
