@@ -26,9 +26,12 @@ class UndecodableMessage(ValueError):
         self.reason = reason
 
 
-def event_id_for(causation_id: str, index: int) -> UUID:
-    """The deterministic id of the `index`-th event caused by a command."""
-    return uuid5(EVENT_NAMESPACE, f"{causation_id}#{index}")
+def event_id_for(causation_id: str, index: int, scope: str | None = None) -> UUID:
+    """The deterministic id of the `index`-th event caused by a command; `scope` is the
+    aggregate the command was decided for, so one client id used for two aggregates gives
+    two sets of events (ids decided before scoping had none, and keep theirs)."""
+    name = f"{causation_id}#{index}" if scope is None else f"{scope}/{causation_id}#{index}"
+    return uuid5(EVENT_NAMESPACE, name)
 
 
 def wrap(

@@ -7,7 +7,7 @@ from typing import Any
 
 from events.stock import TransferLine
 from projections import queries, relief_queries, stock_queries
-from services.app.errors import Invalid, NotFound
+from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
@@ -58,8 +58,23 @@ async def dispatch_transfer(
     await known(ports, queries.location, command.to_location_id, "to_location_id", "location")
     for line in command.lines:
         await known(ports, queries.item, line.item_id, "lines.item_id", "item")
+    await _id_free_for(ports, command)
     reply = await decide(ports, command, command.transfer_id, user, now)
     return Outcome.of(command.transfer_id, reply)
+
+
+async def _id_free_for(ports: Ports, command: DispatchTransfer) -> None:
+    """A transfer id names one movement: one already used from another origin, or by a
+    convoy, is refused here (its origin's writer refuses the rest, read model or not)."""
+    found = await in_thread(
+        stock_queries.transfer_list, ports.engine, transfer_id=command.transfer_id
+    )
+    for other in found:
+        if other["deployment_id"] or other["from_location_id"] != command.from_location_id:
+            raise Conflict(
+                f"transfer id {command.transfer_id!r} is already used; choose another id",
+                error="already_exists",
+            )
 
 
 async def dispatched_transfer(ports: Ports, transfer_id: str) -> dict[str, Any]:
@@ -113,6 +128,13 @@ async def receive_transfer(
     """Record what arrived (item, quantity) of a transfer; a shortfall becomes a discrepancy."""
     transfer = await dispatched_transfer(ports, transfer_id)
     authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    if transfer["deployment_id"]:
+        raise Conflict(
+            f"transfer {transfer_id!r} carries convoy {transfer['deployment_id']!r}:"
+            " record what arrived as the convoy's delivery",
+            error="convoy_transfer",
+            deployment_id=transfer["deployment_id"],
+        )
     command = arrival(transfer, lines)
     reply = await decide(ports, command, transfer_id, user, now, reused_id=RECEIVED)
     return Outcome.of(transfer_id, reply)

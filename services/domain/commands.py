@@ -87,3 +87,4 @@ class RefusalRecord(BaseModel):
 
     digest: str
     reply: Reply
+    aggregate_id: str | None = None  # absent in records written before it was kept

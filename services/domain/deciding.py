@@ -3,7 +3,11 @@
 `AggregateStore` is fed every event of its stream (in log order) and answers
 commands: a command already decided gets its recorded outcome again; a new one
 is decided by the pure decider and yields envelopes whose ids derive from the
-command id, so deciding it twice produces the same bytes.
+command id and the aggregate, so deciding it twice produces the same bytes.
+
+A command id is the client's id for one kind of command; idempotency is scoped by
+aggregate as well, so the same client id at two locations is two commands (and two
+sets of events) wherever their partitions lie, never one hiding the other.
 
 `take`, `fold` and `answer` are the decision core the worker's runner and the
 in-process bus of the tests share: the first decides one command (and remembers a
@@ -28,6 +32,10 @@ from services.domain.positions import Position
 
 S = TypeVar("S")
 MAX_REMEMBERED_COMMANDS = 200_000
+
+# (aggregate id, command id); the aggregate is None for a command that could not be read
+# and for refusals recorded before idempotency was scoped by aggregate.
+OutcomeKey = tuple[str | None, str]
 
 
 class Decider(Protocol[S]):
@@ -62,6 +70,11 @@ class Decision:
     key: str = ""
     reply: Reply | None = None
     refusal: RefusalRecord | None = None
+    aggregate_id: str | None = None
+
+    @property
+    def outcome_key(self) -> OutcomeKey:
+        return (self.aggregate_id, self.command.command_id)
 
 
 @dataclass
@@ -70,60 +83,71 @@ class AggregateStore(Generic[S]):
 
     decider: Decider[S]
     states: dict[str, S] = field(default_factory=dict)
-    outcomes: OrderedDict[str, Outcome] = field(default_factory=OrderedDict)
+    outcomes: OrderedDict[OutcomeKey, Outcome] = field(default_factory=OrderedDict)
 
     def state(self, aggregate_id: str) -> S:
         return self.states.get(aggregate_id) or self.decider.initial()
 
-    def apply(self, envelope: Envelope, event: Event, position: Position | None = None) -> None:
-        """Fold one event from the log."""
+    def apply(
+        self,
+        envelope: Envelope,
+        event: Event,
+        position: Position | None = None,
+        written_under: str | None = None,
+    ) -> None:
+        """Fold one event from the log. `written_under` is the aggregate of the command that
+        decided it (the record's key), when it may differ from the event's own."""
         key = event.aggregate_id
         self.states[key] = self.decider.evolve(self.state(key), event)
-        outcome = self.outcomes.get(envelope.causation_id)
+        outcome_key = (written_under or key, envelope.causation_id)
+        outcome = self.outcomes.get(outcome_key)
         if outcome is None:
             outcome = Outcome(envelope.command_digest)
-            self._remember(envelope.causation_id, outcome)
+            self._remember(outcome_key, outcome)
         outcome.events.append(public(envelope))
         outcome.position = position
 
     def apply_refusal(self, record: RefusalRecord) -> None:
         """Remember a refusal read back from the log, so a retry gets the same answer."""
-        self._remember(record.reply.command_id, Outcome(record.digest, refusal=record.reply))
+        key = (record.aggregate_id, record.reply.command_id)
+        self._remember(key, Outcome(record.digest, refusal=record.reply))
 
-    def _remember(self, command_id: str, outcome: Outcome) -> None:
-        self.outcomes[command_id] = outcome
+    def _remember(self, key: OutcomeKey, outcome: Outcome) -> None:
+        self.outcomes[key] = outcome
         if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
             self.outcomes.popitem(last=False)
 
     def take(self, command_envelope: CommandEnvelope) -> Decision:
         """Decide one command on the folded state. A new refusal is remembered at once (a
         retry gets it again); the events are folded by `fold`, once the writer sends them."""
-        decided = self.decide(command_envelope)
+        aggregate_id, decided = self._decide(command_envelope)
         if not isinstance(decided, Reply):
-            key = self.decider.commands[command_envelope.type].model_validate(command_envelope.data)
-            return Decision(command_envelope, decided, key=key.aggregate_id if decided else "")
+            key = aggregate_id if decided and aggregate_id is not None else ""
+            return Decision(command_envelope, decided, key=key, aggregate_id=aggregate_id)
         refusal = None
         if decided.status != "accepted" and not decided.replayed:
-            refusal = RefusalRecord(digest=command_envelope.digest(), reply=decided)
+            refusal = RefusalRecord(
+                digest=command_envelope.digest(), reply=decided, aggregate_id=aggregate_id
+            )
             self.apply_refusal(refusal)
-        return Decision(command_envelope, reply=decided, refusal=refusal)
+        return Decision(command_envelope, reply=decided, refusal=refusal, aggregate_id=aggregate_id)
 
     def fold(self, decision: Decision) -> None:
         """Fold the decision's events ahead of the log (the next command may need them)."""
         for envelope, event in decision.events:
-            self.apply(envelope, event)
+            self.apply(envelope, event, written_under=decision.aggregate_id)
 
-    def placed(self, command_id: str, position: Position) -> None:
+    def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
-        if command_id in self.outcomes:
-            self.outcomes[command_id].position = position
+        if key in self.outcomes:
+            self.outcomes[key].position = position
 
     def answer(self, decision: Decision, position: Position | None) -> Reply:
         """The reply, once the decision's writes are acknowledged; `position` is where its
         last event landed."""
         cid = decision.command.command_id
         if decision.reply is not None:
-            previous = self.outcomes.get(cid)
+            previous = self._previous(decision.outcome_key)
             if decision.reply.replayed and decision.reply.status == "accepted" and previous:
                 return _replay(decision.command, previous)  # now with its position
             return decision.reply
@@ -141,6 +165,11 @@ class AggregateStore(Generic[S]):
         outcome = self.decide(command_envelope)
         return outcome if isinstance(outcome, Reply) else [envelope for envelope, _ in outcome]
 
+    def _previous(self, key: OutcomeKey) -> Outcome | None:
+        """What this command came to before, if anything: under its aggregate, or as one
+        whose aggregate is not known (unreadable, or refused before scoping)."""
+        return self.outcomes.get(key) or self.outcomes.get((None, key[1]))
+
     def forget(self) -> None:
         """Drop every state and outcome: the next fold starts again from the log."""
         self.states.clear()
@@ -148,26 +177,36 @@ class AggregateStore(Generic[S]):
 
     def decide(self, command_envelope: CommandEnvelope) -> Reply | list[tuple[Envelope, Event]]:
         """As `handle`, with each envelope's event, so a writer can fold what it publishes."""
+        return self._decide(command_envelope)[1]
+
+    def _decide(
+        self, command_envelope: CommandEnvelope
+    ) -> tuple[str | None, Reply | list[tuple[Envelope, Event]]]:
+        """The command's aggregate (None when it cannot be read) and what it comes to."""
         cid = command_envelope.command_id
-        previous = self.outcomes.get(cid)
-        if previous is not None:
-            return _replay(command_envelope, previous)
         try:
             command_type = self.decider.commands[command_envelope.type]
             command = command_type.model_validate(command_envelope.data)
         except (KeyError, ValidationError) as exc:
-            return Reply(
+            previous = self.outcomes.get((None, cid))
+            if previous is not None:
+                return None, _replay(command_envelope, previous)
+            return None, Reply(
                 command_id=cid,
                 status="rejected",
                 error="invalid_command",
                 message=f"{command_envelope.type} cannot be read: {exc}",
             )
+        aggregate_id = command.aggregate_id
+        previous = self._previous((aggregate_id, cid))
+        if previous is not None:
+            return aggregate_id, _replay(command_envelope, previous)
         try:
             events = self.decider.decide(
-                self.state(command.aggregate_id), command, command_envelope.issued_at
+                self.state(aggregate_id), command, command_envelope.issued_at
             )
         except DomainError as exc:
-            return Reply(
+            return aggregate_id, Reply(
                 command_id=cid,
                 status=exc.kind,
                 error=exc.code,
@@ -175,8 +214,8 @@ class AggregateStore(Generic[S]):
                 details=exc.details,
             )
         occurred_at = getattr(command, "occurred_at", None) or command_envelope.issued_at
-        return [
-            (_envelope(command_envelope, event, i, occurred_at), event)
+        return aggregate_id, [
+            (_envelope(command_envelope, aggregate_id, event, i, occurred_at), event)
             for i, event in enumerate(events)
         ]
 
@@ -202,11 +241,15 @@ def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:
 
 
 def _envelope(
-    command_envelope: CommandEnvelope, event: Event, index: int, occurred_at: datetime
+    command_envelope: CommandEnvelope,
+    aggregate_id: str,
+    event: Event,
+    index: int,
+    occurred_at: datetime,
 ) -> Envelope:
     return wrap(
         event,
-        event_id=event_id_for(command_envelope.command_id, index),
+        event_id=event_id_for(command_envelope.command_id, index, scope=aggregate_id),
         occurred_at=occurred_at,
         recorded_at=command_envelope.issued_at,
         actor=command_envelope.actor,

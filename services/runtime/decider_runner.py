@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from events import UndecodableMessage, decode, encode
 from events.serialization import MAX_MESSAGE_BYTES
 from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
-from services.domain.deciding import AggregateStore, Decider, Decision
+from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
 from services.runtime.dead_letters import Origin, dead_letter
 from services.runtime.logs import correlated
 from services.runtime.publisher import Position, durable_async_producer
@@ -121,7 +121,9 @@ class DecisionLog:
             envelope, event = decode(record.value)
         except (UndecodableMessage, ValidationError):
             return  # the projectors park bad events in the DLQ; deciders pass over them
-        self.store.apply(envelope, event, Position(self.stream, record.partition, record.offset))
+        position = Position(self.stream, record.partition, record.offset)
+        written_under = record.key.decode() if record.key else None
+        self.store.apply(envelope, event, position, written_under)
 
 
 def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -> None:
@@ -162,7 +164,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             decisions.forget()  # what was folded ahead of the log may never have reached it
             raise
         replies = [  # each to the request that sent its message, even a replayed one
-            store.answer(decision, positions.get(c.command_id)).model_copy(
+            store.answer(decision, positions.get(decision.outcome_key)).model_copy(
                 update={"reply_to": c.reply_to}
             )
             for (_, c), decision in zip(commands, decided, strict=True)
@@ -216,7 +218,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             future = await producer.send(
                 tp.topic, encode(envelope), partition=partition, key=decision.key.encode()
             )
-            pending.add(tp, future, command.command_id)
+            pending.add(tp, future, decision.outcome_key)
         return decision
 
     app.agent(topic, name=f"decide-{decider.event_stream}", concurrency=1)(decide_commands)
@@ -227,22 +229,24 @@ class _Pending:
 
     def __init__(self, decisions: DecisionLog) -> None:
         self.decisions = decisions
-        self.writes: list[tuple[TopicPartition, asyncio.Future[Any], str | None]] = []
+        self.writes: list[tuple[TopicPartition, asyncio.Future[Any], OutcomeKey | None]] = []
 
-    def add(self, tp: TopicPartition, future: asyncio.Future[Any], command_id: str | None) -> None:
-        self.writes.append((tp, future, command_id))
+    def add(
+        self, tp: TopicPartition, future: asyncio.Future[Any], outcome: OutcomeKey | None
+    ) -> None:
+        self.writes.append((tp, future, outcome))
 
-    async def settle(self) -> dict[str, Position]:
+    async def settle(self) -> dict[OutcomeKey, Position]:
         """Wait for every acknowledgement; the position of each command's last event."""
-        positions: dict[str, Position] = {}
+        positions: dict[OutcomeKey, Position] = {}
         contiguous = True
-        for tp, future, command_id in self.writes:
+        for tp, future, outcome in self.writes:
             metadata = await future
             contiguous = self.decisions.wrote(tp, metadata.offset) and contiguous
-            if command_id is not None:
+            if outcome is not None:
                 position = Position(self.decisions.stream, metadata.partition, metadata.offset)
-                positions[command_id] = position
-                self.decisions.store.placed(command_id, position)
+                positions[outcome] = position
+                self.decisions.store.placed(outcome, position)
         if not contiguous:
             log.warning(
                 "another writer wrote to %s meanwhile; folding again", self.decisions.stream

@@ -494,6 +494,43 @@ def test_dispatching_a_convoy_twice_is_refused_and_moves_the_stock_once(
     assert trace(api, GIFT)["in_transit"] == 400
 
 
+def test_a_transfer_cannot_borrow_a_convoys_id_nor_receive_its_stock(
+    api: ApiHarness, convoy_ready: Clock
+) -> None:
+    ok(step(api, CONVOY, "dispatch"), 200)
+    api.project_published()
+    body = {"id": CONVOY, "from_location_id": CASABLANCA, "to_location_id": SITE,
+            "lines": [{"item_id": BASKETS, "quantity": 1}]}  # fmt: skip
+
+    borrowed = api.post("admin", "/v1/stock/transfers", body)
+    received = api.post(
+        "admin",
+        f"/v1/stock/transfers/{CONVOY}/receipt",
+        {"lines": [{"item_id": BASKETS, "quantity": 400}]},
+    )
+    api.project_published()
+
+    error_of(borrowed, 409, "already_exists")
+    error_of(received, 409, "convoy_transfer")
+    assert board(api)[CONVOY]["status"] == "dispatched"
+    assert on_hand(api, location_id=SITE) == 0
+
+
+def test_a_convoy_named_like_an_earlier_transfer_is_not_marked_dispatched_by_it(
+    api: ApiHarness, convoy_ready: Clock
+) -> None:
+    plan(api, "tr-quake-1", 100)
+    ship(api, "tr-quake-1", MARRAKECH, SITE, 5)
+
+    answer = step(api, "tr-quake-1", "dispatch")
+    api.project_published()
+
+    error_of(answer, 409, "transfer_id_taken")
+    assert board(api)["tr-quake-1"]["status"] == "planned"
+    assert on_hand(api, location_id=MARRAKECH) == 495
+    assert len(dispatches(api)) == 1
+
+
 def test_a_cancelled_convoy_cannot_be_delivered(api: ApiHarness, convoy_ready: Clock) -> None:
     cancelled = step(api, CONVOY, "cancel", {"reason": "route de Tizi n'Test coupée"})
     api.project_published()

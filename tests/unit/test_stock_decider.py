@@ -624,7 +624,7 @@ def test_a_refusal_is_a_reply_with_its_reason_and_nothing_to_write() -> None:
     assert (refused.status, refused.error) == ("refused", "insufficient_stock")
     assert (refused.details["requested"], refused.details["available"]) == (150, 120)
     assert (rejected.status, rejected.error) == ("rejected", "same_location")
-    assert "DispatchTransfer:tr-big" not in store.outcomes
+    assert (MARRAKECH, "DispatchTransfer:tr-big") not in store.outcomes
 
 
 def test_the_same_command_on_the_same_history_gives_byte_identical_envelopes() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from events import Event
 from events.stock import (
@@ -68,11 +68,7 @@ def _(state: LocationStock, command: DispatchTransfer, now: datetime) -> list[Ev
             "same_location", "a transfer must go to another location", field="to_location_id"
         )
     if command.transfer_id in state.dispatched_transfers:
-        raise Refused(
-            "already_dispatched",
-            f"transfer {command.transfer_id!r} already left",
-            transfer_id=command.transfer_id,
-        )
+        _seen_before(state.dispatched_transfers, command, "already_dispatched", "already left")
     lines: list[TransferLine] = []
     for requested in _merged(command.lines):
         picked = pick(
@@ -106,6 +102,26 @@ def _(state: LocationStock, command: DispatchTransfer, now: datetime) -> list[Ev
     ]
 
 
+def _seen_before(
+    seen: Mapping[str, str | None],
+    command: DispatchTransfer | ReceiveTransfer,
+    code: str,
+    done: str,
+) -> NoReturn:
+    """A transfer id met again: the same movement repeated (`code`), or an id of one
+    namespace (a convoy's, an operator's transfer) taken by the other, which must never
+    pass for this movement having happened."""
+    owner = seen[command.transfer_id]
+    if owner != command.deployment_id:
+        holder = f"convoy {owner!r}" if owner else "another transfer"
+        raise Refused(
+            "transfer_id_taken",
+            f"transfer id {command.transfer_id!r} is used by {holder}; choose another id",
+            transfer_id=command.transfer_id,
+        )
+    raise Refused(code, f"transfer {command.transfer_id!r} {done}", transfer_id=command.transfer_id)
+
+
 def _merged(lines: list[RequestedLine]) -> list[RequestedLine]:
     """Lines for the same item and lot are one request, so availability is checked once."""
     merged: dict[tuple[str, str | None], int] = {}
@@ -117,11 +133,7 @@ def _merged(lines: list[RequestedLine]) -> list[RequestedLine]:
 @decide.register
 def _(state: LocationStock, command: ReceiveTransfer, now: datetime) -> list[Event]:
     if command.transfer_id in state.received_transfers:
-        raise Refused(
-            "already_received",
-            f"transfer {command.transfer_id!r} was already received",
-            transfer_id=command.transfer_id,
-        )
+        _seen_before(state.received_transfers, command, "already_received", "was already received")
     dispatched_items = {line.item_id for line in command.dispatched}
     for item_id, quantity in command.received.items():
         sent = sum(ln.quantity for ln in command.dispatched if ln.item_id == item_id)

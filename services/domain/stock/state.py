@@ -31,8 +31,9 @@ class Lot:
 @dataclass(frozen=True)
 class LocationStock:
     lots: Mapping[tuple[str, str], Lot] = field(default_factory=dict)
-    dispatched_transfers: frozenset[str] = frozenset()
-    received_transfers: frozenset[str] = frozenset()
+    # transfer id -> the convoy (deployment) it moved for, None for a transfer of its own
+    dispatched_transfers: Mapping[str, str | None] = field(default_factory=dict)
+    received_transfers: Mapping[str, str | None] = field(default_factory=dict)
 
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""
@@ -82,7 +83,8 @@ def _(state: LocationStock, event: StockReceived) -> LocationStock:
 def _(state: LocationStock, event: TransferDispatched) -> LocationStock:
     for line in event.lines:
         state = moved(state, line.item_id, line.lot, -line.quantity)
-    return replace(state, dispatched_transfers=state.dispatched_transfers | {event.transfer_id})
+    seen = {**state.dispatched_transfers, event.transfer_id: event.deployment_id}
+    return replace(state, dispatched_transfers=seen)
 
 
 @evolve.register
@@ -91,7 +93,8 @@ def _(state: LocationStock, event: TransferReceived) -> LocationStock:
         state = moved(
             state, line.item_id, line.lot, line.quantity, line.expires_on, line.donation_id
         )
-    return replace(state, received_transfers=state.received_transfers | {event.transfer_id})
+    seen = {**state.received_transfers, event.transfer_id: event.deployment_id}
+    return replace(state, received_transfers=seen)
 
 
 @evolve.register
