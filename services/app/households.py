@@ -13,7 +13,7 @@ from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import Outcome, decide
 from services.domain.households.decider import ErasePersonalData, RegisterHousehold
-from services.domain.privacy import pseudonym
+from services.domain.privacy import IdTaken, pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
@@ -81,7 +81,12 @@ async def register_household(
                 error="already_registered",
                 household_id=same["household_id"],
             )
-    made_key = await in_thread(ports.personal.new_key, household_id)
+    try:
+        await in_thread(ports.personal.claim, household_id, identity)
+    except IdTaken:
+        raise Conflict(
+            f"household id {household_id!r} is taken; choose another id", error="already_exists"
+        ) from None
     sealed = await in_thread(
         ports.personal.seal, household_id, {k: getattr(body, k) for k in PERSONAL}
     )
@@ -96,12 +101,11 @@ async def register_household(
     try:
         reply = await decide(ports, command, household_id, user, now)
     except Conflict as refused:
-        # The key is an orphan only if this call made it and the person lives elsewhere;
-        # a key found here belongs to whoever registered this id first (the read model may
-        # not show them yet) and must survive this refusal.
+        # The person lives in another household: the id claimed here holds nothing, and
+        # the claim is theirs alone, so giving it up cannot touch anyone else's key.
         elsewhere = refused.details.get("household_id") not in (None, household_id)
-        if made_key and refused.error == "already_registered" and elsewhere:
-            await in_thread(ports.personal.erase, household_id)
+        if refused.error == "already_registered" and elsewhere:
+            await in_thread(ports.personal.release, household_id, identity)
         raise
     shown = view(ports, command.model_dump() | {"erased": False}, user)
     return shown, Outcome.of(household_id, reply)

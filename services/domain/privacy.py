@@ -43,13 +43,25 @@ def _master(master_key: str) -> AESGCM:
 class KeyStore(Protocol):
     """Where wrapped household data keys live (never in Kafka)."""
 
-    def put(self, household_id: str, wrapped: bytes) -> bool:
+    def put(self, household_id: str, wrapped: bytes, claimed_by: str | None = None) -> bool:
         """Store the key unless the household has one; whether this call stored it."""
+        ...
+
+    def claimant(self, household_id: str) -> tuple[bool, str | None]:
+        """Whether the household has a key, and who claimed it (None if not recorded)."""
         ...
 
     def get(self, household_id: str) -> bytes | None: ...
 
     def delete(self, household_id: str) -> bool: ...
+
+    def release(self, household_id: str, claimed_by: str) -> bool:
+        """Delete the key only if `claimed_by` claimed it."""
+        ...
+
+
+class IdTaken(Exception):
+    """The household id is claimed by another person."""
 
 
 class PersonalData:
@@ -59,15 +71,32 @@ class PersonalData:
         self.keys = keys
         self.master = _master(master_key)
 
+    def claim(self, household_id: str, identity: str) -> None:
+        """Create the household's data key (wrapped by the master key) and claim its id for
+        this person, or find it already theirs (a retry); IdTaken if another person's."""
+        nonce = os.urandom(12)
+        wrapped = nonce + self.master.encrypt(
+            nonce, AESGCM.generate_key(256), household_id.encode()
+        )
+        if self.keys.put(household_id, wrapped, claimed_by=identity):
+            return
+        _, claimed_by = self.keys.claimant(household_id)
+        if claimed_by is not None and claimed_by != identity:
+            raise IdTaken(household_id)
+
     def new_key(self, household_id: str) -> bool:
-        """Create and store the household's data key (wrapped by the master key), unless it
-        has one already (a retry, or another registration under the same id): whether this
-        call made it, hence may destroy it if the registration is refused."""
+        """A data key claimed by nobody in particular (keys made before claims were kept,
+        and tests); whether this call made it."""
         nonce = os.urandom(12)
         wrapped = nonce + self.master.encrypt(
             nonce, AESGCM.generate_key(256), household_id.encode()
         )
         return self.keys.put(household_id, wrapped)
+
+    def release(self, household_id: str, identity: str) -> bool:
+        """Give up the id this person claimed for a registration that was refused: only
+        their own claim is destroyed, never another household's key."""
+        return self.keys.release(household_id, identity)
 
     def _data_key(self, household_id: str) -> bytes | None:
         wrapped = self.keys.get(household_id)

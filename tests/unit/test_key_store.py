@@ -69,3 +69,35 @@ def test_the_key_store_refuses_the_read_models_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/{os.getpid()}.db")
     with pytest.raises(ValueError, match="must not share"):
         SqlKeyStore(engine).adopt(engine)
+
+
+def test_a_key_is_released_only_by_the_person_who_claimed_it(tmp_path: Path) -> None:
+    store = SqlKeyStore(make_engine(f"sqlite:///{tmp_path}/keys.db"))
+    store.create()
+    assert store.put("hh-1", b"k1", claimed_by="p-fatima")
+
+    refused_other = store.release("hh-1", "p-mohamed")
+    claim = store.claimant("hh-1")
+    released_own = store.release("hh-1", "p-fatima")
+
+    assert (refused_other, claim, released_own) == (False, (True, "p-fatima"), True)
+    assert store.get("hh-1") is None
+
+
+def test_a_key_table_of_an_earlier_version_gains_its_claims_and_keeps_its_keys(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/keys.db")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE household_keys (household_id VARCHAR(64) PRIMARY KEY,"
+            " wrapped_key BLOB NOT NULL)"
+        )
+        conn.exec_driver_sql("INSERT INTO household_keys VALUES ('hh-old', x'6b')")
+    store = SqlKeyStore(engine)
+
+    store.create()
+
+    assert store.get("hh-old") == b"k"
+    assert store.claimant("hh-old") == (True, None)  # nobody's: never released by a refusal
+    assert not store.release("hh-old", "p-anyone")
