@@ -61,6 +61,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api import deps
 from api import metrics as api_metrics
+from api.limits import limit_for
 from services.runtime import health
 from services.runtime.settings import Settings
 from tests.support.api import ITEMS, SITE, WAREHOUSES, ApiHarness
@@ -380,3 +381,51 @@ def test_every_operation_answers_as_documented(
     if total < MIN_CASES:
         pytest.fail(f"only {total} cases generated; raise MAX_EXAMPLES")
     assert not findings, report
+
+
+OVERSIZED_EXAMPLES = 4
+
+
+@pytest.mark.timeout(600)
+def test_every_write_over_its_size_limit_is_a_413_and_never_reaches_the_route(
+    tmp_path: Path,
+) -> None:
+    """Schemathesis's valid bodies for every write, padded (JSON whitespace) one byte past the
+    route's limit: declared with Content-Length, then streamed without it. Each answer is 413
+    with the error body, never a 5xx, and nothing is published."""
+    answers: Counter[tuple[str, int]] = Counter()
+    with ApiHarness(tmp_path, read_wait_seconds=0.05) as api:
+        schema = schemathesis.openapi.from_dict(
+            api.client.get("/openapi.json").json(), config=CONFIG
+        )
+        api.app.dependency_overrides[deps.now] = lambda: NOW
+        admin = api.headers("admin") | {"content-type": "application/json"}
+        before = {stream: len(pairs) for stream, pairs in api.publisher.streams.items()}
+
+        def oversized(case: schemathesis.Case) -> None:
+            path = case.formatted_path
+            body = json.dumps(case.body).encode()
+            padded = body + b" " * (limit_for(path) + 1 - len(body))
+            declared = api.client.request(case.method, path, headers=admin, content=padded)
+            streamed = api.client.request(
+                case.method, path, headers=admin, content=iter([padded[:4096], padded[4096:]])
+            )
+            for response in (declared, streamed):
+                answers[case.operation.label, response.status_code] += 1
+                assert response.status_code == 413, (path, response.status_code, response.text)
+                assert response.json()["error"] == "too_large"
+
+        writes = [
+            result.ok()
+            for result in schema.get_all_operations()
+            if isinstance(result, Ok) and result.ok().method.upper() in ("POST", "PUT", "PATCH")
+        ]
+        examples = settings(FUZZ_SETTINGS, max_examples=OVERSIZED_EXAMPLES)
+        for operation in writes:
+            if operation.body:
+                examples(given(case=operation.as_strategy(GenerationMode.POSITIVE))(oversized))()
+        after = {stream: len(pairs) for stream, pairs in api.publisher.streams.items()}
+
+    print("\n" + ", ".join(f"{op}: {status} x{n}" for (op, status), n in sorted(answers.items())))
+    assert writes and len({op for op, _ in answers}) == sum(1 for w in writes if w.body)
+    assert after == before
