@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
 from projections.queries import fetch_all
-from projections.tables import campaigns, distributions, households
+from projections.tables import campaigns, coverage_counts, distributions, households
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -97,34 +96,21 @@ def duplicates(engine: Engine, campaign_id: str | None = None) -> list[dict[str,
     return fetch_all(engine, stmt.order_by(d.c.occurred_at))
 
 
-def coverage(engine: Engine, terms: dict[str, Any], is_eligible: Any) -> list[dict[str, Any]]:
-    """Eligible and reached households and quantity per region × province."""
-    h, d = households, distributions
-    stmt = select(
-        h.c.household_id, h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score
+def coverage(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
+    """Eligible and reached households and quantity per region × province, as counted by
+    the registry projection (one row per area, whatever the size of the registry)."""
+    c = coverage_counts
+    stmt = (
+        select(
+            c.c.region_code,
+            c.c.province_code,
+            c.c.eligible_households,
+            c.c.reached_households,
+            c.c.quantity,
+        )
+        .where(c.c.campaign_id == campaign_id)
+        .order_by(c.c.region_code, c.c.province_code)
     )
-    if terms["region_codes"]:
-        stmt = stmt.where(h.c.region_code.in_(terms["region_codes"]))
-    areas: dict[tuple[str, str | None], dict[str, Any]] = defaultdict(
-        lambda: {"eligible_households": 0, "reached_households": 0, "quantity": 0}
-    )
-    for row in fetch_all(engine, stmt):
-        if is_eligible(row):
-            areas[(row["region_code"], row["province_code"])]["eligible_households"] += 1
-    reached = fetch_all(
-        engine,
-        select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
-            d.c.campaign_id == terms["campaign_id"], d.c.status == "accepted"
-        ),
-    )
-    seen: set[str] = set()
-    for row in reached:
-        area = areas[(row["region_code"], row["province_code"])]
-        area["quantity"] += row["quantity"]
-        if row["household_id"] not in seen:
-            seen.add(row["household_id"])
-            area["reached_households"] += 1
     return [
-        {"region_code": r, "province_code": p, **v}
-        for (r, p), v in sorted(areas.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        row | {"province_code": row["province_code"] or None} for row in fetch_all(engine, stmt)
     ]

@@ -8,13 +8,15 @@ from sqlalchemy import Connection, Table, update
 
 from events.households import (
     AidDistributed,
+    CampaignOpened,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
     PersonalDataErased,
 )
+from projections import coverage_writer
 from projections.projection import Batch
 from projections.sql import upsert
-from projections.tables import distributions, households
+from projections.tables import coverage_counts, coverage_terms, distributions, households
 from projections.writer_types import Applied, utc
 
 DISTRIBUTION_FIELDS = {
@@ -24,29 +26,41 @@ DISTRIBUTION_FIELDS = {
 
 
 class RegistryProjection:
+    """Households, distributions, and coverage counted from them and the campaigns' rules
+    (the reference stream gives the campaigns; its other events pass by)."""
+
     name: str = "registry"
-    streams: tuple[str, ...] = ("households", "distributions")
-    tables: tuple[Table, ...] = (households, distributions)
+    streams: tuple[str, ...] = ("households", "distributions", "reference")
+    tables: tuple[Table, ...] = (households, distributions, coverage_terms, coverage_counts)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a
         person erased then registered again (one partition, in order) must free the identity
-        before the new household takes it."""
+        before the new household takes it. Coverage is counted once both are written."""
         registered: list[dict[str, Any]] = []
         handed: list[dict[str, Any]] = []
+        new_households: list[HouseholdRegistered] = []
+        accepted: list[AidDistributed] = []
+        opened: list[CampaignOpened] = []
         for applied in batch:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
                 when = utc(applied.envelope.occurred_at)
                 registered.append(event.model_dump() | {"erased": False, "registered_at": when})
+                new_households.append(event)
             elif isinstance(event, PersonalDataErased):
                 upsert(conn, households, registered, ["household_id"])
                 registered = []
                 _erase(conn, event.household_id)
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
                 handed.append(_distribution(event, applied))
+                if isinstance(event, AidDistributed):
+                    accepted.append(event)
+            elif isinstance(event, CampaignOpened):
+                opened.append(event)
         upsert(conn, households, registered, ["household_id"])
         upsert(conn, distributions, handed, ["distribution_id"])
+        coverage_writer.count(conn, opened, new_households, accepted)
 
 
 def _erase(conn: Connection, household_id: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, String, cast, func, select
 from projections.queries import fetch_all
 from projections.tables import (
     campaigns,
+    coverage_counts,
     deployments,
     distributions,
     inventory_lots,
@@ -30,8 +31,9 @@ def item_names(engine: Engine) -> dict[str, str]:
 
 
 def campaign_reach(engine: Engine, campaign_ids: list[str]) -> list[dict[str, Any]]:
-    """Per campaign × region × province: households reached and quantity distributed."""
-    d, c = distributions, campaigns
+    """Per campaign × region × province: households reached and quantity distributed, from
+    the counts the registry projection keeps."""
+    n, c = coverage_counts, campaigns
     stmt = (
         select(
             c.c.campaign_id,
@@ -39,23 +41,14 @@ def campaign_reach(engine: Engine, campaign_ids: list[str]) -> list[dict[str, An
             c.c.item_id,
             c.c.starts_on,
             c.c.ends_on,
-            d.c.region_code,
-            d.c.province_code,
-            func.count(func.distinct(d.c.household_id)).label("households"),
-            func.sum(d.c.quantity).label("quantity"),
+            n.c.region_code,
+            func.nullif(n.c.province_code, "").label("province_code"),
+            n.c.reached_households.label("households"),
+            n.c.quantity,
         )
-        .join(d, d.c.campaign_id == c.c.campaign_id)
-        .where(d.c.status == "accepted", c.c.campaign_id.in_(campaign_ids))
-        .group_by(
-            c.c.campaign_id,
-            c.c.name,
-            c.c.item_id,
-            c.c.starts_on,
-            c.c.ends_on,
-            d.c.region_code,
-            d.c.province_code,
-        )
-        .order_by(c.c.campaign_id, d.c.region_code, d.c.province_code)
+        .join(n, n.c.campaign_id == c.c.campaign_id)
+        .where(n.c.reached_households > 0, c.c.campaign_id.in_(campaign_ids))
+        .order_by(c.c.campaign_id, n.c.region_code, n.c.province_code)
     )
     return fetch_all(engine, stmt)
 

@@ -199,6 +199,29 @@ distributions = Table(
     Column("actor", String(64), nullable=False),
 )
 
+# Coverage kept as events arrive (the registry projection): each campaign's eligibility
+# rules, and per campaign × region × province the households its rules admit, the households
+# it reached and the quantity handed out. `province_code` is '' where none is known.
+coverage_terms = Table(
+    "coverage_terms",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("region_codes", JSON, nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("max_precarity_score", Float),
+)
+
+coverage_counts = Table(
+    "coverage_counts",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("region_code", String(32), primary_key=True),
+    Column("province_code", String(32), primary_key=True),
+    Column("eligible_households", BigInteger, nullable=False),
+    Column("reached_households", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+)
+
 operations = Table(
     "operations",
     metadata,

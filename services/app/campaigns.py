@@ -12,7 +12,6 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known
 from services.app.sending import Outcome, register
-from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
 from services.domain.reference.decider import OpenCampaign
 
 
@@ -38,12 +37,4 @@ async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str,
     row = await in_thread(households_queries.campaign, ports.engine, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
-    terms = CampaignTerms.model_validate(row)
-
-    def is_eligible(h: dict[str, Any]) -> bool:
-        profile = Profile(
-            h["region_code"], h["province_code"], tuple(h["groups"]), h["precarity_score"]
-        )
-        return eligibility(profile, terms)[0]
-
-    return await in_thread(households_queries.coverage, ports.engine, row, is_eligible)
+    return await in_thread(households_queries.coverage, ports.engine, campaign_id)

@@ -1,0 +1,171 @@
+"""Coverage counted as events arrive: per campaign × region × province, the households its
+rules admit, the households it reached and the quantity handed out.
+
+A batch's new campaigns are counted whole from the households and distributions already
+written; its new households and distributions add to the campaigns counted before. Which
+comes first in the log does not matter: a household registered before its campaign is met
+by the campaign's count, one registered after adds itself. Two writers of this projection
+(two workers) take a lock first, so each counts after the other's rows are visible.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, text, tuple_
+
+from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
+from projections.sql import upsert
+from projections.tables import coverage_counts, coverage_terms, distributions, households
+from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+
+COVERAGE_LOCK = 0x41_49_44_43  # any constant of its own, for pg_advisory_xact_lock
+Area = tuple[str, str, str]  # campaign, region, province ('' for none)
+
+
+def count(
+    conn: Connection,
+    opened: Sequence[CampaignOpened],
+    registered: Sequence[HouseholdRegistered],
+    handed: Sequence[AidDistributed],
+) -> None:
+    """Fold one batch's campaigns, households and accepted distributions into the counts;
+    call it after the batch's households and distributions are written."""
+    if not (opened or registered or handed):
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    new = {c.campaign_id for c in opened}
+    upsert(conn, coverage_terms, [_terms_row(c) for c in opened], ["campaign_id"])
+    known = _terms(conn, exclude=new)
+    added: Counter[tuple[Area, str]] = Counter()
+    for campaign in opened:
+        _count_whole(conn, campaign.campaign_id, _as_terms(campaign), added)
+    for household in (h.model_dump() for h in registered):
+        profile = _profile(household)
+        for terms in known:
+            if eligibility(profile, terms)[0]:
+                added[(_area(terms.campaign_id, household), "eligible_households")] += 1
+    counted = {t.campaign_id for t in known}
+    _count_handed(conn, [d for d in handed if d.campaign_id in counted], added)
+    _write(conn, added)
+
+
+def _count_whole(
+    conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
+) -> None:
+    h, d = households, distributions
+    found = select(h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score)
+    if terms.region_codes:
+        found = found.where(h.c.region_code.in_(terms.region_codes))
+    for row in conn.execute(found).mappings():
+        if eligibility(_profile(row), terms)[0]:
+            added[(_area(campaign_id, row), "eligible_households")] += 1
+    reached: set[str] = set()
+    handed = select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
+        d.c.campaign_id == campaign_id, d.c.status == "accepted"
+    )
+    for row in conn.execute(handed.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
+        area = _area(campaign_id, row)
+        added[(area, "quantity")] += row["quantity"]
+        if row["household_id"] not in reached:
+            reached.add(row["household_id"])
+            added[(area, "reached_households")] += 1
+
+
+def _count_handed(
+    conn: Connection, handed: Sequence[AidDistributed], added: Counter[tuple[Area, str]]
+) -> None:
+    """Quantities, and each household reached once per campaign: reached before this batch
+    if another accepted distribution of theirs for the campaign was already written."""
+    if not handed:
+        return
+    d = distributions
+    pairs = {(x.campaign_id, x.household_id) for x in handed}
+    ours = [x.distribution_id for x in handed]
+    earlier = {
+        (row.campaign_id, row.household_id)
+        for row in conn.execute(
+            select(d.c.campaign_id, d.c.household_id).where(
+                tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)),
+                and_(d.c.status == "accepted", d.c.distribution_id.not_in(ours)),
+            )
+        )
+    }
+    for given in handed:
+        area = _area(given.campaign_id, given.model_dump(include={"region_code", "province_code"}))
+        added[(area, "quantity")] += given.quantity
+        pair = (given.campaign_id, given.household_id)
+        if pair not in earlier:
+            earlier.add(pair)
+            added[(area, "reached_households")] += 1
+
+
+def _write(conn: Connection, added: Counter[tuple[Area, str]]) -> None:
+    rows: dict[Area, dict[str, Any]] = {}
+    for (area, column), n in added.items():
+        row = rows.setdefault(area, _zero(area))
+        row[column] += n
+    upsert(
+        conn,
+        coverage_counts,
+        list(rows.values()),
+        ["campaign_id", "region_code", "province_code"],
+        add=["eligible_households", "reached_households", "quantity"],
+    )
+
+
+def _zero(area: Area) -> dict[str, Any]:
+    campaign_id, region, province = area
+    return {
+        "campaign_id": campaign_id,
+        "region_code": region,
+        "province_code": province,
+        "eligible_households": 0,
+        "reached_households": 0,
+        "quantity": 0,
+    }
+
+
+def _terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
+    skipped = set(exclude)
+    return [
+        _rules(row)
+        for row in conn.execute(select(coverage_terms)).mappings()
+        if row["campaign_id"] not in skipped
+    ]
+
+
+def _terms_row(campaign: CampaignOpened) -> dict[str, Any]:
+    return campaign.model_dump(
+        include={"campaign_id", "region_codes", "groups", "max_precarity_score"}
+    )
+
+
+def _as_terms(campaign: CampaignOpened) -> CampaignTerms:
+    return _rules(_terms_row(campaign))
+
+
+def _rules(row: Any) -> CampaignTerms:
+    """Only the rules eligibility reads; the rest of the terms is not needed to count."""
+    return CampaignTerms.model_construct(
+        campaign_id=row["campaign_id"],
+        region_codes=list(row["region_codes"]),
+        groups=list(row["groups"]),
+        max_precarity_score=row["max_precarity_score"],
+    )
+
+
+def _profile(household: Mapping[Any, Any]) -> Profile:
+    return Profile(
+        household["region_code"],
+        household["province_code"],
+        tuple(household["groups"]),
+        household["precarity_score"],
+    )
+
+
+def _area(campaign_id: str, where: Mapping[Any, Any]) -> Area:
+    return (campaign_id, where["region_code"], where["province_code"] or "")

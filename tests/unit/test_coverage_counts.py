@@ -1,0 +1,232 @@
+"""Coverage counted as events arrive equals coverage counted by scanning the registry.
+
+Campaigns with rules (regions, target groups, a precarity ceiling) open at random moments
+among registrations, distributions (some partial, some flagged duplicates) and erasures; the
+log is read in any interleaving of its partitions, in batches of any size. The counts the
+registry projection keeps must equal a scan of its households and distributions judged by
+the same `eligibility` the agents' answers use, and equal it again after a rebuild. SQLite
+and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select
+
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+    PersonalDataErased,
+)
+from projections import households_queries
+from projections.tables import campaigns, coverage_counts, distributions, households
+from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+from tests.support.aid_log import START, AidLog, batches, forget, interleaving, one_by_one, project
+
+AREAS = {
+    "MA-07": ["MA-07-071", "MA-07-072", None],
+    "MA-06": ["MA-06-141"],
+    "MA-09": ["MA-09-091", "MA-09-092"],
+}
+GROUPS = ["children", "women", "elderly", "disability"]
+
+
+def a_log(rng: random.Random, steps: int) -> AidLog:
+    """Campaigns, households, distributions and erasures in a random order of time."""
+    log, now = AidLog(), START
+    opened: list[str] = []
+    people: list[tuple[str, str, str, str | None]] = []
+    handed: dict[tuple[str, str], str] = {}
+    for step in range(steps):
+        now += timedelta(hours=rng.randint(1, 5))
+        action = rng.choices(["campaign", "register", "serve", "erase"], [1, 6, 6, 1])[0]
+        if action == "campaign" or (action == "serve" and not opened):
+            campaign = f"camp-{step}"
+            rules = CampaignOpened(
+                campaign_id=campaign,
+                name=campaign,
+                item_id="food-basket",
+                quantity_per_household=3,
+                starts_on=date(2024, 3, 1),
+                ends_on=date(2024, 4, 30),
+                region_codes=rng.sample(sorted(AREAS), k=rng.randint(0, 2)),
+                groups=rng.sample(GROUPS, k=rng.choice((0, 0, 1, 2))),
+                max_precarity_score=rng.choice((None, None, 40.0, 55.5)),
+            )
+            log.append(rules, f"open:{campaign}", now)
+            opened.append(campaign)
+        elif action == "register" or not people:
+            household = f"hh-{step}"
+            region = rng.choice(sorted(AREAS))
+            province = rng.choice(AREAS[region])
+            identity = f"p{step:08d}"
+            registered = HouseholdRegistered(
+                household_id=household,
+                identity=identity,
+                national_id_pseudonym=f"n{identity}",
+                size=rng.randint(1, 8),
+                region_code=region,
+                province_code=province,
+                groups=rng.sample(GROUPS, k=rng.randint(0, 2)),
+                precarity_score=rng.choice((None, 12.5, 40.0, 47.25, 80.0)),
+                sealed_personal_data=f"sealed:{household}",
+            )
+            log.append(registered, f"register:{household}", now)
+            people.append((household, identity, region, province))
+        elif action == "serve":
+            household, identity, region, province = rng.choice(people)
+            campaign = rng.choice(opened)
+            given = {
+                "distribution_id": f"d-{step}",
+                "household_id": household,
+                "identity": identity,
+                "campaign_id": campaign,
+                "site_id": "site-amizmiz",
+                "item_id": "food-basket",
+                "quantity": rng.randint(1, 3),
+                "region_code": region,
+                "province_code": province,
+            }
+            first = handed.get((campaign, household))
+            if first is not None and rng.random() < 0.5:
+                flagged = DuplicateDistributionFlagged(
+                    **given, first_distribution_id=first, already_received=1
+                )
+                log.append(flagged, f"serve:d-{step}", now)
+            else:  # a first basket, or the rest of a partial entitlement
+                handed.setdefault((campaign, household), f"d-{step}")
+                log.append(AidDistributed(**given, distributed_at=now), f"serve:d-{step}", now)
+        else:
+            household, identity, _, _ = rng.choice(people)
+            erased = PersonalDataErased(household_id=household, identity=identity)
+            log.append(erased, f"erase:{step}", now)
+    return log
+
+
+def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    """Coverage by reading every household and distribution, as the API once did."""
+    counts: Counter[tuple[tuple[str, str, str], str]] = Counter()
+    with engine.connect() as conn:
+        all_households = conn.execute(select(households)).mappings().all()
+        for campaign in conn.execute(select(campaigns)).mappings().all():
+            terms = CampaignTerms.model_validate(dict(campaign))
+            for h in all_households:
+                profile = Profile(
+                    h["region_code"], h["province_code"], tuple(h["groups"]), h["precarity_score"]
+                )
+                if eligibility(profile, terms)[0]:
+                    area = (terms.campaign_id, h["region_code"], h["province_code"] or "")
+                    counts[(area, "eligible")] += 1
+        reached: set[tuple[str, str]] = set()
+        given = select(distributions).where(distributions.c.status == "accepted")
+        for d in conn.execute(given).mappings().all():
+            area = (d["campaign_id"], d["region_code"], d["province_code"] or "")
+            counts[(area, "quantity")] += d["quantity"]
+            if (d["campaign_id"], d["household_id"]) not in reached:
+                reached.add((d["campaign_id"], d["household_id"]))
+                counts[(area, "reached")] += 1
+    areas = {area for area, _ in counts}
+    return {
+        a: (counts[(a, "eligible")], counts[(a, "reached")], counts[(a, "quantity")]) for a in areas
+    }
+
+
+def kept(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    c = coverage_counts
+    with engine.connect() as conn:
+        rows = conn.execute(select(c)).mappings().all()
+    return {
+        (r["campaign_id"], r["region_code"], r["province_code"]): (
+            r["eligible_households"],
+            r["reached_households"],
+            r["quantity"],
+        )
+        for r in rows
+        if (r["eligible_households"], r["reached_households"], r["quantity"]) != (0, 0, 0)
+    }
+
+
+@given(seed=st.integers(0, 2**32 - 1), reader_seed=st.integers(0, 2**32 - 1))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after_a_rebuild(
+    engine: Engine, seed: int, reader_seed: int
+) -> None:
+    forget(engine)
+    log = a_log(random.Random(seed), steps=60)
+    reader = random.Random(reader_seed)
+
+    project(engine, batches(interleaving(log, reader), reader))
+    live = kept(engine)
+    forget(engine)
+    project(engine, one_by_one(log.messages))
+
+    assert live == scanned(engine)
+    assert kept(engine) == live
+
+
+def test_a_campaign_opened_after_its_households_counts_them_and_what_they_received(
+    engine: Engine,
+) -> None:
+    log = AidLog()
+    for n, (region, groups) in enumerate([("MA-07", ["women"]), ("MA-07", []), ("MA-06", [])]):
+        log.append(
+            HouseholdRegistered(
+                household_id=f"hh-{n}",
+                identity=f"p0000000{n}",
+                size=4,
+                region_code=region,
+                province_code="MA-07-071" if region == "MA-07" else None,
+                groups=groups,
+                sealed_personal_data="sealed",
+            ),
+            f"register:{n}",
+            START,
+        )
+    opened = CampaignOpened(
+        campaign_id="camp-women",
+        name="Women of Al Haouz",
+        item_id="food-basket",
+        quantity_per_household=2,
+        starts_on=date(2024, 3, 1),
+        ends_on=date(2024, 4, 30),
+        region_codes=["MA-07"],
+        groups=["women"],
+    )
+    basket: dict[str, Any] = {
+        "household_id": "hh-0",
+        "identity": "p00000000",
+        "campaign_id": "camp-women",
+        "site_id": "site-amizmiz",
+        "item_id": "food-basket",
+        "quantity": 1,
+        "region_code": "MA-07",
+        "province_code": "MA-07-071",
+        "distributed_at": START,
+    }
+    later = START + timedelta(days=1)
+    log.append(AidDistributed(distribution_id="d-1", **basket), "serve:1", later)
+    log.append(AidDistributed(distribution_id="d-2", **basket), "serve:2", later)
+    log.append(opened, "open", later + timedelta(hours=1))
+
+    distributions_first = [m for m in log.messages if m.topic != "reference"]
+    project(engine, one_by_one([*distributions_first, log.messages[-1]]))
+
+    assert households_queries.coverage(engine, "camp-women") == [
+        {
+            "region_code": "MA-07",
+            "province_code": "MA-07-071",
+            "eligible_households": 1,
+            "reached_households": 1,
+            "quantity": 2,
+        }
+    ]
