@@ -32,6 +32,9 @@ def _kafka_port() -> int:
 @kafka_app.command("start")
 def kafka_start(
     brokers: int = typer.Option(1, min=1, help="3 for a local cluster: RF 3, min ISR 2."),
+    sasl: bool = typer.Option(
+        False, "--sasl", help="Sign-in with SCRAM-SHA-512 and ACLs per component (one node)."
+    ),
 ) -> None:
     """Start the local broker (fetching its jars once) and wait until it answers."""
     settings = get_settings()
@@ -44,10 +47,46 @@ def kafka_start(
         console.print(f"use AID_KAFKA_BOOTSTRAP={bootstrap} {replicas}")
         return
     try:
-        console.print(kafka_local.start(settings.data_dir, port=port, controller_port=port + 1))
+        console.print(
+            kafka_local.start(settings.data_dir, port=port, controller_port=port + 1, sasl=sasl)
+        )
     except kafka_local.PortTaken as exc:
         console.print(f"[red]{exc}[/red] (the port comes from AID_KAFKA_BOOTSTRAP)")
         raise typer.Exit(1) from None
+    if sasl:
+        _grant_local_components()
+
+
+def _grant_local_components() -> None:
+    from services.runtime import kafka_access, kafka_sasl
+
+    kdir = get_settings().data_dir.resolve() / "kafka"
+    admin = kafka_sasl.signed_in_as(get_settings(), kdir, kafka_access.ADMIN_USER)
+    passwords = kafka_sasl.credentials(kdir)
+    components = (kafka_access.API_USER, kafka_access.WORKER_USER)
+    kafka_access.grant(admin, {user: passwords[user] for user in components})
+    console.print(
+        f"SASL users {', '.join(kafka_sasl.USERS[1:])} with their ACLs; their passwords are in "
+        f"{kdir / 'credentials.json'}; connect with AID_KAFKA_SECURITY_PROTOCOL="
+        f"{kafka_sasl.PROTOCOL}, AID_KAFKA_USERNAME and AID_KAFKA_PASSWORD"
+    )
+
+
+@kafka_app.command("grant")
+def kafka_grant() -> None:
+    """As the admin user: give the API and the workers their SCRAM users and ACLs."""
+    from services.runtime import kafka_access
+
+    settings = get_settings()
+    passwords = {
+        kafka_access.API_USER: settings.kafka_api_password.get_secret_value(),
+        kafka_access.WORKER_USER: settings.kafka_worker_password.get_secret_value(),
+    }
+    if not all(passwords.values()):
+        console.print("[red]set AID_KAFKA_API_PASSWORD and AID_KAFKA_WORKER_PASSWORD[/red]")
+        raise typer.Exit(2)
+    kafka_access.grant(settings, passwords)
+    console.print(f"SCRAM users and ACLs granted to {', '.join(passwords)}")
 
 
 @kafka_app.command("stop")

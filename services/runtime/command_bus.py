@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from services.app.errors import BrokerUnavailable
 from services.domain.commands import Command, CommandEnvelope, Reply
+from services.runtime.kafka_security import client_options
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.reply_watch import ReplyWatch, ReplyWatchers
 from services.runtime.settings import Settings
@@ -72,7 +73,9 @@ class KafkaCommandBus:
     async def _listen(self) -> None:
         topic = self.settings.topic("replies")
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            enable_auto_commit=False,
+            **client_options(self.settings),
         )
         await self.consumer.start()
         numbers = await asyncio.to_thread(partitions_of, self.settings, "replies")

@@ -28,6 +28,7 @@ from events.serialization import MAX_MESSAGE_BYTES
 from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
 from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
 from services.runtime.dead_letters import Origin, dead_letter
+from services.runtime.kafka_security import client_options
 from services.runtime.logs import correlated
 from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
@@ -52,6 +53,7 @@ class DecisionLog:
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
+            **client_options(self.settings),
             enable_auto_commit=False,
             isolation_level="read_committed",
             max_partition_fetch_bytes=4 * 1024 * 1024,

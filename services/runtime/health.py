@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 
 from projections.registry import PROJECTIONS
 from projections.tables import projection_positions
+from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 from services.runtime.topics import COMMAND_STREAMS
 
@@ -29,6 +30,7 @@ def end_offsets(settings: Settings, streams: set[str]) -> dict[tuple[str, int], 
 def _consumer(settings: Settings, group_id: str | None = None) -> KafkaConsumer:
     return KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         group_id=group_id,
         enable_auto_commit=False,
         request_timeout_ms=3000,

@@ -17,10 +17,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kafka.admin import KafkaAdminClient
+
+from services.runtime import kafka_sasl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG4J_CONFIG = REPO_ROOT / "infra" / "kafka" / "log4j2.properties"
@@ -29,9 +32,7 @@ JVM_OPTS = ("-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true")
 STATIC_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
-inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 num.partitions=6
 auto.create.topics.enable=false
 log.retention.ms=-1
@@ -42,6 +43,10 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+"""
+PLAINTEXT_PROPERTIES = """\
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 """
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -118,13 +123,16 @@ def port_taken(port: int) -> bool:
     return False
 
 
-def _answers(port: int, timeout_ms: int = 3000) -> bool:
+def _answers(port: int, credentials: dict[str, Any] | None = None, timeout_ms: int = 3000) -> bool:
     """True when a metadata request succeeds and lists at least one registered broker."""
     if not _port_open(port):
         return False
     options = {"bootstrap_timeout_ms": timeout_ms, "request_timeout_ms": timeout_ms}
     try:
-        with KafkaAdminClient(bootstrap_servers=f"{HOST}:{port}", **options) as admin:
+        admin_client = KafkaAdminClient(
+            bootstrap_servers=f"{HOST}:{port}", **options, **(credentials or {})
+        )
+        with admin_client as admin:
             return bool(admin.describe_cluster().get("brokers"))
     except Exception:
         return False
@@ -156,23 +164,32 @@ def _wait_until_ready(
 
 
 def start(
-    data_dir: Path, port: int = 9092, controller_port: int | None = None, wait_seconds: float = 60
+    data_dir: Path,
+    port: int = 9092,
+    controller_port: int | None = None,
+    wait_seconds: float = 60,
+    sasl: bool = False,
 ) -> str:
     """Start the broker of ``data_dir``, wait until it answers; idempotent if already running.
 
     The controller port defaults to ``port + 1``; keep it stable per data dir (storage is formatted
-    once). Raises ``RuntimeError`` with the tail of ``broker.log`` if the broker dies or does not
-    answer in time (a merely slow broker is left running for a later ``start`` or ``stop``).
+    once). With ``sasl`` clients must sign in with SCRAM-SHA-512 and are authorised by ACLs (see
+    kafka_sasl.py); keep that choice per data dir too. Raises ``RuntimeError`` with the tail of
+    ``broker.log`` if the broker dies or does not answer in time (a merely slow broker is left
+    running for a later ``start`` or ``stop``).
     """
     controller_port = controller_port or port + 1
     kdir = Path(data_dir).resolve() / "kafka"
-    listeners = f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}"
+    listeners = f"{'SASL_PLAINTEXT' if sasl else 'PLAINTEXT'}://{HOST}:{port}"
+    listeners += f",CONTROLLER://{HOST}:{controller_port}"
+    security = kafka_sasl.broker_properties(kdir) if sasl else PLAINTEXT_PROPERTIES
     properties = (
-        f"{STATIC_PROPERTIES}listeners={listeners}\nadvertised.listeners={listeners}\n"
+        f"{STATIC_PROPERTIES}{security}listeners={listeners}\nadvertised.listeners={listeners}\n"
         f"controller.quorum.bootstrap.servers={HOST}:{controller_port}\n"
     )
-    node = _Node(kdir, properties, ("--standalone",), port, (port, controller_port))
-    return _launch(node, lambda: _answers(port), wait_seconds)
+    flags = ("--standalone", *(kafka_sasl.format_flags(kdir) if sasl else ()))
+    node = _Node(kdir, properties, flags, port, (port, controller_port))
+    return _launch(node, lambda: _answers(port, kafka_sasl.admin_options(kdir)), wait_seconds)
 
 
 @dataclass(frozen=True)
@@ -180,8 +197,8 @@ class _Node:
     """One Kafka process: its directory, its configuration and the ports it needs."""
 
     kdir: Path
-    properties: str
-    format_flags: tuple[str, ...]
+    properties: str = field(repr=False)  # may hold passwords
+    format_flags: tuple[str, ...] = field(repr=False)
     port: int
     ports: tuple[int, ...]
 
@@ -203,6 +220,7 @@ def _launch(node: _Node, ready: Callable[[], bool], wait_seconds: float) -> str:
 
     java = [shutil.which("java") or "java", "-cp", str(ensure_jars() / "*")]
     config = kdir / "server.properties"
+    config.touch(mode=0o600)  # it may hold the broker's own password
     config.write_text(f"{node.properties}log.dirs={kdir / 'logs'}\n")
     if not (kdir / "logs" / "meta.properties").exists():
         fmt_args = ["format", *node.format_flags, "-t", _cluster_id(kdir), "-c", str(config)]
@@ -249,11 +267,12 @@ def _stop(kdir: Path, timeout: float = 30) -> str:
 
 def status(data_dir: Path, port: int = 9092) -> tuple[bool, str]:
     """Return ``(running, message)`` for the broker of ``data_dir``: pid and whether it answers."""
-    pid = _running_pid(Path(data_dir).resolve() / "kafka")
+    kdir = Path(data_dir).resolve() / "kafka"
+    pid = _running_pid(kdir)
     if pid is None:
         other = f"; something else listens on {HOST}:{port}" if _port_open(port) else ""
         return False, f"Kafka not running{other}"
-    answering = "answering" if _answers(port) else "NOT answering"
+    answering = "answering" if _answers(port, kafka_sasl.admin_options(kdir)) else "NOT answering"
     return True, f"Kafka running (pid {pid}), {answering} on {HOST}:{port}"
 
 

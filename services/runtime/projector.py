@@ -31,6 +31,7 @@ from events import UndecodableMessage, decode
 from projections.projection import Projection
 from projections.writer import Message, apply_batch, positions
 from services.runtime.dead_letters import dead_letter
+from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Projector:
     def _consumer(settings: Settings, projection: Projection) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap,
+            **client_options(settings),
             group_id=f"{settings.topic_prefix}projection-{projection.name}",
             client_id=f"aid-projector-{projection.name}",
             enable_auto_commit=False,

@@ -14,6 +14,7 @@ from kafka.errors import KafkaError
 from events import Envelope, encode
 from services.app.errors import BrokerUnavailable
 from services.domain.positions import Position
+from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 
 __all__ = ["EventPublisher", "KafkaEventPublisher", "Position"]
@@ -41,6 +42,7 @@ class KafkaEventPublisher:
                 timeout_ms = int(self._settings.kafka_timeout_seconds * 1000)
                 self._producer = KafkaProducer(
                     bootstrap_servers=self._settings.kafka_bootstrap,
+                    **client_options(self._settings),
                     client_id="aid-api",
                     acks="all",
                     enable_idempotence=True,
@@ -93,5 +95,9 @@ def durable_async_producer(settings: Settings, **options: Any) -> AIOKafkaProduc
     """The asyncio producer of the worker: every write acknowledged by all in-sync replicas,
     idempotent (a retried send is written once)."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, **options
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **client_options(settings),
+        **options,
     )

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine
 from events import UndecodableMessage, decode
 from projections.projection import Projection
 from projections.writer import Message, apply_messages, lock, reset
+from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 from services.runtime.topics import partitions_of
 
@@ -33,6 +34,7 @@ async def _consumer(
 ) -> tuple[AIOKafkaConsumer, dict[TopicPartition, int]]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         enable_auto_commit=False,
         isolation_level="read_committed",
         max_partition_fetch_bytes=4 * 1024 * 1024,

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret"
@@ -20,6 +20,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AID_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How this process authenticates to Kafka (kafka_security.py turns it into client options).
+    # PLAINTEXT suits one machine only: in production anyone who reaches the brokers could read
+    # and write every topic, so it is refused there unless AID_KAFKA_PLAINTEXT_ALLOWED=true.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
+    # The CA that signed the brokers' certificates (SASL_SSL); the system's CAs when unset.
+    kafka_ca_file: Path | None = None
+    kafka_plaintext_allowed: bool = False
+    # Read only by the admin job (`aid kafka grant`), which gives each component its SCRAM user.
+    kafka_api_password: SecretStr = SecretStr("")
+    kafka_worker_password: SecretStr = SecretStr("")
     topic_prefix: str = "aid."
     data_dir: Path = Path("var")
     database_url: str | None = None
@@ -53,10 +66,24 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
+        if self.kafka_security_protocol != "PLAINTEXT" and not (
+            self.kafka_username and self.kafka_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"AID_KAFKA_USERNAME and AID_KAFKA_PASSWORD must be set when "
+                f"AID_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+            )
         if self.environment == "development":
             return self
         if weak := self.weak_secrets():
             raise ValueError(f"{weak[0]} when AID_ENVIRONMENT={self.environment}")
+        if self.kafka_security_protocol == "PLAINTEXT" and not self.kafka_plaintext_allowed:
+            raise ValueError(
+                f"AID_KAFKA_SECURITY_PROTOCOL=PLAINTEXT when AID_ENVIRONMENT={self.environment}: "
+                "anyone who reaches the brokers could read and write every topic; use SASL_SSL "
+                "with AID_KAFKA_USERNAME and AID_KAFKA_PASSWORD (or, on a network nobody else "
+                "reaches, AID_KAFKA_PLAINTEXT_ALLOWED=true)"
+            )
         if not self.key_store_url or self.key_store_url == self.database_url:
             raise ValueError(
                 f"AID_KEY_STORE_URL must name a database of its own when "

@@ -9,6 +9,7 @@ import time
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,10 @@ def topic_configs(settings: Settings, stream: str) -> dict[str, str]:
 def ensure_topics(settings: Settings) -> list[str]:
     """Create every missing topic; returns the names created."""
     admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id="aid-admin", request_timeout_ms=15000
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id="aid-admin",
+        request_timeout_ms=15000,
+        **client_options(settings),
     )
     try:
         existing = set(admin.list_topics())
@@ -92,7 +96,11 @@ def partitions_of(settings: Settings, stream: str) -> list[int]:
     """The partition numbers of a stream's topic (blocking; asks the brokers)."""
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        request_timeout_ms=10000,
+        **client_options(settings),
+    )
     try:
         return sorted(consumer.partitions_for_topic(settings.topic(stream)) or ())
     finally:

@@ -12,6 +12,7 @@ from projections.registry import PROJECTIONS
 from services.domain.deciders import DECIDERS
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.decider_runner import install_decider
+from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import install_policies
 from services.runtime.projector import Projector
@@ -26,6 +27,7 @@ def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         f"{settings.topic_prefix}worker",
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         web_enabled=False,
         topic_partitions=settings.partitions,

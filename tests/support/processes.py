@@ -27,6 +27,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         AID_WORKER_BATCH_SIZE=str(settings.worker_batch_size),
         AID_POLICIES=str(settings.policies).lower(),
         AID_DECISION_TIMEOUT_SECONDS=str(settings.decision_timeout_seconds),
+        AID_KAFKA_SECURITY_PROTOCOL=settings.kafka_security_protocol,
+        AID_KAFKA_SASL_MECHANISM=settings.kafka_sasl_mechanism,
+        AID_KAFKA_USERNAME=settings.kafka_username,
+        AID_KAFKA_PASSWORD=settings.kafka_password.get_secret_value(),
     )
     return env
 

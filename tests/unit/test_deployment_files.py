@@ -6,16 +6,20 @@ with what the services expect (services.settings.Settings, the CLI's commands).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
+from services.runtime.kafka_access import acls
 from services.runtime.settings import DEV_SECRET, Settings
+from services.runtime.topics import COMMAND_STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "infra" / "deploy"
@@ -38,6 +42,15 @@ SECRET_VARS = {
 }
 # Not refused by Settings, but they carry the database password.
 SENSITIVE = SECRET_VARS | {"AID_DATABASE_URL", "AID_KEY_STORE_URL", "POSTGRES_PASSWORD"}
+DB_PASSWORDS = {"POSTGRES_PASSWORD", "AIDLEDGER_DB_PASSWORD"}
+KAFKA_PASSWORDS = {"AID_KAFKA_PASSWORD", "AID_KAFKA_API_PASSWORD", "AID_KAFKA_WORKER_PASSWORD"}
+# Each component signs in to Kafka as its own user, with the password of its own Secret.
+KAFKA_USERS = {
+    "api": ("aid-api", "aidledger-kafka-api", "kafka-api.env"),
+    "worker": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
+    "topics": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
+    "kafka-access": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
+}
 
 KAFKA_FACTS = {
     "KAFKA_PROCESS_ROLES": "broker,controller",
@@ -247,7 +260,9 @@ def test_kubernetes_runs_three_kafka_nodes_replicating_three_ways_with_min_isr_t
     assert voters == {i: f"kafka-{i}.{headless}:9093" for i in range(KAFKA_NODES)}
     # The node id is the pod's ordinal, so it matches the voter list above.
     assert "KAFKA_NODE_ID=${HOSTNAME##*-}" in " ".join(container["command"])
-    assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://$(POD_NAME).{headless}:9092"
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == (
+        f"CLIENT://$(POD_NAME).{headless}:9092,BROKER://$(POD_NAME).{headless}:9094"
+    )
     pod_name = env_entries(container)["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"]
     assert pod_name == "metadata.name"
 
@@ -264,7 +279,7 @@ def test_compose_runs_three_kafka_nodes_replicating_three_ways_with_min_isr_two(
     envs = {name: compose_env(svc) for name, svc in nodes.items()}
     for name, env in envs.items():
         assert {k: env.get(k) for k in KAFKA_FACTS} == KAFKA_FACTS, name
-        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092,BROKER://{name}:9094"
         assert nodes[name]["hostname"] == name
     node_ids = {int(env["KAFKA_NODE_ID"]): name for name, env in envs.items()}
     assert set(node_ids) == {1, 2, 3}
@@ -276,7 +291,8 @@ def test_compose_runs_three_kafka_nodes_replicating_three_ways_with_min_isr_two(
     declared_volumes = set(compose()["volumes"])
     used = set()
     for name, svc in nodes.items():
-        (volume,) = svc["volumes"]
+        volume, tls = svc["volumes"]
+        assert tls == f"./secrets/{name}:/etc/kafka/secrets:ro"
         source, target = volume.split(":")[:2]
         assert target == "/var/lib/kafka/data" and source in declared_volumes, name
         assert envs[name]["KAFKA_LOG_DIRS"].startswith(target + "/")
@@ -291,7 +307,9 @@ def test_the_services_bootstrap_from_every_broker() -> None:
     ]
     for name, svc in aid_services().items():
         bootstrap = compose_env(svc)["AID_KAFKA_BOOTSTRAP"].split(",")
-        assert bootstrap == [f"{node}:9092" for node in sorted(kafka_services())], name
+        # The admin jobs sign in on the brokers' internal listener.
+        port = 9094 if KAFKA_USERS[name][0] == "aid-admin" else 9092
+        assert bootstrap == [f"{node}:{port}" for node in sorted(kafka_services())], name
 
 
 def test_the_topic_layout_is_12_partitions_replication_3_min_isr_2_and_fits_the_cluster() -> None:
@@ -317,6 +335,8 @@ def test_the_configmap_and_real_secrets_make_valid_production_settings(
     for index, name in enumerate(sorted(SECRET_VARS)):
         monkeypatch.setenv(name, f"{index}" * 64)
     monkeypatch.setenv("AID_DATABASE_URL", "postgresql://aidledger:pw@postgres:5432/aidledger")
+    monkeypatch.setenv("AID_KAFKA_USERNAME", "aid-api")
+    monkeypatch.setenv("AID_KAFKA_PASSWORD", "9" * 48)
     keys = "postgresql://aidledger:pw@postgres:5432/aidledger_keys"
     monkeypatch.setenv("AID_KEY_STORE_URL", keys)
     settings = Settings()
@@ -328,6 +348,7 @@ def test_the_configmap_and_real_secrets_make_valid_production_settings(
         2,
     )
     assert settings.db_url.startswith("postgresql://")
+    assert settings.kafka_security_protocol == "SASL_SSL"
 
 
 def test_the_secret_template_is_refused_until_it_is_filled_in(
@@ -335,16 +356,23 @@ def test_the_secret_template_is_refused_until_it_is_filled_in(
 ) -> None:
     secret = find("Secret", SECRET_NAME)
     data = secret["stringData"]
-    assert set(data) >= SENSITIVE
-    assert {name: data[name] for name in SECRET_VARS | {"POSTGRES_PASSWORD"}} == dict.fromkeys(
-        SECRET_VARS | {"POSTGRES_PASSWORD"}, ""
+    assert set(data) >= SENSITIVE | DB_PASSWORDS
+    assert {name: data[name] for name in SECRET_VARS | DB_PASSWORDS} == dict.fromkeys(
+        SECRET_VARS | DB_PASSWORDS, ""
     )
-    assert "REPLACE_WITH_POSTGRES_PASSWORD@postgres:5432/" in data["AID_DATABASE_URL"]
+    assert "REPLACE_WITH_AIDLEDGER_DB_PASSWORD@postgres:5432/" in data["AID_DATABASE_URL"]
+    for _, secret_name, _ in KAFKA_USERS.values():
+        kafka = find("Secret", secret_name)["stringData"]
+        assert set(kafka) <= KAFKA_PASSWORDS and set(kafka.values()) == {""}, secret_name
     assert "secrets.token_hex" in (K8S / "secret.template.yaml").read_text()
     for name in KNOWN_AID:
         monkeypatch.delenv(name, raising=False)
     for key, value in (find("ConfigMap", CONFIGMAP_NAME)["data"] | data).items():
         monkeypatch.setenv(key, value)
+    with pytest.raises(ValidationError, match="AID_KAFKA_USERNAME and AID_KAFKA_PASSWORD"):
+        Settings()
+    monkeypatch.setenv("AID_KAFKA_USERNAME", "aid-api")
+    monkeypatch.setenv("AID_KAFKA_PASSWORD", "9" * 48)
     with pytest.raises(ValidationError, match="AID_TOKEN_PEPPER must be a random secret"):
         Settings()
 
@@ -393,18 +421,26 @@ def test_secret_names_are_the_three_settings_refuse_to_default() -> None:
     assert {"AID_TOKEN_PEPPER", "AID_PSEUDONYM_KEY", "AID_MASTER_KEY"} == SECRET_VARS
 
 
+def template_secrets() -> dict[str, set[str]]:
+    """The keys of each Secret the template describes."""
+    documents = load_all(K8S / "secret.template.yaml")
+    return {d["metadata"]["name"]: set(d["stringData"]) for d in documents if d["kind"] == "Secret"}
+
+
 def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None:
-    assert not SENSITIVE & set(find("ConfigMap", CONFIGMAP_NAME)["data"])
-    template_keys = set(find("Secret", SECRET_NAME)["stringData"])
+    assert not (SENSITIVE | KAFKA_PASSWORDS) & set(find("ConfigMap", CONFIGMAP_NAME)["data"])
+    secrets = template_secrets()
     aid_containers = 0
     for workload in workloads():
         for container in containers(workload):
             entries = env_entries(container)
             for name, entry in entries.items():
-                assert name not in SENSITIVE or "value" not in entry, (container["name"], name)
+                secret_like = SENSITIVE | KAFKA_PASSWORDS | DB_PASSWORDS
+                assert name not in secret_like or "value" not in entry, (container["name"], name)
+                assert "JAAS" not in name or "value" not in entry, (container["name"], name)
                 ref = entry.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
-                    assert ref["name"] == SECRET_NAME and ref["key"] in template_keys
+                    assert ref["key"] in secrets[ref["name"]], (container["name"], name)
             if container.get("command", [""])[0] != "aid":
                 continue
             aid_containers += 1
@@ -412,7 +448,7 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
                 ref = entries[name]["valueFrom"]["secretKeyRef"]
                 assert (ref["name"], ref["key"]) == (SECRET_NAME, name), container["name"]
             assert {"configMapRef": {"name": CONFIGMAP_NAME}} in container["envFrom"]
-    assert aid_containers == 3  # topics job, workers, API
+    assert aid_containers == 4  # the topics job's two (grant, topics), workers, API
     postgres = env_entries(only_container(find("StatefulSet", "postgres")))
     assert postgres["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
 
@@ -420,18 +456,27 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
 def test_compose_takes_every_secret_from_a_git_ignored_env_file() -> None:
     services = compose()["services"]
     for name, svc in services.items():
-        assert not SENSITIVE & set(compose_env(svc)), name
-    assert len(aid_services()) == 3
+        assert not (SENSITIVE | KAFKA_PASSWORDS | DB_PASSWORDS) & set(compose_env(svc)), name
+        assert not any("JAAS" in key for key in compose_env(svc)), name
+    assert len(aid_services()) == 4
     for name, svc in aid_services().items():
-        assert svc["env_file"] == ["aidledger.env"], name
+        user, _, kafka_env = KAFKA_USERS[name]
+        assert svc["env_file"] == ["aidledger.env", kafka_env], name
+        example = env_file(DEPLOY / f"{kafka_env}.example")
+        assert example["AID_KAFKA_USERNAME"] == user, name
+        assert {k: v for k, v in example.items() if k in KAFKA_PASSWORDS} == dict.fromkeys(
+            set(example) & KAFKA_PASSWORDS, ""
+        )
+    for node in kafka_services().values():
+        assert node["env_file"] == ["kafka.env"]
     assert services["postgres"]["env_file"] == ["postgres.env"]
     aid_example = env_file(DEPLOY / "aidledger.env.example")
     assert {k: aid_example[k] for k in SECRET_VARS} == dict.fromkeys(SECRET_VARS, "")
     assert "@postgres:5432/" in aid_example["AID_DATABASE_URL"]
-    assert aid_example["AID_KEY_STORE_URL"].endswith("@postgres:5432/aidledger_keys")
-    assert env_file(DEPLOY / "postgres.env.example") == {"POSTGRES_PASSWORD": ""}
+    assert urlsplit(aid_example["AID_KEY_STORE_URL"]).path == "/aidledger_keys"
+    assert env_file(DEPLOY / "postgres.env.example") == dict.fromkeys(DB_PASSWORDS, "")
     ignored = (DEPLOY / ".gitignore").read_text().split()
-    assert "*.env" in ignored and "!*.env.example" in ignored
+    assert {"*.env", "!*.env.example", "secrets/"} <= set(ignored)
 
 
 def test_no_deployment_file_holds_a_secret_looking_value() -> None:
@@ -440,6 +485,126 @@ def test_no_deployment_file_holds_a_secret_looking_value() -> None:
             text = path.read_text()
             assert DEV_SECRET not in text, path
             assert not re.search(r"\b[0-9a-fA-F]{32,}\b", text), path
+
+
+# --- the network: Kafka, PostgreSQL and the proxy over TLS, each signed in -----------------
+
+
+def kafka_envs() -> dict[str, dict[str, str]]:
+    """The environment of every Kafka node, in compose and in Kubernetes."""
+    envs = {f"compose:{n}": compose_env(svc) for n, svc in kafka_services().items()}
+    envs["k8s:kafka"] = env_values(only_container(find("StatefulSet", "kafka")))
+    return envs
+
+
+def test_every_kafka_listener_is_sasl_over_tls_and_clients_use_scram() -> None:
+    for where, env in kafka_envs().items():
+        protocol_map = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        protocols = dict(pair.split(":") for pair in protocol_map.split(","))
+        assert set(protocols.values()) == {"SASL_SSL"}, where
+        listeners = {entry.split("://")[0] for entry in env["KAFKA_LISTENERS"].split(",")}
+        assert listeners == set(protocols), where
+        assert "PLAINTEXT" not in env["KAFKA_ADVERTISED_LISTENERS"], where
+        assert env["KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+        assert env["KAFKA_SSL_KEYSTORE_FILENAME"] and env["KAFKA_SSL_TRUSTSTORE_FILENAME"]
+        assert env["KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM"] == "https", where
+    jaas = {
+        "KAFKA_LISTENER_NAME_BROKER_PLAIN_SASL_JAAS_CONFIG",
+        "KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG",
+    }
+    assert set(env_file(DEPLOY / "kafka.env.example")) == jaas
+    k8s_kafka = env_entries(only_container(find("StatefulSet", "kafka")))
+    assert {k8s_kafka[name]["valueFrom"]["secretKeyRef"]["name"] for name in jaas} == {"kafka-sasl"}
+    sources = {"configmap": find("ConfigMap", CONFIGMAP_NAME)["data"]}
+    sources |= {f"compose:{n}": compose_env(s) for n, s in aid_services().items()}
+    for where, env in sources.items():
+        assert env["AID_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", where
+        assert env["AID_KAFKA_CA_FILE"], where
+    for name, svc in aid_services().items():
+        admin = KAFKA_USERS[name][0] == "aid-admin"
+        mechanism = compose_env(svc)["AID_KAFKA_SASL_MECHANISM"]
+        assert mechanism == ("PLAIN" if admin else "SCRAM-SHA-512"), name
+
+
+def test_the_brokers_refuse_what_no_acl_allows_and_the_admin_job_grants_each_component() -> None:
+    for where, env in kafka_envs().items():
+        assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer"), where
+        assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false", where
+        assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:kafka-broker", "User:aid-admin"}
+    for workload in (find("Deployment", "aid-api"), find("Deployment", "aid-worker")):
+        entries = env_entries(only_container(workload))
+        name = workload["metadata"]["name"].removeprefix("aid-")
+        user, secret, _ = KAFKA_USERS[name]
+        assert entries["AID_KAFKA_USERNAME"]["value"] == user
+        assert entries["AID_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret
+    by_user: dict[str, set[tuple[str, str, str]]] = {}
+    for acl in acls(Settings()):
+        pattern = acl.resource_pattern
+        grant = (acl.operation.name, pattern.resource_type.name, pattern.resource_name)
+        by_user.setdefault(acl.principal, set()).add(grant)
+    api, worker = by_user["User:aid-api"], by_user["User:aid-worker"]
+    assert ("WRITE", "TOPIC", "aid.stock-commands") in api
+    assert ("READ", "TOPIC", "aid.replies") in api
+    assert (
+        not {g for g in api if g[0] in {"READ", "WRITE"}}
+        - {("WRITE", "TOPIC", f"aid.{s}") for s in COMMAND_STREAMS}
+        - {("READ", "TOPIC", "aid.replies")}
+    )
+    assert {("READ", "TOPIC", "aid.stock-commands"), ("WRITE", "TOPIC", "aid.stock")} <= worker
+    assert ("WRITE", "TOPIC", "aid.users") not in worker
+
+
+def test_postgres_serves_tls_and_the_services_sign_in_as_a_role_that_is_no_superuser() -> None:
+    service = compose()["services"]["postgres"]
+    compose_args = " ".join(compose_command(service))
+    k8s_args = " ".join(only_container(find("StatefulSet", "postgres"))["args"])
+    for args in (compose_args, k8s_args):
+        assert "ssl=on" in args and "ssl_cert_file=" in args and "ssl_key_file=" in args
+    assert "POSTGRES_USER" not in compose_env(service)  # the superuser stays postgres
+    init = (DEPLOY / "postgres-init.sql").read_text()
+    assert "CREATE ROLE aidledger LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in init
+    assert "CREATE DATABASE aidledger OWNER aidledger;" in init
+    assert init in find("ConfigMap", "postgres-init")["data"]["10-key-store.sql"]
+    hba = [line.split() for line in (DEPLOY / "pg_hba.conf").read_text().splitlines()]
+    network = [rule for rule in hba if rule and rule[0].startswith("host")]
+    assert network[-1] == ["host", "all", "all", "all", "reject"]
+    assert all(rule[0] == "hostssl" for rule in network[:-1])
+    urls = [
+        env_file(DEPLOY / "aidledger.env.example")[name]
+        for name in ("AID_DATABASE_URL", "AID_KEY_STORE_URL")
+    ]
+    urls += [find("Secret", SECRET_NAME)["stringData"][name] for name in ("AID_DATABASE_URL",)]
+    for url in urls:
+        query = parse_qs(urlsplit(url).query)
+        assert query["sslmode"] == ["verify-full"] and query["sslrootcert"], url
+        assert urlsplit(url).username == "aidledger", url
+
+
+def test_the_proxy_serves_https_only_with_hsts() -> None:
+    nginx = (DEPLOY / "nginx.conf").read_text()
+    assert re.search(r"listen 443 ssl;", nginx)
+    assert re.search(r"listen 80;\s*return 301 https://\$host\$request_uri;", nginx)
+    assert 'add_header Strict-Transport-Security "max-age=31536000' in nginx
+    assert "ssl_certificate /etc/nginx/tls/" in nginx
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in nginx
+    assert "proxy_set_header X-Forwarded-For" in nginx
+    ingress = find("Ingress", "aid-api")
+    assert ingress["spec"]["tls"][0]["secretName"]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+    snippet = annotations["nginx.ingress.kubernetes.io/configuration-snippet"]
+    assert "Strict-Transport-Security" in snippet
+
+
+def test_the_api_believes_forwarded_headers_from_the_proxy_alone() -> None:
+    services = compose()["services"]
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    subnet = compose()["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet)
+    assert compose_env(services["api"])["AID_TRUSTED_PROXIES"] == proxy_address
+    k8s = env_values(only_container(find("Deployment", "aid-api")))["AID_TRUSTED_PROXIES"]
+    assert k8s and "*" not in k8s
+    assert all(ipaddress.ip_network(net).is_private for net in k8s.split(","))
 
 
 # --- workers, API, topic job -------------------------------------------------------------
@@ -487,23 +652,27 @@ def test_compose_api_has_two_replicas_a_healthz_check_and_a_proxy_in_front() -> 
     assert "http://127.0.0.1:8000/healthz" in " ".join(api["healthcheck"]["test"])
     assert "ports" not in api  # two replicas cannot both publish one host port
     proxy = services["proxy"]
-    assert proxy["ports"] == ["8000:8080"]
+    assert proxy["ports"] == ["443:443", "80:80"]
     assert "set $api_upstream http://api:8000;" in (DEPLOY / "nginx.conf").read_text()
 
 
 def test_topics_are_created_by_a_one_shot_aid_topics() -> None:
     job = find("Job", "aid-topics")
     assert only_container(job)["command"] == ["aid", "topics"]
+    (grant,) = pod_spec(job)["initContainers"]
+    assert grant["command"] == ["aid", "kafka", "grant"]
     assert pod_spec(job)["restartPolicy"] in {"OnFailure", "Never"}
     assert job["spec"]["backoffLimit"] >= 3
 
     services = compose()["services"]
-    topics = services["topics"]
+    topics, access = services["topics"], services["kafka-access"]
     assert compose_command(topics) == ["aid", "topics"]
-    assert topics["restart"] == "no"
-    assert topics["depends_on"] == {
+    assert compose_command(access) == ["aid", "kafka", "grant"]
+    assert topics["restart"] == access["restart"] == "no"
+    assert access["depends_on"] == {
         name: {"condition": "service_healthy"} for name in kafka_services()
     }
+    assert topics["depends_on"] == {"kafka-access": {"condition": "service_completed_successfully"}}
     for name in ("worker", "api"):
         depends = services[name]["depends_on"]
         assert depends["topics"] == {"condition": "service_completed_successfully"}, name
@@ -512,7 +681,7 @@ def test_topics_are_created_by_a_one_shot_aid_topics() -> None:
 
 def test_compose_builds_the_aid_image_from_the_repository_root() -> None:
     commands = {" ".join(compose_command(svc)[:2]) for svc in aid_services().values()}
-    assert commands == {"aid worker", "aid api", "aid topics"}
+    assert commands == {"aid worker", "aid api", "aid topics", "aid kafka"}
     for name, svc in aid_services().items():
         build = svc["build"]
         assert (DEPLOY / build["context"]).resolve() == REPO_ROOT, name
@@ -534,7 +703,8 @@ def test_postgres_15_keeps_its_data_on_a_volume() -> None:
 
 
 def test_postgres_creates_the_key_store_database_the_settings_name() -> None:
-    keys_db = env_file(DEPLOY / "aidledger.env.example")["AID_KEY_STORE_URL"].rsplit("/", 1)[1]
+    keys_url = env_file(DEPLOY / "aidledger.env.example")["AID_KEY_STORE_URL"]
+    keys_db = urlsplit(keys_url).path.removeprefix("/")
     init = "CREATE DATABASE aidledger_keys OWNER aidledger;"
     assert keys_db == "aidledger_keys"
     mount = "./postgres-init.sql:/docker-entrypoint-initdb.d/10-key-store.sql:ro"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from services.domain.keys import PURPOSES, purpose_key
 from services.runtime.cli import app
+from services.runtime.kafka_security import client_options, faust_credentials
 from services.runtime.settings import DEV_SECRET, SECRETS, Settings
 from services.runtime.tokens import token_hash
 
@@ -19,6 +20,9 @@ STRONG = {
     "pseudonym_key": "b" * 64,
     "master_key": "c" * 64,
     "key_store_url": "postgresql://aid@keys/aidledger_keys",
+    "kafka_security_protocol": "SASL_SSL",
+    "kafka_username": "aid-api",
+    "kafka_password": "e" * 48,
 }
 
 
@@ -102,3 +106,33 @@ def test_production_refuses_keys_kept_beside_the_read_models(url: str | None) ->
         Settings(
             environment="production", **(STRONG | {"key_store_url": url}), database_url=read_models
         )
+
+
+def test_production_refuses_kafka_without_sign_in_unless_plaintext_is_allowed() -> None:
+    plaintext = STRONG | {"kafka_security_protocol": "PLAINTEXT"}
+
+    with pytest.raises(ValidationError, match="AID_KAFKA_SECURITY_PROTOCOL=PLAINTEXT"):
+        Settings(environment="production", **plaintext)
+    assert Settings(environment="production", kafka_plaintext_allowed=True, **plaintext)
+
+
+def test_sasl_needs_a_user_and_a_password() -> None:
+    with pytest.raises(ValidationError, match="AID_KAFKA_USERNAME and AID_KAFKA_PASSWORD"):
+        Settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_username="aid-api")
+
+
+def test_every_kafka_client_gets_the_same_sign_in_and_tls() -> None:
+    settings = Settings(environment="production", **STRONG)
+
+    options = client_options(settings)
+    credentials = faust_credentials(settings)
+
+    assert client_options(Settings()) == {"security_protocol": "PLAINTEXT"}
+    assert faust_credentials(Settings()) is None
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("aid-api", "e" * 48)
+    assert options["ssl_context"].check_hostname
+    assert credentials is not None and credentials.protocol.value == "SASL_SSL"
+    assert (credentials.username, credentials.mechanism.value) == ("aid-api", "SCRAM-SHA-512")
+    assert "e" * 48 not in repr(settings)
