@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,19 @@ def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
 def fetch_all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+STREAMED_ROWS = 2_000  # fetched from the database at a time
+
+
+def stream_all(engine: Engine, stmt: Any) -> Iterator[dict[str, Any]]:
+    """The rows one at a time, fetched a few thousand at once (a server-side cursor on
+    PostgreSQL): memory stays flat however many rows there are. The connection is held
+    until the iterator is exhausted or closed."""
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=STREAMED_ROWS).execute(stmt)
+        for row in result.mappings():
+            yield dict(row)
 
 
 def session_ended(engine: Engine, session_hash: str) -> bool:

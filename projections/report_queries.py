@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, String, cast, func, select
 
-from projections.queries import fetch_all
+from projections.queries import fetch_all, stream_all
 from projections.tables import (
     campaigns,
     coverage_counts,
@@ -70,7 +71,7 @@ def delivered_convoys(engine: Engine, operation_id: str) -> list[dict[str, Any]]
     return fetch_all(engine, stmt)
 
 
-def distribution_lines(engine: Engine, campaign_id: str | None) -> list[dict[str, Any]]:
+def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[dict[str, Any]]:
     """Per campaign × site × day: households and quantity."""
     d = distributions
     day = func.substr(cast(d.c.occurred_at, String), 1, 10)
@@ -93,10 +94,10 @@ def distribution_lines(engine: Engine, campaign_id: str | None) -> list[dict[str
     )
     if campaign_id:
         stmt = stmt.where(d.c.campaign_id == campaign_id)
-    return fetch_all(engine, stmt)
+    return stream_all(engine, stmt)
 
 
-def stock_lines(engine: Engine) -> list[dict[str, Any]]:
+def stock_lines(engine: Engine) -> Iterator[dict[str, Any]]:
     lots, loc = inventory_lots, locations
     stmt = (
         select(lots, loc.c.name.label("location_name"), loc.c.region_code, loc.c.region_name)
@@ -104,4 +105,4 @@ def stock_lines(engine: Engine) -> list[dict[str, Any]]:
         .where(lots.c.on_hand != 0)
         .order_by(lots.c.location_id, lots.c.item_id, lots.c.lot)
     )
-    return fetch_all(engine, stmt)
+    return stream_all(engine, stmt)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +33,12 @@ STOCK = (
 
 @dataclass(frozen=True)
 class Table:
-    """A report: (header, HXL hashtag) per column, the rows, and the file's name."""
+    """A report: (header, HXL hashtag) per column, the rows, and the file's name. The rows
+    are read from the database as they are iterated (in a thread: the reads block), so a
+    report of a million rows is sent without ever being held whole."""
 
     columns: Sequence[tuple[str, str]]
-    rows: list[list[Any]]
+    rows: Iterable[list[Any]]
     name: str
 
 
@@ -82,38 +84,33 @@ async def four_w(
     return Table(FOUR_W, rows, "4w.csv")
 
 
-def _distribution_rows(ports: Ports, campaign_id: str | None) -> list[list[Any]]:
+def _distribution_rows(ports: Ports, campaign_id: str | None) -> Iterator[list[Any]]:
     regions, provinces = report_queries.area_names(ports.engine)
     names = report_queries.item_names(ports.engine)
-    return [
-        [
+    for r in report_queries.distribution_lines(ports.engine, campaign_id):
+        yield [
             r["campaign_id"], r["region_code"], regions.get(r["region_code"], ""),
             r["province_code"], provinces.get(r["province_code"] or "", ""), r["site_id"],
             r["day"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
-        ]
-        for r in report_queries.distribution_lines(ports.engine, campaign_id)
-    ]  # fmt: skip
+        ]  # fmt: skip
 
 
 async def distributions_report(ports: Ports, user: User, campaign_id: str | None) -> Table:
     """Households reached and quantities per campaign, site and day."""
     authorize(user, "reports.read")
-    rows = await in_thread(_distribution_rows, ports, campaign_id)
-    return Table(DISTRIBUTIONS, rows, "distributions.csv")
+    return Table(DISTRIBUTIONS, _distribution_rows(ports, campaign_id), "distributions.csv")
 
 
-def _stock_rows(ports: Ports) -> list[list[Any]]:
+def _stock_rows(ports: Ports) -> Iterator[list[Any]]:
     names = report_queries.item_names(ports.engine)
-    return [
-        [
+    for r in report_queries.stock_lines(ports.engine):
+        yield [
             r["location_name"], r["location_id"], r["region_name"], r["region_code"],
             names.get(r["item_id"], r["item_id"]), r["lot"], r["expires_on"], r["on_hand"],
-        ]
-        for r in report_queries.stock_lines(ports.engine)
-    ]  # fmt: skip
+        ]  # fmt: skip
 
 
 async def stock_report(ports: Ports, user: User) -> Table:
     """Stock on hand per location, item and lot."""
     authorize(user, "reports.read")
-    return Table(STOCK, await in_thread(_stock_rows, ports), "stock.csv")
+    return Table(STOCK, _stock_rows(ports), "stock.csv")

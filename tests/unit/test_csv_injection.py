@@ -15,8 +15,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.responses import StreamingResponse
 
-from api.answers import hxl_csv, spreadsheet_cell
+from api.answers import CSV_CHUNK_ROWS, csv_chunks, hxl_csv, spreadsheet_cell
 from services.app.reports import Table
 from tests.support.api import ApiHarness
 
@@ -47,9 +48,29 @@ def test_a_cell_that_would_be_a_formula_is_written_as_text(value: object, writte
 def test_a_report_neutralises_formulas_and_keeps_its_numbers() -> None:
     table = Table([("Lot", "#item+batch"), ("Quantité", "#value")], [[LINK, -3], ["L1", 7]], "x")
 
-    rows = list(csv.reader(io.StringIO(bytes(hxl_csv(table).body).decode())))
+    rows = list(csv.reader(io.StringIO("".join(csv_chunks(table)))))
 
     assert rows[2:] == [["'" + LINK, "-3"], ["L1", "7"]]
+
+
+def test_a_report_is_streamed_a_thousand_rows_at_a_time_never_held_whole() -> None:
+    pulled = 0
+
+    def million() -> Iterator[list[object]]:
+        nonlocal pulled
+        for n in range(1_000_000):
+            pulled += 1
+            yield [f"L{n}", n]
+
+    table = Table([("Lot", "#item+batch"), ("Quantité", "#value")], million(), "x")
+    response = hxl_csv(table)
+    chunks = csv_chunks(table)
+    first, second = next(chunks), next(chunks)
+
+    assert isinstance(response, StreamingResponse)
+    assert pulled == 2 * CSV_CHUNK_ROWS
+    assert first.splitlines()[:3] == ["Lot,Quantité", "#item+batch,#value", "L0,0"]
+    assert second.splitlines()[0] == f"L{CSV_CHUNK_ROWS},{CSV_CHUNK_ROWS}"
 
 
 @pytest.fixture
