@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import CapacityLimiter
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from starlette.types import Scope
 from api.auth import User, find_user, unauthenticated
 from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
+from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
 from services.domain.privacy import PersonalData
@@ -120,3 +121,17 @@ IdempotencyKey = Annotated[
         description="The id of the new thing, when the body has none (a UUID or a slug).",
     ),
 ]
+
+
+def paging(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page, at most {MAX_LIMIT}.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="The `next` of the previous page.")
+    ] = None,
+) -> Paging:
+    return Paging(limit, cursor)
+
+
+PageOf = Annotated[Paging, Depends(paging)]

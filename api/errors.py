@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from projections.paging import BadCursor
 from services.app.errors import (
     AppError,
     BrokerUnavailable,
@@ -102,6 +103,11 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(BadCursor)
+    async def _bad_cursor(_: Request, exc: BadCursor) -> JSONResponse:
+        body = {"error": "invalid_cursor", "message": str(exc), "field": "cursor"}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(BrokerUnavailable)
     async def _kafka_down(_: Request, exc: BrokerUnavailable) -> JSONResponse:

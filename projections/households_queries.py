@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
+from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
 from projections.tables import campaigns, coverage_counts, distributions, households
 
@@ -74,8 +75,14 @@ def campaign(engine: Engine, campaign_id: str) -> dict[str, Any] | None:
     )
 
 
-def all_campaigns(engine: Engine) -> list[dict[str, Any]]:
-    return fetch_all(engine, select(campaigns).order_by(campaigns.c.starts_on.desc()))
+def all_campaigns(engine: Engine, paging: Paging = EVERYTHING) -> Page:
+    """Campaigns, the latest to start first."""
+    c = campaigns
+    latest_first = [
+        Sort(c.c.starts_on, "starts_on", descending=True),
+        Sort(c.c.campaign_id, "campaign_id", descending=True),
+    ]
+    return read_page(engine, select(c), latest_first, paging)
 
 
 def received(engine: Engine, household_id: str, campaign_id: str) -> list[dict[str, Any]]:
@@ -88,12 +95,13 @@ def received(engine: Engine, household_id: str, campaign_id: str) -> list[dict[s
     )
 
 
-def duplicates(engine: Engine, campaign_id: str | None = None) -> list[dict[str, Any]]:
+def duplicates(engine: Engine, campaign_id: str | None = None, paging: Paging = EVERYTHING) -> Page:
     d = distributions
     stmt = select(d).where(d.c.status == "duplicate")
     if campaign_id:
         stmt = stmt.where(d.c.campaign_id == campaign_id)
-    return fetch_all(engine, stmt.order_by(d.c.occurred_at))
+    order = [Sort(d.c.occurred_at, "occurred_at"), Sort(d.c.distribution_id, "distribution_id")]
+    return read_page(engine, stmt, order, paging)
 
 
 def coverage(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:

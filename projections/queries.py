@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.tables import (
     ended_sessions,
     inventory_lots,
@@ -56,16 +57,17 @@ def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
     return _one(engine, select(locations).where(locations.c.location_id == location_id))
 
 
-def all_locations(engine: Engine) -> list[dict[str, Any]]:
-    return fetch_all(engine, select(locations).order_by(locations.c.location_id))
+def all_locations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
+    by_id = [Sort(locations.c.location_id, "location_id")]
+    return read_page(engine, select(locations), by_id, paging)
 
 
 def item(engine: Engine, item_id: str) -> dict[str, Any] | None:
     return _one(engine, select(items).where(items.c.item_id == item_id))
 
 
-def all_items(engine: Engine) -> list[dict[str, Any]]:
-    return fetch_all(engine, select(items).order_by(items.c.item_id))
+def all_items(engine: Engine, paging: Paging = EVERYTHING) -> Page:
+    return read_page(engine, select(items), [Sort(items.c.item_id, "item_id")], paging)
 
 
 def inventory(
@@ -74,7 +76,8 @@ def inventory(
     location_ids: Collection[str] | None = None,
     item_id: str | None = None,
     as_of: datetime | None = None,
-) -> list[dict[str, Any]]:
+    paging: Paging = EVERYTHING,
+) -> Page:
     """On hand per location × item × lot, now or as of a past moment."""
     if as_of is None:
         stmt = select(inventory_lots).where(inventory_lots.c.on_hand != 0)
@@ -105,7 +108,8 @@ def inventory(
         stmt = stmt.where(table.c.location_id.in_(list(location_ids)))
     if item_id is not None:
         stmt = stmt.where(table.c.item_id == item_id)
-    return fetch_all(engine, stmt.order_by(table.c.location_id, table.c.item_id, table.c.lot))
+    order = [Sort(table.c[k], k) for k in ("location_id", "item_id", "lot")]
+    return read_page(engine, stmt, order, paging)
 
 
 def lowest_applied(engine: Engine, topic: str, partition: int, readers: list[str]) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
 from projections.tables import (
     deployments,
@@ -23,8 +24,9 @@ from projections.tables import (
 LOSS_KINDS = ("StockAdjusted", "StockCounted")
 
 
-def all_operations(engine: Engine) -> list[dict[str, Any]]:
-    return fetch_all(engine, select(operations).order_by(operations.c.operation_id))
+def all_operations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
+    by_id = [Sort(operations.c.operation_id, "operation_id")]
+    return read_page(engine, select(operations), by_id, paging)
 
 
 def operation(engine: Engine, operation_id: str) -> dict[str, Any] | None:
@@ -32,8 +34,13 @@ def operation(engine: Engine, operation_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def all_donors(engine: Engine) -> list[dict[str, Any]]:
-    return fetch_all(engine, select(donors).order_by(donors.c.donor_id))
+def all_donors(
+    engine: Engine, donor_ids: list[str] | None = None, paging: Paging = EVERYTHING
+) -> Page:
+    stmt = select(donors)
+    if donor_ids is not None:
+        stmt = stmt.where(donors.c.donor_id.in_(donor_ids))
+    return read_page(engine, stmt, [Sort(donors.c.donor_id, "donor_id")], paging)
 
 
 def donor(engine: Engine, donor_id: str) -> dict[str, Any] | None:
@@ -46,18 +53,26 @@ def donation(engine: Engine, donation_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def donations_of(engine: Engine, donor_ids: list[str] | None) -> list[dict[str, Any]]:
-    stmt = select(donations).order_by(donations.c.received_at.desc())
+def donations_of(engine: Engine, donor_ids: list[str] | None, paging: Paging = EVERYTHING) -> Page:
+    """Donations, the latest received first."""
+    d = donations
+    stmt = select(d)
     if donor_ids is not None:
-        stmt = stmt.where(donations.c.donor_id.in_(donor_ids))
-    return fetch_all(engine, stmt)
+        stmt = stmt.where(d.c.donor_id.in_(donor_ids))
+    latest_first = [
+        Sort(d.c.received_at, "received_at", descending=True),
+        Sort(d.c.donation_id, "donation_id", descending=True),
+    ]
+    return read_page(engine, stmt, latest_first, paging)
 
 
-def deployment_board(engine: Engine, operation_id: str | None) -> list[dict[str, Any]]:
-    stmt = select(deployments).order_by(deployments.c.planned_at, deployments.c.deployment_id)
+def deployment_board(engine: Engine, operation_id: str | None, paging: Paging = EVERYTHING) -> Page:
+    d = deployments
+    stmt = select(d)
     if operation_id:
-        stmt = stmt.where(deployments.c.operation_id == operation_id)
-    return fetch_all(engine, stmt)
+        stmt = stmt.where(d.c.operation_id == operation_id)
+    order = [Sort(d.c.planned_at, "planned_at"), Sort(d.c.deployment_id, "deployment_id")]
+    return read_page(engine, stmt, order, paging)
 
 
 def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import DateTime, Engine, func, literal, select
 
+from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
 from projections.tables import (
     inventory_lots,
@@ -16,6 +17,9 @@ from projections.tables import (
     transfer_lines,
     transfers,
 )
+
+# A transfer whose receipt is projected before its dispatch sorts as the latest.
+NOT_YET_DISPATCHED = literal(datetime(9999, 12, 31), DateTime)
 
 
 def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str, Any]]:
@@ -31,8 +35,12 @@ def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str,
 
 
 def expiring_lots(
-    engine: Engine, today: date, within_days: int, location_ids: Collection[str] | None
-) -> list[dict[str, Any]]:
+    engine: Engine,
+    today: date,
+    within_days: int,
+    location_ids: Collection[str] | None,
+    paging: Paging = EVERYTHING,
+) -> Page:
     """Lots with stock whose expiry falls within the coming days (or is past)."""
     lots = inventory_lots
     stmt = select(lots).where(
@@ -40,7 +48,8 @@ def expiring_lots(
     )
     if location_ids is not None:
         stmt = stmt.where(lots.c.location_id.in_(list(location_ids)))
-    return fetch_all(engine, stmt.order_by(lots.c.expires_on, lots.c.location_id, lots.c.lot))
+    order = [Sort(lots.c[k], k) for k in ("expires_on", "location_id", "item_id", "lot")]
+    return read_page(engine, stmt, order, paging)
 
 
 def transfer_list(
@@ -49,10 +58,13 @@ def transfer_list(
     status: str | None = None,
     location_ids: Collection[str] | None = None,
     transfer_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """Transfers with their lines, newest first."""
+    paging: Paging = EVERYTHING,
+) -> Page:
+    """Transfers with their lines, the latest dispatched first (those whose dispatch is not
+    projected yet before them)."""
     t = transfers
-    stmt = select(t)
+    sort_at = func.coalesce(t.c.dispatched_at, NOT_YET_DISPATCHED).label("sort_at")
+    stmt = select(t, sort_at)
     if status:
         stmt = stmt.where(t.c.status == status)
     if transfer_id:
@@ -60,19 +72,25 @@ def transfer_list(
     if location_ids is not None:
         ids = list(location_ids)
         stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
-    newest_first = (t.c.dispatched_at.desc().nulls_first(), t.c.transfer_id)
-    found = fetch_all(engine, stmt.order_by(*newest_first))
-    if not found:
-        return []
-    lines = fetch_all(
+    latest_first = [
+        Sort(sort_at, "sort_at", descending=True),
+        Sort(t.c.transfer_id, "transfer_id", descending=True),
+    ]
+    page = read_page(engine, stmt, latest_first, paging)
+    if not page.items:
+        return page
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for line in fetch_all(
         engine,
         select(transfer_lines).where(
-            transfer_lines.c.transfer_id.in_([f["transfer_id"] for f in found])
+            transfer_lines.c.transfer_id.in_([f["transfer_id"] for f in page.items])
         ),
-    )
-    for transfer in found:
-        transfer["lines"] = [ln for ln in lines if ln["transfer_id"] == transfer["transfer_id"]]
-    return found
+    ):
+        lines.setdefault(line["transfer_id"], []).append(line)
+    for transfer in page.items:
+        del transfer["sort_at"]
+        transfer["lines"] = lines.get(transfer["transfer_id"], [])
+    return page
 
 
 def low_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.answers import alert
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.stock import AlertList
 from services.app import inventory
@@ -15,8 +15,13 @@ router = APIRouter(prefix="/v1", tags=["alerts"])
 
 @router.get("/alerts", response_model=AlertList)
 async def alerts(
-    services: ServicesDep, user: CurrentUser, now: Now, _: ReadAfter, kind: str | None = None
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    _: ReadAfter,
+    page: PageOf,
+    kind: str | None = None,
 ) -> AlertList:
     """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock."""
-    found = await inventory.alerts(services, user, now.date(), kind)
-    return AlertList(items=[alert(a) for a in found])
+    found = await inventory.alerts(services, user, now.date(), kind, page)
+    return AlertList(items=[alert(a) for a in found.items], next=found.next)

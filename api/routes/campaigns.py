@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import CampaignCreate, CampaignList, CampaignPublic, Coverage
 from services.app import campaigns
@@ -25,10 +25,12 @@ async def open_campaign(
 
 
 @router.get("", response_model=CampaignList)
-async def list_campaigns(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> CampaignList:
-    """All campaigns, newest first."""
-    rows = await campaigns.list_campaigns(services, user)
-    return CampaignList(items=[answers.campaign_public(r) for r in rows])
+async def list_campaigns(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> CampaignList:
+    """All campaigns, the latest to start first."""
+    found = await campaigns.list_campaigns(services, user, page)
+    return CampaignList(items=[answers.campaign_public(r) for r in found.items], next=found.next)
 
 
 @router.get("/{campaign_id}/coverage", response_model=Coverage)

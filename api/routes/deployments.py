@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.relief import Cancellation, Delivery, DeploymentCreate, DeploymentList
 from api.schemas.stock import Decision
@@ -68,8 +68,10 @@ async def deployment_board(
     user: CurrentUser,
     now: Now,
     _: ReadAfter,
+    page: PageOf,
     operation_id: str | None = None,
 ) -> DeploymentList:
     """The board: status, timeline, quantities planned/dispatched/delivered, time in transit."""
-    rows = await deployments.deployment_board(services, user, now, operation_id)
-    return DeploymentList(items=[answers.deployment_public(r) for r in rows])
+    found = await deployments.deployment_board(services, user, now, operation_id, page)
+    shown = [answers.deployment_public(r) for r in found.items]
+    return DeploymentList(items=shown, next=found.next)

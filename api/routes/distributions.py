@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import (
     BatchResults,
@@ -59,8 +59,12 @@ async def household_eligibility(
 
 @router.get("/distributions/duplicates", response_model=DuplicateList)
 async def flagged_duplicates(
-    services: ServicesDep, user: CurrentUser, _: ReadAfter, campaign_id: str | None = None
+    services: ServicesDep,
+    user: CurrentUser,
+    _: ReadAfter,
+    page: PageOf,
+    campaign_id: str | None = None,
 ) -> DuplicateList:
     """Late records beyond entitlement, flagged for follow-up."""
-    rows = await distributions.flagged_duplicates(services, user, campaign_id)
-    return DuplicateList(items=[answers.received_aid(r) for r in rows])
+    found = await distributions.flagged_duplicates(services, user, campaign_id, page)
+    return DuplicateList(items=[answers.received_aid(r) for r in found.items], next=found.next)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.answers import card_line, inventory_row, transfer_public
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.common import Timestamp
 from api.schemas.stock import InventoryList, StockCard, TransferList, TransferPublic
@@ -21,13 +21,14 @@ async def inventory(
     services: ServicesDep,
     user: CurrentUser,
     _: ReadAfter,
+    page: PageOf,
     location_id: str | None = None,
     item_id: str | None = None,
     as_of: Annotated[Timestamp | None, Query(description="Stock as it was at that moment.")] = None,
 ) -> InventoryList:
     """On hand per location × item × lot (with expiry), now or as of a past moment."""
-    rows = await stock_on_hand.inventory(services, user, location_id, item_id, as_of)
-    return InventoryList(items=[inventory_row(r) for r in rows])
+    found = await stock_on_hand.inventory(services, user, location_id, item_id, as_of, page)
+    return InventoryList(items=[inventory_row(r) for r in found.items], next=found.next)
 
 
 @router.get("/inventory/expiring", response_model=InventoryList)
@@ -36,12 +37,14 @@ async def expiring(
     user: CurrentUser,
     now: Now,
     _: ReadAfter,
+    page: PageOf,
     within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
     location_id: str | None = None,
 ) -> InventoryList:
     """Lots with stock that expire within the given number of days (or already have)."""
-    rows = await stock_on_hand.expiring(services, user, now.date(), within_days, location_id)
-    return InventoryList(items=[inventory_row(r) for r in rows])
+    today = now.date()
+    found = await stock_on_hand.expiring(services, user, today, within_days, location_id, page)
+    return InventoryList(items=[inventory_row(r) for r in found.items], next=found.next)
 
 
 @router.get("/inventory/{location_id}/{item_id}/card", response_model=StockCard)
@@ -58,11 +61,13 @@ async def transfers(
     services: ServicesDep,
     user: CurrentUser,
     _: ReadAfter,
+    page: PageOf,
     status: Annotated[str | None, Query(pattern="^(in_transit|received)$")] = None,
 ) -> TransferList:
-    """Transfers (in transit or received) touching the locations you may see."""
-    rows = await stock_on_hand.transfers(services, user, status)
-    return TransferList(items=[transfer_public(r) for r in rows])
+    """Transfers (in transit or received) touching the locations you may see, the latest
+    dispatched first."""
+    found = await stock_on_hand.transfers(services, user, status, page)
+    return TransferList(items=[transfer_public(r) for r in found.items], next=found.next)
 
 
 @router.get("/stock/transfers/{transfer_id}", response_model=TransferPublic)

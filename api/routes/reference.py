@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.answers import item_public, location_public, repeated
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.reference import (
     ItemCreate,
@@ -33,10 +33,12 @@ async def register_location(
 
 
 @router.get("/locations", response_model=LocationList)
-async def list_locations(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> LocationList:
+async def list_locations(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> LocationList:
     """All registered locations."""
-    rows = await reference.list_locations(services, user)
-    return LocationList(items=[location_public(r) for r in rows])
+    found = await reference.list_locations(services, user, page)
+    return LocationList(items=[location_public(r) for r in found.items], next=found.next)
 
 
 @router.post("/items", status_code=201, response_model=ItemPublic)
@@ -51,7 +53,9 @@ async def define_item(
 
 
 @router.get("/items", response_model=ItemList)
-async def list_items(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> ItemList:
+async def list_items(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> ItemList:
     """All defined items."""
-    rows = await reference.list_items(services, user)
-    return ItemList(items=[item_public(r) for r in rows])
+    found = await reference.list_items(services, user, page)
+    return ItemList(items=[item_public(r) for r in found.items], next=found.next)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, ServicesDep
+from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.relief import (
     DonationCreate,
@@ -34,9 +34,12 @@ async def open_operation(
 
 
 @router.get("/operations", response_model=ListOf)
-async def list_operations(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> ListOf:
+async def list_operations(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> ListOf:
     """All operations."""
-    return ListOf(items=await relief.list_operations(services, user))
+    found = await relief.list_operations(services, user, page)
+    return ListOf(items=found.items, next=found.next)
 
 
 @router.post("/donors", status_code=201, response_model=DonorPublic)
@@ -51,9 +54,12 @@ async def register_donor(
 
 
 @router.get("/donors", response_model=ListOf)
-async def list_donors(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> ListOf:
+async def list_donors(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> ListOf:
     """All donors (a donor sees only itself)."""
-    return ListOf(items=await relief.list_donors(services, user))
+    found = await relief.list_donors(services, user, page)
+    return ListOf(items=found.items, next=found.next)
 
 
 @router.post("/donations", status_code=201, response_model=DonationPublic)
@@ -71,9 +77,12 @@ async def receive_donation(
 
 
 @router.get("/donations", response_model=ListOf)
-async def list_donations(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> ListOf:
-    """Donations received (a donor sees only its own)."""
-    return ListOf(items=await relief.list_donations(services, user))
+async def list_donations(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> ListOf:
+    """Donations received, the latest first (a donor sees only its own)."""
+    found = await relief.list_donations(services, user, page)
+    return ListOf(items=found.items, next=found.next)
 
 
 @router.get("/donations/{donation_id}/trace", response_model=DonorTrace)

@@ -44,3 +44,6 @@ class Written(BaseModel):
     position: str | None = Field(
         default=None, description="Pass as ?after= to a read to see this write."
     )
+
+
+NEXT = "The cursor of the next page (pass it as `cursor`), or null on the last page."

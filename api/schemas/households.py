@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
+from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
 Group = Literal["children", "women", "elderly", "disability"]
 CIN = Field(
@@ -100,6 +100,7 @@ class CampaignPublic(Written):
 
 class CampaignList(BaseModel):
     items: list[CampaignPublic]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class DistributionCreate(Body):
@@ -168,3 +169,4 @@ class Coverage(BaseModel):
 
 class DuplicateList(BaseModel):
     items: list[ReceivedAid | dict[str, Any]]
+    next: str | None = Field(default=None, description=NEXT)

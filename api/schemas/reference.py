@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, ClientId, Written
+from api.schemas.common import NEXT, Body, ClientId, Written
 
 
 class LocationCreate(Body):
@@ -43,7 +43,9 @@ class ItemPublic(Written):
 
 class LocationList(BaseModel):
     items: list[LocationPublic]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class ItemList(BaseModel):
     items: list[ItemPublic]
+    next: str | None = Field(default=None, description=NEXT)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from api.schemas.common import Body, ClientId, Quantity, UtcDatetime, Written
+from api.schemas.common import NEXT, Body, ClientId, Quantity, UtcDatetime, Written
 
 
 class OperationCreate(Body):
@@ -110,6 +110,7 @@ class DeploymentPublic(Written):
 
 class DeploymentList(BaseModel):
     items: list[DeploymentPublic]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class StockAt(BaseModel):
@@ -137,3 +138,4 @@ class DonorTrace(BaseModel):
 
 class ListOf(BaseModel):
     items: list[dict[str, Any]]
+    next: str | None = Field(default=None, description=NEXT)

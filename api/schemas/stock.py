@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from api.schemas.common import Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
+from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
 LotCode = str
 
@@ -102,6 +102,7 @@ class InventoryRow(BaseModel):
 
 class InventoryList(BaseModel):
     items: list[InventoryRow]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class CardLine(BaseModel):
@@ -144,6 +145,7 @@ class TransferPublic(BaseModel):
 
 class TransferList(BaseModel):
     items: list[TransferPublic]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class Alert(BaseModel):
@@ -156,3 +158,4 @@ class Alert(BaseModel):
 
 class AlertList(BaseModel):
     items: list[Alert]
+    next: str | None = Field(default=None, description=NEXT)

@@ -7,6 +7,7 @@ from typing import Any
 
 from events.households import CampaignOpened
 from projections import households_queries, queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -25,10 +26,10 @@ async def open_campaign(
     return await register(ports, command, campaign.campaign_id, user, now)
 
 
-async def list_campaigns(ports: Ports, user: User) -> list[dict[str, Any]]:
-    """All campaigns, newest first."""
+async def list_campaigns(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
+    """All campaigns, the latest to start first."""
     authorize(user, "reference.read")
-    return await in_thread(households_queries.all_campaigns, ports.engine)
+    return await in_thread(households_queries.all_campaigns, ports.engine, paging)
 
 
 async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str, Any]]:

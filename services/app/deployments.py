@@ -8,6 +8,7 @@ from typing import Any
 
 from events.relief import ArrivedLine
 from projections import queries, relief_queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.policies import follow
@@ -191,9 +192,13 @@ async def cancel_deployment(
 
 
 async def deployment_board(
-    ports: Ports, user: User, now: datetime, operation_id: str | None = None
-) -> list[dict[str, Any]]:
+    ports: Ports,
+    user: User,
+    now: datetime,
+    operation_id: str | None = None,
+    paging: Paging = EVERYTHING,
+) -> Page:
     """The board: status, timeline, quantities planned/dispatched/delivered, time in transit."""
     authorize(user, "relief.read")
-    rows = await in_thread(relief_queries.deployment_board, ports.engine, operation_id)
-    return [on_the_board(r, now) for r in rows]
+    page = await in_thread(relief_queries.deployment_board, ports.engine, operation_id, paging)
+    return Page([on_the_board(r, now) for r in page.items], page.next)

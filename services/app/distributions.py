@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from projections import households_queries, queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import AppError, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
@@ -205,8 +206,8 @@ async def household_eligibility(
 
 
 async def flagged_duplicates(
-    ports: Ports, user: User, campaign_id: str | None = None
-) -> list[dict[str, Any]]:
+    ports: Ports, user: User, campaign_id: str | None = None, paging: Paging = EVERYTHING
+) -> Page:
     """Late records beyond entitlement, flagged for follow-up."""
     authorize(user, "registry.read")
-    return await in_thread(households_queries.duplicates, ports.engine, campaign_id)
+    return await in_thread(households_queries.duplicates, ports.engine, campaign_id, paging)

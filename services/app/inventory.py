@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from projections import queries, stock_queries
+from projections.paging import EVERYTHING, Page, Paging, page_of
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -21,23 +22,34 @@ async def inventory(
     location_id: str | None = None,
     item_id: str | None = None,
     as_of: datetime | None = None,
-) -> list[Row]:
+    paging: Paging = EVERYTHING,
+) -> Page:
     """On hand per location × item × lot (with expiry), now or as of a past moment."""
     allowed = user.locations_for(authorize(user, "stock.read", location_id=location_id))
     location_ids = [location_id] if location_id else allowed
     return await in_thread(
-        queries.inventory, ports.engine, location_ids=location_ids, item_id=item_id, as_of=as_of
+        queries.inventory,
+        ports.engine,
+        location_ids=location_ids,
+        item_id=item_id,
+        as_of=as_of,
+        paging=paging,
     )
 
 
 async def expiring(
-    ports: Ports, user: User, today: date, within_days: int, location_id: str | None = None
-) -> list[Row]:
+    ports: Ports,
+    user: User,
+    today: date,
+    within_days: int,
+    location_id: str | None = None,
+    paging: Paging = EVERYTHING,
+) -> Page:
     """Lots with stock that expire within the given number of days (or already have)."""
     allowed = user.locations_for(authorize(user, "stock.read", location_id=location_id))
     location_ids = [location_id] if location_id else allowed
     return await in_thread(
-        stock_queries.expiring_lots, ports.engine, today, within_days, location_ids
+        stock_queries.expiring_lots, ports.engine, today, within_days, location_ids, paging
     )
 
 
@@ -47,23 +59,30 @@ async def stock_card(ports: Ports, user: User, location_id: str, item_id: str) -
     return await in_thread(stock_queries.stock_card, ports.engine, location_id, item_id)
 
 
-async def transfers(ports: Ports, user: User, status: str | None = None) -> list[Row]:
-    """Transfers (in transit or received) touching the locations the user may see."""
+async def transfers(
+    ports: Ports, user: User, status: str | None = None, paging: Paging = EVERYTHING
+) -> Page:
+    """Transfers (in transit or received) touching the locations the user may see, the
+    latest dispatched first."""
     allowed = user.locations_for(authorize(user, "stock.read"))
     return await in_thread(
-        stock_queries.transfer_list, ports.engine, status=status, location_ids=allowed
+        stock_queries.transfer_list,
+        ports.engine,
+        status=status,
+        location_ids=allowed,
+        paging=paging,
     )
 
 
 async def transfer(ports: Ports, user: User, transfer_id: str) -> Row:
     """One transfer with its lines: dispatched, received, missing."""
     allowed = user.locations_for(authorize(user, "stock.read"))
-    rows = await in_thread(
+    found = await in_thread(
         stock_queries.transfer_list, ports.engine, transfer_id=transfer_id, location_ids=allowed
     )
-    if not rows:
+    if not found.items:
         raise NotFound(f"no transfer {transfer_id!r}")
-    return rows[0]
+    return found.items[0]
 
 
 def _alert(kind: str, location_id: str, item_id: str, message: str, **details: Any) -> Row:
@@ -92,7 +111,7 @@ def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
             f"lot {r['lot']}: {r['on_hand']} expiring on {r['expires_on']}",
             lot=r["lot"], on_hand=r["on_hand"], expires_on=r["expires_on"].isoformat(),
         )
-        for r in stock_queries.expiring_lots(engine, today, EXPIRY_ALERT_DAYS, location_ids)
+        for r in stock_queries.expiring_lots(engine, today, EXPIRY_ALERT_DAYS, location_ids).items
     ]  # fmt: skip
     found += [
         _alert(
@@ -114,8 +133,16 @@ def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
     return found
 
 
-async def alerts(ports: Ports, user: User, today: date, kind: str | None = None) -> list[Row]:
-    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock."""
+async def alerts(
+    ports: Ports, user: User, today: date, kind: str | None = None, paging: Paging = EVERYTHING
+) -> Page:
+    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock,
+    by kind, location and item."""
     allowed = user.locations_for(authorize(user, "alerts.read"))
     found = await in_thread(_collect, ports, today, allowed)
-    return [a for a in found if kind is None or a["kind"] == kind]
+    return page_of([a for a in found if kind is None or a["kind"] == kind], _alert_key, paging)
+
+
+def _alert_key(alert: Row) -> list[Any]:
+    keys = (alert["kind"], alert["location_id"], alert["item_id"])
+    return [*keys, alert.get("lot") or "", alert.get("transfer_id") or ""]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from events.reference import ItemDefined, LocationRegistered
 from projections import queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
@@ -23,10 +23,10 @@ async def register_location(
     return await register(ports, command, location.location_id, user, now)
 
 
-async def list_locations(ports: Ports, user: User) -> list[dict[str, Any]]:
+async def list_locations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """All registered locations."""
     authorize(user, "reference.read")
-    return await in_thread(queries.all_locations, ports.engine)
+    return await in_thread(queries.all_locations, ports.engine, paging)
 
 
 async def define_item(ports: Ports, user: User, now: datetime, item: ItemDefined) -> Outcome:
@@ -35,7 +35,7 @@ async def define_item(ports: Ports, user: User, now: datetime, item: ItemDefined
     return await register(ports, DefineItem(item=item), item.item_id, user, now)
 
 
-async def list_items(ports: Ports, user: User) -> list[dict[str, Any]]:
+async def list_items(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """All defined items."""
     authorize(user, "reference.read")
-    return await in_thread(queries.all_items, ports.engine)
+    return await in_thread(queries.all_items, ports.engine, paging)

@@ -8,6 +8,7 @@ from typing import Any
 
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from projections import relief_queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
@@ -42,10 +43,10 @@ async def open_operation(
     return await register(ports, command, operation.operation_id, user, now)
 
 
-async def list_operations(ports: Ports, user: User) -> list[Row]:
+async def list_operations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """All operations."""
     authorize(user, "reference.read")
-    return await in_thread(relief_queries.all_operations, ports.engine)
+    return await in_thread(relief_queries.all_operations, ports.engine, paging)
 
 
 async def register_donor(
@@ -56,13 +57,11 @@ async def register_donor(
     return await register(ports, RegisterDonor(donor=donor), donor.donor_id, user, now)
 
 
-async def list_donors(ports: Ports, user: User) -> list[Row]:
+async def list_donors(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """All donors (a donor sees only itself)."""
     scope = authorize(user, "donations.read")
-    rows = await in_thread(relief_queries.all_donors, ports.engine)
-    if scope == "donor":
-        rows = [r for r in rows if r["donor_id"] in user.donors]
-    return rows
+    donor_ids = sorted(user.donors) if scope == "donor" else None
+    return await in_thread(relief_queries.all_donors, ports.engine, donor_ids, paging)
 
 
 async def receive_donation(ports: Ports, user: User, now: datetime, body: Donation) -> Outcome:
@@ -98,11 +97,11 @@ async def receive_donation(ports: Ports, user: User, now: datetime, body: Donati
     return Outcome(body.id, [*first.events, *stocked.events], stocked.position)
 
 
-async def list_donations(ports: Ports, user: User) -> list[Row]:
-    """Donations received (a donor sees only its own)."""
+async def list_donations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
+    """Donations received, the latest first (a donor sees only its own)."""
     scope = authorize(user, "donations.read")
     donor_ids = sorted(user.donors) if scope == "donor" else None
-    return await in_thread(relief_queries.donations_of, ports.engine, donor_ids)
+    return await in_thread(relief_queries.donations_of, ports.engine, donor_ids, paging)
 
 
 async def trace_donation(ports: Ports, user: User, donation_id: str) -> Row:

@@ -69,7 +69,7 @@ async def _id_free_for(ports: Ports, command: DispatchTransfer) -> None:
     found = await in_thread(
         stock_queries.transfer_list, ports.engine, transfer_id=command.transfer_id
     )
-    for other in found:
+    for other in found.items:
         if other["deployment_id"] or other["from_location_id"] != command.from_location_id:
             raise Conflict(
                 f"transfer id {command.transfer_id!r} is already used; choose another id",
@@ -81,7 +81,7 @@ async def dispatched_transfer(ports: Ports, transfer_id: str) -> dict[str, Any]:
     """The transfer as dispatched (after this process's own dispatch), or NotFound."""
 
     def lookup() -> list[dict[str, Any]]:
-        return stock_queries.transfer_list(ports.engine, transfer_id=transfer_id)
+        return stock_queries.transfer_list(ports.engine, transfer_id=transfer_id).items
 
     found = await in_thread(lookup)
     if not found:  # perhaps dispatched by this very client a moment ago

@@ -83,7 +83,7 @@ def until_decided(client: httpx.Client, admin: dict[str, str], path: str, body: 
 
 def board(system: System, admin: dict[str, str]) -> dict[str, str]:
     rows = system.client.get(
-        "/v1/deployments", headers=admin, params={"operation_id": OPERATION}
+        "/v1/deployments", headers=admin, params={"operation_id": OPERATION, "limit": 500}
     ).json()["items"]
     return {row["id"]: row["status"] for row in rows}
 

@@ -371,7 +371,7 @@ def test_inventory_as_of_a_past_moment_counts_the_receipts_that_had_occurred_by_
     apply_batch(engine, InventoryProjection(), log.messages)
 
     def as_of(moment: datetime) -> list[tuple[str, date | None, int]]:
-        rows = queries.inventory(engine, as_of=moment)
+        rows = queries.inventory(engine, as_of=moment).items
         return [(r["lot"], r["expires_on"], int(r["on_hand"])) for r in rows]
 
     assert as_of(SEPT_9 - timedelta(hours=1)) == []
@@ -382,7 +382,7 @@ def test_inventory_as_of_a_past_moment_counts_the_receipts_that_had_occurred_by_
         ("RB-2", JUNE_2024, 80),
     ]
     assert as_of(SEPT_9 + timedelta(days=3)) == [("RB-1", MARCH_2024, 170), ("RB-2", JUNE_2024, 80)]
-    assert [(r["lot"], r["on_hand"]) for r in queries.inventory(engine)] == [
+    assert [(r["lot"], r["on_hand"]) for r in queries.inventory(engine).items] == [
         ("RB-1", 170),
         ("RB-2", 80),
     ]
@@ -401,7 +401,7 @@ def test_inventory_as_of_compares_moments_not_wall_clock_readings(engine: Engine
     )
     apply_batch(engine, InventoryProjection(), log.messages)
 
-    rows = queries.inventory(engine, as_of=datetime(2023, 9, 10, 9, 30, tzinfo=UTC))
+    rows = queries.inventory(engine, as_of=datetime(2023, 9, 10, 9, 30, tzinfo=UTC)).items
 
     assert [(r["location_id"], int(r["on_hand"])) for r in rows] == [(AMIZMIZ, 120)]
 

@@ -61,8 +61,8 @@ async def agent_page(page: Agent) -> Response:
     """Lookup, verdict, one-tap record and the offline queue; cached by the service worker."""
     assert page.user is not None
     engine = page.services.engine
-    campaigns = await run_in_threadpool(households_queries.all_campaigns, engine)
-    locations = await run_in_threadpool(queries.all_locations, engine)
+    campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
+    locations = (await run_in_threadpool(queries.all_locations, engine)).items
     sites = [loc for loc in locations if loc["kind"] == "site"]
     if page.user.role == "agent":
         sites = [s for s in sites if s["location_id"] in page.user.sites]

@@ -30,11 +30,11 @@ async def board_page(
     """Operations and the deployments board, open alerts, flagged duplicates, downloads."""
     assert page.user is not None
     services, user, now = page.services, page.user, datetime.now(UTC)
-    operations = await relief.list_operations(services, user)
+    operations = (await relief.list_operations(services, user)).items
     chosen = operation_id or (operations[0]["operation_id"] if operations else None)
-    board = await deployments.deployment_board(services, user, now, chosen)
-    found = await inventory.alerts(services, user, now.date())
-    duplicates = await distributions.flagged_duplicates(services, user)
+    board = (await deployments.deployment_board(services, user, now, chosen)).items
+    found = (await inventory.alerts(services, user, now.date())).items
+    duplicates = (await distributions.flagged_duplicates(services, user)).items
     ref = await reference(page)
     names = {p["location_id"]: p["name"] for p in ref["locations"]}
     names |= {i["item_id"]: i["name"] for i in ref["items"]}
@@ -50,9 +50,9 @@ async def board_page(
 async def reference(page: Page) -> dict[str, Any]:
     engine = page.services.engine
     return {
-        "locations": await run_in_threadpool(queries.all_locations, engine),
-        "items": await run_in_threadpool(queries.all_items, engine),
-        "operations": await run_in_threadpool(relief_queries.all_operations, engine),
+        "locations": (await run_in_threadpool(queries.all_locations, engine)).items,
+        "items": (await run_in_threadpool(queries.all_items, engine)).items,
+        "operations": (await run_in_threadpool(relief_queries.all_operations, engine)).items,
     }
 
 
@@ -139,7 +139,7 @@ async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Re
     """Targeted versus reached households by region and province: a chart and a table."""
     assert page.user is not None
     engine = page.services.engine
-    all_campaigns = await run_in_threadpool(households_queries.all_campaigns, engine)
+    all_campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = None
     if chosen:

@@ -42,7 +42,7 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
     services, user = page.services, page.user
     if donation_id:
         await relief.trace_donation(services, user, donation_id)  # 403 if not theirs
-    gifts = await relief.list_donations(services, user)
+    gifts = (await relief.list_donations(services, user)).items
     if donation_id:
         gifts = [g for g in gifts if g["donation_id"] == donation_id]
     traced = []
@@ -50,10 +50,10 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
         trace = answers.trace(await relief.trace_donation(services, user, gift["donation_id"]))
         traced.append({"gift": gift, "trace": trace, "parts": shares(trace)})
     regions, _ = await run_in_threadpool(report_queries.area_names, services.engine)
-    items = {i["item_id"]: i["name"] for i in await run_in_threadpool(
-        queries.all_items, services.engine)}  # fmt: skip
-    locations = {loc["location_id"]: loc["name"] for loc in await run_in_threadpool(
-        queries.all_locations, services.engine)}  # fmt: skip
+    all_items = await run_in_threadpool(queries.all_items, services.engine)
+    all_locations = await run_in_threadpool(queries.all_locations, services.engine)
+    items = {i["item_id"]: i["name"] for i in all_items.items}
+    locations = {loc["location_id"]: loc["name"] for loc in all_locations.items}
     return page.render(
         "donor/donations.html", traced=traced, regions=regions, items=items, locations=locations
     )

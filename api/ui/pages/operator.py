@@ -26,8 +26,8 @@ EXPIRY_WARNING_DAYS = 30
 async def reference(page: Page) -> dict[str, Any]:
     """Names of locations and items, and the warehouses this user may move stock from."""
     assert page.user is not None
-    locations = await run_in_threadpool(queries.all_locations, page.services.engine)
-    items = await run_in_threadpool(queries.all_items, page.services.engine)
+    locations = (await run_in_threadpool(queries.all_locations, page.services.engine)).items
+    items = (await run_in_threadpool(queries.all_items, page.services.engine)).items
     mine = page.user.warehouses if page.user.role == "operator" else None
     own = [loc for loc in locations if loc["kind"] == "warehouse"]
     own = [loc for loc in own if mine is None or loc["location_id"] in mine]
@@ -53,9 +53,11 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     """Stock by location, item and lot, expiry highlighted, and the location's alerts."""
     assert page.user is not None
     now, services, user = datetime.now(UTC), page.services, page.user
-    found_rows = await inventory.inventory(services, user, location_id)
+    found_rows = (await inventory.inventory(services, user, location_id)).items
     rows = [answers.inventory_row(r) for r in found_rows]
-    open_alerts = [answers.alert(a) for a in await inventory.alerts(services, user, now.date())]
+    open_alerts = [
+        answers.alert(a) for a in (await inventory.alerts(services, user, now.date())).items
+    ]
     found = [a for a in open_alerts if location_id in (None, a.location_id)]
     ref = await reference(page)
     today = now.date()
@@ -86,7 +88,7 @@ async def arrivals_page(page: Operator, done: str = "") -> Response:
 
 async def _arrivals(page: Page, errors: dict[str, str], failed: str | None, done: str) -> Response:
     assert page.user is not None
-    moving = await inventory.transfers(page.services, page.user, status="in_transit")
+    moving = (await inventory.transfers(page.services, page.user, status="in_transit")).items
     own = await reference(page)
     mine = {loc["location_id"] for loc in own["own"]}
     incoming = [answers.transfer_public(tr) for tr in moving if tr["to_location_id"] in mine]
