@@ -1,18 +1,26 @@
-"""Reads: p50/p99 of the inventory, eligibility and donor-trace endpoints over HTTP, with
-1,000,000 households (each reached once by the campaign) and 100,000 lots in the read model.
+"""Reads: p50/p99 over HTTP with 1,000,000 households (each reached once by the campaign),
+20,000 flagged duplicates and 100,000 lots in the read model: the point reads (inventory of a
+location, eligibility, donor trace), campaign coverage, the 4W of the campaign, the first and
+the hundredth page of the inventory and of the duplicates; and the distributions report
+streamed (rows per second, the API's resident memory while it streams).
 
 The read model is loaded directly: reference data and users through the projection writers,
 the bulk tables (households, distributions, lots, stock-card lines, lot distributions,
-donations) with PostgreSQL COPY, then ANALYZE. The baseline is `GET /v1/items` (a
-three-row table) on the same API process, measured the same way.
+donations) with PostgreSQL COPY, the coverage counts as the registry projection keeps them
+(one INSERT … SELECT), then ANALYZE. The baseline is `GET /v1/items` (a three-row table) on
+the same API process, measured the same way.
 """
 
 from __future__ import annotations
 
 import random
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from sqlalchemy import Engine, text
 
@@ -31,7 +39,8 @@ from projections.writer import Message, apply_batch
 WAREHOUSES = [f"wh-{i:02d}" for i in range(20)]
 SITES = [f"site-{i:04d}" for i in range(1300)]
 LOCATIONS = WAREHOUSES + SITES
-CAMPAIGN, DONATIONS = "ramadan-2026", 5000
+CAMPAIGN, DONATIONS, DUPLICATES = "ramadan-2026", 5000, 20_000
+PAGE = 100
 T0 = datetime(2026, 2, 18, 8, 0)
 
 
@@ -86,6 +95,38 @@ def _distributions(count: int) -> Any:
                T0 + timedelta(seconds=n), False, None, "bench.agent")  # fmt: skip
 
 
+def _duplicates(count: int, households: int) -> Any:
+    for n in range(count):
+        h = household(n % households)
+        yield (f"dup-{n:010d}", "duplicate", h["household_id"], CAMPAIGN, SITES[n % len(SITES)],
+               ITEMS[0], 1, h["region_code"], h["province_code"],
+               T0 + timedelta(seconds=n, milliseconds=500), True,
+               f"dist-{n % households:010d}", "bench.agent")  # fmt: skip
+
+
+def _coverage(engine: Engine) -> None:
+    """The counts the registry projection keeps, for a campaign without rules: every household
+    eligible, each accepted distribution reaching its household once."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO coverage_terms (campaign_id, region_codes, groups,"
+                " max_precarity_score) VALUES (:c, '[]', '[]', NULL)"
+            ),
+            {"c": CAMPAIGN},
+        )
+        conn.execute(text(
+            "INSERT INTO coverage_counts SELECT :c, h.region_code, coalesce(h.province_code, ''),"
+            " count(*), coalesce(max(d.reached), 0), coalesce(max(d.quantity), 0)"
+            " FROM households h LEFT JOIN ("
+            "  SELECT region_code, coalesce(province_code, '') AS province,"
+            "   count(DISTINCT household_id) AS reached, sum(quantity) AS quantity"
+            "  FROM distributions WHERE campaign_id = :c AND status = 'accepted'"
+            "  GROUP BY 1, 2) d"
+            " ON d.region_code = h.region_code AND d.province = coalesce(h.province_code, '')"
+            " GROUP BY h.region_code, coalesce(h.province_code, '')"), {"c": CAMPAIGN})  # fmt: skip
+
+
 def _lots(count: int) -> Any:
     for n in range(count):
         yield (LOCATIONS[n % len(LOCATIONS)], ITEMS[n % 3], f"lot-{n:07d}",
@@ -121,6 +162,11 @@ def load_read_model(engine: Engine, households: int, lots: int) -> None:
     _copy(engine, "distributions", ["distribution_id", "status", "household_id", "campaign_id",
           "site_id", "item_id", "quantity", "region_code", "province_code", "occurred_at",
           "offline", "first_distribution_id", "actor"], _distributions(households))  # fmt: skip
+    _copy(engine, "distributions", ["distribution_id", "status", "household_id", "campaign_id",
+          "site_id", "item_id", "quantity", "region_code", "province_code", "occurred_at",
+          "offline", "first_distribution_id", "actor"],
+          _duplicates(DUPLICATES, households))  # fmt: skip
+    _coverage(engine)
     _copy(engine, "inventory_lots", ["location_id", "item_id", "lot", "expires_on", "on_hand"],
           _lots(lots))  # fmt: skip
     _copy(engine, "stock_movements", ["event_id", "line", "partition", '"offset"', "location_id",
@@ -137,19 +183,68 @@ def load_read_model(engine: Engine, households: int, lots: int) -> None:
         conn.execute(text("ANALYZE"))
 
 
+def _cursor_of_page(base_url: str, admin: dict[str, str], path: str, page: int) -> str:
+    """The cursor that opens page `page` of a list (walking the pages before it once)."""
+    cursor = ""
+    for _ in range(page - 1):
+        params = {"limit": PAGE} | ({"cursor": cursor} if cursor else {})
+        answer = httpx.get(f"{base_url}{path}", params=params, headers=admin, timeout=60)
+        answer.raise_for_status()
+        cursor = answer.json()["next"]
+        assert cursor, f"{path} has fewer than {page} pages"
+    return cursor
+
+
+def _resident_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _streamed_report(base_url: str, admin: dict[str, str], pid: int, path: str) -> dict[str, Any]:
+    """Download a CSV report while sampling the API's resident memory every 20 ms."""
+    before, peak, done = _resident_kib(pid), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _resident_kib(pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started, rows, first_byte = time.perf_counter(), 0, None
+    with httpx.stream("GET", f"{base_url}{path}", headers=admin, timeout=600) as answer:
+        answer.raise_for_status()
+        for _line in answer.iter_lines():
+            first_byte = first_byte or time.perf_counter()
+            rows += 1
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    rows -= 2  # the header and HXL rows
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+            "first_byte_s": round((first_byte or started) - started, 2),
+            "api_rss_before_mib": before // 1024, "api_rss_peak_mib": peak[0] // 1024}  # fmt: skip
+
+
 def main() -> dict[str, Any]:
     households = size("households", 1_000_000)
     lots = size("lots", 100_000)
     count = size("reads", 1000)
     concurrency = size("read_concurrency", 1)
     rng = random.Random(8)
-    with api_process("_reads") as (settings, engine, base_url):
+    with api_process("_reads") as (settings, engine, base_url, pid):
         info = machine([settings.db_url])
         load_read_model(engine, households, lots)
         admin = admin_user(settings, engine)
+        far = min(100, max(2, lots // PAGE // 2))  # the hundredth page, on a smaller model less
+        inventory_far = _cursor_of_page(base_url, admin, "/v1/inventory", far)
+        duplicates_far = _cursor_of_page(base_url, admin, "/v1/distributions/duplicates",
+                                         min(far, max(2, DUPLICATES // PAGE // 2)))  # fmt: skip
 
-        def items(i: int) -> tuple[str, str, dict[str, Any] | None]:
-            return "GET", "/v1/items", None
+        def get(path: str) -> Any:
+            return lambda i: ("GET", path, None)
 
         def inventory(i: int) -> tuple[str, str, dict[str, Any] | None]:
             return "GET", f"/v1/inventory?location_id={rng.choice(LOCATIONS)}", None
@@ -161,17 +256,35 @@ def main() -> dict[str, Any]:
         def trace(i: int) -> tuple[str, str, dict[str, Any] | None]:
             return "GET", f"/v1/donations/donation-{rng.randrange(DONATIONS):05d}/trace", None
 
-        load.run(base_url, admin, items, 50, 0, concurrency)  # warm up
+        measured = {
+            "baseline_get_items": get("/v1/items"),
+            "inventory": inventory,
+            "eligibility": eligibility,
+            "donor_trace": trace,
+            "coverage": get(f"/v1/campaigns/{CAMPAIGN}/coverage"),
+            "four_w": get(f"/v1/reports/4w.csv?campaign_id={CAMPAIGN}"),
+            "inventory_first_page": get(f"/v1/inventory?limit={PAGE}"),
+            "inventory_far_page": get(f"/v1/inventory?limit={PAGE}&cursor={inventory_far}"),
+            "duplicates_first_page": get(f"/v1/distributions/duplicates?limit={PAGE}"),
+            "duplicates_far_page": get(
+                f"/v1/distributions/duplicates?limit={PAGE}&cursor={duplicates_far}"
+            ),
+        }
+        load.run(base_url, admin, get("/v1/items"), 50, 0, concurrency)  # warm up
         figures: dict[str, Any] = {"households": households, "lots": lots,
-                                   "concurrency": concurrency}  # fmt: skip
-        for name, request in (("baseline_get_items", items), ("inventory", inventory),
-                              ("eligibility", eligibility), ("donor_trace", trace)):  # fmt: skip
+                                   "duplicates": DUPLICATES, "concurrency": concurrency,
+                                   "far_page": far}  # fmt: skip
+        for name, request in measured.items():
             outcome = load.run(base_url, admin, request, count, 0, concurrency)
             assert outcome.statuses == {200: count}, (name, dict(outcome.statuses))
             figures[name] = outcome.figures()
+        report_path = f"/v1/reports/distributions.csv?campaign_id={CAMPAIGN}"
+        figures["distributions_report"] = _streamed_report(base_url, admin, pid, report_path)
+        figures["stock_report"] = _streamed_report(base_url, admin, pid, "/v1/reports/stock.csv")
     base = figures["baseline_get_items"]["p99_ms"] or 1.0
-    for name in ("inventory", "eligibility", "donor_trace"):
-        figures[f"{name}_p99_vs_baseline"] = round(figures[name]["p99_ms"] / base, 1)
+    for name in measured:
+        if name != "baseline_get_items":
+            figures[f"{name}_p99_vs_baseline"] = round(figures[name]["p99_ms"] / base, 1)
     return report("reads", figures, info)
 
 

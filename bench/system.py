@@ -126,8 +126,9 @@ def _wait_for(what: str, check: object, timeout: float = 180) -> None:
 
 
 @contextmanager
-def api_process(suffix: str) -> Iterator[tuple[Settings, Engine, str]]:
-    """A migrated, empty read model and an `aid api` over it (no worker)."""
+def api_process(suffix: str) -> Iterator[tuple[Settings, Engine, str, int]]:
+    """A migrated, empty read model and an `aid api` over it (no worker); the last value is
+    the API's process id."""
     settings = bench_settings(start_kafka(), fresh_postgres(suffix))
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
@@ -137,7 +138,7 @@ def api_process(suffix: str) -> Iterator[tuple[Settings, Engine, str]]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for("the API", lambda: httpx.get(f"{base_url}/healthz").status_code < 500)
-        yield settings, engine, base_url
+        yield settings, engine, base_url, api.pid
     finally:
         _stop(api)
         engine.dispose()

@@ -129,9 +129,14 @@ def test_offline_sync_benchmark(bench_env: dict[str, str]) -> None:
 def test_reads_benchmark(bench_env: dict[str, str]) -> None:
     result = run_benchmark(bench_env, "reads")
     assert (result["households"], result["lots"]) == (3000, 600)
-    for query in ("baseline_get_items", "inventory", "eligibility", "donor_trace"):
+    for query in ("baseline_get_items", "inventory", "eligibility", "donor_trace", "coverage",
+                  "four_w", "inventory_first_page", "inventory_far_page",
+                  "duplicates_first_page", "duplicates_far_page"):  # fmt: skip
         assert result[query]["statuses"] == {"200": 15}
         assert result[query]["p50_ms"] <= result[query]["p99_ms"]
+    assert result["stock_report"]["rows"] == 600  # every lot holds stock
+    assert result["distributions_report"]["rows"] == 3000  # each its own site × province × day
+    assert result["distributions_report"]["api_rss_peak_mib"] > 0
 
 
 def test_bench_runs_from_one_command(bench_env: dict[str, str]) -> None:
