@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 
 metadata = MetaData()
@@ -197,6 +198,14 @@ distributions = Table(
     Column("offline", Boolean, nullable=False),
     Column("first_distribution_id", String(64)),
     Column("actor", String(64), nullable=False),
+    # the flagged duplicates, in the order their list pages them (a few among millions)
+    Index(
+        "ix_distributions_duplicates",
+        "occurred_at",
+        "distribution_id",
+        postgresql_where=text("status = 'duplicate'"),
+        sqlite_where=text("status = 'duplicate'"),
+    ),
 )
 
 # Coverage kept as events arrive (the registry projection): each campaign's eligibility
