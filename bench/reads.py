@@ -106,7 +106,8 @@ def _duplicates(count: int, households: int) -> Any:
 
 def _coverage(engine: Engine) -> None:
     """The counts the registry projection keeps, for a campaign without rules: every household
-    eligible, each accepted distribution reaching its household once."""
+    eligible, each accepted distribution reaching its household once; and the distributions
+    report's counts per campaign, day, site, item and area."""
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -125,6 +126,11 @@ def _coverage(engine: Engine) -> None:
             "  GROUP BY 1, 2) d"
             " ON d.region_code = h.region_code AND d.province = coalesce(h.province_code, '')"
             " GROUP BY h.region_code, coalesce(h.province_code, '')"), {"c": CAMPAIGN})  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO distribution_days SELECT campaign_id, CAST(occurred_at AS DATE),"
+            " site_id, item_id, region_code, coalesce(province_code, ''),"
+            " count(DISTINCT household_id), sum(quantity) FROM distributions"
+            " WHERE status = 'accepted' GROUP BY 1, 2, 3, 4, 5, 6"))  # fmt: skip
 
 
 def _lots(count: int) -> Any:

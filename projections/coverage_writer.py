@@ -1,5 +1,7 @@
 """Coverage counted as events arrive: per campaign × region × province, the households its
-rules admit, the households it reached and the quantity handed out.
+rules admit, the households it reached and the quantity handed out; and, for the
+distributions report, per campaign, day, site, item and area, the households served and the
+quantity.
 
 A batch's new campaigns are counted whole from the households and distributions already
 written; its new households and distributions add to the campaigns counted before. Which
@@ -12,13 +14,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, and_, select, text, tuple_
 
-from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
+from events.households import CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
-from projections.tables import coverage_counts, coverage_terms, distributions, households
+from projections.tables import (
+    coverage_counts,
+    coverage_terms,
+    distribution_days,
+    distributions,
+    households,
+)
 from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
 
 COVERAGE_LOCK = 0x41_49_44_43  # any constant of its own, for pg_advisory_xact_lock
@@ -29,10 +38,11 @@ def count(
     conn: Connection,
     opened: Sequence[CampaignOpened],
     registered: Sequence[HouseholdRegistered],
-    handed: Sequence[AidDistributed],
+    handed: Sequence[dict[str, Any]],
 ) -> None:
-    """Fold one batch's campaigns, households and accepted distributions into the counts;
-    call it after the batch's households and distributions are written."""
+    """Fold one batch's campaigns, households and accepted distributions (their rows, as
+    written) into the counts; call it after the batch's households and distributions are
+    written."""
     if not (opened or registered or handed):
         return
     if conn.dialect.name == "postgresql":
@@ -49,8 +59,9 @@ def count(
             if eligibility(profile, terms)[0]:
                 added[(_area(terms.campaign_id, household), "eligible_households")] += 1
     counted = {t.campaign_id for t in known}
-    _count_handed(conn, [d for d in handed if d.campaign_id in counted], added)
+    _count_handed(conn, [d for d in handed if d["campaign_id"] in counted], added)
     _write(conn, added)
+    _count_days(conn, handed)
 
 
 def _count_whole(
@@ -76,15 +87,15 @@ def _count_whole(
 
 
 def _count_handed(
-    conn: Connection, handed: Sequence[AidDistributed], added: Counter[tuple[Area, str]]
+    conn: Connection, handed: Sequence[dict[str, Any]], added: Counter[tuple[Area, str]]
 ) -> None:
     """Quantities, and each household reached once per campaign: reached before this batch
     if another accepted distribution of theirs for the campaign was already written."""
     if not handed:
         return
     d = distributions
-    pairs = {(x.campaign_id, x.household_id) for x in handed}
-    ours = [x.distribution_id for x in handed]
+    pairs = {(x["campaign_id"], x["household_id"]) for x in handed}
+    ours = [x["distribution_id"] for x in handed]
     earlier = {
         (row.campaign_id, row.household_id)
         for row in conn.execute(
@@ -95,12 +106,48 @@ def _count_handed(
         )
     }
     for given in handed:
-        area = _area(given.campaign_id, given.model_dump(include={"region_code", "province_code"}))
-        added[(area, "quantity")] += given.quantity
-        pair = (given.campaign_id, given.household_id)
+        area = _area(given["campaign_id"], given)
+        added[(area, "quantity")] += given["quantity"]
+        pair = (given["campaign_id"], given["household_id"])
         if pair not in earlier:
             earlier.add(pair)
             added[(area, "reached_households")] += 1
+
+
+Day = tuple[str, date, str, str, str, str]  # campaign, day, site, item, region, province
+DAY_KEYS = ("campaign_id", "day", "site_id", "item_id", "region_code", "province_code")
+DAY_ZERO = {"households": 0, "quantity": 0}
+
+
+def _day_of(row: Mapping[Any, Any]) -> Day:
+    return (row["campaign_id"], row["occurred_at"].date(), row["site_id"], row["item_id"],
+            row["region_code"], row["province_code"] or "")  # fmt: skip
+
+
+def _count_days(conn: Connection, handed: Sequence[dict[str, Any]]) -> None:
+    """Each household counted once per campaign, day, site, item and area: once already if
+    another accepted distribution of theirs there that day was written before."""
+    if not handed:
+        return
+    d = distributions
+    ours = [x["distribution_id"] for x in handed]
+    columns = (d.c.campaign_id, d.c.occurred_at, d.c.site_id, d.c.item_id, d.c.region_code,
+               d.c.province_code, d.c.household_id)  # fmt: skip
+    before = select(*columns).where(
+        d.c.household_id.in_({x["household_id"] for x in handed}),
+        d.c.status == "accepted",
+        d.c.distribution_id.not_in(ours),
+    )
+    served = {(_day_of(r), r["household_id"]) for r in conn.execute(before).mappings()}
+    rows: dict[Day, dict[str, Any]] = {}
+    for given in handed:
+        day = _day_of(given)
+        row = rows.setdefault(day, dict(zip(DAY_KEYS, day, strict=True)) | DAY_ZERO)
+        row["quantity"] += given["quantity"]
+        if (day, given["household_id"]) not in served:
+            served.add((day, given["household_id"]))
+            row["households"] += 1
+    upsert(conn, distribution_days, list(rows.values()), DAY_KEYS, add=list(DAY_ZERO))
 
 
 def _write(conn: Connection, added: Counter[tuple[Area, str]]) -> None:

@@ -16,7 +16,13 @@ from events.households import (
 from projections import coverage_writer
 from projections.projection import Batch
 from projections.sql import upsert
-from projections.tables import coverage_counts, coverage_terms, distributions, households
+from projections.tables import (
+    coverage_counts,
+    coverage_terms,
+    distribution_days,
+    distributions,
+    households,
+)
 from projections.writer_types import Applied, utc
 
 DISTRIBUTION_FIELDS = {
@@ -31,7 +37,13 @@ class RegistryProjection:
 
     name: str = "registry"
     streams: tuple[str, ...] = ("households", "distributions", "reference")
-    tables: tuple[Table, ...] = (households, distributions, coverage_terms, coverage_counts)
+    tables: tuple[Table, ...] = (
+        households,
+        distributions,
+        coverage_terms,
+        coverage_counts,
+        distribution_days,
+    )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a
@@ -40,7 +52,7 @@ class RegistryProjection:
         registered: list[dict[str, Any]] = []
         handed: list[dict[str, Any]] = []
         new_households: list[HouseholdRegistered] = []
-        accepted: list[AidDistributed] = []
+        accepted: list[dict[str, Any]] = []
         opened: list[CampaignOpened] = []
         for applied in batch:
             event = applied.event
@@ -55,7 +67,7 @@ class RegistryProjection:
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
                 handed.append(_distribution(event, applied))
                 if isinstance(event, AidDistributed):
-                    accepted.append(event)
+                    accepted.append(handed[-1])
             elif isinstance(event, CampaignOpened):
                 opened.append(event)
         upsert(conn, households, registered, ["household_id"])

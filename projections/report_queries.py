@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, func, select
+from sqlalchemy import Engine, func, select
 
 from projections.queries import fetch_all, stream_all
 from projections.tables import (
     campaigns,
     coverage_counts,
     deployments,
-    distributions,
+    distribution_days,
     inventory_lots,
     items,
     locations,
@@ -72,28 +72,22 @@ def delivered_convoys(engine: Engine, operation_id: str) -> list[dict[str, Any]]
 
 
 def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[dict[str, Any]]:
-    """Per campaign × site × day: households and quantity."""
-    d = distributions
-    day = func.substr(cast(d.c.occurred_at, String), 1, 10)
-    stmt = (
-        select(
-            d.c.campaign_id,
-            d.c.item_id,
-            d.c.region_code,
-            d.c.province_code,
-            d.c.site_id,
-            day.label("day"),
-            func.count(func.distinct(d.c.household_id)).label("households"),
-            func.sum(d.c.quantity).label("quantity"),
-        )
-        .where(d.c.status == "accepted")
-        .group_by(
-            d.c.campaign_id, d.c.item_id, d.c.region_code, d.c.province_code, d.c.site_id, day
-        )
-        .order_by(d.c.campaign_id, day, d.c.site_id)
-    )
+    """Per campaign × site × day: households and quantity, from the counts the registry
+    projection keeps (streamed)."""
+    n = distribution_days
+    stmt = select(
+        n.c.campaign_id,
+        n.c.item_id,
+        n.c.region_code,
+        func.nullif(n.c.province_code, "").label("province_code"),
+        n.c.site_id,
+        n.c.day,
+        n.c.households,
+        n.c.quantity,
+    ).order_by(n.c.campaign_id, n.c.day, n.c.site_id, n.c.item_id, n.c.region_code,
+               n.c.province_code)  # fmt: skip
     if campaign_id:
-        stmt = stmt.where(d.c.campaign_id == campaign_id)
+        stmt = stmt.where(n.c.campaign_id == campaign_id)
     return stream_all(engine, stmt)
 
 

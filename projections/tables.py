@@ -231,6 +231,21 @@ coverage_counts = Table(
     Column("quantity", BigInteger, nullable=False),
 )
 
+# The distributions report kept as events arrive: per campaign, item, area, site and day,
+# the households served there that day and the quantity handed out.
+distribution_days = Table(
+    "distribution_days",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("site_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("region_code", String(32), primary_key=True),
+    Column("province_code", String(32), primary_key=True),  # '' where none is known
+    Column("households", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+)
+
 operations = Table(
     "operations",
     metadata,
