@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -21,10 +21,14 @@ from projections.tables import (
 
 def area_names(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
     """Region and province names by P-code, as the locations recorded them."""
-    rows = fetch_all(engine, select(locations))
-    regions = {r["region_code"]: r["region_name"] for r in rows}
-    provinces = {r["province_code"]: r["province_name"] for r in rows if r["province_code"]}
-    return regions, provinces
+    loc = locations
+    regions = fetch_all(engine, select(loc.c.region_code, loc.c.region_name).distinct())
+    named = select(loc.c.province_code, loc.c.province_name).where(loc.c.province_code.is_not(None))
+    provinces = fetch_all(engine, named.distinct())
+    return (
+        {r["region_code"]: r["region_name"] for r in regions},
+        {r["province_code"]: r["province_name"] for r in provinces},
+    )
 
 
 def item_names(engine: Engine) -> dict[str, str]:
@@ -71,7 +75,7 @@ def delivered_convoys(engine: Engine, operation_id: str) -> list[dict[str, Any]]
     return fetch_all(engine, stmt)
 
 
-def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[dict[str, Any]]:
+def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[Mapping[Any, Any]]:
     """Per campaign × site × day: households and quantity, from the counts the registry
     projection keeps (streamed)."""
     n = distribution_days
@@ -91,7 +95,7 @@ def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[dict
     return stream_all(engine, stmt)
 
 
-def stock_lines(engine: Engine) -> Iterator[dict[str, Any]]:
+def stock_lines(engine: Engine) -> Iterator[Mapping[Any, Any]]:
     lots, loc = inventory_lots, locations
     stmt = (
         select(lots, loc.c.name.label("location_name"), loc.c.region_code, loc.c.region_name)

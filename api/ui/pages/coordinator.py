@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from api.ui.forms import FormErrors, refusal
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries, relief_queries, report_queries
+from projections.paging import Paging
 from services.app import campaigns, deployments, distributions, inventory, relief, reports
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
@@ -25,26 +27,51 @@ REPORTS = ("4w", "distributions", "stock")
 
 @router.get("")
 async def board_page(
-    page: Coordinator, operation_id: str | None = None, done: str = "", failed: str = ""
+    page: Coordinator,
+    operation_id: str | None = None,
+    done: str = "",
+    failed: str = "",
+    board_after: str | None = None,
+    alerts_after: str | None = None,
+    duplicates_after: str | None = None,
 ) -> Response:
-    """Operations and the deployments board, open alerts, flagged duplicates, downloads."""
+    """Operations and the deployments board, open alerts, flagged duplicates, downloads;
+    each list a page of PAGE_ROWS, with a link to the next."""
     assert page.user is not None
     services, user, now = page.services, page.user, datetime.now(UTC)
     operations = (await relief.list_operations(services, user)).items
     chosen = operation_id or (operations[0]["operation_id"] if operations else None)
-    board = (await deployments.deployment_board(services, user, now, chosen)).items
-    found = (await inventory.alerts(services, user, now.date())).items
-    duplicates = (await distributions.flagged_duplicates(services, user)).items
+    board = await deployments.deployment_board(
+        services, user, now, chosen, Paging(PAGE_ROWS, board_after)
+    )
+    found = await inventory.alerts(
+        services, user, now.date(), None, Paging(PAGE_ROWS, alerts_after)
+    )
+    duplicates = await distributions.flagged_duplicates(
+        services, user, None, Paging(PAGE_ROWS, duplicates_after)
+    )
     ref = await reference(page)
     names = {p["location_id"]: p["name"] for p in ref["locations"]}
     names |= {i["item_id"]: i["name"] for i in ref["items"]}
+    here = {"operation_id": chosen} if chosen else {}
     return page.render(
         "coordinator/board.html", operations=operations, chosen=chosen,
-        board=[answers.deployment_public(r) for r in board],
-        alerts=[answers.alert(a) for a in found],
-        duplicates=[answers.received_aid(r) for r in duplicates], reports=REPORTS, done=done,
-        failed=failed, names=names,
+        board=[answers.deployment_public(r) for r in board.items],
+        alerts=[answers.alert(a) for a in found.items],
+        duplicates=[answers.received_aid(r) for r in duplicates.items], reports=REPORTS,
+        done=done, failed=failed, names=names,
+        more={name: _next_page(here, f"{name}_after", listed.next)
+              for name, listed in (("board", board), ("alerts", found),
+                                   ("duplicates", duplicates))},
     )  # fmt: skip
+
+
+PAGE_ROWS = 50
+
+
+def _next_page(here: dict[str, str], name: str, cursor: str | None) -> str | None:
+    """The board with one list moved on to its next page, or None on its last page."""
+    return f"/coordinator?{urlencode(here | {name: cursor})}" if cursor else None
 
 
 async def reference(page: Page) -> dict[str, Any]:
