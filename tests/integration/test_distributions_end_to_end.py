@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, select
 
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.pages import every_item
 from tests.support.processes import eventually
 
 pytestmark = pytest.mark.kafka
@@ -139,7 +140,7 @@ def test_an_offline_batch_of_5000_with_2_percent_duplicates_counts_exactly(syste
         what="every household reached once",
     )
     assert coverage()["quantity"] == 4940
-    duplicates = system.client.get("/v1/distributions/duplicates", headers=admin).json()["items"]
+    duplicates = every_item(system.client, "/v1/distributions/duplicates", admin)
     assert len(duplicates) == 100
 
 

@@ -32,6 +32,7 @@ from services.runtime.settings import Settings
 from tests.conftest import LONG_FAULTS
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.pages import every_item
 from tests.support.processes import ApiProcess, eventually
 
 pytestmark = pytest.mark.kafka
@@ -82,15 +83,13 @@ def until_decided(client: httpx.Client, admin: dict[str, str], path: str, body: 
 
 
 def board(system: System, admin: dict[str, str]) -> dict[str, str]:
-    rows = system.client.get(
-        "/v1/deployments", headers=admin, params={"operation_id": OPERATION, "limit": 500}
-    ).json()["items"]
+    rows = every_item(system.client, "/v1/deployments", admin, {"operation_id": OPERATION})
     return {row["id"]: row["status"] for row in rows}
 
 
 def on_hand(system: System, admin: dict[str, str], location: str) -> int:
     params = {"location_id": location, "item_id": BASKETS}
-    rows = system.client.get("/v1/inventory", headers=admin, params=params).json()["items"]
+    rows = every_item(system.client, "/v1/inventory", admin, params)
     return sum(row["on_hand"] for row in rows)
 
 

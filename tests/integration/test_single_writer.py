@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from projections.tables import stock_movements
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
+from tests.support.pages import every_item
 from tests.support.processes import eventually
 
 pytestmark = pytest.mark.kafka
@@ -23,7 +24,7 @@ MARRAKECH, SITE, BASKETS = "wh-marrakech", "site-al-haouz", "ramadan-basket"
 
 def on_hand(system: System, admin: dict[str, str], location: str, after: str | None = None) -> int:
     params = {"location_id": location, "item_id": BASKETS} | ({"after": after} if after else {})
-    rows = system.client.get("/v1/inventory", headers=admin, params=params).json()["items"]
+    rows = every_item(system.client, "/v1/inventory", admin, params)
     return sum(row["on_hand"] for row in rows)
 
 
