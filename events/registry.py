@@ -26,8 +26,11 @@ from events.relief import (
 )
 from events.stock import (
     StockAdjusted,
+    StockAdjustmentVoided,
     StockCounted,
+    StockCountVoided,
     StockDistributed,
+    StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
@@ -49,6 +52,9 @@ _TYPES: dict[str, type[Event]] = {
         StockCounted,
         StockThresholdSet,
         StockDistributed,
+        StockReceiptVoided,
+        StockAdjustmentVoided,
+        StockCountVoided,
         CampaignOpened,
         HouseholdRegistered,
         PersonalDataErased,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,3 +174,56 @@ class StockDistributed(Event):
     @property
     def aggregate_id(self) -> str:
         return self.location_id
+
+
+class VoidedLine(BaseModel):
+    """What a void does to one lot: the opposite of what the voided entry did to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    donation_id: Identifier | None = None
+    quantity: SignedQuantity
+
+
+VoidReason = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class StockEntryVoided(Event):
+    """An entry recorded by mistake, cancelled by its opposite: the entry stays in the log
+    (and on the stock card, marked as voided), `lines` undo what it did to each lot."""
+
+    STREAM = "stock"
+    ENTRY: ClassVar[Literal["receipt", "adjustment", "count"]]
+
+    entry_id: Identifier
+    location_id: Identifier
+    lines: list[VoidedLine]
+    reason: VoidReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class StockReceiptVoided(StockEntryVoided):
+    """A receipt that never happened as recorded (a typo in the quantity, the wrong item)."""
+
+    TYPE = "StockReceiptVoided"
+    ENTRY = "receipt"
+
+
+class StockAdjustmentVoided(StockEntryVoided):
+    """An adjustment recorded by mistake."""
+
+    TYPE = "StockAdjustmentVoided"
+    ENTRY = "adjustment"
+
+
+class StockCountVoided(StockEntryVoided):
+    """A count recorded by mistake: its variance is undone."""
+
+    TYPE = "StockCountVoided"
+    ENTRY = "count"

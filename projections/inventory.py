@@ -13,6 +13,7 @@ from events.stock import (
     StockAdjusted,
     StockCounted,
     StockDistributed,
+    StockEntryVoided,
     StockReceived,
     TransferDispatched,
     TransferReceived,
@@ -162,6 +163,21 @@ def _(event: StockDistributed) -> list[LotChange]:
             f"campaign {event.campaign_id}",
             event.donation_id,
         )
+    ]
+
+
+@lot_changes.register
+def _(event: StockEntryVoided) -> list[LotChange]:
+    return [
+        LotChange(
+            LotKey(event.location_id, ln.item_id, ln.lot),
+            ln.expires_on,
+            ln.quantity,
+            event.entry_id,
+            event.reason,
+            ln.donation_id,
+        )
+        for ln in event.lines
     ]
 
 

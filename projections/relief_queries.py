@@ -21,7 +21,8 @@ from projections.tables import (
     transfer_lines,
 )
 
-LOSS_KINDS = ("StockAdjusted", "StockCounted")
+RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
+LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
 
 
 def all_operations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
@@ -88,7 +89,7 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         received = conn.scalar(
             select(func.coalesce(func.sum(m.c.quantity), 0)).where(
-                m.c.donation_id == donation_id, m.c.kind == "StockReceived"
+                m.c.donation_id == donation_id, m.c.kind.in_(RECEIPT_KINDS)
             )
         )
         in_stock = conn.execute(

@@ -22,8 +22,17 @@ from projections.tables import (
 NOT_YET_DISPATCHED = literal(datetime(9999, 12, 31), DateTime)
 
 
+# The entry each kind of void cancels (their stock-card lines share the entry's reference).
+VOIDED_KIND = {
+    "StockReceiptVoided": "StockReceived",
+    "StockAdjustmentVoided": "StockAdjusted",
+    "StockCountVoided": "StockCounted",
+}
+
+
 def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str, Any]]:
-    """Every movement of an item at a location, in log order, with the running balance."""
+    """Every movement of an item at a location, in log order, with the running balance;
+    entries voided since are marked `voided` (they stay, their void follows them)."""
     m = stock_movements
     balance = func.sum(m.c.quantity).over(order_by=(m.c.offset, m.c.line))
     stmt = (
@@ -31,7 +40,27 @@ def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str,
         .where(m.c.location_id == location_id, m.c.item_id == item_id)
         .order_by(m.c.offset, m.c.line)
     )
-    return fetch_all(engine, stmt)
+    lines = fetch_all(engine, stmt)
+    voided = {
+        (VOIDED_KIND[ln["kind"]], ln["reference_id"]) for ln in lines if ln["kind"] in VOIDED_KIND
+    }
+    for line in lines:
+        line["voided"] = (line["kind"], line["reference_id"]) in voided
+    return lines
+
+
+def entry_locations(engine: Engine, kind: str, entry_id: str) -> list[str]:
+    """The locations where an entry (a receipt, adjustment or count: `kind` is its event
+    type) with this id was recorded; ids are the location's own, so there may be several."""
+    m = stock_movements
+    stmt = (
+        select(m.c.location_id)
+        .where(m.c.reference_id == entry_id, m.c.kind == kind)
+        .distinct()
+        .order_by(m.c.location_id)
+    )
+    with engine.connect() as conn:
+        return list(conn.scalars(stmt))
 
 
 def expiring_lots(

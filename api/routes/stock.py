@@ -18,9 +18,11 @@ from api.schemas.stock import (
     ThresholdSet,
     TransferCreate,
     TransferReceiptCreate,
+    VoidCreate,
 )
 from services.app import stock
-from services.domain.stock.commands import SetStockThreshold
+from services.app.sending import Outcome
+from services.domain.stock.commands import SetStockThreshold, VoidableEntry
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 
@@ -118,3 +120,67 @@ async def set_threshold(
     command = SetStockThreshold(**body.model_dump())
     command_id = idempotency_key or str(uuid.uuid4())
     return decision(await stock.set_threshold(services, user, now, command, command_id), response)
+
+
+@router.post("/receipts/{receipt_id}/void", status_code=201, response_model=Decision)
+async def void_receipt(
+    receipt_id: str,
+    body: VoidCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cancel a receipt recorded by mistake (409 when its stock has left since)."""
+    return decision(
+        await _void("receipt", receipt_id, body, services, user, now, idempotency_key), response
+    )
+
+
+@router.post("/adjustments/{adjustment_id}/void", status_code=201, response_model=Decision)
+async def void_adjustment(
+    adjustment_id: str,
+    body: VoidCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cancel an adjustment recorded by mistake."""
+    return decision(
+        await _void("adjustment", adjustment_id, body, services, user, now, idempotency_key),
+        response,
+    )
+
+
+@router.post("/counts/{count_id}/void", status_code=201, response_model=Decision)
+async def void_count(
+    count_id: str,
+    body: VoidCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cancel a count recorded by mistake: its variance is undone."""
+    return decision(
+        await _void("count", count_id, body, services, user, now, idempotency_key), response
+    )
+
+
+async def _void(
+    entry: VoidableEntry,
+    entry_id: str,
+    body: VoidCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency_key: str | None,
+) -> Outcome:
+    command_id = idempotency_key or str(uuid.uuid4())
+    return await stock.void_entry(
+        services, user, now, entry, entry_id, body.reason, command_id, body.location_id
+    )

@@ -79,6 +79,13 @@ class CountCreate(Body):
     counted_quantity: int = Field(ge=0, lt=10**9, strict=True)
 
 
+class VoidCreate(Body):
+    reason: str = Field(min_length=1, max_length=100, description="Why the entry was wrong.")
+    location_id: ClientId | None = Field(
+        default=None, description="Needed only when the id was used at several locations."
+    )
+
+
 class ThresholdSet(Body):
     location_id: ClientId
     item_id: ClientId
@@ -115,6 +122,7 @@ class CardLine(BaseModel):
     reason: str | None
     occurred_at: UtcDatetime
     actor: str
+    voided: bool = False
 
 
 class StockCard(BaseModel):

@@ -19,6 +19,8 @@ from services.domain.stock.commands import (
     ReceiveStock,
     ReceiveTransfer,
     SetStockThreshold,
+    VoidableEntry,
+    VoidStockEntry,
 )
 
 RECEIVED = ("already_received", "this transfer was already received with other quantities")
@@ -164,3 +166,47 @@ async def set_threshold(
     await known_pair(ports, command.location_id, command.item_id)
     reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(f"{command.location_id}:{command.item_id}", reply)
+
+
+# The event type that records each kind of entry a void may cancel.
+RECORDED_AS = {"receipt": "StockReceived", "adjustment": "StockAdjusted", "count": "StockCounted"}
+
+
+async def void_entry(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    entry: VoidableEntry,
+    entry_id: str,
+    reason: str,
+    command_id: str,
+    location_id: str | None = None,
+) -> Outcome:
+    """Cancel an entry recorded by mistake: the location's writer records its opposite,
+    or refuses when the stock it added has left since or it is already voided."""
+    where = await _entry_location(ports, entry, entry_id, location_id)
+    authorize(user, "stock.write", location_id=where)
+    command = VoidStockEntry(location_id=where, entry=entry, entry_id=entry_id, reason=reason)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(entry_id, reply)
+
+
+async def _entry_location(ports: Ports, entry: str, entry_id: str, location_id: str | None) -> str:
+    """Where the entry was recorded (after this process's own writes), or NotFound."""
+
+    def lookup() -> list[str]:
+        found = stock_queries.entry_locations(ports.engine, RECORDED_AS[entry], entry_id)
+        return [loc for loc in found if location_id in (None, loc)]
+
+    found = await in_thread(lookup)
+    if not found:
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "stock")
+        found = await in_thread(lookup)
+    if not found:
+        raise NotFound(f"no {entry} {entry_id!r}", error=f"unknown_{entry}")
+    if len(found) > 1:
+        raise Invalid(
+            f"{entry} id {entry_id!r} is used at {len(found)} locations; name the location",
+            field="location_id",
+        )
+    return found[0]

@@ -28,7 +28,13 @@ from events.relief import (
     OperationOpened,
     PlannedLine,
 )
-from events.stock import StockReceived, TransferDispatched, TransferLine
+from events.stock import (
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    TransferDispatched,
+    TransferLine,
+)
 from services.domain.privacy import pseudonym
 from tests.support.api import (
     ROLE_SCOPES,
@@ -156,6 +162,10 @@ def delivery(_: str) -> dict[str, Any]:
     return {"lines": [{"item_id": "ramadan-basket", "quantity": 10}]}
 
 
+def void(_: str) -> dict[str, Any]:
+    return {"reason": "saisi deux fois"}
+
+
 def cancellation(_: str) -> dict[str, Any]:
     return {"reason": "route de Tizi n'Test coupée"}
 
@@ -209,6 +219,12 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/adjustments", "stock.write", adjustment_at, scoped=True),
     Endpoint("POST", "/v1/stock/counts", "stock.write", count_at, scoped=True),
     Endpoint("POST", "/v1/stock/thresholds", "stock.thresholds", threshold_at, scoped=True),
+    Endpoint("POST", "/v1/stock/receipts/{receipt_id}/void", "stock.write", void, scoped=True,
+             url=lambda loc: f"/v1/stock/receipts/rcpt-void-{loc}/void"),
+    Endpoint("POST", "/v1/stock/adjustments/{adjustment_id}/void", "stock.write", void,
+             scoped=True, url=lambda loc: f"/v1/stock/adjustments/adj-void-{loc}/void"),
+    Endpoint("POST", "/v1/stock/counts/{count_id}/void", "stock.write", void, scoped=True,
+             url=lambda loc: f"/v1/stock/counts/cnt-void-{loc}/void"),
     Endpoint("GET", "/v1/alerts", "alerts.read"),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
@@ -315,6 +331,7 @@ def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
             )
         )
         seed_relief(harness)
+        seed_entries_to_void(harness)
         yield harness  # fmt: skip
 
 
@@ -333,6 +350,26 @@ def seed_aid(api: ApiHarness) -> None:
         HouseholdRegistered(household_id=HOUSEHOLD, identity=cin, national_id_pseudonym=cin,
                             size=6, region_code="MA07", province_code="MA0701",
                             groups=["children", "elderly"], sealed_personal_data=sealed),
+    )  # fmt: skip
+
+
+def seed_entries_to_void(api: ApiHarness) -> None:
+    """At every location, a receipt, an adjustment and a count of flour (its own lot, so the
+    baskets stay one lot) that the void routes cancel."""
+    api.apply(
+        *(
+            event
+            for loc in LOCATIONS
+            for event in (
+                StockReceived(receipt_id=f"rcpt-void-{loc}", location_id=loc,
+                              item_id="flour-25kg", quantity=10, lot=f"FL-{loc}"),
+                StockAdjusted(adjustment_id=f"adj-void-{loc}", location_id=loc,
+                              item_id="flour-25kg", lot=f"FL-{loc}", quantity=2,
+                              reason="found"),
+                StockCounted(count_id=f"cnt-void-{loc}", location_id=loc, item_id="flour-25kg",
+                             lot=f"FL-{loc}", counted_quantity=12, variance=0),
+            )
+        )
     )  # fmt: skip
 
 

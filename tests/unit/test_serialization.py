@@ -40,14 +40,18 @@ from events.relief import (
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
 from events.stock import (
     StockAdjusted,
+    StockAdjustmentVoided,
     StockCounted,
+    StockCountVoided,
     StockDistributed,
+    StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferLine,
     TransferReceived,
+    VoidedLine,
 )
 from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
 
@@ -121,6 +125,21 @@ SAMPLES: dict[str, Event] = {
         lot="LOT-2023-09-A",
         counted_quantity=770,
         variance=-18,
+    ),
+    "StockReceiptVoided": StockReceiptVoided(
+        entry_id="rcpt-7",
+        location_id="wh-casa",
+        lines=[VoidedLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=-1000)],
+        reason="1000 typed for 100",
+    ),
+    "StockAdjustmentVoided": StockAdjustmentVoided(
+        entry_id="adj-3",
+        location_id="wh-casa",
+        lines=[VoidedLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=12)],
+        reason="recorded twice",
+    ),
+    "StockCountVoided": StockCountVoided(
+        entry_id="count-9", location_id="wh-casa", lines=[], reason="counted the wrong bay"
     ),
     "StockThresholdSet": StockThresholdSet(
         location_id="wh-casa", item_id="flour-25kg", minimum=200

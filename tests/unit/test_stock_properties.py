@@ -2,8 +2,9 @@
 
 Whatever operators ask of Marrakech, through the single writer (`AggregateStore`):
 no lot ever goes below zero; on hand always equals receipts − dispatches ± adjustments
-+ count variances, computed here from the accepted events alone; a refusal writes
-nothing; and folding the accepted events in batches of any size gives the same state.
++ count variances, computed here from the accepted events alone, leaving out the receipts,
+adjustments and counts voided since; a refusal writes nothing; and folding the accepted
+events in batches of any size gives the same state.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from events import Event
 from events.stock import (
     StockAdjusted,
     StockCounted,
+    StockEntryVoided,
     StockReceived,
     TransferDiscrepancyRecorded,
     TransferDispatched,
@@ -38,6 +40,7 @@ from services.domain.stock.commands import (
     ReceiveStock,
     ReceiveTransfer,
     RequestedLine,
+    VoidStockEntry,
 )
 from services.domain.stock.decider import StockDecider
 from services.domain.stock.state import LocationStock
@@ -180,7 +183,32 @@ class Retry:
     back: int
 
 
-Step = Receive | Dispatch | Incoming | Adjust | Count
+@dataclass(frozen=True)
+class Void:
+    """Void an entry sent before (`back` picks which), accepted or not, voided or not."""
+
+    back: int
+
+
+@dataclass(frozen=True)
+class VoidEntry:
+    entry: str
+    entry_id: str
+
+    def command(self, n: int) -> Command:
+        return VoidStockEntry.model_validate(
+            {
+                "location_id": MARRAKECH,
+                "entry": self.entry,
+                "entry_id": self.entry_id,
+                "reason": "typed wrong",
+            }
+        )
+
+
+Step = Receive | Dispatch | Incoming | Adjust | Count | VoidEntry
+ENTRY_OF = {ReceiveStock: "receipt", AdjustStock: "adjustment", CountStock: "count"}
+ID_OF = {"receipt": "receipt_id", "adjustment": "adjustment_id", "count": "count_id"}
 
 
 def _sum(pairs: Iterable[tuple[str, int]]) -> Counter[str]:
@@ -226,8 +254,11 @@ adjustments = st.builds(
 )
 counts = st.builds(Count, items, maybe_lot, st.integers(0, 200))
 retries = st.builds(Retry, st.integers(0, 50))
+voids = st.builds(Void, st.integers(0, 50))
 journeys = st.lists(
-    st.one_of(receipts, receipts, dispatches, dispatches, incoming, adjustments, counts, retries),
+    st.one_of(
+        receipts, receipts, dispatches, dispatches, incoming, adjustments, counts, retries, voids
+    ),
     min_size=8,
     max_size=40,
 )
@@ -242,14 +273,34 @@ class Ledger:
 
     lots: Counter[LotKey] = field(default_factory=Counter)
     items: Counter[str] = field(default_factory=Counter)
+    # what each receipt, adjustment and count did, until it is voided
+    entries: dict[tuple[str, str], list[tuple[str, str, int]]] = field(default_factory=dict)
 
     def record(self, event: Event) -> None:
-        for item, lot, delta in self._movements(event):
+        movements = self._movements(event)
+        for item, lot, delta in movements:
             self.lots[(item, lot)] += delta
             self.items[item] += delta
+        match event:
+            case StockReceived():
+                self.entries[("receipt", event.receipt_id)] = movements
+            case StockAdjusted():
+                self.entries.setdefault(("adjustment", event.adjustment_id), []).extend(movements)
+            case StockCounted():
+                self.entries[("count", event.count_id)] = movements
+
+    def voidable(self, entry: str, entry_id: str) -> bool:
+        """Known, not voided, and undoing it leaves no lot below zero."""
+        done = self.entries.get((entry, entry_id))
+        return done is not None and all(self.lots[(i, lot)] - d >= 0 for i, lot, d in done)
 
     def _movements(self, event: Event) -> list[tuple[str, str, int]]:
         match event:
+            case StockEntryVoided():
+                # the entry's own movements, undone: not the lines the void event carries
+                return [
+                    (i, lot, -d) for i, lot, d in self.entries.pop((event.ENTRY, event.entry_id))
+                ]
             case StockReceived():
                 return [(event.item_id, event.lot, event.quantity)]
             case TransferReceived():
@@ -275,20 +326,29 @@ class Journey:
     sent: list[tuple[CommandEnvelope, Step]] = field(default_factory=list)
     written: dict[str, list[str]] = field(default_factory=dict)
     wire: list[bytes] = field(default_factory=list)
+    entries_sent: list[VoidEntry] = field(default_factory=list)
 
     @property
     def state(self) -> LocationStock:
         return self.store.state(MARRAKECH)
 
-    def take(self, n: int, step: Step | Retry) -> None:
+    def take(self, n: int, step: Step | Retry | Void) -> None:
+        if isinstance(step, Void):
+            if not self.entries_sent:
+                return
+            step = self.entries_sent[step.back % len(self.entries_sent)]
         if isinstance(step, Retry):
             if not self.sent:
                 return
             envelope, step = self.sent[step.back % len(self.sent)]
         else:
             issued_at = RAMADAN_MORNING + timedelta(seconds=n)
-            envelope = CommandEnvelope.of(step.command(n), f"c-{n}", STOREKEEPER, issued_at)
+            command = step.command(n)
+            envelope = CommandEnvelope.of(command, f"c-{n}", STOREKEEPER, issued_at)
             self.sent.append((envelope, step))
+            if type(command) in ENTRY_OF:
+                entry = ENTRY_OF[type(command)]
+                self.entries_sent.append(VoidEntry(entry, getattr(command, ID_OF[entry])))
         before = self.state
         outcome = self.store.handle(envelope)
         if isinstance(outcome, Reply):
@@ -307,14 +367,17 @@ class Journey:
             return
         assert reply.status in ("refused", "rejected") and reply.events == []
         assert envelope.command_id not in self.written
-        assert not acceptable(step, before, envelope.command_id), (reply.error, reply.details)
+        assert not self._acceptable(step, before, envelope.command_id), (
+            reply.error,
+            reply.details,
+        )
         assert reply.error in EXPECTED_ERRORS[type(step)], reply.error
 
     def _accepted(
         self, envelope: CommandEnvelope, step: Step, before: LocationStock, out: Any
     ) -> None:
         assert out, "an accepted command writes at least one event"
-        assert acceptable(step, before, envelope.command_id), step
+        assert self._acceptable(step, before, envelope.command_id), step
         decided = []
         for written in out:
             raw = events.encode(written)
@@ -326,6 +389,11 @@ class Journey:
             decided.append(event)
         self.written[envelope.command_id] = [str(e.event_id) for e in out]
         check_decided(step, decided)
+
+    def _acceptable(self, step: Step, before: LocationStock, command_id: str) -> bool:
+        if isinstance(step, VoidEntry):
+            return self.ledger.voidable(step.entry, step.entry_id)
+        return acceptable(step, before, command_id)
 
     def _check_invariants(self) -> None:
         state = self.state
@@ -343,6 +411,13 @@ EXPECTED_ERRORS: dict[type, set[str]] = {
     Incoming: {"already_received"},
     Adjust: {"insufficient_stock", "unknown_lot"},
     Count: {"lot_required"},
+    VoidEntry: {
+        "unknown_receipt",
+        "unknown_adjustment",
+        "unknown_count",
+        "already_voided",
+        "insufficient_stock",
+    },
 }
 
 
@@ -403,7 +478,7 @@ def check_decided(step: Step, decided: list[Event]) -> None:
             assert {i: got[i] for i in step.sent()} == step.received()
 
 
-def journey(steps: list[Step | Retry]) -> Journey:
+def journey(steps: list[Step | Retry | Void]) -> Journey:
     walked = Journey()
     for n, step in enumerate(steps):
         walked.take(n, step)
@@ -416,7 +491,7 @@ def journey(steps: list[Step | Retry]) -> Journey:
 @FAST
 @given(steps=journeys, data=st.data())
 def test_stock_stays_consistent_and_any_batching_of_the_log_folds_to_the_same_state(
-    steps: list[Step | Retry], data: st.DataObject
+    steps: list[Step | Retry | Void], data: st.DataObject
 ) -> None:
     walked = journey(steps)
 
@@ -431,5 +506,5 @@ def test_stock_stays_consistent_and_any_batching_of_the_log_folds_to_the_same_st
 
 @settings(max_examples=40, deadline=None, database=None)
 @given(steps=journeys)
-def test_the_same_journey_writes_the_same_bytes(steps: list[Step | Retry]) -> None:
+def test_the_same_journey_writes_the_same_bytes(steps: list[Step | Retry | Void]) -> None:
     assert journey(steps).wire == journey(steps).wire

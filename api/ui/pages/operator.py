@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
@@ -11,12 +12,13 @@ from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, NotFound
-from api.schemas.stock import StockCard, TransferReceiptCreate
+from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import queries
 from services.app import inventory, stock
+from services.domain.stock.commands import VoidableEntry
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Operator = Annotated[Page, Depends(section("operator"))]
@@ -68,16 +70,66 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     )  # fmt: skip
 
 
+# The entries a stock card offers to void, by the event type of their line.
+VOIDABLE: dict[str, VoidableEntry] = {
+    "StockReceived": "receipt",
+    "StockAdjusted": "adjustment",
+    "StockCounted": "count",
+}
+
+
 @router.get("/card")
-async def card_page(page: Operator, location_id: str, item_id: str) -> Response:
-    """Every movement of an item at a location with its running balance."""
+async def card_page(page: Operator, location_id: str, item_id: str, done: str = "") -> Response:
+    """Every movement of an item at a location with its running balance; receipts,
+    adjustments and counts not voided yet can be voided from here, with a reason."""
+    return await _card(page, location_id, item_id, FormErrors({}, 200), None, done)
+
+
+async def _card(
+    page: Page,
+    location_id: str,
+    item_id: str,
+    errors: FormErrors,
+    failed: str | None,
+    done: str,
+) -> Response:
     assert page.user is not None
     rows = await inventory.stock_card(page.services, page.user, location_id, item_id)
     card = StockCard(
         location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in rows]
     )
     ref = await reference(page)
-    return page.render("operator/card.html", card=card, **ref)
+    may_void = any(loc["location_id"] == location_id for loc in ref["own"])
+    return page.render(
+        "operator/card.html", errors.status, card=card, voidable=VOIDABLE,
+        may_void=may_void, errors=errors.errors, failed=failed, done=done, form_id=new_form_id(),
+        **ref,
+    )  # fmt: skip
+
+
+@router.post("/card/void")
+async def void_entry(page: Operator) -> Response:
+    """Void a receipt, an adjustment or a count from its stock card."""
+    assert page.user is not None
+    form = await page.form()
+    location_id, item_id = form.get("location_id", ""), form.get("item_id", "")
+    entry, entry_id = VOIDABLE.get(form.get("kind", "")), form.get("entry_id", "")
+    if entry is None:
+        raise NotFound("no such entry")
+    try:
+        body = parse(VoidCreate, {"reason": form.get("reason", "")}, page.t)
+        await stock.void_entry(
+            page.services, page.user, datetime.now(UTC), entry, entry_id, body.reason,
+            form.get("form_id") or new_form_id(), location_id,
+        )  # fmt: skip
+    except ApiError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await _card(page, location_id, item_id, refusal(exc, page.t), entry_id, "")
+    except FormErrors as exc:
+        return await _card(page, location_id, item_id, exc, entry_id, "")
+    where = urlencode({"location_id": location_id, "item_id": item_id, "done": "void"})
+    return RedirectResponse(f"/operator/card?{where}", status_code=303)
 
 
 @router.get("/arrivals")

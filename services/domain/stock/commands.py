@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Identifier, PositiveQuantity
-from events.stock import AdjustmentReason, TransferLine
+from events.stock import AdjustmentReason, TransferLine, VoidReason
 from services.domain.commands import Command
 
 STREAM = "stock-commands"
@@ -138,6 +138,25 @@ class ConsumeForDistribution(Command):
         return self.site_id
 
 
+VoidableEntry = Literal["receipt", "adjustment", "count"]
+
+
+class VoidStockEntry(Command):
+    """Cancel a receipt, an adjustment or a count recorded by mistake."""
+
+    TYPE = "VoidStockEntry"
+    STREAM = STREAM
+
+    location_id: Identifier
+    entry: VoidableEntry
+    entry_id: Identifier
+    reason: VoidReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
 STOCK_COMMANDS: dict[str, type[Command]] = {
     c.TYPE: c
     for c in (
@@ -148,5 +167,6 @@ STOCK_COMMANDS: dict[str, type[Command]] = {
         CountStock,
         SetStockThreshold,
         ConsumeForDistribution,
+        VoidStockEntry,
     )
 }

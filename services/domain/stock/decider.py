@@ -31,10 +31,12 @@ from services.domain.stock.commands import (
     ReceiveTransfer,
     RequestedLine,
     SetStockThreshold,
+    VoidStockEntry,
 )
 from services.domain.stock.fefo import fefo
 from services.domain.stock.picking import pick, take
 from services.domain.stock.state import LocationStock, evolve, moved
+from services.domain.stock.voids import void_entry
 
 
 @on_message
@@ -281,6 +283,11 @@ def _(state: LocationStock, command: ConsumeForDistribution, now: datetime) -> l
     if remaining:
         events.append(StockDistributed(**common, lot=UNALLOCATED, quantity=remaining))
     return events
+
+
+@decide.register
+def _(state: LocationStock, command: VoidStockEntry, now: datetime) -> list[Event]:
+    return void_entry(state, command, now)
 
 
 class StockDecider:

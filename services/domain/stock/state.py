@@ -11,6 +11,7 @@ from events.stock import (
     StockAdjusted,
     StockCounted,
     StockDistributed,
+    StockEntryVoided,
     StockReceived,
     TransferDispatched,
     TransferReceived,
@@ -28,12 +29,20 @@ class Lot:
     on_hand: int
 
 
+# What an entry did to one lot: (item id, lot, change of on-hand).
+EntryLine = tuple[str, str, int]
+# An entry that can be voided: ("receipt" | "adjustment" | "count", its id).
+EntryKey = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class LocationStock:
     lots: Mapping[tuple[str, str], Lot] = field(default_factory=dict)
     # transfer id -> the convoy (deployment) it moved for, None for a transfer of its own
     dispatched_transfers: Mapping[str, str | None] = field(default_factory=dict)
     received_transfers: Mapping[str, str | None] = field(default_factory=dict)
+    entries: Mapping[EntryKey, tuple[EntryLine, ...]] = field(default_factory=dict)
+    voided: frozenset[EntryKey] = frozenset()
 
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""
@@ -66,6 +75,14 @@ def moved(
     return replace(state, lots={**state.lots, (item_id, lot): updated})
 
 
+def entered(
+    state: LocationStock, key: EntryKey, item_id: str, lot: str, delta: int
+) -> LocationStock:
+    """The state remembering what an entry did to a lot, so that it can be voided."""
+    lines = (*state.entries.get(key, ()), (item_id, lot, delta))
+    return replace(state, entries={**state.entries, key: lines})
+
+
 @on_message
 def evolve(state: LocationStock, event: Event) -> LocationStock:
     """Events that do not move stock leave it as it is."""
@@ -74,9 +91,10 @@ def evolve(state: LocationStock, event: Event) -> LocationStock:
 
 @evolve.register
 def _(state: LocationStock, event: StockReceived) -> LocationStock:
-    return moved(
+    state = moved(
         state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
     )
+    return entered(state, ("receipt", event.receipt_id), event.item_id, event.lot, event.quantity)
 
 
 @evolve.register
@@ -99,16 +117,19 @@ def _(state: LocationStock, event: TransferReceived) -> LocationStock:
 
 @evolve.register
 def _(state: LocationStock, event: StockAdjusted) -> LocationStock:
-    return moved(
+    state = moved(
         state, event.item_id, event.lot, event.quantity, event.expires_on, event.donation_id
     )
+    key = ("adjustment", event.adjustment_id)
+    return entered(state, key, event.item_id, event.lot, event.quantity)
 
 
 @evolve.register
 def _(state: LocationStock, event: StockCounted) -> LocationStock:
-    return moved(
+    state = moved(
         state, event.item_id, event.lot, event.variance, event.expires_on, event.donation_id
     )
+    return entered(state, ("count", event.count_id), event.item_id, event.lot, event.variance)
 
 
 @evolve.register
@@ -116,3 +137,10 @@ def _(state: LocationStock, event: StockDistributed) -> LocationStock:
     return moved(
         state, event.item_id, event.lot, -event.quantity, event.expires_on, event.donation_id
     )
+
+
+@evolve.register
+def _(state: LocationStock, event: StockEntryVoided) -> LocationStock:
+    for line in event.lines:
+        state = moved(state, line.item_id, line.lot, line.quantity)
+    return replace(state, voided=state.voided | {(event.ENTRY, event.entry_id)})
