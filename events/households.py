@@ -116,3 +116,24 @@ class DuplicateDistributionFlagged(Event):
     @property
     def aggregate_id(self) -> str:
         return self.identity
+
+
+class DistributionVoided(Event):
+    """A distribution recorded by mistake, cancelled: it stays in the log, the household may
+    receive its entitlement again and the site's stock gets the quantity back."""
+
+    TYPE = "DistributionVoided"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity

@@ -196,7 +196,7 @@ class StockEntryVoided(Event):
     (and on the stock card, marked as voided), `lines` undo what it did to each lot."""
 
     STREAM = "stock"
-    ENTRY: ClassVar[Literal["receipt", "adjustment", "count"]]
+    ENTRY: ClassVar[Literal["receipt", "adjustment", "count", "distribution"]]
 
     entry_id: Identifier
     location_id: Identifier
@@ -227,3 +227,10 @@ class StockCountVoided(StockEntryVoided):
 
     TYPE = "StockCountVoided"
     ENTRY = "count"
+
+
+class StockDistributionVoided(StockEntryVoided):
+    """A distribution voided: what it took from the site's lots comes back."""
+
+    TYPE = "StockDistributionVoided"
+    ENTRY = "distribution"

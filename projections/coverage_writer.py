@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, text, tuple_
+from sqlalchemy import Connection, and_, select, text, tuple_, update
 
 from events.households import CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
@@ -62,6 +62,60 @@ def count(
     _count_handed(conn, [d for d in handed if d["campaign_id"] in counted], added)
     _write(conn, added)
     _count_days(conn, handed)
+
+
+def uncount(conn: Connection, voided: Sequence[str]) -> None:
+    """Mark a batch's voided distributions (written before, by this batch or an earlier one)
+    and take them out of the counts: their quantity, and their household from those reached
+    (per campaign, and per day, site, item and area) unless another accepted distribution
+    of theirs still counts there."""
+    if not voided:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    d = distributions
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            select(d).where(d.c.distribution_id.in_(voided), d.c.status == "accepted")
+        ).mappings()
+    ]
+    if not rows:
+        return
+    conn.execute(
+        update(d)
+        .where(d.c.distribution_id.in_([r["distribution_id"] for r in rows]))
+        .values(status="voided")
+    )
+    remaining = [
+        dict(r)
+        for r in conn.execute(
+            select(d).where(
+                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status == "accepted"
+            )
+        ).mappings()
+    ]
+    counted = {t.campaign_id for t in _terms(conn, exclude=())}
+    # a household still reached, per campaign and per day there
+    still = {(r["campaign_id"], r["household_id"]) for r in remaining}
+    still_that_day = {(_day_of(r), r["household_id"]) for r in remaining}
+    taken: Counter[tuple[Area, str]] = Counter()
+    days: dict[Day, dict[str, Any]] = {}
+    for row in rows:
+        pair, day = (row["campaign_id"], row["household_id"]), _day_of(row)
+        if row["campaign_id"] in counted:
+            area = _area(row["campaign_id"], row)
+            taken[(area, "quantity")] -= row["quantity"]
+            if pair not in still:
+                taken[(area, "reached_households")] -= 1
+                still.add(pair)  # taken out once, whatever else of theirs is voided
+        counts = days.setdefault(day, dict(zip(DAY_KEYS, day, strict=True)) | DAY_ZERO)
+        counts["quantity"] -= row["quantity"]
+        if (day, row["household_id"]) not in still_that_day:
+            counts["households"] -= 1
+            still_that_day.add((day, row["household_id"]))
+    _write(conn, taken)
+    upsert(conn, distribution_days, list(days.values()), DAY_KEYS, add=list(DAY_ZERO))
 
 
 def _count_whole(

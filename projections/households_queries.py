@@ -22,6 +22,11 @@ def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
     )
 
 
+def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:
+    d = distributions
+    return _first(fetch_all(engine, select(d).where(d.c.distribution_id == distribution_id)))
+
+
 def household_by_pseudonym(engine: Engine, pseudonym: str) -> dict[str, Any] | None:
     """The household an identifier's pseudonym points to (erased households are not found)."""
     h = households

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, update
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, Table, update
 from events.households import (
     AidDistributed,
     CampaignOpened,
+    DistributionVoided,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
     PersonalDataErased,
@@ -48,31 +50,50 @@ class RegistryProjection:
     def apply(self, conn: Connection, batch: Batch) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a
         person erased then registered again (one partition, in order) must free the identity
-        before the new household takes it. Coverage is counted once both are written."""
-        registered: list[dict[str, Any]] = []
-        handed: list[dict[str, Any]] = []
-        new_households: list[HouseholdRegistered] = []
-        accepted: list[dict[str, Any]] = []
-        opened: list[CampaignOpened] = []
+        before the new household takes it. Coverage is counted once both are written; a void
+        is counted out where it comes, after what came before it (a household served, voided
+        and served again at another site is reached there, whatever the batch)."""
+        pending = _Pending()
         for applied in batch:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
                 when = utc(applied.envelope.occurred_at)
-                registered.append(event.model_dump() | {"erased": False, "registered_at": when})
-                new_households.append(event)
+                pending.registered.append(
+                    event.model_dump() | {"erased": False, "registered_at": when}
+                )
+                pending.new_households.append(event)
             elif isinstance(event, PersonalDataErased):
-                upsert(conn, households, registered, ["household_id"])
-                registered = []
+                upsert(conn, households, pending.registered, ["household_id"])
+                pending.registered = []
                 _erase(conn, event.household_id)
             elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
-                handed.append(_distribution(event, applied))
+                pending.handed.append(_distribution(event, applied))
                 if isinstance(event, AidDistributed):
-                    accepted.append(handed[-1])
+                    pending.accepted.append(pending.handed[-1])
             elif isinstance(event, CampaignOpened):
-                opened.append(event)
-        upsert(conn, households, registered, ["household_id"])
-        upsert(conn, distributions, handed, ["distribution_id"])
-        coverage_writer.count(conn, opened, new_households, accepted)
+                pending.opened.append(event)
+            elif isinstance(event, DistributionVoided):
+                pending = pending.written(conn)
+                coverage_writer.uncount(conn, [event.distribution_id])
+        pending.written(conn)
+
+
+@dataclass
+class _Pending:
+    """What a batch holds that is not written yet."""
+
+    registered: list[dict[str, Any]] = field(default_factory=list)
+    new_households: list[HouseholdRegistered] = field(default_factory=list)
+    handed: list[dict[str, Any]] = field(default_factory=list)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    opened: list[CampaignOpened] = field(default_factory=list)
+
+    def written(self, conn: Connection) -> _Pending:
+        """Write and count it all; nothing pending after."""
+        upsert(conn, households, self.registered, ["household_id"])
+        upsert(conn, distributions, self.handed, ["distribution_id"])
+        coverage_writer.count(conn, self.opened, self.new_households, self.accepted)
+        return _Pending()
 
 
 def _erase(conn: Connection, household_id: str) -> None:

@@ -90,6 +90,7 @@ def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[Mapp
         n.c.quantity,
     ).order_by(n.c.campaign_id, n.c.day, n.c.site_id, n.c.item_id, n.c.region_code,
                n.c.province_code)  # fmt: skip
+    stmt = stmt.where(n.c.households > 0)  # a day whose distributions were all voided
     if campaign_id:
         stmt = stmt.where(n.c.campaign_id == campaign_id)
     return stream_all(engine, stmt)

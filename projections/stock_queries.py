@@ -27,6 +27,7 @@ VOIDED_KIND = {
     "StockReceiptVoided": "StockReceived",
     "StockAdjustmentVoided": "StockAdjusted",
     "StockCountVoided": "StockCounted",
+    "StockDistributionVoided": "StockDistributed",
 }
 
 

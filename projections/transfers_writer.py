@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from events.stock import (
     StockDistributed,
+    StockDistributionVoided,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
     TransferDispatched,
@@ -98,7 +99,8 @@ def write_thresholds(conn: Connection, batch: Batch) -> None:
 
 
 def write_lot_distributions(conn: Connection, batch: Batch) -> None:
-    """Which lots (so which donations) each distribution consumed, where and for which campaign."""
+    """Which lots (so which donations) each distribution consumed, where and for which campaign;
+    a voided distribution consumed nothing."""
     rows = [
         {
             "distribution_id": e.distribution_id,
@@ -116,3 +118,9 @@ def write_lot_distributions(conn: Connection, batch: Batch) -> None:
         if isinstance(e := a.event, StockDistributed)
     ]
     upsert(conn, lot_distributions, rows, ["distribution_id", "lot"])
+    # a void follows its distribution on the site's partition: written above or before
+    voided = [a.event.entry_id for a in batch if isinstance(a.event, StockDistributionVoided)]
+    if voided:
+        conn.execute(
+            delete(lot_distributions).where(lot_distributions.c.distribution_id.in_(voided))
+        )

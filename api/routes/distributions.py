@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import (
     BatchResults,
@@ -15,7 +17,7 @@ from api.schemas.households import (
     Eligibility,
     RecordResult,
 )
-from api.schemas.stock import Decision
+from api.schemas.stock import Decision, Voiding
 from services.app import distributions
 
 router = APIRouter(prefix="/v1", tags=["distributions"])
@@ -32,6 +34,24 @@ async def record_distribution(
     """Record a basket handed to a household; beyond its entitlement it is a 409."""
     given = requests.distribution(body)
     outcome = await distributions.record_distribution(services, user, now, given)
+    return answers.decision(outcome, response)
+
+
+@router.post("/distributions/{distribution_id}/void", status_code=201, response_model=Decision)
+async def void_distribution(
+    distribution_id: str,
+    body: Voiding,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cancel a distribution recorded by mistake: the household may be served again and the
+    site's stock gets the quantity back (409 when already voided)."""
+    outcome = await distributions.void_distribution(
+        services, user, now, distribution_id, body.reason, idempotency_key or str(uuid.uuid4())
+    )
     return answers.decision(outcome, response)
 
 

@@ -22,7 +22,8 @@ from api.schemas.stock import (
 )
 from services.app import stock
 from services.app.sending import Outcome
-from services.domain.stock.commands import SetStockThreshold, VoidableEntry
+from services.app.stock import OperatorEntry
+from services.domain.stock.commands import SetStockThreshold
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 
@@ -172,7 +173,7 @@ async def void_count(
 
 
 async def _void(
-    entry: VoidableEntry,
+    entry: OperatorEntry,
     entry_id: str,
     body: VoidCreate,
     services: ServicesDep,

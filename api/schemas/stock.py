@@ -79,8 +79,11 @@ class CountCreate(Body):
     counted_quantity: int = Field(ge=0, lt=10**9, strict=True)
 
 
-class VoidCreate(Body):
+class Voiding(Body):
     reason: str = Field(min_length=1, max_length=100, description="Why the entry was wrong.")
+
+
+class VoidCreate(Voiding):
     location_id: ClientId | None = Field(
         default=None, description="Needed only when the id was used at several locations."
     )

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 
 from projections import households_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
-from services.app.errors import AppError, Invalid, NotFound
+from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known
+from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, decide_many
 from services.domain.commands import Reply
-from services.domain.distributions.decider import RecordDistribution
+from services.domain.distributions.decider import RecordDistribution, VoidDistribution
 from services.domain.distributions.eligibility import CampaignTerms, Profile, entitlement_left
 
 
@@ -211,3 +211,34 @@ async def flagged_duplicates(
     """Late records beyond entitlement, flagged for follow-up."""
     authorize(user, "registry.read")
     return await in_thread(households_queries.duplicates, ports.engine, campaign_id, paging)
+
+
+async def void_distribution(
+    ports: Ports, user: User, now: datetime, distribution_id: str, reason: str, command_id: str
+) -> Outcome:
+    """Cancel a distribution recorded by mistake: the household's writer records the void
+    (the household may be served again), and the site's stock gets the quantity back."""
+    authorize(user, "distributions.void")
+    found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
+    if found is None:  # perhaps recorded by this very client a moment ago
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "distributions")
+        found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
+    if found is None:
+        raise NotFound(f"no distribution {distribution_id!r}", error="unknown_distribution")
+    if found["status"] != "accepted":
+        raise Conflict(
+            f"distribution {distribution_id!r} is {found['status']}, not an accepted one",
+            error="already_voided" if found["status"] == "voided" else "not_voidable",
+            distribution_status=found["status"],
+        )
+    household = await in_thread(households_queries.household, ports.engine, found["household_id"])
+    if household is None or not household["identity"]:
+        raise Conflict(
+            "the household's personal data was erased: its distributions stand",
+            error="household_erased",
+        )
+    command = VoidDistribution(
+        distribution_id=distribution_id, identity=household["identity"], reason=reason
+    )
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(distribution_id, reply)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from events.stock import TransferLine
 from projections import queries, relief_queries, stock_queries
@@ -19,7 +19,6 @@ from services.domain.stock.commands import (
     ReceiveStock,
     ReceiveTransfer,
     SetStockThreshold,
-    VoidableEntry,
     VoidStockEntry,
 )
 
@@ -168,7 +167,9 @@ async def set_threshold(
     return Outcome.of(f"{command.location_id}:{command.item_id}", reply)
 
 
-# The event type that records each kind of entry a void may cancel.
+# What an operator may void (a distribution is voided as such, its stock follows), and the
+# event type that records each.
+OperatorEntry = Literal["receipt", "adjustment", "count"]
 RECORDED_AS = {"receipt": "StockReceived", "adjustment": "StockAdjusted", "count": "StockCounted"}
 
 
@@ -176,7 +177,7 @@ async def void_entry(
     ports: Ports,
     user: User,
     now: datetime,
-    entry: VoidableEntry,
+    entry: OperatorEntry,
     entry_id: str,
     reason: str,
     command_id: str,

@@ -22,11 +22,10 @@ import faust
 from aiokafka import AIOKafkaProducer
 
 from events import Event, UndecodableMessage, decode
-from events.households import AidDistributed
 from services.app.errors import BrokerUnavailable
 from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus
-from services.domain.policies.distributions import consume_stock
+from services.domain.policies.distributions import site_stock_command
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.publisher import KafkaEventPublisher, durable_async_producer
 from services.runtime.settings import Settings
@@ -102,7 +101,8 @@ def install_policy(
 
 
 def install_distribution_policy(app: faust.App, settings: Settings) -> None:
-    """Every distribution's stock command, sent without waiting for its decision."""
+    """Every distribution's stock command (and every void's), sent without waiting for its
+    decision."""
 
     async def consume_site_stock(stream: faust.StreamT) -> None:
         producer = durable_async_producer(settings, linger_ms=1)
@@ -120,8 +120,9 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
                 envelope, event = decode(raw)
             except UndecodableMessage:
                 continue  # parked by the projectors
-            if isinstance(event, AidDistributed):
-                command, wire = consume_stock(event, envelope)
+            asked = site_stock_command(event, envelope)
+            if asked is not None:
+                command, wire = asked
                 sent.append(
                     await producer.send(
                         settings.topic("stock-commands"),

@@ -23,6 +23,7 @@ from events import Actor, Event
 from events.households import (
     AidDistributed,
     CampaignOpened,
+    DistributionVoided,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
     PersonalDataErased,
@@ -47,12 +48,15 @@ from events.stock import (
     StockAdjusted,
     StockCounted,
     StockDistributed,
+    StockDistributionVoided,
+    StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferLine,
     TransferReceived,
+    VoidedLine,
 )
 from events.users import SessionEnded, UserCreated, UserRevoked
 from projections.registry import PROJECTIONS
@@ -184,6 +188,8 @@ class _Simulation:
         self.served: dict[str, str] = {}
         self.deployments: dict[str, str] = {}
         self.users: list[str] = []
+        self.receipts: list[tuple[str, Lot, int, str]] = []
+        self.handed: list[tuple[AidDistributed, Lot]] = []
 
     def _id(self, kind: str) -> str:
         self.count += 1
@@ -253,6 +259,7 @@ class _Simulation:
                 self.erase,
                 self.convoy,
                 self.users_come,
+                self.void,
             )
         )
         action()
@@ -284,6 +291,41 @@ class _Simulation:
             receipt,
         )
         self._add(location, lot, quantity)
+        self.receipts.append((location, lot, quantity, receipt))
+
+    def void(self) -> None:
+        """A receipt typed wrong (when its stock is still there), or a basket handed to the
+        wrong household: voided, the stock back at the site."""
+        if self.rng.random() < 0.5 and self.receipts:
+            location, lot, quantity, receipt = self.receipts.pop(
+                self.rng.randrange(len(self.receipts))
+            )
+            if self.lots[location][lot.lot][1] < quantity:
+                return
+            self._record(
+                StockReceiptVoided(
+                    entry_id=receipt, location_id=location, reason="typed wrong",
+                    lines=[VoidedLine(item_id=lot.item_id, lot=lot.lot, expires_on=lot.expires_on,
+                                      donation_id=lot.donation_id, quantity=-quantity)],
+                )
+            )  # fmt: skip
+            self._add(location, lot, -quantity)
+        elif self.handed:
+            aid, lot = self.handed.pop(self.rng.randrange(len(self.handed)))
+            fields = aid.model_dump(
+                include={"distribution_id", "household_id", "identity", "campaign_id",
+                         "site_id", "item_id", "quantity"}
+            )  # fmt: skip
+            self._record(DistributionVoided(**fields, reason="wrong card"))
+            del self.served[aid.household_id]
+            self._record(
+                StockDistributionVoided(
+                    entry_id=aid.distribution_id, location_id=aid.site_id, reason="wrong card",
+                    lines=[VoidedLine(item_id=lot.item_id, lot=lot.lot, expires_on=lot.expires_on,
+                                      donation_id=lot.donation_id, quantity=aid.quantity)],
+                )
+            )  # fmt: skip
+            self._add(aid.site_id, lot, aid.quantity)
 
     def donate(self) -> None:
         donation = self._id("donation")
@@ -516,9 +558,11 @@ class _Simulation:
             return
         self.served[household] = distribution
         offline = self.rng.random() < 0.3
-        self._record(AidDistributed(**common, distributed_at=self.now, offline=offline))
+        aid = AidDistributed(**common, distributed_at=self.now, offline=offline)
+        self._record(aid)
         held = [(lot, q) for lot, q in self.lots[site].values() if lot.item_id == ITEMS[0]]
         lot = held[0][0] if held else Lot(ITEMS[0], "unknown", None, None)
+        self.handed.append((aid, lot))
         self._record(
             StockDistributed(
                 distribution_id=distribution,

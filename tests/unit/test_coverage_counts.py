@@ -1,7 +1,8 @@
 """Coverage counted as events arrive equals coverage counted by scanning the registry.
 
 Campaigns with rules (regions, target groups, a precarity ceiling) open at random moments
-among registrations, distributions (some partial, some flagged duplicates) and erasures; the
+among registrations, distributions (some partial, some flagged duplicates, some voided
+later) and erasures; the
 log is read in any interleaving of its partitions, in batches of any size. The counts the
 registry projection keeps must equal a scan of its households and distributions judged by
 the same `eligibility` the agents' answers use, and equal it again after a rebuild. SQLite
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, select
 from events.households import (
     AidDistributed,
     CampaignOpened,
+    DistributionVoided,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
     PersonalDataErased,
@@ -51,9 +53,23 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
     opened: list[str] = []
     people: list[tuple[str, str, str, str | None]] = []
     handed: dict[tuple[str, str], str] = {}
+    accepted: list[AidDistributed] = []
     for step in range(steps):
         now += timedelta(hours=rng.randint(1, 5))
-        action = rng.choices(["campaign", "register", "serve", "erase"], [1, 6, 6, 1])[0]
+        action = rng.choices(["campaign", "register", "serve", "erase", "void"], [1, 6, 6, 1, 2])[0]
+        if action == "void" and accepted:
+            aid = accepted.pop(rng.randrange(len(accepted)))
+            voided = DistributionVoided(
+                **aid.model_dump(
+                    include={"distribution_id", "household_id", "identity", "campaign_id",
+                             "site_id", "item_id", "quantity"}
+                ),
+                reason="wrong household",
+            )  # fmt: skip
+            log.append(voided, f"void:{aid.distribution_id}", now)
+            continue
+        if action == "void":
+            action = "serve"
         if action == "campaign" or (action == "serve" and not opened):
             campaign = f"camp-{step}"
             rules = CampaignOpened(
@@ -109,7 +125,9 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
                 log.append(flagged, f"serve:d-{step}", now)
             else:  # a first basket, or the rest of a partial entitlement
                 handed.setdefault((campaign, household), f"d-{step}")
-                log.append(AidDistributed(**given, distributed_at=now), f"serve:d-{step}", now)
+                aid = AidDistributed(**given, distributed_at=now)
+                log.append(aid, f"serve:d-{step}", now)
+                accepted.append(aid)
         else:
             household, identity, _, _ = rng.choice(people)
             erased = PersonalDataErased(household_id=household, identity=identity)
@@ -182,6 +200,7 @@ def days_kept(engine: Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
         (r["campaign_id"], r["day"], r["site_id"], r["item_id"], r["region_code"],
          r["province_code"]): (r["households"], r["quantity"])
         for r in rows
+        if (r["households"], r["quantity"]) != (0, 0)  # every distribution that day voided
     }  # fmt: skip
 
 
@@ -204,6 +223,59 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
     assert live == scanned(engine)
     assert live_days == days_scanned(engine)
     assert (kept(engine), days_kept(engine)) == (live, live_days)
+    assert statuses(engine, "voided") == {
+        m.event.distribution_id for m in log.messages if isinstance(m.event, DistributionVoided)
+    }
+
+
+def statuses(engine: Engine, status: str) -> set[str]:
+    d = distributions
+    with engine.connect() as conn:
+        return set(conn.scalars(select(d.c.distribution_id).where(d.c.status == status)))
+
+
+def test_a_voided_distribution_leaves_the_counts_and_a_second_basket_keeps_the_household(
+    engine: Engine,
+) -> None:
+    log = AidLog()
+    log.append(
+        CampaignOpened(campaign_id="ramadan", name="Ramadan", item_id="food-basket",
+                       quantity_per_household=2, starts_on=date(2024, 3, 1),
+                       ends_on=date(2024, 4, 30)),
+        "open", START,
+    )  # fmt: skip
+    people = {}
+    for n in range(2):
+        people[n] = HouseholdRegistered(
+            household_id=f"hh-{n}", identity=f"p{n:08d}", national_id_pseudonym=f"n{n}",
+            size=4, region_code="MA-07", province_code="MA-07-071", groups=[],
+            sealed_personal_data=f"sealed:{n}",
+        )  # fmt: skip
+        log.append(people[n], f"register:{n}", START)
+    handed = []
+    for n, hh in ((1, 0), (2, 0), (3, 1)):
+        aid = AidDistributed(
+            distribution_id=f"d-{n}", household_id=f"hh-{hh}", identity=f"p{hh:08d}",
+            campaign_id="ramadan", site_id="site-asni", item_id="food-basket", quantity=1,
+            region_code="MA-07", province_code="MA-07-071", distributed_at=START,
+        )  # fmt: skip
+        log.append(aid, f"serve:{n}", START)
+        handed.append(aid)
+    for aid in (handed[0], handed[2]):  # hh-0 keeps d-2; hh-1 has nothing left
+        fields = aid.model_dump(
+            include={"distribution_id", "household_id", "identity", "campaign_id", "site_id",
+                     "item_id", "quantity"}
+        )  # fmt: skip
+        log.append(
+            DistributionVoided(**fields, reason="typo"), f"void:{aid.distribution_id}", START
+        )
+
+    project(engine, one_by_one(log.messages))
+
+    assert kept(engine) == {("ramadan", "MA-07", "MA-07-071"): (2, 1, 1)}
+    day = ("ramadan", START.date(), "site-asni", "food-basket", "MA-07", "MA-07-071")
+    assert days_kept(engine) == {day: (1, 1)}
+    assert statuses(engine, "voided") == {"d-1", "d-3"}
 
 
 def test_a_campaign_opened_after_its_households_counts_them_and_what_they_received(

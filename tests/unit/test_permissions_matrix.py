@@ -18,7 +18,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
-from events.households import CampaignOpened, HouseholdRegistered
+from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
 from events.reference import LocationRegistered
 from events.relief import (
     DeploymentDispatched,
@@ -244,6 +244,8 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/distributions/batch", "distributions.write", offline_batch,
              locations=SITES),
     Endpoint("GET", "/v1/distributions/duplicates", "registry.read"),
+    Endpoint("POST", "/v1/distributions/{distribution_id}/void", "distributions.void", void,
+             url=lambda _: "/v1/distributions/dist-to-void/void"),
     Endpoint("POST", "/v1/operations", "relief.write", new_operation),
     Endpoint("GET", "/v1/operations", "reference.read"),
     Endpoint("POST", "/v1/donors", "relief.write", new_donor),
@@ -355,7 +357,19 @@ def seed_aid(api: ApiHarness) -> None:
 
 def seed_entries_to_void(api: ApiHarness) -> None:
     """At every location, a receipt, an adjustment and a count of flour (its own lot, so the
-    baskets stay one lot) that the void routes cancel."""
+    baskets stay one lot) that the void routes cancel; and a basket handed to another
+    household of Aït Ourir, to void."""
+    other = pseudonym(api.settings.pseudonym_key, "cin", "EE100200")
+    api.apply(
+        HouseholdRegistered(household_id="hh-ait-ourir-018", identity=other,
+                            national_id_pseudonym=other, size=3, region_code="MA07",
+                            province_code="MA0701", groups=["children"],
+                            sealed_personal_data="sealed"),
+        AidDistributed(distribution_id="dist-to-void", household_id="hh-ait-ourir-018",
+                       identity=other, campaign_id=CAMPAIGN, site_id=ASNI,
+                       item_id="ramadan-basket", quantity=1, region_code="MA07",
+                       distributed_at=SEEDED_AT),
+    )  # fmt: skip
     api.apply(
         *(
             event

@@ -16,6 +16,7 @@ from events.envelope import Actor, Envelope
 from events.households import (
     AidDistributed,
     CampaignOpened,
+    DistributionVoided,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
     PersonalDataErased,
@@ -44,6 +45,7 @@ from events.stock import (
     StockCounted,
     StockCountVoided,
     StockDistributed,
+    StockDistributionVoided,
     StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
@@ -141,6 +143,12 @@ SAMPLES: dict[str, Event] = {
     "StockCountVoided": StockCountVoided(
         entry_id="count-9", location_id="wh-casa", lines=[], reason="counted the wrong bay"
     ),
+    "StockDistributionVoided": StockDistributionVoided(
+        entry_id="dist-amizmiz-0042",
+        location_id="site-amizmiz",
+        lines=[VoidedLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=1)],
+        reason="handed to the wrong card",
+    ),
     "StockThresholdSet": StockThresholdSet(
         location_id="wh-casa", item_id="flour-25kg", minimum=200
     ),
@@ -193,6 +201,16 @@ SAMPLES: dict[str, Event] = {
         region_code="MA07",
         first_distribution_id="dist-0001",
         already_received=1,
+    ),
+    "DistributionVoided": DistributionVoided(
+        distribution_id="dist-0001",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        reason="handed to the wrong card",
     ),
     "OperationOpened": OperationOpened(
         operation_id="seisme-al-haouz", name="Séisme d'Al Haouz", kind="earthquake"

@@ -18,7 +18,7 @@ from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import queries
 from services.app import inventory, stock
-from services.domain.stock.commands import VoidableEntry
+from services.app.stock import OperatorEntry
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Operator = Annotated[Page, Depends(section("operator"))]
@@ -71,7 +71,7 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
 
 
 # The entries a stock card offers to void, by the event type of their line.
-VOIDABLE: dict[str, VoidableEntry] = {
+VOIDABLE: dict[str, OperatorEntry] = {
     "StockReceived": "receipt",
     "StockAdjusted": "adjustment",
     "StockCounted": "count",

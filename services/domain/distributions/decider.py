@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from events import Event
 from events.base import Identifier, PositiveQuantity
-from events.households import AidDistributed, DuplicateDistributionFlagged
+from events.households import AidDistributed, DistributionVoided, DuplicateDistributionFlagged
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -58,13 +58,31 @@ class Received:
     site_id: str
     occurred_at: datetime
     household_id: str = ""
+    item_id: str = ""
+
+
+class VoidDistribution(Command):
+    """Cancel a distribution recorded by mistake (the wrong household, a basket never
+    handed): `identity` is the household's, as its distributions are decided under."""
+
+    TYPE = "VoidDistribution"
+    STREAM = STREAM
+
+    distribution_id: Identifier
+    identity: str
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
 
 
 @dataclass(frozen=True)
 class HouseholdAid:
-    """What a household received, per campaign."""
+    """What a household received, per campaign (voided distributions left out)."""
 
     received: Mapping[str, tuple[Received, ...]] = field(default_factory=dict)
+    voided: frozenset[str] = frozenset()
 
     def total(self, campaign_id: str) -> int:
         return sum(r.quantity for r in self.received.get(campaign_id, ()))
@@ -83,9 +101,24 @@ def _(state: HouseholdAid, event: AidDistributed) -> HouseholdAid:
         event.site_id,
         event.distributed_at,
         event.household_id,
+        event.item_id,
     )
     before = state.received.get(event.campaign_id, ())
     return replace(state, received={**state.received, event.campaign_id: (*before, line)})
+
+
+@evolve.register
+def _(state: HouseholdAid, event: DistributionVoided) -> HouseholdAid:
+    kept = tuple(
+        r
+        for r in state.received.get(event.campaign_id, ())
+        if r.distribution_id != event.distribution_id
+    )
+    return replace(
+        state,
+        received={**state.received, event.campaign_id: kept},
+        voided=state.voided | {event.distribution_id},
+    )
 
 
 @on_message
@@ -129,7 +162,7 @@ def decide_distribution(
     already = state.total(campaign.campaign_id)
     if already + command.quantity <= campaign.quantity_per_household:
         return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
-    first = state.received.get(campaign.campaign_id, (None,))[0]
+    first = next(iter(state.received.get(campaign.campaign_id, ())), None)
     if first is not None and first.household_id != command.household_id:
         # The person received it as a household since erased: the entitlement stands, but
         # nothing may lead from the new household to the erased one's records.
@@ -155,12 +188,46 @@ def decide_distribution(
     )
 
 
+@decide.register
+def _(state: HouseholdAid, command: VoidDistribution, now: datetime) -> list[Event]:
+    """The distribution stops counting against the household's entitlement."""
+    if command.distribution_id in state.voided:
+        raise Refused(
+            "already_voided",
+            f"distribution {command.distribution_id!r} is already voided",
+            distribution_id=command.distribution_id,
+        )
+    for campaign_id, lines in state.received.items():
+        for line in lines:
+            if line.distribution_id == command.distribution_id:
+                return [
+                    DistributionVoided(
+                        distribution_id=line.distribution_id,
+                        household_id=line.household_id,
+                        identity=command.identity,
+                        campaign_id=campaign_id,
+                        site_id=line.site_id,
+                        item_id=line.item_id,
+                        quantity=line.quantity,
+                        reason=command.reason,
+                    )
+                ]
+    raise Refused(
+        "unknown_distribution",
+        f"no distribution {command.distribution_id!r} was accepted for this household",
+        distribution_id=command.distribution_id,
+    )
+
+
 class DistributionDecider:
     """Decides the records of one household (by identity) at a time."""
 
     event_stream: str = "distributions"
     command_stream: str = STREAM
-    commands: Mapping[str, type[Command]] = {RecordDistribution.TYPE: RecordDistribution}
+    commands: Mapping[str, type[Command]] = {
+        RecordDistribution.TYPE: RecordDistribution,
+        VoidDistribution.TYPE: VoidDistribution,
+    }
     initial = staticmethod(HouseholdAid)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)

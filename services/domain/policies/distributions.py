@@ -1,15 +1,19 @@
-"""When aid is distributed, the site's stock goes down.
+"""When aid is distributed, the site's stock goes down; when a distribution is voided, it
+comes back.
 
-Every AidDistributed becomes a ConsumeForDistribution for the site's stock writer, with an id
-derived from the distribution, so reacting twice still consumes the stock once.
+Every AidDistributed becomes a ConsumeForDistribution for the site's stock writer, every
+DistributionVoided a VoidStockEntry of that consumption, each with an id derived from the
+distribution, so reacting twice still moves the stock once. Both events of a distribution
+lie on its household's partition, in order, and both commands go to the site's partition of
+the stock commands, in the same order: the void never overtakes the consumption.
 """
 
 from __future__ import annotations
 
-from events import Envelope
-from events.households import AidDistributed
+from events import Envelope, Event
+from events.households import AidDistributed, DistributionVoided
 from services.domain.policies import Sent, caused_by
-from services.domain.stock.commands import ConsumeForDistribution
+from services.domain.stock.commands import ConsumeForDistribution, VoidStockEntry
 
 
 def consume_stock(event: AidDistributed, envelope: Envelope) -> Sent:
@@ -24,3 +28,23 @@ def consume_stock(event: AidDistributed, envelope: Envelope) -> Sent:
         province_code=event.province_code,
     )
     return caused_by(command, envelope, event.distribution_id)
+
+
+def return_stock(event: DistributionVoided, envelope: Envelope) -> Sent:
+    """The site's stock command that follows from a voided distribution."""
+    command = VoidStockEntry(
+        location_id=event.site_id,
+        entry="distribution",
+        entry_id=event.distribution_id,
+        reason=event.reason,
+    )
+    return caused_by(command, envelope, event.distribution_id)
+
+
+def site_stock_command(event: Event, envelope: Envelope) -> Sent | None:
+    """What a distributions event asks of the site's stock, if anything."""
+    if isinstance(event, AidDistributed):
+        return consume_stock(event, envelope)
+    if isinstance(event, DistributionVoided):
+        return return_stock(event, envelope)
+    return None

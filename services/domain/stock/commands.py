@@ -138,11 +138,12 @@ class ConsumeForDistribution(Command):
         return self.site_id
 
 
-VoidableEntry = Literal["receipt", "adjustment", "count"]
+# A distribution is voided by its household's writer; its stock comes back by a policy.
+VoidableEntry = Literal["receipt", "adjustment", "count", "distribution"]
 
 
 class VoidStockEntry(Command):
-    """Cancel a receipt, an adjustment or a count recorded by mistake."""
+    """Cancel a receipt, an adjustment, a count or a distribution recorded by mistake."""
 
     TYPE = "VoidStockEntry"
     STREAM = STREAM

@@ -31,7 +31,7 @@ class Lot:
 
 # What an entry did to one lot: (item id, lot, change of on-hand).
 EntryLine = tuple[str, str, int]
-# An entry that can be voided: ("receipt" | "adjustment" | "count", its id).
+# An entry that can be voided: ("receipt" | "adjustment" | "count" | "distribution", its id).
 EntryKey = tuple[str, str]
 
 
@@ -134,9 +134,11 @@ def _(state: LocationStock, event: StockCounted) -> LocationStock:
 
 @evolve.register
 def _(state: LocationStock, event: StockDistributed) -> LocationStock:
-    return moved(
+    state = moved(
         state, event.item_id, event.lot, -event.quantity, event.expires_on, event.donation_id
     )
+    key = ("distribution", event.distribution_id)
+    return entered(state, key, event.item_id, event.lot, -event.quantity)
 
 
 @evolve.register

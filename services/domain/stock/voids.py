@@ -8,6 +8,7 @@ from events import Event
 from events.stock import (
     StockAdjustmentVoided,
     StockCountVoided,
+    StockDistributionVoided,
     StockEntryVoided,
     StockReceiptVoided,
     VoidedLine,
@@ -17,7 +18,13 @@ from services.domain.stock.commands import VoidStockEntry
 from services.domain.stock.state import LocationStock, moved
 
 VOIDS: dict[str, type[StockEntryVoided]] = {
-    cls.ENTRY: cls for cls in (StockReceiptVoided, StockAdjustmentVoided, StockCountVoided)
+    cls.ENTRY: cls
+    for cls in (
+        StockReceiptVoided,
+        StockAdjustmentVoided,
+        StockCountVoided,
+        StockDistributionVoided,
+    )
 }
 
 
