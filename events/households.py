@@ -72,6 +72,36 @@ class CampaignOpened(Event):
         return self.campaign_id
 
 
+class CampaignExtended(Event):
+    """A campaign runs longer: it now ends on `ends_on`."""
+
+    TYPE = "CampaignExtended"
+    STREAM = "reference"
+
+    campaign_id: Identifier
+    ends_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
+class CampaignClosed(Event):
+    """A campaign ended on `closed_on`: no distribution is dated after it."""
+
+    TYPE = "CampaignClosed"
+    STREAM = "reference"
+
+    campaign_id: Identifier
+    closed_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
 class AidDistributed(Event):
     """A household received aid at a site: a fact, even when it arrives late from the field."""
 

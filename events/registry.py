@@ -5,6 +5,8 @@ from __future__ import annotations
 from events.base import Event
 from events.households import (
     AidDistributed,
+    CampaignClosed,
+    CampaignExtended,
     CampaignOpened,
     DistributionVoided,
     DuplicateDistributionFlagged,
@@ -59,6 +61,8 @@ _TYPES: dict[str, type[Event]] = {
         StockCountVoided,
         StockDistributionVoided,
         CampaignOpened,
+        CampaignExtended,
+        CampaignClosed,
         HouseholdRegistered,
         PersonalDataErased,
         AidDistributed,

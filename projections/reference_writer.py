@@ -1,10 +1,11 @@
-"""Locations and items, as registered."""
+"""Locations, items, campaigns (extended or closed since), operations and donors, as
+registered."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, update
 
-from events.households import CampaignOpened
+from events.households import CampaignClosed, CampaignExtended, CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened
 from projections.projection import Batch
@@ -30,6 +31,18 @@ class ReferenceProjection:
         ):
             rows = [e.model_dump() for e in events if isinstance(e, kind)]
             upsert(conn, table, _first_per_key(rows, key), [key])
+        for event in events:  # after the openings: each follows its campaign's, in order
+            if isinstance(event, CampaignExtended | CampaignClosed):
+                changed = (
+                    {"ends_on": event.ends_on}
+                    if isinstance(event, CampaignExtended)
+                    else {"closed_on": event.closed_on}
+                )
+                conn.execute(
+                    update(campaigns)
+                    .where(campaigns.c.campaign_id == event.campaign_id)
+                    .values(**changed)
+                )
 
 
 def _first_per_key(rows: list[dict], key: str) -> list[dict]:

@@ -163,6 +163,7 @@ campaigns = Table(
     Column("groups", JSON, nullable=False),
     Column("max_precarity_score", Float),
     Column("operation_id", String(64)),
+    Column("closed_on", Date),
 )
 
 households = Table(

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
-from api.schemas.households import CampaignCreate, CampaignList, CampaignPublic, Coverage
+from api.schemas.households import (
+    CampaignClosing,
+    CampaignCreate,
+    CampaignExtension,
+    CampaignList,
+    CampaignPublic,
+    Coverage,
+)
+from api.schemas.stock import Decision
 from services.app import campaigns
+from services.domain.reference.decider import CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -40,3 +51,38 @@ async def coverage(
     """Eligible versus reached households, and quantity distributed, by region and province."""
     areas = await campaigns.coverage(services, user, campaign_id)
     return answers.coverage(campaign_id, areas)
+
+
+@router.post("/{campaign_id}/extend", status_code=201, response_model=Decision)
+async def extend_campaign(
+    campaign_id: str,
+    body: CampaignExtension,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Let a campaign run to a later day (422 when not later; 409 once closed)."""
+    command = ExtendCampaign(campaign_id=campaign_id, **body.model_dump())
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await campaigns.extend_campaign(services, user, now, command, command_id)
+    return answers.decision(outcome, response)
+
+
+@router.post("/{campaign_id}/close", status_code=201, response_model=Decision)
+async def close_campaign(
+    campaign_id: str,
+    body: CampaignClosing,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """End a campaign today: distributions dated after today are refused, or rejected when
+    they come from the field (a record dated before the end still counts when it syncs)."""
+    command = CloseCampaign(campaign_id=campaign_id, reason=body.reason)
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await campaigns.close_campaign(services, user, now, command, command_id)
+    return answers.decision(outcome, response)

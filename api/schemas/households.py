@@ -96,6 +96,16 @@ class CampaignPublic(Written):
     groups: list[str]
     max_precarity_score: float | None
     operation_id: str | None = None
+    closed_on: date | None = None
+
+
+class CampaignExtension(Body):
+    ends_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+
+class CampaignClosing(Body):
+    reason: str = Field(min_length=1, max_length=100)
 
 
 class CampaignList(BaseModel):

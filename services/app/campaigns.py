@@ -11,9 +11,9 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known
-from services.app.sending import Outcome, register
-from services.domain.reference.decider import OpenCampaign
+from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.sending import Outcome, decide, register
+from services.domain.reference.decider import CloseCampaign, ExtendCampaign, OpenCampaign
 
 
 async def open_campaign(
@@ -39,3 +39,34 @@ async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str,
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
     return await in_thread(households_queries.coverage, ports.engine, campaign_id)
+
+
+async def extend_campaign(
+    ports: Ports, user: User, now: datetime, command: ExtendCampaign, command_id: str
+) -> Outcome:
+    """Let a campaign run longer (never shorter: close it instead)."""
+    authorize(user, "campaigns.write")
+    await _campaign(ports, command.campaign_id)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(command.campaign_id, reply)
+
+
+async def close_campaign(
+    ports: Ports, user: User, now: datetime, command: CloseCampaign, command_id: str
+) -> Outcome:
+    """End a campaign today: no distribution dated after today counts for it."""
+    authorize(user, "campaigns.write")
+    await _campaign(ports, command.campaign_id)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(command.campaign_id, reply)
+
+
+async def _campaign(ports: Ports, campaign_id: str) -> dict[str, Any]:
+    """The campaign (after this process's own writes), or NotFound."""
+    found = await in_thread(households_queries.campaign, ports.engine, campaign_id)
+    if found is None:
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
+        found = await in_thread(households_queries.campaign, ports.engine, campaign_id)
+    if found is None:
+        raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
+    return found

@@ -162,6 +162,10 @@ def delivery(_: str) -> dict[str, Any]:
     return {"lines": [{"item_id": "ramadan-basket", "quantity": 10}]}
 
 
+def extension(_: str) -> dict[str, Any]:
+    return {"ends_on": "2026-04-30", "reason": "Aïd el-Fitr"}
+
+
 def void(_: str) -> dict[str, Any]:
     return {"reason": "saisi deux fois"}
 
@@ -228,6 +232,10 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/alerts", "alerts.read"),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}/extend"),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/close", "campaigns.write", void,
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}/close"),
     Endpoint("GET", "/v1/campaigns/{campaign_id}/coverage", "registry.read",
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/coverage"),
     Endpoint("POST", "/v1/households", "households.write", new_household),

@@ -15,6 +15,8 @@ from events.base import SLUG_PATTERN, Event
 from events.envelope import Actor, Envelope
 from events.households import (
     AidDistributed,
+    CampaignClosed,
+    CampaignExtended,
     CampaignOpened,
     DistributionVoided,
     DuplicateDistributionFlagged,
@@ -201,6 +203,12 @@ SAMPLES: dict[str, Event] = {
         region_code="MA07",
         first_distribution_id="dist-0001",
         already_received=1,
+    ),
+    "CampaignExtended": CampaignExtended(
+        campaign_id="urgence-seisme", ends_on=date(2023, 11, 30), reason="winter in the valleys"
+    ),
+    "CampaignClosed": CampaignClosed(
+        campaign_id="urgence-seisme", closed_on=date(2023, 12, 15), reason="relief handed over"
     ),
     "DistributionVoided": DistributionVoided(
         distribution_id="dist-0001",

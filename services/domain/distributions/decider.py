@@ -136,11 +136,14 @@ def decide_distribution(
     if when is None:
         raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
     if not within_dates(campaign, when.date()):
+        closed = campaign.closed_on is not None and when.date() > campaign.closed_on
         raise (Rejected if command.offline else Refused)(
-            "outside_campaign",
-            f"the campaign runs from {campaign.starts_on} to {campaign.ends_on}",
+            "campaign_closed" if closed else "outside_campaign",
+            f"the campaign closed on {campaign.closed_on}"
+            if closed
+            else f"the campaign runs from {campaign.starts_on} to {campaign.ends_on}",
             starts_on=str(campaign.starts_on),
-            ends_on=str(campaign.ends_on),
+            ends_on=str(campaign.last_day),
         )
     profile = Profile(
         command.region_code, command.province_code, tuple(command.groups), command.precarity_score

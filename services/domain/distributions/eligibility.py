@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from events.base import Identifier, PositiveQuantity
 
@@ -25,6 +26,21 @@ class CampaignTerms(BaseModel):
     region_codes: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     max_precarity_score: float | None = None
+    closed_on: date | None = None
+
+    @model_serializer(mode="wrap")
+    def _unclosed_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An open campaign serializes as it did before campaigns could close, so a record
+        retried across that change is still the same request (same digest)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("closed_on") is None:
+            data.pop("closed_on", None)
+        return data
+
+    @property
+    def last_day(self) -> date:
+        """Its end, or the day it closed if it closed early."""
+        return min(self.ends_on, self.closed_on) if self.closed_on else self.ends_on
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,7 @@ def eligibility(profile: Profile, campaign: CampaignTerms) -> tuple[bool, str]:
 
 
 def within_dates(campaign: CampaignTerms, day: date) -> bool:
-    return campaign.starts_on <= day <= campaign.ends_on
+    return campaign.starts_on <= day <= campaign.last_day
 
 
 def entitlement_left(

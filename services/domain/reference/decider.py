@@ -5,12 +5,15 @@ taken id is refused."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
+from pydantic import Field
+
 from events import Event
-from events.households import CampaignOpened
+from events.base import Identifier
+from events.households import CampaignClosed, CampaignExtended, CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from services.domain.commands import Command
@@ -68,9 +71,12 @@ class RecordDonation(Register):
 
 @dataclass(frozen=True)
 class Registration:
-    """The values the id was first registered with (as published), if it was."""
+    """The values the id was first registered with (as published), if it was; and, for a
+    campaign, how its lifecycle moved its end since."""
 
     values: Mapping[str, Any] | None = None
+    ends_on: date | None = None
+    closed_on: date | None = None
 
 
 Registered = (
@@ -94,6 +100,16 @@ def _(state: Registration, event: Registered) -> Registration:
     return state if state.values is not None else Registration(event.model_dump(mode="json"))
 
 
+@evolve.register
+def _(state: Registration, event: CampaignExtended) -> Registration:
+    return replace(state, ends_on=event.ends_on)
+
+
+@evolve.register
+def _(state: Registration, event: CampaignClosed) -> Registration:
+    return replace(state, closed_on=event.closed_on)
+
+
 @on_message
 def decide(state: Registration, command: Command, now: datetime) -> list[Event]:
     raise Rejected("unknown_command", f"the registry cannot handle {command.TYPE}")
@@ -113,6 +129,66 @@ def _(state: Registration, command: Register, now: datetime) -> list[Event]:
     )
 
 
+class ExtendCampaign(Command):
+    TYPE = "ExtendCampaign"
+    STREAM = STREAM
+
+    campaign_id: Identifier
+    ends_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
+class CloseCampaign(Command):
+    TYPE = "CloseCampaign"
+    STREAM = STREAM
+
+    campaign_id: Identifier
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
+def _open_campaign(state: Registration, campaign_id: str) -> date:
+    """The campaign's current end, or a refusal when it is not an open campaign."""
+    if state.values is None or "quantity_per_household" not in state.values:
+        raise Refused("unknown_campaign", f"no campaign {campaign_id!r}", campaign_id=campaign_id)
+    if state.closed_on is not None:
+        raise Refused(
+            "campaign_closed",
+            f"campaign {campaign_id!r} closed on {state.closed_on}",
+            closed_on=str(state.closed_on),
+        )
+    return state.ends_on or date.fromisoformat(state.values["ends_on"])
+
+
+@decide.register
+def _(state: Registration, command: ExtendCampaign, now: datetime) -> list[Event]:
+    ends_on = _open_campaign(state, command.campaign_id)
+    if command.ends_on <= ends_on:
+        raise Rejected(
+            "not_later",
+            f"the campaign already runs to {ends_on}; extend it past that day",
+            field="ends_on",
+            ends_on=str(ends_on),
+        )
+    return [CampaignExtended(**command.model_dump())]
+
+
+@decide.register
+def _(state: Registration, command: CloseCampaign, now: datetime) -> list[Event]:
+    """Closed today (or on its end, when that has passed): nothing dated after it counts."""
+    ends_on = _open_campaign(state, command.campaign_id)
+    closed_on = min(now.date(), ends_on)
+    return [CampaignClosed(campaign_id=command.campaign_id, closed_on=closed_on,
+                           reason=command.reason)]  # fmt: skip
+
+
 class ReferenceDecider:
     """Decides the registrations of locations, items, campaigns, operations and donors."""
 
@@ -120,7 +196,15 @@ class ReferenceDecider:
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
         k.TYPE: k
-        for k in (RegisterLocation, DefineItem, OpenCampaign, OpenOperation, RegisterDonor)
+        for k in (
+            RegisterLocation,
+            DefineItem,
+            OpenCampaign,
+            OpenOperation,
+            RegisterDonor,
+            ExtendCampaign,
+            CloseCampaign,
+        )
     }
     initial = staticmethod(Registration)
     evolve = staticmethod(evolve)

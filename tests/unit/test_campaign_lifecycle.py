@@ -1,0 +1,152 @@
+"""A campaign extended or closed: decided by the reference writer, and what distributions
+see after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api import deps
+from events.households import CampaignClosed, CampaignExtended, CampaignOpened, HouseholdRegistered
+from services.domain.decisions import Refused, Rejected
+from services.domain.privacy import pseudonym
+from services.domain.reference.decider import (
+    CloseCampaign,
+    ExtendCampaign,
+    ReferenceDecider,
+    Registration,
+)
+from tests.support.api import SITE, ApiHarness
+
+RAMADAN = CampaignOpened(
+    campaign_id="ramadan-2026", name="Ramadan 2026", item_id="ramadan-basket",
+    quantity_per_household=1, starts_on=date(2026, 2, 18), ends_on=date(2026, 3, 31),
+)  # fmt: skip
+DECIDER = ReferenceDecider()
+MARCH_10 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def known(*events: Any) -> Registration:
+    state = DECIDER.initial()
+    for event in events:
+        state = DECIDER.evolve(state, event)
+    return state
+
+
+def test_a_campaign_extended_runs_to_its_new_end_and_never_back() -> None:
+    extend = ExtendCampaign(campaign_id="ramadan-2026", ends_on=date(2026, 4, 15), reason="Aïd")
+
+    [event] = DECIDER.decide(known(RAMADAN), extend, MARCH_10)
+
+    assert event == CampaignExtended(campaign_id="ramadan-2026", ends_on=date(2026, 4, 15),
+                                     reason="Aïd")  # fmt: skip
+    earlier = extend.model_copy(update={"ends_on": date(2026, 4, 1)})
+    with pytest.raises(Rejected) as not_later:
+        DECIDER.decide(known(RAMADAN, event), earlier, MARCH_10)
+    assert (not_later.value.code, not_later.value.details["ends_on"]) == ("not_later", "2026-04-15")
+
+
+def test_a_campaign_closes_today_and_then_neither_closes_nor_extends_again() -> None:
+    close = CloseCampaign(campaign_id="ramadan-2026", reason="stock exhausted")
+
+    [closed] = DECIDER.decide(known(RAMADAN), close, MARCH_10)
+
+    assert closed == CampaignClosed(campaign_id="ramadan-2026", closed_on=date(2026, 3, 10),
+                                    reason="stock exhausted")  # fmt: skip
+    extend = ExtendCampaign(campaign_id="ramadan-2026", ends_on=date(2026, 4, 15), reason="x")
+    for command in (close, extend):
+        with pytest.raises(Refused) as refused:
+            DECIDER.decide(known(RAMADAN, closed), command, MARCH_10)
+        assert refused.value.code == "campaign_closed"
+
+
+def test_a_campaign_closed_after_its_end_closes_on_its_end() -> None:
+    close = CloseCampaign(campaign_id="ramadan-2026", reason="report filed")
+    [closed] = DECIDER.decide(known(RAMADAN), close, datetime(2026, 5, 2, tzinfo=UTC))
+    assert closed.closed_on == date(2026, 3, 31)  # type: ignore[attr-defined]
+
+
+def test_only_a_campaign_can_be_extended() -> None:
+    with pytest.raises(Refused) as refused:
+        DECIDER.decide(known(), CloseCampaign(campaign_id="ramadan-2026", reason="x"), MARCH_10)
+    assert refused.value.code == "unknown_campaign"
+
+
+# --- Over HTTP --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    with ApiHarness(tmp_path) as harness:
+        services = harness.app.state.services
+        harness.apply(RAMADAN)
+        for n in range(3):
+            cin = f"EE48291{n}"
+            services.personal.new_key(f"hh-{n}")
+            sealed = services.personal.seal(f"hh-{n}", {"head_name": "Zahra", "national_id": cin})
+            identity = pseudonym(harness.settings.pseudonym_key, "cin", cin)
+            harness.apply(
+                HouseholdRegistered(household_id=f"hh-{n}", identity=identity,
+                                    national_id_pseudonym=identity, size=5, region_code="MA07",
+                                    groups=[], sealed_personal_data=sealed)
+            )  # fmt: skip
+        harness.app.dependency_overrides[deps.now] = lambda: MARCH_10
+        yield harness
+
+
+def _hand(api: ApiHarness, n: int, on: str, path: str = "/v1/distributions") -> Any:
+    record = {"id": f"dist-{n}-{on}", "campaign_id": "ramadan-2026", "household_id": f"hh-{n}",
+              "site_id": SITE, "quantity": 1, "occurred_at": f"{on}T10:00:00+00:00"}  # fmt: skip
+    if path.endswith("batch"):
+        return api.post("agent", path, {"records": [record]})
+    return api.post("agent", path, record)
+
+
+def test_an_extended_campaign_takes_a_distribution_past_its_first_end(api: ApiHarness) -> None:
+    assert _hand(api, 0, "2026-04-10").status_code == 409  # outside_campaign
+
+    r = api.post("coordinator", "/v1/campaigns/ramadan-2026/extend",
+                 {"ends_on": "2026-04-15", "reason": "Aïd el-Fitr"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    api.project_published()
+
+    listed = api.get("coordinator", "/v1/campaigns").json()["items"]
+    assert [(c["id"], c["ends_on"], c["closed_on"]) for c in listed] == [
+        ("ramadan-2026", "2026-04-15", None)
+    ]
+    assert _hand(api, 1, "2026-04-10").status_code == 201
+
+
+def test_a_closed_campaign_refuses_later_records_and_counts_earlier_ones(api: ApiHarness) -> None:
+    r = api.post("coordinator", "/v1/campaigns/ramadan-2026/close", {"reason": "stock out"})
+    assert r.status_code == 201, r.text
+    api.project_published()
+
+    after = _hand(api, 0, "2026-03-11")
+    late_but_before = _hand(api, 1, "2026-03-09", "/v1/distributions/batch")
+    late_and_after = _hand(api, 2, "2026-03-12", "/v1/distributions/batch")
+    extend = api.post("coordinator", "/v1/campaigns/ramadan-2026/extend",
+                      {"ends_on": "2026-04-15", "reason": "x"})  # fmt: skip
+
+    assert (after.status_code, after.json()["error"]) == (409, "campaign_closed")
+    assert late_but_before.json()["results"][0]["status"] == "accepted"
+    [rejected] = late_and_after.json()["results"]
+    assert rejected["status"] == "rejected" and "closed on 2026-03-10" in rejected["reason"]
+    assert (extend.status_code, extend.json()["error"]) == (409, "campaign_closed")
+    listed = api.get("coordinator", "/v1/campaigns").json()["items"]
+    assert listed[0]["closed_on"] == "2026-03-10"
+
+
+def test_lifecycle_refusals_over_http(api: ApiHarness) -> None:
+    shorter = api.post("coordinator", "/v1/campaigns/ramadan-2026/extend",
+                       {"ends_on": "2026-03-01", "reason": "x"})  # fmt: skip
+    unknown = api.post("coordinator", "/v1/campaigns/nope/close", {"reason": "x"})
+    agent = api.post("agent", "/v1/campaigns/ramadan-2026/close", {"reason": "x"})
+
+    assert (shorter.status_code, shorter.json()["error"]) == (422, "not_later")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_campaign")
+    assert agent.status_code == 403
