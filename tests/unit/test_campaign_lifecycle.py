@@ -3,6 +3,7 @@ see after it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -150,3 +151,57 @@ def test_lifecycle_refusals_over_http(api: ApiHarness) -> None:
     assert (shorter.status_code, shorter.json()["error"]) == (422, "not_later")
     assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_campaign")
     assert agent.status_code == 403
+
+
+# --- From the coverage page ---------------------------------------------------------------------
+
+PASSWORD = "tajine-et-the-2026"
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[ApiHarness]:
+    with ApiHarness(tmp_path, auto_project=True) as harness:
+        harness.apply(RAMADAN)
+        harness.create_user("fatima.web", "coordinator", password=PASSWORD)
+        page = harness.client.get("/signin")
+        signed = harness.client.post(
+            "/signin",
+            data={"csrf": _csrf(page.text), "username": "fatima.web", "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, signed.text
+        yield harness
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field"
+    return found.group(1)
+
+
+def test_a_coordinator_extends_then_closes_a_campaign_from_its_coverage_page(
+    web: ApiHarness,
+) -> None:
+    page = web.client.get("/coordinator/coverage?campaign_id=ramadan-2026")
+    assert "Du 18 fév. 2026 au 31 mar. 2026" in page.text
+    token = _csrf(page.text)
+
+    too_early = web.client.post(
+        "/coordinator/campaigns/ramadan-2026/extend",
+        data={"csrf": token, "ends_on": "2026-03-01", "reason": "Aïd"},
+    )
+    extended = web.client.post(
+        "/coordinator/campaigns/ramadan-2026/extend",
+        data={"csrf": token, "ends_on": "2026-04-15", "reason": "Aïd"},
+    )
+    closed = web.client.post(
+        "/coordinator/campaigns/ramadan-2026/close", data={"csrf": token, "reason": "fin"}
+    )
+
+    assert too_early.status_code == 422
+    assert "court déjà jusqu’au 2026-03-31" in too_early.text
+    assert extended.status_code == 200 and "Campagne prolongée." in extended.text
+    assert "au 15 avr. 2026" in extended.text
+    assert closed.status_code == 200 and "Campagne clôturée." in closed.text
+    assert "clôturée le" in closed.text
+    assert 'action="/coordinator/campaigns/ramadan-2026/close"' not in closed.text

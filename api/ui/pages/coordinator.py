@@ -13,12 +13,14 @@ from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, NotFound, status_of
-from api.ui.forms import FormErrors, refusal
+from api.schemas.households import CampaignClosing, CampaignExtension
+from api.ui.forms import FormErrors, parse, refusal
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries, relief_queries, report_queries
 from projections.paging import Paging
 from services.app import campaigns, deployments, distributions, inventory, relief, reports
+from services.domain.reference.decider import CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -162,8 +164,15 @@ def by_region(areas: list[Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/coverage")
-async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Response:
-    """Targeted versus reached households by region and province: a chart and a table."""
+async def coverage_page(
+    page: Coordinator, campaign_id: str | None = None, done: str = ""
+) -> Response:
+    """Targeted versus reached households by region and province: a chart and a table; the
+    campaign's dates, with forms to extend or close it."""
+    return await _coverage(page, campaign_id, done, FormErrors({}, 200))
+
+
+async def _coverage(page: Page, campaign_id: str | None, done: str, errors: FormErrors) -> Response:
     assert page.user is not None
     engine = page.services.engine
     all_campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
@@ -173,11 +182,40 @@ async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Re
         areas = await campaigns.coverage(page.services, page.user, chosen)
         found = answers.coverage(chosen, areas)
     regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
+    campaign = next((c for c in all_campaigns if c["campaign_id"] == chosen), None)
     return page.render(
-        "coordinator/coverage.html", campaigns=all_campaigns, chosen=chosen, coverage=found,
+        "coordinator/coverage.html", errors.status, campaigns=all_campaigns, chosen=chosen,
+        campaign=campaign, coverage=found,
         regions_total=by_region(found.by_area) if found else [], regions=regions,
-        provinces=provinces,
+        provinces=provinces, done=done, errors=errors.errors, form_id=new_convoy_id(),
     )  # fmt: skip
+
+
+@router.post("/campaigns/{campaign_id}/{step}")
+async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Response:
+    """Extend a campaign to a later day, or close it today."""
+    assert page.user is not None
+    form = await page.form()
+    now, command_id = datetime.now(UTC), form.get("form_id") or new_convoy_id()
+    try:
+        if step == "extend":
+            body = parse(CampaignExtension, {k: form.get(k) for k in ("ends_on", "reason")}, page.t)
+            extend = ExtendCampaign(campaign_id=campaign_id, **body.model_dump())
+            await campaigns.extend_campaign(page.services, page.user, now, extend, command_id)
+        elif step == "close":
+            closing = parse(CampaignClosing, {"reason": form.get("reason")}, page.t)
+            close = CloseCampaign(campaign_id=campaign_id, reason=closing.reason)
+            await campaigns.close_campaign(page.services, page.user, now, close, command_id)
+        else:
+            raise NotFound(f"no page {step!r}")
+    except FormErrors as exc:
+        return await _coverage(page, campaign_id, "", exc)
+    except ApiError as exc:
+        if status_of(exc) in (403, 404):
+            raise
+        return await _coverage(page, campaign_id, "", refusal(exc, page.t))
+    where = urlencode({"campaign_id": campaign_id, "done": f"campaign_{step}"})
+    return RedirectResponse(f"/coordinator/coverage?{where}", 303)
 
 
 @router.get("/reports/{name}.csv")
