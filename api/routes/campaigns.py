@@ -66,7 +66,7 @@ async def extend_campaign(
     """Let a campaign run to a later day (422 when not later; 409 once closed)."""
     command = ExtendCampaign(campaign_id=campaign_id, **body.model_dump())
     command_id = idempotency_key or str(uuid.uuid4())
-    outcome = await campaigns.extend_campaign(services, user, now, command, command_id)
+    outcome = await campaigns.change_campaign(services, user, now, command, command_id)
     return answers.decision(outcome, response)
 
 
@@ -84,5 +84,5 @@ async def close_campaign(
     they come from the field (a record dated before the end still counts when it syncs)."""
     command = CloseCampaign(campaign_id=campaign_id, reason=body.reason)
     command_id = idempotency_key or str(uuid.uuid4())
-    outcome = await campaigns.close_campaign(services, user, now, command, command_id)
+    outcome = await campaigns.change_campaign(services, user, now, command, command_id)
     return answers.decision(outcome, response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from fastapi import APIRouter, Response
 
@@ -21,7 +22,6 @@ from api.schemas.stock import (
     VoidCreate,
 )
 from services.app import stock
-from services.app.sending import Outcome
 from services.app.stock import OperatorEntry
 from services.domain.stock.commands import SetStockThreshold
 
@@ -123,65 +123,36 @@ async def set_threshold(
     return decision(await stock.set_threshold(services, user, now, command, command_id), response)
 
 
-@router.post("/receipts/{receipt_id}/void", status_code=201, response_model=Decision)
-async def void_receipt(
-    receipt_id: str,
-    body: VoidCreate,
-    services: ServicesDep,
-    user: CurrentUser,
-    now: Now,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> Decision:
-    """Cancel a receipt recorded by mistake (409 when its stock has left since)."""
-    return decision(
-        await _void("receipt", receipt_id, body, services, user, now, idempotency_key), response
-    )
+class VoidedEntries(StrEnum):
+    """The entries an operator may void, as their collections are named in paths."""
+
+    receipts = "receipts"
+    adjustments = "adjustments"
+    counts = "counts"
 
 
-@router.post("/adjustments/{adjustment_id}/void", status_code=201, response_model=Decision)
-async def void_adjustment(
-    adjustment_id: str,
-    body: VoidCreate,
-    services: ServicesDep,
-    user: CurrentUser,
-    now: Now,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> Decision:
-    """Cancel an adjustment recorded by mistake."""
-    return decision(
-        await _void("adjustment", adjustment_id, body, services, user, now, idempotency_key),
-        response,
-    )
+ENTRY: dict[VoidedEntries, OperatorEntry] = {
+    VoidedEntries.receipts: "receipt",
+    VoidedEntries.adjustments: "adjustment",
+    VoidedEntries.counts: "count",
+}
 
 
-@router.post("/counts/{count_id}/void", status_code=201, response_model=Decision)
-async def void_count(
-    count_id: str,
-    body: VoidCreate,
-    services: ServicesDep,
-    user: CurrentUser,
-    now: Now,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> Decision:
-    """Cancel a count recorded by mistake: its variance is undone."""
-    return decision(
-        await _void("count", count_id, body, services, user, now, idempotency_key), response
-    )
-
-
-async def _void(
-    entry: OperatorEntry,
+@router.post("/{entries}/{entry_id}/void", status_code=201, response_model=Decision)
+async def void_entry(
+    entries: VoidedEntries,
     entry_id: str,
     body: VoidCreate,
     services: ServicesDep,
     user: CurrentUser,
     now: Now,
-    idempotency_key: str | None,
-) -> Outcome:
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cancel a receipt, an adjustment or a count recorded by mistake: its opposite is
+    recorded (409 when the stock it added has left since, or when it is already voided)."""
     command_id = idempotency_key or str(uuid.uuid4())
-    return await stock.void_entry(
-        services, user, now, entry, entry_id, body.reason, command_id, body.location_id
+    outcome = await stock.void_entry(
+        services, user, now, ENTRY[entries], entry_id, body.reason, command_id, body.location_id
     )
+    return decision(outcome, response)

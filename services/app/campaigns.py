@@ -41,20 +41,15 @@ async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str,
     return await in_thread(households_queries.coverage, ports.engine, campaign_id)
 
 
-async def extend_campaign(
-    ports: Ports, user: User, now: datetime, command: ExtendCampaign, command_id: str
+async def change_campaign(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    command: ExtendCampaign | CloseCampaign,
+    command_id: str,
 ) -> Outcome:
-    """Let a campaign run longer (never shorter: close it instead)."""
-    authorize(user, "campaigns.write")
-    await _campaign(ports, command.campaign_id)
-    reply = await decide(ports, command, command_id, user, now)
-    return Outcome.of(command.campaign_id, reply)
-
-
-async def close_campaign(
-    ports: Ports, user: User, now: datetime, command: CloseCampaign, command_id: str
-) -> Outcome:
-    """End a campaign today: no distribution dated after today counts for it."""
+    """Let a campaign run to a later day (never an earlier one: close it instead), or close
+    it today."""
     authorize(user, "campaigns.write")
     await _campaign(ports, command.campaign_id)
     reply = await decide(ports, command, command_id, user, now)

@@ -201,11 +201,11 @@ async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Res
         if step == "extend":
             body = parse(CampaignExtension, {k: form.get(k) for k in ("ends_on", "reason")}, page.t)
             extend = ExtendCampaign(campaign_id=campaign_id, **body.model_dump())
-            await campaigns.extend_campaign(page.services, page.user, now, extend, command_id)
+            await campaigns.change_campaign(page.services, page.user, now, extend, command_id)
         elif step == "close":
             closing = parse(CampaignClosing, {"reason": form.get("reason")}, page.t)
             close = CloseCampaign(campaign_id=campaign_id, reason=closing.reason)
-            await campaigns.close_campaign(page.services, page.user, now, close, command_id)
+            await campaigns.change_campaign(page.services, page.user, now, close, command_id)
         else:
             raise NotFound(f"no page {step!r}")
     except FormErrors as exc:
