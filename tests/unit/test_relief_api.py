@@ -758,3 +758,37 @@ def test_a_receipt_names_only_a_donation_of_its_own_item_and_location(api: ApiHa
     assert ok(api.get("coordinator", f"/v1/donations/{GIFT}/trace"), 200)["received"] == 100
     here = receipt | {"location_id": CASABLANCA, "id": "rcpt-top-up", "donation_id": GIFT}
     ok(api.post("admin", "/v1/stock/receipts", here))
+
+
+def test_the_board_records_a_convoy_delivered_short(api: ApiHarness, convoy_ready: Clock) -> None:
+    ok(step(api, CONVOY, "dispatch"), 200)
+    api.project_published()
+    api.create_user("fatima.board", "coordinator", password="tajine-et-the-2026")
+    signin = api.client.get("/signin").text
+    csrf = signin.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    api.client.post("/signin", data={"csrf": csrf, "username": "fatima.board",
+                                     "password": "tajine-et-the-2026"})  # fmt: skip
+    board = api.client.get(f"/coordinator?operation_id={QUAKE}").text
+    assert (
+        f'name="received:{BASKETS}" inputmode="numeric" pattern="[0-9]*" size="6" value="400"'
+        in board
+    )
+    token = board.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+    typo = api.client.post(f"/coordinator/deployments/{CONVOY}/deliver",
+                           data={"csrf": token, f"received:{BASKETS}": "3 cents"})  # fmt: skip
+    short = api.client.post(
+        f"/coordinator/deployments/{CONVOY}/deliver",
+        data={"csrf": token, "operation_id": QUAKE, f"received:{BASKETS}": "370"},
+        follow_redirects=False,
+    )
+    api.project_published()
+
+    assert typo.status_code == 422
+    assert short.status_code == 303, short.text
+    convoy = ok(api.get("coordinator", "/v1/deployments", {"operation_id": QUAKE}), 200)
+    [row] = [d for d in convoy["items"] if d["id"] == CONVOY]
+    assert (row["status"], row["delivered"]) == (
+        "delivered",
+        [{"item_id": BASKETS, "quantity": 370}],
+    )

@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse
 from api import answers
 from api.errors import ApiError, NotFound, status_of
 from api.schemas.households import CampaignClosing, CampaignExtension
-from api.ui.forms import FormErrors, parse, refusal
+from api.schemas.relief import Delivery
+from api.ui.forms import FormErrors, integer, parse, refusal
+from api.ui.i18n import Translator
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries, relief_queries, report_queries
@@ -130,7 +132,8 @@ async def submit_form(page: Coordinator, kind: str) -> Response:
 
 @router.post("/deployments/{deployment_id}/{step}")
 async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> Response:
-    """Dispatch, deliver (as dispatched) or cancel a convoy from the board."""
+    """Dispatch, deliver (what arrived of each line, by default what was dispatched) or
+    cancel a convoy from the board."""
     assert page.user is not None
     form = await page.form()
     services, user, now = page.services, page.user, datetime.now(UTC)
@@ -140,16 +143,35 @@ async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> R
             await deployments.dispatch_deployment(services, user, now, deployment_id)
         elif step == "cancel":
             await deployments.cancel_deployment(services, user, now, deployment_id)
+        elif step == "deliver" and (arrived := _arrived(form, page.t)):
+            await deployments.deliver_deployment(services, user, now, deployment_id, arrived)
         elif step == "deliver":
             await deployments.deliver_as_dispatched(services, user, now, deployment_id)
         else:
             raise NotFound(f"no step {step!r}")
+    except FormErrors as exc:
+        words = " ".join(exc.errors.values())
+        return page.render("coordinator/refused.html", exc.status, words=words, back=target)
     except ApiError as exc:
         if status_of(exc) in (403, 404):
             raise
         words = " ".join(refusal(exc, page.t).errors.values())
         return page.render("coordinator/refused.html", status_of(exc), words=words, back=target)
     return RedirectResponse(f"{target}&done={step}", status_code=303)
+
+
+def _arrived(form: dict[str, str], t: Translator) -> list[tuple[str, int]]:
+    """The quantities the delivery form says arrived, per item (a shortfall is missing);
+    none when the form has no line (then everything dispatched arrived)."""
+    lines = [
+        {"item_id": key.removeprefix("received:"), "quantity": integer(value)}
+        for key, value in form.items()
+        if key.startswith("received:")
+    ]
+    if not lines:
+        return []
+    body = parse(Delivery, {"lines": lines}, t)
+    return [(line.item_id, line.quantity) for line in body.lines]
 
 
 def by_region(areas: list[Any]) -> list[dict[str, Any]]:
