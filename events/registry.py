@@ -37,9 +37,11 @@ from events.stock import (
     StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
+    TransferCancelled,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferReceived,
+    TransferReturned,
 )
 from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
 
@@ -52,6 +54,8 @@ _TYPES: dict[str, type[Event]] = {
         TransferDispatched,
         TransferReceived,
         TransferDiscrepancyRecorded,
+        TransferCancelled,
+        TransferReturned,
         StockAdjusted,
         StockCounted,
         StockThresholdSet,

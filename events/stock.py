@@ -96,6 +96,40 @@ class TransferDiscrepancyRecorded(Event):
         return self.to_location_id
 
 
+class TransferCancelled(Event):
+    """The destination will not receive a transfer still on its way: it goes back."""
+
+    TYPE = "TransferCancelled"
+    STREAM = "stock"
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+class TransferReturned(Event):
+    """A cancelled transfer's stock is back in the origin's lots."""
+
+    TYPE = "TransferReturned"
+    STREAM = "stock"
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
 AdjustmentReason = Literal["damaged", "expired", "lost", "stolen", "found"]
 
 

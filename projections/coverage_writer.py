@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, text, tuple_, update
+from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
 
 from events.households import CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
@@ -116,6 +116,32 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
             still_that_day.add((day, row["household_id"]))
     _write(conn, taken)
     upsert(conn, distribution_days, list(days.values()), DAY_KEYS, add=list(DAY_ZERO))
+    _forget_emptied(conn, {area for area, _ in taken}, list(days))
+
+
+def _forget_emptied(conn: Connection, areas: set[Area], days: list[Day]) -> None:
+    """Rows a void brought back to nothing go, as if never written: the counts then hold
+    the same rows whatever order the campaign, the distribution and its void came in."""
+    c, n = coverage_counts, distribution_days
+    for campaign_id, region, province in areas:
+        conn.execute(
+            delete(c).where(
+                c.c.campaign_id == campaign_id,
+                c.c.region_code == region,
+                c.c.province_code == province,
+                c.c.eligible_households == 0,
+                c.c.reached_households == 0,
+                c.c.quantity == 0,
+            )
+        )
+    for day in days:
+        conn.execute(
+            delete(n).where(
+                *(n.c[key] == value for key, value in zip(DAY_KEYS, day, strict=True)),
+                n.c.households == 0,
+                n.c.quantity == 0,
+            )
+        )
 
 
 def _count_whole(

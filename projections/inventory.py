@@ -17,6 +17,7 @@ from events.stock import (
     StockReceived,
     TransferDispatched,
     TransferReceived,
+    TransferReturned,
 )
 
 
@@ -115,6 +116,21 @@ def _(event: TransferReceived) -> list[LotChange]:
             ln.quantity,
             event.transfer_id,
             f"from {event.from_location_id}",
+            ln.donation_id,
+        )
+        for ln in event.lines
+    ]
+
+
+@lot_changes.register
+def _(event: TransferReturned) -> list[LotChange]:
+    return [
+        LotChange(
+            LotKey(event.from_location_id, ln.item_id, ln.lot),
+            ln.expires_on,
+            ln.quantity,
+            event.transfer_id,
+            event.reason,
             ln.donation_id,
         )
         for ln in event.lines

@@ -100,7 +100,9 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         ).all()
         in_transit, missing = conn.execute(
             select(
-                func.coalesce(func.sum(t.c.dispatched - t.c.received - t.c.missing), 0),
+                func.coalesce(
+                    func.sum(t.c.dispatched - t.c.received - t.c.missing - t.c.returned), 0
+                ),
                 func.coalesce(func.sum(t.c.missing), 0),
             ).where(t.c.donation_id == donation_id)
         ).one()

@@ -118,6 +118,7 @@ transfer_lines = Table(
     Column("dispatched", BigInteger, nullable=False),
     Column("received", BigInteger, nullable=False, default=0),
     Column("missing", BigInteger, nullable=False, default=0),
+    Column("returned", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 stock_thresholds = Table(

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, update
 
 from events.stock import (
     StockDistributed,
     StockDistributionVoided,
     StockThresholdSet,
+    TransferCancelled,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferLine,
     TransferReceived,
+    TransferReturned,
 )
 from projections.projection import Batch
 from projections.sql import upsert
@@ -25,7 +27,7 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
     """A transfer's dispatch travels on the origin's partition and its receipt on the
     destination's, so either may be projected first: each side upserts the part of the row
     it knows, and every arrival order ends in the same rows."""
-    dispatched, received, lines = [], [], []
+    dispatched, received, called_back, lines = [], [], [], []
     for applied in batch:
         event = applied.event
         if isinstance(event, TransferDispatched):
@@ -36,6 +38,10 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
             lines += [_line(event.transfer_id, ln, received=ln.quantity) for ln in event.lines]
         elif isinstance(event, TransferDiscrepancyRecorded):
             lines.append(_line(event.transfer_id, event, missing=event.missing))
+        elif isinstance(event, TransferCancelled | TransferReturned):
+            called_back.append(event)
+            if isinstance(event, TransferReturned):
+                lines += [_line(event.transfer_id, ln, returned=ln.quantity) for ln in event.lines]
     keys = ["transfer_id"]
     upsert(conn, transfers, dispatched, keys, keep_first=["dispatched_at"])
     upsert(conn, transfers, received, keys, replace=["status"], keep_first=["received_at"])
@@ -44,13 +50,26 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
         transfer_lines,
         lines,
         ["transfer_id", "item_id", "lot"],
-        add=["dispatched", "received", "missing"],
+        add=["dispatched", "received", "missing", "returned"],
         keep_first=["expires_on", "donation_id"],
     )
+    _called_back(conn, called_back)
+
+
+def _called_back(conn: Connection, events: list[TransferCancelled | TransferReturned]) -> None:
+    """Cancelled (the destination's partition) and returned (the origin's) may be projected
+    in either order: `returned` wins, so every order ends in the same status."""
+    for event in events:
+        status = "returned" if isinstance(event, TransferReturned) else "cancelled"
+        upsert(conn, transfers, [_transfer(event, status)], ["transfer_id"])  # if first
+        stmt = update(transfers).where(transfers.c.transfer_id == event.transfer_id)
+        if status == "cancelled":
+            stmt = stmt.where(transfers.c.status != "returned")
+        conn.execute(stmt.values(status=status))
 
 
 def _transfer(
-    event: TransferDispatched | TransferReceived,
+    event: TransferDispatched | TransferReceived | TransferCancelled | TransferReturned,
     status: str,
     *,
     dispatched_at: datetime | None = None,
@@ -60,7 +79,7 @@ def _transfer(
         "transfer_id": event.transfer_id,
         "from_location_id": event.from_location_id,
         "to_location_id": event.to_location_id,
-        "deployment_id": event.deployment_id,
+        "deployment_id": getattr(event, "deployment_id", None),  # none when called back
         "status": status,
         "dispatched_at": dispatched_at,
         "received_at": received_at,
@@ -74,6 +93,7 @@ def _line(
     dispatched: int = 0,
     received: int = 0,
     missing: int = 0,
+    returned: int = 0,
 ) -> dict[str, Any]:
     return {
         "transfer_id": transfer_id,
@@ -84,6 +104,7 @@ def _line(
         "dispatched": dispatched,
         "received": received,
         "missing": missing,
+        "returned": returned,
     }
 
 

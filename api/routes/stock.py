@@ -20,6 +20,7 @@ from api.schemas.stock import (
     TransferCreate,
     TransferReceiptCreate,
     VoidCreate,
+    Voiding,
 )
 from services.app import stock
 from services.app.stock import OperatorEntry
@@ -78,6 +79,23 @@ async def receive_transfer(
     """Record what arrived of a transfer; any shortfall becomes a discrepancy."""
     lines = [(line.item_id, line.quantity) for line in body.lines]
     return decision(await stock.receive_transfer(services, user, now, transfer_id, lines), response)
+
+
+@router.post("/transfers/{transfer_id}/cancel", status_code=201, response_model=Decision)
+async def cancel_transfer(
+    transfer_id: str,
+    body: Voiding,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Call back a transfer still on its way: its stock goes back to the origin (409 once
+    received or already cancelled)."""
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await stock.cancel_transfer(services, user, now, transfer_id, body.reason, command_id)
+    return decision(outcome, response)
 
 
 @router.post("/adjustments", status_code=201, response_model=Decision)

@@ -141,6 +141,7 @@ class TransferLinePublic(BaseModel):
     dispatched: int
     received: int
     missing: int
+    returned: int = 0
 
 
 class TransferPublic(BaseModel):

@@ -11,9 +11,10 @@ from typing import Any
 
 from events import Envelope, Event
 from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
+from events.stock import TransferCancelled
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Reply
-from services.domain.policies import convoys, donations
+from services.domain.policies import convoys, donations, transfers
 
 Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
 
@@ -43,12 +44,20 @@ async def receive_donation(bus: CommandBus, envelope: Envelope, event: DonationR
         await bus.send(*receipt)
 
 
+async def return_cancelled_transfer(
+    bus: CommandBus, envelope: Envelope, event: TransferCancelled
+) -> None:
+    """Put the cancelled transfer's lots back at its origin (and wait for it)."""
+    await bus.send(*transfers.return_stock(event, envelope))
+
+
 REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
     "deployments": {
         DeploymentDispatchStarted: dispatch_convoy,
         DeploymentDeliveryStarted: deliver_convoy,
     },
     "donations": {DonationReceived: receive_donation},
+    "stock": {TransferCancelled: return_cancelled_transfer},
 }
 """The reactions run this way, by the stream whose events they follow."""
 

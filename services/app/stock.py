@@ -14,6 +14,7 @@ from services.app.reading import in_thread, known, known_pair, wait_for_own_writ
 from services.app.sending import Outcome, decide
 from services.domain.stock.commands import (
     AdjustStock,
+    CancelTransfer,
     CountStock,
     DispatchTransfer,
     ReceiveStock,
@@ -138,6 +139,31 @@ async def receive_transfer(
         )
     command = arrival(transfer, lines)
     reply = await decide(ports, command, transfer_id, user, now, reused_id=RECEIVED)
+    return Outcome.of(transfer_id, reply)
+
+
+async def cancel_transfer(
+    ports: Ports, user: User, now: datetime, transfer_id: str, reason: str, command_id: str
+) -> Outcome:
+    """Call back a transfer still on its way: the destination's writer refuses it for good
+    (409 once received), and its lots go back to the origin by a policy."""
+    transfer = await dispatched_transfer(ports, transfer_id)
+    authorize(user, "stock.write", location_id=transfer["from_location_id"])
+    if transfer["deployment_id"]:
+        raise Conflict(
+            f"transfer {transfer_id!r} carries convoy {transfer['deployment_id']!r}:"
+            " cancel the convoy instead",
+            error="convoy_transfer",
+            deployment_id=transfer["deployment_id"],
+        )
+    command = CancelTransfer(
+        transfer_id=transfer_id,
+        from_location_id=transfer["from_location_id"],
+        to_location_id=transfer["to_location_id"],
+        dispatched=dispatched_lots(transfer),
+        reason=reason,
+    )
+    reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(transfer_id, reply)
 
 

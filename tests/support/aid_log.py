@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -52,10 +53,12 @@ from events.stock import (
     StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
+    TransferCancelled,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferLine,
     TransferReceived,
+    TransferReturned,
     VoidedLine,
 )
 from events.users import SessionEnded, UserCreated, UserRevoked
@@ -260,6 +263,7 @@ class _Simulation:
                 self.convoy,
                 self.users_come,
                 self.void,
+                self.call_back,
             )
         )
         action()
@@ -326,6 +330,27 @@ class _Simulation:
                 )
             )  # fmt: skip
             self._add(aid.site_id, lot, aid.quantity)
+
+    def call_back(self) -> None:
+        """A transfer of its own (not a convoy's) cancelled on its way: its lots go home."""
+        waiting = [t for t in self.in_transit if t[4] is None]
+        if not waiting:
+            return
+        moving = self.rng.choice(waiting)
+        self.in_transit.remove(moving)
+        transfer, origin, destination, lines, _ = moving
+        route: dict[str, Any] = {
+            "transfer_id": transfer,
+            "from_location_id": origin,
+            "to_location_id": destination,
+            "lines": lines,
+            "reason": "road closed",
+        }
+        self._record(TransferCancelled(**route))
+        self._record(TransferReturned(**route))
+        for line in lines:
+            lot = Lot(line.item_id, line.lot, line.expires_on, line.donation_id)
+            self._add(origin, lot, line.quantity)
 
     def donate(self) -> None:
         donation = self._id("donation")

@@ -217,6 +217,8 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/transfers", "stock.write", transfer_from, scoped=True),
     Endpoint("POST", "/v1/stock/transfers/{transfer_id}/receipt", "stock.write", arrival,
              scoped=True, url=lambda loc: f"/v1/stock/transfers/tr-to-{loc}/receipt"),
+    Endpoint("POST", "/v1/stock/transfers/{transfer_id}/cancel", "stock.write", void,
+             scoped=True, url=lambda loc: f"/v1/stock/transfers/tr-back-{loc}/cancel"),
     Endpoint("GET", "/v1/stock/transfers", "stock.read"),
     Endpoint("GET", "/v1/stock/transfers/{transfer_id}", "stock.read",
              url=lambda loc: f"/v1/stock/transfers/tr-to-{loc}"),
@@ -361,8 +363,8 @@ def seed_aid(api: ApiHarness) -> None:
 
 def seed_entries_to_void(api: ApiHarness) -> None:
     """At every location, a receipt, an adjustment and a count of flour (its own lot, so the
-    baskets stay one lot) that the void routes cancel; and a basket handed to another
-    household of Aït Ourir, to void."""
+    baskets stay one lot) that the void routes cancel, and flour sent elsewhere to call
+    back; and a basket handed to another household of Aït Ourir, to void."""
     other = pseudonym(api.settings.pseudonym_key, "cin", "EE100200")
     api.apply(
         HouseholdRegistered(household_id="hh-ait-ourir-018", identity=other,
@@ -386,6 +388,12 @@ def seed_entries_to_void(api: ApiHarness) -> None:
                               reason="found"),
                 StockCounted(count_id=f"cnt-void-{loc}", location_id=loc, item_id="flour-25kg",
                              lot=f"FL-{loc}", counted_quantity=12, variance=0),
+                StockReceived(receipt_id=f"rcpt-back-{loc}", location_id=loc,
+                              item_id="flour-25kg", quantity=5, lot=f"FX-{loc}"),
+                TransferDispatched(transfer_id=f"tr-back-{loc}", from_location_id=loc,
+                                   to_location_id=elsewhere(loc),
+                                   lines=[TransferLine(item_id="flour-25kg", lot=f"FX-{loc}",
+                                                       quantity=5)]),
             )
         )
     )  # fmt: skip

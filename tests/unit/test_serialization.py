@@ -51,10 +51,12 @@ from events.stock import (
     StockReceiptVoided,
     StockReceived,
     StockThresholdSet,
+    TransferCancelled,
     TransferDiscrepancyRecorded,
     TransferDispatched,
     TransferLine,
     TransferReceived,
+    TransferReturned,
     VoidedLine,
 )
 from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
@@ -129,6 +131,20 @@ SAMPLES: dict[str, Event] = {
         lot="LOT-2023-09-A",
         counted_quantity=770,
         variance=-18,
+    ),
+    "TransferCancelled": TransferCancelled(
+        transfer_id="tr-2023-09-12",
+        from_location_id="wh-casa",
+        to_location_id="site-amizmiz",
+        lines=[TransferLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=40)],
+        reason="road to Amizmiz closed",
+    ),
+    "TransferReturned": TransferReturned(
+        transfer_id="tr-2023-09-12",
+        from_location_id="wh-casa",
+        to_location_id="site-amizmiz",
+        lines=[TransferLine(item_id="flour-25kg", lot="LOT-2023-09-A", quantity=40)],
+        reason="road to Amizmiz closed",
     ),
     "StockReceiptVoided": StockReceiptVoided(
         entry_id="rcpt-7",

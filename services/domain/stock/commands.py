@@ -75,6 +75,41 @@ class ReceiveTransfer(Command):
         return self.to_location_id
 
 
+class CancelTransfer(Command):
+    """The destination refuses a transfer still on its way; `dispatched` is what left the
+    source (from the in-transit read model)."""
+
+    TYPE = "CancelTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    dispatched: list[TransferLine] = Field(min_length=1)
+    reason: VoidReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.to_location_id
+
+
+class ReturnTransfer(Command):
+    """Put a cancelled transfer's lots back at its origin."""
+
+    TYPE = "ReturnTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    from_location_id: Identifier
+    to_location_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1)
+    reason: VoidReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
 class AdjustStock(Command):
     TYPE = "AdjustStock"
     STREAM = STREAM
@@ -169,5 +204,7 @@ STOCK_COMMANDS: dict[str, type[Command]] = {
         SetStockThreshold,
         ConsumeForDistribution,
         VoidStockEntry,
+        CancelTransfer,
+        ReturnTransfer,
     )
 }

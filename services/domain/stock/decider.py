@@ -21,15 +21,18 @@ from events.stock import (
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
+from services.domain.stock.cancelling import cancel, give_back
 from services.domain.stock.commands import (
     STOCK_COMMANDS,
     AdjustStock,
+    CancelTransfer,
     ConsumeForDistribution,
     CountStock,
     DispatchTransfer,
     ReceiveStock,
     ReceiveTransfer,
     RequestedLine,
+    ReturnTransfer,
     SetStockThreshold,
     VoidStockEntry,
 )
@@ -136,6 +139,12 @@ def _merged(lines: list[RequestedLine]) -> list[RequestedLine]:
 def _(state: LocationStock, command: ReceiveTransfer, now: datetime) -> list[Event]:
     if command.transfer_id in state.received_transfers:
         _seen_before(state.received_transfers, command, "already_received", "was already received")
+    if command.transfer_id in state.cancelled_transfers:
+        raise Refused(
+            "transfer_cancelled",
+            f"transfer {command.transfer_id!r} was cancelled: its stock went back",
+            transfer_id=command.transfer_id,
+        )
     dispatched_items = {line.item_id for line in command.dispatched}
     for item_id, quantity in command.received.items():
         sent = sum(ln.quantity for ln in command.dispatched if ln.item_id == item_id)
@@ -288,6 +297,16 @@ def _(state: LocationStock, command: ConsumeForDistribution, now: datetime) -> l
 @decide.register
 def _(state: LocationStock, command: VoidStockEntry, now: datetime) -> list[Event]:
     return void_entry(state, command, now)
+
+
+@decide.register
+def _(state: LocationStock, command: CancelTransfer, now: datetime) -> list[Event]:
+    return cancel(state, command, now)
+
+
+@decide.register
+def _(state: LocationStock, command: ReturnTransfer, now: datetime) -> list[Event]:
+    return give_back(state, command, now)
 
 
 class StockDecider:

@@ -13,8 +13,10 @@ from events.stock import (
     StockDistributed,
     StockEntryVoided,
     StockReceived,
+    TransferCancelled,
     TransferDispatched,
     TransferReceived,
+    TransferReturned,
 )
 from services.domain.dispatching import on_message
 from services.domain.stock.fefo import fefo
@@ -43,6 +45,8 @@ class LocationStock:
     received_transfers: Mapping[str, str | None] = field(default_factory=dict)
     entries: Mapping[EntryKey, tuple[EntryLine, ...]] = field(default_factory=dict)
     voided: frozenset[EntryKey] = frozenset()
+    cancelled_transfers: frozenset[str] = frozenset()  # as a destination
+    returned_transfers: frozenset[str] = frozenset()  # as an origin
 
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""
@@ -146,3 +150,17 @@ def _(state: LocationStock, event: StockEntryVoided) -> LocationStock:
     for line in event.lines:
         state = moved(state, line.item_id, line.lot, line.quantity)
     return replace(state, voided=state.voided | {(event.ENTRY, event.entry_id)})
+
+
+@evolve.register
+def _(state: LocationStock, event: TransferCancelled) -> LocationStock:
+    return replace(state, cancelled_transfers=state.cancelled_transfers | {event.transfer_id})
+
+
+@evolve.register
+def _(state: LocationStock, event: TransferReturned) -> LocationStock:
+    for line in event.lines:
+        state = moved(
+            state, line.item_id, line.lot, line.quantity, line.expires_on, line.donation_id
+        )
+    return replace(state, returned_transfers=state.returned_transfers | {event.transfer_id})
