@@ -17,6 +17,7 @@ from events.stock import (
 )
 from services.domain.dispatching import on_message
 from services.domain.stock.fefo import fefo
+from services.domain.stock.kit_lots import KitContents
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class LocationStock:
     # transfer id -> the convoy (deployment) it moved for, None for a transfer of its own
     dispatched_transfers: Mapping[str, str | None] = field(default_factory=dict)
     received_transfers: Mapping[str, str | None] = field(default_factory=dict)
+    # (kit item, kit lot) -> the component lots inside the kits assembled here
+    kit_contents: Mapping[tuple[str, str], KitContents] = field(default_factory=dict)
 
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""
