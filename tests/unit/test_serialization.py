@@ -265,7 +265,7 @@ SAMPLES: dict[str, Event] = {
                 quantity=300,
             ),
         ],
-    ),  # fmt: skip
+    ),
     "KitsDisassembled": KitsDisassembled(
         disassembly_id="dis-0001",
         location_id="wh-casa",
