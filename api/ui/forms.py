@@ -19,6 +19,8 @@ M = TypeVar("M", bound=BaseModel)
 # Refusals that name no field, and the field they are about.
 ERROR_FIELDS = {
     "insufficient_stock": "quantity",
+    "insufficient_components": "quantity",
+    "kit_contents_unknown": "lot",
     "same_location": "to_location_id",
     "forbidden": "location_id",
     "already_received": "transfer_id",

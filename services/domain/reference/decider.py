@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from events import Event
+from events import Event, Identifier
 from events.households import CampaignOpened
 from events.kits import KitComponent, KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
@@ -70,7 +70,7 @@ class SetKitComposition(Command):
     TYPE = "SetKitComposition"
     STREAM = STREAM
 
-    kit_item_id: str
+    kit_item_id: Identifier
     components: list[KitComponent] = Field(min_length=1, max_length=50)
 
     @property
