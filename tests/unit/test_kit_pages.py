@@ -66,4 +66,6 @@ def test_too_many_baskets_are_refused_in_words_next_to_the_quantity(api: ApiHarn
     answer = assemble(api, "9")
 
     assert answer.status_code == 409
+    assert "sugar-kg (36 / 30)" in answer.text
+    assert "flour-kg (90 / 100)" not in answer.text  # enough flour: not named
     assert "le stock d&#39;ici en permet 7 au plus" in answer.text
