@@ -171,3 +171,9 @@ def test_baskets_that_arrived_from_elsewhere_cannot_be_broken_up_here() -> None:
     given(received(10, "RB-CASA", item=BASKET)).when(disassemble(2)).then_refused(
         "kit_contents_unknown", lot="RB-CASA"
     )
+
+
+def test_a_composition_naming_a_component_twice_never_takes_it_twice() -> None:
+    twice = assemble(1).model_copy(update={"components": [*RECIPE, RECIPE[0]]})
+
+    given(*bulk_stock()).when(twice).then_rejected("invalid_composition", field="components")

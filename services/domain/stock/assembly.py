@@ -21,6 +21,13 @@ from services.domain.stock.state import LocationStock, Lot, evolve, moved
 def _(state: LocationStock, command: AssembleKits, now: datetime) -> list[Event]:
     """Components FEFO (never expired ones); refused, naming every short component and how
     many kits the stock allows, unless all of them are there."""
+    items = [c.item_id for c in command.components]
+    if command.kit_item_id in items or len(set(items)) != len(items):
+        raise Rejected(
+            "invalid_composition",
+            "a kit holds each component once, and never itself",
+            field="components",
+        )
     lot = command.lot or command.assembly_id
     if state.lot(command.kit_item_id, lot) is not None:
         raise Rejected(
