@@ -100,17 +100,21 @@ def kits_possible(
     kit_item_id: str | None = None,
     paging: Paging = EVERYTHING,
 ) -> tuple[Page, list[Row]]:
-    """Per location × kit, how many kits the usable stock makes and which component limits
-    it; with the totals per kit over all the locations (not only the page)."""
+    """Per location × kit, the kits already there (not expired), how many more the usable
+    stock makes and which component limits it; with the totals per kit over all the
+    locations (not only the page)."""
     recipes = current_compositions(engine, kit_item_id)
     items = {c["item_id"] for r in recipes for c in r["components"]}
-    held = usable_on_hand(engine, today, location_ids, items)
+    kits = {r["kit_item_id"] for r in recipes}
+    held = usable_on_hand(engine, today, location_ids, items | kits)
     rows = [_possible(loc, recipe, held) for loc in location_ids for recipe in recipes]
-    totals: dict[str, int] = {}
+    totals: dict[str, Row] = {}
     for row in rows:
-        totals[row["kit_item_id"]] = totals.get(row["kit_item_id"], 0) + row["possible"]
+        total = totals.setdefault(row["kit_item_id"], {"possible": 0, "on_hand": 0})
+        total["possible"] += row["possible"]
+        total["on_hand"] += row["on_hand"]
     page = page_of(rows, lambda r: [r["kit_item_id"], r["location_id"]], paging)
-    return page, [{"kit_item_id": k, "possible": n} for k, n in sorted(totals.items())]
+    return page, [{"kit_item_id": k} | t for k, t in sorted(totals.items())]
 
 
 def _possible(location_id: str, recipe: Row, held: dict[tuple[str, str], int]) -> Row:
@@ -124,6 +128,7 @@ def _possible(location_id: str, recipe: Row, held: dict[tuple[str, str], int]) -
         "location_id": location_id,
         "kit_item_id": recipe["kit_item_id"],
         "composition_version": recipe["version"],
+        "on_hand": held.get((location_id, recipe["kit_item_id"]), 0),
         "possible": limiting["available"] // limiting["per_kit"],
         "limited_by": limiting["item_id"],
         "components": parts,

@@ -49,13 +49,15 @@ class KitsPossible(BaseModel):
     location_id: str
     kit_item_id: str
     composition_version: int
-    possible: int
+    on_hand: int = Field(description="Kits already assembled there, not expired.")
+    possible: int = Field(description="Kits the components there (not expired) make.")
     limited_by: str
     components: list[KitComponentStock]
 
 
 class KitTotal(BaseModel):
     kit_item_id: str
+    on_hand: int
     possible: int
 
 

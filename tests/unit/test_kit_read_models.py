@@ -80,4 +80,4 @@ def test_kits_on_the_read_models(engine: Engine) -> None:
     page, totals = kit_queries.kits_possible(engine, TODAY, [KECH])
     [row] = page.items
     assert (row["possible"], row["limited_by"]) == (12, SUGAR)  # 50 kg of sugar not expired
-    assert totals == [{"kit_item_id": BASKET, "possible": 12}]
+    assert totals == [{"kit_item_id": BASKET, "on_hand": 10, "possible": 12}]
