@@ -3,6 +3,7 @@ assembled from it, the refusal in words, and the flour card showing the assembly
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +23,10 @@ CASABLANCA, BASKET, FLOUR, SUGAR = "wh-casablanca", "ramadan-basket", "flour-kg"
 def api(tmp_path: Path) -> Iterator[ApiHarness]:
     """The Casablanca operator, with 100 kg of flour and 30 kg of sugar for 10 + 4 kg baskets."""
     with ApiHarness(tmp_path, auto_project=True) as harness:
-        harness.create_user(USERNAMES["operator"], "operator", password=PASSWORD,
-                            **ROLE_SCOPES["operator"])  # fmt: skip
+        harness.create_user(
+            USERNAMES["operator"], "operator", password=PASSWORD, **ROLE_SCOPES["operator"]
+        )
+        harness.create_user(USERNAMES["coordinator"], "coordinator", password=PASSWORD)  # fmt: skip
         harness.apply(
             ItemDefined(item_id=FLOUR, name="Farine", unit="kg", weight_kg="1"),
             ItemDefined(item_id=SUGAR, name="Sucre", unit="kg", weight_kg="1"),
@@ -69,3 +72,20 @@ def test_too_many_baskets_are_refused_in_words_next_to_the_quantity(api: ApiHarn
     assert "sugar-kg (36 / 30)" in answer.text
     assert "flour-kg (90 / 100)" not in answer.text  # enough flour: not named
     assert "le stock d&#39;ici en permet 7 au plus" in answer.text
+
+
+def test_the_coordinator_sees_baskets_assembled_and_possible_per_warehouse(
+    api: ApiHarness,
+) -> None:
+    assemble(api, "5")
+    api.client.cookies.clear()
+    sign_in(api, "coordinator")
+
+    page = api.client.get("/coordinator/kits")
+
+    assert page.status_code == 200, page.text
+    casablanca = r"<tr><td>Panier alimentaire Ramadan</td><td>Entrepôt Casablanca</td>(.*?)</tr>"
+    row = re.search(casablanca, page.text)
+    assert row is not None, page.text
+    assert re.findall(r'class="num">(\d+)<', row.group(1)) == ["5", "2"]
+    assert "Sucre" in row.group(1)

@@ -18,7 +18,15 @@ from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries, relief_queries, report_queries
 from projections.paging import Paging
-from services.app import campaigns, deployments, distributions, inventory, relief, reports
+from services.app import (
+    campaigns,
+    deployments,
+    distributions,
+    inventory,
+    kits,
+    relief,
+    reports,
+)
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -178,6 +186,18 @@ async def coverage_page(page: Coordinator, campaign_id: str | None = None) -> Re
         regions_total=by_region(found.by_area) if found else [], regions=regions,
         provinces=provinces,
     )  # fmt: skip
+
+
+@router.get("/kits")
+async def kits_page(page: Coordinator) -> Response:
+    """Kits (food baskets) per warehouse: already assembled, and how many more the stock makes."""
+    assert page.user is not None
+    today = datetime.now(UTC).date()
+    found, totals = await kits.kits_possible(page.services, page.user, today)
+    ref = await reference(page)
+    names = {loc["location_id"]: loc["name"] for loc in ref["locations"]}
+    names |= {item["item_id"]: item["name"] for item in ref["items"]}
+    return page.render("coordinator/kits.html", rows=found.items, totals=totals, names=names)
 
 
 @router.get("/reports/{name}.csv")
