@@ -50,7 +50,7 @@ def location_public(row: Row) -> LocationPublic:
 
 
 def item_public(row: Row) -> ItemPublic:
-    return ItemPublic(id=row["item_id"], name=row["name"], unit=row["unit"])
+    return ItemPublic(**_public(row, "item_id"))
 
 
 def campaign_public(row: Row, position: str | None = None) -> CampaignPublic:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from events.base import Event, Identifier
+from events.base import Event, Identifier, PositiveQuantity
 
 LocationKind = Literal["warehouse", "site"]
+# A decimal written as text ("0.25"): exact in every reader, where a JSON number may become
+# a binary float; a basket's weight summed over a million households must not drift.
+DECIMAL_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,6})?$"
+Decimal = Annotated[
+    str,
+    Field(
+        pattern=DECIMAL_PATTERN,
+        max_length=16,
+        description="A non-negative decimal as text, at most 6 places: '0.25', '10'.",
+    ),
+]
 
 
 class LocationRegistered(Event):
@@ -32,7 +43,8 @@ class LocationRegistered(Event):
 
 
 class ItemDefined(Event):
-    """An item that can be stocked and distributed, counted in its unit."""
+    """An item that can be stocked and distributed, counted in its base unit; optionally
+    packed `pack_size` units to a pack, weighing `weight_kg` and taking `volume_l` per unit."""
 
     TYPE = "ItemDefined"
     STREAM = "reference"
@@ -40,6 +52,9 @@ class ItemDefined(Event):
     item_id: Identifier
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field(min_length=1, max_length=32)
+    pack_size: PositiveQuantity | None = None
+    weight_kg: Decimal | None = None
+    volume_l: Decimal | None = None
 
     @property
     def aggregate_id(self) -> str:

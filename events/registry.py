@@ -13,6 +13,7 @@ from events.households import (
     HouseholdRegistered,
     PersonalDataErased,
 )
+from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
@@ -87,6 +88,9 @@ _TYPES: dict[str, type[Event]] = {
         UserRevoked,
         SessionEnded,
         PersonalDataRead,
+        KitCompositionSet,
+        KitsAssembled,
+        KitsDisassembled,
     )
 }
 

@@ -220,3 +220,7 @@ def fold(state: Inventory, stream: Iterable[tuple[Envelope, Event]]) -> Inventor
                 current.expires_on or change.expires_on, current.on_hand + change.delta
             )
     return result
+
+
+# Kits assembled and broken up move lots too; their changes register on `lot_changes`.
+from projections import kit_changes  # noqa: E402, F401

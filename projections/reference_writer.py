@@ -6,17 +6,18 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table, update
 
 from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.kits import KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened
 from projections.projection import Batch
-from projections.sql import upsert
-from projections.tables import campaigns, donors, items, locations, operations
+from projections.sql import insert_ignoring_duplicates, upsert
+from projections.tables import campaigns, donors, items, kit_components, locations, operations
 
 
 class ReferenceProjection:
     name: str = "reference"
     streams: tuple[str, ...] = ("reference",)
-    tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors)
+    tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors, kit_components)
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         events = [a.event for a in batch]
@@ -43,6 +44,21 @@ class ReferenceProjection:
                     .where(campaigns.c.campaign_id == event.campaign_id)
                     .values(**changed)
                 )
+        _write_compositions(conn, [e for e in events if isinstance(e, KitCompositionSet)])
+
+
+def _write_compositions(conn: Connection, sets: list[KitCompositionSet]) -> None:
+    """Each version once: a version already written is never rewritten."""
+    rows = {
+        (e.kit_item_id, e.version, c.item_id): {
+            "kit_item_id": e.kit_item_id, "version": e.version,
+            "item_id": c.item_id, "quantity": c.quantity,
+        }
+        for e in sets
+        for c in e.components
+    }  # fmt: skip
+    keys = ["kit_item_id", "version", "item_id"]
+    insert_ignoring_duplicates(conn, kit_components, list(rows.values()), keys)
 
 
 def _first_per_key(rows: list[dict], key: str) -> list[dict]:

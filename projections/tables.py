@@ -63,6 +63,19 @@ items = Table(
     Column("item_id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("unit", String(32), nullable=False),
+    Column("pack_size", BigInteger),
+    Column("weight_kg", String(16)),  # decimals as text: exact (see events.reference)
+    Column("volume_l", String(16)),
+)
+
+# every version of every kit's composition: one row per component
+kit_components = Table(
+    "kit_components",
+    metadata,
+    Column("kit_item_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
 )
 
 inventory_lots = Table(

@@ -46,10 +46,10 @@ async def define_item(
     body: ItemCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> ItemPublic:
     """Define an item that can be stocked and distributed."""
-    item = ItemDefined(item_id=body.id, name=body.name, unit=body.unit)
+    item = ItemDefined(item_id=body.id, **body.model_dump(exclude={"id"}))
     outcome = await reference.define_item(services, user, now, item)
     repeated(outcome, response)
-    return ItemPublic(id=body.id, name=body.name, unit=body.unit, position=outcome.position)
+    return ItemPublic(id=body.id, position=outcome.position, **body.model_dump(exclude={"id"}))
 
 
 @router.get("/items", response_model=ItemList)

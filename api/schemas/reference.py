@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import NEXT, Body, ClientId, Written
+from api.schemas.common import NEXT, Body, ClientId, Quantity, Written
+from events.reference import DECIMAL_PATTERN
 
 
 class LocationCreate(Body):
@@ -33,12 +34,24 @@ class ItemCreate(Body):
     id: ClientId
     name: str = Field(min_length=1, max_length=200, examples=["Panier alimentaire Ramadan"])
     unit: str = Field(min_length=1, max_length=32, examples=["basket"])
+    pack_size: Quantity | None = Field(default=None, description="Base units per pack.")
+    weight_kg: str | None = Field(
+        default=None, pattern=DECIMAL_PATTERN, examples=["1.0"],
+        description="Weight of one base unit in kg, a decimal as text (exact): '0.25'.",
+    )  # fmt: skip
+    volume_l: str | None = Field(
+        default=None, pattern=DECIMAL_PATTERN, examples=["1.5"],
+        description="Volume of one base unit in litres, a decimal as text.",
+    )  # fmt: skip
 
 
 class ItemPublic(Written):
     id: str
     name: str
     unit: str
+    pack_size: int | None = None
+    weight_kg: str | None = None
+    volume_l: str | None = None
 
 
 class LocationList(BaseModel):

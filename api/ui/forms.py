@@ -19,6 +19,8 @@ M = TypeVar("M", bound=BaseModel)
 # Refusals that name no field, and the field they are about.
 ERROR_FIELDS = {
     "insufficient_stock": "quantity",
+    "insufficient_components": "quantity",
+    "kit_contents_unknown": "lot",
     "same_location": "to_location_id",
     "forbidden": "location_id",
     "already_received": "transfer_id",
@@ -99,8 +101,17 @@ def refusal(exc: ApiError, t: Translator) -> FormErrors:
     """The API's refusal in plain words of the page's language, next to its field."""
     key = f"refusal.{exc.error}"
     try:
-        message = t(key, **exc.details) if t.has(key) else exc.message
+        message = t(key, **_worded(exc.details)) if t.has(key) else exc.message
     except (KeyError, IndexError):  # the same code with other details: the API's words
         message = exc.message
     where = _field(exc.field) if exc.field else ERROR_FIELDS.get(exc.error, "")
     return FormErrors({where: message}, status=status_of(exc))
+
+
+def _worded(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as a sentence can hold them: short components as "flour-kg (1000 / 450)"."""
+    short = details.get("short")
+    if not isinstance(short, list):
+        return details
+    named = ", ".join(f"{s['item_id']} ({s['needed']} / {s['available']})" for s in short)
+    return details | {"components": named}

@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
 from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
-from events.reference import LocationRegistered
+from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
+from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
     DeploymentDispatched,
     DeploymentPlanned,
@@ -55,6 +56,8 @@ OPERATION, CONVOY_FROM, CONVOY_TO = "op-seisme-al-haouz", "wh-marrakech", SITE
 # The harness's donor user sees this donor's donations; another donor's are not its business.
 DONOR, OTHER_DONOR = ROLE_SCOPES["donor"]["donors"][0], "donor-croissant-rouge"
 DONATION, OTHER_DONATION = "don-atlas-001", "don-croissant-001"
+# Two baskets in a family kit, assembled at each warehouse, to assemble or break up more.
+FAMILY_KIT = "family-kit"
 # Actions with no HTTP endpoint yet, and why; any other action must be exercised below.
 NOT_ON_HTTP = {
     "users.manage": "users are managed with `aid users` on the command line",
@@ -154,6 +157,18 @@ def new_deployment(location_id: str) -> dict[str, Any]:
             "lines": [{"item_id": "ramadan-basket", "quantity": 10}]}  # fmt: skip
 
 
+def new_composition(_: str) -> dict[str, Any]:
+    return {"components": [{"item_id": "ramadan-basket", "quantity": 3}]}
+
+
+def assembly_at(location_id: str) -> dict[str, Any]:
+    return {"location_id": location_id, "kit_item_id": FAMILY_KIT, "quantity": 1}
+
+
+def disassembly_at(location_id: str) -> dict[str, Any]:
+    return assembly_at(location_id) | {"lot": f"FK-{location_id}"}
+
+
 def no_body(_: str) -> dict[str, Any]:
     return {}  # the route takes none
 
@@ -228,6 +243,15 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/{entries}/{entry_id}/void", "stock.write", void, scoped=True,
              url=lambda loc: f"/v1/stock/receipts/rcpt-void-{loc}/void"),
     Endpoint("GET", "/v1/alerts", "alerts.read"),
+    Endpoint("POST", "/v1/items/{item_id}/composition", "reference.write", new_composition,
+             url=lambda _: f"/v1/items/{FAMILY_KIT}/composition"),
+    Endpoint("GET", "/v1/items/{item_id}/composition", "reference.read",
+             url=lambda _: f"/v1/items/{FAMILY_KIT}/composition"),
+    Endpoint("POST", "/v1/stock/assemblies", "stock.write", assembly_at, scoped=True,
+             locations=WAREHOUSES),
+    Endpoint("POST", "/v1/stock/disassemblies", "stock.write", disassembly_at, scoped=True,
+             locations=WAREHOUSES),
+    Endpoint("GET", "/v1/inventory/kits", "stock.read", scoped=True),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,
@@ -340,7 +364,24 @@ def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
         )
         seed_relief(harness)
         seed_entries_to_void(harness)
+        seed_kits(harness)
         yield harness  # fmt: skip
+
+
+def seed_kits(api: ApiHarness) -> None:
+    """A family kit of two baskets, and ten of them assembled at each warehouse."""
+    api.apply(
+        ItemDefined(item_id=FAMILY_KIT, name="Kit familial", unit="kit"),
+        KitCompositionSet(kit_item_id=FAMILY_KIT, version=1,
+                          components=[KitComponent(item_id="ramadan-basket", quantity=2)]),
+        *(
+            KitsAssembled(assembly_id=f"asm-seed-{loc}", location_id=loc, kit_item_id=FAMILY_KIT,
+                          composition_version=1, quantity=10, lot=f"FK-{loc}",
+                          components=[ComponentLine(item_id="ramadan-basket", lot=f"RB-{loc}",
+                                                    quantity=20)])
+            for loc in WAREHOUSES
+        ),
+    )  # fmt: skip
 
 
 def seed_aid(api: ApiHarness) -> None:

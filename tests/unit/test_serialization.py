@@ -23,6 +23,13 @@ from events.households import (
     HouseholdRegistered,
     PersonalDataErased,
 )
+from events.kits import (
+    ComponentLine,
+    KitComponent,
+    KitCompositionSet,
+    KitsAssembled,
+    KitsDisassembled,
+)
 from events.reference import ItemDefined, LocationRegistered
 from events.registry import event_types
 from events.relief import (
@@ -296,6 +303,37 @@ SAMPLES: dict[str, Event] = {
     "SessionEnded": SessionEnded(username="youssef.agent", session_hash="ab" * 32),
     "PersonalDataRead": PersonalDataRead(
         username="khadija.agent", household_id="hh-amizmiz-001", via="lookup"
+    ),
+    "KitCompositionSet": KitCompositionSet(
+        kit_item_id="ramadan-basket",
+        version=2,
+        components=[KitComponent(item_id="flour-kg", quantity=10)],
+    ),
+    "KitsAssembled": KitsAssembled(
+        assembly_id="asm-0001",
+        location_id="wh-casa",
+        kit_item_id="ramadan-basket",
+        composition_version=2,
+        quantity=30,
+        lot="RB-2026-1",
+        expires_on=date(2024, 3, 31),
+        components=[
+            ComponentLine(
+                item_id="flour-kg",
+                lot="LOT-2023-09-A",
+                expires_on=date(2024, 3, 31),
+                donation_id="don-0042",
+                quantity=300,
+            ),
+        ],
+    ),
+    "KitsDisassembled": KitsDisassembled(
+        disassembly_id="dis-0001",
+        location_id="wh-casa",
+        kit_item_id="ramadan-basket",
+        quantity=3,
+        lot="RB-2026-1",
+        components=[ComponentLine(item_id="flour-kg", lot="LOT-2023-09-A", quantity=30)],
     ),
 }
 

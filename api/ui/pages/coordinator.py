@@ -21,7 +21,15 @@ from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries, relief_queries, report_queries
 from projections.paging import Paging
-from services.app import campaigns, deployments, distributions, inventory, relief, reports
+from services.app import (
+    campaigns,
+    deployments,
+    distributions,
+    inventory,
+    kits,
+    relief,
+    reports,
+)
 from services.domain.reference.decider import CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
@@ -238,6 +246,18 @@ async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Res
         return await _coverage(page, campaign_id, "", refusal(exc, page.t))
     where = urlencode({"campaign_id": campaign_id, "done": f"campaign_{step}"})
     return RedirectResponse(f"/coordinator/coverage?{where}", 303)
+
+
+@router.get("/kits")
+async def kits_page(page: Coordinator) -> Response:
+    """Kits (food baskets) per warehouse: already assembled, and how many more the stock makes."""
+    assert page.user is not None
+    today = datetime.now(UTC).date()
+    found, totals = await kits.kits_possible(page.services, page.user, today)
+    ref = await reference(page)
+    names = {loc["location_id"]: loc["name"] for loc in ref["locations"]}
+    names |= {item["item_id"]: item["name"] for item in ref["items"]}
+    return page.render("coordinator/kits.html", rows=found.items, totals=totals, names=names)
 
 
 @router.get("/reports/{name}.csv")

@@ -16,8 +16,8 @@ from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
-from projections import queries
-from services.app import inventory, stock
+from projections import kit_queries, queries
+from services.app import inventory, kits, stock
 from services.app.stock import OperatorEntry
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
@@ -39,6 +39,7 @@ async def reference(page: Page) -> dict[str, Any]:
         "locations": locations,
         "items": items,
         "own": own,
+        "kits": await run_in_threadpool(kit_queries.current_compositions, page.services.engine),
     }
 
 
@@ -185,10 +186,29 @@ async def _movement(
     if movement is None:
         raise NotFound(f"no page {kind!r}")
     ref = await reference(page)
+    notes = await _kits_possible(page, ref) if kind == "assembly" else []
     return page.render(
         "form.html", status, tabs="operator/_tabs.html", action=f"/operator/{kind}",
-        spec=movement, values=values, errors=errors, choices=choices(ref, page.t),
+        spec=movement, values=values, errors=errors, choices=choices(ref, page.t), notes=notes,
     )  # fmt: skip
+
+
+async def _kits_possible(page: Page, ref: dict[str, Any]) -> list[str]:
+    """ "Can make N" per warehouse and kit, beside the assembly form."""
+    assert page.user is not None
+    today = datetime.now(UTC).date()
+    found, _ = await kits.kits_possible(page.services, page.user, today)
+    name = ref["names"].get
+    return [
+        page.t(
+            "assembly.possible",
+            kit=name(r["kit_item_id"], r["kit_item_id"]),
+            location=name(r["location_id"], r["location_id"]),
+            possible=page.t.number(r["possible"]),
+            component=name(r["limited_by"], r["limited_by"]),
+        )
+        for r in found.items
+    ]
 
 
 def _retry(form: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The operator's five movements as forms: the fields each shows and the API call it makes."""
+"""The operator's movements, kit assembly among them, as forms: the fields each shows and
+the API call it makes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 from api import requests
 from api.auth import User
 from api.deps import Services
+from api.schemas.kits import AssemblyCreate
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
 from api.ui.forms import Field, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
-from services.app import stock
+from services.app import kits, stock
+from services.app.kits import Assembly
 
 REASONS = ("damaged", "expired", "lost", "stolen", "found")
 
@@ -62,7 +65,25 @@ async def _count(form: dict[str, str], services: Services, user: User, t: Transl
     return await stock.count_stock(services, user, _now(), command)
 
 
+def _kits_asked(form: dict[str, str], t: Translator) -> Assembly:
+    body = parse(AssemblyCreate, compact({
+        "id": form.get("form_id"), "location_id": form.get("location_id"),
+        "kit_item_id": form.get("kit_item_id"), "quantity": integer(form.get("quantity")),
+        "lot": form.get("lot"),
+    }), t)  # fmt: skip
+    return Assembly(body.id or new_form_id(), **body.model_dump(exclude={"id"}))
+
+
+async def _assembly(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    return await kits.assemble_kits(services, user, _now(), _kits_asked(form, t))
+
+
+async def _disassembly(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
+    return await kits.disassemble_kits(services, user, _now(), _kits_asked(form, t))
+
+
 MINE, ITEM = Field("location_id", "choice"), Field("item_id", "choice")
+KIT = Field("kit_item_id", "choice")
 LOT = Field("lot", "text", required=False)
 MOVEMENTS: dict[str, FormSpec] = {
     "receipt": FormSpec(
@@ -83,6 +104,12 @@ MOVEMENTS: dict[str, FormSpec] = {
     "count": FormSpec(
         "count.title", (MINE, ITEM, LOT, Field("counted_quantity", "number")), _count
     ),
+    "assembly": FormSpec(
+        "assembly.title", (MINE, KIT, Field("quantity", "number"), LOT), _assembly
+    ),
+    "disassembly": FormSpec(
+        "disassembly.title", (MINE, KIT, Field("quantity", "number"), LOT), _disassembly
+    ),
 }
 
 
@@ -98,4 +125,8 @@ def choices(ref: dict[str, Any], t: Translator) -> dict[str, list[tuple[str, str
         "to_location_id": [("", "—"), *((p["location_id"], p["name"]) for p in ref["locations"])],
         "item_id": [(it["item_id"], f"{it['name']} ({it['unit']})") for it in ref["items"]],
         "reason": [(r, t(f"reason.{r}")) for r in REASONS],
+        "kit_item_id": [
+            (k["kit_item_id"], ref["names"].get(k["kit_item_id"], k["kit_item_id"]))
+            for k in ref.get("kits", [])
+        ],
     }

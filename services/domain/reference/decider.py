@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import Field
 
-from events import Event
-from events.base import Identifier
+from events import Event, Identifier
 from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.kits import KitComponent, KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from services.domain.commands import Command
@@ -63,6 +63,21 @@ class RegisterDonor(Register):
     donor: DonorRegistered
 
 
+class SetKitComposition(Command):
+    """Make `kit_item_id` a kit of `components`: a new version of its composition (the
+    application layer has checked that each component is an item and not a kit)."""
+
+    TYPE = "SetKitComposition"
+    STREAM = STREAM
+
+    kit_item_id: Identifier
+    components: list[KitComponent] = Field(min_length=1, max_length=50)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.kit_item_id
+
+
 class RecordDonation(Register):
     TYPE = "RecordDonation"
     STREAM = "donation-commands"
@@ -77,6 +92,9 @@ class Registration:
     values: Mapping[str, Any] | None = None
     ends_on: date | None = None
     closed_on: date | None = None
+    # an item's kit composition: the latest version and its components
+    composition_version: int = 0
+    components: tuple[KitComponent, ...] = ()
 
 
 Registered = (
@@ -97,7 +115,14 @@ def evolve(state: Registration, event: Event) -> Registration:
 @evolve.register
 def _(state: Registration, event: Registered) -> Registration:
     """The first registration stands; a later one (never accepted) changes nothing."""
-    return state if state.values is not None else Registration(event.model_dump(mode="json"))
+    if state.values is not None:
+        return state
+    return replace(state, values=event.model_dump(mode="json"))
+
+
+@evolve.register
+def _(state: Registration, event: KitCompositionSet) -> Registration:
+    return replace(state, composition_version=event.version, components=tuple(event.components))
 
 
 @evolve.register
@@ -189,6 +214,33 @@ def _(state: Registration, command: CloseCampaign, now: datetime) -> list[Event]
                            reason=command.reason)]  # fmt: skip
 
 
+@decide.register
+def _(state: Registration, command: SetKitComposition, now: datetime) -> list[Event]:
+    """A new version of the composition; the same components again record nothing."""
+    if state.values is None or "item_id" not in state.values:
+        raise Refused(
+            "unknown_item",
+            f"no item {command.kit_item_id!r}: define it before its composition",
+            item_id=command.kit_item_id,
+        )
+    items = [c.item_id for c in command.components]
+    if command.kit_item_id in items or len(set(items)) != len(items):
+        raise Rejected(
+            "invalid_composition",
+            "a kit holds each component once, and never itself",
+            field="components",
+        )
+    if tuple(command.components) == state.components:
+        return []
+    return [
+        KitCompositionSet(
+            kit_item_id=command.kit_item_id,
+            version=state.composition_version + 1,
+            components=command.components,
+        )
+    ]
+
+
 class ReferenceDecider:
     """Decides the registrations of locations, items, campaigns, operations and donors."""
 
@@ -204,6 +256,7 @@ class ReferenceDecider:
             RegisterDonor,
             ExtendCampaign,
             CloseCampaign,
+            SetKitComposition,
         )
     }
     initial = staticmethod(Registration)

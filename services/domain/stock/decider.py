@@ -37,6 +37,7 @@ from services.domain.stock.commands import (
     VoidStockEntry,
 )
 from services.domain.stock.fefo import fefo
+from services.domain.stock.kit_commands import KIT_COMMANDS
 from services.domain.stock.picking import pick, take
 from services.domain.stock.state import LocationStock, evolve, moved
 from services.domain.stock.voids import void_entry
@@ -314,7 +315,11 @@ class StockDecider:
 
     event_stream: str = "stock"
     command_stream: str = "stock-commands"
-    commands: Mapping[str, type[Command]] = STOCK_COMMANDS
+    commands: Mapping[str, type[Command]] = STOCK_COMMANDS | KIT_COMMANDS
     initial = staticmethod(LocationStock)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)
+
+
+# Kits are assembled and broken up by this writer too: their rules register on `decide`.
+from services.domain.stock import assembly  # noqa: E402, F401

@@ -20,6 +20,7 @@ from events.stock import (
 )
 from services.domain.dispatching import on_message
 from services.domain.stock.fefo import fefo
+from services.domain.stock.kit_lots import KitContents
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class LocationStock:
     voided: frozenset[EntryKey] = frozenset()
     cancelled_transfers: frozenset[str] = frozenset()  # as a destination
     returned_transfers: frozenset[str] = frozenset()  # as an origin
+    # (kit item, kit lot) -> the component lots inside the kits assembled here
+    kit_contents: Mapping[tuple[str, str], KitContents] = field(default_factory=dict)
 
     def lots_of(self, item_id: str) -> list[Lot]:
         """The item's lots holding stock, in FEFO order."""

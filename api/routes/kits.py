@@ -1,0 +1,113 @@
+"""Kits: a basket's composition, baskets assembled from bulk stock and broken up again,
+and how many baskets the stock can make."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from api.answers import decision, repeated
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
+from api.reads import ReadAfter
+from api.schemas.kits import (
+    AssemblyCreate,
+    Component,
+    CompositionCreate,
+    CompositionPublic,
+    KitsPossible,
+    KitsPossibleList,
+    KitTotal,
+)
+from api.schemas.stock import Decision
+from events.kits import KitComponent
+from services.app import kits
+from services.app.kits import Assembly
+
+router = APIRouter(prefix="/v1", tags=["kits"])
+
+
+@router.post("/items/{item_id}/composition", status_code=201, response_model=CompositionPublic)
+async def set_composition(
+    item_id: str,
+    body: CompositionCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> CompositionPublic:
+    """Make an item a kit of these components: a new version, earlier kits keep theirs."""
+    components = [KitComponent(**c.model_dump()) for c in body.components]
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await kits.set_composition(services, user, now, item_id, components, command_id)
+    repeated(outcome, response)
+    version = outcome.events[0]["data"]["version"] if outcome.events else None
+    return CompositionPublic(
+        kit_item_id=item_id,
+        version=version,
+        components=[Component(**c.model_dump()) for c in components],
+        position=outcome.position,
+    )
+
+
+@router.get("/items/{item_id}/composition", response_model=CompositionPublic)
+async def composition(
+    item_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+) -> CompositionPublic:
+    """A kit's current composition: its components in base units per kit."""
+    found = await kits.composition(services, user, item_id)
+    return CompositionPublic(**found)
+
+
+@router.post("/stock/assemblies", status_code=201, response_model=Decision)
+async def assemble_kits(
+    body: AssemblyCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Assemble kits at a warehouse from its component lots, first expiring first; the kit
+    lot expires with the earliest of them. 409 names each short component."""
+    asked = Assembly(body.id or idempotency_key or str(uuid.uuid4()),
+                     **body.model_dump(exclude={"id"}))  # fmt: skip
+    return decision(await kits.assemble_kits(services, user, now, asked), response)
+
+
+@router.post("/stock/disassemblies", status_code=201, response_model=Decision)
+async def disassemble_kits(
+    body: AssemblyCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Break kits back into the component lots they were assembled from."""
+    asked = Assembly(body.id or idempotency_key or str(uuid.uuid4()),
+                     **body.model_dump(exclude={"id"}))  # fmt: skip
+    return decision(await kits.disassemble_kits(services, user, now, asked), response)
+
+
+@router.get("/inventory/kits", response_model=KitsPossibleList)
+async def kits_possible(
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    _: ReadAfter,
+    page: PageOf,
+    location_id: str | None = None,
+    kit_item_id: str | None = None,
+) -> KitsPossibleList:
+    """How many kits the stock can make, per warehouse and in total, and which component
+    limits each (expired lots do not count)."""
+    found, totals = await kits.kits_possible(
+        services, user, now.date(), location_id, kit_item_id, page
+    )
+    return KitsPossibleList(
+        items=[KitsPossible(**r) for r in found.items],
+        totals=[KitTotal(**t) for t in totals],
+        next=found.next,
+    )

@@ -1,0 +1,91 @@
+"""The operator's assembly form without a browser: the "can make" figure beside it, baskets
+assembled from it, the refusal in words, and the flour card showing the assembly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from events.kits import KitComponent, KitCompositionSet
+from events.reference import ItemDefined
+from events.stock import StockReceived
+from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
+from tests.unit.test_web_ui import PASSWORD, csrf_of, sign_in
+
+CASABLANCA, BASKET, FLOUR, SUGAR = "wh-casablanca", "ramadan-basket", "flour-kg", "sugar-kg"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    """The Casablanca operator, with 100 kg of flour and 30 kg of sugar for 10 + 4 kg baskets."""
+    with ApiHarness(tmp_path, auto_project=True) as harness:
+        harness.create_user(
+            USERNAMES["operator"], "operator", password=PASSWORD, **ROLE_SCOPES["operator"]
+        )
+        harness.create_user(USERNAMES["coordinator"], "coordinator", password=PASSWORD)  # fmt: skip
+        harness.apply(
+            ItemDefined(item_id=FLOUR, name="Farine", unit="kg", weight_kg="1"),
+            ItemDefined(item_id=SUGAR, name="Sucre", unit="kg", weight_kg="1"),
+            KitCompositionSet(kit_item_id=BASKET, version=1, components=[
+                KitComponent(item_id=FLOUR, quantity=10), KitComponent(item_id=SUGAR, quantity=4)
+            ]),
+            StockReceived(receipt_id="r-flour", location_id=CASABLANCA, item_id=FLOUR,
+                          quantity=100, lot="FL-1"),
+            StockReceived(receipt_id="r-sugar", location_id=CASABLANCA, item_id=SUGAR,
+                          quantity=30, lot="SU-1"),
+        )  # fmt: skip
+        sign_in(harness, "operator")
+        yield harness
+
+
+def assemble(api: ApiHarness, quantity: str) -> httpx.Response:
+    form = api.client.get("/operator/assembly")
+    body = {"csrf": csrf_of(form.text), "form_id": "asm-form-1", "location_id": CASABLANCA,
+            "kit_item_id": BASKET, "quantity": quantity}  # fmt: skip
+    return api.client.post("/operator/assembly", data=body, follow_redirects=False)
+
+
+def test_the_assembly_form_says_how_many_baskets_the_stock_makes(api: ApiHarness) -> None:
+    page = api.client.get("/operator/assembly")
+
+    assert page.status_code == 200, page.text
+    assert "le stock permet 7 (limité par Sucre)" in page.text
+
+
+def test_baskets_assembled_from_the_form_show_on_the_flour_card(api: ApiHarness) -> None:
+    answer = assemble(api, "5")
+
+    assert answer.status_code == 303, answer.text
+    card = api.client.get("/operator/card", params={"location_id": CASABLANCA, "item_id": FLOUR})
+    assert "Assemblage de kits" in card.text
+    assert "le stock permet 2" in api.client.get("/operator/assembly").text
+
+
+def test_too_many_baskets_are_refused_in_words_next_to_the_quantity(api: ApiHarness) -> None:
+    answer = assemble(api, "9")
+
+    assert answer.status_code == 409
+    assert "sugar-kg (36 / 30)" in answer.text
+    assert "flour-kg (90 / 100)" not in answer.text  # enough flour: not named
+    assert "le stock d&#39;ici en permet 7 au plus" in answer.text
+
+
+def test_the_coordinator_sees_baskets_assembled_and_possible_per_warehouse(
+    api: ApiHarness,
+) -> None:
+    assemble(api, "5")
+    api.client.cookies.clear()
+    sign_in(api, "coordinator")
+
+    page = api.client.get("/coordinator/kits")
+
+    assert page.status_code == 200, page.text
+    casablanca = r"<tr><td>Panier alimentaire Ramadan</td><td>Entrepôt Casablanca</td>(.*?)</tr>"
+    row = re.search(casablanca, page.text)
+    assert row is not None, page.text
+    assert re.findall(r'class="num">(\d+)<', row.group(1)) == ["5", "2"]
+    assert "Sucre" in row.group(1)
