@@ -21,6 +21,7 @@ from api.routes import (
     deployments,
     distributions,
     health,
+    household_imports,
     households,
     inventory,
     reference,
@@ -73,6 +74,7 @@ def create_app(
         if start:
             await start()
         yield
+        await app.state.services.imports.stop()
         if stop:
             await stop()
         close = getattr(publisher, "close", None)
@@ -97,6 +99,7 @@ def create_app(
         stock,
         inventory,
         alerts,
+        household_imports,  # before households: its paths are more specific
         households,
         campaigns,
         distributions,
