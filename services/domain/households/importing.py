@@ -103,7 +103,8 @@ def check(cells: Mapping[str, str], areas: Areas) -> dict[str, Any]:
     for name in REQUIRED_COLUMNS:
         if not cells.get(name):
             raise LineError("missing_field", f"{name} is empty")
-    national_id, registry = cells.get("national_id") or None, cells.get("registry_number") or None
+    national_id = _cin(cells.get("national_id", ""))
+    registry = cells.get("registry_number") or None
     if not (national_id or registry):
         raise LineError("missing_field", "give national_id or registry_number (or both)")
     _match(national_id, CIN, "bad_national_id", "national_id is not a CIN (letters, digits)")
@@ -125,6 +126,11 @@ def check(cells: Mapping[str, str], areas: Areas) -> dict[str, Any]:
         "groups": _groups(cells.get("groups", "")),
         "precarity_score": _score(cells.get("precarity_score") or None),
     }
+
+
+def _cin(text: str) -> str | None:
+    """A CIN as the registry wrote it, without the spaces or dashes some exports put in."""
+    return re.sub(r"[\s-]", "", text).upper() or None
 
 
 def _match(value: str | None, pattern: re.Pattern[str], reason: str, message: str) -> None:
