@@ -19,7 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from events import encode
-from services.app.household_import import ImportReport, household_id_for, import_households
+from services.app.household_import import ImportReport, import_households
+from services.app.import_checks import household_id_for
 from services.app.permissions import User
 from services.domain.households.importing import COLUMNS
 from services.domain.privacy import pseudonym
