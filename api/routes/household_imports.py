@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.requests import ClientDisconnect
 
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.schemas.household_imports import ImportPublic
 from services.app import import_runs
+from services.app.errors import Invalid
 
 router = APIRouter(prefix="/v1/households/imports", tags=["households"])
 CSV_BODY = {
@@ -32,7 +34,10 @@ async def start_import(
 ) -> ImportPublic:
     """Import a registry export (`text/csv` body) in the background; follow it by its id.
     The same file again answers the same import (200 once it is done), or resumes it."""
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # or cut short past the size limit (the 413 is already sent)
+        raise Invalid("the upload ended before the whole file was sent", field="file") from None
     state, started = await import_runs.start_import(
         services, services.imports, user, now, body, dry_run
     )
