@@ -21,6 +21,7 @@ from api.routes import (
     deployments,
     distributions,
     health,
+    household_imports,
     households,
     inventory,
     kits,
@@ -74,6 +75,7 @@ def create_app(
         if start:
             await start()
         yield
+        await app.state.services.imports.stop()
         if stop:
             await stop()
         close = getattr(publisher, "close", None)
@@ -99,6 +101,7 @@ def create_app(
         inventory,
         kits,
         alerts,
+        household_imports,  # before households: its paths are more specific
         households,
         campaigns,
         distributions,

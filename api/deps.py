@@ -17,6 +17,7 @@ from api.auth import User, find_user, unauthenticated
 from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
+from services.app.import_runs import Imports
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
 from services.domain.privacy import PersonalData
@@ -42,6 +43,7 @@ class Services:
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
     # An agent looks up the person in front of them: a minute's worth is plenty.
     lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
+    imports: Imports = field(default_factory=Imports)  # the registry imports run here
     health: CachedCheck = field(init=False)
     audit: AuditTrail = field(init=False)
 

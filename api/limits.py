@@ -20,6 +20,7 @@ DEFAULT_LIMIT = 256 * KIB
 LIMITS: Mapping[str, int] = {  # the routes whose bodies are larger by design
     "/v1/distributions/batch": 4 * 1024 * KIB,  # up to 10,000 offline records
     "/agent/sync": 1024 * KIB,  # up to 500 records from the agent's page
+    "/v1/households/imports": 64 * 1024 * KIB,  # a registry export of about 600,000 lines
 }
 WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -1,4 +1,5 @@
-"""Run the benchmarks: `python -m bench [projection rebuild commands offline_sync reads]`.
+"""Run the benchmarks: `python -m bench [projection rebuild commands offline_sync reads
+household_import]`.
 
 Each runs in a process of its own (so one's memory does not weigh on the next), prints its
 figures and a RESULT line; the RESULT lines are gathered in var/bench/results.json.
@@ -12,7 +13,7 @@ import sys
 
 from bench.common import REPO_ROOT, WORK_DIR
 
-BENCHMARKS = ("projection", "rebuild", "commands", "offline_sync", "reads")
+BENCHMARKS = ("projection", "rebuild", "commands", "offline_sync", "reads", "household_import")
 
 
 def main(names: list[str]) -> int:

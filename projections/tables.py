@@ -322,3 +322,31 @@ lot_distributions = Table(
     Column("province_code", String(32)),
     Column("occurred_at", DateTime, nullable=False),
 )
+
+# Imports of a social registry's export: where each stands, and the lines refused (reason
+# codes and messages that name columns, never a person's value).
+household_imports = Table(
+    "household_imports",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("dry_run", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("lines_read", BigInteger, nullable=False),
+    Column("registered", BigInteger, nullable=False),
+    Column("unchanged", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("started_by", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+household_import_refusals = Table(
+    "household_import_refusals",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("line", BigInteger, primary_key=True, autoincrement=False),
+    Column("reason", String(32), nullable=False),
+    Column("message", String(200), nullable=False),
+    Column("first_line", BigInteger),
+    Column("household_id", String(64)),
+)

@@ -18,9 +18,11 @@ app = typer.Typer(help="AidLedger: event-sourced logistics for emergency and soc
 kafka_app = typer.Typer(help="A local Apache Kafka (KRaft): one node, or a small cluster.")
 users_app = typer.Typer(help="Users and their API tokens.")
 projections_app = typer.Typer(help="Read models.")
+households_app = typer.Typer(help="The household registry.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(users_app, name="users")
 app.add_typer(projections_app, name="projections")
+app.add_typer(households_app, name="households")
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -279,6 +281,18 @@ def projections_rebuild(
 
             applied = rebuild(settings, engine, projection, show)
             progress.update(task, description=f"{projection.name}: {applied} events")
+
+
+@households_app.command("import")
+def households_import(
+    file: Path = typer.Argument(..., help="A registry export: CSV, UTF-8, header line."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; publish nothing."),
+) -> None:
+    """Register the households of a social registry's export, once each (run it again to
+    resume); refused lines are listed with their number and why."""
+    from services.runtime.household_import_cli import import_file
+
+    raise typer.Exit(import_file(get_settings(), file, dry_run, console))
 
 
 def main() -> None:

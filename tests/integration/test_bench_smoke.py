@@ -34,6 +34,7 @@ TINY = {
     "AID_BENCH_HOUSEHOLDS": "3000",
     "AID_BENCH_LOTS": "600",
     "AID_BENCH_READS": "15",
+    "AID_BENCH_IMPORT_HOUSEHOLDS": "300",
 }
 
 
@@ -146,3 +147,10 @@ def test_bench_runs_from_one_command(bench_env: dict[str, str]) -> None:
     )  # fmt: skip
     assert unknown.returncode == 2 and "choose among" in unknown.stdout
     assert "bench:" in (REPO_ROOT / "Makefile").read_text()
+
+
+def test_household_import_benchmark(bench_env: dict[str, str]) -> None:
+    result = run_benchmark(bench_env, "household_import")
+    assert result["households"] == 300
+    assert result["households_per_s"] > 0 and result["raw_publish_events_per_s"] > 0
+    assert result["importer_peak_rss_mib"] > 0

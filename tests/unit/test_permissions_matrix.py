@@ -36,6 +36,7 @@ from events.stock import (
     TransferDispatched,
     TransferLine,
 )
+from projections import imports_queries
 from services.domain.privacy import pseudonym
 from tests.support.api import (
     ROLE_SCOPES,
@@ -51,6 +52,7 @@ LOCATIONS = (*WAREHOUSES, SITE)
 ASNI = "site-asni"
 SITES = (SITE, ASNI)
 CAMPAIGN, HOUSEHOLD, HOUSEHOLD_CIN = "ramadan-2026", "hh-ait-ourir-017", "EE482913"
+IMPORT = "imp-rsu-marrakech-safi"  # a registry export imported earlier
 # The Al Haouz earthquake response; its convoys leave Marrakech for the Al Haouz site.
 OPERATION, CONVOY_FROM, CONVOY_TO = "op-seisme-al-haouz", "wh-marrakech", SITE
 # The harness's donor user sees this donor's donations; another donor's are not its business.
@@ -121,6 +123,11 @@ def new_campaign(_: str) -> dict[str, Any]:
 def new_household(_: str) -> dict[str, Any]:
     return {"id": "hh-tahannaout-102", "national_id": "JB771204", "head_name": "Rachid Amrani",
             "size": 5, "region_code": "MA07", "groups": ["children"]}  # fmt: skip
+
+
+def registry_export(_: str) -> str:
+    """A CSV body (sent as text/csv): one household of Tahannaout."""
+    return "national_id,head_name,size,region_code\nJB771204,Rachid Amrani,5,MA07\n"
 
 
 def identifier(_: str) -> dict[str, Any]:
@@ -196,7 +203,7 @@ class Endpoint:
     method: str
     path: str
     action: str
-    body: Callable[[str], dict[str, Any]] | None = None
+    body: Callable[[str], dict[str, Any] | str] | None = None  # a str is sent as text/csv
     scoped: bool = False  # narrowed to a location: the body's, the path's or ?location_id=
     url: Callable[[str], str] | None = None  # the concrete path, when the template has ids
     query: dict[str, str] | None = None  # required query parameters
@@ -207,7 +214,11 @@ class Endpoint:
         path = self.url(where) if self.url else self.path
         if self.method == "POST":
             assert self.body is not None
-            return api.post(role, path, self.body(where))
+            body = self.body(where)
+            if isinstance(body, str):
+                csv = api.headers(role) | {"Content-Type": "text/csv"}
+                return api.client.post(path, content=body.encode(), headers=csv)
+            return api.post(role, path, body)
         if self.method == "DELETE":
             return api.client.delete(path, headers=api.headers(role))
         params = {"location_id": location_id} if location_id and not self.url else None
@@ -262,6 +273,9 @@ ENDPOINTS = (
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/coverage"),
     Endpoint("POST", "/v1/households", "households.write", new_household),
     Endpoint("POST", "/v1/households/lookup", "households.read", identifier),
+    Endpoint("POST", "/v1/households/imports", "households.write", registry_export),
+    Endpoint("GET", "/v1/households/imports/{import_id}", "households.write",
+             url=lambda _: f"/v1/households/imports/{IMPORT}"),
     Endpoint("GET", "/v1/households/{household_id}", "households.read",
              url=lambda _: f"/v1/households/{HOUSEHOLD}"),
     Endpoint("DELETE", "/v1/households/{household_id}/personal-data", "households.erase",
@@ -400,6 +414,7 @@ def seed_aid(api: ApiHarness) -> None:
                             size=6, region_code="MA07", province_code="MA0701",
                             groups=["children", "elderly"], sealed_personal_data=sealed),
     )  # fmt: skip
+    imports_queries.start(api.engine, IMPORT, False, USERNAMES["admin"], SEEDED_AT)
 
 
 def seed_entries_to_void(api: ApiHarness) -> None:
@@ -505,7 +520,7 @@ def seed_relief(api: ApiHarness) -> None:
 
 def assert_answer(r: httpx.Response, allowed: bool, action: str) -> None:
     if allowed:
-        assert r.status_code in (200, 201), r.text
+        assert r.status_code in (200, 201, 202), r.text
         return
     assert r.status_code == 403, r.text
     assert r.json()["error"] == "forbidden"

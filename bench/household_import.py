@@ -1,0 +1,100 @@
+"""Importing a registry export: households per second and the importer's peak memory for
+`aid households import` of a generated file (made-up people, all in Al Haouz), against the
+raw publish rate of as many registration events to a topic of their own in the same run.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    REPO_ROOT,
+    WORK_DIR,
+    bench_settings,
+    machine,
+    produce,
+    report,
+    size,
+    start_kafka,
+)
+from bench.system import _env, running_system
+from bench.workload import envelope, household, identity
+from services.runtime.topics import ensure_topics
+
+# `aid`, telling its own peak memory on the way out (the importer's alone, not the worker's)
+IMPORTER = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_SELF)"
+    ".ru_maxrss, file=sys.stderr))\n"
+    "from services.runtime.cli import main; main()"
+)
+HEADER = "national_id,head_name,phone,size,region_code,province_code,groups,precarity_score"
+
+
+def generate(path: Path, count: int) -> None:
+    """A registry export of `count` households, written a line at a time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        out.write(HEADER + "\n")
+        for n in range(count):
+            groups = ("children", "elderly;disability", "")[n % 3]
+            out.write(f"BK{n:07d},Chef de foyer {n},+212 6{n:08d},{1 + n % 8},MA07,MA0701,"
+                      f"{groups},{n % 100}\n")  # fmt: skip
+
+
+def raw_publish_rate(count: int) -> float:
+    """Registration events per second written straight to a households topic of their own
+    (acks=all), before the system starts: the log's own pace on this machine."""
+    settings = bench_settings(start_kafka(), "sqlite://")
+    ensure_topics(settings)
+    now = datetime.now(UTC)
+    topic = settings.topic("households")
+    records = (
+        (
+            topic,
+            identity(n).encode(),
+            envelope("HouseholdRegistered", household(n), now, f"raw-{n}"),
+        )
+        for n in range(count)
+    )
+    started = time.perf_counter()
+    produce(settings.kafka_bootstrap, records)
+    return count / (time.perf_counter() - started)
+
+
+def main() -> dict[str, Any]:
+    count = size("import_households", 1_000_000)
+    path = WORK_DIR / "registry-export.csv"
+    generate(path, count)
+    baseline = raw_publish_rate(count)
+    with running_system(0, "_import") as system:
+        info = machine([system.settings.db_url])
+        command = [sys.executable, "-c", IMPORTER, "households", "import", str(path)]
+        started = time.perf_counter()
+        done = subprocess.run(
+            command, env=_env(system.settings), cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        seconds = time.perf_counter() - started
+    path.unlink()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    peak = re.search(r"PEAK_RSS_KIB (\d+)", done.stderr)
+    assert f"{count} lines, registered {count}, unchanged 0, refused 0" in summary, summary
+    figures = {
+        "households": count,
+        "households_per_s": round(count / seconds, 1),
+        "importer_peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
+        "raw_publish_events_per_s": round(baseline, 1),
+        "import_vs_raw_publish": round(count / seconds / baseline, 3),
+    }
+    return report("households import (aid households import)", figures, info)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Importing a social registry's export: each valid line registered once, the others refused
+with their line number and why.
+
+Idempotent and resumable: a household's id is the registry's own (`id` column) or derived
+from the person's keyed pseudonym, and its command id from the household id, so importing
+the same file again, or again after a crash at any point, sends the same commands and the
+household's single writer records each registration once. Nothing of a person is logged or
+kept in clear: refusals name columns and lines, the lines themselves stay in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from projections import imports_queries
+from services.app.errors import Invalid
+from services.app.import_checks import Candidate, LineOutcome, checked, id_taken, taken
+from services.app.permissions import User, authorize
+from services.app.ports import Ports
+from services.app.reading import in_thread
+from services.app.sending import decide_many
+from services.domain.households.decider import RegisterHousehold
+from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
+from services.domain.privacy import IdTaken
+
+BATCH = 500  # lines checked, sealed and sent together
+IN_FLIGHT = 4  # batches sent and not yet answered
+PERSONAL = ("national_id", "registry_number", "head_name", "phone")
+PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
+
+
+@dataclass
+class ImportReport:
+    import_id: str
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(imports_queries.COUNTS, 0))
+    refused: list[LineOutcome] = field(default_factory=list)
+
+    def add(self, outcomes: list[LineOutcome]) -> dict[str, int]:
+        added = dict.fromkeys(imports_queries.COUNTS, 0) | {"lines_read": len(outcomes)}
+        for o in outcomes:
+            added[o.status] += 1
+        for name, n in added.items():
+            self.counts[name] += n
+        self.refused.extend(o for o in outcomes if o.status == "refused")
+        return added
+
+
+OnLines = Callable[[list[LineOutcome]], None]
+
+
+def import_id_for(ports: Ports, digest: bytes, dry_run: bool) -> str:
+    """An import's id from a keyed digest of its file: the same file is the same import."""
+    keyed = hashlib.blake2b(digest, key=ports.settings.pseudonym_key.encode()[:64], digest_size=12)
+    return f"{'dry' if dry_run else 'imp'}-{keyed.hexdigest()}"
+
+
+async def import_households(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    import_id: str,
+    text: Iterable[str],
+    *,
+    dry_run: bool = False,
+    on_lines: OnLines | None = None,
+) -> ImportReport:
+    """Check every line of the export and register the valid ones (not in a dry run)."""
+    authorize(user, "households.write")
+    areas = await in_thread(imports_queries.areas, ports.engine)
+    try:
+        lines = read(text, areas)
+    except UnreadableFile as exc:
+        raise Invalid(str(exc), field="file") from None
+    await in_thread(imports_queries.start, ports.engine, import_id, dry_run, user.username, now)
+    report = ImportReport(import_id, dry_run)
+    try:
+        await _run(ports, user, now, report, lines, on_lines)
+    except BaseException:
+        await asyncio.shield(
+            in_thread(imports_queries.finish, ports.engine, import_id, "failed", now)
+        )
+        raise
+    await in_thread(imports_queries.finish, ports.engine, import_id, "done", now)
+    return report
+
+
+async def _run(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    report: ImportReport,
+    lines: Iterator[Line | Refusal],
+    on_lines: OnLines | None,
+) -> None:
+    people, ids = FirstSeen(), FirstSeen()
+    sending: set[asyncio.Task[list[LineOutcome]]] = set()
+    try:
+        while batch := list(islice(lines, BATCH)):
+            outcomes, candidates = await checked(ports, batch, people, ids)
+            if candidates and not report.dry_run:
+                sending.add(asyncio.create_task(_register(ports, user, now, candidates)))
+            else:
+                outcomes += [LineOutcome(c.line, "registered", c.household_id) for c in candidates]
+            await _recorded(ports, report, outcomes, now, on_lines)
+            while len(sending) >= IN_FLIGHT:
+                done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    await _recorded(ports, report, task.result(), now, on_lines)
+        for answered in asyncio.as_completed(sending):
+            await _recorded(ports, report, await answered, now, on_lines)
+    finally:  # a failed batch stops the import; a run again resumes it
+        for task in sending:
+            task.cancel()
+
+
+async def _recorded(
+    ports: Ports,
+    report: ImportReport,
+    outcomes: list[LineOutcome],
+    now: datetime,
+    on_lines: OnLines | None,
+) -> None:
+    if not outcomes:
+        return
+    outcomes.sort(key=lambda o: o.line)
+    added = report.add(outcomes)
+    refused = [
+        {"line": o.line, "reason": o.reason, "message": o.message, "first_line": o.first_line,
+         "household_id": o.household_id}
+        for o in outcomes if o.status == "refused"
+    ]  # fmt: skip
+    await in_thread(imports_queries.record, ports.engine, report.import_id, added, refused, now)
+    if on_lines is not None:
+        on_lines(outcomes)
+
+
+async def _register(
+    ports: Ports, user: User, now: datetime, candidates: list[Candidate]
+) -> list[LineOutcome]:
+    """Claim, seal and send the batch's registrations together; what each came to."""
+    sealed = await in_thread(_sealed, ports, candidates)
+    outcomes = [o for o in sealed if isinstance(o, LineOutcome)]
+    commands = [(c, cmd) for c, cmd in zip(candidates, sealed, strict=True)
+                if isinstance(cmd, RegisterHousehold)]  # fmt: skip
+    replies = await decide_many(ports, [(cmd, cmd.household_id) for _, cmd in commands], user, now)
+    for (candidate, _), reply in zip(commands, replies, strict=True):
+        outcome = _decided(candidate, reply.status, reply.replayed, reply.error, reply.details)
+        if outcome.reason == "already_registered":  # as registering one: give the claim up
+            await in_thread(ports.personal.release, candidate.household_id, candidate.identity)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold | LineOutcome]:
+    """Each candidate's command (its id claimed, its personal fields sealed), or why not."""
+    made: list[RegisterHousehold | LineOutcome] = []
+    for c in candidates:
+        try:
+            ports.personal.claim(c.household_id, c.identity)
+        except IdTaken:
+            made.append(id_taken(c.line))
+            continue
+        personal = ports.personal.seal(c.household_id, {k: c.values[k] for k in PERSONAL})
+        made.append(
+            RegisterHousehold(
+                household_id=c.household_id,
+                identity=c.identity,
+                national_id_pseudonym=c.cin,
+                registry_pseudonym=c.registry,
+                sealed_personal_data=personal,
+                **{k: c.values[k] for k in PROFILE},
+            )
+        )
+    return made
+
+
+def _decided(
+    c: Candidate, status: str, replayed: bool, error: str | None, details: dict[str, Any]
+) -> LineOutcome:
+    """A reply as a line's outcome: a repeat of an earlier registration is unchanged."""
+    if status == "accepted":
+        return LineOutcome(c.line, "unchanged" if replayed else "registered", c.household_id)
+    elsewhere = details.get("household_id")
+    if error == "already_registered" and elsewhere not in (None, c.household_id):
+        return taken(c.line, str(elsewhere))
+    if error in ("already_registered", "idempotency_conflict"):
+        return LineOutcome(c.line, "unchanged", c.household_id)  # updates come with profiles
+    message = f"the registration was refused ({error or status}); see the household's writer"
+    return LineOutcome(c.line, "refused", c.household_id, error or status, message)

@@ -1,0 +1,192 @@
+"""Reading a social registry's export: one household per CSV line, checked before anything
+is registered. Pure: no I/O beyond the text it is given, no clock, no keys.
+
+Every refusal names the line and a reason code; its message names columns, never the
+value found there (a national ID, a name or a phone must not reach a report or a log).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from events.base import SLUG_PATTERN, UUID_PATTERN
+
+COLUMNS = ("id", "national_id", "registry_number", "head_name", "phone", "size",
+           "region_code", "province_code", "groups", "precarity_score")  # fmt: skip
+REQUIRED_COLUMNS = ("head_name", "size", "region_code")
+GROUPS = ("children", "women", "elderly", "disability")
+CIN = re.compile(r"^[A-Za-z]{1,2}[0-9]{1,8}$")
+REGISTRY = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
+NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+CLIENT_ID = re.compile(f"({SLUG_PATTERN})|({UUID_PATTERN})")
+# Areas known from the reference data: region code -> its province codes.
+Areas = Mapping[str, frozenset[str]]
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be imported at all (no header, or a required column missing)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """A valid line: the household as the registry gave it, personal fields included."""
+
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A line that is not imported, and why (`first_line`: where the same one came first)."""
+
+    line: int
+    reason: str
+    message: str
+    first_line: int | None = None
+    household_id: str | None = None
+
+
+class LineError(ValueError):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def read(lines: Iterable[str], areas: Areas) -> Iterator[Line | Refusal]:
+    """Each data line of the CSV text, checked, in order; blank lines are skipped.
+
+    `lines` is the text line by line (a file opened with `newline=""`), read as it goes;
+    the header is read at once (UnreadableFile when it will not do)."""
+    reader = csv.reader(iter(lines))
+    columns = _header(next(reader, None))
+    return _rows(reader, columns, areas)
+
+
+def _rows(reader: Any, columns: list[str], areas: Areas) -> Iterator[Line | Refusal]:
+    ended = reader.line_num
+    for row in reader:
+        start, ended = ended + 1, reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            yield Line(start, check(_cells(columns, row), areas))
+        except LineError as error:
+            yield Refusal(start, error.reason, error.message)
+
+
+def _header(header: list[str] | None) -> list[str]:
+    if not header:
+        raise UnreadableFile("the file is empty: it needs a header line naming its columns")
+    columns = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing or not {"national_id", "registry_number"} & set(columns):
+        needed = ", ".join(missing) or "national_id or registry_number"
+        raise UnreadableFile(f"the header line lacks {needed}")
+    return columns
+
+
+def _cells(columns: list[str], row: list[str]) -> dict[str, str]:
+    if len(row) != len(columns):
+        raise LineError("bad_line", f"{len(row)} cells where the header has {len(columns)}")
+    if any("\ufffd" in cell for cell in row):
+        raise LineError("bad_encoding", "the line is not valid UTF-8")
+    return {c: v.strip() for c, v in zip(columns, row, strict=True) if c in COLUMNS}
+
+
+def check(cells: Mapping[str, str], areas: Areas) -> dict[str, Any]:
+    """The household's fields from one line's cells, or LineError naming the first fault."""
+    for name in REQUIRED_COLUMNS:
+        if not cells.get(name):
+            raise LineError("missing_field", f"{name} is empty")
+    national_id = _cin(cells.get("national_id", ""))
+    registry = cells.get("registry_number") or None
+    if not (national_id or registry):
+        raise LineError("missing_field", "give national_id or registry_number (or both)")
+    _match(national_id, CIN, "bad_national_id", "national_id is not a CIN (letters, digits)")
+    _match(registry, REGISTRY, "bad_registry_number", "registry_number: 4-32 letters or digits")
+    _match(cells["head_name"], NAME, "bad_name", "head_name has control characters or is long")
+    phone = cells.get("phone") or None
+    _match(phone, PHONE, "bad_phone", "phone: digits and spaces, 6 to 20")
+    _match(cells.get("id") or None, CLIENT_ID, "bad_id", "id is not a UUID nor a lower-case slug")
+    region, province = cells["region_code"], cells.get("province_code") or None
+    return {
+        "id": cells.get("id") or None,
+        "national_id": national_id,
+        "registry_number": registry,
+        "head_name": cells["head_name"],
+        "phone": phone,
+        "size": _size(cells["size"]),
+        "region_code": _region(region, areas),
+        "province_code": _province(region, province, areas),
+        "groups": _groups(cells.get("groups", "")),
+        "precarity_score": _score(cells.get("precarity_score") or None),
+    }
+
+
+def _cin(text: str) -> str | None:
+    """A CIN as the registry wrote it, without the spaces or dashes some exports put in."""
+    return re.sub(r"[\s-]", "", text).upper() or None
+
+
+def _match(value: str | None, pattern: re.Pattern[str], reason: str, message: str) -> None:
+    if value is not None and not pattern.fullmatch(value):
+        raise LineError(reason, message)
+
+
+def _size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise LineError("bad_number", "size must be a whole number from 1 to 100")
+    return int(text)
+
+
+def _score(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        score = float(text.replace(",", "."))
+    except ValueError:
+        score = -1.0
+    if not 0 <= score <= 100:  # also refuses nan
+        raise LineError("bad_number", "precarity_score must be a number from 0 to 100")
+    return score
+
+
+def _region(region: str, areas: Areas) -> str:
+    if region not in areas:
+        raise LineError("unknown_region", "region_code is not a region of the reference data")
+    return region
+
+
+def _province(region: str, province: str | None, areas: Areas) -> str | None:
+    if province is not None and province not in areas[region]:
+        raise LineError("unknown_province", "province_code is not a province of that region")
+    return province
+
+
+def _groups(text: str) -> list[str]:
+    groups = [g.strip() for g in text.split(";") if g.strip()]
+    if any(g not in GROUPS for g in groups):
+        raise LineError("bad_group", f"groups: a ';'-separated list of {', '.join(GROUPS)}")
+    return sorted(set(groups), key=GROUPS.index)
+
+
+@dataclass
+class FirstSeen:
+    """Which line first named each person (by a number derived from a keyed pseudonym) or
+    household id: a later line naming the same one is refused, pointing at the first.
+    Numbers rather than strings, so a million lines stay well under a hundred megabytes."""
+
+    lines: dict[int, int] = field(default_factory=dict)
+
+    def earlier(self, keys: Iterable[int]) -> int | None:
+        """The first line that had any of these keys, if any."""
+        return next((self.lines[k] for k in keys if k in self.lines), None)
+
+    def note(self, line: int, keys: Iterable[int]) -> None:
+        for key in keys:
+            self.lines.setdefault(key, line)

@@ -1,0 +1,254 @@
+"""Importing a social registry's export, over HTTP, from the command line and as a use case:
+the stories of a small export of Marrakech-Safi with its faults, and its privacy.
+
+The real app through `ApiHarness` (real deciders, in-memory publisher, SQLite read model).
+The reference data knows Marrakech-Safi (MA07, with Al Haouz MA0701) and Casablanca-Settat
+(MA06). Identities, names and phones below are made up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from events import encode
+from services.app.household_import import ImportReport, import_households
+from services.app.import_checks import household_id_for
+from services.app.permissions import User
+from services.domain.households.importing import COLUMNS
+from services.domain.privacy import pseudonym
+from services.runtime import cli
+from tests.support.api import SEEDED_AT, ApiHarness
+from tests.unit.test_households_api import read_model_rows
+from tests.unit.test_permissions_matrix import HOUSEHOLD, seed_aid
+
+HEADER = ",".join(COLUMNS)  # every column the import reads, in the order it lists them
+EXPORT = [
+    ",BE123456,RSU-2025-000117,Fatima Zahra Benali,+212 661 234 567,5,MA07,MA0701,children,42",
+    ",123456,,Karim Alaoui,,4,MA07,,,",  # not a CIN
+    ",JB771204,,Rachid Amrani,,6,MA99,,,",  # no such region
+    "hh-rsu-000342,,RSU-2025-000342,Khadija Oubella,0662 98 76 54,3,MA07,,women,",
+    ",BK908172,,Youssef El Idrissi,,cinq,MA06,,,",  # not a number
+    ",be 123456,,Fatima Benali,,5,MA07,,,",  # the person of line 2 again
+    ",EE482913,,Mohamed Ait Lahcen,,2,MA07,MA0701,elderly,",  # registered in another household
+    ",AB100200,,Samira Idrissi,,3,MA06,,,",
+]
+# (first names alone would match the harness's users: fatima.coordinator, khadija.agent…)
+SECRETS = ["BE123456", "RSU-2025-000117", "Zahra Benali", "661 234", "Karim Alaoui", "JB771204",
+           "Rachid Amrani", "RSU-2025-000342", "Oubella", "0662 98", "BK908172", "El Idrissi",
+           "EE482913", "Ait Lahcen", "AB100200", "Samira Idrissi"]  # fmt: skip
+REFUSED = [(3, "bad_national_id"), (4, "unknown_region"), (6, "bad_number"),
+           (7, "duplicate_in_file"), (8, "already_registered")]  # fmt: skip
+ADMIN = User("amina.admin", "admin")
+
+
+def id_of(api: ApiHarness, national_id: str) -> str:
+    """The household id an import gives a person when the registry gives none."""
+    return household_id_for(pseudonym(api.settings.pseudonym_key, "cin", national_id))
+
+
+def export(*rows: str) -> str:
+    return "\n".join([HEADER, *(rows or EXPORT)]) + "\n"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    """The app with the reference data and Mohamed's household of Aït Ourir registered."""
+    with ApiHarness(tmp_path) as harness:
+        seed_aid(harness)
+        yield harness
+
+
+def post(api: ApiHarness, text: str, role: str = "agent", **params: Any) -> Any:
+    headers = api.headers(role) | {"Content-Type": "text/csv"}
+    return api.client.post("/v1/households/imports", content=text.encode(), headers=headers,
+                           params=params)  # fmt: skip
+
+
+def finished(api: ApiHarness, import_id: str, role: str = "agent") -> dict[str, Any]:
+    """The import's state once done (the upload is imported in the background)."""
+    deadline = time.monotonic() + 10
+    while True:
+        r = api.get(role, f"/v1/households/imports/{import_id}", {"limit": 500})
+        assert r.status_code == 200, r.text
+        if r.json()["status"] != "running" or time.monotonic() > deadline:
+            return dict(r.json())
+        time.sleep(0.02)
+
+
+def refused(state: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(r["line"], r["reason"]) for r in state["refusals"]]
+
+
+def run(api: ApiHarness, text: str, import_id: str, dry_run: bool = False) -> ImportReport:
+    """The use case itself, as the command line runs it."""
+    lines = iter(text.splitlines(keepends=True))
+    services = api.app.state.services
+    return asyncio.run(
+        import_households(services, ADMIN, SEEDED_AT, import_id, lines, dry_run=dry_run)
+    )
+
+
+# ---- the stories -------------------------------------------------------------------------------
+
+
+def test_a_dry_run_reports_each_line_and_publishes_nothing(api: ApiHarness) -> None:
+    before = len(api.published())
+
+    r = post(api, export(), dry_run="true")
+    state = finished(api, r.json()["import_id"])
+
+    assert r.status_code == 202, r.text
+    assert (state["status"], state["dry_run"], state["lines_read"]) == ("done", True, 8)
+    assert (state["registered"], state["unchanged"], state["refused"]) == (3, 0, 5)
+    assert refused(state) == REFUSED
+    assert state["refusals"][3]["first_line"] == 2
+    assert state["refusals"][4]["household_id"] == HOUSEHOLD
+    assert len(api.published()) == before
+    keys = api.app.state.services.personal.keys
+    assert keys.claimant(id_of(api, "BE123456")) == (False, None)
+
+
+def test_an_import_registers_the_valid_lines_and_refuses_the_others_with_their_numbers(
+    api: ApiHarness,
+) -> None:
+    r = post(api, export())
+    state = finished(api, r.json()["import_id"])
+    api.project_published()
+
+    assert (state["status"], state["done"], state["lines_read"]) == ("done", True, 8)
+    assert (state["registered"], state["unchanged"], state["refused"]) == (3, 0, 5)
+    assert refused(state) == REFUSED
+    registered = [e.data for e in api.published("households")]
+    fatima = id_of(api, "BE123456")
+    assert sorted(e["household_id"] for e in registered) == sorted(
+        [
+            fatima,
+            "hh-rsu-000342",
+            id_of(api, "AB100200"),
+        ]
+    )
+    shown = api.get("agent", f"/v1/households/{fatima}").json()
+    assert (shown["personal"]["head_name"], shown["groups"], shown["precarity_score"]) == (
+        "Fatima Zahra Benali", ["children"], 42.0,
+    )  # fmt: skip
+
+
+def test_importing_the_same_file_again_changes_nothing(api: ApiHarness) -> None:
+    first = post(api, export())
+    finished(api, first.json()["import_id"])
+    api.project_published()
+    published = len(api.published())
+
+    again = post(api, export())
+    report = run(api, export(), "imp-by-hand")
+
+    assert again.status_code == 200, again.text  # that import, already done
+    assert again.json()["import_id"] == first.json()["import_id"]
+    assert report.counts == {"lines_read": 8, "registered": 0, "unchanged": 3, "refused": 5}
+    assert len(api.published()) == published
+
+
+def test_a_run_resumed_before_the_read_model_caught_up_registers_no_one_twice(
+    api: ApiHarness,
+) -> None:
+    """As after a crash once the commands were sent: the writer answers with what it did."""
+    first = run(api, export(), "imp-crashed")
+    published = [e.event_id for e in api.published("households")]
+
+    resumed = run(api, export(), "imp-crashed")
+
+    assert first.counts["registered"] == 3
+    assert resumed.counts == {"lines_read": 8, "registered": 0, "unchanged": 3, "refused": 5}
+    assert [e.event_id for e in api.published("households")] == published
+
+
+def test_the_same_person_on_two_imports_is_refused_naming_the_household(api: ApiHarness) -> None:
+    run(api, export(EXPORT[0]), "imp-first")
+    api.project_published()
+    fatima = id_of(api, "BE123456")
+
+    report = run(api, export("hh-other,BE123456,,Fatima Benali,,5,MA07,,,"), "imp-second")
+
+    [line] = report.refused
+    assert (line.line, line.reason, line.household_id) == (2, "already_registered", fatima)
+    assert "BE123456" not in (line.message or "")
+
+
+def test_a_household_id_of_another_person_is_refused(api: ApiHarness) -> None:
+    report = run(api, export(f"{HOUSEHOLD},AB100200,,Samira Idrissi,,3,MA06,,,"), "imp-id")
+
+    assert [(o.line, o.reason) for o in report.refused] == [(2, "id_taken")]
+    assert api.published("households") == []
+
+
+def test_a_file_without_a_usable_header_is_a_422(api: ApiHarness) -> None:
+    r = post(api, "nom;cin;taille\nFatima;BE123456;5\n")
+
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "file"
+    assert "BE123456" not in r.text
+
+
+def test_an_unknown_import_is_a_404(api: ApiHarness) -> None:
+    r = api.get("coordinator", "/v1/households/imports/imp-nothing")
+
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "unknown_import"
+
+
+def test_nothing_of_the_file_reaches_the_log_the_events_or_the_read_model(
+    api: ApiHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    state = finished(api, post(api, export()).json()["import_id"])
+    api.project_published()
+
+    assert state["registered"] == 3
+    texts = [encode(e).decode() for e in api.published()]
+    texts += ["\n".join(rows) for rows in read_model_rows(api).values()]
+    texts += [str(state), caplog.text, *(r.getMessage() for r in caplog.records)]
+    assert [s for s in SECRETS if any(s.lower() in t.lower() for t in texts)] == []
+
+
+# ---- the command line --------------------------------------------------------------------------
+
+
+def test_the_command_line_dry_run_lists_every_line_and_sums_up(
+    api: ApiHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "get_settings", lambda: api.settings)
+    path = tmp_path / "rsu-marrakech-safi.csv"
+    path.write_text(export())
+
+    result = CliRunner().invoke(cli.app, ["households", "import", str(path), "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "line 2: would register" in out
+    assert "line 7: refused duplicate_in_file: the same person is on line 2" in out
+    assert "line 8: refused already_registered" in out
+    assert "8 lines, would register 3, unchanged 0, refused 5" in out
+    assert [s for s in SECRETS if s in result.output] == []
+    assert api.published("households") == []
+
+
+def test_the_command_line_says_when_a_file_cannot_be_read(
+    api: ApiHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "get_settings", lambda: api.settings)
+    (tmp_path / "no-header.csv").write_text("")
+
+    missing = CliRunner().invoke(cli.app, ["households", "import", str(tmp_path / "nope.csv")])
+    empty = CliRunner().invoke(cli.app, ["households", "import", str(tmp_path / "no-header.csv")])
+
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert empty.exit_code == 2 and "cannot be imported" in empty.output
