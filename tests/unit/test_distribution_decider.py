@@ -25,7 +25,12 @@ from services.domain.distributions.decider import (
     RecordDistribution,
     decide_distribution,
 )
-from services.domain.distributions.eligibility import Profile, eligibility, within_dates
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    eligibility,
+    within_dates,
+)
 
 AMIZMIZ, ASNI = "site-al-haouz", "site-asni"
 HOUSEHOLD, IDENTITY = "hh-ait-ourir-017", "p3f9a0c41d2e8b7765a1c0d94e3f2b1a6c5d8e7f0"
@@ -219,11 +224,14 @@ def test_offline_outside_the_campaign_dates_is_rejected() -> None:
 
 
 def test_the_first_and_last_days_of_the_campaign_count() -> None:
-    campaign = ramadan()
+    campaign = CampaignTerms.model_validate(ramadan())
 
     assert within_dates(campaign, date(2026, 2, 18))
     assert within_dates(campaign, date(2026, 3, 31))
     assert not within_dates(campaign, date(2026, 4, 1))
+    closed = campaign.model_copy(update={"closed_on": date(2026, 3, 10)})
+    assert within_dates(closed, date(2026, 3, 10))
+    assert not within_dates(closed, date(2026, 3, 11))
 
 
 # ---- eligibility rules ---------------------------------------------------------------------
@@ -315,7 +323,8 @@ def test_no_sequence_of_records_gives_a_household_more_than_its_entitlement(
             decided = decide_distribution(fold(log), command)
         except DomainError as refusal:
             # a late record within the dates is a fact: it is never refused, only flagged
-            assert not (offline and within_dates(campaign, at.date())), refusal.message
+            terms = CampaignTerms.model_validate(campaign)
+            assert not (offline and within_dates(terms, at.date())), refusal.message
             continue  # a refusal or rejection: nothing written
         assert len(decided) == 1  # exactly one fact per record
         [event] = decided
