@@ -21,6 +21,7 @@ from api.routes import (
     deployments,
     distributions,
     health,
+    history,
     household_imports,
     households,
     inventory,
@@ -108,6 +109,7 @@ def create_app(
         relief,
         deployments,
         reports,
+        history,
     ):
         app.include_router(module.router)
     install_web_ui(app)

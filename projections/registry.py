@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.history_writer import HistoryProjection
 from projections.households_writer import RegistryProjection
 from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
@@ -15,5 +16,6 @@ _ALL: tuple[Projection, ...] = (
     UsersProjection(),
     RegistryProjection(),
     ReliefProjection(),
+    HistoryProjection(),
 )
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

@@ -350,3 +350,22 @@ household_import_refusals = Table(
     Column("first_line", BigInteger),
     Column("household_id", String(64)),
 )
+
+# Every fact about a location, household, campaign, convoy, donation, user or item, for the
+# auditor: what happened, when, by whom, in which flow, and what it said (without any
+# pseudonym, sealed data or secret).
+history = Table(
+    "history",
+    metadata,
+    Column("subject_kind", String(16), primary_key=True),
+    Column("subject_id", String(64), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("type", String(48), nullable=False),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("correlation_id", String(200), nullable=False),
+    Column("causation_id", String(200), nullable=False),
+    Column("facts", JSON, nullable=False),
+    Index("ix_history_in_order", "subject_kind", "subject_id", "occurred_at", "event_id"),
+)

@@ -40,6 +40,7 @@ SECTIONS = (
     ("agent", "distributions.write"),
     ("coordinator", "relief.read"),
     ("donor", "donations.read"),
+    ("auditor", "history.read"),
 )
 
 

@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "donations.write": {"admin": A, "coordinator": A, "operator": W},
     "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
     "reports.read": {"admin": A, "coordinator": A, "auditor": A},
+    "history.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},
     # /healthz in detail and /metrics: what a monitoring system scrapes with its own token
     "operations.read": {"admin": A, "monitor": A},

@@ -309,6 +309,8 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
     Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
     Endpoint("GET", "/v1/reports/stock.csv", "reports.read"),
+    Endpoint("GET", "/v1/history/{kind}/{subject_id}", "history.read",
+             url=lambda loc: f"/v1/history/location/{loc}"),
 )  # fmt: skip
 
 

@@ -1,0 +1,60 @@
+"""What an event is about, and what of it an auditor reads: a pure function of the event.
+
+An event is about the location whose stock it moves (both ends of a transfer, or of a
+convoy's plan), the household it serves, the convoy, the campaign's terms, the donation
+received, the user, the item defined. Distributions are not listed under their campaign
+or donation (a million per campaign: coverage and the donor trace count those).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import Event
+from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.kits import KitCompositionSet
+from events.reference import ItemDefined
+from events.relief import DonationReceived
+from events.stock import StockReceived
+
+Subject = tuple[str, str]  # (kind, id)
+
+SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
+    "location": ("location_id", "from_location_id", "to_location_id"),
+    "household": ("household_id",),
+    "convoy": ("deployment_id",),
+    "user": ("username",),
+}
+CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed)
+DONATION_EVENTS = (DonationReceived, StockReceived)
+# Never shown: pseudonyms (they link a household to a person), sealed personal data,
+# secrets.
+HIDDEN = frozenset({
+    "identity", "national_id_pseudonym", "registry_pseudonym", "sealed_personal_data",
+    "token_hash", "password_hash", "session_hash",
+})  # fmt: skip
+KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item")
+
+
+def subjects(event: Event) -> list[Subject]:
+    """Whom the event is about, each once."""
+    found: list[Subject] = []
+    for kind, names in SUBJECT_FIELDS.items():
+        for name in names:
+            value = getattr(event, name, None)
+            if isinstance(value, str) and (kind, value) not in found:
+                found.append((kind, value))
+    if isinstance(event, CAMPAIGN_EVENTS):
+        found.append(("campaign", event.campaign_id))
+    if isinstance(event, DONATION_EVENTS) and event.donation_id:
+        found.append(("donation", event.donation_id))
+    if isinstance(event, ItemDefined):
+        found.append(("item", event.item_id))
+    if isinstance(event, KitCompositionSet):
+        found.append(("item", event.kit_item_id))
+    return found
+
+
+def facts(event: Event) -> dict[str, Any]:
+    """What the event says, less what may never be shown."""
+    return {k: v for k, v in event.model_dump(mode="json").items() if k not in HIDDEN}
