@@ -164,6 +164,9 @@ def test_lag_is_per_projection_and_partition_when_kafka_answers(api: ApiHarness)
         ("inventory", "aid.stock", "1"): 3,  # nothing applied from partition 1
         ("reference", "aid.reference", "1"): 0,
         ("registry", "aid.reference", "1"): 5,  # the registry counts coverage from campaigns
+        ("history", "aid.reference", "1"): 5,  # the auditor's history reads every stream
+        ("history", "aid.stock", "0"): 10,
+        ("history", "aid.stock", "1"): 3,
     }
     assert [s.value for s in gauges["aid_kafka_up"]] == [1]
 
