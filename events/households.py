@@ -102,6 +102,24 @@ class CampaignClosed(Event):
         return self.campaign_id
 
 
+class CampaignAreasChanged(Event):
+    """From `effective_on`, a campaign covers `region_codes` (none: every region) instead of
+    `previous_region_codes`: records dated before it are still judged by the old areas."""
+
+    TYPE = "CampaignAreasChanged"
+    STREAM = "reference"
+
+    campaign_id: Identifier
+    region_codes: list[str] = Field(max_length=100)
+    previous_region_codes: list[str] = Field(max_length=100)
+    effective_on: date
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
 class AidDistributed(Event):
     """A household received aid at a site: a fact, even when it arrives late from the field."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from events.base import Event
 from events.households import (
     AidDistributed,
+    CampaignAreasChanged,
     CampaignClosed,
     CampaignExtended,
     CampaignOpened,
@@ -68,6 +69,7 @@ _TYPES: dict[str, type[Event]] = {
         CampaignOpened,
         CampaignExtended,
         CampaignClosed,
+        CampaignAreasChanged,
         HouseholdRegistered,
         PersonalDataErased,
         AidDistributed,

@@ -6,7 +6,8 @@ quantity.
 A batch's new campaigns are counted whole from the households and distributions already
 written; its new households and distributions add to the campaigns counted before. Which
 comes first in the log does not matter: a household registered before its campaign is met
-by the campaign's count, one registered after adds itself. Two writers of this projection
+by the campaign's count, one registered after adds itself; a change of the campaign's areas
+counts its eligible households again. Two writers of this projection
 (two workers) take a lock first, so each counts after the other's rows are visible.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
 
-from events.households import CampaignOpened, HouseholdRegistered
+from events.households import CampaignAreasChanged, CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
 from projections.tables import (
     coverage_counts,
@@ -144,16 +145,55 @@ def _forget_emptied(conn: Connection, areas: set[Area], days: list[Day]) -> None
         )
 
 
-def _count_whole(
+def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
+    """A campaign's eligible households counted again under its new areas (call it after
+    what came before it is written); those it reached stay reached, wherever they live."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    t, c = coverage_terms, coverage_counts
+    known = conn.execute(select(t).where(t.c.campaign_id == changed.campaign_id)).mappings()
+    row = known.first()
+    if row is None:
+        return
+    terms = _rules(dict(row) | {"region_codes": changed.region_codes})
+    conn.execute(
+        update(t)
+        .where(t.c.campaign_id == changed.campaign_id)
+        .values(region_codes=changed.region_codes)
+    )
+    conn.execute(
+        update(c).where(c.c.campaign_id == changed.campaign_id).values(eligible_households=0)
+    )
+    added: Counter[tuple[Area, str]] = Counter()
+    _count_eligible(conn, changed.campaign_id, terms, added)
+    _write(conn, added)
+    conn.execute(
+        delete(c).where(
+            c.c.campaign_id == changed.campaign_id,
+            c.c.eligible_households == 0,
+            c.c.reached_households == 0,
+            c.c.quantity == 0,
+        )
+    )
+
+
+def _count_eligible(
     conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
 ) -> None:
-    h, d = households, distributions
+    h = households
     found = select(h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score)
     if terms.region_codes:
         found = found.where(h.c.region_code.in_(terms.region_codes))
     for row in conn.execute(found).mappings():
         if eligibility(_profile(row), terms)[0]:
             added[(_area(campaign_id, row), "eligible_households")] += 1
+
+
+def _count_whole(
+    conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
+) -> None:
+    d = distributions
+    _count_eligible(conn, campaign_id, terms, added)
     reached: set[str] = set()
     handed = select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
         d.c.campaign_id == campaign_id, d.c.status == "accepted"

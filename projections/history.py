@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from events import Event
-from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.households import CampaignAreasChanged, CampaignClosed, CampaignExtended, CampaignOpened
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined
 from events.relief import DonationReceived
@@ -25,7 +25,7 @@ SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "convoy": ("deployment_id",),
     "user": ("username",),
 }
-CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed)
+CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged)
 DONATION_EVENTS = (DonationReceived, StockReceived)
 # Never shown: pseudonyms (they link a household to a person), sealed personal data,
 # secrets.

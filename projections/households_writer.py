@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Table, update
 
 from events.households import (
     AidDistributed,
+    CampaignAreasChanged,
     CampaignOpened,
     DistributionVoided,
     DuplicateDistributionFlagged,
@@ -75,6 +76,9 @@ class RegistryProjection:
             elif isinstance(event, DistributionVoided):
                 pending = pending.written(conn)
                 coverage_writer.uncount(conn, [event.distribution_id])
+            elif isinstance(event, CampaignAreasChanged):
+                pending = pending.written(conn)
+                coverage_writer.retarget(conn, event)
         pending.written(conn)
 
 

@@ -1,11 +1,16 @@
-"""Locations, items, campaigns (extended or closed since), operations and donors, as
-registered."""
+"""Locations, items, campaigns (extended, closed or moved to other areas since), operations
+and donors, as registered."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, select, update
 
-from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.households import (
+    CampaignAreasChanged,
+    CampaignClosed,
+    CampaignExtended,
+    CampaignOpened,
+)
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened
@@ -33,18 +38,30 @@ class ReferenceProjection:
             rows = [e.model_dump() for e in events if isinstance(e, kind)]
             upsert(conn, table, _first_per_key(rows, key), [key])
         for event in events:  # after the openings: each follows its campaign's, in order
-            if isinstance(event, CampaignExtended | CampaignClosed):
-                changed = (
-                    {"ends_on": event.ends_on}
-                    if isinstance(event, CampaignExtended)
-                    else {"closed_on": event.closed_on}
-                )
-                conn.execute(
-                    update(campaigns)
-                    .where(campaigns.c.campaign_id == event.campaign_id)
-                    .values(**changed)
-                )
+            if isinstance(event, CampaignExtended | CampaignClosed | CampaignAreasChanged):
+                _change_campaign(conn, event)
         _write_compositions(conn, [e for e in events if isinstance(e, KitCompositionSet)])
+
+
+def _change_campaign(
+    conn: Connection, event: CampaignExtended | CampaignClosed | CampaignAreasChanged
+) -> None:
+    c = campaigns.c
+    changed: dict[str, object]
+    if isinstance(event, CampaignExtended):
+        changed = {"ends_on": event.ends_on}
+    elif isinstance(event, CampaignClosed):
+        changed = {"closed_on": event.closed_on}
+    else:
+        before = conn.execute(select(c.area_changes).where(c.campaign_id == event.campaign_id))
+        change = event.model_dump(
+            mode="json", include={"effective_on", "region_codes", "previous_region_codes"}
+        )
+        changed = {
+            "region_codes": event.region_codes,
+            "area_changes": [*(before.scalar() or []), change],
+        }
+    conn.execute(update(campaigns).where(c.campaign_id == event.campaign_id).values(**changed))
 
 
 def _write_compositions(conn: Connection, sets: list[KitCompositionSet]) -> None:

@@ -178,6 +178,7 @@ campaigns = Table(
     Column("max_precarity_score", Float),
     Column("operation_id", String(64)),
     Column("closed_on", Date),
+    Column("area_changes", JSON),  # CampaignAreasChanged, in order; region_codes is the latest
 )
 
 households = Table(

@@ -10,6 +10,7 @@ from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import (
+    CampaignAreas,
     CampaignClosing,
     CampaignCreate,
     CampaignExtension,
@@ -19,7 +20,7 @@ from api.schemas.households import (
 )
 from api.schemas.stock import Decision
 from services.app import campaigns
-from services.domain.reference.decider import CloseCampaign, ExtendCampaign
+from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -83,6 +84,24 @@ async def close_campaign(
     """End a campaign today: distributions dated after today are refused, or rejected when
     they come from the field (a record dated before the end still counts when it syncs)."""
     command = CloseCampaign(campaign_id=campaign_id, reason=body.reason)
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await campaigns.change_campaign(services, user, now, command, command_id)
+    return answers.decision(outcome, response)
+
+
+@router.post("/{campaign_id}/areas", status_code=201, response_model=Decision)
+async def change_campaign_areas(
+    campaign_id: str,
+    body: CampaignAreas,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Cover other regions from today on: records dated before today are still judged by
+    the areas of their day (422 when the areas are the same; 409 once closed or ended)."""
+    command = ChangeCampaignAreas(campaign_id=campaign_id, **body.model_dump())
     command_id = idempotency_key or str(uuid.uuid4())
     outcome = await campaigns.change_campaign(services, user, now, command, command_id)
     return answers.decision(outcome, response)

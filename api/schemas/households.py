@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
@@ -85,6 +85,12 @@ class CampaignCreate(Body):
         return self
 
 
+class AreaChangePublic(BaseModel):
+    effective_on: date
+    region_codes: list[str]
+    previous_region_codes: list[str]
+
+
 class CampaignPublic(Written):
     id: str
     name: str
@@ -97,6 +103,14 @@ class CampaignPublic(Written):
     max_precarity_score: float | None
     operation_id: str | None = None
     closed_on: date | None = None
+    area_changes: list[AreaChangePublic] = Field(
+        default_factory=list, description="Each change of its areas, in order."
+    )
+
+    @field_validator("area_changes", mode="before")
+    @classmethod
+    def _none_as_no_change(cls, value: object) -> object:
+        return [] if value is None else value
 
 
 class CampaignExtension(Body):
@@ -105,6 +119,13 @@ class CampaignExtension(Body):
 
 
 class CampaignClosing(Body):
+    reason: str = Field(min_length=1, max_length=100)
+
+
+class CampaignAreas(Body):
+    region_codes: list[str] = Field(
+        max_length=100, description="The regions covered from today (none: every region)."
+    )
     reason: str = Field(min_length=1, max_length=100)
 
 

@@ -13,7 +13,12 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, register
-from services.domain.reference.decider import CloseCampaign, ExtendCampaign, OpenCampaign
+from services.domain.reference.decider import (
+    ChangeCampaignAreas,
+    CloseCampaign,
+    ExtendCampaign,
+    OpenCampaign,
+)
 
 
 async def open_campaign(
@@ -45,11 +50,11 @@ async def change_campaign(
     ports: Ports,
     user: User,
     now: datetime,
-    command: ExtendCampaign | CloseCampaign,
+    command: ExtendCampaign | CloseCampaign | ChangeCampaignAreas,
     command_id: str,
 ) -> Outcome:
-    """Let a campaign run to a later day (never an earlier one: close it instead), or close
-    it today."""
+    """Let a campaign run to a later day (never an earlier one: close it instead), close it
+    today, or have it cover other regions from today."""
     authorize(user, "campaigns.write")
     await _campaign(ports, command.campaign_id)
     reply = await decide(ports, command, command_id, user, now)

@@ -1,5 +1,5 @@
-"""A campaign extended or closed: decided by the reference writer, and what distributions
-see after it."""
+"""A campaign extended, closed or moved to other areas: decided by the reference writer, and
+what distributions and coverage see after it."""
 
 from __future__ import annotations
 
@@ -12,10 +12,19 @@ from typing import Any
 import pytest
 
 from api import deps
-from events.households import CampaignClosed, CampaignExtended, CampaignOpened, HouseholdRegistered
+from events.households import (
+    CampaignAreasChanged,
+    CampaignClosed,
+    CampaignExtended,
+    CampaignOpened,
+    HouseholdRegistered,
+)
+from events.reference import LocationRegistered
 from services.domain.decisions import Refused, Rejected
+from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
 from services.domain.privacy import pseudonym
 from services.domain.reference.decider import (
+    ChangeCampaignAreas,
     CloseCampaign,
     ExtendCampaign,
     ReferenceDecider,
@@ -75,6 +84,62 @@ def test_only_a_campaign_can_be_extended() -> None:
     with pytest.raises(Refused) as refused:
         DECIDER.decide(known(), CloseCampaign(campaign_id="ramadan-2026", reason="x"), MARCH_10)
     assert refused.value.code == "unknown_campaign"
+
+
+def test_a_campaign_moves_to_other_areas_from_today_and_remembers_the_old_ones() -> None:
+    move = ChangeCampaignAreas(campaign_id="ramadan-2026", region_codes=["MA07", "MA06", "MA06"],
+                               reason="Azilal cut off")  # fmt: skip
+    opened = RAMADAN.model_copy(update={"region_codes": ["MA07"]})
+
+    [moved] = DECIDER.decide(known(opened), move, MARCH_10)
+
+    assert moved == CampaignAreasChanged(
+        campaign_id="ramadan-2026", region_codes=["MA06", "MA07"], previous_region_codes=["MA07"],
+        effective_on=date(2026, 3, 10), reason="Azilal cut off",
+    )  # fmt: skip
+    with pytest.raises(Rejected) as same:
+        DECIDER.decide(known(opened, moved), move, MARCH_10)
+    assert (same.value.code, same.value.details["region_codes"]) == ("no_change", ["MA06", "MA07"])
+    everywhere = move.model_copy(update={"region_codes": []})
+    [again] = DECIDER.decide(known(opened, moved), everywhere, MARCH_10)
+    assert again.previous_region_codes == ["MA06", "MA07"]  # type: ignore[attr-defined]
+
+
+def test_areas_change_only_while_the_campaign_runs_and_from_its_first_day() -> None:
+    move = ChangeCampaignAreas(campaign_id="ramadan-2026", region_codes=["MA06"], reason="x")
+    closed = CampaignClosed(campaign_id="ramadan-2026", closed_on=date(2026, 3, 5), reason="x")
+    april = datetime(2026, 4, 2, tzinfo=UTC)
+    for state, now, code in (
+        (known(), MARCH_10, "unknown_campaign"),
+        (known(RAMADAN, closed), MARCH_10, "campaign_closed"),
+        (known(RAMADAN), april, "campaign_ended"),
+    ):
+        with pytest.raises(Refused) as refused:
+            DECIDER.decide(state, move, now)
+        assert refused.value.code == code
+    [early] = DECIDER.decide(known(RAMADAN), move, datetime(2026, 1, 5, tzinfo=UTC))
+    assert early.effective_on == RAMADAN.starts_on  # type: ignore[attr-defined]
+
+
+def test_eligibility_on_a_day_follows_the_areas_of_that_day() -> None:
+    terms = CampaignTerms.model_validate(
+        RAMADAN.model_dump() | {"region_codes": ["MA06"], "area_changes": [
+            {"effective_on": "2026-03-01", "region_codes": ["MA09"],
+             "previous_region_codes": ["MA07"]},
+            {"effective_on": "2026-03-10", "region_codes": ["MA06"],
+             "previous_region_codes": ["MA09"]},
+        ]}
+    )  # fmt: skip
+    in_haouz = Profile("MA07", None, (), None)
+    days = [date(2026, 2, 20), date(2026, 3, 1), date(2026, 3, 9), date(2026, 3, 10)]
+    assert [terms.regions_on(day) for day in days] == [["MA07"], ["MA09"], ["MA09"], ["MA06"]]
+    assert [eligibility(in_haouz, terms, on=day)[0] for day in days] == [True, False, False, False]
+    assert eligibility(in_haouz, terms)[1] == "the campaign covers regions MA06, not MA07"
+
+
+def test_an_unchanged_campaign_serializes_as_before_areas_could_change() -> None:
+    terms = CampaignTerms.model_validate(RAMADAN.model_dump() | {"area_changes": None})
+    assert "area_changes" not in terms.model_dump() and terms.area_changes == []
 
 
 # --- Over HTTP --------------------------------------------------------------------------------
@@ -153,6 +218,40 @@ def test_lifecycle_refusals_over_http(api: ApiHarness) -> None:
     assert agent.status_code == 403
 
 
+def test_a_campaign_moved_away_refuses_today_counts_earlier_and_recounts_coverage(
+    api: ApiHarness,
+) -> None:
+    def coverage() -> list[tuple[str, int, int]]:
+        areas = api.get("coordinator", "/v1/campaigns/ramadan-2026/coverage").json()["by_area"]
+        return [(a["region_code"], a["eligible_households"], a["reached_households"])
+                for a in areas]  # fmt: skip
+
+    assert _hand(api, 0, "2026-03-02").status_code == 201
+    api.project_published()
+    assert coverage() == [("MA07", 3, 1)]
+
+    r = api.post("coordinator", "/v1/campaigns/ramadan-2026/areas",
+                 {"region_codes": ["MA06"], "reason": "Azilal cut off"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    api.project_published()
+
+    today = _hand(api, 1, "2026-03-10")
+    late_from_before = _hand(api, 2, "2026-03-09", "/v1/distributions/batch")
+    assert (today.status_code, today.json()["error"]) == (409, "not_eligible")
+    assert late_from_before.json()["results"][0]["status"] == "accepted"
+    api.project_published()
+    assert coverage() == [("MA07", 0, 2)]  # no longer targeted, reached all the same
+    [listed] = api.get("coordinator", "/v1/campaigns").json()["items"]
+    assert (listed["region_codes"], listed["area_changes"]) == (
+        ["MA06"],
+        [{"effective_on": "2026-03-10", "region_codes": ["MA06"],
+          "previous_region_codes": []}],
+    )  # fmt: skip
+    same = api.post("coordinator", "/v1/campaigns/ramadan-2026/areas",
+                    {"region_codes": ["MA06"], "reason": "x"})  # fmt: skip
+    assert (same.status_code, same.json()["error"]) == (422, "no_change")
+
+
 # --- From the coverage page ---------------------------------------------------------------------
 
 PASSWORD = "tajine-et-the-2026"
@@ -205,3 +304,33 @@ def test_a_coordinator_extends_then_closes_a_campaign_from_its_coverage_page(
     assert closed.status_code == 200 and "Campagne clôturée." in closed.text
     assert "clôturée le" in closed.text
     assert 'action="/coordinator/campaigns/ramadan-2026/close"' not in closed.text
+
+
+def test_a_coordinator_moves_a_campaign_to_other_regions_from_its_coverage_page(
+    web: ApiHarness,
+) -> None:
+    web.apply(
+        LocationRegistered(location_id="site-azilal", name="Azilal", kind="site",
+                           region_code="MA05", region_name="Béni Mellal-Khénifra"),
+        LocationRegistered(location_id="site-asni", name="Asni", kind="site",
+                           region_code="MA07", region_name="Marrakech-Safi"),
+        # the page decides at the real today: a campaign still running then
+        RAMADAN.model_copy(update={"campaign_id": "hiver", "ends_on": date(2099, 3, 31)}),
+    )  # fmt: skip
+    page = web.client.get("/coordinator/coverage?campaign_id=hiver")
+    assert "Couvre : toutes les régions" in page.text
+    token = _csrf(page.text)
+
+    moved = web.client.post(
+        "/coordinator/campaigns/hiver/areas",
+        data={"csrf": token, "region_codes": ["MA05", "MA07"], "reason": "Azilal"},
+    )
+    again = web.client.post(
+        "/coordinator/campaigns/hiver/areas",
+        data={"csrf": token, "region_codes": ["MA07", "MA05"], "reason": "encore"},
+    )
+
+    assert moved.status_code == 200 and "Zones changées" in moved.text
+    assert "Couvre : Béni Mellal-Khénifra, Marrakech-Safi" in moved.text
+    assert "(avant : toutes les régions)" in moved.text
+    assert again.status_code == 422 and "La campagne couvre déjà ces régions." in again.text

@@ -1,8 +1,8 @@
 """Coverage counted as events arrive equals coverage counted by scanning the registry.
 
-Campaigns with rules (regions, target groups, a precarity ceiling) open at random moments
-among registrations, distributions (some partial, some flagged duplicates, some voided
-later) and erasures; the
+Campaigns with rules (regions, target groups, a precarity ceiling) open, and change their
+areas, at random moments among registrations, distributions (some partial, some flagged
+duplicates, some voided later) and erasures; the
 log is read in any interleaving of its partitions, in batches of any size. The counts the
 registry projection keeps must equal a scan of its households and distributions judged by
 the same `eligibility` the agents' answers use, and equal it again after a rebuild. SQLite
@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 
 from events.households import (
     AidDistributed,
+    CampaignAreasChanged,
     CampaignOpened,
     DistributionVoided,
     DuplicateDistributionFlagged,
@@ -51,12 +52,27 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
     """Campaigns, households, distributions and erasures in a random order of time."""
     log, now = AidLog(), START
     opened: list[str] = []
+    regions: dict[str, list[str]] = {}
     people: list[tuple[str, str, str, str | None]] = []
     handed: dict[tuple[str, str], str] = {}
     accepted: list[AidDistributed] = []
     for step in range(steps):
         now += timedelta(hours=rng.randint(1, 5))
-        action = rng.choices(["campaign", "register", "serve", "erase", "void"], [1, 6, 6, 1, 2])[0]
+        action = rng.choices(
+            ["campaign", "register", "serve", "erase", "void", "retarget"], [1, 6, 6, 1, 2, 1]
+        )[0]
+        if action == "retarget" and opened:
+            campaign = rng.choice(opened)
+            moved = sorted(rng.sample(sorted(AREAS), k=rng.randint(0, 2)))
+            changed = CampaignAreasChanged(
+                campaign_id=campaign, region_codes=moved, previous_region_codes=regions[campaign],
+                effective_on=now.date(), reason="the valleys cut off",
+            )  # fmt: skip
+            log.append(changed, f"retarget:{step}", now)
+            regions[campaign] = moved
+            continue
+        if action == "retarget":
+            action = "register"
         if action == "void" and accepted:
             aid = accepted.pop(rng.randrange(len(accepted)))
             voided = DistributionVoided(
@@ -85,6 +101,7 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
             )
             log.append(rules, f"open:{campaign}", now)
             opened.append(campaign)
+            regions[campaign] = rules.region_codes
         elif action == "register" or not people:
             household = f"hh-{step}"
             region = rng.choice(sorted(AREAS))

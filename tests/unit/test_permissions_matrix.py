@@ -185,7 +185,11 @@ def delivery(_: str) -> dict[str, Any]:
 
 
 def extension(_: str) -> dict[str, Any]:
-    return {"ends_on": "2026-04-30", "reason": "Aïd el-Fitr"}
+    return {"ends_on": "2099-04-30", "reason": "Aïd el-Fitr"}
+
+
+def areas(_: str) -> dict[str, Any]:
+    return {"region_codes": ["MA06", "MA07"], "reason": "les vallées d'Azilal"}
 
 
 def void(_: str) -> dict[str, Any]:
@@ -267,6 +271,8 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/campaigns", "reference.read"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/extend"),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/areas", "campaigns.write", areas,
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}/areas"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/close", "campaigns.write", void,
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/close"),
     Endpoint("GET", "/v1/campaigns/{campaign_id}/coverage", "registry.read",
@@ -411,7 +417,7 @@ def seed_aid(api: ApiHarness) -> None:
                            region_code="MA07", region_name="Marrakech-Safi"),
         CampaignOpened(campaign_id=CAMPAIGN, name="Ramadan 2026", item_id="ramadan-basket",
                        quantity_per_household=1, starts_on=date(2026, 2, 18),
-                       ends_on=date(2026, 3, 31)),
+                       ends_on=date(2099, 3, 31)),  # open whatever today is: areas change
         HouseholdRegistered(household_id=HOUSEHOLD, identity=cin, national_id_pseudonym=cin,
                             size=6, region_code="MA07", province_code="MA0701",
                             groups=["children", "elderly"], sealed_personal_data=sealed),

@@ -15,6 +15,7 @@ from events.base import SLUG_PATTERN, Event
 from events.envelope import Actor, Envelope
 from events.households import (
     AidDistributed,
+    CampaignAreasChanged,
     CampaignClosed,
     CampaignExtended,
     CampaignOpened,
@@ -232,6 +233,13 @@ SAMPLES: dict[str, Event] = {
     ),
     "CampaignClosed": CampaignClosed(
         campaign_id="urgence-seisme", closed_on=date(2023, 12, 15), reason="relief handed over"
+    ),
+    "CampaignAreasChanged": CampaignAreasChanged(
+        campaign_id="urgence-seisme",
+        region_codes=["MA06", "MA07"],
+        previous_region_codes=["MA07"],
+        effective_on=date(2023, 10, 2),
+        reason="the valleys of Azilal cut off",
     ),
     "DistributionVoided": DistributionVoided(
         distribution_id="dist-0001",

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, NotFound, status_of
-from api.schemas.households import CampaignClosing, CampaignExtension
+from api.schemas.households import CampaignAreas, CampaignClosing, CampaignExtension
 from api.schemas.relief import Delivery
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.i18n import Translator
@@ -30,7 +30,7 @@ from services.app import (
     relief,
     reports,
 )
-from services.domain.reference.decider import CloseCampaign, ExtendCampaign
+from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -223,7 +223,7 @@ async def _coverage(page: Page, campaign_id: str | None, done: str, errors: Form
 
 @router.post("/campaigns/{campaign_id}/{step}")
 async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Response:
-    """Extend a campaign to a later day, or close it today."""
+    """Extend a campaign to a later day, close it today, or move it to other regions."""
     assert page.user is not None
     form = await page.form()
     now, command_id = datetime.now(UTC), form.get("form_id") or new_convoy_id()
@@ -236,6 +236,14 @@ async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Res
             closing = parse(CampaignClosing, {"reason": form.get("reason")}, page.t)
             close = CloseCampaign(campaign_id=campaign_id, reason=closing.reason)
             await campaigns.change_campaign(page.services, page.user, now, close, command_id)
+        elif step == "areas":
+            chosen = {
+                "region_codes": await page.chosen("region_codes"),
+                "reason": form.get("reason"),
+            }
+            areas = parse(CampaignAreas, chosen, page.t)
+            move = ChangeCampaignAreas(campaign_id=campaign_id, **areas.model_dump())
+            await campaigns.change_campaign(page.services, page.user, now, move, command_id)
         else:
             raise NotFound(f"no page {step!r}")
     except FormErrors as exc:

@@ -148,7 +148,7 @@ def decide_distribution(
     profile = Profile(
         command.region_code, command.province_code, tuple(command.groups), command.precarity_score
     )
-    eligible, reason = eligibility(profile, campaign)
+    eligible, reason = eligibility(profile, campaign, on=when.date())
     if not eligible:
         raise (Rejected if command.offline else Refused)("not_eligible", reason, reason=reason)
     facts: dict[str, Any] = command.model_dump(

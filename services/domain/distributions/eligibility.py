@@ -6,9 +6,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from events.base import Identifier, PositiveQuantity
+
+
+class AreaChange(BaseModel):
+    """From `effective_on` the campaign covers `region_codes`; before, `previous_region_codes`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    effective_on: date
+    region_codes: list[str]
+    previous_region_codes: list[str]
 
 
 class CampaignTerms(BaseModel):
@@ -27,15 +44,32 @@ class CampaignTerms(BaseModel):
     groups: list[str] = Field(default_factory=list)
     max_precarity_score: float | None = None
     closed_on: date | None = None
+    area_changes: list[AreaChange] = Field(default_factory=list)  # in the order they came
+
+    @field_validator("area_changes", mode="before")
+    @classmethod
+    def _none_as_no_change(cls, value: Any) -> Any:
+        return [] if value is None else value  # a campaign row never changed holds NULL
 
     @model_serializer(mode="wrap")
-    def _unclosed_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """An open campaign serializes as it did before campaigns could close, so a record
-        retried across that change is still the same request (same digest)."""
+    def _unchanged_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An open campaign whose areas never changed serializes as it did before campaigns
+        could close or change, so a record retried across that change is still the same
+        request (same digest)."""
         data: dict[str, Any] = handler(self)
         if data.get("closed_on") is None:
             data.pop("closed_on", None)
+        if not data.get("area_changes"):
+            data.pop("area_changes", None)
         return data
+
+    def regions_on(self, day: date) -> list[str]:
+        """The regions it covered on that day: the areas of the changes made after it undone."""
+        regions = self.region_codes
+        for change in reversed(self.area_changes):
+            if day < change.effective_on:
+                regions = change.previous_region_codes
+        return regions
 
     @property
     def last_day(self) -> date:
@@ -53,10 +87,14 @@ class Profile:
     precarity_score: float | None
 
 
-def eligibility(profile: Profile, campaign: CampaignTerms) -> tuple[bool, str]:
-    """Eligible or not, and why, in words an agent can say to a family."""
-    if campaign.region_codes and profile.region_code not in campaign.region_codes:
-        regions = ", ".join(campaign.region_codes)
+def eligibility(
+    profile: Profile, campaign: CampaignTerms, on: date | None = None
+) -> tuple[bool, str]:
+    """Eligible or not, and why, in words an agent can say to a family: by the campaign's
+    areas on that day, or its current ones."""
+    covered = campaign.region_codes if on is None else campaign.regions_on(on)
+    if covered and profile.region_code not in covered:
+        regions = ", ".join(covered)
         return False, f"the campaign covers regions {regions}, not {profile.region_code}"
     if campaign.groups and not set(campaign.groups) & set(profile.groups):
         groups = ", ".join(campaign.groups)

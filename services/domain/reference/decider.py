@@ -12,7 +12,12 @@ from typing import Any
 from pydantic import Field
 
 from events import Event, Identifier
-from events.households import CampaignClosed, CampaignExtended, CampaignOpened
+from events.households import (
+    CampaignAreasChanged,
+    CampaignClosed,
+    CampaignExtended,
+    CampaignOpened,
+)
 from events.kits import KitComponent, KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
@@ -92,6 +97,7 @@ class Registration:
     values: Mapping[str, Any] | None = None
     ends_on: date | None = None
     closed_on: date | None = None
+    region_codes: tuple[str, ...] | None = None  # a campaign's areas, once changed
     # an item's kit composition: the latest version and its components
     composition_version: int = 0
     components: tuple[KitComponent, ...] = ()
@@ -133,6 +139,11 @@ def _(state: Registration, event: CampaignExtended) -> Registration:
 @evolve.register
 def _(state: Registration, event: CampaignClosed) -> Registration:
     return replace(state, closed_on=event.closed_on)
+
+
+@evolve.register
+def _(state: Registration, event: CampaignAreasChanged) -> Registration:
+    return replace(state, region_codes=tuple(event.region_codes))
 
 
 @on_message
@@ -179,6 +190,21 @@ class CloseCampaign(Command):
         return self.campaign_id
 
 
+class ChangeCampaignAreas(Command):
+    """Cover other regions from today on (none: every region)."""
+
+    TYPE = "ChangeCampaignAreas"
+    STREAM = STREAM
+
+    campaign_id: Identifier
+    region_codes: list[str] = Field(max_length=100)
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.campaign_id
+
+
 def _open_campaign(state: Registration, campaign_id: str) -> date:
     """The campaign's current end, or a refusal when it is not an open campaign."""
     if state.values is None or "quantity_per_household" not in state.values:
@@ -212,6 +238,39 @@ def _(state: Registration, command: CloseCampaign, now: datetime) -> list[Event]
     closed_on = min(now.date(), ends_on)
     return [CampaignClosed(campaign_id=command.campaign_id, closed_on=closed_on,
                            reason=command.reason)]  # fmt: skip
+
+
+@decide.register
+def _(state: Registration, command: ChangeCampaignAreas, now: datetime) -> list[Event]:
+    """Going forward only: from today (or the campaign's first day, if it has not begun),
+    what was decided before stays judged by the areas of its day."""
+    ends_on = _open_campaign(state, command.campaign_id)
+    assert state.values is not None  # an open campaign was registered
+    if now.date() > ends_on:
+        raise Refused(
+            "campaign_ended",
+            f"the campaign ended on {ends_on}: extend it before changing its areas",
+            ends_on=str(ends_on),
+        )
+    previous = list(state.region_codes or state.values["region_codes"])
+    regions = sorted(set(command.region_codes))
+    if regions == sorted(previous):
+        raise Rejected(
+            "no_change",
+            "the campaign already covers these regions",
+            field="region_codes",
+            region_codes=previous,
+        )
+    effective_on = max(now.date(), date.fromisoformat(state.values["starts_on"]))
+    return [
+        CampaignAreasChanged(
+            campaign_id=command.campaign_id,
+            region_codes=regions,
+            previous_region_codes=previous,
+            effective_on=effective_on,
+            reason=command.reason,
+        )
+    ]
 
 
 @decide.register
@@ -256,6 +315,7 @@ class ReferenceDecider:
             RegisterDonor,
             ExtendCampaign,
             CloseCampaign,
+            ChangeCampaignAreas,
             SetKitComposition,
         )
     }
