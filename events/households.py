@@ -11,6 +11,9 @@ from pydantic import AwareDatetime, Field
 from events.base import Event, Identifier, PositiveQuantity
 
 Group = Literal["children", "women", "elderly", "disability"]
+# Why a household's personal data was erased: a choice, never free text, as the event outlives
+# the data it erased.
+ErasureReason = Literal["person_asked", "registered_by_mistake", "retention_ended"]
 Pseudonym = str
 
 
@@ -44,6 +47,7 @@ class PersonalDataErased(Event):
 
     household_id: Identifier
     identity: Pseudonym
+    reason: ErasureReason | None = None  # None: erased before reasons were recorded
 
     @property
     def aggregate_id(self) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import HouseholdCreate, HouseholdPublic, Lookup
+from events.households import ErasureReason
 from services.app import households
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
@@ -52,8 +54,14 @@ async def get_household(
 
 @router.delete("/{household_id}/personal-data", response_model=HouseholdPublic)
 async def erase_personal_data(
-    household_id: str, services: ServicesDep, user: CurrentUser, now: Now
+    household_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    reason: Annotated[
+        ErasureReason | None, Query(description="Why, recorded with the erasure.")
+    ] = None,
 ) -> HouseholdPublic:
     """Destroy the household's key: its identity is gone, anonymous counts stay."""
-    shown, outcome = await households.erase_personal_data(services, user, now, household_id)
+    shown, outcome = await households.erase_personal_data(services, user, now, household_id, reason)
     return answers.household_public(shown, outcome.position)

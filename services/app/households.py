@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from events.households import ErasureReason
 from projections import households_queries, queries
 from services.app.errors import Conflict, NotFound
 from services.app.permissions import User, authorize
@@ -13,7 +14,7 @@ from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import Outcome, decide
 from services.domain.households.decider import ErasePersonalData, RegisterHousehold
-from services.domain.privacy import IdTaken, pseudonym
+from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
@@ -151,8 +152,33 @@ async def _shown(ports: Ports, row: dict[str, Any], user: User, via: str) -> dic
     return shown
 
 
+async def household_to_erase(ports: Ports, user: User, asked: str) -> dict[str, Any]:
+    """The household an erasure would touch, by household id or national ID, without its
+    personal fields (whoever erases needs to know which household, not to read it)."""
+    authorize(user, "households.erase")
+    ports.lookups.take(user.username)
+    row = await in_thread(households_queries.household, ports.engine, asked)
+    if row is None:
+        wanted = normalise_identifier(asked)
+        by_pseudonym = households_queries.household_by_pseudonym
+        for candidate in pseudonyms(ports, wanted, wanted):
+            row = await in_thread(by_pseudonym, ports.engine, candidate)
+            if row is not None:
+                break
+    if row is None:
+        raise NotFound("no household with this id or identifier", error="unknown_household")
+    return {"household_id": row["household_id"], **{k: row[k] for k in PROFILE}} | {
+        "erased": row["erased"],
+        "personal": None,
+    }
+
+
 async def erase_personal_data(
-    ports: Ports, user: User, now: datetime, household_id: str
+    ports: Ports,
+    user: User,
+    now: datetime,
+    household_id: str,
+    reason: ErasureReason | None = None,
 ) -> tuple[dict[str, Any], Outcome]:
     """Destroy the household's key: its identity is gone, anonymous counts stay."""
     authorize(user, "households.erase")
@@ -162,7 +188,7 @@ async def erase_personal_data(
     if row["erased"]:  # nothing left to erase, and no identity left to decide it under
         await in_thread(ports.personal.erase, household_id)
         return view(ports, row, user), Outcome(household_id, repeated=True)
-    command = ErasePersonalData(household_id=household_id, identity=row["identity"])
+    command = ErasePersonalData(household_id=household_id, identity=row["identity"], reason=reason)
     reply = await decide(ports, command, f"erase:{household_id}", user, now)
     await in_thread(ports.personal.erase, household_id)
     return view(ports, row | {"erased": True}, user), Outcome.of(household_id, reply)

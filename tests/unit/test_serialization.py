@@ -204,7 +204,9 @@ SAMPLES: dict[str, Event] = {
         region_code="MA07",
         sealed_personal_data="c2VhbGVk",
     ),
-    "PersonalDataErased": PersonalDataErased(household_id="hh-0001", identity="p" + "a" * 40),
+    "PersonalDataErased": PersonalDataErased(
+        household_id="hh-0001", identity="p" + "a" * 40, reason="person_asked"
+    ),
     "AidDistributed": AidDistributed(
         distribution_id="dist-0001",
         household_id="hh-0001",

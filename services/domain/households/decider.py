@@ -11,7 +11,13 @@ from pydantic import Field, model_validator
 
 from events import Event
 from events.base import Identifier
-from events.households import Group, HouseholdRegistered, PersonalDataErased, Pseudonym
+from events.households import (
+    ErasureReason,
+    Group,
+    HouseholdRegistered,
+    PersonalDataErased,
+    Pseudonym,
+)
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -57,6 +63,7 @@ class ErasePersonalData(Command):
 
     household_id: str
     identity: str
+    reason: ErasureReason | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -110,7 +117,11 @@ def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Ev
         raise Refused(
             "unknown_household", f"no registered household {command.household_id} to erase"
         )
-    return [PersonalDataErased(household_id=command.household_id, identity=command.identity)]
+    return [
+        PersonalDataErased(
+            household_id=command.household_id, identity=command.identity, reason=command.reason
+        )
+    ]
 
 
 class HouseholdDecider:
