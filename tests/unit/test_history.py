@@ -4,11 +4,12 @@ flow; a household's history names no person and carries no pseudonym."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from api.ui.i18n import LOCAL_TIME
 from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
 from events.stock import TransferDispatched, TransferLine
 from events.users import PersonalDataRead, UserCreated
@@ -148,3 +149,29 @@ def test_the_auditor_reads_a_locations_history_on_its_page(tmp_path: Path) -> No
         assert "Historique : Lieu wh-casablanca" in page.text
         assert "StockReceived" in page.text and "youssef.operator" in page.text
         assert api.client.get("/auditor?kind=household&id=hh-none").status_code == 200
+
+
+def test_the_auditor_sees_a_locations_stock_at_the_end_of_a_past_day_and_its_card(
+    tmp_path: Path,
+) -> None:
+    with ApiHarness(tmp_path, auto_project=True) as api:
+        api.create_user("omar.audit", "auditor", password="tajine-et-the-2026")
+        signin = api.client.get("/signin").text
+        csrf = signin.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        api.client.post("/signin", data={"csrf": csrf, "username": "omar.audit",
+                                         "password": "tajine-et-the-2026"})  # fmt: skip
+        body = {"id": "rc-1", "location_id": CASABLANCA, "item_id": "flour-25kg",
+                "quantity": 40, "lot": "L-1"}  # fmt: skip
+        assert api.post("operator", "/v1/stock/receipts", body).status_code == 201
+        today = datetime.now(LOCAL_TIME).date()
+
+        before = api.client.get(f"/auditor/stock?location_id={CASABLANCA}&on=2020-01-01")
+        now = api.client.get(f"/auditor/stock?location_id={CASABLANCA}&on={today}")
+        card = api.client.get(f"/auditor/card?location_id={CASABLANCA}&item_id=flour-25kg")
+
+        assert before.status_code == now.status_code == card.status_code == 200
+        assert "Entrepôt Casablanca à la fin du 1 jan. 2020" in before.text
+        assert "L-1" not in before.text
+        assert "L-1" in now.text and ">40<" in now.text
+        assert f"/auditor/card?location_id={CASABLANCA}&amp;item_id=flour-25kg" in now.text
+        assert "youssef.operator" in card.text and "/operator/card/void" not in card.text

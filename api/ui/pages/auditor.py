@@ -1,17 +1,22 @@
 """The auditor: the history of any location, household, campaign, convoy, donation, user or
-item, in order, with who, when, in which flow, and what each event said."""
+item, in order, with who, when, in which flow, and what each event said; a location's stock
+as it stood at the end of any day, and each item's stock card."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
 
+from api import answers
+from api.schemas.stock import StockCard
+from api.ui.i18n import LOCAL_TIME
 from api.ui.web import Page, PageRoute, section
 from projections.history import KINDS
 from projections.paging import Paging
-from services.app import history
+from services.app import history, inventory, reference
 
 router = APIRouter(prefix="/auditor", route_class=PageRoute, include_in_schema=False)
 Auditor = Annotated[Page, Depends(section("auditor"))]
@@ -32,5 +37,45 @@ async def history_page(
             more = "/auditor?" + urlencode({"kind": kind, "id": id, "after": found.next})
     return page.render(
         "auditor/history.html", kinds=KINDS, kind=kind, subject_id=id,
-        entries=found.items if found else None, more=more,
+        entries=found.items if found else None, more=more, tab="history",
     )  # fmt: skip
+
+
+async def _names(page: Page) -> dict[str, Any]:
+    """Every location (to choose from) and the names of locations and items."""
+    assert page.user is not None
+    locations = (await reference.list_locations(page.services, page.user)).items
+    items = (await reference.list_items(page.services, page.user)).items
+    names = {loc["location_id"]: loc["name"] for loc in locations}
+    return {"locations": locations, "names": names | {i["item_id"]: i["name"] for i in items}}
+
+
+@router.get("/stock")
+async def stock_as_of(
+    page: Auditor, location_id: str | None = None, on: date | None = None
+) -> Response:
+    """What a location held at the end of a day (local time), lot by lot, with each item's
+    stock card a click away."""
+    assert page.user is not None
+    ref = await _names(page)
+    rows = None
+    if location_id:
+        end_of_day = datetime.combine(on + timedelta(days=1), time(), LOCAL_TIME) if on else None
+        as_of = end_of_day.astimezone(UTC) - timedelta(microseconds=1) if end_of_day else None
+        found = await inventory.inventory(page.services, page.user, location_id, None, as_of)
+        rows = [answers.inventory_row(r) for r in found.items]
+    return page.render(
+        "auditor/stock.html", rows=rows, location_id=location_id, on=on, tab="stock", **ref
+    )
+
+
+@router.get("/card")
+async def card(page: Auditor, location_id: str, item_id: str) -> Response:
+    """Every movement of an item at a location with its running balance (read only)."""
+    assert page.user is not None
+    rows = await inventory.stock_card(page.services, page.user, location_id, item_id)
+    found = StockCard(
+        location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in rows]
+    )
+    ref = await _names(page)
+    return page.render("auditor/card.html", card=found, may_void=False, tab="stock", **ref)
