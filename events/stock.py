@@ -52,6 +52,9 @@ class TransferDispatched(Event):
     to_location_id: Identifier
     lines: list[TransferLine] = Field(min_length=1)
     deployment_id: Identifier | None = None
+    # a transfer sending back what arrived under another one, and why
+    returns_transfer_id: Identifier | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=100)
 
     @property
     def aggregate_id(self) -> str:

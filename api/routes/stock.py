@@ -19,6 +19,7 @@ from api.schemas.stock import (
     ThresholdSet,
     TransferCreate,
     TransferReceiptCreate,
+    TransferReturnCreate,
     VoidCreate,
     Voiding,
 )
@@ -95,6 +96,23 @@ async def cancel_transfer(
     received or already cancelled)."""
     command_id = idempotency_key or str(uuid.uuid4())
     outcome = await stock.cancel_transfer(services, user, now, transfer_id, body.reason, command_id)
+    return decision(outcome, response)
+
+
+@router.post("/transfers/{transfer_id}/return", status_code=201, response_model=Decision)
+async def return_transfer(
+    transfer_id: str,
+    body: TransferReturnCreate,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+) -> Decision:
+    """Send back to its origin what arrived under a transfer (all of it, or the lots named),
+    as a new transfer that the origin receives; 409 beyond what arrived and was not sent
+    back yet, or when the stock has left since."""
+    lines = [(ln.item_id, ln.lot, ln.quantity) for ln in body.lines] if body.lines else None
+    outcome = await stock.send_back(services, user, now, transfer_id, body.id, lines, body.reason)
     return decision(outcome, response)
 
 

@@ -83,6 +83,20 @@ class Voiding(Body):
     reason: str = Field(min_length=1, max_length=100, description="Why the entry was wrong.")
 
 
+class SentBackLineCreate(Body):
+    item_id: ClientId
+    lot: LotCode = Field(min_length=1, max_length=64)
+    quantity: Quantity
+
+
+class TransferReturnCreate(Body):
+    id: ClientId = Field(description="The id of the transfer that carries the stock back.")
+    lines: list[SentBackLineCreate] | None = Field(
+        default=None, min_length=1, max_length=200, description="Omitted: all that arrived."
+    )
+    reason: str = Field(min_length=1, max_length=100, description="Why it goes back.")
+
+
 class VoidCreate(Voiding):
     location_id: ClientId | None = Field(
         default=None, description="Needed only when the id was used at several locations."

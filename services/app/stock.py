@@ -19,6 +19,8 @@ from services.domain.stock.commands import (
     DispatchTransfer,
     ReceiveStock,
     ReceiveTransfer,
+    SendBackTransfer,
+    SentBackLine,
     SetStockThreshold,
     VoidStockEntry,
 )
@@ -165,6 +167,41 @@ async def cancel_transfer(
     )
     reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(transfer_id, reply)
+
+
+async def send_back(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    transfer_id: str,
+    return_id: str,
+    lines: list[tuple[str, str, int]] | None,
+    reason: str,
+) -> Outcome:
+    """Send back to its origin, as transfer `return_id`, what arrived under a transfer: the
+    lots named (item, lot, quantity), or everything received. The destination's writer
+    refuses more than arrived and was not sent back yet (409)."""
+    transfer = await dispatched_transfer(ports, transfer_id)
+    authorize(user, "stock.write", location_id=transfer["to_location_id"])
+    if lines is None:
+        lines = [(ln["item_id"], ln["lot"], ln["received"]) for ln in transfer["lines"]]
+        lines = [line for line in lines if line[2] > 0]
+    if not lines:
+        raise Conflict(
+            f"nothing of transfer {transfer_id!r} was received to send back",
+            error="not_received",
+            transfer_id=transfer_id,
+        )
+    command = SendBackTransfer(
+        transfer_id=return_id,
+        returns_transfer_id=transfer_id,
+        from_location_id=transfer["to_location_id"],
+        to_location_id=transfer["from_location_id"],
+        lines=[SentBackLine(item_id=i, lot=lot, quantity=q) for i, lot, q in lines],
+        reason=reason,
+    )
+    reply = await decide(ports, command, return_id, user, now)
+    return Outcome.of(return_id, reply)
 
 
 async def adjust_stock(ports: Ports, user: User, now: datetime, command: AdjustStock) -> Outcome:

@@ -35,6 +35,7 @@ from events.stock import (
     StockReceived,
     TransferDispatched,
     TransferLine,
+    TransferReceived,
 )
 from projections import imports_queries
 from services.domain.privacy import pseudonym
@@ -188,6 +189,10 @@ def extension(_: str) -> dict[str, Any]:
     return {"ends_on": "2099-04-30", "reason": "Aïd el-Fitr"}
 
 
+def sent_back(loc: str) -> dict[str, Any]:
+    return {"id": f"tr-home-back-{loc}", "reason": "farine du mauvais lot"}
+
+
 def areas(_: str) -> dict[str, Any]:
     return {"region_codes": ["MA06", "MA07"], "reason": "les vallées d'Azilal"}
 
@@ -249,6 +254,8 @@ ENDPOINTS = (
              scoped=True, url=lambda loc: f"/v1/stock/transfers/tr-to-{loc}/receipt"),
     Endpoint("POST", "/v1/stock/transfers/{transfer_id}/cancel", "stock.write", void,
              scoped=True, url=lambda loc: f"/v1/stock/transfers/tr-back-{loc}/cancel"),
+    Endpoint("POST", "/v1/stock/transfers/{transfer_id}/return", "stock.write", sent_back,
+             scoped=True, url=lambda loc: f"/v1/stock/transfers/tr-home-{loc}/return"),
     Endpoint("GET", "/v1/stock/transfers", "stock.read"),
     Endpoint("GET", "/v1/stock/transfers/{transfer_id}", "stock.read",
              url=lambda loc: f"/v1/stock/transfers/tr-to-{loc}"),
@@ -425,10 +432,15 @@ def seed_aid(api: ApiHarness) -> None:
     imports_queries.start(api.engine, IMPORT, False, USERNAMES["admin"], SEEDED_AT)
 
 
+def came_home(loc: str) -> TransferLine:
+    return TransferLine(item_id="flour-25kg", lot=f"FH-{loc}", quantity=4)
+
+
 def seed_entries_to_void(api: ApiHarness) -> None:
     """At every location, a receipt, an adjustment and a count of flour (its own lot, so the
-    baskets stay one lot) that the void routes cancel, and flour sent elsewhere to call
-    back; and a basket handed to another household of Aït Ourir, to void."""
+    baskets stay one lot) that the void routes cancel, flour sent elsewhere to call back,
+    and flour received from elsewhere to send back; and a basket handed to another household
+    of Aït Ourir, to void."""
     other = pseudonym(api.settings.pseudonym_key, "cin", "EE100200")
     api.apply(
         HouseholdRegistered(household_id="hh-ait-ourir-018", identity=other,
@@ -458,6 +470,12 @@ def seed_entries_to_void(api: ApiHarness) -> None:
                                    to_location_id=elsewhere(loc),
                                    lines=[TransferLine(item_id="flour-25kg", lot=f"FX-{loc}",
                                                        quantity=5)]),
+                StockReceived(receipt_id=f"rcpt-home-{loc}", location_id=elsewhere(loc),
+                              item_id="flour-25kg", quantity=4, lot=f"FH-{loc}"),
+                TransferDispatched(transfer_id=f"tr-home-{loc}", from_location_id=elsewhere(loc),
+                                   to_location_id=loc, lines=[came_home(loc)]),
+                TransferReceived(transfer_id=f"tr-home-{loc}", from_location_id=elsewhere(loc),
+                                 to_location_id=loc, lines=[came_home(loc)]),
             )
         )
     )  # fmt: skip

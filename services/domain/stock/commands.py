@@ -57,6 +57,33 @@ class DispatchTransfer(Command):
         return self.from_location_id
 
 
+class SentBackLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Identifier
+    lot: LotCode
+    quantity: PositiveQuantity
+
+
+class SendBackTransfer(Command):
+    """Stock that arrived under `returns_transfer_id` sent back where it came from, lot by
+    lot, as a new transfer `transfer_id` (received there like any other)."""
+
+    TYPE = "SendBackTransfer"
+    STREAM = STREAM
+
+    transfer_id: Identifier
+    returns_transfer_id: Identifier
+    from_location_id: Identifier  # where the returned transfer arrived
+    to_location_id: Identifier  # where it had come from
+    lines: list[SentBackLine] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.from_location_id
+
+
 class ReceiveTransfer(Command):
     """`dispatched` is what left the source (from the in-transit read model)."""
 
@@ -206,5 +233,6 @@ STOCK_COMMANDS: dict[str, type[Command]] = {
         VoidStockEntry,
         CancelTransfer,
         ReturnTransfer,
+        SendBackTransfer,
     )
 }

@@ -33,6 +33,7 @@ from services.domain.stock.commands import (
     ReceiveTransfer,
     RequestedLine,
     ReturnTransfer,
+    SendBackTransfer,
     SetStockThreshold,
     VoidStockEntry,
 )
@@ -65,6 +66,51 @@ def _(state: LocationStock, command: ReceiveStock, now: datetime) -> list[Event]
             field="occurred_at",
         )
     return [StockReceived(**command.model_dump(exclude={"occurred_at"}))]
+
+
+@decide.register
+def _(state: LocationStock, command: SendBackTransfer, now: datetime) -> list[Event]:
+    """Only what arrived under that transfer and was not sent back already, lot by lot."""
+    if command.returns_transfer_id not in state.received_transfers:
+        raise Refused(
+            "not_received",
+            f"transfer {command.returns_transfer_id!r} was not received here",
+            field="transfer_id",
+            transfer_id=command.returns_transfer_id,
+        )
+    requested = [RequestedLine(**line.model_dump()) for line in command.lines]
+    arrived, sent = (
+        ("arrived", command.returns_transfer_id),
+        ("sent_back", command.returns_transfer_id),
+    )
+    for line in _merged(requested):
+        lot = line.lot or ""
+        left = state.entered_of(arrived, line.item_id, lot) - state.entered_of(
+            sent, line.item_id, lot
+        )
+        if line.quantity > left:
+            raise Refused(
+                "more_than_received",
+                f"{left} of lot {line.lot} of {line.item_id} arrived under this transfer "
+                "and were not sent back yet",
+                field="quantity",
+                item_id=line.item_id,
+                lot=line.lot,
+                available=left,
+            )
+    dispatch = DispatchTransfer(
+        transfer_id=command.transfer_id,
+        from_location_id=command.from_location_id,
+        to_location_id=command.to_location_id,
+        lines=requested,
+        allow_expired=True,  # what came back is sent back, expired or not
+    )
+    return [
+        event.model_copy(
+            update={"returns_transfer_id": command.returns_transfer_id, "reason": command.reason}
+        )
+        for event in decide(state, dispatch, now)
+    ]
 
 
 @decide.register

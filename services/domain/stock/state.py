@@ -34,7 +34,8 @@ class Lot:
 
 # What an entry did to one lot: (item id, lot, change of on-hand).
 EntryLine = tuple[str, str, int]
-# An entry that can be voided: ("receipt" | "adjustment" | "count" | "distribution", its id).
+# An entry that can be voided: ("receipt" | "adjustment" | "count" | "distribution", its id);
+# and what arrived under a transfer ("arrived") and was sent back since ("sent_back").
 EntryKey = tuple[str, str]
 
 
@@ -61,6 +62,10 @@ class LocationStock:
 
     def on_hand(self, item_id: str) -> int:
         return sum(lot.on_hand for lot in self.lots_of(item_id))
+
+    def entered_of(self, key: EntryKey, item_id: str, lot: str) -> int:
+        """How much an entry added to one lot."""
+        return sum(q for i, lt, q in self.entries.get(key, ()) if (i, lt) == (item_id, lot))
 
 
 def moved(
@@ -108,6 +113,9 @@ def _(state: LocationStock, event: StockReceived) -> LocationStock:
 def _(state: LocationStock, event: TransferDispatched) -> LocationStock:
     for line in event.lines:
         state = moved(state, line.item_id, line.lot, -line.quantity)
+        if event.returns_transfer_id:
+            key = ("sent_back", event.returns_transfer_id)
+            state = entered(state, key, line.item_id, line.lot, line.quantity)
     seen = {**state.dispatched_transfers, event.transfer_id: event.deployment_id}
     return replace(state, dispatched_transfers=seen)
 
@@ -118,6 +126,8 @@ def _(state: LocationStock, event: TransferReceived) -> LocationStock:
         state = moved(
             state, line.item_id, line.lot, line.quantity, line.expires_on, line.donation_id
         )
+        key = ("arrived", event.transfer_id)
+        state = entered(state, key, line.item_id, line.lot, line.quantity)
     seen = {**state.received_transfers, event.transfer_id: event.deployment_id}
     return replace(state, received_transfers=seen)
 
