@@ -7,10 +7,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.schemas.households import CampaignCreate, DistributionCreate, HouseholdCreate
-from api.schemas.relief import DeploymentCreate, DonationCreate, OperationCreate
+from api.schemas.reference import ItemCreate, LocationCreate
+from api.schemas.relief import DeploymentCreate, DonationCreate, DonorCreate, OperationCreate
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
 from events.households import CampaignOpened
-from events.relief import OperationOpened, PlannedLine
+from events.reference import ItemDefined, LocationRegistered
+from events.relief import DonorRegistered, OperationOpened, PlannedLine
 from services.app.distributions import Distribution, RecordStatus, invalid_record
 from services.app.households import Household
 from services.app.relief import Donation
@@ -47,6 +49,18 @@ def adjustment(body: AdjustmentCreate, adjustment_id: str) -> AdjustStock:
 
 def count(body: CountCreate, count_id: str) -> CountStock:
     return CountStock(count_id=count_id, **body.model_dump(exclude={"id"}))
+
+
+def location(body: LocationCreate) -> LocationRegistered:
+    return LocationRegistered(location_id=body.id, **body.model_dump(exclude={"id"}))
+
+
+def item(body: ItemCreate) -> ItemDefined:
+    return ItemDefined(item_id=body.id, **body.model_dump(exclude={"id"}))
+
+
+def donor(body: DonorCreate) -> DonorRegistered:
+    return DonorRegistered(donor_id=body.id, name=body.name)
 
 
 def operation(body: OperationCreate) -> OperationOpened:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from events.base import Event, Identifier, PositiveQuantity
 
@@ -19,6 +20,17 @@ Decimal = Annotated[
         max_length=16,
         description="A non-negative decimal as text, at most 6 places: '0.25', '10'.",
     ),
+]
+
+# Degrees, WGS 84 (what a phone's GPS or a map gives), as JSON numbers: a place is shown on
+# a map, never summed, so a binary float is exact enough.
+Latitude = Annotated[
+    float,
+    Field(ge=-90, le=90, strict=True, allow_inf_nan=False, description="Degrees north, south < 0."),
+]
+Longitude = Annotated[
+    float,
+    Field(ge=-180, le=180, strict=True, allow_inf_nan=False, description="Degrees east, west < 0."),
 ]
 
 
@@ -36,6 +48,31 @@ class LocationRegistered(Event):
     region_name: str = Field(min_length=1, max_length=200)
     province_code: str | None = Field(default=None, max_length=32)
     province_name: str | None = Field(default=None, max_length=200)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise PydanticCustomError(
+                "coordinates_pair", "give both latitude and longitude, or neither"
+            )
+        return self
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+class LocationCoordinatesSet(Event):
+    """Where a location lies, set (or corrected) after its registration."""
+
+    TYPE = "LocationCoordinatesSet"
+    STREAM = "reference"
+
+    location_id: Identifier
+    latitude: Latitude
+    longitude: Longitude
 
     @property
     def aggregate_id(self) -> str:

@@ -15,7 +15,7 @@ from events.households import (
     PersonalDataErased,
 )
 from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
-from events.reference import ItemDefined, LocationRegistered
+from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
     DeploymentDelivered,
@@ -51,6 +51,7 @@ _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
         LocationRegistered,
+        LocationCoordinatesSet,
         ItemDefined,
         StockReceived,
         TransferDispatched,

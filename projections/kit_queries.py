@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from projections.paging import EVERYTHING, Page, Paging, page_of
+from projections.paging import EVERYTHING, Page, Paging, Sort, page_of, read_page
 from projections.tables import inventory_lots, kit_components, locations
 
 Row = dict[str, Any]
@@ -63,6 +63,14 @@ def current_compositions(engine: Engine, kit_item_id: str | None = None) -> list
     with engine.connect() as conn:
         kits = list(conn.scalars(stmt))
     return [c for kit in kits if (c := composition(engine, kit)) is not None]
+
+
+def compositions(engine: Engine, paging: Paging = EVERYTHING) -> Page:
+    """Every kit's current composition, a page of kits at a time (by kit)."""
+    kits = select(kit_components.c.kit_item_id).distinct()
+    found = read_page(engine, kits, [Sort(kit_components.c.kit_item_id, "kit_item_id")], paging)
+    recipes = [composition(engine, row["kit_item_id"]) for row in found.items]
+    return Page([r for r in recipes if r is not None], found.next)
 
 
 def usable_on_hand(

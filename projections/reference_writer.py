@@ -1,10 +1,11 @@
-"""Locations, items, campaigns (extended, closed or moved to other areas since), operations
-and donors, as registered."""
+"""Locations (placed since), items, campaigns (extended, closed or moved to other areas
+since), operations and donors, as registered."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, Table, select, update
 
+from events import Event
 from events.households import (
     CampaignAreasChanged,
     CampaignClosed,
@@ -12,7 +13,7 @@ from events.households import (
     CampaignOpened,
 )
 from events.kits import KitCompositionSet
-from events.reference import ItemDefined, LocationRegistered
+from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
@@ -37,10 +38,20 @@ class ReferenceProjection:
         ):
             rows = [e.model_dump() for e in events if isinstance(e, kind)]
             upsert(conn, table, _first_per_key(rows, key), [key])
-        for event in events:  # after the openings: each follows its campaign's, in order
-            if isinstance(event, CampaignExtended | CampaignClosed | CampaignAreasChanged):
-                _change_campaign(conn, event)
+        for event in events:  # after the registrations: each follows its own, in order
+            _follow(conn, event)
         _write_compositions(conn, [e for e in events if isinstance(e, KitCompositionSet)])
+
+
+def _follow(conn: Connection, event: Event) -> None:
+    """A location placed, a campaign extended, closed or moved: its row follows."""
+    if isinstance(event, LocationCoordinatesSet):
+        place = {"latitude": event.latitude, "longitude": event.longitude}
+        conn.execute(
+            update(locations).where(locations.c.location_id == event.location_id).values(**place)
+        )
+    elif isinstance(event, CampaignExtended | CampaignClosed | CampaignAreasChanged):
+        _change_campaign(conn, event)
 
 
 def _change_campaign(

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Engine, Select, func, literal, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
@@ -123,8 +123,9 @@ def transfer_list(
     return page
 
 
-def low_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
-    """Location × item pairs whose total on hand is below the threshold set for them."""
+def _on_hand_of_thresholds() -> tuple[Select[Any], ColumnElement[Any]]:
+    """Each threshold set, with the total on hand of its location × item (0 when none), and
+    that total as an expression to filter on."""
     th, lots = stock_thresholds, inventory_lots
     on_hand = (
         select(lots.c.location_id, lots.c.item_id, func.sum(lots.c.on_hand).label("on_hand"))
@@ -132,19 +133,37 @@ def low_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict
         .subquery()
     )
     total = func.coalesce(on_hand.c.on_hand, 0)
-    stmt = (
-        select(th.c.location_id, th.c.item_id, th.c.minimum, total.label("on_hand"))
-        .select_from(
-            th.outerjoin(
-                on_hand,
-                (on_hand.c.location_id == th.c.location_id) & (on_hand.c.item_id == th.c.item_id),
-            )
+    stmt = select(th.c.location_id, th.c.item_id, th.c.minimum, total.label("on_hand"))
+    stmt = stmt.select_from(
+        th.outerjoin(
+            on_hand,
+            (on_hand.c.location_id == th.c.location_id) & (on_hand.c.item_id == th.c.item_id),
         )
-        .where(total < th.c.minimum)
     )
+    return stmt, total
+
+
+def low_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
+    """Location × item pairs whose total on hand is below the threshold set for them."""
+    th = stock_thresholds
+    stmt, total = _on_hand_of_thresholds()
+    stmt = stmt.where(total < th.c.minimum)
     if location_ids is not None:
         stmt = stmt.where(th.c.location_id.in_(list(location_ids)))
     return fetch_all(engine, stmt.order_by(th.c.location_id, th.c.item_id))
+
+
+def thresholds(
+    engine: Engine, location_ids: Collection[str] | None, paging: Paging = EVERYTHING
+) -> Page:
+    """Every low-stock threshold set, by location and item, with what is on hand."""
+    th = stock_thresholds
+    stmt, _ = _on_hand_of_thresholds()
+    if location_ids is not None:
+        stmt = stmt.where(th.c.location_id.in_(list(location_ids)))
+    order = [Sort(th.c.location_id, "location_id"), Sort(th.c.item_id, "item_id")]
+    found = read_page(engine, stmt, order, paging)
+    return Page([r | {"on_hand": int(r["on_hand"])} for r in found.items], found.next)
 
 
 def negative_stock(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:

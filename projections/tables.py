@@ -55,6 +55,8 @@ locations = Table(
     Column("region_name", String(200), nullable=False),
     Column("province_code", String(32)),
     Column("province_name", String(200)),
+    Column("latitude", Float),  # degrees, WGS 84; both or neither
+    Column("longitude", Float),
 )
 
 items = Table(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response
 
-from api.answers import item_public, location_public, repeated
-from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api import requests
+from api.answers import decision, item_public, location_public, repeated
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.reference import (
+    Coordinates,
     ItemCreate,
     ItemList,
     ItemPublic,
@@ -15,8 +19,9 @@ from api.schemas.reference import (
     LocationList,
     LocationPublic,
 )
-from events.reference import ItemDefined, LocationRegistered
+from api.schemas.stock import Decision
 from services.app import reference
+from services.domain.reference.decider import SetLocationCoordinates
 
 router = APIRouter(prefix="/v1", tags=["reference"])
 
@@ -26,10 +31,26 @@ async def register_location(
     body: LocationCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> LocationPublic:
     """Register a warehouse or a distribution site."""
-    location = LocationRegistered(location_id=body.id, **body.model_dump(exclude={"id"}))
-    outcome = await reference.register_location(services, user, now, location)
+    outcome = await reference.register_location(services, user, now, requests.location(body))
     repeated(outcome, response)
     return LocationPublic(id=body.id, position=outcome.position, **body.model_dump(exclude={"id"}))
+
+
+@router.post("/locations/{location_id}/coordinates", status_code=201, response_model=Decision)
+async def set_coordinates(
+    location_id: str,
+    body: Coordinates,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Say where a registered location lies, or correct it; the same again records nothing."""
+    command = SetLocationCoordinates(location_id=location_id, **body.model_dump())
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await reference.set_coordinates(services, user, now, command, command_id)
+    return decision(outcome, response)
 
 
 @router.get("/locations", response_model=LocationList)
@@ -46,8 +67,7 @@ async def define_item(
     body: ItemCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> ItemPublic:
     """Define an item that can be stocked and distributed."""
-    item = ItemDefined(item_id=body.id, **body.model_dump(exclude={"id"}))
-    outcome = await reference.define_item(services, user, now, item)
+    outcome = await reference.define_item(services, user, now, requests.item(body))
     repeated(outcome, response)
     return ItemPublic(id=body.id, position=outcome.position, **body.model_dump(exclude={"id"}))
 

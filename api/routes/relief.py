@@ -17,7 +17,6 @@ from api.schemas.relief import (
     OperationCreate,
     OperationPublic,
 )
-from events.relief import DonorRegistered
 from services.app import relief
 
 router = APIRouter(prefix="/v1", tags=["relief"])
@@ -47,8 +46,7 @@ async def register_donor(
     body: DonorCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> DonorPublic:
     """Register a donor."""
-    donor = DonorRegistered(donor_id=body.id, name=body.name)
-    outcome = await relief.register_donor(services, user, now, donor)
+    outcome = await relief.register_donor(services, user, now, requests.donor(body))
     answers.repeated(outcome, response)
     return DonorPublic(id=body.id, name=body.name, position=outcome.position)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Written
-from events.reference import DECIMAL_PATTERN
+from events.reference import DECIMAL_PATTERN, Latitude, Longitude
+
+
+class Coordinates(Body):
+    latitude: Latitude = Field(examples=[33.5731])
+    longitude: Longitude = Field(examples=[-7.5898])
 
 
 class LocationCreate(Body):
@@ -18,6 +24,16 @@ class LocationCreate(Body):
     region_name: str = Field(min_length=1, max_length=200, examples=["Casablanca-Settat"])
     province_code: str | None = Field(default=None, max_length=32)
     province_name: str | None = Field(default=None, max_length=200)
+    latitude: Latitude | None = Field(default=None, examples=[33.5731])
+    longitude: Longitude | None = Field(default=None, examples=[-7.5898])
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise PydanticCustomError(
+                "coordinates_pair", "give both latitude and longitude, or neither"
+            )
+        return self
 
 
 class LocationPublic(Written):
@@ -28,6 +44,8 @@ class LocationPublic(Written):
     region_name: str
     province_code: str | None
     province_name: str | None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class ItemCreate(Body):

@@ -38,7 +38,17 @@ PYDANTIC_KEYS = {
     "date_parsing": "form.date",
     "literal_error": "form.choice",
     "string_pattern_mismatch": "form.pattern",
+    "float_type": "form.number",
+    "float_parsing": "form.number",
+    "finite_number": "form.number",
+    "coordinates_pair": "form.coordinates_pair",
 }
+# Errors that name no field, and the field they are shown next to.
+TYPE_FIELDS = {"coordinates_pair": "latitude"}
+# A bound other than zero is named: "at most 90".
+BOUNDS = {"less_than_equal": ("form.at_most", "le"), "greater_than_equal": ("form.at_least", "ge")}
+# Fields whose pattern is a decimal written as text, not an identifier.
+DECIMAL_FIELDS = {"weight_kg", "volume_l"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,15 @@ def integer(value: str | None) -> int | str | None:
     return int(value) if re.fullmatch(r"-?\d{1,12}", value) else value
 
 
+def decimal(value: str | None) -> float | str | None:
+    """A typed decimal ("31.6295", or with a comma: "31,6295") as a float, or as typed so
+    that validation names the field."""
+    if value is None or value == "":
+        return None
+    number = value.replace(",", ".", 1) if value.count(",") == 1 else value
+    return float(number) if re.fullmatch(r"-?\d{1,3}(\.\d{1,12})?", number) else value
+
+
 def compact(values: dict[str, Any]) -> dict[str, Any]:
     """Drop empty optional inputs, so that a blank field means 'not given'."""
     return {k: v for k, v in values.items() if v not in (None, "")}
@@ -92,9 +111,21 @@ def parse(model: type[M], values: dict[str, Any], t: Translator) -> M:
         errors: dict[str, str] = {}
         for err in exc.errors():
             where = _field(".".join(str(p) for p in err["loc"]))
-            key = PYDANTIC_KEYS.get(err["type"])
-            errors.setdefault(where, t(key) if key else err["msg"])
+            errors.setdefault(where or TYPE_FIELDS.get(err["type"], ""), _message(err, where, t))
         raise FormErrors(errors) from None
+
+
+def _message(err: Any, where: str, t: Translator) -> str:
+    """A validation error in words of the page's language (pydantic's own, if none)."""
+    kind = err["type"]
+    bound = BOUNDS.get(kind)
+    limit = (err.get("ctx") or {}).get(bound[1]) if bound else None
+    if bound and limit not in (None, 0):
+        return t(bound[0], limit=t.number(limit))
+    if kind == "string_pattern_mismatch" and where in DECIMAL_FIELDS:
+        return t("form.decimal")
+    key = PYDANTIC_KEYS.get(kind)
+    return t(key) if key else str(err["msg"])
 
 
 def refusal(exc: ApiError, t: Translator) -> FormErrors:

@@ -146,3 +146,9 @@ async def alerts(
 def _alert_key(alert: Row) -> list[Any]:
     keys = (alert["kind"], alert["location_id"], alert["item_id"])
     return [*keys, alert.get("lot") or "", alert.get("transfer_id") or ""]
+
+
+async def thresholds(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
+    """The low-stock thresholds set, by location and item, with what each has on hand."""
+    allowed = user.locations_for(authorize(user, "stock.read"))
+    return await in_thread(stock_queries.thresholds, ports.engine, allowed, paging)

@@ -53,6 +53,12 @@ async def composition(ports: Ports, user: User, kit_item_id: str) -> dict[str, A
     return found
 
 
+async def compositions(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
+    """Every kit's current composition, by kit."""
+    authorize(user, "reference.read")
+    return await in_thread(kit_queries.compositions, ports.engine, paging)
+
+
 async def _composition(ports: Ports, kit_item_id: str) -> dict[str, Any] | None:
     """The current composition, after this process's own writes to reference data."""
     found = await in_thread(kit_queries.composition, ports.engine, kit_item_id)

@@ -7,11 +7,16 @@ from datetime import datetime
 from events.reference import ItemDefined, LocationRegistered
 from projections import queries
 from projections.paging import EVERYTHING, Page, Paging
+from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread
-from services.app.sending import Outcome, register
-from services.domain.reference.decider import DefineItem, RegisterLocation
+from services.app.reading import in_thread, known
+from services.app.sending import Outcome, decide, register
+from services.domain.reference.decider import (
+    DefineItem,
+    RegisterLocation,
+    SetLocationCoordinates,
+)
 
 
 async def register_location(
@@ -23,10 +28,29 @@ async def register_location(
     return await register(ports, command, location.location_id, user, now)
 
 
+async def set_coordinates(
+    ports: Ports, user: User, now: datetime, command: SetLocationCoordinates, command_id: str
+) -> Outcome:
+    """Say where a registered location lies, or correct it (the same again records nothing)."""
+    authorize(user, "reference.write")
+    await known(ports, queries.location, command.location_id, "location_id", "location")
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.registered(command.location_id, reply)
+
+
 async def list_locations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """All registered locations."""
     authorize(user, "reference.read")
     return await in_thread(queries.all_locations, ports.engine, paging)
+
+
+async def location(ports: Ports, user: User, location_id: str) -> dict:
+    """One registered location, or NotFound."""
+    authorize(user, "reference.read")
+    found = await in_thread(queries.location, ports.engine, location_id)
+    if found is None:
+        raise NotFound(f"no location {location_id!r}", error="unknown_location")
+    return found
 
 
 async def define_item(ports: Ports, user: User, now: datetime, item: ItemDefined) -> Outcome:

@@ -29,7 +29,7 @@ from events.households import (
     HouseholdRegistered,
     PersonalDataErased,
 )
-from events.reference import ItemDefined, LocationRegistered
+from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
@@ -215,8 +215,14 @@ class _Simulation:
                     region_code=region,
                     region_name="Marrakech-Safi",
                     province_code=province,
+                    latitude=31.2167 if kind == "site" else None,
+                    longitude=-8.2333 if kind == "site" else None,
                 )
             )
+        # a warehouse placed after its registration, then corrected
+        for latitude in (33.57, 33.5731):
+            where = {"latitude": latitude, "longitude": -7.5898}
+            self._record(LocationCoordinatesSet(location_id=WAREHOUSES[0], **where))
         for item in ITEMS:
             self._record(ItemDefined(item_id=item, name=item.title(), unit="unit"))
         # registered twice by two coordinators: the first registration stands

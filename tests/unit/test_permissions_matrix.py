@@ -78,6 +78,10 @@ def new_location(_: str) -> dict[str, Any]:
     }
 
 
+def coordinates(_: str) -> dict[str, Any]:
+    return {"latitude": 33.5731, "longitude": -7.5898}
+
+
 def new_item(_: str) -> dict[str, Any]:
     return {"id": "blanket-wool", "name": "Couverture laine", "unit": "piece"}
 
@@ -242,6 +246,8 @@ class Endpoint:
 ENDPOINTS = (
     Endpoint("POST", "/v1/locations", "reference.write", new_location),
     Endpoint("GET", "/v1/locations", "reference.read"),
+    Endpoint("POST", "/v1/locations/{location_id}/coordinates", "reference.write", coordinates,
+             url=lambda _: "/v1/locations/wh-casablanca/coordinates"),
     Endpoint("POST", "/v1/items", "reference.write", new_item),
     Endpoint("GET", "/v1/items", "reference.read"),
     Endpoint("POST", "/v1/stock/receipts", "stock.write", receipt_at, scoped=True),

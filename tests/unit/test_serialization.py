@@ -31,7 +31,7 @@ from events.kits import (
     KitsAssembled,
     KitsDisassembled,
 )
-from events.reference import ItemDefined, LocationRegistered
+from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.registry import event_types
 from events.relief import (
     ArrivedLine,
@@ -93,6 +93,11 @@ SAMPLES: dict[str, Event] = {
         region_name="Casablanca-Settat",
         province_code="MA0601",
         province_name="Casablanca",
+        latitude=33.5731,
+        longitude=-7.5898,
+    ),
+    "LocationCoordinatesSet": LocationCoordinatesSet(
+        location_id="site-amizmiz", latitude=31.2167, longitude=-8.2333
     ),
     "ItemDefined": ItemDefined(item_id="flour-25kg", name="Farine 25 kg", unit="sack"),
     "StockReceived": StockReceived(

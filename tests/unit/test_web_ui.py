@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,18 +205,27 @@ def test_numbers_and_dates_follow_the_language() -> None:
 
 PUBLIC = {"/", "/signin", "/signout", "/lang/{code}", "/sw.js"}
 SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1",
-           "step": "dispatch", "name": "4w", "code": "fr"}  # fmt: skip
+           "step": "dispatch", "name": "4w", "code": "fr", "campaign_id": "ramadan-2026",
+           "location_id": "wh-casablanca"}  # fmt: skip
 
 
 def web_routes(api: ApiHarness) -> list[tuple[str, str]]:
     from api.ui.web import PageRoute
 
-    return sorted(
+    try:  # FastAPI ≥ 0.120 nests included routers; this flattens them again
+        from fastapi.routing import iter_route_contexts
+
+        routes: list[Any] = [c.original_route for c in iter_route_contexts(api.app.routes)]
+    except ImportError:
+        routes = list(api.app.routes)
+    found = sorted(
         (method, route.path)
-        for route in api.app.routes
+        for route in routes
         if isinstance(route, PageRoute)
         for method in route.methods
     )
+    assert found, "no page route found"
+    return found
 
 
 def test_every_page_outside_the_donor_s_section_refuses_a_donor(api: ApiHarness) -> None:

@@ -21,11 +21,6 @@ Admin = Annotated[Page, Depends(section("admin"))]
 REASONS: tuple[str, ...] = get_args(ErasureReason)
 
 
-@router.get("")
-async def admin_home(page: Admin) -> Response:
-    return RedirectResponse("/admin/erasure", status_code=303)
-
-
 @router.get("/erasure")
 async def erasure_page(page: Admin, done: str = "") -> Response:
     """The search form (and, after an erasure, its confirmation)."""

@@ -19,7 +19,13 @@ from events.households import (
     CampaignOpened,
 )
 from events.kits import KitComponent, KitCompositionSet
-from events.reference import ItemDefined, LocationRegistered
+from events.reference import (
+    ItemDefined,
+    Latitude,
+    LocationCoordinatesSet,
+    LocationRegistered,
+    Longitude,
+)
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
@@ -101,6 +107,8 @@ class Registration:
     # an item's kit composition: the latest version and its components
     composition_version: int = 0
     components: tuple[KitComponent, ...] = ()
+    # a location's coordinates as set since its registration
+    coordinates: tuple[float, float] | None = None
 
 
 Registered = (
@@ -129,6 +137,11 @@ def _(state: Registration, event: Registered) -> Registration:
 @evolve.register
 def _(state: Registration, event: KitCompositionSet) -> Registration:
     return replace(state, composition_version=event.version, components=tuple(event.components))
+
+
+@evolve.register
+def _(state: Registration, event: LocationCoordinatesSet) -> Registration:
+    return replace(state, coordinates=(event.latitude, event.longitude))
 
 
 @evolve.register
@@ -300,6 +313,36 @@ def _(state: Registration, command: SetKitComposition, now: datetime) -> list[Ev
     ]
 
 
+class SetLocationCoordinates(Command):
+    """Say where a registered location lies (or correct it)."""
+
+    TYPE = "SetLocationCoordinates"
+    STREAM = STREAM
+
+    location_id: Identifier
+    latitude: Latitude
+    longitude: Longitude
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.location_id
+
+
+@decide.register
+def _(state: Registration, command: SetLocationCoordinates, now: datetime) -> list[Event]:
+    """The new coordinates; the ones the location already has again record nothing."""
+    if state.values is None or "location_id" not in state.values:
+        raise Refused(
+            "unknown_location",
+            f"no location {command.location_id!r}: register it before its coordinates",
+            location_id=command.location_id,
+        )
+    registered = (state.values.get("latitude"), state.values.get("longitude"))
+    if (command.latitude, command.longitude) == (state.coordinates or registered):
+        return []
+    return [LocationCoordinatesSet(**command.model_dump())]
+
+
 class ReferenceDecider:
     """Decides the registrations of locations, items, campaigns, operations and donors."""
 
@@ -317,6 +360,7 @@ class ReferenceDecider:
             CloseCampaign,
             ChangeCampaignAreas,
             SetKitComposition,
+            SetLocationCoordinates,
         )
     }
     initial = staticmethod(Registration)
