@@ -17,6 +17,7 @@ from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -26,6 +27,7 @@ from events.relief import (
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
+    OperationClosed,
     OperationOpened,
 )
 from events.stock import (
@@ -74,6 +76,7 @@ _TYPES: dict[str, type[Event]] = {
         DuplicateDistributionFlagged,
         DistributionVoided,
         OperationOpened,
+        OperationClosed,
         DonorRegistered,
         DonationReceived,
         DeploymentPlanned,
@@ -84,6 +87,7 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentDeliveryAborted,
         DeploymentDelivered,
         DeploymentCancelled,
+        DeploymentClosed,
         UserCreated,
         UserRevoked,
         SessionEnded,

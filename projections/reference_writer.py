@@ -1,5 +1,5 @@
-"""Locations, items, campaigns (extended or closed since), operations and donors, as
-registered."""
+"""Locations, items, campaigns (extended or closed since), operations (closed since) and
+donors, as registered."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Table, update
 from events.households import CampaignClosed, CampaignExtended, CampaignOpened
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined, LocationRegistered
-from events.relief import DonorRegistered, OperationOpened
+from events.relief import DonorRegistered, OperationClosed, OperationOpened
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import campaigns, donors, items, kit_components, locations, operations
@@ -32,19 +32,31 @@ class ReferenceProjection:
         ):
             rows = [e.model_dump() for e in events if isinstance(e, kind)]
             upsert(conn, table, _first_per_key(rows, key), [key])
-        for event in events:  # after the openings: each follows its campaign's, in order
-            if isinstance(event, CampaignExtended | CampaignClosed):
-                changed = (
-                    {"ends_on": event.ends_on}
-                    if isinstance(event, CampaignExtended)
-                    else {"closed_on": event.closed_on}
-                )
-                conn.execute(
-                    update(campaigns)
-                    .where(campaigns.c.campaign_id == event.campaign_id)
-                    .values(**changed)
-                )
+        for event in events:  # after the openings: each follows its opening, in order
+            _write_end(conn, event)
         _write_compositions(conn, [e for e in events if isinstance(e, KitCompositionSet)])
+
+
+def _write_end(conn: Connection, event: object) -> None:
+    """A campaign extended or closed, an operation closed."""
+    if isinstance(event, CampaignExtended):
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.campaign_id == event.campaign_id)
+            .values(ends_on=event.ends_on)
+        )
+    elif isinstance(event, CampaignClosed):
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.campaign_id == event.campaign_id)
+            .values(closed_on=event.closed_on)
+        )
+    elif isinstance(event, OperationClosed):
+        conn.execute(
+            update(operations)
+            .where(operations.c.operation_id == event.operation_id)
+            .values(closed_on=event.closed_on)
+        )
 
 
 def _write_compositions(conn: Connection, sets: list[KitCompositionSet]) -> None:

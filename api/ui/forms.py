@@ -26,6 +26,7 @@ ERROR_FIELDS = {
     "already_received": "transfer_id",
     "already_dispatched": "id",
     "already_exists": "id",
+    "operation_closed": "operation_id",
 }
 PYDANTIC_KEYS = {
     "missing": "form.required",
@@ -38,6 +39,7 @@ PYDANTIC_KEYS = {
     "date_parsing": "form.date",
     "literal_error": "form.choice",
     "string_pattern_mismatch": "form.pattern",
+    "too_short": "form.required",
 }
 
 
@@ -46,8 +48,9 @@ class Field:
     """One input of a form: `choice` and `multi` take their options from the page."""
 
     name: str
-    kind: str  # choice | multi | number | text | date
+    kind: str  # choice | multi | number | text | date | lines (rows of item_id and quantity)
     required: bool = True
+    rows: int = 0  # for `lines`: how many rows the form offers
 
 
 @dataclass(frozen=True)
