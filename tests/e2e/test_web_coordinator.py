@@ -60,14 +60,16 @@ def test_a_coordinator_opens_an_operation_and_plans_a_convoy(site: Site) -> None
     page.fill("#quantity-0", "60")
     page.select_option("#item_id-2", "flour-25kg")
     page.fill("#quantity-2", "5")
+    site.shot(page, "coordinator-convoy-form")
     page.click("button.primary")
     assert "Convoi planifié." in page.inner_text(".notice")
     board = page.inner_text("table")
     assert "Entrepôt Marrakech → Point de distribution Amizmiz" in board and "65" in board
     site.shot(page, "coordinator-new-convoy")
 
+    page.click("summary >> text=Clôturer l'opération")
     page.fill("#close-reason", "décrue")
-    page.click("text=Clôturer l'opération")
+    page.click("button >> text=Clôturer l'opération")
     assert "Opération clôturée." in page.inner_text(".notice.ok")
     assert "Clôturée le" in page.inner_text("main")
 
