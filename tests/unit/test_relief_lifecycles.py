@@ -298,12 +298,15 @@ def test_a_mistake_in_the_plan_form_is_shown_on_its_row(board: ApiHarness) -> No
                                        "item_id-2": FLOUR, "quantity-2": "cinquante",
                                        "quantity-4": "12"})  # fmt: skip
     empty = plan_on_the_form(board)
+    nowhere = plan_on_the_form(board, **{"to_location_id": "", "quantity-1": "zéro"})
 
     assert wrong.status_code == 422
     assert re.search(r'id="err-quantity-2">[^<]*nombre entier', wrong.text)
     assert re.search(r'id="err-item_id-4">[^<]*obligatoire', wrong.text)
     assert 'value="400"' in wrong.text  # what was typed stays
     assert empty.status_code == 422 and 'id="err-lines"' in empty.text
+    assert 'id="err-to_location_id"' in nowhere.text and 'id="err-quantity-1"' in nowhere.text
+    assert 'id="err-lines"' not in nowhere.text  # a wrong row is no missing line
     assert board.published("deployments") == []
 
 

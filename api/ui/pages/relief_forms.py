@@ -42,10 +42,13 @@ async def _campaign(form: dict[str, Any], services: Services, user: User, t: Tra
     return await campaigns.open_campaign(services, user, _now(), requests.campaign(body))
 
 
-def convoy_lines(form: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
+def convoy_lines(
+    form: dict[str, Any], t: Translator
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The rows with an item or a quantity, each checked on its own so that a mistake is
-    shown on its row (`quantity-2`); the empty rows are left out."""
-    lines, errors = [], {}
+    shown on its row (`quantity-2`), and those mistakes; the empty rows are left out."""
+    lines: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
     for row in range(LINE_ROWS):
         item, quantity = form.get(f"item_id-{row}"), form.get(f"quantity-{row}")
         if not item and not quantity:
@@ -55,18 +58,23 @@ def convoy_lines(form: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
             lines.append(parse(Line, line, t).model_dump())
         except FormErrors as exc:
             errors |= {f"{name}-{row}": words for name, words in exc.errors.items()}
-    if errors:
-        raise FormErrors(errors)
-    return lines
+    return lines, errors
 
 
 async def _convoy(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
-    body = parse(DeploymentCreate, compact({
-        "id": form.get("form_id"), "operation_id": form.get("operation_id"),
-        "from_location_id": form.get("from_location_id"),
-        "to_location_id": form.get("to_location_id"), "lines": convoy_lines(form, t),
-        "expected_hours": integer(form.get("expected_hours")),
-    }), t)  # fmt: skip
+    lines, wrong_rows = convoy_lines(form, t)
+    try:
+        body = parse(DeploymentCreate, compact({
+            "id": form.get("form_id"), "operation_id": form.get("operation_id"),
+            "from_location_id": form.get("from_location_id"),
+            "to_location_id": form.get("to_location_id"), "lines": lines,
+            "expected_hours": integer(form.get("expected_hours")),
+        }), t)  # fmt: skip
+    except FormErrors as exc:  # every mistake at once; a wrong row is no missing line
+        shown = {k: v for k, v in exc.errors.items() if not (wrong_rows and k == "lines")}
+        raise FormErrors(shown | wrong_rows) from None
+    if wrong_rows:
+        raise FormErrors(wrong_rows)
     return await deployments.plan_deployment(services, user, _now(), requests.deployment(body))
 
 
