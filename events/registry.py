@@ -18,6 +18,7 @@ from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -27,6 +28,7 @@ from events.relief import (
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
+    OperationClosed,
     OperationOpened,
 )
 from events.stock import (
@@ -77,6 +79,7 @@ _TYPES: dict[str, type[Event]] = {
         DuplicateDistributionFlagged,
         DistributionVoided,
         OperationOpened,
+        OperationClosed,
         DonorRegistered,
         DonationReceived,
         DeploymentPlanned,
@@ -87,6 +90,7 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentDeliveryAborted,
         DeploymentDelivered,
         DeploymentCancelled,
+        DeploymentClosed,
         UserCreated,
         UserRevoked,
         SessionEnded,

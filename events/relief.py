@@ -28,6 +28,22 @@ class OperationOpened(Event):
         return self.operation_id
 
 
+class OperationClosed(Event):
+    """The response is over: no convoy is planned for it any more (those planned before go
+    on to their end)."""
+
+    TYPE = "OperationClosed"
+    STREAM = "reference"
+
+    operation_id: Identifier
+    closed_on: date
+    reason: str | None = Field(default=None, max_length=500)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.operation_id
+
+
 class DonorRegistered(Event):
     TYPE = "DonorRegistered"
     STREAM = "reference"
@@ -114,6 +130,20 @@ class DeploymentDelivered(Event):
 
 class DeploymentCancelled(Event):
     TYPE = "DeploymentCancelled"
+    STREAM = "deployments"
+
+    deployment_id: Identifier
+    reason: str | None = Field(default=None, max_length=500)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.deployment_id
+
+
+class DeploymentClosed(Event):
+    """A delivered convoy's file is closed: no further step is taken on it."""
+
+    TYPE = "DeploymentClosed"
     STREAM = "deployments"
 
     deployment_id: Identifier

@@ -1,5 +1,5 @@
 """Locations (placed since), items, campaigns (extended, closed or moved to other areas
-since), operations and donors, as registered."""
+since), operations (closed since) and donors, as registered."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from events.households import (
 )
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
-from events.relief import DonorRegistered, OperationOpened
+from events.relief import DonorRegistered, OperationClosed, OperationOpened
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import campaigns, donors, items, kit_components, locations, operations
@@ -44,7 +44,8 @@ class ReferenceProjection:
 
 
 def _follow(conn: Connection, event: Event) -> None:
-    """A location placed, a campaign extended, closed or moved: its row follows."""
+    """A location placed, a campaign extended, closed or moved, an operation closed: its row
+    follows."""
     if isinstance(event, LocationCoordinatesSet):
         place = {"latitude": event.latitude, "longitude": event.longitude}
         conn.execute(
@@ -52,6 +53,13 @@ def _follow(conn: Connection, event: Event) -> None:
         )
     elif isinstance(event, CampaignExtended | CampaignClosed | CampaignAreasChanged):
         _change_campaign(conn, event)
+    elif isinstance(event, OperationClosed):
+        o = operations.c
+        conn.execute(
+            update(operations)
+            .where(o.operation_id == event.operation_id)
+            .values(closed_on=event.closed_on)
+        )
 
 
 def _change_campaign(

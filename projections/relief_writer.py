@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Table, update
 
 from events.relief import (
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -80,6 +81,8 @@ def _progress(conn: Connection, event: object, when: object) -> None:
         values = {"status": "dispatched"}
     elif isinstance(event, DeploymentCancelled):
         values = {"status": "cancelled", "cancelled_at": when}
+    elif isinstance(event, DeploymentClosed):
+        values = {"status": "closed", "closed_at": when}
     else:
         return
     conn.execute(

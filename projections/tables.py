@@ -273,6 +273,7 @@ operations = Table(
     Column("region_codes", JSON, nullable=False),
     Column("starts_on", Date),
     Column("ends_on", Date),
+    Column("closed_on", Date),
 )
 
 donors = Table(
@@ -309,6 +310,7 @@ deployments = Table(
     Column("dispatched_at", DateTime),
     Column("delivered_at", DateTime),
     Column("cancelled_at", DateTime),
+    Column("closed_at", DateTime),
 )
 
 lot_distributions = Table(

@@ -1,4 +1,5 @@
-"""Convoys of an operation: plan, dispatch (stock leaves the warehouse), deliver, or cancel."""
+"""Convoys of an operation: plan, dispatch (stock leaves the warehouse), deliver, close, or
+cancel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Response
 from api import answers, requests
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
-from api.schemas.relief import Cancellation, Delivery, DeploymentCreate, DeploymentList
+from api.schemas.relief import Cancellation, Closing, Delivery, DeploymentCreate, DeploymentList
 from api.schemas.stock import Decision
 from services.app import deployments
 
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/deployments", tags=["deployments"])
 async def plan_deployment(
     body: DeploymentCreate, services: ServicesDep, user: CurrentUser, now: Now, response: Response
 ) -> Decision:
-    """Plan a convoy from a warehouse to a site of the operation."""
+    """Plan a convoy of one or more lines from a warehouse to a site of the operation (409
+    `operation_closed` once the operation closed)."""
     plan = requests.deployment(body)
     return answers.decision(await deployments.plan_deployment(services, user, now, plan), response)
 
@@ -59,6 +61,22 @@ async def cancel_deployment(
     reason = body.reason if body else None
     return answers.decision(
         await deployments.cancel_deployment(services, user, now, deployment_id, reason)
+    )
+
+
+@router.post("/{deployment_id}/close", response_model=Decision)
+async def close_deployment(
+    deployment_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    body: Closing | None = None,
+) -> Decision:
+    """Close a delivered convoy (409 `deployment_<status>` otherwise): it takes no further
+    step."""
+    reason = body.reason if body else None
+    return answers.decision(
+        await deployments.close_deployment(services, user, now, deployment_id, reason)
     )
 
 

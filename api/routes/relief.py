@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.relief import (
     DonationCreate,
@@ -14,10 +16,13 @@ from api.schemas.relief import (
     DonorPublic,
     DonorTrace,
     ListOf,
+    OperationClosing,
     OperationCreate,
     OperationPublic,
 )
+from api.schemas.stock import Decision
 from services.app import relief
+from services.domain.reference.decider import CloseOperation
 
 router = APIRouter(prefix="/v1", tags=["relief"])
 
@@ -36,9 +41,27 @@ async def open_operation(
 async def list_operations(
     services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
 ) -> ListOf:
-    """All operations."""
+    """All operations, each `open` or `closed` (with `closed_on`)."""
     found = await relief.list_operations(services, user, page)
     return ListOf(items=found.items, next=found.next)
+
+
+@router.post("/operations/{operation_id}/close", status_code=201, response_model=Decision)
+async def close_operation(
+    operation_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    body: OperationClosing | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Close an operation today: no convoy is planned for it afterwards (409
+    `operation_closed`); the convoys planned before go on to their end."""
+    command = CloseOperation(operation_id=operation_id, reason=body.reason if body else None)
+    command_id = idempotency_key or str(uuid.uuid4())
+    outcome = await relief.close_operation(services, user, now, command, command_id)
+    return answers.decision(outcome, response)
 
 
 @router.post("/donors", status_code=201, response_model=DonorPublic)

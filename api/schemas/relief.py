@@ -28,6 +28,10 @@ class OperationPublic(Written):
     ends_on: date | None
 
 
+class OperationClosing(Body):
+    reason: str | None = Field(default=None, max_length=500, examples=["handed to recovery"])
+
+
 class DonorCreate(Body):
     id: ClientId
     name: str = Field(min_length=1, max_length=200)
@@ -90,6 +94,10 @@ class Cancellation(Body):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class Closing(Body):
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class DeploymentPublic(Written):
     id: str
     operation_id: str
@@ -104,6 +112,7 @@ class DeploymentPublic(Written):
     dispatched_at: UtcDatetime | None = None
     delivered_at: UtcDatetime | None = None
     cancelled_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
     hours_in_transit: float | None = None
     overdue: bool = False
 

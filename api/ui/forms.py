@@ -26,6 +26,7 @@ ERROR_FIELDS = {
     "already_received": "transfer_id",
     "already_dispatched": "id",
     "already_exists": "id",
+    "operation_closed": "operation_id",
 }
 PYDANTIC_KEYS = {
     "missing": "form.required",
@@ -42,6 +43,7 @@ PYDANTIC_KEYS = {
     "float_parsing": "form.number",
     "finite_number": "form.number",
     "coordinates_pair": "form.coordinates_pair",
+    "too_short": "form.required",
 }
 # Errors that name no field, and the field they are shown next to.
 TYPE_FIELDS = {"coordinates_pair": "latitude"}
@@ -56,8 +58,9 @@ class Field:
     """One input of a form: `choice` and `multi` take their options from the page."""
 
     name: str
-    kind: str  # choice | multi | number | text | date
+    kind: str  # choice | multi | number | text | date | lines (rows of item_id and quantity)
     required: bool = True
+    rows: int = 0  # for `lines`: how many rows the form offers
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Convoys of an operation: plan, dispatch (stock leaves the warehouse), deliver, or cancel."""
+"""Convoys of an operation: plan, dispatch (stock leaves the warehouse), deliver, close, or
+cancel."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from events.relief import ArrivedLine
@@ -21,6 +22,7 @@ from services.domain.deployments.decider import (
     AbortDelivery,
     AbortDispatch,
     CancelDeployment,
+    CloseDeployment,
     PlanDeployment,
     StartDelivery,
     StartDispatch,
@@ -56,9 +58,9 @@ def _outcome(deployment_id: str, *replies: Reply) -> Outcome:
 
 
 async def plan_deployment(ports: Ports, user: User, now: datetime, plan: PlanDeployment) -> Outcome:
-    """Plan a convoy from a warehouse to a site of the operation."""
+    """Plan a convoy from a warehouse to a site of the operation (409 once it closed)."""
     authorize(user, "relief.write")
-    await known(ports, relief_queries.operation, plan.operation_id, "operation_id", "operation")
+    plan = plan.model_copy(update={"operation_closed_on": await _closed_on(ports, plan)})
     await known(ports, queries.location, plan.from_location_id, "from_location_id", "location")
     await known(ports, queries.location, plan.to_location_id, "to_location_id", "location")
     for line in plan.lines:
@@ -72,6 +74,21 @@ async def plan_deployment(ports: Ports, user: User, now: datetime, plan: PlanDep
         reused_id=("already_exists", "this deployment id is taken"),
     )
     return Outcome.registered(plan.deployment_id, reply)
+
+
+async def _closed_on(ports: Ports, plan: PlanDeployment) -> date | None:
+    """The day the plan's operation closed, for the convoy's writer to refuse the plan; None
+    while it is open, or when this very convoy was planned before (a retry then gets the
+    first answer)."""
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
+    operation = await known(
+        ports, relief_queries.operation, plan.operation_id, "operation_id", "operation"
+    )
+    closed_on: date | None = operation["closed_on"]
+    if closed_on is not None:
+        earlier = await in_thread(relief_queries.deployment, ports.engine, plan.deployment_id)
+        return None if earlier is not None else closed_on
+    return None
 
 
 async def _step(ports: Ports, command: Any, user: User, now: datetime) -> Reply:
@@ -150,7 +167,7 @@ async def deliver_deployment(
     takes too long: the delivery is then under way, and asking again is safe)."""
     authorize(user, "relief.write")
     row = await current(ports, deployment_id)
-    if row["status"] in ("planned", "cancelled"):  # nothing left the warehouse: nothing to receive
+    if row["status"] in ("planned", "cancelled", "closed"):  # nothing (more) to receive
         status = row["status"]
         raise Conflict(
             f"the deployment is {status}; delivering needs it dispatched",
@@ -187,6 +204,18 @@ async def cancel_deployment(
     await current(ports, deployment_id)
     reply = await _step(
         ports, CancelDeployment(deployment_id=deployment_id, reason=reason), user, now
+    )
+    return _outcome(deployment_id, reply)
+
+
+async def close_deployment(
+    ports: Ports, user: User, now: datetime, deployment_id: str, reason: str | None = None
+) -> Outcome:
+    """Close a delivered convoy: it takes no further step."""
+    authorize(user, "relief.write")
+    await current(ports, deployment_id)
+    reply = await _step(
+        ports, CloseDeployment(deployment_id=deployment_id, reason=reason), user, now
     )
     return _outcome(deployment_id, reply)
 

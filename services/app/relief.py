@@ -12,11 +12,16 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair
+from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
 from services.app.sending import TAKEN, Outcome, decide, register
 from services.domain.policies import donations
 from services.domain.positions import Position
-from services.domain.reference.decider import OpenOperation, RecordDonation, RegisterDonor
+from services.domain.reference.decider import (
+    CloseOperation,
+    OpenOperation,
+    RecordDonation,
+    RegisterDonor,
+)
 
 Row = dict[str, Any]
 
@@ -43,10 +48,35 @@ async def open_operation(
     return await register(ports, command, operation.operation_id, user, now)
 
 
+async def close_operation(
+    ports: Ports, user: User, now: datetime, command: CloseOperation, command_id: str
+) -> Outcome:
+    """Close an operation today: no convoy is planned for it afterwards (409
+    `operation_closed`); those planned before go on to their end."""
+    authorize(user, "relief.write")
+    await operation(ports, command.operation_id)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(command.operation_id, reply)
+
+
+async def operation(ports: Ports, operation_id: str) -> Row:
+    """The operation with its status (after this process's own writes), or NotFound."""
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
+    found = await in_thread(relief_queries.operation, ports.engine, operation_id)
+    if found is None:
+        raise NotFound(f"no operation {operation_id!r}", error="unknown_operation")
+    return with_status(found)
+
+
+def with_status(row: Row) -> Row:
+    return row | {"status": "closed" if row.get("closed_on") else "open"}
+
+
 async def list_operations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
-    """All operations."""
+    """All operations, each open or closed (and when)."""
     authorize(user, "reference.read")
-    return await in_thread(relief_queries.all_operations, ports.engine, paging)
+    page = await in_thread(relief_queries.all_operations, ports.engine, paging)
+    return Page([with_status(r) for r in page.items], page.next)
 
 
 async def register_donor(

@@ -1,5 +1,6 @@
-"""A crisis coordinator follows the earthquake operation: a convoy dispatched then delivered
-from the board, the campaign's coverage, the 4W report downloaded."""
+"""A crisis coordinator follows the earthquake operation: a convoy dispatched, delivered and
+closed from the board, the campaign's coverage, the 4W report downloaded; a convoy of two
+lines planned for a new operation, which is then closed."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def test_a_coordinator_moves_a_convoy_and_reads_coverage(site: Site) -> None:
     page.click(f"button[aria-label='Livré {CONVOY}']")
     assert "Livraison enregistrée." in page.inner_text(".notice")
     assert "livré" in page.inner_text("table")
+    page.click(f"button[aria-label='Clôturer {CONVOY}']")
+    assert "Convoi clôturé." in page.inner_text(".notice")
+    assert "clôturé" in page.inner_text("table")
 
     page.click("nav.tabs >> text=Couverture des campagnes")
     summary = page.inner_text(".summary")
@@ -52,13 +56,22 @@ def test_a_coordinator_opens_an_operation_and_plans_a_convoy(site: Site) -> None
     page.click("nav.tabs >> text=Planifier un convoi")
     page.select_option("#operation_id", "op-inondations-safi")
     page.select_option("#from_location_id", "wh-marrakech")
-    page.select_option("#item_id", "ramadan-basket")
-    page.fill("#quantity", "60")
+    page.select_option("#item_id-0", "ramadan-basket")
+    page.fill("#quantity-0", "60")
+    page.select_option("#item_id-2", "flour-25kg")
+    page.fill("#quantity-2", "5")
+    site.shot(page, "coordinator-convoy-form")
     page.click("button.primary")
     assert "Convoi planifié." in page.inner_text(".notice")
     board = page.inner_text("table")
-    assert "Entrepôt Marrakech → Point de distribution Amizmiz" in board and "60" in board
+    assert "Entrepôt Marrakech → Point de distribution Amizmiz" in board and "65" in board
     site.shot(page, "coordinator-new-convoy")
+
+    page.click("summary >> text=Clôturer l'opération")
+    page.fill("#close-reason", "décrue")
+    page.click("button >> text=Clôturer l'opération")
+    assert "Opération clôturée." in page.inner_text(".notice.ok")
+    assert "Clôturée le" in page.inner_text("main")
 
 
 def test_the_coordinator_pages_in_arabic(site: Site) -> None:

@@ -1,7 +1,8 @@
 """A realistic log of every stream, spread over partitions as the producers spread it.
 
-A seeded simulation of a few weeks of work: reference data, donations received as stock,
-transfers dispatched and received later (some short), convoys, counts and losses,
+A seeded simulation of a few weeks of work: reference data (an operation already closed
+among it), donations received as stock, transfers dispatched and received later (some
+short), convoys (half of those delivered then closed), counts and losses,
 households registered and served, duplicates flagged, users created and revoked, and
 now and then a command decided again after a crash (the same event at a new offset).
 Each partition keeps the order its events were appended in; `interleaving` reads the
@@ -33,6 +34,7 @@ from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegist
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -42,6 +44,7 @@ from events.relief import (
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
+    OperationClosed,
     OperationOpened,
     PlannedLine,
 )
@@ -72,6 +75,7 @@ SITES = ("site-amizmiz", "site-talat-n-yacoub")
 ITEMS = ("food-basket", "tent-family")
 REGION = {"site-amizmiz": ("MA-07", "MA-07-422"), "site-talat-n-yacoub": ("MA-07", "MA-07-424")}
 CAMPAIGN, OPERATION, DONOR = "ramadan-2024", "al-haouz-2023", "donor-croissant"
+ENDED_OPERATION = "souss-floods-2023"
 STOREKEEPER = Actor(user_id="karim.operator", role="operator")
 START = datetime(2023, 9, 9, 8, 0, tzinfo=UTC)
 
@@ -246,6 +250,8 @@ class _Simulation:
             )
         )
         self._record(OperationOpened(operation_id=OPERATION, name="Al Haouz", kind="earthquake"))
+        self._record(OperationOpened(operation_id=ENDED_OPERATION, name="Souss", kind="flood"))
+        self._record(OperationClosed(operation_id=ENDED_OPERATION, closed_on=date(2023, 9, 8)))
         self._record(DonorRegistered(donor_id=DONOR, name="Croissant-Rouge"))
 
     def step(self) -> None:
@@ -459,6 +465,8 @@ class _Simulation:
                     deployment_id=deployment, delivered=delivered, delivered_at=self.now
                 )
             )
+            if self.count % 2:  # half the delivered convoys closed (the dice left as they were)
+                self._record(DeploymentClosed(deployment_id=deployment, reason="shortfall noted"))
 
     def _unload(
         self,

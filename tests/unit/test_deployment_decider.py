@@ -9,7 +9,7 @@ command is decided.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from events import Event
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -30,6 +31,7 @@ from services.domain.decisions import Refused
 from services.domain.deployments.decider import (
     AbortDelivery,
     CancelDeployment,
+    CloseDeployment,
     Deployment,
     DeploymentDecider,
     MarkDelivered,
@@ -81,6 +83,10 @@ def deliver(convoy: str = CONVOY) -> MarkDelivered:
 
 def cancel(reason: str | None = "the road through Tizi n'Test is closed") -> CancelDeployment:
     return CancelDeployment(deployment_id=CONVOY, reason=reason)
+
+
+def close(convoy: str = CONVOY) -> CloseDeployment:
+    return CloseDeployment(deployment_id=convoy, reason="20 baskets short, reported to the police")
 
 
 def fold(events: Iterable[Event]) -> Deployment:
@@ -171,7 +177,9 @@ def test_a_delivered_convoy_cannot_be_delivered_again_nor_cancelled() -> None:
     assert refusal(log, dispatch()).code == "deployment_delivered"
 
 
-@pytest.mark.parametrize("command", [dispatch("dep-ghost"), deliver("dep-ghost"), cancel(None)])
+@pytest.mark.parametrize(
+    "command", [dispatch("dep-ghost"), deliver("dep-ghost"), cancel(None), close("dep-ghost")]
+)
 def test_a_convoy_nobody_planned_is_unknown(command: Command) -> None:
     assert refusal([], command).code == "unknown_deployment"
 
@@ -272,3 +280,87 @@ def test_a_plan_in_the_older_shape_still_waiting_in_the_topic_is_decided_the_sam
 
     assert older == plan()
     assert decide([], older) == decide([], plan())
+
+
+# ---- closing -------------------------------------------------------------------------------
+
+
+def test_a_delivered_convoy_is_closed_with_its_reason() -> None:
+    log = story(plan(), dispatch(), deliver(), close())
+
+    assert log[-1] == DeploymentClosed(
+        deployment_id=CONVOY, reason="20 baskets short, reported to the police"
+    )
+    assert fold(log) == Deployment(status="closed", plan=planned())
+
+
+@pytest.mark.parametrize(
+    ("past", "code"),
+    [((), "deployment_planned"), ((dispatch(),), "deployment_dispatched"),
+     ((dispatch(), start_delivery()), "deployment_delivering"),
+     ((cancel(),), "deployment_cancelled"),
+     ((dispatch(), deliver(), close()), "deployment_closed")],
+)  # fmt: skip
+def test_only_a_delivered_convoy_is_closed(past: tuple[Command, ...], code: str) -> None:
+    log = story(plan(), *past)
+
+    refused = refusal(log, close())
+
+    assert (refused.code, refused.details["status"]) == (code, code.removeprefix("deployment_"))
+    assert "closing needs it delivered" in refused.message
+
+
+@pytest.mark.parametrize(
+    "step", [dispatch(), deliver(), cancel(), close(), AbortDelivery(deployment_id=CONVOY,
+                                                                     reason="late")]
+)  # fmt: skip
+def test_a_closed_convoy_takes_no_further_step(step: Command) -> None:
+    log = story(plan(), dispatch(), deliver(), close())
+
+    assert refusal(log, step).code == "deployment_closed"
+
+
+def test_a_closed_convoy_starts_no_delivery_and_its_plan_again_records_nothing() -> None:
+    log = story(plan(), dispatch(), deliver(), close())
+
+    assert refusal(log, start_delivery()).code == "deployment_closed"
+    assert decide(log, plan()) == []
+    assert fold(log).status == "closed"
+
+
+# ---- an operation that closed --------------------------------------------------------------
+
+CLOSED_ON = date(2026, 3, 20)
+
+
+def test_no_convoy_is_planned_for_an_operation_that_closed() -> None:
+    refused = refusal([], plan(operation_closed_on=CLOSED_ON))
+
+    assert (refused.code, refused.details) == ("operation_closed", {"closed_on": "2026-03-20"})
+    assert OPERATION in refused.message
+
+
+def test_a_convoy_planned_before_its_operation_closed_is_planned_again_as_a_repeat() -> None:
+    log = story(plan())
+
+    assert decide(log, plan(operation_closed_on=CLOSED_ON)) == []
+    assert refusal(log, plan(expected_hours=24, operation_closed_on=CLOSED_ON)).code == (
+        "already_exists"
+    )
+
+
+def test_a_convoy_of_an_operation_that_closed_still_goes_on_to_its_end() -> None:
+    """The operation's writer and the convoy's are apart: closing tells planning only."""
+    log = story(plan(), dispatch(), deliver(), close())
+
+    assert [type(e) for e in log] == [
+        DeploymentPlanned, DeploymentDispatched, DeploymentDelivered, DeploymentClosed,
+    ]  # fmt: skip
+
+
+def test_a_plan_for_an_open_operation_keeps_its_shape_on_the_wire() -> None:
+    """Commands (and their digests) from before the operation could close stay the same."""
+    assert "operation_closed_on" not in plan().model_dump(mode="json")
+    assert plan(operation_closed_on=CLOSED_ON).model_dump(mode="json")["operation_closed_on"] == (
+        "2026-03-20"
+    )

@@ -22,6 +22,7 @@ from events.households import AidDistributed, CampaignOpened, HouseholdRegistere
 from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
+    DeploymentDelivered,
     DeploymentDispatched,
     DeploymentPlanned,
     DonationReceived,
@@ -311,6 +312,8 @@ ENDPOINTS = (
              url=lambda _: "/v1/distributions/dist-to-void/void"),
     Endpoint("POST", "/v1/operations", "relief.write", new_operation),
     Endpoint("GET", "/v1/operations", "reference.read"),
+    Endpoint("POST", "/v1/operations/{operation_id}/close", "relief.write", void,
+             url=lambda _: f"/v1/operations/{OPERATION}/close"),
     Endpoint("POST", "/v1/donors", "relief.write", new_donor),
     Endpoint("GET", "/v1/donors", "donations.read"),
     Endpoint("POST", "/v1/donations", "donations.write", donation_at, scoped=True),
@@ -325,6 +328,8 @@ ENDPOINTS = (
              url=lambda loc: f"/v1/deployments/dep-deliver-{loc}/deliver"),
     Endpoint("POST", "/v1/deployments/{deployment_id}/cancel", "relief.write", cancellation,
              url=lambda loc: f"/v1/deployments/dep-cancel-{loc}/cancel"),
+    Endpoint("POST", "/v1/deployments/{deployment_id}/close", "relief.write", void,
+             url=lambda loc: f"/v1/deployments/dep-close-{loc}/close"),
     Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
     Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
     Endpoint("GET", "/v1/reports/stock.csv", "reports.read"),
@@ -499,7 +504,7 @@ def seed_relief(api: ApiHarness) -> None:
     each with a donation of flour received in Casablanca (flour, so that the baskets there stay
     one lot for `POST /v1/stock/counts`); and, for every location a role may call from
     (`Endpoint.url` is given the caller's home), a convoy planned to dispatch, one to cancel,
-    and one already on the road to deliver."""
+    one already on the road to deliver, and one delivered to close."""
     api.apply(
         OperationOpened(operation_id=OPERATION, name="Séisme d'Al Haouz", kind="earthquake",
                         region_codes=["MA07"], starts_on=date(2026, 2, 16)),
@@ -523,7 +528,7 @@ def seed_relief(api: ApiHarness) -> None:
         *(
             planned(f"dep-{step}-{loc}")
             for loc in LOCATIONS
-            for step in ("dispatch", "cancel", "deliver")
+            for step in ("dispatch", "cancel", "deliver", "close")
         )
     )
     on_the_road = [PlannedLine(item_id="ramadan-basket", quantity=10)]
@@ -544,6 +549,14 @@ def seed_relief(api: ApiHarness) -> None:
                     deployment_id=f"dep-deliver-{loc}",
                     dispatched=on_the_road,
                     dispatched_at=SEEDED_AT,
+                ),
+                DeploymentDispatched(
+                    deployment_id=f"dep-close-{loc}", dispatched=on_the_road,
+                    dispatched_at=SEEDED_AT,
+                ),
+                DeploymentDelivered(
+                    deployment_id=f"dep-close-{loc}", delivered=on_the_road,
+                    delivered_at=SEEDED_AT,
                 ),
             )
         )

@@ -36,6 +36,7 @@ from events.registry import event_types
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -45,6 +46,7 @@ from events.relief import (
     DeploymentPlanned,
     DonationReceived,
     DonorRegistered,
+    OperationClosed,
     OperationOpened,
     PlannedLine,
 )
@@ -261,6 +263,9 @@ SAMPLES: dict[str, Event] = {
     "OperationOpened": OperationOpened(
         operation_id="seisme-al-haouz", name="Séisme d'Al Haouz", kind="earthquake"
     ),
+    "OperationClosed": OperationClosed(
+        operation_id="seisme-al-haouz", closed_on=date(2024, 1, 31), reason="handed to recovery"
+    ),
     "DonorRegistered": DonorRegistered(donor_id="fondation-atlas", name="Fondation Atlas"),
     "DonationReceived": DonationReceived(
         donation_id="don-0042",
@@ -307,6 +312,7 @@ SAMPLES: dict[str, Event] = {
         error="more_than_dispatched",
     ),
     "DeploymentCancelled": DeploymentCancelled(deployment_id="convoy-8", reason="road closed"),
+    "DeploymentClosed": DeploymentClosed(deployment_id="convoy-7", reason="shortfall explained"),
     "UserCreated": UserCreated(
         username="youssef.agent",
         role="agent",

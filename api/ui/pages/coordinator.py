@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse
 from api import answers
 from api.errors import ApiError, NotFound, status_of
 from api.schemas.households import CampaignAreas, CampaignClosing, CampaignExtension
-from api.schemas.relief import Delivery
-from api.ui.forms import FormErrors, integer, parse, refusal
+from api.schemas.relief import Delivery, OperationClosing
+from api.ui.forms import FormErrors, compact, integer, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
@@ -30,7 +30,12 @@ from services.app import (
     relief,
     reports,
 )
-from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
+from services.domain.reference.decider import (
+    ChangeCampaignAreas,
+    CloseCampaign,
+    CloseOperation,
+    ExtendCampaign,
+)
 
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -66,12 +71,13 @@ async def board_page(
     names = {p["location_id"]: p["name"] for p in ref["locations"]}
     names |= {i["item_id"]: i["name"] for i in ref["items"]}
     here = {"operation_id": chosen} if chosen else {}
+    operation = next((op for op in operations if op["operation_id"] == chosen), None)
     return page.render(
-        "coordinator/board.html", operations=operations, chosen=chosen,
+        "coordinator/board.html", operations=operations, chosen=chosen, operation=operation,
         board=[answers.deployment_public(r) for r in board.items],
         alerts=[answers.alert(a) for a in found.items],
         duplicates=[answers.received_aid(r) for r in duplicates.items], reports=REPORTS,
-        done=done, failed=failed, names=names,
+        done=done, failed=failed, names=names, form_id=new_convoy_id(),
         more={name: _next_page(here, f"{name}_after", listed.next)
               for name, listed in (("board", board), ("alerts", found),
                                    ("duplicates", duplicates))},
@@ -138,10 +144,32 @@ async def submit_form(page: Coordinator, kind: str) -> Response:
     return RedirectResponse(f"/coordinator?operation_id={operation}&done={kind}", 303)
 
 
+@router.post("/operations/{operation_id}/close")
+async def close_operation(page: Coordinator, operation_id: str) -> Response:
+    """Close the operation: no convoy is planned for it afterwards."""
+    assert page.user is not None
+    form = await page.form()
+    target = f"/coordinator?{urlencode({'operation_id': operation_id})}"
+    try:
+        closing = parse(OperationClosing, compact({"reason": form.get("reason")}), page.t)
+        close = CloseOperation(operation_id=operation_id, reason=closing.reason)
+        command_id = form.get("form_id") or new_convoy_id()
+        await relief.close_operation(page.services, page.user, datetime.now(UTC), close, command_id)
+    except FormErrors as exc:
+        words = " ".join(exc.errors.values())
+        return page.render("coordinator/refused.html", exc.status, words=words, back=target)
+    except ApiError as exc:
+        if status_of(exc) in (403, 404):
+            raise
+        words = " ".join(refusal(exc, page.t).errors.values())
+        return page.render("coordinator/refused.html", status_of(exc), words=words, back=target)
+    return RedirectResponse(f"{target}&done=operation_close", status_code=303)
+
+
 @router.post("/deployments/{deployment_id}/{step}")
 async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> Response:
-    """Dispatch, deliver (what arrived of each line, by default what was dispatched) or
-    cancel a convoy from the board."""
+    """Dispatch, deliver (what arrived of each line, by default what was dispatched), close
+    or cancel a convoy from the board."""
     assert page.user is not None
     form = await page.form()
     services, user, now = page.services, page.user, datetime.now(UTC)
@@ -151,6 +179,8 @@ async def move_deployment(page: Coordinator, deployment_id: str, step: str) -> R
             await deployments.dispatch_deployment(services, user, now, deployment_id)
         elif step == "cancel":
             await deployments.cancel_deployment(services, user, now, deployment_id)
+        elif step == "close":
+            await deployments.close_deployment(services, user, now, deployment_id)
         elif step == "deliver" and (arrived := _arrived(form, page.t)):
             await deployments.deliver_deployment(services, user, now, deployment_id, arrived)
         elif step == "deliver":

@@ -1,4 +1,5 @@
-"""The coordinator's forms: open an operation, open a campaign, plan a convoy."""
+"""The coordinator's forms: open an operation, open a campaign, plan a convoy (of several
+lines: the form has LINE_ROWS rows of item and quantity, the empty ones left out)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from api import requests
 from api.auth import User
 from api.deps import Services
 from api.schemas.households import CampaignCreate
-from api.schemas.relief import DeploymentCreate, OperationCreate
-from api.ui.forms import Field, FormSpec, compact, integer, parse
+from api.schemas.relief import DeploymentCreate, Line, OperationCreate
+from api.ui.forms import Field, FormErrors, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
 from services.app import campaigns, deployments, relief
 
 KINDS = ("earthquake", "flood", "cold_wave", "drought", "fire", "other")
+LINE_ROWS = 6
 
 
 def _now() -> datetime:
@@ -40,14 +42,39 @@ async def _campaign(form: dict[str, Any], services: Services, user: User, t: Tra
     return await campaigns.open_campaign(services, user, _now(), requests.campaign(body))
 
 
+def convoy_lines(
+    form: dict[str, Any], t: Translator
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The rows with an item or a quantity, each checked on its own so that a mistake is
+    shown on its row (`quantity-2`), and those mistakes; the empty rows are left out."""
+    lines: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    for row in range(LINE_ROWS):
+        item, quantity = form.get(f"item_id-{row}"), form.get(f"quantity-{row}")
+        if not item and not quantity:
+            continue
+        line = compact({"item_id": item, "quantity": integer(quantity)})
+        try:
+            lines.append(parse(Line, line, t).model_dump())
+        except FormErrors as exc:
+            errors |= {f"{name}-{row}": words for name, words in exc.errors.items()}
+    return lines, errors
+
+
 async def _convoy(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
-    line = compact({"item_id": form.get("item_id"), "quantity": integer(form.get("quantity"))})
-    body = parse(DeploymentCreate, compact({
-        "id": form.get("form_id"), "operation_id": form.get("operation_id"),
-        "from_location_id": form.get("from_location_id"),
-        "to_location_id": form.get("to_location_id"), "lines": [line],
-        "expected_hours": integer(form.get("expected_hours")),
-    }), t)  # fmt: skip
+    lines, wrong_rows = convoy_lines(form, t)
+    try:
+        body = parse(DeploymentCreate, compact({
+            "id": form.get("form_id"), "operation_id": form.get("operation_id"),
+            "from_location_id": form.get("from_location_id"),
+            "to_location_id": form.get("to_location_id"), "lines": lines,
+            "expected_hours": integer(form.get("expected_hours")),
+        }), t)  # fmt: skip
+    except FormErrors as exc:  # every mistake at once; a wrong row is no missing line
+        shown = {k: v for k, v in exc.errors.items() if not (wrong_rows and k == "lines")}
+        raise FormErrors(shown | wrong_rows) from None
+    if wrong_rows:
+        raise FormErrors(wrong_rows)
     return await deployments.plan_deployment(services, user, _now(), requests.deployment(body))
 
 
@@ -78,8 +105,7 @@ FORMS: dict[str, FormSpec] = {
             Field("operation_id", "choice"),
             Field("from_location_id", "choice"),
             Field("to_location_id", "choice"),
-            ITEM,
-            Field("quantity", "number"),
+            Field("lines", "lines", rows=LINE_ROWS),
             Field("expected_hours", "number", required=False),
         ),
         _convoy,
@@ -98,7 +124,9 @@ def _places(places: list[dict[str, Any]], kind: str) -> list[tuple[str, str]]:
 def choices(ref: dict[str, Any], t: Translator) -> dict[str, list[tuple[str, str]]]:
     """Options of the coordinator's lists, from the reference data."""
     places = ref["locations"]
-    operations = [(op["operation_id"], op["name"]) for op in ref["operations"]]
+    operations = [
+        (op["operation_id"], op["name"]) for op in ref["operations"] if not op.get("closed_on")
+    ]
     return {
         "kind": [(k, t(f"operation.kind.{k}")) for k in KINDS],
         "region_codes": sorted({(p["region_code"], p["region_name"]) for p in places}),

@@ -1,20 +1,27 @@
-"""The single writer of a deployment's life: planned → dispatched → delivered; cancel only
-before dispatch. The stock itself moves through the warehouses' own writers."""
+"""The single writer of a deployment's life: planned → dispatched → delivered → closed; cancel
+only before dispatch. The stock itself moves through the warehouses' own writers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from events import Event
 from events.base import Identifier
 from events.relief import (
     ArrivedLine,
     DeploymentCancelled,
+    DeploymentClosed,
     DeploymentDelivered,
     DeploymentDeliveryAborted,
     DeploymentDeliveryStarted,
@@ -33,7 +40,9 @@ STREAM = "deployment-commands"
 
 
 class PlanDeployment(Command):
-    """A convoy of `lines` from a warehouse to a site of the operation, as the client asks."""
+    """A convoy of `lines` from a warehouse to a site of the operation, as the client asks.
+    The application layer adds what this writer does not hold: the day the operation closed,
+    if it did (its own writer decides that)."""
 
     TYPE = "PlanDeployment"
     STREAM = STREAM
@@ -43,6 +52,7 @@ class PlanDeployment(Command):
     to_location_id: Identifier
     lines: list[PlannedLine] = Field(min_length=1)
     expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+    operation_closed_on: date | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +61,14 @@ class PlanDeployment(Command):
         wait in the topic when the worker is upgraded."""
         if isinstance(data, dict) and isinstance(data.get("plan"), dict):
             return {k: v for k, v in data["plan"].items() if k != "type"}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _open_operation_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A plan for an open operation keeps the shape (and digest) it always had."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("operation_closed_on") is None:
+            data.pop("operation_closed_on", None)
         return data
 
     @property
@@ -108,6 +126,11 @@ class CancelDeployment(_Step):
     reason: str | None = None
 
 
+class CloseDeployment(_Step):
+    TYPE = "CloseDeployment"
+    reason: str | None = Field(default=None, max_length=500)
+
+
 @dataclass(frozen=True)
 class Deployment:
     """Where the deployment stands, and its plan once planned."""
@@ -134,6 +157,7 @@ StepTaken = (
     | DeploymentCancelled
     | DeploymentDeliveryStarted
     | DeploymentDeliveryAborted
+    | DeploymentClosed
 )
 STATUS_AFTER: Mapping[type[Event], str] = {
     DeploymentDispatchStarted: "dispatching",
@@ -143,6 +167,7 @@ STATUS_AFTER: Mapping[type[Event], str] = {
     DeploymentCancelled: "cancelled",
     DeploymentDeliveryStarted: "delivering",
     DeploymentDeliveryAborted: "dispatched",
+    DeploymentClosed: "closed",
 }
 
 
@@ -158,7 +183,14 @@ def decide(state: Deployment, command: Command, now: datetime) -> list[Event]:
 
 @decide.register
 def _(state: Deployment, command: PlanDeployment, now: datetime) -> list[Event]:
-    plan = DeploymentPlanned(**command.model_dump())
+    plan = DeploymentPlanned(**command.model_dump(exclude={"operation_closed_on"}))
+    if state.plan is None and command.operation_closed_on is not None:
+        raise Refused(
+            "operation_closed",
+            f"operation {command.operation_id!r} closed on {command.operation_closed_on}: "
+            "no convoy is planned for it any more",
+            closed_on=str(command.operation_closed_on),
+        )
     if state.plan is None:
         return [plan]
     if state.plan == plan:
@@ -240,6 +272,13 @@ def _(state: Deployment, command: CancelDeployment, now: datetime) -> list[Event
     return [DeploymentCancelled(deployment_id=command.deployment_id, reason=command.reason)]
 
 
+@decide.register
+def _(state: Deployment, command: CloseDeployment, now: datetime) -> list[Event]:
+    """Only a delivered convoy is closed (a cancelled one is over already)."""
+    _ready(state, command, "closing", "delivered")
+    return [DeploymentClosed(deployment_id=command.deployment_id, reason=command.reason)]
+
+
 def _ready(state: Deployment, command: _Step, doing: str, *allowed: str) -> DeploymentPlanned:
     """The plan, if the deployment exists and is in a status that allows the step."""
     if state.plan is None:
@@ -269,6 +308,7 @@ class DeploymentDecider:
             StartDelivery,
             AbortDelivery,
             CancelDeployment,
+            CloseDeployment,
         )
     }
     initial = staticmethod(Deployment)

@@ -26,7 +26,7 @@ from events.reference import (
     LocationRegistered,
     Longitude,
 )
-from events.relief import DonationReceived, DonorRegistered, OperationOpened
+from events.relief import DonationReceived, DonorRegistered, OperationClosed, OperationOpened
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -98,7 +98,7 @@ class RecordDonation(Register):
 @dataclass(frozen=True)
 class Registration:
     """The values the id was first registered with (as published), if it was; and, for a
-    campaign, how its lifecycle moved its end since."""
+    campaign or an operation, how its lifecycle moved its end since."""
 
     values: Mapping[str, Any] | None = None
     ends_on: date | None = None
@@ -150,7 +150,7 @@ def _(state: Registration, event: CampaignExtended) -> Registration:
 
 
 @evolve.register
-def _(state: Registration, event: CampaignClosed) -> Registration:
+def _(state: Registration, event: CampaignClosed | OperationClosed) -> Registration:
     return replace(state, closed_on=event.closed_on)
 
 
@@ -253,6 +253,38 @@ def _(state: Registration, command: CloseCampaign, now: datetime) -> list[Event]
                            reason=command.reason)]  # fmt: skip
 
 
+class CloseOperation(Command):
+    TYPE = "CloseOperation"
+    STREAM = STREAM
+
+    operation_id: Identifier
+    reason: str | None = Field(default=None, max_length=500)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.operation_id
+
+
+@decide.register
+def _(state: Registration, command: CloseOperation, now: datetime) -> list[Event]:
+    """Closed today: from then on no convoy is planned for it (the convoys' writer is told
+    so with each plan); the convoys planned before go on to their end."""
+    if state.values is None or state.values.get("operation_id") != command.operation_id:
+        raise Refused(
+            "unknown_operation",
+            f"no operation {command.operation_id!r}",
+            operation_id=command.operation_id,
+        )
+    if state.closed_on is not None:
+        raise Refused(
+            "operation_closed",
+            f"operation {command.operation_id!r} closed on {state.closed_on}",
+            closed_on=str(state.closed_on),
+        )
+    return [OperationClosed(operation_id=command.operation_id, closed_on=now.date(),
+                            reason=command.reason)]  # fmt: skip
+
+
 @decide.register
 def _(state: Registration, command: ChangeCampaignAreas, now: datetime) -> list[Event]:
     """Going forward only: from today (or the campaign's first day, if it has not begun),
@@ -344,7 +376,8 @@ def _(state: Registration, command: SetLocationCoordinates, now: datetime) -> li
 
 
 class ReferenceDecider:
-    """Decides the registrations of locations, items, campaigns, operations and donors."""
+    """Decides the registrations of locations, items, campaigns, operations and donors, and
+    the ends of campaigns and operations."""
 
     event_stream: str = "reference"
     command_stream: str = STREAM
@@ -359,6 +392,7 @@ class ReferenceDecider:
             ExtendCampaign,
             CloseCampaign,
             ChangeCampaignAreas,
+            CloseOperation,
             SetKitComposition,
             SetLocationCoordinates,
         )
