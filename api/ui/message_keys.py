@@ -43,7 +43,7 @@ ERRORS = (
     N_("error.400"), N_("error.400.help"), N_("error.401"), N_("error.401.help"),
     N_("error.403"), N_("error.403.help"), N_("error.404"), N_("error.404.help"),
     N_("error.409"), N_("error.409.help"), N_("error.422"), N_("error.422.help"),
-    N_("error.503"), N_("error.503.help"),
+    N_("error.429"), N_("error.429.help"), N_("error.503"), N_("error.503.help"),
 )  # fmt: skip
 
 # A lot's expiry badge on the stock page (expiry_class in pages/operator.py).

@@ -13,7 +13,13 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from api.errors import STATUS
+from api.ui.forms import PYDANTIC_KEYS
 from api.ui.i18n import DEFAULT, LANGUAGES, LOCALE_DIR, Translator, catalog, po_file, translated
+from api.ui.pages import agent, donor, relief_forms, stock_forms
+from api.ui.web import SECTIONS
+from projections.history import KINDS as HISTORY_KINDS
+from services.app.permissions import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -75,6 +81,26 @@ def test_the_catalogs_hold_exactly_the_keys_the_code_and_templates_use() -> None
         held = set(messages(lang))
         assert sorted(used - held) == [], f"used but not in {lang}'s catalog"
         assert sorted(held - used) == [], "in the catalogs but never used: N_() them or drop them"
+
+
+def test_keys_built_from_the_code_s_own_lists_are_all_translated() -> None:
+    forms = {**stock_forms.MOVEMENTS, **relief_forms.FORMS}
+    built = (
+        {f"reason.{r}" for r in stock_forms.REASONS}
+        | {f"operation.kind.{k}" for k in relief_forms.KINDS}
+        | {f"history.kind.{k}" for k in HISTORY_KINDS}
+        | {f"trace.{p}" for p in donor.PARTS}
+        | {f"section.{name}" for name, _ in SECTIONS}
+        | {f"role.{r}" for r in ROLES if r != "monitor"}  # no web section: never signed in
+        | {f"error.{s}{h}" for s in {400, *STATUS.values()} for h in ("", ".help")}
+        | {key for _, key in agent.REASONS}
+        | set(PYDANTIC_KEYS.values())
+        | {spec.title for spec in forms.values()}
+        | {f"done.{kind}" for kind in forms}
+        | {f"field.{f.name}" for spec in forms.values() for f in spec.fields}
+    )
+    for lang in LANGUAGES:
+        assert sorted(built - set(catalog(lang))) == [], lang
 
 
 def test_a_message_renders_in_each_language() -> None:
