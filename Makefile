@@ -4,7 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AID_DATA_DIR ?= var
 
-.PHONY: run test install lint unit integration bench clean
+# The UI's messages: one gettext catalog per language, compiled to .mo at install (the .mo
+# files are not in git). `make messages` extracts every key the pages, templates and
+# api/ui/message_keys.py use into messages.pot (babel.cfg says where) and adds a new key,
+# untranslated, to each language's .po; translate it there in every language.
+LOCALE := api/ui/locale
+CATALOGS := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+POT_HEADER := \# Messages of the AidLedger web UI, extracted by `make messages`. Each msgid is a \
+	message key (templates and pages call t("key", **values)), not English text; the \
+	French catalog holds the source text. Placeholders are {names} for str.format and \
+	must be the same in every language. Keys the code builds at run time are listed in \
+	api/ui/message_keys.py.
+
+.PHONY: run test install lint unit integration bench clean messages
 
 run: install
 	$(BIN)/aid up
@@ -31,7 +43,7 @@ bench: install
 	@PG_URL=$$(bash infra/postgres.sh start) && \
 	AID_BENCH_POSTGRES_URL=$$PG_URL $(BIN)/python -m bench $(BENCH)
 
-install: $(VENV)/.installed infra/kafka/target/lib/.resolved
+install: $(VENV)/.installed infra/kafka/target/lib/.resolved $(CATALOGS:.po=.mo)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +54,16 @@ $(VENV)/.installed: pyproject.toml
 infra/kafka/target/lib/.resolved: infra/kafka/pom.xml
 	mvn -B -q -f infra/kafka/pom.xml dependency:copy-dependencies
 	touch $@
+
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k t --no-location --sort-output --project AidLedger \
+		--version 0.1.0 --copyright-holder AidLedger --header-comment '$(POT_HEADER)' \
+		-o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel -q update -N --ignore-pot-creation-date -D messages -i $(LOCALE)/messages.pot \
+		-d $(LOCALE)
 
 lint: install
 	$(BIN)/ruff check events services projections api tests bench

@@ -1,12 +1,13 @@
 """Languages of the web UI: French by default, Arabic (right to left) and English.
 
-Messages live in `translations/<lang>.json`; numbers and dates are formatted by Babel
-with the conventions of the chosen language (Moroccan variants, Latin digits).
+Messages live in gettext catalogs, `locale/<lang>/LC_MESSAGES/messages.po`, whose msgids
+are the keys templates and pages pass to `t("key", **values)`; `make install` compiles them
+to `.mo` files. Numbers and dates are formatted by Babel with the conventions of the chosen
+language (Moroccan variants, Latin digits).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -15,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
 LANGUAGES = ("fr", "ar", "en")
@@ -22,12 +25,36 @@ DEFAULT = "fr"
 LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
 NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 LOCAL_TIME = ZoneInfo("Africa/Casablanca")
-FOLDER = Path(__file__).parent / "translations"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+
+def po_file(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    return json.loads((FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+    """The language's translated messages by key."""
+    return translated(po_file(lang))
+
+
+def translated(po: Path) -> dict[str, str]:
+    """A .po file's messages (an untranslated, fuzzy or plural one left out), read from the .mo
+    compiled beside it unless that is missing or older (a fresh checkout before `make
+    install`, a .po just edited), so that nothing depends on having installed first."""
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as fp:
+            messages = read_mo(fp)
+    else:
+        with po.open("rb") as fp:
+            messages = read_po(fp)
+    return {
+        m.id: m.string
+        for m in messages
+        if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string and not m.fuzzy
+    }
 
 
 def pick(wanted: str | None) -> str:

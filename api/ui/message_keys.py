@@ -1,0 +1,160 @@
+"""Message keys the code builds at run time, listed so that `make messages` finds them.
+
+Babel's extraction sees `t("signin.failed")` but not `t(f"refusal.{exc.error}")` or
+`t("role." ~ user.role)`. Every key built that way is written out here inside `N_()`, a
+marker Babel extracts by default; without it, `pybabel update` would mark the key
+obsolete in every catalog. Nothing imports this module at run time.
+"""
+
+from __future__ import annotations
+
+
+def N_(key: str) -> str:
+    """Marks a message key for extraction; returns it unchanged."""
+    return key
+
+
+# Alert kinds (services/app/inventory.py): a title and a sentence with the details,
+# "alert." ~ a.kind in macros.html and f"alertmsg.{kind}" in Translator.alert.
+ALERTS = (
+    N_("alert.expiring"), N_("alert.low_stock"), N_("alert.negative_stock"),
+    N_("alert.transfer_discrepancy"),
+    N_("alertmsg.expiring"), N_("alertmsg.low_stock"), N_("alertmsg.negative_stock"),
+    N_("alertmsg.transfer_discrepancy"),
+)  # fmt: skip
+
+# The notice after a form went through: `done=` in the pages' redirects, "done." ~ done.
+DONE = (
+    N_("done.adjustment"), N_("done.arrival"), N_("done.assembly"), N_("done.campaign"),
+    N_("done.campaign_close"), N_("done.campaign_extend"), N_("done.cancel"),
+    N_("done.convoy"), N_("done.count"), N_("done.deliver"), N_("done.disassembly"),
+    N_("done.dispatch"), N_("done.operation"), N_("done.receipt"), N_("done.transfer"),
+    N_("done.void"),
+)  # fmt: skip
+
+# The agent's verdict, from the domain's reason (REASONS in pages/agent.py).
+ELIGIBILITY = (
+    N_("eligibility.groups"), N_("eligibility.received"), N_("eligibility.region"),
+    N_("eligibility.score"), N_("eligibility.yes"),
+)  # fmt: skip
+
+# The error page and the agent's JSON answers: f"error.{status}" and key ~ ".help".
+ERRORS = (
+    N_("error.400"), N_("error.400.help"), N_("error.401"), N_("error.401.help"),
+    N_("error.403"), N_("error.403.help"), N_("error.404"), N_("error.404.help"),
+    N_("error.409"), N_("error.409.help"), N_("error.422"), N_("error.422.help"),
+    N_("error.429"), N_("error.429.help"), N_("error.503"), N_("error.503.help"),
+)  # fmt: skip
+
+# A lot's expiry badge on the stock page (expiry_class in pages/operator.py).
+EXPIRY = (N_("expiry.expired"), N_("expiry.expiring"))
+
+# Form labels, "field." ~ f.name in form.html, for the fields no template names.
+FIELDS = (
+    N_("field.counted_quantity"), N_("field.ends_on"), N_("field.expected_hours"),
+    N_("field.from_location_id"), N_("field.id"), N_("field.kind"), N_("field.name"),
+    N_("field.quantity_per_household"), N_("field.reason"), N_("field.region_codes"),
+    N_("field.starts_on"), N_("field.to_location_id"),
+)  # fmt: skip
+
+# A form's refused input, by pydantic's error type (PYDANTIC_KEYS in forms.py).
+FORM_ERRORS = (
+    N_("form.choice"), N_("form.date"), N_("form.integer"), N_("form.not_negative"),
+    N_("form.pattern"), N_("form.positive"), N_("form.required"), N_("form.too_large"),
+)  # fmt: skip
+
+# What the auditor's history is about (projections/history.py KINDS).
+HISTORY_KINDS = (
+    N_("history.kind.campaign"), N_("history.kind.convoy"), N_("history.kind.donation"),
+    N_("history.kind.household"), N_("history.kind.item"), N_("history.kind.location"),
+    N_("history.kind.user"),
+)  # fmt: skip
+
+# A stock card's lines, "movement." ~ ln.kind: the event type that moved the stock.
+MOVEMENTS = (
+    N_("movement.KitsAssembled"), N_("movement.KitsDisassembled"),
+    N_("movement.StockAdjusted"), N_("movement.StockAdjustmentVoided"),
+    N_("movement.StockCountVoided"), N_("movement.StockCounted"),
+    N_("movement.StockDistributed"), N_("movement.StockDistributionVoided"),
+    N_("movement.StockReceiptVoided"), N_("movement.StockReceived"),
+    N_("movement.TransferDispatched"), N_("movement.TransferReceived"),
+    N_("movement.TransferReturned"),
+)  # fmt: skip
+
+# Kinds of relief operation (KINDS in pages/relief_forms.py).
+OPERATION_KINDS = (
+    N_("operation.kind.cold_wave"), N_("operation.kind.drought"),
+    N_("operation.kind.earthquake"), N_("operation.kind.fire"), N_("operation.kind.flood"),
+    N_("operation.kind.other"),
+)  # fmt: skip
+
+# Reasons of a stock adjustment (REASONS in pages/stock_forms.py).
+REASONS = (
+    N_("reason.damaged"), N_("reason.expired"), N_("reason.found"), N_("reason.lost"),
+    N_("reason.stolen"),
+)  # fmt: skip
+
+# The API's refusal codes worded next to a field, f"refusal.{exc.error}" in forms.py.
+REFUSALS = (
+    N_("refusal.already_exists"), N_("refusal.already_received"),
+    N_("refusal.already_registered"), N_("refusal.already_voided"),
+    N_("refusal.campaign_closed"), N_("refusal.forbidden"),
+    N_("refusal.insufficient_components"), N_("refusal.insufficient_stock"),
+    N_("refusal.kit_contents_unknown"), N_("refusal.not_eligible"), N_("refusal.not_later"),
+    N_("refusal.same_location"),
+)  # fmt: skip
+
+# Roles beside the user's name, and the sections of the menu (web.py SECTIONS).
+ROLES = (
+    N_("role.admin"), N_("role.agent"), N_("role.auditor"), N_("role.coordinator"),
+    N_("role.donor"), N_("role.operator"),
+)  # fmt: skip
+SECTIONS = (
+    N_("section.auditor"), N_("section.coordinator"), N_("section.donor"),
+    N_("section.operator"),
+)  # fmt: skip
+
+# A convoy's status and the steps the board offers ("status." ~ d.status, "step." ~ step).
+STATUSES = (
+    N_("status.cancelled"), N_("status.closed"), N_("status.delivered"),
+    N_("status.delivering"), N_("status.dispatched"), N_("status.dispatching"),
+    N_("status.planned"), N_("status.returned"),
+)  # fmt: skip
+STEPS = (N_("step.cancel"), N_("step.deliver"), N_("step.dispatch"))
+
+# Each record's result in the agent's batch sync, f"sync.{r.status}".
+SYNC = (N_("sync.accepted"), N_("sync.duplicate"), N_("sync.refused"), N_("sync.rejected"))
+
+# The parts of a donor's trace (PARTS in pages/donor.py).
+TRACE = (N_("trace.distributed"), N_("trace.in_stock"), N_("trace.in_transit"), N_("trace.lost"))
+
+# The admin desk's forms and lists (pages/admin.py, admin_forms.py, admin_erasure.py), by
+# the names their specs and steps give them.
+ADMIN = (
+    N_("admin.coordinates.title"), N_("admin.donor.new"), N_("admin.donors.table"),
+    N_("admin.item.new"), N_("admin.items.table"), N_("admin.kits.table"),
+    N_("admin.location.new"), N_("admin.locations.table"), N_("admin.threshold.new"),
+    N_("admin.thresholds.table"), N_("done.coordinates"), N_("done.donor"), N_("done.item"),
+    N_("done.kit"), N_("done.location"), N_("done.threshold"), N_("done.erasure_erased"),
+    N_("erasure.reason.person_asked"), N_("erasure.reason.registered_by_mistake"),
+    N_("erasure.reason.retention_ended"), N_("field.latitude"), N_("field.longitude"),
+    N_("field.province_code"), N_("field.province_name"), N_("field.region_code"),
+    N_("field.region_name"), N_("location.kind.site"), N_("location.kind.warehouse"),
+    N_("section.admin"),
+)  # fmt: skip
+
+# Lifecycles: campaigns moved or ended, operations and convoys closed.
+LIFECYCLES = (
+    N_("done.campaign_areas"), N_("done.close"), N_("done.operation_close"), N_("step.close"),
+    N_("refusal.campaign_ended"), N_("refusal.no_change"), N_("refusal.operation_closed"),
+    N_("refusal.deployment_cancelled"), N_("refusal.deployment_closed"),
+    N_("refusal.deployment_delivered"), N_("refusal.deployment_delivering"),
+    N_("refusal.deployment_dispatched"), N_("refusal.deployment_dispatching"),
+    N_("refusal.deployment_planned"), N_("refusal.invalid_composition"),
+    N_("refusal.unknown_location"),
+)  # fmt: skip
+
+# Form errors the admin desk's decimal fields add (PYDANTIC_KEYS and BOUNDS in forms.py).
+DECIMALS = (
+    N_("form.at_least"), N_("form.at_most"), N_("form.coordinates_pair"), N_("form.number"),
+)  # fmt: skip
