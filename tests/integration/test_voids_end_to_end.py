@@ -1,5 +1,6 @@
 """Corrections on the real broker: a wrong receipt voided, a distribution voided (the site
-gets its basket back through the worker's policy, the household is served again), and a
+gets its basket back through the worker's policy, the household is served again), the
+campaign moved to another region (coverage counts its eligible households again), and a
 rebuild of every read model equals the live ones."""
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
         ("StockDistributionVoided", "dist-wrong-card", 1, False),
         ("StockDistributed", "dist-right-card", -1, False),
     ]  # fmt: skip
+
+    def eligible() -> int:
+        r = system.client.get(f"/v1/campaigns/{CAMPAIGN['id']}/coverage", headers=admin)
+        return int(r.json()["eligible_households"])
+
+    assert eligible() == 1
+    post(f"/v1/campaigns/{CAMPAIGN['id']}/areas", {"region_codes": ["MA09"], "reason": "Souss"})
+    eventually(lambda: eligible() == 0, what="the household no longer targeted")
 
     live = every_row(system.engine)
     system.worker.stop()
