@@ -44,7 +44,14 @@ from events.stock import (
     TransferReceived,
     TransferReturned,
 )
-from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
+from events.users import (
+    PersonalDataRead,
+    SessionEnded,
+    UserCreated,
+    UserPasswordReset,
+    UserRevoked,
+    UserScopesChanged,
+)
 
 _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
@@ -86,6 +93,8 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentCancelled,
         UserCreated,
         UserRevoked,
+        UserScopesChanged,
+        UserPasswordReset,
         SessionEnded,
         PersonalDataRead,
         KitCompositionSet,
