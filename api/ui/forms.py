@@ -26,6 +26,7 @@ ERROR_FIELDS = {
     "already_received": "transfer_id",
     "already_dispatched": "id",
     "already_exists": "id",
+    "username_taken": "username",
 }
 PYDANTIC_KEYS = {
     "missing": "form.required",

@@ -41,6 +41,7 @@ SECTIONS = (
     ("coordinator", "relief.read"),
     ("donor", "donations.read"),
     ("auditor", "history.read"),
+    ("admin", "users.manage"),
 )
 
 

@@ -53,9 +53,18 @@ class Issued:
 
 
 async def list_users(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
-    """Every user with role, scopes and whether revoked; never a hash."""
+    """Every user with role, scopes and whether revoked; never a hash (after this process's
+    own writes: an admin sees the user they just created or revoked)."""
     authorize(user, "users.manage")
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "users")
     return await in_thread(users_queries.all_users, ports.engine, paging)
+
+
+async def find_user(ports: Ports, user: User, username: str) -> dict[str, Any]:
+    """One user as listed (after this process's own writes), or NotFound."""
+    authorize(user, "users.manage")
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "users")
+    return await current(ports, username)
 
 
 async def create_user(ports: Ports, user: User, now: datetime, new: NewUser) -> Issued:
@@ -162,4 +171,6 @@ async def _password_hash(ports: Ports, username: str, password: str | None) -> s
             [username, settings.organisation],
         )
     except credentials.WeakPassword as weak:
-        raise Invalid(str(weak), field="password") from None
+        refused = Invalid(str(weak), field="password")
+        refused.error = "weak_password"
+        raise refused from None

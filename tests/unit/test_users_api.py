@@ -131,7 +131,7 @@ def test_only_an_admin_manages_users(api: ApiHarness, role: str) -> None:
         ({"role": "donor", "warehouses": [], "donors": ["donor-unknown"]}, "donors",
          "invalid_request"),
         ({"role": "superuser"}, "role", "invalid_request"),
-        ({"password": "salma2026"}, "password", "invalid_request"),
+        ({"password": "salma2026"}, "password", "weak_password"),
     ],
     ids=["coordinator-with-warehouse", "operator-without", "unknown-warehouse",
          "site-as-warehouse", "warehouse-as-site", "unknown-donor", "no-such-role",
