@@ -44,7 +44,7 @@ async def _choices(page: Page) -> dict[str, list[tuple[str, str]]]:
 
 async def _render(page: Page, template: str, status: int = 200, **values: Any) -> Response:
     choices = await _choices(page)
-    names = {key: name for options in choices.values() for key, name in options}
+    names = {key: name for scope in NAMES for key, name in choices[scope]}
     return page.render(
         template, status, choices=choices, names=names, scope_names=NAMES,
         form_id=str(uuid.uuid4()), **{"errors": {}, "values": {}, "done": ""} | values,
