@@ -22,6 +22,7 @@ from api.schemas.households import (
 from api.schemas.reference import ItemPublic, LocationPublic
 from api.schemas.relief import DeploymentPublic, DonorTrace
 from api.schemas.stock import Alert, CardLine, Decision, InventoryRow, TransferPublic
+from api.schemas.users import UserPublic
 from services.app.reports import Table
 from services.app.sending import Outcome
 
@@ -63,6 +64,11 @@ def deployment_public(row: Row) -> DeploymentPublic:
 
 def transfer_public(row: Row) -> TransferPublic:
     return TransferPublic(**_public(row, "transfer_id"))
+
+
+def user_public(row: Row) -> UserPublic:
+    """A user as listed: no token or password hash was ever read (SQLite says 0/1)."""
+    return UserPublic(**row | {"has_password": bool(row["has_password"])})
 
 
 def inventory_row(row: Row) -> InventoryRow:

@@ -30,6 +30,7 @@ from api.routes import (
     relief,
     reports,
     stock,
+    users,
 )
 from api.ui import install as install_web_ui
 from projections.database import make_engine, migrate
@@ -110,6 +111,7 @@ def create_app(
         deployments,
         reports,
         history,
+        users,
     ):
         app.include_router(module.router)
     install_web_ui(app)

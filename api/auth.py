@@ -10,8 +10,7 @@ from sqlalchemy import Engine, select
 from api.errors import Unauthenticated
 from projections.tables import users
 from services.app.permissions import User
-from services.runtime.passwords import verify_password
-from services.runtime.tokens import token_hash
+from services.domain.users.credentials import fingerprint, token_hash, verify_password
 
 
 def _active(row: Any) -> User | None:
@@ -49,14 +48,14 @@ def find_user_by_password(engine: Engine, username: str, password: str, pepper: 
 def active_user(engine: Engine, username: str) -> tuple[User, str] | None:
     """The user by name with a fingerprint of their credentials, unless revoked or unknown.
 
-    The fingerprint changes when the user is created again with a new token, so a web
-    session made with the old credentials stops working."""
+    The fingerprint changes with the token or the password (a reset, a creation again), so
+    a web session opened with the old credentials stops working."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     user = _active(row)
     if row is None or user is None:
         return None
-    return user, row.token_hash[:16]
+    return user, fingerprint(row.token_hash, row.password_hash)
 
 
 def unauthenticated() -> Unauthenticated:

@@ -32,10 +32,10 @@ from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import households
 from projections.writer import Message, apply_batch
+from services.domain.users.credentials import new_token, token_hash
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.recording import record
 from services.runtime.settings import Settings
-from services.runtime.tokens import new_token, token_hash
 from services.runtime.topics import ensure_topics
 from services.runtime.users import create_user, wait_projected
 

@@ -47,7 +47,14 @@ from events.stock import (
     TransferReceived,
     TransferReturned,
 )
-from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
+from events.users import (
+    PersonalDataRead,
+    SessionEnded,
+    UserCreated,
+    UserPasswordReset,
+    UserRevoked,
+    UserScopesChanged,
+)
 
 _TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
@@ -93,6 +100,8 @@ _TYPES: dict[str, type[Event]] = {
         DeploymentClosed,
         UserCreated,
         UserRevoked,
+        UserScopesChanged,
+        UserPasswordReset,
         SessionEnded,
         PersonalDataRead,
         KitCompositionSet,

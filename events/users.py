@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from events.base import Event, Identifier
 
@@ -39,6 +39,48 @@ class UserRevoked(Event):
     STREAM = "users"
 
     username: Identifier
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username
+
+
+class UserScopesChanged(Event):
+    """A user's scopes were replaced: from now on they see and act on these alone."""
+
+    TYPE = "UserScopesChanged"
+    STREAM = "users"
+
+    username: Identifier
+    warehouses: list[Identifier] = Field(default_factory=list)
+    sites: list[Identifier] = Field(default_factory=list)
+    donors: list[Identifier] = Field(default_factory=list)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.username
+
+
+class UserPasswordReset(Event):
+    """A user was given a new token, a new password, or both (hashes only are kept): the old
+    one stops working, and so do the web sessions opened with it."""
+
+    TYPE = "UserPasswordReset"
+    STREAM = "users"
+
+    username: Identifier
+    token_hash: str | None = Field(
+        default=None, min_length=64, max_length=64, description="The new token's keyed hash."
+    )
+    password_hash: str | None = Field(
+        default=None, max_length=255, description="Argon2id of the new peppered password."
+    )
+
+    @model_validator(mode="after")
+    def _something_new(self) -> UserPasswordReset:
+        if self.token_hash is None and self.password_hash is None:
+            raise ValueError("a reset gives a new token, a new password, or both")
+        return self
 
     @property
     def aggregate_id(self) -> str:

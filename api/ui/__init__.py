@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api.ui.pages import (
     admin,
     admin_erasure,
+    admin_users,
     agent,
     auditor,
     coordinator,
@@ -23,5 +24,6 @@ def install(app: FastAPI) -> None:
     """Serve the pages under `/` and their CSS and scripts under `/static/ui`."""
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
-    for module in (signin, operator, agent, coordinator, donor, auditor, admin, admin_erasure):
+    pages = (signin, operator, agent, coordinator, donor, auditor, admin, admin_users)
+    for module in (*pages, admin_erasure):
         app.include_router(module.router)

@@ -27,6 +27,7 @@ ERROR_FIELDS = {
     "already_dispatched": "id",
     "already_exists": "id",
     "operation_closed": "operation_id",
+    "username_taken": "username",
 }
 PYDANTIC_KEYS = {
     "missing": "form.required",

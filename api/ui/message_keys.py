@@ -158,3 +158,12 @@ LIFECYCLES = (
 DECIMALS = (
     N_("form.at_least"), N_("form.at_most"), N_("form.coordinates_pair"), N_("form.number"),
 )  # fmt: skip
+
+# The admin's users pages (pages/admin_users.py): notices, scope fields and refusals.
+USERS = (
+    N_("done.user_created"), N_("done.user_password"), N_("done.user_revoked"),
+    N_("done.user_scopes"), N_("field.donors"), N_("field.sites"), N_("field.warehouses"),
+    N_("refusal.cannot_revoke_self"), N_("refusal.scope_not_for_role"),
+    N_("refusal.scope_required"), N_("refusal.user_revoked"), N_("refusal.username_taken"),
+    N_("refusal.weak_password"), N_("role.monitor"),
+)  # fmt: skip

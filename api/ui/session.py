@@ -2,7 +2,8 @@
 
 The cookie is HttpOnly, SameSite=Strict and Secure over https. It carries the username,
 a fingerprint of the user's credentials and a random nonce; each request loads the user
-again, so a revoked (or re-created) user's sessions stop at once, and a signed-out
+again, so a revoked user's sessions stop at once, and so do those opened before a new
+token or password (a reset, a creation again); their new scopes apply at once; a signed-out
 session (a `SessionEnded` event) stops wherever its cookie was copied. Every form carries a
 CSRF token derived from the nonce (or, before sign-in, from a random pre-session cookie).
 """

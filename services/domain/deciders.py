@@ -10,6 +10,7 @@ from services.domain.distributions.decider import DistributionDecider
 from services.domain.households.decider import HouseholdDecider
 from services.domain.reference.decider import DonationDecider, ReferenceDecider
 from services.domain.stock.decider import StockDecider
+from services.domain.users.decider import UsersDecider
 
 DECIDERS: tuple[Decider[Any], ...] = (
     ReferenceDecider(),
@@ -18,4 +19,5 @@ DECIDERS: tuple[Decider[Any], ...] = (
     DistributionDecider(),
     DeploymentDecider(),
     DonationDecider(),
+    UsersDecider(),
 )

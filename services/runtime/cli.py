@@ -201,6 +201,7 @@ def users_create(
 ) -> None:
     """Create a user; the token is printed once, alone on the last line."""
     from projections.database import make_engine
+    from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
     from services.runtime.users import create_user, wait_projected
 
@@ -218,7 +219,7 @@ def users_create(
             donors=donor,
             password=password,
         )
-    except ValueError as exc:  # a weak password
+    except (ValueError, DomainError) as exc:  # a weak password, scopes the role does not use
         publisher.close()
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -1,7 +1,9 @@
 """Who may do what on Kafka: one SCRAM user per component, and its ACLs.
 
 The brokers refuse whatever no ACL allows (`allow.everyone.if.no.acl.found=false`). The admin
-user is a super user: only the admin job creates topics and users and writes the users topic.
+user is a super user: only the admin job creates topics and Kafka users. The users topic is
+written by the workers (the users' writer decides the API's user commands) and by the admin
+(`aid users create|revoke`).
 The table of what each component may do is in infra/deploy/README.md.
 """
 
@@ -55,7 +57,7 @@ def worker_grants(settings: Settings) -> list[Grant]:
     """Commands in, decisions out; the projections' streams in; its own groups and Faust's."""
     decided = EVENT_STREAMS + REFUSAL_STREAMS
     return [
-        *_topics(settings, COMMAND_STREAMS + decided + ("users",), READ),
+        *_topics(settings, COMMAND_STREAMS + decided, READ),
         *_topics(settings, COMMAND_STREAMS + decided + ("replies", "dlq"), WRITE),
         (TOPIC, settings.topic_prefix, PREFIXED, DESCRIBE),
         (TOPIC, f"{settings.topic_prefix}worker-", PREFIXED, ALL),  # Faust's leader topic

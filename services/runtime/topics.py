@@ -14,7 +14,15 @@ from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EVENT_STREAMS = ("reference", "stock", "households", "distributions", "deployments", "donations")
+EVENT_STREAMS = (
+    "reference",
+    "stock",
+    "households",
+    "distributions",
+    "deployments",
+    "donations",
+    "users",
+)
 COMMAND_STREAMS = (
     "reference-commands",
     "stock-commands",
@@ -22,16 +30,17 @@ COMMAND_STREAMS = (
     "distribution-commands",
     "deployment-commands",
     "donation-commands",
+    "user-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
-OTHER_STREAMS = ("users", "dlq", "replies")
+OTHER_STREAMS = ("dlq", "replies")
 ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + REFUSAL_STREAMS + OTHER_STREAMS
 
 
 def topic_configs(settings: Settings, stream: str) -> dict[str, str]:
     """Kafka topic settings: events are kept forever; commands and replies expire."""
     config = {"min.insync.replicas": str(settings.min_insync_replicas)}
-    if stream in EVENT_STREAMS or stream == "users":
+    if stream in EVENT_STREAMS:
         config["retention.ms"] = "-1"
     else:
         config["retention.ms"] = str(7 * 24 * 3600 * 1000)

@@ -1,4 +1,10 @@
-"""Managing users from the command line: events in, tokens out."""
+"""Managing users from the command line: events in, tokens out.
+
+The command line writes the users topic itself (as the Kafka admin), so that the first admin
+can be made before anyone can sign in, and a lost admin token or a rotated pepper can be
+repaired: a name is created anew even when taken. Otherwise the rules are the users' writer's
+own (`services.domain.users`): the same scopes per role, the same credentials and hashes.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +13,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
+from events import Event
 from events.envelope import SYSTEM
-from events.users import Role, UserCreated, UserRevoked
-from projections.tables import users
+from events.users import Role, UserRevoked
+from projections import users_queries
 from services.app.reading import is_applied
-from services.runtime.passwords import hash_password
+from services.domain.users.credentials import hash_password, new_token, token_hash
+from services.domain.users.decider import Account, CreateUser, UsersDecider
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.recording import record
 from services.runtime.settings import Settings
-from services.runtime.tokens import new_token, token_hash
 
 
-def _record(
-    publisher: EventPublisher, event: UserCreated | UserRevoked, command_id: str
-) -> Position:
+def _record(publisher: EventPublisher, events: list[Event], command_id: str) -> Position:
     now = datetime.now(UTC)
     return record(
-        publisher, [event], command_id=command_id, actor=SYSTEM, occurred_at=now, recorded_at=now
+        publisher, events, command_id=command_id, actor=SYSTEM, occurred_at=now, recorded_at=now
     )
 
 
@@ -42,35 +47,35 @@ def create_user(
 ) -> tuple[str, Position]:
     """Record a new user; returns their token (shown once) and the event's position.
 
-    A password (for the web sign-in) is optional; only its hash is recorded."""
+    A password (for the web sign-in) is optional; only its hash is recorded. Scopes the role
+    does not use are rejected (`Rejected`), as is a weak password (`WeakPassword`)."""
     token = new_token()
-    event = UserCreated(
+    pepper = settings.token_pepper
+    command = CreateUser(
         username=username,
         role=cast(Role, role),
         warehouses=list(warehouses),
         sites=list(sites),
         donors=list(donors),
-        token_hash=token_hash(token, settings.token_pepper),
+        token_hash=token_hash(token, pepper),
         password_hash=(
-            hash_password(password, settings.token_pepper, [username, settings.organisation])
-            if password
-            else None
+            hash_password(password, pepper, [username, settings.organisation]) if password else None
         ),
     )
-    return token, _record(publisher, event, f"user:{username}:{event.token_hash[:16]}")
+    events = UsersDecider.decide(Account(), command, datetime.now(UTC))
+    return token, _record(publisher, events, f"user:{username}:{command.token_hash[:16]}")
 
 
 def revoke_user(publisher: EventPublisher, username: str) -> Position:
     """Record that a user's token no longer works."""
-    return _record(publisher, UserRevoked(username=username), f"revoke:{username}:{time.time_ns()}")
+    return _record(
+        publisher, [UserRevoked(username=username)], f"revoke:{username}:{time.time_ns()}"
+    )
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
     """Users without their token and password hashes."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
-    secret = ("token_hash", "password_hash")
-    return [{k: v for k, v in r.items() if k not in secret} for r in rows]
+    return users_queries.all_users(engine).items
 
 
 def wait_projected(engine: Engine, settings: Settings, position: Position, timeout: float) -> bool:

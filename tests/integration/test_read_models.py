@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
+from api.auth import find_user
 from events import Actor, Envelope, Event
 from events.reference import LocationRegistered
 from events.stock import StockReceived
-from events.users import UserCreated, UserRevoked
-from projections import queries, stock_queries
+from events.users import UserCreated, UserPasswordReset, UserRevoked, UserScopesChanged
+from projections import queries, stock_queries, users_queries
 from projections.inventory import Inventory, LotBalance, LotKey, fold
 from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
@@ -34,6 +35,7 @@ from projections.tables import (
 )
 from projections.users_writer import UsersProjection
 from projections.writer import Message, apply_batch, apply_messages, lock, positions, reset
+from services.domain.users.credentials import token_hash
 from tests.support.events import recorded
 
 CASABLANCA, MARRAKECH, AMIZMIZ = "wh-casa", "wh-marrakech", "site-amizmiz"
@@ -424,6 +426,35 @@ def test_a_created_then_revoked_user_stays_revoked(engine: Engine, in_one_batch:
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == "youssef.agent")).one()
     assert (row.role, row.sites, row.revoked) == ("agent", [AMIZMIZ], True)
+
+
+@pytest.mark.parametrize("in_one_batch", [True, False], ids=["one-batch", "batch-each"])
+def test_a_user_moved_then_given_a_new_token_is_found_by_it_alone_with_the_new_scopes(
+    engine: Engine, in_one_batch: bool
+) -> None:
+    pepper, salma = "a-pepper-kept-in-the-settings", "salma.operator"
+    facts = [
+        UserCreated(username=salma, role="operator", warehouses=[CASABLANCA],
+                    token_hash=token_hash("aid_old", pepper), password_hash="$argon2id$kept"),
+        UserScopesChanged(username=salma, warehouses=[MARRAKECH]),
+        UserPasswordReset(username=salma, token_hash=token_hash("aid_new", pepper)),
+    ]  # fmt: skip
+    messages = [
+        Message("aid.users", 0, offset, *recorded(fact, command_id=f"salma-{offset}"))
+        for offset, fact in enumerate(facts)
+    ]
+
+    for batch in [messages] if in_one_batch else [[m] for m in messages]:
+        apply_batch(engine, UsersProjection(), batch)
+
+    assert find_user(engine, "aid_old", pepper) is None
+    found = find_user(engine, "aid_new", pepper)
+    assert found is not None and found.warehouses == frozenset({MARRAKECH})
+    listed = users_queries.user(engine, salma)
+    assert listed is not None and "password_hash" not in listed and listed["has_password"]
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == salma)).one()
+    assert row.password_hash == "$argon2id$kept"
 
 
 def al_haouz_site(name: str) -> LocationRegistered:

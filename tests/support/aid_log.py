@@ -2,9 +2,10 @@
 
 A seeded simulation of a few weeks of work: reference data (an operation already closed
 among it), donations received as stock, transfers dispatched and received later (some
-short), convoys (half of those delivered then closed), counts and losses,
-households registered and served, duplicates flagged, users created and revoked, and
-now and then a command decided again after a crash (the same event at a new offset).
+short), convoys (half of those delivered then closed), counts and losses, households
+registered and served, duplicates flagged, users created, moved, given new credentials and
+revoked, and now and then a command decided again after a crash (the same event at a new
+offset).
 Each partition keeps the order its events were appended in; `interleaving` reads the
 partitions in any other order a consumer might.
 """
@@ -64,7 +65,13 @@ from events.stock import (
     TransferReturned,
     VoidedLine,
 )
-from events.users import SessionEnded, UserCreated, UserRevoked
+from events.users import (
+    SessionEnded,
+    UserCreated,
+    UserPasswordReset,
+    UserRevoked,
+    UserScopesChanged,
+)
 from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch, lock, reset
 from tests.support.events import recorded
@@ -655,8 +662,15 @@ class _Simulation:
     def users_come(self) -> None:
         if self.users and self.rng.random() < 0.4:
             username = self.rng.choice(self.users)
-            if self.rng.random() < 0.5:
+            roll = self.rng.random()
+            if roll < 0.25:
                 self._record(UserRevoked(username=username))
+            elif roll < 0.45:
+                moved = [WAREHOUSES[self.count % len(WAREHOUSES)]]
+                self._record(UserScopesChanged(username=username, warehouses=moved))
+            elif roll < 0.6:
+                new = {"token_hash": f"{self.count:064x}"} if roll < 0.55 else {}
+                self._record(UserPasswordReset(username=username, password_hash="h", **new))
             else:
                 session = f"{self.count:064x}"  # a hash of the session's nonce: unique
                 self._record(SessionEnded(username=username, session_hash=session))

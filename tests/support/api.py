@@ -29,10 +29,9 @@ from events.serialization import event_id_for, wrap
 from events.users import Role, UserCreated, UserRevoked
 from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch
-from services.runtime.passwords import hash_password
+from services.domain.users.credentials import hash_password, token_hash
 from services.runtime.publisher import Position
 from services.runtime.settings import Settings
-from services.runtime.tokens import token_hash
 from tests.support.fakes import InMemoryPublisher, InProcessCommandBus
 
 SEED_PARTITION = 1

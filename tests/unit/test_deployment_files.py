@@ -551,7 +551,9 @@ def test_the_brokers_refuse_what_no_acl_allows_and_the_admin_job_grants_each_com
         - {("READ", "TOPIC", "aid.replies")}
     )
     assert {("READ", "TOPIC", "aid.stock-commands"), ("WRITE", "TOPIC", "aid.stock")} <= worker
-    assert ("WRITE", "TOPIC", "aid.users") not in worker
+    # The users' writer records the API's user commands; the API still writes no event.
+    assert {("READ", "TOPIC", "aid.user-commands"), ("WRITE", "TOPIC", "aid.users")} <= worker
+    assert ("WRITE", "TOPIC", "aid.user-commands") in api
 
 
 def test_postgres_serves_tls_and_the_services_sign_in_as_a_role_that_is_no_superuser() -> None:

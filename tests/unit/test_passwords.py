@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from events.users import UserCreated
-from services.runtime.passwords import WeakPassword, hash_password, verify_password
+from services.domain.users.credentials import WeakPassword, hash_password, verify_password
 from services.runtime.settings import Settings
 from services.runtime.users import create_user
 from tests.support.fakes import InMemoryPublisher

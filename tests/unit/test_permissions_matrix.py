@@ -64,7 +64,6 @@ DONATION, OTHER_DONATION = "don-atlas-001", "don-croissant-001"
 FAMILY_KIT = "family-kit"
 # Actions with no HTTP endpoint yet, and why; any other action must be exercised below.
 NOT_ON_HTTP = {
-    "users.manage": "users are managed with `aid users` on the command line",
     "operations.read": "outside /v1: /metrics and the detail of /healthz, in test_metrics.py",
 }
 
@@ -180,6 +179,14 @@ def assembly_at(location_id: str) -> dict[str, Any]:
 
 def disassembly_at(location_id: str) -> dict[str, Any]:
     return assembly_at(location_id) | {"lot": f"FK-{location_id}"}
+
+
+def new_user(_: str) -> dict[str, Any]:
+    return {"username": "salma.operator", "role": "operator", "warehouses": ["wh-marrakech"]}
+
+
+def new_scopes(_: str) -> dict[str, Any]:
+    return {"warehouses": ["wh-casablanca", "wh-marrakech"]}
 
 
 def no_body(_: str) -> dict[str, Any]:
@@ -335,6 +342,14 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/reports/stock.csv", "reports.read"),
     Endpoint("GET", "/v1/history/{kind}/{subject_id}", "history.read",
              url=lambda loc: f"/v1/history/location/{loc}"),
+    Endpoint("GET", "/v1/users", "users.manage"),
+    Endpoint("POST", "/v1/users", "users.manage", new_user),
+    Endpoint("POST", "/v1/users/{username}/scopes", "users.manage", new_scopes,
+             url=lambda _: f"/v1/users/{USERNAMES['operator']}/scopes"),
+    Endpoint("POST", "/v1/users/{username}/password", "users.manage", no_body,
+             url=lambda _: f"/v1/users/{USERNAMES['operator']}/password"),
+    Endpoint("POST", "/v1/users/{username}/revoke", "users.manage", no_body,
+             url=lambda _: f"/v1/users/{USERNAMES['operator']}/revoke"),
 )  # fmt: skip
 
 

@@ -69,7 +69,14 @@ from events.stock import (
     TransferReturned,
     VoidedLine,
 )
-from events.users import PersonalDataRead, SessionEnded, UserCreated, UserRevoked
+from events.users import (
+    PersonalDataRead,
+    SessionEnded,
+    UserCreated,
+    UserPasswordReset,
+    UserRevoked,
+    UserScopesChanged,
+)
 
 MOROCCO = timezone(timedelta(hours=1))
 COORDINATOR = Actor(user_id="fatima.coordinator", role="coordinator")
@@ -321,6 +328,14 @@ SAMPLES: dict[str, Event] = {
         password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
     ),
     "UserRevoked": UserRevoked(username="youssef.agent"),
+    "UserScopesChanged": UserScopesChanged(
+        username="youssef.agent", sites=["site-amizmiz", "site-asni"]
+    ),
+    "UserPasswordReset": UserPasswordReset(
+        username="youssef.agent",
+        token_hash="cd" * 32,
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2VsMg$bm91dmVhdQ",
+    ),
     "SessionEnded": SessionEnded(username="youssef.agent", session_hash="ab" * 32),
     "PersonalDataRead": PersonalDataRead(
         username="khadija.agent", household_id="hh-amizmiz-001", via="lookup"

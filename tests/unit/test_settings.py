@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from services.domain.keys import PURPOSES, purpose_key
+from services.domain.users.credentials import token_hash
 from services.runtime.cli import app
 from services.runtime.kafka_security import client_options, faust_credentials
 from services.runtime.settings import DEV_SECRET, SECRETS, Settings
-from services.runtime.tokens import token_hash
 
 STRONG = {
     "token_pepper": "a" * 64,

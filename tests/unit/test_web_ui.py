@@ -196,7 +196,8 @@ def test_numbers_and_dates_follow_the_language() -> None:
 PUBLIC = {"/", "/signin", "/signout", "/lang/{code}", "/sw.js"}
 SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1",
            "step": "dispatch", "name": "4w", "code": "fr", "campaign_id": "ramadan-2026",
-           "location_id": "wh-casablanca"}  # fmt: skip
+           "location_id": "wh-casablanca", "username": "youssef.operator",
+           "operation_id": "op-seisme"}  # fmt: skip
 
 
 def web_routes(api: ApiHarness) -> list[tuple[str, str]]:

@@ -1,13 +1,16 @@
-"""Passwords for the web sign-in: Argon2id over a peppered digest, never the password itself.
+"""A user's credentials: an API token kept only as a keyed hash, and a web password kept only
+as Argon2id over a peppered digest. The one place both are made and checked: the command
+line, the API's user management and the sign-in all come here.
 
 The pepper (the settings' token pepper) keeps a leaked user log useless for guessing
-passwords offline without the secret that never leaves the settings.
+passwords offline, or for trying tokens, without the secret that never leaves the settings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Sequence
 
 from argon2 import PasswordHasher
@@ -19,6 +22,16 @@ from services.domain.keys import purpose_key
 MIN_LENGTH = 10
 MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 resists an offline attack on a slow hash
 _hasher = PasswordHasher()
+
+
+def new_token() -> str:
+    """A random API token, shown once to whoever asked for it and never kept."""
+    return "aid_" + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str, pepper: str) -> str:
+    """A keyed hash: useless without the pepper, which never leaves the settings."""
+    return hmac.new(purpose_key(pepper, "tokens"), token.encode(), hashlib.sha256).hexdigest()
 
 
 class WeakPassword(ValueError):
@@ -54,3 +67,10 @@ def verify_password(stored: str | None, password: str, pepper: str) -> bool:
         return _hasher.verify(stored, _peppered(password, pepper))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def fingerprint(token_hash: str, password_hash: str | None) -> str:
+    """A short digest of a user's current credentials: a web session remembers it, so a new
+    token or a new password (a reset, a re-creation) ends the sessions opened before."""
+    both = f"{token_hash}:{password_hash or ''}".encode()
+    return hashlib.sha256(both).hexdigest()[:16]
