@@ -9,7 +9,9 @@ from events.households import (
     CampaignExtended,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -73,6 +75,8 @@ _TYPES: dict[str, type[Event]] = {
         AidDistributed,
         DuplicateDistributionFlagged,
         DistributionVoided,
+        DuplicateVoided,
+        DuplicateAccepted,
         OperationOpened,
         DonorRegistered,
         DonationReceived,

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
 from events.households import CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
 from projections.tables import (
+    COUNTED,
     coverage_counts,
     coverage_terms,
     distribution_days,
@@ -64,6 +65,24 @@ def count(
     _count_days(conn, handed)
 
 
+def count_exceptions(conn: Connection, accepted: Sequence[str]) -> None:
+    """Mark flagged duplicates (written before) accepted as exceptions and count them as
+    accepted distributions: their quantity, and their household reached once per campaign
+    (and per day, site, item and area), never twice."""
+    if not accepted:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    d = distributions
+    flagged = select(d).where(d.c.distribution_id.in_(accepted), d.c.status == "duplicate")
+    rows = [dict(r) for r in conn.execute(flagged).mappings()]
+    if not rows:
+        return
+    ids = [r["distribution_id"] for r in rows]
+    conn.execute(update(d).where(d.c.distribution_id.in_(ids)).values(status="exception"))
+    count(conn, (), (), rows)
+
+
 def uncount(conn: Connection, voided: Sequence[str]) -> None:
     """Mark a batch's voided distributions (written before, by this batch or an earlier one)
     and take them out of the counts: their quantity, and their household from those reached
@@ -77,7 +96,7 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     rows = [
         dict(r)
         for r in conn.execute(
-            select(d).where(d.c.distribution_id.in_(voided), d.c.status == "accepted")
+            select(d).where(d.c.distribution_id.in_(voided), d.c.status.in_(COUNTED))
         ).mappings()
     ]
     if not rows:
@@ -91,7 +110,7 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
         dict(r)
         for r in conn.execute(
             select(d).where(
-                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status == "accepted"
+                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status.in_(COUNTED)
             )
         ).mappings()
     ]
@@ -156,7 +175,7 @@ def _count_whole(
             added[(_area(campaign_id, row), "eligible_households")] += 1
     reached: set[str] = set()
     handed = select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
-        d.c.campaign_id == campaign_id, d.c.status == "accepted"
+        d.c.campaign_id == campaign_id, d.c.status.in_(COUNTED)
     )
     for row in conn.execute(handed.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
         area = _area(campaign_id, row)
@@ -181,7 +200,7 @@ def _count_handed(
         for row in conn.execute(
             select(d.c.campaign_id, d.c.household_id).where(
                 tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)),
-                and_(d.c.status == "accepted", d.c.distribution_id.not_in(ours)),
+                and_(d.c.status.in_(COUNTED), d.c.distribution_id.not_in(ours)),
             )
         )
     }
@@ -215,7 +234,7 @@ def _count_days(conn: Connection, handed: Sequence[dict[str, Any]]) -> None:
                d.c.province_code, d.c.household_id)  # fmt: skip
     before = select(*columns).where(
         d.c.household_id.in_({x["household_id"] for x in handed}),
-        d.c.status == "accepted",
+        d.c.status.in_(COUNTED),
         d.c.distribution_id.not_in(ours),
     )
     served = {(_day_of(r), r["household_id"]) for r in conn.execute(before).mappings()}

@@ -197,6 +197,10 @@ households = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 
+# A distribution's status: `accepted`; `duplicate` (flagged, waiting for a coordinator), then
+# `voided_duplicate` (a second record of one basket) or `exception` (a second basket accepted);
+# `voided` (an accepted one or an exception, cancelled). Accepted ones and exceptions count.
+COUNTED = ("accepted", "exception")
 distributions = Table(
     "distributions",
     metadata,

@@ -7,12 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.ui.pages import agent, auditor, coordinator, donor, operator, signin
+from api.ui.pages import agent, auditor, coordinator, donor, duplicates, operator, signin
 
 
 def install(app: FastAPI) -> None:
     """Serve the pages under `/` and their CSS and scripts under `/static/ui`."""
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
-    for module in (signin, operator, agent, coordinator, donor, auditor):
+    for module in (signin, operator, agent, coordinator, duplicates, donor, auditor):
         app.include_router(module.router)
