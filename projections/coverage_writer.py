@@ -6,7 +6,10 @@ quantity.
 A batch's new campaigns are counted whole from the households and distributions already
 written; its new households and distributions add to the campaigns counted before. Which
 comes first in the log does not matter: a household registered before its campaign is met
-by the campaign's count, one registered after adds itself. Two writers of this projection
+by the campaign's count, one registered after adds itself. A household is reached once per
+campaign, in its own area: every distribution of a household carries the household's region
+and province, so it does not matter which of them (a first basket, an exception accepted
+later) is counted first. Two writers of this projection
 (two workers) take a lock first, so each counts after the other's rows are visible.
 """
 
