@@ -18,7 +18,6 @@ import pytest
 from events import Envelope, decode, encode
 from events.envelope import SYSTEM
 from events.households import (
-    AidDistributed,
     CampaignOpened,
     DistributionVoided,
     DuplicateAccepted,

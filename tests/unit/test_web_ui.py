@@ -204,7 +204,8 @@ def test_numbers_and_dates_follow_the_language() -> None:
 
 PUBLIC = {"/", "/signin", "/signout", "/lang/{code}", "/sw.js"}
 SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1",
-           "step": "dispatch", "name": "4w", "code": "fr"}  # fmt: skip
+           "step": "dispatch", "name": "4w", "code": "fr",
+           "distribution_id": "dist-1"}  # fmt: skip
 
 
 def web_routes(api: ApiHarness) -> list[tuple[str, str]]:

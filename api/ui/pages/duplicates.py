@@ -15,7 +15,7 @@ from api import answers
 from api.errors import ApiError, status_of
 from api.permissions import grant
 from api.schemas.households import DuplicateResolution
-from api.ui.forms import FormErrors, parse, refusal
+from api.ui.forms import FormErrors, compact, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.pages.relief_forms import new_convoy_id
 from api.ui.web import Page, PageRoute, section
@@ -74,7 +74,7 @@ async def resolve_duplicate(page: Coordinator, distribution_id: str) -> Response
     campaign_id = form.get("campaign_id") or None
     given = {"resolution": form.get("resolution"), "reason": form.get("reason")}
     try:
-        body = parse(DuplicateResolution, given, page.t)
+        body = parse(DuplicateResolution, compact(given), page.t)  # blank: a missing field
         await distributions.resolve_duplicate(
             page.services, page.user, datetime.now(UTC), distribution_id, body.resolution,
             body.reason, form.get("form_id") or new_convoy_id(),
