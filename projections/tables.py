@@ -225,6 +225,14 @@ distributions = Table(
         postgresql_where=text("status = 'duplicate'"),
         sqlite_where=text("status = 'duplicate'"),
     ),
+    # every flagged record, resolved or not, for the list of those resolved already
+    Index(
+        "ix_distributions_flagged",
+        "occurred_at",
+        "distribution_id",
+        postgresql_where=text("first_distribution_id IS NOT NULL"),
+        sqlite_where=text("first_distribution_id IS NOT NULL"),
+    ),
 )
 
 # Coverage kept as events arrive (the registry projection): each campaign's eligibility
