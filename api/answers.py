@@ -15,6 +15,7 @@ from api.schemas.households import (
     CampaignPublic,
     Coverage,
     Eligibility,
+    FlaggedDuplicate,
     HouseholdPublic,
     PersonalFields,
     ReceivedAid,
@@ -85,6 +86,10 @@ def alert(row: Row) -> Alert:
 
 def received_aid(row: Row) -> ReceivedAid:
     return ReceivedAid(**row)
+
+
+def flagged_duplicate(row: Row) -> FlaggedDuplicate:
+    return FlaggedDuplicate(**row)
 
 
 def household_public(view: Row, position: str | None = None) -> HouseholdPublic:

@@ -164,6 +164,8 @@ class DuplicateDistributionFlagged(Event):
     province_code: str | None = None
     first_distribution_id: Identifier
     already_received: int = Field(ge=0)
+    # when the basket was handed (absent from records flagged before it was kept)
+    distributed_at: AwareDatetime | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -184,6 +186,51 @@ class DistributionVoided(Event):
     site_id: Identifier
     item_id: Identifier
     quantity: PositiveQuantity
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class DuplicateVoided(Event):
+    """A flagged duplicate resolved as a mistake (the second record of one basket): nothing
+    moves, it stays in the log and in the history, and no longer waits for follow-up."""
+
+    TYPE = "DuplicateVoided"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    reason: str = Field(min_length=1, max_length=100)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class DuplicateAccepted(Event):
+    """A flagged duplicate resolved as an exception: the basket was really handed, beyond the
+    entitlement. It counts as received from now on and the site's stock gives the quantity."""
+
+    TYPE = "DuplicateAccepted"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    region_code: str
+    province_code: str | None = None
+    distributed_at: AwareDatetime
     reason: str = Field(min_length=1, max_length=100)
 
     @property

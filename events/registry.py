@@ -10,7 +10,9 @@ from events.households import (
     CampaignExtended,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -85,6 +87,8 @@ _TYPES: dict[str, type[Event]] = {
         AidDistributed,
         DuplicateDistributionFlagged,
         DistributionVoided,
+        DuplicateVoided,
+        DuplicateAccepted,
         OperationOpened,
         OperationClosed,
         DonorRegistered,

@@ -7,7 +7,10 @@ A batch's new campaigns are counted whole from the households and distributions 
 written; its new households and distributions add to the campaigns counted before. Which
 comes first in the log does not matter: a household registered before its campaign is met
 by the campaign's count, one registered after adds itself; a change of the campaign's areas
-counts its eligible households again. Two writers of this projection
+counts its eligible households again. A household is reached once per campaign, in its own
+area: every distribution of a household carries the household's region and province, so it
+does not matter which of them (a first basket, an exception accepted later) is counted
+first. Two writers of this projection
 (two workers) take a lock first, so each counts after the other's rows are visible.
 """
 
@@ -23,6 +26,7 @@ from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
 from events.households import CampaignAreasChanged, CampaignOpened, HouseholdRegistered
 from projections.sql import upsert
 from projections.tables import (
+    COUNTED,
     coverage_counts,
     coverage_terms,
     distribution_days,
@@ -65,6 +69,24 @@ def count(
     _count_days(conn, handed)
 
 
+def count_exceptions(conn: Connection, accepted: Sequence[str]) -> None:
+    """Mark flagged duplicates (written before) accepted as exceptions and count them as
+    accepted distributions: their quantity, and their household reached once per campaign
+    (and per day, site, item and area), never twice."""
+    if not accepted:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    d = distributions
+    flagged = select(d).where(d.c.distribution_id.in_(accepted), d.c.status == "duplicate")
+    rows = [dict(r) for r in conn.execute(flagged).mappings()]
+    if not rows:
+        return
+    ids = [r["distribution_id"] for r in rows]
+    conn.execute(update(d).where(d.c.distribution_id.in_(ids)).values(status="exception"))
+    count(conn, (), (), rows)
+
+
 def uncount(conn: Connection, voided: Sequence[str]) -> None:
     """Mark a batch's voided distributions (written before, by this batch or an earlier one)
     and take them out of the counts: their quantity, and their household from those reached
@@ -78,7 +100,7 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     rows = [
         dict(r)
         for r in conn.execute(
-            select(d).where(d.c.distribution_id.in_(voided), d.c.status == "accepted")
+            select(d).where(d.c.distribution_id.in_(voided), d.c.status.in_(COUNTED))
         ).mappings()
     ]
     if not rows:
@@ -92,7 +114,7 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
         dict(r)
         for r in conn.execute(
             select(d).where(
-                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status == "accepted"
+                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status.in_(COUNTED)
             )
         ).mappings()
     ]
@@ -196,7 +218,7 @@ def _count_whole(
     _count_eligible(conn, campaign_id, terms, added)
     reached: set[str] = set()
     handed = select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
-        d.c.campaign_id == campaign_id, d.c.status == "accepted"
+        d.c.campaign_id == campaign_id, d.c.status.in_(COUNTED)
     )
     for row in conn.execute(handed.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
         area = _area(campaign_id, row)
@@ -221,7 +243,7 @@ def _count_handed(
         for row in conn.execute(
             select(d.c.campaign_id, d.c.household_id).where(
                 tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)),
-                and_(d.c.status == "accepted", d.c.distribution_id.not_in(ours)),
+                and_(d.c.status.in_(COUNTED), d.c.distribution_id.not_in(ours)),
             )
         )
     }
@@ -255,7 +277,7 @@ def _count_days(conn: Connection, handed: Sequence[dict[str, Any]]) -> None:
                d.c.province_code, d.c.household_id)  # fmt: skip
     before = select(*columns).where(
         d.c.household_id.in_({x["household_id"] for x in handed}),
-        d.c.status == "accepted",
+        d.c.status.in_(COUNTED),
         d.c.distribution_id.not_in(ours),
     )
     served = {(_day_of(r), r["household_id"]) for r in conn.execute(before).mappings()}

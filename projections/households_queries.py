@@ -100,9 +100,32 @@ def received(engine: Engine, household_id: str, campaign_id: str) -> list[dict[s
     )
 
 
-def duplicates(engine: Engine, campaign_id: str | None = None, paging: Paging = EVERYTHING) -> Page:
-    d = distributions
-    stmt = select(d).where(d.c.status == "duplicate")
+def duplicates(
+    engine: Engine,
+    campaign_id: str | None = None,
+    paging: Paging = EVERYTHING,
+    resolved: bool = False,
+) -> Page:
+    """Flagged duplicates waiting for a coordinator or, `resolved`, those resolved already
+    (status `voided_duplicate`, `exception`, or `voided` for an exception voided since); each
+    with the site and time of the household's first distribution, when it is known."""
+    d, first = distributions, distributions.alias("first_distribution")
+    stmt = select(
+        d,
+        first.c.site_id.label("first_site_id"),
+        first.c.occurred_at.label("first_occurred_at"),
+    ).select_from(
+        d.outerjoin(
+            first,
+            (first.c.distribution_id == d.c.first_distribution_id)
+            # flagged with its own id: the first was an erased household's, never named
+            & (first.c.distribution_id != d.c.distribution_id),
+        )
+    )
+    if resolved:
+        stmt = stmt.where(d.c.first_distribution_id.is_not(None), d.c.status != "duplicate")
+    else:
+        stmt = stmt.where(d.c.status == "duplicate")
     if campaign_id:
         stmt = stmt.where(d.c.campaign_id == campaign_id)
     order = [Sort(d.c.occurred_at, "occurred_at"), Sort(d.c.distribution_id, "distribution_id")]

@@ -12,7 +12,9 @@ from events.households import (
     CampaignAreasChanged,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -53,7 +55,8 @@ class RegistryProjection:
         person erased then registered again (one partition, in order) must free the identity
         before the new household takes it. Coverage is counted once both are written; a void
         is counted out where it comes, after what came before it (a household served, voided
-        and served again at another site is reached there, whatever the batch)."""
+        and served again at another site is reached there, whatever the batch); a duplicate's
+        resolution likewise, after the flagged record it resolves."""
         pending = _Pending()
         for applied in batch:
             event = applied.event
@@ -79,6 +82,12 @@ class RegistryProjection:
             elif isinstance(event, CampaignAreasChanged):
                 pending = pending.written(conn)
                 coverage_writer.retarget(conn, event)
+            elif isinstance(event, DuplicateAccepted):
+                pending = pending.written(conn)
+                coverage_writer.count_exceptions(conn, [event.distribution_id])
+            elif isinstance(event, DuplicateVoided):
+                pending = pending.written(conn)
+                _void_duplicate(conn, event.distribution_id)
         pending.written(conn)
 
 
@@ -98,6 +107,16 @@ class _Pending:
         upsert(conn, distributions, self.handed, ["distribution_id"])
         coverage_writer.count(conn, self.opened, self.new_households, self.accepted)
         return _Pending()
+
+
+def _void_duplicate(conn: Connection, distribution_id: str) -> None:
+    """A second record of one basket: it stays listed, as resolved, and never counts."""
+    d = distributions
+    conn.execute(
+        update(d)
+        .where(d.c.distribution_id == distribution_id, d.c.status == "duplicate")
+        .values(status="voided_duplicate")
+    )
 
 
 def _erase(conn: Connection, household_id: str) -> None:

@@ -200,6 +200,10 @@ households = Table(
     Column("registered_at", DateTime, nullable=False),
 )
 
+# A distribution's status: `accepted`; `duplicate` (flagged, waiting for a coordinator), then
+# `voided_duplicate` (a second record of one basket) or `exception` (a second basket accepted);
+# `voided` (an accepted one or an exception, cancelled). Accepted ones and exceptions count.
+COUNTED = ("accepted", "exception")
 distributions = Table(
     "distributions",
     metadata,
@@ -223,6 +227,14 @@ distributions = Table(
         "distribution_id",
         postgresql_where=text("status = 'duplicate'"),
         sqlite_where=text("status = 'duplicate'"),
+    ),
+    # every flagged record, resolved or not, for the list of those resolved already
+    Index(
+        "ix_distributions_flagged",
+        "occurred_at",
+        "distribution_id",
+        postgresql_where=text("first_distribution_id IS NOT NULL"),
+        sqlite_where=text("first_distribution_id IS NOT NULL"),
     ),
 )
 

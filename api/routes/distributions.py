@@ -14,6 +14,7 @@ from api.schemas.households import (
     DistributionBatch,
     DistributionCreate,
     DuplicateList,
+    DuplicateResolution,
     Eligibility,
     RecordResult,
 )
@@ -84,7 +85,31 @@ async def flagged_duplicates(
     _: ReadAfter,
     page: PageOf,
     campaign_id: str | None = None,
+    resolved: bool = False,
 ) -> DuplicateList:
-    """Late records beyond entitlement, flagged for follow-up."""
-    found = await distributions.flagged_duplicates(services, user, campaign_id, page)
-    return DuplicateList(items=[answers.received_aid(r) for r in found.items], next=found.next)
+    """Late records beyond entitlement, flagged for follow-up: those waiting for a
+    coordinator, or with `resolved=true` those voided or accepted as exceptions already."""
+    found = await distributions.flagged_duplicates(services, user, campaign_id, page, resolved)
+    return DuplicateList(items=[answers.flagged_duplicate(r) for r in found.items], next=found.next)
+
+
+@router.post(
+    "/distributions/duplicates/{distribution_id}/resolve", status_code=201, response_model=Decision
+)
+async def resolve_duplicate(
+    distribution_id: str,
+    body: DuplicateResolution,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Resolve a flagged duplicate: `void` it (a second record of one basket; nothing moves)
+    or `accept` it as an exception (it counts, and the site's stock gives its quantity);
+    409 when already resolved or when it is no flagged duplicate."""
+    outcome = await distributions.resolve_duplicate(
+        services, user, now, distribution_id, body.resolution, body.reason,
+        idempotency_key or str(uuid.uuid4()),
+    )  # fmt: skip
+    return answers.decision(outcome, response)

@@ -198,6 +198,27 @@ class Coverage(BaseModel):
     by_area: list[AreaCoverage]
 
 
+class FlaggedDuplicate(ReceivedAid):
+    """A late record beyond entitlement: `status` is `duplicate` while it waits, then
+    `voided_duplicate` or `exception` (and `voided` when an exception was voided since)."""
+
+    campaign_id: str
+    item_id: str
+    first_distribution_id: str | None = None
+    first_site_id: str | None = Field(
+        default=None, description="Where the household was first served."
+    )
+    first_occurred_at: UtcDatetime | None = None
+
+
 class DuplicateList(BaseModel):
-    items: list[ReceivedAid | dict[str, Any]]
+    items: list[FlaggedDuplicate]
     next: str | None = Field(default=None, description=NEXT)
+
+
+class DuplicateResolution(Body):
+    resolution: Literal["void", "accept"] = Field(
+        description="`void`: a second record of one basket, nothing moves; `accept`: a second "
+        "basket really handed, an exception that counts and takes the site's stock."
+    )
+    reason: str = Field(min_length=1, max_length=100, description="Why, in a few words.")

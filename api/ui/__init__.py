@@ -15,6 +15,7 @@ from api.ui.pages import (
     auditor,
     coordinator,
     donor,
+    duplicates,
     operator,
     signin,
 )
@@ -24,6 +25,6 @@ def install(app: FastAPI) -> None:
     """Serve the pages under `/` and their CSS and scripts under `/static/ui`."""
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
-    pages = (signin, operator, agent, coordinator, donor, auditor, admin, admin_users)
+    pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users)
     for module in (*pages, admin_erasure):
         app.include_router(module.router)

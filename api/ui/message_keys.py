@@ -167,3 +167,10 @@ USERS = (
     N_("refusal.scope_required"), N_("refusal.user_revoked"), N_("refusal.username_taken"),
     N_("refusal.weak_password"), N_("role.monitor"),
 )  # fmt: skip
+
+# Flagged duplicates resolved from the coordinator's page (pages/duplicates.py).
+DUPLICATES = (
+    N_("done.duplicate_accept"), N_("done.duplicate_void"),
+    N_("refusal.already_resolved.accept"), N_("refusal.already_resolved.void"),
+    N_("refusal.household_erased"), N_("refusal.unknown_duplicate"),
+)  # fmt: skip

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from projections import households_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
+from projections.tables import COUNTED
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
@@ -18,7 +19,12 @@ from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, decide_many
 from services.domain.commands import Reply
-from services.domain.distributions.decider import RecordDistribution, VoidDistribution
+from services.domain.distributions.commands import (
+    RecordDistribution,
+    Resolution,
+    ResolveDuplicate,
+    VoidDistribution,
+)
 from services.domain.distributions.eligibility import CampaignTerms, Profile, entitlement_left
 
 
@@ -192,7 +198,7 @@ async def household_eligibility(
         household["precarity_score"],
     )
     got = await in_thread(households_queries.received, ports.engine, household_id, campaign_id)
-    total = sum(r["quantity"] for r in got if r["status"] == "accepted")
+    total = sum(r["quantity"] for r in got if r["status"] in COUNTED)
     eligible, reason, remaining = entitlement_left(profile, campaign, total)
     return {
         "household_id": household_id,
@@ -206,39 +212,83 @@ async def household_eligibility(
 
 
 async def flagged_duplicates(
-    ports: Ports, user: User, campaign_id: str | None = None, paging: Paging = EVERYTHING
+    ports: Ports,
+    user: User,
+    campaign_id: str | None = None,
+    paging: Paging = EVERYTHING,
+    resolved: bool = False,
 ) -> Page:
-    """Late records beyond entitlement, flagged for follow-up."""
+    """Late records beyond entitlement, flagged for follow-up: those waiting for a
+    coordinator, or (`resolved`) those voided or accepted as exceptions already."""
     authorize(user, "registry.read")
-    return await in_thread(households_queries.duplicates, ports.engine, campaign_id, paging)
+    return await in_thread(
+        households_queries.duplicates, ports.engine, campaign_id, paging, resolved
+    )
 
 
-async def void_distribution(
-    ports: Ports, user: User, now: datetime, distribution_id: str, reason: str, command_id: str
-) -> Outcome:
-    """Cancel a distribution recorded by mistake: the household's writer records the void
-    (the household may be served again), and the site's stock gets the quantity back."""
-    authorize(user, "distributions.void")
+async def _decided_under(ports: Ports, distribution_id: str, missing: str) -> tuple[dict, str]:
+    """A distribution's row (after this client's own writes when not found at once) and the
+    identity its household's writer decides under; 404 `missing` when there is none."""
     found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
     if found is None:  # perhaps recorded by this very client a moment ago
         await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "distributions")
         found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
     if found is None:
-        raise NotFound(f"no distribution {distribution_id!r}", error="unknown_distribution")
-    if found["status"] != "accepted":
-        raise Conflict(
-            f"distribution {distribution_id!r} is {found['status']}, not an accepted one",
-            error="already_voided" if found["status"] == "voided" else "not_voidable",
-            distribution_status=found["status"],
-        )
+        raise NotFound(f"no distribution {distribution_id!r}", error=missing)
     household = await in_thread(households_queries.household, ports.engine, found["household_id"])
     if household is None or not household["identity"]:
         raise Conflict(
             "the household's personal data was erased: its distributions stand",
             error="household_erased",
         )
-    command = VoidDistribution(
-        distribution_id=distribution_id, identity=household["identity"], reason=reason
+    return found, household["identity"]
+
+
+# Why a distribution of each status cannot be voided, and the code that says so.
+NOT_VOIDABLE = {
+    "voided": "already_voided",
+    "voided_duplicate": "already_voided",
+    "duplicate": "not_voidable",
+}
+
+
+async def void_distribution(
+    ports: Ports, user: User, now: datetime, distribution_id: str, reason: str, command_id: str
+) -> Outcome:
+    """Cancel a distribution recorded by mistake (or a duplicate accepted as an exception):
+    the household's writer records the void (the household may be served again), and the
+    site's stock gets the quantity back."""
+    authorize(user, "distributions.void")
+    found, identity = await _decided_under(ports, distribution_id, "unknown_distribution")
+    if found["status"] not in COUNTED:
+        status = found["status"]
+        hint = ": resolve it as a duplicate instead" if status == "duplicate" else ""
+        raise Conflict(
+            f"distribution {distribution_id!r} is {status}, not an accepted one{hint}",
+            error=NOT_VOIDABLE.get(status, "not_voidable"),
+            distribution_status=status,
+        )
+    command = VoidDistribution(distribution_id=distribution_id, identity=identity, reason=reason)
+    reply = await decide(ports, command, command_id, user, now)
+    return Outcome.of(distribution_id, reply)
+
+
+async def resolve_duplicate(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    distribution_id: str,
+    resolution: Resolution,
+    reason: str,
+    command_id: str,
+) -> Outcome:
+    """A flagged duplicate voided as a second record of one basket (nothing moves) or accepted
+    as an exception (it counts as received and the site's stock gives its quantity); the
+    household's writer refuses it once resolved, or when it is no flagged duplicate."""
+    authorize(user, "distributions.resolve")
+    _, identity = await _decided_under(ports, distribution_id, "unknown_duplicate")
+    command = ResolveDuplicate(
+        distribution_id=distribution_id, identity=identity, resolution=resolution, reason=reason
     )
     reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(distribution_id, reply)

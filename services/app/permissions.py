@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "campaigns.write": {"admin": A, "coordinator": A},
     "distributions.write": {"admin": A, "agent": S},
     "distributions.void": {"admin": A, "coordinator": A},
+    "distributions.resolve": {"admin": A, "coordinator": A},
     "registry.read": {"admin": A, "coordinator": A, "auditor": A},
     "relief.write": {"admin": A, "coordinator": A},
     "relief.read": {"admin": A, "coordinator": A, "auditor": A},

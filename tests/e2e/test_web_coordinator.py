@@ -1,14 +1,16 @@
 """A crisis coordinator follows the earthquake operation: a convoy dispatched, delivered and
-closed from the board, the campaign's coverage, the 4W report downloaded; a convoy of two
-lines planned for a new operation, which is then closed."""
+closed from the board, the campaign's coverage, the 4W report downloaded, a duplicate
+resolved; a convoy of two lines planned for a new operation, which is then closed."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.scenario import CONVOY, Site
+from tests.e2e.scenario import CAMPAIGN, CONVOY, HOUSEHOLDS, Site, ok
+from tests.support.api import SITE
 
 pytestmark = pytest.mark.browser
+HOUSEHOLD = HOUSEHOLDS["HA1000"]
 
 
 def test_a_coordinator_moves_a_convoy_and_reads_coverage(site: Site) -> None:
@@ -81,3 +83,31 @@ def test_the_coordinator_pages_in_arabic(site: Site) -> None:
     site.shot(page, "coordinator-board")
     page.goto(f"{site.url}/coordinator/coverage")
     site.shot(page, "coordinator-coverage")
+    page.goto(f"{site.url}/coordinator/duplicates")
+    assert "تكرارات للمعالجة" in page.inner_text("h1")
+
+
+def test_a_coordinator_resolving_a_duplicate(site: Site) -> None:
+    """A basket handed at Amizmiz, then a second record of that household synced from an
+    offline tablet and flagged: the coordinator accepts it as an exception (a family of
+    eleven got two baskets); it leaves the list and coverage counts both baskets, one
+    household."""
+    record = {"id": "dist-haouz-1", "campaign_id": CAMPAIGN, "household_id": HOUSEHOLD,
+              "site_id": SITE, "quantity": 1}  # fmt: skip
+    ok(site.api.post("agent", "/v1/distributions", record))
+    synced = ok(site.api.post("agent", "/v1/distributions/batch",
+                              {"records": [record | {"id": "dist-haouz-2"}]}))  # fmt: skip
+    assert synced["results"][0]["status"] == "duplicate"
+
+    page = site.page("coordinator")
+    page.click("nav.tabs >> text=Doublons")
+    assert "dist-haouz-2" in page.inner_text("table")
+    site.shot(page, "coordinator-duplicates")
+    page.fill("#reason-1", "famille de onze, deux paniers")
+    page.click("button[name=resolution][value=accept]")
+
+    assert "Accepté comme exception" in page.inner_text(".notice")
+    assert "Aucun doublon." in page.inner_text("main")
+    page.click("nav.tabs >> text=Couverture des campagnes")
+    summary = page.inner_text(".summary")
+    assert "1 ménages atteints sur 2 éligibles ; 2 unités distribuées." in summary

@@ -1,7 +1,7 @@
 """Corrections on the real broker: a wrong receipt voided, a distribution voided (the site
 gets its basket back through the worker's policy, the household is served again), the
-campaign moved to another region (coverage counts its eligible households again), and a
-rebuild of every read model equals the live ones."""
+campaign moved to another region (coverage counts its eligible households again), flagged
+duplicates resolved, and a rebuild of every read model equals the live ones."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.runtime.health import check
 from tests.integration.conftest import System
 from tests.integration.test_distributions_end_to_end import CAMPAIGN, SITE, open_campaign, register
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
@@ -17,6 +18,12 @@ from tests.support.read_models import every_row
 
 pytestmark = pytest.mark.kafka
 BASKETS = "ramadan-basket"
+
+
+def caught_up(system: System) -> bool:
+    """Every projection has applied the log to its end (the history, which reads every
+    stream, may still be behind when the read models a test waits on are not)."""
+    return all(p["lag"] == 0 for p in check(system.settings, system.engine)["projections"].values())
 
 
 def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
@@ -81,6 +88,66 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
     post(f"/v1/campaigns/{CAMPAIGN['id']}/areas", {"region_codes": ["MA09"], "reason": "Souss"})
     eventually(lambda: eligible() == 0, what="the household no longer targeted")
 
+    eventually(lambda: caught_up(system), what="every projection at the end of the log")
+    live = every_row(system.engine)
+    system.worker.stop()
+    rebuild_from_the_command_line(system.settings, hash_seed=0)
+    assert every_row(system.engine) == live
+
+
+def test_duplicates_resolved_on_the_broker_and_a_rebuild_gives_the_same_rows(
+    system: System,
+) -> None:
+    """Two late records of a household served already: the one synced twice is voided
+    (nothing moves), the other accepted as an exception (the worker's policy takes its
+    basket from the site, dated when it was handed)."""
+    admin = system.user("nadia-admin", "admin")
+    open_campaign(system, admin)
+
+    def post(path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
+        r = system.client.post(path, headers=admin, json=body)
+        assert r.status_code == expect, r.text
+        return dict(r.json())
+
+    def on_hand() -> int:
+        r = system.client.get("/v1/inventory", headers=admin, params={"location_id": SITE})
+        return sum(row["on_hand"] for row in r.json()["items"] if row["item_id"] == BASKETS)
+
+    post("/v1/stock/receipts", {"location_id": SITE, "item_id": BASKETS, "quantity": 10})
+    household = register(system, admin, 11)
+    basket = {"campaign_id": CAMPAIGN["id"], "household_id": household, "site_id": SITE,
+              "quantity": 1}  # fmt: skip
+    post("/v1/distributions", basket | {"id": "dist-first"})
+    synced = post("/v1/distributions/batch", {"records": [
+        basket | {"id": "dist-twice"}, basket | {"id": "dist-second-basket"},
+    ]}, expect=200)  # fmt: skip
+    assert [r["status"] for r in synced["results"]] == ["duplicate", "duplicate"]
+    eventually(lambda: on_hand() == 9, what="the first basket taken from the site")
+
+    post("/v1/distributions/duplicates/dist-twice/resolve",
+         {"resolution": "void", "reason": "the same basket synced twice"})  # fmt: skip
+    post("/v1/distributions/duplicates/dist-second-basket/resolve",
+         {"resolution": "accept", "reason": "a family of eleven"})  # fmt: skip
+    eventually(lambda: on_hand() == 8, what="the exception's basket taken from the site")
+
+    def resolved() -> list[tuple[str, str]]:
+        r = system.client.get(
+            "/v1/distributions/duplicates",
+            headers=admin,
+            params={"resolved": "true"},
+        )
+        return sorted((d["distribution_id"], d["status"]) for d in r.json()["items"])
+
+    eventually(lambda: resolved() == [("dist-second-basket", "exception"),
+                                      ("dist-twice", "voided_duplicate")],
+               what="the duplicates resolved in the registry")  # fmt: skip
+    coverage = system.client.get(f"/v1/campaigns/{CAMPAIGN['id']}/coverage", headers=admin)
+    assert (coverage.json()["reached_households"], coverage.json()["quantity"]) == (1, 2)
+    again = post("/v1/distributions/duplicates/dist-twice/resolve",
+                 {"resolution": "accept", "reason": "changed my mind"}, expect=409)  # fmt: skip
+    assert again["error"] == "already_resolved"
+
+    eventually(lambda: caught_up(system), what="every projection at the end of the log")
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)

@@ -3,7 +3,8 @@
 A seeded simulation of a few weeks of work: reference data (an operation already closed
 among it), donations received as stock, transfers dispatched and received later (some
 short), convoys (half of those delivered then closed), counts and losses, households
-registered and served, duplicates flagged, users created, moved, given new credentials and
+registered and served, duplicates flagged (some resolved later: voided, or accepted as
+exceptions that take the site's stock), users created, moved, given new credentials and
 revoked, and now and then a command decided again after a crash (the same event at a new
 offset).
 Each partition keeps the order its events were appended in; `interleaving` reads the
@@ -27,7 +28,9 @@ from events.households import (
     AidDistributed,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -203,7 +206,9 @@ class _Simulation:
         self.deployments: dict[str, str] = {}
         self.users: list[str] = []
         self.receipts: list[tuple[str, Lot, int, str]] = []
-        self.handed: list[tuple[AidDistributed, Lot]] = []
+        self.handed: list[tuple[AidDistributed | DuplicateAccepted, Lot]] = []
+        self.flagged: list[DuplicateDistributionFlagged] = []
+        self.areas: dict[str, tuple[str, str]] = {}
 
     def _id(self, kind: str) -> str:
         self.count += 1
@@ -283,6 +288,7 @@ class _Simulation:
                 self.users_come,
                 self.void,
                 self.call_back,
+                self.resolve,
             )
         )
         action()
@@ -340,7 +346,7 @@ class _Simulation:
                          "site_id", "item_id", "quantity"}
             )  # fmt: skip
             self._record(DistributionVoided(**fields, reason="wrong card"))
-            del self.served[aid.household_id]
+            self.served.pop(aid.household_id, None)
             self._record(
                 StockDistributionVoided(
                     entry_id=aid.distribution_id, location_id=aid.site_id, reason="wrong card",
@@ -575,13 +581,15 @@ class _Simulation:
             )
         )
         self.households.append((household, identity))
+        self.areas[household] = (region, province)
 
     def serve(self) -> None:
         if not self.households:
             return
         household, identity = self.rng.choice(self.households)
         site = self.rng.choice(SITES)
-        region, province = REGION[site]
+        # a distribution is recorded under its household's area, wherever it is served
+        region, province = self.areas[household]
         distribution = self._id("distribution")
         common = {
             "distribution_id": distribution,
@@ -596,34 +604,58 @@ class _Simulation:
         }
         first = self.served.get(household)
         if first is not None:
-            self._record(
-                DuplicateDistributionFlagged(
-                    **common, first_distribution_id=first, already_received=1
-                )
+            flagged = DuplicateDistributionFlagged(
+                **common, first_distribution_id=first, already_received=1, distributed_at=self.now
             )
+            self._record(flagged)
+            self.flagged.append(flagged)
             return
         self.served[household] = distribution
         offline = self.rng.random() < 0.3
         aid = AidDistributed(**common, distributed_at=self.now, offline=offline)
         self._record(aid)
-        held = [(lot, q) for lot, q in self.lots[site].values() if lot.item_id == ITEMS[0]]
+        self._take_basket(aid)
+
+    def _take_basket(self, aid: AidDistributed | DuplicateAccepted) -> None:
+        """The site's stock gives a distribution's basket (the policy's consumption)."""
+        held = [(lot, q) for lot, q in self.lots[aid.site_id].values() if lot.item_id == ITEMS[0]]
         lot = held[0][0] if held else Lot(ITEMS[0], "unknown", None, None)
         self.handed.append((aid, lot))
         self._record(
             StockDistributed(
-                distribution_id=distribution,
-                location_id=site,
+                distribution_id=aid.distribution_id,
+                location_id=aid.site_id,
                 item_id=ITEMS[0],
                 lot=lot.lot,
                 expires_on=lot.expires_on,
                 donation_id=lot.donation_id,
-                quantity=1,
+                quantity=aid.quantity,
                 campaign_id=CAMPAIGN,
-                region_code=region,
-                province_code=province,
+                region_code=aid.region_code,
+                province_code=aid.province_code,
             )
         )
-        self._add(site, lot, -1)
+        self._add(aid.site_id, lot, -aid.quantity)
+
+    def resolve(self) -> None:
+        """A coordinator resolves a flagged duplicate: the same basket synced twice (voided),
+        or a second basket really handed (accepted as an exception: the site gives it)."""
+        if not self.flagged:
+            return
+        flagged = self.flagged.pop(self.rng.randrange(len(self.flagged)))
+        fields = flagged.model_dump(
+            include={"distribution_id", "household_id", "identity", "campaign_id", "site_id",
+                     "item_id", "quantity"}
+        )  # fmt: skip
+        if self.rng.random() < 0.5:
+            self._record(DuplicateVoided(**fields, reason="synced twice"))
+            return
+        accepted = DuplicateAccepted(
+            **fields, region_code=flagged.region_code, province_code=flagged.province_code,
+            distributed_at=flagged.distributed_at or self.now, reason="family of eleven",
+        )  # fmt: skip
+        self._record(accepted)
+        self._take_basket(accepted)
 
     def erase(self) -> None:
         if self.households and self.rng.random() < 0.5:

@@ -2,7 +2,8 @@
 
 Campaigns with rules (regions, target groups, a precarity ceiling) open, and change their
 areas, at random moments among registrations, distributions (some partial, some flagged
-duplicates, some voided later) and erasures; the
+duplicates resolved later as second records or as exceptions, some voided later, exceptions
+too) and erasures; the
 log is read in any interleaving of its partitions, in batches of any size. The counts the
 registry projection keeps must equal a scan of its households and distributions judged by
 the same `eligibility` the agents' answers use, and equal it again after a rebuild. SQLite
@@ -25,12 +26,15 @@ from events.households import (
     CampaignAreasChanged,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
 from projections import households_queries
 from projections.tables import (
+    COUNTED,
     campaigns,
     coverage_counts,
     distribution_days,
@@ -55,11 +59,13 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
     regions: dict[str, list[str]] = {}
     people: list[tuple[str, str, str, str | None]] = []
     handed: dict[tuple[str, str], str] = {}
-    accepted: list[AidDistributed] = []
+    accepted: list[AidDistributed | DuplicateAccepted] = []
+    flagged: list[DuplicateDistributionFlagged] = []
     for step in range(steps):
         now += timedelta(hours=rng.randint(1, 5))
         action = rng.choices(
-            ["campaign", "register", "serve", "erase", "void", "retarget"], [1, 6, 6, 1, 2, 1]
+            ["campaign", "register", "serve", "erase", "void", "resolve", "retarget"],
+            [1, 6, 6, 1, 2, 2, 1],
         )[0]
         if action == "retarget" and opened:
             campaign = rng.choice(opened)
@@ -73,6 +79,14 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
             continue
         if action == "retarget":
             action = "register"
+        if action == "resolve" and flagged:
+            resolved = resolution(flagged.pop(rng.randrange(len(flagged))), rng.random() < 0.5)
+            log.append(resolved, f"resolve:{resolved.distribution_id}", now)
+            if isinstance(resolved, DuplicateAccepted):
+                accepted.append(resolved)
+            continue
+        if action == "resolve":
+            action = "serve"
         if action == "void" and accepted:
             aid = accepted.pop(rng.randrange(len(accepted)))
             voided = DistributionVoided(
@@ -136,10 +150,11 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
             }
             first = handed.get((campaign, household))
             if first is not None and rng.random() < 0.5:
-                flagged = DuplicateDistributionFlagged(
-                    **given, first_distribution_id=first, already_received=1
+                duplicate = DuplicateDistributionFlagged(
+                    **given, first_distribution_id=first, already_received=1, distributed_at=now
                 )
-                log.append(flagged, f"serve:d-{step}", now)
+                log.append(duplicate, f"serve:d-{step}", now)
+                flagged.append(duplicate)
             else:  # a first basket, or the rest of a partial entitlement
                 handed.setdefault((campaign, household), f"d-{step}")
                 aid = AidDistributed(**given, distributed_at=now)
@@ -150,6 +165,22 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
             erased = PersonalDataErased(household_id=household, identity=identity)
             log.append(erased, f"erase:{step}", now)
     return log
+
+
+def resolution(
+    flagged: DuplicateDistributionFlagged, accept: bool
+) -> DuplicateAccepted | DuplicateVoided:
+    """A coordinator's decision on a flagged duplicate."""
+    fields = flagged.model_dump(
+        include={"distribution_id", "household_id", "identity", "campaign_id", "site_id",
+                 "item_id", "quantity"}
+    )  # fmt: skip
+    if not accept:
+        return DuplicateVoided(**fields, reason="synced twice")
+    return DuplicateAccepted(
+        **fields, region_code=flagged.region_code, province_code=flagged.province_code,
+        distributed_at=flagged.distributed_at or START, reason="family of eleven",
+    )  # fmt: skip
 
 
 def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
@@ -167,7 +198,7 @@ def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
                     area = (terms.campaign_id, h["region_code"], h["province_code"] or "")
                     counts[(area, "eligible")] += 1
         reached: set[tuple[str, str]] = set()
-        given = select(distributions).where(distributions.c.status == "accepted")
+        given = select(distributions).where(distributions.c.status.in_(COUNTED))
         for d in conn.execute(given).mappings().all():
             area = (d["campaign_id"], d["region_code"], d["province_code"] or "")
             counts[(area, "quantity")] += d["quantity"]
@@ -200,7 +231,7 @@ def days_scanned(engine: Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
     served: dict[tuple[Any, ...], set[str]] = {}
     quantity: Counter[tuple[Any, ...]] = Counter()
     with engine.connect() as conn:
-        given = select(distributions).where(distributions.c.status == "accepted")
+        given = select(distributions).where(distributions.c.status.in_(COUNTED))
         for d in conn.execute(given).mappings():
             key = (d["campaign_id"], d["occurred_at"].date(), d["site_id"], d["item_id"],
                    d["region_code"], d["province_code"] or "")  # fmt: skip
@@ -240,9 +271,18 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
     assert live == scanned(engine)
     assert live_days == days_scanned(engine)
     assert (kept(engine), days_kept(engine)) == (live, live_days)
-    assert statuses(engine, "voided") == {
-        m.event.distribution_id for m in log.messages if isinstance(m.event, DistributionVoided)
-    }
+    assert statuses(engine, "voided") == of_type(log, DistributionVoided)
+    assert statuses(engine, "voided_duplicate") == of_type(log, DuplicateVoided)
+    assert statuses(engine, "exception") == of_type(log, DuplicateAccepted) - of_type(
+        log, DistributionVoided
+    )
+    assert statuses(engine, "duplicate") == of_type(log, DuplicateDistributionFlagged) - of_type(
+        log, DuplicateVoided, DuplicateAccepted
+    )
+
+
+def of_type(log: AidLog, *types: type) -> set[str]:
+    return {m.event.distribution_id for m in log.messages if isinstance(m.event, types)}
 
 
 def statuses(engine: Engine, status: str) -> set[str]:
@@ -351,3 +391,60 @@ def test_a_campaign_opened_after_its_households_counts_them_and_what_they_receiv
             "quantity": 2,
         }
     ]
+
+
+def test_an_exception_counts_its_basket_not_its_household_twice_a_voided_duplicate_nothing(
+    engine: Engine,
+) -> None:
+    """Served at Asni; two late records flagged: the one of the next day at Amizmiz accepted
+    as an exception, the other (the Asni basket synced twice) voided. In any interleaving."""
+    log = AidLog()
+    log.append(
+        CampaignOpened(campaign_id="ramadan", name="Ramadan", item_id="food-basket",
+                       quantity_per_household=1, starts_on=date(2024, 3, 1),
+                       ends_on=date(2024, 4, 30)),
+        "open", START,
+    )  # fmt: skip
+    log.append(
+        HouseholdRegistered(household_id="hh-0", identity="p00000000", size=11,
+                            region_code="MA-07", province_code="MA-07-071", groups=[],
+                            sealed_personal_data="sealed:0"),
+        "register:0", START,
+    )  # fmt: skip
+    basket = {"household_id": "hh-0", "identity": "p00000000", "campaign_id": "ramadan",
+              "item_id": "food-basket", "quantity": 1, "region_code": "MA-07",
+              "province_code": "MA-07-071"}  # fmt: skip
+    next_day = START + timedelta(days=1)
+    log.append(
+        AidDistributed(distribution_id="d-1", site_id="site-asni", distributed_at=START, **basket),
+        "serve:1", START,
+    )  # fmt: skip
+    late = {"first_distribution_id": "d-1", "already_received": 1}
+    for n, site, at in ((2, "site-amizmiz", next_day), (3, "site-asni", START)):
+        flagged = DuplicateDistributionFlagged(
+            distribution_id=f"d-{n}", site_id=site, distributed_at=at, **basket, **late
+        )
+        log.append(flagged, f"serve:{n}", at)
+        log.append(resolution(flagged, accept=n == 2), f"resolve:{n}", next_day)
+    area = ("ramadan", "MA-07", "MA-07-071")
+    days = {
+        ("ramadan", START.date(), "site-asni", "food-basket", "MA-07", "MA-07-071"): (1, 1),
+        ("ramadan", next_day.date(), "site-amizmiz", "food-basket", "MA-07", "MA-07-071"): (1, 1),
+    }
+    rng = random.Random(2024)
+
+    for _ in range(6):
+        forget(engine)
+        project(engine, batches(interleaving(log, rng), rng))
+
+        assert kept(engine) == {area: (1, 1, 2)}
+        assert days_kept(engine) == days
+        assert (statuses(engine, "exception"), statuses(engine, "voided_duplicate")) == (
+            {"d-2"}, {"d-3"},
+        )  # fmt: skip
+        assert households_queries.duplicates(engine, "ramadan").items == []
+        resolved = households_queries.duplicates(engine, "ramadan", resolved=True).items
+        assert [(r["distribution_id"], r["status"], r["first_site_id"]) for r in resolved] == [
+            ("d-3", "voided_duplicate", "site-asni"),
+            ("d-2", "exception", "site-asni"),
+        ]

@@ -425,11 +425,15 @@ def test_flagged_duplicates_are_listed_for_the_coordinator(registered: ApiHarnes
     r = registered.get("coordinator", "/v1/distributions/duplicates", {"campaign_id": RAMADAN})
 
     assert r.status_code == 200, r.text
+    late = {"site_id": SITE, "quantity": 1, "occurred_at": "2026-02-28T15:00:00Z",
+            "status": "duplicate", "campaign_id": RAMADAN, "item_id": "ramadan-basket"}  # fmt: skip
     assert sorted(r.json()["items"], key=lambda d: d["distribution_id"]) == [
-        {"distribution_id": "off-002", "site_id": SITE, "quantity": 1,
-         "occurred_at": "2026-02-28T15:00:00Z", "status": "duplicate"},
-        {"distribution_id": "off-003", "site_id": SITE, "quantity": 1,
-         "occurred_at": "2026-02-28T15:00:00Z", "status": "duplicate"},
+        # Fatima's second record of the batch, after her first
+        {"distribution_id": "off-002", **late, "first_distribution_id": "off-001",
+         "first_site_id": SITE, "first_occurred_at": "2026-02-28T15:00:00Z"},
+        # Mohamed's, served online this morning
+        {"distribution_id": "off-003", **late, "first_distribution_id": "dist-amizmiz-002",
+         "first_site_id": SITE, "first_occurred_at": "2026-03-01T10:00:00Z"},
     ]  # fmt: skip
     assert registered.get("agent", "/v1/distributions/duplicates").status_code == 403
 

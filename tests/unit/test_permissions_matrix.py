@@ -18,7 +18,12 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.permissions import PERMISSIONS, ROLES, Scope, grant
-from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    HouseholdRegistered,
+)
 from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
@@ -213,6 +218,10 @@ def void(_: str) -> dict[str, Any]:
     return {"reason": "saisi deux fois"}
 
 
+def resolution(_: str) -> dict[str, Any]:
+    return {"resolution": "accept", "reason": "famille de onze personnes"}
+
+
 def cancellation(_: str) -> dict[str, Any]:
     return {"reason": "route de Tizi n'Test coupée"}
 
@@ -317,6 +326,9 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/distributions/duplicates", "registry.read"),
     Endpoint("POST", "/v1/distributions/{distribution_id}/void", "distributions.void", void,
              url=lambda _: "/v1/distributions/dist-to-void/void"),
+    Endpoint("POST", "/v1/distributions/duplicates/{distribution_id}/resolve",
+             "distributions.resolve", resolution,
+             url=lambda _: "/v1/distributions/duplicates/dup-to-resolve/resolve"),
     Endpoint("POST", "/v1/operations", "relief.write", new_operation),
     Endpoint("GET", "/v1/operations", "reference.read"),
     Endpoint("POST", "/v1/operations/{operation_id}/close", "relief.write", void,
@@ -466,7 +478,8 @@ def seed_entries_to_void(api: ApiHarness) -> None:
     """At every location, a receipt, an adjustment and a count of flour (its own lot, so the
     baskets stay one lot) that the void routes cancel, flour sent elsewhere to call back,
     and flour received from elsewhere to send back; and a basket handed to another household
-    of Aït Ourir, to void."""
+    of Aït Ourir, to void, and a second one synced late for it, flagged as a duplicate, to
+    resolve."""
     other = pseudonym(api.settings.pseudonym_key, "cin", "EE100200")
     api.apply(
         HouseholdRegistered(household_id="hh-ait-ourir-018", identity=other,
@@ -477,6 +490,12 @@ def seed_entries_to_void(api: ApiHarness) -> None:
                        identity=other, campaign_id=CAMPAIGN, site_id=ASNI,
                        item_id="ramadan-basket", quantity=1, region_code="MA07",
                        distributed_at=SEEDED_AT),
+        DuplicateDistributionFlagged(distribution_id="dup-to-resolve",
+                                     household_id="hh-ait-ourir-018", identity=other,
+                                     campaign_id=CAMPAIGN, site_id=ASNI,
+                                     item_id="ramadan-basket", quantity=1, region_code="MA07",
+                                     first_distribution_id="dist-to-void", already_received=1,
+                                     distributed_at=SEEDED_AT),
     )  # fmt: skip
     api.apply(
         *(

@@ -20,7 +20,9 @@ from events.households import (
     CampaignExtended,
     CampaignOpened,
     DistributionVoided,
+    DuplicateAccepted,
     DuplicateDistributionFlagged,
+    DuplicateVoided,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -243,6 +245,7 @@ SAMPLES: dict[str, Event] = {
         region_code="MA07",
         first_distribution_id="dist-0001",
         already_received=1,
+        distributed_at=datetime(2023, 9, 11, 9, 30, tzinfo=MOROCCO),
     ),
     "CampaignExtended": CampaignExtended(
         campaign_id="urgence-seisme", ends_on=date(2023, 11, 30), reason="winter in the valleys"
@@ -266,6 +269,29 @@ SAMPLES: dict[str, Event] = {
         item_id="flour-25kg",
         quantity=1,
         reason="handed to the wrong card",
+    ),
+    "DuplicateVoided": DuplicateVoided(
+        distribution_id="dist-0002",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        reason="the same basket synced twice",
+    ),
+    "DuplicateAccepted": DuplicateAccepted(
+        distribution_id="dist-0003",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        region_code="MA07",
+        province_code="MA0701",
+        distributed_at=datetime(2023, 9, 12, 16, 0, tzinfo=MOROCCO),
+        reason="a family of eleven, two baskets agreed",
     ),
     "OperationOpened": OperationOpened(
         operation_id="seisme-al-haouz", name="Séisme d'Al Haouz", kind="earthquake"

@@ -76,7 +76,7 @@ async def board_page(
         "coordinator/board.html", operations=operations, chosen=chosen, operation=operation,
         board=[answers.deployment_public(r) for r in board.items],
         alerts=[answers.alert(a) for a in found.items],
-        duplicates=[answers.received_aid(r) for r in duplicates.items], reports=REPORTS,
+        duplicates=[answers.flagged_duplicate(r) for r in duplicates.items], reports=REPORTS,
         done=done, failed=failed, names=names, form_id=new_convoy_id(),
         more={name: _next_page(here, f"{name}_after", listed.next)
               for name, listed in (("board", board), ("alerts", found),

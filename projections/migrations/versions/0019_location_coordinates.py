@@ -1,7 +1,7 @@
 """locations carry their coordinates
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 
 Locations registered before keep them empty (their events carried none) until they are set.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -3,122 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field
-
 from events import Event
-from events.base import Identifier, PositiveQuantity
 from events.households import AidDistributed, DistributionVoided, DuplicateDistributionFlagged
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
-from services.domain.distributions.eligibility import (
-    CampaignTerms,
-    Profile,
-    eligibility,
-    within_dates,
+from services.domain.distributions.commands import (
+    STREAM,
+    RecordDistribution,
+    ResolveDuplicate,
+    VoidDistribution,
 )
+from services.domain.distributions.duplicates import resolve
+from services.domain.distributions.eligibility import Profile, eligibility, within_dates
+from services.domain.distributions.state import HouseholdAid, evolve
 
-STREAM = "distribution-commands"
-
-
-class RecordDistribution(Command):
-    """A basket handed to a household. The application layer adds what the household's
-    writer does not hold: the campaign's terms and the household's profile, both as their
-    events told them; `offline` marks a late sync."""
-
-    TYPE = "RecordDistribution"
-    STREAM = STREAM
-
-    distribution_id: Identifier
-    household_id: Identifier
-    identity: str
-    campaign: CampaignTerms
-    region_code: str
-    province_code: str | None = None
-    groups: list[str] = []
-    precarity_score: float | None = None
-    site_id: Identifier
-    quantity: PositiveQuantity
-    occurred_at: AwareDatetime | None = None
-    offline: bool = False
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.identity
-
-
-@dataclass(frozen=True)
-class Received:
-    distribution_id: str
-    quantity: int
-    site_id: str
-    occurred_at: datetime
-    household_id: str = ""
-    item_id: str = ""
-
-
-class VoidDistribution(Command):
-    """Cancel a distribution recorded by mistake (the wrong household, a basket never
-    handed): `identity` is the household's, as its distributions are decided under."""
-
-    TYPE = "VoidDistribution"
-    STREAM = STREAM
-
-    distribution_id: Identifier
-    identity: str
-    reason: str = Field(min_length=1, max_length=100)
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.identity
-
-
-@dataclass(frozen=True)
-class HouseholdAid:
-    """What a household received, per campaign (voided distributions left out)."""
-
-    received: Mapping[str, tuple[Received, ...]] = field(default_factory=dict)
-    voided: frozenset[str] = frozenset()
-
-    def total(self, campaign_id: str) -> int:
-        return sum(r.quantity for r in self.received.get(campaign_id, ()))
-
-
-@on_message
-def evolve(state: HouseholdAid, event: Event) -> HouseholdAid:
-    return state
-
-
-@evolve.register
-def _(state: HouseholdAid, event: AidDistributed) -> HouseholdAid:
-    line = Received(
-        event.distribution_id,
-        event.quantity,
-        event.site_id,
-        event.distributed_at,
-        event.household_id,
-        event.item_id,
-    )
-    before = state.received.get(event.campaign_id, ())
-    return replace(state, received={**state.received, event.campaign_id: (*before, line)})
-
-
-@evolve.register
-def _(state: HouseholdAid, event: DistributionVoided) -> HouseholdAid:
-    kept = tuple(
-        r
-        for r in state.received.get(event.campaign_id, ())
-        if r.distribution_id != event.distribution_id
-    )
-    return replace(
-        state,
-        received={**state.received, event.campaign_id: kept},
-        voided=state.voided | {event.distribution_id},
-    )
+__all__ = [
+    "DistributionDecider",
+    "HouseholdAid",
+    "RecordDistribution",
+    "ResolveDuplicate",
+    "VoidDistribution",
+    "decide",
+    "decide_distribution",
+    "evolve",
+]
 
 
 @on_message
@@ -176,6 +88,7 @@ def decide_distribution(
                 **facts,
                 already_received=already,
                 first_distribution_id=first.distribution_id if first else command.distribution_id,
+                distributed_at=when,
             )
         ]
     raise Refused(
@@ -194,7 +107,8 @@ def decide_distribution(
 @decide.register
 def _(state: HouseholdAid, command: VoidDistribution, now: datetime) -> list[Event]:
     """The distribution stops counting against the household's entitlement."""
-    if command.distribution_id in state.voided:
+    as_duplicate = state.resolved.get(command.distribution_id) == "void"
+    if command.distribution_id in state.voided or as_duplicate:
         raise Refused(
             "already_voided",
             f"distribution {command.distribution_id!r} is already voided",
@@ -215,11 +129,24 @@ def _(state: HouseholdAid, command: VoidDistribution, now: datetime) -> list[Eve
                         reason=command.reason,
                     )
                 ]
+    if command.distribution_id in state.flagged:
+        raise Refused(
+            "not_voidable",
+            f"distribution {command.distribution_id!r} is a flagged duplicate: resolve it "
+            "(void it or accept it as an exception) instead",
+            distribution_id=command.distribution_id,
+        )
     raise Refused(
         "unknown_distribution",
         f"no distribution {command.distribution_id!r} was accepted for this household",
         distribution_id=command.distribution_id,
     )
+
+
+@decide.register
+def _(state: HouseholdAid, command: ResolveDuplicate, now: datetime) -> list[Event]:
+    """A flagged duplicate voided (nothing moves) or accepted as an exception (it counts)."""
+    return resolve(state, command, now)
 
 
 class DistributionDecider:
@@ -230,6 +157,7 @@ class DistributionDecider:
     commands: Mapping[str, type[Command]] = {
         RecordDistribution.TYPE: RecordDistribution,
         VoidDistribution.TYPE: VoidDistribution,
+        ResolveDuplicate.TYPE: ResolveDuplicate,
     }
     initial = staticmethod(HouseholdAid)
     evolve = staticmethod(evolve)
