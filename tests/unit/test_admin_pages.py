@@ -245,7 +245,7 @@ def test_every_other_role_finds_every_page_of_the_desk_closed(api: ApiHarness, r
     routes = admin_routes(api)
     assert len(routes) >= 17
     for method, path in routes:
-        url = path.format(location_id="wh-casablanca")
+        url = path.format(location_id="wh-casablanca", username=USERNAMES["admin"])
         answer = api.client.request(method, url, data=TAHANNAOUT | {"csrf": token}
                                     if method == "POST" else None)  # fmt: skip
         assert answer.status_code == 403, (role, method, path, answer.status_code)
@@ -259,7 +259,7 @@ def test_the_admin_sees_the_desk_among_its_sections_and_every_page_opens(api: Ap
     assert '<a href="/admin">Administration</a>' in home
     for method, path in admin_routes(api):
         if method == "GET":
-            url = path.format(location_id="wh-casablanca")
+            url = path.format(location_id="wh-casablanca", username=USERNAMES["admin"])
             answer = api.client.get(url, follow_redirects=False)
             assert answer.status_code in (200, 303), (path, answer.status_code)
     tabs = api.client.get("/admin/locations").text
