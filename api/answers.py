@@ -89,7 +89,7 @@ def received_aid(row: Row) -> ReceivedAid:
 
 
 def flagged_duplicate(row: Row) -> FlaggedDuplicate:
-    return FlaggedDuplicate(**row)
+    return FlaggedDuplicate(**row | {"flag": row.get("flag") or "beyond_entitlement"})
 
 
 def household_public(view: Row, position: str | None = None) -> HouseholdPublic:

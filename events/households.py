@@ -172,6 +172,33 @@ class DuplicateDistributionFlagged(Event):
         return self.identity
 
 
+class LateDistributionFlagged(Event):
+    """A basket recorded offline on a day its campaign no longer ran (closed, or past its
+    dates), synced after: kept for a coordinator to void or accept, never dropped and never
+    counted until accepted."""
+
+    TYPE = "LateDistributionFlagged"
+    STREAM = "distributions"
+
+    distribution_id: Identifier
+    household_id: Identifier
+    identity: Pseudonym
+    campaign_id: Identifier
+    site_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    region_code: str
+    province_code: str | None = None
+    distributed_at: AwareDatetime
+    # `campaign_closed`: handed after the campaign was closed; `outside_campaign`: before its
+    # first day or after its last
+    why: Literal["campaign_closed", "outside_campaign"]
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
 class DistributionVoided(Event):
     """A distribution recorded by mistake, cancelled: it stays in the log, the household may
     receive its entitlement again and the site's stock gets the quantity back."""

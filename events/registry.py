@@ -14,6 +14,7 @@ from events.households import (
     DuplicateDistributionFlagged,
     DuplicateVoided,
     HouseholdRegistered,
+    LateDistributionFlagged,
     PersonalDataErased,
 )
 from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
@@ -86,6 +87,7 @@ _TYPES: dict[str, type[Event]] = {
         PersonalDataErased,
         AidDistributed,
         DuplicateDistributionFlagged,
+        LateDistributionFlagged,
         DistributionVoided,
         DuplicateVoided,
         DuplicateAccepted,

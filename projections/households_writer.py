@@ -16,6 +16,7 @@ from events.households import (
     DuplicateDistributionFlagged,
     DuplicateVoided,
     HouseholdRegistered,
+    LateDistributionFlagged,
     PersonalDataErased,
 )
 from projections import coverage_writer
@@ -30,6 +31,8 @@ from projections.tables import (
 )
 from projections.writer_types import Applied, utc
 
+# a basket handed: counted, or flagged for a coordinator
+HANDED = (AidDistributed, DuplicateDistributionFlagged, LateDistributionFlagged)
 DISTRIBUTION_FIELDS = {
     "distribution_id", "household_id", "campaign_id", "site_id", "item_id", "quantity",
     "region_code", "province_code",
@@ -70,7 +73,7 @@ class RegistryProjection:
                 upsert(conn, households, pending.registered, ["household_id"])
                 pending.registered = []
                 _erase(conn, event.household_id)
-            elif isinstance(event, AidDistributed | DuplicateDistributionFlagged):
+            elif isinstance(event, HANDED):
                 pending.handed.append(_distribution(event, applied))
                 if isinstance(event, AidDistributed):
                     pending.accepted.append(pending.handed[-1])
@@ -135,13 +138,21 @@ def _erase(conn: Connection, household_id: str) -> None:
 
 
 def _distribution(
-    event: AidDistributed | DuplicateDistributionFlagged, applied: Applied
+    event: AidDistributed | DuplicateDistributionFlagged | LateDistributionFlagged,
+    applied: Applied,
 ) -> dict[str, Any]:
-    flagged = isinstance(event, DuplicateDistributionFlagged)
+    if isinstance(event, AidDistributed):
+        status, offline, first, flag = "accepted", event.offline, None, None
+    elif isinstance(event, DuplicateDistributionFlagged):
+        status, offline, first = "duplicate", True, event.first_distribution_id
+        flag = "beyond_entitlement"
+    else:  # no first basket to point at: flagged under its own id, as for an erased one
+        status, offline, first, flag = "duplicate", True, event.distribution_id, event.why
     return event.model_dump(include=DISTRIBUTION_FIELDS) | {
-        "status": "duplicate" if flagged else "accepted",
+        "status": status,
         "occurred_at": utc(applied.envelope.occurred_at),
-        "offline": flagged or bool(getattr(event, "offline", False)),
-        "first_distribution_id": getattr(event, "first_distribution_id", None),
+        "offline": offline,
+        "first_distribution_id": first,
+        "flag": flag,
         "actor": applied.envelope.actor.user_id,
     }

@@ -219,6 +219,8 @@ distributions = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("offline", Boolean, nullable=False),
     Column("first_distribution_id", String(64)),
+    # why a record was flagged: `beyond_entitlement`, `campaign_closed` or `outside_campaign`
+    Column("flag", String(24)),
     Column("actor", String(64), nullable=False),
     # the flagged duplicates, in the order their list pages them (a few among millions)
     Index(

@@ -199,11 +199,16 @@ class Coverage(BaseModel):
 
 
 class FlaggedDuplicate(ReceivedAid):
-    """A late record beyond entitlement: `status` is `duplicate` while it waits, then
+    """A late record kept for a coordinator: `status` is `duplicate` while it waits, then
     `voided_duplicate` or `exception` (and `voided` when an exception was voided since)."""
 
     campaign_id: str
     item_id: str
+    flag: Literal["beyond_entitlement", "campaign_closed", "outside_campaign"] = Field(
+        default="beyond_entitlement",
+        description="Why it was flagged: beyond the household's entitlement, or handed after "
+        "the campaign closed or outside its dates.",
+    )
     first_distribution_id: str | None = None
     first_site_id: str | None = Field(
         default=None, description="Where the household was first served."

@@ -173,4 +173,5 @@ DUPLICATES = (
     N_("done.duplicate_accept"), N_("done.duplicate_void"),
     N_("refusal.already_resolved.accept"), N_("refusal.already_resolved.void"),
     N_("refusal.household_erased"), N_("refusal.unknown_duplicate"),
+    N_("duplicates.flag.campaign_closed"), N_("duplicates.flag.outside_campaign"),
 )  # fmt: skip

@@ -43,7 +43,9 @@ class Distribution:
 
 @dataclass(frozen=True)
 class RecordStatus:
-    """What became of one offline record: accepted, duplicate, or rejected and why."""
+    """What became of one offline record: accepted, `duplicate` (kept and flagged for a
+    coordinator: beyond the entitlement, or handed when the campaign no longer ran, `reason`
+    says which), or rejected and why."""
 
     id: str | None
     status: str
@@ -155,7 +157,16 @@ async def _households_of(ports: Ports, records: Sequence[Distribution | RecordSt
 def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
     record_id = command.distribution_id
     if reply.status == "accepted":
-        flagged = any(e["type"] == "DuplicateDistributionFlagged" for e in reply.events)
+        kinds = {e["type"]: e["data"] for e in reply.events}
+        if "LateDistributionFlagged" in kinds:
+            terms = command.campaign
+            reason = (
+                f"handed after the campaign closed on {terms.closed_on}"
+                if kinds["LateDistributionFlagged"]["why"] == "campaign_closed"
+                else f"handed outside the campaign's dates, {terms.starts_on} to {terms.ends_on}"
+            )
+            return RecordStatus(record_id, "duplicate", f"{reason}: kept for a coordinator")
+        flagged = "DuplicateDistributionFlagged" in kinds
         return RecordStatus(id=record_id, status="duplicate" if flagged else "accepted")
     if reply.error == "idempotency_conflict":
         reason = "this id was already used for a different record; use a new id"

@@ -1,7 +1,8 @@
 """Corrections on the real broker: a wrong receipt voided, a distribution voided (the site
 gets its basket back through the worker's policy, the household is served again), the
-campaign moved to another region (coverage counts its eligible households again), flagged
-duplicates resolved, and a rebuild of every read model equals the live ones."""
+campaign moved to another region (coverage counts its eligible households again), a transfer
+cancelled, a campaign extended then closed with a late offline record kept and flagged,
+flagged duplicates resolved, and a rebuild of every read model equals the live ones."""
 
 from __future__ import annotations
 
@@ -87,6 +88,37 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
     assert eligible() == 1
     post(f"/v1/campaigns/{CAMPAIGN['id']}/areas", {"region_codes": ["MA09"], "reason": "Souss"})
     eventually(lambda: eligible() == 0, what="the household no longer targeted")
+
+    lines = [{"item_id": BASKETS, "quantity": 20}]
+    post("/v1/stock/transfers", {"id": "tr-called-back", "from_location_id": SITE,
+                                 "to_location_id": "wh-marrakech", "lines": lines})  # fmt: skip
+    eventually(lambda: on_hand() == 79, what="the transfer on its way")
+    post("/v1/stock/transfers/tr-called-back/cancel", {"reason": "the truck broke down"})
+    eventually(lambda: on_hand() == 99, what="the cancelled transfer back at the site")
+
+    winter = {"id": "winter-2026", "name": "Hiver 2026", "item_id": BASKETS,
+              "quantity_per_household": 1, "starts_on": "2026-01-01",
+              "ends_on": "2026-06-30"}  # fmt: skip
+    post("/v1/campaigns", winter)
+    post("/v1/campaigns/winter-2026/extend", {"ends_on": "2026-09-30", "reason": "snow late"})
+    post("/v1/campaigns/winter-2026/close", {"reason": "report filed"})  # closes on its end
+    neighbour = register(system, admin, 8)
+    warm = {"campaign_id": "winter-2026", "household_id": neighbour, "site_id": SITE,
+            "quantity": 1}  # fmt: skip
+    post("/v1/distributions", warm | {"id": "dist-extended", "occurred_at": "2026-09-15T10:00:00Z"})
+    synced = post("/v1/distributions/batch", {"records": [
+        warm | {"id": "dist-after-closing", "occurred_at": "2026-10-20T10:00:00Z"},
+    ]}, expect=200)["results"]  # fmt: skip
+    assert synced[0]["status"] == "duplicate" and "closed on 2026-09-30" in synced[0]["reason"]
+
+    def flagged() -> list[tuple[str, str]]:
+        r = system.client.get("/v1/distributions/duplicates", headers=admin,
+                              params={"campaign_id": "winter-2026"})  # fmt: skip
+        return [(d["distribution_id"], d["flag"]) for d in r.json()["items"]]
+
+    eventually(lambda: flagged() == [("dist-after-closing", "campaign_closed")],
+               what="the late record kept and flagged")  # fmt: skip
+    eventually(lambda: on_hand() == 98, what="only the basket within the dates taken")
 
     eventually(lambda: caught_up(system), what="every projection at the end of the log")
     live = every_row(system.engine)

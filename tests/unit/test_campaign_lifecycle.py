@@ -200,11 +200,42 @@ def test_a_closed_campaign_refuses_later_records_and_counts_earlier_ones(api: Ap
 
     assert (after.status_code, after.json()["error"]) == (409, "campaign_closed")
     assert late_but_before.json()["results"][0]["status"] == "accepted"
-    [rejected] = late_and_after.json()["results"]
-    assert rejected["status"] == "rejected" and "closed on 2026-03-10" in rejected["reason"]
+    [kept] = late_and_after.json()["results"]
+    assert kept["status"] == "duplicate" and "closed on 2026-03-10" in kept["reason"]
     assert (extend.status_code, extend.json()["error"]) == (409, "campaign_closed")
     listed = api.get("coordinator", "/v1/campaigns").json()["items"]
     assert listed[0]["closed_on"] == "2026-03-10"
+
+
+def test_a_late_record_of_a_closed_campaign_waits_flagged_and_counts_once_accepted(
+    api: ApiHarness,
+) -> None:
+    def reached() -> int:
+        found = api.get("coordinator", "/v1/campaigns/ramadan-2026/coverage")
+        return int(found.json()["reached_households"])
+
+    api.post("coordinator", "/v1/campaigns/ramadan-2026/close", {"reason": "stock out"})
+    api.project_published()
+    _hand(api, 2, "2026-03-12", "/v1/distributions/batch")
+    api.project_published()
+
+    flagged = api.get("coordinator", "/v1/distributions/duplicates",
+                      {"campaign_id": "ramadan-2026"}).json()["items"]  # fmt: skip
+    assert [(d["distribution_id"], d["status"], d["flag"]) for d in flagged] == [
+        ("dist-2-2026-03-12", "duplicate", "campaign_closed")
+    ]
+    assert reached() == 0
+    accept = api.post("coordinator", "/v1/distributions/duplicates/dist-2-2026-03-12/resolve",
+                      {"resolution": "accept", "reason": "handed on the last evening"})  # fmt: skip
+    assert accept.status_code == 201, accept.text
+    api.project_published()
+
+    assert reached() == 1
+    seen = api.get("coordinator", "/v1/households/hh-2/eligibility",
+                   {"campaign_id": "ramadan-2026"}).json()  # fmt: skip
+    assert [(d["distribution_id"], d["status"]) for d in seen["received"]] == [
+        ("dist-2-2026-03-12", "exception")
+    ]
 
 
 def test_lifecycle_refusals_over_http(api: ApiHarness) -> None:

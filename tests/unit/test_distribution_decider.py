@@ -17,7 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import Event
-from events.households import AidDistributed, CampaignOpened, DuplicateDistributionFlagged
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    DuplicateDistributionFlagged,
+    LateDistributionFlagged,
+)
 from services.domain.decisions import DomainError, Refused, Rejected
 from services.domain.distributions.decider import (
     DistributionDecider,
@@ -215,12 +220,33 @@ def test_online_outside_the_campaign_dates_is_refused(day: datetime) -> None:
     assert refused.value.details == {"starts_on": "2026-02-18", "ends_on": "2026-03-31"}
 
 
-def test_offline_outside_the_campaign_dates_is_rejected() -> None:
-    with pytest.raises(Rejected) as rejected:
-        record([], handed("offline-001", ramadan(), at=datetime(2026, 4, 2, tzinfo=UTC),
-                          offline=True))  # fmt: skip
+def test_offline_outside_the_campaign_dates_is_kept_and_flagged_late() -> None:
+    april = datetime(2026, 4, 2, tzinfo=UTC)
 
-    assert rejected.value.code == "outside_campaign"
+    [late] = record([], handed("offline-001", ramadan(), at=april, offline=True))
+
+    assert late == LateDistributionFlagged(
+        distribution_id="offline-001", household_id=HOUSEHOLD, identity=IDENTITY,
+        campaign_id="ramadan-2026", site_id=AMIZMIZ, item_id="ramadan-basket", quantity=1,
+        region_code=MARRAKECH_SAFI, province_code=AL_HAOUZ, distributed_at=april,
+        why="outside_campaign",
+    )  # fmt: skip
+
+
+def test_offline_after_the_campaign_closed_is_flagged_and_does_not_count() -> None:
+    closed = CampaignTerms.model_validate(ramadan()).model_copy(
+        update={"closed_on": date(2026, 3, 10)}
+    )
+    record_after = handed("offline-002", ramadan(), at=datetime(2026, 3, 12, 9, tzinfo=UTC),
+                          offline=True).model_copy(update={"campaign": closed})  # fmt: skip
+
+    [late] = record([], record_after)
+    on_the_day = handed("dist-003", ramadan(), at=datetime(2026, 3, 9, tzinfo=UTC))
+    [first] = record([late], on_the_day.model_copy(update={"campaign": closed}))
+
+    assert isinstance(late, LateDistributionFlagged) and late.why == "campaign_closed"
+    assert isinstance(first, AidDistributed)  # the flagged one took nothing of the entitlement
+    assert fold([late]).flagged == {"offline-002": late}
 
 
 def test_the_first_and_last_days_of_the_campaign_count() -> None:
@@ -322,15 +348,19 @@ def test_no_sequence_of_records_gives_a_household_more_than_its_entitlement(
         try:
             decided = decide_distribution(fold(log), command)
         except DomainError as refusal:
-            # a late record within the dates is a fact: it is never refused, only flagged
-            terms = CampaignTerms.model_validate(campaign)
-            assert not (offline and within_dates(terms, at.date())), refusal.message
+            # a late record is a fact: never refused, only flagged (here all are eligible)
+            assert not offline, refusal.message
             continue  # a refusal or rejection: nothing written
         assert len(decided) == 1  # exactly one fact per record
         [event] = decided
-        assert isinstance(event, AidDistributed | DuplicateDistributionFlagged)
+        assert isinstance(
+            event, AidDistributed | DuplicateDistributionFlagged | LateDistributionFlagged
+        )
         assert event.distribution_id == command.distribution_id
         assert isinstance(event, AidDistributed) or offline  # only late records are flagged
+        terms = CampaignTerms.model_validate(campaign)
+        late = isinstance(event, LateDistributionFlagged)
+        assert late == (not within_dates(terms, at.date()))  # flagged late only off its dates
         log.append(event)
 
     for campaign in CAMPAIGNS:

@@ -17,6 +17,7 @@ from events.households import (
     CampaignOpened,
     DuplicateDistributionFlagged,
     HouseholdRegistered,
+    LateDistributionFlagged,
 )
 from tests.support.api import SITE, USERNAMES, ApiHarness
 from tests.unit.test_web_ui import PASSWORD, csrf_of, sign_in
@@ -78,6 +79,23 @@ def test_the_page_lists_the_waiting_duplicates_with_a_form_on_each(api: ApiHarne
     assert 'name="resolution" value="accept"' in second
     assert "dist-3" in page.text
     assert 'href="/coordinator/duplicates"' in api.client.get("/coordinator").text
+
+
+def test_a_record_handed_after_the_campaign_closed_says_so_on_its_row(api: ApiHarness) -> None:
+    april = datetime(2026, 4, 3, 11, 0, tzinfo=UTC)
+    api.apply(
+        LateDistributionFlagged(
+            distribution_id="dist-9", household_id="hh-017", identity=IDENTITY,
+            campaign_id="ramadan-2026", site_id=SITE, item_id="ramadan-basket", quantity=1,
+            region_code="MA07", distributed_at=april, why="outside_campaign",
+        ),
+        occurred_at=april,
+    )  # fmt: skip
+
+    late = row(api.client.get(PAGE).text, "dist-9")
+
+    assert "Remis hors des dates de la campagne" in late
+    assert 'name="resolution" value="accept"' in late
 
 
 def test_a_duplicate_accepted_from_its_row_leaves_the_list(api: ApiHarness) -> None:

@@ -24,6 +24,7 @@ from events.households import (
     DuplicateDistributionFlagged,
     DuplicateVoided,
     HouseholdRegistered,
+    LateDistributionFlagged,
     PersonalDataErased,
 )
 from events.kits import (
@@ -233,6 +234,18 @@ SAMPLES: dict[str, Event] = {
         quantity=1,
         region_code="MA07",
         distributed_at=datetime(2023, 9, 10, 9, 0, tzinfo=MOROCCO),
+    ),
+    "LateDistributionFlagged": LateDistributionFlagged(
+        distribution_id="dist-0003",
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        campaign_id="urgence-seisme",
+        site_id="site-amizmiz",
+        item_id="flour-25kg",
+        quantity=1,
+        region_code="MA07",
+        distributed_at=datetime(2023, 10, 2, 16, 0, tzinfo=MOROCCO),
+        why="campaign_closed",
     ),
     "DuplicateDistributionFlagged": DuplicateDistributionFlagged(
         distribution_id="dist-0002",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from events import Event
-from events.households import AidDistributed, DistributionVoided, DuplicateDistributionFlagged
+from events.households import (
+    AidDistributed,
+    DistributionVoided,
+    DuplicateDistributionFlagged,
+    LateDistributionFlagged,
+)
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -47,10 +52,26 @@ def decide_distribution(
     when = command.occurred_at or now
     if when is None:
         raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
+    facts: dict[str, Any] = command.model_dump(
+        include={
+            "distribution_id",
+            "household_id",
+            "identity",
+            "site_id",
+            "quantity",
+            "region_code",
+            "province_code",
+        }
+    ) | {"campaign_id": campaign.campaign_id, "item_id": campaign.item_id}
     if not within_dates(campaign, when.date()):
         closed = campaign.closed_on is not None and when.date() > campaign.closed_on
-        raise (Rejected if command.offline else Refused)(
-            "campaign_closed" if closed else "outside_campaign",
+        why: Literal["campaign_closed", "outside_campaign"] = (
+            "campaign_closed" if closed else "outside_campaign"
+        )
+        if command.offline:  # handed in the field all the same: kept for a coordinator
+            return [LateDistributionFlagged(**facts, distributed_at=when, why=why)]
+        raise Refused(
+            why,
             f"the campaign closed on {campaign.closed_on}"
             if closed
             else f"the campaign runs from {campaign.starts_on} to {campaign.ends_on}",
@@ -63,17 +84,6 @@ def decide_distribution(
     eligible, reason = eligibility(profile, campaign, on=when.date())
     if not eligible:
         raise (Rejected if command.offline else Refused)("not_eligible", reason, reason=reason)
-    facts: dict[str, Any] = command.model_dump(
-        include={
-            "distribution_id",
-            "household_id",
-            "identity",
-            "site_id",
-            "quantity",
-            "region_code",
-            "province_code",
-        }
-    ) | {"campaign_id": campaign.campaign_id, "item_id": campaign.item_id}
     already = state.total(campaign.campaign_id)
     if already + command.quantity <= campaign.quantity_per_household:
         return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
@@ -132,7 +142,7 @@ def _(state: HouseholdAid, command: VoidDistribution, now: datetime) -> list[Eve
     if command.distribution_id in state.flagged:
         raise Refused(
             "not_voidable",
-            f"distribution {command.distribution_id!r} is a flagged duplicate: resolve it "
+            f"distribution {command.distribution_id!r} is flagged for a coordinator: resolve it "
             "(void it or accept it as an exception) instead",
             distribution_id=command.distribution_id,
         )

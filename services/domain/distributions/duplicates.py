@@ -1,6 +1,7 @@
-"""Resolving a flagged duplicate: a second record of one basket is voided (nothing moves), a
-second basket really handed is accepted as an exception (it counts as received, and a policy
-has the site's stock give it). Either once, with the coordinator's reason."""
+"""Resolving a flagged record (a duplicate, or a basket handed when its campaign no longer
+ran): a second record of one basket, or a record made by mistake, is voided (nothing moves); a
+basket really handed is accepted as an exception (it counts as received, and a policy has the
+site's stock give it). Either once, with the coordinator's reason."""
 
 from __future__ import annotations
 

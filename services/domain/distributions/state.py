@@ -1,5 +1,5 @@
 """What a household's distributions writer remembers: the baskets it received per campaign,
-the voided ones, and the duplicates flagged and how each was resolved."""
+the voided ones, and the records flagged (duplicates, late ones) and how each was resolved."""
 
 from __future__ import annotations
 
@@ -14,9 +14,14 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    LateDistributionFlagged,
 )
 from services.domain.dispatching import on_message
 from services.domain.distributions.commands import Resolution
+
+# A record kept for a coordinator: beyond the entitlement, or handed when the campaign no
+# longer ran.
+Flagged = DuplicateDistributionFlagged | LateDistributionFlagged
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class HouseholdAid:
 
     received: Mapping[str, tuple[Received, ...]] = field(default_factory=dict)
     voided: frozenset[str] = frozenset()
-    flagged: Mapping[str, DuplicateDistributionFlagged] = field(default_factory=dict)
+    flagged: Mapping[str, Flagged] = field(default_factory=dict)
     resolved: Mapping[str, Resolution] = field(default_factory=dict)
 
     def total(self, campaign_id: str) -> int:
@@ -82,6 +87,11 @@ def _(state: HouseholdAid, event: DistributionVoided) -> HouseholdAid:
 
 @evolve.register
 def _(state: HouseholdAid, event: DuplicateDistributionFlagged) -> HouseholdAid:
+    return replace(state, flagged={**state.flagged, event.distribution_id: event})
+
+
+@evolve.register
+def _(state: HouseholdAid, event: LateDistributionFlagged) -> HouseholdAid:
     return replace(state, flagged={**state.flagged, event.distribution_id: event})
 
 
