@@ -32,6 +32,7 @@ from events.households import (
     DuplicateDistributionFlagged,
     DuplicateVoided,
     HouseholdRegistered,
+    LateDistributionFlagged,
     PersonalDataErased,
 )
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
@@ -207,7 +208,7 @@ class _Simulation:
         self.users: list[str] = []
         self.receipts: list[tuple[str, Lot, int, str]] = []
         self.handed: list[tuple[AidDistributed | DuplicateAccepted, Lot]] = []
-        self.flagged: list[DuplicateDistributionFlagged] = []
+        self.flagged: list[DuplicateDistributionFlagged | LateDistributionFlagged] = []
         self.areas: dict[str, tuple[str, str]] = {}
 
     def _id(self, kind: str) -> str:
@@ -602,6 +603,11 @@ class _Simulation:
             "region_code": region,
             "province_code": province,
         }
+        if self.rng.random() < 0.1:  # synced after the campaign closed: kept, flagged
+            late = LateDistributionFlagged(**common, distributed_at=self.now, why="campaign_closed")
+            self._record(late)
+            self.flagged.append(late)
+            return
         first = self.served.get(household)
         if first is not None:
             flagged = DuplicateDistributionFlagged(
