@@ -21,7 +21,7 @@ from services.app.import_runs import Imports
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
 from services.domain.privacy import PersonalData
-from services.runtime.audit import PublishedAudit
+from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.settings import Settings
@@ -48,7 +48,7 @@ class Services:
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:
-        self.audit = PublishedAudit(self.publisher)
+        self.audit = CommandedAudit(self.bus)
         # reads the settings at each check: tests point a running app elsewhere
         self.health = CachedCheck(
             lambda: check(self.settings, self.engine), self.settings.health_cache_seconds

@@ -16,7 +16,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from fastapi import Request, Response
@@ -25,12 +24,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api.auth import User, active_user
 from api.deps import Services
-from events.users import SessionEnded
 from projections import queries
+from services.app import users
 from services.app.errors import BrokerUnavailable
 from services.domain.keys import purpose_key
-from services.runtime.logs import current_correlation_id
-from services.runtime.recording import record
 
 log = logging.getLogger(__name__)
 
@@ -108,21 +105,8 @@ async def end_session(services: Services, user: User, nonce: str) -> None:
 
     With Kafka down the cookie is still removed from this browser; the session then stays
     valid elsewhere until it expires, and the log says so."""
-    event = SessionEnded(username=user.username, session_hash=session_hash(nonce))
-    now = datetime.now(UTC)
     try:
-        await run_in_threadpool(
-            partial(
-                record,
-                services.publisher,
-                [event],
-                command_id=f"signout:{event.session_hash[:32]}",
-                actor=user.actor,
-                occurred_at=now,
-                recorded_at=now,
-                correlation_id=current_correlation_id(),
-            )
-        )
+        await users.sign_out(services, user, datetime.now(UTC), session_hash(nonce))
     except BrokerUnavailable:
         log.warning("sign-out of %s not recorded: Kafka unavailable", user.username)
 

@@ -37,6 +37,11 @@ class CommandBus(Protocol):
         """Follow the replies to commands others send (ids for which `wants` is true)."""
         ...
 
+    async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
+        """Send a command its writer never refuses (a record of what happened), written
+        (acks=all) before returning, without waiting for its decision."""
+        ...
+
 
 class AuditTrail(Protocol):
     """Where reads of personal data are recorded: who, which household, how; never the data."""

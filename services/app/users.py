@@ -16,13 +16,16 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide
+from services.domain.commands import CommandEnvelope
 from services.domain.users import credentials
 from services.domain.users.decider import (
     ChangeUserScopes,
     CreateUser,
+    EndSession,
     ResetUserPassword,
     RevokeUser,
 )
+from services.runtime.logs import current_correlation_id
 
 TAKEN = ("username_taken", "this username is taken; choose another")
 
@@ -129,6 +132,16 @@ async def revoke_user(
     await current(ports, username)
     command = RevokeUser(username=username, by=user.username)
     return Outcome.of(username, await decide(ports, command, command_id, user, now))
+
+
+async def sign_out(ports: Ports, user: User, now: datetime, session_hash: str) -> None:
+    """Record that a web session ended (written before returning, decided a moment later):
+    from then on its cookie signs nobody in, wherever it was copied."""
+    command = EndSession(username=user.username, session_hash=session_hash)
+    envelope = CommandEnvelope.of(
+        command, session_hash[:32], user.actor, now, correlation_id=current_correlation_id()
+    )
+    await ports.bus.submit(command, envelope)
 
 
 async def current(ports: Ports, username: str) -> dict[str, Any]:

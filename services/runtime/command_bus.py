@@ -157,6 +157,11 @@ class KafkaCommandBus:
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
         return (await self.send_many([(command, envelope)]))[0]
 
+    async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
+        """Written to the command stream (acks=all); its reply goes by unheard."""
+        message = (command.aggregate_id, envelope.model_dump_json().encode())
+        await anyio.to_thread.run_sync(self.publisher.append_keyed, command.STREAM, [message])
+
     async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
         """Publish the commands in one flush per stream and wait for all their decisions.
 

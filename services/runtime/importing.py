@@ -20,7 +20,7 @@ from services.app.permissions import User
 from services.app.ports import AuditTrail, CommandBus
 from services.domain.positions import Position
 from services.domain.privacy import PersonalData
-from services.runtime.audit import PublishedAudit
+from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
@@ -75,7 +75,7 @@ async def run_import(
     publisher = KafkaEventPublisher(settings)
     bus = KafkaCommandBus(settings, publisher)
     ports = CommandLinePorts(
-        settings, engine, bus, PersonalData(keys, settings.master_key), PublishedAudit(publisher)
+        settings, engine, bus, PersonalData(keys, settings.master_key), CommandedAudit(bus)
     )
     import_id = import_id_for(ports, digest, dry_run)
     if not dry_run:  # a dry run publishes nothing: it needs no Kafka at all

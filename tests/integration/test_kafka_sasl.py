@@ -24,7 +24,7 @@ from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 from services.runtime.users import create_user, wait_projected
 from tests.conftest import TEST_KAFKA_PORT
-from tests.support.processes import WorkerProcess
+from tests.support.processes import WorkerProcess, eventually
 
 pytestmark = pytest.mark.kafka
 
@@ -127,12 +127,24 @@ def test_the_system_works_signed_in(kdir: Path, tmp_path: Path) -> None:
         users.close()
         assert wait_projected(engine, settings, position, timeout=60), process.log_tail()
         with TestClient(create_app(api, publisher)) as client:
+            signed = {"Authorization": f"Bearer {token}"}
             created = client.post(
                 "/v1/items",
-                headers={"Authorization": f"Bearer {token}"},
+                headers=signed,
                 json={"id": "ramadan-basket", "name": "Panier Ramadan", "unit": "basket"},
             )
-        assert created.status_code == 201, created.text + process.log_tail()
+            assert created.status_code == 201, created.text + process.log_tail()
+            household = {"id": "hh-sasl-1", "national_id": "JB482913", "head_name": "Zahra",
+                         "size": 4, "region_code": "MA07"}  # fmt: skip
+            registered = client.post("/v1/households", headers=signed, json=household)
+            assert registered.status_code == 201, registered.text + process.log_tail()
+            # a read of personal data: the API has its record decided, as it writes no event
+            eventually(
+                lambda: client.get("/v1/households/hh-sasl-1", headers=signed).status_code == 200,
+                what="the household shown",
+            )
+        trail = read_all(worker, "users", expected=2)
+        assert any(b"PersonalDataRead" in value for value in trail), process.log_tail()
     finally:
         process.stop()
         publisher.close()

@@ -81,6 +81,9 @@ class InProcessCommandBus:
                 decided[request] = await self.send(command, envelope)
         return [decided[same_request(envelope)] for _, envelope in commands]  # type: ignore[arg-type]
 
+    async def submit(self, command: object, envelope: object) -> None:
+        await self.send(command, envelope)
+
     async def send(self, command: object, envelope: object) -> object:
         reply = await self._decide(command, envelope)
         self.watchers.offer(reply)  # type: ignore[arg-type]

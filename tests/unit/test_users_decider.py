@@ -30,6 +30,8 @@ from services.domain.users.decider import (
     Account,
     ChangeUserScopes,
     CreateUser,
+    EndSession,
+    RecordPersonalDataRead,
     ResetUserPassword,
     RevokeUser,
     UsersDecider,
@@ -147,6 +149,17 @@ def test_sign_outs_and_reads_of_personal_data_change_nothing_of_the_account() ->
     ]
 
     assert fold(log + noise) == fold(log)
+
+
+def test_a_read_and_a_sign_out_are_recorded_whatever_the_account_even_revoked() -> None:
+    read = RecordPersonalDataRead(username=YOUSSEF, household_id="hh-ait-ourir-017", via="lookup")
+    out = EndSession(username=YOUSSEF, session_hash="c3" * 32)
+
+    for past in ([], story(create()), story(create(), revoke())):
+        assert decide(past, read) == [
+            PersonalDataRead(username=YOUSSEF, household_id="hh-ait-ourir-017", via="lookup")
+        ]
+        assert decide(past, out) == [SessionEnded(username=YOUSSEF, session_hash="c3" * 32)]
 
 
 def test_a_user_created_again_from_the_command_line_is_active_with_the_new_scopes() -> None:

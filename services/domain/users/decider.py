@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from events import Event, Identifier
 from events.users import (
+    PersonalDataRead,
     Role,
+    SessionEnded,
     UserCreated,
     UserPasswordReset,
     UserRevoked,
@@ -83,6 +85,23 @@ class RevokeUser(UserCommand):
     TYPE = "RevokeUser"
 
     by: Identifier | None = None
+
+
+class RecordPersonalDataRead(UserCommand):
+    """`username` was shown a household's personal fields (sent before they are shown)."""
+
+    TYPE = "RecordPersonalDataRead"
+
+    household_id: Identifier
+    via: Literal["household", "lookup"]
+
+
+class EndSession(UserCommand):
+    """`username` signed out of the web session whose nonce hashes to `session_hash`."""
+
+    TYPE = "EndSession"
+
+    session_hash: str = Field(min_length=64, max_length=64)
 
 
 @dataclass(frozen=True)
@@ -181,13 +200,33 @@ def _(state: Account, command: RevokeUser, now: datetime) -> list[Event]:
     return [UserRevoked(username=command.username)]
 
 
+@decide.register
+def _(state: Account, command: RecordPersonalDataRead, now: datetime) -> list[Event]:
+    """Recorded whatever the account's state: the read happened (a user revoked a moment
+    ago may have been shown the fields), and the trail must say so."""
+    return [PersonalDataRead(**command.model_dump())]
+
+
+@decide.register
+def _(state: Account, command: EndSession, now: datetime) -> list[Event]:
+    return [SessionEnded(**command.model_dump())]
+
+
 class UsersDecider:
     """Decides what happens to each user, one writer per username."""
 
     event_stream: str = "users"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
-        k.TYPE: k for k in (CreateUser, ChangeUserScopes, ResetUserPassword, RevokeUser)
+        k.TYPE: k
+        for k in (
+            CreateUser,
+            ChangeUserScopes,
+            ResetUserPassword,
+            RevokeUser,
+            RecordPersonalDataRead,
+            EndSession,
+        )
     }
     initial = staticmethod(Account)
     evolve = staticmethod(evolve)
