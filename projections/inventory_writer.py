@@ -5,10 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table
 
 from projections.inventory import LotChange, lot_changes, net_changes
+from projections.kit_writer import write_kit_contents
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
     inventory_lots,
+    kit_lot_donations,
+    kit_lots,
     lot_distributions,
     stock_movements,
     stock_thresholds,
@@ -33,6 +36,8 @@ class InventoryProjection:
         transfer_lines,
         stock_thresholds,
         lot_distributions,
+        kit_lots,
+        kit_lot_donations,
     )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
@@ -42,6 +47,7 @@ class InventoryProjection:
         write_transfers(conn, batch)
         write_thresholds(conn, batch)
         write_lot_distributions(conn, batch)
+        write_kit_contents(conn, batch)
 
 
 def _write_lots(conn: Connection, changes: list[LotChange]) -> None:

@@ -1,8 +1,9 @@
 """What assembling and breaking up kits does to lots and to the stock card: a line for each
 component lot consumed or given back, and one for the kit lot.
 
-The component lines carry no donation: the donor's goods are still at the location, inside
-the kits, and the donor trace reads "in stock" from these lines until it follows kit lots.
+A component line carries its lot's donation: the donor's goods leave (or come back to) the
+location's stock of that item, and the donor trace follows them into the kit lot instead
+(`kit_writer`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def _(event: KitsAssembled) -> list[LotChange]:
     consumed = [
         LotChange(
             LotKey(event.location_id, ln.item_id, ln.lot), ln.expires_on, -ln.quantity,
-            event.assembly_id, why,
+            event.assembly_id, why, ln.donation_id,
         )
         for ln in event.components
     ]  # fmt: skip
@@ -33,7 +34,7 @@ def _(event: KitsDisassembled) -> list[LotChange]:
     given_back = [
         LotChange(
             LotKey(event.location_id, ln.item_id, ln.lot), ln.expires_on, ln.quantity,
-            event.disassembly_id, why,
+            event.disassembly_id, why, ln.donation_id,
         )
         for ln in event.components
     ]  # fmt: skip

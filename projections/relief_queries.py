@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, and_, func, select, tuple_
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
@@ -15,6 +15,8 @@ from projections.tables import (
     distributions,
     donations,
     donors,
+    kit_lot_donations,
+    kit_lots,
     lot_distributions,
     operations,
     stock_movements,
@@ -84,8 +86,9 @@ def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
 
 
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
-    """Where a donation's units are: in stock, in transit, distributed, lost (they add up)."""
-    m, t, ld, d = stock_movements, transfer_lines, lot_distributions, distributions
+    """Where a donation's units are: in stock, in transit, distributed, lost, or inside kits
+    (they add up); and, through the kits, the kits handed out that hold some of it."""
+    m, t = stock_movements, transfer_lines
     with engine.connect() as conn:
         received = conn.scalar(
             select(func.coalesce(func.sum(m.c.quantity), 0)).where(
@@ -111,18 +114,8 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
                 m.c.donation_id == donation_id, m.c.kind.in_(LOSS_KINDS)
             )
         )
-        handed = conn.execute(
-            select(
-                ld.c.quantity,
-                ld.c.region_code,
-                ld.c.province_code,
-                ld.c.campaign_id,
-                ld.c.occurred_at,
-                func.coalesce(d.c.household_id, ld.c.distribution_id),
-            )
-            .select_from(ld.outerjoin(d, d.c.distribution_id == ld.c.distribution_id))
-            .where(ld.c.donation_id == donation_id)
-        ).all()
+        handed = _handed(conn, lot_distributions.c.donation_id == donation_id)
+        through_kits = _through_kits(conn, donation_id)
     return {
         "donation_id": donation_id,
         "received": int(received or 0),
@@ -130,7 +123,59 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         "in_transit": int(in_transit),
         "distributed": _distributed(handed),
         "lost": int(missing) - int(adjusted or 0),
+        "in_kits": sum(lot["units"] for lot in through_kits["lots"]),
+        "through_kits": through_kits,
     }
+
+
+def _handed(conn: Connection, which: Any) -> Sequence[Any]:
+    """The lot distributions `which` selects: quantity, area, campaign, time and household."""
+    ld, d = lot_distributions, distributions
+    return conn.execute(
+        select(
+            ld.c.quantity,
+            ld.c.region_code,
+            ld.c.province_code,
+            ld.c.campaign_id,
+            ld.c.occurred_at,
+            func.coalesce(d.c.household_id, ld.c.distribution_id),
+        )
+        .select_from(ld.outerjoin(d, d.c.distribution_id == ld.c.distribution_id))
+        .where(which)
+    ).all()
+
+
+def _through_kits(conn: Connection, donation_id: str) -> dict[str, Any]:
+    """The donation followed into kits: what each kit lot holds of it (units, of how many
+    kits), the kits of those lots handed out, where and to how many households, and the
+    donation's share of them (each kit handed carries units / kits of it, rounded down)."""
+    kd, kl, ld = kit_lot_donations, kit_lots, lot_distributions
+    contents = conn.execute(
+        select(kd.c.kit_item_id, kd.c.lot, kd.c.item_id, kd.c.units, kl.c.kits)
+        .select_from(kd.join(kl, and_(kl.c.kit_item_id == kd.c.kit_item_id, kl.c.lot == kd.c.lot)))
+        .where(kd.c.donation_id == donation_id, kd.c.units != 0)
+        .order_by(kd.c.kit_item_id, kd.c.lot, kd.c.item_id)
+    ).all()
+    lots = [
+        {"kit_item_id": kit, "lot": lot, "item_id": item, "units": int(units), "kits": int(kits)}
+        for kit, lot, item, units, kits in contents
+    ]
+    keys = sorted({(lot["kit_item_id"], lot["lot"]) for lot in lots})
+    handed = _handed(conn, tuple_(ld.c.item_id, ld.c.lot).in_(keys)) if keys else []
+    kits_handed = dict.fromkeys(keys, 0)
+    if keys:
+        per_lot = conn.execute(
+            select(ld.c.item_id, ld.c.lot, func.sum(ld.c.quantity))
+            .where(tuple_(ld.c.item_id, ld.c.lot).in_(keys))
+            .group_by(ld.c.item_id, ld.c.lot)
+        ).all()
+        kits_handed |= {(kit, lot): int(n) for kit, lot, n in per_lot}
+    units_handed = sum(
+        kits_handed[(lot["kit_item_id"], lot["lot"])] * lot["units"] // lot["kits"]
+        for lot in lots
+        if lot["kits"] > 0
+    )
+    return {"lots": lots, "units_handed": units_handed, "distributed": _distributed(handed)}
 
 
 def _distributed(rows: Sequence[Any]) -> dict[str, Any]:

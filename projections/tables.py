@@ -327,6 +327,27 @@ deployments = Table(
     Column("closed_at", DateTime),
 )
 
+# What kit lots hold of each donation: per kit lot (the same lot code wherever its kits went),
+# the kits assembled into it and the units of each donated component lot they took, net of
+# kits broken up. A donation followed into kits reads its share of each kit handed out.
+kit_lots = Table(
+    "kit_lots",
+    metadata,
+    Column("kit_item_id", String(64), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("kits", BigInteger, nullable=False),
+)
+kit_lot_donations = Table(
+    "kit_lot_donations",
+    metadata,
+    Column("kit_item_id", String(64), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("donation_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("units", BigInteger, nullable=False),
+    Index("ix_kit_lot_donations_donation", "donation_id"),
+)
+
 lot_distributions = Table(
     "lot_distributions",
     metadata,

@@ -136,13 +136,34 @@ class Distributed(BaseModel):
     by_month: list[dict[str, Any]]
 
 
+class KitLotShare(BaseModel):
+    kit_item_id: str
+    lot: str
+    item_id: str = Field(description="The donated item, a component of the kit.")
+    units: int = Field(description="Units of the donation in this kit lot.")
+    kits: int = Field(description="Kits in the lot (net of kits broken up).")
+
+
+class ThroughKits(BaseModel):
+    lots: list[KitLotShare]
+    units_handed: int = Field(
+        description="The donation's share of the kits handed out: units / kits of each lot "
+        "per kit, rounded down."
+    )
+    distributed: Distributed = Field(description="Kits handed out that hold some of it.")
+
+
 class DonorTrace(BaseModel):
+    """`received` = `in_stock` + `in_transit` + `distributed` + `lost` + `in_kits`."""
+
     donation_id: str
     received: int
     in_stock: list[StockAt]
     in_transit: int
     distributed: Distributed
     lost: int
+    in_kits: int = Field(description="Units assembled into kits (net of kits broken up).")
+    through_kits: ThroughKits
 
 
 class ListOf(BaseModel):

@@ -126,7 +126,10 @@ STEPS = (N_("step.cancel"), N_("step.deliver"), N_("step.dispatch"))
 SYNC = (N_("sync.accepted"), N_("sync.duplicate"), N_("sync.refused"), N_("sync.rejected"))
 
 # The parts of a donor's trace (PARTS in pages/donor.py).
-TRACE = (N_("trace.distributed"), N_("trace.in_stock"), N_("trace.in_transit"), N_("trace.lost"))
+TRACE = (
+    N_("trace.distributed"), N_("trace.in_kits"), N_("trace.in_stock"), N_("trace.in_transit"),
+    N_("trace.lost"),
+)  # fmt: skip
 
 # The admin desk's forms and lists (pages/admin.py, admin_forms.py, admin_erasure.py), by
 # the names their specs and steps give them.

@@ -35,6 +35,7 @@ from events.households import (
     LateDistributionFlagged,
     PersonalDataErased,
 )
+from events.kits import ComponentLine, KitsAssembled, KitsDisassembled
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
     ArrivedLine,
@@ -83,7 +84,7 @@ from tests.support.events import recorded
 PARTITIONS = 3
 WAREHOUSES = ("wh-casablanca", "wh-marrakech", "wh-agadir")
 SITES = ("site-amizmiz", "site-talat-n-yacoub")
-ITEMS = ("food-basket", "tent-family")
+ITEMS = ("food-basket", "tent-family", "flour-kg")  # baskets are assembled from flour
 REGION = {"site-amizmiz": ("MA-07", "MA-07-422"), "site-talat-n-yacoub": ("MA-07", "MA-07-424")}
 CAMPAIGN, OPERATION, DONOR = "ramadan-2024", "al-haouz-2023", "donor-croissant"
 ENDED_OPERATION = "souss-floods-2023"
@@ -210,6 +211,7 @@ class _Simulation:
         self.handed: list[tuple[AidDistributed | DuplicateAccepted, Lot]] = []
         self.flagged: list[DuplicateDistributionFlagged | LateDistributionFlagged] = []
         self.areas: dict[str, tuple[str, str]] = {}
+        self.kits: list[tuple[str, Lot, Lot]] = []  # where assembled, the kit lot, its flour
 
     def _id(self, kind: str) -> str:
         self.count += 1
@@ -290,9 +292,63 @@ class _Simulation:
                 self.void,
                 self.call_back,
                 self.resolve,
+                self.assemble,
+                self.break_up,
             )
         )
         action()
+
+    def assemble(self) -> None:
+        """Baskets of 2 kg of flour from one lot (a donation's, perhaps) at a warehouse."""
+        location = self.rng.choice(WAREHOUSES)
+        flour = [(lot, q) for lot, q in self.lots[location].values()
+                 if lot.item_id == "flour-kg" and q >= 2]  # fmt: skip
+        if not flour:
+            return
+        lot, held = self.rng.choice(flour)
+        kits = self.rng.randint(1, held // 2)
+        kit = Lot(ITEMS[0], self._id("kit"), lot.expires_on, None)
+        line = ComponentLine(item_id=lot.item_id, lot=lot.lot, expires_on=lot.expires_on,
+                             donation_id=lot.donation_id, quantity=2 * kits)  # fmt: skip
+        self._record(
+            KitsAssembled(
+                assembly_id=kit.lot,
+                location_id=location,
+                kit_item_id=ITEMS[0],
+                composition_version=1,
+                quantity=kits,
+                lot=kit.lot,
+                expires_on=kit.expires_on,
+                components=[line],
+            )
+        )
+        self._add(location, lot, -2 * kits)
+        self._add(location, kit, kits)
+        self.kits.append((location, kit, lot))
+
+    def break_up(self) -> None:
+        """Some baskets still where they were made broken back into their flour."""
+        held = [(loc, kit, lot) for loc, kit, lot in self.kits
+                if self.lots[loc].get(kit.lot, (kit, 0))[1] > 0]  # fmt: skip
+        if not held:
+            return
+        location, kit, lot = self.rng.choice(held)
+        kits = self.rng.randint(1, self.lots[location][kit.lot][1])
+        line = ComponentLine(item_id=lot.item_id, lot=lot.lot, expires_on=lot.expires_on,
+                             donation_id=lot.donation_id, quantity=2 * kits)  # fmt: skip
+        self._record(
+            KitsDisassembled(
+                disassembly_id=self._id("break"),
+                location_id=location,
+                kit_item_id=ITEMS[0],
+                quantity=kits,
+                lot=kit.lot,
+                expires_on=kit.expires_on,
+                components=[line],
+            )
+        )
+        self._add(location, kit, -kits)
+        self._add(location, lot, 2 * kits)
 
     def _add(self, location: str, lot: Lot, quantity: int) -> None:
         held = self.lots[location].get(lot.lot, (lot, 0))[1]

@@ -1,4 +1,5 @@
-"""The donor: their donations, each traced to where it went, by region and month."""
+"""The donor: their donations, each traced to where it went, by region and month, and into
+the kits (food baskets) assembled from it."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from services.app import relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
-PARTS = ("distributed", "in_stock", "in_transit", "lost")
+PARTS = ("distributed", "in_kits", "in_stock", "in_transit", "lost")
 
 
 def shares(trace: Any) -> list[dict[str, Any]]:
-    """The four parts of a donation (they add up to what was received), with their share."""
+    """The parts of a donation (they add up to what was received), with their share."""
     in_stock = sum(s.quantity for s in trace.in_stock)
     amounts = {
         "distributed": trace.distributed.quantity,
+        "in_kits": trace.in_kits,
         "in_stock": in_stock,
         "in_transit": trace.in_transit,
         "lost": max(trace.lost, 0),
