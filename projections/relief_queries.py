@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from fractions import Fraction
+from math import floor
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_
@@ -87,7 +89,12 @@ def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
 
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     """Where a donation's units are: in stock, in transit, distributed, lost, or inside kits
-    (they add up); and, through the kits, the kits handed out that hold some of it."""
+    in stock or on their way (the parts add up to what was received).
+
+    A kit lot holds `units` of the donation in `kits` kits: each of its kits carries
+    units / kits of it, so the kits handed out (or lost) take that share to the households
+    (or the losses). Shares are summed exactly and rounded down once, per part and per row of
+    each breakdown; what rounding leaves stays counted inside kits."""
     m, t = stock_movements, transfer_lines
     with engine.connect() as conn:
         received = conn.scalar(
@@ -114,25 +121,49 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
                 m.c.donation_id == donation_id, m.c.kind.in_(LOSS_KINDS)
             )
         )
-        handed = _handed(conn, lot_distributions.c.donation_id == donation_id)
-        through_kits = _through_kits(conn, donation_id)
+        handed = list(_handed(conn, lot_distributions.c.donation_id == donation_id))
+        kits = _kit_lots(conn, donation_id)
+        in_kits_handed = _kits_handed(conn, kits)
+        kits_lost = _kits_lost(conn, kits)
+    assembled = sum(lot["units"] for lot in kits.values())
+
+    def share(kit_lot: KitLot, n: int) -> Fraction:
+        """The donation's units in `n` kits of the lot."""
+        return Fraction(n * kits[kit_lot]["units"], kits[kit_lot]["kits"])
+
+    share_handed = [(share(k, q), *rest) for k, q, *rest in in_kits_handed]
+    units_handed = floor(sum((row[0] for row in share_handed), Fraction(0)))
+    units_lost = floor(sum((share(k, n) for k, n in kits_lost.items()), Fraction(0)))
     return {
         "donation_id": donation_id,
         "received": int(received or 0),
         "in_stock": [{"location_id": loc, "quantity": int(q)} for loc, q in in_stock if q],
         "in_transit": int(in_transit),
-        "distributed": _distributed(handed),
-        "lost": int(missing) - int(adjusted or 0),
-        "in_kits": sum(lot["units"] for lot in through_kits["lots"]),
-        "through_kits": through_kits,
+        "distributed": _distributed([(Fraction(r[0]), *r[1:]) for r in handed] + share_handed),
+        "lost": int(missing) - int(adjusted or 0) + units_lost,
+        "in_kits": assembled - units_handed - units_lost,
+        "through_kits": {
+            "lots": [
+                {"kit_item_id": kit, "lot": lot, **held}
+                for (kit, lot), held in sorted(kits.items())
+            ],
+            "units_handed": units_handed,
+            "units_lost": units_lost,
+            "kits_handed": _distributed([(Fraction(q), *rest) for _, q, *rest in in_kits_handed]),
+        },
     }
 
 
-def _handed(conn: Connection, which: Any) -> Sequence[Any]:
-    """The lot distributions `which` selects: quantity, area, campaign, time and household."""
+KitLot = tuple[str, str]  # kit item, lot
+
+
+def _handed(conn: Connection, which: Any, *first: Any) -> Sequence[Any]:
+    """The lot distributions `which` selects: (`first` columns,) quantity, area, campaign,
+    time and household."""
     ld, d = lot_distributions, distributions
     return conn.execute(
         select(
+            *first,
             ld.c.quantity,
             ld.c.region_code,
             ld.c.province_code,
@@ -145,43 +176,60 @@ def _handed(conn: Connection, which: Any) -> Sequence[Any]:
     ).all()
 
 
-def _through_kits(conn: Connection, donation_id: str) -> dict[str, Any]:
-    """The donation followed into kits: what each kit lot holds of it (units, of how many
-    kits), the kits of those lots handed out, where and to how many households, and the
-    donation's share of them (each kit handed carries units / kits of it, rounded down)."""
-    kd, kl, ld = kit_lot_donations, kit_lots, lot_distributions
-    contents = conn.execute(
+def _kit_lots(conn: Connection, donation_id: str) -> dict[KitLot, dict[str, Any]]:
+    """The kit lots holding some of the donation: its item, its units, the lot's kits."""
+    kd, kl = kit_lot_donations, kit_lots
+    rows = conn.execute(
         select(kd.c.kit_item_id, kd.c.lot, kd.c.item_id, kd.c.units, kl.c.kits)
         .select_from(kd.join(kl, and_(kl.c.kit_item_id == kd.c.kit_item_id, kl.c.lot == kd.c.lot)))
-        .where(kd.c.donation_id == donation_id, kd.c.units != 0)
-        .order_by(kd.c.kit_item_id, kd.c.lot, kd.c.item_id)
+        .where(kd.c.donation_id == donation_id, kd.c.units != 0, kl.c.kits > 0)
     ).all()
-    lots = [
-        {"kit_item_id": kit, "lot": lot, "item_id": item, "units": int(units), "kits": int(kits)}
-        for kit, lot, item, units, kits in contents
-    ]
-    keys = sorted({(lot["kit_item_id"], lot["lot"]) for lot in lots})
-    handed = _handed(conn, tuple_(ld.c.item_id, ld.c.lot).in_(keys)) if keys else []
-    kits_handed = dict.fromkeys(keys, 0)
-    if keys:
-        per_lot = conn.execute(
-            select(ld.c.item_id, ld.c.lot, func.sum(ld.c.quantity))
-            .where(tuple_(ld.c.item_id, ld.c.lot).in_(keys))
-            .group_by(ld.c.item_id, ld.c.lot)
-        ).all()
-        kits_handed |= {(kit, lot): int(n) for kit, lot, n in per_lot}
-    units_handed = sum(
-        kits_handed[(lot["kit_item_id"], lot["lot"])] * lot["units"] // lot["kits"]
-        for lot in lots
-        if lot["kits"] > 0
-    )
-    return {"lots": lots, "units_handed": units_handed, "distributed": _distributed(handed)}
+    found: dict[KitLot, dict[str, Any]] = {}
+    for kit, lot, item, units, kits in rows:  # one item of a donation: one row per kit lot
+        held = found.setdefault((kit, lot), {"item_id": item, "units": 0, "kits": int(kits)})
+        held["units"] += int(units)
+    return found
+
+
+def _kits_handed(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> list[Any]:
+    """The distributions of those kit lots, each as ((kit, lot), kits handed, area, campaign,
+    time, household)."""
+    if not kits:
+        return []
+    ld = lot_distributions
+    rows = _handed(conn, tuple_(ld.c.item_id, ld.c.lot).in_(list(kits)), ld.c.item_id, ld.c.lot)
+    return [((kit, lot), *rest) for kit, lot, *rest in rows]
+
+
+def _kits_lost(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[KitLot, int]:
+    """Kits of those lots missing on the way or adjusted away (found ones count back)."""
+    if not kits:
+        return {}
+    m, t = stock_movements, transfer_lines
+    lost = dict.fromkeys(kits, 0)
+    missing = conn.execute(
+        select(t.c.item_id, t.c.lot, func.sum(t.c.missing))
+        .where(tuple_(t.c.item_id, t.c.lot).in_(list(kits)))
+        .group_by(t.c.item_id, t.c.lot)
+    ).all()
+    adjusted = conn.execute(
+        select(m.c.item_id, m.c.lot, func.sum(m.c.quantity))
+        .where(tuple_(m.c.item_id, m.c.lot).in_(list(kits)), m.c.kind.in_(LOSS_KINDS))
+        .group_by(m.c.item_id, m.c.lot)
+    ).all()
+    for kit, lot, n in missing:
+        lost[(kit, lot)] += int(n or 0)
+    for kit, lot, n in adjusted:
+        lost[(kit, lot)] -= int(n or 0)
+    return lost
 
 
 def _distributed(rows: Sequence[Any]) -> dict[str, Any]:
+    """Quantities (exact shares, rounded down per row of each breakdown) and households,
+    in total and by region, province, campaign and month."""
     households: set[str] = set()
     groups: dict[str, dict[str, dict[str, Any]]] = {
-        g: defaultdict(lambda: {"quantity": 0, "households": set()})
+        g: defaultdict(lambda: {"quantity": Fraction(0), "households": set()})
         for g in ("region_code", "province_code", "campaign_id", "month")
     }
     for quantity, region, province, campaign, when, household in rows:
@@ -193,10 +241,10 @@ def _distributed(rows: Sequence[Any]) -> dict[str, Any]:
             ("month", when.strftime("%Y-%m")),
         ):
             bucket = groups[name][value or ""]
-            bucket["quantity"] += int(quantity)
+            bucket["quantity"] += quantity
             bucket["households"].add(household)
     summary: dict[str, Any] = {
-        "quantity": sum(int(r[0]) for r in rows),
+        "quantity": floor(sum((r[0] for r in rows), Fraction(0))),
         "households": len(households),
     }
     for name, label in (
@@ -206,7 +254,7 @@ def _distributed(rows: Sequence[Any]) -> dict[str, Any]:
         ("month", "by_month"),
     ):
         summary[label] = [
-            {name: key, "quantity": v["quantity"], "households": len(v["households"])}
+            {name: key, "quantity": floor(v["quantity"]), "households": len(v["households"])}
             for key, v in sorted(groups[name].items())
         ]
     return summary

@@ -147,14 +147,16 @@ class KitLotShare(BaseModel):
 class ThroughKits(BaseModel):
     lots: list[KitLotShare]
     units_handed: int = Field(
-        description="The donation's share of the kits handed out: units / kits of each lot "
-        "per kit, rounded down."
+        description="The donation's share of the kits handed out (each kit of a lot carries "
+        "units / kits of it), counted in `distributed`."
     )
-    distributed: Distributed = Field(description="Kits handed out that hold some of it.")
+    units_lost: int = Field(description="Its share of the kits lost, counted in `lost`.")
+    kits_handed: Distributed = Field(description="Kits handed out that hold some of it.")
 
 
 class DonorTrace(BaseModel):
-    """`received` = `in_stock` + `in_transit` + `distributed` + `lost` + `in_kits`."""
+    """`received` = `in_stock` + `in_transit` + `distributed` + `lost` + `in_kits`; what
+    reached households inside kits is in `distributed`, in the donation's own unit."""
 
     donation_id: str
     received: int
@@ -162,7 +164,7 @@ class DonorTrace(BaseModel):
     in_transit: int
     distributed: Distributed
     lost: int
-    in_kits: int = Field(description="Units assembled into kits (net of kits broken up).")
+    in_kits: int = Field(description="Units inside kits still in stock or on their way.")
     through_kits: ThroughKits
 
 

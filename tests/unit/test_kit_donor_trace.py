@@ -1,8 +1,10 @@
 """The Fondation Atlas's 300 kg of flour followed into Ramadan baskets and to the households
 that got them.
 
-  03-01 08:00  300 kg given at Marrakech (lot FL-ATL, the first to expire), 150 kg bought
-  03-01 09:00  40 baskets assembled: 400 kg of flour, FEFO: all 300 kg of Atlas's, 100 bought
+  03-01 08:00  300 kg given by Atlas at Marrakech (lot FL-ATL, the first to expire), 150 kg
+               by the Croissant-Rouge (FL-CRM)
+  03-01 09:00  40 baskets assembled: 400 kg of flour, FEFO: all 300 kg of Atlas's, 100 of
+               the Croissant-Rouge's: the two donors' flour mixed in one kit lot
   03-01 10:00  20 baskets sent to Amizmiz, received at 15:00
   03-03 10:00  10 baskets handed to 10 households of Al Haouz
   03-03 12:00  4 baskets broken up at Marrakech: their flour goes back to its lots
@@ -23,8 +25,10 @@ from tests.support.api import SITE, ApiHarness
 from tests.unit.test_kits_api import BASKET, FLOUR, OIL, SUGAR, define_components, receive
 from tests.unit.test_relief_api import (
     ATLAS,
+    CROISSANT,
     GIFT,
     MARRAKECH,
+    OTHER_GIFT,
     adds_up,
     distribute,
     donate,
@@ -46,10 +50,11 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
     with ApiHarness(tmp_path) as harness:
         clock = pinned(harness, march(1, 8))
         define_components(harness)
-        donors(harness, (ATLAS, "Fondation Atlas"))
+        donors(harness, (ATLAS, "Fondation Atlas"), (CROISSANT, "Croissant-Rouge marocain"))
         donate(harness, GIFT, ATLAS, MARRAKECH, 300, item_id=FLOUR, lot="FL-ATL",
                expires_on="2026-12-15")  # fmt: skip
-        receive(harness, FLOUR, 150, "FL-BOUGHT", expires_on="2027-01-31")
+        donate(harness, OTHER_GIFT, CROISSANT, MARRAKECH, 150, item_id=FLOUR, lot="FL-CRM",
+               expires_on="2027-01-31")  # fmt: skip
         receive(harness, SUGAR, 400, "SU-1")
         receive(harness, OIL, 600, "OIL-1")
         harness.project_published()
@@ -75,7 +80,7 @@ def test_flour_assembled_into_baskets_leaves_the_stock_for_the_kits(api: ApiHarn
     card = ok(api.get("admin", f"/v1/inventory/{MARRAKECH}/{FLOUR}/card"), 200)["items"]
     taken = [ln for ln in card if ln["reference_id"] == "asm-atlas"]
     assert sorted((ln["lot"], ln["quantity"]) for ln in taken) == [
-        ("FL-ATL", -300), ("FL-BOUGHT", -100),
+        ("FL-ATL", -300), ("FL-CRM", -100),
     ]  # fmt: skip
 
 
@@ -98,13 +103,17 @@ def test_the_baskets_handed_out_take_the_donors_share_to_the_households(
     distribute(api, 10)
 
     found = trace(api, GIFT)
-    handed = found["through_kits"]["distributed"]
+    kits = found["through_kits"]
 
-    assert (handed["quantity"], handed["households"]) == (10, 10)
-    assert handed["by_region"] == [{"region_code": "MA07", "quantity": 10, "households": 10}]
-    assert found["through_kits"]["units_handed"] == 75  # 10 baskets × 300 kg / 40
-    assert found["distributed"]["quantity"] == 0  # no loose flour was handed out
-    assert (found["in_kits"], adds_up(found)) == (300, True)
+    assert (kits["kits_handed"]["quantity"], kits["kits_handed"]["households"]) == (10, 10)
+    assert found["distributed"]["by_region"] == [
+        {"region_code": "MA07", "quantity": 75, "households": 10}  # 10 baskets × 300 kg / 40
+    ]
+    assert (kits["units_handed"], found["distributed"]["quantity"]) == (75, 75)
+    assert (found["in_kits"], adds_up(found)) == (225, True)
+    other = trace(api, OTHER_GIFT)  # traced apart: its own share of the same baskets
+    assert (other["received"], where(other), other["in_kits"]) == (150, {MARRAKECH: 50}, 75)
+    assert (other["distributed"]["quantity"], adds_up(other)) == (25, True)
 
     clock.moment = march(3, 12)
     ok(api.post("admin", "/v1/stock/disassemblies", {
@@ -113,9 +122,11 @@ def test_the_baskets_handed_out_take_the_donors_share_to_the_households(
     api.project_published()
 
     after = trace(api, GIFT)
-    back = 300 - after["in_kits"]
-    assert back > 0 and where(after) == {MARRAKECH: back}
-    assert kits_of(after) == [("asm-atlas", FLOUR, 300 - back, 36)]
+    [(_, _, left, kits_left)] = kits_of(after)
+    back = 300 - left
+    assert back > 0 and where(after) == {MARRAKECH: back}  # flour again, where broken up
+    assert kits_left == 36
+    assert after["distributed"]["quantity"] == 10 * left // 36  # the share follows the lot
     assert adds_up(after)
 
 
@@ -127,5 +138,5 @@ def test_the_donor_page_shows_the_baskets_that_hold_the_gift(api: ApiHarness) ->
 
     assert page.status_code == 200, page.text
     assert "Dans les paniers" in page.text
-    assert "dans des paniers : <strong>300</strong>" in page.text
+    assert "dans des paniers : <strong>300</strong>" in page.text  # none handed out yet
     assert "<td>asm-atlas</td>" in page.text
