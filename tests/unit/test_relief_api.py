@@ -297,8 +297,12 @@ def test_the_atlas_baskets_are_traced_from_casablanca_to_350_households(
         },
         "lost": 20,
         "in_kits": 0,
-        "through_kits": {"lots": [], "units_handed": 0, "units_lost": 0,
-                         "kits_handed": NOTHING_HANDED},
+        "through_kits": {
+            "lots": [],
+            "units_handed": 0,
+            "units_lost": 0,
+            "kits_handed": NOTHING_HANDED,
+        },
     }
     assert adds_up(found)
 
