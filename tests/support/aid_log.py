@@ -293,6 +293,7 @@ class _Simulation:
                 self.call_back,
                 self.resolve,
                 self.assemble,
+                self.assemble,
                 self.break_up,
             )
         )
@@ -354,10 +355,12 @@ class _Simulation:
         held = self.lots[location].get(lot.lot, (lot, 0))[1]
         self.lots[location][lot.lot] = (lot, held + quantity)
 
-    def receive(self, donation_id: str | None = None, location: str | None = None) -> None:
+    def receive(
+        self, donation_id: str | None = None, location: str | None = None, item: str | None = None
+    ) -> None:
         location = location or self.rng.choice(WAREHOUSES + SITES)
         lot = Lot(
-            self.rng.choice(ITEMS),
+            item or self.rng.choice(ITEMS),
             self._id("lot"),
             self.rng.choice((None, date(2024, 6, 30), date(2025, 1, 31))),
             donation_id,
@@ -437,16 +440,18 @@ class _Simulation:
     def donate(self) -> None:
         donation = self._id("donation")
         location = self.rng.choice(WAREHOUSES)
+        # flour half the time: baskets are assembled from it and followed to households
+        item = "flour-kg" if self.rng.random() < 0.5 else self.rng.choice(ITEMS)
         self._record(
             DonationReceived(
                 donation_id=donation,
                 donor_id=DONOR,
                 location_id=location,
-                item_id=ITEMS[0],
+                item_id=item,
                 quantity=100,
             )
         )
-        self.receive(donation, location)
+        self.receive(donation, location, item)
 
     def _pick(self, location: str) -> list[TransferLine]:
         held = [(lot, q) for lot, q in self.lots[location].values() if q > 0]
@@ -681,7 +686,8 @@ class _Simulation:
     def _take_basket(self, aid: AidDistributed | DuplicateAccepted) -> None:
         """The site's stock gives a distribution's basket (the policy's consumption)."""
         held = [(lot, q) for lot, q in self.lots[aid.site_id].values() if lot.item_id == ITEMS[0]]
-        lot = held[0][0] if held else Lot(ITEMS[0], "unknown", None, None)
+        stocked = [h for h in held if h[1] > 0] or held  # a basket lot, perhaps of kits
+        lot = self.rng.choice(stocked)[0] if held else Lot(ITEMS[0], "unknown", None, None)
         self.handed.append((aid, lot))
         self._record(
             StockDistributed(
