@@ -1,6 +1,12 @@
-"""A small, realistic scenario loaded through the public API (safe to load twice)."""
+"""A small, realistic scenario loaded through the public API (safe to load twice).
+
+Ramadan baskets are assembled at Marrakech from two donors' goods and purchases, with their
+real components and weights; fifty go to Amizmiz, where the first households get them, so
+the Fondation Atlas can follow its flour into baskets and to households."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
@@ -33,11 +39,42 @@ LOCATIONS = [
         "province_name": "Al Haouz",
     },
 ]
-ITEMS = [
+ITEMS: list[dict[str, Any]] = [
     {"id": "ramadan-basket", "name": "Panier alimentaire Ramadan", "unit": "basket"},
     {"id": "flour-25kg", "name": "Farine 25 kg", "unit": "sack"},
     {"id": "blanket", "name": "Couverture", "unit": "piece"},
+    # the basket's components, in base units with their weight per unit
+    {"id": "flour-kg", "name": "Farine", "unit": "kg", "weight_kg": "1"},
+    {"id": "sugar-kg", "name": "Sucre", "unit": "kg", "weight_kg": "1"},
+    {"id": "rice-kg", "name": "Riz", "unit": "kg", "weight_kg": "1"},
+    {"id": "lentils-kg", "name": "Lentilles", "unit": "kg", "weight_kg": "1"},
+    {"id": "vermicelli-kg", "name": "Vermicelle", "unit": "kg", "weight_kg": "1"},
+    {"id": "tomato-paste-g", "name": "Concentré de tomate", "unit": "g", "weight_kg": "0.001"},
+    {"id": "tea-g", "name": "Thé", "unit": "g", "weight_kg": "0.001"},
+    {"id": "milk-l", "name": "Lait", "unit": "l", "weight_kg": "1.03", "volume_l": "1"},
+    {
+        "id": "oil-l",
+        "name": "Huile",
+        "unit": "l",
+        "weight_kg": "0.92",
+        "volume_l": "1",
+        "pack_size": 5,
+    },
 ]
+# About 29 kg: 10 kg flour, 4 kg sugar, 5 kg rice, 1 kg lentils, 1 kg vermicelli, 1.7 kg
+# tomato paste, 250 g tea, 3 l milk and 3 l oil.
+BASKET = {"flour-kg": 10, "sugar-kg": 4, "rice-kg": 5, "lentils-kg": 1, "vermicelli-kg": 1,
+          "tomato-paste-g": 1700, "tea-g": 250, "milk-l": 3, "oil-l": 3}  # fmt: skip
+COMPOSITION = {"components": [{"item_id": i, "quantity": q} for i, q in BASKET.items()]}
+BASKETS_MADE = 150
+PURCHASES = [  # what the donors did not give, bought for the baskets
+    {"id": f"rcpt-mrk-{item}", "location_id": "wh-marrakech", "item_id": item,
+     "quantity": BASKET[item] * BASKETS_MADE, "lot": f"ACH-{item.upper()}",
+     "expires_on": expires}
+    for item, expires in (("lentils-kg", "2027-09-30"), ("vermicelli-kg", "2027-09-30"),
+                          ("tomato-paste-g", "2028-01-31"), ("tea-g", "2028-06-30"),
+                          ("milk-l", "2027-02-28"))
+]  # fmt: skip
 RECEIPTS = [
     {
         "id": "rcpt-casa-0001",
@@ -82,8 +119,11 @@ TRANSFERS = [
     },
 ]
 ARRIVAL = {"lines": [{"item_id": "ramadan-basket", "quantity": 296}]}  # 4 lost on the road
-DONORS = [{"id": "fondation-atlas", "name": "Fondation Atlas"}]
-DONATIONS = [
+DONORS = [
+    {"id": "fondation-atlas", "name": "Fondation Atlas"},
+    {"id": "croissant-rouge", "name": "Croissant-Rouge marocain"},
+]
+DONATIONS: list[dict[str, Any]] = [
     {
         "id": "don-atlas-2026-01",
         "donor_id": "fondation-atlas",
@@ -93,7 +133,31 @@ DONATIONS = [
         "lot": "BL-ATLAS-01",
         "expires_on": "2031-12-31",
     },
-]
+    # the baskets' goods: the Fondation Atlas's flour and rice, the Croissant-Rouge's sugar
+    # and oil, at Marrakech
+    *(
+        {"id": gift, "donor_id": donor, "location_id": "wh-marrakech", "item_id": item,
+         "quantity": quantity, "lot": lot, "expires_on": expires}
+        for gift, donor, item, quantity, lot, expires in (
+            ("don-atlas-farine-2027", "fondation-atlas", "flour-kg", 2000, "FL-ATLAS-27",
+             "2027-06-30"),
+            ("don-atlas-riz-2027", "fondation-atlas", "rice-kg", 1000, "RZ-ATLAS-27",
+             "2028-03-31"),
+            ("don-crm-sucre-2027", "croissant-rouge", "sugar-kg", 800, "SU-CRM-27", None),
+            ("don-crm-huile-2027", "croissant-rouge", "oil-l", 600, "HU-CRM-27", "2027-10-31"),
+        )
+    ),
+]  # fmt: skip
+ASSEMBLIES = [
+    {"id": "asm-mrk-ramadan-01", "location_id": "wh-marrakech", "kit_item_id": "ramadan-basket",
+     "quantity": BASKETS_MADE, "lot": "PAN-RAMADAN-27"},
+]  # fmt: skip
+KITS_TO_SITE = [
+    {"id": "tr-mrk-haouz-paniers", "from_location_id": "wh-marrakech",
+     "to_location_id": "site-al-haouz-amizmiz",
+     "lines": [{"item_id": "ramadan-basket", "quantity": 50, "lot": "PAN-RAMADAN-27"}]},
+]  # fmt: skip
+KITS_ARRIVED = {"lines": [{"item_id": "ramadan-basket", "quantity": 50}]}
 OPERATIONS = [
     {
         "id": "seisme-al-haouz",
@@ -164,28 +228,39 @@ DISTRIBUTIONS = [
 
 
 def load_demo(base_url: str, token: str) -> None:
-    """Post the scenario; repeats answer 200 (or 409 for a household served) and change nothing."""
+    """Post the scenario to a running API (see `post_demo`)."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        for path, bodies in (
-            ("/v1/locations", LOCATIONS),
-            ("/v1/items", ITEMS),
-            ("/v1/stock/receipts", RECEIPTS),
-            ("/v1/stock/transfers", TRANSFERS),
-            ("/v1/stock/transfers/tr-casa-haouz-01/receipt", [ARRIVAL]),
-            ("/v1/campaigns", CAMPAIGNS),
-            ("/v1/households", HOUSEHOLDS),
-            ("/v1/distributions", DISTRIBUTIONS),
-            ("/v1/donors", DONORS),
-            ("/v1/donations", DONATIONS),
-            ("/v1/operations", OPERATIONS),
-            ("/v1/deployments", DEPLOYMENTS),
-        ):
-            for body in bodies:
-                answer = client.post(path, json=body)
-                if answer.status_code >= 400:
-                    raise RuntimeError(f"{path} {body.get('id', '')}: {answer.text}")
-        for path, body in CONVOY_STEPS:  # a second load finds the convoy already delivered
+        post_demo(client)
+
+
+def post_demo(client: httpx.Client) -> None:
+    """Post the scenario as an admin; repeats answer 200 (or 409 for a household served) and
+    change nothing."""
+    steps: list[tuple[str, list[dict[str, Any]]]] = [
+        ("/v1/locations", LOCATIONS),
+        ("/v1/items", ITEMS),
+        ("/v1/items/ramadan-basket/composition", [COMPOSITION]),
+        ("/v1/stock/receipts", RECEIPTS + PURCHASES),
+        ("/v1/stock/transfers", TRANSFERS),
+        ("/v1/stock/transfers/tr-casa-haouz-01/receipt", [ARRIVAL]),
+        ("/v1/campaigns", CAMPAIGNS),
+        ("/v1/households", HOUSEHOLDS),
+        ("/v1/donors", DONORS),
+        ("/v1/donations", DONATIONS),
+        ("/v1/stock/assemblies", ASSEMBLIES),
+        ("/v1/stock/transfers", KITS_TO_SITE),
+        ("/v1/stock/transfers/tr-mrk-haouz-paniers/receipt", [KITS_ARRIVED]),
+        ("/v1/distributions", DISTRIBUTIONS),  # baskets of the kit lot: it expires first
+        ("/v1/operations", OPERATIONS),
+        ("/v1/deployments", DEPLOYMENTS),
+    ]
+    for path, bodies in steps:
+        for body in bodies:
             answer = client.post(path, json=body)
-            if answer.status_code >= 400 and answer.status_code != 409:
-                raise RuntimeError(f"{path}: {answer.text}")
+            if answer.status_code >= 400:
+                raise RuntimeError(f"{path} {body.get('id', '')}: {answer.text}")
+    for path, body in CONVOY_STEPS:  # a second load finds the convoy already delivered
+        answer = client.post(path, json=body)
+        if answer.status_code >= 400 and answer.status_code != 409:
+            raise RuntimeError(f"{path}: {answer.text}")

@@ -103,7 +103,8 @@ class ApiHarness:
     """An app, its test client, its fake publisher, and one signed-in user per role.
 
     With `auto_project`, whatever the API publishes is projected at once, so that pages
-    driven by a browser read their own writes without calling `project_published()`."""
+    driven by a browser read their own writes without calling `project_published()`; without
+    `reference_data`, no location or item is there before the test registers its own."""
 
     def __init__(
         self,
@@ -111,6 +112,7 @@ class ApiHarness:
         *,
         read_wait_seconds: float = 0.2,
         auto_project: bool = False,
+        reference_data: bool = True,
         **settings: Any,
     ) -> None:
         self.settings = Settings(
@@ -127,12 +129,14 @@ class ApiHarness:
         self.client = TestClient(self.app)
         self.tokens: dict[str, str] = {}
         self._seed_offsets: dict[str, int] = defaultdict(int)
+        self.reference_data = reference_data
 
     def __enter__(self) -> ApiHarness:
         self.client.__enter__()  # runs the lifespan: migrates the read model
         # Tests send many wrong tokens on purpose; the throttle's own tests set its limits.
         self.app.state.services.throttle = SignInThrottle(per_client=10**6, per_account=10**6)
-        self.apply(*REFERENCE_DATA)
+        if self.reference_data:
+            self.apply(*REFERENCE_DATA)
         for role in ROLES:
             self.create_user(USERNAMES[role], role, **ROLE_SCOPES.get(role, {}))
         return self
