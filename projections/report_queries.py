@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -15,6 +16,7 @@ from projections.tables import (
     distribution_days,
     inventory_lots,
     items,
+    kit_components,
     locations,
 )
 
@@ -33,6 +35,38 @@ def area_names(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
 
 def item_names(engine: Engine) -> dict[str, str]:
     return {r["item_id"]: r["name"] for r in fetch_all(engine, select(items))}
+
+
+def item_weights(engine: Engine) -> dict[str, Decimal]:
+    """The weight of one base unit in kg, where known: the item's own, or, for a kit that has
+    none, the sum of its latest composition's components (when every one has a weight)."""
+    own = {
+        r["item_id"]: Decimal(r["weight_kg"])
+        for r in fetch_all(engine, select(items.c.item_id, items.c.weight_kg))
+        if r["weight_kg"]
+    }
+    k = kit_components
+    latest = (
+        select(k.c.kit_item_id, func.max(k.c.version).label("version"))
+        .group_by(k.c.kit_item_id)
+        .subquery()
+    )
+    rows = fetch_all(
+        engine,
+        select(k.c.kit_item_id, k.c.item_id, k.c.quantity).join(
+            latest,
+            (latest.c.kit_item_id == k.c.kit_item_id) & (latest.c.version == k.c.version),
+        ),
+    )
+    kits: dict[str, list[tuple[str, int]]] = {}
+    for r in rows:
+        kits.setdefault(r["kit_item_id"], []).append((r["item_id"], int(r["quantity"])))
+    made = {
+        kit: sum((own[item] * quantity for item, quantity in parts), Decimal(0))
+        for kit, parts in kits.items()
+        if kit not in own and all(item in own for item, _ in parts)
+    }
+    return own | made
 
 
 def campaign_reach(engine: Engine, campaign_ids: list[str]) -> list[dict[str, Any]]:

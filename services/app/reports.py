@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from projections import households_queries, relief_queries, report_queries
@@ -12,23 +13,35 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 
+# HXL has no hashtag for a weight: a custom attribute column, in tonnes to the kilogram, empty
+# where the item's weight is unknown.
+WEIGHT = ("Weight (t)", "#x_weight+tonnes")
 FOUR_W = (
     ("Organisation", "#org"), ("Sector", "#sector"), ("Activity", "#activity"),
     ("Region", "#adm1+name"), ("Region code", "#adm1+code"), ("Province", "#adm2+name"),
     ("Province code", "#adm2+code"), ("Start", "#date+start"), ("End", "#date+end"),
     ("Households reached", "#reached+hh"), ("Item", "#item+name"), ("Quantity", "#value"),
+    WEIGHT,
 )  # fmt: skip
 DISTRIBUTIONS = (
     ("Campaign", "#activity+code"), ("Region code", "#adm1+code"), ("Region", "#adm1+name"),
     ("Province code", "#adm2+code"), ("Province", "#adm2+name"), ("Site", "#loc+code"),
     ("Date", "#date"), ("Households reached", "#reached+hh"), ("Item", "#item+name"),
-    ("Quantity", "#value"),
+    ("Quantity", "#value"), WEIGHT,
 )  # fmt: skip
 STOCK = (
     ("Location", "#loc+name"), ("Location code", "#loc+code"), ("Region", "#adm1+name"),
     ("Region code", "#adm1+code"), ("Item", "#item+name"), ("Lot", "#item+batch"),
-    ("Expiry", "#date+expiry"), ("On hand", "#value"),
+    ("Expiry", "#date+expiry"), ("On hand", "#value"), WEIGHT,
 )  # fmt: skip
+
+
+def tonnes(weights: dict[str, Decimal], item_id: str, quantity: int) -> str:
+    """`quantity` units of the item in tonnes, to the kilogram ('' when its weight is unknown)."""
+    weight = weights.get(item_id)
+    if weight is None:
+        return ""
+    return str((weight * quantity / 1000).quantize(Decimal("0.001")))
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ class Table:
 def _four_w(ports: Ports, operation_id: str | None, campaign_id: str | None) -> list[list[Any]]:
     engine, org = ports.engine, ports.settings.organisation
     regions, provinces = report_queries.area_names(engine)
-    names = report_queries.item_names(engine)
+    names, weights = report_queries.item_names(engine), report_queries.item_weights(engine)
     wanted = (
         [campaign_id] if campaign_id else report_queries.campaigns_of(engine, operation_id or "")
     )
@@ -54,6 +67,7 @@ def _four_w(ports: Ports, operation_id: str | None, campaign_id: str | None) -> 
             org, "Food Security", r["name"], regions.get(r["region_code"], ""), r["region_code"],
             provinces.get(r["province_code"] or "", ""), r["province_code"], r["starts_on"],
             r["ends_on"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
+            tonnes(weights, r["item_id"], r["quantity"]),
         ]
         for r in report_queries.campaign_reach(engine, wanted)
     ]  # fmt: skip
@@ -65,6 +79,7 @@ def _four_w(ports: Ports, operation_id: str | None, campaign_id: str | None) -> 
                 provinces.get(convoy["province_code"] or "", ""), convoy["province_code"],
                 convoy["dispatched_at"].date(), convoy["delivered_at"].date(), 0,
                 names.get(line["item_id"], line["item_id"]), line["quantity"],
+                tonnes(weights, line["item_id"], line["quantity"]),
             ])  # fmt: skip
     return rows
 
@@ -87,11 +102,13 @@ async def four_w(
 def _distribution_rows(ports: Ports, campaign_id: str | None) -> Iterator[list[Any]]:
     regions, provinces = report_queries.area_names(ports.engine)
     names = report_queries.item_names(ports.engine)
+    weights = report_queries.item_weights(ports.engine)
     for r in report_queries.distribution_lines(ports.engine, campaign_id):
         yield [
             r["campaign_id"], r["region_code"], regions.get(r["region_code"], ""),
             r["province_code"], provinces.get(r["province_code"] or "", ""), r["site_id"],
             r["day"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
+            tonnes(weights, r["item_id"], r["quantity"]),
         ]  # fmt: skip
 
 
@@ -103,10 +120,12 @@ async def distributions_report(ports: Ports, user: User, campaign_id: str | None
 
 def _stock_rows(ports: Ports) -> Iterator[list[Any]]:
     names = report_queries.item_names(ports.engine)
+    weights = report_queries.item_weights(ports.engine)
     for r in report_queries.stock_lines(ports.engine):
         yield [
             r["location_name"], r["location_id"], r["region_name"], r["region_code"],
             names.get(r["item_id"], r["item_id"]), r["lot"], r["expires_on"], r["on_hand"],
+            tonnes(weights, r["item_id"], r["on_hand"]),
         ]  # fmt: skip
 
 

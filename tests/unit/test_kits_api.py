@@ -8,6 +8,8 @@ projects what was published before reading, as a worker would.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,3 +230,18 @@ def test_the_kits_list_is_paged(api: ApiHarness) -> None:
     assert [r["location_id"] for r in first["items"] + second["items"]] == [CASABLANCA, MARRAKECH]
     assert second["next"] is None
     assert first["totals"] == [{"kit_item_id": BASKET, "on_hand": 0, "possible": 45}]
+
+
+def test_reports_weigh_items_and_baskets_by_their_components_in_tonnes(api: ApiHarness) -> None:
+    stocked_marrakech(api)
+    ok(assemble(api, 40))  # 40 × (10 kg flour + 4 kg sugar + 6 l oil at 0.92 kg) = 780.8 kg
+    api.project_published()
+
+    report = api.get("auditor", "/v1/reports/stock.csv")
+    headers, tags, *rows = list(csv.reader(io.StringIO(report.text)))
+    weight = {(row[4], row[5]): row[tags.index("#x_weight+tonnes")] for row in rows}
+
+    assert headers[tags.index("#x_weight+tonnes")] == "Weight (t)"
+    assert weight[("Panier alimentaire Ramadan", "asm-001")] == "0.781"
+    assert weight[(FLOUR, "FL-JAN")] == "0.050"  # 300 - 250 kg left
+    assert weight[(OIL, "OIL-NOV")] == "0.331"  # 360 l at 0.92 kg
