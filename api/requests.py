@@ -26,10 +26,14 @@ from services.domain.stock.commands import (
 )
 
 
-def receipt(body: ReceiptCreate, receipt_id: str) -> ReceiveStock:
-    """A receipt's lot defaults to its id."""
+def receipt(body: ReceiptCreate, receipt_id: str, units: int) -> ReceiveStock:
+    """A receipt of `units` base units (its quantity, or its packs counted out); its lot
+    defaults to its id."""
     return ReceiveStock(
-        receipt_id=receipt_id, lot=body.lot or receipt_id, **body.model_dump(exclude={"id", "lot"})
+        receipt_id=receipt_id,
+        lot=body.lot or receipt_id,
+        quantity=units,
+        **body.model_dump(exclude={"id", "lot", "quantity", "packs"}),
     )
 
 

@@ -40,7 +40,8 @@ async def receive_stock(
     idempotency_key: IdempotencyKey = None,
 ) -> ReceiptPublic:
     """Record goods received at a location as a new lot."""
-    command = requests.receipt(body, body.id or idempotency_key or str(uuid.uuid4()))
+    units = await stock.units_received(services, body.item_id, body.quantity, body.packs)
+    command = requests.receipt(body, body.id or idempotency_key or str(uuid.uuid4()), units)
     outcome = await stock.receive_stock(services, user, now, command)
     decision(outcome, response)
     return ReceiptPublic(

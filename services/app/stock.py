@@ -28,6 +28,23 @@ from services.domain.stock.commands import (
 RECEIVED = ("already_received", "this transfer was already received with other quantities")
 
 
+async def units_received(
+    ports: Ports, item_id: str, quantity: int | None, packs: int | None
+) -> int:
+    """What a receipt brings in base units: its quantity, or its packs of the item's pack size
+    (Invalid when the item has none)."""
+    if packs is None:
+        assert quantity is not None  # the request gives one or the other
+        return quantity
+    item = await known(ports, queries.item, item_id, "item_id", "item")
+    if not item.get("pack_size"):
+        raise Invalid(
+            f"item {item_id!r} has no pack size: give the quantity in {item['unit']}",
+            field="packs",
+        )
+    return packs * int(item["pack_size"])
+
+
 async def receive_stock(ports: Ports, user: User, now: datetime, command: ReceiveStock) -> Outcome:
     """Record goods received at a location as a new lot."""
     authorize(user, "stock.write", location_id=command.location_id)

@@ -245,3 +245,25 @@ def test_reports_weigh_items_and_baskets_by_their_components_in_tonnes(api: ApiH
     assert weight[("Panier alimentaire Ramadan", "asm-001")] == "0.781"
     assert weight[(FLOUR, "FL-JAN")] == "0.050"  # 300 - 250 kg left
     assert weight[(OIL, "OIL-NOV")] == "0.331"  # 360 l at 0.92 kg
+
+
+def test_oil_received_in_cartons_is_kept_in_litres(api: ApiHarness) -> None:
+    body = {"id": "oil-l-12", "name": "Huile 1 l", "unit": "l", "pack_size": 12}
+    ok(api.post("coordinator", "/v1/items", body))
+    ok(api.post("coordinator", "/v1/items", {"id": "tea-g", "name": "Thé", "unit": "g"}))
+    api.project_published()
+
+    cartons = {"id": "rcpt-oil-cartons", "location_id": MARRAKECH, "item_id": "oil-l-12",
+               "packs": 25, "lot": "OIL-CT"}  # fmt: skip
+    answer = ok(api.post("admin", "/v1/stock/receipts", cartons))
+    no_packs = api.post("admin", "/v1/stock/receipts", {
+        "location_id": MARRAKECH, "item_id": "tea-g", "packs": 3,
+    })  # fmt: skip
+    both = api.post("admin", "/v1/stock/receipts", cartons | {"id": "rcpt-2", "quantity": 5})
+    api.project_published()
+
+    assert answer["quantity"] == 300
+    assert on_hand(api, "oil-l-12") == {"OIL-CT": 300}
+    assert (no_packs.status_code, no_packs.json()["field"]) == (422, "packs")
+    assert "no pack size" in no_packs.json()["message"]
+    assert both.status_code == 422 and "either quantity" in both.json()["message"]

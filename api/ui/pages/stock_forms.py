@@ -11,7 +11,7 @@ from api import requests
 from api.auth import User
 from api.deps import Services
 from api.schemas.kits import AssemblyCreate
-from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
+from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptInUnits, TransferCreate
 from api.ui.forms import Field, FormSpec, compact, integer, parse
 from api.ui.i18n import Translator
 from services.app import kits, stock
@@ -25,12 +25,12 @@ def _now() -> datetime:
 
 
 async def _receipt(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
-    body = parse(ReceiptCreate, compact({
+    body = parse(ReceiptInUnits, compact({
         "id": form.get("form_id"), "location_id": form.get("location_id"),
         "item_id": form.get("item_id"), "quantity": integer(form.get("quantity")),
         "lot": form.get("lot"), "expires_on": form.get("expires_on"),
     }), t)  # fmt: skip
-    command = requests.receipt(body, body.id or new_form_id())
+    command = requests.receipt(body, body.id or new_form_id(), body.quantity)
     return await stock.receive_stock(services, user, _now(), command)
 
 
