@@ -28,6 +28,7 @@ from tests.support.processes import WorkerProcess, eventually, settings_env
 pytestmark = pytest.mark.kafka
 HEADER = "national_id,head_name,phone,size,region_code,province_code,groups,precarity_score"
 LINES, MALFORMED, TWICE, AT_THE_DESK = 5_000, 50, 30, 20
+HALFWAY = 500  # households registered when the importer and the worker are killed
 BAD = [  # (reason, a malformed line); each is used in turn
     ("bad_national_id", "12{n:06d},Ali Tazi,,4,MA07,MA0701,,"),
     ("unknown_region", "ZZ{n:06d},Ali Tazi,,4,MA99,,,"),
@@ -146,6 +147,7 @@ def rows(system: System) -> int:
         return int(conn.scalar(select(func.count()).select_from(households)) or 0)
 
 
+@pytest.mark.timeout(600)  # about 60 s alone; far more on SQLite beside a busy machine
 def test_an_export_is_imported_once_whatever_is_killed_and_however_often_it_is_run(
     system: System, tmp_path: Path
 ) -> None:
@@ -177,9 +179,10 @@ def test_an_export_is_imported_once_whatever_is_killed_and_however_often_it_is_r
                 )
                 real_id = conn.execute(real).scalar()
             return False
-        return int(state["registered"]) >= 1_000
+        return int(state["registered"]) >= HALFWAY
 
-    eventually(halfway, timeout=120, what="a thousand households registered")
+    # SQLite beside a busy machine registers a few dozen a second: wait long enough
+    eventually(halfway, timeout=300, what=f"{HALFWAY} households registered")
     importing.kill()
     system.worker.kill9()
     importing.wait()
@@ -195,7 +198,7 @@ def resumed_and_again(system: System, path: Path, fresh: int, refused_lines: set
 
     assert resumed["lines"] == LINES and resumed["refused"] == 100
     assert resumed["registered"] + resumed["unchanged"] == fresh
-    assert resumed["unchanged"] >= 1_000  # those registered before the kill
+    assert resumed["unchanged"] >= HALFWAY  # those registered before the kill
     assert resumed_refused == refused_lines
     per_household = registrations(system.settings)
     assert len(per_household) == fresh + AT_THE_DESK
