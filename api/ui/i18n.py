@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,15 @@ class Translator:
 
     def number(self, value: float | int | None) -> str:
         return "—" if value is None else format_decimal(value, locale=self.locale)
+
+    def weight(self, kg: Decimal | None) -> str:
+        """Kilograms under a tonne, tonnes from one (to the kilogram); — when unknown."""
+        if kg is None:
+            return "—"
+        if abs(kg) >= 1000:
+            tonnes = format_decimal(kg / 1000, format="#,##0.###", locale=self.locale)
+            return self("weight.t", n=tonnes)
+        return self("weight.kg", n=format_decimal(kg, format="#,##0.###", locale=self.locale))
 
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.locale)

@@ -178,3 +178,6 @@ DUPLICATES = (
     N_("refusal.household_erased"), N_("refusal.unknown_duplicate"),
     N_("duplicates.flag.campaign_closed"), N_("duplicates.flag.outside_campaign"),
 )  # fmt: skip
+
+# Weights on the stock pages (Translator.weight): in kg under a tonne, in tonnes from one.
+WEIGHTS = (N_("weight.kg"), N_("weight.t"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from events.reference import ItemDefined, LocationRegistered
-from projections import queries
+from projections import queries, report_queries
 from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
@@ -63,3 +64,10 @@ async def list_items(ports: Ports, user: User, paging: Paging = EVERYTHING) -> P
     """All defined items."""
     authorize(user, "reference.read")
     return await in_thread(queries.all_items, ports.engine, paging)
+
+
+async def item_weights(ports: Ports, user: User) -> dict[str, Decimal]:
+    """The weight in kg of one base unit of each item whose weight is known (a kit's from
+    its latest composition)."""
+    authorize(user, "reference.read")
+    return await in_thread(report_queries.item_weights, ports.engine)

@@ -89,3 +89,15 @@ def test_the_coordinator_sees_baskets_assembled_and_possible_per_warehouse(
     assert row is not None, page.text
     assert re.findall(r'class="num">(\d+)<', row.group(1)) == ["5", "2"]
     assert "Sucre" in row.group(1)
+
+
+def test_the_stock_page_weighs_each_lot(api: ApiHarness) -> None:
+    assert assemble(api, "5").status_code == 303
+    page = api.client.get(f"/operator?location_id={CASABLANCA}")
+
+    assert page.status_code == 200, page.text
+    flour = re.search(r"<td>FL-1</td>.*?</tr>", page.text, re.S)
+    basket = re.search(r"<td>[a-z0-9-]+</td>\s*<td>[^<]*</td>\s*<td class=\"num\">5</td>"
+                       r"\s*<td class=\"num\">([^<]*)</td>", page.text)  # fmt: skip
+    assert flour is not None and "50 kg" in flour.group(0)  # 100 kg less 5 × 10 kg
+    assert basket is not None and basket.group(1) == "70 kg"  # 5 × (10 kg + 4 kg)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import kit_queries, queries
 from services.app import inventory, kits, stock
+from services.app import reference as reference_app
 from services.app.stock import OperatorEntry
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
@@ -64,11 +66,21 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     found = [a for a in open_alerts if location_id in (None, a.location_id)]
     ref = await reference(page)
     today = now.date()
-    lines = [r.model_dump() | {"flag": expiry_class(r.expires_on, today)} for r in rows]
+    weights = await reference_app.item_weights(services, user)
+    lines = [
+        r.model_dump()
+        | {"flag": expiry_class(r.expires_on, today), "kg": _kg(weights, r.item_id, r.on_hand)}
+        for r in rows
+    ]
     return page.render(
         "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
         done=done, **ref,
     )  # fmt: skip
+
+
+def _kg(weights: dict[str, Decimal], item_id: str, units: int) -> Decimal | None:
+    weight = weights.get(item_id)
+    return None if weight is None else weight * units
 
 
 # The entries a stock card offers to void, by the event type of their line.
