@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
@@ -16,20 +16,23 @@ class ReceiptCreate(Body):
     id: ClientId | None = Field(default=None, description="Defaults to Idempotency-Key.")
     location_id: ClientId
     item_id: ClientId
-    quantity: Quantity | None = Field(default=None, description="In base units; or give `packs`.")
     packs: Quantity | None = Field(
         default=None, description="Whole packs of the item's pack size, kept in base units."
+    )
+    quantity: Quantity | None = Field(
+        default=None, description="In base units; or give `packs`.", validate_default=True
     )
     lot: LotCode | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
     donation_id: ClientId | None = None
     occurred_at: Timestamp | None = None
 
-    @model_validator(mode="after")
-    def _units_or_packs(self) -> ReceiptCreate:
-        if (self.quantity is None) == (self.packs is None):
+    @field_validator("quantity")
+    @classmethod
+    def _units_or_packs(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if (value is None) == (info.data.get("packs") is None):
             raise ValueError("give either quantity (in base units) or packs")
-        return self
+        return value
 
 
 class ReceiptInUnits(ReceiptCreate):

@@ -381,8 +381,9 @@ SYNCED = [
     {"id": "off-005", "status": "rejected",
      "reason": "no registered household matches; register it first"},
     {"id": "off-006", "status": "rejected", "reason": "quantity: Input should be greater than 0"},
-    {"id": "off-007", "status": "rejected",
-     "reason": "the campaign runs from 2026-02-18 to 2026-03-31"},
+    {"id": "off-007", "status": "duplicate",  # handed after the end: kept, flagged
+     "reason": "handed outside the campaign's dates, 2026-02-18 to 2026-03-31: kept for a "
+               "coordinator"},
     {"id": None, "status": "rejected", "reason": "id: Field required"},
     {"id": "off-009", "status": "accepted", "reason": None},
 ]  # fmt: skip
@@ -426,7 +427,8 @@ def test_flagged_duplicates_are_listed_for_the_coordinator(registered: ApiHarnes
 
     assert r.status_code == 200, r.text
     late = {"site_id": SITE, "quantity": 1, "occurred_at": "2026-02-28T15:00:00Z",
-            "status": "duplicate", "campaign_id": RAMADAN, "item_id": "ramadan-basket"}  # fmt: skip
+            "status": "duplicate", "campaign_id": RAMADAN, "item_id": "ramadan-basket",
+            "flag": "beyond_entitlement"}  # fmt: skip
     assert sorted(r.json()["items"], key=lambda d: d["distribution_id"]) == [
         # Fatima's second record of the batch, after her first
         {"distribution_id": "off-002", **late, "first_distribution_id": "off-001",
@@ -434,6 +436,10 @@ def test_flagged_duplicates_are_listed_for_the_coordinator(registered: ApiHarnes
         # Mohamed's, served online this morning
         {"distribution_id": "off-003", **late, "first_distribution_id": "dist-amizmiz-002",
          "first_site_id": SITE, "first_occurred_at": "2026-03-01T10:00:00Z"},
+        # Khadija's, handed after the campaign's last day
+        {"distribution_id": "off-007", **late, "occurred_at": "2026-04-02T09:00:00Z",
+         "flag": "outside_campaign", "first_distribution_id": "off-007",
+         "first_site_id": None, "first_occurred_at": None},
     ]  # fmt: skip
     assert registered.get("agent", "/v1/distributions/duplicates").status_code == 403
 
