@@ -212,6 +212,9 @@ class _Simulation:
         self.flagged: list[DuplicateDistributionFlagged | LateDistributionFlagged] = []
         self.areas: dict[str, tuple[str, str]] = {}
         self.kits: list[tuple[str, Lot, Lot]] = []  # where assembled, the kit lot, its flour
+        # kits of each lot whose flour is still inside: the writer breaks up no more than
+        # that (kits found by a count hold nothing it knows of)
+        self.kits_left: dict[str, int] = {}
 
     def _id(self, kind: str) -> str:
         self.count += 1
@@ -326,15 +329,21 @@ class _Simulation:
         self._add(location, lot, -2 * kits)
         self._add(location, kit, kits)
         self.kits.append((location, kit, lot))
+        self.kits_left[kit.lot] = kits
 
     def break_up(self) -> None:
         """Some baskets still where they were made broken back into their flour."""
-        held = [(loc, kit, lot) for loc, kit, lot in self.kits
-                if self.lots[loc].get(kit.lot, (kit, 0))[1] > 0]  # fmt: skip
+        held = [
+            (loc, kit, lot)
+            for loc, kit, lot in self.kits
+            if self.lots[loc].get(kit.lot, (kit, 0))[1] > 0 and self.kits_left[kit.lot] > 0
+        ]
         if not held:
             return
         location, kit, lot = self.rng.choice(held)
-        kits = self.rng.randint(1, self.lots[location][kit.lot][1])
+        most = min(self.lots[location][kit.lot][1], self.kits_left[kit.lot])
+        kits = self.rng.randint(1, most)
+        self.kits_left[kit.lot] -= kits
         line = ComponentLine(item_id=lot.item_id, lot=lot.lot, expires_on=lot.expires_on,
                              donation_id=lot.donation_id, quantity=2 * kits)  # fmt: skip
         self._record(
