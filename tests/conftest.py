@@ -23,16 +23,28 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # the range Linux hands out to client connections (32768-60999), which could be holding them.
 TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "19092"))
 POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
-# `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds).
+# `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds,
+# commands) and every test on the broker on both backends (see `broker_backend`).
 LONG_FAULTS = os.environ.get("AID_LONG_FAULTS") == "1"
+
+
+def broker_backend(request: pytest.FixtureRequest) -> str | None:
+    """The one backend a test on the broker runs on by default: the one its `one_backend`
+    mark names, else PostgreSQL. Tests of the read models alone run on both: they are where
+    the two backends differ, while a scenario on the broker exercises the same SQL again."""
+    one = request.node.get_closest_marker("one_backend")
+    if one is None and "kafka_bootstrap" not in request.fixturenames:
+        return None
+    return str(one.args[0]) if one and one.args else "postgresql"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty read-model database on each backend."""
+    chosen = broker_backend(request)
+    if chosen and request.param != chosen and not LONG_FAULTS:
+        pytest.skip(f"a broker test: on {request.param} too with AID_LONG_FAULTS=1")
     if request.param == "sqlite":
-        if request.node.get_closest_marker("one_backend") and not LONG_FAULTS:
-            pytest.skip("a long scale test: on PostgreSQL only, on both with AID_LONG_FAULTS=1")
         yield f"sqlite:///{tmp_path / 'readmodels.db'}"
         return
     if not POSTGRES_URL:

@@ -22,6 +22,7 @@ CARGO = {"ramadan-basket": 300, "flour-25kg": 40, "blanket-wool": 120}
 ARRIVED = CARGO | {"flour-25kg": 34}  # six sacks of flour lost on the road
 
 
+@pytest.mark.one_backend("sqlite")
 def test_a_convoy_of_three_lines_delivered_short_is_closed_then_its_operation(
     system: System,
 ) -> None:

@@ -101,6 +101,7 @@ def send_paced(settings: Settings, values: list[tuple[bytes, bytes]], seconds: f
     kafka.close()
 
 
+@pytest.mark.one_backend
 @pytest.mark.slow
 def test_kill_9_of_the_worker_during_20000_receipts_loses_and_doubles_nothing(
     system: System,
@@ -197,6 +198,7 @@ def parked(settings: Settings) -> list[dict[str, object]]:
     return found
 
 
+@pytest.mark.one_backend("sqlite")
 def test_poison_of_every_kind_on_every_topic_is_parked_and_processing_goes_on(
     system: System,
 ) -> None:
@@ -235,6 +237,7 @@ def test_poison_of_every_kind_on_every_topic_is_parked_and_processing_goes_on(
     assert all(p["offset"] >= 0 and p["value_sha256"] for p in parked(settings))
 
 
+@pytest.mark.one_backend("sqlite")
 def test_rebuild_gives_the_same_inventory_as_the_live_projection(system: System) -> None:
     from projections.registry import PROJECTIONS
     from services.runtime.rebuild import rebuild
@@ -273,6 +276,7 @@ def own_broker(tmp_path: Path) -> str:
     kafka_local.stop(tmp_path / "broker")
 
 
+@pytest.mark.one_backend
 @pytest.mark.slow
 def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
     own_broker: str,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from events import Actor
 from services.domain.commands import CommandEnvelope
 from services.domain.stock.commands import ReceiveStock
@@ -16,6 +18,7 @@ from tests.support.processes import eventually
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.one_backend("sqlite")
 def test_healthz_is_ok_with_a_worker_and_names_what_lags_without_one(system: System) -> None:
     monitor = system.user("prometheus", "monitor")
     eventually(

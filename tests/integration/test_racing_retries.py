@@ -146,6 +146,7 @@ def test_twenty_copies_of_a_distribution_in_flight_get_one_answer_and_one_basket
     assert [r["distribution_id"] for r in eligibility["received"]] == ["dist-flaky"]
 
 
+@pytest.mark.one_backend("sqlite")
 def test_an_offline_batch_synced_twice_at_once_gets_one_answer_and_each_basket_once(
     system: System,
 ) -> None:
@@ -182,6 +183,7 @@ def test_an_offline_batch_synced_twice_at_once_gets_one_answer_and_each_basket_o
         assert [r["distribution_id"] for r in received] == [f"field-{household}"]
 
 
+@pytest.mark.one_backend("sqlite")
 def test_two_callers_racing_with_one_id_for_different_receipts_each_get_their_own_answer(
     system: System,
 ) -> None:

@@ -36,6 +36,7 @@ RECEIPTS, TRANSFERS = 150, 20
 HASH_SEEDS = (0, 1, 2, 3)
 
 
+@pytest.mark.one_backend
 def test_after_a_rebuild_in_small_batches_every_received_transfer_still_reads_received(
     system: System,
 ) -> None:

@@ -45,6 +45,7 @@ def register_reference(system: System, admin: dict[str, str]) -> None:
         assert r.status_code == 201, r.text
 
 
+@pytest.mark.one_backend
 def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> None:
     admin = system.user("amina-admin", "admin")
     register_reference(system, admin)
@@ -84,6 +85,7 @@ def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> 
     assert sum(expected.values()) == sum(r["quantity"] for r in receipts)
 
 
+@pytest.mark.one_backend("sqlite")
 def test_the_writer_reads_its_own_write(system: System) -> None:
     admin = system.user("omar-admin", "admin")
     register_reference(system, admin)

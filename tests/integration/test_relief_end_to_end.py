@@ -17,6 +17,7 @@ pytestmark = pytest.mark.kafka
 BASKETS, SITE = "ramadan-basket", "site-al-haouz"
 
 
+@pytest.mark.one_backend
 def test_a_donation_is_traced_to_the_households_it_reached(system: System) -> None:
     admin = system.user("leila-admin", "admin")
     register_reference(system, admin)

@@ -23,6 +23,7 @@ def aid(system: System, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.one_backend("sqlite")
 def test_a_token_printed_by_the_cli_works_until_the_user_is_revoked(system: System) -> None:
     created = aid(
         system, "users", "create", "hamza", "--role", "operator", "--warehouse", "wh-casablanca"

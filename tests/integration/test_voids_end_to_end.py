@@ -127,6 +127,7 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
     assert every_row(system.engine) == live
 
 
+@pytest.mark.one_backend("sqlite")
 def test_duplicates_resolved_on_the_broker_and_a_rebuild_gives_the_same_rows(
     system: System,
 ) -> None:

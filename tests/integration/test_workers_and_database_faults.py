@@ -446,6 +446,7 @@ def kill_a_rebuild_at(settings: Settings, kill_at: int, meanwhile: Callable[[], 
     print(f"rebuild killed at {read}/{total} messages read")
 
 
+@pytest.mark.one_backend("sqlite")
 def test_kill_9_during_a_rebuild_leaves_the_live_read_model_intact(system: System) -> None:
     from projections.registry import PROJECTIONS
     from services.runtime.rebuild import rebuild
