@@ -79,6 +79,7 @@ from events.users import (
 )
 from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch, lock, reset
+from services.domain.stock.decider import UNALLOCATED
 from tests.support.events import recorded
 
 PARTITIONS = 3
@@ -98,6 +99,10 @@ class Lot:
     lot: str
     expires_on: date | None
     donation_id: str | None
+
+
+# what a site hands beyond its stock comes from no lot, as its writer records it
+UNALLOCATED_BASKETS = Lot(ITEMS[0], UNALLOCATED, None, None)
 
 
 @dataclass
@@ -696,7 +701,9 @@ class _Simulation:
         """The site's stock gives a distribution's basket (the policy's consumption)."""
         held = [(lot, q) for lot, q in self.lots[aid.site_id].values() if lot.item_id == ITEMS[0]]
         stocked = [h for h in held if h[1] > 0] or held  # a basket lot, perhaps of kits
-        lot = self.rng.choice(stocked)[0] if held else Lot(ITEMS[0], "unknown", None, None)
+        lot, left = self.rng.choice(stocked) if held else (UNALLOCATED_BASKETS, 0)
+        if left < aid.quantity:  # beyond what the site holds: no lot, as the site's writer does
+            lot = UNALLOCATED_BASKETS
         self.handed.append((aid, lot))
         self._record(
             StockDistributed(

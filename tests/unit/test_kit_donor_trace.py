@@ -35,6 +35,7 @@ from tests.unit.test_relief_api import (
     donors,
     march,
     ok,
+    on_hand,
     open_campaign,
     open_operation,
     pinned,
@@ -140,3 +141,35 @@ def test_the_donor_page_shows_the_baskets_that_hold_the_gift(api: ApiHarness) ->
     assert "Dans les paniers" in page.text
     assert "dans des paniers : <strong>300</strong>" in page.text  # none handed out yet
     assert "<td>asm-atlas</td>" in page.text
+
+
+def test_more_baskets_handed_than_the_lot_held_never_take_more_flour_than_it_put_in(
+    api: ApiHarness,
+) -> None:
+    """Baskets recorded at the site beyond its stock (offline, say) come out of no lot (the
+    site's stock goes below zero unallocated): the donors' flour in the lot is all handed,
+    and no more."""
+    clock = pinned(api, march(1, 10))
+    body = {"id": "tr-baskets-amizmiz", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 20}]}  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", body))
+    api.project_published()
+    lines = {"lines": [{"item_id": BASKET, "quantity": 20}]}
+    ok(api.post("admin", "/v1/stock/transfers/tr-baskets-amizmiz/receipt", lines))
+    clock.moment = march(1, 12)
+    ok(api.post("admin", "/v1/stock/disassemblies", {
+        "id": "dis-rest", "location_id": MARRAKECH, "kit_item_id": BASKET, "quantity": 20,
+    }))  # fmt: skip
+    api.project_published()
+    open_operation(api)
+    open_campaign(api)
+    register_households(api, 25)
+    clock.moment = march(3, 10)
+    distribute(api, 25)
+
+    found, other = trace(api, GIFT), trace(api, OTHER_GIFT)
+
+    assert on_hand(api, location_id=SITE, item_id=BASKET) == -5
+    assert (found["in_kits"], other["in_kits"]) == (0, 0)
+    assert found["distributed"]["quantity"] + other["distributed"]["quantity"] == 200
+    assert adds_up(found) and adds_up(other)
