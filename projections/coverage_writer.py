@@ -23,7 +23,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
 
-from events.households import CampaignAreasChanged, CampaignOpened, HouseholdRegistered
+from events.households import (
+    CampaignAreasChanged,
+    CampaignOpened,
+    HouseholdProfileUpdated,
+    HouseholdRegistered,
+)
 from projections.sql import upsert
 from projections.tables import (
     COUNTED,
@@ -197,6 +202,33 @@ def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
             c.c.quantity == 0,
         )
     )
+
+
+def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> None:
+    """Move each household's eligible count from the campaigns and areas its profile as
+    written was eligible for to those of its last update here; call it before the rows are
+    updated. Whichever came first, a campaign or an update, the counts then equal those of
+    the households' current rows. Reached counts stay where distributions were counted."""
+    if not updated:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    latest = {u.household_id: u.model_dump() for u in updated}
+    h = households
+    columns = (h.c.household_id, h.c.region_code, h.c.province_code, h.c.groups,
+               h.c.precarity_score)  # fmt: skip
+    written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
+    known = _terms(conn, exclude=())
+    moved: Counter[tuple[Area, str]] = Counter()
+    for before in written:
+        after = latest[before["household_id"]]
+        for terms in known:
+            if eligibility(_profile(before), terms)[0]:
+                moved[(_area(terms.campaign_id, before), "eligible_households")] -= 1
+            if eligibility(_profile(after), terms)[0]:
+                moved[(_area(terms.campaign_id, after), "eligible_households")] += 1
+    _write(conn, moved)
+    _forget_emptied(conn, {area for area, _ in moved}, [])
 
 
 def _count_eligible(
