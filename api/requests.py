@@ -6,7 +6,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.schemas.households import CampaignCreate, DistributionCreate, HouseholdCreate
+from api.schemas.households import (
+    CampaignCreate,
+    DistributionCreate,
+    HouseholdCreate,
+    ProfileChange,
+)
 from api.schemas.reference import ItemCreate, LocationCreate
 from api.schemas.relief import DeploymentCreate, DonationCreate, DonorCreate, OperationCreate
 from api.schemas.stock import AdjustmentCreate, CountCreate, ReceiptCreate, TransferCreate
@@ -14,7 +19,7 @@ from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened, PlannedLine
 from services.app.distributions import Distribution, RecordStatus, invalid_record
-from services.app.households import Household
+from services.app.households import Household, Member, ProfileUpdate
 from services.app.relief import Donation
 from services.domain.deployments.decider import PlanDeployment
 from services.domain.stock.commands import (
@@ -88,7 +93,21 @@ def donation(body: DonationCreate) -> Donation:
 
 
 def household(body: HouseholdCreate, household_id: str) -> Household:
-    return Household(id=household_id, **body.model_dump(exclude={"id"}))
+    return Household(
+        id=household_id, **body.model_dump(exclude={"id", "members"}), members=_members(body)
+    )
+
+
+def profile_update(body: ProfileChange, household_id: str) -> ProfileUpdate:
+    return ProfileUpdate(
+        household_id=household_id, **body.model_dump(exclude={"members"}), members=_members(body)
+    )
+
+
+def _members(body: HouseholdCreate | ProfileChange) -> list[Member] | None:
+    if body.members is None:
+        return None
+    return [Member(**m.model_dump()) for m in body.members]
 
 
 def distribution(body: DistributionCreate) -> Distribution:

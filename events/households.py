@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Event, Identifier, PositiveQuantity
 
@@ -15,6 +15,39 @@ Group = Literal["children", "women", "elderly", "disability"]
 # the data it erased.
 ErasureReason = Literal["person_asked", "registered_by_mistake", "retention_ended"]
 Pseudonym = str
+Count = Field(default=0, ge=0, le=100)
+
+
+class MemberCounts(BaseModel):
+    """A household's members as plain numbers, so reports never decrypt anything: by sex and
+    age band (the age reached in the year of `counted_on`, from the year of birth), and those
+    living with a disability (moderate or severe), of whom severely. No member is named."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    counted_on: date
+    females_0_4: int = Count
+    females_5_17: int = Count
+    females_18_59: int = Count
+    females_60_plus: int = Count
+    males_0_4: int = Count
+    males_5_17: int = Count
+    males_18_59: int = Count
+    males_60_plus: int = Count
+    disabled_members: int = Count
+    severely_disabled_members: int = Count
+
+    @property
+    def members(self) -> int:
+        """How many members were counted."""
+        bands = (f for f in type(self).model_fields if f.startswith(("females_", "males_")))
+        return sum(getattr(self, band) for band in bands)
+
+    def same_counts(self, other: MemberCounts | None) -> bool:
+        """The same numbers, whatever day each was counted on."""
+        return other is not None and self.model_dump(exclude={"counted_on"}) == other.model_dump(
+            exclude={"counted_on"}
+        )
 
 
 class HouseholdRegistered(Event):
@@ -33,6 +66,30 @@ class HouseholdRegistered(Event):
     groups: list[Group] = Field(default_factory=list)
     precarity_score: float | None = Field(default=None, ge=0, le=100)
     sealed_personal_data: str = Field(max_length=8192)
+    # None: registered without its members (or before members were recorded)
+    members: MemberCounts | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class HouseholdProfileUpdated(Event):
+    """A household's situation as assessed again: the whole new anonymous profile, and its
+    personal data sealed again when that changed too (None: the sealed data stands)."""
+
+    TYPE = "HouseholdProfileUpdated"
+    STREAM = "households"
+
+    household_id: Identifier
+    identity: Pseudonym = Field(min_length=8, max_length=64)
+    size: int = Field(ge=1, le=100)
+    region_code: str = Field(min_length=1, max_length=32)
+    province_code: str | None = Field(default=None, max_length=32)
+    groups: list[Group] = Field(default_factory=list)
+    precarity_score: float | None = Field(default=None, ge=0, le=100)
+    members: MemberCounts | None = None
+    sealed_personal_data: str | None = Field(default=None, max_length=8192)
 
     @property
     def aggregate_id(self) -> str:

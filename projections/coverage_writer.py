@@ -7,11 +7,14 @@ A batch's new campaigns are counted whole from the households and distributions 
 written; its new households and distributions add to the campaigns counted before. Which
 comes first in the log does not matter: a household registered before its campaign is met
 by the campaign's count, one registered after adds itself; a change of the campaign's areas
-counts its eligible households again. A household is reached once per campaign, in its own
-area: every distribution of a household carries the household's region and province, so it
-does not matter which of them (a first basket, an exception accepted later) is counted
-first. Two writers of this projection
-(two workers) take a lock first, so each counts after the other's rows are visible.
+counts its eligible households again; a change of a household's profile moves it from the
+campaigns and areas its old profile was eligible for to those of the new. A household is
+reached once per campaign, in the area its first counted basket (by time, then id) was
+handed in: every distribution carries the household's region and province of that day, and
+a household that moved has baskets of two areas; the first decides, whatever order they
+came in (a basket that comes late but was handed first moves the household there). Two
+writers of this projection (two workers) take a lock first, so each counts after the other's
+rows are visible.
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, text, tuple_, update
+from sqlalchemy import Connection, delete, select, text, tuple_, update
 
-from events.households import CampaignAreasChanged, CampaignOpened, HouseholdRegistered
+from events.households import (
+    CampaignAreasChanged,
+    CampaignOpened,
+    HouseholdProfileUpdated,
+    HouseholdRegistered,
+)
 from projections.sql import upsert
 from projections.tables import (
     COUNTED,
@@ -91,7 +99,8 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     """Mark a batch's voided distributions (written before, by this batch or an earlier one)
     and take them out of the counts: their quantity, and their household from those reached
     (per campaign, and per day, site, item and area) unless another accepted distribution
-    of theirs still counts there."""
+    of theirs still counts there (per campaign, it is then reached where that one was
+    handed)."""
     if not voided:
         return
     if conn.dialect.name == "postgresql":
@@ -105,6 +114,9 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     ]
     if not rows:
         return
+    counted = {t.campaign_id for t in _terms(conn, exclude=())}
+    pairs = {(r["campaign_id"], r["household_id"]) for r in rows if r["campaign_id"] in counted}
+    reached_before = _first_served(conn, pairs)
     conn.execute(
         update(d)
         .where(d.c.distribution_id.in_([r["distribution_id"] for r in rows]))
@@ -118,20 +130,15 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
             )
         ).mappings()
     ]
-    counted = {t.campaign_id for t in _terms(conn, exclude=())}
-    # a household still reached, per campaign and per day there
-    still = {(r["campaign_id"], r["household_id"]) for r in remaining}
+    # a household still served that day there
     still_that_day = {(_day_of(r), r["household_id"]) for r in remaining}
     taken: Counter[tuple[Area, str]] = Counter()
+    _move_reached(reached_before, _first_served(conn, pairs), taken)
     days: dict[Day, dict[str, Any]] = {}
     for row in rows:
-        pair, day = (row["campaign_id"], row["household_id"]), _day_of(row)
+        day = _day_of(row)
         if row["campaign_id"] in counted:
-            area = _area(row["campaign_id"], row)
-            taken[(area, "quantity")] -= row["quantity"]
-            if pair not in still:
-                taken[(area, "reached_households")] -= 1
-                still.add(pair)  # taken out once, whatever else of theirs is voided
+            taken[(_area(row["campaign_id"], row), "quantity")] -= row["quantity"]
         counts = days.setdefault(day, dict(zip(DAY_KEYS, day, strict=True)) | DAY_ZERO)
         counts["quantity"] -= row["quantity"]
         if (day, row["household_id"]) not in still_that_day:
@@ -199,6 +206,33 @@ def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
     )
 
 
+def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> None:
+    """Move each household's eligible count from the campaigns and areas its profile as
+    written was eligible for to those of its last update here; call it before the rows are
+    updated. Whichever came first, a campaign or an update, the counts then equal those of
+    the households' current rows. Reached counts stay where distributions were counted."""
+    if not updated:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
+    latest = {u.household_id: u.model_dump() for u in updated}
+    h = households
+    columns = (h.c.household_id, h.c.region_code, h.c.province_code, h.c.groups,
+               h.c.precarity_score)  # fmt: skip
+    written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
+    known = _terms(conn, exclude=())
+    moved: Counter[tuple[Area, str]] = Counter()
+    for before in written:
+        after = latest[before["household_id"]]
+        for terms in known:
+            if eligibility(_profile(before), terms)[0]:
+                moved[(_area(terms.campaign_id, before), "eligible_households")] -= 1
+            if eligibility(_profile(after), terms)[0]:
+                moved[(_area(terms.campaign_id, after), "eligible_households")] += 1
+    _write(conn, moved)
+    _forget_emptied(conn, {area for area, _ in moved}, [])
+
+
 def _count_eligible(
     conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
 ) -> None:
@@ -231,29 +265,50 @@ def _count_whole(
 def _count_handed(
     conn: Connection, handed: Sequence[dict[str, Any]], added: Counter[tuple[Area, str]]
 ) -> None:
-    """Quantities, and each household reached once per campaign: reached before this batch
-    if another accepted distribution of theirs for the campaign was already written."""
+    """Quantities, and each household reached once per campaign, where its first basket
+    was handed: a basket handed earlier than those counted before moves it there."""
     if not handed:
         return
-    d = distributions
     pairs = {(x["campaign_id"], x["household_id"]) for x in handed}
-    ours = [x["distribution_id"] for x in handed]
-    earlier = {
-        (row.campaign_id, row.household_id)
-        for row in conn.execute(
-            select(d.c.campaign_id, d.c.household_id).where(
-                tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)),
-                and_(d.c.status.in_(COUNTED), d.c.distribution_id.not_in(ours)),
-            )
-        )
-    }
+    before = _first_served(conn, pairs, ignoring=[x["distribution_id"] for x in handed])
     for given in handed:
-        area = _area(given["campaign_id"], given)
-        added[(area, "quantity")] += given["quantity"]
-        pair = (given["campaign_id"], given["household_id"])
-        if pair not in earlier:
-            earlier.add(pair)
-            added[(area, "reached_households")] += 1
+        added[(_area(given["campaign_id"], given), "quantity")] += given["quantity"]
+    _move_reached(before, _first_served(conn, pairs), added)
+
+
+def _first_served(
+    conn: Connection, pairs: set[tuple[str, str]], ignoring: Sequence[str] = ()
+) -> dict[tuple[str, str], Area]:
+    """Per campaign and household, the area of its first counted basket (by time, then id):
+    where it is reached. A household's baskets carry its area when handed, and its area may
+    change between two of them; the first one decides, whatever order they came in."""
+    if not pairs:
+        return {}
+    d = distributions
+    found = select(d.c.campaign_id, d.c.household_id, d.c.region_code, d.c.province_code).where(
+        tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)), d.c.status.in_(COUNTED)
+    )
+    if ignoring:
+        found = found.where(d.c.distribution_id.not_in(ignoring))
+    first: dict[tuple[str, str], Area] = {}
+    for row in conn.execute(found.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
+        first.setdefault((row["campaign_id"], row["household_id"]), _area(row["campaign_id"], row))
+    return first
+
+
+def _move_reached(
+    before: Mapping[tuple[str, str], Area],
+    after: Mapping[tuple[str, str], Area],
+    added: Counter[tuple[Area, str]],
+) -> None:
+    """Each household reached where its first basket is now, and no longer where it was."""
+    for pair in set(before) | set(after):
+        was, now = before.get(pair), after.get(pair)
+        if was != now:
+            if was is not None:
+                added[(was, "reached_households")] -= 1
+            if now is not None:
+                added[(now, "reached_households")] += 1
 
 
 Day = tuple[str, date, str, str, str, str]  # campaign, day, site, item, region, province

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, select, update
 
 from events.households import (
     AidDistributed,
@@ -15,6 +15,7 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
     PersonalDataErased,
@@ -30,9 +31,11 @@ from projections.tables import (
     households,
 )
 from projections.writer_types import Applied, utc
+from services.domain.households.members import as_columns
 
 # a basket handed: counted, or flagged for a coordinator
 HANDED = (AidDistributed, DuplicateDistributionFlagged, LateDistributionFlagged)
+PROFILE_FIELDS = {"size", "region_code", "province_code", "groups", "precarity_score"}
 DISTRIBUTION_FIELDS = {
     "distribution_id", "household_id", "campaign_id", "site_id", "item_id", "quantity",
     "region_code", "province_code",
@@ -65,13 +68,13 @@ class RegistryProjection:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
                 when = utc(applied.envelope.occurred_at)
-                pending.registered.append(
-                    event.model_dump() | {"erased": False, "registered_at": when}
-                )
+                row = event.model_dump(exclude={"members"}) | as_columns(event.members)
+                pending.registered.append(row | {"erased": False, "registered_at": when})
                 pending.new_households.append(event)
+            elif isinstance(event, HouseholdProfileUpdated):
+                pending.updated.append(event)
             elif isinstance(event, PersonalDataErased):
-                upsert(conn, households, pending.registered, ["household_id"])
-                pending.registered = []
+                pending = pending.written(conn)
                 _erase(conn, event.household_id)
             elif isinstance(event, HANDED):
                 pending.handed.append(_distribution(event, applied))
@@ -103,13 +106,37 @@ class _Pending:
     handed: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     opened: list[CampaignOpened] = field(default_factory=list)
+    updated: list[HouseholdProfileUpdated] = field(default_factory=list)
 
     def written(self, conn: Connection) -> _Pending:
-        """Write and count it all; nothing pending after."""
+        """Write and count it all; nothing pending after. Profiles are updated last, over
+        the registrations (an update follows its registration on their partition)."""
         upsert(conn, households, self.registered, ["household_id"])
         upsert(conn, distributions, self.handed, ["distribution_id"])
         coverage_writer.count(conn, self.opened, self.new_households, self.accepted)
+        coverage_writer.reprofile(conn, self.updated)
+        _update_profiles(conn, self.updated)
         return _Pending()
+
+
+def _update_profiles(conn: Connection, updated: list[HouseholdProfileUpdated]) -> None:
+    """Each household's row as its updates leave it, in their order: its profile and member
+    counts replaced, its sealed data only where an update sealed it again (never once
+    erased)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for event in updated:
+        row = rows.setdefault(event.household_id, {})
+        row |= event.model_dump(include=PROFILE_FIELDS) | as_columns(event.members)
+        if event.sealed_personal_data is not None:
+            row["sealed_personal_data"] = event.sealed_personal_data
+    h = households
+    erased = set(
+        conn.scalars(select(h.c.household_id).where(h.c.household_id.in_(rows), h.c.erased))
+    )
+    for household_id, values in rows.items():
+        if household_id in erased:
+            values.pop("sealed_personal_data", None)
+        conn.execute(update(h).where(h.c.household_id == household_id).values(**values))
 
 
 def _void_duplicate(conn: Connection, distribution_id: str) -> None:

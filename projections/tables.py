@@ -183,6 +183,12 @@ campaigns = Table(
     Column("area_changes", JSON),  # CampaignAreasChanged, in order; region_codes is the latest
 )
 
+# the columns of a household's member counts, as `MemberCounts` names them
+MEMBER_COUNTS = (
+    "females_0_4", "females_5_17", "females_18_59", "females_60_plus",
+    "males_0_4", "males_5_17", "males_18_59", "males_60_plus",
+    "disabled_members", "severely_disabled_members",
+)  # fmt: skip
 households = Table(
     "households",
     metadata,
@@ -198,6 +204,9 @@ households = Table(
     Column("sealed_personal_data", Text),
     Column("erased", Boolean, nullable=False, default=False),
     Column("registered_at", DateTime, nullable=False),
+    # its members as plain numbers (NULL: not recorded), counted on `members_counted_on`
+    *(Column(name, Integer) for name in MEMBER_COUNTS),
+    Column("members_counted_on", Date),
 )
 
 # A distribution's status: `accepted`; `duplicate` (flagged, waiting for a coordinator), then

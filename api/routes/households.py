@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
 from api.reads import ReadAfter
-from api.schemas.households import HouseholdCreate, HouseholdPublic, Lookup
+from api.schemas.households import HouseholdCreate, HouseholdPublic, Lookup, ProfileChange
 from events.households import ErasureReason
 from services.app import households
 
@@ -50,6 +50,23 @@ async def get_household(
 ) -> HouseholdPublic:
     """One household's profile (and personal data, for the roles that may see it)."""
     return answers.household_public(await households.get_household(services, user, household_id))
+
+
+@router.put("/{household_id}/profile", response_model=HouseholdPublic)
+async def update_profile(
+    household_id: str,
+    body: ProfileChange,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency_key: IdempotencyKey = None,
+) -> HouseholdPublic:
+    """Record the household's situation assessed again: its whole profile replaces the old;
+    the same profile again changes nothing."""
+    change = requests.profile_update(body, household_id)
+    client_id = f"{household_id}:{idempotency_key or uuid.uuid4()}"
+    shown, outcome = await households.update_profile(services, user, now, change, client_id)
+    return answers.household_public(shown, outcome.position)
 
 
 @router.delete("/{household_id}/personal-data", response_model=HouseholdPublic)

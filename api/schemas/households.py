@@ -16,19 +16,62 @@ CIN = Field(
     description="Moroccan CIN: one or two letters then digits, e.g. BE123456.",
 )
 REGISTRY = Field(default=None, pattern=r"^[A-Za-z0-9-]{4,32}$", description="Social registry no.")
+NAME = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+PHONE = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
+# free text, sealed with the personal fields (never in clear): line breaks allowed
+NOTE = Field(
+    default=None, max_length=2000, pattern=r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f]*$",
+    description="Free text, sealed with the personal data.",
+)  # fmt: skip
+SIZE = Field(
+    default=None, ge=1, le=100, strict=True,
+    description="How many people; with `members`, their number (left out: counted from them).",
+)  # fmt: skip
 
 
-class HouseholdCreate(Body):
-    id: ClientId | None = None
-    national_id: str | None = CIN
-    registry_number: str | None = REGISTRY
-    head_name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
-    size: int = Field(ge=1, le=100, strict=True)
+class Member(Body):
+    """One member of the household, never named: sealed with the personal data, and counted
+    (by sex, age band and disability) in plain numbers."""
+
+    sex: Literal["f", "m"]
+    year_of_birth: int = Field(ge=1900, le=2100, strict=True)
+    relation: Literal["head", "spouse", "child", "parent", "other"]
+    disability: Literal["none", "moderate", "severe"] = "none"
+
+
+MEMBERS = Field(default=None, min_length=1, max_length=100)
+
+
+class Profile(Body):
+    """A household's anonymous profile, as registered or assessed again."""
+
+    size: int | None = SIZE
     region_code: str = Field(min_length=1, max_length=32)
     province_code: str | None = Field(default=None, max_length=32)
     groups: list[Group] = Field(default_factory=list)
     precarity_score: float | None = Field(default=None, ge=0, le=100)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
+    members: list[Member] | None = MEMBERS
+    housing_notes: str | None = NOTE
+    income_notes: str | None = NOTE
+
+    @model_validator(mode="after")
+    def _sized(self) -> Profile:
+        if self.members is None and self.size is None:
+            raise ValueError("give size, or members to count it from")
+        if self.members is not None:
+            if self.size is not None and self.size != len(self.members):
+                raise ValueError("size must equal the number of members (or be left out)")
+            if sum(m.relation == "head" for m in self.members) > 1:
+                raise ValueError("members: at most one head of household")
+        return self
+
+
+class HouseholdCreate(Profile):
+    id: ClientId | None = None
+    national_id: str | None = CIN
+    registry_number: str | None = REGISTRY
+    head_name: str = NAME
+    phone: str | None = PHONE
 
     @model_validator(mode="after")
     def _identified(self) -> HouseholdCreate:
@@ -48,11 +91,40 @@ class Lookup(Body):
         return self
 
 
+class ProfileChange(Profile):
+    """The household's new profile, whole (what is left out is no longer known), and the
+    personal fields to seal again (those left out stand; identifiers cannot change here)."""
+
+    head_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                  pattern=r"^[^\x00-\x1f\x7f]+$")  # fmt: skip
+    phone: str | None = PHONE
+
+
 class PersonalFields(BaseModel):
     head_name: str | None = None
     national_id: str | None = None
     registry_number: str | None = None
     phone: str | None = None
+    members: list[Member] | None = None
+    housing_notes: str | None = None
+    income_notes: str | None = None
+
+
+class MemberCounts(BaseModel):
+    """Members by sex and age band (age reached in the year of `counted_on`) and those with
+    a disability: plain numbers, shown to whoever sees the household."""
+
+    counted_on: date
+    females_0_4: int
+    females_5_17: int
+    females_18_59: int
+    females_60_plus: int
+    males_0_4: int
+    males_5_17: int
+    males_18_59: int
+    males_60_plus: int
+    disabled_members: int
+    severely_disabled_members: int
 
 
 class HouseholdPublic(Written):
@@ -62,6 +134,9 @@ class HouseholdPublic(Written):
     province_code: str | None
     groups: list[str]
     precarity_score: float | None
+    members: MemberCounts | None = Field(
+        default=None, description="Member counts; null when no members were recorded."
+    )
     erased: bool = False
     personal: PersonalFields | None = None
 

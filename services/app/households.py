@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from events.households import ErasureReason
 from projections import households_queries, queries
-from services.app.errors import Conflict, NotFound
+from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import Outcome, decide
-from services.domain.households.decider import ErasePersonalData, RegisterHousehold
+from services.domain.households.decider import (
+    ErasePersonalData,
+    RegisterHousehold,
+    UpdateHouseholdProfile,
+)
+from services.domain.households.members import (
+    Member,
+    as_columns,
+    from_columns,
+    member_counts,
+)
 from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
+# sealed with the personal fields when given: free text, and who the members are
+NOTES = ("housing_notes", "income_notes")
+# what a profile update may seal again (identifiers stay: the household is decided under them)
+RESEALED = ("head_name", "phone", *NOTES)
 PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
 
 
 @dataclass(frozen=True)
 class Household:
-    """A household to register: who (sealed before anything is published) and its profile."""
+    """A household to register: who (sealed before anything is published) and its profile.
+    With `members`, `size` is their number (None: counted from them)."""
 
     id: str
     head_name: str
-    size: int
+    size: int | None
     region_code: str
     national_id: str | None = None
     registry_number: str | None = None
@@ -35,17 +50,77 @@ class Household:
     province_code: str | None = None
     groups: list[str] = field(default_factory=list)
     precarity_score: float | None = None
+    members: list[Member] | None = None
+    housing_notes: str | None = None
+    income_notes: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """A household's situation assessed again: its whole anonymous profile (what is left out
+    is no longer known: no members given, no member counts), and the personal fields to seal
+    again (those left out stand)."""
+
+    household_id: str
+    size: int | None
+    region_code: str
+    province_code: str | None = None
+    groups: list[str] = field(default_factory=list)
+    precarity_score: float | None = None
+    members: list[Member] | None = None
+    head_name: str | None = None
+    phone: str | None = None
+    housing_notes: str | None = None
+    income_notes: str | None = None
 
 
 def view(ports: Ports, row: dict[str, Any], user: User) -> dict[str, Any]:
-    """The household as a role may see it: personal fields only for those allowed."""
+    """The household as a role may see it: personal fields only for those allowed; the
+    member counts (plain numbers) for all who see the household."""
     personal = None
     if not row["erased"] and user.role in SEES_PERSONAL_DATA:
         personal = ports.personal.open(row["household_id"], row["sealed_personal_data"]) or None
+    counts = from_columns(row)
     return {"household_id": row["household_id"], **{k: row[k] for k in PROFILE}} | {
+        "members": counts.model_dump() if counts else None,
         "erased": row["erased"],
         "personal": personal,
     }
+
+
+def _counted(
+    size: int | None, members: list[Member] | None, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """The size, and the member counts of the event (as of `now`), or Invalid naming the
+    field: with members, size is their number."""
+    if members is None:
+        if size is None:
+            raise Invalid("give size, or members to count it from", field="size")
+        return size, {"members": None}
+    if size is not None and size != len(members):
+        raise Invalid(
+            f"size is {size} but {len(members)} members are listed: give the same number, "
+            "or leave size out to count the members",
+            field="size",
+        )
+    for n, member in enumerate(members):
+        if member.year_of_birth > now.year:
+            raise Invalid("a year of birth is after this year", field=f"members.{n}.year_of_birth")
+    return len(members), {"members": member_counts(members, now.date())}
+
+
+def _sealed_extras(body: Household | ProfileUpdate) -> dict[str, Any]:
+    """What is sealed besides the identifiers, name and phone: only what was given, so a
+    household registered without it seals as it did before."""
+    extras: dict[str, Any] = {k: getattr(body, k) for k in NOTES if getattr(body, k)}
+    if body.members is not None:
+        extras["members"] = [asdict(m) for m in body.members]
+    return extras
+
+
+def _as_row(command: RegisterHousehold | UpdateHouseholdProfile) -> dict[str, Any]:
+    """The command as the households table will hold it once projected."""
+    return command.model_dump(exclude={"members"}) | as_columns(command.members)
 
 
 def pseudonyms(ports: Ports, national_id: str | None, registry: str | None) -> list[str]:
@@ -63,6 +138,7 @@ async def register_household(
     """Register a household; the same person twice is a Conflict naming the existing one."""
     authorize(user, "households.write")
     household_id = body.id
+    size, counted = _counted(body.size, body.members, now)
     cin_p, reg_p = (
         pseudonym(ports.settings.pseudonym_key, k, v) if v else None
         for k, v in (("cin", body.national_id), ("registry", body.registry_number))
@@ -88,16 +164,15 @@ async def register_household(
         raise Conflict(
             f"household id {household_id!r} is taken; choose another id", error="already_exists"
         ) from None
-    sealed = await in_thread(
-        ports.personal.seal, household_id, {k: getattr(body, k) for k in PERSONAL}
-    )
+    personal = {k: getattr(body, k) for k in PERSONAL} | _sealed_extras(body)
+    sealed = await in_thread(ports.personal.seal, household_id, personal)
     command = RegisterHousehold(
         household_id=household_id,
         identity=identity,
         national_id_pseudonym=cin_p,
         registry_pseudonym=reg_p,
         sealed_personal_data=sealed,
-        **{k: getattr(body, k) for k in PROFILE},
+        **{k: getattr(body, k) for k in PROFILE} | {"size": size} | counted,
     )
     try:
         reply = await decide(ports, command, household_id, user, now)
@@ -108,7 +183,40 @@ async def register_household(
         if refused.error == "already_registered" and elsewhere:
             await in_thread(ports.personal.release, household_id, identity)
         raise
-    shown = view(ports, command.model_dump() | {"erased": False}, user)
+    shown = view(ports, _as_row(command) | {"erased": False}, user)
+    return shown, Outcome.of(household_id, reply)
+
+
+async def update_profile(
+    ports: Ports, user: User, now: datetime, change: ProfileUpdate, client_id: str
+) -> tuple[dict[str, Any], Outcome]:
+    """Record the household's new situation, decided by its writer: the same as it has
+    already is recorded once (a retry changes nothing). Answers the household as it now is."""
+    authorize(user, "households.write")
+    household_id = change.household_id
+    row = await in_thread(households_queries.household, ports.engine, household_id)
+    if row is None or row["erased"] or not await _within_reach(ports, user, row):
+        raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    size, counted = _counted(change.size, change.members, now)
+    current = ports.personal.open(household_id, row["sealed_personal_data"])
+    sealed = None
+    if current is not None:  # sealing is deterministic: unchanged fields seal the same
+        given = {k: getattr(change, k) for k in RESEALED if getattr(change, k) is not None}
+        personal = {k: v for k, v in current.items() if k != "members"} | given
+        sealed = await in_thread(
+            ports.personal.seal, household_id, personal | _sealed_extras(change)
+        )
+    command = UpdateHouseholdProfile(
+        household_id=household_id,
+        identity=row["identity"],
+        sealed_personal_data=sealed,
+        **{k: getattr(change, k) for k in PROFILE} | {"size": size} | counted,
+    )
+    reply = await decide(ports, command, client_id, user, now)
+    updated = (
+        row | _as_row(command) | {"sealed_personal_data": sealed or row["sealed_personal_data"]}
+    )
+    shown = await _shown(ports, updated, user, "household")
     return shown, Outcome.of(household_id, reply)
 
 

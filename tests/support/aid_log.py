@@ -31,6 +31,7 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
     PersonalDataErased,
@@ -216,6 +217,11 @@ class _Simulation:
         self.handed: list[tuple[AidDistributed | DuplicateAccepted, Lot]] = []
         self.flagged: list[DuplicateDistributionFlagged | LateDistributionFlagged] = []
         self.areas: dict[str, tuple[str, str]] = {}
+        self.erased: set[str] = set()
+        # profile updates draw from their own stream, so the rest of the log is the one the
+        # same seed gave before households could be assessed again
+        self.reassessing = random.Random(str(rng.getstate()[1]))
+        self.reassessed = 0
         self.kits: list[tuple[str, Lot, Lot]] = []  # where assembled, the kit lot, its flour
         # kits of each lot whose flour is still inside: the writer breaks up no more than
         # that (kits found by a count hold nothing it knows of)
@@ -306,6 +312,8 @@ class _Simulation:
             )
         )
         action()
+        if self.reassessing.random() < 0.08:
+            self.reassess()
 
     def assemble(self) -> None:
         """Baskets of 2 kg of flour from one lot (a donation's, perhaps) at a warehouse."""
@@ -745,6 +753,31 @@ class _Simulation:
         if self.households and self.rng.random() < 0.5:
             household, identity = self.rng.choice(self.households)
             self._record(PersonalDataErased(household_id=household, identity=identity))
+            self.erased.add(household)
+
+    def reassess(self) -> None:
+        """A social worker assesses a household again: it moved to the other site's
+        province, or its groups changed; its later baskets carry its new area."""
+        still = [h for h in self.households if h[0] not in self.erased]
+        if not still:
+            return
+        rng = self.reassessing
+        household, identity = rng.choice(still)
+        region, province = REGION[rng.choice(SITES)]
+        updated = HouseholdProfileUpdated(
+            household_id=household,
+            identity=identity,
+            size=rng.randint(1, 9),
+            region_code=region,
+            province_code=province,
+            groups=rng.sample(["children", "women", "elderly", "disability"], k=1),
+            sealed_personal_data=rng.choice((None, f"sealed again:{household}")),
+        )
+        self.reassessed += 1
+        message = self.log.append(updated, f"reassess-{self.reassessed}", self.now)
+        if rng.random() < 0.05:
+            self.log.append_again(message)
+        self.areas[household] = (region, province)
 
     def convoy(self) -> None:
         deployment = self._id("convoy")

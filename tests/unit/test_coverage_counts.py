@@ -29,6 +29,7 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdProfileUpdated,
     HouseholdRegistered,
     PersonalDataErased,
 )
@@ -53,7 +54,8 @@ GROUPS = ["children", "women", "elderly", "disability"]
 
 
 def a_log(rng: random.Random, steps: int) -> AidLog:
-    """Campaigns, households, distributions and erasures in a random order of time."""
+    """Campaigns, households (their profiles updated now and then), distributions and
+    erasures in a random order of time."""
     log, now = AidLog(), START
     opened: list[str] = []
     regions: dict[str, list[str]] = {}
@@ -61,12 +63,23 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
     handed: dict[tuple[str, str], str] = {}
     accepted: list[AidDistributed | DuplicateAccepted] = []
     flagged: list[DuplicateDistributionFlagged] = []
+    erased: set[str] = set()
     for step in range(steps):
         now += timedelta(hours=rng.randint(1, 5))
         action = rng.choices(
-            ["campaign", "register", "serve", "erase", "void", "resolve", "retarget"],
-            [1, 6, 6, 1, 2, 2, 1],
+            ["campaign", "register", "serve", "erase", "void", "resolve", "retarget", "update"],
+            [1, 6, 6, 1, 2, 2, 1, 3],
         )[0]
+        still = [n for n, p in enumerate(people) if p[0] not in erased]
+        if action == "update" and still:  # the writer refuses to update an erased household
+            n = rng.choice(still)
+            household, identity, _, _ = people[n]
+            updated = a_profile_update(rng, household, identity)
+            log.append(updated, f"update:{step}", now)
+            people[n] = (household, identity, updated.region_code, updated.province_code)
+            continue
+        if action == "update":
+            action = "register"
         if action == "retarget" and opened:
             campaign = rng.choice(opened)
             moved = sorted(rng.sample(sorted(AREAS), k=rng.randint(0, 2)))
@@ -162,9 +175,25 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
                 accepted.append(aid)
         else:
             household, identity, _, _ = rng.choice(people)
-            erased = PersonalDataErased(household_id=household, identity=identity)
-            log.append(erased, f"erase:{step}", now)
+            forgotten = PersonalDataErased(household_id=household, identity=identity)
+            log.append(forgotten, f"erase:{step}", now)
+            erased.add(household)
     return log
+
+
+def a_profile_update(rng: random.Random, household: str, identity: str) -> HouseholdProfileUpdated:
+    """The household assessed again: moved, or its groups or score changed, or the same."""
+    region = rng.choice(sorted(AREAS))
+    return HouseholdProfileUpdated(
+        household_id=household,
+        identity=identity,
+        size=rng.randint(1, 8),
+        region_code=region,
+        province_code=rng.choice(AREAS[region]),
+        groups=rng.sample(GROUPS, k=rng.randint(0, 2)),
+        precarity_score=rng.choice((None, 12.5, 40.0, 47.25, 80.0)),
+        sealed_personal_data=rng.choice((None, f"sealed again:{household}")),
+    )
 
 
 def resolution(
@@ -198,7 +227,12 @@ def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
                     area = (terms.campaign_id, h["region_code"], h["province_code"] or "")
                     counts[(area, "eligible")] += 1
         reached: set[tuple[str, str]] = set()
-        given = select(distributions).where(distributions.c.status.in_(COUNTED))
+        # reached where first served: a household that moved has baskets of two areas
+        given = (
+            select(distributions)
+            .where(distributions.c.status.in_(COUNTED))
+            .order_by(distributions.c.occurred_at, distributions.c.distribution_id)
+        )
         for d in conn.execute(given).mappings().all():
             area = (d["campaign_id"], d["region_code"], d["province_code"] or "")
             counts[(area, "quantity")] += d["quantity"]

@@ -1,18 +1,26 @@
-"""The registration decider: one person, one household, until the person is erased."""
+"""The registration decider: one person, one household, until the person is erased; the
+household's profile updated by the same writer, each change once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import reduce
+from typing import Any
 
 import pytest
 
-from events.households import HouseholdRegistered, PersonalDataErased
+from events.households import (
+    HouseholdProfileUpdated,
+    HouseholdRegistered,
+    MemberCounts,
+    PersonalDataErased,
+)
 from services.domain.decisions import Refused
 from services.domain.households.decider import (
     ErasePersonalData,
     RegisterHousehold,
     Registration,
+    UpdateHouseholdProfile,
     decide,
     evolve,
 )
@@ -62,3 +70,90 @@ def test_erasing_a_household_the_person_does_not_hold_is_refused() -> None:
         decide(state, ErasePersonalData(household_id="hh-002", identity=FATIMA), NOW)
     with pytest.raises(Refused):
         decide(Registration(), ErasePersonalData(household_id="hh-001", identity=FATIMA), NOW)
+
+
+# ---- profile updates -----------------------------------------------------------------------
+
+TODAY = NOW.date()
+
+
+def update(household_id: str = "hh-001", **changes: Any) -> UpdateHouseholdProfile:
+    """Fatima's household assessed again: by default as it was registered."""
+    profile: dict[str, Any] = {"size": 5, "region_code": "MA07"} | changes
+    return UpdateHouseholdProfile(household_id=household_id, identity=FATIMA, **profile)
+
+
+def counts(on: date = TODAY, **numbers: int) -> MemberCounts:
+    return MemberCounts(counted_on=on, **numbers)
+
+
+def registered() -> Registration:
+    return state_after(*decide(Registration(), registration("hh-001"), NOW))
+
+
+def test_a_household_moved_to_souss_massa_gets_its_whole_new_profile_recorded() -> None:
+    moved = update(size=6, region_code="MA09", province_code="MA0901", groups=["children"],
+                   precarity_score=38.5, members=counts(females_0_4=1, males_18_59=5))  # fmt: skip
+
+    [event] = decide(registered(), moved, NOW)
+
+    assert event == HouseholdProfileUpdated(**moved.model_dump())
+    situation = state_after(*decide(Registration(), registration("hh-001"), NOW), event).situation
+    assert situation is not None
+    assert (situation.size, situation.region_code, situation.groups) == (6, "MA09", ("children",))
+    assert situation.sealed_personal_data == "c2VhbGVk"  # nothing sealed again: it stands
+
+
+def test_the_same_profile_again_records_nothing_so_a_retry_changes_nothing() -> None:
+    first = update(size=3, members=counts(females_18_59=2, males_5_17=1))
+    events = decide(registered(), first, NOW)
+    state = state_after(*decide(Registration(), registration("hh-001"), NOW), *events)
+
+    assert len(events) == 1
+    assert decide(state, first, NOW) == []
+    # counted again a week later, the same people in the same bands: nothing new either
+    later = first.model_copy(update={"members": counts(TODAY + timedelta(days=7),
+                                                       females_18_59=2, males_5_17=1)})  # fmt: skip
+    assert decide(state, later, NOW) == []
+    assert decide(registered(), update(), NOW) == []  # as registered: nothing to record
+
+
+def test_the_latest_profile_is_remembered_so_going_back_is_a_change() -> None:
+    moved = decide(registered(), update(region_code="MA09"), NOW)
+    state = state_after(*decide(Registration(), registration("hh-001"), NOW), *moved)
+
+    [back] = decide(state, update(region_code="MA07"), NOW)
+
+    assert isinstance(back, HouseholdProfileUpdated) and back.region_code == "MA07"
+
+
+def test_personal_data_sealed_again_is_a_change_even_with_the_same_profile() -> None:
+    [resealed] = decide(registered(), update(sealed_personal_data="bmV3IHBob25l"), NOW)
+    state = state_after(*decide(Registration(), registration("hh-001"), NOW), resealed)
+
+    assert resealed.sealed_personal_data == "bmV3IHBob25l"
+    assert decide(state, update(sealed_personal_data="bmV3IHBob25l"), NOW) == []
+
+
+def test_updating_a_household_never_registered_or_erased_is_refused_as_unknown() -> None:
+    registered_events = decide(Registration(), registration("hh-001"), NOW)
+    erased = decide(
+        state_after(*registered_events), ErasePersonalData(household_id="hh-001", identity=FATIMA),
+        NOW,
+    )  # fmt: skip
+
+    for state, household_id in (
+        (Registration(), "hh-001"),
+        (state_after(*registered_events), "hh-002"),
+        (state_after(*registered_events, *erased), "hh-001"),
+    ):
+        with pytest.raises(Refused, match=f"no registered household {household_id}") as refused:
+            decide(state, update(household_id), NOW)
+        assert refused.value.code == "unknown_household"
+
+
+def test_an_update_of_another_household_of_the_same_person_leaves_the_state_alone() -> None:
+    state = registered()
+    stray = HouseholdProfileUpdated(**update("hh-777", region_code="MA09").model_dump())
+
+    assert evolve(state, stray) == state

@@ -135,6 +135,15 @@ def new_household(_: str) -> dict[str, Any]:
             "size": 5, "region_code": "MA07", "groups": ["children"]}  # fmt: skip
 
 
+def reassessed(_: str) -> dict[str, Any]:
+    """The Aït Ourir household assessed again: a seventh member, a newborn girl."""
+    members = [{"sex": "f", "year_of_birth": 2026, "relation": "child"}] + [
+        {"sex": "m", "year_of_birth": 1950 + n, "relation": "other"} for n in range(6)
+    ]
+    return {"region_code": "MA07", "province_code": "MA0701", "groups": ["children", "elderly"],
+            "members": members}  # fmt: skip
+
+
 def registry_export(_: str) -> str:
     """A CSV body (sent as text/csv): one household of Tahannaout."""
     return "national_id,head_name,size,region_code\nJB771204,Rachid Amrani,5,MA07\n"
@@ -251,6 +260,9 @@ class Endpoint:
             return api.post(role, path, body)
         if self.method == "DELETE":
             return api.client.delete(path, headers=api.headers(role))
+        if self.method == "PUT":
+            assert self.body is not None
+            return api.client.put(path, json=self.body(where), headers=api.headers(role))
         params = {"location_id": location_id} if location_id and not self.url else None
         if self.query:
             params = (params or {}) | self.query
@@ -314,6 +326,8 @@ ENDPOINTS = (
              url=lambda _: f"/v1/households/imports/{IMPORT}"),
     Endpoint("GET", "/v1/households/{household_id}", "households.read",
              url=lambda _: f"/v1/households/{HOUSEHOLD}"),
+    Endpoint("PUT", "/v1/households/{household_id}/profile", "households.write", reassessed,
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/profile"),
     Endpoint("DELETE", "/v1/households/{household_id}/personal-data", "households.erase",
              url=lambda _: f"/v1/households/{HOUSEHOLD}/personal-data"),
     Endpoint("GET", "/v1/households/{household_id}/eligibility", "households.read",

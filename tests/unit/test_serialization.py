@@ -23,8 +23,10 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
+    MemberCounts,
     PersonalDataErased,
 )
 from events.kits import (
@@ -220,6 +222,26 @@ SAMPLES: dict[str, Event] = {
         size=5,
         region_code="MA07",
         sealed_personal_data="c2VhbGVk",
+    ),
+    "HouseholdProfileUpdated": HouseholdProfileUpdated(
+        household_id="hh-0001",
+        identity="p" + "a" * 40,
+        size=6,
+        region_code="MA07",
+        province_code="MA0701",
+        groups=["children", "disability"],
+        precarity_score=31.5,
+        members=MemberCounts(
+            counted_on=date(2023, 10, 2),
+            females_0_4=1,
+            females_18_59=1,
+            males_5_17=2,
+            males_18_59=1,
+            males_60_plus=1,
+            disabled_members=1,
+            severely_disabled_members=1,
+        ),
+        sealed_personal_data="c2VhbGVkIGFnYWlu",
     ),
     "PersonalDataErased": PersonalDataErased(
         household_id="hh-0001", identity="p" + "a" * 40, reason="person_asked"

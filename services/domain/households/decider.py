@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,9 @@ from events.base import Identifier
 from events.households import (
     ErasureReason,
     Group,
+    HouseholdProfileUpdated,
     HouseholdRegistered,
+    MemberCounts,
     PersonalDataErased,
     Pseudonym,
 )
@@ -42,6 +44,7 @@ class RegisterHousehold(Command):
     province_code: str | None = Field(default=None, max_length=32)
     groups: list[Group] = Field(default_factory=list)
     precarity_score: float | None = Field(default=None, ge=0, le=100)
+    members: MemberCounts | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +54,28 @@ class RegisterHousehold(Command):
         if isinstance(data, dict) and isinstance(data.get("household"), dict):
             return {k: v for k, v in data["household"].items() if k != "type"}
         return data
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
+class UpdateHouseholdProfile(Command):
+    """A household's situation assessed again: its whole anonymous profile, and its personal
+    data sealed again (sealing is deterministic: the same fields seal the same)."""
+
+    TYPE = "UpdateHouseholdProfile"
+    STREAM = STREAM
+
+    household_id: Identifier
+    identity: Pseudonym = Field(min_length=8, max_length=64)
+    size: int = Field(ge=1, le=100)
+    region_code: str = Field(min_length=1, max_length=32)
+    province_code: str | None = Field(default=None, max_length=32)
+    groups: list[Group] = Field(default_factory=list)
+    precarity_score: float | None = Field(default=None, ge=0, le=100)
+    members: MemberCounts | None = None
+    sealed_personal_data: str | None = Field(default=None, max_length=8192)
 
     @property
     def aggregate_id(self) -> str:
@@ -71,11 +96,53 @@ class ErasePersonalData(Command):
 
 
 @dataclass(frozen=True)
+class Situation:
+    """A household's profile as last decided, and its personal data as last sealed."""
+
+    size: int
+    region_code: str
+    province_code: str | None
+    groups: tuple[str, ...]
+    precarity_score: float | None
+    members: MemberCounts | None
+    sealed_personal_data: str | None
+
+    @classmethod
+    def of(
+        cls, fact: HouseholdRegistered | HouseholdProfileUpdated | UpdateHouseholdProfile
+    ) -> Situation:
+        return cls(
+            fact.size, fact.region_code, fact.province_code, tuple(fact.groups),
+            fact.precarity_score, fact.members, fact.sealed_personal_data,
+        )  # fmt: skip
+
+    def updated(self, change: HouseholdProfileUpdated | UpdateHouseholdProfile) -> Situation:
+        """The situation after the change; sealed data given none stands."""
+        new = Situation.of(change)
+        return (
+            new
+            if new.sealed_personal_data
+            else replace(new, sealed_personal_data=self.sealed_personal_data)
+        )
+
+    def same_as(self, other: Situation) -> bool:
+        """Nothing changes: the same profile, members counted alike (on whatever day), the
+        same sealed data."""
+        mine, theirs = replace(self, members=None), replace(other, members=None)
+        same_members = self.members is other.members is None or (
+            self.members is not None and self.members.same_counts(other.members)
+        )
+        return mine == theirs and same_members
+
+
+@dataclass(frozen=True)
 class Registration:
-    """The person's registration, if any (later ones were refused). Erasure forgets it: the
-    person may register again, as a new household nothing links to the erased one."""
+    """The person's registration, if any (later ones were refused), and the household's
+    situation as last updated. Erasure forgets both: the person may register again, as a new
+    household nothing links to the erased one."""
 
     household: HouseholdRegistered | None = None
+    situation: Situation | None = None
 
 
 @on_message
@@ -85,7 +152,16 @@ def evolve(state: Registration, event: Event) -> Registration:
 
 @evolve.register
 def _(state: Registration, event: HouseholdRegistered) -> Registration:
-    return state if state.household else Registration(event)
+    return state if state.household else Registration(event, Situation.of(event))
+
+
+@evolve.register
+def _(state: Registration, event: HouseholdProfileUpdated) -> Registration:
+    if state.household is None or state.situation is None:
+        return state
+    if state.household.household_id != event.household_id:
+        return state
+    return replace(state, situation=state.situation.updated(event))
 
 
 @evolve.register
@@ -112,6 +188,19 @@ def _(state: Registration, command: RegisterHousehold, now: datetime) -> list[Ev
 
 
 @decide.register
+def _(state: Registration, command: UpdateHouseholdProfile, now: datetime) -> list[Event]:
+    """The new profile, unless it is the one the household has already (a retry)."""
+    household, situation = state.household, state.situation
+    if household is None or situation is None or household.household_id != command.household_id:
+        raise Refused(
+            "unknown_household", f"no registered household {command.household_id} to update"
+        )
+    if situation.updated(command).same_as(situation):
+        return []
+    return [HouseholdProfileUpdated(**command.model_dump())]
+
+
+@decide.register
 def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Event]:
     if state.household is None or state.household.household_id != command.household_id:
         raise Refused(
@@ -125,12 +214,12 @@ def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Ev
 
 
 class HouseholdDecider:
-    """Decides registrations and erasures for one person at a time."""
+    """Decides registrations, profile updates and erasures for one person at a time."""
 
     event_stream: str = "households"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
-        c.TYPE: c for c in (RegisterHousehold, ErasePersonalData)
+        c.TYPE: c for c in (RegisterHousehold, UpdateHouseholdProfile, ErasePersonalData)
     }
     initial = staticmethod(Registration)
     evolve = staticmethod(evolve)
