@@ -85,7 +85,9 @@ def main() -> dict[str, Any]:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
     peak = re.search(r"PEAK_RSS_KIB (\d+)", done.stderr)
-    assert f"{count} lines, registered {count}, unchanged 0, refused 0" in summary, summary
+    assert f"{count} lines, registered {count}, updated 0, unchanged 0, refused 0" in summary, (
+        summary
+    )
     figures = {
         "households": count,
         "households_per_s": round(count / seconds, 1),

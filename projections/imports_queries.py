@@ -14,7 +14,7 @@ from projections.queries import fetch_all
 from projections.sql import upsert
 from projections.tables import household_import_refusals, household_imports, locations
 
-COUNTS = ("lines_read", "registered", "unchanged", "refused")
+COUNTS = ("lines_read", "registered", "updated", "unchanged", "refused")
 
 
 def areas(engine: Engine) -> dict[str, frozenset[str]]:

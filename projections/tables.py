@@ -385,6 +385,7 @@ household_imports = Table(
     Column("unchanged", BigInteger, nullable=False),
     Column("refused", BigInteger, nullable=False),
     Column("started_by", String(64), nullable=False),
+    Column("updated", BigInteger, nullable=False, server_default="0"),  # situations changed
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

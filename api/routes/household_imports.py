@@ -51,7 +51,8 @@ async def start_import(
 async def import_state(
     import_id: str, services: ServicesDep, user: CurrentUser, page: PageOf
 ) -> ImportPublic:
-    """Where an import stands: lines read, registered, unchanged, refused (with why)."""
+    """Where an import stands: lines read, registered, updated, unchanged, refused (with
+    why)."""
     return ImportPublic.model_validate(
         await import_runs.import_state(services, user, import_id, page)
     )

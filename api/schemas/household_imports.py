@@ -24,7 +24,13 @@ class ImportPublic(BaseModel):
     done: bool
     lines_read: int
     registered: int = Field(description="Registered (or, in a dry run, would be).")
-    unchanged: int = Field(description="Already registered with this household.")
+    updated: int = Field(
+        default=0,
+        description="Registered already with this household in another situation (size, "
+        "region, province, groups or precarity score), now updated (or, in a dry run, would "
+        "be).",
+    )
+    unchanged: int = Field(description="Already registered with this household, as the line says.")
     refused: int
     refusals: list[RefusedLine] = Field(description="The refused lines, a page at a time.")
     next: str | None = Field(default=None, description=NEXT)

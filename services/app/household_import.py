@@ -18,21 +18,31 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import orjson
+
+from events.households import MemberCounts
 from projections import imports_queries
+from projections.tables import MEMBER_COUNTS
 from services.app.errors import Invalid
-from services.app.import_checks import Candidate, LineOutcome, checked, id_taken, taken
+from services.app.import_checks import (
+    PROFILE,
+    Candidate,
+    LineOutcome,
+    checked,
+    id_taken,
+    taken,
+)
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import decide_many
-from services.domain.households.decider import RegisterHousehold
+from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.privacy import IdTaken
 
 BATCH = 500  # lines checked, sealed and sent together
 IN_FLIGHT = 4  # batches sent and not yet answered
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
-PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 
 
 @dataclass
@@ -105,9 +115,9 @@ async def _run(
         while batch := list(islice(lines, BATCH)):
             outcomes, candidates = await checked(ports, batch, people, ids)
             if candidates and not report.dry_run:
-                sending.add(asyncio.create_task(_register(ports, user, now, candidates)))
+                sending.add(asyncio.create_task(_send(ports, user, now, candidates)))
             else:
-                outcomes += [LineOutcome(c.line, "registered", c.household_id) for c in candidates]
+                outcomes += [LineOutcome(c.line, _would(c), c.household_id) for c in candidates]
             await _recorded(ports, report, outcomes, now, on_lines)
             while len(sending) >= IN_FLIGHT:
                 done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
@@ -141,21 +151,52 @@ async def _recorded(
         on_lines(outcomes)
 
 
-async def _register(
+def _would(c: Candidate) -> str:
+    return "registered" if c.registered is None else "updated"
+
+
+async def _send(
     ports: Ports, user: User, now: datetime, candidates: list[Candidate]
 ) -> list[LineOutcome]:
-    """Claim, seal and send the batch's registrations together; what each came to."""
-    sealed = await in_thread(_sealed, ports, candidates)
+    """Claim, seal and send the batch's registrations, and its households' new situations,
+    together; what each came to."""
+    new = [c for c in candidates if c.registered is None]
+    sealed = await in_thread(_sealed, ports, new)
     outcomes = [o for o in sealed if isinstance(o, LineOutcome)]
-    commands = [(c, cmd) for c, cmd in zip(candidates, sealed, strict=True)
-                if isinstance(cmd, RegisterHousehold)]  # fmt: skip
-    replies = await decide_many(ports, [(cmd, cmd.household_id) for _, cmd in commands], user, now)
-    for (candidate, _), reply in zip(commands, replies, strict=True):
+    commands: list[tuple[Candidate, RegisterHousehold | UpdateHouseholdProfile, str]] = [
+        (c, cmd, cmd.household_id)
+        for c, cmd in zip(new, sealed, strict=True)
+        if isinstance(cmd, RegisterHousehold)
+    ]
+    commands += [(c, *_update(c)) for c in candidates if c.registered is not None]
+    replies = await decide_many(ports, [(cmd, client_id) for _, cmd, client_id in commands],
+                                user, now)  # fmt: skip
+    for (candidate, _, _), reply in zip(commands, replies, strict=True):
         outcome = _decided(candidate, reply.status, reply.replayed, reply.error, reply.details)
         if outcome.reason == "already_registered":  # as registering one: give the claim up
             await in_thread(ports.personal.release, candidate.household_id, candidate.identity)
         outcomes.append(outcome)
     return outcomes
+
+
+def _update(c: Candidate) -> tuple[UpdateHouseholdProfile, str]:
+    """The household's situation as the line gives it, its members as recorded (the file
+    does not count them), and its personal data as sealed; under an id of that situation, so
+    the same file again, or resumed, sends the same update."""
+    row = c.registered or {}
+    members = (
+        MemberCounts(counted_on=row["members_counted_on"], **{k: row[k] for k in MEMBER_COUNTS})
+        if row.get("members_counted_on")
+        else None
+    )
+    profile = {k: c.values[k] for k in PROFILE}
+    command = UpdateHouseholdProfile(
+        household_id=c.household_id, identity=row["identity"], members=members, **profile
+    )
+    digest = hashlib.blake2b(
+        orjson.dumps(profile, option=orjson.OPT_SORT_KEYS), digest_size=10
+    ).hexdigest()
+    return command, f"{c.household_id}:situation:{digest}"
 
 
 def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold | LineOutcome]:
@@ -184,9 +225,10 @@ def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold
 def _decided(
     c: Candidate, status: str, replayed: bool, error: str | None, details: dict[str, Any]
 ) -> LineOutcome:
-    """A reply as a line's outcome: a repeat of an earlier registration is unchanged."""
+    """A reply as a line's outcome: a repeat of an earlier registration or update is
+    unchanged."""
     if status == "accepted":
-        return LineOutcome(c.line, "unchanged" if replayed else "registered", c.household_id)
+        return LineOutcome(c.line, "unchanged" if replayed else _would(c), c.household_id)
     elsewhere = details.get("household_id")
     if error == "already_registered" and elsewhere not in (None, c.household_id):
         return taken(c.line, str(elsewhere))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from projections import households_queries
@@ -23,7 +23,7 @@ class LineOutcome:
     """What became (or, in a dry run, would become) of one line."""
 
     line: int
-    status: str  # registered | unchanged | refused
+    status: str  # registered | updated | unchanged | refused
     household_id: str | None = None
     reason: str | None = None
     message: str | None = None
@@ -32,7 +32,8 @@ class LineOutcome:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A valid line ready to register: its ids and pseudonyms, and the values to seal."""
+    """A valid line ready to register: its ids and pseudonyms, and the values to seal; or,
+    when its household is registered already in another situation, the row to update."""
 
     line: int
     household_id: str
@@ -40,6 +41,10 @@ class Candidate:
     cin: str | None
     registry: str | None
     values: dict[str, Any]
+    registered: dict[str, Any] | None = None
+
+
+PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 
 
 def household_id_for(identity: str) -> str:
@@ -56,7 +61,8 @@ def _number(text: str) -> int:
 async def checked(
     ports: Ports, batch: list[Line | Refusal], people: FirstSeen, ids: FirstSeen
 ) -> tuple[list[LineOutcome], list[Candidate]]:
-    """The batch's lines refused so far, and the candidates left to register."""
+    """The batch's lines refused or unchanged so far, and the candidates left to register
+    or to update."""
     outcomes = [_refused(entry) for entry in batch if isinstance(entry, Refusal)]
     fresh: list[Candidate] = []
     for entry in (e for e in batch if isinstance(e, Line)):
@@ -74,8 +80,8 @@ async def checked(
     candidates = []
     for candidate in fresh:
         outcome = _against_registry(candidate, known)
-        if outcome is None:
-            candidates.append(candidate)
+        if isinstance(outcome, Candidate):
+            candidates.append(outcome)
         else:
             outcomes.append(outcome)
     return outcomes, candidates
@@ -113,20 +119,30 @@ async def _known(ports: Ports, fresh: list[Candidate]) -> dict[str, dict[str, di
 
 def _against_registry(
     candidate: Candidate, known: dict[str, dict[str, dict[str, Any]]]
-) -> LineOutcome | None:
-    """Unchanged if this person's household is registered already; refused if the person is
-    registered in another household, or the id belongs to another person; else None."""
+) -> LineOutcome | Candidate:
+    """Unchanged if this person's household is registered already in this situation, to
+    update if in another; refused if the person is registered in another household, or the
+    id belongs to another person; else the candidate, to register."""
     names = (p for p in (candidate.cin, candidate.registry) if p)
     existing = next((known["name"][p] for p in names if p in known["name"]), None)
     hid = candidate.household_id
     if existing is not None and existing["household_id"] != hid:
         return taken(candidate.line, existing["household_id"])
-    if existing is not None:
+    if existing is not None and same_situation(candidate.values, existing):
         return LineOutcome(candidate.line, "unchanged", hid)
+    if existing is not None:
+        return replace(candidate, registered=existing)
     row = known["id"].get(hid)
     if row is not None and row["identity"] != candidate.identity:
         return id_taken(candidate.line)
-    return None
+    return candidate
+
+
+def same_situation(values: dict[str, Any], row: dict[str, Any]) -> bool:
+    """The line says what the registry holds of the household's profile already."""
+    mine = {k: values[k] for k in PROFILE} | {"groups": sorted(values["groups"])}
+    theirs = {k: row[k] for k in PROFILE} | {"groups": sorted(row["groups"] or [])}
+    return mine == theirs
 
 
 def taken(line: int, elsewhere: str) -> LineOutcome:

@@ -14,7 +14,8 @@ from services.app.household_import import ImportReport, LineOutcome
 from services.runtime.importing import run_import, scan
 from services.runtime.settings import Settings
 
-WOULD = {"registered": "would register", "unchanged": "unchanged", "refused": "refused"}
+WOULD = {"registered": "would register", "updated": "would update", "unchanged": "unchanged",
+         "refused": "refused"}  # fmt: skip
 
 
 def import_file(settings: Settings, path: Path, dry_run: bool, console: Console) -> int:
@@ -56,9 +57,11 @@ def _print(report: ImportReport, outcomes: list[LineOutcome]) -> None:
         household = f" {o.household_id}" if o.household_id and o.status != "refused" else ""
         out.print(f"line {o.line}: {what}{household}{why}", markup=False)
     c = report.counts
-    verb = "would register" if report.dry_run else "registered"
+    verb, changed = ("registered", "updated")
+    if report.dry_run:
+        verb, changed = "would register", "would update"
     out.print(
         f"import {report.import_id}: {c['lines_read']} lines, {verb} {c['registered']}, "
-        f"unchanged {c['unchanged']}, refused {c['refused']}",
+        f"{changed} {c['updated']}, unchanged {c['unchanged']}, refused {c['refused']}",
         markup=False,
     )

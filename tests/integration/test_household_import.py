@@ -94,8 +94,9 @@ def resumed_until_done(settings: Settings, path: Path) -> tuple[dict[str, int], 
 
 
 def report(out: str) -> tuple[dict[str, int], set[int]]:
-    summary = re.search(r"(\d+) lines, (?:would register|registered) (\d+), unchanged (\d+), "
-                        r"refused (\d+)", out)  # fmt: skip
+    summary = re.search(r"(\d+) lines, (?:would register|registered) (\d+), "
+                        r"(?:would update|updated) 0, unchanged (\d+), refused (\d+)",
+                        out)  # fmt: skip
     assert summary, out[-2000:]
     counts = dict(zip(("lines", "registered", "unchanged", "refused"),
                       map(int, summary.groups()), strict=True))  # fmt: skip

@@ -152,8 +152,40 @@ def test_importing_the_same_file_again_changes_nothing(api: ApiHarness) -> None:
 
     assert again.status_code == 200, again.text  # that import, already done
     assert again.json()["import_id"] == first.json()["import_id"]
-    assert report.counts == {"lines_read": 8, "registered": 0, "unchanged": 3, "refused": 5}
+    assert report.counts == {"lines_read": 8, "registered": 0, "updated": 0, "unchanged": 3, "refused": 5}
     assert len(api.published()) == published
+
+
+# the next year's export: Fatima's household grew and left the children's group, Khadija's
+# moved to Al Haouz, Samira's is as it was
+NEXT_YEAR = [
+    ",BE123456,RSU-2025-000117,Fatima Zahra Benali,+212 661 234 567,7,MA07,MA0701,,35",
+    "hh-rsu-000342,,RSU-2025-000342,Khadija Oubella,0662 98 76 54,3,MA07,MA0701,women,",
+    ",AB100200,,Samira Idrissi,,3,MA06,,,",
+]
+
+
+def test_a_file_with_changed_situations_updates_them_once(api: ApiHarness) -> None:
+    run(api, export(), "imp-2025")
+    api.project_published()
+    fatima = id_of(api, "BE123456")
+
+    dry = run(api, export(*NEXT_YEAR), "dry-2026", dry_run=True)
+    before = len(api.published("households"))
+    report = run(api, export(*NEXT_YEAR), "imp-2026")
+    api.project_published()
+    again = run(api, export(*NEXT_YEAR), "imp-2026-again")
+
+    assert dry.counts == report.counts == {
+        "lines_read": 3, "registered": 0, "updated": 2, "unchanged": 1, "refused": 0,
+    }  # fmt: skip
+    updates = [e.type for e in api.published("households")[before:]]
+    assert updates == ["HouseholdProfileUpdated"] * 2
+    assert again.counts["updated"] == 0 and again.counts["unchanged"] == 3
+    shown = api.get("coordinator", f"/v1/households/{fatima}").json()
+    assert (shown["size"], shown["groups"], shown["precarity_score"]) == (7, [], 35)
+    moved = api.get("coordinator", "/v1/households/hh-rsu-000342").json()
+    assert (moved["province_code"], moved["personal"]["head_name"]) == ("MA0701", "Khadija Oubella")
 
 
 def test_a_run_resumed_before_the_read_model_caught_up_registers_no_one_twice(
@@ -166,7 +198,7 @@ def test_a_run_resumed_before_the_read_model_caught_up_registers_no_one_twice(
     resumed = run(api, export(), "imp-crashed")
 
     assert first.counts["registered"] == 3
-    assert resumed.counts == {"lines_read": 8, "registered": 0, "unchanged": 3, "refused": 5}
+    assert resumed.counts == {"lines_read": 8, "registered": 0, "updated": 0, "unchanged": 3, "refused": 5}
     assert [e.event_id for e in api.published("households")] == published
 
 
@@ -236,7 +268,7 @@ def test_the_command_line_dry_run_lists_every_line_and_sums_up(
     assert "line 2: would register" in out
     assert "line 7: refused duplicate_in_file: the same person is on line 2" in out
     assert "line 8: refused already_registered" in out
-    assert "8 lines, would register 3, unchanged 0, refused 5" in out
+    assert "8 lines, would register 3, would update 0, unchanged 0, refused 5" in out
     assert [s for s in SECRETS if s in result.output] == []
     assert api.published("households") == []
 
