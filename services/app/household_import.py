@@ -20,9 +20,7 @@ from typing import Any
 
 import orjson
 
-from events.households import MemberCounts
 from projections import imports_queries
-from projections.tables import MEMBER_COUNTS
 from services.app.errors import Invalid
 from services.app.import_checks import (
     PROFILE,
@@ -38,6 +36,7 @@ from services.app.reading import in_thread
 from services.app.sending import decide_many
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
+from services.domain.households.members import from_columns
 from services.domain.privacy import IdTaken
 
 BATCH = 500  # lines checked, sealed and sent together
@@ -184,14 +183,9 @@ def _update(c: Candidate) -> tuple[UpdateHouseholdProfile, str]:
     does not count them), and its personal data as sealed; under an id of that situation, so
     the same file again, or resumed, sends the same update."""
     row = c.registered or {}
-    members = (
-        MemberCounts(counted_on=row["members_counted_on"], **{k: row[k] for k in MEMBER_COUNTS})
-        if row.get("members_counted_on")
-        else None
-    )
     profile = {k: c.values[k] for k in PROFILE}
     command = UpdateHouseholdProfile(
-        household_id=c.household_id, identity=row["identity"], members=members, **profile
+        household_id=c.household_id, identity=row["identity"], members=from_columns(row), **profile
     )
     digest = hashlib.blake2b(
         orjson.dumps(profile, option=orjson.OPT_SORT_KEYS), digest_size=10

@@ -8,7 +8,7 @@ from typing import Any
 
 from events.households import ErasureReason
 from projections import households_queries, queries
-from services.app.errors import Conflict, Invalid, NotFound
+from services.app.errors import Conflict, Forbidden, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
@@ -197,6 +197,11 @@ async def update_profile(
     row = await in_thread(households_queries.household, ports.engine, household_id)
     if row is None or row["erased"] or not await _within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    if not await _within_reach(ports, user, {"region_code": change.region_code}):
+        raise Forbidden(
+            "an agent moves a household only within the regions their sites serve",
+            permission="households.write",
+        )
     size, counted = _counted(change.size, change.members, now)
     current = ports.personal.open(household_id, row["sealed_personal_data"])
     sealed = None

@@ -151,8 +151,10 @@ def test_a_household_moved_out_of_the_campaign_region_is_refused_and_one_moved_i
 ) -> None:
     caplog.set_level(logging.DEBUG)
     before = coverage(registered)["eligible_households"]
-    moved_out = put(registered, FATIMA.household_id,
-                    profile(region_code="MA06", province_code="MA0601"))  # fmt: skip
+    # the Al Haouz agent may not send a household beyond the regions their sites serve
+    casablanca = profile(region_code="MA06", province_code="MA0601")
+    kept = put(registered, FATIMA.household_id, casablanca)
+    moved_out = put(registered, FATIMA.household_id, casablanca, who="coordinator")
     # Youssef lives beyond the Al Haouz agent's reach (404 to them): a coordinator moves him
     beyond = put(registered, YOUSSEF.household_id, {"size": 3, "region_code": "MA07"})
     moved_in = put(registered, YOUSSEF.household_id,
@@ -166,6 +168,7 @@ def test_a_household_moved_out_of_the_campaign_region_is_refused_and_one_moved_i
                              basket("dist-youssef-001", YOUSSEF.household_id))  # fmt: skip
     registered.project_published()
 
+    assert kept.status_code == 403 and kept.json()["error"] == "forbidden", kept.text
     assert (moved_out.status_code, beyond.status_code, moved_in.status_code) == (200, 404, 200)
     body = error_of(refused, 409, "not_eligible")
     assert body["message"] == "the campaign covers regions MA07, not MA06"
