@@ -19,7 +19,7 @@ from events.households import CampaignOpened
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import DonorRegistered, OperationOpened, PlannedLine
 from services.app.distributions import Distribution, RecordStatus, invalid_record
-from services.app.households import Household, Member, ProfileUpdate
+from services.app.household_profiles import Household, Member, ProfileUpdate
 from services.app.relief import Donation
 from services.domain.deployments.decider import PlanDeployment
 from services.domain.stock.commands import (

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from events.households import ErasureReason
 from projections import households_queries, queries
-from services.app.errors import Conflict, Forbidden, Invalid, NotFound
+from services.app.errors import Conflict, Forbidden, NotFound
+from services.app.household_profiles import (
+    RESEALED,
+    Household,
+    ProfileUpdate,
+    as_row,
+    sealed_extras,
+    size_and_counts,
+)
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
@@ -18,60 +25,12 @@ from services.domain.households.decider import (
     RegisterHousehold,
     UpdateHouseholdProfile,
 )
-from services.domain.households.members import (
-    Member,
-    as_columns,
-    from_columns,
-    member_counts,
-)
+from services.domain.households.members import from_columns
 from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
-# sealed with the personal fields when given: free text, and who the members are
-NOTES = ("housing_notes", "income_notes")
-# what a profile update may seal again (identifiers stay: the household is decided under them)
-RESEALED = ("head_name", "phone", *NOTES)
 PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
-
-
-@dataclass(frozen=True)
-class Household:
-    """A household to register: who (sealed before anything is published) and its profile.
-    With `members`, `size` is their number (None: counted from them)."""
-
-    id: str
-    head_name: str
-    size: int | None
-    region_code: str
-    national_id: str | None = None
-    registry_number: str | None = None
-    phone: str | None = None
-    province_code: str | None = None
-    groups: list[str] = field(default_factory=list)
-    precarity_score: float | None = None
-    members: list[Member] | None = None
-    housing_notes: str | None = None
-    income_notes: str | None = None
-
-
-@dataclass(frozen=True)
-class ProfileUpdate:
-    """A household's situation assessed again: its whole anonymous profile (what is left out
-    is no longer known: no members given, no member counts), and the personal fields to seal
-    again (those left out stand)."""
-
-    household_id: str
-    size: int | None
-    region_code: str
-    province_code: str | None = None
-    groups: list[str] = field(default_factory=list)
-    precarity_score: float | None = None
-    members: list[Member] | None = None
-    head_name: str | None = None
-    phone: str | None = None
-    housing_notes: str | None = None
-    income_notes: str | None = None
 
 
 def view(ports: Ports, row: dict[str, Any], user: User) -> dict[str, Any]:
@@ -86,41 +45,6 @@ def view(ports: Ports, row: dict[str, Any], user: User) -> dict[str, Any]:
         "erased": row["erased"],
         "personal": personal,
     }
-
-
-def _counted(
-    size: int | None, members: list[Member] | None, now: datetime
-) -> tuple[int, dict[str, Any]]:
-    """The size, and the member counts of the event (as of `now`), or Invalid naming the
-    field: with members, size is their number."""
-    if members is None:
-        if size is None:
-            raise Invalid("give size, or members to count it from", field="size")
-        return size, {"members": None}
-    if size is not None and size != len(members):
-        raise Invalid(
-            f"size is {size} but {len(members)} members are listed: give the same number, "
-            "or leave size out to count the members",
-            field="size",
-        )
-    for n, member in enumerate(members):
-        if member.year_of_birth > now.year:
-            raise Invalid("a year of birth is after this year", field=f"members.{n}.year_of_birth")
-    return len(members), {"members": member_counts(members, now.date())}
-
-
-def _sealed_extras(body: Household | ProfileUpdate) -> dict[str, Any]:
-    """What is sealed besides the identifiers, name and phone: only what was given, so a
-    household registered without it seals as it did before."""
-    extras: dict[str, Any] = {k: getattr(body, k) for k in NOTES if getattr(body, k)}
-    if body.members is not None:
-        extras["members"] = [asdict(m) for m in body.members]
-    return extras
-
-
-def _as_row(command: RegisterHousehold | UpdateHouseholdProfile) -> dict[str, Any]:
-    """The command as the households table will hold it once projected."""
-    return command.model_dump(exclude={"members"}) | as_columns(command.members)
 
 
 def pseudonyms(ports: Ports, national_id: str | None, registry: str | None) -> list[str]:
@@ -138,7 +62,7 @@ async def register_household(
     """Register a household; the same person twice is a Conflict naming the existing one."""
     authorize(user, "households.write")
     household_id = body.id
-    size, counted = _counted(body.size, body.members, now)
+    size, counted = size_and_counts(body.size, body.members, now)
     cin_p, reg_p = (
         pseudonym(ports.settings.pseudonym_key, k, v) if v else None
         for k, v in (("cin", body.national_id), ("registry", body.registry_number))
@@ -164,7 +88,7 @@ async def register_household(
         raise Conflict(
             f"household id {household_id!r} is taken; choose another id", error="already_exists"
         ) from None
-    personal = {k: getattr(body, k) for k in PERSONAL} | _sealed_extras(body)
+    personal = {k: getattr(body, k) for k in PERSONAL} | sealed_extras(body)
     sealed = await in_thread(ports.personal.seal, household_id, personal)
     command = RegisterHousehold(
         household_id=household_id,
@@ -183,7 +107,7 @@ async def register_household(
         if refused.error == "already_registered" and elsewhere:
             await in_thread(ports.personal.release, household_id, identity)
         raise
-    shown = view(ports, _as_row(command) | {"erased": False}, user)
+    shown = view(ports, as_row(command) | {"erased": False}, user)
     return shown, Outcome.of(household_id, reply)
 
 
@@ -202,14 +126,14 @@ async def update_profile(
             "an agent moves a household only within the regions their sites serve",
             permission="households.write",
         )
-    size, counted = _counted(change.size, change.members, now)
+    size, counted = size_and_counts(change.size, change.members, now)
     current = ports.personal.open(household_id, row["sealed_personal_data"])
     sealed = None
     if current is not None:  # sealing is deterministic: unchanged fields seal the same
         given = {k: getattr(change, k) for k in RESEALED if getattr(change, k) is not None}
         personal = {k: v for k, v in current.items() if k != "members"} | given
         sealed = await in_thread(
-            ports.personal.seal, household_id, personal | _sealed_extras(change)
+            ports.personal.seal, household_id, personal | sealed_extras(change)
         )
     command = UpdateHouseholdProfile(
         household_id=household_id,
@@ -219,7 +143,7 @@ async def update_profile(
     )
     reply = await decide(ports, command, client_id, user, now)
     updated = (
-        row | _as_row(command) | {"sealed_personal_data": sealed or row["sealed_personal_data"]}
+        row | as_row(command) | {"sealed_personal_data": sealed or row["sealed_personal_data"]}
     )
     shown = await _shown(ports, updated, user, "household")
     return shown, Outcome.of(household_id, reply)
