@@ -15,6 +15,8 @@ Group = Literal["children", "women", "elderly", "disability"]
 # the data it erased.
 ErasureReason = Literal["person_asked", "registered_by_mistake", "retention_ended"]
 Pseudonym = str
+# a household's anonymous profile: what eligibility and reports read, never sealed
+PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 Count = Field(default=0, ge=0, le=100)
 
 

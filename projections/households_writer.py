@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from events.households import (
+    PROFILE,
     AidDistributed,
     CampaignAreasChanged,
     CampaignOpened,
@@ -35,7 +36,6 @@ from services.domain.households.members import as_columns
 
 # a basket handed: counted, or flagged for a coordinator
 HANDED = (AidDistributed, DuplicateDistributionFlagged, LateDistributionFlagged)
-PROFILE_FIELDS = {"size", "region_code", "province_code", "groups", "precarity_score"}
 DISTRIBUTION_FIELDS = {
     "distribution_id", "household_id", "campaign_id", "site_id", "item_id", "quantity",
     "region_code", "province_code",
@@ -126,7 +126,7 @@ def _update_profiles(conn: Connection, updated: list[HouseholdProfileUpdated]) -
     rows: dict[str, dict[str, Any]] = {}
     for event in updated:
         row = rows.setdefault(event.household_id, {})
-        row |= event.model_dump(include=PROFILE_FIELDS) | as_columns(event.members)
+        row |= event.model_dump(include=set(PROFILE)) | as_columns(event.members)
         if event.sealed_personal_data is not None:
             row["sealed_personal_data"] = event.sealed_personal_data
     h = households

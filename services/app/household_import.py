@@ -20,10 +20,10 @@ from typing import Any
 
 import orjson
 
+from events.households import PROFILE
 from projections import imports_queries
 from services.app.errors import Invalid
 from services.app.import_checks import (
-    PROFILE,
     Candidate,
     LineOutcome,
     checked,

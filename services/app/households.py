@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from events.households import ErasureReason
+from events.households import PROFILE, ErasureReason
 from projections import households_queries, queries
 from services.app.errors import Conflict, Forbidden, NotFound
 from services.app.household_profiles import (
@@ -29,7 +29,6 @@ from services.domain.households.members import from_columns
 from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
-PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
 
 

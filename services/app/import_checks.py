@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from events.households import PROFILE
 from projections import households_queries
 from services.app.ports import Ports
 from services.app.reading import in_thread
@@ -42,9 +43,6 @@ class Candidate:
     registry: str | None
     values: dict[str, Any]
     registered: dict[str, Any] | None = None
-
-
-PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
 
 
 def household_id_for(identity: str) -> str:
