@@ -8,7 +8,9 @@ from pydantic import Field, model_validator
 
 from events.base import Event, Identifier
 
-Role = Literal["admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor"]
+Role = Literal[
+    "admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor", "social_worker"
+]
 
 
 class UserCreated(Event):

@@ -24,8 +24,8 @@ TOKEN = "The user's API token, shown this once: only its hash is kept."
 
 
 class UserScopes(Body):
-    """The scopes of the role: warehouses for an operator, sites for an agent, donors for a
-    donor user; none for the other roles."""
+    """The scopes of the role: warehouses for an operator, sites for an agent or a social
+    worker, donors for a donor user; none for the other roles."""
 
     warehouses: ScopeIds
     sites: ScopeIds

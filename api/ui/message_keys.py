@@ -107,7 +107,7 @@ REFUSALS = (
 # Roles beside the user's name, and the sections of the menu (web.py SECTIONS).
 ROLES = (
     N_("role.admin"), N_("role.agent"), N_("role.auditor"), N_("role.coordinator"),
-    N_("role.donor"), N_("role.operator"),
+    N_("role.donor"), N_("role.operator"), N_("role.social_worker"),
 )  # fmt: skip
 SECTIONS = (
     N_("section.auditor"), N_("section.coordinator"), N_("section.donor"),

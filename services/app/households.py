@@ -27,6 +27,7 @@ from services.domain.households.decider import (
 )
 from services.domain.households.members import from_columns
 from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
+from services.domain.users.scopes import SCOPE_OF_ROLE
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
@@ -122,7 +123,7 @@ async def update_profile(
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     if not await _within_reach(ports, user, {"region_code": change.region_code}):
         raise Forbidden(
-            "an agent moves a household only within the regions their sites serve",
+            "a user assigned to sites moves a household only within the regions they serve",
             permission="households.write",
         )
     size, counted = size_and_counts(change.size, change.members, now)
@@ -172,9 +173,10 @@ async def get_household(ports: Ports, user: User, household_id: str) -> dict[str
 
 
 async def _within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
-    """An agent reaches the households of the regions their sites serve; others all. Out of
-    reach answers like unknown, so household ids cannot be probed."""
-    if user.role != "agent":
+    """A user assigned to sites (an agent, a social worker) reaches the households of the
+    regions their sites serve; others all. Out of reach answers like unknown, so household
+    ids cannot be probed."""
+    if SCOPE_OF_ROLE.get(user.role) != "sites":
         return True
     sites = [await in_thread(queries.location, ports.engine, s) for s in sorted(user.sites)]
     return row["region_code"] in {site["region_code"] for site in sites if site}

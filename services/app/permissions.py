@@ -24,7 +24,8 @@ class Scope(StrEnum):
 
 A, W, S, D = Scope.ALL, Scope.WAREHOUSES, Scope.SITES, Scope.DONOR
 
-ROLES = ("admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor")
+ROLES = ("admin", "coordinator", "operator", "agent", "donor", "auditor", "monitor",
+         "social_worker")  # fmt: skip
 
 PERMISSIONS: dict[str, dict[str, Scope]] = {
     "reference.read": {r: A for r in ROLES if r != "monitor"},
@@ -33,8 +34,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "stock.write": {"admin": A, "operator": W},
     "stock.thresholds": {"admin": A, "coordinator": A},
     "alerts.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
-    "households.write": {"admin": A, "coordinator": A, "agent": A},
-    "households.read": {"admin": A, "coordinator": A, "agent": A},
+    "households.write": {"admin": A, "coordinator": A, "agent": A, "social_worker": A},
+    "households.read": {"admin": A, "coordinator": A, "agent": A, "social_worker": A},
     "households.erase": {"admin": A},
     "campaigns.write": {"admin": A, "coordinator": A},
     "distributions.write": {"admin": A, "agent": S},

@@ -191,9 +191,11 @@ def _demo_admin_token() -> str:
 @users_app.command("create")
 def users_create(
     name: str,
-    role: str = typer.Option(..., help="admin|coordinator|operator|agent|donor|auditor|monitor"),
+    role: str = typer.Option(
+        ..., help="admin|coordinator|operator|agent|donor|auditor|monitor|social_worker"
+    ),
     warehouse: list[str] = typer.Option([], help="A warehouse an operator works in."),
-    site: list[str] = typer.Option([], help="A site an agent works at."),
+    site: list[str] = typer.Option([], help="A site an agent or a social worker works at."),
     donor: list[str] = typer.Option([], help="The donor a donor user represents."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read a web sign-in password from standard input."

@@ -27,6 +27,7 @@ DEMO_SCOPES = {
     "operator": {"warehouses": ["wh-casablanca", "wh-marrakech"]},
     "agent": {"sites": ["site-al-haouz-amizmiz"]},
     "donor": {"donors": ["fondation-atlas"]},
+    "social_worker": {"sites": ["site-al-haouz-amizmiz"]},
 }
 
 
@@ -34,6 +35,11 @@ def _aid(*args: str) -> subprocess.Popen:
     env = {"AID_LOG_FORMAT": "text", **os.environ}  # a person reads these logs, not a collector
     cmd = [sys.executable, "-c", "from services.runtime.cli import main; main()", *args]
     return subprocess.Popen(cmd, env=env)
+
+
+def demo_name(role: str) -> str:
+    """The demo user of a role: `demo-social-worker` (a username takes no underscore)."""
+    return f"demo-{role.replace('_', '-')}"
 
 
 def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
@@ -45,7 +51,7 @@ def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
     if path.exists():
         kept = [line.split(" ") for line in path.read_text().split("\n") if line]
         users = {fields[0]: (fields[1], fields[2]) for fields in kept if len(fields) == 3}
-        if all(f"demo-{r}" in existing and f"demo-{r}" in users for r in ROLES):
+        if all(demo_name(r) in existing and demo_name(r) in users for r in ROLES):
             return users
     publisher = KafkaEventPublisher(settings)
     users, last = {}, None
@@ -54,12 +60,12 @@ def _demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
         token, last = create_user(
             settings,
             publisher,
-            f"demo-{role}",
+            demo_name(role),
             role,
             password=password,
             **DEMO_SCOPES.get(role, {}),
         )
-        users[f"demo-{role}"] = (token, password)
+        users[demo_name(role)] = (token, password)
     publisher.close()
     path.write_text("".join(f"{name} {t} {p}\n" for name, (t, p) in users.items()))
     if last is not None:

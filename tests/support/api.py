@@ -78,11 +78,13 @@ USERNAMES: dict[str, str] = {
     "donor": "fondation-atlas.donor",
     "auditor": "omar.auditor",
     "monitor": "prometheus.monitor",
+    "social_worker": "salma.social",
 }
 ROLE_SCOPES: dict[str, dict[str, list[str]]] = {
     "operator": {"warehouses": ["wh-casablanca"]},
     "agent": {"sites": [SITE]},
     "donor": {"donors": ["donor-fondation-atlas"]},
+    "social_worker": {"sites": [SITE]},
 }
 
 

@@ -63,6 +63,16 @@ def test_a_user_created_with_a_password_records_only_its_hash() -> None:
     assert "harira" not in str(envelope.data)
 
 
+def test_the_command_line_creates_a_social_worker_at_their_site() -> None:
+    publisher = InMemoryPublisher()
+
+    create_user(Settings(token_pepper=PEPPER), publisher, "nadia.social", "social_worker",
+                sites=["site-amizmiz"])  # fmt: skip
+
+    event = UserCreated.model_validate(publisher.envelopes("users")[0].data)
+    assert (event.role, event.sites) == ("social_worker", ["site-amizmiz"])
+
+
 def test_a_user_created_without_a_password_has_none() -> None:
     publisher = InMemoryPublisher()
 

@@ -45,6 +45,23 @@ def test_an_agent_reaches_only_households_of_the_regions_their_sites_serve(
     assert registered.get("agent", f"/v1/households/{FATIMA.household_id}").status_code == 200
 
 
+def test_a_social_worker_reaches_the_households_of_their_sites_regions_without_their_names(
+    registered: ApiHarness,
+) -> None:
+    # Salma, a social worker at Al Haouz (MA07), finds Fatima but not Youssef of Casablanca;
+    # her role is not among those that read a household's personal fields.
+    by_cin = registered.post("social_worker", LOOKUP, {"national_id": FATIMA.national_id})
+    beyond = registered.post("social_worker", LOOKUP, {"national_id": YOUSSEF.national_id})
+    by_id = registered.get("social_worker", f"/v1/households/{YOUSSEF.household_id}")
+
+    assert by_cin.status_code == 200, by_cin.text
+    assert (by_cin.json()["id"], by_cin.json()["personal"]) == (FATIMA.household_id, None)
+    assert (beyond.status_code, by_id.status_code) == (404, 404)
+    assert by_id.json()["error"] == "unknown_household"
+    assert FATIMA.head_name not in by_cin.text and YOUSSEF.head_name not in beyond.text
+    assert [r for r in reads(registered) if r["username"] == USERNAMES["social_worker"]] == []
+
+
 def test_every_read_of_personal_data_is_recorded_without_the_data(
     registered: ApiHarness,
 ) -> None:

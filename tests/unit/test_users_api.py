@@ -75,6 +75,27 @@ def test_an_admin_creates_an_operator_whose_token_works_at_once_for_her_warehous
     assert event.data["token_hash"] and event.data["password_hash"].startswith("$argon2id$")
 
 
+def test_an_admin_creates_a_social_worker_at_a_site_who_registers_households_but_sees_no_stock(
+    api: ApiHarness,
+) -> None:
+    body = {"username": "nadia.social", "role": "social_worker", "sites": [SITE]}
+    created = api.post("admin", "/v1/users", body)
+    without_site = api.post("admin", "/v1/users", body | {"username": "hind.social", "sites": []})
+
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    household = {"id": "hh-amizmiz-031", "national_id": "EE310045", "head_name": "Aicha Bouzid",
+                 "size": 3, "region_code": "MA07"}  # fmt: skip
+    registered = api.client.post("/v1/households", json=household, headers=bearer(token))
+    assert registered.status_code == 201, registered.text
+    refused = api.client.get("/v1/inventory", headers=bearer(token))
+    assert (refused.status_code, refused.json()["permission"]) == (403, "stock.read")
+    assert without_site.status_code == 422, without_site.text
+    assert (without_site.json()["error"], without_site.json()["field"]) == (
+        "scope_required", "sites",
+    )  # fmt: skip
+
+
 def test_the_token_is_shown_once_and_only_hashes_are_kept_or_listed(
     api: ApiHarness, caplog: pytest.LogCaptureFixture
 ) -> None:

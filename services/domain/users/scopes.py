@@ -1,6 +1,7 @@
 """Which role is narrowed by which scope: an operator to warehouses, an agent to sites, a
-donor to its donors (as the permission table grants them); every other role sees all and
-is given none."""
+donor to its donors (as the permission table grants them); a social worker to sites too,
+whose regions bound the households they reach; every other role sees all and is given
+none."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from collections.abc import Sequence
 
 from services.domain.decisions import Rejected
 
-SCOPE_OF_ROLE = {"operator": "warehouses", "agent": "sites", "donor": "donors"}
+SCOPE_OF_ROLE = {
+    "operator": "warehouses",
+    "agent": "sites",
+    "donor": "donors",
+    "social_worker": "sites",
+}
 NAMES = ("warehouses", "sites", "donors")
 
 
@@ -20,11 +26,10 @@ def check_scopes(
     own = SCOPE_OF_ROLE.get(role)
     for name, values in given.items():
         if values and name != own:
-            users = next(r for r, scope in SCOPE_OF_ROLE.items() if scope == name)
+            users = " or ".join(repr(r) for r, scope in SCOPE_OF_ROLE.items() if scope == name)
             raise Rejected(
                 "scope_not_for_role",
-                f"only the role {users!r} is given {name}; a user with the role {role!r} "
-                f"takes none",
+                f"only the role {users} is given {name}; a user with the role {role!r} takes none",
                 field=name,
                 role=role,
             )
