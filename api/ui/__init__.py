@@ -14,6 +14,7 @@ from api.ui.pages import (
     agent,
     auditor,
     coordinator,
+    desk,
     donor,
     duplicates,
     operator,
@@ -25,6 +26,7 @@ def install(app: FastAPI) -> None:
     """Serve the pages under `/` and their CSS and scripts under `/static/ui`."""
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
-    pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users)
+    pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users,
+             desk)  # fmt: skip
     for module in (*pages, admin_erasure):
         app.include_router(module.router)

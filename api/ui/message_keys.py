@@ -110,7 +110,7 @@ ROLES = (
     N_("role.donor"), N_("role.operator"), N_("role.social_worker"),
 )  # fmt: skip
 SECTIONS = (
-    N_("section.auditor"), N_("section.coordinator"), N_("section.donor"),
+    N_("section.auditor"), N_("section.coordinator"), N_("section.desk"), N_("section.donor"),
     N_("section.operator"),
 )  # fmt: skip
 
@@ -181,3 +181,16 @@ DUPLICATES = (
 
 # Weights on the stock pages (Translator.weight): in kg under a tonne, in tonnes from one.
 WEIGHTS = (N_("weight.kg"), N_("weight.t"))
+
+# The registration desk (pages/desk.py, desk.html): its fields, the choices of a member's
+# row and of the groups, the member counts' rows, and its notices.
+DESK = (
+    N_("done.desk_registered"), N_("done.desk_updated"), N_("desk.unchanged"),
+    N_("desk.females"), N_("desk.males"), N_("field.disability"), N_("field.head_name"),
+    N_("field.household_id"), N_("field.housing_notes"), N_("field.income_notes"),
+    N_("field.phone"), N_("field.registry_number"), N_("field.relation"), N_("field.sex"),
+    N_("field.year_of_birth"), N_("group.children"), N_("group.disability"),
+    N_("group.elderly"), N_("group.women"), N_("sex.f"), N_("sex.m"), N_("relation.child"),
+    N_("relation.head"), N_("relation.other"), N_("relation.parent"), N_("relation.spouse"),
+    N_("disability.moderate"), N_("disability.none"), N_("disability.severe"),
+)  # fmt: skip

@@ -36,7 +36,8 @@ SECURITY_HEADERS = {
 }
 # The sections of the UI and the permission each needs, from the one permission table. The
 # admin's desk opens with the permission only administrators hold; each of its forms then
-# needs its own (reference.write, relief.write, stock.thresholds), as over HTTP.
+# needs its own (reference.write, relief.write, stock.thresholds), as over HTTP. The
+# registration desk comes last, so that every other role still lands on its own section.
 SECTIONS = (
     ("operator", "stock.write"),
     ("agent", "distributions.write"),
@@ -44,6 +45,7 @@ SECTIONS = (
     ("donor", "donations.read"),
     ("auditor", "history.read"),
     ("admin", "users.manage"),
+    ("desk", "households.write"),
 )
 
 

@@ -72,6 +72,21 @@ def test_a_user_created_from_the_form_is_listed_and_her_token_shown_this_once(
     assert event.actor.user_id == USERNAMES["admin"]
 
 
+def test_the_form_offers_the_social_worker_role_and_creates_one_at_her_site(
+    api: ApiHarness,
+) -> None:
+    form = api.client.get("/admin/users").text
+    created = create_salma(api, username="nadia.social", role="social_worker", warehouses=[],
+                           sites=["site-al-haouz"])  # fmt: skip
+
+    assert '<option value="social_worker">travailleur social</option>' in form
+    assert created.status_code == 200, created.text
+    [event] = [e for e in api.published("users") if e.type == UserCreated.TYPE]
+    assert (event.data["role"], event.data["sites"]) == ("social_worker", ["site-al-haouz"])
+    headers = {"Authorization": f"Bearer {shown_token(created.text)}"}
+    assert api.client.get("/v1/households/hh-nobody", headers=headers).status_code == 404
+
+
 def test_she_signs_in_with_the_password_given_and_sees_only_her_warehouse(
     api: ApiHarness,
 ) -> None:
