@@ -19,7 +19,8 @@ from services.domain.policies.distributions import consume_stock
 from services.domain.stock.commands import ConsumeForDistribution
 from tests.support.api import SITE, USERNAMES, ApiHarness
 
-PASSWORDS = {role: f"{role}-mot-de-passe" for role in ("operator", "agent", "coordinator", "donor")}
+SIGNED_IN = ("operator", "agent", "coordinator", "donor", "social_worker")
+PASSWORDS = {role: f"{role}-mot-de-passe" for role in SIGNED_IN}
 CAMPAIGN, OPERATION, CONVOY = "ramadan-al-haouz", "op-seisme-al-haouz", "convoy-amizmiz-1"
 DONATION, OTHER_DONATION = "don-atlas-001", "don-croissant-001"
 HOUSEHOLDS = {"HA1000": "hh-ait-ourir-001", "HA1001": "hh-ait-ourir-002"}
