@@ -96,6 +96,18 @@ def test_the_same_person_again_is_refused_naming_their_household_not_them(
     assert len(recorded(api, "households", "HouseholdRegistered")) == 1
 
 
+def test_a_form_sent_under_another_household_s_id_is_refused_above_the_form(
+    api: ApiHarness,
+) -> None:
+    taken = registered(api)
+
+    other = post(api, "register", AIT_BRAHIM | {"national_id": "JB771299", "form_id": taken})
+
+    assert other.status_code == 409, other.text
+    assert "Cet identifiant est déjà pris" in other.text.split('id="household-form"')[1]
+    assert len(recorded(api, "households", "HouseholdRegistered")) == 1
+
+
 def test_a_household_is_found_by_national_id_posted_and_the_id_is_not_repeated(
     api: ApiHarness,
 ) -> None:

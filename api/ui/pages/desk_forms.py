@@ -16,6 +16,11 @@ from services.domain.privacy import normalise_identifier
 
 MEMBER_ROWS = 8
 MEMBER_FIELDS = ("sex", "year_of_birth", "relation", "disability")
+# the household form's fields, where a refusal naming one of them is shown
+FIELDS = (
+    "national_id", "registry_number", "head_name", "phone", "size", "region_code",
+    "province_code", "groups", "precarity_score", "members", "housing_notes", "income_notes",
+)  # fmt: skip
 CHOICES = {
     "groups": get_args(Group),
     "sex": get_args(Sex),
@@ -107,13 +112,16 @@ def profile_change(values: dict[str, Any], t: Translator) -> ProfileChange:
 
 
 def on_rows(errors: dict[str, str], rows: list[int]) -> dict[str, str]:
-    """An application refusal about `members.N.field` shown on the form row it came from."""
+    """A refusal placed where the form shows it: about `members.N.field`, on the form row it
+    came from; about a field the form has not (the household's id), above the form."""
     shown: dict[str, str] = {}
     for where, words in errors.items():
         found = re.fullmatch(r"members\.(\d+)\.(\w+)", where)
         index = int(found.group(1)) if found else -1
         if found and index < len(rows):
             where = f"{found.group(2)}-{rows[index]}"
+        elif where not in FIELDS:
+            where = ""
         shown[where] = words
     return shown
 
