@@ -16,7 +16,8 @@ Group = Literal["children", "women", "elderly", "disability"]
 ErasureReason = Literal["person_asked", "registered_by_mistake", "retention_ended"]
 Pseudonym = str
 # a household's anonymous profile: what eligibility and reports read, never sealed
-PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score")
+# (`site_id`: the distribution site where the household is expected; None: none assigned)
+PROFILE = ("size", "region_code", "province_code", "groups", "precarity_score", "site_id")
 Count = Field(default=0, ge=0, le=100)
 
 
@@ -70,6 +71,8 @@ class HouseholdRegistered(Event):
     sealed_personal_data: str = Field(max_length=8192)
     # None: registered without its members (or before members were recorded)
     members: MemberCounts | None = None
+    # the distribution site where it is expected (None: none assigned, or registered before)
+    site_id: Identifier | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -92,6 +95,7 @@ class HouseholdProfileUpdated(Event):
     precarity_score: float | None = Field(default=None, ge=0, le=100)
     members: MemberCounts | None = None
     sealed_personal_data: str | None = Field(default=None, max_length=8192)
+    site_id: Identifier | None = None  # None: no site assigned (or updated before sites were)
 
     @property
     def aggregate_id(self) -> str:

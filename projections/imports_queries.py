@@ -29,6 +29,13 @@ def areas(engine: Engine) -> dict[str, frozenset[str]]:
     return {region: frozenset(provinces) for region, provinces in known.items()}
 
 
+def sites(engine: Engine) -> dict[str, str]:
+    """The distribution sites the reference data knows, each with its region."""
+    loc = locations
+    stmt = select(loc.c.location_id, loc.c.region_code).where(loc.c.kind == "site")
+    return {row["location_id"]: row["region_code"] for row in fetch_all(engine, stmt)}
+
+
 def start(engine: Engine, import_id: str, dry_run: bool, by: str, at: datetime) -> None:
     """Begin (or begin again, from the first line) the import: counts at zero, no refusals."""
     row = {"import_id": import_id, "dry_run": dry_run, "status": "running", "started_by": by,

@@ -207,6 +207,8 @@ households = Table(
     # its members as plain numbers (NULL: not recorded), counted on `members_counted_on`
     *(Column(name, Integer) for name in MEMBER_COUNTS),
     Column("members_counted_on", Date),
+    Column("site_id", String(64)),  # the distribution site where it is expected, if any
+    Index("ix_households_site_id", "site_id", "household_id"),  # a site's list, in pages
 )
 
 # A distribution's status: `accepted`; `duplicate` (flagged, waiting for a coordinator), then

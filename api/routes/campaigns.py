@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api import answers, requests
+from api.answers import CSVResponse, hxl_csv
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.households import (
@@ -17,9 +19,14 @@ from api.schemas.households import (
     CampaignList,
     CampaignPublic,
     Coverage,
+    SiteCount,
+    SiteCountList,
+    SiteHousehold,
+    SiteHouseholdList,
 )
 from api.schemas.stock import Decision
-from services.app import campaigns
+from services.app import campaigns, site_lists
+from services.domain.distributions.site_lists import SiteStatus
 from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -52,6 +59,44 @@ async def coverage(
     """Eligible versus reached households, and quantity distributed, by region and province."""
     areas = await campaigns.coverage(services, user, campaign_id)
     return answers.coverage(campaign_id, areas)
+
+
+@router.get("/{campaign_id}/sites", response_model=SiteCountList)
+async def site_counts(
+    campaign_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
+) -> SiteCountList:
+    """Per distribution site of the campaign's regions, the households it expects, waiting,
+    served and flagged (an agent: their own sites)."""
+    found = await site_lists.site_counts(services, user, campaign_id, page)
+    items = [SiteCount(site_id=s["location_id"], **s) for s in found.items]
+    return SiteCountList(campaign_id=campaign_id, items=items, next=found.next)
+
+
+@router.get("/{campaign_id}/sites/{site_id}/households", response_model=SiteHouseholdList)
+async def site_list(
+    campaign_id: str,
+    site_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    _: ReadAfter,
+    page: PageOf,
+    status: Annotated[SiteStatus | None, Query(description="Only households in this status.")] = (
+        None
+    ),
+) -> SiteHouseholdList:
+    """The households the site expects in the campaign (assigned to it, admitted by the
+    campaign's rules), by id, with their status there; no name or identifier."""
+    found = await site_lists.expected_households(services, user, campaign_id, site_id, page, status)
+    items = [SiteHousehold(**h) for h in found.items]
+    return SiteHouseholdList(campaign_id=campaign_id, site_id=site_id, items=items, next=found.next)
+
+
+@router.get("/{campaign_id}/sites/{site_id}/households.csv", response_class=CSVResponse)
+async def site_list_csv(
+    campaign_id: str, site_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+) -> Response:
+    """The site's whole list as CSV, with HXL hashtags on the second line."""
+    return hxl_csv(await site_lists.site_list_csv(services, user, campaign_id, site_id))
 
 
 @router.post("/{campaign_id}/extend", status_code=201, response_model=Decision)

@@ -50,6 +50,9 @@ class Profile(Body):
     province_code: str | None = Field(default=None, max_length=32)
     groups: list[Group] = Field(default_factory=list)
     precarity_score: float | None = Field(default=None, ge=0, le=100)
+    site_id: ClientId | None = Field(
+        default=None, description="The distribution site where the household is expected."
+    )
     members: list[Member] | None = MEMBERS
     housing_notes: str | None = NOTE
     income_notes: str | None = NOTE
@@ -134,6 +137,7 @@ class HouseholdPublic(Written):
     province_code: str | None
     groups: list[str]
     precarity_score: float | None
+    site_id: str | None = None
     members: MemberCounts | None = Field(
         default=None, description="Member counts; null when no members were recorded."
     )
@@ -302,3 +306,41 @@ class DuplicateResolution(Body):
         "basket really handed, an exception that counts and takes the site's stock."
     )
     reason: str = Field(min_length=1, max_length=100, description="Why, in a few words.")
+
+
+class SiteHousehold(BaseModel):
+    """A household a site expects in a campaign: by id, never by name."""
+
+    household_id: str
+    size: int
+    province_code: str | None
+    status: Literal["waiting", "served", "flagged"] = Field(
+        description="waiting: no basket yet; served: a basket counted; flagged: a record of "
+        "theirs waits for a coordinator (a second basket, or one outside the campaign's rules)."
+    )
+    served_at: UtcDatetime | None = Field(description="When its first counted basket was handed.")
+    served_site_id: str | None = Field(description="Where it was handed (maybe another site).")
+
+
+class SiteHouseholdList(BaseModel):
+    campaign_id: str
+    site_id: str
+    items: list[SiteHousehold]
+    next: str | None = Field(default=None, description=NEXT)
+
+
+class SiteCount(BaseModel):
+    site_id: str
+    name: str
+    region_code: str
+    province_code: str | None
+    expected: int = Field(description="Households assigned to the site that the campaign admits.")
+    waiting: int
+    served: int
+    flagged: int
+
+
+class SiteCountList(BaseModel):
+    campaign_id: str
+    items: list[SiteCount]
+    next: str | None = Field(default=None, description=NEXT)

@@ -83,8 +83,9 @@ async def import_households(
     """Check every line of the export and register the valid ones (not in a dry run)."""
     authorize(user, "households.write")
     areas = await in_thread(imports_queries.areas, ports.engine)
+    sites = await in_thread(imports_queries.sites, ports.engine)
     try:
-        lines = read(text, areas)
+        lines = read(text, areas, sites)
     except UnreadableFile as exc:
         raise Invalid(str(exc), field="file") from None
     await in_thread(imports_queries.start, ports.engine, import_id, dry_run, user.username, now)
@@ -183,7 +184,7 @@ def _update(c: Candidate) -> tuple[UpdateHouseholdProfile, str]:
     does not count them), and its personal data as sealed; under an id of that situation, so
     the same file again, or resumed, sends the same update."""
     row = c.registered or {}
-    profile = {k: c.values[k] for k in PROFILE}
+    profile: dict[str, Any] = {k: c.values.get(k, row.get(k)) for k in PROFILE}
     command = UpdateHouseholdProfile(
         household_id=c.household_id, identity=row["identity"], members=from_columns(row), **profile
     )
@@ -191,6 +192,10 @@ def _update(c: Candidate) -> tuple[UpdateHouseholdProfile, str]:
         orjson.dumps(profile, option=orjson.OPT_SORT_KEYS), digest_size=10
     ).hexdigest()
     return command, f"{c.household_id}:situation:{digest}"
+
+
+def _profile_of(c: Candidate) -> dict[str, Any]:
+    return {k: c.values.get(k) for k in PROFILE}
 
 
 def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold | LineOutcome]:
@@ -210,7 +215,7 @@ def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold
                 national_id_pseudonym=c.cin,
                 registry_pseudonym=c.registry,
                 sealed_personal_data=personal,
-                **{k: c.values[k] for k in PROFILE},
+                **_profile_of(c),
             )
         )
     return made

@@ -33,6 +33,7 @@ class Household:
     province_code: str | None = None
     groups: list[str] = field(default_factory=list)
     precarity_score: float | None = None
+    site_id: str | None = None
     members: list[Member] | None = None
     housing_notes: str | None = None
     income_notes: str | None = None
@@ -50,6 +51,7 @@ class ProfileUpdate:
     province_code: str | None = None
     groups: list[str] = field(default_factory=list)
     precarity_score: float | None = None
+    site_id: str | None = None
     members: list[Member] | None = None
     head_name: str | None = None
     phone: str | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from events.households import PROFILE, ErasureReason
 from projections import households_queries, queries
-from services.app.errors import Conflict, Forbidden, NotFound
+from services.app.errors import Conflict, Forbidden, Invalid, NotFound
 from services.app.household_profiles import (
     RESEALED,
     Household,
@@ -63,6 +63,7 @@ async def register_household(
     authorize(user, "households.write")
     household_id = body.id
     size, counted = size_and_counts(body.size, body.members, now)
+    await _check_site(ports, user, body.site_id, body.region_code)
     cin_p, reg_p = (
         pseudonym(ports.settings.pseudonym_key, k, v) if v else None
         for k, v in (("cin", body.national_id), ("registry", body.registry_number))
@@ -127,6 +128,8 @@ async def update_profile(
             permission="households.write",
         )
     size, counted = size_and_counts(change.size, change.members, now)
+    if change.site_id != row["site_id"]:
+        await _check_site(ports, user, change.site_id, change.region_code)
     current = ports.personal.open(household_id, row["sealed_personal_data"])
     sealed = None
     if current is not None:  # sealing is deterministic: unchanged fields seal the same
@@ -170,6 +173,26 @@ async def get_household(ports: Ports, user: User, household_id: str) -> dict[str
     if row is None or not await _within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     return await _shown(ports, row, user, "household")
+
+
+async def _check_site(ports: Ports, user: User, site_id: str | None, region_code: str) -> None:
+    """A household is expected at a distribution site of its own region; a role scoped to
+    sites assigns only its own."""
+    if site_id is None:
+        return
+    site = await in_thread(queries.location, ports.engine, site_id)
+    if site is None or site["kind"] != "site":
+        raise Invalid(f"no distribution site {site_id!r}", field="site_id")
+    if site["region_code"] != region_code:
+        raise Invalid(
+            f"site {site_id!r} serves region {site['region_code']}, not {region_code}: "
+            "choose a site of the household's region",
+            field="site_id",
+        )
+    if SCOPE_OF_ROLE.get(user.role) == "sites" and site_id not in user.sites:
+        raise Forbidden(
+            "you assign households only to your own sites", permission="households.write"
+        )
 
 
 async def _within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:

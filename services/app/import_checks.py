@@ -137,8 +137,9 @@ def _against_registry(
 
 
 def same_situation(values: dict[str, Any], row: dict[str, Any]) -> bool:
-    """The line says what the registry holds of the household's profile already."""
-    mine = {k: values[k] for k in PROFILE} | {"groups": sorted(values["groups"])}
+    """The line says what the registry holds of the household's profile already (a column
+    the file lacks says nothing)."""
+    mine = {k: values.get(k, row[k]) for k in PROFILE} | {"groups": sorted(values["groups"])}
     theirs = {k: row[k] for k in PROFILE} | {"groups": sorted(row["groups"] or [])}
     return mine == theirs
 

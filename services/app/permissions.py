@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "distributions.void": {"admin": A, "coordinator": A},
     "distributions.resolve": {"admin": A, "coordinator": A},
     "registry.read": {"admin": A, "coordinator": A, "auditor": A},
+    # the households a site expects in a campaign, and how each stands there
+    "sitelists.read": {"admin": A, "coordinator": A, "auditor": A, "agent": S},
     "relief.write": {"admin": A, "coordinator": A},
     "relief.read": {"admin": A, "coordinator": A, "auditor": A},
     "donations.write": {"admin": A, "coordinator": A, "operator": W},

@@ -17,11 +17,16 @@ from services.domain.households.importing import (
 )
 
 AREAS = {"MA07": frozenset({"MA0701", "MA0702"}), "MA06": frozenset()}
-HEADER = ",".join(COLUMNS)  # every column the import reads, in the order it lists them
+# every column the import reads, in the order it lists them, but the site (read on its own)
+HEADER = ",".join(c for c in COLUMNS if c != "site_id")
+
+
+SITES = {"site-al-haouz": "MA07", "site-casablanca": "MA06"}
 
 
 def lines(*rows: str, header: str = HEADER) -> list[Line | Refusal]:
-    return list(read(io.StringIO("\n".join([header, *rows]) + "\n", newline=""), AREAS))
+    text = io.StringIO("\n".join([header, *rows]) + "\n", newline="")
+    return list(read(text, AREAS, SITES))
 
 
 def test_a_household_of_al_haouz_is_read_with_its_groups_and_score() -> None:
@@ -119,3 +124,25 @@ def test_first_seen_points_at_the_first_line_with_any_of_the_keys() -> None:
     assert seen.earlier([13]) is None
     seen.note(7, [12, 13])
     assert (seen.earlier([12]), seen.earlier([13])) == (2, 7)
+
+
+def test_a_site_column_assigns_a_known_site_of_the_households_region() -> None:
+    header = "national_id,head_name,size,region_code,site_id"
+    found = lines("AB100200,Samira Idrissi,3,MA07,site-al-haouz", "AB100201,Ali Tazi,3,MA07,",
+                  "AB100202,Nadia Fassi,3,MA07,site-nowhere",
+                  "AB100203,Omar Kabbaj,3,MA07,site-casablanca", header=header)  # fmt: skip
+
+    assert [line.values["site_id"] for line in found if isinstance(line, Line)] == [
+        "site-al-haouz", None,
+    ]  # fmt: skip
+    assert [(r.line, r.reason) for r in found if isinstance(r, Refusal)] == [
+        (4, "unknown_site"), (5, "site_elsewhere"),
+    ]  # fmt: skip
+
+
+def test_a_file_without_a_site_column_says_nothing_of_sites() -> None:
+    [line] = lines(
+        "AB100200,Samira Idrissi,3,MA07", header="national_id,head_name,size,region_code"
+    )
+
+    assert isinstance(line, Line) and "site_id" not in line.values

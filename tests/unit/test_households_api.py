@@ -150,8 +150,8 @@ def test_an_agent_registers_a_household_and_sees_its_personal_fields(api: ApiHar
     assert answer["position"]
     assert {k: v for k, v in answer.items() if k != "position"} == {
         "id": FATIMA.household_id, "size": 5, "region_code": "MA07", "province_code": "MA0701",
-        "groups": ["children"], "precarity_score": None, "members": None, "erased": False,
-        "personal": {"head_name": "Fatima Zahra Benali", "national_id": "BE123456",
+        "groups": ["children"], "precarity_score": None, "site_id": None, "members": None,
+        "erased": False, "personal": {"head_name": "Fatima Zahra Benali", "national_id": "BE123456",
                      "registry_number": "RSU-2024-000117", "phone": "+212 661 234 567",
                      "members": None, "housing_notes": None, "income_notes": None},
     }  # fmt: skip

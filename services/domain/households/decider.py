@@ -45,6 +45,7 @@ class RegisterHousehold(Command):
     groups: list[Group] = Field(default_factory=list)
     precarity_score: float | None = Field(default=None, ge=0, le=100)
     members: MemberCounts | None = None
+    site_id: Identifier | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -76,6 +77,7 @@ class UpdateHouseholdProfile(Command):
     precarity_score: float | None = Field(default=None, ge=0, le=100)
     members: MemberCounts | None = None
     sealed_personal_data: str | None = Field(default=None, max_length=8192)
+    site_id: Identifier | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -106,6 +108,7 @@ class Situation:
     precarity_score: float | None
     members: MemberCounts | None
     sealed_personal_data: str | None
+    site_id: str | None = None
 
     @classmethod
     def of(
@@ -113,7 +116,7 @@ class Situation:
     ) -> Situation:
         return cls(
             fact.size, fact.region_code, fact.province_code, tuple(fact.groups),
-            fact.precarity_score, fact.members, fact.sealed_personal_data,
+            fact.precarity_score, fact.members, fact.sealed_personal_data, fact.site_id,
         )  # fmt: skip
 
     def updated(self, change: HouseholdProfileUpdated | UpdateHouseholdProfile) -> Situation:

@@ -16,7 +16,7 @@ from typing import Any
 from events.base import SLUG_PATTERN, UUID_PATTERN
 
 COLUMNS = ("id", "national_id", "registry_number", "head_name", "phone", "size",
-           "region_code", "province_code", "groups", "precarity_score")  # fmt: skip
+           "region_code", "province_code", "groups", "precarity_score", "site_id")  # fmt: skip
 REQUIRED_COLUMNS = ("head_name", "size", "region_code")
 GROUPS = ("children", "women", "elderly", "disability")
 CIN = re.compile(r"^[A-Za-z]{1,2}[0-9]{1,8}$")
@@ -26,6 +26,8 @@ NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 CLIENT_ID = re.compile(f"({SLUG_PATTERN})|({UUID_PATTERN})")
 # Areas known from the reference data: region code -> its province codes.
 Areas = Mapping[str, frozenset[str]]
+# Distribution sites known from the reference data: site id -> its region code.
+Sites = Mapping[str, str]
 
 
 class UnreadableFile(ValueError):
@@ -57,24 +59,26 @@ class LineError(ValueError):
         self.reason, self.message = reason, message
 
 
-def read(lines: Iterable[str], areas: Areas) -> Iterator[Line | Refusal]:
+def read(
+    lines: Iterable[str], areas: Areas, sites: Sites | None = None
+) -> Iterator[Line | Refusal]:
     """Each data line of the CSV text, checked, in order; blank lines are skipped.
 
     `lines` is the text line by line (a file opened with `newline=""`), read as it goes;
     the header is read at once (UnreadableFile when it will not do)."""
     reader = csv.reader(iter(lines))
     columns = _header(next(reader, None))
-    return _rows(reader, columns, areas)
+    return _rows(reader, columns, areas, sites or {})
 
 
-def _rows(reader: Any, columns: list[str], areas: Areas) -> Iterator[Line | Refusal]:
+def _rows(reader: Any, columns: list[str], areas: Areas, sites: Sites) -> Iterator[Line | Refusal]:
     ended = reader.line_num
     for row in reader:
         start, ended = ended + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         try:
-            yield Line(start, check(_cells(columns, row), areas))
+            yield Line(start, check(_cells(columns, row), areas, sites))
         except LineError as error:
             yield Refusal(start, error.reason, error.message)
 
@@ -98,8 +102,9 @@ def _cells(columns: list[str], row: list[str]) -> dict[str, str]:
     return {c: v.strip() for c, v in zip(columns, row, strict=True) if c in COLUMNS}
 
 
-def check(cells: Mapping[str, str], areas: Areas) -> dict[str, Any]:
-    """The household's fields from one line's cells, or LineError naming the first fault."""
+def check(cells: Mapping[str, str], areas: Areas, sites: Sites | None = None) -> dict[str, Any]:
+    """The household's fields from one line's cells, or LineError naming the first fault
+    (`site_id` only when the file has that column: without it, a site assigned stands)."""
     for name in REQUIRED_COLUMNS:
         if not cells.get(name):
             raise LineError("missing_field", f"{name} is empty")
@@ -125,7 +130,8 @@ def check(cells: Mapping[str, str], areas: Areas) -> dict[str, Any]:
         "province_code": _province(region, province, areas),
         "groups": _groups(cells.get("groups", "")),
         "precarity_score": _score(cells.get("precarity_score") or None),
-    }
+    } | ({"site_id": _site(cells["site_id"] or None, region, sites or {})}
+         if "site_id" in cells else {})  # fmt: skip
 
 
 def _cin(text: str) -> str | None:
@@ -166,6 +172,14 @@ def _province(region: str, province: str | None, areas: Areas) -> str | None:
     if province is not None and province not in areas[region]:
         raise LineError("unknown_province", "province_code is not a province of that region")
     return province
+
+
+def _site(site: str | None, region: str, sites: Sites) -> str | None:
+    if site is not None and site not in sites:
+        raise LineError("unknown_site", "site_id is not a distribution site of the reference data")
+    if site is not None and sites[site] != region:
+        raise LineError("site_elsewhere", "site_id is a site of another region than region_code")
+    return site
 
 
 def _groups(text: str) -> list[str]:
