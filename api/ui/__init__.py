@@ -19,6 +19,7 @@ from api.ui.pages import (
     duplicates,
     operator,
     signin,
+    site_lists,
 )
 
 
@@ -27,6 +28,6 @@ def install(app: FastAPI) -> None:
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
     pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users,
-             desk)  # fmt: skip
+             desk, site_lists)  # fmt: skip
     for module in (*pages, admin_erasure):
         app.include_router(module.router)

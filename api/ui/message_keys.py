@@ -111,8 +111,10 @@ ROLES = (
 )  # fmt: skip
 SECTIONS = (
     N_("section.auditor"), N_("section.coordinator"), N_("section.desk"), N_("section.donor"),
-    N_("section.operator"),
+    N_("section.operator"), N_("section.sites"),
 )  # fmt: skip
+# A household's status on a site's list ("sites.status." ~ h.status).
+SITE_STATUSES = (N_("sites.status.flagged"), N_("sites.status.served"), N_("sites.status.waiting"))
 
 # A convoy's status and the steps the board offers ("status." ~ d.status, "step." ~ step).
 STATUSES = (

@@ -46,6 +46,7 @@ SECTIONS = (
     ("auditor", "history.read"),
     ("admin", "users.manage"),
     ("desk", "households.write"),
+    ("sites", "sitelists.read"),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import USERNAMES, ApiHarness
+from tests.support.api import SITE, USERNAMES, ApiHarness
 from tests.unit.test_admin_pages import field_error, recorded, signed_in
 from tests.unit.test_web_ui import csrf_of
 
@@ -81,6 +81,19 @@ def test_a_social_worker_registers_a_household_with_its_members(api: ApiHarness)
     ids = re.findall(r' id="([^"]+)"', answer.text)
     assert len(ids) == len(set(ids)), "an id used twice in the page"
     assert all(secret not in str(data) for secret in (CIN, NAME, "tôle"))
+
+
+def test_a_household_is_expected_at_one_of_the_social_worker_s_sites(api: ApiHarness) -> None:
+    desk = api.client.get("/desk").text
+    [options] = re.findall(r'<select id="site_id".*?</select>', desk, re.S)
+
+    answer = post(api, "register", AIT_BRAHIM | {"site_id": SITE})
+
+    assert f'<option value="{SITE}">' in options and "wh-" not in options
+    [event] = recorded(api, "households", "HouseholdRegistered")
+    assert event.data["site_id"] == SITE
+    assert text_of(answer.text, "shown-site") == "Point de distribution Amizmiz"
+    assert f'<option value="{SITE}" selected>' in answer.text  # the profile form keeps it
 
 
 def test_the_same_person_again_is_refused_naming_their_household_not_them(

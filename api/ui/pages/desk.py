@@ -44,9 +44,16 @@ async def _render(page: Page, status: int = 200, **values: Any) -> Response:
     regions = sorted({(p["region_code"], p["region_name"]) for p in places})
     provinces = sorted({(p["province_code"], p["province_name"] or p["province_code"])
                         for p in places if p.get("province_code")})  # fmt: skip
+    # the sites a household may be expected at: for a role scoped to sites, its own
+    sites = [
+        p
+        for p in places
+        if p["kind"] == "site" and (not page.user.sites or p["location_id"] in page.user.sites)
+    ]
     return page.render(
         "desk.html", status, regions=regions, provinces=provinces, region_names=dict(regions),
-        province_names=dict(provinces),
+        province_names=dict(provinces), sites=sites,
+        site_names={p["location_id"]: p["name"] for p in places},
         choices=CHOICES, member_fields=MEMBER_FIELDS, rows=range(MEMBER_ROWS),
         form_id=str(uuid.uuid4()),
         **{"found": None, "values": {}, "errors": {}, "lookup_errors": {}, "done": ""} | values,

@@ -19,7 +19,8 @@ MEMBER_FIELDS = ("sex", "year_of_birth", "relation", "disability")
 # the household form's fields, where a refusal naming one of them is shown
 FIELDS = (
     "national_id", "registry_number", "head_name", "phone", "size", "region_code",
-    "province_code", "groups", "precarity_score", "members", "housing_notes", "income_notes",
+    "province_code", "site_id", "groups", "precarity_score", "members", "housing_notes",
+    "income_notes",
 )  # fmt: skip
 CHOICES = {
     "groups": get_args(Group),
@@ -66,7 +67,8 @@ def _profile(values: dict[str, Any], t: Translator) -> tuple[dict[str, Any], dic
         errors["members"] = t("desk.one_head")
     body = compact({
         "size": size, "region_code": values.get("region_code"),
-        "province_code": values.get("province_code"), "groups": values.get("groups") or [],
+        "province_code": values.get("province_code"), "site_id": values.get("site_id"),
+        "groups": values.get("groups") or [],
         "precarity_score": decimal(values.get("precarity_score")), "members": members or None,
         "housing_notes": values.get("housing_notes"), "income_notes": values.get("income_notes"),
     })  # fmt: skip
@@ -131,6 +133,7 @@ def profile_values(found: dict[str, Any]) -> dict[str, Any]:
     score = found.get("precarity_score")
     return {
         "size": str(found["size"]), "region_code": found["region_code"],
-        "province_code": found.get("province_code") or "", "groups": list(found["groups"]),
+        "province_code": found.get("province_code") or "", "site_id": found.get("site_id") or "",
+        "groups": list(found["groups"]),
         "precarity_score": "" if score is None else f"{score:g}",
     }  # fmt: skip
