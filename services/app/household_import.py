@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -36,12 +36,13 @@ from services.app.reading import in_thread
 from services.app.sending import decide_many
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
-from services.domain.households.members import from_columns
+from services.domain.households.members import Member, from_columns, member_counts
 from services.domain.privacy import IdTaken
 
 BATCH = 500  # lines checked, sealed and sent together
 IN_FLIGHT = 4  # batches sent and not yet answered
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
+NOT_BORN = "a member's year of birth is after this year"
 
 
 @dataclass
@@ -161,7 +162,7 @@ async def _send(
     """Claim, seal and send the batch's registrations, and its households' new situations,
     together; what each came to."""
     new = [c for c in candidates if c.registered is None]
-    sealed = await in_thread(_sealed, ports, new)
+    sealed = await in_thread(_sealed, ports, new, now)
     outcomes = [o for o in sealed if isinstance(o, LineOutcome)]
     commands: list[tuple[Candidate, RegisterHousehold | UpdateHouseholdProfile, str]] = [
         (c, cmd, cmd.household_id)
@@ -198,23 +199,35 @@ def _profile_of(c: Candidate) -> dict[str, Any]:
     return {k: c.values.get(k) for k in PROFILE}
 
 
-def _sealed(ports: Ports, candidates: list[Candidate]) -> list[RegisterHousehold | LineOutcome]:
-    """Each candidate's command (its id claimed, its personal fields sealed), or why not."""
+def _sealed(
+    ports: Ports, candidates: list[Candidate], now: datetime
+) -> list[RegisterHousehold | LineOutcome]:
+    """Each candidate's command (its id claimed, its personal fields and members sealed, its
+    members counted as of `now`), or why not."""
     made: list[RegisterHousehold | LineOutcome] = []
     for c in candidates:
+        members: list[Member] | None = c.values.get("members")
+        try:
+            counted = member_counts(members, now.date()) if members is not None else None
+        except ValueError:
+            made.append(LineOutcome(c.line, "refused", None, "bad_members", NOT_BORN))
+            continue
         try:
             ports.personal.claim(c.household_id, c.identity)
         except IdTaken:
             made.append(id_taken(c.line))
             continue
-        personal = ports.personal.seal(c.household_id, {k: c.values[k] for k in PERSONAL})
+        personal = {k: c.values[k] for k in PERSONAL}
+        if members is not None:
+            personal["members"] = [asdict(m) for m in members]
         made.append(
             RegisterHousehold(
                 household_id=c.household_id,
                 identity=c.identity,
                 national_id_pseudonym=c.cin,
                 registry_pseudonym=c.registry,
-                sealed_personal_data=personal,
+                sealed_personal_data=ports.personal.seal(c.household_id, personal),
+                members=counted,
                 **_profile_of(c),
             )
         )

@@ -29,8 +29,8 @@ from tests.support.api import SEEDED_AT, ApiHarness
 from tests.unit.test_households_api import read_model_rows
 from tests.unit.test_permissions_matrix import HOUSEHOLD, seed_aid
 
-# every column the import reads, in the order it lists them, but the site (read on its own)
-HEADER = ",".join(c for c in COLUMNS if c != "site_id")
+# every column the import reads, in its order, but the site and members (read on their own)
+HEADER = ",".join(c for c in COLUMNS if c not in ("site_id", "members"))
 EXPORT = [
     ",BE123456,RSU-2025-000117,Fatima Zahra Benali,+212 661 234 567,5,MA07,MA0701,children,42",
     ",123456,,Karim Alaoui,,4,MA07,,,",  # not a CIN
@@ -287,3 +287,31 @@ def test_the_command_line_says_when_a_file_cannot_be_read(
 
     assert missing.exit_code == 2 and "cannot read" in missing.output
     assert empty.exit_code == 2 and "cannot be imported" in empty.output
+
+
+def test_members_and_a_site_are_imported_the_members_sealed_and_counted(api: ApiHarness) -> None:
+    text = (
+        "national_id,head_name,size,region_code,province_code,site_id,members\n"
+        "BE123456,Fatima Zahra Benali,,MA07,MA0701,site-al-haouz,"
+        "f/1979/head;m/1963/spouse/severe;m/2014/child\n"
+        "EE482913,Mohamed Ait Lahcen,4,MA07,MA0701,,m/1950/head;f/1955/spouse\n"
+        "EE482914,Hassan Ait Lahcen,,MA07,MA0701,site-nowhere,m/1980/head\n"
+        "EE482915,Said Ait Lahcen,,MA07,MA0701,,m/1980/head;m/2030/child\n"
+    )
+
+    report = run(api, text, "imp-members")
+    api.project_published()
+
+    assert report.counts == {
+        "lines_read": 4, "registered": 1, "updated": 0, "unchanged": 0, "refused": 3,
+    }  # fmt: skip
+    assert refused(api.get("admin", "/v1/households/imports/imp-members").json()) == [
+        (3, "bad_members"), (4, "unknown_site"), (5, "bad_members"),
+    ]  # fmt: skip
+    shown = api.get("coordinator", f"/v1/households/{id_of(api, 'BE123456')}").json()
+    assert (shown["size"], shown["site_id"]) == (3, "site-al-haouz")
+    assert (shown["members"]["females_18_59"], shown["members"]["males_60_plus"]) == (1, 1)
+    assert shown["members"]["severely_disabled_members"] == 1
+    assert [m["year_of_birth"] for m in shown["personal"]["members"]] == [1979, 1963, 2014]
+    [event] = [e for e in api.published("households") if e.type == "HouseholdRegistered"][-1:]
+    assert "1979" not in encode(event).decode()  # the members themselves stay sealed

@@ -17,8 +17,8 @@ from services.domain.households.importing import (
 )
 
 AREAS = {"MA07": frozenset({"MA0701", "MA0702"}), "MA06": frozenset()}
-# every column the import reads, in the order it lists them, but the site (read on its own)
-HEADER = ",".join(c for c in COLUMNS if c != "site_id")
+# every column the import reads, in its order, but the site and members (read on their own)
+HEADER = ",".join(c for c in COLUMNS if c not in ("site_id", "members"))
 
 
 SITES = {"site-al-haouz": "MA07", "site-casablanca": "MA06"}
@@ -39,7 +39,7 @@ def test_a_household_of_al_haouz_is_read_with_its_groups_and_score() -> None:
         "id": None, "national_id": "BE123456", "registry_number": "RSU-2025-0001",
         "head_name": "Fatima Zahra Bennani", "phone": "+212 612 345 678", "size": 5,
         "region_code": "MA07", "province_code": "MA0701", "groups": ["children", "elderly"],
-        "precarity_score": 42.5,
+        "precarity_score": 42.5, "members": None,
     }  # fmt: skip
 
 
@@ -146,3 +146,21 @@ def test_a_file_without_a_site_column_says_nothing_of_sites() -> None:
     )
 
     assert isinstance(line, Line) and "site_id" not in line.values
+
+
+def test_members_are_read_in_their_short_form_and_count_the_size() -> None:
+    header = "national_id,head_name,size,region_code,members"
+    found = lines("AB100200,Samira Idrissi,,MA07,f/1979/head;M/2014/Child/moderate",
+                  "AB100201,Ali Tazi,3,MA07,m/1960/head;f/1962/spouse",
+                  "AB100202,Nadia Fassi,,MA07,f/1979/head;f/1980/head",
+                  "AB100203,Omar Kabbaj,,MA07,f/1979",
+                  "AB100204,Hind Alami,,MA07,", header=header)  # fmt: skip
+
+    [samira] = [line for line in found if isinstance(line, Line)]
+    assert samira.values["size"] == 2
+    members = [(m.sex, m.year_of_birth, m.relation, m.disability) for m in samira.values["members"]]
+    assert members == [("f", 1979, "head", "none"), ("m", 2014, "child", "moderate")]
+    assert [(r.line, r.reason) for r in found if isinstance(r, Refusal)] == [
+        (3, "bad_members"), (4, "bad_members"), (5, "bad_members"), (6, "missing_field"),
+    ]  # fmt: skip
+    assert all("1979" not in r.message for r in found if isinstance(r, Refusal))

@@ -11,13 +11,15 @@ import csv
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from events.base import SLUG_PATTERN, UUID_PATTERN
+from services.domain.households.members import Disability, Member, Relation, Sex
 
 COLUMNS = ("id", "national_id", "registry_number", "head_name", "phone", "size",
-           "region_code", "province_code", "groups", "precarity_score", "site_id")  # fmt: skip
-REQUIRED_COLUMNS = ("head_name", "size", "region_code")
+           "region_code", "province_code", "groups", "precarity_score", "site_id",
+           "members")  # fmt: skip
+REQUIRED_COLUMNS = ("head_name", "region_code")  # and size, unless members count it
 GROUPS = ("children", "women", "elderly", "disability")
 CIN = re.compile(r"^[A-Za-z]{1,2}[0-9]{1,8}$")
 REGISTRY = re.compile(r"^[A-Za-z0-9-]{4,32}$")
@@ -119,13 +121,15 @@ def check(cells: Mapping[str, str], areas: Areas, sites: Sites | None = None) ->
     _match(phone, PHONE, "bad_phone", "phone: digits and spaces, 6 to 20")
     _match(cells.get("id") or None, CLIENT_ID, "bad_id", "id is not a UUID nor a lower-case slug")
     region, province = cells["region_code"], cells.get("province_code") or None
+    members = _members(cells.get("members") or "")
     return {
         "id": cells.get("id") or None,
         "national_id": national_id,
         "registry_number": registry,
         "head_name": cells["head_name"],
         "phone": phone,
-        "size": _size(cells["size"]),
+        "size": _counted(cells.get("size") or "", members),
+        "members": members,
         "region_code": _region(region, areas),
         "province_code": _province(region, province, areas),
         "groups": _groups(cells.get("groups", "")),
@@ -172,6 +176,48 @@ def _province(region: str, province: str | None, areas: Areas) -> str | None:
     if province is not None and province not in areas[region]:
         raise LineError("unknown_province", "province_code is not a province of that region")
     return province
+
+
+def _counted(size: str, members: list[Member] | None) -> int:
+    """The size the line gives, or the number of its members; both given, they agree."""
+    if members is None:
+        if not size:
+            raise LineError("missing_field", "size is empty (give size, or members)")
+        return _size(size)
+    if size and _size(size) != len(members):
+        raise LineError("bad_members", "size is not the number of members listed")
+    return len(members)
+
+
+def _members(text: str) -> list[Member] | None:
+    """Members written `sex/year of birth/relation[/disability]`, separated by `;` (None:
+    not given). The message names the member's place in the list, never its values."""
+    if not text.strip():
+        return None
+    found: list[Member] = []
+    for n, entry in enumerate(text.split(";"), start=1):
+        parts = [p.strip().lower() for p in entry.split("/")]
+        if len(parts) == 3:
+            parts.append("none")
+        sex, year, relation, disability = parts if len(parts) == 4 else ("", "", "", "")
+        if (
+            sex not in get_args(Sex)
+            or not year.isdigit()
+            or not 1900 <= int(year) <= 2100
+            or relation not in get_args(Relation)
+            or disability not in get_args(Disability)
+        ):
+            raise LineError(
+                "bad_members",
+                f"member {n}: write sex/year of birth/relation"
+                "[/disability], e.g. f/1975/head or m/1950/spouse/severe",
+            )
+        found.append(Member(sex, int(year), relation, disability))  # type: ignore[arg-type]
+    if len(found) > 100:
+        raise LineError("bad_members", "more than 100 members")
+    if sum(m.relation == "head" for m in found) > 1:
+        raise LineError("bad_members", "members: at most one head of household")
+    return found
 
 
 def _site(site: str | None, region: str, sites: Sites) -> str | None:
