@@ -2,7 +2,9 @@
 50 malformed lines, 30 people twice, 20 already registered at the desk. A dry run and a real
 run report exactly those, with line numbers; the importer and the worker killed with SIGKILL
 mid-import and the import run again register every household exactly once; the same file
-imported once more changes nothing. Identities and names are generated."""
+imported once more changes nothing. Then every topic, every table, every file the system
+wrote (logs, databases) and everything the importer printed is searched for the file's
+national IDs, names and phones: none is there in clear. Identities and names are generated."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, func, select
 
 from projections import imports_queries
 from projections.tables import household_imports, households
@@ -36,6 +38,12 @@ BAD = [  # (reason, a malformed line); each is used in turn
     ("missing_field", "ZX{n:06d},,,4,MA07,,,"),
     ("unknown_province", "ZW{n:06d},Ali Tazi,,4,MA07,MA0601,,"),
 ]
+
+
+# everything the importer printed (its report and its log lines), searched at the end
+PRINTED: list[str] = []
+CIN = re.compile(r"(?:AB|ZZ|ZY|ZX|ZW)\d{6}")  # the file's national IDs (set apart below)
+NAMED = re.compile(r"Chef(?:fe)? de foyer \d+|Ali Tazi|\+212 6\d{8}")  # names and phones
 
 
 def person(n: int) -> str:
@@ -69,7 +77,7 @@ def aid_import(settings: Settings, path: Path, *flags: str) -> subprocess.Popen[
         [sys.executable, "-c", code, "households", "import", str(path), *flags],
         env=settings_env(settings) | {"AID_KAFKA_TIMEOUT_SECONDS": "10"},
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
@@ -77,6 +85,7 @@ def aid_import(settings: Settings, path: Path, *flags: str) -> subprocess.Popen[
 
 def finished(process: subprocess.Popen[str]) -> tuple[dict[str, int], set[int]]:
     out, _ = process.communicate(timeout=240)
+    PRINTED.append(out)
     assert process.returncode == 0, out[-2000:]
     return report(out)
 
@@ -87,6 +96,7 @@ def resumed_until_done(settings: Settings, path: Path) -> tuple[dict[str, int], 
     for _ in range(4):
         process = aid_import(settings, path)
         out, _ = process.communicate(timeout=240)
+        PRINTED.append(out)
         if process.returncode == 0:
             return report(out)
         assert process.returncode == 1, out[-2000:]
@@ -213,3 +223,48 @@ def resumed_and_again(system: System, path: Path, fresh: int, refused_lines: set
     assert sum(registrations(system.settings).values()) == fresh + AT_THE_DESK
     time.sleep(1)
     assert rows(system) == fresh + AT_THE_DESK
+    assert in_clear(system, path) == set()
+
+
+def in_clear(system: System, path: Path) -> set[str]:
+    """The file's national IDs, names and phones found in clear in any topic, table, file
+    the system wrote or line the importer printed. A national ID is counted only if it is
+    one of the file's, so that one made by chance inside a sealed value is not a leak."""
+    cins = {line.split(",", 1)[0] for line in path.read_text().splitlines()[1:]}
+    topics = topic_texts(system.settings)
+    # the search reads what it should: every registration, and the file would be caught
+    assert sum('"HouseholdRegistered"' in t for t in topics) >= LINES - 100
+    assert len({m for m in CIN.findall(path.read_text()) if m in cins}) > LINES - 100
+    found: set[str] = set()
+    for text in [*topics, *table_texts(system), *PRINTED,
+                 *(f.read_bytes().decode("latin-1") for f in Path(system.settings.data_dir)
+                   .rglob("*") if f.is_file())]:  # fmt: skip
+        found |= {m for m in CIN.findall(text) if m in cins} | set(NAMED.findall(text))
+    return found
+
+
+def topic_texts(settings: Settings) -> list[str]:
+    """Every record's key and value, of every topic of this system."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                             **client_options(settings))  # fmt: skip
+    try:
+        ours = [t for t in consumer.topics() if t.startswith(settings.topic_prefix)]
+        parts = [TopicPartition(t, p) for t in ours for p in consumer.partitions_for_topic(t)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        texts: list[str] = []
+        while any(consumer.position(tp) < ends[tp] for tp in parts):
+            for records in consumer.poll(timeout_ms=500).values():
+                texts += [(r.key or b"").decode("latin-1") + (r.value or b"").decode("latin-1")
+                          for r in records]  # fmt: skip
+        return texts
+    finally:
+        consumer.close()
+
+
+def table_texts(system: System) -> list[str]:
+    metadata = MetaData()
+    metadata.reflect(system.engine)
+    with system.engine.connect() as conn:
+        return [str(list(row)) for t in metadata.sorted_tables for row in conn.execute(select(t))]
