@@ -235,11 +235,13 @@ def in_clear(system: System, path: Path) -> set[str]:
     # the search reads what it should: every registration, and the file would be caught
     assert sum('"HouseholdRegistered"' in t for t in topics) >= LINES - 100
     assert len({m for m in CIN.findall(path.read_text()) if m in cins}) > LINES - 100
+    files = [f for f in Path(system.settings.data_dir).rglob("*") if f.is_file() and f != path]
+    written = [(str(f), f.read_bytes().decode("latin-1")) for f in files]
+    sources = [("topics", t) for t in topics] + [("tables", t) for t in table_texts(system)]
     found: set[str] = set()
-    for text in [*topics, *table_texts(system), *PRINTED,
-                 *(f.read_bytes().decode("latin-1") for f in Path(system.settings.data_dir)
-                   .rglob("*") if f.is_file())]:  # fmt: skip
-        found |= {m for m in CIN.findall(text) if m in cins} | set(NAMED.findall(text))
+    for where, text in [*sources, *(("printed", t) for t in PRINTED), *written]:
+        seen = {m for m in CIN.findall(text) if m in cins} | set(NAMED.findall(text))
+        found |= {f"{where}: {value}" for value in seen}
     return found
 
 
