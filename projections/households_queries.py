@@ -9,7 +9,13 @@ from sqlalchemy import Engine, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
-from projections.tables import campaigns, coverage_counts, distributions, households
+from projections.tables import (
+    campaigns,
+    coverage_counts,
+    distributions,
+    household_cards,
+    households,
+)
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -20,6 +26,22 @@ def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
     return _first(
         fetch_all(engine, select(households).where(households.c.household_id == household_id))
     )
+
+
+def current_card(engine: Engine, household_id: str) -> dict[str, Any] | None:
+    """The household's card that works now, if it was given one."""
+    c = household_cards.c
+    query = select(household_cards).where(c.household_id == household_id, c.replaced_at.is_(None))
+    return _first(fetch_all(engine, query.order_by(c.card_number.desc()).limit(1)))
+
+
+def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] | None:
+    """One of the household's cards, current or replaced."""
+    c = household_cards.c
+    query = select(household_cards).where(
+        c.household_id == household_id, c.card_number == card_number
+    )
+    return _first(fetch_all(engine, query))
 
 
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:

@@ -141,6 +141,16 @@ class HouseholdPublic(Written):
     personal: PersonalFields | None = None
 
 
+class CardPublic(Written):
+    """A household's card: what its QR code encodes (`code`), and nothing about its people."""
+
+    household_id: str
+    card_number: int = Field(description="1 for the first card; each replacement adds one.")
+    check: str = Field(description="The card's check value, printed and in the code.")
+    code: str = Field(description="The QR code's text: AID1:<household>:<number>:<check>.")
+    issued_at: UtcDatetime
+
+
 class CampaignCreate(Body):
     id: ClientId
     name: str = Field(min_length=1, max_length=200)
