@@ -44,6 +44,15 @@ def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] 
     return _first(fetch_all(engine, query))
 
 
+def cards_of(engine: Engine, household_ids: Collection[str]) -> dict[tuple[str, int], dict]:
+    """Every card of many households at once, by (household id, card number)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(household_ids))):
+        stmt = select(household_cards).where(household_cards.c.household_id.in_(chunk))
+        found.update(((r["household_id"], r["card_number"]), r) for r in fetch_all(engine, stmt))
+    return found
+
+
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:
     d = distributions
     return _first(fetch_all(engine, select(d).where(d.c.distribution_id == distribution_id)))

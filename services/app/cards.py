@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -96,19 +97,24 @@ def card_invalid(message: str, field: str = "card") -> Invalid:
     return error
 
 
-async def card_of(ports: Ports, text: str, at: datetime | None) -> CardCode:
+async def card_of(
+    ports: Ports,
+    text: str,
+    at: datetime | None,
+    known: Mapping[tuple[str, int], dict[str, Any]] | None = None,
+) -> CardCode:
     """The card a scanned code names, if it works: now (`at` None: 409 `card_replaced` for a
     card replaced since), or at `at` (an offline record: a card replaced after the basket was
-    handed still worked then). A code that matches no card is 422 `card_invalid`."""
+    handed still worked then). A code that matches no card is 422 `card_invalid`. `known`:
+    cards already read (a batch's), by (household id, card number)."""
     try:
         code = parse(text)
     except Rejected as rejected:
         raise card_invalid(rejected.message) from None
-    found = await in_thread(
-        households_queries.card, ports.engine, code.household_id, code.card_number
-    )
+    key = (code.household_id, code.card_number)
+    found = (known or {}).get(key) or await in_thread(households_queries.card, ports.engine, *key)
     if found is None:  # perhaps issued by this very process a moment ago
-        found = await _recorded(ports, code.household_id, code.card_number)
+        found = await _recorded(ports, *key)
     if found is None or not hmac.compare_digest(found["check_value"], code.check):
         raise card_invalid(NOT_A_CARD)
     replaced = found["replaced_at"]
@@ -121,3 +127,14 @@ async def card_of(ports: Ports, text: str, at: datetime | None) -> CardCode:
             error="card_replaced",
         )
     return code
+
+
+def household_ids(texts: Iterable[str | None]) -> list[str]:
+    """The households the readable codes among `texts` name (to read them all at once)."""
+    found = []
+    for text in texts:
+        try:
+            found += [parse(text).household_id] if text else []
+        except Rejected:
+            continue
+    return found
