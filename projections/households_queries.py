@@ -15,6 +15,7 @@ from projections.tables import (
     distributions,
     household_cards,
     households,
+    locations,
 )
 
 
@@ -42,6 +43,30 @@ def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] 
         c.household_id == household_id, c.card_number == card_number
     )
     return _first(fetch_all(engine, query))
+
+
+def area_names(
+    engine: Engine, region_code: str, province_code: str | None
+) -> tuple[str | None, str | None]:
+    """The names of a region and a province, as the locations registered there give them."""
+    loc = locations.c
+    region = fetch_all(
+        engine, select(loc.region_name).where(loc.region_code == region_code).limit(1)
+    )
+    province = (
+        fetch_all(
+            engine,
+            select(loc.province_name)
+            .where(loc.province_code == province_code, loc.province_name.is_not(None))
+            .limit(1),
+        )
+        if province_code
+        else []
+    )
+    return (
+        region[0]["region_name"] if region else None,
+        province[0]["province_name"] if province else None,
+    )
 
 
 def cards_of(engine: Engine, household_ids: Collection[str]) -> dict[tuple[str, int], dict]:

@@ -13,6 +13,7 @@ from api.ui.pages import (
     admin_users,
     agent,
     auditor,
+    cards,
     coordinator,
     donor,
     duplicates,
@@ -26,5 +27,5 @@ def install(app: FastAPI) -> None:
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
     pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users)
-    for module in (*pages, admin_erasure):
+    for module in (*pages, admin_erasure, cards):
         app.include_router(module.router)

@@ -91,6 +91,28 @@ async def current_card(ports: Ports, user: User, household_id: str) -> dict[str,
     return shown(card)
 
 
+async def card_sheet(
+    ports: Ports, user: User, household_id: str, at_least: int = 0
+) -> dict[str, Any]:
+    """What a printed card shows: the household's id, size and area, and its current card
+    (None before the first), never a name, an identifier or a phone (a lost card names
+    nobody). `at_least`: the number of a card this process just issued, to wait for."""
+    authorize(user, "households.read")
+    row = await _reachable(ports, user, household_id)
+    card = await in_thread(households_queries.current_card, ports.engine, household_id)
+    if at_least and (card is None or card["card_number"] < at_least):
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "households")
+        card = await in_thread(households_queries.current_card, ports.engine, household_id)
+    region, province = await in_thread(
+        households_queries.area_names, ports.engine, row["region_code"], row["province_code"]
+    )
+    return {
+        "household_id": household_id, "size": row["size"], "region_code": row["region_code"],
+        "region_name": region, "province_code": row["province_code"], "province_name": province,
+        "card": shown(card) if card else None,
+    }  # fmt: skip
+
+
 def card_invalid(message: str, field: str = "card") -> Invalid:
     error = Invalid(message, field=field)
     error.error = "card_invalid"

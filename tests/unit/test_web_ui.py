@@ -197,7 +197,8 @@ PUBLIC = {"/", "/signin", "/signout", "/lang/{code}", "/sw.js"}
 SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1",
            "step": "dispatch", "name": "4w", "code": "fr", "campaign_id": "ramadan-2026",
            "location_id": "wh-casablanca", "username": "youssef.operator",
-           "operation_id": "op-seisme", "distribution_id": "dist-1"}  # fmt: skip
+           "operation_id": "op-seisme", "distribution_id": "dist-1",
+           "household_id": "hh-1"}  # fmt: skip
 
 
 def web_routes(api: ApiHarness) -> list[tuple[str, str]]:
