@@ -240,3 +240,17 @@ def test_offline_a_card_counts_if_it_still_worked_when_the_basket_was_handed(
     assert results["off-card-4"] == ("rejected", cards.NOT_A_CARD)
     assert "not a household card's code" in results["off-card-5"][1]
     assert leaks(r.text) == []
+
+
+def test_the_card_of_an_erased_household_hands_nothing(registered: ApiHarness) -> None:
+    _, current = carded(registered, MOHAMED.household_id)
+    erased = registered.client.delete(
+        f"/v1/households/{MOHAMED.household_id}/personal-data", headers=registered.headers("admin")
+    )
+    assert erased.status_code == 200, erased.text
+    registered.project_published()
+
+    r = registered.post("agent", "/v1/distributions", on_card("dist-card-005", current))
+
+    error_of(r, 422, "card_invalid")
+    assert registered.published("distributions") == []
