@@ -114,6 +114,7 @@ async def card_sheet(
 
 
 def card_invalid(message: str, field: str = "card") -> Invalid:
+    """A 422 `card_invalid` naming the field that carried the code."""
     error = Invalid(message, field=field)
     error.error = "card_invalid"
     return error
@@ -154,9 +155,9 @@ async def card_of(
 def household_ids(texts: Iterable[str | None]) -> list[str]:
     """The households the readable codes among `texts` name (to read them all at once)."""
     found = []
-    for text in texts:
+    for text in filter(None, texts):
         try:
-            found += [parse(text).household_id] if text else []
+            found.append(parse(text).household_id)
         except Rejected:
-            continue
+            continue  # refused with its reason when its record is prepared
     return found

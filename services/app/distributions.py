@@ -164,7 +164,8 @@ async def _prepare(
 
 
 async def _households_of(ports: Ports, records: Sequence[Distribution | RecordStatus]) -> _Rows:
-    """The batch's households read in two queries rather than one per record."""
+    """The batch's households (and the cards naming them) read in a few queries rather than
+    one per record."""
     given = [r for r in records if isinstance(r, Distribution)]
     by_card = cards.household_ids(r.card for r in given)
     ids = [r.household_id for r in given if r.household_id] + by_card
