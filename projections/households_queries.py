@@ -9,7 +9,14 @@ from sqlalchemy import Engine, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
-from projections.tables import campaigns, coverage_counts, distributions, households
+from projections.tables import (
+    campaigns,
+    coverage_counts,
+    distributions,
+    household_cards,
+    households,
+    locations,
+)
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -20,6 +27,55 @@ def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
     return _first(
         fetch_all(engine, select(households).where(households.c.household_id == household_id))
     )
+
+
+def current_card(engine: Engine, household_id: str) -> dict[str, Any] | None:
+    """The household's card that works now, if it was given one."""
+    c = household_cards.c
+    query = select(household_cards).where(c.household_id == household_id, c.replaced_at.is_(None))
+    return _first(fetch_all(engine, query.order_by(c.card_number.desc()).limit(1)))
+
+
+def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] | None:
+    """One of the household's cards, current or replaced."""
+    c = household_cards.c
+    query = select(household_cards).where(
+        c.household_id == household_id, c.card_number == card_number
+    )
+    return _first(fetch_all(engine, query))
+
+
+def area_names(
+    engine: Engine, region_code: str, province_code: str | None
+) -> tuple[str | None, str | None]:
+    """The names of a region and a province, as the locations registered there give them."""
+    loc = locations.c
+    region = fetch_all(
+        engine, select(loc.region_name).where(loc.region_code == region_code).limit(1)
+    )
+    province = (
+        fetch_all(
+            engine,
+            select(loc.province_name)
+            .where(loc.province_code == province_code, loc.province_name.is_not(None))
+            .limit(1),
+        )
+        if province_code
+        else []
+    )
+    return (
+        region[0]["region_name"] if region else None,
+        province[0]["province_name"] if province else None,
+    )
+
+
+def cards_of(engine: Engine, household_ids: Collection[str]) -> dict[tuple[str, int], dict]:
+    """Every card of many households at once, by (household id, card number)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(household_ids))):
+        stmt = select(household_cards).where(household_cards.c.household_id.in_(chunk))
+        found.update(((r["household_id"], r["card_number"]), r) for r in fetch_all(engine, stmt))
+    return found
 
 
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:

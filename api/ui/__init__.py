@@ -13,6 +13,7 @@ from api.ui.pages import (
     admin_users,
     agent,
     auditor,
+    cards,
     coordinator,
     desk,
     donor,
@@ -29,5 +30,5 @@ def install(app: FastAPI) -> None:
     app.mount("/static/ui", static, name="ui-static")
     pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users,
              desk, site_lists)  # fmt: skip
-    for module in (*pages, admin_erasure):
+    for module in (*pages, admin_erasure, cards):
         app.include_router(module.router)

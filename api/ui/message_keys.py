@@ -29,7 +29,7 @@ DONE = (
     N_("done.campaign_close"), N_("done.campaign_extend"), N_("done.cancel"),
     N_("done.convoy"), N_("done.count"), N_("done.deliver"), N_("done.disassembly"),
     N_("done.dispatch"), N_("done.operation"), N_("done.receipt"), N_("done.transfer"),
-    N_("done.void"),
+    N_("done.void"), N_("done.card_issued"),
 )  # fmt: skip
 
 # The agent's verdict, from the domain's reason (REASONS in pages/agent.py).

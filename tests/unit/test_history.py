@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from api.ui.i18n import LOCAL_TIME
-from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
+from events.households import (
+    AidDistributed,
+    CampaignOpened,
+    HouseholdCardIssued,
+    HouseholdRegistered,
+)
 from events.stock import TransferDispatched, TransferLine
 from events.users import PersonalDataRead, UserCreated
 from projections.history import HIDDEN, facts, subjects
@@ -51,6 +56,14 @@ def test_nothing_hidden_is_ever_in_the_facts() -> None:
     assert subjects(created) == [("user", "omar")]
     read = PersonalDataRead(username="khadija", household_id="hh-1", via="lookup")
     assert subjects(read) == [("household", "hh-1"), ("user", "khadija")]
+
+
+def test_a_household_card_is_in_its_history_without_the_check_that_would_copy_it() -> None:
+    issued = HouseholdCardIssued(household_id="hh-1", identity="p" * 40, card_number=2,
+                                 check="K7M4Q9TX")  # fmt: skip
+
+    assert subjects(issued) == [("household", "hh-1")]
+    assert facts(issued) == {"household_id": "hh-1", "card_number": 2}
 
 
 # --- Over HTTP --------------------------------------------------------------------------------
