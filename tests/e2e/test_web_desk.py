@@ -1,10 +1,12 @@
 """Salma, a social worker at Amizmiz, at the registration desk: she registers the Ait Brahim
 household with its two members, finds it again by national ID (a page that never repeats
-the ID she typed), records that a third child was born, and sees the new situation."""
+the ID she typed), records that a third child was born, sees the new situation, and prints
+the household's card."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.scenario import Site
 
@@ -71,6 +73,14 @@ def test_a_social_worker_registers_finds_and_updates_a_household(site: Site) -> 
     assert "Hommes" in page.inner_text("#counts")
     kept = site.api.get("coordinator", f"/v1/households/{household_id}").json()
     assert (kept["size"], kept["personal"]["head_name"]) == (3, NAME)
+
+    page.click("#print-card")  # the card: issued here, its QR code naming nobody
+    page.click("form button.primary:not(.danger)")
+    expect(page.locator(".card-number")).to_have_text("1")
+    expect(page.locator(".household-card svg")).to_be_visible()
+    assert CIN not in page.content() and NAME not in page.content()
+    code = site.api.get("coordinator", f"/v1/households/{household_id}/card").json()["code"]
+    assert code.startswith(f"AID1:{household_id}:1:")
     for path in ("/operator", "/agent"):
         assert page.goto(site.url + path).status == 403
 
