@@ -117,6 +117,28 @@ class PersonalDataErased(Event):
         return self.identity
 
 
+# A card's check value: 8 characters of an alphabet with no look-alikes (no 0/O, 1/I/L)
+CARD_CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CARD_CHECK_PATTERN = r"^[2-9A-HJKMNP-Z]{8}$"
+
+
+class HouseholdCardIssued(Event):
+    """A card handed to a household: its QR code names the household, the card's number and
+    its check value, nobody. It replaces the household's previous card, which stops working."""
+
+    TYPE = "HouseholdCardIssued"
+    STREAM = "households"
+
+    household_id: Identifier
+    identity: Pseudonym = Field(min_length=8, max_length=64)
+    card_number: int = Field(ge=1, le=10_000)
+    check: str = Field(pattern=CARD_CHECK_PATTERN)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
 class CampaignOpened(Event):
     """A distribution campaign: what each eligible household is entitled to, when, for whom."""
 

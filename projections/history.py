@@ -28,10 +28,10 @@ SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
 CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged)
 DONATION_EVENTS = (DonationReceived, StockReceived)
 # Never shown: pseudonyms (they link a household to a person), sealed personal data,
-# secrets.
+# secrets (a card's check value makes a card: whoever reads it could print one).
 HIDDEN = frozenset({
     "identity", "national_id_pseudonym", "registry_pseudonym", "sealed_personal_data",
-    "token_hash", "password_hash", "session_hash",
+    "token_hash", "password_hash", "session_hash", "check",
 })  # fmt: skip
 KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item")
 

@@ -9,7 +9,13 @@ from sqlalchemy import Engine, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
-from projections.tables import campaigns, coverage_counts, distributions, households
+from projections.tables import (
+    campaigns,
+    coverage_counts,
+    distributions,
+    household_cards,
+    households,
+)
 
 
 def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -20,6 +26,31 @@ def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
     return _first(
         fetch_all(engine, select(households).where(households.c.household_id == household_id))
     )
+
+
+def current_card(engine: Engine, household_id: str) -> dict[str, Any] | None:
+    """The household's card that works now, if it was given one."""
+    c = household_cards.c
+    query = select(household_cards).where(c.household_id == household_id, c.replaced_at.is_(None))
+    return _first(fetch_all(engine, query.order_by(c.card_number.desc()).limit(1)))
+
+
+def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] | None:
+    """One of the household's cards, current or replaced."""
+    c = household_cards.c
+    query = select(household_cards).where(
+        c.household_id == household_id, c.card_number == card_number
+    )
+    return _first(fetch_all(engine, query))
+
+
+def cards_of(engine: Engine, household_ids: Collection[str]) -> dict[tuple[str, int], dict]:
+    """Every card of many households at once, by (household id, card number)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(household_ids))):
+        stmt = select(household_cards).where(household_cards.c.household_id.in_(chunk))
+        found.update(((r["household_id"], r["card_number"]), r) for r in fetch_all(engine, stmt))
+    return found
 
 
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:

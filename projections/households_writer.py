@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -16,6 +17,7 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
@@ -23,12 +25,13 @@ from events.households import (
 )
 from projections import coverage_writer
 from projections.projection import Batch
-from projections.sql import upsert
+from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
     coverage_counts,
     coverage_terms,
     distribution_days,
     distributions,
+    household_cards,
     households,
 )
 from projections.writer_types import Applied, utc
@@ -50,6 +53,7 @@ class RegistryProjection:
     streams: tuple[str, ...] = ("households", "distributions", "reference")
     tables: tuple[Table, ...] = (
         households,
+        household_cards,
         distributions,
         coverage_terms,
         coverage_counts,
@@ -73,6 +77,8 @@ class RegistryProjection:
                 pending.new_households.append(event)
             elif isinstance(event, HouseholdProfileUpdated):
                 pending.updated.append(event)
+            elif isinstance(event, HouseholdCardIssued):
+                _issue_card(conn, event, utc(applied.envelope.occurred_at))
             elif isinstance(event, PersonalDataErased):
                 pending = pending.written(conn)
                 _erase(conn, event.household_id)
@@ -137,6 +143,25 @@ def _update_profiles(conn: Connection, updated: list[HouseholdProfileUpdated]) -
         if household_id in erased:
             values.pop("sealed_personal_data", None)
         conn.execute(update(h).where(h.c.household_id == household_id).values(**values))
+
+
+def _issue_card(conn: Connection, event: HouseholdCardIssued, at: datetime) -> None:
+    """The new card, and the household's earlier ones replaced from its issue on. A card read
+    again (a replay, or a retry's copy after a later card) changes nothing: its row stands, and
+    the cards before it were replaced already."""
+    row = {"household_id": event.household_id, "card_number": event.card_number,
+           "check_value": event.check, "issued_at": at, "replaced_at": None}  # fmt: skip
+    insert_ignoring_duplicates(conn, household_cards, [row], ["household_id", "card_number"])
+    c = household_cards.c
+    conn.execute(
+        update(household_cards)
+        .where(
+            c.household_id == event.household_id,
+            c.card_number < event.card_number,
+            c.replaced_at.is_(None),
+        )
+        .values(replaced_at=at)
+    )
 
 
 def _void_duplicate(conn: Connection, distribution_id: str) -> None:

@@ -211,6 +211,18 @@ households = Table(
     Index("ix_households_site_id", "site_id", "household_id"),  # a site's list, in pages
 )
 
+# Every card issued to a household, the replaced ones kept (replaced_at set): a basket handed
+# offline with a card before it was replaced still counts when it syncs.
+household_cards = Table(
+    "household_cards",
+    metadata,
+    Column("household_id", String(64), primary_key=True),
+    Column("card_number", Integer, primary_key=True),
+    Column("check_value", String(16), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("replaced_at", DateTime),
+)
+
 # A distribution's status: `accepted`; `duplicate` (flagged, waiting for a coordinator), then
 # `voided_duplicate` (a second record of one basket) or `exception` (a second basket accepted);
 # `voided` (an accepted one or an exception, cancelled). Accepted ones and exceptions count.

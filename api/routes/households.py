@@ -10,9 +10,15 @@ from fastapi import APIRouter, Query, Response
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
 from api.reads import ReadAfter
-from api.schemas.households import HouseholdCreate, HouseholdPublic, Lookup, ProfileChange
+from api.schemas.households import (
+    CardPublic,
+    HouseholdCreate,
+    HouseholdPublic,
+    Lookup,
+    ProfileChange,
+)
 from events.households import ErasureReason
-from services.app import households
+from services.app import cards, households
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
 
@@ -67,6 +73,30 @@ async def update_profile(
     client_id = f"{household_id}:{idempotency_key or uuid.uuid4()}"
     shown, outcome = await households.update_profile(services, user, now, change, client_id)
     return answers.household_public(shown, outcome.position)
+
+
+@router.post("/{household_id}/card", status_code=201, response_model=CardPublic)
+async def issue_card(
+    household_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> CardPublic:
+    """Issue the household's card, or a new one replacing it (the old card stops working)."""
+    client_id = f"{household_id}:{idempotency_key or uuid.uuid4()}"
+    card, outcome = await cards.issue_card(services, user, now, household_id, client_id)
+    answers.repeated(outcome, response)
+    return CardPublic(position=outcome.position, **card)
+
+
+@router.get("/{household_id}/card", response_model=CardPublic)
+async def current_card(
+    household_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+) -> CardPublic:
+    """The household's current card, to print (404 `no_card` when it has none yet)."""
+    return CardPublic(**await cards.current_card(services, user, household_id))
 
 
 @router.delete("/{household_id}/personal-data", response_model=HouseholdPublic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
@@ -145,6 +145,16 @@ class HouseholdPublic(Written):
     personal: PersonalFields | None = None
 
 
+class CardPublic(Written):
+    """A household's card: what its QR code encodes (`code`), and nothing about its people."""
+
+    household_id: str
+    card_number: int = Field(description="1 for the first card; each replacement adds one.")
+    check: str = Field(description="The card's check value, printed and in the code.")
+    code: str = Field(description="The QR code's text: AID1:<household>:<number>:<check>.")
+    issued_at: UtcDatetime
+
+
 class CampaignCreate(Body):
     id: ClientId
     name: str = Field(min_length=1, max_length=200)
@@ -218,15 +228,22 @@ class DistributionCreate(Body):
     campaign_id: ClientId
     household_id: ClientId | None = None
     national_id: str | None = CIN
+    card: str | None = Field(
+        default=None, min_length=1, max_length=128, validate_default=True,
+        description="The text of the household card's QR code, instead of an identifier.",
+    )  # fmt: skip
     site_id: ClientId
     quantity: Quantity
     occurred_at: Timestamp | None = None
 
-    @model_validator(mode="after")
-    def _who(self) -> DistributionCreate:
-        if not (self.household_id or self.national_id):
-            raise ValueError("give household_id or national_id")
-        return self
+    @field_validator("card", mode="after")
+    @classmethod
+    def _who(cls, card: str | None, info: ValidationInfo) -> str | None:
+        """Exactly one way of naming the household (checked on `card`, the last of them)."""
+        given = [info.data.get("household_id"), info.data.get("national_id"), card]
+        if sum(bool(g) for g in given) != 1:
+            raise ValueError("give exactly one of household_id, national_id or card")
+        return card
 
 
 class DistributionBatch(Body):

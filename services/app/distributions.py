@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from projections import households_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
 from projections.tables import COUNTED
+from services.app import cards
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
@@ -30,7 +31,7 @@ from services.domain.distributions.eligibility import CampaignTerms, Profile, en
 
 @dataclass(frozen=True)
 class Distribution:
-    """A basket handed to a household (named by id or national ID) at a site."""
+    """A basket handed to a household (named by id, national ID or card) at a site."""
 
     id: str
     campaign_id: str
@@ -39,6 +40,7 @@ class Distribution:
     household_id: str | None = None
     national_id: str | None = None
     occurred_at: datetime | None = None
+    card: str | None = None  # the text of the household card's QR code
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class _Rows:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
         self.rows: dict[tuple[Any, str], dict[str, Any]] = {}
+        self.cards: dict[tuple[str, int], dict[str, Any]] = {}  # the batch's, read at once
 
     def prefetched(self, lookup: Any, rows: dict[str, dict[str, Any]]) -> None:
         """Rows already read in bulk, as `lookup` would have found them one by one."""
@@ -76,7 +79,26 @@ class _Rows:
         return self.rows[(lookup, key)]
 
 
-async def _household(rows: _Rows, body: Distribution) -> dict[str, Any]:
+async def _by_card(rows: _Rows, body: Distribution, offline: bool) -> dict[str, Any]:
+    """The household of a card that works (offline: worked when the basket was handed)."""
+    assert body.card is not None
+    at = body.occurred_at if offline else None
+    code = await cards.card_of(rows.ports, body.card, at, rows.cards)
+    try:
+        found = await rows.known(
+            households_queries.household, code.household_id, "card", "household",
+            stream="households",
+        )  # fmt: skip
+    except Invalid:
+        found = None
+    if found is None or found["erased"]:
+        raise cards.card_invalid(cards.NOT_A_CARD)
+    return found
+
+
+async def _household(rows: _Rows, body: Distribution, offline: bool) -> dict[str, Any]:
+    if body.card:
+        return await _by_card(rows, body, offline)
     field = "household_id" if body.household_id else "national_id"
     lookup: Any
     if body.household_id:
@@ -93,7 +115,7 @@ async def _household(rows: _Rows, body: Distribution) -> dict[str, Any]:
 
 
 async def _command(rows: _Rows, body: Distribution, offline: bool) -> RecordDistribution:
-    household = await _household(rows, body)
+    household = await _household(rows, body, offline)
     campaign = await rows.known(
         households_queries.campaign, body.campaign_id, "campaign_id", "campaign"
     )
@@ -144,13 +166,16 @@ async def _prepare(
 async def _households_of(ports: Ports, records: Sequence[Distribution | RecordStatus]) -> _Rows:
     """The batch's households read in two queries rather than one per record."""
     given = [r for r in records if isinstance(r, Distribution)]
-    ids = [r.household_id for r in given if r.household_id]
+    by_card = cards.household_ids(r.card for r in given)
+    ids = [r.household_id for r in given if r.household_id] + by_card
     keys = [p for r in given if r.national_id for p in pseudonyms(ports, r.national_id, None)]
     rows = _Rows(ports)
     by_id = await in_thread(households_queries.households_by_id, ports.engine, ids)
     by_pseudonym = await in_thread(households_queries.households_by_pseudonym, ports.engine, keys)
     rows.prefetched(households_queries.household, by_id)
     rows.prefetched(households_queries.household_by_pseudonym, by_pseudonym)
+    if by_card:
+        rows.cards = await in_thread(households_queries.cards_of, ports.engine, by_card)
     return rows
 
 

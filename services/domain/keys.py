@@ -12,7 +12,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-PURPOSES = frozenset({"tokens", "passwords", "sessions", "csrf", "household-keys"})
+PURPOSES = frozenset({"tokens", "passwords", "sessions", "csrf", "household-keys", "card-checks"})
 
 
 @lru_cache(maxsize=32)

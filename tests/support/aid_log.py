@@ -25,12 +25,14 @@ from sqlalchemy import Engine
 
 from events import Actor, Event
 from events.households import (
+    CARD_CHECK_ALPHABET,
     AidDistributed,
     CampaignOpened,
     DistributionVoided,
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
@@ -222,6 +224,10 @@ class _Simulation:
         # same seed gave before households could be assessed again
         self.reassessing = random.Random(str(rng.getstate()[1]))
         self.reassessed = 0
+        # cards likewise: issued and replaced from a stream of their own
+        self.carding = random.Random(str(rng.getstate()[1][::-1]))
+        self.cards: dict[str, int] = {}
+        self.card_messages: list[Message] = []
         self.kits: list[tuple[str, Lot, Lot]] = []  # where assembled, the kit lot, its flour
         # kits of each lot whose flour is still inside: the writer breaks up no more than
         # that (kits found by a count hold nothing it knows of)
@@ -314,6 +320,8 @@ class _Simulation:
         action()
         if self.reassessing.random() < 0.08:
             self.reassess()
+        if self.carding.random() < 0.08:
+            self.issue_card()
 
     def assemble(self) -> None:
         """Baskets of 2 kg of flour from one lot (a donation's, perhaps) at a warehouse."""
@@ -778,6 +786,24 @@ class _Simulation:
         if rng.random() < 0.05:
             self.log.append_again(message)
         self.areas[household] = (region, province)
+
+    def issue_card(self) -> None:
+        """A household gets its card, or a new one for a card lost: the old one is replaced.
+        (Erased households get none: their writer refuses.)"""
+        still = [h for h in self.households if h[0] not in self.erased]
+        if not still:
+            return
+        rng = self.carding
+        household, identity = rng.choice(still)
+        number = self.cards.get(household, 0) + 1
+        self.cards[household] = number
+        check = "".join(rng.choices(CARD_CHECK_ALPHABET, k=8))
+        issued = HouseholdCardIssued(
+            household_id=household, identity=identity, card_number=number, check=check
+        )
+        self.card_messages.append(self.log.append(issued, f"card-{household}-{number}", self.now))
+        if rng.random() < 0.15:  # a card decided again after a crash, perhaps after later ones
+            self.log.append_again(rng.choice(self.card_messages))
 
     def convoy(self) -> None:
         deployment = self._id("convoy")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from events.households import (
+    HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
     MemberCounts,
@@ -18,6 +19,7 @@ from events.households import (
 from services.domain.decisions import Refused
 from services.domain.households.decider import (
     ErasePersonalData,
+    IssueHouseholdCard,
     RegisterHousehold,
     Registration,
     UpdateHouseholdProfile,
@@ -157,3 +159,66 @@ def test_an_update_of_another_household_of_the_same_person_leaves_the_state_alon
     stray = HouseholdProfileUpdated(**update("hh-777", region_code="MA09").model_dump())
 
     assert evolve(state, stray) == state
+
+
+# ---- cards ---------------------------------------------------------------------------------
+
+
+def card(check: str, household_id: str = "hh-001") -> IssueHouseholdCard:
+    return IssueHouseholdCard(household_id=household_id, identity=FATIMA, check=check)
+
+
+def test_fatimas_first_card_is_number_one_and_a_lost_card_is_replaced_by_number_two() -> None:
+    registered_events = decide(Registration(), registration("hh-001"), NOW)
+    [first] = decide(state_after(*registered_events), card("K7M4Q9TX"), NOW)
+    [second] = decide(state_after(*registered_events, first), card("W3H8CZ2N"), NOW)
+
+    assert first == HouseholdCardIssued(
+        household_id="hh-001", identity=FATIMA, card_number=1, check="K7M4Q9TX"
+    )
+    assert (second.card_number, second.check) == (2, "W3H8CZ2N")
+    assert state_after(*registered_events, first, second).card_number == 2
+    # the profile and the registration stand: a card changes nothing else
+    assert state_after(*registered_events, first).situation == registered().situation
+
+
+def test_a_card_for_a_household_never_registered_or_erased_is_refused_as_unknown() -> None:
+    registered_events = decide(Registration(), registration("hh-001"), NOW)
+    [first] = decide(state_after(*registered_events), card("K7M4Q9TX"), NOW)
+    erased = decide(
+        state_after(*registered_events, first),
+        ErasePersonalData(household_id="hh-001", identity=FATIMA), NOW,
+    )  # fmt: skip
+
+    for state, household_id in (
+        (Registration(), "hh-001"),
+        (state_after(*registered_events), "hh-002"),
+        (state_after(*registered_events, first, *erased), "hh-001"),
+    ):
+        with pytest.raises(Refused, match=f"no registered household {household_id}") as refused:
+            decide(state, card("W3H8CZ2N", household_id), NOW)
+        assert refused.value.code == "unknown_household"
+
+
+def test_registered_again_after_erasure_the_new_household_starts_at_card_one() -> None:
+    registered_events = decide(Registration(), registration("hh-001"), NOW)
+    cards = [HouseholdCardIssued(household_id="hh-001", identity=FATIMA, card_number=n,
+                                 check="K7M4Q9TX") for n in (1, 2, 3)]  # fmt: skip
+    erased = PersonalDataErased(household_id="hh-001", identity=FATIMA)
+    again = decide(state_after(*registered_events, *cards, erased), registration("hh-101"), NOW)
+
+    [first] = decide(state_after(*registered_events, *cards, erased, *again),
+                     card("K7M4Q9TX", "hh-101"), NOW)  # fmt: skip
+
+    assert (first.household_id, first.card_number) == ("hh-101", 1)
+
+
+def test_a_card_of_another_household_or_read_twice_leaves_the_number_as_it_was() -> None:
+    state = state_after(*decide(Registration(), registration("hh-001"), NOW))
+    issued = [HouseholdCardIssued(household_id="hh-001", identity=FATIMA, card_number=n,
+                                  check="K7M4Q9TX") for n in (1, 2)]  # fmt: skip
+    stray = HouseholdCardIssued(household_id="hh-777", identity=FATIMA, card_number=5,
+                                check="K7M4Q9TX")  # fmt: skip
+
+    assert evolve(state, stray) == state
+    assert reduce(evolve, [*issued, issued[0]], state).card_number == 2  # a copy read late

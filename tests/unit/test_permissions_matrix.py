@@ -22,6 +22,7 @@ from events.households import (
     AidDistributed,
     CampaignOpened,
     DuplicateDistributionFlagged,
+    HouseholdCardIssued,
     HouseholdRegistered,
 )
 from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
@@ -336,6 +337,10 @@ ENDPOINTS = (
              url=lambda _: f"/v1/households/{HOUSEHOLD}"),
     Endpoint("PUT", "/v1/households/{household_id}/profile", "households.write", reassessed,
              url=lambda _: f"/v1/households/{HOUSEHOLD}/profile"),
+    Endpoint("POST", "/v1/households/{household_id}/card", "households.write", no_body,
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/card"),
+    Endpoint("GET", "/v1/households/{household_id}/card", "households.read",
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/card"),
     Endpoint("DELETE", "/v1/households/{household_id}/personal-data", "households.erase",
              url=lambda _: f"/v1/households/{HOUSEHOLD}/personal-data"),
     Endpoint("GET", "/v1/households/{household_id}/eligibility", "households.read",
@@ -474,7 +479,8 @@ def seed_kits(api: ApiHarness) -> None:
 
 
 def seed_aid(api: ApiHarness) -> None:
-    """The Asni site, the Ramadan 2026 campaign, and a household of Aït Ourir with its key."""
+    """The Asni site, the Ramadan 2026 campaign, and a household of Aït Ourir with its key
+    and its card."""
     personal = api.app.state.services.personal
     personal.new_key(HOUSEHOLD)
     sealed = personal.seal(HOUSEHOLD, {"head_name": "Zahra Ouhammou", "national_id": HOUSEHOLD_CIN})
@@ -488,6 +494,8 @@ def seed_aid(api: ApiHarness) -> None:
         HouseholdRegistered(household_id=HOUSEHOLD, identity=cin, national_id_pseudonym=cin,
                             size=6, region_code="MA07", province_code="MA0701",
                             groups=["children", "elderly"], sealed_personal_data=sealed),
+        HouseholdCardIssued(household_id=HOUSEHOLD, identity=cin, card_number=1,
+                            check="K7M4Q9TX"),
     )  # fmt: skip
     imports_queries.start(api.engine, IMPORT, False, USERNAMES["admin"], SEEDED_AT)
 

@@ -23,6 +23,7 @@ from events.households import (
     DuplicateAccepted,
     DuplicateDistributionFlagged,
     DuplicateVoided,
+    HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
     LateDistributionFlagged,
@@ -242,6 +243,9 @@ SAMPLES: dict[str, Event] = {
             severely_disabled_members=1,
         ),
         sealed_personal_data="c2VhbGVkIGFnYWlu",
+    ),
+    "HouseholdCardIssued": HouseholdCardIssued(
+        household_id="hh-0001", identity="p" + "a" * 40, card_number=2, check="K7M4Q9TX"
     ),
     "PersonalDataErased": PersonalDataErased(
         household_id="hh-0001", identity="p" + "a" * 40, reason="person_asked"

@@ -12,8 +12,10 @@ from pydantic import Field, model_validator
 from events import Event
 from events.base import Identifier
 from events.households import (
+    CARD_CHECK_PATTERN,
     ErasureReason,
     Group,
+    HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
     MemberCounts,
@@ -97,6 +99,22 @@ class ErasePersonalData(Command):
         return self.identity
 
 
+class IssueHouseholdCard(Command):
+    """A new card for a household, replacing its current one; `check` is chosen by whoever
+    sends the command (at random), so deciding stays deterministic."""
+
+    TYPE = "IssueHouseholdCard"
+    STREAM = STREAM
+
+    household_id: Identifier
+    identity: Pseudonym = Field(min_length=8, max_length=64)
+    check: str = Field(pattern=CARD_CHECK_PATTERN)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.identity
+
+
 @dataclass(frozen=True)
 class Situation:
     """A household's profile as last decided, and its personal data as last sealed."""
@@ -146,6 +164,11 @@ class Registration:
 
     household: HouseholdRegistered | None = None
     situation: Situation | None = None
+    card_number: int = 0  # the household's current card (0: none issued yet)
+
+    def holds(self, household_id: str) -> bool:
+        """Whether this person's registration is that household's (never once erased)."""
+        return self.household is not None and self.household.household_id == household_id
 
 
 @on_message
@@ -165,6 +188,13 @@ def _(state: Registration, event: HouseholdProfileUpdated) -> Registration:
     if state.household.household_id != event.household_id:
         return state
     return replace(state, situation=state.situation.updated(event))
+
+
+@evolve.register
+def _(state: Registration, event: HouseholdCardIssued) -> Registration:
+    if not state.holds(event.household_id):
+        return state
+    return replace(state, card_number=max(state.card_number, event.card_number))
 
 
 @evolve.register
@@ -216,13 +246,26 @@ def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Ev
     ]
 
 
+@decide.register
+def _(state: Registration, command: IssueHouseholdCard, now: datetime) -> list[Event]:
+    """The household's next card (the first is number 1); the one before stops working."""
+    if not state.holds(command.household_id):
+        raise Refused(
+            "unknown_household",
+            f"no registered household {command.household_id} to issue a card to "
+            "(never registered, or its personal data was erased)",
+        )
+    return [HouseholdCardIssued(**command.model_dump(), card_number=state.card_number + 1)]
+
+
 class HouseholdDecider:
-    """Decides registrations, profile updates and erasures for one person at a time."""
+    """Decides registrations, profile updates, cards and erasures for one person at a time."""
 
     event_stream: str = "households"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
-        c.TYPE: c for c in (RegisterHousehold, UpdateHouseholdProfile, ErasePersonalData)
+        c.TYPE: c
+        for c in (RegisterHousehold, UpdateHouseholdProfile, ErasePersonalData, IssueHouseholdCard)
     }
     initial = staticmethod(Registration)
     evolve = staticmethod(evolve)
