@@ -48,7 +48,7 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _reachable(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
+async def reachable(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """The household's row, or 404 when unknown, erased, or beyond the agent's regions."""
     row = await in_thread(households_queries.household, ports.engine, household_id)
     if row is None or row["erased"] or not await _within_reach(ports, user, row):
@@ -62,7 +62,7 @@ async def issue_card(
     """Give the household a new card (its first, or one replacing a lost one, which stops
     working); the same request again answers the same card."""
     authorize(user, "households.write")
-    row = await _reachable(ports, user, household_id)
+    row = await reachable(ports, user, household_id)
     check = new_check(ports, client_id)
     command = IssueHouseholdCard(household_id=household_id, identity=row["identity"], check=check)
     reply = await decide(ports, command, client_id, user, now)
@@ -82,7 +82,7 @@ async def _recorded(ports: Ports, household_id: str, card_number: int) -> dict[s
 async def current_card(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """The household's card that works now; 404 `no_card` when it was never given one."""
     authorize(user, "households.read")
-    await _reachable(ports, user, household_id)
+    await reachable(ports, user, household_id)
     card = await in_thread(households_queries.current_card, ports.engine, household_id)
     if card is None:
         raise NotFound(
