@@ -28,6 +28,7 @@ PERSONAL = [
     "Famille 1",
     "Famille 2",
 ]
+QUEUE = f"aid.pending.{USERNAMES['agent']}"
 STORAGE = """async () => {
   const found = Object.keys(localStorage).map((key) => key + "=" + localStorage.getItem(key));
   for (const db of await indexedDB.databases()) found.push("indexedDB:" + db.name);
@@ -95,8 +96,15 @@ def test_an_agent_checks_cards_offline_and_the_site_list_shows_them_served(site:
     assert any(k.startswith("aid.offline.") for k in stored)
     assert [s for s in PERSONAL if any(s.lower() in k.lower() for k in stored)] == []
 
+    waiting = [  # a basket not yet synced, and one queued by an older page with a national ID
+        {"id": "r-1", "card": amina, "quantity": 1},
+        {"id": "r-2", "national_id": AMINA["national_id"], "quantity": 1},
+    ]
+    page.evaluate("([key, records]) => localStorage.setItem(key, JSON.stringify(records))",
+                  [QUEUE, waiting])  # fmt: skip
     page.click("form.signout button")
     page.wait_for_selector("#signed-out")
     after = page.evaluate(STORAGE)
     assert [k for k in after if k.startswith("aid.offline.")] == []
+    assert json.loads(page.evaluate(f"localStorage.getItem('{QUEUE}')")) == waiting[:1]
     assert [s for s in PERSONAL if any(s.lower() in k.lower() for k in after)] == []
