@@ -78,6 +78,16 @@ def cards_of(engine: Engine, household_ids: Collection[str]) -> dict[tuple[str, 
     return found
 
 
+def current_cards(engine: Engine, household_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The card that works now of each of these households that has one, by household id."""
+    c = household_cards.c
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(household_ids))):
+        stmt = select(household_cards).where(c.household_id.in_(chunk), c.replaced_at.is_(None))
+        found.update((r["household_id"], r) for r in fetch_all(engine, stmt))
+    return found
+
+
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:
     d = distributions
     return _first(fetch_all(engine, select(d).where(d.c.distribution_id == distribution_id)))

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from projections.paging import Page, Paging, Sort, decode, encode
 from projections.tables import distributions, households, locations
@@ -142,3 +142,15 @@ def _first_handed(
         .order_by(d.c.occurred_at.desc(), d.c.distribution_id.desc())
     )
     return {r["household_id"]: dict(r) for r in conn.execute(stmt).mappings()}  # first wins last
+
+
+def handed_quantities(engine: Engine, campaign_id: str, ids: Collection[str]) -> dict[str, int]:
+    """What each of these households has received in the campaign, in counted baskets."""
+    d = distributions
+    stmt = (
+        select(d.c.household_id, func.sum(d.c.quantity))
+        .where(d.c.campaign_id == campaign_id, d.c.household_id.in_(ids), d.c.status.in_(HANDED))
+        .group_by(d.c.household_id)
+    )
+    with engine.connect() as conn:
+        return {household_id: int(total) for household_id, total in conn.execute(stmt)}

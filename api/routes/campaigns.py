@@ -19,13 +19,15 @@ from api.schemas.households import (
     CampaignList,
     CampaignPublic,
     Coverage,
+    OfflineHousehold,
+    OfflineList,
     SiteCount,
     SiteCountList,
     SiteHousehold,
     SiteHouseholdList,
 )
 from api.schemas.stock import Decision
-from services.app import campaigns, site_lists
+from services.app import campaigns, offline_lists, site_lists
 from services.domain.distributions.site_lists import SiteStatus
 from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
@@ -97,6 +99,20 @@ async def site_list_csv(
 ) -> Response:
     """The site's whole list as CSV, with HXL hashtags on the second line."""
     return hxl_csv(await site_lists.site_list_csv(services, user, campaign_id, site_id))
+
+
+@router.get("/{campaign_id}/sites/{site_id}/offline", response_model=OfflineList)
+async def offline_list(
+    campaign_id: str, site_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter,
+    page: PageOf,
+) -> OfflineList:  # fmt: skip
+    """What a device keeps to check cards at the site offline: each expected household's
+    card digest (never its check value), what it is still due and whether it was served."""
+    due, found = await offline_lists.offline_list(services, user, campaign_id, site_id, page)
+    return OfflineList(
+        campaign_id=campaign_id, site_id=site_id, quantity_per_household=due,
+        items=[OfflineHousehold(**h) for h in found.items], next=found.next,
+    )  # fmt: skip
 
 
 @router.post("/{campaign_id}/extend", status_code=201, response_model=Decision)

@@ -346,6 +346,26 @@ class SiteHouseholdList(BaseModel):
     next: str | None = Field(default=None, description=NEXT)
 
 
+class OfflineHousehold(BaseModel):
+    """What a device keeps of a household to check its card offline: no name, no identifier."""
+
+    household_id: str
+    card: str | None = Field(
+        description="First 32 hex characters of the SHA-256 of the current card's code (as its "
+        "QR code carries it); null when the household has no card."
+    )
+    remaining: int = Field(description="What the household is still due in the campaign.")
+    served: bool = Field(description="A basket of the campaign was handed to it already.")
+
+
+class OfflineList(BaseModel):
+    campaign_id: str
+    site_id: str
+    quantity_per_household: int
+    items: list[OfflineHousehold]
+    next: str | None = Field(default=None, description=NEXT)
+
+
 class SiteCount(BaseModel):
     site_id: str
     name: str

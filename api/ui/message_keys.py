@@ -98,7 +98,8 @@ REASONS = (
 REFUSALS = (
     N_("refusal.already_exists"), N_("refusal.already_received"),
     N_("refusal.already_registered"), N_("refusal.already_voided"),
-    N_("refusal.campaign_closed"), N_("refusal.forbidden"),
+    N_("refusal.campaign_closed"), N_("refusal.card_invalid"), N_("refusal.card_replaced"),
+    N_("refusal.forbidden"),
     N_("refusal.insufficient_components"), N_("refusal.insufficient_stock"),
     N_("refusal.kit_contents_unknown"), N_("refusal.not_eligible"), N_("refusal.not_later"),
     N_("refusal.same_location"),

@@ -13,7 +13,7 @@ from events.households import CARD_CHECK_ALPHABET
 from projections import households_queries
 from projections.writer_types import utc
 from services.app.errors import Conflict, Invalid, NotFound
-from services.app.households import _within_reach
+from services.app.households import within_reach
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, wait_for_own_writes
@@ -48,10 +48,10 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _reachable(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
+async def reachable(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """The household's row, or 404 when unknown, erased, or beyond the agent's regions."""
     row = await in_thread(households_queries.household, ports.engine, household_id)
-    if row is None or row["erased"] or not await _within_reach(ports, user, row):
+    if row is None or row["erased"] or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     return row
 
@@ -62,7 +62,7 @@ async def issue_card(
     """Give the household a new card (its first, or one replacing a lost one, which stops
     working); the same request again answers the same card."""
     authorize(user, "households.write")
-    row = await _reachable(ports, user, household_id)
+    row = await reachable(ports, user, household_id)
     check = new_check(ports, client_id)
     command = IssueHouseholdCard(household_id=household_id, identity=row["identity"], check=check)
     reply = await decide(ports, command, client_id, user, now)
@@ -82,7 +82,7 @@ async def _recorded(ports: Ports, household_id: str, card_number: int) -> dict[s
 async def current_card(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """The household's card that works now; 404 `no_card` when it was never given one."""
     authorize(user, "households.read")
-    await _reachable(ports, user, household_id)
+    await reachable(ports, user, household_id)
     card = await in_thread(households_queries.current_card, ports.engine, household_id)
     if card is None:
         raise NotFound(
@@ -98,7 +98,7 @@ async def card_sheet(
     (None before the first), never a name, an identifier or a phone (a lost card names
     nobody). `at_least`: the number of a card this process just issued, to wait for."""
     authorize(user, "households.read")
-    row = await _reachable(ports, user, household_id)
+    row = await reachable(ports, user, household_id)
     card = await in_thread(households_queries.current_card, ports.engine, household_id)
     if at_least and (card is None or card["card_number"] < at_least):
         await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "households")

@@ -120,9 +120,9 @@ async def update_profile(
     authorize(user, "households.write")
     household_id = change.household_id
     row = await in_thread(households_queries.household, ports.engine, household_id)
-    if row is None or row["erased"] or not await _within_reach(ports, user, row):
+    if row is None or row["erased"] or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
-    if not await _within_reach(ports, user, {"region_code": change.region_code}):
+    if not await within_reach(ports, user, {"region_code": change.region_code}):
         raise Forbidden(
             "a user assigned to sites moves a household only within the regions they serve",
             permission="households.write",
@@ -161,7 +161,7 @@ async def lookup_household(
     ports.lookups.take(user.username)
     for candidate in pseudonyms(ports, national_id, registry_number):
         row = await in_thread(households_queries.household_by_pseudonym, ports.engine, candidate)
-        if row and await _within_reach(ports, user, row):
+        if row and await within_reach(ports, user, row):
             return await _shown(ports, row, user, "lookup")
     raise NotFound("no household with this identifier", error="unknown_household")
 
@@ -170,7 +170,7 @@ async def get_household(ports: Ports, user: User, household_id: str) -> dict[str
     """One household's profile (and personal data, for the roles that may see it)."""
     authorize(user, "households.read")
     row = await in_thread(households_queries.household, ports.engine, household_id)
-    if row is None or not await _within_reach(ports, user, row):
+    if row is None or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     return await _shown(ports, row, user, "household")
 
@@ -195,7 +195,7 @@ async def _check_site(ports: Ports, user: User, site_id: str | None, region_code
         )
 
 
-async def _within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
+async def within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
     """A user assigned to sites (an agent, a social worker) reaches the households of the
     regions their sites serve; others all. Out of reach answers like unknown, so household
     ids cannot be probed."""

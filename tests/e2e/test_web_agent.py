@@ -1,5 +1,6 @@
-"""A distribution agent at Amizmiz: an online distribution, then two offline that sync when
-the network returns (one of them a duplicate, flagged, not lost)."""
+"""A distribution agent at Amizmiz: an online distribution by national ID; offline, a national
+ID cannot be checked nor recorded, and is never kept on the device (cards are checked
+offline: see test_web_agent_offline_cards)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def check(page: object, national_id: str) -> str:
     return str(page.inner_text("#verdict-word"))  # type: ignore[attr-defined]
 
 
-def test_an_agent_records_online_then_offline_and_the_queue_syncs(site: Site) -> None:
+def test_an_agent_records_online_by_national_id_which_offline_needs_the_network(site: Site) -> None:
     page = site.page("agent")
     assert page.url.endswith("/agent")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -31,26 +32,21 @@ def test_an_agent_records_online_then_offline_and_the_queue_syncs(site: Site) ->
     assert check(page, "ZZ9999") == "Aucun ménage inscrit avec ce numéro."
 
     page.context.set_offline(True)
-    assert check(page, "HA1001") == "Hors ligne"
-    page.click("#record")
-    assert page.inner_text("#pending") == "1"
-    check(page, "HA1000")  # the same family again, from a device that cannot know
-    page.click("#record")
-    assert page.inner_text("#pending") == "2"
+    assert check(page, "HA1001") == "Hors ligne"  # a national ID needs the network
+    assert "besoin du réseau" in page.inner_text("#verdict-detail")
+    assert page.is_disabled("#record")
     reloaded = page.reload()  # the page itself comes from the service worker's cache
     assert reloaded is not None and reloaded.from_service_worker
-    assert page.inner_text("#pending") == "2"
+    assert page.inner_text("#pending") == "0"
     assert page.inner_text("#net") == "Hors ligne"
     site.shot(page, "agent-offline")
 
     page.context.set_offline(False)
-    expect(page.locator("#pending")).to_have_text("0")
-    results = page.inner_text("#results")
-    assert "HA1001" in results and "acceptée" in results
-    assert "HA1000" in results and "doublon signalé" in results
+    expect(page.locator("#net")).to_have_text("En ligne")
+    stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert "HA1000" not in stored and "HA1001" not in stored
     types = [env.type for env in site.api.published("distributions")]
-    assert types.count("AidDistributed") == 2
-    assert types.count("DuplicateDistributionFlagged") == 1
+    assert types == ["AidDistributed"]
     site.shot(page, "agent")
 
 

@@ -1,9 +1,11 @@
 """The distribution agent: find a household, see its eligibility, record aid, offline too.
 
-The page's script calls the three JSON endpoints below with the session cookie and the
-CSRF header; they call the same functions as `/v1/households/lookup`, `/v1/distributions`
-and `/v1/distributions/batch`. Records made without a network wait in the browser and go
-through the batch when it returns.
+The page's script calls the JSON endpoints below with the session cookie and the CSRF
+header; they call the same functions as `/v1/households/lookup`, `/v1/distributions`,
+`/v1/distributions/batch` and `/v1/campaigns/{id}/sites/{site_id}/offline`. Offline, the page
+checks a card against the site's offline list (digests of card codes, nothing that names a
+person); records made without a network wait in the browser, named by their card, and go
+through the batch when it returns. A national ID is looked up online only, never kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -24,7 +26,9 @@ from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
 from projections import households_queries, queries
-from services.app import distributions, households
+from projections.paging import BadCursor, Paging
+from services.app import cards, distributions, households, offline_lists
+from services.domain.households.cards import PREFIX
 from services.domain.privacy import normalise_identifier
 
 router = APIRouter(prefix="/agent", route_class=PageRoute, include_in_schema=False)
@@ -40,6 +44,13 @@ REASONS = (
 
 class LookupAsked(BaseModel):
     national_id: str = Field(min_length=1, max_length=32)
+    campaign_id: str = Field(min_length=1, max_length=64)
+
+
+class CardAsked(BaseModel):
+    card: str = Field(
+        min_length=1, max_length=128, description="A card's code or its household id."
+    )
     campaign_id: str = Field(min_length=1, max_length=64)
 
 
@@ -95,6 +106,56 @@ async def lookup(page: Agent, asked: LookupAsked) -> Response:
         "eligible": verdict["eligible"], "remaining": verdict["remaining"],
         "text": t("agent.eligible") if verdict["eligible"] else t("agent.not_eligible"),
         "reason": reason_words(verdict["reason"], t),
+    })  # fmt: skip
+
+
+@router.post("/card")
+async def check_card(page: Agent, asked: CardAsked) -> Response:
+    """The household a card (its code, or the household id printed on it) names, and its
+    eligibility for the campaign; a replaced or unknown card is refused in plain words."""
+    assert page.user is not None
+    page.check_header()
+    text = asked.card.strip()
+    try:
+        household_id = (
+            (await cards.card_of(page.services, text, None)).household_id
+            if text.upper().startswith(PREFIX + ":")
+            else (await cards.reachable(page.services, page.user, text))["household_id"]
+        )
+        verdict = await distributions.household_eligibility(
+            page.services, page.user, household_id, asked.campaign_id
+        )
+    except ApiError as exc:
+        words = " ".join(refusal(exc, page.t).errors.values())
+        return JSONResponse({"found": False, "text": words}, status_code=status_of(exc))
+    return JSONResponse({
+        "found": True, "household_id": household_id, "eligible": verdict["eligible"],
+        "remaining": verdict["remaining"], "reason": reason_words(verdict["reason"], page.t),
+        "text": page.t("agent.eligible") if verdict["eligible"] else page.t("agent.not_eligible"),
+    })  # fmt: skip
+
+
+@router.get("/offline-list")
+async def offline_list(
+    page: Agent,
+    campaign_id: Annotated[str, Query(max_length=64)],
+    site_id: Annotated[str, Query(max_length=64)],
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """A page of the site's offline list for the campaign (the agent's own sites only)."""
+    assert page.user is not None
+    paging = Paging(limit=1_000, cursor=cursor or None)
+    try:
+        due, found = await offline_lists.offline_list(
+            page.services, page.user, campaign_id, site_id, paging
+        )
+    except BadCursor:
+        return JSONResponse({"error": "bad_cursor"}, status_code=400)
+    except ApiError as exc:
+        return JSONResponse(exc.body(), status_code=status_of(exc))
+    return JSONResponse({
+        "campaign_id": campaign_id, "site_id": site_id, "quantity_per_household": due,
+        "items": found.items, "next": found.next,
     })  # fmt: skip
 
 

@@ -103,12 +103,13 @@ async def _check(services: Services, form: Mapping[str, str]) -> User | None:
 
 @router.post("/signout")
 async def signout(page: SignedIn) -> Response:
-    """Close the session; the page that follows empties the offline page cache."""
+    """Close the session; the page that follows empties the offline caches of the user."""
     await page.form()
+    who = page.user.username if page.user is not None else None
     if page.user is not None and (nonce := page.seed()):
         await end_session(page.services, page.user, nonce)
     page.user = None
-    response = page.render("signed_out.html")
+    response = page.render("signed_out.html", signed_out=who)  # its script clears their lists
     close_session(response)
     return response
 

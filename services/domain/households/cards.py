@@ -6,6 +6,7 @@ its check value, never a national ID or a name (a lost card names nobody).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ _HOUSEHOLD = re.compile(f"({SLUG_PATTERN})|({UUID_PATTERN})")
 _NUMBER = re.compile(r"^[1-9][0-9]{0,4}$")
 _CHECK = re.compile(CARD_CHECK_PATTERN)
 
-__all__ = ["CARD_CHECK_ALPHABET", "CHECK_LENGTH", "CardCode", "code_of", "parse"]
+__all__ = ["CARD_CHECK_ALPHABET", "CHECK_LENGTH", "CardCode", "code_of", "digest", "parse"]
+DIGEST_LENGTH = 32  # hex characters of SHA-256: 128 bits, beyond guessing
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,9 @@ def parse(text: str) -> CardCode:
     if not _CHECK.fullmatch(check.upper()):
         raise _unreadable(f"the check value is not {CHECK_LENGTH} letters and digits")
     return CardCode(household_id, int(number), check.upper())
+
+
+def digest(code: str) -> str:
+    """What a device may keep of a card to recognise it offline: a digest of its whole code
+    (first 32 hex characters of its SHA-256), from which no card can be printed again."""
+    return hashlib.sha256(code.encode()).hexdigest()[:DIGEST_LENGTH]
