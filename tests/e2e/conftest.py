@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from tests.e2e.scenario import PASSWORDS, Site, seed
-from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
+from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness, Seeded
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -55,13 +55,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def site(tmp_path: Path, browser: object) -> Iterator[Site]:
-    """A seeded system on a free local port; the harness projects every write at once."""
-    with ApiHarness(tmp_path, auto_project=True) as api:
+@pytest.fixture(scope="session")
+def seeded_site(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The scenario's users (passwords are slow to hash, on purpose) and data, made once."""
+    with ApiHarness(tmp_path_factory.mktemp("site"), auto_project=True) as api:
         for role, password in PASSWORDS.items():
             api.create_user(USERNAMES[role], role, password=password, **ROLE_SCOPES.get(role, {}))
         seed(api)
+    return api.seeded()
+
+
+@pytest.fixture
+def site(tmp_path: Path, browser: object, seeded_site: Seeded) -> Iterator[Site]:
+    """A seeded system of its own on a free local port; the harness projects every write at
+    once."""
+    with ApiHarness.from_seeded(tmp_path, seeded_site, auto_project=True) as api:
         port = free_port()
         config = uvicorn.Config(api.app, host="127.0.0.1", port=port, lifespan="off",
                                 log_level="warning")  # fmt: skip

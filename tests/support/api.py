@@ -8,8 +8,12 @@ published without its offsets colliding with the seeds'.
 
 from __future__ import annotations
 
+import copy
+import functools
+import shutil
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -101,12 +105,34 @@ class ProjectingPublisher(InMemoryPublisher):
         return position
 
 
+@functools.cache
+def _password_hash(password: str, pepper: str) -> str:
+    """One (slow, on purpose) hash per password for the whole test run: any of a password's
+    hashes verifies it."""
+    return hash_password(password, pepper)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A harness's state once seeded, closed: its files (read models, keys) and what the fake
+    publisher and bus hold. `ApiHarness.from_seeded` starts each test on its own copy, so a
+    costly seed is made once per test process rather than once per test."""
+
+    directory: Path
+    streams: dict[str, list[tuple[str, Envelope]]]
+    folded: tuple[dict[str, Any], dict[str, int]]
+    seed_offsets: dict[str, int]
+    tokens: dict[str, str]
+
+
 class ApiHarness:
     """An app, its test client, its fake publisher, and one signed-in user per role.
 
     With `auto_project`, whatever the API publishes is projected at once, so that pages
     driven by a browser read their own writes without calling `project_published()`; without
     `reference_data`, no location or item is there before the test registers its own."""
+
+    _seeded: Seeded | None = None
 
     def __init__(
         self,
@@ -133,15 +159,43 @@ class ApiHarness:
         self._seed_offsets: dict[str, int] = defaultdict(int)
         self.reference_data = reference_data
 
+    @classmethod
+    def from_seeded(cls, tmp_path: Path, seeded: Seeded, **options: Any) -> ApiHarness:
+        """A harness on a copy of a seeded one's files and in-memory state (made with the
+        same `options`)."""
+        shutil.copytree(seeded.directory, tmp_path, dirs_exist_ok=True)
+        harness = cls(tmp_path, **options)
+        harness._seeded = seeded
+        return harness
+
+    def seeded(self) -> Seeded:
+        """This harness's state, to start others from; call it once the harness is closed."""
+        return Seeded(
+            directory=self.settings.data_dir,
+            streams=copy.deepcopy(dict(self.publisher.streams)),
+            folded=self.bus.folded(),
+            seed_offsets=dict(self._seed_offsets),
+            tokens=dict(self.tokens),
+        )
+
     def __enter__(self) -> ApiHarness:
         self.client.__enter__()  # runs the lifespan: migrates the read model
         # Tests send many wrong tokens on purpose; the throttle's own tests set its limits.
         self.app.state.services.throttle = SignInThrottle(per_client=10**6, per_account=10**6)
+        if self._seeded is not None:
+            self._restore(self._seeded)
+            return self
         if self.reference_data:
             self.apply(*REFERENCE_DATA)
         for role in ROLES:
             self.create_user(USERNAMES[role], role, **ROLE_SCOPES.get(role, {}))
         return self
+
+    def _restore(self, seeded: Seeded) -> None:
+        self.publisher.streams.update(copy.deepcopy(seeded.streams))
+        self.bus.resume(seeded.folded)
+        self._seed_offsets.update(seeded.seed_offsets)
+        self.tokens.update(seeded.tokens)
 
     def __exit__(
         self,
@@ -171,7 +225,7 @@ class ApiHarness:
                 username=username,
                 role=cast(Role, role),
                 token_hash=token_hash(token, pepper),
-                password_hash=hash_password(password, pepper) if password else None,
+                password_hash=_password_hash(password, pepper) if password else None,
                 **scopes,
             )
         )

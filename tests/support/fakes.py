@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from events import Envelope
 from services.app.errors import BrokerUnavailable
@@ -50,6 +52,15 @@ class InProcessCommandBus:
 
     def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
         return self.watchers.watch(wants)
+
+    def folded(self) -> tuple[dict[str, Any], dict[str, int]]:
+        """A copy of what this bus has folded, to start another bus from (`resume`)."""
+        return copy.deepcopy((self.stores, dict(self._folded)))
+
+    def resume(self, folded: tuple[dict[str, Any], dict[str, int]]) -> None:
+        stores, offsets = copy.deepcopy(folded)
+        self.stores.update(stores)
+        self._folded.update(offsets)
 
     def observe(self, envelope: Envelope) -> None:
         """Fold an event that reached the log another way (seeded test data)."""

@@ -53,6 +53,7 @@ from tests.support.api import (
     USERNAMES,
     WAREHOUSES,
     ApiHarness,
+    Seeded,
 )
 
 LOCATIONS = (*WAREHOUSES, SITE)
@@ -424,13 +425,20 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
         yield harness
 
 
-@pytest.fixture
-def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
+@pytest.fixture(scope="module")
+def one_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarness]:
+    """One harness for the tests that must change nothing."""
+    with ApiHarness(tmp_path_factory.mktemp("api")) as harness:
+        yield harness
+
+
+@pytest.fixture(scope="module")
+def stocked_seed(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """Every location holds 1,000 baskets, and a transfer is on its way to each; a second
     site, a Ramadan campaign and one registered household are there for the aid routes;
     an operation, two donors with a donation each, and convoys to dispatch, deliver or cancel
     are there for the relief routes."""
-    with ApiHarness(tmp_path) as harness:
+    with ApiHarness(tmp_path_factory.mktemp("stocked")) as harness:
         seed_aid(harness)
         harness.apply(
             *(
@@ -462,7 +470,14 @@ def stocked(tmp_path: Path) -> Iterator[ApiHarness]:
         seed_relief(harness)
         seed_entries_to_void(harness)
         seed_kits(harness)
-        yield harness  # fmt: skip
+    return harness.seeded()
+
+
+@pytest.fixture
+def stocked(tmp_path: Path, stocked_seed: Seeded) -> Iterator[ApiHarness]:
+    """A copy of the stocked harness of its own: a test's writes never reach another's."""
+    with ApiHarness.from_seeded(tmp_path, stocked_seed) as harness:
+        yield harness
 
 
 def seed_kits(api: ApiHarness) -> None:
@@ -808,15 +823,15 @@ def test_the_al_haouz_agent_sees_the_site_stock_and_nothing_else(api: ApiHarness
 )
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 def test_without_a_valid_token_every_v1_route_is_a_401(
-    api: ApiHarness, endpoint: Endpoint, headers: dict[str, str]
+    one_api: ApiHarness, endpoint: Endpoint, headers: dict[str, str]
 ) -> None:
     body = endpoint.body("wh-casablanca") if endpoint.body else None
-    r = api.client.request(endpoint.method, endpoint.path, json=body, headers=headers)
+    r = one_api.client.request(endpoint.method, endpoint.path, json=body, headers=headers)
 
     assert r.status_code == 401, r.text
     assert r.headers["WWW-Authenticate"] == "Bearer"
     assert r.json()["error"] == "unauthenticated"
-    assert api.published() == []
+    assert one_api.published() == []  # nor by any earlier request: the harness is shared
 
 
 def test_a_revoked_user_is_refused_at_once(api: ApiHarness) -> None:
