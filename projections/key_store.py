@@ -13,6 +13,7 @@ refused registration can only ever destroy the key it claimed itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import (
     Column,
@@ -78,6 +79,35 @@ class SqlKeyStore:
             )
             stored = conn.execute(stmt.on_conflict_do_nothing(index_elements=["household_id"]))
             return bool(stored.rowcount)
+
+    def put_many(self, keys: Sequence[tuple[str, bytes, str]]) -> set[str]:
+        """`put` for each (household id, wrapped key, claimed by), in one transaction; the
+        ids this call stored."""
+        if not keys:
+            return set()
+        with self.engine.begin() as conn:
+            stmt = insert_into(conn, household_keys).values(
+                [{"household_id": h, "wrapped_key": w, "claimed_by": c} for h, w, c in keys]
+            )
+            stored = conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=["household_id"]).returning(
+                    household_keys.c.household_id
+                )
+            )
+            return set(stored.scalars())
+
+    def claims(self, household_ids: Sequence[str]) -> dict[str, tuple[bytes, str | None]]:
+        """The wrapped key and claimant of each of these households that has a key."""
+        if not household_ids:
+            return {}
+        k = household_keys.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(k.household_id, k.wrapped_key, k.claimed_by).where(
+                    k.household_id.in_(household_ids)
+                )
+            ).all()
+        return {row.household_id: (row.wrapped_key, row.claimed_by) for row in rows}
 
     def claimant(self, household_id: str) -> tuple[bool, str | None]:
         """Whether the household has a key, and who claimed it (None if not recorded)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from events.households import PROFILE
+from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import Invalid
 from services.app.import_checks import (
@@ -37,7 +37,6 @@ from services.app.sending import decide_many
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts
-from services.domain.privacy import IdTaken
 
 BATCH = 500  # lines checked, sealed and sent together
 IN_FLIGHT = 4  # batches sent and not yet answered
@@ -204,33 +203,37 @@ def _sealed(
 ) -> list[RegisterHousehold | LineOutcome]:
     """Each candidate's command (its id claimed, its personal fields and members sealed, its
     members counted as of `now`), or why not."""
-    made: list[RegisterHousehold | LineOutcome] = []
+    counted: dict[int, MemberCounts | None] = {}
+    claims: list[tuple[str, str, dict[str, Any]]] = []
     for c in candidates:
         members: list[Member] | None = c.values.get("members")
         try:
-            counted = member_counts(members, now.date()) if members is not None else None
+            counted[c.line] = member_counts(members, now.date()) if members is not None else None
         except ValueError:
-            made.append(LineOutcome(c.line, "refused", None, "bad_members", NOT_BORN))
-            continue
-        try:
-            ports.personal.claim(c.household_id, c.identity)
-        except IdTaken:
-            made.append(id_taken(c.line))
             continue
         personal = {k: c.values[k] for k in PERSONAL}
         if members is not None:
             personal["members"] = [asdict(m) for m in members]
-        made.append(
-            RegisterHousehold(
-                household_id=c.household_id,
-                identity=c.identity,
-                national_id_pseudonym=c.cin,
-                registry_pseudonym=c.registry,
-                sealed_personal_data=ports.personal.seal(c.household_id, personal),
-                members=counted,
-                **_profile_of(c),
+        claims.append((c.household_id, c.identity, personal))
+    sealed = iter(ports.personal.claim_and_seal(claims))
+    made: list[RegisterHousehold | LineOutcome] = []
+    for c in candidates:
+        if c.line not in counted:
+            made.append(LineOutcome(c.line, "refused", None, "bad_members", NOT_BORN))
+        elif (personal_data := next(sealed)) is None:
+            made.append(id_taken(c.line))
+        else:
+            made.append(
+                RegisterHousehold(
+                    household_id=c.household_id,
+                    identity=c.identity,
+                    national_id_pseudonym=c.cin,
+                    registry_pseudonym=c.registry,
+                    sealed_personal_data=personal_data,
+                    members=counted[c.line],
+                    **_profile_of(c),
+                )
             )
-        )
     return made
 
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -51,6 +52,15 @@ class KeyStore(Protocol):
         """Whether the household has a key, and who claimed it (None if not recorded)."""
         ...
 
+    def put_many(self, keys: Sequence[tuple[str, bytes, str]]) -> set[str]:
+        """`put` for each (household id, wrapped key, claimed by), in one transaction; the
+        ids this call stored."""
+        ...
+
+    def claims(self, household_ids: Sequence[str]) -> dict[str, tuple[bytes, str | None]]:
+        """The wrapped key and claimant of each of these households that has a key."""
+        ...
+
     def get(self, household_id: str) -> bytes | None: ...
 
     def delete(self, household_id: str) -> bool: ...
@@ -74,24 +84,46 @@ class PersonalData:
     def claim(self, household_id: str, identity: str) -> None:
         """Create the household's data key (wrapped by the master key) and claim its id for
         this person, or find it already theirs (a retry); IdTaken if another person's."""
-        nonce = os.urandom(12)
-        wrapped = nonce + self.master.encrypt(
-            nonce, AESGCM.generate_key(256), household_id.encode()
-        )
+        wrapped = self._wrap(household_id, AESGCM.generate_key(256))
         if self.keys.put(household_id, wrapped, claimed_by=identity):
             return
         _, claimed_by = self.keys.claimant(household_id)
         if claimed_by is not None and claimed_by != identity:
             raise IdTaken(household_id)
 
+    def claim_and_seal(self, claims: Sequence[tuple[str, str, dict[str, Any]]]) -> list[str | None]:
+        """`claim` then `seal` for each (household id, identity, fields), with one write and
+        at most one read of the key store for them all: each one's sealed fields, or None
+        where the id is another person's."""
+        made = {household_id: AESGCM.generate_key(256) for household_id, _, _ in claims}
+        stored = self.keys.put_many(
+            [(hid, self._wrap(hid, made[hid]), identity) for hid, identity, _ in claims]
+        )
+        earlier = self.keys.claims([hid for hid, _, _ in claims if hid not in stored])
+        sealed: list[str | None] = []
+        for household_id, identity, fields in claims:
+            if household_id in stored:
+                key = made[household_id]
+            else:
+                wrapped, claimed_by = earlier[household_id]
+                if claimed_by is not None and claimed_by != identity:
+                    sealed.append(None)
+                    continue
+                key = self._unwrap(household_id, wrapped)
+            sealed.append(_sealed(key, household_id, fields))
+        return sealed
+
+    def _wrap(self, household_id: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self.master.encrypt(nonce, key, household_id.encode())
+
+    def _unwrap(self, household_id: str, wrapped: bytes) -> bytes:
+        return self.master.decrypt(wrapped[:12], wrapped[12:], household_id.encode())
+
     def new_key(self, household_id: str) -> bool:
         """A data key claimed by nobody in particular (keys made before claims were kept,
         and tests); whether this call made it."""
-        nonce = os.urandom(12)
-        wrapped = nonce + self.master.encrypt(
-            nonce, AESGCM.generate_key(256), household_id.encode()
-        )
-        return self.keys.put(household_id, wrapped)
+        return self.keys.put(household_id, self._wrap(household_id, AESGCM.generate_key(256)))
 
     def release(self, household_id: str, identity: str) -> bool:
         """Give up the id this person claimed for a registration that was refused: only
@@ -102,18 +134,14 @@ class PersonalData:
         wrapped = self.keys.get(household_id)
         if wrapped is None:
             return None
-        return self.master.decrypt(wrapped[:12], wrapped[12:], household_id.encode())
+        return self._unwrap(household_id, wrapped)
 
     def seal(self, household_id: str, fields: dict[str, Any]) -> str:
         """The fields as base64 ciphertext bound to the household id."""
         key = self._data_key(household_id)
         if key is None:
             raise LookupError(f"no data key for household {household_id}")
-        plaintext = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-        # deterministic per household and content, so a retried registration is the same command
-        nonce = hmac.new(key, plaintext, hashlib.sha256).digest()[:12]
-        sealed = AESGCM(key).encrypt(nonce, plaintext, household_id.encode())
-        return base64.b64encode(nonce + sealed).decode()
+        return _sealed(key, household_id, fields)
 
     def open(self, household_id: str, sealed: str | None) -> dict[str, Any] | None:
         """The personal fields, or None once they have been erased."""
@@ -131,3 +159,12 @@ class PersonalData:
     def erase(self, household_id: str) -> bool:
         """Destroy the data key: the sealed fields can never be opened again."""
         return self.keys.delete(household_id)
+
+
+def _sealed(key: bytes, household_id: str, fields: dict[str, Any]) -> str:
+    """The fields as base64 ciphertext under `key`, bound to the household id."""
+    plaintext = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    # deterministic per household and content, so a retried registration is the same command
+    nonce = hmac.new(key, plaintext, hashlib.sha256).digest()[:12]
+    sealed = AESGCM(key).encrypt(nonce, plaintext, household_id.encode())
+    return base64.b64encode(nonce + sealed).decode()

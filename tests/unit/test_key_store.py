@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, func, inspect, select
 
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore, household_keys
+from services.domain.privacy import PersonalData
 from tests.support.api import ApiHarness
 from tests.unit.test_households_api import FATIMA, MOHAMED
 
@@ -101,3 +102,30 @@ def test_a_key_table_of_an_earlier_version_gains_its_claims_and_keeps_its_keys(
     assert store.get("hh-old") == b"k"
     assert store.claimant("hh-old") == (True, None)  # nobody's: never released by a refusal
     assert not store.release("hh-old", "p-anyone")
+
+
+def test_a_batch_claims_and_seals_at_once_as_one_by_one_would(database_url: str) -> None:
+    store = SqlKeyStore(make_engine(database_url))
+    store.create()
+    personal = PersonalData(store, "master-key-of-the-tests")
+    personal.claim("hh-taken", "p-mohamed")
+    first = personal.claim_and_seal([("hh-1", "p-fatima", {"head_name": "Fatima"})])
+
+    batch = personal.claim_and_seal(
+        [
+            ("hh-2", "p-aicha", {"head_name": "Aïcha"}),
+            ("hh-1", "p-fatima", {"head_name": "Fatima"}),  # a retry: the same person
+            ("hh-taken", "p-omar", {"head_name": "Omar"}),  # another person's id
+        ]
+    )
+
+    assert batch[1] == first[0]  # the key kept, hence the same command again
+    assert batch[2] is None
+    assert personal.open("hh-2", batch[0]) == {"head_name": "Aïcha"}
+    assert personal.open("hh-1", batch[1]) == {"head_name": "Fatima"}
+    assert store.claims(["hh-1", "hh-2", "hh-taken", "hh-none"]).keys() == {
+        "hh-1",
+        "hh-2",
+        "hh-taken",
+    }
+    assert store.claimant("hh-taken") == (True, "p-mohamed")
