@@ -93,6 +93,23 @@ def usable_on_hand(
         return {(loc, item): int(q) for loc, item, q in conn.execute(stmt)}
 
 
+def lots_at(engine: Engine, location_id: str, item_ids: Collection[str]) -> list[Row]:
+    """The lots of these items at a location that hold stock (or owe it), as the location's
+    writer sees them: item, lot, expiry and on hand."""
+    lots = inventory_lots
+    stmt = (
+        select(lots.c.item_id, lots.c.lot, lots.c.expires_on, lots.c.on_hand)
+        .where(
+            lots.c.location_id == location_id,
+            lots.c.item_id.in_(item_ids),
+            lots.c.on_hand != 0,
+        )
+        .order_by(lots.c.item_id, lots.c.lot)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
 def warehouses(engine: Engine, among: Collection[str] | None) -> list[str]:
     stmt = select(locations.c.location_id).where(locations.c.kind == "warehouse")
     if among is not None:

@@ -89,7 +89,8 @@ def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
 
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     """Where a donation's units are: in stock, in transit, distributed, lost, or inside kits
-    in stock or on their way (the parts add up to what was received).
+    in stock or on their way (the parts add up to what was received); `in_kits_in_transit`
+    is the part of `in_kits` inside kits on their way.
 
     A kit lot holds `units` of the donation in `kits` kits: each of its kits carries
     units / kits of it, so the kits handed out (or lost) take that share to the households
@@ -125,6 +126,7 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         kits = _kit_lots(conn, donation_id)
         in_kits_handed = _kits_handed(conn, kits)
         kits_lost = _kits_lost(conn, kits)
+        kits_moving = _kits_in_transit(conn, kits)
     assembled = sum(lot["units"] for lot in kits.values())
 
     def share(kit_lot: KitLot, n: int) -> Fraction:
@@ -134,6 +136,8 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     share_handed = [(share(k, q), *rest) for k, q, *rest in in_kits_handed]
     units_handed = floor(sum((row[0] for row in share_handed), Fraction(0)))
     units_lost = floor(sum((share(k, n) for k, n in kits_lost.items()), Fraction(0)))
+    in_kits = assembled - units_handed - units_lost
+    units_moving = floor(sum((share(k, n) for k, n in kits_moving.items()), Fraction(0)))
     return {
         "donation_id": donation_id,
         "received": int(received or 0),
@@ -141,7 +145,8 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         "in_transit": int(in_transit),
         "distributed": _distributed([(Fraction(r[0]), *r[1:]) for r in handed] + share_handed),
         "lost": int(missing) - int(adjusted or 0) + units_lost,
-        "in_kits": assembled - units_handed - units_lost,
+        "in_kits": in_kits,
+        "in_kits_in_transit": units_moving,
         "through_kits": {
             "lots": [
                 {"kit_item_id": kit, "lot": lot, **held}
@@ -222,6 +227,21 @@ def _kits_lost(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[Kit
     for kit, lot, n in adjusted:
         lost[(kit, lot)] -= int(n or 0)
     return lost
+
+
+def _kits_in_transit(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[KitLot, int]:
+    """Kits of those lots on a transfer or a convoy: dispatched, not yet received, found
+    missing or sent back."""
+    if not kits:
+        return {}
+    t = transfer_lines
+    moving = conn.execute(
+        select(t.c.item_id, t.c.lot,
+               func.sum(t.c.dispatched - t.c.received - t.c.missing - t.c.returned))
+        .where(tuple_(t.c.item_id, t.c.lot).in_(list(kits)))
+        .group_by(t.c.item_id, t.c.lot)
+    ).all()  # fmt: skip
+    return {(kit, lot): int(n or 0) for kit, lot, n in moving}
 
 
 def _distributed(rows: Sequence[Any]) -> dict[str, Any]:

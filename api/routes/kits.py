@@ -4,14 +4,16 @@ and how many baskets the stock can make."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api.answers import decision, repeated
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.kits import (
     AssemblyCreate,
+    AssemblyPreview,
     Component,
     CompositionCreate,
     CompositionPublic,
@@ -74,6 +76,32 @@ async def assemble_kits(
     asked = Assembly(body.id or idempotency_key or str(uuid.uuid4()),
                      **body.model_dump(exclude={"id"}))  # fmt: skip
     return decision(await kits.assemble_kits(services, user, now, asked), response)
+
+
+@router.get(
+    "/stock/assemblies/preview",
+    response_model=AssemblyPreview,
+    responses={409: {"description": "Components short: `short` names each, with what it "
+                     "needs and has; `possible` is how many kits the stock allows."}},
+)  # fmt: skip
+async def preview_assembly(
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    _: ReadAfter,
+    location_id: str,
+    kit_item_id: str,
+    quantity: Annotated[int, Query(gt=0, lt=10**9, description="Kits to assemble.")],
+) -> AssemblyPreview:
+    """The component lots an assembly of `quantity` kits would take now, in the order and
+    amounts the warehouse's writer takes them: first expiring first, never expired lots.
+    Nothing is recorded. 409 when components are short, as the assembly would be refused;
+    403 for a warehouse the caller may not assemble at; 422 for an unknown kit or warehouse.
+    Stock moving between the preview and the assembly changes what the assembly takes."""
+    found = await kits.assembly_preview(
+        services, user, now.date(), location_id, kit_item_id, quantity
+    )
+    return AssemblyPreview(**found)
 
 
 @router.post("/stock/disassemblies", status_code=201, response_model=Decision)

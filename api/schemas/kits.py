@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Written
@@ -65,3 +67,27 @@ class KitsPossibleList(BaseModel):
     items: list[KitsPossible]
     totals: list[KitTotal] = Field(description="Per kit, over every location listed.")
     next: str | None = Field(default=None, description=NEXT)
+
+
+class LotTaken(BaseModel):
+    lot: str
+    expires_on: date | None
+    quantity: int = Field(description="Units the assembly would take from this lot.")
+
+
+class ComponentTaken(BaseModel):
+    item_id: str
+    per_kit: int
+    needed: int = Field(description="Units of the component the kits need in all.")
+    lots: list[LotTaken] = Field(description="The lots it comes from, in the order taken.")
+
+
+class AssemblyPreview(BaseModel):
+    """What an assembly of `quantity` kits would take now, lot by lot."""
+
+    location_id: str
+    kit_item_id: str
+    composition_version: int
+    quantity: int
+    expires_on: date | None = Field(description="When the kit lot would expire.")
+    components: list[ComponentTaken]

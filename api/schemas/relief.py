@@ -164,7 +164,15 @@ class DonorTrace(BaseModel):
     in_transit: int
     distributed: Distributed
     lost: int
-    in_kits: int = Field(description="Units inside kits still in stock or on their way.")
+    in_kits: int = Field(
+        description="Units inside kits still in stock or on their way (all of them: "
+        "`in_kits_in_transit` is part of it)."
+    )
+    in_kits_in_transit: int = Field(
+        description="Of `in_kits`, the units inside kits on a transfer or convoy, dispatched "
+        "and not yet received (the donation's share of those kits, rounded down); "
+        "`in_kits` − `in_kits_in_transit` sits in kits in stock.",
+    )
     through_kits: ThroughKits
 
 

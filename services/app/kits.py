@@ -10,13 +10,16 @@ from typing import Any
 from events.kits import KitComponent
 from projections import kit_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
-from services.app.errors import Invalid, NotFound
+from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, register
+from services.domain.decisions import Refused, Rejected
 from services.domain.reference.decider import SetKitComposition
+from services.domain.stock.assembly import components_taken
 from services.domain.stock.kit_commands import AssembleKits, DisassembleKits
+from services.domain.stock.state import LocationStock, Lot
 
 
 async def set_composition(
@@ -97,6 +100,49 @@ async def assemble_kits(ports: Ports, user: User, now: datetime, asked: Assembly
         components=[KitComponent(**c) for c in recipe["components"]],
     )
     return Outcome.of(asked.id, await decide(ports, command, asked.id, user, now))
+
+
+async def assembly_preview(
+    ports: Ports, user: User, today: date, location_id: str, kit_item_id: str, quantity: int
+) -> dict[str, Any]:
+    """The component lots an assembly of `quantity` kits would take today, in the order and
+    amounts the warehouse's writer takes them (its own FEFO, on the read model's lots);
+    refused (Conflict) as the assembly would be, naming each short component and how many
+    kits the stock allows. Who may assemble there may look."""
+    authorize(user, "stock.write", location_id=location_id)
+    if not 0 < quantity < 10**9:
+        raise Invalid("quantity: a whole number of kits from 1 to 999999999", field="quantity")
+    await _warehouse(ports, location_id)
+    recipe = await _composition(ports, kit_item_id)
+    if recipe is None:
+        raise Invalid(f"{kit_item_id!r} is not a kit: set its composition first",
+                      field="kit_item_id")  # fmt: skip
+    components = [KitComponent(**c) for c in recipe["components"]]
+    found = await in_thread(
+        kit_queries.lots_at, ports.engine, location_id, [c.item_id for c in components]
+    )
+    lots = {(r["item_id"], r["lot"]): Lot(r["item_id"], r["lot"], r["expires_on"], None,
+                                          int(r["on_hand"])) for r in found}  # fmt: skip
+    try:
+        lines = components_taken(LocationStock(lots=lots), components, quantity, today)
+    except Refused as refused:
+        raise Conflict(refused.message, error=refused.code, **refused.details) from None
+    except Rejected as rejected:
+        raise Invalid(rejected.message, **rejected.details) from None
+    expiries = [ln.expires_on for ln in lines if ln.expires_on is not None]
+    return {
+        "location_id": location_id,
+        "kit_item_id": kit_item_id,
+        "composition_version": recipe["version"],
+        "quantity": quantity,
+        "expires_on": min(expiries, default=None),
+        "components": [
+            {"item_id": c.item_id, "per_kit": c.quantity, "needed": c.quantity * quantity,
+             "lots": [{"lot": ln.lot, "expires_on": ln.expires_on, "quantity": ln.quantity}
+                      for ln in lines if ln.item_id == c.item_id]}
+            for c in components
+        ],
+    }  # fmt: skip
 
 
 async def disassemble_kits(ports: Ports, user: User, now: datetime, asked: Assembly) -> Outcome:

@@ -173,3 +173,60 @@ def test_more_baskets_handed_than_the_lot_held_never_take_more_flour_than_it_put
     assert (found["in_kits"], other["in_kits"]) == (0, 0)
     assert found["distributed"]["quantity"] + other["distributed"]["quantity"] == 200
     assert adds_up(found) and adds_up(other)
+
+
+def test_baskets_on_their_way_carry_the_gift_in_transit_until_they_arrive(
+    api: ApiHarness,
+) -> None:
+    clock = pinned(api, march(1, 10))
+    body = {"id": "tr-baskets-amizmiz", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 20}]}  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", body))
+    api.project_published()
+
+    on_the_way, other = trace(api, GIFT), trace(api, OTHER_GIFT)
+
+    # 20 of the lot's 40 baskets, each holding 300 / 40 kg of Atlas's flour, 100 / 40 of the
+    # Croissant-Rouge's
+    assert (on_the_way["in_kits"], on_the_way["in_kits_in_transit"]) == (300, 150)
+    assert (other["in_kits"], other["in_kits_in_transit"]) == (100, 50)
+    assert on_the_way["in_transit"] == 0  # the flour itself moves inside the baskets only
+    assert adds_up(on_the_way) and adds_up(other)
+
+    clock.moment = march(1, 15)
+    lines = {"lines": [{"item_id": BASKET, "quantity": 20}]}
+    ok(api.post("admin", "/v1/stock/transfers/tr-baskets-amizmiz/receipt", lines))
+    api.project_published()
+
+    arrived = trace(api, GIFT)
+    assert (arrived["in_kits"], arrived["in_kits_in_transit"]) == (300, 0)  # in stock again
+    assert adds_up(arrived)
+
+
+def test_a_basket_lost_on_the_way_leaves_the_transit_for_the_losses(api: ApiHarness) -> None:
+    body = {"id": "tr-baskets-amizmiz", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 20}]}  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", body))
+    api.project_published()
+    lines = {"lines": [{"item_id": BASKET, "quantity": 16}]}  # 4 baskets missing
+    ok(api.post("admin", "/v1/stock/transfers/tr-baskets-amizmiz/receipt", lines))
+    api.project_published()
+
+    found = trace(api, GIFT)
+
+    assert (found["in_kits"], found["in_kits_in_transit"], found["lost"]) == (270, 0, 30)
+    assert adds_up(found)
+
+
+def test_the_donor_page_says_where_the_baskets_holding_the_gift_are(api: ApiHarness) -> None:
+    body = {"id": "tr-baskets-amizmiz", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 8}]}  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", body))
+    api.project_published()
+    api.create_user("atlas.donor", "donor", password=PASSWORD, donors=[ATLAS])
+    sign_in(api, "donor", username="atlas.donor", password=PASSWORD)
+
+    page = api.client.get("/donor")
+
+    assert page.status_code == 200, page.text
+    assert "votre don compte 240 unités en stock et 60 en route" in page.text  # 8 × 300 / 40

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -101,3 +102,54 @@ def test_the_stock_page_weighs_each_lot(api: ApiHarness) -> None:
                        r"\s*<td class=\"num\">([^<]*)</td>", page.text)  # fmt: skip
     assert flour is not None and "50 kg" in flour.group(0)  # 100 kg less 5 × 10 kg
     assert basket is not None and basket.group(1) == "70 kg"  # 5 × (10 kg + 4 kg)
+
+
+def preview(api: ApiHarness, quantity: str, location_id: str = CASABLANCA) -> httpx.Response:
+    form = api.client.get("/operator/assembly")
+    body = {"csrf": csrf_of(form.text), "form_id": "asm-form-2", "location_id": location_id,
+            "kit_item_id": BASKET, "quantity": quantity, "preview": "1"}  # fmt: skip
+    return api.client.post("/operator/assembly", data=body, follow_redirects=False)
+
+
+def rows_of(page: str, caption: str) -> list[list[str]]:
+    table = re.search(rf"<caption>{caption}</caption>.*?<tbody>(.*?)</tbody>", page, re.S)
+    assert table is not None, page
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", table.group(1))]  # fmt: skip
+
+
+def test_the_preview_lists_the_lots_each_component_would_give_first_expiring_first(
+    api: ApiHarness,
+) -> None:
+    api.apply(StockReceived(receipt_id="r-flour-0", location_id=CASABLANCA, item_id=FLOUR,
+                            quantity=20, lot="FL-0", expires_on=date(2099, 6, 30)))  # fmt: skip
+
+    page = preview(api, "3")
+
+    assert page.status_code == 200, page.text
+    assert "3 × Panier alimentaire Ramadan à Entrepôt Casablanca" in page.text
+    flour = rows_of(page.text, "Farine : 30 nécessaires")
+    assert [(lot, taken) for lot, _, taken in flour] == [("FL-0", "20"), ("FL-1", "10")]
+    assert "2099" in flour[0][1] and flour[1][1] == "—"  # the expiry, none for FL-1
+    assert rows_of(page.text, "Sucre : 12 nécessaires") == [["SU-1", "—", "12"]]
+    assert 'value="3"' in page.text  # the form kept as filled in, ready to record
+    assert "KitsAssembled" not in [e.type for e in api.published()]  # nothing recorded
+    recorded = assemble(api, "3")  # the same form, recorded this time
+    assert recorded.status_code == 303, recorded.text
+    assert "KitsAssembled" in [e.type for e in api.published()]
+
+
+def test_a_preview_beyond_the_stock_says_which_component_is_short(api: ApiHarness) -> None:
+    page = preview(api, "9")
+
+    assert page.status_code == 409
+    assert "sugar-kg (36 / 30)" in page.text
+    assert "le stock d&#39;ici en permet 7 au plus" in page.text
+    assert "nécessaires</caption>" not in page.text
+
+
+def test_no_preview_of_another_warehouse(api: ApiHarness) -> None:
+    page = preview(api, "1", location_id="wh-marrakech")
+
+    assert page.status_code == 403
+    assert "nécessaires</caption>" not in page.text

@@ -1,5 +1,6 @@
 """The kit read models on every database: compositions kept version by version, assembly
-lines on the stock card and on hand, and the kits each warehouse's stock makes.
+lines on the stock card and on hand, the kits each warehouse's stock makes, and a
+donation's share of kits on their way.
 Written once, run on SQLite and (with AID_TEST_POSTGRES_URL) PostgreSQL."""
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from events.envelope import SYSTEM
 from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
 from events.reference import ItemDefined, LocationRegistered
 from events.serialization import event_id_for, wrap
-from events.stock import StockReceived
-from projections import kit_queries, queries, stock_queries
+from events.stock import StockReceived, TransferDispatched, TransferLine
+from projections import kit_queries, queries, relief_queries, stock_queries
 from projections.registry import PROJECTIONS
 from projections.writer import Message, apply_batch
 
@@ -81,3 +82,25 @@ def test_kits_on_the_read_models(engine: Engine) -> None:
     [row] = page.items
     assert (row["possible"], row["limited_by"]) == (12, SUGAR)  # 50 kg of sugar not expired
     assert totals == [{"kit_item_id": BASKET, "on_hand": 10, "possible": 12}]
+    assert kit_queries.lots_at(engine, KECH, [SUGAR]) == [  # what an assembly preview picks from
+        {"item_id": SUGAR, "lot": "OLD", "expires_on": date(2026, 2, 1), "on_hand": 500},
+        {"item_id": SUGAR, "lot": "SU", "expires_on": None, "on_hand": 50},
+    ]
+
+
+def test_kits_on_their_way_carry_their_share_of_a_donation_in_transit(engine: Engine) -> None:
+    gift = {"item_id": FLOUR, "lot": "FL-ATL", "donation_id": "don-atlas"}
+    project(
+        engine, "stock",
+        StockReceived(receipt_id="r-1", location_id=KECH, quantity=100, **gift),
+        KitsAssembled(assembly_id="asm-1", location_id=KECH, kit_item_id=BASKET,
+                      composition_version=1, quantity=10, lot="RB-1",
+                      components=[ComponentLine(quantity=100, **gift)]),
+        TransferDispatched(transfer_id="tr-1", from_location_id=KECH,
+                           to_location_id="site-amizmiz",
+                           lines=[TransferLine(item_id=BASKET, lot="RB-1", quantity=4)]),
+    )  # fmt: skip
+
+    found = relief_queries.trace(engine, "don-atlas")
+
+    assert (found["received"], found["in_kits"], found["in_kits_in_transit"]) == (100, 100, 40)

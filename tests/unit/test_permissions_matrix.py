@@ -311,6 +311,9 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/disassemblies", "stock.write", disassembly_at, scoped=True,
              locations=WAREHOUSES),
     Endpoint("GET", "/v1/inventory/kits", "stock.read", scoped=True),
+    Endpoint("GET", "/v1/stock/assemblies/preview", "stock.write", scoped=True,
+             locations=WAREHOUSES, url=lambda loc: "/v1/stock/assemblies/preview?"
+             f"location_id={loc}&kit_item_id={FAMILY_KIT}&quantity=1"),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,

@@ -297,6 +297,7 @@ def test_the_atlas_baskets_are_traced_from_casablanca_to_350_households(
         },
         "lost": 20,
         "in_kits": 0,
+        "in_kits_in_transit": 0,
         "through_kits": {
             "lots": [],
             "units_handed": 0,

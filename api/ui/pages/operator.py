@@ -15,7 +15,7 @@ from api import answers
 from api.errors import ApiError, NotFound
 from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
-from api.ui.pages.stock_forms import MOVEMENTS, choices, new_form_id
+from api.ui.pages.stock_forms import MOVEMENTS, assembly_preview, choices, new_form_id
 from api.ui.web import Page, PageRoute, section
 from projections import kit_queries, queries
 from services.app import inventory, kits, stock
@@ -192,7 +192,12 @@ async def movement_form(page: Operator, kind: str) -> Response:
 
 
 async def _movement(
-    page: Page, kind: str, values: dict[str, str], errors: dict[str, str], status: int
+    page: Page,
+    kind: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int,
+    preview: dict[str, Any] | None = None,
 ) -> Response:
     movement = MOVEMENTS.get(kind)
     if movement is None:
@@ -202,7 +207,24 @@ async def _movement(
     return page.render(
         "form.html", status, tabs="operator/_tabs.html", action=f"/operator/{kind}",
         spec=movement, values=values, errors=errors, choices=choices(ref, page.t), notes=notes,
+        previewable=kind == "assembly", preview=preview, names=ref["names"],
     )  # fmt: skip
+
+
+async def _previewed(page: Page, form: dict[str, str]) -> Response:
+    """The assembly form again, as filled in, with the lots it would take (or why not):
+    posted, so that the form's CSRF token never travels in a URL."""
+    assert page.user is not None
+    try:
+        found = await assembly_preview(form, page.services, page.user, page.t)
+    except FormErrors as exc:
+        return await _movement(page, "assembly", form, exc.errors, exc.status)
+    except ApiError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        error = refusal(exc, page.t)
+        return await _movement(page, "assembly", form, error.errors, error.status)
+    return await _movement(page, "assembly", form, {}, 200, preview=found)
 
 
 async def _kits_possible(page: Page, ref: dict[str, Any]) -> list[str]:
@@ -236,6 +258,8 @@ async def record_movement(page: Operator, kind: str) -> Response:
     if movement is None:
         raise NotFound(f"no page {kind!r}")
     form = await page.form()
+    if kind == "assembly" and form.get("preview"):
+        return await _previewed(page, form)
     try:
         await movement.send(form, page.services, page.user, page.t)
     except FormErrors as exc:

@@ -78,6 +78,17 @@ async def _assembly(form: dict[str, str], services: Services, user: User, t: Tra
     return await kits.assemble_kits(services, user, _now(), _kits_asked(form, t))
 
 
+async def assembly_preview(
+    form: dict[str, str], services: Services, user: User, t: Translator
+) -> dict[str, Any]:
+    """The component lots the assembly on the form would take now; nothing is recorded."""
+    asked = _kits_asked(form, t)
+    today = _now().date()
+    return await kits.assembly_preview(
+        services, user, today, asked.location_id, asked.kit_item_id, asked.quantity
+    )
+
+
 async def _disassembly(form: dict[str, str], services: Services, user: User, t: Translator) -> Any:
     return await kits.disassemble_kits(services, user, _now(), _kits_asked(form, t))
 

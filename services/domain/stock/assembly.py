@@ -3,11 +3,12 @@ location's single writer. Registers on the stock decider's `decide` and `evolve`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
 from events import Event
-from events.kits import ComponentLine, KitsAssembled, KitsDisassembled
+from events.kits import ComponentLine, KitComponent, KitsAssembled, KitsDisassembled
 from services.domain.decisions import Refused, Rejected
 from services.domain.stock.decider import decide
 from services.domain.stock.fefo import fefo
@@ -35,14 +36,7 @@ def _(state: LocationStock, command: AssembleKits, now: datetime) -> list[Event]
             f"lot {lot!r} of {command.kit_item_id!r} already exists here; name a new lot",
             field="lot",
         )
-    _short_components(state, command, now.date())
-    lines = [
-        _line(picked, qty)
-        for c in command.components
-        for picked, qty in pick(
-            state, c.item_id, c.quantity * command.quantity, None, now.date(), allow_expired=False
-        )
-    ]
+    lines = components_taken(state, command.components, command.quantity, now.date())
     expiries = [ln.expires_on for ln in lines if ln.expires_on is not None]
     return [
         KitsAssembled(
@@ -65,22 +59,38 @@ def usable(state: LocationStock, item_id: str, today: date) -> int:
     )
 
 
-def _short_components(state: LocationStock, command: AssembleKits, today: date) -> None:
-    available = {c.item_id: usable(state, c.item_id, today) for c in command.components}
+def components_taken(
+    state: LocationStock, components: Sequence[KitComponent], quantity: int, today: date
+) -> list[ComponentLine]:
+    """The component lots `quantity` kits take and how much of each: FEFO, never expired
+    lots; refused, naming every short component and how many kits the stock allows, unless
+    all of them are there. The writer assembles with it; the assembly form previews with it."""
+    _short_components(state, components, quantity, today)
+    return [
+        _line(picked, qty)
+        for c in components
+        for picked, qty in pick(state, c.item_id, c.quantity * quantity, None, today,
+                                allow_expired=False)
+    ]  # fmt: skip
+
+
+def _short_components(
+    state: LocationStock, components: Sequence[KitComponent], quantity: int, today: date
+) -> None:
+    available = {c.item_id: usable(state, c.item_id, today) for c in components}
     short = [
-        {"item_id": c.item_id, "needed": c.quantity * command.quantity,
+        {"item_id": c.item_id, "needed": c.quantity * quantity,
          "available": available[c.item_id]}
-        for c in command.components
-        if c.quantity * command.quantity > available[c.item_id]
+        for c in components
+        if c.quantity * quantity > available[c.item_id]
     ]  # fmt: skip
     if not short:
         return
-    possible = min(available[c.item_id] // c.quantity for c in command.components)
+    possible = min(available[c.item_id] // c.quantity for c in components)
     named = ", ".join(f"{s['item_id']} (needs {s['needed']}, has {s['available']})" for s in short)
     raise Refused(
         "insufficient_components",
-        f"not enough components for {command.quantity} kits: {named};"
-        f" the stock here allows {possible}",
+        f"not enough components for {quantity} kits: {named}; the stock here allows {possible}",
         short=short,
         possible=possible,
     )
