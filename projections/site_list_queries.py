@@ -139,9 +139,12 @@ def _first_handed(
     stmt = (
         select(d.c.household_id, d.c.occurred_at, d.c.site_id)
         .where(d.c.campaign_id == campaign_id, d.c.household_id.in_(ids), d.c.status.in_(HANDED))
-        .order_by(d.c.occurred_at.desc(), d.c.distribution_id.desc())
+        .order_by(d.c.occurred_at, d.c.distribution_id)
     )
-    return {r["household_id"]: dict(r) for r in conn.execute(stmt).mappings()}  # first wins last
+    first: dict[str, dict[str, datetime | str]] = {}
+    for row in conn.execute(stmt).mappings():
+        first.setdefault(row["household_id"], dict(row))
+    return first
 
 
 def handed_quantities(engine: Engine, campaign_id: str, ids: Collection[str]) -> dict[str, int]:

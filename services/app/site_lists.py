@@ -67,13 +67,17 @@ async def site_counts(
 
 
 def _rows(ports: Ports, terms: CampaignTerms, site_id: str) -> Iterator[list[Any]]:
-    page = Page(next="")
-    while page.next is not None:
-        paging = Paging(limit=1_000, cursor=page.next or None)
-        page = site_list_queries.expected_at(ports.engine, terms, site_id, paging)
+    cursor: str | None = None
+    while True:
+        page = site_list_queries.expected_at(
+            ports.engine, terms, site_id, Paging(limit=1_000, cursor=cursor)
+        )
         for h in page.items:
             yield [h["household_id"], h["size"], h["province_code"], h["status"],
                    h["served_at"], h["served_site_id"]]  # fmt: skip
+        if page.next is None:
+            return
+        cursor = page.next
 
 
 async def _campaign(ports: Ports, campaign_id: str) -> CampaignTerms:
