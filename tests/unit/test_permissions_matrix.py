@@ -312,6 +312,8 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/inventory/kits", "stock.read", scoped=True),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
+    Endpoint("GET", "/v1/campaigns/{campaign_id}", "reference.read",
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/extend"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/areas", "campaigns.write", areas,
