@@ -291,6 +291,8 @@ def test_the_form_opens_a_campaign_giving_two_baskets_from_six_members(
     assert answer.status_code == 303, answer.text
     [event] = [e for e in coordinator.published("reference") if e.type == "CampaignOpened"]
     assert event.data["larger_households"] == {"min_size": 6, "quantity": 2}
+    page = coordinator.client.get(f"/coordinator/coverage?campaign_id={RAMADAN}").text
+    assert "Dotation : 1 par ménage." in page and "au moins 6 membres : 2." in page
 
 
 def test_the_form_left_without_the_rule_opens_a_campaign_of_one_quantity(
@@ -301,6 +303,8 @@ def test_the_form_left_without_the_rule_opens_a_campaign_of_one_quantity(
     assert answer.status_code == 303, answer.text
     [event] = [e for e in coordinator.published("reference") if e.type == "CampaignOpened"]
     assert event.data.get("larger_households") is None
+    page = coordinator.client.get(f"/coordinator/coverage?campaign_id={RAMADAN}").text
+    assert "Dotation : 1 par ménage." in page and "membres" not in page
 
 
 def test_a_larger_quantity_no_larger_is_shown_next_to_its_input(coordinator: ApiHarness) -> None:
