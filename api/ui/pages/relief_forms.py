@@ -41,7 +41,8 @@ LARGER = {
 
 
 def _larger(form: dict[str, Any]) -> dict[str, Any] | None:
-    """ "Households of at least N members receive M": both inputs, either, or neither."""
+    """The rule "households of at least N members receive M", from both inputs (either alone
+    is refused, naming the other), or None when both are left empty."""
     rule = compact({
         "min_size": integer(form.get("larger_min_size")),
         "quantity": integer(form.get("larger_quantity")),

@@ -109,8 +109,7 @@ def decide_distribution(
         ]
     raise Refused(
         "already_received",
-        f"this household already received {already} of {due} "
-        "in this campaign"
+        f"this household already received {already} of {due} in this campaign"
         + (f", at {first.site_id} on {first.occurred_at:%Y-%m-%d %H:%M}" if first else ""),
         already_received=already,
         entitlement=due,
