@@ -314,7 +314,10 @@ class Eligibility(BaseModel):
     campaign_id: str
     eligible: bool
     reason: str
-    entitlement: int
+    entitlement: int = Field(
+        description="What this household is entitled to in the campaign: its "
+        "larger_households quantity when it has at least min_size members."
+    )
     remaining: int
     received: list[ReceivedAid]
 
