@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from events.base import Event, Identifier, PositiveQuantity
 
@@ -139,8 +139,19 @@ class HouseholdCardIssued(Event):
         return self.identity
 
 
+class LargerHouseholds(BaseModel):
+    """A campaign's rule for larger households: those of at least `min_size` members are
+    entitled to `quantity` instead of the campaign's quantity per household."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_size: int = Field(ge=2, le=100)
+    quantity: PositiveQuantity
+
+
 class CampaignOpened(Event):
-    """A distribution campaign: what each eligible household is entitled to, when, for whom."""
+    """A distribution campaign: what each eligible household is entitled to, when, for whom.
+    Without `larger_households`, every household is entitled to `quantity_per_household`."""
 
     TYPE = "CampaignOpened"
     STREAM = "reference"
@@ -155,6 +166,14 @@ class CampaignOpened(Event):
     groups: list[Group] = Field(default_factory=list)
     max_precarity_score: float | None = Field(default=None, ge=0, le=100)
     operation_id: Identifier | None = None
+    larger_households: LargerHouseholds | None = None
+
+    @model_validator(mode="after")
+    def _larger_gives_more(self) -> CampaignOpened:
+        larger = self.larger_households
+        if larger is not None and larger.quantity <= self.quantity_per_household:
+            raise ValueError("larger_households.quantity must exceed quantity_per_household")
+        return self
 
     @property
     def aggregate_id(self) -> str:

@@ -181,6 +181,7 @@ campaigns = Table(
     Column("operation_id", String(64)),
     Column("closed_on", Date),
     Column("area_changes", JSON),  # CampaignAreasChanged, in order; region_codes is the latest
+    Column("larger_households", JSON),  # {min_size, quantity}; NULL: one quantity for all
 )
 
 # the columns of a household's member counts, as `MemberCounts` names them

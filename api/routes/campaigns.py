@@ -54,6 +54,15 @@ async def list_campaigns(
     return CampaignList(items=[answers.campaign_public(r) for r in found.items], next=found.next)
 
 
+@router.get("/{campaign_id}", response_model=CampaignPublic)
+async def campaign(
+    campaign_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+) -> CampaignPublic:
+    """One campaign: what each household is entitled to (more for larger households, when
+    its rule says so), when, for whom; its changes since."""
+    return answers.campaign_public(await campaigns.campaign(services, user, campaign_id))
+
+
 @router.get("/{campaign_id}/coverage", response_model=Coverage)
 async def coverage(
     campaign_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from api.schemas.common import NEXT, Body, ClientId, Quantity, Timestamp, UtcDatetime, Written
 
@@ -155,6 +156,17 @@ class CardPublic(Written):
     issued_at: UtcDatetime
 
 
+class LargerHouseholds(Body):
+    """Households of at least `min_size` members receive `quantity` instead."""
+
+    min_size: int = Field(
+        ge=2, le=100, strict=True, description="From how many members a household is larger."
+    )
+    quantity: Quantity = Field(
+        description="What a larger household is entitled to: more than quantity_per_household."
+    )
+
+
 class CampaignCreate(Body):
     id: ClientId
     name: str = Field(min_length=1, max_length=200)
@@ -166,6 +178,25 @@ class CampaignCreate(Body):
     groups: list[Group] = Field(default_factory=list)
     max_precarity_score: float | None = Field(default=None, ge=0, le=100)
     operation_id: ClientId | None = None
+    larger_households: LargerHouseholds | None = Field(
+        default=None,
+        description="Optional: households of at least `min_size` members are entitled to "
+        "`quantity` instead of quantity_per_household.",
+    )
+
+    @field_validator("larger_households", mode="after")
+    @classmethod
+    def _larger_gives_more(
+        cls, larger: LargerHouseholds | None, info: ValidationInfo
+    ) -> LargerHouseholds | None:
+        base = info.data.get("quantity_per_household")
+        if larger is not None and base is not None and larger.quantity <= base:
+            raise PydanticCustomError(
+                "larger_quantity",
+                "its quantity must be more than quantity_per_household ({base})",
+                {"base": base},
+            )
+        return larger
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignCreate:
@@ -180,11 +211,21 @@ class AreaChangePublic(BaseModel):
     previous_region_codes: list[str]
 
 
+class LargerHouseholdsPublic(BaseModel):
+    min_size: int
+    quantity: int
+
+
 class CampaignPublic(Written):
     id: str
     name: str
     item_id: str
     quantity_per_household: int
+    larger_households: LargerHouseholdsPublic | None = Field(
+        default=None,
+        description="Households of at least `min_size` members are entitled to `quantity` "
+        "instead; null: every household to quantity_per_household.",
+    )
     starts_on: date
     ends_on: date
     region_codes: list[str]
@@ -273,7 +314,10 @@ class Eligibility(BaseModel):
     campaign_id: str
     eligible: bool
     reason: str
-    entitlement: int
+    entitlement: int = Field(
+        description="What this household is entitled to in the campaign: its "
+        "larger_households quantity when it has at least min_size members."
+    )
     remaining: int
     received: list[ReceivedAid]
 

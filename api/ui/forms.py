@@ -44,6 +44,7 @@ PYDANTIC_KEYS = {
     "float_parsing": "form.number",
     "finite_number": "form.number",
     "coordinates_pair": "form.coordinates_pair",
+    "larger_quantity": "form.larger_quantity",
     "too_short": "form.required",
 }
 # Errors that name no field, and the field they are shown next to.

@@ -57,6 +57,11 @@ FIELDS = (
     N_("field.starts_on"), N_("field.to_location_id"),
 )  # fmt: skip
 
+# The campaign form's rule for larger households (relief_forms.py) and its refused quantity.
+LARGER_HOUSEHOLDS = (
+    N_("field.larger_min_size"), N_("field.larger_quantity"), N_("form.larger_quantity"),
+)  # fmt: skip
+
 # A form's refused input, by pydantic's error type (PYDANTIC_KEYS in forms.py).
 FORM_ERRORS = (
     N_("form.choice"), N_("form.date"), N_("form.integer"), N_("form.not_negative"),

@@ -37,6 +37,12 @@ async def list_campaigns(ports: Ports, user: User, paging: Paging = EVERYTHING) 
     return await in_thread(households_queries.all_campaigns, ports.engine, paging)
 
 
+async def campaign(ports: Ports, user: User, campaign_id: str) -> dict[str, Any]:
+    """One campaign as opened and changed since (after this process's own writes)."""
+    authorize(user, "reference.read")
+    return await _campaign(ports, campaign_id)
+
+
 async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str, Any]]:
     """Eligible versus reached households, and quantity distributed, per region and province."""
     authorize(user, "registry.read")

@@ -26,7 +26,12 @@ from services.domain.distributions.commands import (
     ResolveDuplicate,
     VoidDistribution,
 )
-from services.domain.distributions.eligibility import CampaignTerms, Profile, entitlement_left
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    entitlement,
+    entitlement_left,
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ async def _command(rows: _Rows, body: Distribution, offline: bool) -> RecordDist
         province_code=household["province_code"],
         groups=household["groups"],
         precarity_score=household["precarity_score"],
+        household_size=household["size"],
         site_id=body.site_id,
         quantity=body.quantity,
         occurred_at=body.occurred_at,
@@ -233,6 +239,7 @@ async def household_eligibility(
         household["province_code"],
         tuple(household["groups"]),
         household["precarity_score"],
+        household["size"],
     )
     got = await in_thread(households_queries.received, ports.engine, household_id, campaign_id)
     total = sum(r["quantity"] for r in got if r["status"] in COUNTED)
@@ -242,7 +249,7 @@ async def household_eligibility(
         "campaign_id": campaign_id,
         "eligible": eligible,
         "reason": reason,
-        "entitlement": campaign.quantity_per_household,
+        "entitlement": entitlement(campaign, profile.size),
         "remaining": remaining,
         "received": got,
     }

@@ -16,6 +16,7 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.site_lists import _campaign, _site
+from services.domain.distributions.eligibility import CampaignTerms, entitlement
 from services.domain.households.cards import code_of, digest
 
 
@@ -23,7 +24,8 @@ async def offline_list(
     ports: Ports, user: User, campaign_id: str, site_id: str, paging: Paging
 ) -> tuple[int, Page]:
     """The campaign's quantity per household, and a page of the site's expected households
-    as `{household_id, card, remaining, served}` (`card`: the digest, or None without one)."""
+    as `{household_id, card, remaining, served}` (`card`: the digest, or None without one;
+    `remaining`: from the household's own entitlement, more for a larger household)."""
     authorize(user, "sitelists.read", location_id=site_id)
     terms = await _campaign(ports, campaign_id)
     await _site(ports, site_id)
@@ -31,16 +33,19 @@ async def offline_list(
     ids = [h["household_id"] for h in found.items]
     cards = await in_thread(households_queries.current_cards, ports.engine, ids)
     handed = await in_thread(site_list_queries.handed_quantities, ports.engine, campaign_id, ids)
-    due = terms.quantity_per_household
-    items = [_entry(h, cards.get(h["household_id"]), due, handed) for h in found.items]
-    return due, Page(items, found.next)
+    items = [_entry(h, cards.get(h["household_id"]), terms, handed) for h in found.items]
+    return terms.quantity_per_household, Page(items, found.next)
 
 
 def _entry(
-    household: dict[str, Any], card: dict[str, Any] | None, due: int, handed: dict[str, int]
+    household: dict[str, Any],
+    card: dict[str, Any] | None,
+    terms: CampaignTerms,
+    handed: dict[str, int],
 ) -> dict[str, Any]:
     household_id = household["household_id"]
     code = card and code_of(household_id, card["card_number"], card["check_value"])
+    due = entitlement(terms, household["size"])
     return {
         "household_id": household_id,
         "card": digest(code) if code else None,

@@ -189,11 +189,19 @@ CAMPAIGNS = [
         "name": "Opération Ramadan 2027",
         "item_id": "ramadan-basket",
         "quantity_per_household": 1,
+        "larger_households": {"min_size": 6, "quantity": 2},  # 2 baskets from 6 members on
         "starts_on": "2026-11-01",
         "ends_on": "2027-04-30",
         "region_codes": ["MA07"],
         "groups": ["children", "elderly", "disability", "women"],
     },
+]
+PEOPLE = [  # each household's head, size and groups
+    ("Fatima Ait Ouahmane", 6, ["children"]),
+    ("Mohamed Id Bella", 3, ["elderly"]),
+    ("Aicha Oubella", 5, ["children", "women"]),
+    ("Lahcen Ait Lhaj", 2, ["disability"]),
+    ("Zahra Amazigh", 7, ["children", "elderly"]),
 ]
 HOUSEHOLDS = [
     {
@@ -205,15 +213,7 @@ HOUSEHOLDS = [
         "province_code": "MA0731",
         "groups": groups,
     }
-    for n, (name, size, groups) in enumerate(
-        [
-            ("Fatima Ait Ouahmane", 6, ["children"]),
-            ("Mohamed Id Bella", 3, ["elderly"]),
-            ("Aicha Oubella", 5, ["children", "women"]),
-            ("Lahcen Ait Lhaj", 2, ["disability"]),
-            ("Zahra Amazigh", 7, ["children", "elderly"]),
-        ]
-    )
+    for n, (name, size, groups) in enumerate(PEOPLE)
 ]
 DISTRIBUTIONS = [
     {
@@ -221,7 +221,7 @@ DISTRIBUTIONS = [
         "campaign_id": "ramadan-2027",
         "household_id": f"hh-demo-{n}",
         "site_id": "site-al-haouz-amizmiz",
-        "quantity": 1,
+        "quantity": 2 if PEOPLE[n][1] >= 6 else 1,  # the campaign's larger households get 2
     }
     for n in range(3)
 ]

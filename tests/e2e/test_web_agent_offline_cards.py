@@ -36,10 +36,10 @@ STORAGE = """async () => {
 }"""
 
 
-def expected_at_amizmiz(site: Running, person: dict[str, str]) -> str:
+def expected_at_amizmiz(site: Running, person: dict[str, str], size: int = 4) -> str:
     """Registered for Amizmiz with a card; the card's code, as its QR code carries it."""
     ok(site.api.post("admin", "/v1/households", person | {
-        "size": 4, "region_code": "MA07", "province_code": "MA0701", "groups": ["children"],
+        "size": size, "region_code": "MA07", "province_code": "MA0701", "groups": ["children"],
         "site_id": SITE,
     }))  # fmt: skip
     return str(ok(site.api.post("admin", f"/v1/households/{person['id']}/card", {}))["code"])
@@ -108,3 +108,30 @@ def test_an_agent_checks_cards_offline_and_the_site_list_shows_them_served(site:
     assert [k for k in after if k.startswith("aid.offline.")] == []
     assert json.loads(page.evaluate(f"localStorage.getItem('{QUEUE}')")) == waiting[:1]
     assert [s for s in PERSONAL if any(s.lower() in k.lower() for k in after)] == []
+
+
+def test_a_larger_household_served_one_basket_of_its_two_is_still_due_one_offline(
+    site: Running,
+) -> None:
+    larger = "ramadan-grandes-familles"
+    ok(site.api.post("coordinator", "/v1/campaigns", {
+        "id": larger, "name": "Ramadan grandes familles", "item_id": "ramadan-basket",
+        "quantity_per_household": 1, "larger_households": {"min_size": 6, "quantity": 2},
+        "starts_on": "2026-01-01", "ends_on": "2027-12-31", "region_codes": ["MA07"],
+    }))  # fmt: skip
+    amina = expected_at_amizmiz(site, AMINA, size=7)
+    ok(site.api.post("agent", "/v1/distributions", {  # one basket of two, online, earlier
+        "id": "d-amina-1", "campaign_id": larger, "card": amina, "site_id": SITE, "quantity": 1,
+    }))  # fmt: skip
+    page = site.page("agent")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.select_option("#campaign", larger)
+    key = f"aid.offline.{USERNAMES['agent']}.{larger}.{SITE}"
+    page.wait_for_function(f"localStorage.getItem({json.dumps(key)}) !== null")
+
+    page.context.set_offline(True)
+    assert check_card(page, amina) == ("ÉLIGIBLE", "À remettre : 1")
+    page.click("#record")
+    word, why = check_card(page, amina)
+
+    assert word == "NON ÉLIGIBLE" and "déjà été servi" in why

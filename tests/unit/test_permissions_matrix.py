@@ -316,6 +316,8 @@ ENDPOINTS = (
              f"location_id={loc}&kit_item_id={FAMILY_KIT}&quantity=1"),
     Endpoint("POST", "/v1/campaigns", "campaigns.write", new_campaign),
     Endpoint("GET", "/v1/campaigns", "reference.read"),
+    Endpoint("GET", "/v1/campaigns/{campaign_id}", "reference.read",
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/extend", "campaigns.write", extension,
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/extend"),
     Endpoint("POST", "/v1/campaigns/{campaign_id}/areas", "campaigns.write", areas,

@@ -26,6 +26,7 @@ from events.households import (
     HouseholdCardIssued,
     HouseholdProfileUpdated,
     HouseholdRegistered,
+    LargerHouseholds,
     LateDistributionFlagged,
     MemberCounts,
     PersonalDataErased,
@@ -215,6 +216,7 @@ SAMPLES: dict[str, Event] = {
         starts_on=date(2023, 9, 9),
         ends_on=date(2023, 12, 31),
         region_codes=["MA07"],
+        larger_households=LargerHouseholds(min_size=6, quantity=2),
     ),
     "HouseholdRegistered": HouseholdRegistered(
         household_id="hh-0001",

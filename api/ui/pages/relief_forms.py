@@ -32,13 +32,36 @@ async def _operation(form: dict[str, Any], services: Services, user: User, t: Tr
     return await relief.open_operation(services, user, _now(), requests.operation(body))
 
 
+# The inputs of the rule for larger households, by where a mistake in the body is found.
+LARGER = {
+    "larger_households.min_size": "larger_min_size",
+    "larger_households.quantity": "larger_quantity",
+    "larger_households": "larger_quantity",
+}
+
+
+def _larger(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The rule "households of at least N members receive M", from both inputs (either alone
+    is refused, naming the other), or None when both are left empty."""
+    rule = compact({
+        "min_size": integer(form.get("larger_min_size")),
+        "quantity": integer(form.get("larger_quantity")),
+    })  # fmt: skip
+    return rule or None
+
+
 async def _campaign(form: dict[str, Any], services: Services, user: User, t: Translator) -> Any:
-    body = parse(CampaignCreate, compact({
-        "id": form.get("id"), "name": form.get("name"), "item_id": form.get("item_id"),
-        "quantity_per_household": integer(form.get("quantity_per_household")),
-        "starts_on": form.get("starts_on"), "ends_on": form.get("ends_on"),
-        "region_codes": form.get("region_codes") or [], "operation_id": form.get("operation_id"),
-    }), t)  # fmt: skip
+    try:
+        body = parse(CampaignCreate, compact({
+            "id": form.get("id"), "name": form.get("name"), "item_id": form.get("item_id"),
+            "quantity_per_household": integer(form.get("quantity_per_household")),
+            "larger_households": _larger(form),
+            "starts_on": form.get("starts_on"), "ends_on": form.get("ends_on"),
+            "region_codes": form.get("region_codes") or [],
+            "operation_id": form.get("operation_id"),
+        }), t)  # fmt: skip
+    except FormErrors as exc:  # shown next to the input of the rule that is wrong
+        raise FormErrors({LARGER.get(k, k): v for k, v in exc.errors.items()}) from None
     return await campaigns.open_campaign(services, user, _now(), requests.campaign(body))
 
 
@@ -92,6 +115,8 @@ FORMS: dict[str, FormSpec] = {
             Field("name", "text"),
             ITEM,
             Field("quantity_per_household", "number"),
+            Field("larger_min_size", "number", required=False),
+            Field("larger_quantity", "number", required=False),
             Field("starts_on", "date"),
             Field("ends_on", "date"),
             REGIONS,

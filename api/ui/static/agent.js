@@ -108,7 +108,9 @@
     if (scanned.card && (!entry.card || (await digest(scanned.card)) !== entry.card)) {
       return showVerdict("no", text.notEligible, text.cardUnknown);
     }
-    if (entry.served || entry.remaining <= 0) return showVerdict("no", text.notEligible, text.cardServed);
+    // What remains follows the household's own entitlement: a larger household served one
+    // basket of its two may take the other, as the server would say online.
+    if (entry.remaining <= 0) return showVerdict("no", text.notEligible, text.cardServed);
     showVerdict("yes", text.eligible, text.due.replace("{quantity}", String(entry.remaining)));
     $("quantity").value = String(entry.remaining);
   }

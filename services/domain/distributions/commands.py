@@ -3,9 +3,9 @@ flagged duplicate. Each is decided under the household's `identity` (its pseudon
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, model_serializer
 
 from events.base import Identifier, PositiveQuantity
 from services.domain.commands import Command
@@ -33,10 +33,21 @@ class RecordDistribution(Command):
     province_code: str | None = None
     groups: list[str] = []
     precarity_score: float | None = None
+    household_size: int | None = Field(default=None, ge=1, le=100)
     site_id: Identifier
     quantity: PositiveQuantity
     occurred_at: AwareDatetime | None = None
     offline: bool = False
+
+    @model_serializer(mode="wrap")
+    def _size_when_it_counts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The household's size is part of what is asked only when the campaign gives larger
+        households more: otherwise a record serializes as it did before campaigns could, so
+        one retried across that change is still the same request (same digest)."""
+        data: dict[str, Any] = handler(self)
+        if self.campaign.larger_households is None:
+            data.pop("household_size", None)
+        return data
 
     @property
     def aggregate_id(self) -> str:

@@ -23,7 +23,12 @@ from services.domain.distributions.commands import (
     VoidDistribution,
 )
 from services.domain.distributions.duplicates import resolve
-from services.domain.distributions.eligibility import Profile, eligibility, within_dates
+from services.domain.distributions.eligibility import (
+    Profile,
+    eligibility,
+    entitlement,
+    within_dates,
+)
 from services.domain.distributions.state import HouseholdAid, evolve
 
 __all__ = [
@@ -85,7 +90,8 @@ def decide_distribution(
     if not eligible:
         raise (Rejected if command.offline else Refused)("not_eligible", reason, reason=reason)
     already = state.total(campaign.campaign_id)
-    if already + command.quantity <= campaign.quantity_per_household:
+    due = entitlement(campaign, command.household_size)
+    if already + command.quantity <= due:
         return [AidDistributed(**facts, distributed_at=when, offline=command.offline)]
     first = next(iter(state.received.get(campaign.campaign_id, ())), None)
     if first is not None and first.household_id != command.household_id:
@@ -103,11 +109,10 @@ def decide_distribution(
         ]
     raise Refused(
         "already_received",
-        f"this household already received {already} of {campaign.quantity_per_household} "
-        "in this campaign"
+        f"this household already received {already} of {due} in this campaign"
         + (f", at {first.site_id} on {first.occurred_at:%Y-%m-%d %H:%M}" if first else ""),
         already_received=already,
-        entitlement=campaign.quantity_per_household,
+        entitlement=due,
         first_distribution_id=first.distribution_id if first else None,
         site_id=first.site_id if first else None,
         received_at=first.occurred_at.isoformat() if first else None,

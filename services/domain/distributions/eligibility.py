@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from events.base import Identifier, PositiveQuantity
+from events.households import LargerHouseholds
 
 
 class AreaChange(BaseModel):
@@ -45,6 +46,7 @@ class CampaignTerms(BaseModel):
     max_precarity_score: float | None = None
     closed_on: date | None = None
     area_changes: list[AreaChange] = Field(default_factory=list)  # in the order they came
+    larger_households: LargerHouseholds | None = None
 
     @field_validator("area_changes", mode="before")
     @classmethod
@@ -53,12 +55,14 @@ class CampaignTerms(BaseModel):
 
     @model_serializer(mode="wrap")
     def _unchanged_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """An open campaign whose areas never changed serializes as it did before campaigns
-        could close or change, so a record retried across that change is still the same
-        request (same digest)."""
+        """An open campaign whose areas never changed, with one quantity for every household,
+        serializes as it did before campaigns could close, change or give larger households
+        more, so a record retried across that change is still the same request (same
+        digest)."""
         data: dict[str, Any] = handler(self)
-        if data.get("closed_on") is None:
-            data.pop("closed_on", None)
+        for name in ("closed_on", "larger_households"):
+            if data.get(name) is None:
+                data.pop(name, None)
         if not data.get("area_changes"):
             data.pop("area_changes", None)
         return data
@@ -85,6 +89,7 @@ class Profile:
     province_code: str | None
     groups: tuple[str, ...]
     precarity_score: float | None
+    size: int | None = None  # what the household is due may depend on it (`entitlement`)
 
 
 def eligibility(
@@ -109,12 +114,22 @@ def within_dates(campaign: CampaignTerms, day: date) -> bool:
     return campaign.starts_on <= day <= campaign.last_day
 
 
+def entitlement(campaign: CampaignTerms, household_size: int | None) -> int:
+    """What a household of that many members is due in the campaign: the larger households'
+    quantity from their size on, the quantity per household otherwise (and when its size is
+    not known)."""
+    larger = campaign.larger_households
+    if larger is not None and household_size is not None and household_size >= larger.min_size:
+        return larger.quantity
+    return campaign.quantity_per_household
+
+
 def entitlement_left(
     profile: Profile, campaign: CampaignTerms, received: int
 ) -> tuple[bool, str, int]:
     """Eligibility once what the household already received is counted, and what remains."""
     eligible, reason = eligibility(profile, campaign)
-    remaining = max(campaign.quantity_per_household - received, 0)
+    remaining = max(entitlement(campaign, profile.size) - received, 0)
     if eligible and remaining == 0:
         return False, "already received the full entitlement of this campaign", 0
     return eligible, reason, remaining
