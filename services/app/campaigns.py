@@ -40,15 +40,13 @@ async def list_campaigns(ports: Ports, user: User, paging: Paging = EVERYTHING) 
 async def campaign(ports: Ports, user: User, campaign_id: str) -> dict[str, Any]:
     """One campaign as opened and changed since (after this process's own writes)."""
     authorize(user, "reference.read")
-    return await _campaign(ports, campaign_id)
+    return await find_campaign(ports, campaign_id)
 
 
 async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str, Any]]:
     """Eligible versus reached households, and quantity distributed, per region and province."""
     authorize(user, "registry.read")
-    row = await in_thread(households_queries.campaign, ports.engine, campaign_id)
-    if row is None:
-        raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
+    await find_campaign(ports, campaign_id)
     return await in_thread(households_queries.coverage, ports.engine, campaign_id)
 
 
@@ -62,12 +60,12 @@ async def change_campaign(
     """Let a campaign run to a later day (never an earlier one: close it instead), close it
     today, or have it cover other regions from today."""
     authorize(user, "campaigns.write")
-    await _campaign(ports, command.campaign_id)
+    await find_campaign(ports, command.campaign_id)
     reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(command.campaign_id, reply)
 
 
-async def _campaign(ports: Ports, campaign_id: str) -> dict[str, Any]:
+async def find_campaign(ports: Ports, campaign_id: str) -> dict[str, Any]:
     """The campaign (after this process's own writes), or NotFound."""
     found = await in_thread(households_queries.campaign, ports.engine, campaign_id)
     if found is None:

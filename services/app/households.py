@@ -19,6 +19,7 @@ from services.app.household_profiles import (
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
+from services.app.reference import distribution_site
 from services.app.sending import Outcome, decide
 from services.domain.households.decider import (
     ErasePersonalData,
@@ -180,8 +181,8 @@ async def _check_site(ports: Ports, user: User, site_id: str | None, region_code
     sites assigns only its own."""
     if site_id is None:
         return
-    site = await in_thread(queries.location, ports.engine, site_id)
-    if site is None or site["kind"] != "site":
+    site = await distribution_site(ports, site_id)
+    if site is None:
         raise Invalid(f"no distribution site {site_id!r}", field="site_id")
     if site["region_code"] != region_code:
         raise Invalid(

@@ -15,7 +15,7 @@ from projections.paging import Page, Paging
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
-from services.app.site_lists import _campaign, _site
+from services.app.site_lists import campaign_at_site
 from services.domain.distributions.eligibility import CampaignTerms, entitlement
 from services.domain.households.cards import code_of, digest
 
@@ -27,8 +27,7 @@ async def offline_list(
     as `{household_id, card, remaining, served}` (`card`: the digest, or None without one;
     `remaining`: from the household's own entitlement, more for a larger household)."""
     authorize(user, "sitelists.read", location_id=site_id)
-    terms = await _campaign(ports, campaign_id)
-    await _site(ports, site_id)
+    terms = await campaign_at_site(ports, campaign_id, site_id)
     found = await in_thread(site_list_queries.expected_at, ports.engine, terms, site_id, paging)
     ids = [h["household_id"] for h in found.items]
     cards = await in_thread(households_queries.current_cards, ports.engine, ids)

@@ -54,6 +54,12 @@ async def location(ports: Ports, user: User, location_id: str) -> dict:
     return found
 
 
+async def distribution_site(ports: Ports, site_id: str) -> dict | None:
+    """The location, if it is a distribution site; None otherwise."""
+    found = await in_thread(queries.location, ports.engine, site_id)
+    return found if found is not None and found["kind"] == "site" else None
+
+
 async def define_item(ports: Ports, user: User, now: datetime, item: ItemDefined) -> Outcome:
     """Define an item that can be stocked and distributed."""
     authorize(user, "reference.write")

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from projections import households_queries, queries, site_list_queries
+from projections import site_list_queries
 from projections.paging import EVERYTHING, Page, Paging, page_of
+from services.app.campaigns import find_campaign
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
+from services.app.reference import distribution_site
 from services.app.reports import Table
 from services.domain.distributions.eligibility import CampaignTerms
 from services.domain.distributions.site_lists import SiteStatus
@@ -39,8 +41,7 @@ async def expected_households(
     """A page of the households the site expects in the campaign (with `status`, only
     those), by household id."""
     authorize(user, "sitelists.read", location_id=site_id)
-    terms = await _campaign(ports, campaign_id)
-    await _site(ports, site_id)
+    terms = await campaign_at_site(ports, campaign_id, site_id)
     return await in_thread(
         site_list_queries.expected_at, ports.engine, terms, site_id, paging, status
     )
@@ -49,8 +50,7 @@ async def expected_households(
 async def site_list_csv(ports: Ports, user: User, campaign_id: str, site_id: str) -> Table:
     """The whole list as CSV (with HXL hashtags), read a chunk at a time as it is sent."""
     authorize(user, "sitelists.read", location_id=site_id)
-    terms = await _campaign(ports, campaign_id)
-    await _site(ports, site_id)
+    terms = await campaign_at_site(ports, campaign_id, site_id)
     return Table(COLUMNS, _rows(ports, terms, site_id), f"{campaign_id}-{site_id}.csv")
 
 
@@ -60,7 +60,7 @@ async def site_counts(
     """Per site of the campaign's regions, the households expected, waiting, served and
     flagged (an agent sees only their own sites)."""
     allowed = user.locations_for(authorize(user, "sitelists.read"))
-    terms = await _campaign(ports, campaign_id)
+    terms = CampaignTerms.model_validate(await find_campaign(ports, campaign_id))
     counted = await in_thread(site_list_queries.site_counts, ports.engine, terms)
     mine = [s for s in counted if allowed is None or s["location_id"] in allowed]
     return page_of(mine, lambda s: [s["location_id"]], paging)
@@ -80,14 +80,9 @@ def _rows(ports: Ports, terms: CampaignTerms, site_id: str) -> Iterator[list[Any
         cursor = page.next
 
 
-async def _campaign(ports: Ports, campaign_id: str) -> CampaignTerms:
-    row = await in_thread(households_queries.campaign, ports.engine, campaign_id)
-    if row is None:
-        raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
-    return CampaignTerms.model_validate(row)
-
-
-async def _site(ports: Ports, site_id: str) -> None:
-    site = await in_thread(queries.location, ports.engine, site_id)
-    if site is None or site["kind"] != "site":
+async def campaign_at_site(ports: Ports, campaign_id: str, site_id: str) -> CampaignTerms:
+    """The campaign's terms, once both it and the distribution site are known (NotFound)."""
+    terms = CampaignTerms.model_validate(await find_campaign(ports, campaign_id))
+    if await distribution_site(ports, site_id) is None:
         raise NotFound(f"no distribution site {site_id!r}", error="unknown_site")
+    return terms
