@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ import orjson
 
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
-from services.app.errors import Invalid
+from services.app.errors import BrokerUnavailable, Invalid
 from services.app.import_checks import (
     Candidate,
     LineOutcome,
@@ -34,12 +35,17 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import decide_many
+from services.domain.commands import Command, Reply
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts
 
+log = logging.getLogger(__name__)
 BATCH = 500  # lines checked, sealed and sent together
 IN_FLIGHT = 4  # batches sent and not yet answered
+# A batch whose decisions do not come in time (a worker slowed or restarting) is sent again
+# with the same ids, after these pauses, before the import stops (to be resumed by a rerun).
+RESEND_AFTER = (1.0, 2.0, 4.0, 8.0, 16.0)
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 NOT_BORN = "a member's year of birth is after this year"
 
@@ -169,14 +175,31 @@ async def _send(
         if isinstance(cmd, RegisterHousehold)
     ]
     commands += [(c, *_update(c)) for c in candidates if c.registered is not None]
-    replies = await decide_many(ports, [(cmd, client_id) for _, cmd, client_id in commands],
-                                user, now)  # fmt: skip
+    replies, resent = await _decisions(ports, [(cmd, client_id) for _, cmd, client_id in commands],
+                                       user, now)  # fmt: skip
     for (candidate, _, _), reply in zip(commands, replies, strict=True):
-        outcome = _decided(candidate, reply.status, reply.replayed, reply.error, reply.details)
+        # sent again, a decision of this batch's first sending comes back as a repeat
+        replayed = reply.replayed and not resent
+        outcome = _decided(candidate, reply.status, replayed, reply.error, reply.details)
         if outcome.reason == "already_registered":  # as registering one: give the claim up
             await in_thread(ports.personal.release, candidate.household_id, candidate.identity)
         outcomes.append(outcome)
     return outcomes
+
+
+async def _decisions(
+    ports: Ports, commands: list[tuple[Command, str]], user: User, now: datetime
+) -> tuple[list[Reply], bool]:
+    """The batch's replies, and whether it had to be sent more than once."""
+    resent = False
+    for pause in RESEND_AFTER:
+        try:
+            return await decide_many(ports, commands, user, now), resent
+        except BrokerUnavailable:
+            log.warning("no decisions in time for a batch of %d; sending it again", len(commands))
+            await asyncio.sleep(pause)
+            resent = True
+    return await decide_many(ports, commands, user, now), True
 
 
 def _update(c: Candidate) -> tuple[UpdateHouseholdProfile, str]:

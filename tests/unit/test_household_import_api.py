@@ -19,6 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from events import encode
+from services.app import household_import
+from services.app.errors import BrokerUnavailable
 from services.app.household_import import ImportReport, import_households
 from services.app.import_checks import household_id_for
 from services.app.permissions import User
@@ -315,3 +317,28 @@ def test_members_and_a_site_are_imported_the_members_sealed_and_counted(api: Api
     assert [m["year_of_birth"] for m in shown["personal"]["members"]] == [1979, 1963, 2014]
     [event] = [e for e in api.published("households") if e.type == "HouseholdRegistered"][-1:]
     assert "1979" not in encode(event).decode()  # the members themselves stay sealed
+
+
+def test_a_batch_whose_decisions_come_too_late_is_sent_again_and_counted_once(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker decided the batch but its answers did not come in time: the importer sends
+    the same commands again, the writer answers them from the log, and the lines count as
+    registered (not as unchanged), each household once."""
+    monkeypatch.setattr(household_import, "RESEND_AFTER", (0.0, 0.0))
+    decide, late = api.bus.send_many, []
+
+    async def answers_lost_once(commands: list[tuple[object, object]]) -> list[object]:
+        replies = await decide(commands)
+        if not late:
+            late.append(len(commands))
+            raise BrokerUnavailable("no decision in time; retry with the same id")
+        return replies
+
+    monkeypatch.setattr(api.bus, "send_many", answers_lost_once)
+
+    report = run(api, export(), "imp-late-answers")
+
+    assert late == [3]
+    assert (report.counts["registered"], report.counts["unchanged"]) == (3, 0)
+    assert len([e for e in api.published("households") if e.type == "HouseholdRegistered"]) == 3
