@@ -199,14 +199,16 @@ def duplicates(
 
 
 def coverage(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
-    """Eligible and reached households and quantity per region × province, as counted by
-    the registry projection (one row per area, whatever the size of the registry)."""
+    """Eligible households and the quantity they are entitled to, reached households and
+    the quantity handed, per region × province, as counted by the registry projection (one
+    row per area, whatever the size of the registry)."""
     c = coverage_counts
     stmt = (
         select(
             c.c.region_code,
             c.c.province_code,
             c.c.eligible_households,
+            c.c.entitled_quantity,
             c.c.reached_households,
             c.c.quantity,
         )
