@@ -71,11 +71,11 @@ def test_the_distributions_report_counts_are_filled_from_what_was_projected_befo
 
 
 def test_the_entitled_quantities_are_filled_from_the_counts_and_households_projected_before(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     """Ramadan gives 1 basket, 2 from 6 members, in MA07 to a precarity score of at most 50:
     of its two eligible households in MA0701, the one of 7 is due 2. Winter gives 3 to all."""
-    engine = make_engine(f"sqlite:///{tmp_path}/rm.db")
+    engine = make_engine(database_url)
     command.upgrade(alembic_config(engine), "0028")
     at = datetime(2026, 3, 2, 9, 30)
     ramadan = {"campaign_id": "ramadan", "region_codes": ["MA07"], "groups": [],
@@ -122,3 +122,4 @@ def test_the_entitled_quantities_are_filled_from_the_counts_and_households_proje
     assert sorted(kept) == [("ramadan", "MA07", "MA0701", 3), ("winter", "MA07", "", 3),
                             ("winter", "MA07", "MA0701", 6), ("winter", "MA09", "", 3)]  # fmt: skip
     assert sorted(terms) == [("ramadan", 1, {"min_size": 6, "quantity": 2}), ("winter", 3, None)]
+    engine.dispose()
