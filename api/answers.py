@@ -108,6 +108,7 @@ def coverage(campaign_id: str, areas: list[Row]) -> Coverage:
     return Coverage(
         campaign_id=campaign_id,
         eligible_households=sum(a["eligible_households"] for a in areas),
+        entitled_quantity=sum(a["entitled_quantity"] for a in areas),
         reached_households=sum(a["reached_households"] for a in areas),
         quantity=sum(a["quantity"] for a in areas),
         by_area=[AreaCoverage(**a) for a in areas],

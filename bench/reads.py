@@ -106,19 +106,23 @@ def _duplicates(count: int, households: int) -> Any:
 
 def _coverage(engine: Engine) -> None:
     """The counts the registry projection keeps, for a campaign without rules: every household
-    eligible, each accepted distribution reaching its household once; and the distributions
-    report's counts per campaign, day, site, item and area."""
+    eligible (and due 1, its quantity per household), each accepted distribution reaching its
+    household once; and the distributions report's counts per campaign, day, site, item and
+    area."""
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO coverage_terms (campaign_id, region_codes, groups,"
-                " max_precarity_score) VALUES (:c, '[]', '[]', NULL)"
+                " max_precarity_score, quantity_per_household, larger_households)"
+                " VALUES (:c, '[]', '[]', NULL, 1, NULL)"
             ),
             {"c": CAMPAIGN},
         )
         conn.execute(text(
-            "INSERT INTO coverage_counts SELECT :c, h.region_code, coalesce(h.province_code, ''),"
-            " count(*), coalesce(max(d.reached), 0), coalesce(max(d.quantity), 0)"
+            "INSERT INTO coverage_counts (campaign_id, region_code, province_code,"
+            " eligible_households, entitled_quantity, reached_households, quantity)"
+            " SELECT :c, h.region_code, coalesce(h.province_code, ''), count(*), count(*),"
+            " coalesce(max(d.reached), 0), coalesce(max(d.quantity), 0)"
             " FROM households h LEFT JOIN ("
             "  SELECT region_code, coalesce(province_code, '') AS province,"
             "   count(DISTINCT household_id) AS reached, sum(quantity) AS quantity"

@@ -1,5 +1,6 @@
 """Coverage counted as events arrive: per campaign × region × province, the households its
-rules admit, the households it reached and the quantity handed out; and, for the
+rules admit, the quantity they are entitled to (each by its size: `entitlement`), the
+households it reached and the quantity handed out; and, for the
 distributions report, per campaign, day, site, item and area, the households served and the
 quantity.
 
@@ -8,7 +9,8 @@ written; its new households and distributions add to the campaigns counted befor
 comes first in the log does not matter: a household registered before its campaign is met
 by the campaign's count, one registered after adds itself; a change of the campaign's areas
 counts its eligible households again; a change of a household's profile moves it from the
-campaigns and areas its old profile was eligible for to those of the new. A household is
+campaigns and areas its old profile was eligible for to those of the new (and its
+entitlement from its old size to its new, even where it stays eligible). A household is
 reached once per campaign, in the area its first counted basket (by time, then id) was
 handed in: every distribution carries the household's region and province of that day, and
 a household that moved has baskets of two areas; the first decides, whatever order they
@@ -31,6 +33,7 @@ from events.households import (
     CampaignOpened,
     HouseholdProfileUpdated,
     HouseholdRegistered,
+    LargerHouseholds,
 )
 from projections.sql import upsert
 from projections.tables import (
@@ -41,9 +44,15 @@ from projections.tables import (
     distributions,
     households,
 )
-from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    eligibility,
+    entitlement,
+)
 
 COVERAGE_LOCK = 0x41_49_44_43  # any constant of its own, for pg_advisory_xact_lock
+COUNTS = ("eligible_households", "entitled_quantity", "reached_households", "quantity")
 Area = tuple[str, str, str]  # campaign, region, province ('' for none)
 
 
@@ -67,10 +76,8 @@ def count(
     for campaign in opened:
         _count_whole(conn, campaign.campaign_id, _as_terms(campaign), added)
     for household in (h.model_dump() for h in registered):
-        profile = _profile(household)
         for terms in known:
-            if eligibility(profile, terms)[0]:
-                added[(_area(terms.campaign_id, household), "eligible_households")] += 1
+            _admit(household, terms, added, 1)
     counted = {t.campaign_id for t in known}
     _count_handed(conn, [d for d in handed if d["campaign_id"] in counted], added)
     _write(conn, added)
@@ -159,9 +166,7 @@ def _forget_emptied(conn: Connection, areas: set[Area], days: list[Day]) -> None
                 c.c.campaign_id == campaign_id,
                 c.c.region_code == region,
                 c.c.province_code == province,
-                c.c.eligible_households == 0,
-                c.c.reached_households == 0,
-                c.c.quantity == 0,
+                *(c.c[column] == 0 for column in COUNTS),
             )
         )
     for day in days:
@@ -191,33 +196,33 @@ def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
         .values(region_codes=changed.region_codes)
     )
     conn.execute(
-        update(c).where(c.c.campaign_id == changed.campaign_id).values(eligible_households=0)
+        update(c)
+        .where(c.c.campaign_id == changed.campaign_id)
+        .values(eligible_households=0, entitled_quantity=0)
     )
     added: Counter[tuple[Area, str]] = Counter()
     _count_eligible(conn, changed.campaign_id, terms, added)
     _write(conn, added)
     conn.execute(
         delete(c).where(
-            c.c.campaign_id == changed.campaign_id,
-            c.c.eligible_households == 0,
-            c.c.reached_households == 0,
-            c.c.quantity == 0,
+            c.c.campaign_id == changed.campaign_id, *(c.c[column] == 0 for column in COUNTS)
         )
     )
 
 
 def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> None:
-    """Move each household's eligible count from the campaigns and areas its profile as
-    written was eligible for to those of its last update here; call it before the rows are
-    updated. Whichever came first, a campaign or an update, the counts then equal those of
-    the households' current rows. Reached counts stay where distributions were counted."""
+    """Move each household's eligible count, and its entitlement, from the campaigns and
+    areas its profile as written was eligible for to those of its last update here (a new
+    size alone moves the entitlement); call it before the rows are updated. Whichever came
+    first, a campaign or an update, the counts then equal those of the households' current
+    rows. Reached counts stay where distributions were counted."""
     if not updated:
         return
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
     latest = {u.household_id: u.model_dump() for u in updated}
     h = households
-    columns = (h.c.household_id, h.c.region_code, h.c.province_code, h.c.groups,
+    columns = (h.c.household_id, h.c.size, h.c.region_code, h.c.province_code, h.c.groups,
                h.c.precarity_score)  # fmt: skip
     written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
     known = _terms(conn, exclude=())
@@ -225,10 +230,8 @@ def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> N
     for before in written:
         after = latest[before["household_id"]]
         for terms in known:
-            if eligibility(_profile(before), terms)[0]:
-                moved[(_area(terms.campaign_id, before), "eligible_households")] -= 1
-            if eligibility(_profile(after), terms)[0]:
-                moved[(_area(terms.campaign_id, after), "eligible_households")] += 1
+            _admit(before, terms, moved, -1)
+            _admit(after, terms, moved, 1)
     _write(conn, moved)
     _forget_emptied(conn, {area for area, _ in moved}, [])
 
@@ -237,12 +240,25 @@ def _count_eligible(
     conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
 ) -> None:
     h = households
-    found = select(h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score)
+    found = select(h.c.size, h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score)
     if terms.region_codes:
         found = found.where(h.c.region_code.in_(terms.region_codes))
     for row in conn.execute(found).mappings():
-        if eligibility(_profile(row), terms)[0]:
-            added[(_area(campaign_id, row), "eligible_households")] += 1
+        _admit(row, terms, added, 1)
+
+
+def _admit(
+    household: Mapping[Any, Any],
+    terms: CampaignTerms,
+    added: Counter[tuple[Area, str]],
+    sign: int,
+) -> None:
+    """The household counted (sign 1) or taken out (-1) where the campaign admits it, with
+    what it is entitled to by its size."""
+    if eligibility(_profile(household), terms)[0]:
+        area = _area(terms.campaign_id, household)
+        added[(area, "eligible_households")] += sign
+        added[(area, "entitled_quantity")] += sign * entitlement(terms, household["size"])
 
 
 def _count_whole(
@@ -357,7 +373,7 @@ def _write(conn: Connection, added: Counter[tuple[Area, str]]) -> None:
         coverage_counts,
         list(rows.values()),
         ["campaign_id", "region_code", "province_code"],
-        add=["eligible_households", "reached_households", "quantity"],
+        add=list(COUNTS),
     )
 
 
@@ -367,10 +383,7 @@ def _zero(area: Area) -> dict[str, Any]:
         "campaign_id": campaign_id,
         "region_code": region,
         "province_code": province,
-        "eligible_households": 0,
-        "reached_households": 0,
-        "quantity": 0,
-    }
+    } | dict.fromkeys(COUNTS, 0)
 
 
 def _terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
@@ -384,8 +397,9 @@ def _terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
 
 def _terms_row(campaign: CampaignOpened) -> dict[str, Any]:
     return campaign.model_dump(
-        include={"campaign_id", "region_codes", "groups", "max_precarity_score"}
-    )
+        include={"campaign_id", "region_codes", "groups", "max_precarity_score",
+                 "quantity_per_household", "larger_households"}
+    )  # fmt: skip
 
 
 def _as_terms(campaign: CampaignOpened) -> CampaignTerms:
@@ -393,12 +407,16 @@ def _as_terms(campaign: CampaignOpened) -> CampaignTerms:
 
 
 def _rules(row: Any) -> CampaignTerms:
-    """Only the rules eligibility reads; the rest of the terms is not needed to count."""
+    """Only the rules eligibility and entitlement read; the rest of the terms is not needed
+    to count."""
+    larger = row["larger_households"]
     return CampaignTerms.model_construct(
         campaign_id=row["campaign_id"],
         region_codes=list(row["region_codes"]),
         groups=list(row["groups"]),
         max_precarity_score=row["max_precarity_score"],
+        quantity_per_household=row["quantity_per_household"],
+        larger_households=None if larger is None else LargerHouseholds.model_validate(larger),
     )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
@@ -156,6 +157,35 @@ def all_campaigns(engine: Engine, paging: Paging = EVERYTHING) -> Page:
     return read_page(engine, select(c), latest_first, paging)
 
 
+def campaigns_due(engine: Engine, today: date) -> list[dict[str, Any]]:
+    """Campaigns neither closed nor ended before today, with what their eligible households
+    are entitled to and what was handed, over all their areas (0 where none is counted)."""
+    c, n = campaigns, coverage_counts
+    counted = (
+        select(
+            n.c.campaign_id,
+            func.sum(n.c.entitled_quantity).label("entitled_quantity"),
+            func.sum(n.c.quantity).label("quantity"),
+        )
+        .group_by(n.c.campaign_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            c.c.campaign_id,
+            c.c.name,
+            c.c.item_id,
+            func.coalesce(counted.c.entitled_quantity, 0).label("entitled_quantity"),
+            func.coalesce(counted.c.quantity, 0).label("quantity"),
+        )
+        .outerjoin(counted, counted.c.campaign_id == c.c.campaign_id)
+        .where(c.c.closed_on.is_(None), c.c.ends_on >= today)
+        .order_by(c.c.item_id, c.c.starts_on, c.c.campaign_id)
+    )
+    return [row | {k: int(row[k]) for k in ("entitled_quantity", "quantity")}
+            for row in fetch_all(engine, stmt)]  # fmt: skip
+
+
 def received(engine: Engine, household_id: str, campaign_id: str) -> list[dict[str, Any]]:
     d = distributions
     return fetch_all(
@@ -199,14 +229,16 @@ def duplicates(
 
 
 def coverage(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
-    """Eligible and reached households and quantity per region × province, as counted by
-    the registry projection (one row per area, whatever the size of the registry)."""
+    """Eligible households and the quantity they are entitled to, reached households and
+    the quantity handed, per region × province, as counted by the registry projection (one
+    row per area, whatever the size of the registry)."""
     c = coverage_counts
     stmt = (
         select(
             c.c.region_code,
             c.c.province_code,
             c.c.eligible_households,
+            c.c.entitled_quantity,
             c.c.reached_households,
             c.c.quantity,
         )

@@ -264,9 +264,10 @@ distributions = Table(
     ),
 )
 
-# Coverage kept as events arrive (the registry projection): each campaign's eligibility
-# rules, and per campaign × region × province the households its rules admit, the households
-# it reached and the quantity handed out. `province_code` is '' where none is known.
+# Coverage kept as events arrive (the registry projection): each campaign's eligibility and
+# entitlement rules, and per campaign × region × province the households its rules admit, the
+# quantity they are entitled to, the households it reached and the quantity handed out.
+# `province_code` is '' where none is known.
 coverage_terms = Table(
     "coverage_terms",
     metadata,
@@ -274,6 +275,8 @@ coverage_terms = Table(
     Column("region_codes", JSON, nullable=False),
     Column("groups", JSON, nullable=False),
     Column("max_precarity_score", Float),
+    Column("quantity_per_household", BigInteger, nullable=False),
+    Column("larger_households", JSON),  # {min_size, quantity}; NULL: one quantity for all
 )
 
 coverage_counts = Table(
@@ -283,6 +286,7 @@ coverage_counts = Table(
     Column("region_code", String(32), primary_key=True),
     Column("province_code", String(32), primary_key=True),
     Column("eligible_households", BigInteger, nullable=False),
+    Column("entitled_quantity", BigInteger, nullable=False),  # Σ `entitlement` of the eligible
     Column("reached_households", BigInteger, nullable=False),
     Column("quantity", BigInteger, nullable=False),
 )

@@ -326,6 +326,11 @@ class AreaCoverage(BaseModel):
     region_code: str
     province_code: str | None
     eligible_households: int
+    entitled_quantity: int = Field(
+        description="What its eligible households are entitled to in all: each the "
+        "campaign's quantity_per_household, or its larger_households quantity when it has at "
+        "least min_size members (as counted by the registry; `quantity` is what was handed)."
+    )
     reached_households: int
     quantity: int
 
@@ -333,6 +338,11 @@ class AreaCoverage(BaseModel):
 class Coverage(BaseModel):
     campaign_id: str
     eligible_households: int
+    entitled_quantity: int = Field(
+        description="What its eligible households are entitled to in all: each the "
+        "campaign's quantity_per_household, or its larger_households quantity when it has at "
+        "least min_size members (as counted by the registry; `quantity` is what was handed)."
+    )
     reached_households: int
     quantity: int
     by_area: list[AreaCoverage]

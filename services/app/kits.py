@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from events.kits import KitComponent
-from projections import kit_queries, queries
+from projections import households_queries, kit_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
@@ -184,3 +184,23 @@ async def kits_possible(
     return await in_thread(
         kit_queries.kits_possible, ports.engine, today, location_ids, kit_item_id, paging
     )
+
+
+async def campaign_needs(ports: Ports, user: User, today: date) -> list[dict[str, Any]]:
+    """Per campaign still running (or yet to start) that gives a kit: the quantity still due
+    (what its eligible households are entitled to, less what was handed; never below 0),
+    beside the kits of that item on hand plus those the stock can make, in total over the
+    user's warehouses, and the shortfall when they are not enough."""
+    authorize(user, "registry.read")
+    _, totals = await kits_possible(ports, user, today)
+    ready = {t["kit_item_id"]: t["on_hand"] + t["possible"] for t in totals}
+    kit_ids = {c["kit_item_id"] for c in await in_thread(kit_queries.current_compositions,
+                                                          ports.engine)}  # fmt: skip
+    needs = []
+    for campaign in await in_thread(households_queries.campaigns_due, ports.engine, today):
+        if campaign["item_id"] not in kit_ids:
+            continue
+        due = max(campaign["entitled_quantity"] - campaign["quantity"], 0)
+        kits = ready.get(campaign["item_id"], 0)
+        needs.append(campaign | {"due": due, "ready": kits, "shortfall": max(due - kits, 0)})
+    return needs

@@ -1,13 +1,14 @@
 """Coverage counted as events arrive equals coverage counted by scanning the registry.
 
-Campaigns with rules (regions, target groups, a precarity ceiling) open, and change their
+Campaigns with rules (regions, target groups, a precarity ceiling, more for larger
+households) open, and change their
 areas, at random moments among registrations, distributions (some partial, some flagged
 duplicates resolved later as second records or as exceptions, some voided later, exceptions
 too) and erasures; the
 log is read in any interleaving of its partitions, in batches of any size. The counts the
 registry projection keeps must equal a scan of its households and distributions judged by
-the same `eligibility` the agents' answers use, and equal it again after a rebuild. SQLite
-and PostgreSQL.
+the same `eligibility` and `entitlement` the agents' answers use, and equal it again after
+a rebuild. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ from projections.tables import (
     distributions,
     households,
 )
-from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    eligibility,
+    entitlement,
+)
 from tests.support.aid_log import START, AidLog, batches, forget, interleaving, one_by_one, project
 
 AREAS = {
@@ -64,6 +70,7 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
     accepted: list[AidDistributed | DuplicateAccepted] = []
     flagged: list[DuplicateDistributionFlagged] = []
     erased: set[str] = set()
+    assessed: dict[str, tuple[list[str], float | None]] = {}  # groups and score, as last told
     for step in range(steps):
         now += timedelta(hours=rng.randint(1, 5))
         action = rng.choices(
@@ -73,10 +80,19 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
         still = [n for n, p in enumerate(people) if p[0] not in erased]
         if action == "update" and still:  # the writer refuses to update an erased household
             n = rng.choice(still)
-            household, identity, _, _ = people[n]
-            updated = a_profile_update(rng, household, identity)
+            household, identity, region, province = people[n]
+            if rng.random() < 0.4:  # the family grew or shrank, nothing else changed
+                groups, score = assessed[household]
+                updated = HouseholdProfileUpdated(
+                    household_id=household, identity=identity, size=rng.randint(1, 8),
+                    region_code=region, province_code=province, groups=groups,
+                    precarity_score=score,
+                )  # fmt: skip
+            else:
+                updated = a_profile_update(rng, household, identity)
             log.append(updated, f"update:{step}", now)
             people[n] = (household, identity, updated.region_code, updated.province_code)
+            assessed[household] = (list(updated.groups), updated.precarity_score)
             continue
         if action == "update":
             action = "register"
@@ -125,6 +141,9 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
                 region_codes=rng.sample(sorted(AREAS), k=rng.randint(0, 2)),
                 groups=rng.sample(GROUPS, k=rng.choice((0, 0, 1, 2))),
                 max_precarity_score=rng.choice((None, None, 40.0, 55.5)),
+                larger_households=rng.choice(
+                    (None, {"min_size": rng.randint(2, 7), "quantity": rng.randint(4, 6)})
+                ),
             )
             log.append(rules, f"open:{campaign}", now)
             opened.append(campaign)
@@ -147,6 +166,7 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
             )
             log.append(registered, f"register:{household}", now)
             people.append((household, identity, region, province))
+            assessed[household] = (list(registered.groups), registered.precarity_score)
         elif action == "serve":
             household, identity, region, province = rng.choice(people)
             campaign = rng.choice(opened)
@@ -212,7 +232,7 @@ def resolution(
     )  # fmt: skip
 
 
-def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int, int]]:
     """Coverage by reading every household and distribution, as the API once did."""
     counts: Counter[tuple[tuple[str, str, str], str]] = Counter()
     with engine.connect() as conn:
@@ -226,6 +246,7 @@ def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
                 if eligibility(profile, terms)[0]:
                     area = (terms.campaign_id, h["region_code"], h["province_code"] or "")
                     counts[(area, "eligible")] += 1
+                    counts[(area, "entitled")] += entitlement(terms, h["size"])
         reached: set[tuple[str, str]] = set()
         # reached where first served: a household that moved has baskets of two areas
         given = (
@@ -241,22 +262,20 @@ def scanned(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
                 counts[(area, "reached")] += 1
     areas = {area for area, _ in counts}
     return {
-        a: (counts[(a, "eligible")], counts[(a, "reached")], counts[(a, "quantity")]) for a in areas
+        a: tuple(counts[(a, n)] for n in ("eligible", "entitled", "reached", "quantity"))
+        for a in areas
     }
 
 
-def kept(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+def kept(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int, int]]:
     c = coverage_counts
     with engine.connect() as conn:
         rows = conn.execute(select(c)).mappings().all()
+    counted = ("eligible_households", "entitled_quantity", "reached_households", "quantity")
     return {
-        (r["campaign_id"], r["region_code"], r["province_code"]): (
-            r["eligible_households"],
-            r["reached_households"],
-            r["quantity"],
-        )
+        (r["campaign_id"], r["region_code"], r["province_code"]): tuple(r[n] for n in counted)
         for r in rows
-        if (r["eligible_households"], r["reached_households"], r["quantity"]) != (0, 0, 0)
+        if any(r[n] for n in counted)
     }
 
 
@@ -363,7 +382,7 @@ def test_a_voided_distribution_leaves_the_counts_and_a_second_basket_keeps_the_h
 
     project(engine, one_by_one(log.messages))
 
-    assert kept(engine) == {("ramadan", "MA-07", "MA-07-071"): (2, 1, 1)}
+    assert kept(engine) == {("ramadan", "MA-07", "MA-07-071"): (2, 4, 1, 1)}
     day = ("ramadan", START.date(), "site-asni", "food-basket", "MA-07", "MA-07-071")
     assert days_kept(engine) == {day: (1, 1)}
     assert statuses(engine, "voided") == {"d-1", "d-3"}
@@ -421,6 +440,7 @@ def test_a_campaign_opened_after_its_households_counts_them_and_what_they_receiv
             "region_code": "MA-07",
             "province_code": "MA-07-071",
             "eligible_households": 1,
+            "entitled_quantity": 2,
             "reached_households": 1,
             "quantity": 2,
         }
@@ -471,7 +491,7 @@ def test_an_exception_counts_its_basket_not_its_household_twice_a_voided_duplica
         forget(engine)
         project(engine, batches(interleaving(log, rng), rng))
 
-        assert kept(engine) == {area: (1, 1, 2)}
+        assert kept(engine) == {area: (1, 1, 1, 2)}
         assert days_kept(engine) == days
         assert (statuses(engine, "exception"), statuses(engine, "voided_duplicate")) == (
             {"d-2"}, {"d-3"},

@@ -466,13 +466,14 @@ def test_coverage_counts_eligible_and_reached_households_and_baskets_by_province
     assert coverage(registered) == {
         "campaign_id": RAMADAN,
         "eligible_households": 3,
+        "entitled_quantity": 3,
         "reached_households": 2,
         "quantity": 2,
         "by_area": [
             {"region_code": "MA07", "province_code": "MA0701", "eligible_households": 2,
-             "reached_households": 2, "quantity": 2},
+             "entitled_quantity": 2, "reached_households": 2, "quantity": 2},
             {"region_code": "MA07", "province_code": "MA0706", "eligible_households": 1,
-             "reached_households": 0, "quantity": 0},
+             "entitled_quantity": 1, "reached_households": 0, "quantity": 0},
         ],
     }  # fmt: skip
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
 from events.kits import KitComponent, KitCompositionSet
 from events.reference import ItemDefined
 from events.stock import StockReceived
@@ -153,3 +154,55 @@ def test_no_preview_of_another_warehouse(api: ApiHarness) -> None:
 
     assert page.status_code == 403
     assert "nécessaires</caption>" not in page.text
+
+
+def test_the_coordinator_sees_baskets_still_due_beside_those_ready_and_the_shortfall(
+    tmp_path: Path,
+) -> None:
+    """A campaign of 1 basket (2 from 6 members) for a household of 3 and one of 7: 3 due;
+    one handed to the household of 3 leaves 2, and the stock makes only 1 (15 kg of flour)."""
+    with ApiHarness(tmp_path, auto_project=True) as api:
+        api.create_user(USERNAMES["coordinator"], "coordinator", password=PASSWORD)
+        api.apply(
+            ItemDefined(item_id=FLOUR, name="Farine", unit="kg", weight_kg="1"),
+            ItemDefined(item_id=SUGAR, name="Sucre", unit="kg", weight_kg="1"),
+            KitCompositionSet(kit_item_id=BASKET, version=1, components=[
+                KitComponent(item_id=FLOUR, quantity=10), KitComponent(item_id=SUGAR, quantity=4)
+            ]),
+            StockReceived(receipt_id="r-flour", location_id=CASABLANCA, item_id=FLOUR,
+                          quantity=15, lot="FL-1"),
+            StockReceived(receipt_id="r-sugar", location_id=CASABLANCA, item_id=SUGAR,
+                          quantity=30, lot="SU-1"),
+            CampaignOpened(campaign_id="ramadan", name="Ramadan Al Haouz", item_id=BASKET,
+                           quantity_per_household=1, starts_on=date(2026, 1, 1),
+                           ends_on=date(2099, 12, 31), region_codes=["MA07"],
+                           larger_households={"min_size": 6, "quantity": 2}),
+            *(HouseholdRegistered(household_id=f"hh-{size}", identity=f"p{size:08d}",
+                                  national_id_pseudonym=f"n{size}", size=size,
+                                  region_code="MA07", groups=[],
+                                  sealed_personal_data=f"sealed:{size}")
+              for size in (3, 7)),
+        )  # fmt: skip
+        coverage = api.get("coordinator", "/v1/campaigns/ramadan/coverage")
+        assert coverage.status_code == 200, coverage.text
+        assert (coverage.json()["eligible_households"], coverage.json()["entitled_quantity"]) == (
+            2, 3,
+        )  # fmt: skip
+
+        api.apply(
+            AidDistributed(distribution_id="d-1", household_id="hh-3", identity="p00000003",
+                           campaign_id="ramadan", site_id="site-asni", item_id=BASKET,
+                           quantity=1, region_code="MA07",
+                           distributed_at=datetime(2026, 3, 2, 10, tzinfo=UTC))
+        )  # fmt: skip
+        sign_in(api, "coordinator")
+        page = api.client.get("/coordinator/kits")
+
+    assert page.status_code == 200, page.text
+    caption = "Kits encore dus aux foyers éligibles, face à ceux assemblés ou que le stock"
+    row = re.search(rf"{caption}.*?<tr><td>Ramadan Al Haouz</td><td>(.*?)</td>(.*?)</tr>",
+                    page.text, re.S)  # fmt: skip
+    assert row is not None, page.text
+    assert row.group(1) == "Panier alimentaire Ramadan"
+    # 2 still due; 0 assembled + 1 the stock makes; short of 1
+    assert re.findall(r'class="num">(?:<strong>)?(\d+)<', row.group(2)) == ["2", "1", "1"]

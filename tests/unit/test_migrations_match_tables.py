@@ -13,7 +13,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
 from projections.database import alembic_config, make_engine, migrate
-from projections.tables import distribution_days, distributions, metadata
+from projections.tables import (
+    campaigns,
+    coverage_counts,
+    coverage_terms,
+    distribution_days,
+    distributions,
+    households,
+    metadata,
+)
 
 # Alembic's own table, and the key table an early revision made here: its keys move to the
 # key store at start, and the empty table stays for older versions rolled back to.
@@ -60,3 +68,58 @@ def test_the_distributions_report_counts_are_filled_from_what_was_projected_befo
          "item_id": "basket", "region_code": "MA07", "province_code": "", "households": 2,
          "quantity": 3},
     ]  # fmt: skip
+
+
+def test_the_entitled_quantities_are_filled_from_the_counts_and_households_projected_before(
+    database_url: str,
+) -> None:
+    """Ramadan gives 1 basket, 2 from 6 members, in MA07 to a precarity score of at most 50:
+    of its two eligible households in MA0701, the one of 7 is due 2. Winter gives 3 to all."""
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0028")
+    at = datetime(2026, 3, 2, 9, 30)
+    ramadan = {"campaign_id": "ramadan", "region_codes": ["MA07"], "groups": [],
+               "max_precarity_score": 50.0}  # fmt: skip
+    winter = {"campaign_id": "winter", "region_codes": [], "groups": [],
+              "max_precarity_score": None}  # fmt: skip
+    dates = {"item_id": "basket", "starts_on": date(2026, 3, 1), "ends_on": date(2026, 4, 30)}
+    people = [("hh-1", 3, "MA07", "MA0701", 10.0), ("hh-2", 7, "MA07", "MA0701", 10.0),
+              ("hh-3", 8, "MA09", None, 10.0), ("hh-4", 6, "MA07", None, 80.0)]  # fmt: skip
+    counted = [("ramadan", "MA07", "MA0701", 2), ("winter", "MA07", "MA0701", 2),
+               ("winter", "MA07", "", 1), ("winter", "MA09", "", 1)]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(
+            insert(campaigns),
+            [ramadan | dates | {"name": "Ramadan", "quantity_per_household": 1,
+                                "larger_households": {"min_size": 6, "quantity": 2}},
+             winter | dates | {"name": "Winter", "quantity_per_household": 3,
+                               "larger_households": None}],
+        )  # fmt: skip
+        conn.execute(insert(coverage_terms), [ramadan, winter])
+        conn.execute(
+            insert(households),
+            [{"household_id": h, "size": size, "region_code": region, "province_code": province,
+              "groups": [], "precarity_score": score, "erased": False, "registered_at": at}
+             for h, size, region, province, score in people],
+        )  # fmt: skip
+        conn.execute(
+            insert(coverage_counts),
+            [{"campaign_id": c, "region_code": r, "province_code": p, "eligible_households": n,
+              "reached_households": 0, "quantity": 0} for c, r, p, n in counted],
+        )  # fmt: skip
+
+    migrate(engine)
+
+    c = coverage_counts
+    with engine.connect() as conn:
+        kept = conn.execute(
+            select(c.c.campaign_id, c.c.region_code, c.c.province_code, c.c.entitled_quantity)
+        ).all()
+        terms = conn.execute(
+            select(coverage_terms.c.campaign_id, coverage_terms.c.quantity_per_household,
+                   coverage_terms.c.larger_households)
+        ).all()  # fmt: skip
+    assert sorted(kept) == [("ramadan", "MA07", "MA0701", 3), ("winter", "MA07", "", 3),
+                            ("winter", "MA07", "MA0701", 6), ("winter", "MA09", "", 3)]  # fmt: skip
+    assert sorted(terms) == [("ramadan", 1, {"min_size": 6, "quantity": 2}), ("winter", 3, None)]
+    engine.dispose()

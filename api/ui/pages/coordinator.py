@@ -288,14 +288,18 @@ async def change_campaign(page: Coordinator, campaign_id: str, step: str) -> Res
 
 @router.get("/kits")
 async def kits_page(page: Coordinator) -> Response:
-    """Kits (food baskets) per warehouse: already assembled, and how many more the stock makes."""
+    """Kits (food baskets) per warehouse: already assembled, and how many more the stock
+    makes; beside the running campaigns that give them, what is still due and the shortfall."""
     assert page.user is not None
     today = datetime.now(UTC).date()
     found, totals = await kits.kits_possible(page.services, page.user, today)
+    needs = await kits.campaign_needs(page.services, page.user, today)
     ref = await reference(page)
     names = {loc["location_id"]: loc["name"] for loc in ref["locations"]}
     names |= {item["item_id"]: item["name"] for item in ref["items"]}
-    return page.render("coordinator/kits.html", rows=found.items, totals=totals, names=names)
+    return page.render(
+        "coordinator/kits.html", rows=found.items, totals=totals, needs=needs, names=names
+    )
 
 
 @router.get("/reports/{name}.csv")
