@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
 from math import floor
@@ -129,9 +129,17 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         kits_moving = _kits_in_transit(conn, kits)
     assembled = sum(lot["units"] for lot in kits.values())
 
+    kits_lost = {k: max(n, 0) for k, n in kits_lost.items()}  # found beyond losses: none
+    gone = Counter(kits_lost)
+    for k, q, *_ in in_kits_handed:
+        gone[k] += q
+
     def share(kit_lot: KitLot, n: int) -> Fraction:
-        """The donation's units in `n` kits of the lot."""
-        return Fraction(n * kits[kit_lot]["units"], kits[kit_lot]["kits"])
+        """The donation's units in `n` kits of the lot: spread over the kits assembled, or
+        over every kit that left the lot when a count found more than were assembled (which
+        of them were found nobody knows), so what left never carries more than the lot held."""
+        spread = max(kits[kit_lot]["kits"], gone[kit_lot])
+        return Fraction(n * kits[kit_lot]["units"], spread)
 
     share_handed = [(share(k, q), *rest) for k, q, *rest in in_kits_handed]
     units_handed = floor(sum((row[0] for row in share_handed), Fraction(0)))

@@ -230,3 +230,38 @@ def test_the_donor_page_says_where_the_baskets_holding_the_gift_are(api: ApiHarn
 
     assert page.status_code == 200, page.text
     assert "votre don compte 240 unités en stock et 60 en route" in page.text  # 8 × 300 / 40
+
+
+def test_baskets_a_count_found_beyond_those_assembled_never_carry_more_than_the_lot_held(
+    api: ApiHarness,
+) -> None:
+    """A count at Marrakech finds 50 baskets of the 40 assembled, and all 50 are handed out:
+    which 10 were found nobody knows, so the flour spreads over the 50 that left. Atlas's
+    300 kg all reached households, never more, and nothing is left inside baskets."""
+    clock = pinned(api, march(1, 10))
+    counted = {"id": "count-found", "location_id": MARRAKECH, "item_id": BASKET, "lot": "asm-atlas"}
+    ok(api.post("admin", "/v1/stock/counts", counted | {"counted_quantity": 50}))
+    api.project_published()
+    body = {"id": "tr-all-baskets", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 50}]}  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", body))
+    api.project_published()
+    clock.moment = march(1, 15)
+    lines = {"lines": [{"item_id": BASKET, "quantity": 50}]}
+    ok(api.post("admin", "/v1/stock/transfers/tr-all-baskets/receipt", lines))
+    api.project_published()
+    open_operation(api)
+    open_campaign(api)
+    register_households(api, 50)
+    clock.moment = march(3, 10)
+    distribute(api, 50)
+
+    found = trace(api, GIFT)
+
+    assert found["through_kits"]["kits_handed"]["quantity"] == 50
+    assert (found["distributed"]["quantity"], found["lost"], found["in_kits"]) == (300, 0, 0)
+    assert adds_up(found)
+    other = trace(api, OTHER_GIFT)  # 100 kg in the baskets, 50 kg still flour at Marrakech
+    assert (other["distributed"]["quantity"], other["in_kits"], where(other)) == (
+        100, 0, {MARRAKECH: 50},
+    )  # fmt: skip
