@@ -37,7 +37,7 @@ test: install lint
 	$(PYTEST) tests/integration $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
 	exit $$status
 
-# Benchmarks (bench/RESULTS.md): all five, or some with BENCH="projection rebuild";
+# Benchmarks (bench/RESULTS.md): all six, or some with BENCH="projection rebuild";
 # sizes from AID_BENCH_* variables (see bench/RESULTS.md). Kafka on 17092, database aid_bench*.
 bench: install
 	@PG_URL=$$(bash infra/postgres.sh start) && \
