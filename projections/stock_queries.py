@@ -31,23 +31,24 @@ VOIDED_KIND = {
 }
 
 
-def stock_card(engine: Engine, location_id: str, item_id: str) -> list[dict[str, Any]]:
-    """Every movement of an item at a location, in log order, with the running balance;
-    entries voided since are marked `voided` (they stay, their void follows them)."""
+def stock_card(engine: Engine, location_id: str, item_id: str, paging: Paging = EVERYTHING) -> Page:
+    """Every movement of an item at a location, in log order, with the running balance (a
+    page at a time); entries voided since are marked `voided` (they stay, their void follows
+    them, maybe on a later page)."""
     m = stock_movements
+    here = (m.c.location_id == location_id, m.c.item_id == item_id)
     balance = func.sum(m.c.quantity).over(order_by=(m.c.offset, m.c.line))
-    stmt = (
-        select(m, balance.label("balance"))
-        .where(m.c.location_id == location_id, m.c.item_id == item_id)
-        .order_by(m.c.offset, m.c.line)
+    card = select(m, balance.label("balance")).where(*here).subquery()
+    order = (Sort(card.c.offset, "offset"), Sort(card.c.line, "line"))
+    found = read_page(engine, select(card), order, paging)
+    entries = {ln["reference_id"] for ln in found.items}
+    voids = select(m.c.kind, m.c.reference_id).where(
+        *here, m.c.kind.in_(VOIDED_KIND), m.c.reference_id.in_(entries)
     )
-    lines = fetch_all(engine, stmt)
-    voided = {
-        (VOIDED_KIND[ln["kind"]], ln["reference_id"]) for ln in lines if ln["kind"] in VOIDED_KIND
-    }
-    for line in lines:
+    voided = {(VOIDED_KIND[v["kind"]], v["reference_id"]) for v in fetch_all(engine, voids)}
+    for line in found.items:
         line["voided"] = (line["kind"], line["reference_id"]) in voided
-    return lines
+    return found
 
 
 def entry_locations(engine: Engine, kind: str, entry_id: str) -> list[str]:

@@ -49,11 +49,18 @@ async def expiring(
 
 @router.get("/inventory/{location_id}/{item_id}/card", response_model=StockCard)
 async def stock_card(
-    location_id: str, item_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+    location_id: str,
+    item_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    _: ReadAfter,
+    page: PageOf,
 ) -> StockCard:
-    """Every movement of an item at a location with the running balance: who, when, why."""
-    rows = await stock_on_hand.stock_card(services, user, location_id, item_id)
-    return StockCard(location_id=location_id, item_id=item_id, items=[card_line(r) for r in rows])
+    """Every movement of an item at a location with the running balance: who, when, why; in
+    log order, a page at a time (`next` reads on)."""
+    found = await stock_on_hand.stock_card(services, user, location_id, item_id, page)
+    lines = [card_line(r) for r in found.items]
+    return StockCard(location_id=location_id, item_id=item_id, items=lines, next=found.next)
 
 
 @router.get("/stock/transfers", response_model=TransferList)

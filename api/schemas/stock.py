@@ -164,6 +164,9 @@ class StockCard(BaseModel):
     location_id: str
     item_id: str
     items: list[CardLine]
+    next: str | None = Field(
+        default=None, description="The cursor of the next page; null on the last one."
+    )
 
 
 class TransferLinePublic(BaseModel):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -52,6 +52,15 @@ SECTIONS = (
 
 class SignInRequired(Exception):
     """No valid session: the page sends the browser to the sign-in form."""
+
+
+CARD_ROWS = 100  # a stock card's lines per page
+
+
+def more_url(path: str, cursor: str | None, **params: str) -> str | None:
+    """A list's next page (its cursor as `after`, beside the page's own parameters), or None
+    on its last page."""
+    return f"{path}?{urlencode(params | {'after': cursor})}" if cursor else None
 
 
 def translator(request: Request) -> i18n.Translator:

@@ -53,10 +53,13 @@ async def expiring(
     )
 
 
-async def stock_card(ports: Ports, user: User, location_id: str, item_id: str) -> list[Row]:
-    """Every movement of an item at a location with the running balance: who, when, why."""
+async def stock_card(
+    ports: Ports, user: User, location_id: str, item_id: str, paging: Paging = EVERYTHING
+) -> Page:
+    """Every movement of an item at a location with the running balance: who, when, why
+    (a page at a time, in log order)."""
     authorize(user, "stock.read", location_id=location_id)
-    return await in_thread(stock_queries.stock_card, ports.engine, location_id, item_id)
+    return await in_thread(stock_queries.stock_card, ports.engine, location_id, item_id, paging)
 
 
 async def transfers(

@@ -180,7 +180,7 @@ def test_the_stock_card_has_one_line_per_receipt_naming_it_and_the_storekeeper(
         ("rcpt-0003", third.envelope.event_id, CASABLANCA, "RB-1", 30, "karim.operator"),
     ]
     card = stock_queries.stock_card(engine, CASABLANCA, BASKETS)
-    assert [(line["reference_id"], line["balance"]) for line in card] == [
+    assert [(line["reference_id"], line["balance"]) for line in card.items] == [
         ("rcpt-0001", 120),
         ("rcpt-0002", 200),
         ("rcpt-0003", 230),

@@ -74,10 +74,10 @@ def test_kits_on_the_read_models(engine: Engine) -> None:
     flour = queries.item(engine, FLOUR)
     assert flour is not None and (flour["weight_kg"], flour["pack_size"]) == ("1", 25)
     card = stock_queries.stock_card(engine, KECH, FLOUR)
-    assert [(r["kind"], r["quantity"], r["balance"]) for r in card] == [
+    assert [(r["kind"], r["quantity"], r["balance"]) for r in card.items] == [
         ("StockReceived", 250, 250), ("KitsAssembled", -80, 170),
     ]  # fmt: skip
-    assert [r["balance"] for r in stock_queries.stock_card(engine, KECH, BASKET)] == [10]
+    assert [r["balance"] for r in stock_queries.stock_card(engine, KECH, BASKET).items] == [10]
     page, totals = kit_queries.kits_possible(engine, TODAY, [KECH])
     [row] = page.items
     assert (row["possible"], row["limited_by"]) == (12, SUGAR)  # 50 kg of sugar not expired

@@ -3,6 +3,7 @@ records its opposite, the entry stays in the log, and the read models follow."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.ui.pages import operator as operator_pages
 from events.relief import DonationReceived, DonorRegistered
 from events.stock import (
     StockAdjusted,
@@ -231,6 +233,37 @@ def test_a_wrong_receipt_voided_leaves_the_stock_card_explaining_it(api: ApiHarn
     assert trace["lost"] == 0
 
 
+def test_the_stock_card_pages_in_log_order_with_its_running_balance_and_later_voids(
+    api: ApiHarness,
+) -> None:
+    """A page of two lines at a time: the balance runs on across pages, and a receipt on
+    the first page shows as voided by a void that sits on the last."""
+    _receive(api, "rcpt-typo", 1000)
+    for n in range(3):
+        _receive(api, f"rcpt-{n}", 10)
+    api.project_published()
+    r = api.post("operator", "/v1/stock/receipts/rcpt-typo/void", {"reason": "1000 typed for 100"})
+    assert r.status_code == 201, r.text
+    api.project_published()
+    path = f"/v1/inventory/{CASABLANCA}/ramadan-basket/card"
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        found = api.get("coordinator", path, params).json()
+        pages.append([(ln["reference_id"], ln["balance"], ln["voided"]) for ln in found["items"]])
+        if (cursor := found["next"]) is None:
+            break
+
+    assert pages == [
+        [("rcpt-typo", 1000, True), ("rcpt-0", 1010, False)],
+        [("rcpt-1", 1020, False), ("rcpt-2", 1030, False)],
+        [("rcpt-typo", 30, False)],
+    ]
+    whole = api.get("coordinator", path, {"limit": 500}).json()
+    assert (len(whole["items"]), whole["next"]) == (5, None)
+
+
 def test_voiding_twice_is_a_409_and_a_retry_with_the_same_key_gets_the_first_answer(
     api: ApiHarness,
 ) -> None:
@@ -375,3 +408,22 @@ def test_a_void_the_stock_refuses_is_shown_next_to_its_line(web: ApiHarness) -> 
     assert 'role="alert"' in refused.text
     assert blank.status_code == 422, blank.text
     assert _on_hand(web) == 70
+
+
+def test_the_stock_card_page_shows_a_page_of_lines_and_links_to_the_next(
+    web: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operator_pages, "CARD_ROWS", 2)
+    for n in range(3):
+        _receive(web, f"rcpt-{n}", 10)
+
+    first = web.client.get(CARD_PAGE)
+    [more] = re.findall(r'<p class="more"><a href="([^"]+)"', first.text)
+    second = web.client.get(html.unescape(more))
+
+    assert ("rcpt-0" in first.text, "rcpt-1" in first.text, "rcpt-2" in first.text) == (
+        True, True, False,
+    )  # fmt: skip
+    assert second.status_code == 200, second.text
+    assert "rcpt-2" in second.text and "rcpt-0" not in second.text
+    assert '<p class="more">' not in second.text  # the last page

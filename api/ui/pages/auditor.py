@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Response
 from api import answers
 from api.schemas.stock import StockCard
 from api.ui.i18n import LOCAL_TIME
-from api.ui.web import Page, PageRoute, section
+from api.ui.web import CARD_ROWS, Page, PageRoute, more_url, section
 from projections.history import KINDS
 from projections.paging import Paging
 from services.app import history, inventory, reference
@@ -70,12 +70,17 @@ async def stock_as_of(
 
 
 @router.get("/card")
-async def card(page: Auditor, location_id: str, item_id: str) -> Response:
-    """Every movement of an item at a location with its running balance (read only)."""
+async def card(page: Auditor, location_id: str, item_id: str, after: str | None = None) -> Response:
+    """Every movement of an item at a location with its running balance (read only), a page
+    at a time."""
     assert page.user is not None
-    rows = await inventory.stock_card(page.services, page.user, location_id, item_id)
-    found = StockCard(
-        location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in rows]
+    found = await inventory.stock_card(
+        page.services, page.user, location_id, item_id, Paging(CARD_ROWS, after)
     )
+    lines = [answers.card_line(r) for r in found.items]
+    shown = StockCard(location_id=location_id, item_id=item_id, items=lines)
+    more = more_url("/auditor/card", found.next, location_id=location_id, item_id=item_id)
     ref = await _names(page)
-    return page.render("auditor/card.html", card=found, may_void=False, tab="stock", **ref)
+    return page.render(
+        "auditor/card.html", card=shown, may_void=False, tab="stock", more=more, **ref
+    )

@@ -16,8 +16,9 @@ from api.errors import ApiError, NotFound
 from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, assembly_preview, choices, new_form_id
-from api.ui.web import Page, PageRoute, section
+from api.ui.web import CARD_ROWS, Page, PageRoute, more_url, section
 from projections import kit_queries, queries
+from projections.paging import Paging
 from services.app import inventory, kits, stock
 from services.app import reference as reference_app
 from services.app.stock import OperatorEntry
@@ -92,10 +93,12 @@ VOIDABLE: dict[str, OperatorEntry] = {
 
 
 @router.get("/card")
-async def card_page(page: Operator, location_id: str, item_id: str, done: str = "") -> Response:
-    """Every movement of an item at a location with its running balance; receipts,
-    adjustments and counts not voided yet can be voided from here, with a reason."""
-    return await _card(page, location_id, item_id, FormErrors({}, 200), None, done)
+async def card_page(
+    page: Operator, location_id: str, item_id: str, done: str = "", after: str | None = None
+) -> Response:
+    """Every movement of an item at a location with its running balance, a page at a time;
+    receipts, adjustments and counts not voided yet can be voided from here, with a reason."""
+    return await _card(page, location_id, item_id, FormErrors({}, 200), None, done, after)
 
 
 async def _card(
@@ -105,18 +108,22 @@ async def _card(
     errors: FormErrors,
     failed: str | None,
     done: str,
+    after: str | None = None,
 ) -> Response:
     assert page.user is not None
-    rows = await inventory.stock_card(page.services, page.user, location_id, item_id)
-    card = StockCard(
-        location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in rows]
+    found = await inventory.stock_card(
+        page.services, page.user, location_id, item_id, Paging(CARD_ROWS, after)
     )
+    card = StockCard(
+        location_id=location_id, item_id=item_id, items=[answers.card_line(r) for r in found.items]
+    )
+    more = more_url("/operator/card", found.next, location_id=location_id, item_id=item_id)
     ref = await reference(page)
     may_void = any(loc["location_id"] == location_id for loc in ref["own"])
     return page.render(
         "operator/card.html", errors.status, card=card, voidable=VOIDABLE,
         may_void=may_void, errors=errors.errors, failed=failed, done=done, form_id=new_form_id(),
-        **ref,
+        more=more, **ref,
     )  # fmt: skip
 
 
