@@ -7,7 +7,6 @@ its actor; a refusal comes back next to its field."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import RedirectResponse
@@ -16,7 +15,7 @@ from api.errors import ApiError, NotFound, status_of
 from api.ui.forms import FormErrors, refusal
 from api.ui.pages import admin_kits
 from api.ui.pages.admin_forms import FORMS, choices, new_form_id
-from api.ui.web import Page, PageRoute, section
+from api.ui.web import Page, PageRoute, more_url, section
 from projections.paging import EVERYTHING, Paging
 from services.app import inventory, kits, reference, relief
 
@@ -29,11 +28,6 @@ PAGE_ROWS = 50
 async def desk(page: Admin) -> Response:
     """The desk opens on its locations."""
     return RedirectResponse("/admin/locations", status_code=303)
-
-
-def _more(path: str, cursor: str | None) -> str | None:
-    """The list's next page, or None on its last page."""
-    return f"{path}?{urlencode({'after': cursor})}" if cursor else None
 
 
 async def names(page: Page) -> dict[str, Any]:
@@ -50,7 +44,7 @@ async def locations_page(page: Admin, after: str | None = None, done: str = "") 
     """Warehouses and sites with their admin areas and coordinates, 50 at a time."""
     assert page.user is not None
     found = await reference.list_locations(page.services, page.user, Paging(PAGE_ROWS, after))
-    more = _more("/admin/locations", found.next)
+    more = more_url("/admin/locations", found.next)
     return page.render("admin/locations.html", rows=found.items, more=more, done=done)
 
 
@@ -59,7 +53,7 @@ async def items_page(page: Admin, after: str | None = None, done: str = "") -> R
     """Items with their unit, pack size, weight and volume, 50 at a time."""
     assert page.user is not None
     found = await reference.list_items(page.services, page.user, Paging(PAGE_ROWS, after))
-    more = _more("/admin/items", found.next)
+    more = more_url("/admin/items", found.next)
     return page.render("admin/items.html", rows=found.items, more=more, done=done)
 
 
@@ -68,7 +62,7 @@ async def kits_page(page: Admin, after: str | None = None, done: str = "") -> Re
     """Kits with their current composition, 50 at a time."""
     assert page.user is not None
     found = await kits.compositions(page.services, page.user, Paging(PAGE_ROWS, after))
-    more = _more("/admin/kits", found.next)
+    more = more_url("/admin/kits", found.next)
     named = (await names(page))["names"]
     return page.render("admin/kits.html", rows=found.items, names=named, more=more, done=done)
 
@@ -78,7 +72,7 @@ async def donors_page(page: Admin, after: str | None = None, done: str = "") -> 
     """Donors, 50 at a time."""
     assert page.user is not None
     found = await relief.list_donors(page.services, page.user, Paging(PAGE_ROWS, after))
-    more = _more("/admin/donors", found.next)
+    more = more_url("/admin/donors", found.next)
     return page.render("admin/donors.html", rows=found.items, more=more, done=done)
 
 
@@ -87,7 +81,7 @@ async def thresholds_page(page: Admin, after: str | None = None, done: str = "")
     """Low-stock thresholds by location and item, with what is on hand, 50 at a time."""
     assert page.user is not None
     found = await inventory.thresholds(page.services, page.user, Paging(PAGE_ROWS, after))
-    more = _more("/admin/thresholds", found.next)
+    more = more_url("/admin/thresholds", found.next)
     named = (await names(page))["names"]
     return page.render("admin/thresholds.html", rows=found.items, names=named, more=more, done=done)
 
