@@ -17,12 +17,18 @@ a household that moved has baskets of two areas; the first decides, whatever ord
 came in (a basket that comes late but was handed first moves the household there). Two
 writers of this projection (two workers) take a lock first, so each counts after the other's
 rows are visible.
+
+The same counts per target group (`coverage_group_counts`): a household counts in each of
+its groups, as households and as people (its size), eligible where the campaign admits it
+and reached where it is reached; its groups and size are those it has now, so a profile
+update moves it between groups (eligible and reached alike).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -39,6 +45,7 @@ from projections.sql import upsert
 from projections.tables import (
     COUNTED,
     coverage_counts,
+    coverage_group_counts,
     coverage_terms,
     distribution_days,
     distributions,
@@ -53,7 +60,39 @@ from services.domain.distributions.eligibility import (
 
 COVERAGE_LOCK = 0x41_49_44_43  # any constant of its own, for pg_advisory_xact_lock
 COUNTS = ("eligible_households", "entitled_quantity", "reached_households", "quantity")
+GROUP_COUNTS = ("eligible_households", "eligible_people", "reached_households", "reached_people")
 Area = tuple[str, str, str]  # campaign, region, province ('' for none)
+GroupArea = tuple[str, str, str, str]  # an area and a target group
+Standing = Mapping[str, Mapping[Any, Any]]  # household id → its row's groups and size
+
+
+@dataclass
+class _Tally:
+    """What a batch adds to the counts, per area and per area × target group."""
+
+    areas: Counter[tuple[Area, str]] = field(default_factory=Counter)
+    groups: Counter[tuple[GroupArea, str]] = field(default_factory=Counter)
+
+    def eligible(self, area: Area, household: Mapping[Any, Any], entitled: int, sign: int) -> None:
+        self.areas[(area, "eligible_households")] += sign
+        self.areas[(area, "entitled_quantity")] += sign * entitled
+        self.in_groups(area, household, "eligible", sign)
+
+    def reached(self, area: Area, household: Mapping[Any, Any] | None, sign: int) -> None:
+        self.areas[(area, "reached_households")] += sign
+        if household is not None:
+            self.in_groups(area, household, "reached", sign)
+
+    def handed(self, area: Area, quantity: int) -> None:
+        self.areas[(area, "quantity")] += quantity
+
+    def in_groups(self, area: Area, household: Mapping[Any, Any], what: str, sign: int) -> None:
+        for group in set(household["groups"]):
+            self.groups[((*area, group), f"{what}_households")] += sign
+            self.groups[((*area, group), f"{what}_people")] += sign * household["size"]
+
+    def campaigns(self) -> set[str]:
+        return {area[0] for area, _ in self.areas} | {area[0] for area, _ in self.groups}
 
 
 def count(
@@ -72,13 +111,14 @@ def count(
     new = {c.campaign_id for c in opened}
     upsert(conn, coverage_terms, [_terms_row(c) for c in opened], ["campaign_id"])
     known = _terms(conn, exclude=new)
-    added: Counter[tuple[Area, str]] = Counter()
+    added = _Tally()
     for campaign in opened:
         _count_whole(conn, campaign.campaign_id, _as_terms(campaign), added)
     for household in (h.model_dump() for h in registered):
         for terms in known:
             _admit(household, terms, added, 1)
     counted = {t.campaign_id for t in known}
+    _reach_late_registered(conn, registered, counted, handed, added)
     _count_handed(conn, [d for d in handed if d["campaign_id"] in counted], added)
     _write(conn, added)
     _count_days(conn, handed)
@@ -139,13 +179,14 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     ]
     # a household still served that day there
     still_that_day = {(_day_of(r), r["household_id"]) for r in remaining}
-    taken: Counter[tuple[Area, str]] = Counter()
-    _move_reached(reached_before, _first_served(conn, pairs), taken)
+    taken = _Tally()
+    standing = _standing(conn, {household for _, household in pairs})
+    _move_reached(reached_before, _first_served(conn, pairs), standing, taken)
     days: dict[Day, dict[str, Any]] = {}
     for row in rows:
         day = _day_of(row)
         if row["campaign_id"] in counted:
-            taken[(_area(row["campaign_id"], row), "quantity")] -= row["quantity"]
+            taken.handed(_area(row["campaign_id"], row), -row["quantity"])
         counts = days.setdefault(day, dict(zip(DAY_KEYS, day, strict=True)) | DAY_ZERO)
         counts["quantity"] -= row["quantity"]
         if (day, row["household_id"]) not in still_that_day:
@@ -153,20 +194,23 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
             still_that_day.add((day, row["household_id"]))
     _write(conn, taken)
     upsert(conn, distribution_days, list(days.values()), DAY_KEYS, add=list(DAY_ZERO))
-    _forget_emptied(conn, {area for area, _ in taken}, list(days))
+    _forget_emptied(conn, taken.campaigns(), list(days))
 
 
-def _forget_emptied(conn: Connection, areas: set[Area], days: list[Day]) -> None:
-    """Rows a void brought back to nothing go, as if never written: the counts then hold
-    the same rows whatever order the campaign, the distribution and its void came in."""
-    c, n = coverage_counts, distribution_days
-    for campaign_id, region, province in areas:
+def _forget_emptied(conn: Connection, campaigns: set[str], days: list[Day]) -> None:
+    """Rows a void or a move brought back to nothing go, as if never written: the counts
+    then hold the same rows whatever order the campaign, the distribution and its void came
+    in."""
+    c, g, n = coverage_counts, coverage_group_counts, distribution_days
+    if campaigns:
         conn.execute(
             delete(c).where(
-                c.c.campaign_id == campaign_id,
-                c.c.region_code == region,
-                c.c.province_code == province,
-                *(c.c[column] == 0 for column in COUNTS),
+                c.c.campaign_id.in_(campaigns), *(c.c[column] == 0 for column in COUNTS)
+            )
+        )
+        conn.execute(
+            delete(g).where(
+                g.c.campaign_id.in_(campaigns), *(g.c[column] == 0 for column in GROUP_COUNTS)
             )
         )
     for day in days:
@@ -184,7 +228,7 @@ def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
     what came before it is written); those it reached stay reached, wherever they live."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
-    t, c = coverage_terms, coverage_counts
+    t, c, g = coverage_terms, coverage_counts, coverage_group_counts
     known = conn.execute(select(t).where(t.c.campaign_id == changed.campaign_id)).mappings()
     row = known.first()
     if row is None:
@@ -200,14 +244,15 @@ def retarget(conn: Connection, changed: CampaignAreasChanged) -> None:
         .where(c.c.campaign_id == changed.campaign_id)
         .values(eligible_households=0, entitled_quantity=0)
     )
-    added: Counter[tuple[Area, str]] = Counter()
+    conn.execute(
+        update(g)
+        .where(g.c.campaign_id == changed.campaign_id)
+        .values(eligible_households=0, eligible_people=0)
+    )
+    added = _Tally()
     _count_eligible(conn, changed.campaign_id, terms, added)
     _write(conn, added)
-    conn.execute(
-        delete(c).where(
-            c.c.campaign_id == changed.campaign_id, *(c.c[column] == 0 for column in COUNTS)
-        )
-    )
+    _forget_emptied(conn, {changed.campaign_id}, [])
 
 
 def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> None:
@@ -215,7 +260,8 @@ def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> N
     areas its profile as written was eligible for to those of its last update here (a new
     size alone moves the entitlement); call it before the rows are updated. Whichever came
     first, a campaign or an update, the counts then equal those of the households' current
-    rows. Reached counts stay where distributions were counted."""
+    rows. Reached counts stay in the areas where distributions were counted, and move from
+    the household's old groups and size to its new ones."""
     if not updated:
         return
     if conn.dialect.name == "postgresql":
@@ -226,18 +272,32 @@ def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> N
                h.c.precarity_score)  # fmt: skip
     written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
     known = _terms(conn, exclude=())
-    moved: Counter[tuple[Area, str]] = Counter()
+    moved = _Tally()
+    regrouped: dict[str, tuple[Mapping[Any, Any], Mapping[Any, Any]]] = {}
     for before in written:
         after = latest[before["household_id"]]
         for terms in known:
             _admit(before, terms, moved, -1)
             _admit(after, terms, moved, 1)
+        if _in_groups(before) != _in_groups(after):
+            regrouped[before["household_id"]] = (before, after)
+    counted = {t.campaign_id for t in known}
+    for (campaign_id, household_id), area in _first_served_of(conn, set(regrouped)).items():
+        if campaign_id in counted:
+            was, now = regrouped[household_id]
+            moved.in_groups(area, was, "reached", -1)
+            moved.in_groups(area, now, "reached", 1)
     _write(conn, moved)
-    _forget_emptied(conn, {area for area, _ in moved}, [])
+    _forget_emptied(conn, moved.campaigns(), [])
+
+
+def _in_groups(household: Mapping[Any, Any]) -> tuple[frozenset[str], int]:
+    """What a household's group counts depend on: its groups and its size."""
+    return frozenset(household["groups"]), household["size"]
 
 
 def _count_eligible(
-    conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
+    conn: Connection, campaign_id: str, terms: CampaignTerms, added: _Tally
 ) -> None:
     h = households
     found = select(h.c.size, h.c.region_code, h.c.province_code, h.c.groups, h.c.precarity_score)
@@ -247,40 +307,34 @@ def _count_eligible(
         _admit(row, terms, added, 1)
 
 
-def _admit(
-    household: Mapping[Any, Any],
-    terms: CampaignTerms,
-    added: Counter[tuple[Area, str]],
-    sign: int,
-) -> None:
+def _admit(household: Mapping[Any, Any], terms: CampaignTerms, added: _Tally, sign: int) -> None:
     """The household counted (sign 1) or taken out (-1) where the campaign admits it, with
     what it is entitled to by its size."""
     if eligibility(_profile(household), terms)[0]:
         area = _area(terms.campaign_id, household)
-        added[(area, "eligible_households")] += sign
-        added[(area, "entitled_quantity")] += sign * entitlement(terms, household["size"])
+        added.eligible(area, household, entitlement(terms, household["size"]), sign)
 
 
-def _count_whole(
-    conn: Connection, campaign_id: str, terms: CampaignTerms, added: Counter[tuple[Area, str]]
-) -> None:
-    d = distributions
+def _count_whole(conn: Connection, campaign_id: str, terms: CampaignTerms, added: _Tally) -> None:
+    d, h = distributions, households
     _count_eligible(conn, campaign_id, terms, added)
     reached: set[str] = set()
-    handed = select(d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity).where(
-        d.c.campaign_id == campaign_id, d.c.status.in_(COUNTED)
+    columns = (d.c.household_id, d.c.region_code, d.c.province_code, d.c.quantity,
+               h.c.groups, h.c.size)  # fmt: skip
+    handed = (
+        select(*columns)
+        .outerjoin(h, h.c.household_id == d.c.household_id)
+        .where(d.c.campaign_id == campaign_id, d.c.status.in_(COUNTED))
     )
     for row in conn.execute(handed.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
         area = _area(campaign_id, row)
-        added[(area, "quantity")] += row["quantity"]
+        added.handed(area, row["quantity"])
         if row["household_id"] not in reached:
             reached.add(row["household_id"])
-            added[(area, "reached_households")] += 1
+            added.reached(area, row if row["groups"] is not None else None, 1)
 
 
-def _count_handed(
-    conn: Connection, handed: Sequence[dict[str, Any]], added: Counter[tuple[Area, str]]
-) -> None:
+def _count_handed(conn: Connection, handed: Sequence[dict[str, Any]], added: _Tally) -> None:
     """Quantities, and each household reached once per campaign, where its first basket
     was handed: a basket handed earlier than those counted before moves it there."""
     if not handed:
@@ -288,8 +342,9 @@ def _count_handed(
     pairs = {(x["campaign_id"], x["household_id"]) for x in handed}
     before = _first_served(conn, pairs, ignoring=[x["distribution_id"] for x in handed])
     for given in handed:
-        added[(_area(given["campaign_id"], given), "quantity")] += given["quantity"]
-    _move_reached(before, _first_served(conn, pairs), added)
+        added.handed(_area(given["campaign_id"], given), given["quantity"])
+    standing = _standing(conn, {household for _, household in pairs})
+    _move_reached(before, _first_served(conn, pairs), standing, added)
 
 
 def _first_served(
@@ -312,19 +367,66 @@ def _first_served(
     return first
 
 
+def _first_served_of(
+    conn: Connection, household_ids: set[str], ignoring: Sequence[str] = ()
+) -> dict[tuple[str, str], Area]:
+    """`_first_served` for every campaign the households received something in."""
+    if not household_ids:
+        return {}
+    d = distributions
+    found = select(d.c.campaign_id, d.c.household_id).where(
+        d.c.household_id.in_(household_ids), d.c.status.in_(COUNTED)
+    )
+    pairs = {(r.campaign_id, r.household_id) for r in conn.execute(found.distinct())}
+    return _first_served(conn, pairs, ignoring)
+
+
+def _reach_late_registered(
+    conn: Connection,
+    registered: Sequence[HouseholdRegistered],
+    counted: set[str],
+    handed: Sequence[dict[str, Any]],
+    added: _Tally,
+) -> None:
+    """A household's baskets can be read before its registration (they come on another
+    stream): it was then counted reached in no group. Once registered it is reached in its
+    groups, where it was reached before this batch (this batch's baskets count it next)."""
+    if not registered:
+        return
+    ours = {h.household_id: h.model_dump() for h in registered}
+    ignoring = [d["distribution_id"] for d in handed]
+    for (campaign_id, household_id), area in _first_served_of(conn, set(ours), ignoring).items():
+        if campaign_id in counted:
+            added.in_groups(area, ours[household_id], "reached", 1)
+
+
+def _standing(conn: Connection, household_ids: set[str]) -> Standing:
+    """The households' groups and size as written (a household not registered here has
+    none: it counts as reached, in no group)."""
+    if not household_ids:
+        return {}
+    h = households
+    found = select(h.c.household_id, h.c.groups, h.c.size).where(
+        h.c.household_id.in_(household_ids)
+    )
+    return {row["household_id"]: row for row in conn.execute(found).mappings()}
+
+
 def _move_reached(
     before: Mapping[tuple[str, str], Area],
     after: Mapping[tuple[str, str], Area],
-    added: Counter[tuple[Area, str]],
+    standing: Standing,
+    added: _Tally,
 ) -> None:
     """Each household reached where its first basket is now, and no longer where it was."""
     for pair in set(before) | set(after):
         was, now = before.get(pair), after.get(pair)
         if was != now:
+            household = standing.get(pair[1])
             if was is not None:
-                added[(was, "reached_households")] -= 1
+                added.reached(was, household, -1)
             if now is not None:
-                added[(now, "reached_households")] += 1
+                added.reached(now, household, 1)
 
 
 Day = tuple[str, date, str, str, str, str]  # campaign, day, site, item, region, province
@@ -363,27 +465,25 @@ def _count_days(conn: Connection, handed: Sequence[dict[str, Any]]) -> None:
     upsert(conn, distribution_days, list(rows.values()), DAY_KEYS, add=list(DAY_ZERO))
 
 
-def _write(conn: Connection, added: Counter[tuple[Area, str]]) -> None:
+AREA_KEYS = ("campaign_id", "region_code", "province_code")
+GROUP_KEYS = (*AREA_KEYS, "target_group")
+
+
+def _write(conn: Connection, added: _Tally) -> None:
     rows: dict[Area, dict[str, Any]] = {}
-    for (area, column), n in added.items():
-        row = rows.setdefault(area, _zero(area))
+    for (area, column), n in added.areas.items():
+        row = rows.setdefault(
+            area, dict(zip(AREA_KEYS, area, strict=True)) | dict.fromkeys(COUNTS, 0)
+        )
         row[column] += n
-    upsert(
-        conn,
-        coverage_counts,
-        list(rows.values()),
-        ["campaign_id", "region_code", "province_code"],
-        add=list(COUNTS),
-    )
-
-
-def _zero(area: Area) -> dict[str, Any]:
-    campaign_id, region, province = area
-    return {
-        "campaign_id": campaign_id,
-        "region_code": region,
-        "province_code": province,
-    } | dict.fromkeys(COUNTS, 0)
+    upsert(conn, coverage_counts, list(rows.values()), AREA_KEYS, add=COUNTS)
+    grouped: dict[GroupArea, dict[str, Any]] = {}
+    for (key, column), n in added.groups.items():
+        row = grouped.setdefault(
+            key, dict(zip(GROUP_KEYS, key, strict=True)) | dict.fromkeys(GROUP_COUNTS, 0)
+        )
+        row[column] += n
+    upsert(conn, coverage_group_counts, list(grouped.values()), GROUP_KEYS, add=GROUP_COUNTS)
 
 
 def _terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:

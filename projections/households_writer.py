@@ -28,6 +28,7 @@ from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
     coverage_counts,
+    coverage_group_counts,
     coverage_terms,
     distribution_days,
     distributions,
@@ -57,6 +58,7 @@ class RegistryProjection:
         distributions,
         coverage_terms,
         coverage_counts,
+        coverage_group_counts,
         distribution_days,
     )
 

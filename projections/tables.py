@@ -291,6 +291,21 @@ coverage_counts = Table(
     Column("quantity", BigInteger, nullable=False),
 )
 
+# The same per target group (a household counts in each of its groups, with its members as
+# people), for the social-watch view: a household's groups and size as they stand now.
+coverage_group_counts = Table(
+    "coverage_group_counts",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("region_code", String(32), primary_key=True),
+    Column("province_code", String(32), primary_key=True),
+    Column("target_group", String(32), primary_key=True),
+    Column("eligible_households", BigInteger, nullable=False),
+    Column("eligible_people", BigInteger, nullable=False),
+    Column("reached_households", BigInteger, nullable=False),
+    Column("reached_people", BigInteger, nullable=False),
+)
+
 # The distributions report kept as events arrive: per campaign, item, area, site and day,
 # the households served there that day and the quantity handed out.
 distribution_days = Table(

@@ -8,7 +8,7 @@ too) and erasures; the
 log is read in any interleaving of its partitions, in batches of any size. The counts the
 registry projection keeps must equal a scan of its households and distributions judged by
 the same `eligibility` and `entitlement` the agents' answers use, and equal it again after
-a rebuild. SQLite and PostgreSQL.
+a rebuild; per target group too. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from projections.tables import (
     COUNTED,
     campaigns,
     coverage_counts,
+    coverage_group_counts,
     distribution_days,
     distributions,
     households,
@@ -279,6 +280,55 @@ def kept(engine: Engine) -> dict[tuple[str, str, str], tuple[int, int, int, int]
     }
 
 
+def groups_scanned(engine: Engine) -> dict[tuple[str, ...], tuple[int, int, int, int]]:
+    """The same per target group: a household in each of its groups, with its members."""
+    counts: Counter[tuple[tuple[str, ...], str]] = Counter()
+    with engine.connect() as conn:
+        every = {h["household_id"]: h for h in conn.execute(select(households)).mappings()}
+        for campaign in conn.execute(select(campaigns)).mappings().all():
+            terms = CampaignTerms.model_validate(dict(campaign))
+            for h in every.values():
+                profile = Profile(
+                    h["region_code"], h["province_code"], tuple(h["groups"]), h["precarity_score"]
+                )
+                if eligibility(profile, terms)[0]:
+                    for group in set(h["groups"]):
+                        key = (terms.campaign_id, h["region_code"], h["province_code"] or "", group)
+                        counts[(key, "eligible")] += 1
+                        counts[(key, "eligible people")] += h["size"]
+        reached: set[tuple[str, str]] = set()
+        given = (
+            select(distributions)
+            .where(distributions.c.status.in_(COUNTED))
+            .order_by(distributions.c.occurred_at, distributions.c.distribution_id)
+        )
+        for d in conn.execute(given).mappings().all():
+            if (d["campaign_id"], d["household_id"]) in reached:
+                continue
+            reached.add((d["campaign_id"], d["household_id"]))
+            h = every.get(d["household_id"])
+            for group in set(h["groups"]) if h is not None else ():
+                key = (d["campaign_id"], d["region_code"], d["province_code"] or "", group)
+                counts[(key, "reached")] += 1
+                counts[(key, "reached people")] += h["size"]
+    names = ("eligible", "eligible people", "reached", "reached people")
+    keys = {key for key, _ in counts}
+    return {k: tuple(counts[(k, n)] for n in names) for k in keys}
+
+
+def groups_kept(engine: Engine) -> dict[tuple[str, ...], tuple[int, int, int, int]]:
+    g = coverage_group_counts
+    with engine.connect() as conn:
+        rows = conn.execute(select(g)).mappings().all()
+    counted = ("eligible_households", "eligible_people", "reached_households", "reached_people")
+    return {
+        (r["campaign_id"], r["region_code"], r["province_code"], r["target_group"]): tuple(
+            r[n] for n in counted
+        )
+        for r in rows
+    }
+
+
 def days_scanned(engine: Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
     """The distributions report by reading every accepted distribution."""
     served: dict[tuple[Any, ...], set[str]] = {}
@@ -317,13 +367,18 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
     reader = random.Random(reader_seed)
 
     project(engine, batches(interleaving(log, reader), reader))
-    live, live_days = kept(engine), days_kept(engine)
+    live, live_days, live_groups = kept(engine), days_kept(engine), groups_kept(engine)
     forget(engine)
     project(engine, one_by_one(log.messages))
 
     assert live == scanned(engine)
     assert live_days == days_scanned(engine)
-    assert (kept(engine), days_kept(engine)) == (live, live_days)
+    assert live_groups == groups_scanned(engine)
+    assert (kept(engine), days_kept(engine), groups_kept(engine)) == (
+        live,
+        live_days,
+        live_groups,
+    )
     assert statuses(engine, "voided") == of_type(log, DistributionVoided)
     assert statuses(engine, "voided_duplicate") == of_type(log, DuplicateVoided)
     assert statuses(engine, "exception") == of_type(log, DuplicateAccepted) - of_type(

@@ -16,6 +16,7 @@ from projections.database import alembic_config, make_engine, migrate
 from projections.tables import (
     campaigns,
     coverage_counts,
+    coverage_group_counts,
     coverage_terms,
     distribution_days,
     distributions,
@@ -122,4 +123,53 @@ def test_the_entitled_quantities_are_filled_from_the_counts_and_households_proje
     assert sorted(kept) == [("ramadan", "MA07", "MA0701", 3), ("winter", "MA07", "", 3),
                             ("winter", "MA07", "MA0701", 6), ("winter", "MA09", "", 3)]  # fmt: skip
     assert sorted(terms) == [("ramadan", 1, {"min_size": 6, "quantity": 2}), ("winter", 3, None)]
+    engine.dispose()
+
+
+def test_the_counts_per_target_group_are_filled_from_what_was_projected_before(
+    database_url: str,
+) -> None:
+    """Ramadan is for households with children in MA07: hh-1 (4 members, children and
+    elderly) and hh-2 (2, children) are eligible in MA0701; hh-1 was reached there twice
+    (counted once), hh-2's basket was voided; hh-3 (elderly, MA09) is not eligible but was
+    served as an exception, in MA09."""
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0029")
+    at = datetime(2026, 3, 2, 9, 30)
+    ramadan = {"campaign_id": "ramadan", "region_codes": ["MA07"], "groups": ["children"],
+               "max_precarity_score": None}  # fmt: skip
+    people = [("hh-1", 4, "MA07", "MA0701", ["children", "elderly"]),
+              ("hh-2", 2, "MA07", "MA0701", ["children"]),
+              ("hh-3", 1, "MA09", None, ["elderly"])]  # fmt: skip
+    given = [("d-1", "hh-1", "accepted", "MA07", "MA0701"), ("d-2", "hh-1", "accepted", "MA07",
+             "MA0701"), ("d-3", "hh-2", "voided", "MA07", "MA0701"),
+             ("d-4", "hh-3", "exception", "MA09", None)]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(coverage_terms), [ramadan | {"quantity_per_household": 1}])
+        conn.execute(
+            insert(households),
+            [{"household_id": h, "size": size, "region_code": region, "province_code": province,
+              "groups": groups, "precarity_score": None, "erased": False, "registered_at": at}
+             for h, size, region, province, groups in people],
+        )  # fmt: skip
+        conn.execute(
+            insert(distributions),
+            [{"distribution_id": d, "status": status, "household_id": h, "campaign_id": "ramadan",
+              "site_id": "site-asni", "item_id": "basket", "quantity": 1, "region_code": region,
+              "province_code": province, "occurred_at": at + timedelta(hours=n),
+              "offline": False, "actor": "agent"}
+             for n, (d, h, status, region, province) in enumerate(given)],
+        )  # fmt: skip
+
+    migrate(engine)
+
+    g = coverage_group_counts
+    with engine.connect() as conn:
+        kept = conn.execute(
+            select(g.c.region_code, g.c.province_code, g.c.target_group, g.c.eligible_households,
+                   g.c.eligible_people, g.c.reached_households, g.c.reached_people)
+        ).all()  # fmt: skip
+    assert sorted(kept) == [("MA07", "MA0701", "children", 2, 6, 1, 4),
+                            ("MA07", "MA0701", "elderly", 1, 4, 1, 4),
+                            ("MA09", "", "elderly", 0, 0, 1, 1)]  # fmt: skip
     engine.dispose()
