@@ -84,16 +84,16 @@ def upgrade() -> None:
     reached: set[tuple[str, str]] = set()
     for basket in conn.execute(given).mappings():
         pair = (basket["campaign_id"], basket["household_id"])
-        household = standing.get(basket["household_id"])
-        if pair in reached or household is None:
+        served = standing.get(basket["household_id"])
+        if pair in reached or served is None:
             reached.add(pair)
             continue
         reached.add(pair)
-        for group in set(household["groups"]):
+        for group in set(served["groups"]):
             key = (basket["campaign_id"], basket["region_code"], basket["province_code"] or "",
                    group)  # fmt: skip
             counts[(key, "reached_households")] += 1
-            counts[(key, "reached_people")] += household["size"]
+            counts[(key, "reached_people")] += served["size"]
     rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for (key, column), n in counts.items():
         row = rows.setdefault(key, {
