@@ -16,6 +16,7 @@ from api.schemas.households import (
     Coverage,
     Eligibility,
     FlaggedDuplicate,
+    GroupCoverage,
     HouseholdPublic,
     PersonalFields,
     ReceivedAid,
@@ -104,7 +105,8 @@ def eligibility(found: Row) -> Eligibility:
     return Eligibility(**found | {"received": [received_aid(r) for r in found["received"]]})
 
 
-def coverage(campaign_id: str, areas: list[Row]) -> Coverage:
+def coverage(campaign_id: str, counted: dict[str, list[Row]]) -> Coverage:
+    areas = counted["areas"]
     return Coverage(
         campaign_id=campaign_id,
         eligible_households=sum(a["eligible_households"] for a in areas),
@@ -112,6 +114,7 @@ def coverage(campaign_id: str, areas: list[Row]) -> Coverage:
         reached_households=sum(a["reached_households"] for a in areas),
         quantity=sum(a["quantity"] for a in areas),
         by_area=[AreaCoverage(**a) for a in areas],
+        by_group=[GroupCoverage(**g) for g in counted["groups"]],
     )
 
 

@@ -13,6 +13,7 @@ from projections.queries import fetch_all
 from projections.tables import (
     campaigns,
     coverage_counts,
+    coverage_group_counts,
     distributions,
     household_cards,
     households,
@@ -248,3 +249,17 @@ def coverage(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
     return [
         row | {"province_code": row["province_code"] or None} for row in fetch_all(engine, stmt)
     ]
+
+
+def coverage_by_group(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
+    """The same per target group over all the campaign's areas: eligible and reached
+    households and people (a household counts in each of its groups)."""
+    g = coverage_group_counts
+    counts = ("eligible_households", "eligible_people", "reached_households", "reached_people")
+    stmt = (
+        select(g.c.target_group, *(func.sum(g.c[n]).label(n) for n in counts))
+        .where(g.c.campaign_id == campaign_id)
+        .group_by(g.c.target_group)
+        .order_by(g.c.target_group)
+    )
+    return [row | {n: int(row[n]) for n in counts} for row in fetch_all(engine, stmt)]

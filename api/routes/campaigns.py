@@ -68,8 +68,8 @@ async def coverage(
     campaign_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
 ) -> Coverage:
     """Eligible versus reached households, and quantity distributed, by region and province."""
-    areas = await campaigns.coverage(services, user, campaign_id)
-    return answers.coverage(campaign_id, areas)
+    counted = await campaigns.coverage(services, user, campaign_id)
+    return answers.coverage(campaign_id, counted)
 
 
 @router.get("/{campaign_id}/sites", response_model=SiteCountList)

@@ -335,6 +335,17 @@ class AreaCoverage(BaseModel):
     quantity: int
 
 
+class GroupCoverage(BaseModel):
+    """A target group over all the campaign's areas: a household counts in each of its
+    groups, with its members as people (its groups and size as they stand now)."""
+
+    target_group: str
+    eligible_households: int
+    eligible_people: int
+    reached_households: int
+    reached_people: int
+
+
 class Coverage(BaseModel):
     campaign_id: str
     eligible_households: int
@@ -346,6 +357,9 @@ class Coverage(BaseModel):
     reached_households: int
     quantity: int
     by_area: list[AreaCoverage]
+    by_group: list[GroupCoverage] = Field(
+        description="Per target group (children, women, elderly, disability), over all areas."
+    )
 
 
 class FlaggedDuplicate(ReceivedAid):

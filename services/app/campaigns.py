@@ -43,11 +43,14 @@ async def campaign(ports: Ports, user: User, campaign_id: str) -> dict[str, Any]
     return await find_campaign(ports, campaign_id)
 
 
-async def coverage(ports: Ports, user: User, campaign_id: str) -> list[dict[str, Any]]:
-    """Eligible versus reached households, and quantity distributed, per region and province."""
+async def coverage(ports: Ports, user: User, campaign_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Eligible versus reached households, and quantity distributed, per region and province
+    (`areas`); eligible versus reached households and people per target group (`groups`)."""
     authorize(user, "registry.read")
     await find_campaign(ports, campaign_id)
-    return await in_thread(households_queries.coverage, ports.engine, campaign_id)
+    areas = await in_thread(households_queries.coverage, ports.engine, campaign_id)
+    groups = await in_thread(households_queries.coverage_by_group, ports.engine, campaign_id)
+    return {"areas": areas, "groups": groups}
 
 
 async def change_campaign(

@@ -9,6 +9,7 @@ carry a known time. Identities, names and phones below are made up.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from api import deps
 from events import encode
 from projections.tables import households
 from tests.support.api import SITE, ApiHarness
+from tests.unit.test_web_ui import PASSWORD, sign_in
 
 RAMADAN, BASKETS = "ramadan-2026", "ramadan-basket"
 MARRAKECH = "wh-marrakech"
@@ -475,7 +477,35 @@ def test_coverage_counts_eligible_and_reached_households_and_baskets_by_province
             {"region_code": "MA07", "province_code": "MA0706", "eligible_households": 1,
              "entitled_quantity": 1, "reached_households": 0, "quantity": 0},
         ],
+        # each household of five: Fatima's children, Mohamed elderly, Khadija's women
+        "by_group": [
+            {"target_group": "children", "eligible_households": 1, "eligible_people": 5,
+             "reached_households": 1, "reached_people": 5},
+            {"target_group": "elderly", "eligible_households": 1, "eligible_people": 5,
+             "reached_households": 1, "reached_people": 5},
+            {"target_group": "women", "eligible_households": 1, "eligible_people": 5,
+             "reached_households": 0, "reached_people": 0},
+        ],
     }  # fmt: skip
+
+
+def test_the_coverage_page_shows_households_and_people_per_target_group(
+    registered: ApiHarness,
+) -> None:
+    serve_ramadan(registered)
+    registered.create_user("coord.groups", "coordinator", password=PASSWORD)
+    sign_in(registered, "coordinator", username="coord.groups", password=PASSWORD)
+
+    page = registered.client.get(f"/coordinator/coverage?campaign_id={RAMADAN}").text
+
+    groups = page[page.index('class="by-group"') : page.index("</table>", page.index("by-group"))]
+    assert "Par groupe cible" in groups
+    rows = re.findall(r"<tr><td>([^<]+)</td>((?:<td class=\"num\">[^<]+</td>)+)</tr>", groups)
+    assert [(name, re.findall(r">([^<]+)<", cells)) for name, cells in rows] == [
+        ("enfants", ["1", "5", "1", "5"]),
+        ("personnes âgées", ["1", "5", "1", "5"]),
+        ("femmes en difficulté", ["1", "5", "0", "0"]),
+    ]
 
 
 # ---- privacy -----------------------------------------------------------------------------------

@@ -239,8 +239,8 @@ async def _coverage(page: Page, campaign_id: str | None, done: str, errors: Form
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = None
     if chosen:
-        areas = await campaigns.coverage(page.services, page.user, chosen)
-        found = answers.coverage(chosen, areas)
+        counted = await campaigns.coverage(page.services, page.user, chosen)
+        found = answers.coverage(chosen, counted)
     regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
     campaign = next((c for c in all_campaigns if c["campaign_id"] == chosen), None)
     return page.render(
