@@ -21,7 +21,6 @@ first signs, every one verifies (a rotated-out key stays in the list while its e
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,8 @@ class UnverifiedEvent(UndecodableMessage):
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
     """The bytes a signature covers: the envelope's JSON without `signature`, keys sorted."""
-    unsigned = {k: v for k, v in payload.items() if k != "signature"}
+    unsigned = dict(payload)
+    unsigned.pop("signature", None)
     return orjson.dumps(unsigned, option=orjson.OPT_SORT_KEYS)
 
 
@@ -62,7 +62,7 @@ class LedgerKeys:
     def __init__(self, secrets: Sequence[bytes]) -> None:
         if not secrets:
             raise ValueError("a key ring needs at least one key")
-        self._keys = {key_id_of(s): _signing_key(s) for s in secrets}
+        self._keys = {key_id_of(s): _Mac(_signing_key(s)) for s in secrets}
         self.signing_key_id = key_id_of(secrets[0])
         self._signing_key = self._keys[self.signing_key_id]
 
@@ -87,7 +87,7 @@ class LedgerKeys:
         """A JSON envelope (a dict) with `key_id` and `signature` set by the signing key."""
         payload = payload | {"key_id": self.signing_key_id}
         payload.pop("signature", None)
-        payload["signature"] = _mac(self._signing_key, canonical(payload))
+        payload["signature"] = self._signing_key.of(canonical(payload))
         return payload
 
     def verify(self, payload: Mapping[str, Any]) -> None:
@@ -98,9 +98,7 @@ class LedgerKeys:
         key = self._keys.get(key_id) if isinstance(key_id, str) else None
         if key is None:
             raise UnverifiedEvent(f"signed with an unknown key {str(key_id)[:40]!r}")
-        if not isinstance(signature, str) or not hmac.compare_digest(
-            signature.encode(), _mac(key, canonical(payload)).encode()
-        ):
+        if not isinstance(signature, str) or not key.matches(signature, canonical(payload)):
             raise UnverifiedEvent(f"signature does not match the event (key {key_id})")
 
 
@@ -109,6 +107,19 @@ def _signing_key(secret: bytes) -> bytes:
     return hmac.digest(secret, SIGNING_PURPOSE, "sha256")
 
 
-def _mac(key: bytes, message: bytes) -> str:
-    digest = hmac.digest(key, message, "sha256")
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+class _Mac:
+    """HMAC-SHA256 under one key, its key schedule done once (copied per message)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def of(self, message: bytes) -> str:
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.hexdigest()
+
+    def matches(self, signature: str, message: bytes) -> bool:
+        try:
+            return hmac.compare_digest(signature, self.of(message))
+        except TypeError:  # not ASCII: no signature of ours
+            return False
