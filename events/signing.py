@@ -1,19 +1,22 @@
 """Signed events: only a writer that holds the deployment's key can append to the log.
 
-Every envelope carries `key_id` and `signature`: the HMAC-SHA256, under the key named by
-`key_id`, of the envelope's canonical form. The canonical form is the envelope as JSON (its
-JSON-mode dump, absent fields left out) without `signature`, keys sorted at every level
-(orjson's OPT_SORT_KEYS), no whitespace. A reader computes it from the message's own JSON,
-before any upcasting, so neither dict order nor a newer reader changes what was signed.
+Every envelope carries `key_id` and `signature`: the HMAC-SHA256 (hex), under the key named
+by `key_id`, of the envelope's canonical form: the envelope as JSON (its JSON-mode dump,
+envelope fields without a value left out, as `encode` writes it) without `signature`, keys
+sorted at every level (orjson's OPT_SORT_KEYS), no whitespace. A reader computes it from the
+message's own JSON, before any upcasting, so neither dict order nor a newer reader changes
+what was signed.
 Any field added later (a `prev_hash` linking each event to its predecessor) is covered by
 the same signature without changing the scheme: the form is every field but `signature`.
 
 Why an HMAC and not Ed25519: every projector verifies every event it applies. On the
-reference machine an Ed25519 verification costs about 105 µs, more than a projected event's
-whole 80 µs; an HMAC about 2 µs (bench/signing.py). The writers and readers that hold the key
-are one trust domain, the deployment (API, workers, importer, admin jobs): what the HMAC
-proves is that nothing without the key appended the event. Proofs for outsiders (donors)
-are for public-key signatures over the hash chains' heads, not over each event.
+reference machine an Ed25519 verification costs 105 to 150 µs, more than a projected event's
+whole 80 µs; this HMAC, canonical form included, 3 to 6 µs (bench/signing.py). The writers
+and readers that hold the key are one trust domain, the deployment (API, workers, importer,
+admin jobs), so one key ring per deployment: per-component keys would separate nothing, as
+every reader must hold every writer's key. What the HMAC proves is that nothing without the
+key appended the event. Proofs for outsiders (donors) are for public-key signatures over the
+hash chains' heads, not over each event.
 
 Key ids are derived from the keys themselves, so a key ring is just a list of secrets: the
 first signs, every one verifies (a rotated-out key stays in the list while its events do).
