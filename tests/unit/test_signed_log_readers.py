@@ -196,3 +196,29 @@ def test_the_publisher_signs_every_event_with_the_first_key_of_the_ring() -> Non
         assert payload["key_id"] == rotated.ledger().signing_key_id != older.signing_key_id
         rotated.ledger().verify(payload)
     assert [orjson.loads(v)["data"]["quantity"] for _, _, v in publisher.appended] == [10, 20]
+
+
+def test_the_upgrade_prints_the_setting_that_readers_then_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from services.runtime import ledger
+    from services.runtime.cli import app
+
+    ends = {"stock": [120, 98, 0], "users": [7, 0, 3]}
+    monkeypatch.setattr(ledger, "end_offsets", lambda settings: ends)  # the brokers' answer
+
+    printed = CliRunner().invoke(app, ["ledger", "unsigned-ends"])
+
+    assert printed.exit_code == 0, printed.output
+    name, _, value = printed.output.strip().partition("=")
+    assert name == "AID_ACCEPT_UNSIGNED_BEFORE"
+    monkeypatch.setenv(name, value.strip("'"))
+    upgraded = Settings(topic_prefix="t.")
+    assert upgraded.accept_unsigned_before == ends
+    assert isinstance(
+        LogReader(upgraded).read("t.users", 2, 2, encode(receipt()))[1], StockReceived
+    )
+    with pytest.raises(UnverifiedEvent, match="unsigned event"):
+        LogReader(upgraded).read("t.users", 1, 0, encode(receipt()))
