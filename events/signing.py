@@ -10,8 +10,8 @@ Any field added later (a `prev_hash` linking each event to its predecessor) is c
 the same signature without changing the scheme: the form is every field but `signature`.
 
 Why an HMAC and not Ed25519: every projector verifies every event it applies. On the
-reference machine an Ed25519 verification costs 105 to 150 µs, more than a projected event's
-whole 80 µs; this HMAC, canonical form included, 3 to 6 µs (bench/signing.py). The writers
+reference machine an Ed25519 verification costs 105 to 170 µs, more than a projected event's
+whole 80 µs; this HMAC, canonical form included, about 3 µs (bench/signing.py). The writers
 and readers that hold the key are one trust domain, the deployment (API, workers, importer,
 admin jobs), so one key ring per deployment: per-component keys would separate nothing, as
 every reader must hold every writer's key. What the HMAC proves is that nothing without the

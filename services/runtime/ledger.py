@@ -8,7 +8,7 @@ were signed: `AID_ACCEPT_UNSIGNED_BEFORE` names, per stream, the end offset of e
 partition when signing began; an unsigned event below it is accepted. Nobody can write below
 an end offset any more, so the exception lets no new event in.
 
-Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, 3 to 6 µs
+Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, about 3 µs
 (bench/signing.py, on a shared 2-core machine), against about 80 µs per projected event.
 """
 
