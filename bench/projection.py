@@ -26,6 +26,7 @@ from bench.common import (
     size,
     start_kafka,
 )
+from bench.signing import in_projection
 from bench.workload import Totals, rounds
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
@@ -150,6 +151,7 @@ def main() -> dict[str, Any]:
         check(url, totals)
         figures[f"{name}_events_per_s"] = round(total / seconds)
         figures[f"{name}_vs_raw"] = round(raw / seconds, 3)
+    figures |= in_projection(figures, settings)  # what verifying signatures takes of it
     return report("projection throughput (inventory projector)", figures, info)
 
 

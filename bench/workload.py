@@ -3,8 +3,9 @@
 One round at a warehouse: a lot is received (100 units of a donation), 60 units are
 dispatched to a site and received there, and six households get 10 units each at the
 site (a StockDistributed on the stock stream and an AidDistributed on the distributions
-stream per household). Envelopes are built as JSON directly, the way a decider writes them;
-the smoke test decodes a sample with the full validating decoder.
+stream per household). Envelopes are built as JSON directly and signed with the settings'
+key ring, the way a decider writes them; the smoke test decodes a sample with the full
+validating decoder.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import orjson
 
 from events.registry import event_class
+from events.signing import LedgerKeys
+from services.runtime.settings import get_settings
 
 WAREHOUSES = tuple(f"wh-{i:02d}" for i in range(20))
 SITES = tuple(f"site-{i:04d}" for i in range(200))
@@ -56,11 +60,11 @@ class Totals:
 
 
 def envelope(event_type: str, data: dict[str, Any], when: datetime, command_id: str) -> bytes:
-    """An event in its envelope, as JSON bytes."""
+    """An event in its envelope, signed, as JSON bytes."""
     cls = event_class(event_type)
     assert cls is not None, event_type
     moment = when.isoformat()
-    return orjson.dumps(
+    payload = _keys().signed_payload(
         {
             "event_id": str(uuid.uuid4()),
             "type": event_type,
@@ -73,6 +77,12 @@ def envelope(event_type: str, data: dict[str, Any], when: datetime, command_id: 
             "data": data,
         }
     )
+    return orjson.dumps(payload)
+
+
+@cache
+def _keys() -> LedgerKeys:
+    return get_settings().ledger()
 
 
 def identity(n: int) -> str:

@@ -35,3 +35,7 @@ class Envelope(BaseModel):
     causation_id: str
     data: dict[str, Any]
     command_digest: str | None = None
+    # The writer's signature (see events/signing.py): the id of the key and the MAC, over the
+    # canonical form of every other field. Absent only on events written before signing.
+    key_id: str | None = None
+    signature: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -65,8 +66,14 @@ def encode(envelope: Envelope) -> bytes:
     return orjson.dumps(envelope.model_dump(mode="json", exclude_none=True))
 
 
-def decode(raw: bytes | None) -> tuple[Envelope, Event]:
-    """Read bytes as an envelope and its current-version event, or raise UndecodableMessage."""
+Verify = Callable[[Mapping[str, Any]], None]
+
+
+def decode(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, Event]:
+    """Read bytes as an envelope and its current-version event, or raise UndecodableMessage.
+
+    `verify` (a key ring's, see events/signing.py) checks the message's own JSON once it is
+    known to be an event this reader can read, and raises to refuse it."""
     if raw is None:
         raise UndecodableMessage("empty message")
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -79,7 +86,10 @@ def decode(raw: bytes | None) -> tuple[Envelope, Event]:
         envelope = Envelope.model_validate(payload)
     except ValidationError as exc:
         raise UndecodableMessage(f"bad envelope: {_first_error(exc)}") from exc
-    return envelope, _event_of(envelope)
+    event = _event_of(envelope)
+    if verify is not None:
+        verify(payload)
+    return envelope, event
 
 
 def _event_of(envelope: Envelope) -> Event:

@@ -19,10 +19,12 @@ kafka_app = typer.Typer(help="A local Apache Kafka (KRaft): one node, or a small
 users_app = typer.Typer(help="Users and their API tokens.")
 projections_app = typer.Typer(help="Read models.")
 households_app = typer.Typer(help="The household registry.")
+ledger_app = typer.Typer(help="The signed log of events.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(users_app, name="users")
 app.add_typer(projections_app, name="projections")
 app.add_typer(households_app, name="households")
+app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -296,6 +298,18 @@ def households_import(
     from services.runtime.household_import_cli import import_file
 
     raise typer.Exit(import_file(get_settings(), file, dry_run, console))
+
+
+@ledger_app.command("unsigned-ends")
+def ledger_unsigned_ends() -> None:
+    """Print the setting that lets readers accept the events written before signing began:
+    run it once, with every writer stopped, when upgrading a log of unsigned events."""
+    import orjson
+
+    from services.runtime.ledger import end_offsets
+
+    ends = orjson.dumps(end_offsets(get_settings())).decode()
+    typer.echo(f"AID_ACCEPT_UNSIGNED_BEFORE='{ends}'")
 
 
 def main() -> None:

@@ -23,12 +23,13 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from events import UndecodableMessage, decode, encode
+from events import UndecodableMessage
 from events.serialization import MAX_MESSAGE_BYTES
 from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
 from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
 from services.runtime.dead_letters import Origin, dead_letter
 from services.runtime.kafka_security import client_options
+from services.runtime.ledger import LogReader
 from services.runtime.logs import correlated
 from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
@@ -48,6 +49,7 @@ class DecisionLog:
         self.events_topic = settings.topic(stream)
         self.refusals_topic = settings.topic(f"{stream}-refusals")
         self.store = store
+        self.reader = LogReader(settings)
         self.next_offset: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
@@ -120,9 +122,17 @@ class DecisionLog:
             if tp.topic == self.refusals_topic:
                 self.store.apply_refusal(RefusalRecord.model_validate_json(record.value))
                 return
-            envelope, event = decode(record.value)
-        except (UndecodableMessage, ValidationError):
-            return  # the projectors park bad events in the DLQ; deciders pass over them
+            envelope, event = self.reader.read(
+                record.topic, record.partition, record.offset, record.value
+            )
+        except UndecodableMessage as exc:
+            # The projectors park bad and unverified events in the DLQ; deciders pass over them.
+            log.warning(
+                "%s[%d]@%d not folded: %s", tp.topic, tp.partition, record.offset, exc.reason
+            )
+            return
+        except ValidationError:
+            return
         position = Position(self.stream, record.partition, record.offset)
         written_under = record.key.decode() if record.key else None
         self.store.apply(envelope, event, position, written_under)
@@ -138,6 +148,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
     )
     store: AggregateStore[Any] = AggregateStore(decider)
     decisions = DecisionLog(settings, decider.event_stream, store)
+    keys = settings.ledger()
 
     async def decide_commands(stream: faust.StreamT) -> None:
         producer = durable_async_producer(settings, linger_ms=1)
@@ -218,7 +229,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         tp = TopicPartition(decisions.events_topic, partition)
         for envelope, _ in decision.events:
             future = await producer.send(
-                tp.topic, encode(envelope), partition=partition, key=decision.key.encode()
+                tp.topic, keys.encode(envelope), partition=partition, key=decision.key.encode()
             )
             pending.add(tp, future, decision.outcome_key)
         return decision

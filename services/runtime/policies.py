@@ -21,12 +21,14 @@ from typing import cast
 import faust
 from aiokafka import AIOKafkaProducer
 
-from events import Event, UndecodableMessage, decode
+from events import Envelope, Event, UndecodableMessage
 from services.app.errors import BrokerUnavailable
 from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus
 from services.domain.policies.distributions import site_stock_command
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.dead_letters import Origin
+from services.runtime.ledger import LogReader
 from services.runtime.publisher import KafkaEventPublisher, durable_async_producer
 from services.runtime.settings import Settings
 
@@ -36,12 +38,14 @@ POLICY_WITHIN = 0.005  # seconds a batch waits to fill
 RETRY_SECONDS = 1.0
 
 
-async def react(bus: CommandBus, reactions: Mapping[type[Event], Reaction], raw: bytes) -> None:
+async def react(
+    bus: CommandBus, reactions: Mapping[type[Event], Reaction], reader: LogReader, message: Origin
+) -> None:
     """React to one message of the stream, retrying while no decision comes back."""
     try:
-        envelope, event = decode(raw)
+        envelope, event = _read(reader, message)
     except UndecodableMessage:
-        return  # parked by the projectors
+        return  # parked by the projectors (an unverified event too: it causes nothing)
     reaction = reactions.get(type(event))
     while reaction is not None:
         try:
@@ -54,14 +58,18 @@ async def react(bus: CommandBus, reactions: Mapping[type[Event], Reaction], raw:
             await asyncio.sleep(RETRY_SECONDS)
 
 
+def _read(reader: LogReader, message: Origin) -> tuple[Envelope, Event]:
+    return reader.read(message.topic, message.partition, message.offset, message.value)
+
+
 async def in_batches(
-    agent_stream: faust.StreamT, handle: Callable[[Sequence[bytes]], Awaitable[None]]
+    agent_stream: faust.StreamT, handle: Callable[[Sequence[Origin]], Awaitable[None]]
 ) -> None:
-    """Hand each batch's values to `handle`, then acknowledge its events (only then)."""
+    """Hand each batch's messages to `handle`, then acknowledge its events (only then)."""
     stream = cast("faust.Stream[bytes]", agent_stream)  # StreamT does not declare noack_take
     async for batch in stream.noack_take(POLICY_BATCH, POLICY_WITHIN):
         events = cast("Sequence[faust.EventT[bytes]]", batch)  # it yields events, not values
-        await handle([event.value for event in events])
+        await handle([event.message for event in events])
         for event in events:
             await stream.ack(event)
 
@@ -84,6 +92,8 @@ def install_policy(
 ) -> None:
     """Add the agent that runs `reactions` on the events of `stream` to the worker app."""
 
+    reader = LogReader(settings)
+
     async def run_policy(events: faust.StreamT) -> None:
         publisher = KafkaEventPublisher(settings)
         bus = KafkaCommandBus(settings, publisher)
@@ -94,8 +104,8 @@ def install_policy(
             await bus.stop()
             publisher.close()
 
-    async def react_to_batch(bus: CommandBus, values: Sequence[bytes]) -> None:
-        await asyncio.gather(*(react(bus, reactions, raw) for raw in values))
+    async def react_to_batch(bus: CommandBus, messages: Sequence[Origin]) -> None:
+        await asyncio.gather(*(react(bus, reactions, reader, m) for m in messages))
 
     app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
 
@@ -103,6 +113,8 @@ def install_policy(
 def install_distribution_policy(app: faust.App, settings: Settings) -> None:
     """Every distribution's stock command (and every void's), sent without waiting for its
     decision."""
+
+    reader = LogReader(settings)
 
     async def consume_site_stock(stream: faust.StreamT) -> None:
         producer = durable_async_producer(settings, linger_ms=1)
@@ -112,14 +124,14 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
         finally:
             await producer.stop()
 
-    async def send_consume_commands(producer: AIOKafkaProducer, values: Sequence[bytes]) -> None:
+    async def send_consume_commands(producer: AIOKafkaProducer, messages: Sequence[Origin]) -> None:
         """Send a batch's commands together; the batch is acknowledged once all are."""
         sent = []
-        for raw in values:
+        for message in messages:
             try:
-                envelope, event = decode(raw)
+                envelope, event = _read(reader, message)
             except UndecodableMessage:
-                continue  # parked by the projectors
+                continue  # parked by the projectors, unverified events too
             asked = site_stock_command(event, envelope)
             if asked is not None:
                 command, wire = asked

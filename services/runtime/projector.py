@@ -27,11 +27,12 @@ from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from events import UndecodableMessage, decode
+from events import UndecodableMessage
 from projections.projection import Projection
 from projections.writer import Message, apply_batch, positions
 from services.runtime.dead_letters import dead_letter
 from services.runtime.kafka_security import client_options
+from services.runtime.ledger import LogReader
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Projector:
         self.engine = engine
         self.projection = projection
         self.dlq = dlq
+        self.reader = LogReader(settings)
         self.consumer = consumer or self._consumer(settings, projection)
         self._pending: asyncio.Task[None] | None = None
         # Partitions sought to their stored position in the current assignment: records of
@@ -185,8 +187,10 @@ class Projector:
 
     async def _message(self, record: ConsumerRecord) -> Message:
         try:
-            envelope, event = decode(record.value)
-        except UndecodableMessage as exc:
+            envelope, event = self.reader.read(
+                record.topic, record.partition, record.offset, record.value
+            )
+        except UndecodableMessage as exc:  # unverified events too: missing or wrong signature
             await dead_letter(self.dlq, self.settings, record, exc.reason)
             return Message(record.topic, record.partition, record.offset)
         return Message(record.topic, record.partition, record.offset, envelope, event)

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from events import Envelope, encode
+from events import Envelope
 from services.app.errors import BrokerUnavailable
 from services.domain.positions import Position
 from services.runtime.kafka_security import client_options
@@ -33,6 +33,7 @@ class KafkaEventPublisher:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._keys = settings.ledger()
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
 
@@ -56,8 +57,9 @@ class KafkaEventPublisher:
             return self._producer
 
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
-        """Send the events in order and return the position of the last, once acknowledged."""
-        return self.append(stream, key, [encode(e) for e in envelopes])
+        """Sign the events, send them in order and return the position of the last, once
+        acknowledged."""
+        return self.append(stream, key, [self._keys.encode(e) for e in envelopes])
 
     def append(self, stream: str, key: str, values: Sequence[bytes]) -> Position:
         """Append raw messages to a stream, in order, and wait for acks=all."""

@@ -19,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import Connection, Engine
 
-from events import UndecodableMessage, decode
+from events import UndecodableMessage
 from projections.projection import Projection
 from projections.writer import Message, apply_messages, lock, reset
 from services.runtime.kafka_security import client_options
+from services.runtime.ledger import LogReader
 from services.runtime.settings import Settings
 from services.runtime.topics import partitions_of
 
@@ -52,10 +53,12 @@ async def _consumer(
     return consumer, {}
 
 
-def _message(record: ConsumerRecord) -> Message:
+def _message(reader: LogReader, record: ConsumerRecord) -> Message:
+    """The record as a message; one unreadable or unverified is passed over (the live
+    projector parked it in the DLQ)."""
     topic, partition, offset = record.topic, record.partition, record.offset
     try:
-        envelope, event = decode(record.value)
+        envelope, event = reader.read(topic, partition, offset, record.value)
     except UndecodableMessage:
         return Message(topic, partition, offset)
     return Message(topic, partition, offset, envelope, event)
@@ -74,6 +77,7 @@ async def _replay(
 ) -> int:
     consumer, ends = await _consumer(settings, projection)
     total = sum(ends.values())
+    reader = LogReader(settings)
     applied = read = 0
     conn: Connection | None = None
     writing: asyncio.Future[int] | None = None
@@ -85,7 +89,7 @@ async def _replay(
                 timeout_ms=1000, max_records=settings.worker_batch_size * 4
             )
             batch = [
-                _message(r)
+                _message(reader, r)
                 for tp, records in polled.items()
                 if tp in remaining
                 for r in records

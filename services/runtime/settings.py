@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.signing import LedgerKeys
+
 DEV_SECRET = "development-only-secret"
-SECRETS = ("token_pepper", "pseudonym_key", "master_key")
+SECRETS = ("token_pepper", "pseudonym_key", "master_key", "ledger_keys")
 MIN_SECRET_LENGTH = 32
 
 
@@ -45,6 +47,14 @@ class Settings(BaseSettings):
     token_pepper: str = DEV_SECRET
     pseudonym_key: str = DEV_SECRET
     master_key: str = DEV_SECRET
+    # The keys that sign every event (events/signing.py), comma-separated: the first signs,
+    # all verify. Rotate by putting a new key first; keep the old ones while their events are
+    # read. One ring per deployment: every reader must hold every writer's key anyway.
+    ledger_keys: str = DEV_SECRET
+    # The one-time upgrade of a log written before events were signed: per event stream, the
+    # end offset of each partition when signing began (`aid ledger unsigned-ends` prints it).
+    # Unsigned events below those offsets are accepted; every other one is refused.
+    accept_unsigned_before: dict[str, list[int]] = {}
     kafka_timeout_seconds: float = Field(default=3.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0)
     decision_timeout_seconds: float = Field(default=8.0, gt=0)
@@ -98,7 +108,8 @@ class Settings(BaseSettings):
         problems = []
         for name in SECRETS:
             value = getattr(self, name)
-            if not value or value == DEV_SECRET or len(value) < MIN_SECRET_LENGTH:
+            parts = _ring(value) or [""] if name == "ledger_keys" else [value]
+            if any(not p or p == DEV_SECRET or len(p) < MIN_SECRET_LENGTH for p in parts):
                 problems.append(
                     f"AID_{name.upper()} must be a random secret of at least "
                     f"{MIN_SECRET_LENGTH} characters, not the default; generate one with: "
@@ -107,10 +118,14 @@ class Settings(BaseSettings):
         values = [getattr(self, name) for name in SECRETS]
         if not problems and len(set(values)) < len(values):
             problems.append(
-                "AID_TOKEN_PEPPER, AID_PSEUDONYM_KEY and AID_MASTER_KEY must differ: each is "
-                "rotated on its own schedule"
+                "AID_TOKEN_PEPPER, AID_PSEUDONYM_KEY, AID_MASTER_KEY and AID_LEDGER_KEYS must "
+                "differ: each is rotated on its own schedule"
             )
         return problems
+
+    def ledger(self) -> LedgerKeys:
+        """The key ring that signs and verifies events."""
+        return LedgerKeys([key.encode() for key in _ring(self.ledger_keys)])
 
     @property
     def db_url(self) -> str:
@@ -129,6 +144,10 @@ class Settings(BaseSettings):
     def topic(self, stream: str) -> str:
         """The full Kafka topic name of a stream (`stock` -> `aid.stock`)."""
         return f"{self.topic_prefix}{stream}"
+
+
+def _ring(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
 
 
 @lru_cache(maxsize=1)

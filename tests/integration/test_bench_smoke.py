@@ -102,6 +102,7 @@ def test_projection_benchmark(bench_env: dict[str, str]) -> None:
     for key in ("raw_consume_events_per_s", "sqlite_events_per_s", "postgresql_events_per_s"):
         assert result[key] > 0
     assert result["postgresql_vs_raw"] > 0
+    assert result["verify_us_per_event"] > 0 and result["verify_share_of_postgresql"] > 0
 
 
 def test_rebuild_benchmark(bench_env: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from events import Actor
-from events.serialization import encode, event_id_for, wrap
+from events.serialization import event_id_for, wrap
 from events.stock import StockReceived
 from projections.registry import PROJECTIONS
 from projections.tables import applied_events, inventory_lots
@@ -46,15 +46,19 @@ def receipt_bytes(n: int, location: str, item: str, quantity: int) -> bytes:
         lot=f"lot-{n % 7}",
     )
     command = f"rcpt-{n:06d}"
-    return encode(
-        wrap(
-            event,
-            event_id=event_id_for(command, 0),
-            occurred_at=NOW,
-            recorded_at=NOW,
-            actor=LOADER,
-            correlation_id=command,
-            causation_id=command,
+    return (
+        Settings()
+        .ledger()
+        .encode(  # signed as a writer of the system signs it
+            wrap(
+                event,
+                event_id=event_id_for(command, 0),
+                occurred_at=NOW,
+                recorded_at=NOW,
+                actor=LOADER,
+                correlation_id=command,
+                causation_id=command,
+            )
         )
     )
 

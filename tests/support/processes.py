@@ -31,6 +31,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         AID_KAFKA_SASL_MECHANISM=settings.kafka_sasl_mechanism,
         AID_KAFKA_USERNAME=settings.kafka_username,
         AID_KAFKA_PASSWORD=settings.kafka_password.get_secret_value(),
+        AID_LEDGER_KEYS=settings.ledger_keys,
     )
     return env
 

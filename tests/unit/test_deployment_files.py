@@ -417,8 +417,10 @@ def test_every_aid_variable_in_the_files_is_one_the_settings_know() -> None:
     } <= set(found)
 
 
-def test_secret_names_are_the_three_settings_refuse_to_default() -> None:
-    assert {"AID_TOKEN_PEPPER", "AID_PSEUDONYM_KEY", "AID_MASTER_KEY"} == SECRET_VARS
+def test_secret_names_are_the_four_settings_refuse_to_default() -> None:
+    assert {"AID_TOKEN_PEPPER", "AID_PSEUDONYM_KEY", "AID_MASTER_KEY", "AID_LEDGER_KEYS"} == (
+        SECRET_VARS
+    )
 
 
 def template_secrets() -> dict[str, set[str]]:

@@ -20,7 +20,6 @@ from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError
 
-from events import encode
 from projections.database import make_engine, migrate
 from projections.projection import Batch
 from projections.registry import PROJECTIONS
@@ -40,7 +39,7 @@ def receipts(count: int, quantity: int) -> list[ConsumerRecord]:
     records = []
     for offset in range(count):
         envelope, _ = recorded(received(quantity, f"RB-{offset}"), command_id=f"receipt-{offset}")
-        value, key = encode(envelope), MARRAKECH.encode()
+        value, key = Settings().ledger().encode(envelope), MARRAKECH.encode()
         records.append(ConsumerRecord(TOPIC, 0, offset, 0, 0, key, value, None, 0, len(value), []))
     return records
 

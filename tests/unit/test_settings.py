@@ -19,6 +19,7 @@ STRONG = {
     "token_pepper": "a" * 64,
     "pseudonym_key": "b" * 64,
     "master_key": "c" * 64,
+    "ledger_keys": "f" * 64,
     "key_store_url": "postgresql://aid@keys/aidledger_keys",
     "kafka_security_protocol": "SASL_SSL",
     "kafka_username": "aid-api",
@@ -33,7 +34,7 @@ def test_development_runs_with_the_embedded_defaults() -> None:
     assert settings.db_url.startswith("sqlite:///") and settings.db_url.endswith("aidledger.db")
 
 
-@pytest.mark.parametrize("secret", ["token_pepper", "pseudonym_key", "master_key"])
+@pytest.mark.parametrize("secret", SECRETS)
 @pytest.mark.parametrize("weak", [DEV_SECRET, ""])
 def test_production_refuses_a_default_or_empty_secret_and_says_how_to_set_it(
     secret: str, weak: str
@@ -54,10 +55,20 @@ def test_production_accepts_real_secrets_and_reads_the_environment(
     assert settings.db_url == "postgresql://aid@db/aid"
 
 
-@pytest.mark.parametrize("secret", ["token_pepper", "pseudonym_key", "master_key"])
+@pytest.mark.parametrize("secret", SECRETS)
 def test_production_refuses_a_short_secret(secret: str) -> None:
     with pytest.raises(ValidationError, match=f"AID_{secret.upper()}.*at least 32"):
         Settings(environment="production", **(STRONG | {secret: "s3cr3t-but-short"}))
+
+
+def test_production_refuses_a_weak_ledger_key_beside_a_strong_one() -> None:
+    for ring in (f"{'f' * 64},short", f"{'f' * 64},{DEV_SECRET}", ","):
+        with pytest.raises(ValidationError, match=r"AID_LEDGER_KEYS.*at least 32"):
+            Settings(environment="production", **(STRONG | {"ledger_keys": ring}))
+    rotated = Settings(
+        environment="production", **(STRONG | {"ledger_keys": "g" * 64 + ", " + "f" * 64})
+    )
+    assert len(rotated.ledger().key_ids) == 2
 
 
 def test_production_refuses_one_secret_for_every_purpose() -> None:

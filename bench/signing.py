@@ -1,0 +1,117 @@
+"""The cost of signed events: signing and verifying one, against encoding and decoding it.
+
+`python -m bench.signing` needs no Kafka and no database and runs in seconds: the stock
+events of the projection benchmark's rounds, each encoded by the writers' path with and
+without its signature and decoded by the readers' path with and without its verification,
+in µs per event (the best of several passes: others share the machine). Ed25519 signing and
+verification of the same bytes are measured beside them, the alternative the HMAC was chosen
+over (events/signing.py). The projection benchmark reports `verify_us_per_event` from the same
+function, in the same run as its throughput.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bench.common import machine, report, size
+from bench.workload import Totals, rounds
+from events import Envelope, decode, encode
+from events.signing import LedgerKeys, canonical_form
+from services.runtime.settings import Settings
+
+PASSES = 5
+
+
+def per_event(work: Callable[[], object], count: int) -> float:
+    """µs per event of `work` (which handles `count` events), the best of PASSES, with the
+    garbage collector off as timeit has it (its pauses would land on whichever pass)."""
+    best = float("inf")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(PASSES):
+            started = time.perf_counter()
+            work()
+            best = min(best, time.perf_counter() - started)
+    finally:
+        if collecting:
+            gc.enable()
+    return round(best / count * 1e6, 2)
+
+
+def sample(events: int) -> list[bytes]:
+    """The signed values of the stock events of `events` events' worth of rounds."""
+    return [value for _, _, value in rounds("bench.", events, Totals(), with_distributions=False)]
+
+
+def costs(raws: Sequence[bytes], keys: LedgerKeys) -> dict[str, float]:
+    """µs per event: encode and decode alone, then with the signature made and checked, and
+    the signing and the verifying alone (of the JSON as read: canonical form and HMAC)."""
+    envelopes: list[Envelope] = [decode(raw)[0] for raw in raws]
+    payloads = [orjson.loads(raw) for raw in raws]
+    n = len(raws)
+    return {
+        "encode_us_per_event": per_event(lambda: [encode(e) for e in envelopes], n),
+        "sign_and_encode_us_per_event": per_event(lambda: [keys.encode(e) for e in envelopes], n),
+        "decode_us_per_event": per_event(lambda: [decode(r) for r in raws], n),
+        "decode_and_verify_us_per_event": per_event(
+            lambda: [decode(r, keys.verify) for r in raws], n
+        ),
+        "sign_us_per_event": per_event(lambda: [keys.signed_payload(p) for p in payloads], n),
+        "verify_us_per_event": per_event(lambda: [keys.verify(p) for p in payloads], n),
+    }
+
+
+def in_projection(figures: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The verification's cost beside a projection's throughput measured in the same run:
+    µs per event, and its share of the time each projected event took."""
+    count = min(figures["events"], size("signing_events", 20_000))
+    verify = costs(sample(count), settings.ledger())
+    found: dict[str, Any] = {
+        "decode_us_per_event": verify["decode_us_per_event"],
+        "verify_us_per_event": verify["verify_us_per_event"],
+    }
+    for name in ("sqlite", "postgresql"):
+        rate = figures.get(f"{name}_events_per_s")
+        if rate:
+            found[f"verify_share_of_{name}"] = round(verify["verify_us_per_event"] * rate / 1e6, 3)
+    return found
+
+
+def ed25519_costs(envelopes: Sequence[Envelope]) -> dict[str, float]:
+    """µs per event of Ed25519 over the same canonical forms (the alternative not taken)."""
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    forms = [canonical_form(e) for e in envelopes]
+    signatures = [key.sign(f) for f in forms]
+    n = len(forms)
+    return {
+        "ed25519_sign_us_per_event": per_event(lambda: [key.sign(f) for f in forms], n),
+        "ed25519_verify_us_per_event": per_event(
+            lambda: [public.verify(s, f) for s, f in zip(signatures, forms, strict=True)], n
+        ),
+    }
+
+
+def main() -> dict[str, Any]:
+    raws = sample(size("signing_events", 20_000))
+    figures: dict[str, Any] = {"events": len(raws)}
+    figures |= costs(raws, Settings().ledger())
+    figures |= ed25519_costs([decode(r)[0] for r in raws[:2_000]])
+    figures["sign_vs_encode"] = round(
+        figures["sign_and_encode_us_per_event"] / figures["encode_us_per_event"], 3
+    )
+    figures["verify_vs_decode"] = round(
+        figures["decode_and_verify_us_per_event"] / figures["decode_us_per_event"], 3
+    )
+    return report("signing and verifying events (HMAC-SHA256; Ed25519 beside)", figures, machine())
+
+
+if __name__ == "__main__":
+    main()
