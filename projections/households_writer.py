@@ -23,7 +23,7 @@ from events.households import (
     LateDistributionFlagged,
     PersonalDataErased,
 )
-from projections import coverage_writer
+from projections import coverage_writer, social_watch_writer
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
@@ -34,6 +34,8 @@ from projections.tables import (
     distributions,
     household_cards,
     households,
+    registry_counts,
+    registry_months,
 )
 from projections.writer_types import Applied, utc
 from services.domain.households.members import as_columns
@@ -60,6 +62,8 @@ class RegistryProjection:
         coverage_counts,
         coverage_group_counts,
         distribution_days,
+        registry_counts,
+        registry_months,
     )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
@@ -79,6 +83,7 @@ class RegistryProjection:
                 pending.new_households.append(event)
             elif isinstance(event, HouseholdProfileUpdated):
                 pending.updated.append(event)
+                pending.assessed.append((utc(applied.envelope.occurred_at), event))
             elif isinstance(event, HouseholdCardIssued):
                 _issue_card(conn, event, utc(applied.envelope.occurred_at))
             elif isinstance(event, PersonalDataErased):
@@ -115,6 +120,7 @@ class _Pending:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     opened: list[CampaignOpened] = field(default_factory=list)
     updated: list[HouseholdProfileUpdated] = field(default_factory=list)
+    assessed: list[tuple[datetime, HouseholdProfileUpdated]] = field(default_factory=list)
 
     def written(self, conn: Connection) -> _Pending:
         """Write and count it all; nothing pending after. Profiles are updated last, over
@@ -123,6 +129,8 @@ class _Pending:
         upsert(conn, distributions, self.handed, ["distribution_id"])
         coverage_writer.count(conn, self.opened, self.new_households, self.accepted)
         coverage_writer.reprofile(conn, self.updated)
+        registrations = [(row["registered_at"], row) for row in self.registered]
+        social_watch_writer.count(conn, registrations, self.assessed)
         _update_profiles(conn, self.updated)
         return _Pending()
 

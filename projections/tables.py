@@ -306,6 +306,33 @@ coverage_group_counts = Table(
     Column("reached_people", BigInteger, nullable=False),
 )
 
+# The social watch: the registry as it stands, per area, target group ('' for every
+# household) and precarity band (the score's tens, -1 where none was given); and per month,
+# the households registered and the assessments made (registrations and profile updates)
+# with the sum of their scores in hundredths (integers, so any order of adding is exact).
+registry_counts = Table(
+    "registry_counts",
+    metadata,
+    Column("region_code", String(32), primary_key=True),
+    Column("province_code", String(32), primary_key=True),
+    Column("target_group", String(32), primary_key=True),
+    Column("score_band", Integer, primary_key=True),
+    Column("households", BigInteger, nullable=False),
+    Column("people", BigInteger, nullable=False),
+)
+registry_months = Table(
+    "registry_months",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("region_code", String(32), primary_key=True),
+    Column("province_code", String(32), primary_key=True),
+    Column("target_group", String(32), primary_key=True),
+    Column("registered", BigInteger, nullable=False),
+    Column("assessed", BigInteger, nullable=False),
+    Column("scored", BigInteger, nullable=False),
+    Column("score_hundredths", BigInteger, nullable=False),
+)
+
 # The distributions report kept as events arrive: per campaign, item, area, site and day,
 # the households served there that day and the quantity handed out.
 distribution_days = Table(

@@ -35,6 +35,7 @@ from events.households import (
     PersonalDataErased,
 )
 from projections import households_queries
+from projections.social_watch_writer import score_band
 from projections.tables import (
     COUNTED,
     campaigns,
@@ -43,6 +44,8 @@ from projections.tables import (
     distribution_days,
     distributions,
     households,
+    registry_counts,
+    registry_months,
 )
 from services.domain.distributions.eligibility import (
     CampaignTerms,
@@ -329,6 +332,49 @@ def groups_kept(engine: Engine) -> dict[tuple[str, ...], tuple[int, int, int, in
     }
 
 
+def registry_scanned(engine: Engine, log: AidLog) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """The social watch by reading every household as it stands, and every registration and
+    assessment in the log with its month."""
+    standing: Counter[tuple[Any, ...]] = Counter()
+    with engine.connect() as conn:
+        for h in conn.execute(select(households)).mappings():
+            for group in ["", *set(h["groups"])]:
+                key = (h["region_code"], h["province_code"] or "", group,
+                       score_band(h["precarity_score"]))  # fmt: skip
+                standing[(*key, "households")] += 1
+                standing[(*key, "people")] += h["size"]
+    months: Counter[tuple[Any, ...]] = Counter()
+    for m in log.messages:
+        if isinstance(m.event, HouseholdRegistered | HouseholdProfileUpdated):
+            e, at = m.event, m.envelope.occurred_at
+            for group in ["", *set(e.groups)]:
+                key = (date(at.year, at.month, 1), e.region_code, e.province_code or "", group)
+                months[(*key, "registered")] += isinstance(e, HouseholdRegistered)
+                months[(*key, "assessed")] += 1
+                if e.precarity_score is not None:
+                    months[(*key, "scored")] += 1
+                    months[(*key, "score_hundredths")] += round(e.precarity_score * 100)
+    return {k: n for k, n in standing.items() if n}, {k: n for k, n in months.items() if n}
+
+
+def registry_kept(engine: Engine) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    r, m = registry_counts, registry_months
+    standing: dict[Any, Any] = {}
+    months: dict[Any, Any] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(select(r)).mappings():
+            key = (row["region_code"], row["province_code"], row["target_group"], row["score_band"])
+            standing |= {(*key, n): row[n] for n in ("households", "people") if row[n]}
+        for row in conn.execute(select(m)).mappings():
+            key = (row["month"], row["region_code"], row["province_code"], row["target_group"])
+            months |= {
+                (*key, n): row[n]
+                for n in ("registered", "assessed", "scored", "score_hundredths")
+                if row[n]
+            }
+    return standing, months
+
+
 def days_scanned(engine: Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
     """The distributions report by reading every accepted distribution."""
     served: dict[tuple[Any, ...], set[str]] = {}
@@ -368,16 +414,19 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
 
     project(engine, batches(interleaving(log, reader), reader))
     live, live_days, live_groups = kept(engine), days_kept(engine), groups_kept(engine)
+    live_registry = registry_kept(engine)
     forget(engine)
     project(engine, one_by_one(log.messages))
 
     assert live == scanned(engine)
     assert live_days == days_scanned(engine)
     assert live_groups == groups_scanned(engine)
-    assert (kept(engine), days_kept(engine), groups_kept(engine)) == (
+    assert live_registry == registry_scanned(engine, log)
+    assert (kept(engine), days_kept(engine), groups_kept(engine), registry_kept(engine)) == (
         live,
         live_days,
         live_groups,
+        live_registry,
     )
     assert statuses(engine, "voided") == of_type(log, DistributionVoided)
     assert statuses(engine, "voided_duplicate") == of_type(log, DuplicateVoided)
