@@ -29,6 +29,7 @@ from api.routes import (
     reference,
     relief,
     reports,
+    social_watch,
     stock,
     users,
 )
@@ -110,6 +111,7 @@ def create_app(
         relief,
         deployments,
         reports,
+        social_watch,
         history,
         users,
     ):

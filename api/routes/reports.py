@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from api.answers import CSVResponse, hxl_csv
 from api.deps import CurrentUser, ServicesDep
 from api.reads import ReadAfter
-from services.app import reports
+from services.app import reports, social_watch
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -37,3 +37,12 @@ async def distributions_report(
 async def stock_report(services: ServicesDep, user: CurrentUser, _: ReadAfter) -> Response:
     """Stock on hand per location, item and lot (HXL)."""
     return hxl_csv(await reports.stock_report(services, user))
+
+
+@router.get("/social-watch.csv", response_class=CSVResponse)
+async def social_watch_report(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, campaign_id: str | None = None
+) -> Response:
+    """The social watch per province and target group (HXL); counts under 5 left empty."""
+    table = await social_watch.social_watch_report(services, user, campaign_id)
+    return hxl_csv(table)

@@ -202,3 +202,11 @@ DESK = (
     N_("relation.head"), N_("relation.other"), N_("relation.parent"), N_("relation.spouse"),
     N_("disability.moderate"), N_("disability.none"), N_("disability.severe"),
 )  # fmt: skip
+
+# The social watch (coordinator/social_watch.html): "watch.group_" ~ g.target_group and
+# "watch.rising_" ~ what.
+SOCIAL_WATCH = (
+    N_("watch.group_all"), N_("watch.group_children"), N_("watch.group_women"),
+    N_("watch.group_elderly"), N_("watch.group_disability"),
+    N_("watch.rising_registrations"), N_("watch.rising_precarity"),
+)  # fmt: skip

@@ -29,6 +29,7 @@ from services.app import (
     kits,
     relief,
     reports,
+    social_watch,
 )
 from services.domain.reference.decider import (
     ChangeCampaignAreas,
@@ -315,4 +316,7 @@ async def report(
         return answers.hxl_csv(await reports.distributions_report(services, user, campaign_id))
     if name == "stock":
         return answers.hxl_csv(await reports.stock_report(services, user))
+    if name == "social-watch":
+        table = await social_watch.social_watch_report(services, user, campaign_id)
+        return answers.hxl_csv(table)
     raise NotFound(f"no report {name!r}")
