@@ -110,7 +110,7 @@ def count(
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COVERAGE_LOCK})
     new = {c.campaign_id for c in opened}
     upsert(conn, coverage_terms, [_terms_row(c) for c in opened], ["campaign_id"])
-    known = _terms(conn, exclude=new)
+    known = counted_terms(conn, exclude=new)
     added = _Tally()
     for campaign in opened:
         _count_whole(conn, campaign.campaign_id, _as_terms(campaign), added)
@@ -161,7 +161,7 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
     ]
     if not rows:
         return
-    counted = {t.campaign_id for t in _terms(conn, exclude=())}
+    counted = {t.campaign_id for t in counted_terms(conn, exclude=())}
     pairs = {(r["campaign_id"], r["household_id"]) for r in rows if r["campaign_id"] in counted}
     reached_before = _first_served(conn, pairs)
     conn.execute(
@@ -271,7 +271,7 @@ def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> N
     columns = (h.c.household_id, h.c.size, h.c.region_code, h.c.province_code, h.c.groups,
                h.c.precarity_score)  # fmt: skip
     written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
-    known = _terms(conn, exclude=())
+    known = counted_terms(conn, exclude=())
     moved = _Tally()
     regrouped: dict[str, tuple[Mapping[Any, Any], Mapping[Any, Any]]] = {}
     for before in written:
@@ -486,7 +486,7 @@ def _write(conn: Connection, added: _Tally) -> None:
     upsert(conn, coverage_group_counts, list(grouped.values()), GROUP_KEYS, add=GROUP_COUNTS)
 
 
-def _terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
+def counted_terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
     skipped = set(exclude)
     return [
         _rules(row)

@@ -23,7 +23,7 @@ from events.households import (
     LateDistributionFlagged,
     PersonalDataErased,
 )
-from projections import coverage_writer, social_watch_writer
+from projections import coverage_writer, site_counts_writer, social_watch_writer
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import (
@@ -36,6 +36,7 @@ from projections.tables import (
     households,
     registry_counts,
     registry_months,
+    site_counts,
 )
 from projections.writer_types import Applied, utc
 from services.domain.households.members import as_columns
@@ -64,6 +65,7 @@ class RegistryProjection:
         distribution_days,
         registry_counts,
         registry_months,
+        site_counts,
     )
 
     def apply(self, conn: Connection, batch: Batch) -> None:
@@ -72,7 +74,10 @@ class RegistryProjection:
         before the new household takes it. Coverage is counted once both are written; a void
         is counted out where it comes, after what came before it (a household served, voided
         and served again at another site is reached there, whatever the batch); a duplicate's
-        resolution likewise, after the flagged record it resolves."""
+        resolution likewise, after the flagged record it resolves. Site counts: the batch's
+        households are judged before it and after it, and the difference counted."""
+        standing, recount = site_counts_writer.touched(batch)
+        before = site_counts_writer.judge(conn, standing, skip=recount)
         pending = _Pending()
         for applied in batch:
             event = applied.event
@@ -108,6 +113,8 @@ class RegistryProjection:
                 pending = pending.written(conn)
                 _void_duplicate(conn, event.distribution_id)
         pending.written(conn)
+        after = site_counts_writer.judge(conn, standing, skip=recount)
+        site_counts_writer.count(conn, before, after, recount)
 
 
 @dataclass

@@ -8,7 +8,7 @@ registry costs, never the whole registry's.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Engine, func, select
 
 from projections.paging import Page, Paging, Sort, decode, encode
 from projections.tables import distributions, households, locations
+from projections.tables import site_counts as site_count_rows
 from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
-from services.domain.distributions.site_lists import HANDED, SiteStatus, status_of
+from services.domain.distributions.site_lists import HANDED, STATUSES, SiteStatus, status_of
 
 CHUNK = 500
 _ORDER = [Sort(households.c.household_id, "household_id")]
@@ -47,30 +48,29 @@ def expected_at(
 
 def site_counts(engine: Engine, campaign: CampaignTerms) -> list[dict[str, Any]]:
     """Per distribution site of the campaign's regions (every site when it covers all), the
-    households it expects, by status."""
-    h, loc = households, locations
-    sites = select(loc.c.location_id, loc.c.name, loc.c.region_code, loc.c.province_code).where(
-        loc.c.kind == "site"
+    households it expects, by status, as the registry projection counts them."""
+    loc, n = locations, site_count_rows
+    counted = [n.c[k] for k in ("expected", *STATUSES)]
+    stmt = (
+        select(
+            loc.c.location_id,
+            loc.c.name,
+            loc.c.region_code,
+            loc.c.province_code,
+            *(func.coalesce(c, 0).label(c.name) for c in counted),
+        )
+        .outerjoin(
+            n, (n.c.site_id == loc.c.location_id) & (n.c.campaign_id == campaign.campaign_id)
+        )
+        .where(loc.c.kind == "site")
     )
     if campaign.region_codes:
-        sites = sites.where(loc.c.region_code.in_(campaign.region_codes))
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+        stmt = stmt.where(loc.c.region_code.in_(campaign.region_codes))
     with engine.connect() as conn:
-        listed = [dict(r) for r in conn.execute(sites.order_by(loc.c.location_id)).mappings()]
-        assigned = _eligible(conn, campaign, h.c.site_id.in_([s["location_id"] for s in listed]))
-        for chunk in assigned:
-            statuses = _statuses(conn, campaign.campaign_id, [r["household_id"] for r in chunk])
-            for row in chunk:
-                counts[row["site_id"]][status_of(statuses.get(row["household_id"], []))] += 1
-    return [
-        site
-        | {"expected": sum(counts[site["location_id"]].values())}
-        | {
-            status: counts[site["location_id"]][status]
-            for status in ("waiting", "served", "flagged")
-        }
-        for site in listed
-    ]
+        return [
+            dict(r) | {c.name: int(r[c.name]) for c in counted}
+            for r in conn.execute(stmt.order_by(loc.c.location_id)).mappings()
+        ]
 
 
 def _expected(

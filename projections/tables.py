@@ -333,6 +333,18 @@ registry_months = Table(
     Column("score_hundredths", BigInteger, nullable=False),
 )
 
+# Per campaign and distribution site: the households it expects, by status (site lists).
+site_counts = Table(
+    "site_counts",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("site_id", String(64), primary_key=True),
+    Column("expected", BigInteger, nullable=False),
+    Column("waiting", BigInteger, nullable=False),
+    Column("served", BigInteger, nullable=False),
+    Column("flagged", BigInteger, nullable=False),
+)
+
 # The distributions report kept as events arrive: per campaign, item, area, site and day,
 # the households served there that day and the quantity handed out.
 distribution_days = Table(

@@ -46,6 +46,7 @@ from projections.tables import (
     households,
     registry_counts,
     registry_months,
+    site_counts,
 )
 from services.domain.distributions.eligibility import (
     CampaignTerms,
@@ -53,6 +54,7 @@ from services.domain.distributions.eligibility import (
     eligibility,
     entitlement,
 )
+from services.domain.distributions.site_lists import STATUSES, status_of
 from tests.support.aid_log import START, AidLog, batches, forget, interleaving, one_by_one, project
 
 AREAS = {
@@ -61,6 +63,7 @@ AREAS = {
     "MA-09": ["MA-09-091", "MA-09-092"],
 }
 GROUPS = ["children", "women", "elderly", "disability"]
+SITES = [None, "site-amizmiz", "site-asni"]
 
 
 def a_log(rng: random.Random, steps: int) -> AidLog:
@@ -167,6 +170,7 @@ def a_log(rng: random.Random, steps: int) -> AidLog:
                 groups=rng.sample(GROUPS, k=rng.randint(0, 2)),
                 precarity_score=rng.choice((None, 12.5, 40.0, 47.25, 80.0)),
                 sealed_personal_data=f"sealed:{household}",
+                site_id=rng.choice(SITES),
             )
             log.append(registered, f"register:{household}", now)
             people.append((household, identity, region, province))
@@ -217,6 +221,7 @@ def a_profile_update(rng: random.Random, household: str, identity: str) -> House
         groups=rng.sample(GROUPS, k=rng.randint(0, 2)),
         precarity_score=rng.choice((None, 12.5, 40.0, 47.25, 80.0)),
         sealed_personal_data=rng.choice((None, f"sealed again:{household}")),
+        site_id=rng.choice(SITES),
     )
 
 
@@ -375,6 +380,41 @@ def registry_kept(engine: Engine) -> tuple[dict[Any, Any], dict[Any, Any]]:
     return standing, months
 
 
+def sites_scanned(engine: Engine) -> dict[tuple[str, str], tuple[int, ...]]:
+    """Per campaign and site, its expected households by status, judging every household."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    with engine.connect() as conn:
+        records: dict[tuple[str, str], list[str]] = {}
+        for d in conn.execute(select(distributions)).mappings():
+            records.setdefault((d["campaign_id"], d["household_id"]), []).append(d["status"])
+        every = conn.execute(select(households)).mappings().all()
+        for campaign in conn.execute(select(campaigns)).mappings().all():
+            terms = CampaignTerms.model_validate(dict(campaign))
+            for h in every:
+                profile = Profile(
+                    h["region_code"], h["province_code"], tuple(h["groups"]), h["precarity_score"]
+                )
+                if h["site_id"] and not h["erased"] and eligibility(profile, terms)[0]:
+                    held = records.get((terms.campaign_id, h["household_id"]), [])
+                    counts[(terms.campaign_id, h["site_id"], status_of(held))] += 1
+    pairs = {(c, site) for c, site, _ in counts}
+    return {
+        pair: (
+            sum(counts[(*pair, st)] for st in STATUSES),
+            *(counts[(*pair, st)] for st in STATUSES),
+        )
+        for pair in pairs
+    }
+
+
+def sites_kept(engine: Engine) -> dict[tuple[str, str], tuple[int, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(site_counts)).mappings().all()
+    return {
+        (r["campaign_id"], r["site_id"]): tuple(r[n] for n in ("expected", *STATUSES)) for r in rows
+    }
+
+
 def days_scanned(engine: Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
     """The distributions report by reading every accepted distribution."""
     served: dict[tuple[Any, ...], set[str]] = {}
@@ -414,7 +454,7 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
 
     project(engine, batches(interleaving(log, reader), reader))
     live, live_days, live_groups = kept(engine), days_kept(engine), groups_kept(engine)
-    live_registry = registry_kept(engine)
+    live_registry, live_sites = registry_kept(engine), sites_kept(engine)
     forget(engine)
     project(engine, one_by_one(log.messages))
 
@@ -422,12 +462,14 @@ def test_counts_kept_as_events_arrive_equal_a_scan_in_any_interleaving_and_after
     assert live_days == days_scanned(engine)
     assert live_groups == groups_scanned(engine)
     assert live_registry == registry_scanned(engine, log)
+    assert live_sites == sites_scanned(engine)
     assert (kept(engine), days_kept(engine), groups_kept(engine), registry_kept(engine)) == (
         live,
         live_days,
         live_groups,
         live_registry,
     )
+    assert sites_kept(engine) == live_sites
     assert statuses(engine, "voided") == of_type(log, DistributionVoided)
     assert statuses(engine, "voided_duplicate") == of_type(log, DuplicateVoided)
     assert statuses(engine, "exception") == of_type(log, DuplicateAccepted) - of_type(
