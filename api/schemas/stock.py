@@ -184,6 +184,9 @@ class TransferPublic(BaseModel):
     from_location_id: str
     to_location_id: str
     deployment_id: str | None
+    requisition_id: str | None = Field(
+        default=None, description="The requisition whose approved lines it carries, if any."
+    )
     status: str
     dispatched_at: UtcDatetime | None  # None while the receipt is projected ahead of it
     received_at: UtcDatetime | None
