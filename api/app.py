@@ -29,6 +29,7 @@ from api.routes import (
     reference,
     relief,
     reports,
+    requisitions,
     stock,
     users,
 )
@@ -109,6 +110,7 @@ def create_app(
         distributions,
         relief,
         deployments,
+        requisitions,
         reports,
         history,
         users,
