@@ -202,3 +202,16 @@ DESK = (
     N_("relation.head"), N_("relation.other"), N_("relation.parent"), N_("relation.spouse"),
     N_("disability.moderate"), N_("disability.none"), N_("disability.severe"),
 )  # fmt: skip
+
+# Requisitions (pages/requisitions.py): the section, the request form and its fields, each
+# status ("requisition.status." ~ r.status), the notices after a step, and the refusals.
+REQUISITIONS = (
+    N_("section.requisitions"), N_("requisition.title"), N_("field.requesting_location_id"),
+    N_("field.supplying_location_id"), N_("field.needed_by"),
+    N_("requisition.status.raised"), N_("requisition.status.approved"),
+    N_("requisition.status.dispatch_refused"), N_("requisition.status.dispatched"),
+    N_("requisition.status.received"), N_("requisition.status.rejected"),
+    N_("requisition.status.closed"), N_("done.requisition"), N_("done.approval"),
+    N_("done.rejection"), N_("done.closure"), N_("refusal.more_than_requested"),
+    N_("refusal.nothing_approved"), N_("refusal.not_requested"),
+)  # fmt: skip
