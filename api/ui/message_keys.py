@@ -72,7 +72,7 @@ FORM_ERRORS = (
 HISTORY_KINDS = (
     N_("history.kind.campaign"), N_("history.kind.convoy"), N_("history.kind.donation"),
     N_("history.kind.household"), N_("history.kind.item"), N_("history.kind.location"),
-    N_("history.kind.user"),
+    N_("history.kind.requisition"), N_("history.kind.user"),
 )  # fmt: skip
 
 # A stock card's lines, "movement." ~ ln.kind: the event type that moved the stock.

@@ -241,3 +241,19 @@ def test_the_read_model_is_the_same_rebuilt_from_the_log(api: ApiHarness, tmp_pa
                 again.execute(select(table).order_by(*order))
             )
     assert shown(api, "req-1")["status"] == "received"
+
+
+def test_a_requisitions_history_holds_its_steps_and_its_transfer(api: ApiHarness) -> None:
+    api.post("agent", "/v1/requisitions", asked(baskets=60))
+    api.post("coordinator", "/v1/requisitions/req-al-haouz-01/approval", {})
+
+    r = api.get("auditor", "/v1/history/requisition/req-al-haouz-01")
+
+    assert r.status_code == 200, r.text
+    # all at the API's pinned moment: the history orders them by time, then by id
+    assert sorted(e["type"] for e in r.json()["items"]) == [
+        "RequisitionApproved",
+        "RequisitionDispatchRecorded",
+        "RequisitionRaised",
+        "TransferDispatched",
+    ]
