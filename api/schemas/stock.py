@@ -198,6 +198,22 @@ class TransferList(BaseModel):
     next: str | None = Field(default=None, description=NEXT)
 
 
+class MonthsOfStock(BaseModel):
+    location_id: str
+    item_id: str
+    on_hand: int
+    used: int = Field(description="Units handed out or dispatched (less voids and returns).")
+    window_days: int
+    monthly_use: float = Field(description="Units used per 30 days at the window's pace.")
+    months: float | None = Field(description="On hand ÷ monthly use; null when none was used.")
+    below: bool = Field(description="Lasts less than `alert_below` months.")
+
+
+class MonthsOfStockList(BaseModel):
+    items: list[MonthsOfStock]
+    next: str | None = Field(default=None, description=NEXT)
+
+
 class Alert(BaseModel):
     kind: str
     location_id: str

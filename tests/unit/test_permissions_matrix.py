@@ -296,6 +296,7 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/receipts", "stock.write", receipt_at, scoped=True),
     Endpoint("GET", "/v1/inventory", "stock.read", scoped=True),
     Endpoint("GET", "/v1/inventory/expiring", "stock.read", scoped=True),
+    Endpoint("GET", "/v1/inventory/months-of-stock", "stock.read", scoped=True),
     Endpoint("GET", "/v1/inventory/{location_id}/{item_id}/card", "stock.read", scoped=True,
              url=lambda loc: f"/v1/inventory/{loc}/ramadan-basket/card"),
     Endpoint("POST", "/v1/stock/transfers", "stock.write", transfer_from, scoped=True),
