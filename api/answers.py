@@ -23,6 +23,7 @@ from api.schemas.households import (
 )
 from api.schemas.reference import ItemPublic, LocationPublic
 from api.schemas.relief import DeploymentPublic, DonorTrace
+from api.schemas.requisitions import RequisitionPublic
 from api.schemas.stock import Alert, CardLine, Decision, InventoryRow, TransferPublic
 from api.schemas.users import UserPublic
 from services.app.reports import Table
@@ -66,6 +67,10 @@ def deployment_public(row: Row) -> DeploymentPublic:
 
 def transfer_public(row: Row) -> TransferPublic:
     return TransferPublic(**_public(row, "transfer_id"))
+
+
+def requisition_public(row: Row) -> RequisitionPublic:
+    return RequisitionPublic(**_public(row, "requisition_id"))
 
 
 def user_public(row: Row) -> UserPublic:

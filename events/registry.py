@@ -36,6 +36,15 @@ from events.relief import (
     OperationClosed,
     OperationOpened,
 )
+from events.requisitions import (
+    RequisitionApproved,
+    RequisitionClosed,
+    RequisitionDispatchRecorded,
+    RequisitionDispatchRefused,
+    RequisitionRaised,
+    RequisitionReceiptRecorded,
+    RequisitionRejected,
+)
 from events.stock import (
     StockAdjusted,
     StockAdjustmentVoided,
@@ -117,6 +126,13 @@ _TYPES: dict[str, type[Event]] = {
         KitCompositionSet,
         KitsAssembled,
         KitsDisassembled,
+        RequisitionRaised,
+        RequisitionApproved,
+        RequisitionRejected,
+        RequisitionDispatchRecorded,
+        RequisitionDispatchRefused,
+        RequisitionReceiptRecorded,
+        RequisitionClosed,
     )
 }
 

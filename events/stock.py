@@ -55,6 +55,8 @@ class TransferDispatched(Event):
     # a transfer sending back what arrived under another one, and why
     returns_transfer_id: Identifier | None = None
     reason: str | None = Field(default=None, min_length=1, max_length=100)
+    # the requisition whose approved lines this transfer carries
+    requisition_id: Identifier | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -72,6 +74,7 @@ class TransferReceived(Event):
     to_location_id: Identifier
     lines: list[TransferLine]
     deployment_id: Identifier | None = None
+    requisition_id: Identifier | None = None
 
     @property
     def aggregate_id(self) -> str:

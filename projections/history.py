@@ -2,8 +2,9 @@
 
 An event is about the location whose stock it moves (both ends of a transfer, or of a
 convoy's plan), the household it serves, the convoy, the campaign's terms, the donation
-received, the user, the item defined. Distributions are not listed under their campaign
-or donation (a million per campaign: coverage and the donor trace count those).
+received, the user, the item defined, the requisition (and the transfer that carries it).
+Distributions are not listed under their campaign or donation (a million per campaign:
+coverage and the donor trace count those).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "household": ("household_id",),
     "convoy": ("deployment_id",),
     "user": ("username",),
+    "requisition": ("requisition_id",),
 }
 CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged)
 DONATION_EVENTS = (DonationReceived, StockReceived)
@@ -33,7 +35,7 @@ HIDDEN = frozenset({
     "identity", "national_id_pseudonym", "registry_pseudonym", "sealed_personal_data",
     "token_hash", "password_hash", "session_hash", "check",
 })  # fmt: skip
-KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item")
+KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item", "requisition")
 
 
 def subjects(event: Event) -> list[Subject]:

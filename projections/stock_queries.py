@@ -201,3 +201,28 @@ def discrepancies(engine: Engine, location_ids: Collection[str] | None) -> list[
         ids = list(location_ids)
         stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
     return fetch_all(engine, stmt.order_by(t.c.received_at, t.c.transfer_id))
+
+
+# What leaves a location for good (handed out, dispatched) and what undoes it.
+USES = ("StockDistributed", "TransferDispatched", "StockDistributionVoided", "TransferReturned")
+
+
+def used_and_on_hand(
+    engine: Engine, since: datetime, location_ids: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """Per location and item: units used since a moment (naive UTC) and on hand now."""
+    m, lots = stock_movements, inventory_lots
+    used = select(m.c.location_id, m.c.item_id, (-func.sum(m.c.quantity)).label("used")).where(
+        m.c.kind.in_(USES), m.c.occurred_at >= since
+    )
+    held = select(lots.c.location_id, lots.c.item_id, func.sum(lots.c.on_hand).label("on_hand"))
+    if location_ids is not None:
+        used = used.where(m.c.location_id.in_(list(location_ids)))
+        held = held.where(lots.c.location_id.in_(list(location_ids)))
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in fetch_all(engine, held.group_by(lots.c.location_id, lots.c.item_id)):
+        rows[(row["location_id"], row["item_id"])] = row | {"used": 0}
+    for row in fetch_all(engine, used.group_by(m.c.location_id, m.c.item_id)):
+        key = (row["location_id"], row["item_id"])
+        rows[key] = rows.get(key, {"on_hand": 0} | row) | {"used": int(row["used"] or 0)}
+    return list(rows.values())

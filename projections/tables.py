@@ -117,6 +117,7 @@ transfers = Table(
     Column("from_location_id", String(64), nullable=False),
     Column("to_location_id", String(64), nullable=False),
     Column("deployment_id", String(64)),
+    Column("requisition_id", String(64), index=True),
     Column("status", String(16), nullable=False),
     Column("dispatched_at", DateTime),  # empty while only the receipt has been projected
     Column("received_at", DateTime),
@@ -491,4 +492,36 @@ history = Table(
     Column("causation_id", String(200), nullable=False),
     Column("facts", JSON, nullable=False),
     Index("ix_history_in_order", "subject_kind", "subject_id", "occurred_at", "event_id"),
+)
+
+# Requisitions: what a location asked a warehouse for, and how far it went. `reason` is
+# the rejection's or the short closure's; `refusal` what the warehouse said when it refused
+# the transfer ({error, message, item_id, requested, available}).
+requisitions = Table(
+    "requisitions",
+    metadata,
+    Column("requisition_id", String(64), primary_key=True),
+    Column("requesting_location_id", String(64), nullable=False, index=True),
+    Column("supplying_location_id", String(64), nullable=False, index=True),
+    Column("needed_by", Date, nullable=False),
+    Column("status", String(24), nullable=False, index=True),
+    Column("transfer_id", String(64)),
+    Column("reason", String(500)),
+    Column("refusal", JSON),
+    Column("raised_at", DateTime, nullable=False),
+    Column("raised_by", String(64), nullable=False),
+    Column("decided_at", DateTime),
+    Column("closed_at", DateTime),
+    Index("ix_requisitions_latest", "raised_at", "requisition_id"),
+)
+
+requisition_lines = Table(
+    "requisition_lines",
+    metadata,
+    Column("requisition_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("requested", BigInteger, nullable=False),
+    Column("approved", BigInteger, nullable=False, default=0),
+    Column("dispatched", BigInteger, nullable=False, default=0),
+    Column("received", BigInteger, nullable=False, default=0),
 )

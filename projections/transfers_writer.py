@@ -43,8 +43,15 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
             if isinstance(event, TransferReturned):
                 lines += [_line(event.transfer_id, ln, returned=ln.quantity) for ln in event.lines]
     keys = ["transfer_id"]
-    upsert(conn, transfers, dispatched, keys, keep_first=["dispatched_at"])
-    upsert(conn, transfers, received, keys, replace=["status"], keep_first=["received_at"])
+    upsert(conn, transfers, dispatched, keys, keep_first=["dispatched_at", "requisition_id"])
+    upsert(
+        conn,
+        transfers,
+        received,
+        keys,
+        replace=["status"],
+        keep_first=["received_at", "requisition_id"],
+    )
     upsert(
         conn,
         transfer_lines,
@@ -80,6 +87,7 @@ def _transfer(
         "from_location_id": event.from_location_id,
         "to_location_id": event.to_location_id,
         "deployment_id": getattr(event, "deployment_id", None),  # none when called back
+        "requisition_id": getattr(event, "requisition_id", None),
         "status": status,
         "dispatched_at": dispatched_at,
         "received_at": received_at,

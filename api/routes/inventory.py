@@ -10,8 +10,16 @@ from api.answers import card_line, inventory_row, transfer_public
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.schemas.common import Timestamp
-from api.schemas.stock import InventoryList, StockCard, TransferList, TransferPublic
+from api.schemas.stock import (
+    InventoryList,
+    MonthsOfStock,
+    MonthsOfStockList,
+    StockCard,
+    TransferList,
+    TransferPublic,
+)
 from services.app import inventory as stock_on_hand
+from services.app.months_of_stock import months_of_stock_at
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 
@@ -45,6 +53,27 @@ async def expiring(
     today = now.date()
     found = await stock_on_hand.expiring(services, user, today, within_days, location_id, page)
     return InventoryList(items=[inventory_row(r) for r in found.items], next=found.next)
+
+
+@router.get("/inventory/months-of-stock", response_model=MonthsOfStockList)
+async def months_of_stock(
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    _: ReadAfter,
+    page: PageOf,
+    window_days: Annotated[int, Query(ge=1, le=730, description="Days of use to average.")] = 90,
+    alert_below: Annotated[float, Query(ge=0, le=120, description="Months: `below` under.")] = 1,
+    location_id: str | None = None,
+) -> MonthsOfStockList:
+    """Per location and item: on hand, units used over the last `window_days` (handed out or
+    dispatched), the monthly use, and the months the stock lasts at that pace, the
+    shortest-lasting first; `below` when under `alert_below` months."""
+    found = await months_of_stock_at(
+        services, user, now, window_days, alert_below, location_id, page
+    )
+    rows = [MonthsOfStock(**r) for r in found.items]
+    return MonthsOfStockList(items=rows, next=found.next)
 
 
 @router.get("/inventory/{location_id}/{item_id}/card", response_model=StockCard)

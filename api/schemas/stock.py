@@ -184,6 +184,9 @@ class TransferPublic(BaseModel):
     from_location_id: str
     to_location_id: str
     deployment_id: str | None
+    requisition_id: str | None = Field(
+        default=None, description="The requisition whose approved lines it carries, if any."
+    )
     status: str
     dispatched_at: UtcDatetime | None  # None while the receipt is projected ahead of it
     received_at: UtcDatetime | None
@@ -192,6 +195,22 @@ class TransferPublic(BaseModel):
 
 class TransferList(BaseModel):
     items: list[TransferPublic]
+    next: str | None = Field(default=None, description=NEXT)
+
+
+class MonthsOfStock(BaseModel):
+    location_id: str
+    item_id: str
+    on_hand: int
+    used: int = Field(description="Units handed out or dispatched (less voids and returns).")
+    window_days: int
+    monthly_use: float = Field(description="Units used per 30 days at the window's pace.")
+    months: float | None = Field(description="On hand ÷ monthly use; null when none was used.")
+    below: bool = Field(description="Lasts less than `alert_below` months.")
+
+
+class MonthsOfStockList(BaseModel):
+    items: list[MonthsOfStock]
     next: str | None = Field(default=None, description=NEXT)
 
 

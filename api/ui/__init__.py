@@ -19,6 +19,7 @@ from api.ui.pages import (
     donor,
     duplicates,
     operator,
+    requisitions,
     signin,
     site_lists,
     social_watch,
@@ -33,3 +34,5 @@ def install(app: FastAPI) -> None:
              desk, site_lists, social_watch)  # fmt: skip
     for module in (*pages, admin_erasure, cards):
         app.include_router(module.router)
+    app.include_router(requisitions.requests_router)
+    app.include_router(requisitions.approvals_router)

@@ -72,7 +72,7 @@ FORM_ERRORS = (
 HISTORY_KINDS = (
     N_("history.kind.campaign"), N_("history.kind.convoy"), N_("history.kind.donation"),
     N_("history.kind.household"), N_("history.kind.item"), N_("history.kind.location"),
-    N_("history.kind.user"),
+    N_("history.kind.requisition"), N_("history.kind.user"),
 )  # fmt: skip
 
 # A stock card's lines, "movement." ~ ln.kind: the event type that moved the stock.
@@ -209,4 +209,17 @@ SOCIAL_WATCH = (
     N_("watch.group_all"), N_("watch.group_children"), N_("watch.group_women"),
     N_("watch.group_elderly"), N_("watch.group_disability"),
     N_("watch.rising_registrations"), N_("watch.rising_precarity"),
+)  # fmt: skip
+
+# Requisitions (pages/requisitions.py): the section, the request form and its fields, each
+# status ("requisition.status." ~ r.status), the notices after a step, and the refusals.
+REQUISITIONS = (
+    N_("section.requisitions"), N_("requisition.title"), N_("field.requesting_location_id"),
+    N_("field.supplying_location_id"), N_("field.needed_by"),
+    N_("requisition.status.raised"), N_("requisition.status.approved"),
+    N_("requisition.status.dispatch_refused"), N_("requisition.status.dispatched"),
+    N_("requisition.status.received"), N_("requisition.status.rejected"),
+    N_("requisition.status.closed"), N_("done.requisition"), N_("done.approval"),
+    N_("done.rejection"), N_("done.closure"), N_("refusal.more_than_requested"),
+    N_("refusal.nothing_approved"), N_("refusal.not_requested"),
 )  # fmt: skip

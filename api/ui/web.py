@@ -47,6 +47,7 @@ SECTIONS = (
     ("admin", "users.manage"),
     ("desk", "households.write"),
     ("sites", "sitelists.read"),
+    ("requisitions", "requisitions.write"),
 )
 
 

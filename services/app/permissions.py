@@ -48,6 +48,10 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "relief.read": {"admin": A, "coordinator": A, "auditor": A},
     "donations.write": {"admin": A, "coordinator": A, "operator": W},
     "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
+    # a location asks a warehouse for stock; coordinators decide
+    "requisitions.write": {"admin": A, "operator": W, "agent": S},
+    "requisitions.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},
+    "requisitions.decide": {"admin": A, "coordinator": A},
     "reports.read": {"admin": A, "coordinator": A, "auditor": A},
     "history.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},

@@ -11,10 +11,11 @@ from typing import Any
 
 from events import Envelope, Event
 from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
-from events.stock import TransferCancelled
+from events.requisitions import RequisitionApproved
+from events.stock import TransferCancelled, TransferDispatched, TransferReceived
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Reply
-from services.domain.policies import convoys, donations, transfers
+from services.domain.policies import convoys, donations, requisitions, transfers
 
 Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
 
@@ -51,13 +52,46 @@ async def return_cancelled_transfer(
     await bus.send(*transfers.return_stock(event, envelope))
 
 
+async def dispatch_requisition(
+    bus: CommandBus, envelope: Envelope, event: RequisitionApproved
+) -> None:
+    """Dispatch the approved lines from the supplier; record a refusal on the requisition."""
+    answer = await bus.send(*requisitions.dispatch_stock(event, envelope))
+    refusal = requisitions.record_refusal(event, envelope, answer)
+    if refusal is not None:
+        await bus.send(*refusal)
+
+
+async def record_requisition_dispatch(
+    bus: CommandBus, envelope: Envelope, event: TransferDispatched
+) -> None:
+    """A requisition's transfer left: record it on the requisition."""
+    recorded = requisitions.record_dispatch(event, envelope)
+    if recorded is not None:
+        await bus.send(*recorded)
+
+
+async def record_requisition_receipt(
+    bus: CommandBus, envelope: Envelope, event: TransferReceived
+) -> None:
+    """A requisition's transfer arrived: record what was received on the requisition."""
+    recorded = requisitions.record_receipt(event, envelope)
+    if recorded is not None:
+        await bus.send(*recorded)
+
+
 REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
     "deployments": {
         DeploymentDispatchStarted: dispatch_convoy,
         DeploymentDeliveryStarted: deliver_convoy,
     },
     "donations": {DonationReceived: receive_donation},
-    "stock": {TransferCancelled: return_cancelled_transfer},
+    "stock": {
+        TransferCancelled: return_cancelled_transfer,
+        TransferDispatched: record_requisition_dispatch,
+        TransferReceived: record_requisition_receipt,
+    },
+    "requisitions": {RequisitionApproved: dispatch_requisition},
 }
 """The reactions run this way, by the stream whose events they follow."""
 

@@ -124,6 +124,7 @@ def arrival(transfer: dict[str, Any], lines: list[tuple[str, int]]) -> ReceiveTr
         from_location_id=transfer["from_location_id"],
         to_location_id=transfer["to_location_id"],
         deployment_id=transfer["deployment_id"],
+        requisition_id=transfer.get("requisition_id"),
         dispatched=dispatched_lots(transfer),
         received=received,
     )

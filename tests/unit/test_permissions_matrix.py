@@ -36,6 +36,7 @@ from events.relief import (
     OperationOpened,
     PlannedLine,
 )
+from events.requisitions import RequisitionApproved, RequisitionLine, RequisitionRaised
 from events.stock import (
     StockAdjusted,
     StockCounted,
@@ -237,6 +238,17 @@ def cancellation(_: str) -> dict[str, Any]:
     return {"reason": "route de Tizi n'Test coupée"}
 
 
+def requisition_at(location_id: str) -> dict[str, Any]:
+    supplier = "wh-casablanca" if location_id == "wh-marrakech" else "wh-marrakech"
+    return {"requesting_location_id": location_id, "supplying_location_id": supplier,
+            "lines": [{"item_id": "ramadan-basket", "quantity": 40}],
+            "needed_by": "2099-12-31"}  # fmt: skip
+
+
+def fewer_baskets(_: str) -> dict[str, Any]:
+    return {"lines": [{"item_id": "ramadan-basket", "quantity": 30}]}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A route, the action it needs, and how to call it at a given location."""
@@ -284,6 +296,7 @@ ENDPOINTS = (
     Endpoint("POST", "/v1/stock/receipts", "stock.write", receipt_at, scoped=True),
     Endpoint("GET", "/v1/inventory", "stock.read", scoped=True),
     Endpoint("GET", "/v1/inventory/expiring", "stock.read", scoped=True),
+    Endpoint("GET", "/v1/inventory/months-of-stock", "stock.read", scoped=True),
     Endpoint("GET", "/v1/inventory/{location_id}/{item_id}/card", "stock.read", scoped=True,
              url=lambda loc: f"/v1/inventory/{loc}/ramadan-basket/card"),
     Endpoint("POST", "/v1/stock/transfers", "stock.write", transfer_from, scoped=True),
@@ -385,6 +398,16 @@ ENDPOINTS = (
              url=lambda loc: f"/v1/deployments/dep-cancel-{loc}/cancel"),
     Endpoint("POST", "/v1/deployments/{deployment_id}/close", "relief.write", void,
              url=lambda loc: f"/v1/deployments/dep-close-{loc}/close"),
+    Endpoint("POST", "/v1/requisitions", "requisitions.write", requisition_at, scoped=True),
+    Endpoint("GET", "/v1/requisitions", "requisitions.read"),
+    Endpoint("GET", "/v1/requisitions/{requisition_id}", "requisitions.read",
+             url=lambda _: "/v1/requisitions/req-to-approve"),
+    Endpoint("POST", "/v1/requisitions/{requisition_id}/approval", "requisitions.decide",
+             fewer_baskets, url=lambda _: "/v1/requisitions/req-to-approve/approval"),
+    Endpoint("POST", "/v1/requisitions/{requisition_id}/rejection", "requisitions.decide", void,
+             url=lambda _: "/v1/requisitions/req-to-approve/rejection"),
+    Endpoint("POST", "/v1/requisitions/{requisition_id}/closure", "requisitions.decide", void,
+             url=lambda _: "/v1/requisitions/req-to-close/closure"),
     Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
     Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
     Endpoint("GET", "/v1/reports/social-watch.csv", "registry.read",
@@ -478,6 +501,7 @@ def stocked_seed(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
         seed_relief(harness)
         seed_entries_to_void(harness)
         seed_kits(harness)
+        seed_requisitions(harness)
     return harness.seeded()
 
 
@@ -501,6 +525,23 @@ def seed_kits(api: ApiHarness) -> None:
                                                     quantity=20)])
             for loc in WAREHOUSES
         ),
+    )  # fmt: skip
+
+
+def seed_requisitions(api: ApiHarness) -> None:
+    """Al Haouz asked Casablanca for baskets twice: one request waits for a coordinator, the
+    other was approved (its transfer not yet dispatched), to close short."""
+    asked = [RequisitionLine(item_id="ramadan-basket", quantity=40)]
+    api.apply(
+        *(
+            RequisitionRaised(requisition_id=rid, requesting_location_id=SITE,
+                              supplying_location_id="wh-casablanca", lines=asked,
+                              needed_by=date(2099, 12, 31))
+            for rid in ("req-to-approve", "req-to-close")
+        ),
+        RequisitionApproved(requisition_id="req-to-close", transfer_id="tr-req-to-close",
+                            supplying_location_id="wh-casablanca", requesting_location_id=SITE,
+                            lines=asked),
     )  # fmt: skip
 
 

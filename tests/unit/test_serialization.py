@@ -57,6 +57,17 @@ from events.relief import (
     OperationOpened,
     PlannedLine,
 )
+from events.requisitions import (
+    ReceivedLine,
+    RequisitionApproved,
+    RequisitionClosed,
+    RequisitionDispatchRecorded,
+    RequisitionDispatchRefused,
+    RequisitionLine,
+    RequisitionRaised,
+    RequisitionReceiptRecorded,
+    RequisitionRejected,
+)
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
 from events.stock import (
     StockAdjusted,
@@ -437,6 +448,45 @@ SAMPLES: dict[str, Event] = {
         quantity=3,
         lot="RB-2026-1",
         components=[ComponentLine(item_id="flour-kg", lot="LOT-2023-09-A", quantity=30)],
+    ),
+    "RequisitionRaised": RequisitionRaised(
+        requisition_id="req-al-haouz-01",
+        requesting_location_id="site-al-haouz",
+        supplying_location_id="wh-marrakech",
+        lines=[RequisitionLine(item_id="flour-kg", quantity=400)],
+        needed_by=date(2023, 9, 15),
+    ),
+    "RequisitionApproved": RequisitionApproved(
+        requisition_id="req-al-haouz-01",
+        transfer_id="0d4c1f0e-8a3b-5c2d-9e1f-6a7b8c9d0e1f",
+        supplying_location_id="wh-marrakech",
+        requesting_location_id="site-al-haouz",
+        lines=[RequisitionLine(item_id="flour-kg", quantity=300)],
+    ),
+    "RequisitionRejected": RequisitionRejected(
+        requisition_id="req-al-haouz-02", reason="covered by convoy 7"
+    ),
+    "RequisitionDispatchRecorded": RequisitionDispatchRecorded(
+        requisition_id="req-al-haouz-01",
+        transfer_id="0d4c1f0e-8a3b-5c2d-9e1f-6a7b8c9d0e1f",
+        lines=[RequisitionLine(item_id="flour-kg", quantity=300)],
+    ),
+    "RequisitionDispatchRefused": RequisitionDispatchRefused(
+        requisition_id="req-al-haouz-01",
+        transfer_id="0d4c1f0e-8a3b-5c2d-9e1f-6a7b8c9d0e1f",
+        error="insufficient_stock",
+        message="only 120 of 'flour-kg' available, 300 requested",
+        item_id="flour-kg",
+        requested=300,
+        available=120,
+    ),
+    "RequisitionReceiptRecorded": RequisitionReceiptRecorded(
+        requisition_id="req-al-haouz-01",
+        transfer_id="0d4c1f0e-8a3b-5c2d-9e1f-6a7b8c9d0e1f",
+        lines=[ReceivedLine(item_id="flour-kg", quantity=290)],
+    ),
+    "RequisitionClosed": RequisitionClosed(
+        requisition_id="req-al-haouz-01", short=True, reason="10 sacks lost on the road"
     ),
 }
 

@@ -21,11 +21,14 @@ from projections import kit_queries, queries
 from projections.paging import Paging
 from services.app import inventory, kits, stock
 from services.app import reference as reference_app
+from services.app.months_of_stock import months_of_stock_at
 from services.app.stock import OperatorEntry
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Operator = Annotated[Page, Depends(section("operator"))]
 EXPIRY_WARNING_DAYS = 30
+# Months of stock on the stock page: the pace of the last 90 days, flagged under one month.
+MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW = 90, 1.0
 
 
 async def reference(page: Page) -> dict[str, Any]:
@@ -73,9 +76,13 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
         | {"flag": expiry_class(r.expires_on, today), "kg": _kg(weights, r.item_id, r.on_hand)}
         for r in rows
     ]
+    lasting = await months_of_stock_at(
+        services, user, now, MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW, location_id
+    )
     return page.render(
         "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
-        done=done, **ref,
+        done=done, months=lasting.items, window_days=MONTHS_WINDOW_DAYS,
+        alert_below=MONTHS_ALERT_BELOW, **ref,
     )  # fmt: skip
 
 

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from events.base import Identifier, PositiveQuantity
 from events.stock import AdjustmentReason, TransferLine, VoidReason
@@ -41,7 +48,21 @@ class RequestedLine(BaseModel):
     lot: LotCode | None = None
 
 
-class DispatchTransfer(Command):
+class _ForRequisition(Command):
+    """A transfer movement that may carry a requisition's approved lines."""
+
+    requisition_id: Identifier | None = None
+
+    @model_serializer(mode="wrap")
+    def _no_requisition_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A transfer of no requisition keeps the shape (and digest) it always had."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("requisition_id") is None:
+            data.pop("requisition_id", None)
+        return data
+
+
+class DispatchTransfer(_ForRequisition):
     TYPE = "DispatchTransfer"
     STREAM = STREAM
 
@@ -84,7 +105,7 @@ class SendBackTransfer(Command):
         return self.from_location_id
 
 
-class ReceiveTransfer(Command):
+class ReceiveTransfer(_ForRequisition):
     """`dispatched` is what left the source (from the in-transit read model)."""
 
     TYPE = "ReceiveTransfer"

@@ -150,6 +150,7 @@ def _(state: LocationStock, command: DispatchTransfer, now: datetime) -> list[Ev
             to_location_id=command.to_location_id,
             lines=lines,
             deployment_id=command.deployment_id,
+            requisition_id=command.requisition_id,
         )
     ]
 
@@ -217,7 +218,9 @@ def _(state: LocationStock, command: ReceiveTransfer, now: datetime) -> list[Eve
         "to_location_id": command.to_location_id,
         "deployment_id": command.deployment_id,
     }
-    events: list[Event] = [TransferReceived(**ids, lines=received)]
+    events: list[Event] = [
+        TransferReceived(**ids, lines=received, requisition_id=command.requisition_id)
+    ]
     events += [
         TransferDiscrepancyRecorded(
             **ids,

@@ -1,7 +1,7 @@
 """the social watch: the registry per area, target group and precarity band, and per month
 its registrations and assessments
 
-Revision ID: 0034
+Revision ID: 0031
 Revises: 0030
 
 Filled from the households projected before, so a read model upgraded in place has it
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None

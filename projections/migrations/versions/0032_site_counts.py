@@ -1,7 +1,7 @@
 """site counts kept: per campaign and distribution site, the households it expects by status
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0032
+Revises: 0031
 
 Filled from what was projected before, so a read model upgraded in place has them without a
 rebuild: every household assigned to a site and not erased, judged by each counted
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035"
-down_revision = "0034"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
