@@ -36,6 +36,14 @@ from events.relief import (
     OperationClosed,
     OperationOpened,
 )
+from events.slots import (
+    HouseholdsExpected,
+    SiteDayClosed,
+    SlotAssigned,
+    SlotDayAdded,
+    SlotMoved,
+    SlotPlanSet,
+)
 from events.stock import (
     StockAdjusted,
     StockAdjustmentVoided,
@@ -117,6 +125,12 @@ _TYPES: dict[str, type[Event]] = {
         KitCompositionSet,
         KitsAssembled,
         KitsDisassembled,
+        SlotPlanSet,
+        HouseholdsExpected,
+        SlotAssigned,
+        SlotMoved,
+        SiteDayClosed,
+        SlotDayAdded,
     )
 }
 

@@ -9,6 +9,7 @@ from services.domain.deployments.decider import DeploymentDecider
 from services.domain.distributions.decider import DistributionDecider
 from services.domain.households.decider import HouseholdDecider
 from services.domain.reference.decider import DonationDecider, ReferenceDecider
+from services.domain.slots.decider import SlotsDecider
 from services.domain.stock.decider import StockDecider
 from services.domain.users.decider import UsersDecider
 
@@ -20,4 +21,5 @@ DECIDERS: tuple[Decider[Any], ...] = (
     DeploymentDecider(),
     DonationDecider(),
     UsersDecider(),
+    SlotsDecider(),
 )

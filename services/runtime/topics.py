@@ -22,6 +22,7 @@ EVENT_STREAMS = (
     "deployments",
     "donations",
     "users",
+    "slots",
 )
 COMMAND_STREAMS = (
     "reference-commands",
@@ -31,6 +32,7 @@ COMMAND_STREAMS = (
     "deployment-commands",
     "donation-commands",
     "user-commands",
+    "slot-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
 OTHER_STREAMS = ("dlq", "replies")

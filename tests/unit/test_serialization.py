@@ -58,6 +58,15 @@ from events.relief import (
     PlannedLine,
 )
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
+from events.slots import (
+    ExpectedHousehold,
+    HouseholdsExpected,
+    SiteDayClosed,
+    SlotAssigned,
+    SlotDayAdded,
+    SlotMoved,
+    SlotPlanSet,
+)
 from events.stock import (
     StockAdjusted,
     StockAdjustmentVoided,
@@ -437,6 +446,45 @@ SAMPLES: dict[str, Event] = {
         quantity=3,
         lot="RB-2026-1",
         components=[ComponentLine(item_id="flour-kg", lot="LOT-2023-09-A", quantity=30)],
+    ),
+    "SlotPlanSet": SlotPlanSet(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        days=[date(2026, 2, 20), date(2026, 2, 21)],
+        opens_at=9,
+        closes_at=13,
+        per_hour=40,
+        region_codes=["MA07"],
+        groups=["elderly"],
+    ),
+    "HouseholdsExpected": HouseholdsExpected(
+        site_id="site-amizmiz",
+        households=[
+            ExpectedHousehold(household_id="hh-0001", region_code="MA07", groups=["elderly"])
+        ],
+    ),
+    "SlotAssigned": SlotAssigned(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        household_id="hh-0001",
+        day=date(2026, 2, 20),
+        hour=9,
+    ),
+    "SlotMoved": SlotMoved(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        household_id="hh-0001",
+        from_day=date(2026, 2, 20),
+        from_hour=9,
+        day=date(2026, 2, 21),
+        hour=10,
+        reason="day_closed",
+    ),
+    "SiteDayClosed": SiteDayClosed(
+        campaign_id="ramadan-2026", site_id="site-amizmiz", day=date(2026, 2, 20), reason="flood"
+    ),
+    "SlotDayAdded": SlotDayAdded(
+        campaign_id="ramadan-2026", site_id="site-amizmiz", day=date(2026, 2, 22)
     ),
 }
 
