@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from events import Envelope, Event
+from events.households import HouseholdProfileUpdated, HouseholdRegistered
 from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
 from events.stock import TransferCancelled
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Reply
-from services.domain.policies import convoys, donations, transfers
+from services.domain.policies import convoys, donations, slots, transfers
 
 Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
 
@@ -51,6 +52,16 @@ async def return_cancelled_transfer(
     await bus.send(*transfers.return_stock(event, envelope))
 
 
+async def offer_to_site(
+    bus: CommandBus, envelope: Envelope, event: HouseholdRegistered | HouseholdProfileUpdated
+) -> None:
+    """Tell the household's site it is expected there (an offer is never refused: written,
+    not awaited)."""
+    offer = slots.offer_to_site(event, envelope)
+    if offer is not None:
+        await bus.submit(*offer)
+
+
 REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
     "deployments": {
         DeploymentDispatchStarted: dispatch_convoy,
@@ -58,6 +69,7 @@ REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
     },
     "donations": {DonationReceived: receive_donation},
     "stock": {TransferCancelled: return_cancelled_transfer},
+    "households": {HouseholdRegistered: offer_to_site, HouseholdProfileUpdated: offer_to_site},
 }
 """The reactions run this way, by the stream whose events they follow."""
 
