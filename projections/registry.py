@@ -8,6 +8,7 @@ from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
 from projections.relief_writer import ReliefProjection
+from projections.slots_writer import SlotsProjection
 from projections.users_writer import UsersProjection
 
 _ALL: tuple[Projection, ...] = (
@@ -17,5 +18,6 @@ _ALL: tuple[Projection, ...] = (
     RegistryProjection(),
     ReliefProjection(),
     HistoryProjection(),
+    SlotsProjection(),
 )
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}
