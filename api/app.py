@@ -29,6 +29,7 @@ from api.routes import (
     reference,
     relief,
     reports,
+    slots,
     stock,
     users,
 )
@@ -106,6 +107,7 @@ def create_app(
         household_imports,  # before households: its paths are more specific
         households,
         campaigns,
+        slots,
         distributions,
         relief,
         deployments,

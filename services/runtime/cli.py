@@ -19,10 +19,12 @@ kafka_app = typer.Typer(help="A local Apache Kafka (KRaft): one node, or a small
 users_app = typer.Typer(help="Users and their API tokens.")
 projections_app = typer.Typer(help="Read models.")
 households_app = typer.Typer(help="The household registry.")
+slots_app = typer.Typer(help="Appointments at distribution sites.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(users_app, name="users")
 app.add_typer(projections_app, name="projections")
 app.add_typer(households_app, name="households")
+app.add_typer(slots_app, name="slots")
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -296,6 +298,26 @@ def households_import(
     from services.runtime.household_import_cli import import_file
 
     raise typer.Exit(import_file(get_settings(), file, dry_run, console))
+
+
+@slots_app.command("assign")
+def slots_assign(campaign: str, site: str) -> None:
+    """Offer every household expected at the site to its appointments again: those without
+    a slot in the campaign's plan get the next free ones (run it any number of times)."""
+    import asyncio
+
+    from services.app.errors import AppError, BrokerUnavailable
+    from services.runtime.slots_cli import assign_slots
+
+    try:
+        assigned = asyncio.run(assign_slots(get_settings(), campaign, site))
+    except AppError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    except BrokerUnavailable as exc:
+        console.print(f"[red]stopped: {exc}[/red]; run the same command again")
+        raise typer.Exit(1) from None
+    print(f"{assigned} households got a slot")
 
 
 def main() -> None:
