@@ -21,6 +21,7 @@ from api.ui.pages import (
     operator,
     signin,
     site_lists,
+    slots,
 )
 
 
@@ -29,6 +30,6 @@ def install(app: FastAPI) -> None:
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
     pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users,
-             desk, site_lists)  # fmt: skip
+             desk, site_lists, slots)  # fmt: skip
     for module in (*pages, admin_erasure, cards):
         app.include_router(module.router)

@@ -202,3 +202,11 @@ DESK = (
     N_("relation.head"), N_("relation.other"), N_("relation.parent"), N_("relation.spouse"),
     N_("disability.moderate"), N_("disability.none"), N_("disability.severe"),
 )  # fmt: skip
+
+# A site's appointments (pages/slots.py, sites/slots.html): the plan form's fields, built
+# as "slots.field." ~ name, its notice, and the refusal it may meet.
+SLOTS = (
+    N_("done.slot_plan"), N_("slots.field.first_day"), N_("slots.field.day_count"),
+    N_("slots.field.opens_at"), N_("slots.field.closes_at"), N_("slots.field.per_hour"),
+    N_("refusal.plan_in_use"),
+)  # fmt: skip
