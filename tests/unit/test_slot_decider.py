@@ -8,10 +8,15 @@ with `evolve`, then one command is decided; every answer is worked out by hand.
 
 from __future__ import annotations
 
+import contextlib
+from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given as generated
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from events import Event
 from events.slots import (
@@ -241,3 +246,51 @@ def test_no_slot_ever_holds_more_households_than_the_capacity() -> None:
     filled = state.plans[CAMPAIGN].filled
     assert max(filled.values()) == 2
     assert sum(filled.values()) == len(state.plans[CAMPAIGN].held) == 12
+
+
+Step = tuple[str, int]
+
+
+def command_of(kind: str, n: int) -> Command:
+    """An offer of household n (again, perhaps), or the day n days after Friday added or
+    closed."""
+    day = FRI + timedelta(days=n)
+    if kind == "add":
+        return AddSlotDay(campaign_id=CAMPAIGN, site_id=SITE, day=day)
+    if kind == "close":
+        return CloseSiteDay(campaign_id=CAMPAIGN, site_id=SITE, day=day, reason="vent")
+    return offer(n)  # ("offer", household number) | ("add", day offset) | ("close", ...)
+
+
+@generated(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("offer"), st.integers(1, 30)),
+            st.tuples(st.just("add"), st.integers(2, 6)),
+            st.tuples(st.just("close"), st.integers(0, 6)),
+            st.tuples(st.just("again"), st.integers(1, 30)),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_whatever_happens_no_slot_is_overfilled_and_no_one_waits_while_a_slot_is_free(
+    steps: list[Step],
+) -> None:
+    """Any sequence of offers (some repeated), added and closed days (the refused ones
+    changing nothing) keeps the plan's promises."""
+    history = planned()
+    for kind, n in steps:
+        with contextlib.suppress(Refused):
+            history += when(given(*history), command_of(kind, n))
+    plan = given(*history).plans[CAMPAIGN]
+    counted = Counter(plan.held.values())
+
+    assert all(n <= 2 for n in counted.values())
+    assert all(plan.has(slot) for slot in counted)
+    assert dict(counted) == {k: v for k, v in plan.filled.items() if v}
+    assigned = [e.household_id for e in history if isinstance(e, SlotAssigned)]
+    assert len(assigned) == len(set(assigned))  # nobody assigned twice
+    free = sum(plan.free(slot) for slot in plan.slots())
+    waiting = given(*history).waiting(CAMPAIGN)
+    assert free == 0 or waiting == []
