@@ -36,11 +36,14 @@ async def set_slot_plan(
     user: CurrentUser,
     now: Now,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Decision:
     """Set the site's days, hours and safe capacity in the campaign; every household it
-    expects gets a slot (409 when the plan would drop or overfill slots already held)."""
+    expects gets a slot (200 when it has that plan already; 409 when the plan would drop or
+    overfill slots already held)."""
+    hours, command_id = (body.opens_at, body.closes_at), idempotency_key or str(uuid.uuid4())
     outcome = await slots.set_slot_plan(services, user, now, campaign_id, site_id, body.days,
-                                        (body.opens_at, body.closes_at), body.per_hour)  # fmt: skip
+                                        hours, body.per_hour, command_id)  # fmt: skip
     return answers.decision(outcome, response)
 
 

@@ -8,11 +8,9 @@ household the writer already holds changes nothing, so offering again is always 
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 from datetime import date, datetime
 from typing import Any
-
-import orjson
 
 from events.slots import ExpectedHousehold
 from projections import slot_queries
@@ -42,9 +40,11 @@ async def set_slot_plan(
     days: list[date],
     hours: tuple[int, int],
     per_hour: int,
+    command_id: str,
 ) -> Outcome:
     """Distribute on `days` from `hours[0]` to `hours[1]`, `per_hour` households an hour, to
-    the households of the site the campaign's current rules admit."""
+    the households of the site the campaign's current rules admit. The plan the site already
+    has, set again, records nothing (under any id): it answers as a repeat."""
     authorize(user, "slots.write")
     terms = await campaign_at_site(ports, campaign_id, site_id)
     command = SetSlotPlan.model_validate({
@@ -53,7 +53,7 @@ async def set_slot_plan(
         "region_codes": terms.region_codes, "groups": terms.groups,
         "max_precarity_score": terms.max_precarity_score,
     })  # fmt: skip
-    reply = await decide(ports, command, _content_id(command.model_dump(mode="json")), user, now)
+    reply = await decide(ports, command, command_id, user, now)
     await offer_expected(ports, user, now, site_id)
     return Outcome.registered(campaign_id, reply)
 
@@ -66,10 +66,9 @@ async def offer_expected(ports: Ports, user: User, now: datetime, site_id: str) 
     for chunk in await in_thread(lambda: list(slot_queries.profiles_at(ports.engine, site_id))):
         households = [ExpectedHousehold.model_validate(row) for row in chunk]
         command = OfferHouseholds(site_id=site_id, households=households)
-        reply = await decide(ports, command, _content_id(command.model_dump(mode="json")),
-                             user, now)  # fmt: skip
-        if not reply.replayed:  # the same offer again: assigned before, nothing new
-            assigned += sum(1 for e in reply.events if e["type"] == "SlotAssigned")
+        # a new id each time: an offer of households the writer holds records nothing
+        reply = await decide(ports, command, str(uuid.uuid4()), user, now)
+        assigned += sum(1 for e in reply.events if e["type"] == "SlotAssigned")
     return assigned
 
 
@@ -111,9 +110,3 @@ async def household_slots(ports: Ports, user: User, household_id: str) -> list[d
     """The appointments a household holds, one per campaign (for its card and ticket)."""
     authorize(user, "households.read")
     return await in_thread(slot_queries.slots_of_household, ports.engine, household_id)
-
-
-def _content_id(data: dict[str, Any]) -> str:
-    """A command id from what is asked: the same request again is the same command."""
-    body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(body).hexdigest()[:32]

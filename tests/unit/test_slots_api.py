@@ -91,6 +91,14 @@ def test_the_same_plan_again_changes_nothing(planned: ApiHarness) -> None:
     assert held(planned, FATIMA.household_id) == [(str(TODAY), 9)]
 
 
+def test_a_plan_set_back_to_an_earlier_one_is_that_plan_again(planned: ApiHarness) -> None:
+    assert set_plan(planned, per_hour=3).status_code == 201
+    back = set_plan(planned, per_hour=1)
+
+    assert back.status_code == 201, back.text
+    assert plan(planned)["per_hour"] == 1
+
+
 def test_a_household_registered_after_the_plan_gets_the_next_free_slot(
     planned: ApiHarness,
 ) -> None:

@@ -4,6 +4,7 @@ against the safe capacity) for them and the coordinators, who set the plan here.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -47,7 +48,7 @@ async def set_plan(page: Sites, campaign_id: str, site_id: str) -> Response:
         hours = (plan.opens_at, plan.closes_at)
         now = datetime.now(UTC)
         await slots.set_slot_plan(page.services, page.user, now, campaign_id, site_id, days,
-                                  hours, plan.per_hour)  # fmt: skip
+                                  hours, plan.per_hour, str(uuid.uuid4()))  # fmt: skip
     except FormErrors as exc:
         return await _render(page, campaign_id, site_id, values, exc.errors, exc.status)
     except ApiError as exc:
