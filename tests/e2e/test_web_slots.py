@@ -20,7 +20,7 @@ def expected_at_the_site(site: Site) -> None:
         ok(site.api.post("admin", "/v1/households", {
             "id": f"hh-amizmiz-{n:03d}", "registry_number": f"RSU-2026-{n:06d}",
             "head_name": f"Famille Amizmiz {n}", "size": 4, "region_code": "MA07",
-            "province_code": "MA0701", "groups": ["elderly"], "site_id": SITE,
+            "province_code": "MA0701", "groups": ["children"], "site_id": SITE,
         }))  # fmt: skip
     site.api.project_published()
 

@@ -294,3 +294,27 @@ def test_whatever_happens_no_slot_is_overfilled_and_no_one_waits_while_a_slot_is
     free = sum(plan.free(slot) for slot in plan.slots())
     waiting = given(*history).waiting(CAMPAIGN)
     assert free == 0 or waiting == []
+
+
+def test_the_elderly_and_people_with_disabilities_take_the_first_hours_of_each_day() -> None:
+    everyone = [household(n) for n in (1, 2, 3, 4)] + [
+        household(5, groups=["elderly"]), household(6, groups=["disability", "children"]),
+        household(7, groups=["elderly"]),
+    ]  # fmt: skip
+    expected = when(given(), OfferHouseholds(site_id=SITE, households=everyone))
+
+    events = when(given(*expected), plan())
+
+    assert slots_of(events) == {
+        "hh-005": (FRI, 9), "hh-006": (FRI, 9), "hh-007": (SAT, 9),  # 9:00 of each day first
+        "hh-001": (FRI, 10), "hh-002": (FRI, 10), "hh-003": (SAT, 9), "hh-004": (SAT, 10),
+    }  # fmt: skip
+
+
+def test_an_elderly_household_registered_later_gets_the_earliest_hour_with_room() -> None:
+    history = planned(1, 2, 3)  # Fri 9: 1, 2; Fri 10: 3
+
+    events = when(given(*history), OfferHouseholds(
+        site_id=SITE, households=[household(8), household(9, groups=["elderly"])]))  # fmt: skip
+
+    assert slots_of(events) == {"hh-009": (SAT, 9), "hh-008": (FRI, 10)}

@@ -4,7 +4,8 @@ the next free slot; a basket handed outside its slot still counts, out of slot; 
 a day closes, a day is added.
 
 The same app, clock and people as `test_site_lists_api`: Fatima and Mohamed expected at Al
-Haouz, Khadija at Chichaoua. The site serves one household an hour from 9:00 to 12:00.
+Haouz, Khadija at Chichaoua. The site serves one household an hour from 9:00 to 12:00;
+Mohamed's household has an elderly member, so it comes in the first hour.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def planned(assigned: ApiHarness) -> ApiHarness:
 
 
 def test_a_plan_gives_every_household_the_site_expects_a_slot_in_order(planned: ApiHarness) -> None:
-    assert held(planned, FATIMA.household_id) == [(str(TODAY), 9)]
-    assert held(planned, MOHAMED.household_id) == [(str(TODAY), 10)]
+    assert held(planned, MOHAMED.household_id) == [(str(TODAY), 9)]  # the elderly first
+    assert held(planned, FATIMA.household_id) == [(str(TODAY), 10)]
     figures = plan(planned)
     assert (figures["expected"], figures["served"], figures["per_hour"]) == (2, 0, 1)
     assert [(s["day"], s["hour"], s["expected"]) for s in figures["slots"]][:3] == [
@@ -88,7 +89,7 @@ def test_the_same_plan_again_changes_nothing(planned: ApiHarness) -> None:
     again = set_plan(planned)
 
     assert again.status_code == 200, again.text
-    assert held(planned, FATIMA.household_id) == [(str(TODAY), 9)]
+    assert held(planned, FATIMA.household_id) == [(str(TODAY), 10)]
 
 
 def test_a_plan_set_back_to_an_earlier_one_is_that_plan_again(planned: ApiHarness) -> None:
@@ -125,13 +126,13 @@ def test_each_assignment_is_announced_in_french_and_arabic_naming_nobody(
 def test_a_basket_handed_outside_its_slot_is_served_once_and_counted_out_of_slot(
     planned: ApiHarness,
 ) -> None:
-    handed = planned.post("agent", "/v1/distributions", basket("d-1", FATIMA.household_id))
+    handed = planned.post("agent", "/v1/distributions", basket("d-1", MOHAMED.household_id))
     assert handed.status_code == 201, handed.text
     planned.project_published()
 
     figures = plan(planned)
     now = next(s for s in figures["slots"] if (s["day"], s["hour"]) == (str(TODAY), NOW_HOUR))
-    assert NOW_HOUR != 9  # Fatima's slot
+    assert NOW_HOUR != 9  # Mohamed's slot
     assert (now["served"], now["out_of_slot"], now["served_in_hour"]) == (0, 1, 1)
     assert (figures["served"], figures["out_of_slot"], figures["over_capacity"]) == (0, 1, False)
 
@@ -157,7 +158,7 @@ def test_a_slot_moves_a_day_closes_and_a_day_is_added(planned: ApiHarness) -> No
 
 
 def test_a_move_to_a_full_slot_is_refused(planned: ApiHarness) -> None:
-    r = move(planned, MOHAMED.household_id, str(TODAY), 9)
+    r = move(planned, FATIMA.household_id, str(TODAY), 9)  # Mohamed's
 
     error_of(r, 409, "slot_full")
 
@@ -216,4 +217,4 @@ def test_assigning_again_offers_every_expected_household_and_adds_only_the_missi
 
     assert (first, again) == (1, 0)
     assert held(planned, later) == [(str(TODAY), 11)]
-    assert held(planned, FATIMA.household_id) == [(str(TODAY), 9)]
+    assert held(planned, FATIMA.household_id) == [(str(TODAY), 10)]

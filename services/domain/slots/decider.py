@@ -1,8 +1,9 @@
 """The single writer of a site's appointments: every household a plan admits gets a slot,
 never more households in an hour than the site serves safely, and nobody twice.
 
-Deterministic and idempotent: households are placed in id order in the next free slots, and
-a household that holds a slot keeps it whatever is offered again."""
+Deterministic and idempotent: households are placed in id order in the next free slots (the
+elderly and people with disabilities first, in the first hours of each day), and a
+household that holds a slot keeps it whatever is offered again."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from services.domain.slots.commands import (
     OfferHouseholds,
     SetSlotPlan,
 )
-from services.domain.slots.state import Plan, SiteSlots, Slot, evolve, place
+from services.domain.slots.state import Plan, SiteSlots, Slot, evolve, first, place
 
 
 @on_message
@@ -56,8 +57,12 @@ def _assign(state: SiteSlots, campaign_id: str, household_ids: list[str]) -> lis
     site_id = plan.rules.site_id
     return [
         SlotAssigned(campaign_id=campaign_id, site_id=site_id, household_id=h, day=day, hour=hour)
-        for h, (day, hour) in place(plan, household_ids)
+        for h, (day, hour) in place(plan, household_ids, early=_early(state, household_ids))
     ]
+
+
+def _early(state: SiteSlots, household_ids: list[str]) -> set[str]:
+    return {h for h in household_ids if first(state.expected.get(h))}
 
 
 def _folded(state: SiteSlots, events: list[Event]) -> SiteSlots:
@@ -176,7 +181,8 @@ def _(state: SiteSlots, command: CloseSiteDay, now: datetime) -> list[Event]:
     closed = SiteDayClosed(**command.model_dump())
     held = sorted((slot[1], h) for h, slot in plan.held.items() if slot[0] == command.day)
     after = _folded(state, [closed]).plans[command.campaign_id]
-    moves = place(after, [h for _, h in held], after=command.day)
+    moving = [h for _, h in held]
+    moves = place(after, moving, after=command.day, early=_early(state, moving))
     if len(moves) < len(held):
         raise Refused(
             "no_room",

@@ -4,7 +4,8 @@ rules read)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -22,6 +23,8 @@ from services.domain.dispatching import on_message
 from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
 
 Slot = tuple[date, int]  # (day, hour)
+# who is served in the first hours of each day
+PRIORITY_GROUPS = frozenset({"elderly", "disability"})
 
 
 @dataclass(frozen=True)
@@ -135,17 +138,33 @@ def _(state: SiteSlots, event: SlotDayAdded) -> SiteSlots:
     return _with_plan(state, event.campaign_id, replace(plan, days=days))
 
 
+def first(household: ExpectedHousehold | None) -> bool:
+    """Whether the household is served in the first hours: the elderly, people with
+    disabilities."""
+    return household is not None and bool(PRIORITY_GROUPS & set(household.groups))
+
+
 def place(
-    plan: Plan, household_ids: list[str], after: date | None = None
+    plan: Plan, household_ids: list[str], after: date | None = None, early: Collection[str] = ()
 ) -> list[tuple[str, Slot]]:
-    """The next free slots, in order, for as many of the households as fit (in the order
-    given): each hour filled up to the plan's capacity before the next."""
+    """The next free slots for as many of the households as fit (in the order given), never
+    more in an hour than the plan's capacity. Those in `early` come first and take the first
+    hours of each day (every day's first hour, then every day's second...); the others fill
+    the slots day by day, each hour before the next."""
     placed: list[tuple[str, Slot]] = []
-    waiting = iter(household_ids)
-    for slot in plan.slots(after):
-        for _ in range(max(plan.free(slot), 0)):
-            household_id = next(waiting, None)
-            if household_id is None:
-                return placed
-            placed.append((household_id, slot))
+    taken: Counter[Slot] = Counter()
+
+    def fill(households: list[str], order: list[Slot]) -> None:
+        waiting = iter(households)
+        for slot in order:
+            for _ in range(max(plan.free(slot) - taken[slot], 0)):
+                household_id = next(waiting, None)
+                if household_id is None:
+                    return
+                placed.append((household_id, slot))
+                taken[slot] += 1
+
+    slots = list(plan.slots(after))
+    fill([h for h in household_ids if h in early], sorted(slots, key=lambda s: (s[1], s[0])))
+    fill([h for h in household_ids if h not in early], slots)
     return placed
