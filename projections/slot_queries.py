@@ -89,8 +89,8 @@ def current_slot(
     if day.isoformat() not in plan["days"] or not plan["opens_at"] <= hour < plan["closes_at"]:
         return None
     held = _held(engine, campaign_id, site_id)
-    served = _served_at(engine, campaign_id, site_id, anywhere=True)
     expected = sorted(h for h, slot in held.items() if slot == (day, hour))
+    served = _served_at(engine, campaign_id, site_id, among=expected)
     came = [h for h in expected if h in served]
     households = [{"household_id": h, "served": h in served} for h in expected]
     return {"day": day, "hour": hour, "capacity": plan["per_hour"], "expected": len(expected),
@@ -138,18 +138,20 @@ def _held(engine: Engine, campaign_id: str, site_id: str) -> dict[str, Slot]:
 
 
 def _served_at(
-    engine: Engine, campaign_id: str, site_id: str, anywhere: bool = False
+    engine: Engine, campaign_id: str, site_id: str, among: list[str] | None = None
 ) -> dict[str, Slot]:
     """Each household's first counted basket of the campaign handed at the site (with
-    `anywhere`, at any site): its site-time (day, hour)."""
+    `among`, those households' first, at any site): its site-time (day, hour)."""
     d = distributions
     stmt = (
         select(d.c.household_id, d.c.site_id, d.c.occurred_at)
         .where(d.c.campaign_id == campaign_id, d.c.status.in_(HANDED))
         .order_by(d.c.occurred_at, d.c.distribution_id)
     )
-    if not anywhere:
+    if among is None:
         stmt = stmt.where(d.c.site_id == site_id)
+    else:
+        stmt = stmt.where(d.c.household_id.in_(among))
     first: dict[str, Slot] = {}
     with engine.connect() as conn:
         for household_id, _, occurred_at in conn.execute(stmt):
