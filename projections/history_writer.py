@@ -14,6 +14,7 @@ class HistoryProjection:
     name: str = "history"
     streams: tuple[str, ...] = (
         "reference", "stock", "households", "distributions", "deployments", "donations", "users",
+        "slots",
     )  # fmt: skip
     tables: tuple[Table, ...] = (history,)
 

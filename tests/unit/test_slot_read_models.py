@@ -19,7 +19,7 @@ from events import Event
 from events.households import AidDistributed
 from events.slots import SlotAssigned
 from projections.slot_queries import SITE_TIME, current_slot, slot_figures, slots_of_household
-from projections.tables import metadata, slot_messages
+from projections.tables import history, metadata, slot_messages
 from projections.writer import Message
 from services.domain.slots.commands import (
     AddSlotDay,
@@ -178,3 +178,20 @@ def test_a_rebuild_from_the_log_gives_the_rows_of_the_live_projection() -> None:
     assert every_row(live) == every_row(rebuilt)
     assert len(every_row(live)["slot_assignments"]) == 5
     assert sum(isinstance(m.event, SlotAssigned) for m in log) == 5
+
+
+def test_the_auditor_finds_a_households_slots_and_the_campaigns_plans_in_the_history() -> None:
+    engine = fresh()
+    project(engine, [messages(closing_friday())])
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(history.c.subject_kind, history.c.subject_id, history.c.type)
+        ).all()  # fmt: skip
+
+    assert [t for k, i, t in rows if (k, i) == ("household", "hh-001")] == [
+        "SlotAssigned", "SlotMoved",
+    ]  # fmt: skip
+    assert sorted(t for k, i, t in rows if (k, i) == ("campaign", CAMPAIGN)) == [
+        "SiteDayClosed", "SlotDayAdded", "SlotPlanSet",
+    ]  # fmt: skip
