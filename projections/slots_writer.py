@@ -69,24 +69,26 @@ def _messages(
 def _plan(
     conn: Connection, event: SlotPlanSet | SiteDayClosed | SlotDayAdded, when: datetime
 ) -> None:
+    """The plan's row: set (a day it had closed and now has again is open), or a day
+    closed or added."""
     key = (slot_plans.c.campaign_id == event.campaign_id) & (slot_plans.c.site_id == event.site_id)
+    found = conn.execute(select(slot_plans.c.days, slot_plans.c.closed_days).where(key)).first()
+    days, closed = (set(found.days), set(found.closed_days)) if found else (set(), set())
     if isinstance(event, SlotPlanSet):
+        days = {d.isoformat() for d in event.days}
         row = {"campaign_id": event.campaign_id, "site_id": event.site_id,
                "opens_at": event.opens_at, "closes_at": event.closes_at,
-               "per_hour": event.per_hour, "days": [d.isoformat() for d in event.days],
-               "closed_days": [], "set_at": when}  # fmt: skip
-        upsert(conn, slot_plans, [row], ["campaign_id", "site_id"],
-               replace=["opens_at", "closes_at", "per_hour", "days", "set_at"])  # fmt: skip
+               "per_hour": event.per_hour, "days": sorted(days),
+               "closed_days": sorted(closed - days), "set_at": when}  # fmt: skip
+        upsert(conn, slot_plans, [row], ["campaign_id", "site_id"], replace=list(row)[2:])
         return
-    found = conn.execute(select(slot_plans.c.days, slot_plans.c.closed_days).where(key)).first()
     if found is None:
         return
-    days, closed = set(found.days), list(found.closed_days)
     day = event.day.isoformat()
     if isinstance(event, SiteDayClosed):
-        days.discard(day)
-        closed = sorted({*closed, day})
+        days, closed = days - {day}, closed | {day}
     else:
-        days.add(day)
-        closed = [d for d in closed if d != day]
-    conn.execute(update(slot_plans).where(key).values(days=sorted(days), closed_days=closed))
+        days, closed = days | {day}, closed - {day}
+    conn.execute(
+        update(slot_plans).where(key).values(days=sorted(days), closed_days=sorted(closed))
+    )

@@ -318,3 +318,15 @@ def test_an_elderly_household_registered_later_gets_the_earliest_hour_with_room(
         site_id=SITE, households=[household(8), household(9, groups=["elderly"])]))  # fmt: skip
 
     assert slots_of(events) == {"hh-009": (SAT, 9), "hh-008": (FRI, 10)}
+
+
+def test_a_plan_set_again_with_a_closed_day_reopens_it() -> None:
+    history = planned(1)
+    history += when(given(*history), CloseSiteDay(campaign_id=CAMPAIGN, site_id=SITE, day=SAT,
+                                                  reason="vent"))  # fmt: skip
+
+    state, events = then(history, plan())
+
+    assert [type(e) for e in events] == [SlotPlanSet]
+    assert state.plans[CAMPAIGN].days == (FRI, SAT)
+    assert when(given(*history, *events), plan()) == []  # the plan as it now stands

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
@@ -195,3 +196,23 @@ def test_the_auditor_finds_a_households_slots_and_the_campaigns_plans_in_the_his
     assert sorted(t for k, i, t in rows if (k, i) == ("campaign", CAMPAIGN)) == [
         "SiteDayClosed", "SlotDayAdded", "SlotPlanSet",
     ]  # fmt: skip
+
+
+def test_a_plan_set_again_with_its_closed_day_lists_it_open_again() -> None:
+    again = PLAN.model_copy(update={"days": [FRI, SAT, SUN]})  # Friday as well
+    reopened = DECIDER.decide(_state(closing_friday()), again, NOW)
+    engine = fresh()
+    project(engine, [messages(closing_friday() + reopened)])
+
+    figures = slot_figures(engine, CAMPAIGN, SITE)
+
+    assert figures is not None
+    assert figures["days"] == ["2026-02-20", "2026-02-21", "2026-02-22"]
+    assert figures["closed_days"] == []
+
+
+def _state(log: list[Event]) -> Any:
+    state = DECIDER.initial()
+    for event in log:
+        state = DECIDER.evolve(state, event)
+    return state

@@ -80,11 +80,16 @@ def _(state: SiteSlots, command: SetSlotPlan, now: datetime) -> list[Event]:
     planned = SlotPlanSet(**command.model_dump() | {"days": sorted(set(command.days))})
     current = state.plans.get(command.campaign_id)
     events: list[Event] = []
-    if current is None or current.rules != planned:
+    if current is None or _as_planned(current) != planned:
         _keeps_held(current, planned)
         events.append(planned)
     state = _folded(state, events)
     return events + _assign(state, command.campaign_id, state.waiting(command.campaign_id))
+
+
+def _as_planned(plan: Plan) -> SlotPlanSet:
+    """The plan as it stands (its days closed or added since), as if set so."""
+    return plan.rules.model_copy(update={"days": list(plan.days)})
 
 
 def _keeps_held(current: Plan | None, planned: SlotPlanSet) -> None:
