@@ -30,6 +30,7 @@ from api.routes import (
     relief,
     reports,
     requisitions,
+    slots,
     social_watch,
     stock,
     users,
@@ -108,6 +109,7 @@ def create_app(
         household_imports,  # before households: its paths are more specific
         households,
         campaigns,
+        slots,
         distributions,
         relief,
         deployments,

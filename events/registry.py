@@ -45,6 +45,14 @@ from events.requisitions import (
     RequisitionReceiptRecorded,
     RequisitionRejected,
 )
+from events.slots import (
+    HouseholdsExpected,
+    SiteDayClosed,
+    SlotAssigned,
+    SlotDayAdded,
+    SlotMoved,
+    SlotPlanSet,
+)
 from events.stock import (
     StockAdjusted,
     StockAdjustmentVoided,
@@ -133,6 +141,12 @@ _TYPES: dict[str, type[Event]] = {
         RequisitionDispatchRefused,
         RequisitionReceiptRecorded,
         RequisitionClosed,
+        SlotPlanSet,
+        HouseholdsExpected,
+        SlotAssigned,
+        SlotMoved,
+        SiteDayClosed,
+        SlotDayAdded,
     )
 }
 

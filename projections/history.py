@@ -16,6 +16,7 @@ from events.households import CampaignAreasChanged, CampaignClosed, CampaignExte
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined
 from events.relief import DonationReceived
+from events.slots import SiteDayClosed, SlotDayAdded, SlotPlanSet
 from events.stock import StockReceived
 
 Subject = tuple[str, str]  # (kind, id)
@@ -27,7 +28,10 @@ SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("username",),
     "requisition": ("requisition_id",),
 }
-CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged)
+# a campaign's slot plans at its sites are part of its terms (a household's slot is listed
+# under the household)
+CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged,
+                   SlotPlanSet, SiteDayClosed, SlotDayAdded)  # fmt: skip
 DONATION_EVENTS = (DonationReceived, StockReceived)
 # Never shown: pseudonyms (they link a household to a person), sealed personal data,
 # secrets (a card's check value makes a card: whoever reads it could print one).

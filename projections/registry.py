@@ -9,6 +9,7 @@ from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
 from projections.relief_writer import ReliefProjection
 from projections.requisitions_writer import RequisitionsProjection
+from projections.slots_writer import SlotsProjection
 from projections.users_writer import UsersProjection
 
 _ALL: tuple[Projection, ...] = (
@@ -19,5 +20,6 @@ _ALL: tuple[Projection, ...] = (
     ReliefProjection(),
     HistoryProjection(),
     RequisitionsProjection(),
+    SlotsProjection(),
 )
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

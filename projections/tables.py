@@ -525,3 +525,48 @@ requisition_lines = Table(
     Column("dispatched", BigInteger, nullable=False, default=0),
     Column("received", BigInteger, nullable=False, default=0),
 )
+
+# Appointments: each campaign's plan at a site (its open days, as ISO dates; the days it
+# closed), the slot each household holds, and the outbox of the messages announcing them.
+slot_plans = Table(
+    "slot_plans",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("site_id", String(64), primary_key=True),
+    Column("opens_at", Integer, nullable=False),
+    Column("closes_at", Integer, nullable=False),
+    Column("per_hour", Integer, nullable=False),
+    Column("days", JSON, nullable=False),
+    Column("closed_days", JSON, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
+slot_assignments = Table(
+    "slot_assignments",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("household_id", String(64), primary_key=True),
+    Column("site_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("assigned_at", DateTime, nullable=False),
+    Index("ix_slot_assignments_slot", "campaign_id", "site_id", "day", "hour"),
+    Index("ix_slot_assignments_household", "household_id"),
+)
+
+# One row per household, language and assignment or change, for an SMS gateway to send and
+# mark sent (`sent_at`); nothing here calls one.
+slot_messages = Table(
+    "slot_messages",
+    metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("household_id", String(64), nullable=False, index=True),
+    Column("campaign_id", String(64), nullable=False),
+    Column("site_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("sent_at", DateTime),
+)

@@ -223,3 +223,11 @@ REQUISITIONS = (
     N_("done.rejection"), N_("done.closure"), N_("refusal.more_than_requested"),
     N_("refusal.nothing_approved"), N_("refusal.not_requested"),
 )  # fmt: skip
+
+# A site's appointments (pages/slots.py, sites/slots.html): the plan form's fields, built
+# as "slots.field." ~ name, its notice, and the refusal it may meet.
+SLOTS = (
+    N_("done.slot_plan"), N_("slots.field.first_day"), N_("slots.field.day_count"),
+    N_("slots.field.opens_at"), N_("slots.field.closes_at"), N_("slots.field.per_hour"),
+    N_("refusal.plan_in_use"),
+)  # fmt: skip

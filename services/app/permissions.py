@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "registry.read": {"admin": A, "coordinator": A, "auditor": A},
     # the households a site expects in a campaign, and how each stands there
     "sitelists.read": {"admin": A, "coordinator": A, "auditor": A, "agent": S},
+    # a campaign's slot plans at its sites: days, hours, safe capacity, moves, closed days
+    "slots.write": {"admin": A, "coordinator": A},
     "relief.write": {"admin": A, "coordinator": A},
     "relief.read": {"admin": A, "coordinator": A, "auditor": A},
     "donations.write": {"admin": A, "coordinator": A, "operator": W},

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from events import Envelope, Event
+from events.households import HouseholdProfileUpdated, HouseholdRegistered
 from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
 from events.requisitions import RequisitionApproved
 from events.stock import TransferCancelled, TransferDispatched, TransferReceived
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Reply
-from services.domain.policies import convoys, donations, requisitions, transfers
+from services.domain.policies import convoys, donations, requisitions, slots, transfers
 
 Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
 
@@ -80,6 +81,16 @@ async def record_requisition_receipt(
         await bus.send(*recorded)
 
 
+async def offer_to_site(
+    bus: CommandBus, envelope: Envelope, event: HouseholdRegistered | HouseholdProfileUpdated
+) -> None:
+    """Tell the household's site it is expected there (an offer is never refused: written,
+    not awaited)."""
+    offer = slots.offer_to_site(event, envelope)
+    if offer is not None:
+        await bus.submit(*offer)
+
+
 REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
     "deployments": {
         DeploymentDispatchStarted: dispatch_convoy,
@@ -92,6 +103,7 @@ REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
         TransferReceived: record_requisition_receipt,
     },
     "requisitions": {RequisitionApproved: dispatch_requisition},
+    "households": {HouseholdRegistered: offer_to_site, HouseholdProfileUpdated: offer_to_site},
 }
 """The reactions run this way, by the stream whose events they follow."""
 

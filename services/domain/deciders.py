@@ -10,6 +10,7 @@ from services.domain.distributions.decider import DistributionDecider
 from services.domain.households.decider import HouseholdDecider
 from services.domain.reference.decider import DonationDecider, ReferenceDecider
 from services.domain.requisitions.decider import RequisitionDecider
+from services.domain.slots.decider import SlotsDecider
 from services.domain.stock.decider import StockDecider
 from services.domain.users.decider import UsersDecider
 
@@ -22,4 +23,5 @@ DECIDERS: tuple[Decider[Any], ...] = (
     DonationDecider(),
     UsersDecider(),
     RequisitionDecider(),
+    SlotsDecider(),
 )

@@ -20,11 +20,13 @@ users_app = typer.Typer(help="Users and their API tokens.")
 projections_app = typer.Typer(help="Read models.")
 households_app = typer.Typer(help="The household registry.")
 ledger_app = typer.Typer(help="The signed log of events.")
+slots_app = typer.Typer(help="Appointments at distribution sites.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(users_app, name="users")
 app.add_typer(projections_app, name="projections")
 app.add_typer(households_app, name="households")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(slots_app, name="slots")
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -310,6 +312,26 @@ def ledger_unsigned_ends() -> None:
 
     ends = orjson.dumps(end_offsets(get_settings())).decode()
     typer.echo(f"AID_ACCEPT_UNSIGNED_BEFORE='{ends}'")
+
+
+@slots_app.command("assign")
+def slots_assign(campaign: str, site: str) -> None:
+    """Offer every household expected at the site to its appointments again: those without
+    a slot in the campaign's plan get the next free ones (run it any number of times)."""
+    import asyncio
+
+    from services.app.errors import AppError, BrokerUnavailable
+    from services.runtime.slots_cli import assign_slots
+
+    try:
+        assigned = asyncio.run(assign_slots(get_settings(), campaign, site))
+    except AppError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    except BrokerUnavailable as exc:
+        console.print(f"[red]stopped: {exc}[/red]; run the same command again")
+        raise typer.Exit(1) from None
+    print(f"{assigned} households got a slot")
 
 
 def main() -> None:

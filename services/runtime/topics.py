@@ -23,6 +23,7 @@ EVENT_STREAMS = (
     "donations",
     "users",
     "requisitions",
+    "slots",
 )
 COMMAND_STREAMS = (
     "reference-commands",
@@ -33,6 +34,7 @@ COMMAND_STREAMS = (
     "donation-commands",
     "user-commands",
     "requisition-commands",
+    "slot-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
 OTHER_STREAMS = ("dlq", "replies")

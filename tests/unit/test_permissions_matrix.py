@@ -37,6 +37,7 @@ from events.relief import (
     PlannedLine,
 )
 from events.requisitions import RequisitionApproved, RequisitionLine, RequisitionRaised
+from events.slots import ExpectedHousehold, HouseholdsExpected, SlotAssigned, SlotPlanSet
 from events.stock import (
     StockAdjusted,
     StockCounted,
@@ -234,6 +235,29 @@ def resolution(_: str) -> dict[str, Any]:
     return {"resolution": "accept", "reason": "famille de onze personnes"}
 
 
+SLOT_DAYS = (date(2026, 3, 2), date(2026, 3, 3))
+
+
+def slot_plan(_: str) -> dict[str, Any]:
+    return {"days": [str(d) for d in SLOT_DAYS], "opens_at": 9, "closes_at": 11, "per_hour": 10}
+
+
+def slot_move(_: str) -> dict[str, Any]:
+    return {"household_id": HOUSEHOLD, "day": str(SLOT_DAYS[1]), "hour": 10}
+
+
+def closed_day(_: str) -> dict[str, Any]:
+    return {"day": str(SLOT_DAYS[0]), "reason": "crue de l'oued"}
+
+
+def added_day(_: str) -> dict[str, Any]:
+    return {"day": "2026-03-04"}
+
+
+def slots_at(site: str, tail: str = "") -> str:
+    return f"/v1/campaigns/{CAMPAIGN}/sites/{site}/slot-plan{tail}"
+
+
 def cancellation(_: str) -> dict[str, Any]:
     return {"reason": "route de Tizi n'Test coupée"}
 
@@ -368,6 +392,18 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/households/{household_id}/eligibility", "households.read",
              url=lambda _: f"/v1/households/{HOUSEHOLD}/eligibility",
              query={"campaign_id": CAMPAIGN}),
+    Endpoint("GET", "/v1/households/{household_id}/slots", "households.read",
+             url=lambda _: f"/v1/households/{HOUSEHOLD}/slots"),
+    Endpoint("PUT", "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan", "slots.write",
+             slot_plan, url=lambda _: slots_at(SITE)),
+    Endpoint("GET", "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan", "sitelists.read",
+             scoped=True, locations=SITES, url=slots_at),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan/moves",
+             "slots.write", slot_move, url=lambda _: slots_at(SITE, "/moves")),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan/closed-days",
+             "slots.write", closed_day, url=lambda _: slots_at(SITE, "/closed-days")),
+    Endpoint("POST", "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan/days",
+             "slots.write", added_day, url=lambda _: slots_at(SITE, "/days")),
     Endpoint("POST", "/v1/distributions", "distributions.write", distribution_at, scoped=True,
              locations=SITES),
     Endpoint("POST", "/v1/distributions/batch", "distributions.write", offline_batch,
@@ -471,6 +507,7 @@ def stocked_seed(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     are there for the relief routes."""
     with ApiHarness(tmp_path_factory.mktemp("stocked")) as harness:
         seed_aid(harness)
+        seed_slots(harness)
         harness.apply(
             *(
                 StockReceived(
@@ -565,6 +602,22 @@ def seed_aid(api: ApiHarness) -> None:
                             check="K7M4Q9TX"),
     )  # fmt: skip
     imports_queries.start(api.engine, IMPORT, False, USERNAMES["admin"], SEEDED_AT)
+
+
+def seed_slots(api: ApiHarness) -> None:
+    """The campaign's slot plan at both sites; the Aït Ourir household holds a slot at the
+    first."""
+    api.apply(
+        *(
+            SlotPlanSet(campaign_id=CAMPAIGN, site_id=site, days=list(SLOT_DAYS), opens_at=9,
+                        closes_at=11, per_hour=10)
+            for site in SITES
+        ),
+        HouseholdsExpected(site_id=SITE, households=[
+            ExpectedHousehold(household_id=HOUSEHOLD, region_code="MA07")]),
+        SlotAssigned(campaign_id=CAMPAIGN, site_id=SITE, household_id=HOUSEHOLD,
+                     day=SLOT_DAYS[0], hour=9),
+    )  # fmt: skip
 
 
 def came_home(loc: str) -> TransferLine:

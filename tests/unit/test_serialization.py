@@ -69,6 +69,15 @@ from events.requisitions import (
     RequisitionRejected,
 )
 from events.serialization import UndecodableMessage, decode, encode, event_id_for, wrap
+from events.slots import (
+    ExpectedHousehold,
+    HouseholdsExpected,
+    SiteDayClosed,
+    SlotAssigned,
+    SlotDayAdded,
+    SlotMoved,
+    SlotPlanSet,
+)
 from events.stock import (
     StockAdjusted,
     StockAdjustmentVoided,
@@ -487,6 +496,45 @@ SAMPLES: dict[str, Event] = {
     ),
     "RequisitionClosed": RequisitionClosed(
         requisition_id="req-al-haouz-01", short=True, reason="10 sacks lost on the road"
+    ),
+    "SlotPlanSet": SlotPlanSet(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        days=[date(2026, 2, 20), date(2026, 2, 21)],
+        opens_at=9,
+        closes_at=13,
+        per_hour=40,
+        region_codes=["MA07"],
+        groups=["elderly"],
+    ),
+    "HouseholdsExpected": HouseholdsExpected(
+        site_id="site-amizmiz",
+        households=[
+            ExpectedHousehold(household_id="hh-0001", region_code="MA07", groups=["elderly"])
+        ],
+    ),
+    "SlotAssigned": SlotAssigned(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        household_id="hh-0001",
+        day=date(2026, 2, 20),
+        hour=9,
+    ),
+    "SlotMoved": SlotMoved(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        household_id="hh-0001",
+        from_day=date(2026, 2, 20),
+        from_hour=9,
+        day=date(2026, 2, 21),
+        hour=10,
+        reason="day_closed",
+    ),
+    "SiteDayClosed": SiteDayClosed(
+        campaign_id="ramadan-2026", site_id="site-amizmiz", day=date(2026, 2, 20), reason="flood"
+    ),
+    "SlotDayAdded": SlotDayAdded(
+        campaign_id="ramadan-2026", site_id="site-amizmiz", day=date(2026, 2, 22)
     ),
 }
 

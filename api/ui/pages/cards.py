@@ -16,7 +16,7 @@ from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
 from api.ui.web import Page, PageRoute, SignedIn
-from services.app import cards
+from services.app import cards, slots
 
 router = APIRouter(prefix="/ui/households", route_class=PageRoute, include_in_schema=False)
 REQUEST_ID = re.compile(r"^[0-9a-f-]{36}$")  # the form's own id, so a double submit is one
@@ -35,7 +35,17 @@ async def card_page(household_id: str, page: SignedIn, issued: int = 0) -> Respo
     """The household's card to print (and the button that issues or replaces it)."""
     assert page.user is not None
     sheet = await cards.card_sheet(page.services, page.user, household_id, max(issued, 0))
+    sheet["slots"] = await slots.household_slots(page.services, page.user, household_id)
     return _render(page, sheet, done="card_issued" if issued else "")
+
+
+@router.get("/{household_id}/ticket")
+async def ticket_page(household_id: str, page: SignedIn) -> Response:
+    """The household's appointments to print and hand over: campaign, site, day and hour."""
+    assert page.user is not None
+    sheet = await cards.card_sheet(page.services, page.user, household_id)
+    found = await slots.household_slots(page.services, page.user, household_id)
+    return page.render("ticket.html", sheet=sheet, slots=found)
 
 
 @router.post("/{household_id}/card")
@@ -45,6 +55,7 @@ async def issue_card(household_id: str, page: SignedIn) -> Response:
     assert page.user is not None
     form = await page.form()
     sheet = await cards.card_sheet(page.services, page.user, household_id)
+    sheet["slots"] = await slots.household_slots(page.services, page.user, household_id)
     if sheet["card"] is not None and form.get("confirm") != "replace":
         return _render(page, sheet, {"confirm": page.t("household_card.confirm_required")}, 422)
     request_id = form.get("request_id", "")

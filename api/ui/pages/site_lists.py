@@ -4,6 +4,7 @@ those households (by id and size, naming nobody), a page at a time, and its CSV.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, Response
 from api import answers
 from api.ui.web import Page, PageRoute, section
 from projections.paging import Paging
-from services.app import campaigns, reference, site_lists
+from services.app import campaigns, reference, site_lists, slots
 from services.domain.distributions.site_lists import STATUSES, SiteStatus
 
 router = APIRouter(prefix="/sites", route_class=PageRoute, include_in_schema=False)
@@ -56,11 +57,12 @@ async def list_page(
         page.services, page.user, campaign_id, site_id, Paging(PAGE_ROWS, after), status
     )
     names = await _names(page)
+    now = await slots.slot_now(page.services, page.user, campaign_id, site_id, datetime.now(UTC))
     here = {"status": status} if status else {}
     more = found.next and f"?{urlencode(here | {'after': found.next})}"
     return page.render(
         "sites/list.html", campaign_id=campaign_id, site_id=site_id, status=status,
-        statuses=STATUSES, rows=found.items, more=more, names=names,
+        statuses=STATUSES, rows=found.items, more=more, names=names, now=now,
     )  # fmt: skip
 
 

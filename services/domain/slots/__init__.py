@@ -1,0 +1,1 @@
+"""Appointments at distribution sites: each site's slot plans and who holds which slot."""

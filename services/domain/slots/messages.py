@@ -1,0 +1,35 @@
+"""The words that announce an appointment to a household, in French and in Arabic, for a
+gateway to send. They name the campaign, the site, the day and the hour; never a person."""
+
+from __future__ import annotations
+
+from datetime import date
+
+LANGUAGES = ("fr", "ar")
+
+_ASSIGNED = {
+    "fr": "Aide {campaign} : votre rendez-vous au site {site} est le {day} de {start} à {end}. "
+    "Venez à cette heure avec votre carte.",
+    "ar": "مساعدة {campaign}: موعدكم في موقع {site} يوم {day} من الساعة {start} إلى {end}. "
+    "يرجى الحضور في هذا الوقت مع بطاقتكم.",
+}
+_MOVED = {
+    "fr": "Aide {campaign} : votre rendez-vous au site {site} est déplacé au {day} de {start} "
+    "à {end}. Venez à cette heure avec votre carte.",
+    "ar": "مساعدة {campaign}: تم تغيير موعدكم في موقع {site} إلى يوم {day} من الساعة {start} "
+    "إلى {end}. يرجى الحضور في هذا الوقت مع بطاقتكم.",
+}
+
+
+def announcement(
+    language: str, campaign_id: str, site_id: str, day: date, hour: int, moved: bool = False
+) -> str:
+    """The message for a new appointment (or a moved one) in `language` (fr or ar)."""
+    words = (_MOVED if moved else _ASSIGNED)[language]
+    return words.format(
+        campaign=campaign_id,
+        site=site_id,
+        day=day.strftime("%d/%m/%Y"),
+        start=f"{hour}:00",
+        end=f"{hour + 1}:00",
+    )

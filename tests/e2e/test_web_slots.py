@@ -1,0 +1,48 @@
+"""A crisis coordinator sets the Amizmiz site's safe capacity for the Ramadan campaign and
+reads the slot plan: the three households the site expects get a slot each, two an hour,
+in order; the page in Arabic reads right to left."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.e2e.scenario import CAMPAIGN, Site, ok
+from tests.support.api import SITE
+
+pytestmark = pytest.mark.browser
+SLOTS = f"/sites/{CAMPAIGN}/{SITE}/slots"
+
+
+def expected_at_the_site(site: Site) -> None:
+    for n in range(3):
+        ok(site.api.post("admin", "/v1/households", {
+            "id": f"hh-amizmiz-{n:03d}", "registry_number": f"RSU-2026-{n:06d}",
+            "head_name": f"Famille Amizmiz {n}", "size": 4, "region_code": "MA07",
+            "province_code": "MA0701", "groups": ["children"], "site_id": SITE,
+        }))  # fmt: skip
+    site.api.project_published()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_coordinator_sets_a_sites_capacity_and_sees_the_plan(site: Site, lang: str) -> None:
+    expected_at_the_site(site)
+    page = site.page("coordinator", lang)
+    page.goto(f"{site.url}{SLOTS}")
+    assert page.locator("#no-plan").count() == 1
+
+    page.fill("#first_day", str(date(2026, 3, 2)))
+    page.fill("#day_count", "2")
+    page.fill("#opens_at", "9")
+    page.fill("#closes_at", "12")
+    page.fill("#per_hour", "2")
+    page.click("#slot-plan-form button.primary")
+
+    assert page.locator(".notice.ok").count() == 1
+    rows = page.locator("#slots tbody tr")
+    assert rows.count() == 6  # two days of three hours
+    expected = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(3)]
+    assert [e.strip() for e in expected] == ["2", "1", "0"]  # three households, two an hour
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
+    site.shot(page, "coordinator-slot-plan")
