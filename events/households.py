@@ -96,6 +96,9 @@ class HouseholdProfileUpdated(Event):
     members: MemberCounts | None = None
     sealed_personal_data: str | None = Field(default=None, max_length=8192)
     site_id: Identifier | None = None  # None: no site assigned (or updated before sites were)
+    # the site it was expected at before, when this update moves it (its appointments there
+    # are released); None when the site stays
+    previous_site_id: Identifier | None = None
 
     @property
     def aggregate_id(self) -> str:

@@ -47,11 +47,13 @@ from events.requisitions import (
 )
 from events.slots import (
     HouseholdsExpected,
+    HouseholdsWithdrawn,
     SiteDayClosed,
     SlotAssigned,
     SlotDayAdded,
     SlotMoved,
     SlotPlanSet,
+    SlotReleased,
 )
 from events.stock import (
     StockAdjusted,
@@ -147,6 +149,8 @@ _TYPES: dict[str, type[Event]] = {
         SlotMoved,
         SiteDayClosed,
         SlotDayAdded,
+        HouseholdsWithdrawn,
+        SlotReleased,
     )
 }
 

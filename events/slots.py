@@ -145,3 +145,41 @@ class SlotDayAdded(Event):
     @property
     def aggregate_id(self) -> str:
         return self.site_id
+
+
+class HouseholdsWithdrawn(Event):
+    """Households the site no longer expects: their profile moved them to another site (or
+    to none). A plan set later leaves them out."""
+
+    TYPE = "HouseholdsWithdrawn"
+    STREAM = "slots"
+
+    site_id: Identifier
+    household_ids: list[Identifier] = Field(min_length=1, max_length=1_000)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.site_id
+
+
+SlotReleaseReason = Literal["left_site", "not_admitted"]
+
+
+class SlotReleased(Event):
+    """A household's appointment given up, its place free again: it moved to another site
+    (`left_site`), or its new profile is no longer one the campaign admits
+    (`not_admitted`)."""
+
+    TYPE = "SlotReleased"
+    STREAM = "slots"
+
+    campaign_id: Identifier
+    site_id: Identifier
+    household_id: Identifier
+    day: date
+    hour: int = Hour
+    reason: SlotReleaseReason
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.site_id

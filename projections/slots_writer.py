@@ -3,20 +3,29 @@ holds, and one message per household, language and assignment or change in the o
 
 Every event of a site lies on one partition of `slots`, in its writer's order, so applying
 them in order is enough; what was served, and when, is read from the registry's
-distributions when asked (`slot_queries`), whatever order the two streams arrive in."""
+distributions when asked (`slot_queries`), whatever order the two streams arrive in. A
+household moved from one site to another holds a row at each (two partitions, read in any
+order) until the former's release deletes its own."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 
-from events.slots import SiteDayClosed, SlotAssigned, SlotDayAdded, SlotMoved, SlotPlanSet
+from events.slots import (
+    SiteDayClosed,
+    SlotAssigned,
+    SlotDayAdded,
+    SlotMoved,
+    SlotPlanSet,
+    SlotReleased,
+)
 from projections.projection import Batch
 from projections.sql import insert_ignoring_duplicates, upsert
 from projections.tables import slot_assignments, slot_messages, slot_plans
-from services.domain.slots.messages import LANGUAGES, announcement
+from services.domain.slots.messages import LANGUAGES, announcement, release
 
 
 class SlotsProjection:
@@ -32,14 +41,29 @@ class SlotsProjection:
             if isinstance(event, SlotAssigned | SlotMoved):
                 held.append(_held(event, when))
                 messages += _messages(event, str(applied.envelope.event_id), when)
+            elif isinstance(event, SlotReleased):
+                held = _write(conn, held)
+                a = slot_assignments.c
+                conn.execute(
+                    delete(slot_assignments).where(
+                        a.campaign_id == event.campaign_id,
+                        a.household_id == event.household_id,
+                        a.site_id == event.site_id,
+                    )
+                )
+                messages += _released(event, str(applied.envelope.event_id), when)
             elif isinstance(event, SlotPlanSet | SiteDayClosed | SlotDayAdded):
-                upsert(conn, slot_assignments, held, ["campaign_id", "household_id"],
-                       replace=["site_id", "day", "hour", "assigned_at"])  # fmt: skip
-                held = []
+                held = _write(conn, held)
                 _plan(conn, event, when)
-        upsert(conn, slot_assignments, held, ["campaign_id", "household_id"],
-               replace=["site_id", "day", "hour", "assigned_at"])  # fmt: skip
+        _write(conn, held)
         insert_ignoring_duplicates(conn, slot_messages, messages, ["message_id"])
+
+
+def _write(conn: Connection, held: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The slots held so far written (one row per campaign, household and site)."""
+    upsert(conn, slot_assignments, held, ["campaign_id", "household_id", "site_id"],
+           replace=["day", "hour", "assigned_at"])  # fmt: skip
+    return []
 
 
 def _held(event: SlotAssigned | SlotMoved, when: datetime) -> dict[str, Any]:
@@ -64,6 +88,16 @@ def _messages(
         }
         for language in LANGUAGES
     ]
+
+
+def _released(event: SlotReleased, event_id: str, when: datetime) -> list[dict[str, Any]]:
+    return [
+        {"message_id": f"{event_id}:{language}", "language": language, "created_at": when,
+         "household_id": event.household_id, "campaign_id": event.campaign_id,
+         "site_id": event.site_id, "day": event.day, "hour": event.hour,
+         "text": release(language, event.campaign_id, event.site_id, event.day, event.hour)}
+        for language in LANGUAGES
+    ]  # fmt: skip
 
 
 def _plan(

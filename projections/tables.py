@@ -546,7 +546,9 @@ slot_assignments = Table(
     metadata,
     Column("campaign_id", String(64), primary_key=True),
     Column("household_id", String(64), primary_key=True),
-    Column("site_id", String(64), nullable=False),
+    # a household moving between sites holds one row at each until the first releases it
+    # (the two sites' events lie on two partitions, read in any order)
+    Column("site_id", String(64), primary_key=True),
     Column("day", Date, nullable=False),
     Column("hour", Integer, nullable=False),
     Column("assigned_at", DateTime, nullable=False),

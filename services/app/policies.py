@@ -86,9 +86,8 @@ async def offer_to_site(
 ) -> None:
     """Tell the household's site it is expected there (an offer is never refused: written,
     not awaited)."""
-    offer = slots.offer_to_site(event, envelope)
-    if offer is not None:
-        await bus.submit(*offer)
+    for command in slots.offer_to_site(event, envelope):
+        await bus.submit(*command)
 
 
 REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {

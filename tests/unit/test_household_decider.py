@@ -222,3 +222,19 @@ def test_a_card_of_another_household_or_read_twice_leaves_the_number_as_it_was()
 
     assert evolve(state, stray) == state
     assert reduce(evolve, [*issued, issued[0]], state).card_number == 2  # a copy read late
+
+
+def test_an_update_that_moves_the_household_to_another_site_names_the_site_it_left() -> None:
+    at_amizmiz = registration("hh-001").model_copy(update={"site_id": "site-amizmiz"})
+    state = state_after(*decide(Registration(), at_amizmiz, NOW))
+
+    [moved] = decide(state, update(site_id="site-asni"), NOW)
+    [reassessed] = decide(state, update(site_id="site-amizmiz", size=6), NOW)
+    [unassigned] = decide(state, update(site_id=None, size=6), NOW)
+
+    assert isinstance(moved, HouseholdProfileUpdated)
+    assert (moved.site_id, moved.previous_site_id) == ("site-asni", "site-amizmiz")
+    assert isinstance(reassessed, HouseholdProfileUpdated)
+    assert reassessed.previous_site_id is None  # the site stays: nothing to leave
+    assert isinstance(unassigned, HouseholdProfileUpdated)
+    assert (unassigned.site_id, unassigned.previous_site_id) == (None, "site-amizmiz")

@@ -72,11 +72,13 @@ from events.serialization import UndecodableMessage, decode, encode, event_id_fo
 from events.slots import (
     ExpectedHousehold,
     HouseholdsExpected,
+    HouseholdsWithdrawn,
     SiteDayClosed,
     SlotAssigned,
     SlotDayAdded,
     SlotMoved,
     SlotPlanSet,
+    SlotReleased,
 )
 from events.stock import (
     StockAdjusted,
@@ -535,6 +537,15 @@ SAMPLES: dict[str, Event] = {
     ),
     "SlotDayAdded": SlotDayAdded(
         campaign_id="ramadan-2026", site_id="site-amizmiz", day=date(2026, 2, 22)
+    ),
+    "HouseholdsWithdrawn": HouseholdsWithdrawn(site_id="site-amizmiz", household_ids=["hh-0001"]),
+    "SlotReleased": SlotReleased(
+        campaign_id="ramadan-2026",
+        site_id="site-amizmiz",
+        household_id="hh-0001",
+        day=date(2026, 2, 20),
+        hour=9,
+        reason="left_site",
     ),
 }
 

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from events import Actor, Envelope, Event
 from events.households import HouseholdProfileUpdated, HouseholdRegistered
 from events.serialization import event_id_for, wrap
-from events.slots import SlotAssigned
+from events.slots import HouseholdsWithdrawn, SlotAssigned, SlotReleased
 from services.domain.commands import CommandEnvelope
 from services.domain.deciding import AggregateStore
 from services.domain.policies.slots import offer_to_site
-from services.domain.slots.commands import OfferHouseholds, SetSlotPlan
+from services.domain.slots.commands import OfferHouseholds, SetSlotPlan, WithdrawHouseholds
 from services.domain.slots.decider import SlotsDecider
 from services.domain.slots.state import SiteSlots
 
@@ -48,10 +48,10 @@ def plan_command() -> CommandEnvelope:
 
 
 def offered(store: AggregateStore[SiteSlots], event: Event, envelope: Envelope) -> list[Event]:
-    """The offer the policy asks for, decided by the site's writer; the events it records."""
+    """The commands the policy asks for, decided by the sites' writers; the events they
+    record."""
     sent = offer_to_site(event, envelope)  # type: ignore[arg-type]
-    assert sent is not None
-    return decided(store, sent[1])
+    return [e for _, wire in sent for e in decided(store, wire)]
 
 
 def decided(store: AggregateStore[SiteSlots], command: CommandEnvelope) -> list[Event]:
@@ -65,8 +65,7 @@ def test_a_household_registered_at_a_site_is_offered_to_it_under_an_id_from_its_
 
     sent = offer_to_site(event, envelope)
 
-    assert sent is not None
-    command, wire = sent
+    [(command, wire)] = sent
     assert isinstance(command, OfferHouseholds)
     assert command.site_id == SITE
     assert [h.household_id for h in command.households] == ["hh-001"]
@@ -75,7 +74,7 @@ def test_a_household_registered_at_a_site_is_offered_to_it_under_an_id_from_its_
 
 
 def test_a_household_without_a_site_is_offered_to_none() -> None:
-    assert offer_to_site(*registered(1, site_id=None)) is None
+    assert offer_to_site(*registered(1, site_id=None)) == []
 
 
 def test_households_registered_before_and_after_the_plan_all_get_slots_once() -> None:
@@ -110,3 +109,66 @@ def test_reacting_again_after_a_crash_assigns_nobody_twice() -> None:
     assert again == []
     assert reassessed == []  # same anonymous profile for the site, slot kept
     assert store.state(SITE).plans[CAMPAIGN].held == {"hh-001": (FRI, 9)}
+
+
+def moved(
+    n: int, to: str | None, previous: str | None, **profile: object
+) -> tuple[Event, Envelope]:
+    updated = HouseholdProfileUpdated(
+        household_id=f"hh-{n:03d}", identity=f"pseudonym-{n:06d}", size=4,
+        region_code=str(profile.get("region_code", "MA07")), groups=["children"], site_id=to,
+        previous_site_id=previous,
+    )  # fmt: skip
+    return updated, _wrapped(updated, f"UpdateProfile:hh-{n:03d}:{to}")
+
+
+def test_a_household_moved_to_another_site_is_withdrawn_from_the_first_under_its_own_id() -> None:
+    event, envelope = moved(1, "site-asni", SITE)
+
+    sent = offer_to_site(event, envelope)
+
+    assert [type(command).__name__ for command, _ in sent] == [
+        "WithdrawHouseholds", "OfferHouseholds",
+    ]  # fmt: skip
+    withdraw, offer = (command for command, _ in sent)
+    assert isinstance(withdraw, WithdrawHouseholds) and withdraw.site_id == SITE
+    assert isinstance(offer, OfferHouseholds) and offer.site_id == "site-asni"
+    assert len({wire.command_id for _, wire in sent}) == 2
+    assert offer_to_site(event, envelope) == sent  # reacting again: the same commands
+
+
+def test_the_place_a_household_leaves_goes_to_the_first_one_waiting() -> None:
+    store = AggregateStore(SlotsDecider())
+    decided(store, plan_command())  # 3 hours of 2: six places
+    for n in range(1, 8):
+        offered(store, *registered(n))
+    assert "hh-007" not in store.state(SITE).plans[CAMPAIGN].held  # the seventh waits
+
+    left = offered(store, *moved(2, "site-asni", SITE))
+
+    assert [type(e).__name__ for e in left] == [
+        "HouseholdsWithdrawn", "SlotReleased", "SlotAssigned", "HouseholdsExpected",
+    ]  # fmt: skip
+    released, given = left[1], left[2]
+    assert isinstance(released, SlotReleased) and released.reason == "left_site"
+    assert (released.household_id, released.hour) == ("hh-002", 9)
+    assert isinstance(given, SlotAssigned) and (given.household_id, given.hour) == ("hh-007", 9)
+    held = store.state(SITE).plans[CAMPAIGN].held
+    assert "hh-002" not in held and held["hh-007"] == (FRI, 9)
+    assert "hh-002" not in store.state(SITE).expected
+    assert isinstance(left[0], HouseholdsWithdrawn)
+    # withdrawn again (the same event redelivered): nothing more
+    assert offered(store, *moved(2, "site-asni", SITE))[:1] == []
+
+
+def test_a_household_no_longer_admitted_gives_up_its_slot_and_stays_expected() -> None:
+    store = AggregateStore(SlotsDecider())
+    decided(store, plan_command())  # for MA07
+    offered(store, *registered(1))
+
+    gone = offered(store, *moved(1, SITE, None, region_code="MA06"))
+
+    released = [e for e in gone if isinstance(e, SlotReleased)]
+    assert [(e.household_id, e.reason) for e in released] == [("hh-001", "not_admitted")]
+    assert store.state(SITE).plans[CAMPAIGN].held == {}
+    assert "hh-001" in store.state(SITE).expected

@@ -9,8 +9,10 @@ slot, some not. SQLite in memory, no broker; every figure is worked out by hand.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
@@ -28,6 +30,7 @@ from services.domain.slots.commands import (
     MoveSlot,
     OfferHouseholds,
     SetSlotPlan,
+    WithdrawHouseholds,
 )
 from services.domain.slots.decider import SlotsDecider
 from tests.support.aid_log import project
@@ -216,3 +219,39 @@ def _state(log: list[Event]) -> Any:
     for event in log:
         state = DECIDER.evolve(state, event)
     return state
+
+
+@pytest.mark.parametrize("asni_first", [False, True])
+def test_a_household_moved_to_another_site_holds_only_its_new_slot_whatever_the_order(
+    asni_first: bool,
+) -> None:
+    """hh-001 held Friday 9:00 at Amizmiz, then moved to Asni (Saturday 9:00 there, with
+    hh-002, in id order): Amizmiz releases its slot. The two sites' events
+    lie on two partitions; read in either order, only the Asni slot remains, and the
+    household is told in French and Arabic that the first one is cancelled."""
+    amizmiz = decided(PLAN, OfferHouseholds(site_id=SITE, households=[household(1)]),
+                      WithdrawHouseholds(site_id=SITE, household_ids=["hh-001"]))  # fmt: skip
+    asni_plan = PLAN.model_copy(update={"site_id": "site-asni", "days": [SAT]})
+    asni = decided(asni_plan, OfferHouseholds(site_id="site-asni", households=[
+        household(2), household(3), household(1)]))  # fmt: skip
+    assert [type(e).__name__ for e in amizmiz][-2:] == ["HouseholdsWithdrawn", "SlotReleased"]
+    first, second = (asni, amizmiz) if asni_first else (amizmiz, asni)
+    log = [
+        replace(m, partition=partition, envelope=m.envelope and m.envelope.model_copy(
+            update={"event_id": uuid5(NAMESPACE_URL, f"{partition}/{m.offset}")}))
+        for partition, events in enumerate((first, second))
+        for m in messages(events)
+    ]  # fmt: skip
+    engine = fresh()
+
+    project(engine, [log])
+
+    assert slots_of_household(engine, "hh-001") == [
+        {"campaign_id": CAMPAIGN, "site_id": "site-asni", "day": SAT, "hour": 9}
+    ]
+    with engine.connect() as conn:
+        texts = conn.scalars(
+            select(slot_messages.c.text).where(slot_messages.c.household_id == "hh-001")
+        ).all()
+    cancelled = [t for t in texts if "annulé" in t or "إلغاء" in t]
+    assert len(cancelled) == 2 and all("20/02/2026" in t for t in cancelled)

@@ -30,7 +30,7 @@ def upgrade() -> None:
         "slot_assignments",
         sa.Column("campaign_id", sa.String(64), primary_key=True),
         sa.Column("household_id", sa.String(64), primary_key=True),
-        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("site_id", sa.String(64), primary_key=True),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.Integer(), nullable=False),
         sa.Column("assigned_at", sa.DateTime(), nullable=False),

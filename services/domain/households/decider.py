@@ -230,7 +230,8 @@ def _(state: Registration, command: UpdateHouseholdProfile, now: datetime) -> li
         )
     if situation.updated(command).same_as(situation):
         return []
-    return [HouseholdProfileUpdated(**command.model_dump())]
+    moved_from = situation.site_id if situation.site_id != command.site_id else None
+    return [HouseholdProfileUpdated(**command.model_dump(), previous_site_id=moved_from)]
 
 
 @decide.register

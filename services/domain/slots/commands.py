@@ -50,6 +50,15 @@ class OfferHouseholds(SiteCommand):
     households: list[ExpectedHousehold] = Field(min_length=1, max_length=1_000)
 
 
+class WithdrawHouseholds(SiteCommand):
+    """These households are no longer expected at the site (they moved to another, or to
+    none): their slots there are released and the places given to those waiting."""
+
+    TYPE = "WithdrawHouseholds"
+
+    household_ids: list[Identifier] = Field(min_length=1, max_length=1_000)
+
+
 class MoveSlot(SiteCommand):
     TYPE = "MoveSlot"
 
@@ -74,4 +83,5 @@ class AddSlotDay(SiteCommand):
     day: date
 
 
-SLOT_COMMANDS = (SetSlotPlan, OfferHouseholds, MoveSlot, CloseSiteDay, AddSlotDay)
+SLOT_COMMANDS = (SetSlotPlan, OfferHouseholds, WithdrawHouseholds, MoveSlot, CloseSiteDay,
+                 AddSlotDay)  # fmt: skip

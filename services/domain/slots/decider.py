@@ -13,12 +13,15 @@ from datetime import datetime
 from events import Event
 from events.slots import (
     HouseholdsExpected,
+    HouseholdsWithdrawn,
     SiteDayClosed,
     SlotAssigned,
     SlotDayAdded,
     SlotMoved,
     SlotMoveReason,
     SlotPlanSet,
+    SlotReleased,
+    SlotReleaseReason,
 )
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
@@ -31,6 +34,7 @@ from services.domain.slots.commands import (
     MoveSlot,
     OfferHouseholds,
     SetSlotPlan,
+    WithdrawHouseholds,
 )
 from services.domain.slots.state import Plan, SiteSlots, Slot, evolve, first, place
 
@@ -111,7 +115,8 @@ def _keeps_held(current: Plan | None, planned: SlotPlanSet) -> None:
 
 @decide.register
 def _(state: SiteSlots, command: OfferHouseholds, now: datetime) -> list[Event]:
-    """Remember the households new (or with a new profile) here; give the ones each plan
+    """Remember the households new (or with a new profile) here; release the slots of those
+    a plan no longer admits (their place goes to those waiting); give the ones each plan
     admits and that hold no slot in it the next free slots."""
     new = [h for h in command.households if state.expected.get(h.household_id) != h]
     events: list[Event] = []
@@ -121,11 +126,42 @@ def _(state: SiteSlots, command: OfferHouseholds, now: datetime) -> list[Event]:
     offered = sorted({h.household_id for h in command.households})
     for campaign_id in sorted(state.plans):
         plan = state.plans[campaign_id]
-        waiting = [
+        refused = [h for h in offered if h in plan.held and not plan.admits(state.expected[h])]
+        released = _released(plan, refused, "not_admitted")
+        state = _folded(state, released)
+        events += released
+        waiting = state.waiting(campaign_id) if released else [
             h for h in offered if h not in plan.held and plan.admits(state.expected[h])
         ]  # fmt: skip
         events += _assign(state, campaign_id, waiting)
     return events
+
+
+@decide.register
+def _(state: SiteSlots, command: WithdrawHouseholds, now: datetime) -> list[Event]:
+    """Forget the households here; release the slots they held, and give the places to the
+    households waiting (nothing when none of them was expected here: a retry)."""
+    gone = sorted({h for h in command.household_ids if h in state.expected})
+    if not gone:
+        return []
+    events: list[Event] = [HouseholdsWithdrawn(site_id=command.site_id, household_ids=gone)]
+    state = _folded(state, events)
+    for campaign_id in sorted(state.plans):
+        released = _released(state.plans[campaign_id], gone, "left_site")
+        if released:
+            state = _folded(state, released)
+            events += released + _assign(state, campaign_id, state.waiting(campaign_id))
+    return events
+
+
+def _released(plan: Plan, household_ids: list[str], why: SlotReleaseReason) -> list[Event]:
+    rules = plan.rules
+    return [
+        SlotReleased(campaign_id=rules.campaign_id, site_id=rules.site_id, household_id=h,
+                     day=plan.held[h][0], hour=plan.held[h][1], reason=why)
+        for h in household_ids
+        if h in plan.held
+    ]  # fmt: skip
 
 
 @decide.register

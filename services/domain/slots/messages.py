@@ -21,6 +21,22 @@ _MOVED = {
 }
 
 
+_RELEASED = {
+    "fr": "Aide {campaign} : votre rendez-vous au site {site} du {day} à {start} est annulé. "
+    "Un nouveau rendez-vous vous sera envoyé par votre site.",
+    "ar": "مساعدة {campaign}: تم إلغاء موعدكم في موقع {site} يوم {day} على الساعة {start}. "
+    "سيرسل إليكم موقعكم موعدا جديدا.",
+}
+
+
+def release(language: str, campaign_id: str, site_id: str, day: date, hour: int) -> str:
+    """The message for an appointment given up (the household moved to another site, or is
+    no longer admitted) in `language` (fr or ar)."""
+    return _RELEASED[language].format(
+        campaign=campaign_id, site=site_id, day=day.strftime("%d/%m/%Y"), start=f"{hour}:00"
+    )
+
+
 def announcement(
     language: str, campaign_id: str, site_id: str, day: date, hour: int, moved: bool = False
 ) -> str:

@@ -13,11 +13,13 @@ from events import Event
 from events.slots import (
     ExpectedHousehold,
     HouseholdsExpected,
+    HouseholdsWithdrawn,
     SiteDayClosed,
     SlotAssigned,
     SlotDayAdded,
     SlotMoved,
     SlotPlanSet,
+    SlotReleased,
 )
 from services.domain.dispatching import on_message
 from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
@@ -114,6 +116,21 @@ def _(state: SiteSlots, event: HouseholdsExpected) -> SiteSlots:
 def _(state: SiteSlots, event: SlotAssigned) -> SiteSlots:
     plan = _held(state.plans[event.campaign_id], event.household_id, (event.day, event.hour))
     return _with_plan(state, event.campaign_id, plan)
+
+
+@evolve.register
+def _(state: SiteSlots, event: HouseholdsWithdrawn) -> SiteSlots:
+    gone = set(event.household_ids)
+    return replace(state, expected={h: x for h, x in state.expected.items() if h not in gone})
+
+
+@evolve.register
+def _(state: SiteSlots, event: SlotReleased) -> SiteSlots:
+    plan = state.plans[event.campaign_id]
+    filled = dict(plan.filled)
+    filled[(event.day, event.hour)] -= 1
+    held = {h: slot for h, slot in plan.held.items() if h != event.household_id}
+    return _with_plan(state, event.campaign_id, replace(plan, held=held, filled=filled))
 
 
 @evolve.register
