@@ -10,11 +10,13 @@ out of slot).
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hxl
 import pytest
 
 from projections.slot_queries import SITE_TIME
@@ -125,12 +127,31 @@ def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild
     assert live[1]["closed_days"] == [str(PLAN_DAYS[0])]
     assert live[1]["over_capacity"] is False
     rows = settled(system)
+    watch = ok("GET", f"/v1/social-watch?campaign_id={CAMPAIGN['id']}")
+    hxl_totals = social_watch_totals(system, admin)
+    # every household in Al Haouz (MA0701), eligible; the served ones reached
+    assert hxl_totals == {"#population+hh": HOUSEHOLDS, "#population+ind": 4 * HOUSEHOLDS,
+                          "#targeted+hh": HOUSEHOLDS, "#reached+hh": SERVED}  # fmt: skip
 
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, 0)
     assert every_row(system.engine) == rows
     assert figures() == live
+    assert ok("GET", f"/v1/social-watch?campaign_id={CAMPAIGN['id']}") == watch
+    assert social_watch_totals(system, admin) == hxl_totals
     system.worker.start()
+
+
+def social_watch_totals(system: System, admin: dict[str, str]) -> dict[str, int]:
+    """The social watch's HXL export read with libhxl: its every-household columns summed
+    over the provinces."""
+    r = system.client.get(f"/v1/reports/social-watch.csv?campaign_id={CAMPAIGN['id']}",
+                          headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    rows = list(hxl.data(io.BytesIO(r.content), hxl.InputOptions(allow_local=True)))
+    every = "-children-f-elderly-disabled"
+    tags = ("#population+hh", "#population+ind", "#targeted+hh", "#reached+hh")
+    return {tag: sum(int(row.get(tag + every) or 0) for row in rows) for tag in tags}
 
 
 def settled(system: System, timeout: float = 60) -> dict[str, Any]:
