@@ -4,10 +4,12 @@ in order; the page in Arabic reads right to left."""
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime
 
 import pytest
 
+from projections.slot_queries import SITE_TIME
 from tests.e2e.scenario import CAMPAIGN, Site, ok
 from tests.support.api import SITE
 
@@ -46,3 +48,30 @@ def test_a_coordinator_sets_a_sites_capacity_and_sees_the_plan(site: Site, lang:
     assert [e.strip() for e in expected] == ["2", "1", "0"]  # three households, two an hour
     assert page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
     site.shot(page, "coordinator-slot-plan")
+
+
+def test_an_agent_sees_who_the_slot_under_way_expects(site: Site) -> None:
+    """The plan opens this very hour (site time) for ten households: the three the site
+    expects hold it, one of them served already."""
+    now = datetime.now(SITE_TIME)
+    if now.minute == 59 and now.second >= 30:  # never straddle the hour's end
+        time.sleep(61 - now.second)
+        now = datetime.now(SITE_TIME)
+    expected_at_the_site(site)
+    plan = {"days": [str(now.date())], "opens_at": now.hour, "closes_at": now.hour + 1,
+            "per_hour": 10}  # fmt: skip
+    headers = site.api.headers("coordinator")
+    ok(site.api.client.put(f"/v1/campaigns/{CAMPAIGN}/sites/{SITE}/slot-plan", json=plan,
+                           headers=headers))  # fmt: skip
+    ok(site.api.post("admin", "/v1/distributions", {
+        "id": "dist-slot-now", "campaign_id": CAMPAIGN, "household_id": "hh-amizmiz-001",
+        "site_id": SITE, "quantity": 1,
+    }))  # fmt: skip
+
+    page = site.page("agent")
+    page.goto(f"{site.url}/sites/{CAMPAIGN}/{SITE}")
+
+    under_way = page.inner_text("#slot-now")
+    assert f"{now.hour} h" in under_way
+    assert "3 attendus, 1 servis, 2 pas encore venus" in under_way
+    site.shot(page, "agent-slot-under-way")
