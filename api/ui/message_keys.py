@@ -229,5 +229,7 @@ REQUISITIONS = (
 SLOTS = (
     N_("done.slot_plan"), N_("slots.field.first_day"), N_("slots.field.day_count"),
     N_("slots.field.opens_at"), N_("slots.field.closes_at"), N_("slots.field.per_hour"),
-    N_("refusal.plan_in_use"),
+    N_("refusal.plan_in_use"), N_("done.slot_move"), N_("done.slot_day_closed"),
+    N_("done.slot_day_added"), N_("refusal.slot_full"), N_("refusal.not_a_slot"),
+    N_("refusal.no_slot"), N_("refusal.no_room"), N_("refusal.not_a_day"),
 )  # fmt: skip

@@ -7,7 +7,8 @@ Haouz. The pages read the real clock, so the plan is set for today, the whole da
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import html
+from datetime import UTC, datetime, timedelta
 
 from projections.slot_queries import SITE_TIME
 from tests.support.api import SITE, ApiHarness
@@ -80,3 +81,53 @@ def test_the_card_and_the_ticket_show_the_households_slot(assigned: ApiHarness) 
     assert status == 200 and "1:00–2:00" in ticket and FATIMA.household_id in ticket
     assert MOHAMED.household_id not in ticket
     assert FATIMA.head_name not in ticket and leaks(ticket) == []
+
+
+def change(api: ApiHarness, what: str, **fields: str) -> tuple[int, str]:
+    _, form = page(api, "coordinator", SLOTS)
+    answer = api.client.post(f"{SLOTS}/{what}", data={"csrf": csrf_of(form)} | fields,
+                             follow_redirects=False)  # fmt: skip
+    api.project_published()
+    return answer.status_code, answer.headers.get("location", answer.text)
+
+
+def slot_of(api: ApiHarness, household_id: str) -> list[tuple[str, str, int]]:
+    held = api.get("coordinator", f"/v1/households/{household_id}/slots").json()["items"]
+    return [(h["site_id"], h["day"], h["hour"]) for h in held]
+
+
+def test_a_coordinator_moves_a_slot_closes_a_day_and_adds_one_from_the_page(
+    assigned: ApiHarness,
+) -> None:
+    set_from_the_page(assigned)  # one an hour: Mohamed at 0:00, Fatima at 1:00
+    today = datetime.now(UTC).astimezone(SITE_TIME).date()
+    tomorrow = today + timedelta(days=1)
+    fatima = FATIMA.household_id
+
+    moved = change(assigned, "move", household_id=fatima, day=str(today), hour="5")
+    full_status, full = change(assigned, "move", household_id=fatima, day=str(today), hour="0")
+    no_room_status, no_room = change(assigned, "close", day=str(today), reason="crue")
+    added = change(assigned, "add", day=str(tomorrow))
+    closed = change(assigned, "close", day=str(today), reason="crue")
+
+    assert moved == (303, f"{SLOTS}?done=slot_move")
+    assert full_status == 409 and "Ce créneau est complet" in full
+    assert no_room_status == 409 and "ajoutez d'abord un jour" in html.unescape(no_room)
+    assert added == (303, f"{SLOTS}?done=slot_day_added")
+    assert closed == (303, f"{SLOTS}?done=slot_day_closed")
+    # the closed day's households took tomorrow's first hours, Mohamed (elderly) first
+    assert slot_of(assigned, MOHAMED.household_id) == [(SITE, str(tomorrow), 0)]
+    assert slot_of(assigned, fatima) == [(SITE, str(tomorrow), 1)]
+    assert leaks(full) == [] and leaks(no_room) == []
+
+
+def test_the_agent_has_no_form_to_change_the_plan(assigned: ApiHarness) -> None:
+    set_from_the_page(assigned)
+
+    _, shown = page(assigned, "agent", SLOTS)
+    _, form = page(assigned, "agent", SLOTS)
+    tried = assigned.client.post(f"{SLOTS}/add", data={"csrf": csrf_of(form), "day": "2026-03-09"},
+                                 follow_redirects=False)  # fmt: skip
+
+    assert 'id="slot-changes"' not in shown
+    assert tried.status_code == 403

@@ -199,7 +199,7 @@ SAMPLES = {"kind": "receipt", "transfer_id": "tr-1", "deployment_id": "convoy-1"
            "location_id": "wh-casablanca", "username": "youssef.operator",
            "operation_id": "op-seisme", "distribution_id": "dist-1",
            "site_id": "site-al-haouz", "household_id": "hh-1",
-           "requisition_id": "req-1"}  # fmt: skip
+           "requisition_id": "req-1", "change": "add"}  # fmt: skip
 
 
 def web_routes(api: ApiHarness) -> list[tuple[str, str]]:

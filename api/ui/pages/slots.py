@@ -14,11 +14,13 @@ from pydantic import Field
 
 from api.errors import ApiError
 from api.schemas.common import Body
-from api.schemas.slots import SlotPlanPut
+from api.schemas.slots import DayAdding, DayClosing, SlotMove, SlotPlanPut
 from api.ui.forms import FormErrors, compact, integer, parse, refusal
 from api.ui.web import Page, PageRoute, section
 from services.app import reference, slots
 from services.app.permissions import grant
+from services.app.slots import SlotChange
+from services.domain.slots.commands import AddSlotDay, CloseSiteDay, MoveSlot
 
 router = APIRouter(prefix="/sites", route_class=PageRoute, include_in_schema=False)
 Sites = Annotated[Page, Depends(section("sites"))]
@@ -58,6 +60,43 @@ async def set_plan(page: Sites, campaign_id: str, site_id: str) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+CHANGES: dict[str, tuple[type[Body], type[SlotChange], tuple[str, ...], str]] = {
+    "move": (SlotMove, MoveSlot, ("household_id", "day", "hour"), "slot_move"),
+    "close": (DayClosing, CloseSiteDay, ("day", "reason"), "slot_day_closed"),
+    "add": (DayAdding, AddSlotDay, ("day",), "slot_day_added"),
+}
+
+
+@router.post("/{campaign_id}/{site_id}/slots/{change}")
+async def change_plan(page: Sites, campaign_id: str, site_id: str, change: str) -> Response:
+    """Move a household's slot, close a day (its households moved to the days after) or add
+    one, from the plan's page; a refusal (a full slot, no room) shown above the forms."""
+    assert page.user is not None
+    if change not in CHANGES:
+        return Response(status_code=404)
+    body_type, command_type, names, done = CHANGES[change]
+    values = await page.form()
+    asked = {n: integer(values.get(n)) if n == "hour" else values.get(n) for n in names}
+    try:
+        body: Body = parse(body_type, compact(asked), page.t)
+        command = command_type(campaign_id=campaign_id, site_id=site_id, **body.model_dump())
+        command_id = values.get("form_id") or str(uuid.uuid4())
+        await slots.change_slots(page.services, page.user, datetime.now(UTC), command, command_id)
+    except FormErrors as exc:
+        return await _render(page, campaign_id, site_id, errors=_about(change, exc.errors),
+                             status=exc.status)  # fmt: skip
+    except ApiError as exc:
+        failed = refusal(exc, page.t)
+        return await _render(page, campaign_id, site_id, errors=_about(change, failed.errors),
+                             status=failed.status)  # fmt: skip
+    return RedirectResponse(f"/sites/{campaign_id}/{site_id}/slots?done={done}", 303)
+
+
+def _about(change: str, errors: dict[str, str]) -> dict[str, str]:
+    """A change's mistakes, keyed to its own form's fields."""
+    return {f"{change}-{name}" if name else change: words for name, words in errors.items()}
+
+
 def _plan(values: dict[str, Any], page: Page) -> tuple[list[date], SlotPlanPut]:
     asked = {"first_day": values.get("first_day"), "day_count": integer(values.get("day_count"))}
     span = parse(PlanForm, compact(asked), page.t)
@@ -95,6 +134,7 @@ async def _render(
         "sites/slots.html", status, campaign_id=campaign_id, site_id=site_id, site_name=name,
         plan=plan, now=now, done=done, errors=errors or {}, values=values or _defaults(plan),
         can_plan=grant(page.user.role, "slots.write") is not None, fields=FIELDS,
+        form_id=str(uuid.uuid4()),
     )  # fmt: skip
 
 
