@@ -22,6 +22,9 @@ from projections.tables import (
     distributions,
     households,
     metadata,
+    registry_counts,
+    registry_months,
+    site_counts,
 )
 
 # Alembic's own table, and the key table an early revision made here: its keys move to the
@@ -172,4 +175,60 @@ def test_the_counts_per_target_group_are_filled_from_what_was_projected_before(
     assert sorted(kept) == [("MA07", "MA0701", "children", 2, 6, 1, 4),
                             ("MA07", "MA0701", "elderly", 1, 4, 1, 4),
                             ("MA09", "", "elderly", 0, 0, 1, 1)]  # fmt: skip
+    engine.dispose()
+
+
+def test_the_social_watch_and_the_site_counts_are_filled_from_what_was_projected_before(
+    database_url: str,
+) -> None:
+    """Three households at Amizmiz (MA0701) registered in March, scored 12.5, 18 and none;
+    one with children and elderly; Ramadan admits the region; hh-1 was served, hh-2's
+    record waits as a duplicate, hh-3 (erased) is not expected any more."""
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0030")
+    at = datetime(2026, 3, 2, 9, 30)
+    people = [("hh-1", 4, ["children", "elderly"], 12.5, False),
+              ("hh-2", 2, ["children"], 18.0, False), ("hh-3", 1, [], None, True)]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(coverage_terms), [{
+            "campaign_id": "ramadan", "region_codes": ["MA07"], "groups": [],
+            "max_precarity_score": None, "quantity_per_household": 1,
+        }])  # fmt: skip
+        conn.execute(
+            insert(households),
+            [{"household_id": h, "size": size, "region_code": "MA07", "province_code": "MA0701",
+              "groups": groups, "precarity_score": score, "erased": erased,
+              "registered_at": at, "site_id": "site-amizmiz"}
+             for h, size, groups, score, erased in people],
+        )  # fmt: skip
+        conn.execute(
+            insert(distributions),
+            [{"distribution_id": d, "status": status, "household_id": h, "campaign_id": "ramadan",
+              "site_id": "site-amizmiz", "item_id": "basket", "quantity": 1,
+              "region_code": "MA07", "province_code": "MA0701", "occurred_at": at,
+              "offline": False, "actor": "agent"}
+             for d, h, status in [("d-1", "hh-1", "accepted"), ("d-2", "hh-2", "duplicate")]],
+        )  # fmt: skip
+
+    migrate(engine)
+
+    with engine.connect() as conn:
+        standing = conn.execute(
+            select(registry_counts.c.target_group, registry_counts.c.score_band,
+                   registry_counts.c.households, registry_counts.c.people)
+        ).all()  # fmt: skip
+        months = conn.execute(
+            select(registry_months.c.target_group, registry_months.c.registered,
+                   registry_months.c.scored, registry_months.c.score_hundredths)
+            .where(registry_months.c.month == date(2026, 3, 1))
+        ).all()  # fmt: skip
+        sites = conn.execute(select(site_counts)).mappings().all()
+    assert sorted(standing) == [("", -1, 1, 1), ("", 10, 2, 6), ("children", 10, 2, 6),
+                                ("elderly", 10, 1, 4)]  # fmt: skip
+    assert sorted(months) == [("", 3, 2, 3050), ("children", 2, 2, 3050),
+                              ("elderly", 1, 1, 1250)]  # fmt: skip
+    assert [dict(r) for r in sites] == [
+        {"campaign_id": "ramadan", "site_id": "site-amizmiz", "expected": 2, "waiting": 0,
+         "served": 1, "flagged": 1},
+    ]  # fmt: skip
     engine.dispose()
