@@ -484,6 +484,14 @@ def _write(conn: Connection, added: _Tally) -> None:
         )
         row[column] += n
     upsert(conn, coverage_group_counts, list(grouped.values()), GROUP_KEYS, add=GROUP_COUNTS)
+    if grouped:  # a household reached elsewhere now, or counted in and out in one batch
+        g = coverage_group_counts
+        conn.execute(
+            delete(g).where(
+                g.c.campaign_id.in_({key[0] for key in grouped}),
+                *(g.c[column] == 0 for column in GROUP_COUNTS),
+            )
+        )
 
 
 def counted_terms(conn: Connection, exclude: Iterable[str]) -> list[CampaignTerms]:
