@@ -49,8 +49,8 @@ def summed(needs: Iterable[Need]) -> Need:
     """Needs added up (an area's shortfall is that of its sites: a site's surplus does not
     cover another's)."""
     found = list(needs)
-    return Need(*(sum(getattr(n, f) for n in found) for f in ("due", "on_hand", "in_transit",
-                                                              "short")))  # fmt: skip
+    fields = ("due", "on_hand", "in_transit", "short")
+    return Need(*(sum(getattr(n, f) for n in found) for f in fields))
 
 
 def per_area(sites: Sequence[SiteStock]) -> tuple[dict[tuple[str, str], Need], dict[str, Need]]:
