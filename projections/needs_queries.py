@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from projections.tables import inventory_lots, locations, site_counts, transfer_lines, transfers
+from projections.tables import (
+    deployments,
+    inventory_lots,
+    locations,
+    site_counts,
+    transfer_lines,
+    transfers,
+)
 
 
 def sites_due(engine: Engine, campaign_id: str) -> list[dict[str, Any]]:
@@ -40,7 +47,8 @@ def on_hand(engine: Engine, location_ids: Collection[str], item_ids: Collection[
 
 
 def in_transit_to(engine: Engine, location_ids: Collection[str], item_id: str) -> dict[str, int]:
-    """Units of the item dispatched to each location by transfers not received yet."""
+    """Units of the item dispatched to each location by transfers not received yet and by
+    convoys not delivered yet."""
     t, ln = transfers, transfer_lines
     stmt = (
         select(t.c.to_location_id, func.sum(ln.c.dispatched))
@@ -52,5 +60,13 @@ def in_transit_to(engine: Engine, location_ids: Collection[str], item_id: str) -
         )
         .group_by(t.c.to_location_id)
     )
+    d = deployments
+    convoys = select(d.c.to_location_id, d.c.dispatched).where(
+        d.c.status.in_(("dispatched", "delivering")), d.c.to_location_id.in_(location_ids)
+    )
     with engine.connect() as conn:
-        return {loc: int(q) for loc, q in conn.execute(stmt)}
+        found = {loc: int(q) for loc, q in conn.execute(stmt)}
+        for loc, lines in conn.execute(convoys):
+            carried = sum(ln["quantity"] for ln in lines or () if ln["item_id"] == item_id)
+            found[loc] = found.get(loc, 0) + carried
+    return found

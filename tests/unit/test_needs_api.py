@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.relief import DeploymentDispatched, DeploymentPlanned, PlannedLine
 from tests.support.api import SITE, ApiHarness
 from tests.unit import test_households_api as households
 from tests.unit import test_site_lists_api as site_lists
-from tests.unit.test_households_api import FATIMA, RAMADAN, basket, error_of, leaks
+from tests.unit.test_households_api import FATIMA, MORNING, RAMADAN, basket, error_of, leaks
 from tests.unit.test_site_lists_api import CHICHAOUA
 
 api, assigned = households.api, site_lists.assigned  # the same app, campaign and households
@@ -64,6 +65,20 @@ def test_baskets_on_their_way_then_handed_out_lower_what_the_site_lacks(
     al_haouz = {s["site_id"]: s for s in found["sites"]}[SITE]
     assert (al_haouz["due"], al_haouz["in_transit"], al_haouz["short"]) == (1, 1, 0)
     assert found["total"]["short"] == 1  # Khadija's basket at Chichaoua
+
+
+def test_a_convoy_on_its_way_counts_until_it_is_delivered(assigned: ApiHarness) -> None:
+    cargo = [PlannedLine(item_id=BASKETS, quantity=2), PlannedLine(item_id="flour-25kg",
+                                                                   quantity=9)]  # fmt: skip
+    assigned.apply(DeploymentPlanned(deployment_id="convoy-1", operation_id="op-1",
+                                     from_location_id=MARRAKECH, to_location_id=CHICHAOUA,
+                                     lines=cargo))  # fmt: skip
+    chichaoua = {s["site_id"]: s for s in needs(assigned)["sites"]}[CHICHAOUA]
+    assert (chichaoua["in_transit"], chichaoua["short"]) == (0, 1)  # planned, not on its way
+    assigned.apply(DeploymentDispatched(deployment_id="convoy-1", dispatched=cargo,
+                                        dispatched_at=MORNING))  # fmt: skip
+    chichaoua = {s["site_id"]: s for s in needs(assigned)["sites"]}[CHICHAOUA]
+    assert (chichaoua["due"], chichaoua["in_transit"], chichaoua["short"]) == (1, 2, 0)
 
 
 def test_a_kit_basket_tells_marrakech_which_components_it_lacks(assigned: ApiHarness) -> None:
