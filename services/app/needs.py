@@ -47,7 +47,7 @@ async def campaign_needs(
         "campaign_id": campaign_id,
         "item_id": item_id,
         "kit": recipe is not None,
-        "sites": [s.__dict__ | asdict(needs[s.site_id]) for s in sites],
+        "sites": [asdict(s) | asdict(needs[s.site_id]) for s in sites],
         "provinces": [
             {"region_code": r, "province_code": p or None} | asdict(n)
             for (r, p), n in provinces.items()
