@@ -1,7 +1,8 @@
 """Site counts kept as events arrive: per campaign and distribution site, the households it
 expects (assigned to it, not erased, admitted by the campaign's rules) by status — waiting,
 served, or flagged for a coordinator — as `services.domain.distributions.site_lists` decides
-a household's status from its records.
+a household's status from its records; and the quantity they are entitled to (each by its
+size: `entitlement`), in all and of those still waiting (the quantity still due there).
 
 A batch's households (registered, assessed again, erased, served, voided, resolved) are
 judged twice, before the batch and after it, from the rows as they stand, and the
@@ -35,13 +36,18 @@ from projections.coverage_writer import counted_terms
 from projections.projection import Batch
 from projections.sql import upsert
 from projections.tables import distributions, households, site_counts
-from services.domain.distributions.eligibility import CampaignTerms, Profile, eligibility
+from services.domain.distributions.eligibility import (
+    CampaignTerms,
+    Profile,
+    eligibility,
+    entitlement,
+)
 from services.domain.distributions.site_lists import STATUSES, status_of
 
 SITE_COUNTS_LOCK = 0x41_49_44_53  # any constant of its own, for pg_advisory_xact_lock
 KEYS = ("campaign_id", "site_id")
-COUNTS = ("expected", *STATUSES)
-Judged = Counter[tuple[str, str, str]]  # (campaign, site, status) → households
+COUNTS = ("expected", *STATUSES, "entitled_quantity", "due_quantity")
+Judged = Counter[tuple[str, str, str]]  # (campaign, site, count) → households or units
 CHUNK = 1000
 TOUCHING = (HouseholdRegistered, HouseholdProfileUpdated, PersonalDataErased, AidDistributed,
             DuplicateDistributionFlagged, LateDistributionFlagged, DistributionVoided,
@@ -90,12 +96,11 @@ def count(conn: Connection, before: Judged, after: Judged, recount: Iterable[str
         for assigned in _every_assigned(conn):
             _judge(conn, assigned, terms, moved)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for (campaign_id, site_id, status), n in moved.items():
+    for (campaign_id, site_id, counted), n in moved.items():
         if n:
             row = rows.setdefault((campaign_id, site_id), {"campaign_id": campaign_id,
                                   "site_id": site_id} | dict.fromkeys(COUNTS, 0))  # fmt: skip
-            row[status] += n
-            row["expected"] += n
+            row[counted] += n
     upsert(conn, s, list(rows.values()), KEYS, add=COUNTS)
     conn.execute(delete(s).where(s.c.expected == 0))
 
@@ -103,7 +108,7 @@ def count(conn: Connection, before: Judged, after: Judged, recount: Iterable[str
 def _assigned() -> Any:
     h = households
     columns = (h.c.household_id, h.c.site_id, h.c.region_code, h.c.province_code, h.c.groups,
-               h.c.precarity_score)  # fmt: skip
+               h.c.precarity_score, h.c.size)  # fmt: skip
     return select(*columns).where(h.c.site_id.is_not(None), h.c.erased.is_(False))
 
 
@@ -137,4 +142,9 @@ def _judge(conn: Connection, rows: Any, terms: list[CampaignTerms], judged: Judg
         for t in terms:
             if eligibility(profile, t)[0]:
                 status = status_of(records.get((t.campaign_id, row["household_id"]), []))
+                entitled = entitlement(t, row["size"])
                 judged[(t.campaign_id, row["site_id"], status)] += 1
+                judged[(t.campaign_id, row["site_id"], "expected")] += 1
+                judged[(t.campaign_id, row["site_id"], "entitled_quantity")] += entitled
+                if status == "waiting":
+                    judged[(t.campaign_id, row["site_id"], "due_quantity")] += entitled

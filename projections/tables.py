@@ -344,6 +344,8 @@ site_counts = Table(
     Column("waiting", BigInteger, nullable=False),
     Column("served", BigInteger, nullable=False),
     Column("flagged", BigInteger, nullable=False),
+    Column("entitled_quantity", BigInteger, nullable=False),  # Σ `entitlement` of the expected
+    Column("due_quantity", BigInteger, nullable=False),  # Σ `entitlement` of those waiting
 )
 
 # The distributions report kept as events arrive: per campaign, item, area, site and day,

@@ -22,6 +22,7 @@ async def alerts(
     page: PageOf,
     kind: str | None = None,
 ) -> AlertList:
-    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock."""
+    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock,
+    under a month of stock."""
     found = await inventory.alerts(services, user, now.date(), kind, page)
     return AlertList(items=[alert(a) for a in found.items], next=found.next)

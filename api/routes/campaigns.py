@@ -26,8 +26,9 @@ from api.schemas.households import (
     SiteHousehold,
     SiteHouseholdList,
 )
+from api.schemas.needs import Needs
 from api.schemas.stock import Decision
-from services.app import campaigns, offline_lists, site_lists
+from services.app import campaigns, needs, offline_lists, site_lists
 from services.domain.distributions.site_lists import SiteStatus
 from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
@@ -70,6 +71,20 @@ async def coverage(
     """Eligible versus reached households, and quantity distributed, by region and province."""
     counted = await campaigns.coverage(services, user, campaign_id)
     return answers.coverage(campaign_id, counted)
+
+
+@router.get("/{campaign_id}/needs", response_model=Needs)
+async def campaign_needs(
+    campaign_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    _: ReadAfter,
+    supplying_location_id: str | None = None,
+) -> Needs:
+    """Per site, province and region: units still due less held less in transit; for a kit,
+    the components the supplying warehouse lacks to assemble the kits short."""
+    found = await needs.campaign_needs(services, user, campaign_id, supplying_location_id)
+    return Needs.model_validate(found)
 
 
 @router.get("/{campaign_id}/sites", response_model=SiteCountList)

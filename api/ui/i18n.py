@@ -111,7 +111,8 @@ class Translator:
         key = f"alertmsg.{kind}"
         if not self.has(key):
             return message
-        values = {k: self.number(v) if isinstance(v, int) else v for k, v in details.items()}
+        values = {k: self.number(v) if isinstance(v, int | float) else v
+                  for k, v in details.items()}  # fmt: skip
         if "expires_on" in details:
             values["expires_on"] = self.date(details["expires_on"])
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from projections import queries, stock_queries
@@ -11,8 +11,12 @@ from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
+from services.domain.stock.months import monthly_use, months_of_stock, short
 
 EXPIRY_ALERT_DAYS = 30
+# months of stock: at the pace of this many days up to today, an alert under this many months
+MONTHS_WINDOW_DAYS = 90
+MONTHS_ALERT_BELOW = 1.0
 Row = dict[str, Any]
 
 
@@ -133,6 +137,25 @@ def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
         )
         for r in stock_queries.negative_stock(engine, location_ids)
     ]  # fmt: skip
+    return found + _running_out(ports, today, location_ids)
+
+
+def _running_out(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    """Locations whose stock of an item lasts under `MONTHS_ALERT_BELOW` months at the pace
+    of the last `MONTHS_WINDOW_DAYS` days (from midnight, UTC)."""
+    since = datetime.combine(today - timedelta(days=MONTHS_WINDOW_DAYS), time())
+    found = []
+    for r in stock_queries.used_and_on_hand(ports.engine, since, location_ids):
+        on_hand, used = int(r["on_hand"] or 0), int(r["used"])
+        months = months_of_stock(on_hand, used, MONTHS_WINDOW_DAYS)
+        if short(months, MONTHS_ALERT_BELOW):
+            found.append(_alert(
+                "months_of_stock", r["location_id"], r["item_id"],
+                f"{on_hand} on hand last {months} months at {MONTHS_WINDOW_DAYS} days' pace,"
+                f" under {MONTHS_ALERT_BELOW}",
+                on_hand=on_hand, monthly_use=monthly_use(used, MONTHS_WINDOW_DAYS),
+                months=months, below=MONTHS_ALERT_BELOW, window_days=MONTHS_WINDOW_DAYS,
+            ))  # fmt: skip
     return found
 
 

@@ -396,12 +396,19 @@ def sites_scanned(engine: Engine) -> dict[tuple[str, str], tuple[int, ...]]:
                 )
                 if h["site_id"] and not h["erased"] and eligibility(profile, terms)[0]:
                     held = records.get((terms.campaign_id, h["household_id"]), [])
-                    counts[(terms.campaign_id, h["site_id"], status_of(held))] += 1
+                    status = status_of(held)
+                    counts[(terms.campaign_id, h["site_id"], status)] += 1
+                    entitled = entitlement(terms, h["size"])
+                    counts[(terms.campaign_id, h["site_id"], "entitled")] += entitled
+                    if status == "waiting":
+                        counts[(terms.campaign_id, h["site_id"], "due")] += entitled
     pairs = {(c, site) for c, site, _ in counts}
     return {
         pair: (
             sum(counts[(*pair, st)] for st in STATUSES),
             *(counts[(*pair, st)] for st in STATUSES),
+            counts[(*pair, "entitled")],
+            counts[(*pair, "due")],
         )
         for pair in pairs
     }
@@ -411,7 +418,10 @@ def sites_kept(engine: Engine) -> dict[tuple[str, str], tuple[int, ...]]:
     with engine.connect() as conn:
         rows = conn.execute(select(site_counts)).mappings().all()
     return {
-        (r["campaign_id"], r["site_id"]): tuple(r[n] for n in ("expected", *STATUSES)) for r in rows
+        (r["campaign_id"], r["site_id"]): tuple(
+            r[n] for n in ("expected", *STATUSES, "entitled_quantity", "due_quantity")
+        )
+        for r in rows
     }
 
 

@@ -229,6 +229,50 @@ def test_the_social_watch_and_the_site_counts_are_filled_from_what_was_projected
                               ("elderly", 1, 1, 1250)]  # fmt: skip
     assert [dict(r) for r in sites] == [
         {"campaign_id": "ramadan", "site_id": "site-amizmiz", "expected": 2, "waiting": 0,
-         "served": 1, "flagged": 1},
+         "served": 1, "flagged": 1, "entitled_quantity": 2, "due_quantity": 0},
     ]  # fmt: skip
+    engine.dispose()
+
+
+def test_the_site_entitlements_are_filled_from_what_was_projected_before(
+    database_url: str,
+) -> None:
+    """Ramadan gives 1 basket, 2 from 6 members, in MA07. At Asni: one of 3 waiting (due 1),
+    one of 7 served; at Amizmiz: one of 6 flagged, one of 6 waiting (due 2), one of MA09 not
+    expected."""
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0031")
+    at = datetime(2026, 3, 2, 9, 30)
+    ramadan = {"campaign_id": "ramadan", "region_codes": ["MA07"], "groups": [],
+               "max_precarity_score": None, "quantity_per_household": 1,
+               "larger_households": {"min_size": 6, "quantity": 2}}  # fmt: skip
+    people = [("hh-1", 3, "MA07", "site-asni"), ("hh-2", 7, "MA07", "site-asni"),
+              ("hh-3", 6, "MA07", "site-amizmiz"), ("hh-4", 8, "MA09", "site-amizmiz"),
+              ("hh-5", 6, "MA07", "site-amizmiz")]  # fmt: skip
+    given = [("d-1", "hh-2", "accepted"), ("d-2", "hh-3", "duplicate")]
+    with engine.begin() as conn:
+        conn.execute(insert(coverage_terms), [ramadan])
+        conn.execute(
+            insert(households),
+            [{"household_id": h, "size": size, "region_code": region, "province_code": None,
+              "groups": [], "precarity_score": None, "erased": False, "registered_at": at,
+              "site_id": site} for h, size, region, site in people],
+        )  # fmt: skip
+        conn.execute(
+            insert(distributions),
+            [{"distribution_id": d, "status": status, "household_id": h, "campaign_id": "ramadan",
+              "site_id": "site-asni", "item_id": "basket", "quantity": 1, "region_code": "MA07",
+              "province_code": None, "occurred_at": at, "offline": False, "actor": "agent"}
+             for d, h, status in given],
+        )  # fmt: skip
+
+    migrate(engine)
+
+    s = site_counts
+    with engine.connect() as conn:
+        kept = conn.execute(
+            select(s.c.site_id, s.c.expected, s.c.waiting, s.c.served, s.c.flagged,
+                   s.c.entitled_quantity, s.c.due_quantity).order_by(s.c.site_id)
+        ).all()  # fmt: skip
+    assert kept == [("site-amizmiz", 2, 1, 0, 1, 4, 2), ("site-asni", 2, 1, 1, 0, 3, 1)]
     engine.dispose()

@@ -105,3 +105,25 @@ def test_the_operators_stock_page_flags_a_warehouse_running_out(tmp_path: Path) 
     months = page.text.split('<table class="months">')[1].split("</table>")[0]
     assert "Entrepôt Casablanca" in months
     assert "0,33" in months and "bientôt épuisé" in months
+
+
+def test_a_site_under_a_month_of_stock_raises_an_alert_until_it_is_restocked(
+    api: ApiHarness,
+) -> None:
+    """Over the 90 days to 1 March (December's transfer inside), Al Haouz hands out 100 more
+    in February: 50 left after 350 used, 116.67 a month, 0.43 months. Casablanca, 600 left
+    after 400 sent on, lasts 4.5 months: no alert."""
+    api.apply(StockDistributed(distribution_id="d-2", location_id=SITE, item_id=BASKETS,
+                               lot="RB-1", quantity=100, campaign_id="ramadan-2026",
+                               region_code="MA07"), occurred_at=FEBRUARY)  # fmt: skip
+
+    found = api.get("coordinator", "/v1/alerts", {"kind": "months_of_stock"}).json()["items"]
+
+    assert [(a["location_id"], a["item_id"], a["details"]) for a in found] == [
+        (SITE, BASKETS, {"on_hand": 50, "monthly_use": 116.67, "months": 0.43, "below": 1.0,
+                         "window_days": 90}),
+    ]  # fmt: skip
+    assert "0.43" in found[0]["message"]
+    api.apply(StockReceived(receipt_id="r-2", location_id=SITE, item_id=BASKETS,
+                            quantity=200, lot="RB-1"), occurred_at=NOW)  # fmt: skip
+    assert api.get("coordinator", "/v1/alerts", {"kind": "months_of_stock"}).json()["items"] == []

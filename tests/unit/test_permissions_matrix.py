@@ -363,6 +363,8 @@ ENDPOINTS = (
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/close"),
     Endpoint("GET", "/v1/campaigns/{campaign_id}/coverage", "registry.read",
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/coverage"),
+    Endpoint("GET", "/v1/campaigns/{campaign_id}/needs", "registry.read",
+             url=lambda _: f"/v1/campaigns/{CAMPAIGN}/needs"),
     Endpoint("GET", "/v1/campaigns/{campaign_id}/sites", "sitelists.read",
              url=lambda _: f"/v1/campaigns/{CAMPAIGN}/sites"),
     Endpoint("GET", "/v1/campaigns/{campaign_id}/sites/{site_id}/households", "sitelists.read",

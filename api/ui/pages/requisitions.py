@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
@@ -121,9 +121,17 @@ async def _form(
 
 
 @requests_router.get("/new")
-async def request_form(page: Requester) -> Response:
-    """The form to ask a warehouse for stock."""
-    return await _form(page, {"form_id": new_form_id()}, {}, 200)
+async def request_form(
+    page: Requester,
+    requesting_location_id: str = "",
+    item_id: str = "",
+    quantity: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The form to ask a warehouse for stock, filled with a site's shortfall when the needs
+    page links to it."""
+    filled = compact({"requesting_location_id": requesting_location_id, "item_id-0": item_id,
+                      "quantity-0": str(quantity) if quantity else None})  # fmt: skip
+    return await _form(page, {"form_id": new_form_id()} | filled, {}, 200)
 
 
 @requests_router.post("/new")
