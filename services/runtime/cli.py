@@ -314,6 +314,21 @@ def ledger_unsigned_ends() -> None:
     typer.echo(f"AID_ACCEPT_UNSIGNED_BEFORE='{ends}'")
 
 
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Check every event's signature and link to its predecessor, partition by partition:
+    OK with the count and head, or the first offset that fails and why (exit 1)."""
+    from services.runtime.ledger_verify import save_result, verify_log
+
+    settings = get_settings()
+    results = verify_log(settings)
+    for result in results:
+        typer.echo(result.line())
+    save_result(settings, results)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
 @slots_app.command("assign")
 def slots_assign(campaign: str, site: str) -> None:
     """Offer every household expected at the site to its appointments again: those without
