@@ -315,18 +315,52 @@ def ledger_unsigned_ends() -> None:
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
+def ledger_verify(
+    from_checkpoint: Path | None = typer.Option(
+        None, "--from-checkpoint", help="A saved checkpoint (JSON) the log must still extend."
+    ),
+) -> None:
     """Check every event's signature and link to its predecessor, partition by partition:
     OK with the count and head, or the first offset that fails and why (exit 1)."""
+    import orjson
+
+    from events.checkpoints import BadCheckpoint, verify_checkpoint
     from services.runtime.ledger_verify import save_result, verify_log
 
     settings = get_settings()
-    results = verify_log(settings)
+    checkpoint = None
+    if from_checkpoint is not None:
+        checkpoint = orjson.loads(from_checkpoint.read_bytes())
+        try:
+            verify_checkpoint(checkpoint, settings.checkpoints().public_key)
+        except BadCheckpoint as exc:
+            typer.echo(f"checkpoint {from_checkpoint}: {exc}")
+            raise typer.Exit(1) from None
+    results = verify_log(settings, checkpoint)
     for result in results:
         typer.echo(result.line())
     save_result(settings, results)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Verify the log and, if every partition verifies, publish a signed checkpoint of the
+    chains' heads (to the checkpoints topic and `GET /v1/ledger/checkpoints`) and print it.
+    Run it periodically (cron); a failed verification publishes nothing and exits 1."""
+    import orjson
+
+    from services.runtime.ledger_verify import publish_checkpoint, save_result, verify_log
+
+    settings = get_settings()
+    results = verify_log(settings)
+    save_result(settings, results)
+    if not all(r.ok for r in results):
+        for result in results:
+            typer.echo(result.line())
+        raise typer.Exit(1)
+    print(orjson.dumps(publish_checkpoint(settings, results)).decode())
 
 
 @slots_app.command("assign")

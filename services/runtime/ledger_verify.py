@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from events.chain import GENESIS, link_of_record
 from events.signing import LedgerKeys, UnverifiedEvent
 from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
-from services.runtime.topics import EVENT_STREAMS
+from services.runtime.topics import CHECKPOINT_STREAM, EVENT_STREAMS
 
 RESULT_FILE = "ledger-verify.json"
 
@@ -41,6 +42,7 @@ class PartitionResult:
     head: str
     failed_at: int | None = None
     reason: str | None = None
+    last_offset: int = -1  # of the last record read (-1: none)
 
     @property
     def ok(self) -> bool:
@@ -59,15 +61,25 @@ def verify_records(
     records: Iterable[tuple[int, bytes | None]],
     keys: LedgerKeys,
     unchained_before: int = 0,
+    extends: tuple[int, str] | None = None,
 ) -> PartitionResult:
-    """Check (offset, value) records of one partition in order; stop at the first failure."""
-    head, count = GENESIS, 0
+    """Check (offset, value) records of one partition in order; stop at the first failure.
+
+    `extends` is a checkpoint's (offset, head) for this partition: the record at that offset
+    must have that link."""
+    head, count, last = GENESIS, 0, -1
     for offset, raw in records:
         reason = _failure(raw, keys, head) if offset >= unchained_before else None
         if reason is not None:
-            return PartitionResult(topic, partition, count, head, offset, reason)
-        head, count = link_of_record(raw), count + 1
-    return PartitionResult(topic, partition, count, head)
+            return PartitionResult(topic, partition, count, head, offset, reason, last)
+        head, count, last = link_of_record(raw), count + 1, offset
+        if extends is not None and offset == extends[0] and head != extends[1]:
+            reason = f"does not extend the checkpoint: its head here was {extends[1][:16]}…"
+            return PartitionResult(topic, partition, count, head, offset, reason, last)
+    if extends is not None and last < extends[0]:
+        reason = f"shorter than the checkpoint, which has an event at offset {extends[0]}"
+        return PartitionResult(topic, partition, count, head, last + 1, reason, last)
+    return PartitionResult(topic, partition, count, head, last_offset=last)
 
 
 def _failure(raw: bytes | None, keys: LedgerKeys, head: str) -> str | None:
@@ -90,8 +102,40 @@ def _failure(raw: bytes | None, keys: LedgerKeys, head: str) -> str | None:
     return None
 
 
-def verify_log(settings: Settings) -> list[PartitionResult]:
-    """Verify every partition of every event topic on the broker (blocking)."""
+def checkpoint_of(results: Iterable[PartitionResult], issued_at: str) -> dict[str, Any]:
+    """The unsigned checkpoint of verified partitions: each one's last offset and head."""
+    return {
+        "type": "LedgerCheckpoint",
+        "issued_at": issued_at,
+        "heads": [
+            {
+                "topic": r.topic,
+                "partition": r.partition,
+                "offset": r.last_offset,
+                "events": r.events,
+                "head": r.head,
+            }
+            for r in results
+            if r.ok
+        ],
+    }
+
+
+def heads_of(checkpoint: Mapping[str, Any]) -> dict[tuple[str, int], tuple[int, str]]:
+    """(topic, partition) -> (offset, head) of a checkpoint's non-empty partitions."""
+    return {
+        (h["topic"], h["partition"]): (h["offset"], h["head"])
+        for h in checkpoint["heads"]
+        if h["offset"] >= 0
+    }
+
+
+def verify_log(
+    settings: Settings, checkpoint: Mapping[str, Any] | None = None
+) -> list[PartitionResult]:
+    """Verify every partition of every event topic on the broker (blocking); with a
+    checkpoint, also that each partition still extends it."""
+    expected = heads_of(checkpoint) if checkpoint is not None else {}
     from kafka import KafkaConsumer, TopicPartition
 
     keys = settings.ledger()
@@ -113,9 +157,9 @@ def verify_log(settings: Settings) -> list[PartitionResult]:
                 end = consumer.end_offsets([tp])[tp]
                 consumer.seek_to_beginning(tp)
                 before = upgrade[partition] if partition < len(upgrade) else 0
-                results.append(
-                    verify_records(topic, partition, _records(consumer, tp, end), keys, before)
-                )
+                records = _records(consumer, tp, end)
+                extends = expected.get((topic, partition))
+                results.append(verify_records(topic, partition, records, keys, before, extends))
     finally:
         consumer.close()
     return results
@@ -132,6 +176,34 @@ def _records(consumer: Any, tp: Any, end: int) -> Iterable[tuple[int, bytes | No
             deadline = time.monotonic() + 60
         elif time.monotonic() > deadline:
             raise TimeoutError(f"{tp.topic}[{tp.partition}] not read to {end} in time")
+
+
+def publish_checkpoint(settings: Settings, results: list[PartitionResult]) -> dict[str, Any]:
+    """Sign the heads of a verified log, write them to the checkpoints topic and to the read
+    model (`GET /v1/ledger/checkpoints`); the signed checkpoint."""
+    from kafka import KafkaProducer
+
+    from projections.database import make_engine
+    from projections.ledger_queries import record_checkpoint
+
+    now = datetime.now(UTC)
+    body = settings.checkpoints().sign(checkpoint_of(results, now.isoformat()))
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        **client_options(settings),
+    )
+    try:
+        topic = settings.topic(CHECKPOINT_STREAM)
+        producer.send(topic, orjson.dumps(body), key=b"checkpoint").get(timeout=30)
+    finally:
+        producer.close()
+    engine = make_engine(settings.db_url)
+    try:
+        record_checkpoint(engine, body, now.replace(tzinfo=None))
+    finally:
+        engine.dispose()
+    return body
 
 
 def save_result(settings: Settings, results: list[PartitionResult]) -> None:
