@@ -198,3 +198,25 @@ def test_the_last_verdict_is_kept_for_the_health_check(tmp_path: Any) -> None:
     kept = last_result(settings)
     assert kept is not None and kept["ok"] is False
     assert [(f["topic"], f["failed_at"]) for f in kept["failures"]] == [(TOPIC, 0)]
+
+
+def test_the_health_check_reports_a_failed_verdict_until_a_run_passes(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from projections.database import make_engine, migrate
+    from services.runtime import health
+
+    monkeypatch.setattr(health, "end_offsets", lambda settings, streams: {})
+    monkeypatch.setattr(health, "pending_commands", lambda settings: 0)
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/rm.db")
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    assert health.check(settings, engine)["status"] == "ok"
+
+    save_result(settings, [verify(chain([10, 20])[::-1])])
+    report = health.check(settings, engine)
+    assert report["status"] == "degraded" and report["ledger"]["ok"] is False
+    assert f"the ledger failed verification: {TOPIC}[0] at offset 0" in report["problems"][0]
+
+    save_result(settings, [verify(chain([10, 20]))])
+    assert health.check(settings, engine)["status"] == "ok"
