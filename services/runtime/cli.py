@@ -209,7 +209,7 @@ def users_create(
     from projections.database import make_engine
     from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
-    from services.runtime.users import create_user, wait_projected
+    from services.runtime.users import NotDecidedYet, create_user, wait_projected
 
     settings = get_settings()
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
@@ -229,6 +229,11 @@ def users_create(
         publisher.close()
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except NotDecidedYet as sent:
+        publisher.close()
+        console.print("sent; the token works once a worker has decided and projected it")
+        print(sent.token)
+        return
     publisher.close()
     if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
         console.print("recorded; the token works once a worker has projected it")
@@ -252,11 +257,23 @@ def users_list() -> None:
 def users_revoke(name: str) -> None:
     """Revoke a user's token; it stops working as soon as this returns."""
     from projections.database import make_engine
+    from services.app.errors import BrokerUnavailable
+    from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
     from services.runtime.users import revoke_user, wait_projected
 
     settings = get_settings()
-    position = revoke_user(KafkaEventPublisher(settings), name)
+    publisher = KafkaEventPublisher(settings)
+    try:
+        position = revoke_user(settings, publisher, name)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except BrokerUnavailable as exc:
+        console.print(f"[red]not decided yet: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        publisher.close()
     if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
         console.print("[red]recorded, but no worker has applied it yet[/red]")
         raise typer.Exit(1)

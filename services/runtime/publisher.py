@@ -1,11 +1,10 @@
 """Publishing events to Kafka: durable (acks=all, idempotent) and bounded in time.
 
-`publish` is the event writer outside the deciders: the `aid users` command line (the first
-admin, a lost token) and test helpers use it; the API itself writes only commands. It
-chains its events like a decider does (events/chain.py), from the link of the partition's
-last record read back from the log just before writing. Kafka has no conditional append, so
-such a write racing a decider's on the same partition would break the chain at that offset
-(`aid ledger verify` names it): run `aid users` while the users' writer is idle.
+`publish` writes events outside the deciders; nothing in production does any more (the API
+and the `aid users` command line write commands, which the deciders decide), but tests and
+benchmarks load logs with it. It chains its events like a decider (events/chain.py), from
+the link of the partition's last record read back from the log just before writing; Kafka
+has no conditional append, so it must not race the partition's decider.
 """
 
 from __future__ import annotations

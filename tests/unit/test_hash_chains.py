@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
 from events.chain import GENESIS, link_of, link_of_record
@@ -220,3 +221,34 @@ def test_the_health_check_reports_a_failed_verdict_until_a_run_passes(
 
     save_result(settings, [verify(chain([10, 20]))])
     assert health.check(settings, engine)["status"] == "ok"
+
+
+def test_the_command_line_writes_users_through_the_users_writer(monkeypatch: Any) -> None:
+    """`aid users create|revoke` sends commands (the users topic keeps one writer per
+    partition); the event's position comes from the writer's reply, a refusal says why."""
+    from services.domain.commands import Reply
+    from services.domain.decisions import DomainError
+    from services.domain.users.decider import Account, UsersDecider
+    from services.runtime import users
+    from services.runtime.publisher import KafkaEventPublisher
+
+    sent: list[Any] = []
+
+    async def writer(settings: Settings, publisher: Any, command: Any, envelope: Any) -> Reply:
+        sent.append((command, envelope))
+        if command.TYPE == "RevokeUser":
+            return Reply(command_id=envelope.command_id, status="refused", error="no_such_user",
+                         message="no user 'ghost'")  # fmt: skip
+        UsersDecider.decide(Account(), command, envelope.issued_at)
+        return Reply(command_id=envelope.command_id, status="accepted", position="users:2:41")
+
+    monkeypatch.setattr(users, "_send", writer)
+    settings = Settings(topic_prefix="t.")
+    publisher = KafkaEventPublisher(settings)
+
+    token, position = users.create_user(settings, publisher, "amina.admin", "admin")
+    assert (position.stream, position.partition, position.offset) == ("users", 2, 41)
+    [(command, envelope)] = sent
+    assert command.anew and envelope.data["token_hash"] != token and envelope.type == "CreateUser"
+    with pytest.raises(DomainError, match="no user 'ghost'"):
+        users.revoke_user(settings, publisher, "ghost")
