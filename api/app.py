@@ -26,6 +26,7 @@ from api.routes import (
     households,
     inventory,
     kits,
+    ledger,
     reference,
     relief,
     reports,
@@ -117,6 +118,7 @@ def create_app(
         reports,
         social_watch,
         history,
+        ledger,
         users,
     ):
         app.include_router(module.router)

@@ -39,3 +39,6 @@ class Envelope(BaseModel):
     # canonical form of every other field. Absent only on events written before signing.
     key_id: str | None = None
     signature: str | None = None
+    # The hash of the previous event of the same topic-partition (events/chain.py); absent
+    # only on events written before chaining.
+    prev: str | None = None

@@ -6,7 +6,7 @@ envelope fields without a value left out, as `encode` writes it) without `signat
 sorted at every level (orjson's OPT_SORT_KEYS), no whitespace. A reader computes it from the
 message's own JSON, before any upcasting, so neither dict order nor a newer reader changes
 what was signed.
-Any field added later (a `prev_hash` linking each event to its predecessor) is covered by
+`prev`, the hash linking each event to its predecessor (events/chain.py), is covered by
 the same signature without changing the scheme: the form is every field but `signature`.
 
 Why an HMAC and not Ed25519: every projector verifies every event it applies. On the
@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from events.chain import link_of
 from events.envelope import Envelope
 from events.serialization import UndecodableMessage
 
@@ -85,6 +86,13 @@ class LedgerKeys:
         return orjson.dumps(
             self.signed_payload(envelope.model_dump(mode="json", exclude_none=True))
         )
+
+    def encode_chained(self, envelope: Envelope, prev: str) -> tuple[bytes, str]:
+        """The envelope linked to `prev` and signed, as bytes for the log, and its own link
+        (the `prev` of the event that will follow it)."""
+        payload = envelope.model_dump(mode="json", exclude_none=True) | {"prev": prev}
+        signed = self.signed_payload(payload)
+        return orjson.dumps(signed), link_of(signed)
 
     def signed_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A JSON envelope (a dict) with `key_id` and `signature` set by the signing key."""

@@ -574,3 +574,14 @@ slot_messages = Table(
     Column("created_at", DateTime, nullable=False, index=True),
     Column("sent_at", DateTime),
 )
+
+# The checkpoints of the chains' heads (events/checkpoints.py), as `aid ledger checkpoint`
+# signed and published them to the checkpoints topic: the whole signed JSON in `body`.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("checkpoint_id", Integer, primary_key=True, autoincrement=True),
+    Column("issued_at", DateTime, nullable=False, index=True),
+    Column("key_id", String(32), nullable=False),
+    Column("body", JSON, nullable=False),
+)

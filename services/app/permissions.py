@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "reports.read": {"admin": A, "coordinator": A, "auditor": A},
     "history.read": {"admin": A, "coordinator": A, "auditor": A},
     "users.manage": {"admin": A},
+    # the signed checkpoints of the ledger's hash chains: public to whoever audits or gives
+    "ledger.read": {"admin": A, "coordinator": A, "auditor": A, "donor": A},
     # /healthz in detail and /metrics: what a monitoring system scrapes with its own token
     "operations.read": {"admin": A, "monitor": A},
 }

@@ -78,7 +78,9 @@ async def create_user(ports: Ports, user: User, now: datetime, new: NewUser) -> 
     command = CreateUser(
         username=new.username,
         role=cast(Role, new.role),
-        **_listed(new.scopes),
+        warehouses=new.scopes.warehouses,
+        sites=new.scopes.sites,
+        donors=new.scopes.donors,
         token_hash=credentials.token_hash(token, ports.settings.token_pepper),
         password_hash=await _password_hash(ports, new.username, new.password),
     )

@@ -209,7 +209,7 @@ def users_create(
     from projections.database import make_engine
     from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
-    from services.runtime.users import create_user, wait_projected
+    from services.runtime.users import NotDecidedYet, create_user, wait_projected
 
     settings = get_settings()
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
@@ -229,6 +229,11 @@ def users_create(
         publisher.close()
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except NotDecidedYet as sent:
+        publisher.close()
+        console.print("sent; the token works once a worker has decided and projected it")
+        print(sent.token)
+        return
     publisher.close()
     if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
         console.print("recorded; the token works once a worker has projected it")
@@ -252,11 +257,23 @@ def users_list() -> None:
 def users_revoke(name: str) -> None:
     """Revoke a user's token; it stops working as soon as this returns."""
     from projections.database import make_engine
+    from services.app.errors import BrokerUnavailable
+    from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
     from services.runtime.users import revoke_user, wait_projected
 
     settings = get_settings()
-    position = revoke_user(KafkaEventPublisher(settings), name)
+    publisher = KafkaEventPublisher(settings)
+    try:
+        position = revoke_user(settings, publisher, name)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except BrokerUnavailable as exc:
+        console.print(f"[red]not decided yet: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        publisher.close()
     if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
         console.print("[red]recorded, but no worker has applied it yet[/red]")
         raise typer.Exit(1)
@@ -312,6 +329,55 @@ def ledger_unsigned_ends() -> None:
 
     ends = orjson.dumps(end_offsets(get_settings())).decode()
     typer.echo(f"AID_ACCEPT_UNSIGNED_BEFORE='{ends}'")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    from_checkpoint: Path | None = typer.Option(
+        None, "--from-checkpoint", help="A saved checkpoint (JSON) the log must still extend."
+    ),
+) -> None:
+    """Check every event's signature and link to its predecessor, partition by partition:
+    OK with the count and head, or the first offset that fails and why (exit 1)."""
+    import orjson
+
+    from events.checkpoints import BadCheckpoint, verify_checkpoint
+    from services.runtime.ledger_verify import save_result, verify_log
+
+    settings = get_settings()
+    checkpoint = None
+    if from_checkpoint is not None:
+        checkpoint = orjson.loads(from_checkpoint.read_bytes())
+        try:
+            verify_checkpoint(checkpoint, settings.checkpoints().public_key)
+        except BadCheckpoint as exc:
+            typer.echo(f"checkpoint {from_checkpoint}: {exc}")
+            raise typer.Exit(1) from None
+    results = verify_log(settings, checkpoint)
+    for result in results:
+        typer.echo(result.line())
+    save_result(settings, results)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Verify the log and, if every partition verifies, publish a signed checkpoint of the
+    chains' heads (to the checkpoints topic and `GET /v1/ledger/checkpoints`) and print it.
+    Run it periodically (cron); a failed verification publishes nothing and exits 1."""
+    import orjson
+
+    from services.runtime.ledger_verify import publish_checkpoint, save_result, verify_log
+
+    settings = get_settings()
+    results = verify_log(settings)
+    save_result(settings, results)
+    if not all(r.ok for r in results):
+        for result in results:
+            typer.echo(result.line())
+        raise typer.Exit(1)
+    print(orjson.dumps(publish_checkpoint(settings, results)).decode())
 
 
 @slots_app.command("assign")

@@ -10,6 +10,15 @@ refusals are published together; they are acknowledged (acks=all) before any
 reply is sent and before Faust commits the commands' offsets. A command seen again
 is answered from the log, never decided anew. Every reply echoes the `reply_to` token
 of the message it answers, so it reaches the request that sent that message.
+
+One writer per event partition: commands are keyed like their events and the command and
+event topics have the same number of partitions, so the runner of command partition p (one
+consumer of the group holds it) is the only writer of event partition p, and it writes
+there explicitly (`partition=p`), whatever the producer's partitioner would choose. That
+single writer chains each event to its predecessor (events/chain.py): its head is the link
+of the partition's last record as folded from the log, never of what it merely sent, so
+after a restart, a rebalance or a crash between producing and committing, the next event
+chains from what is actually in the log (a batch whose writes fail is folded again).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from events import UndecodableMessage
+from events.chain import GENESIS, link_of_record
 from events.serialization import MAX_MESSAGE_BYTES
 from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
 from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
@@ -51,6 +61,9 @@ class DecisionLog:
         self.store = store
         self.reader = LogReader(settings)
         self.next_offset: dict[TopicPartition, int] = {}
+        # The last record folded per event partition (its link computed only when needed).
+        self.last_record: dict[TopicPartition, bytes | None] = {}
+        self.heads: dict[TopicPartition, str] = {}
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -89,7 +102,21 @@ class DecisionLog:
     def forget(self) -> None:
         """Fold everything again from the start of the log at the next catch-up."""
         self.next_offset.clear()
+        self.last_record.clear()
+        self.heads.clear()
         self.store.forget()
+
+    def head(self, tp: TopicPartition) -> str:
+        """The link the next event of this partition carries: its last record's."""
+        if tp not in self.heads:
+            self.heads[tp] = (
+                link_of_record(self.last_record[tp]) if tp in self.last_record else GENESIS
+            )
+        return self.heads[tp]
+
+    def chained(self, tp: TopicPartition, link: str) -> None:
+        """This writer's next record of `tp` (already folded) has the link `link`."""
+        self.heads[tp] = link
 
     def wrote(self, tp: TopicPartition, offset: int) -> bool:
         """Note that this writer's own record (already folded) sits at `offset`.
@@ -118,6 +145,9 @@ class DecisionLog:
         if record.offset < self.next_offset.get(tp, 0):
             return
         self.next_offset[tp] = record.offset + 1
+        if tp.topic == self.events_topic:
+            self.last_record[tp] = record.value
+            self.heads.pop(tp, None)
         try:
             if tp.topic == self.refusals_topic:
                 self.store.apply_refusal(RefusalRecord.model_validate_json(record.value))
@@ -228,8 +258,10 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         store.fold(decision)
         tp = TopicPartition(decisions.events_topic, partition)
         for envelope, _ in decision.events:
+            value, link = keys.encode_chained(envelope, decisions.head(tp))
+            decisions.chained(tp, link)
             future = await producer.send(
-                tp.topic, keys.encode(envelope), partition=partition, key=decision.key.encode()
+                tp.topic, value, partition=partition, key=decision.key.encode()
             )
             pending.add(tp, future, decision.outcome_key)
         return decision

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select, text
 from projections.registry import PROJECTIONS
 from projections.tables import projection_positions
 from services.runtime.kafka_security import client_options
+from services.runtime.ledger_verify import last_result
 from services.runtime.settings import Settings
 from services.runtime.topics import COMMAND_STREAMS
 
@@ -113,6 +114,16 @@ def check(settings: Settings, engine: Engine) -> dict[str, Any]:
                 problems.append(f"{pending} commands wait for a worker: writes time out")
         except Exception as exc:
             report["deciders"] = {"pending_commands": None, "error": type(exc).__name__}
+    verified = last_result(settings)
+    report["ledger"] = (
+        None if verified is None else {"ok": verified["ok"], "checked_at": verified["checked_at"]}
+    )
+    if verified is not None and not verified["ok"]:
+        first = verified["failures"][0]
+        problems.append(
+            f"the ledger failed verification: {first['topic']}[{first['partition']}] "
+            f"at offset {first['failed_at']} (aid ledger verify says why)"
+        )
     if problems:
         report["status"] = "degraded"
     report["problems"] = problems

@@ -2,8 +2,8 @@
 
 The brokers refuse whatever no ACL allows (`allow.everyone.if.no.acl.found=false`). The admin
 user is a super user: only the admin job creates topics and Kafka users. The users topic is
-written by the workers (the users' writer decides the API's user commands) and by the admin
-(`aid users create|revoke`).
+written by the workers only (the users' writer decides the user commands of the API and of
+the admin's `aid users create|revoke`).
 The table of what each component may do is in infra/deploy/README.md.
 """
 

@@ -14,8 +14,11 @@ Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
+
+from kafka.errors import KafkaTimeoutError
 
 from events import Envelope, Event, decode
 from events.signing import UnverifiedEvent
@@ -47,6 +50,34 @@ class LogReader:
             self.keys.verify(payload)
 
 
+def last_record(settings: Settings, topic: str, partition: int) -> bytes | None:
+    """The value of a partition's last record, None when it has none (blocking)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        request_timeout_ms=10000,
+        enable_auto_commit=False,
+        **client_options(settings),
+    )
+    try:
+        consumer.assign([tp])
+        end = consumer.end_offsets([tp])[tp]
+        if end == 0:
+            return None
+        consumer.seek(tp, end - 1)
+        deadline = time.monotonic() + settings.kafka_timeout_seconds
+        while time.monotonic() < deadline:
+            for record in consumer.poll(timeout_ms=500).get(tp, []):
+                if record.offset == end - 1:
+                    value: bytes | None = record.value
+                    return value
+        raise KafkaTimeoutError(f"the last record of {topic}[{partition}] did not come")
+    finally:
+        consumer.close()
+
+
 def end_offsets(settings: Settings) -> dict[str, list[int]]:
     """Per event stream that holds events, the end offset of each partition now (blocking)."""
     from kafka import KafkaConsumer, TopicPartition
@@ -71,4 +102,4 @@ def end_offsets(settings: Settings) -> dict[str, list[int]]:
         consumer.close()
 
 
-__all__ = ["LogReader", "UnverifiedEvent", "end_offsets"]
+__all__ = ["LogReader", "UnverifiedEvent", "end_offsets", "last_record"]

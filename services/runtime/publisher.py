@@ -1,4 +1,11 @@
-"""Publishing events to Kafka: durable (acks=all, idempotent) and bounded in time."""
+"""Publishing events to Kafka: durable (acks=all, idempotent) and bounded in time.
+
+`publish` writes events outside the deciders; nothing in production does any more (the API
+and the `aid users` command line write commands, which the deciders decide), but tests and
+benchmarks load logs with it. It chains its events like a decider (events/chain.py), from
+the link of the partition's last record read back from the log just before writing; Kafka
+has no conditional append, so it must not race the partition's decider.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,14 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.partitioner.default import murmur2
 
 from events import Envelope
+from events.chain import link_of_record
 from services.app.errors import BrokerUnavailable
 from services.domain.positions import Position
 from services.runtime.kafka_security import client_options
+from services.runtime.ledger import last_record
 from services.runtime.settings import Settings
 
 __all__ = ["EventPublisher", "KafkaEventPublisher", "Position"]
@@ -57,9 +67,26 @@ class KafkaEventPublisher:
             return self._producer
 
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
-        """Sign the events, send them in order and return the position of the last, once
-        acknowledged."""
-        return self.append(stream, key, [self._keys.encode(e) for e in envelopes])
+        """Chain and sign the events after the last record of the key's partition, send them
+        in order and return the position of the last, once acknowledged."""
+        partition, prev = self.head_of(stream, key)
+        values = []
+        for envelope in envelopes:
+            value, prev = self._keys.encode_chained(envelope, prev)
+            values.append((key, value))
+        return self._send(stream, values, partition)[-1]
+
+    def head_of(self, stream: str, key: str) -> tuple[int, str]:
+        """The partition of the key's events, and the link of its last record in the log."""
+        topic = self._settings.topic(stream)
+        try:
+            partitions = sorted(self._connect().partitions_for(topic))
+            partition = partitions[(murmur2(key.encode()) & 0x7FFFFFFF) % len(partitions)]
+            return partition, link_of_record(last_record(self._settings, topic, partition))
+        except (KafkaError, OSError) as exc:
+            log.warning("kafka unavailable while reading the head of %s: %s", topic, exc)
+            self._reset()
+            raise BrokerUnavailable(str(exc)) from exc
 
     def append(self, stream: str, key: str, values: Sequence[bytes]) -> Position:
         """Append raw messages to a stream, in order, and wait for acks=all."""
@@ -68,10 +95,18 @@ class KafkaEventPublisher:
 
     def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
         """Append (key, value) messages, in order per key, in one flush; wait for acks=all."""
+        return self._send(stream, messages, None)
+
+    def _send(
+        self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None
+    ) -> list[Position]:
         topic = self._settings.topic(stream)
         try:
             producer = self._connect()
-            futures = [producer.send(topic, key=k.encode(), value=v) for k, v in messages]
+            futures = [
+                producer.send(topic, key=k.encode(), value=v, partition=partition)
+                for k, v in messages
+            ]
             producer.flush(timeout=self._settings.kafka_timeout_seconds)
             metadata = [f.get(timeout=self._settings.kafka_timeout_seconds) for f in futures]
         except (KafkaError, OSError) as exc:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.checkpoints import CheckpointKey
 from events.signing import LedgerKeys
 
 DEV_SECRET = "development-only-secret"
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     # all verify. Rotate by putting a new key first; keep the old ones while their events are
     # read. One ring per deployment: every reader must hold every writer's key anyway.
     ledger_keys: str = DEV_SECRET
+    # The Ed25519 seed (64 hex digits) that signs checkpoints (events/checkpoints.py); unset,
+    # derived from the first ledger key.
+    checkpoint_key: SecretStr = SecretStr("")
     # The one-time upgrade of a log written before events were signed: per event stream, the
     # end offset of each partition when signing began (`aid ledger unsigned-ends` prints it).
     # Unsigned events below those offsets are accepted; every other one is refused.
@@ -122,6 +126,13 @@ class Settings(BaseSettings):
                 "differ: each is rotated on its own schedule"
             )
         return problems
+
+    def checkpoints(self) -> CheckpointKey:
+        """The key that signs checkpoints of the chains' heads."""
+        seed = self.checkpoint_key.get_secret_value()
+        if seed:
+            return CheckpointKey(bytes.fromhex(seed))
+        return CheckpointKey.derived_from(_ring(self.ledger_keys)[0].encode())
 
     def ledger(self) -> LedgerKeys:
         """The key ring that signs and verifies events."""

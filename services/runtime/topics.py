@@ -37,14 +37,16 @@ COMMAND_STREAMS = (
     "slot-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
-OTHER_STREAMS = ("dlq", "replies")
+# The signed checkpoints of the event chains' heads, written by `aid ledger checkpoint`.
+CHECKPOINT_STREAM = "checkpoints"
+OTHER_STREAMS = ("dlq", "replies", CHECKPOINT_STREAM)
 ALL_STREAMS = EVENT_STREAMS + COMMAND_STREAMS + REFUSAL_STREAMS + OTHER_STREAMS
 
 
 def topic_configs(settings: Settings, stream: str) -> dict[str, str]:
     """Kafka topic settings: events are kept forever; commands and replies expire."""
     config = {"min.insync.replicas": str(settings.min_insync_replicas)}
-    if stream in EVENT_STREAMS:
+    if stream in EVENT_STREAMS or stream == CHECKPOINT_STREAM:
         config["retention.ms"] = "-1"
     else:
         config["retention.ms"] = str(7 * 24 * 3600 * 1000)

@@ -1,37 +1,98 @@
-"""Managing users from the command line: events in, tokens out.
+"""Managing users from the command line: commands in, tokens out.
 
-The command line writes the users topic itself (as the Kafka admin), so that the first admin
-can be made before anyone can sign in, and a lost admin token or a rotated pepper can be
-repaired: a name is created anew even when taken. Otherwise the rules are the users' writer's
-own (`services.domain.users`): the same scopes per role, the same credentials and hashes.
+The command line sends its commands to the users' writer (the user-commands topic, as the
+Kafka admin), so that each partition of the users topic keeps one writer and one hash chain
+(events/chain.py); it needs no user, so the first admin can be made before anyone can sign
+in, and a lost admin token or a rotated pepper can be repaired: `aid users create` asks for
+a name to be created anew even when taken. Otherwise the rules are the users' writer's own
+(`services.domain.users`): the same scopes per role, the same credentials and hashes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine
 
-from events import Event
 from events.envelope import SYSTEM
-from events.users import Role, UserRevoked
+from events.users import Role
 from projections import users_queries
 from services.app.reading import is_applied
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.decisions import Refused
 from services.domain.users.credentials import hash_password, new_token, token_hash
-from services.domain.users.decider import Account, CreateUser, UsersDecider
-from services.runtime.publisher import EventPublisher, Position
+from services.domain.users.decider import (
+    Account,
+    CreateUser,
+    RevokeUser,
+    UserCommand,
+    UsersDecider,
+)
+from services.runtime.command_bus import DecisionTimeout, KafkaCommandBus
+from services.runtime.publisher import EventPublisher, KafkaEventPublisher, Position
 from services.runtime.recording import record
 from services.runtime.settings import Settings
 
+# How long the command line waits for a worker to decide its command.
+DECIDE_WITHIN = 60.0
 
-def _record(publisher: EventPublisher, events: list[Event], command_id: str) -> Position:
+
+class NotDecidedYet(DecisionTimeout):
+    """The user's command is in the log, but no worker decided it in time; `token` works once
+    one has."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("no worker decided the command in time; it will be when one runs")
+        self.token = token
+
+
+def _decide(
+    settings: Settings, publisher: EventPublisher, command: UserCommand, client_id: str
+) -> Position:
+    """The position of the command's event once the users' writer decided it; its refusal
+    (a DomainError) otherwise, or DecisionTimeout when no worker decided it in time (it will
+    be decided when one runs)."""
     now = datetime.now(UTC)
-    return record(
-        publisher, events, command_id=command_id, actor=SYSTEM, occurred_at=now, recorded_at=now
-    )
+    if not isinstance(publisher, KafkaEventPublisher):  # an in-memory log (tests)
+        events = UsersDecider.decide(Account(), command, now)
+        return record(
+            publisher, events, command_id=client_id, actor=SYSTEM, occurred_at=now, recorded_at=now
+        )
+    envelope = CommandEnvelope.of(command, client_id, SYSTEM, now)
+    reply = _in_thread(lambda: _send(settings, publisher, command, envelope))
+    if reply.status != "accepted" or reply.position is None:
+        raise Refused(reply.error or reply.status, reply.message or reply.status)
+    return Position.parse(reply.position)
+
+
+async def _send(
+    settings: Settings, publisher: KafkaEventPublisher, command: Command, envelope: CommandEnvelope
+) -> Reply:
+    """Send, and send again (the same message: decided once) while no worker answers, for up
+    to DECIDE_WITHIN seconds: a worker just started takes a while to hold its partitions."""
+    bus = KafkaCommandBus(settings, publisher)
+    await bus.start()
+    deadline = time.monotonic() + DECIDE_WITHIN
+    try:
+        while True:
+            try:
+                return await bus.send(command, envelope)
+            except DecisionTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+    finally:
+        await bus.stop()
+
+
+def _in_thread(run: Callable[[], Coroutine[Any, Any, Reply]]) -> Reply:
+    """Run a coroutine to its end on a loop of its own (callers may be inside one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
 
 
 def create_user(
@@ -61,16 +122,19 @@ def create_user(
         password_hash=(
             hash_password(password, pepper, [username, settings.organisation]) if password else None
         ),
+        anew=True,
     )
-    events = UsersDecider.decide(Account(), command, datetime.now(UTC))
-    return token, _record(publisher, events, f"user:{username}:{command.token_hash[:16]}")
+    client_id = f"user:{username}:{command.token_hash[:16]}"
+    try:
+        return token, _decide(settings, publisher, command, client_id)
+    except DecisionTimeout as exc:
+        raise NotDecidedYet(token) from exc
 
 
-def revoke_user(publisher: EventPublisher, username: str) -> Position:
-    """Record that a user's token no longer works."""
-    return _record(
-        publisher, [UserRevoked(username=username)], f"revoke:{username}:{time.time_ns()}"
-    )
+def revoke_user(settings: Settings, publisher: EventPublisher, username: str) -> Position:
+    """Record that a user's token no longer works (refused when no such user is active)."""
+    command = RevokeUser(username=username)
+    return _decide(settings, publisher, command, f"revoke:{username}:{time.time_ns()}")
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

@@ -454,6 +454,7 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/reports/stock.csv", "reports.read"),
     Endpoint("GET", "/v1/history/{kind}/{subject_id}", "history.read",
              url=lambda loc: f"/v1/history/location/{loc}"),
+    Endpoint("GET", "/v1/ledger/checkpoints", "ledger.read"),
     Endpoint("GET", "/v1/users", "users.manage"),
     Endpoint("POST", "/v1/users", "users.manage", new_user),
     Endpoint("POST", "/v1/users/{username}/scopes", "users.manage", new_scopes,

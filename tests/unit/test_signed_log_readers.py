@@ -18,6 +18,7 @@ import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
 from events import Envelope, Event, encode
+from events.chain import GENESIS, link_of_record
 from events.signing import LedgerKeys, UnverifiedEvent
 from events.stock import StockReceived
 from services.domain.positions import Position
@@ -178,9 +179,17 @@ class RecordingPublisher(KafkaEventPublisher):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.appended: list[tuple[str, str, bytes]] = []
+        self.partitions: list[int | None] = []
 
-    def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
+    def head_of(self, stream: str, key: str) -> tuple[int, str]:
+        last = self.appended[-1][2] if self.appended else None
+        return 1, GENESIS if last is None else link_of_record(last)
+
+    def _send(
+        self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None
+    ) -> list[Position]:
         self.appended += [(stream, key, value) for key, value in messages]
+        self.partitions += [partition] * len(messages)
         return [Position(stream, 0, n) for n in range(len(messages))]
 
 

@@ -53,7 +53,7 @@ def create(**changes: object) -> CreateUser:
 
 
 def created(**changes: object) -> UserCreated:
-    return UserCreated(**create(**changes).model_dump())
+    return UserCreated(**create(**changes).model_dump(exclude={"anew"}))
 
 
 def move_to(*warehouses: str) -> ChangeUserScopes:
@@ -169,6 +169,16 @@ def test_a_user_created_again_from_the_command_line_is_active_with_the_new_scope
     assert decide(log, move_to(CASABLANCA)) == [
         UserScopesChanged(username=YOUSSEF, warehouses=[CASABLANCA])
     ]
+
+
+def test_the_command_line_creates_a_taken_name_anew_through_the_users_writer() -> None:
+    """`aid users create` sends CreateUser with `anew` to the users' writer: a lost admin
+    token is replaced by a new one, written by the partition's one writer."""
+    for log in (story(create()), story(create(), revoke())):
+        [event] = decide(log, create(token_hash=SECOND_TOKEN, anew=True))
+
+        assert event == created(token_hash=SECOND_TOKEN)
+        assert fold([*log, event]) == Account("operator", warehouses=(CASABLANCA,))
 
 
 # ---- refusals ------------------------------------------------------------------------------

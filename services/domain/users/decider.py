@@ -52,6 +52,9 @@ class CreateUser(UserCommand):
     donors: ScopeList
     token_hash: TokenHash
     password_hash: PasswordHash | None = None
+    # Only from the command line (`aid users create`): a taken name is created anew (a lost
+    # admin token, a rotated pepper). The API never sets it.
+    anew: bool = False
 
 
 class ChangeUserScopes(UserCommand):
@@ -158,7 +161,7 @@ def _active(state: Account, username: str) -> str:
 
 @decide.register
 def _(state: Account, command: CreateUser, now: datetime) -> list[Event]:
-    if state.role is not None:
+    if state.role is not None and not command.anew:
         raise Refused(
             "username_taken",
             f"the username {command.username!r} is taken; choose another",
@@ -166,7 +169,7 @@ def _(state: Account, command: CreateUser, now: datetime) -> list[Event]:
         )
     check_scopes(command.role, command.warehouses, command.sites, command.donors)
     scopes = {name: normalised(getattr(command, name)) for name in NAMES}
-    return [UserCreated(**command.model_dump() | scopes)]
+    return [UserCreated(**command.model_dump(exclude={"anew"}) | scopes)]
 
 
 @decide.register

@@ -1,0 +1,21 @@
+"""The ledger's checkpoints: the signed heads of its hash chains, for anyone to keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, ServicesDep
+from services.app import ledger
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+
+@router.get("/checkpoints")
+async def checkpoints(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    """The latest checkpoints (newest first), each signed with Ed25519 and naming, for every
+    partition of every event topic, the offset, count and hash of its last event; with the
+    id and public key of the key that signs them now. Keep one, and later check the log
+    still extends it (`aid ledger verify --from-checkpoint FILE`)."""
+    return await ledger.checkpoints(services, user)
