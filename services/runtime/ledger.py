@@ -57,7 +57,7 @@ def last_record(settings: Settings, topic: str, partition: int) -> bytes | None:
     tp = TopicPartition(topic, partition)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
-        request_timeout_ms=10000,
+        request_timeout_ms=max(1000, int(settings.kafka_timeout_seconds * 1000)),
         enable_auto_commit=False,
         **client_options(settings),
     )

@@ -2,9 +2,11 @@
 
 `publish` writes events outside the deciders; nothing in production does any more (the API
 and the `aid users` command line write commands, which the deciders decide), but tests and
-benchmarks load logs with it. It chains its events like a decider (events/chain.py), from
-the link of the partition's last record read back from the log just before writing; Kafka
-has no conditional append, so it must not race the partition's decider.
+benchmarks load logs with it. It chains its events like a decider (events/chain.py): from
+the link of the partition's last record, read back from the log the first time it writes to
+a partition and again after any failed write (whose outcome it cannot know), and otherwise
+from the last event it had acknowledged there. Kafka has no conditional append, so it must
+not race the partition's decider, and its own publishes are taken one at a time.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class KafkaEventPublisher:
         self._keys = settings.ledger()
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        self._chaining = threading.Lock()
+        self._heads: dict[tuple[str, int], str] = {}  # (topic, partition) -> last link sent
 
     def _connect(self) -> KafkaProducer:
         with self._lock:
@@ -69,19 +73,26 @@ class KafkaEventPublisher:
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
         """Chain and sign the events after the last record of the key's partition, send them
         in order and return the position of the last, once acknowledged."""
-        partition, prev = self.head_of(stream, key)
-        values = []
-        for envelope in envelopes:
-            value, prev = self._keys.encode_chained(envelope, prev)
-            values.append((key, value))
-        return self._send(stream, values, partition)[-1]
+        with self._chaining:
+            partition, prev = self.head_of(stream, key)
+            head = (self._settings.topic(stream), partition)
+            values = []
+            for envelope in envelopes:
+                value, prev = self._keys.encode_chained(envelope, prev)
+                values.append((key, value))
+            self._heads.pop(head, None)  # unknown until acknowledged
+            position = self._send(stream, values, partition)[-1]
+            self._heads[head] = prev
+            return position
 
     def head_of(self, stream: str, key: str) -> tuple[int, str]:
-        """The partition of the key's events, and the link of its last record in the log."""
+        """The partition of the key's events, and the link of its last record."""
         topic = self._settings.topic(stream)
         try:
             partitions = sorted(self._connect().partitions_for(topic))
             partition = partitions[(murmur2(key.encode()) & 0x7FFFFFFF) % len(partitions)]
+            if (topic, partition) in self._heads:
+                return partition, self._heads[(topic, partition)]
             return partition, link_of_record(last_record(self._settings, topic, partition))
         except (KafkaError, OSError) as exc:
             log.warning("kafka unavailable while reading the head of %s: %s", topic, exc)
@@ -95,7 +106,11 @@ class KafkaEventPublisher:
 
     def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
         """Append (key, value) messages, in order per key, in one flush; wait for acks=all."""
-        return self._send(stream, messages, None)
+        topic = self._settings.topic(stream)
+        with self._chaining:  # raw messages move the heads this publisher remembers
+            for head in [h for h in self._heads if h[0] == topic]:
+                del self._heads[head]
+            return self._send(stream, messages, None)
 
     def _send(
         self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None

@@ -1,9 +1,10 @@
 """A local 3-broker cluster (replication 3, min.insync.replicas 2) losing brokers under load.
 
-The load goes through the API's own publisher (acks=all, idempotent, bounded timeouts): an
-acknowledged write must survive; once too few replicas remain, writes must be refused quickly
-rather than acknowledged and lost; when the brokers come back, writes succeed again and the
-worker projects exactly what the log holds.
+The load takes the API's own path for writes: receipts as commands appended by its publisher
+(acks=all, idempotent, bounded timeouts). An acknowledged write must survive; once too few
+replicas remain, writes must be refused quickly rather than acknowledged and lost; when the
+brokers come back, writes succeed again, and the worker decides and projects exactly the
+commands the log holds.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ from kafka.admin import KafkaAdminClient
 from sqlalchemy import select
 
 from events import Actor
-from events.stock import StockReceived
 from projections.database import make_engine, migrate
 from projections.tables import inventory_lots
 from services.app.errors import BrokerUnavailable
+from services.domain.commands import CommandEnvelope
+from services.domain.stock.commands import ReceiveStock
 from services.runtime import kafka_local
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
-from tests.support.events import recorded
 from tests.support.processes import WorkerProcess, eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -58,7 +59,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 
 @dataclass
 class Attempt:
-    event_id: str
+    command_id: str
     quantity: int
     started: float
     finished: float
@@ -67,7 +68,7 @@ class Attempt:
 
 @dataclass
 class Loader:
-    """Publishes receipts one by one, as the API does, and remembers every answer."""
+    """Sends receipts one by one, as the API does, and remembers every answer."""
 
     publisher: KafkaEventPublisher
     attempts: list[Attempt] = field(default_factory=list)
@@ -79,23 +80,24 @@ class Loader:
             n += 1
             command = f"cluster-rcpt-{n:06d}"
             location = LOCATIONS[n % len(LOCATIONS)]
-            event = StockReceived(
+            receipt = ReceiveStock(
                 receipt_id=command,
                 location_id=location,
                 item_id="ramadan-basket",
                 quantity=1 + n % 9,
                 lot="L1",
             )
-            envelope, _ = recorded(event, command_id=command, occurred_at=NOW, actor=LOADER)
+            envelope = CommandEnvelope.of(receipt, command, LOADER, NOW)
+            value = envelope.model_dump_json().encode()
             started = time.monotonic()
             try:
-                self.publisher.publish("stock", location, [envelope])
+                self.publisher.append_keyed("stock-commands", [(location, value)])
                 acknowledged = True
             except BrokerUnavailable:
                 acknowledged = False
                 time.sleep(0.2)  # as a client honouring Retry-After would
             attempt = Attempt(
-                str(envelope.event_id), event.quantity, started, time.monotonic(), acknowledged
+                envelope.command_id, receipt.quantity, started, time.monotonic(), acknowledged
             )
             self.attempts.append(attempt)
 
@@ -106,10 +108,10 @@ class Loader:
         return [a for a in list(self.attempts) if not a.acknowledged and a.started >= since]
 
 
-def logged_events(settings: Settings) -> Counter[str]:
-    """Every event id in the stock topic, counted, read from the start to the current end."""
+def logged_commands(settings: Settings) -> Counter[str]:
+    """Every command id in the stock commands' topic, counted, from the start to the end."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    topic = settings.topic("stock")
+    topic = settings.topic("stock-commands")
     partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
@@ -118,14 +120,14 @@ def logged_events(settings: Settings) -> Counter[str]:
     while any(consumer.position(tp) < ends[tp] for tp in partitions):
         for records in consumer.poll(timeout_ms=1000).values():
             for record in records:
-                seen[orjson.loads(record.value)["event_id"]] += 1
+                seen[orjson.loads(record.value)["command_id"]] += 1
     consumer.close()
     return seen
 
 
 def fully_replicated(settings: Settings) -> bool:
     with KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap) as admin:
-        described = admin.describe_topics([settings.topic("stock")])
+        described = admin.describe_topics([settings.topic("stock-commands")])
     return all(len(p["isr_nodes"]) == 3 for t in described for p in t["partitions"])
 
 
@@ -193,20 +195,20 @@ def test_brokers_killed_under_load_lose_no_acknowledged_event(
         thread.join(timeout=30)
         publisher.close()
 
-    acknowledged = {a.event_id: a.quantity for a in loader.acknowledged()}
+    acknowledged = {a.command_id: a.quantity for a in loader.acknowledged()}
     assert len(loader.refused()) > 0
     eventually(lambda: fully_replicated(settings), timeout=60, what="every replica back in sync")
 
-    logged = logged_events(settings)
-    lost = [event_id for event_id in acknowledged if logged[event_id] == 0]
-    doubled = [event_id for event_id in acknowledged if logged[event_id] > 1]
+    logged = logged_commands(settings)
+    lost = [command_id for command_id in acknowledged if logged[command_id] == 0]
+    doubled = [command_id for command_id in acknowledged if logged[command_id] > 1]
     assert lost == [] and doubled == []
 
-    # The worker, running on the cluster, projects exactly what the log holds: acknowledged
-    # receipts, plus refused ones that reached the log anyway (their client would retry them
-    # with the same command id and be deduplicated).
-    quantities = {a.event_id: a.quantity for a in loader.attempts}
-    expected = sum(quantities[event_id] for event_id in logged)
+    # The worker, running on the cluster, decides and projects exactly what the log holds:
+    # acknowledged receipts, plus refused ones that reached the log anyway (their client
+    # would retry them with the same command id, and the decider answer from the log).
+    quantities = {a.command_id: a.quantity for a in loader.attempts}
+    expected = sum(quantities[command_id] for command_id in logged)
     engine = make_engine(settings.db_url)
     migrate(engine)
     worker = WorkerProcess(settings).start()

@@ -17,6 +17,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from events.chain import GENESIS, link_of, link_of_record
 from events.signing import LedgerKeys
+from services.app.errors import BrokerUnavailable
+from services.domain.positions import Position
 from services.runtime.decider_runner import DecisionLog
 from services.runtime.ledger_verify import (
     PartitionResult,
@@ -24,6 +26,7 @@ from services.runtime.ledger_verify import (
     save_result,
     verify_records,
 )
+from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from tests.support.events import recorded
 from tests.support.stock_stories import MARRAKECH, received
@@ -252,3 +255,61 @@ def test_the_command_line_writes_users_through_the_users_writer(monkeypatch: Any
     assert command.anew and envelope.data["token_hash"] != token and envelope.type == "CreateUser"
     with pytest.raises(DomainError, match="no user 'ghost'"):
         users.revoke_user(settings, publisher, "ghost")
+
+
+class _Partitions:
+    def partitions_for(self, topic: str) -> set[int]:
+        return {0}
+
+
+class LogBackedPublisher(KafkaEventPublisher):
+    """The publisher over a one-partition log in memory; `failing` makes the next send fail
+    after the events reached the log, as an acknowledgement lost in a broker outage."""
+
+    def __init__(self, settings: Settings, log: list[bytes]) -> None:
+        super().__init__(settings)
+        self.log = log
+        self.failing = False
+
+    def _connect(self) -> Any:
+        return _Partitions()
+
+    def _send(
+        self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None
+    ) -> list[Position]:
+        self.log.extend(value for _, value in messages)
+        if self.failing:
+            self.failing = False
+            raise BrokerUnavailable("no acknowledgement")
+        return [Position(stream, 0, len(self.log) - 1)]
+
+
+def test_the_publisher_reads_a_partition_head_once_and_again_after_a_failed_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings()
+    log = chain([10, 20], settings.ledger())  # written by an earlier process
+    reads: list[int] = []
+
+    def last_record(settings: Settings, topic: str, partition: int) -> bytes | None:
+        reads.append(partition)
+        return log[-1] if log else None
+
+    monkeypatch.setattr("services.runtime.publisher.last_record", last_record)
+    publisher = LogBackedPublisher(settings, log)
+
+    def publish(n: int) -> None:
+        envelope, _ = recorded(received(n, f"RB-p{n}"), command_id=f"receipt-p{n}")
+        publisher.publish("stock", MARRAKECH, [envelope])
+
+    publish(1)
+    publish(2)
+    assert reads == [0], "the head is read from the log once, then remembered"
+    publisher.failing = True
+    with pytest.raises(BrokerUnavailable):
+        publish(3)  # in the log, but the publisher cannot know it
+    publish(4)
+    assert reads == [0, 0]
+
+    result = verify_records(TOPIC, 0, enumerate(log), settings.ledger(), 0)
+    assert result.ok and result.events == 6, result.line()
