@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from fastapi import Response
@@ -26,7 +27,7 @@ from api.schemas.relief import DeploymentPublic, DonorTrace
 from api.schemas.requisitions import RequisitionPublic
 from api.schemas.stock import Alert, CardLine, Decision, InventoryRow, TransferPublic
 from api.schemas.users import UserPublic
-from services.app.reports import Table
+from services.app.reports import Table, spreadsheet_cell
 from services.app.sending import Outcome
 
 Row = dict[str, Any]
@@ -131,20 +132,6 @@ class CSVResponse(Response):
     media_type = "text/csv"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_cell(value: Any) -> Any:
-    """A value a spreadsheet shows as text, never runs: text that a spreadsheet would read as
-    a formula (a lot named `=HYPERLINK(…)`) gets a leading apostrophe, as OWASP advises for
-    CSV injection; numbers, dates and other text stay as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 CSV_CHUNK_ROWS = 1_000
 
 
@@ -163,10 +150,13 @@ def csv_chunks(table: Table) -> Iterator[str]:
     writer = csv.writer(out)
     writer.writerow([header for header, _ in table.columns])
     writer.writerow([tag for _, tag in table.columns])
-    for n, row in enumerate(table.rows, start=1):
-        writer.writerow([spreadsheet_cell(v) for v in row])
-        if n % CSV_CHUNK_ROWS == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+    rows: Iterator[Sequence[Any]] = iter(table.rows)
+    if not table.cells_safe:
+        rows = ([spreadsheet_cell(v) for v in row] for row in rows)
+    while chunk := list(islice(rows, CSV_CHUNK_ROWS)):
+        writer.writerows(chunk)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +34,14 @@ def fetch_all(engine: Engine, stmt: Any) -> list[dict[str, Any]]:
 STREAMED_ROWS = 2_000  # fetched from the database at a time
 
 
-def stream_all(engine: Engine, stmt: Any) -> Iterator[Mapping[Any, Any]]:
-    """The rows one at a time (read-only mappings, not copied), fetched a few thousand at
-    once (a server-side cursor on PostgreSQL): memory stays flat however many rows there
-    are. The connection is held until the iterator is exhausted or closed."""
+def stream_all(engine: Engine, stmt: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows one at a time (named tuples, not copied), fetched a few thousand at once (a
+    server-side cursor on PostgreSQL): memory stays flat however many rows there are. The
+    connection is held until the iterator is exhausted or closed."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=STREAMED_ROWS).execute(stmt)
-        yield from result.mappings()
+        for rows in result.tuples().partitions():
+            yield from rows
 
 
 def session_ended(engine: Engine, session_hash: str) -> bool:

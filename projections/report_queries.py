@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -109,7 +109,7 @@ def delivered_convoys(engine: Engine, operation_id: str) -> list[dict[str, Any]]
     return fetch_all(engine, stmt)
 
 
-def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[Mapping[Any, Any]]:
+def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[tuple[Any, ...]]:
     """Per campaign × site × day: households and quantity, from the counts the registry
     projection keeps (streamed)."""
     n = distribution_days
@@ -130,10 +130,21 @@ def distribution_lines(engine: Engine, campaign_id: str | None) -> Iterator[Mapp
     return stream_all(engine, stmt)
 
 
-def stock_lines(engine: Engine) -> Iterator[Mapping[Any, Any]]:
+def stock_lines(engine: Engine) -> Iterator[tuple[Any, ...]]:
+    """Per location, item and lot with stock: the location's name, id, region name and code,
+    the item, lot, expiry and on hand (streamed)."""
     lots, loc = inventory_lots, locations
     stmt = (
-        select(lots, loc.c.name.label("location_name"), loc.c.region_code, loc.c.region_name)
+        select(
+            loc.c.name,
+            lots.c.location_id,
+            loc.c.region_name,
+            loc.c.region_code,
+            lots.c.item_id,
+            lots.c.lot,
+            lots.c.expires_on,
+            lots.c.on_hand,
+        )
         .join(loc, loc.c.location_id == lots.c.location_id)
         .where(lots.c.on_hand != 0)
         .order_by(lots.c.location_id, lots.c.item_id, lots.c.lot)

@@ -13,6 +13,25 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A value a spreadsheet shows as text, never runs: text that a spreadsheet would read as
+    a formula (a lot named `=HYPERLINK(…)`) gets a leading apostrophe, as OWASP advises for
+    CSV injection; numbers, dates and other text stay as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _text(value: str | None) -> str | None:
+    """`spreadsheet_cell` for a text column (None stays None: the CSV writer leaves it empty)."""
+    return "'" + value if value is not None and value.startswith(FORMULA_STARTS) else value
+
+
 # HXL has no hashtag for a weight: a custom attribute column, in tonnes to the kilogram, empty
 # where the item's weight is unknown.
 WEIGHT = ("Weight (t)", "#x_weight+tonnes")
@@ -48,11 +67,16 @@ def tonnes(weights: dict[str, Decimal], item_id: str, quantity: int) -> str:
 class Table:
     """A report: (header, HXL hashtag) per column, the rows, and the file's name. The rows
     are read from the database as they are iterated (in a thread: the reads block), so a
-    report of a million rows is sent without ever being held whole."""
+    report of a million rows is sent without ever being held whole.
+
+    `cells_safe` says the rows' text already went through `spreadsheet_cell` where it could
+    hold a formula (identifiers cannot: they start with a letter or a digit), so the writer
+    need not look at every cell again."""
 
     columns: Sequence[tuple[str, str]]
-    rows: Iterable[list[Any]]
+    rows: Iterable[Sequence[Any]]
     name: str
+    cells_safe: bool = False
 
 
 def _four_w(ports: Ports, operation_id: str | None, campaign_id: str | None) -> list[list[Any]]:
@@ -99,37 +123,42 @@ async def four_w(
     return Table(FOUR_W, rows, "4w.csv")
 
 
-def _distribution_rows(ports: Ports, campaign_id: str | None) -> Iterator[list[Any]]:
+def _distribution_rows(ports: Ports, campaign_id: str | None) -> Iterator[tuple[Any, ...]]:
     regions, provinces = report_queries.area_names(ports.engine)
-    names = report_queries.item_names(ports.engine)
+    names = {k: _text(v) for k, v in report_queries.item_names(ports.engine).items()}
     weights = report_queries.item_weights(ports.engine)
-    for r in report_queries.distribution_lines(ports.engine, campaign_id):
-        yield [
-            r["campaign_id"], r["region_code"], regions.get(r["region_code"], ""),
-            r["province_code"], provinces.get(r["province_code"] or "", ""), r["site_id"],
-            r["day"], r["households"], names.get(r["item_id"], r["item_id"]), r["quantity"],
-            tonnes(weights, r["item_id"], r["quantity"]),
-        ]  # fmt: skip
+    # a few hundred areas: each code and name made safe once, not once per row
+    region_cells = {code: (_text(code), _text(name)) for code, name in regions.items()}
+    province_cells = {code: (_text(code), _text(name)) for code, name in provinces.items()}
+    lines = report_queries.distribution_lines(ports.engine, campaign_id)
+    for campaign, item, region_code, province_code, site, day, households, quantity in lines:
+        region = region_cells.get(region_code) or (_text(region_code), "")
+        province = province_cells.get(province_code) or (_text(province_code), "")
+        yield (
+            campaign, *region, *province, site, day, households, names.get(item, item), quantity,
+            tonnes(weights, item, quantity),
+        )  # fmt: skip
 
 
 async def distributions_report(ports: Ports, user: User, campaign_id: str | None) -> Table:
     """Households reached and quantities per campaign, site and day."""
     authorize(user, "reports.read")
-    return Table(DISTRIBUTIONS, _distribution_rows(ports, campaign_id), "distributions.csv")
+    rows = _distribution_rows(ports, campaign_id)
+    return Table(DISTRIBUTIONS, rows, "distributions.csv", cells_safe=True)
 
 
-def _stock_rows(ports: Ports) -> Iterator[list[Any]]:
-    names = report_queries.item_names(ports.engine)
+def _stock_rows(ports: Ports) -> Iterator[tuple[Any, ...]]:
+    names = {k: _text(v) for k, v in report_queries.item_names(ports.engine).items()}
     weights = report_queries.item_weights(ports.engine)
-    for r in report_queries.stock_lines(ports.engine):
-        yield [
-            r["location_name"], r["location_id"], r["region_name"], r["region_code"],
-            names.get(r["item_id"], r["item_id"]), r["lot"], r["expires_on"], r["on_hand"],
-            tonnes(weights, r["item_id"], r["on_hand"]),
-        ]  # fmt: skip
+    lines = report_queries.stock_lines(ports.engine)
+    for location, location_id, region, region_code, item, lot, expires_on, on_hand in lines:
+        yield (
+            _text(location), location_id, _text(region), _text(region_code), names.get(item, item),
+            _text(lot), expires_on, on_hand, tonnes(weights, item, on_hand),
+        )  # fmt: skip
 
 
 async def stock_report(ports: Ports, user: User) -> Table:
     """Stock on hand per location, item and lot."""
     authorize(user, "reports.read")
-    return Table(STOCK, _stock_rows(ports), "stock.csv")
+    return Table(STOCK, _stock_rows(ports), "stock.csv", cells_safe=True)

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.responses import StreamingResponse
+from sqlalchemy import insert
 
 from api.answers import CSV_CHUNK_ROWS, csv_chunks, hxl_csv, spreadsheet_cell
+from projections.tables import distribution_days, inventory_lots, items, locations
 from services.app.reports import Table
 from tests.support.api import ApiHarness
 
@@ -90,3 +92,33 @@ def test_a_lot_named_as_a_formula_is_text_in_the_stock_report(api: ApiHarness) -
     assert report.status_code == 200, report.text
     lots = [row[5] for row in csv.reader(io.StringIO(report.text))][2:]  # the "Lot" column
     assert "'" + LINK in lots and LINK not in lots
+
+
+def test_area_item_and_location_names_written_as_formulas_are_text_in_both_reports(
+    api: ApiHarness,
+) -> None:
+    with api.engine.begin() as conn:
+        conn.execute(insert(locations).values(
+            location_id="site-formula", name="+SITE", kind="site", region_code="-R9",
+            region_name="=REGION", province_code="@P9", province_name="\tPROVINCE",
+        ))  # fmt: skip
+        conn.execute(insert(items).values(item_id="oil-1l", name="=ITEM", unit="bottle"))
+        conn.execute(insert(distribution_days).values(
+            campaign_id="ramadan-2027", day=date(2027, 3, 1), site_id="site-formula",
+            item_id="oil-1l", region_code="-R9", province_code="@P9", households=3, quantity=-4,
+        ))  # fmt: skip
+        conn.execute(insert(inventory_lots).values(
+            location_id="site-formula", item_id="oil-1l", lot="L1", on_hand=-2,
+        ))  # fmt: skip
+
+    def rows(path: str) -> list[list[str]]:
+        report = api.get("admin", path)
+        assert report.status_code == 200, report.text
+        return list(csv.reader(io.StringIO(report.text)))[2:]
+
+    assert rows("/v1/reports/distributions.csv") == [
+        ["ramadan-2027", "'-R9", "'=REGION", "'@P9", "'\tPROVINCE", "site-formula",
+         "2027-03-01", "3", "'=ITEM", "-4", ""],
+    ]  # fmt: skip
+    stock = [r for r in rows("/v1/reports/stock.csv") if r[1] == "site-formula"]
+    assert stock == [["'+SITE", "site-formula", "'=REGION", "'-R9", "'=ITEM", "L1", "", "-2", ""]]
