@@ -123,5 +123,4 @@ async def trace_donation(
     if not proof:
         return answers.trace(await relief.trace_donation(services, user, donation_id))
     found = await proofs.donation_proof(services, user, donation_id)
-    trace = answers.trace(found["trace"]).model_dump(mode="json")
-    return JSONResponse(trace | {"proof": found | {"trace": trace}})
+    return JSONResponse(answers.trace_with_proof(found))

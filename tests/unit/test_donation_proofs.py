@@ -28,8 +28,9 @@ from projections.ledger_queries import record_checkpoint
 from services.app import proofs
 from services.runtime.settings import Settings
 from tests.support.api import ApiHarness
-from tests.unit.test_relief_api import ATLAS_USER, GIFT, OTHER_GIFT, quake  # noqa: F401
+from tests.unit.test_relief_api import ATLAS, ATLAS_USER, GIFT, OTHER_GIFT, quake  # noqa: F401
 from tests.unit.test_serialization import SAMPLES, wrapped
+from tests.unit.test_web_ui import PASSWORD, sign_in
 
 SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "verify_proof.py"
 
@@ -287,3 +288,24 @@ def test_without_a_checkpoint_covering_the_donation_the_answer_is_409(
         response = api.get("coordinator", f"/v1/donations/{GIFT}/trace", params={"proof": 1})
         assert response.status_code == 200, response.text
         assert verifier.verify(response.json(), key_of(api)).startswith("OK: ")
+
+
+# ---- the donor's page ----------------------------------------------------------------------
+
+
+def test_the_donor_page_offers_the_proof_and_says_what_it_proves(
+    served: ApiHarness, published: dict[str, Any]
+) -> None:
+    served.create_user("atlas.web", "donor", password=PASSWORD, donors=[ATLAS])
+    sign_in(served, "donor", username="atlas.web", password=PASSWORD)
+
+    page = served.client.get("/donor", params={"donation_id": GIFT})
+
+    assert page.status_code == 200, page.text
+    assert f'href="/donor/proof/{GIFT}"' in page.text
+    assert "verify_proof.py" in page.text
+    download = served.client.get(f"/donor/proof/{GIFT}")
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"] == f'attachment; filename="proof-{GIFT}.json"'
+    assert verifier.verify(download.json(), key_of(served)).startswith("OK: ")
+    assert served.client.get(f"/donor/proof/{OTHER_GIFT}").status_code == 403
