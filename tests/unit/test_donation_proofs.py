@@ -26,8 +26,10 @@ from events.checkpoints import CheckpointKey
 from events.signing import LedgerKeys, canonical
 from projections.ledger_queries import record_checkpoint
 from services.app import proofs
+from services.app.errors import BrokerUnavailable
 from services.runtime.settings import Settings
 from tests.support.api import ApiHarness
+from tests.unit.test_kit_donor_trace import api as kits  # noqa: F401
 from tests.unit.test_relief_api import ATLAS, ATLAS_USER, GIFT, OTHER_GIFT, quake  # noqa: F401
 from tests.unit.test_serialization import SAMPLES, wrapped
 from tests.unit.test_web_ui import PASSWORD, sign_in
@@ -309,3 +311,58 @@ def test_the_donor_page_offers_the_proof_and_says_what_it_proves(
     assert download.headers["content-disposition"] == f'attachment; filename="proof-{GIFT}.json"'
     assert verifier.verify(download.json(), key_of(served)).startswith("OK: ")
     assert served.client.get(f"/donor/proof/{OTHER_GIFT}").status_code == 403
+
+
+def serve_proofs(api: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chain what the API published so far, checkpoint it, and let the API read it."""
+    log = chained_log(api)
+    record_checkpoint(api.engine, checkpoint(api.settings, log, len(log) - 1), datetime.now())
+    monkeypatch.setattr(proofs, "_read_range", lambda *_: log)
+
+
+def test_a_gift_inside_kits_is_proved_for_its_own_lots(
+    kits: ApiHarness,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.unit.test_kit_donor_trace import BASKET, MARRAKECH, SITE, march, pinned
+    from tests.unit.test_relief_api import (
+        distribute,
+        ok,
+        open_campaign,
+        open_operation,
+        register_households,
+    )
+
+    clock = pinned(kits, march(1, 10))
+    body = {"id": "tr-baskets", "from_location_id": MARRAKECH, "to_location_id": SITE,
+            "lines": [{"item_id": BASKET, "quantity": 20}]}  # fmt: skip
+    ok(kits.post("admin", "/v1/stock/transfers", body))
+    kits.project_published()
+    clock.moment = march(1, 15)
+    lines = {"lines": [{"item_id": BASKET, "quantity": 20}]}
+    ok(kits.post("admin", "/v1/stock/transfers/tr-baskets/receipt", lines))
+    kits.project_published()
+    open_operation(kits)
+    open_campaign(kits)
+    register_households(kits, 10)
+    clock.moment = march(3, 10)
+    distribute(kits, 10)
+    serve_proofs(kits, monkeypatch)
+
+    document = proof_of(kits)
+
+    assert document["through_kits"]["units_handed"] == 75  # in the trace, taken as given
+    assert verifier.verify(document, key_of(kits)).startswith(f"OK: donation {GIFT}: ")
+    document["proof"]["trace"]["in_stock"] = [{"location_id": MARRAKECH, "quantity": 1}]
+    fails(kits, document, "the trace says in stock {'wh-marrakech': 1}, the events add up to {}")
+
+
+def test_a_log_that_cannot_be_read_is_503(
+    served: ApiHarness, published: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*_: Any) -> Any:
+        raise BrokerUnavailable("cannot read the log: Kafka unreachable")
+
+    monkeypatch.setattr(proofs, "_read_range", down)
+    response = served.get("coordinator", f"/v1/donations/{GIFT}/trace", params={"proof": 1})
+    assert response.status_code == 503, response.text
