@@ -10,6 +10,7 @@ HEX is the checkpoint public key (64 hex digits) you got from the organisation a
 a file). Needs Python 3.10+ and the `cryptography` package (`pip install cryptography`).
 
 It checks, in order, and stops at the first failure (exit 1), else prints OK (exit 0):
+0. the trace shown beside the proof is the one the proof is of;
 1. the checkpoint is signed (Ed25519) by that key;
 2. in every partition given, each event names the hash of the one before it (`prev`), and
    the last event is the checkpoint's head, at the checkpoint's offset;
@@ -274,6 +275,9 @@ def verify(document: dict[str, Any], public_key: bytes) -> str:
     proof = document.get("proof", document)
     if not isinstance(proof, dict) or proof.get("format") != FORMAT:
         raise Failure(f"not a donation proof (format {FORMAT!r} expected)")
+    shown = {k: v for k, v in document.items() if k != "proof"}
+    if "proof" in document and shown != proof.get("trace"):
+        raise Failure("the trace shown beside the proof is not the trace the proof is of")
     try:
         trace, donation_id = proof["trace"], proof["donation_id"]
         if trace["donation_id"] != donation_id:

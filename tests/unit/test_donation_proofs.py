@@ -200,10 +200,13 @@ def test_a_trace_that_does_not_add_up_from_its_events_fails(
 ) -> None:
     document = proof_of(served)
     document["proof"]["trace"]["distributed"]["quantity"] = 351
-    fails(served, document, "the trace says distributed 351, the events add up to 350")
+    fails(served, document["proof"], "the trace says distributed 351, the events add up to 350")
     document = proof_of(served)
     document["proof"]["trace"]["lost"] = 0
-    fails(served, document, "the trace says lost 0, the events add up to 20")
+    fails(served, document["proof"], "the trace says lost 0, the events add up to 20")
+    document = proof_of(served)
+    document["received"] = 2000  # the trace shown, not the one proved
+    fails(served, document, "the trace shown beside the proof is not the trace the proof is of")
 
 
 def test_a_removed_event_breaks_the_chain(served: ApiHarness, published: dict[str, Any]) -> None:
@@ -354,7 +357,8 @@ def test_a_gift_inside_kits_is_proved_for_its_own_lots(
     assert document["through_kits"]["units_handed"] == 75  # in the trace, taken as given
     assert verifier.verify(document, key_of(kits)).startswith(f"OK: donation {GIFT}: ")
     document["proof"]["trace"]["in_stock"] = [{"location_id": MARRAKECH, "quantity": 1}]
-    fails(kits, document, "the trace says in stock {'wh-marrakech': 1}, the events add up to {}")
+    said = "the trace says in stock {'wh-marrakech': 1}, the events add up to {}"
+    fails(kits, document["proof"], said)
 
 
 def test_a_log_that_cannot_be_read_is_503(
