@@ -128,6 +128,12 @@ def trace(row: Row) -> DonorTrace:
     return DonorTrace(**row)
 
 
+def trace_with_proof(proof: dict[str, Any]) -> dict[str, Any]:
+    """The trace as the API answers it, with the proof of it beside it (`?proof=1`)."""
+    shown = trace(proof["trace"]).model_dump(mode="json")
+    return shown | {"proof": proof | {"trace": shown}}
+
+
 class CSVResponse(Response):
     media_type = "text/csv"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from projections.tables import ledger_checkpoints
+from projections.tables import ledger_checkpoints, projection_positions
 
 
 def latest_checkpoints(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
@@ -25,3 +25,13 @@ def record_checkpoint(engine: Engine, body: dict[str, Any], issued_at: datetime)
         conn.execute(
             insert(ledger_checkpoints).values(issued_at=issued_at, key_id=body["key_id"], body=body)
         )
+
+
+def projected_offsets(engine: Engine, projection: str, topic: str) -> dict[int, int]:
+    """Partition -> the last offset of `topic` the projection applied."""
+    p = projection_positions
+    query = select(p.c.partition, p.c.offset).where(
+        p.c.projection == projection, p.c.topic == topic
+    )
+    with engine.connect() as conn:
+        return {int(partition): int(offset) for partition, offset in conn.execute(query).all()}

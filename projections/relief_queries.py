@@ -167,6 +167,19 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     }
 
 
+def donation_offsets(engine: Engine, donation_id: str) -> dict[int, tuple[int, int]]:
+    """Partition of the stock topic -> (first, last) offsets of the events that moved the
+    donation's stock there (what a proof of its trace starts from)."""
+    m = stock_movements
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.c.partition, func.min(m.c.offset), func.max(m.c.offset))
+            .where(m.c.donation_id == donation_id)
+            .group_by(m.c.partition)
+        ).all()
+    return {int(p): (int(first), int(last)) for p, first, last in rows}
+
+
 KitLot = tuple[str, str]  # kit item, lot
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
@@ -15,13 +17,14 @@ from api.schemas.relief import (
     DonorCreate,
     DonorPublic,
     DonorTrace,
+    DonorTraceWithProof,
     ListOf,
     OperationClosing,
     OperationCreate,
     OperationPublic,
 )
 from api.schemas.stock import Decision
-from services.app import relief
+from services.app import proofs, relief
 from services.domain.reference.decider import CloseOperation
 
 router = APIRouter(prefix="/v1", tags=["relief"])
@@ -106,9 +109,18 @@ async def list_donations(
     return ListOf(items=found.items, next=found.next)
 
 
-@router.get("/donations/{donation_id}/trace", response_model=DonorTrace)
+@router.get(
+    "/donations/{donation_id}/trace",
+    response_model=DonorTrace,
+    responses={200: {"model": DonorTraceWithProof}},
+)
 async def trace_donation(
-    donation_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
-) -> DonorTrace:
-    """Where a donation is: in stock (by location), in transit, distributed, lost."""
-    return answers.trace(await relief.trace_donation(services, user, donation_id))
+    donation_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter, proof: bool = False
+) -> Any:
+    """Where a donation is: in stock (by location), in transit, distributed, lost. With
+    `proof=1`, also `proof`: the events the trace is computed from and the signed checkpoint
+    they reach, for `tools/verify_proof.py` (409 while no checkpoint covers them yet)."""
+    if not proof:
+        return answers.trace(await relief.trace_donation(services, user, donation_id))
+    found = await proofs.donation_proof(services, user, donation_id)
+    return JSONResponse(answers.trace_with_proof(found))

@@ -176,6 +176,17 @@ class DonorTrace(BaseModel):
     through_kits: ThroughKits
 
 
+class DonorTraceWithProof(DonorTrace):
+    """The trace and its proof (`?proof=1`): `tools/verify_proof.py` checks it."""
+
+    proof: dict[str, Any] = Field(
+        description="`format`, `donation_id`, `trace` (this trace), `checkpoint` (a signed "
+        "checkpoint, as `GET /v1/ledger/checkpoints` lists them) and `partitions`: per "
+        "partition of the stock topic, every event from the donation's first there to the "
+        "checkpoint's offset (`offset`, `event` as in the log). See docs/guarantees.md."
+    )
+
+
 class ListOf(BaseModel):
     items: list[dict[str, Any]]
     next: str | None = Field(default=None, description=NEXT)

@@ -44,10 +44,11 @@ def _topics(settings: Settings, streams: tuple[str, ...], operation: ACLOperatio
 
 
 def api_grants(settings: Settings) -> list[Grant]:
-    """Commands out, replies in; metadata and offsets (never contents) of the rest."""
+    """Commands out, replies in, the stock topic read for donors' proofs (it names no
+    household); metadata and offsets (never contents) of the rest."""
     return [
         *_topics(settings, COMMAND_STREAMS, WRITE),
-        *_topics(settings, ("replies",), READ),
+        *_topics(settings, ("replies", "stock"), READ),
         (TOPIC, settings.topic_prefix, PREFIXED, DESCRIBE),
         (GROUP, f"{settings.topic_prefix}worker", LITERAL, DESCRIBE),
     ]

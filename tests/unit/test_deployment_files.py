@@ -547,10 +547,12 @@ def test_the_brokers_refuse_what_no_acl_allows_and_the_admin_job_grants_each_com
     api, worker = by_user["User:aid-api"], by_user["User:aid-worker"]
     assert ("WRITE", "TOPIC", "aid.stock-commands") in api
     assert ("READ", "TOPIC", "aid.replies") in api
+    # donors' proofs: the stock topic, which names no household; no other event topic
+    assert ("READ", "TOPIC", "aid.stock") in api
     assert (
         not {g for g in api if g[0] in {"READ", "WRITE"}}
         - {("WRITE", "TOPIC", f"aid.{s}") for s in COMMAND_STREAMS}
-        - {("READ", "TOPIC", "aid.replies")}
+        - {("READ", "TOPIC", "aid.replies"), ("READ", "TOPIC", "aid.stock")}
     )
     assert {("READ", "TOPIC", "aid.stock-commands"), ("WRITE", "TOPIC", "aid.stock")} <= worker
     # The users' writer records the API's user commands; the API still writes no event.

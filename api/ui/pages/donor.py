@@ -3,15 +3,17 @@ the kits (food baskets) assembled from it."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import answers
 from api.ui.web import Page, PageRoute, section
 from projections import queries, report_queries
-from services.app import relief
+from services.app import proofs, relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
@@ -58,4 +60,18 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
     locations = {loc["location_id"]: loc["name"] for loc in all_locations.items}
     return page.render(
         "donor/donations.html", traced=traced, regions=regions, items=items, locations=locations
+    )
+
+
+@router.get("/proof/{donation_id}")
+async def proof_download(page: Donor, donation_id: str) -> Response:
+    """The donation's trace and its proof as a JSON file, for `tools/verify_proof.py`; a page
+    saying why when there is none yet (409)."""
+    assert page.user is not None
+    found = await proofs.donation_proof(page.services, page.user, donation_id)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", donation_id)
+    return Response(
+        orjson.dumps(answers.trace_with_proof(found)),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="proof-{name}.json"'},
     )
