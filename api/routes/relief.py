@@ -119,7 +119,7 @@ async def trace_donation(
 ) -> Any:
     """Where a donation is: in stock (by location), in transit, distributed, lost. With
     `proof=1`, also `proof`: the events the trace is computed from and the signed checkpoint
-    they reach, for `tools/verify_proof.py` (409 while no checkpoint covers them yet)."""
+    they reach, for `events/verify_proof.py` (409 while no checkpoint covers them yet)."""
     if not proof:
         return answers.trace(await relief.trace_donation(services, user, donation_id))
     found = await proofs.donation_proof(services, user, donation_id)

@@ -177,7 +177,7 @@ class DonorTrace(BaseModel):
 
 
 class DonorTraceWithProof(DonorTrace):
-    """The trace and its proof (`?proof=1`): `tools/verify_proof.py` checks it."""
+    """The trace and its proof (`?proof=1`): `events/verify_proof.py` checks it."""
 
     proof: dict[str, Any] = Field(
         description="`format`, `donation_id`, `trace` (this trace), `checkpoint` (a signed "

@@ -22,7 +22,7 @@ from tests.support.processes import eventually
 pytestmark = pytest.mark.kafka
 BASKETS, SITE, GIFT = "ramadan-basket", "site-al-haouz", "don-atlas-proof"
 HOUSEHOLDS = 12
-SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "verify_proof.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "events" / "verify_proof.py"
 
 
 def relief_scenario(system: System, admin: dict[str, str]) -> None:

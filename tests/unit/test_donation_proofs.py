@@ -1,5 +1,5 @@
 """A donor's proof: the Atlas gift's trace, its stock events chained to a signed checkpoint,
-checked by the standalone verifier (tools/verify_proof.py); and each way of tampering with it
+checked by the standalone verifier (events/verify_proof.py); and each way of tampering with it
 caught, with its reason.
 
 The quake scenario of test_relief_api runs on the in-memory publisher (partition 0 of the
@@ -34,7 +34,7 @@ from tests.unit.test_relief_api import ATLAS, ATLAS_USER, GIFT, OTHER_GIFT, quak
 from tests.unit.test_serialization import SAMPLES, wrapped
 from tests.unit.test_web_ui import PASSWORD, sign_in
 
-SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "verify_proof.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "events" / "verify_proof.py"
 
 
 def load_verifier() -> Any:

@@ -65,7 +65,7 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
 
 @router.get("/proof/{donation_id}")
 async def proof_download(page: Donor, donation_id: str) -> Response:
-    """The donation's trace and its proof as a JSON file, for `tools/verify_proof.py`; a page
+    """The donation's trace and its proof as a JSON file, for `events/verify_proof.py`; a page
     saying why when there is none yet (409)."""
     assert page.user is not None
     found = await proofs.donation_proof(page.services, page.user, donation_id)

@@ -123,7 +123,7 @@ def check_chains(proof: dict[str, Any]) -> list[dict[str, Any]]:
         if link != head["head"]:
             raise Failure(
                 f"{where} offset {offset}: the chain does not reach the checkpoint's head "
-                f"({link[:16]}… is not {str(head['head'])[:16]}…): an event was changed"
+                f"({str(link)[:16]}… is not {str(head['head'])[:16]}…): an event was changed"
             )
     return events
 
@@ -168,7 +168,7 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     """The donation's own quantities, as the trace counts them, from the events."""
     received = adjusted = 0
     in_stock: dict[str, int] = defaultdict(int)
-    lines: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    lines: dict[tuple[Any, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     handed: dict[tuple[str, str], dict[str, Any]] = {}
     applied = set()
     for event in events:
@@ -176,7 +176,7 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         applied.add(event.get("event_id"))
         kind, data = event.get("type"), event.get("data") or {}
-        for location, donation, quantity in lot_changes(kind, data):
+        for location, donation, quantity in lot_changes(str(kind), data):
             if donation != donation_id:
                 continue
             in_stock[location] += quantity
