@@ -170,3 +170,8 @@ def csv_chunks(table: Table) -> Iterator[str]:
             out.seek(0)
             out.truncate()
     yield out.getvalue()
+
+
+def pledge_row(row: Row) -> dict[str, Any]:
+    """A pledge's read-model row as the API names its fields."""
+    return _public(row, "pledge_id")
