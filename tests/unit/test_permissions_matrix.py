@@ -476,6 +476,7 @@ ENDPOINTS = (
              url=lambda _: "/v1/requisitions/req-to-approve/rejection"),
     Endpoint("POST", "/v1/requisitions/{requisition_id}/closure", "requisitions.decide", void,
              url=lambda _: "/v1/requisitions/req-to-close/closure"),
+    Endpoint("GET", "/v1/reports/iati.csv", "pledges.read"),
     Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
     Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
     Endpoint("GET", "/v1/reports/social-watch.csv", "registry.read",

@@ -4,6 +4,8 @@ only its own pledges; coordinators see those overdue."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,3 +143,44 @@ def test_a_donor_reads_its_own_pledges_and_coordinators_the_overdue(api: ApiHarn
     assert [p["id"] for p in first["items"] + rest["items"]] == [
         "pl-atlas-late", "pl-croissant", "pl-atlas-later",
     ]  # fmt: skip
+
+
+def test_the_iati_export_lists_a_donors_commitments_funds_gifts_and_expenditures(
+    api: ApiHarness,
+) -> None:
+    pledge(api, "pl-cash", amount="50000.00", currency="MAD")
+    pledge(api, "pl-flour", item_id=FLOUR, quantity=2000)
+    pledge(api, "pl-croissant", donor=CROISSANT, item_id=FLOUR, quantity=10)
+    cash = {"id": "don-cash", "donor_id": ATLAS, "amount": "20000", "currency": "MAD",
+            "pledge_id": "pl-cash"}  # fmt: skip
+    ok(api.post("coordinator", "/v1/cash-donations", cash))
+    give(api, "don-1", 1200, pledge_id="pl-flour")
+    buy = {"id": "buy-1", "donation_id": "don-cash", "supplier": "Minoterie du Souss",
+           "location_id": CASA, "item_id": FLOUR, "quantity": 300, "amount": "12000.50",
+           "currency": "MAD"}  # fmt: skip
+    ok(api.post("operator", "/v1/purchases", buy))
+    api.project_published()
+
+    answer = api.get("donor", "/v1/reports/iati.csv", {"donor_id": ATLAS})
+    assert answer.status_code == 200, answer.text
+    header, elements, *rows = list(csv.reader(io.StringIO(answer.text)))
+    assert elements[:4] == ["transaction/@ref", "transaction-type/@code",
+                            "transaction-type/narrative", "transaction-date/@iso-date"]  # fmt: skip
+    got = [dict(zip(header, row, strict=True)) for row in rows]
+    summary = [(r["Reference"], r["Type code"], r["Value"], r["Currency"], r["In kind"],
+                r["Quantity"], r["Pledge"]) for r in got]  # fmt: skip
+    assert summary == [
+        ("pl-cash", "11", "50000.00", "MAD", "", "", ""),
+        ("pl-flour", "11", "", "", "1", "2000", ""),
+        ("don-cash", "1", "20000.00", "MAD", "", "", "pl-cash"),
+        ("don-1", "1", "", "", "1", "1200", "pl-flour"),
+        ("buy-1", "4", "12000.50", "MAD", "", "300", ""),
+    ]
+    assert got[-1]["Receiver"] == "Minoterie du Souss"
+    assert got[-1]["Cash donation"] == "don-cash"
+    assert got[0]["Provider name"] == "Fondation Atlas"
+    assert got[0]["Date"] == "2026-03-02"
+    other = api.get("donor", "/v1/reports/iati.csv", {"donor_id": CROISSANT})
+    assert other.status_code == 403
+    everyone = api.get("coordinator", "/v1/reports/iati.csv").text
+    assert "pl-croissant" in everyone
