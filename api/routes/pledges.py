@@ -12,6 +12,7 @@ from api.reads import ReadAfter
 from api.schemas.pledges import (
     CashDonationCreate,
     CashDonationPublic,
+    CashDonationRead,
     PledgeCancelling,
     PledgeCreate,
     PledgeList,
@@ -101,6 +102,15 @@ async def receive_cash(
     answers.repeated(outcome, response)
     return CashDonationPublic(id=body.id, position=outcome.position,
                               **gift.model_dump(exclude={"donation_id"}))  # fmt: skip
+
+
+@router.get("/cash-donations/{donation_id}", response_model=CashDonationRead)
+async def read_cash_donation(
+    donation_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter
+) -> CashDonationRead:
+    """A cash donation with what is spent, what remains and the purchases (a donor: its own)."""
+    found = await cash.cash_donation(services, user, donation_id)
+    return CashDonationRead(id=found.pop("donation_id"), **found)
 
 
 @router.post("/purchases", status_code=201, response_model=PurchasePublic)

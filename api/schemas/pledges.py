@@ -127,3 +127,27 @@ class PurchasePublic(Written):
     quantity: int
     amount: int
     currency: str
+
+
+class SpentOn(BaseModel):
+    purchase_id: str
+    supplier: str
+    location_id: str
+    item_id: str
+    quantity: int
+    amount: int
+    purchased_at: UtcDatetime
+
+
+class CashDonationRead(BaseModel):
+    """A cash donation with what its purchases spent and what remains (minor units)."""
+
+    id: str
+    donor_id: str
+    amount: int
+    currency: str
+    spent: int
+    remaining: int
+    pledge_id: str | None
+    received_at: UtcDatetime
+    purchases: list[SpentOn]

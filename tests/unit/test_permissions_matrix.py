@@ -456,6 +456,8 @@ ENDPOINTS = (
              url=lambda _: f"/v1/pledges/{PLEDGE}/cancel"),
     Endpoint("POST", "/v1/cash-donations", "relief.write", new_cash_donation),
     Endpoint("POST", "/v1/purchases", "donations.write", purchase_at, scoped=True),
+    Endpoint("GET", "/v1/cash-donations/{donation_id}", "donations.read",
+             url=lambda _: f"/v1/cash-donations/{CASH_DONATION}"),
     Endpoint("POST", "/v1/deployments", "relief.write", new_deployment),
     Endpoint("GET", "/v1/deployments", "relief.read"),
     Endpoint("POST", "/v1/deployments/{deployment_id}/dispatch", "relief.write", no_body,

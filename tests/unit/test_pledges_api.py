@@ -121,6 +121,9 @@ def test_money_buys_flour_that_the_donor_trace_follows(api: ApiHarness) -> None:
     trace = ok(api.get("donor", "/v1/donations/don-cash/trace"), 200)
     assert trace["received"] == 300
     assert trace["in_stock"] == [{"location_id": CASA, "quantity": 300}]
+    held = ok(api.get("donor", "/v1/cash-donations/don-cash"), 200)
+    assert (held["spent"], held["remaining"]) == (1_200_000, 800_000)
+    assert [(b["purchase_id"], b["quantity"]) for b in held["purchases"]] == [("buy-1", 300)]
     more = buy | {"id": "buy-2", "amount": "9000"}
     refused = ok(api.post("operator", "/v1/purchases", more), 409)
     assert refused["error"] == "insufficient_funds"
