@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from functools import reduce
 
 import pytest
+from hypothesis import given as given_data
+from hypothesis import strategies as st
 
 from events import Event
 from events.pledges import PledgeCancelled, PledgeFulfilmentRecorded, PledgeMade
@@ -143,3 +145,21 @@ def test_refusals_say_why() -> None:
     with pytest.raises(Refused) as taken:
         DECIDER.decide(state, flour(quantity=10), NOW)
     assert taken.value.code == "pledge_exists"
+
+
+@given_data(
+    st.lists(
+        st.tuples(st.sampled_from(["don-1", "don-2", "don-3", "don-4"]), st.integers(1, 1500)),
+        max_size=12,
+    )
+)
+def test_any_donations_count_once_each_and_the_figures_add_up(
+    gifts: list[tuple[str, int]],
+) -> None:
+    state, _ = given(flour(), *(sacks(donation, quantity) for donation, quantity in gifts))
+    first: dict[str, int] = {}
+    for donation, quantity in gifts:
+        first.setdefault(donation, quantity)  # a donation again is the same donation
+    assert state.received == sum(first.values())
+    assert state.received + state.outstanding - state.over == state.pledged
+    assert state.status == ("fulfilled" if state.received >= 2000 else "open")

@@ -70,6 +70,12 @@ def test_a_pledge_of_flour_is_fulfilled_in_part_then_beyond(api: ApiHarness) -> 
     assert (got["received"], got["outstanding"], got["over"], got["status"]) == (
         2200, 0, 200, "fulfilled",
     )  # fmt: skip
+    history = ok(api.get("auditor", "/v1/history/pledge/pl-flour"), 200)["items"]
+    # all at the API's pinned moment: listed by event id within it
+    assert sorted(h["type"] for h in history) == [
+        "DonationReceived", "DonationReceived", "PledgeFulfilmentRecorded",
+        "PledgeFulfilmentRecorded", "PledgeMade",
+    ]  # fmt: skip
 
 
 def test_a_donation_cannot_name_another_donors_or_another_items_pledge(api: ApiHarness) -> None:
