@@ -166,3 +166,8 @@ def csv_chunks(table: Table) -> Iterator[str]:
         out.truncate()
     if out.tell():
         yield out.getvalue()
+
+
+def pledge_row(row: Row) -> dict[str, Any]:
+    """A pledge's read-model row as the API names its fields."""
+    return _public(row, "pledge_id")

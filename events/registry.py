@@ -20,8 +20,10 @@ from events.households import (
     PersonalDataErased,
 )
 from events.kits import KitCompositionSet, KitsAssembled, KitsDisassembled
+from events.pledges import PledgeCancelled, PledgeFulfilmentRecorded, PledgeMade
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
+    CashDonationReceived,
     DeploymentCancelled,
     DeploymentClosed,
     DeploymentDelivered,
@@ -35,6 +37,7 @@ from events.relief import (
     DonorRegistered,
     OperationClosed,
     OperationOpened,
+    PurchaseRecorded,
 )
 from events.requisitions import (
     RequisitionApproved,
@@ -151,6 +154,11 @@ _TYPES: dict[str, type[Event]] = {
         SlotDayAdded,
         HouseholdsWithdrawn,
         SlotReleased,
+        PledgeMade,
+        PledgeCancelled,
+        PledgeFulfilmentRecorded,
+        CashDonationReceived,
+        PurchaseRecorded,
     )
 }
 

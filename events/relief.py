@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Event, Identifier, PositiveQuantity
+from events.money import Currency, MinorUnits
 from events.stock import TransferLine
 
 
@@ -71,6 +72,49 @@ class DonationReceived(Event):
     # the stock itself), so the policy leaves it alone.
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
+    pledge_id: Identifier | None = None  # the pledge it fulfils, in part or beyond
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.donation_id
+
+
+class CashDonationReceived(Event):
+    """Money a donor gave, in minor units of its currency; purchases spend it."""
+
+    TYPE = "CashDonationReceived"
+    STREAM = "donations"
+
+    donation_id: Identifier
+    donor_id: Identifier
+    amount: MinorUnits
+    currency: Currency
+    pledge_id: Identifier | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.donation_id
+
+
+class PurchaseRecorded(Event):
+    """Goods bought with a cash donation; they are received at `location_id` as a lot that
+    carries the donation, so its trace follows the money into goods. `remaining` is what the
+    donation holds after it."""
+
+    TYPE = "PurchaseRecorded"
+    STREAM = "donations"
+
+    purchase_id: Identifier
+    donation_id: Identifier
+    supplier: str = Field(min_length=1, max_length=200)
+    location_id: Identifier
+    item_id: Identifier
+    quantity: PositiveQuantity
+    amount: MinorUnits
+    currency: Currency
+    lot: str = Field(min_length=1, max_length=64)
+    expires_on: date | None = None
+    remaining: int = Field(ge=0, lt=10**15, strict=True)
 
     @property
     def aggregate_id(self) -> str:

@@ -2,7 +2,8 @@
 
 An event is about the location whose stock it moves (both ends of a transfer, or of a
 convoy's plan), the household it serves, the convoy, the campaign's terms, the donation
-received, the user, the item defined, the requisition (and the transfer that carries it).
+received (goods or cash, and the purchases it paid for), the user, the item defined, the
+requisition (and the transfer that carries it), the pledge.
 Distributions are not listed under their campaign or donation (a million per campaign:
 coverage and the donor trace count those).
 """
@@ -15,7 +16,7 @@ from events import Event
 from events.households import CampaignAreasChanged, CampaignClosed, CampaignExtended, CampaignOpened
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined
-from events.relief import DonationReceived
+from events.relief import CashDonationReceived, DonationReceived, PurchaseRecorded
 from events.slots import SiteDayClosed, SlotDayAdded, SlotPlanSet
 from events.stock import StockReceived
 
@@ -27,19 +28,21 @@ SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
     "convoy": ("deployment_id",),
     "user": ("username",),
     "requisition": ("requisition_id",),
+    "pledge": ("pledge_id",),
 }
 # a campaign's slot plans at its sites are part of its terms (a household's slot is listed
 # under the household)
 CAMPAIGN_EVENTS = (CampaignOpened, CampaignExtended, CampaignClosed, CampaignAreasChanged,
                    SlotPlanSet, SiteDayClosed, SlotDayAdded)  # fmt: skip
-DONATION_EVENTS = (DonationReceived, StockReceived)
+DONATION_EVENTS = (DonationReceived, CashDonationReceived, PurchaseRecorded, StockReceived)
 # Never shown: pseudonyms (they link a household to a person), sealed personal data,
 # secrets (a card's check value makes a card: whoever reads it could print one).
 HIDDEN = frozenset({
     "identity", "national_id_pseudonym", "registry_pseudonym", "sealed_personal_data",
     "token_hash", "password_hash", "session_hash", "check",
 })  # fmt: skip
-KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item", "requisition")
+KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "item", "requisition",
+         "pledge")  # fmt: skip
 
 
 def subjects(event: Event) -> list[Subject]:

@@ -15,7 +15,7 @@ class HistoryProjection:
     streams: tuple[str, ...] = (
         "reference", "stock", "households", "distributions", "deployments", "donations", "users",
         "requisitions",
-        "slots",
+        "slots", "pledges",
     )  # fmt: skip
     tables: tuple[Table, ...] = (history,)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.history_writer import HistoryProjection
 from projections.households_writer import RegistryProjection
 from projections.inventory_writer import InventoryProjection
+from projections.pledges_writer import PledgesProjection
 from projections.projection import Projection
 from projections.reference_writer import ReferenceProjection
 from projections.relief_writer import ReliefProjection
@@ -21,5 +22,6 @@ _ALL: tuple[Projection, ...] = (
     HistoryProjection(),
     RequisitionsProjection(),
     SlotsProjection(),
+    PledgesProjection(),
 )
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in _ALL}

@@ -391,6 +391,49 @@ donations = Table(
     Column("item_id", String(64), nullable=False),
     Column("quantity", BigInteger, nullable=False),
     Column("received_at", DateTime, nullable=False),
+    Column("pledge_id", String(64), index=True),
+)
+
+# A donor's pledges: goods (item, quantity) or money (amount in minor units, currency);
+# `pledged` and `received` count units of the item or minor units of the currency.
+pledges = Table(
+    "pledges",
+    metadata,
+    Column("pledge_id", String(64), primary_key=True),
+    Column("donor_id", String(64), nullable=False, index=True),
+    Column("item_id", String(64)),
+    Column("currency", String(3)),
+    Column("pledged", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("due_on", Date, nullable=False, index=True),
+    Column("made_at", DateTime, nullable=False),
+    Column("cancelled_at", DateTime),
+)
+
+cash_donations = Table(
+    "cash_donations",
+    metadata,
+    Column("donation_id", String(64), primary_key=True),
+    Column("donor_id", String(64), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("spent", BigInteger, nullable=False),
+    Column("pledge_id", String(64), index=True),
+    Column("received_at", DateTime, nullable=False),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("purchase_id", String(64), primary_key=True),
+    Column("donation_id", String(64), nullable=False, index=True),
+    Column("supplier", String(200), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("purchased_at", DateTime, nullable=False),
 )
 
 deployments = Table(

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from api.answers import CSVResponse, hxl_csv
 from api.deps import CurrentUser, ServicesDep
 from api.reads import ReadAfter
-from services.app import reports, social_watch
+from services.app import iati, reports, social_watch
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -46,3 +46,12 @@ async def social_watch_report(
     """The social watch per province and target group (HXL); counts under 5 left empty."""
     table = await social_watch.social_watch_report(services, user, campaign_id)
     return hxl_csv(table)
+
+
+@router.get("/iati.csv", response_class=CSVResponse)
+async def iati_report(
+    services: ServicesDep, user: CurrentUser, _: ReadAfter, donor_id: str | None = None
+) -> Response:
+    """A donor's transactions, IATI-style: commitments (11), incoming funds and gifts in kind
+    (1), expenditures (4); the second row names each column's IATI element (a donor: its own)."""
+    return hxl_csv(await iati.iati_transactions(services, user, donor_id))

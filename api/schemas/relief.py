@@ -50,6 +50,9 @@ class DonationCreate(Body):
     quantity: Quantity
     lot: str | None = Field(default=None, min_length=1, max_length=64)
     expires_on: date | None = None
+    pledge_id: ClientId | None = Field(
+        default=None, description="The pledge it fulfils, in part or beyond (same donor, item)."
+    )
 
 
 class DonationPublic(Written):

@@ -20,6 +20,7 @@ from api.ui.pages import (
     duplicates,
     needs,
     operator,
+    pledges,
     requisitions,
     signin,
     site_lists,
@@ -33,7 +34,7 @@ def install(app: FastAPI) -> None:
     static = StaticFiles(directory=Path(__file__).parent / "static")
     app.mount("/static/ui", static, name="ui-static")
     pages = (signin, operator, agent, coordinator, duplicates, donor, auditor, admin, admin_users,
-             desk, site_lists, social_watch, slots, needs)  # fmt: skip
+             desk, site_lists, social_watch, slots, needs, pledges)  # fmt: skip
     for module in (*pages, admin_erasure, cards):
         app.include_router(module.router)
     app.include_router(requisitions.requests_router)

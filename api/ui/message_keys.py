@@ -72,7 +72,7 @@ FORM_ERRORS = (
 HISTORY_KINDS = (
     N_("history.kind.campaign"), N_("history.kind.convoy"), N_("history.kind.donation"),
     N_("history.kind.household"), N_("history.kind.item"), N_("history.kind.location"),
-    N_("history.kind.requisition"), N_("history.kind.user"),
+    N_("history.kind.requisition"), N_("history.kind.user"), N_("history.kind.pledge"),
 )  # fmt: skip
 
 # A stock card's lines, "movement." ~ ln.kind: the event type that moved the stock.
@@ -137,6 +137,11 @@ SYNC = (N_("sync.accepted"), N_("sync.duplicate"), N_("sync.refused"), N_("sync.
 TRACE = (
     N_("trace.distributed"), N_("trace.in_kits"), N_("trace.in_stock"), N_("trace.in_transit"),
     N_("trace.lost"),
+)  # fmt: skip
+
+# A pledge's status on the donor's page, "pledges.status_" ~ p.status (pages/pledges.py).
+PLEDGES = (
+    N_("pledges.status_cancelled"), N_("pledges.status_fulfilled"), N_("pledges.status_open"),
 )  # fmt: skip
 
 # The admin desk's forms and lists (pages/admin.py, admin_forms.py, admin_erasure.py), by

@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "relief.read": {"admin": A, "coordinator": A, "auditor": A},
     "donations.write": {"admin": A, "coordinator": A, "operator": W},
     "donations.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
+    # what donors promised (goods or money) and how much of it has arrived
+    "pledges.write": {"admin": A, "coordinator": A},
+    "pledges.read": {"admin": A, "coordinator": A, "auditor": A, "donor": D},
     # a location asks a warehouse for stock; coordinators decide
     "requisitions.write": {"admin": A, "operator": W, "agent": S},
     "requisitions.read": {"admin": A, "coordinator": A, "auditor": A, "operator": W, "agent": S},

@@ -11,12 +11,26 @@ from typing import Any
 
 from events import Envelope, Event
 from events.households import HouseholdProfileUpdated, HouseholdRegistered
-from events.relief import DeploymentDeliveryStarted, DeploymentDispatchStarted, DonationReceived
+from events.relief import (
+    CashDonationReceived,
+    DeploymentDeliveryStarted,
+    DeploymentDispatchStarted,
+    DonationReceived,
+    PurchaseRecorded,
+)
 from events.requisitions import RequisitionApproved
 from events.stock import TransferCancelled, TransferDispatched, TransferReceived
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Reply
-from services.domain.policies import convoys, donations, requisitions, slots, transfers
+from services.domain.policies import (
+    convoys,
+    donations,
+    pledges,
+    purchases,
+    requisitions,
+    slots,
+    transfers,
+)
 
 Reaction = Callable[[CommandBus, Envelope, Any], Awaitable[None]]
 
@@ -44,6 +58,28 @@ async def receive_donation(bus: CommandBus, envelope: Envelope, event: DonationR
     receipt = donations.receive_stock(event, envelope)
     if receipt is not None:
         await bus.send(*receipt)
+
+
+async def fulfil_pledge(
+    bus: CommandBus, envelope: Envelope, event: DonationReceived | CashDonationReceived
+) -> None:
+    """Count the donation towards the pledge it names (if any)."""
+    fulfilment = pledges.fulfil(event, envelope)
+    if fulfilment is not None:
+        await bus.send(*fulfilment)
+
+
+async def receive_donation_and_fulfil(
+    bus: CommandBus, envelope: Envelope, event: DonationReceived
+) -> None:
+    """Receive the goods, then count them towards their pledge."""
+    await receive_donation(bus, envelope, event)
+    await fulfil_pledge(bus, envelope, event)
+
+
+async def receive_purchase(bus: CommandBus, envelope: Envelope, event: PurchaseRecorded) -> None:
+    """Receive what a cash donation bought, as a lot that carries the donation."""
+    await bus.send(*purchases.receive_stock(event, envelope))
 
 
 async def return_cancelled_transfer(
@@ -95,7 +131,11 @@ REACTIONS: Mapping[str, Mapping[type[Event], Reaction]] = {
         DeploymentDispatchStarted: dispatch_convoy,
         DeploymentDeliveryStarted: deliver_convoy,
     },
-    "donations": {DonationReceived: receive_donation},
+    "donations": {
+        DonationReceived: receive_donation_and_fulfil,
+        CashDonationReceived: fulfil_pledge,
+        PurchaseRecorded: receive_purchase,
+    },
     "stock": {
         TransferCancelled: return_cancelled_transfer,
         TransferDispatched: record_requisition_dispatch,

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
-from projections import relief_queries
+from projections import pledges_queries, relief_queries
 from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
+from services.app.pledges import fulfilled_by
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
 from services.app.sending import TAKEN, Outcome, decide, register
@@ -37,6 +38,7 @@ class Donation:
     quantity: int
     lot: str | None = None
     expires_on: date | None = None
+    pledge_id: str | None = None
 
 
 async def open_operation(
@@ -103,6 +105,8 @@ async def receive_donation(ports: Ports, user: User, now: datetime, body: Donati
     authorize(user, "donations.write", location_id=body.location_id)
     await known(ports, relief_queries.donor, body.donor_id, "donor_id", "donor")
     await known_pair(ports, body.location_id, body.item_id)
+    if body.pledge_id is not None:
+        await fulfilled_by(ports, body.pledge_id, body.donor_id, body.item_id, None)
     gift = DonationReceived(
         donation_id=body.id,
         donor_id=body.donor_id,
@@ -111,6 +115,7 @@ async def receive_donation(ports: Ports, user: User, now: datetime, body: Donati
         quantity=body.quantity,
         lot=body.lot or body.id,
         expires_on=body.expires_on,
+        pledge_id=body.pledge_id,
     )
     receipt = donations.receipt_id(body.id)
     with ports.bus.watch(lambda command_id: command_id == receipt) as receipts:
@@ -135,9 +140,12 @@ async def list_donations(ports: Ports, user: User, paging: Paging = EVERYTHING) 
 
 
 async def trace_donation(ports: Ports, user: User, donation_id: str) -> Row:
-    """Where a donation is: in stock (by location), in transit, distributed, lost."""
+    """Where a donation is (or, for cash, the goods bought with it): in stock (by location),
+    in transit, distributed, lost."""
     scope = authorize(user, "donations.read")
     gift = await in_thread(relief_queries.donation, ports.engine, donation_id)
+    if gift is None:  # money: its trace follows the goods its purchases bought
+        gift = await in_thread(pledges_queries.cash_donation, ports.engine, donation_id)
     if gift is None:
         raise NotFound(f"no donation {donation_id!r}", error="unknown_donation")
     if scope == "donor" and gift["donor_id"] not in user.donors:

@@ -8,7 +8,9 @@ from services.domain.deciding import Decider
 from services.domain.deployments.decider import DeploymentDecider
 from services.domain.distributions.decider import DistributionDecider
 from services.domain.households.decider import HouseholdDecider
-from services.domain.reference.decider import DonationDecider, ReferenceDecider
+from services.domain.pledges.decider import PledgeDecider
+from services.domain.reference.decider import ReferenceDecider
+from services.domain.reference.donations import DonationDecider
 from services.domain.requisitions.decider import RequisitionDecider
 from services.domain.slots.decider import SlotsDecider
 from services.domain.stock.decider import StockDecider
@@ -24,4 +26,5 @@ DECIDERS: tuple[Decider[Any], ...] = (
     UsersDecider(),
     RequisitionDecider(),
     SlotsDecider(),
+    PledgeDecider(),
 )

@@ -24,6 +24,7 @@ EVENT_STREAMS = (
     "users",
     "requisitions",
     "slots",
+    "pledges",
 )
 COMMAND_STREAMS = (
     "reference-commands",
@@ -35,6 +36,7 @@ COMMAND_STREAMS = (
     "user-commands",
     "requisition-commands",
     "slot-commands",
+    "pledge-commands",
 )
 REFUSAL_STREAMS = tuple(f"{stream}-refusals" for stream in EVENT_STREAMS)
 # The signed checkpoints of the event chains' heads, written by `aid ledger checkpoint`.

@@ -26,8 +26,10 @@ from events.households import (
     HouseholdRegistered,
 )
 from events.kits import ComponentLine, KitComponent, KitCompositionSet, KitsAssembled
+from events.pledges import PledgeMade
 from events.reference import ItemDefined, LocationRegistered
 from events.relief import (
+    CashDonationReceived,
     DeploymentDelivered,
     DeploymentDispatched,
     DeploymentPlanned,
@@ -69,6 +71,7 @@ OPERATION, CONVOY_FROM, CONVOY_TO = "op-seisme-al-haouz", "wh-marrakech", SITE
 # The harness's donor user sees this donor's donations; another donor's are not its business.
 DONOR, OTHER_DONOR = ROLE_SCOPES["donor"]["donors"][0], "donor-croissant-rouge"
 DONATION, OTHER_DONATION = "don-atlas-001", "don-croissant-001"
+PLEDGE, CASH_DONATION = "pl-atlas-flour", "don-atlas-cash"
 # Two baskets in a family kit, assembled at each warehouse, to assemble or break up more.
 FAMILY_KIT = "family-kit"
 # Actions with no HTTP endpoint yet, and why; any other action must be exercised below.
@@ -179,6 +182,25 @@ def new_donor(_: str) -> dict[str, Any]:
 def donation_at(location_id: str) -> dict[str, Any]:
     return {"id": f"don-{location_id}", "donor_id": DONOR, "location_id": location_id,
             "item_id": "ramadan-basket", "quantity": 50}  # fmt: skip
+
+
+def new_pledge(_: str) -> dict[str, Any]:
+    return {"id": "pl-atlas-oil", "donor_id": DONOR, "due_on": "2027-06-30",
+            "amount": "1000.00", "currency": "MAD"}  # fmt: skip
+
+
+def new_cash_donation(_: str) -> dict[str, Any]:
+    return {"id": "don-cash-new", "donor_id": DONOR, "amount": 500_00, "currency": "EUR"}
+
+
+def purchase_at(location_id: str) -> dict[str, Any]:
+    return {"id": f"buy-{location_id}", "donation_id": CASH_DONATION, "supplier": "Souss Farine",
+            "location_id": location_id, "item_id": "flour-25kg", "quantity": 10,
+            "amount": "100.00", "currency": "MAD"}  # fmt: skip
+
+
+def pledge_cancellation(_: str) -> dict[str, Any]:
+    return {"reason": "the second shipment will not come"}
 
 
 def new_deployment(location_id: str) -> dict[str, Any]:
@@ -426,6 +448,16 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/donations", "donations.read"),
     Endpoint("GET", "/v1/donations/{donation_id}/trace", "donations.read",
              url=lambda _: f"/v1/donations/{DONATION}/trace"),
+    Endpoint("POST", "/v1/pledges", "pledges.write", new_pledge),
+    Endpoint("GET", "/v1/pledges", "pledges.read"),
+    Endpoint("GET", "/v1/pledges/{pledge_id}", "pledges.read",
+             url=lambda _: f"/v1/pledges/{PLEDGE}"),
+    Endpoint("POST", "/v1/pledges/{pledge_id}/cancel", "pledges.write", pledge_cancellation,
+             url=lambda _: f"/v1/pledges/{PLEDGE}/cancel"),
+    Endpoint("POST", "/v1/cash-donations", "relief.write", new_cash_donation),
+    Endpoint("POST", "/v1/purchases", "donations.write", purchase_at, scoped=True),
+    Endpoint("GET", "/v1/cash-donations/{donation_id}", "donations.read",
+             url=lambda _: f"/v1/cash-donations/{CASH_DONATION}"),
     Endpoint("POST", "/v1/deployments", "relief.write", new_deployment),
     Endpoint("GET", "/v1/deployments", "relief.read"),
     Endpoint("POST", "/v1/deployments/{deployment_id}/dispatch", "relief.write", no_body,
@@ -446,6 +478,7 @@ ENDPOINTS = (
              url=lambda _: "/v1/requisitions/req-to-approve/rejection"),
     Endpoint("POST", "/v1/requisitions/{requisition_id}/closure", "requisitions.decide", void,
              url=lambda _: "/v1/requisitions/req-to-close/closure"),
+    Endpoint("GET", "/v1/reports/iati.csv", "pledges.read"),
     Endpoint("GET", "/v1/reports/4w.csv", "reports.read", query={"operation_id": OPERATION}),
     Endpoint("GET", "/v1/reports/distributions.csv", "reports.read"),
     Endpoint("GET", "/v1/reports/social-watch.csv", "registry.read",
@@ -697,6 +730,10 @@ def seed_relief(api: ApiHarness) -> None:
                         region_codes=["MA07"], starts_on=date(2026, 2, 16)),
         DonorRegistered(donor_id=DONOR, name="Fondation Atlas"),
         DonorRegistered(donor_id=OTHER_DONOR, name="Croissant-Rouge marocain"),
+        PledgeMade(pledge_id=PLEDGE, donor_id=DONOR, due_on=date(2026, 3, 31),
+                   item_id="flour-25kg", quantity=400),
+        CashDonationReceived(donation_id=CASH_DONATION, donor_id=DONOR, amount=10_000_000,
+                             currency="MAD"),
     )  # fmt: skip
     gifts = ((DONATION, DONOR), (OTHER_DONATION, OTHER_DONOR))
     api.apply(

@@ -38,10 +38,12 @@ from events.kits import (
     KitsAssembled,
     KitsDisassembled,
 )
+from events.pledges import PledgeCancelled, PledgeFulfilmentRecorded, PledgeMade
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.registry import event_types
 from events.relief import (
     ArrivedLine,
+    CashDonationReceived,
     DeploymentCancelled,
     DeploymentClosed,
     DeploymentDelivered,
@@ -56,6 +58,7 @@ from events.relief import (
     OperationClosed,
     OperationOpened,
     PlannedLine,
+    PurchaseRecorded,
 )
 from events.requisitions import (
     ReceivedLine,
@@ -546,6 +549,38 @@ SAMPLES: dict[str, Event] = {
         day=date(2026, 2, 20),
         hour=9,
         reason="left_site",
+    ),
+    "PledgeMade": PledgeMade(
+        pledge_id="pledge-atlas-flour",
+        donor_id="fondation-atlas",
+        due_on=date(2026, 3, 1),
+        item_id="flour-25kg",
+        quantity=2000,
+    ),
+    "PledgeCancelled": PledgeCancelled(
+        pledge_id="pledge-atlas-flour", reason="the second shipment will not be sent"
+    ),
+    "PledgeFulfilmentRecorded": PledgeFulfilmentRecorded(
+        pledge_id="pledge-atlas-flour", donation_id="don-0042", quantity=1200, received=1200
+    ),
+    "CashDonationReceived": CashDonationReceived(
+        donation_id="don-cash-7",
+        donor_id="fondation-atlas",
+        amount=5_000_000,
+        currency="MAD",
+        pledge_id="pledge-atlas-cash",
+    ),
+    "PurchaseRecorded": PurchaseRecorded(
+        purchase_id="buy-0001",
+        donation_id="don-cash-7",
+        supplier="Minoterie du Souss",
+        location_id="wh-casa",
+        item_id="flour-25kg",
+        quantity=300,
+        amount=1_200_000,
+        currency="MAD",
+        lot="buy-0001",
+        remaining=3_800_000,
     ),
 }
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import answers
+from api.ui.pages import pledges
 from api.ui.web import Page, PageRoute, section
 from projections import queries, report_queries
 from services.app import proofs, relief
@@ -58,9 +59,11 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
     all_locations = await run_in_threadpool(queries.all_locations, services.engine)
     items = {i["item_id"]: i["name"] for i in all_items.items}
     locations = {loc["location_id"]: loc["name"] for loc in all_locations.items}
+    promised = await pledges.donor_pledges(page, traced) if not donation_id else []
     return page.render(
-        "donor/donations.html", traced=traced, regions=regions, items=items, locations=locations
-    )
+        "donor/donations.html", traced=traced, regions=regions, items=items,
+        locations=locations, pledges=promised, amount=pledges.amount,
+    )  # fmt: skip
 
 
 @router.get("/proof/{donation_id}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from events import Event, Identifier
 from events.households import (
@@ -26,7 +26,13 @@ from events.reference import (
     LocationRegistered,
     Longitude,
 )
-from events.relief import DonationReceived, DonorRegistered, OperationClosed, OperationOpened
+from events.relief import (
+    CashDonationReceived,
+    DonationReceived,
+    DonorRegistered,
+    OperationClosed,
+    OperationOpened,
+)
 from services.domain.commands import Command
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -94,6 +100,15 @@ class RecordDonation(Register):
     STREAM = "donation-commands"
     donation: DonationReceived
 
+    @model_serializer(mode="wrap")
+    def _no_pledge_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A donation of no pledge keeps the shape (and digest) it always had."""
+        data = handler(self)
+        gift = data.get("donation") if isinstance(data, dict) else None
+        if isinstance(gift, dict) and gift.get("pledge_id") is None:
+            gift.pop("pledge_id", None)
+        return data
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -109,6 +124,7 @@ class Registration:
     components: tuple[KitComponent, ...] = ()
     # a location's coordinates as set since its registration
     coordinates: tuple[float, float] | None = None
+    spent: int = 0  # a cash donation's minor units spent on purchases
 
 
 Registered = (
@@ -118,6 +134,7 @@ Registered = (
     | OperationOpened
     | DonorRegistered
     | DonationReceived
+    | CashDonationReceived
 )
 
 
@@ -397,17 +414,6 @@ class ReferenceDecider:
             SetLocationCoordinates,
         )
     }
-    initial = staticmethod(Registration)
-    evolve = staticmethod(evolve)
-    decide = staticmethod(decide)
-
-
-class DonationDecider:
-    """Decides the recording of donations, each once."""
-
-    event_stream: str = "donations"
-    command_stream: str = "donation-commands"
-    commands: Mapping[str, type[Command]] = {RecordDonation.TYPE: RecordDonation}
     initial = staticmethod(Registration)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)

@@ -1,0 +1,60 @@
+"""Pledges in the pages: the donor's own, with what arrived of each and where it went; the
+coordinator's list of pledges overdue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import Now
+from api.ui.web import Page, PageRoute, section
+from events.money import to_decimal
+from projections import pledges_queries, queries
+from services.app import pledges
+
+Coordinator = Annotated[Page, Depends(section("coordinator"))]
+router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
+PARTS = ("in_stock", "in_transit", "distributed", "lost")
+Row = dict[str, Any]
+
+
+def amount(pledge: Row, field: str) -> str:
+    """A pledge's figure as read: units of its item, or a decimal of its currency."""
+    value = pledge[field]
+    return to_decimal(value, pledge["currency"]) if pledge["currency"] else str(value)
+
+
+def with_parts(pledge: Row, traced: list[Row]) -> Row:
+    """A pledge of goods with where the donations fulfilling it went (the trace's figures,
+    summed over those donations: the same item, so the same unit)."""
+    mine = [d for d in traced if d["gift"].get("pledge_id") == pledge["pledge_id"]]
+    parts = {name: 0 for name in PARTS}
+    for d in mine:
+        for part in d["parts"]:
+            if part["name"] in parts:
+                parts[part["name"]] += part["quantity"]
+            elif part["name"] == "in_kits":
+                parts["in_stock"] += part["quantity"]  # inside kits, still ours to hand out
+    return pledge | {"parts": parts if pledge["item_id"] else None}
+
+
+async def donor_pledges(page: Page, traced: list[Row]) -> list[Row]:
+    """The signed-in donor's pledges, each with its figures."""
+    assert page.user is not None
+    found = (await pledges.list_pledges(page.services, page.user)).items
+    return [with_parts(p, traced) for p in found]
+
+
+@router.get("/pledges")
+async def overdue_page(page: Coordinator, now: Now) -> Response:
+    """Pledges due before today with something still outstanding, the longest overdue first."""
+    assert page.user is not None
+    found = (await pledges.list_pledges(page.services, page.user, None, now.date())).items
+    engine = page.services.engine
+    donors = await run_in_threadpool(pledges_queries.donor_names, engine)
+    all_items = await run_in_threadpool(queries.all_items, engine)
+    items = {i["item_id"]: i["name"] for i in all_items.items}
+    return page.render("coordinator/pledges.html", pledges=found, donors=donors, items=items,
+                       amount=amount)  # fmt: skip

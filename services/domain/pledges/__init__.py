@@ -1,0 +1,1 @@
+"""Pledges: what donors promised, and the donations that fulfil it."""

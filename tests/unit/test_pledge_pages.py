@@ -1,0 +1,104 @@
+"""The pledge pages without a browser: the Fondation Atlas pledged 2,000 sacks of flour and
+50,000 dirhams; 1,200 sacks arrived and 300 went on to Al Haouz. The donor reads its pledges
+with what arrived and where it went; the coordinator reads those overdue. In French, Arabic
+and English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import deps
+from tests.support.api import SITE, ApiHarness
+from tests.unit.test_requisition_pages import sign_in
+
+ATLAS, CASA, FLOUR = "donor-fondation-atlas", "wh-casablanca", "flour-25kg"
+
+
+def ok(response: object, status: int = 201) -> None:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    with ApiHarness(tmp_path, auto_project=True) as harness:
+        harness.app.dependency_overrides[deps.now] = lambda: datetime(2026, 3, 2, tzinfo=UTC)
+        ok(harness.post("coordinator", "/v1/donors", {"id": ATLAS, "name": "Fondation Atlas"}))
+        ok(harness.post("coordinator", "/v1/pledges", {
+            "id": "pl-flour", "donor_id": ATLAS, "due_on": "2026-03-20", "item_id": FLOUR,
+            "quantity": 2000}))  # fmt: skip
+        ok(harness.post("coordinator", "/v1/pledges", {
+            "id": "pl-cash", "donor_id": ATLAS, "due_on": "2026-04-30", "amount": "50000",
+            "currency": "MAD"}))  # fmt: skip
+        ok(harness.post("coordinator", "/v1/donations", {
+            "id": "don-1", "donor_id": ATLAS, "location_id": CASA, "item_id": FLOUR,
+            "quantity": 1200, "pledge_id": "pl-flour"}))  # fmt: skip
+        ok(harness.post("admin", "/v1/stock/transfers", {
+            "id": "tr-1", "from_location_id": CASA, "to_location_id": SITE,
+            "lines": [{"item_id": FLOUR, "quantity": 300}]}))  # fmt: skip
+        yield harness
+
+
+def cells(page: str, row_id: str) -> list[str]:
+    row = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page, re.S)
+    assert row, page
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>",
+                                                                  row.group(1))]  # fmt: skip
+
+
+def english(browser: TestClient, path: str) -> str:
+    browser.get(f"/lang/en?next={path}")
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_the_donor_reads_its_pledges_with_what_arrived_and_where_it_went(
+    api: ApiHarness,
+) -> None:
+    page = english(sign_in(api, "donor"), "/donor")
+    flour = cells(page, "pledge-pl-flour")
+    # what, due, status, pledged, received, outstanding, over, in stock, in transit,
+    # distributed, lost
+    assert flour[2:] == ["Open", "2000", "1200", "800", "0", "900", "300", "0", "0"]
+    cash = cells(page, "pledge-pl-cash")
+    assert cash[0] == "MAD"
+    assert cash[3:7] == ["50000.00", "0.00", "50000.00", "0.00"]
+
+
+def test_the_coordinator_reads_the_pledges_overdue(api: ApiHarness) -> None:
+    api.app.dependency_overrides[deps.now] = lambda: datetime(2026, 4, 1, tzinfo=UTC)
+    page = english(sign_in(api, "coordinator"), "/coordinator/pledges")
+    assert cells(page, "pledge-pl-flour")[0] == "Fondation Atlas"
+    assert cells(page, "pledge-pl-flour")[3:] == ["2000", "1200", "800"]
+    assert 'id="pledge-pl-cash"' not in page  # due at the end of April
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "status"),
+    [("fr", "Promesses de dons", "En cours"), ("ar", "تعهدات التبرع", "جارٍ"),
+     ("en", "Pledges", "Open")],
+)  # fmt: skip
+def test_the_pledges_speak_french_arabic_and_english(
+    api: ApiHarness, language: str, title: str, status: str
+) -> None:
+    donor = sign_in(api, "donor")
+    donor.get(f"/lang/{language}?next=/donor")
+    page = donor.get("/donor").text
+    assert f"<h2>{title}</h2>" in page and status in page
+    coordinator = sign_in(api, "coordinator")
+    coordinator.get(f"/lang/{language}?next=/coordinator/pledges")
+    overdue = coordinator.get("/coordinator/pledges")
+    assert overdue.status_code == 200
+    assert {"fr": "Promesses en retard", "ar": "التعهدات المتأخرة", "en": "Overdue pledges"}[
+        language
+    ] in overdue.text
+
+
+def test_a_donor_cannot_open_the_coordinators_overdue_list(api: ApiHarness) -> None:
+    assert sign_in(api, "donor").get("/coordinator/pledges").status_code == 403
