@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.scenario import CAMPAIGN, HOUSEHOLDS, Site, consume_site_stock, ok
+from tests.e2e.scenario import (
+    CAMPAIGN,
+    HOUSEHOLDS,
+    Site,
+    consume_site_stock,
+    days_from_today,
+    ok,
+)
 from tests.support.api import SITE
 
 pytestmark = pytest.mark.browser
@@ -23,7 +30,7 @@ def test_an_operator_assembles_baskets_and_the_donor_follows_its_flour_into_them
     ok(api.post("coordinator", f"/v1/items/{BASKET}/composition", recipe))
     ok(api.post("admin", "/v1/donations", {
         "id": "don-atlas-farine", "donor_id": "donor-fondation-atlas", "location_id": CASABLANCA,
-        "item_id": FLOUR, "quantity": 20, "lot": "FL-ATL", "expires_on": "2027-01-31",
+        "item_id": FLOUR, "quantity": 20, "lot": "FL-ATL", "expires_on": days_from_today(59),
     }))  # fmt: skip
 
     page = site.page("operator")

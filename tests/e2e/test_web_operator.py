@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.scenario import INBOUND, Site
+from tests.e2e.scenario import INBOUND, Site, days_from_today
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_an_operator_receives_dispatches_and_sees_a_refusal_in_plain_words(site:
     page.click("text=Réception")
     page.select_option("#item_id", "flour-25kg")
     page.fill("#quantity", "120")
-    page.fill("#expires_on", "2026-12-15")
+    page.fill("#expires_on", days_from_today(30))
     page.click("button.primary")
     assert "Réception enregistrée." in page.inner_text(".notice")
     assert "120" in page.inner_text("table")
