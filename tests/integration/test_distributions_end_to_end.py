@@ -23,7 +23,7 @@ CAMPAIGN = {
     "item_id": "ramadan-basket",
     "quantity_per_household": 1,
     "starts_on": "2026-01-01",
-    "ends_on": "2027-12-31",
+    "ends_on": "2097-12-31",
 }
 SITE = "site-al-haouz"
 

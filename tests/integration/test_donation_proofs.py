@@ -52,7 +52,7 @@ def relief_scenario(system: System, admin: dict[str, str]) -> None:
     ok("/v1/deployments/convoy-1/deliver", {"lines": [{"item_id": BASKETS, "quantity": 380}]})
     ok("/v1/campaigns", {"id": "urgence-seisme", "name": "Urgence séisme", "item_id": BASKETS,
                          "quantity_per_household": 1, "starts_on": "2026-01-01",
-                         "ends_on": "2027-12-31",
+                         "ends_on": "2097-12-31",
                          "operation_id": "seisme-al-haouz"})  # fmt: skip
 
     def serve(n: int) -> None:

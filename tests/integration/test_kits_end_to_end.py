@@ -38,9 +38,9 @@ BASKET, FLOUR, SUGAR, OIL = "ramadan-basket", "flour-kg", "sugar-kg", "oil-l"
 RECIPE = {FLOUR: 10, SUGAR: 4, OIL: 2}
 ATLAS, CROISSANT = "fondation-atlas", "croissant-rouge"
 GIFTS = {  # donation: donor, item, quantity, lot, expiry
-    "don-atlas-farine": (ATLAS, FLOUR, 3000, "FL-ATL", "2027-01-31"),
+    "don-atlas-farine": (ATLAS, FLOUR, 3000, "FL-ATL", "2097-01-31"),
     "don-atlas-sucre": (ATLAS, SUGAR, 2000, "SU-ATL", None),
-    "don-crm-farine": (CROISSANT, FLOUR, 3000, "FL-CRM", "2027-03-31"),
+    "don-crm-farine": (CROISSANT, FLOUR, 3000, "FL-CRM", "2097-03-31"),
     "don-crm-huile": (CROISSANT, OIL, 1000, "OIL-CRM", None),
 }
 HOUSEHOLDS = 250
@@ -96,7 +96,7 @@ def test_two_donors_goods_followed_through_baskets_to_households(system: System)
 
     campaign = {"id": "ramadan-al-haouz", "name": "Ramadan Al Haouz", "item_id": BASKET,
                 "quantity_per_household": 1, "starts_on": "2026-01-01",
-                "ends_on": "2027-12-31", "region_codes": ["MA07"]}  # fmt: skip
+                "ends_on": "2097-12-31", "region_codes": ["MA07"]}  # fmt: skip
     post(coordinator, "/v1/campaigns", campaign)
     for n in range(HOUSEHOLDS):
         post(admin, "/v1/households", {"id": f"hh-{n:04d}", "national_id": f"KB{700000 + n}",

@@ -98,7 +98,7 @@ def test_the_writer_reads_its_own_write(system: System) -> None:
             "item_id": "flour-25kg",
             "quantity": 40,
             "lot": "FL-24",
-            "expires_on": "2027-06-30",
+            "expires_on": "2097-06-30",
         },
     )
     assert r.status_code == 201, r.text
@@ -112,7 +112,7 @@ def test_the_writer_reads_its_own_write(system: System) -> None:
             "location_id": "wh-marrakech",
             "item_id": "flour-25kg",
             "lot": "FL-24",
-            "expires_on": "2027-06-30",
+            "expires_on": "2097-06-30",
             "on_hand": 40,
         }
     ]
