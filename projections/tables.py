@@ -402,6 +402,7 @@ deployments = Table(
     Column("to_location_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("expected_hours", Integer, nullable=False),
+    Column("requisition_id", String(64)),  # the requisition whose approved lines it carries
     Column("planned", JSON, nullable=False),
     Column("dispatched", JSON),
     Column("delivered", JSON),

@@ -287,7 +287,9 @@ def test_approved_by_convoy_it_travels_with_the_operation_and_closes_short(
     assert convoy == requisition["transfer_id"]
     assert [e.type for e in api.published("stock")] == []
     board = api.get("coordinator", "/v1/deployments", {"operation_id": QUAKE}).json()["items"]
-    assert [(d["id"], d["status"]) for d in board] == [(convoy, "planned")]
+    assert [(d["id"], d["status"], d["requisition_id"]) for d in board] == [
+        (convoy, "planned", "req-al-haouz-01")
+    ]
 
     left = api.post("coordinator", f"/v1/deployments/{convoy}/dispatch", None)
     assert left.status_code == 200, left.text
