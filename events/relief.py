@@ -140,6 +140,7 @@ class DeploymentPlanned(Event):
     to_location_id: Identifier
     lines: list[PlannedLine] = Field(min_length=1)
     expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+    requisition_id: Identifier | None = None  # the requisition whose approved lines it carries
 
     @property
     def aggregate_id(self) -> str:
@@ -211,6 +212,7 @@ class DeploymentDispatchStarted(Event):
     from_location_id: Identifier | None = None
     to_location_id: Identifier | None = None
     lines: list[PlannedLine] | None = None
+    requisition_id: Identifier | None = None  # the plan's, for the convoy's transfer to carry
 
     @property
     def aggregate_id(self) -> str:
@@ -253,6 +255,7 @@ class DeploymentDeliveryStarted(Event):
     to_location_id: Identifier
     dispatched: list[TransferLine]  # the lots that left the warehouse under the convoy's transfer
     arrived: list[ArrivedLine] = Field(min_length=1)
+    requisition_id: Identifier | None = None  # the plan's, for the convoy's transfer to carry
 
     @property
     def aggregate_id(self) -> str:

@@ -54,7 +54,9 @@ class RequisitionRaised(_RequisitionEvent):
 
 class RequisitionApproved(_RequisitionEvent):
     """A coordinator approved `lines` (never more than asked): transfer `transfer_id` is to
-    carry them from the supplier to the requester."""
+    carry them from the supplier to the requester. With `operation_id`, they travel by convoy
+    within that relief operation: `transfer_id` is then the convoy's (deployment's) id, which
+    its stock moves under too."""
 
     TYPE = "RequisitionApproved"
 
@@ -62,6 +64,7 @@ class RequisitionApproved(_RequisitionEvent):
     supplying_location_id: Identifier
     requesting_location_id: Identifier
     lines: list[RequisitionLine] = Field(min_length=1)
+    operation_id: Identifier | None = None
 
 
 class RequisitionRejected(_RequisitionEvent):

@@ -48,13 +48,15 @@ def on_hand(engine: Engine, location_ids: Collection[str], item_ids: Collection[
 
 def in_transit_to(engine: Engine, location_ids: Collection[str], item_id: str) -> dict[str, int]:
     """Units of the item dispatched to each location by transfers not received yet and by
-    convoys not delivered yet."""
+    convoys not delivered yet (a convoy's stock moves as a transfer of the convoy's id: it
+    counts once, as the convoy's)."""
     t, ln = transfers, transfer_lines
     stmt = (
         select(t.c.to_location_id, func.sum(ln.c.dispatched))
         .join(ln, ln.c.transfer_id == t.c.transfer_id)
         .where(
             t.c.status == "in_transit",
+            t.c.deployment_id.is_(None),  # a convoy's own transfer: counted by its convoy below
             t.c.to_location_id.in_(location_ids),
             ln.c.item_id == item_id,
         )

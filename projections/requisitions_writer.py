@@ -41,8 +41,10 @@ def _apply(conn: Connection, event: object, when: datetime, actor: str) -> None:
     if isinstance(event, RequisitionRaised):
         _raised(conn, event, when, actor)
     elif isinstance(event, RequisitionApproved):
+        convoy = event.transfer_id if event.operation_id else None
         _set(conn, event.requisition_id, status="approved", transfer_id=event.transfer_id,
-             refusal=None, decided_at=when)  # fmt: skip
+             operation_id=event.operation_id, deployment_id=convoy, refusal=None,
+             decided_at=when)  # fmt: skip
         _lines(conn, event.requisition_id, approved=0, dispatched=0, received=0)
         _quantities(conn, event.requisition_id, "approved", _by_item(event.lines))
     elif isinstance(event, RequisitionRejected):

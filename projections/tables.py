@@ -445,6 +445,7 @@ deployments = Table(
     Column("to_location_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("expected_hours", Integer, nullable=False),
+    Column("requisition_id", String(64)),  # the requisition whose approved lines it carries
     Column("planned", JSON, nullable=False),
     Column("dispatched", JSON),
     Column("delivered", JSON),
@@ -551,6 +552,8 @@ requisitions = Table(
     Column("needed_by", Date, nullable=False),
     Column("status", String(24), nullable=False, index=True),
     Column("transfer_id", String(64)),
+    Column("operation_id", String(64)),  # set when the latest approval travels by convoy
+    Column("deployment_id", String(64)),  # that convoy (its stock moves as `transfer_id`)
     Column("reason", String(500)),
     Column("refusal", JSON),
     Column("raised_at", DateTime, nullable=False),

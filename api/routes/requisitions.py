@@ -57,10 +57,14 @@ async def approve_requisition(
     idempotency_key: IdempotencyKey = None,
 ) -> Decision:
     """Approve as asked, or fewer units of some lines (422 `more_than_requested` for more);
-    the supplying warehouse then dispatches the approved lines as one transfer."""
+    the supplying warehouse then dispatches the approved lines as one transfer, or, with
+    `operation_id` (an open operation), a convoy of it is planned to carry them."""
     lines = [(ln.item_id, ln.quantity) for ln in body.lines] if body else []
+    operation_id = body.operation_id if body else None
     command_id = idempotency_key or str(uuid.uuid4())
-    outcome = await requisitions.approve(services, user, now, requisition_id, lines, command_id)
+    outcome = await requisitions.approve(
+        services, user, now, requisition_id, lines, command_id, operation_id
+    )
     return answers.decision(outcome)
 
 

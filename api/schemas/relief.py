@@ -108,6 +108,9 @@ class DeploymentPublic(Written):
     to_location_id: str
     status: str
     expected_hours: int
+    requisition_id: str | None = Field(
+        default=None, description="The requisition whose approved lines the convoy carries."
+    )
     planned: list[dict[str, Any]]
     dispatched: list[dict[str, Any]] | None = None
     delivered: list[dict[str, Any]] | None = None

@@ -34,6 +34,11 @@ class Approval(Body):
         max_length=100,
         description="Fewer units of some lines; a line left out is approved as asked.",
     )
+    operation_id: ClientId | None = Field(
+        default=None,
+        description="Send the approved lines by convoy within this open relief operation;"
+        " without it they leave as a transfer.",
+    )
 
 
 class Rejection(Body):
@@ -62,6 +67,14 @@ class RequisitionPublic(BaseModel):
         " open), rejected or closed."
     )
     transfer_id: str | None = Field(description="The transfer of the latest approval.")
+    operation_id: str | None = Field(
+        default=None, description="The relief operation whose convoy carries the approval."
+    )
+    deployment_id: str | None = Field(
+        default=None,
+        description="The convoy carrying the latest approval, when it travels by convoy (its"
+        " stock moves under the same id, `transfer_id`).",
+    )
     reason: str | None = Field(description="Why it was rejected or closed short.")
     refusal: dict[str, Any] | None = Field(
         description="What the supplying warehouse said when it refused the transfer:"

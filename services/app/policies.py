@@ -92,8 +92,9 @@ async def return_cancelled_transfer(
 async def dispatch_requisition(
     bus: CommandBus, envelope: Envelope, event: RequisitionApproved
 ) -> None:
-    """Dispatch the approved lines from the supplier; record a refusal on the requisition."""
-    answer = await bus.send(*requisitions.dispatch_stock(event, envelope))
+    """Dispatch the approved lines from the supplier, or plan their convoy; record a refusal
+    on the requisition."""
+    answer = await bus.send(*requisitions.carry(event, envelope))
     refusal = requisitions.record_refusal(event, envelope, answer)
     if refusal is not None:
         await bus.send(*refusal)

@@ -1,15 +1,16 @@
 """Requisitions: a site or a warehouse asks a warehouse for stock; a coordinator approves
-(fewer units, perhaps), rejects or closes short. The transfer that follows an approval, and
-its dispatch and receipt, are carried by the worker's policies, not from here."""
+(fewer units, perhaps), by transfer or by convoy, rejects or closes short. The transfer or
+convoy that follows an approval, and its dispatch and receipt, are carried by the worker's
+policies, not from here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from projections import queries, requisition_queries
+from projections import queries, relief_queries, requisition_queries
 from projections.paging import EVERYTHING, Page, Paging
-from services.app.errors import Invalid, NotFound
+from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, wait_for_own_writes
@@ -52,13 +53,33 @@ async def approve(
     requisition_id: str,
     lines: list[tuple[str, int]],
     command_id: str,
+    operation_id: str | None = None,
 ) -> Outcome:
-    """Approve as asked, or fewer units of some lines (422 for more than asked)."""
+    """Approve as asked, or fewer units of some lines (422 for more than asked); by convoy
+    within `operation_id` (422 when unknown, 409 `operation_closed` once it closed)."""
     authorize(user, "requisitions.decide")
     await current(ports, requisition_id)
+    if operation_id is not None:
+        await _open_operation(ports, operation_id)
     approved = [ApprovedQuantity(item_id=i, quantity=q) for i, q in lines]
-    command = ApproveRequisition(requisition_id=requisition_id, lines=approved)
+    command = ApproveRequisition(
+        requisition_id=requisition_id, lines=approved, operation_id=operation_id
+    )
     return Outcome.of(requisition_id, await decide(ports, command, command_id, user, now))
+
+
+async def _open_operation(ports: Ports, operation_id: str) -> None:
+    """The operation a convoy is to be planned in exists and is open."""
+    await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
+    operation = await known(ports, relief_queries.operation, operation_id, "operation_id",
+                            "operation")  # fmt: skip
+    if operation["closed_on"] is not None:
+        raise Conflict(
+            f"operation {operation_id!r} closed on {operation['closed_on']}: "
+            "approve the lines by transfer, or in an open operation",
+            error="operation_closed",
+            closed_on=str(operation["closed_on"]),
+        )
 
 
 async def reject(

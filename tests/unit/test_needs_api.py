@@ -110,3 +110,25 @@ def test_needs_answer_numbers_only_and_to_coordinators_auditors_and_admins(
     error_of(assigned.get("coordinator", "/v1/campaigns/nope/needs"), 404, "unknown_campaign")
     unknown = assigned.get("coordinator", NEEDS, {"supplying_location_id": "wh-nowhere"})
     assert unknown.status_code == 422
+
+
+def test_a_convoy_dispatched_by_its_policy_counts_once_on_its_way(assigned: ApiHarness) -> None:
+    body = {"id": "rcpt-baskets", "location_id": MARRAKECH, "item_id": BASKETS,
+            "quantity": 50, "lot": "RB-1"}  # fmt: skip
+    ok(assigned.post("admin", "/v1/stock/receipts", body))
+    ok(assigned.post("coordinator", "/v1/operations", {
+        "id": "op-1", "name": "Séisme", "kind": "earthquake", "region_codes": ["MA07"],
+    }))  # fmt: skip
+    assigned.project_published()
+    ok(assigned.post("coordinator", "/v1/deployments", {
+        "id": "convoy-1", "operation_id": "op-1", "from_location_id": MARRAKECH,
+        "to_location_id": CHICHAOUA, "lines": [{"item_id": BASKETS, "quantity": 2}],
+    }))  # fmt: skip
+    assigned.project_published()
+
+    ok(assigned.post("coordinator", "/v1/deployments/convoy-1/dispatch", None), 200)
+    assigned.project_published()
+
+    assert [e.type for e in assigned.published("stock")][-1] == "TransferDispatched"
+    chichaoua = {s["site_id"]: s for s in needs(assigned)["sites"]}[CHICHAOUA]
+    assert (chichaoua["due"], chichaoua["in_transit"], chichaoua["short"]) == (1, 2, 0)

@@ -116,3 +116,57 @@ def test_the_requests_page_is_for_those_who_ask_and_approvals_for_coordinators(
 ) -> None:
     assert sign_in(api, "coordinator").get("/requisitions").status_code == 403
     assert sign_in(api, "agent").get("/coordinator/requisitions").status_code == 403
+
+
+QUAKE = "op-al-haouz-2026"
+
+
+def test_the_coordinator_sends_baskets_by_convoy_and_both_pages_name_it(api: ApiHarness) -> None:
+    opened = api.post("coordinator", "/v1/operations", {
+        "id": QUAKE, "name": "Séisme d'Al Haouz", "kind": "earthquake", "region_codes": ["MA07"],
+    })  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    api.project_published()
+    rid = request_baskets(api, 40)
+    coordinator = sign_in(api, "coordinator")
+    page = coordinator.get("/coordinator/requisitions")
+    assert "Par transfert depuis l&#39;entrepôt" in page.text
+    by_convoy = "Par convoi de l&#39;opération Séisme d&#39;Al Haouz"
+    assert f'<option value="{QUAKE}">{by_convoy}' in page.text
+
+    approved = coordinator.post(
+        f"/coordinator/requisitions/{rid}/approval",
+        data={"csrf": csrf_of(page.text), "form_id": "f-3", f"approved:{BASKETS}": "40",
+              "operation_id": QUAKE},
+        follow_redirects=False,
+    )  # fmt: skip
+
+    assert approved.status_code == 303, approved.text
+    convoy = api.get("coordinator", f"/v1/requisitions/{rid}").json()["deployment_id"]
+    assert convoy and api.published("stock") == []
+    after = coordinator.get("/coordinator/requisitions?done=approval").text
+    assert f'href="/coordinator?operation_id={QUAKE}#dep-{convoy}"' in after
+    assert "Acheminée par le convoi de l&#39;opération Séisme d&#39;Al Haouz" in after
+    board = coordinator.get(f"/coordinator?operation_id={QUAKE}").text
+    assert f'id="dep-{convoy}"' in board
+    agent = sign_in(api, "agent")
+    agent.get("/lang/ar?next=/requisitions")
+    mine = agent.get("/requisitions").text
+    assert "تُنقل بقافلة العملية Séisme d&#39;Al Haouz:" in mine and convoy in mine
+    agent.get("/lang/en?next=/requisitions")
+    assert "Carried by the convoy of operation" in agent.get("/requisitions").text
+
+
+def test_approved_by_transfer_the_page_names_the_transfer(api: ApiHarness) -> None:
+    rid = request_baskets(api, 40)
+    coordinator = sign_in(api, "coordinator")
+    page = coordinator.get("/coordinator/requisitions")
+    coordinator.post(
+        f"/coordinator/requisitions/{rid}/approval",
+        data={"csrf": csrf_of(page.text), "form_id": "f-4", f"approved:{BASKETS}": "40",
+              "operation_id": ""},
+    )  # fmt: skip
+
+    transfer = api.get("coordinator", f"/v1/requisitions/{rid}").json()["transfer_id"]
+    mine = sign_in(api, "agent").get("/requisitions").text
+    assert f"Acheminée par le transfert : <code>{transfer}</code>" in mine

@@ -257,3 +257,71 @@ def test_a_requisitions_history_holds_its_steps_and_its_transfer(api: ApiHarness
         "RequisitionRaised",
         "TransferDispatched",
     ]
+
+
+QUAKE = "op-al-haouz-2026"
+
+
+def open_operation(api: ApiHarness, operation: str = QUAKE) -> None:
+    r = api.post("coordinator", "/v1/operations", {
+        "id": operation, "name": "Séisme d'Al Haouz", "kind": "earthquake",
+        "region_codes": ["MA07"],
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    api.project_published()
+
+
+def test_approved_by_convoy_it_travels_with_the_operation_and_closes_short(
+    api: ApiHarness,
+) -> None:
+    open_operation(api)
+    api.post("agent", "/v1/requisitions", asked(baskets=60))
+
+    r = api.post("coordinator", "/v1/requisitions/req-al-haouz-01/approval",
+                 {"operation_id": QUAKE})  # fmt: skip
+
+    assert r.status_code == 200, r.text
+    requisition = shown(api)
+    convoy = requisition["deployment_id"]
+    assert (requisition["status"], requisition["operation_id"]) == ("approved", QUAKE)
+    assert convoy == requisition["transfer_id"]
+    assert [e.type for e in api.published("stock")] == []
+    board = api.get("coordinator", "/v1/deployments", {"operation_id": QUAKE}).json()["items"]
+    assert [(d["id"], d["status"], d["requisition_id"]) for d in board] == [
+        (convoy, "planned", "req-al-haouz-01")
+    ]
+
+    left = api.post("coordinator", f"/v1/deployments/{convoy}/dispatch", None)
+    assert left.status_code == 200, left.text
+    assert shown(api)["status"] == "dispatched"
+    arrived = {"lines": [{"item_id": BASKETS, "quantity": 57}, {"item_id": FLOUR, "quantity": 40}]}
+    got = api.post("coordinator", f"/v1/deployments/{convoy}/deliver", arrived)
+    assert got.status_code == 200, got.text
+
+    requisition = shown(api)
+    assert requisition["status"] == "received"
+    assert quantities(requisition) == {BASKETS: (60, 60, 60, 57), FLOUR: (40, 40, 40, 40)}
+    closed = api.post("coordinator", "/v1/requisitions/req-al-haouz-01/closure",
+                      {"reason": "3 paniers perdus sur la route"})  # fmt: skip
+    assert closed.status_code == 200, closed.text
+    assert shown(api)["status"] == "closed"
+
+
+def test_a_convoy_is_approved_only_within_an_open_operation(api: ApiHarness) -> None:
+    open_operation(api)
+    api.post("agent", "/v1/requisitions", asked(baskets=60))
+    closing = api.post("coordinator", f"/v1/operations/{QUAKE}/close", None)
+    assert closing.status_code == 201, closing.text
+    api.project_published()
+
+    unknown = api.post("coordinator", "/v1/requisitions/req-al-haouz-01/approval",
+                       {"operation_id": "op-nowhere"})  # fmt: skip
+    closed = api.post("coordinator", "/v1/requisitions/req-al-haouz-01/approval",
+                      {"operation_id": QUAKE})  # fmt: skip
+
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["field"] == "operation_id"
+    assert closed.status_code == 409, closed.text
+    assert closed.json()["error"] == "operation_closed"
+    assert shown(api)["status"] == "raised"
+    assert api.published("deployments") == []

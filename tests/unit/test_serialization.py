@@ -379,6 +379,7 @@ SAMPLES: dict[str, Event] = {
         from_location_id="wh-marrakech",
         to_location_id="site-amizmiz",
         lines=[PlannedLine(item_id="flour-25kg", quantity=400)],
+        requisition_id="req-amizmiz-01",
     ),
     "DeploymentDispatched": DeploymentDispatched(
         deployment_id="convoy-7",
@@ -476,6 +477,7 @@ SAMPLES: dict[str, Event] = {
         supplying_location_id="wh-marrakech",
         requesting_location_id="site-al-haouz",
         lines=[RequisitionLine(item_id="flour-kg", quantity=300)],
+        operation_id="seisme-al-haouz",
     ),
     "RequisitionRejected": RequisitionRejected(
         requisition_id="req-al-haouz-02", reason="covered by convoy 7"

@@ -22,7 +22,7 @@ from api.ui.pages.relief_forms import LINE_ROWS, convoy_lines
 from api.ui.pages.stock_forms import new_form_id
 from api.ui.web import Page, PageRoute, more_url, section
 from events.requisitions import RequisitionLine
-from projections import queries
+from projections import queries, relief_queries
 from projections.paging import Paging
 from services.app import requisitions
 from services.domain.requisitions.commands import RaiseRequisition
@@ -37,16 +37,21 @@ Coordinator = Annotated[Page, Depends(section("coordinator"))]
 
 
 async def reference(page: Page) -> dict[str, Any]:
-    """Names, the locations the user asks for, the warehouses, the items."""
+    """Names, the locations the user asks for, the warehouses, the items, the operations open
+    to a convoy."""
     assert page.user is not None
     engine, user = page.services.engine, page.user
     locations = (await run_in_threadpool(queries.all_locations, engine)).items
     items = (await run_in_threadpool(queries.all_items, engine)).items
+    operations = (await run_in_threadpool(relief_queries.all_operations, engine)).items
     scope = grant(user.role, "requisitions.write")
     mine = user.locations_for(scope) if scope else frozenset()
     return {
         "names": {p["location_id"]: p["name"] for p in locations}
-        | {i["item_id"]: i["name"] for i in items},
+        | {i["item_id"]: i["name"] for i in items}
+        | {op["operation_id"]: op["name"] for op in operations},
+        "open_operations": [(op["operation_id"], op["name"]) for op in operations
+                            if not op.get("closed_on")],
         "choices": {
             "requesting_location_id": [(p["location_id"], p["name"]) for p in locations
                                        if mine is None or p["location_id"] in mine],
@@ -173,7 +178,8 @@ async def _approvals(
     ref = await reference(page)
     return page.render(
         "coordinator/requisitions.html", 422 if errors else 200, done=done, errors=errors,
-        failed=failed, names=ref["names"], form_id=new_form_id(), decidable=DECIDABLE,
+        failed=failed, names=ref["names"], operations=ref["open_operations"],
+        form_id=new_form_id(), decidable=DECIDABLE,
         closable=CLOSABLE, may_decide=grant(page.user.role, "requisitions.decide") is not None,
         **listed,
     )  # fmt: skip
@@ -181,7 +187,8 @@ async def _approvals(
 
 @approvals_router.post("/{requisition_id}/{step}")
 async def decide(page: Coordinator, requisition_id: str, step: str) -> Response:
-    """Approve (`approved:<item>` quantities), reject or close short (a reason)."""
+    """Approve (`approved:<item>` quantities; by convoy with an `operation_id`), reject or
+    close short (a reason)."""
     assert page.user is not None
     form = await page.form()
     services, user, now = page.services, page.user, datetime.now(UTC)
@@ -191,9 +198,11 @@ async def decide(page: Coordinator, requisition_id: str, step: str) -> Response:
             asked = [(k.removeprefix("approved:"), v) for k, v in form.items()
                      if k.startswith("approved:")]  # fmt: skip
             lines = [{"item_id": i, "quantity": integer(q)} for i, q in asked]
-            body = parse(Approval, {"lines": lines}, page.t)
+            convoy = compact({"operation_id": form.get("operation_id")})
+            body = parse(Approval, {"lines": lines} | convoy, page.t)
             chosen = [(ln.item_id, ln.quantity) for ln in body.lines]
-            await requisitions.approve(services, user, now, requisition_id, chosen, command_id)
+            await requisitions.approve(services, user, now, requisition_id, chosen, command_id,
+                                       body.operation_id)  # fmt: skip
         elif step in ("rejection", "closure"):
             said = {"reason": form.get("reason", "")}
             reason = (

@@ -52,6 +52,7 @@ class PlanDeployment(Command):
     to_location_id: Identifier
     lines: list[PlannedLine] = Field(min_length=1)
     expected_hours: int = Field(default=48, ge=1, le=24 * 60)
+    requisition_id: Identifier | None = None  # the requisition whose approved lines it carries
     operation_closed_on: date | None = None
 
     @model_validator(mode="before")
@@ -65,10 +66,12 @@ class PlanDeployment(Command):
 
     @model_serializer(mode="wrap")
     def _open_operation_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """A plan for an open operation keeps the shape (and digest) it always had."""
+        """A plan for an open operation, of no requisition, keeps the shape (and digest) it
+        always had."""
         data = handler(self)
-        if isinstance(data, dict) and data.get("operation_closed_on") is None:
-            data.pop("operation_closed_on", None)
+        for unsaid in ("operation_closed_on", "requisition_id"):
+            if isinstance(data, dict) and data.get(unsaid) is None:
+                data.pop(unsaid, None)
         return data
 
     @property
@@ -209,6 +212,7 @@ def _(state: Deployment, command: StartDispatch, now: datetime) -> list[Event]:
             from_location_id=plan.from_location_id,
             to_location_id=plan.to_location_id,
             lines=plan.lines,
+            requisition_id=plan.requisition_id,
         )
     ]
 
@@ -262,6 +266,7 @@ def _(state: Deployment, command: StartDelivery, now: datetime) -> list[Event]:
             to_location_id=plan.to_location_id,
             dispatched=command.dispatched,
             arrived=command.arrived,
+            requisition_id=plan.requisition_id,
         )
     ]
 

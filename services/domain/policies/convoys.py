@@ -8,7 +8,9 @@ left, AbortDispatch (planned again) when the warehouse refused. When a
 ReceiveTransfer: shortfalls become discrepancies), then MarkDelivered or AbortDelivery
 (dispatched again). Every command's id derives from the start event, so reacting again gets
 the recorded answers, never a second movement; and the transfer's id is the deployment's, so
-its stock leaves, and enters, only once whichever start asks.
+its stock leaves, and enters, only once whichever start asks. A convoy planned for a
+requisition passes the requisition's id to both stock commands, so its TransferDispatched and
+TransferReceived are recorded on the requisition as a plain transfer's are.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ def take_stock(event: DeploymentDispatchStarted, envelope: Envelope) -> Sent | N
         to_location_id=event.to_location_id,
         lines=[RequestedLine(item_id=ln.item_id, quantity=ln.quantity) for ln in event.lines],
         deployment_id=event.deployment_id,
+        requisition_id=event.requisition_id,
     )
     return _step(command, envelope, event.deployment_id)
 
@@ -108,6 +111,7 @@ def receive_stock(event: DeploymentDeliveryStarted, envelope: Envelope) -> Sent:
         dispatched=event.dispatched,
         received=received,
         deployment_id=event.deployment_id,
+        requisition_id=event.requisition_id,
     )
     return _step(command, envelope, event.deployment_id)
 

@@ -1,4 +1,5 @@
-"""A requisition's approved lines travel as a transfer; its dispatch and receipt come back.
+"""A requisition's approved lines travel as a transfer or a convoy; its dispatch and receipt
+come back.
 
 When a `RequisitionApproved` is recorded, the supplying warehouse's writer is asked to
 dispatch the approved lines as the transfer the approval names (its id derives from the
@@ -7,6 +8,15 @@ the refusal and what was available are recorded on the requisition. The transfer
 events, `TransferDispatched` at the supplier and `TransferReceived` at the requester, carry
 the requisition's id: each becomes a record on the requisition, by item. Every command's id
 derives from the transfer, so reacting again gets the decisions already recorded.
+
+An approval by convoy (`operation_id`) plans a deployment instead, under the approval's
+transfer id, carrying the requisition's id; the convoy is then dispatched and delivered by
+people through its own flow (`policies.convoys`), whose stock commands pass the requisition's
+id on, so the same `TransferDispatched` and `TransferReceived` records follow. When the
+warehouse refuses the convoy's dispatch, the deployment is planned again and nothing is
+recorded on the requisition: it stays approved, naming the convoy, which may be dispatched
+again, or cancelled and the requisition closed short. A plan the deployments' writer refuses
+is recorded as a refused dispatch, and the requisition may be approved again.
 """
 
 from __future__ import annotations
@@ -15,9 +25,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from events import Envelope
+from events.relief import PlannedLine
 from events.requisitions import ReceivedLine, RequisitionApproved, RequisitionLine
 from events.stock import TransferDispatched, TransferLine, TransferReceived
 from services.domain.commands import Reply
+from services.domain.deployments.decider import PlanDeployment
 from services.domain.policies import Sent, caused_by
 from services.domain.requisitions.commands import (
     RecordRequisitionDispatch,
@@ -27,6 +39,26 @@ from services.domain.requisitions.commands import (
 from services.domain.stock.commands import DispatchTransfer, RequestedLine
 
 ALREADY_DISPATCHED = "already_dispatched"
+
+
+def carry(event: RequisitionApproved, envelope: Envelope) -> Sent:
+    """The command that follows from an approval: a dispatch, or a convoy's plan."""
+    if event.operation_id is not None:
+        return _plan_convoy(event, envelope, event.operation_id)
+    return dispatch_stock(event, envelope)
+
+
+def _plan_convoy(event: RequisitionApproved, envelope: Envelope, operation_id: str) -> Sent:
+    """The convoy an approval by convoy asks for, under the approval's transfer id."""
+    command = PlanDeployment(
+        deployment_id=event.transfer_id,
+        operation_id=operation_id,
+        from_location_id=event.supplying_location_id,
+        to_location_id=event.requesting_location_id,
+        lines=[PlannedLine(item_id=ln.item_id, quantity=ln.quantity) for ln in event.lines],
+        requisition_id=event.requisition_id,
+    )
+    return caused_by(command, envelope, event.transfer_id)
 
 
 def dispatch_stock(event: RequisitionApproved, envelope: Envelope) -> Sent:
@@ -42,8 +74,8 @@ def dispatch_stock(event: RequisitionApproved, envelope: Envelope) -> Sent:
 
 
 def record_refusal(event: RequisitionApproved, envelope: Envelope, answer: Reply) -> Sent | None:
-    """The requisition's record of a refused dispatch (None when the stock left, now or
-    before: its `TransferDispatched` records that)."""
+    """The requisition's record of a refused dispatch, or convoy plan (None when the stock
+    left, now or before: its `TransferDispatched` records that; or the convoy is planned)."""
     if answer.status == "accepted" or answer.error == ALREADY_DISPATCHED:
         return None
     details = answer.details

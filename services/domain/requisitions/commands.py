@@ -4,8 +4,15 @@ its transfer's dispatch and receipt back to it."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from events.base import Identifier
 from events.requisitions import Count, Reason, ReceivedLine, RequisitionLine
@@ -45,11 +52,22 @@ class ApprovedQuantity(BaseModel):
 
 
 class ApproveRequisition(_RequisitionCommand):
-    """Approve the lines as asked, or fewer; an item left out is approved as asked."""
+    """Approve the lines as asked, or fewer; an item left out is approved as asked. With
+    `operation_id` (an open relief operation, checked by the application layer), the lines
+    travel by convoy within it rather than as a plain transfer."""
 
     TYPE = "ApproveRequisition"
 
     lines: list[ApprovedQuantity] = Field(default_factory=list, max_length=100)
+    operation_id: Identifier | None = None
+
+    @model_serializer(mode="wrap")
+    def _by_transfer_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """An approval by transfer keeps the shape (and digest) it always had."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("operation_id") is None:
+            data.pop("operation_id", None)
+        return data
 
 
 class RejectRequisition(_RequisitionCommand):

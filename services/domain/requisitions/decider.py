@@ -40,7 +40,8 @@ OPEN_TO_CLOSING = ("approved", "dispatch_refused", "dispatched", "received")
 
 
 def transfer_id_for(requisition_id: str, approval: int) -> str:
-    """The transfer an approval asks for: derived from it, so asking again never makes two."""
+    """The transfer (or convoy: a deployment, whose stock moves under the same id) an approval
+    asks for: derived from it, so asking again never makes two."""
     return str(uuid5(TRANSFER_NAMESPACE, f"{requisition_id}/approval/{approval}"))
 
 
@@ -122,6 +123,7 @@ def _(state: Requisition, command: ApproveRequisition, now: datetime) -> list[Ev
             supplying_location_id=raised.supplying_location_id,
             requesting_location_id=raised.requesting_location_id,
             lines=lines,
+            operation_id=command.operation_id,
         )
     ]
 

@@ -30,12 +30,14 @@ class Line:
 
 @dataclass(frozen=True)
 class Requisition:
-    """Where a requisition stands; `transfer_id` is the transfer of its latest approval."""
+    """Where a requisition stands; `transfer_id` is the transfer of its latest approval, or
+    its convoy's id when `operation_id` says it travels by convoy within that operation."""
 
     raised: RequisitionRaised | None = None
     lines: tuple[Line, ...] = ()
     approvals: int = 0
     transfer_id: str | None = None
+    operation_id: str | None = None
     dispatched: bool = False
     received: bool = False
     refusal: RequisitionDispatchRefused | None = None
@@ -93,6 +95,7 @@ def _(state: Requisition, event: RequisitionApproved) -> Requisition:
         lines=lines,
         approvals=state.approvals + 1,
         transfer_id=event.transfer_id,
+        operation_id=event.operation_id,
         dispatched=False,
         received=False,
         refusal=None,
