@@ -29,6 +29,9 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(slots_app, name="slots")
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# How long `aid users` waits for a worker to project its change: a busy worker on a small
+# machine takes seconds, a stopped one never does.
+PROJECTED_WITHIN = 60.0
 
 
 def _kafka_port() -> int:
@@ -235,7 +238,7 @@ def users_create(
         print(sent.token)
         return
     publisher.close()
-    if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
+    if not wait_projected(make_engine(settings.db_url), settings, position, PROJECTED_WITHIN):
         console.print("recorded; the token works once a worker has projected it")
     print(token)
 
@@ -274,7 +277,7 @@ def users_revoke(name: str) -> None:
         raise typer.Exit(1) from None
     finally:
         publisher.close()
-    if not wait_projected(make_engine(settings.db_url), settings, position, timeout=10):
+    if not wait_projected(make_engine(settings.db_url), settings, position, PROJECTED_WITHIN):
         console.print("[red]recorded, but no worker has applied it yet[/red]")
         raise typer.Exit(1)
     console.print(f"{name} revoked")
