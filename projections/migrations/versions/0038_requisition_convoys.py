@@ -1,15 +1,15 @@
 """requisition convoys: the operation and the convoy that carry a requisition's approval,
 and the requisition a convoy carries
 
-Revision ID: 0039
-Revises: 0036
+Revision ID: 0038
+Revises: 0037
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0039"
-down_revision = "0036"
+revision = "0038"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 
