@@ -18,9 +18,10 @@ def N_(key: str) -> str:
 # "alert." ~ a.kind in macros.html and f"alertmsg.{kind}" in Translator.alert.
 ALERTS = (
     N_("alert.expiring"), N_("alert.low_stock"), N_("alert.negative_stock"),
-    N_("alert.transfer_discrepancy"), N_("alert.months_of_stock"),
+    N_("alert.transfer_discrepancy"), N_("alert.months_of_stock"), N_("alert.campaign_needs"),
     N_("alertmsg.expiring"), N_("alertmsg.low_stock"), N_("alertmsg.negative_stock"),
     N_("alertmsg.transfer_discrepancy"), N_("alertmsg.months_of_stock"),
+    N_("alertmsg.campaign_needs"),
 )  # fmt: skip
 
 # The notice after a form went through: `done=` in the pages' redirects, "done." ~ done.

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from projections import queries, stock_queries
+from projections import households_queries, queries, stock_queries
 from projections.paging import EVERYTHING, Page, Paging, page_of
 from services.app.errors import NotFound
+from services.app.needs import site_stock
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
+from services.domain.requisitions.needs import site_need
 from services.domain.stock.months import monthly_use, months_of_stock, short
 
 EXPIRY_ALERT_DAYS = 30
@@ -137,7 +139,11 @@ def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
         )
         for r in stock_queries.negative_stock(engine, location_ids)
     ]  # fmt: skip
-    return found + _running_out(ports, today, location_ids)
+    return (
+        found
+        + _running_out(ports, today, location_ids)
+        + _short_of_needs(ports, today, location_ids)
+    )
 
 
 def _running_out(ports: Ports, today: date, location_ids: Any) -> list[Row]:
@@ -159,11 +165,31 @@ def _running_out(ports: Ports, today: date, location_ids: Any) -> list[Row]:
     return found
 
 
+def _short_of_needs(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    """Sites whose stock of a running campaign's item, with what is on its way there, will
+    not cover what the households they expect are still due (the campaign's needs)."""
+    found = []
+    for campaign in households_queries.campaigns_due(ports.engine, today):
+        campaign_id, item_id = campaign["campaign_id"], campaign["item_id"]
+        for site in site_stock(ports, campaign_id, item_id):
+            need = site_need(site)
+            if need.short and (location_ids is None or site.site_id in location_ids):
+                found.append(_alert(
+                    "campaign_needs", site.site_id, item_id,
+                    f"campaign {campaign_id}: {need.due} still due, {need.on_hand} on hand and"
+                    f" {need.in_transit} on the way, {need.short} short",
+                    campaign_id=campaign_id, due=need.due, on_hand=need.on_hand,
+                    in_transit=need.in_transit, short=need.short,
+                ))  # fmt: skip
+    return found
+
+
 async def alerts(
     ports: Ports, user: User, today: date, kind: str | None = None, paging: Paging = EVERYTHING
 ) -> Page:
     """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock,
-    by kind, location and item."""
+    stock lasting under a month, sites short of a running campaign's needs; by kind,
+    location and item."""
     allowed = user.locations_for(authorize(user, "alerts.read"))
     found = await in_thread(_collect, ports, today, allowed)
     return page_of([a for a in found if kind is None or a["kind"] == kind], _alert_key, paging)

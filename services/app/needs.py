@@ -30,7 +30,7 @@ async def campaign_needs(
     if supplying_location_id is not None:
         await known(ports, queries.location, supplying_location_id, "supplying_location_id",
                     "location")  # fmt: skip
-    sites = await in_thread(_sites, ports, campaign_id, item_id)
+    sites = await in_thread(site_stock, ports, campaign_id, item_id)
     provinces, regions = per_area(sites)
     needs = {s.site_id: site_need(s) for s in sites}
     recipe = await in_thread(kit_queries.composition, ports.engine, item_id)
@@ -59,7 +59,9 @@ async def campaign_needs(
     }
 
 
-def _sites(ports: Ports, campaign_id: str, item_id: str) -> list[SiteStock]:
+def site_stock(ports: Ports, campaign_id: str, item_id: str) -> list[SiteStock]:
+    """Per site expecting the campaign's households: what it is due, holds and awaits
+    (blocking)."""
     due = needs_queries.sites_due(ports.engine, campaign_id)
     ids = [d["site_id"] for d in due]
     held = needs_queries.on_hand(ports.engine, ids, [item_id])

@@ -132,3 +132,24 @@ def test_a_convoy_dispatched_by_its_policy_counts_once_on_its_way(assigned: ApiH
     assert [e.type for e in assigned.published("stock")][-1] == "TransferDispatched"
     chichaoua = {s["site_id"]: s for s in needs(assigned)["sites"]}[CHICHAOUA]
     assert (chichaoua["due"], chichaoua["in_transit"], chichaoua["short"]) == (1, 2, 0)
+
+
+def test_sites_short_of_the_campaigns_needs_are_alerts_until_covered(
+    assigned: ApiHarness,
+) -> None:
+    def short() -> dict[str, tuple[int, int, int]]:
+        r = assigned.get("coordinator", "/v1/alerts", {"kind": "campaign_needs"})
+        assert r.status_code == 200, r.text
+        return {
+            a["location_id"]: (
+                a["details"]["due"],
+                a["details"]["in_transit"],
+                a["details"]["short"],
+            )
+            for a in r.json()["items"]
+            if a["item_id"] == BASKETS and a["details"]["campaign_id"] == RAMADAN
+        }
+
+    assert short() == {SITE: (2, 0, 2), CHICHAOUA: (1, 0, 1)}
+    send_baskets(assigned, 2)  # all Al Haouz is due, on its way
+    assert short() == {CHICHAOUA: (1, 0, 1)}
