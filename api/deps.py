@@ -23,6 +23,7 @@ from services.app.ports import AuditTrail, CommandBus
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
+from services.runtime.log_reader import read_range
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.settings import Settings
 
@@ -58,6 +59,11 @@ class Services:
         """Remember the newest position this process wrote, per partition."""
         key = (position.stream, position.partition)
         self.last_written[key] = max(position.offset, self.last_written.get(key, -1))
+
+    def read_log(
+        self, settings: Settings, topic: str, partition: int, first: int, last: int
+    ) -> list[tuple[int, bytes | None]]:
+        return read_range(settings, topic, partition, first, last)
 
 
 def get_services(request: Request) -> Services:

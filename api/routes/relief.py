@@ -112,7 +112,7 @@ async def list_donations(
 @router.get(
     "/donations/{donation_id}/trace",
     response_model=DonorTrace,
-    responses={200: {"model": DonorTraceWithProof}},
+    responses={200: {"model": DonorTrace | DonorTraceWithProof}},  # the proof with ?proof=1
 )
 async def trace_donation(
     donation_id: str, services: ServicesDep, user: CurrentUser, _: ReadAfter, proof: bool = False

@@ -53,7 +53,8 @@ class AuditTrail(Protocol):
 
 class Ports(Protocol):
     """The command bus, the read models, the household key store and the settings, plus
-    the newest position this process wrote per partition (to read its own writes)."""
+    the newest position this process wrote per partition (to read its own writes), and a
+    reader of the log by offset (for proofs)."""
 
     settings: Settings
     engine: Engine
@@ -62,5 +63,12 @@ class Ports(Protocol):
     audit: AuditTrail
     lookups: RateLimit
     last_written: dict[tuple[str, int], int]
+
+    def read_log(
+        self, settings: Settings, topic: str, partition: int, first: int, last: int
+    ) -> list[tuple[int, bytes | None]]:
+        """The (offset, value) records of `topic[partition]` from `first` to `last`, in order;
+        BrokerUnavailable when the log does not answer."""
+        ...
 
     def wrote(self, position: Position) -> None: ...

@@ -54,7 +54,7 @@ What it does not prove:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -65,7 +65,6 @@ from services.app.permissions import User
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.relief import trace_donation
-from services.runtime.settings import Settings
 
 FORMAT = "aidledger-donation-proof/1"
 # at most this many events in one proof (a partition busy since the donation arrived makes
@@ -73,25 +72,11 @@ FORMAT = "aidledger-donation-proof/1"
 MAX_EVENTS = 200_000
 PROJECTION = "inventory"  # the read model the trace reads the stock topic through
 
-# (settings, topic, partition, first offset, last offset) -> [(offset, value)], in order;
-# raises BrokerUnavailable when the log does not answer
-ReadRange = Callable[[Settings, str, int, int, int], list[tuple[int, bytes | None]]]
 
-
-def _read_range(
-    settings: Settings, topic: str, partition: int, first: int, last: int
-) -> list[tuple[int, bytes | None]]:
-    from services.runtime.log_reader import read_range
-
-    return read_range(settings, topic, partition, first, last)
-
-
-async def donation_proof(
-    ports: Ports, user: User, donation_id: str, read: ReadRange | None = None
-) -> dict[str, Any]:
+async def donation_proof(ports: Ports, user: User, donation_id: str) -> dict[str, Any]:
     """The trace and its proof (see the module's docstring); 409 when no checkpoint covers
     the donation's events yet, 503 when the log cannot be read."""
-    read = read or _read_range
+    read = ports.read_log
     trace = await trace_donation(ports, user, donation_id)  # authorizes, 404, 403
     topic = ports.settings.topic("stock")
     spans = await in_thread(relief_queries.donation_offsets, ports.engine, donation_id)

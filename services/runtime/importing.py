@@ -22,6 +22,7 @@ from services.domain.positions import Position
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.log_reader import read_range
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 
@@ -44,6 +45,11 @@ class CommandLinePorts:
     def wrote(self, position: Position) -> None:
         key = (position.stream, position.partition)
         self.last_written[key] = max(position.offset, self.last_written.get(key, -1))
+
+    def read_log(
+        self, settings: Settings, topic: str, partition: int, first: int, last: int
+    ) -> list[tuple[int, bytes | None]]:
+        return read_range(settings, topic, partition, first, last)
 
 
 def scan(path: Path) -> tuple[bytes, int]:

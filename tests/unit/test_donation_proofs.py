@@ -25,7 +25,6 @@ from events.chain import GENESIS, link_of
 from events.checkpoints import CheckpointKey
 from events.signing import LedgerKeys, canonical
 from projections.ledger_queries import record_checkpoint
-from services.app import proofs
 from services.app.errors import BrokerUnavailable
 from services.runtime.settings import Settings
 from tests.support.api import ApiHarness
@@ -92,7 +91,7 @@ def served(
         assert (topic, partition) == (settings.topic("stock"), 0)
         return [(o, raw) for o, raw in log if first <= o <= last]
 
-    monkeypatch.setattr(proofs, "_read_range", read)
+    monkeypatch.setattr(quake.app.state.services, "read_log", read)
     yield quake
 
 
@@ -287,7 +286,7 @@ def test_without_a_checkpoint_covering_the_donation_the_answer_is_409(
         log = chained_log(api)
         donate(api, OTHER_GIFT, ATLAS, CASABLANCA, 5, lot="ATL-2")
         record_checkpoint(api.engine, checkpoint(api.settings, log, len(log) - 1), datetime.now())
-        monkeypatch.setattr(proofs, "_read_range", lambda *_: log)
+        monkeypatch.setattr(api.app.state.services, "read_log", lambda *_: log)
         response = api.get("coordinator", f"/v1/donations/{OTHER_GIFT}/trace", params={"proof": 1})
         assert response.status_code == 409 and response.json()["error"] == "not_checkpointed"
         response = api.get("coordinator", f"/v1/donations/{GIFT}/trace", params={"proof": 1})
@@ -320,7 +319,7 @@ def serve_proofs(api: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chain what the API published so far, checkpoint it, and let the API read it."""
     log = chained_log(api)
     record_checkpoint(api.engine, checkpoint(api.settings, log, len(log) - 1), datetime.now())
-    monkeypatch.setattr(proofs, "_read_range", lambda *_: log)
+    monkeypatch.setattr(api.app.state.services, "read_log", lambda *_: log)
 
 
 def test_a_gift_inside_kits_is_proved_for_its_own_lots(
@@ -367,6 +366,6 @@ def test_a_log_that_cannot_be_read_is_503(
     def down(*_: Any) -> Any:
         raise BrokerUnavailable("cannot read the log: Kafka unreachable")
 
-    monkeypatch.setattr(proofs, "_read_range", down)
+    monkeypatch.setattr(served.app.state.services, "read_log", down)
     response = served.get("coordinator", f"/v1/donations/{GIFT}/trace", params={"proof": 1})
     assert response.status_code == 503, response.text
