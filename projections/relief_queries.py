@@ -130,14 +130,17 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     assembled = sum(lot["units"] for lot in kits.values())
 
     kits_lost = {k: max(n, 0) for k, n in kits_lost.items()}  # found beyond losses: none
-    gone = Counter(kits_lost)
+    gone = Counter(kits_lost)  # kits handed out, lost or on their way
     for k, q, *_ in in_kits_handed:
         gone[k] += q
+    for k, n in kits_moving.items():
+        gone[k] += max(n, 0)
 
     def share(kit_lot: KitLot, n: int) -> Fraction:
         """The donation's units in `n` kits of the lot: spread over the kits assembled, or
-        over every kit that left the lot when a count found more than were assembled (which
-        of them were found nobody knows), so what left never carries more than the lot held."""
+        over every kit handed out, lost or on its way when a count found more than were
+        assembled (which of them were found nobody knows), so those kits never carry more
+        than the lot held."""
         spread = max(kits[kit_lot]["kits"], gone[kit_lot])
         return Fraction(n * kits[kit_lot]["units"], spread)
 

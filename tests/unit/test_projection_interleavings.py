@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Row, create_engine
 from sqlalchemy.pool import StaticPool
@@ -91,6 +91,7 @@ def test_a_transfer_received_before_its_dispatch_is_projected_ends_received() ->
 
 
 @given(seed=st.integers(0, 2**32 - 1))
+@example(seed=1259)  # 18 kits of a lot of 9 found 9 more sent on their way
 @settings(max_examples=25, deadline=None)
 def test_every_donations_trace_adds_up_to_the_gift_whatever_became_of_it(seed: int) -> None:
     """Receipts, transfers, losses, voids, distributions, and baskets assembled from a
