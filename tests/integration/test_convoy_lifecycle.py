@@ -12,6 +12,7 @@ import pytest
 from tests.integration.conftest import System
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
 from tests.integration.test_receipts_end_to_end import SITE, register_reference
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
@@ -91,6 +92,7 @@ def test_a_convoy_of_three_lines_delivered_short_is_closed_then_its_operation(
 
     eventually(lambda: on_hand() == ARRIVED, what="what arrived in stock at Amizmiz")
 
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)

@@ -28,7 +28,7 @@ import pytest
 from tests.integration.conftest import System
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
 from tests.integration.test_receipts_end_to_end import SITE, register_reference
-from tests.integration.test_voids_end_to_end import caught_up
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
@@ -125,7 +125,7 @@ def test_two_donors_goods_followed_through_baskets_to_households(system: System)
         {"region_code": "MA07", "quantity": HOUSEHOLDS, "households": HOUSEHOLDS}
     ]
 
-    eventually(lambda: caught_up(system), what="every projection at the end of the log")
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from services.runtime.settings import Settings
 from tests.integration.conftest import System
 from tests.support.aid_log import batches, forget, interleaving, one_by_one, project, simulate
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import settings_env
 from tests.support.read_models import every_row
 
@@ -81,6 +82,7 @@ def test_after_a_rebuild_in_small_batches_every_received_transfer_still_reads_re
 
     every_transfer_received = {f"tr-{n}": "received" for n in range(TRANSFERS)}
     assert statuses(after=last) == every_transfer_received
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
 
     system.worker.stop()

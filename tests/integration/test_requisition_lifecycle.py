@@ -14,6 +14,7 @@ import pytest
 from tests.integration.conftest import System
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
 from tests.integration.test_receipts_end_to_end import SITE, register_reference
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
@@ -98,6 +99,7 @@ def test_an_approved_requisition_leaves_once_whatever_the_worker_and_closes_shor
     )  # fmt: skip
     eventually(lambda: on_hand(AMIZMIZ) == {BASKETS: 48, FLOUR: 40}, what="Amizmiz's stock")
 
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)

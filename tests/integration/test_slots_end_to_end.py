@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from tests.conftest import LONG_FAULTS
 from tests.integration.conftest import System
 from tests.integration.test_distributions_end_to_end import CAMPAIGN, open_campaign
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
@@ -126,7 +126,8 @@ def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild
     assert amizmiz["peak_served_per_hour"] > PER_HOUR
     assert live[1]["closed_days"] == [str(PLAN_DAYS[0])]
     assert live[1]["over_capacity"] is False
-    rows = settled(system)
+    wait_at_rest(system.settings, system.engine)
+    rows = every_row(system.engine)
     watch = ok("GET", f"/v1/social-watch?campaign_id={CAMPAIGN['id']}")
     hxl_totals = social_watch_totals(system, admin)
     # every household in Al Haouz (MA0701), eligible; the served ones reached
@@ -152,19 +153,3 @@ def social_watch_totals(system: System, admin: dict[str, str]) -> dict[str, int]
     every = "-children-f-elderly-disabled"
     tags = ("#population+hh", "#population+ind", "#targeted+hh", "#reached+hh")
     return {tag: sum(int(row.get(tag + every) or 0) for row in rows) for tag in tags}
-
-
-def settled(system: System, timeout: float = 60) -> dict[str, Any]:
-    """Every read model's rows once two looks a second apart agree (the stock the baskets
-    took, the history: projected after the figures)."""
-    last: dict[str, Any] = {}
-
-    def still() -> bool:
-        nonlocal last
-        rows = every_row(system.engine)
-        same, last = rows == last, rows
-        time.sleep(1)
-        return same
-
-    eventually(still, timeout=timeout, what="the read models to settle")
-    return last

@@ -11,7 +11,6 @@ log."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from tests.integration.conftest import System
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
 from tests.integration.test_receipts_end_to_end import SITE, register_reference
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
@@ -190,12 +190,7 @@ def test_needs_become_requisitions_carried_by_a_transfer_and_a_convoy_and_rebuil
 
     eventually(lambda: convoys()[0]["status"] == "delivered", what="the convoy delivered")
 
-    def settled_rows() -> bool:  # every projection caught up: two looks a moment apart agree
-        first = every_row(system.engine)
-        time.sleep(0.5)
-        return every_row(system.engine) == first
-
-    eventually(settled_rows, what="the read models at rest")
+    wait_at_rest(system.settings, system.engine)
     live, before = every_row(system.engine), answers()
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)

@@ -10,21 +10,15 @@ from typing import Any
 
 import pytest
 
-from services.runtime.health import check
 from tests.integration.conftest import System
 from tests.integration.test_distributions_end_to_end import CAMPAIGN, SITE, open_campaign, register
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
+from tests.support.at_rest import wait_at_rest
 from tests.support.processes import eventually
 from tests.support.read_models import every_row
 
 pytestmark = pytest.mark.kafka
 BASKETS = "ramadan-basket"
-
-
-def caught_up(system: System) -> bool:
-    """Every projection has applied the log to its end (the history, which reads every
-    stream, may still be behind when the read models a test waits on are not)."""
-    return all(p["lag"] == 0 for p in check(system.settings, system.engine)["projections"].values())
 
 
 def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
@@ -120,7 +114,7 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
                what="the late record kept and flagged")  # fmt: skip
     eventually(lambda: on_hand() == 98, what="only the basket within the dates taken")
 
-    eventually(lambda: caught_up(system), what="every projection at the end of the log")
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)
@@ -180,7 +174,7 @@ def test_duplicates_resolved_on_the_broker_and_a_rebuild_gives_the_same_rows(
                  {"resolution": "accept", "reason": "changed my mind"}, expect=409)  # fmt: skip
     assert again["error"] == "already_resolved"
 
-    eventually(lambda: caught_up(system), what="every projection at the end of the log")
+    wait_at_rest(system.settings, system.engine)
     live = every_row(system.engine)
     system.worker.stop()
     rebuild_from_the_command_line(system.settings, hash_seed=0)
