@@ -105,13 +105,13 @@ class Projector:
         for tp in assigned:
             # Positioned before the seek, with no await between: records the consumer holds
             # from before the seek no longer match its position and are not handed out, and
-            # records fetched after it come from the stored position.
+            # records fetched after it come from the stored position. A partition never applied
+            # starts at offset 0, or at its earliest record once retention removed the start
+            # (auto_offset_reset): unlike seek_to_beginning, one partition after another, this
+            # waits for no fetch, so a projection reading 30 partitions starts at once.
             self._positioned.add(tp)
             offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset + 1)
+            self.consumer.seek(tp, 0 if offset is None else offset + 1)
 
     def _stored_positions(self) -> dict[tuple[str, int], int]:
         with self.engine.connect() as conn:

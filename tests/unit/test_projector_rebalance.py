@@ -92,9 +92,6 @@ class RebalancingConsumer:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.position = offset
 
-    async def seek_to_beginning(self, *tps: TopicPartition) -> None:
-        self.position = 0
-
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         return None
 
