@@ -1,7 +1,8 @@
 """A realistic log of every stream, spread over partitions as the producers spread it.
 
 A seeded simulation of a few weeks of work: reference data (an operation already closed
-among it), donations received as stock, transfers dispatched and received later (some
+among it), donations received as stock, pledges of goods and money counted and withdrawn,
+cash given and spent in purchases, transfers dispatched and received later (some
 short), convoys (half of those delivered then closed), counts and losses, households
 registered and served, duplicates flagged (some resolved later: voided, or accepted as
 exceptions that take the site's stock), users created, moved, given new credentials and
@@ -39,9 +40,11 @@ from events.households import (
     PersonalDataErased,
 )
 from events.kits import ComponentLine, KitsAssembled, KitsDisassembled
+from events.pledges import PledgeCancelled, PledgeFulfilmentRecorded, PledgeMade
 from events.reference import ItemDefined, LocationCoordinatesSet, LocationRegistered
 from events.relief import (
     ArrivedLine,
+    CashDonationReceived,
     DeploymentCancelled,
     DeploymentClosed,
     DeploymentDelivered,
@@ -56,6 +59,7 @@ from events.relief import (
     OperationClosed,
     OperationOpened,
     PlannedLine,
+    PurchaseRecorded,
 )
 from events.stock import (
     StockAdjusted,
@@ -232,6 +236,10 @@ class _Simulation:
         # kits of each lot whose flour is still inside: the writer breaks up no more than
         # that (kits found by a count hold nothing it knows of)
         self.kits_left: dict[str, int] = {}
+        # pledges, cash and purchases: from a stream of their own too
+        self.pledging = random.Random(str(rng.getstate()[1][1:]))
+        self.pledges: dict[str, int] = {}  # open pledge: received so far
+        self.cash: dict[str, int] = {}  # cash donation: what is left to spend
 
     def _id(self, kind: str) -> str:
         self.count += 1
@@ -322,6 +330,68 @@ class _Simulation:
             self.reassess()
         if self.carding.random() < 0.08:
             self.issue_card()
+        if self.pledging.random() < 0.15:
+            self.pledge_or_spend()
+
+    def pledge_or_spend(self) -> None:
+        """A donor pledges goods or money, a donation counts towards a pledge (past what was
+        pledged at times), a pledge is withdrawn; money is given, then spent in purchases."""
+        rng, action = self.pledging, self.pledging.randrange(5)
+        if action == 0 or (action in (1, 2) and not self.pledges):
+            pledge_id, due_on = self._id("pledge"), (self.now + timedelta(days=30)).date()
+            goods = rng.random() < 0.5
+            promise: dict[str, Any] = (
+                {"item_id": rng.choice(ITEMS), "quantity": rng.randint(10, 200)}
+                if goods
+                else {"amount": rng.randint(1, 500) * 10_000, "currency": "MAD"}
+            )
+            self._record(PledgeMade(pledge_id=pledge_id, donor_id=DONOR, due_on=due_on, **promise))
+            self.pledges[pledge_id] = 0
+        elif action == 1:
+            pledge_id = rng.choice(sorted(self.pledges))
+            quantity = rng.randint(1, 120)
+            self.pledges[pledge_id] += quantity
+            self._record(
+                PledgeFulfilmentRecorded(
+                    pledge_id=pledge_id,
+                    donation_id=self._id("don"),
+                    quantity=quantity,
+                    received=self.pledges[pledge_id],
+                )
+            )
+        elif action == 2:
+            pledge_id = rng.choice(sorted(self.pledges))
+            del self.pledges[pledge_id]
+            self._record(PledgeCancelled(pledge_id=pledge_id, reason="the donor withdrew"))
+        elif action == 3 or not self.cash:
+            donation_id, amount = self._id("cash"), rng.randint(1, 100) * 10_000
+            self._record(
+                CashDonationReceived(
+                    donation_id=donation_id, donor_id=DONOR, amount=amount, currency="MAD"
+                )
+            )
+            self.cash[donation_id] = amount
+        else:
+            donation_id = rng.choice(sorted(self.cash))
+            spent = rng.randint(1, self.cash[donation_id])
+            self.cash[donation_id] -= spent
+            purchase_id = self._id("purchase")
+            self._record(
+                PurchaseRecorded(
+                    purchase_id=purchase_id,
+                    donation_id=donation_id,
+                    supplier="Souk Semmarine",
+                    location_id=rng.choice(WAREHOUSES),
+                    item_id=rng.choice(ITEMS),
+                    quantity=rng.randint(1, 50),
+                    amount=spent,
+                    currency="MAD",
+                    lot=f"lot-{purchase_id}",
+                    remaining=self.cash[donation_id],
+                )
+            )
+            if not self.cash[donation_id]:
+                del self.cash[donation_id]
 
     def assemble(self) -> None:
         """Baskets of 2 kg of flour from one lot (a donation's, perhaps) at a warehouse."""
