@@ -111,7 +111,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BrokerUnavailable)
     async def _kafka_down(_: Request, exc: BrokerUnavailable) -> JSONResponse:
-        return _unavailable("the event log (Kafka) is unreachable; nothing was recorded")
+        # part of a large write may be in the log already: the same ids make a retry safe
+        return _unavailable(
+            "the event log (Kafka) is unreachable; what was not confirmed may not be recorded, "
+            "and sending it again with the same ids records nothing twice"
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:

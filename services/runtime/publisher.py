@@ -40,6 +40,10 @@ class EventPublisher(Protocol):
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position: ...
 
 
+# Messages sent and acknowledged before the next ones are sent, in a large write.
+PUBLISH_CHUNK = 500
+
+
 class KafkaEventPublisher:
     """The real publisher: one shared producer, re-created after a broker failure."""
 
@@ -116,14 +120,19 @@ class KafkaEventPublisher:
         self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None
     ) -> list[Position]:
         topic = self._settings.topic(stream)
+        metadata = []
         try:
             producer = self._connect()
-            futures = [
-                producer.send(topic, key=k.encode(), value=v, partition=partition)
-                for k, v in messages
-            ]
-            producer.flush(timeout=self._settings.kafka_timeout_seconds)
-            metadata = [f.get(timeout=self._settings.kafka_timeout_seconds) for f in futures]
+            # A chunk at a time: the delivery deadline that tells a broker down within seconds
+            # applies to each chunk, so a batch of thousands on a busy machine is not refused
+            # for taking longer than one write would (sent in order, so order per key holds).
+            for start in range(0, len(messages), PUBLISH_CHUNK):
+                futures = [
+                    producer.send(topic, key=k.encode(), value=v, partition=partition)
+                    for k, v in messages[start : start + PUBLISH_CHUNK]
+                ]
+                producer.flush(timeout=self._settings.kafka_timeout_seconds)
+                metadata += [f.get(timeout=self._settings.kafka_timeout_seconds) for f in futures]
         except (KafkaError, OSError) as exc:
             log.warning("kafka unavailable while publishing to %s: %s", topic, exc)
             self._reset()
