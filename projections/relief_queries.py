@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from math import floor
 from typing import Any
@@ -24,6 +24,7 @@ from projections.tables import (
     stock_movements,
     transfer_lines,
 )
+from projections.trace_items import KitLot, by_item, items_of, kit_shares_by_item
 
 RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
 LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
@@ -97,11 +98,11 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     units / kits of it, so the kits handed out (or lost) take that share to the households
     (or the losses). Shares are summed exactly and rounded down once, per part and per row of
     each breakdown; what rounding leaves stays counted inside kits. Item by item, a part's
-    rounded total is shared out by largest remainder (see `_apportion`)."""
+    rounded total is shared out by largest remainder (see `apportion`)."""
     m, t = stock_movements, transfer_lines
     ours = m.c.donation_id == donation_id
     with engine.connect() as conn:
-        received = _by_item(conn.execute(
+        received = by_item(conn.execute(
             select(m.c.item_id, func.sum(m.c.quantity))
             .where(ours, m.c.kind.in_(RECEIPT_KINDS)).group_by(m.c.item_id)
         ).all())  # fmt: skip
@@ -117,7 +118,7 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
                    func.sum(t.c.missing))
             .where(t.c.donation_id == donation_id).group_by(t.c.item_id)
         ).all()  # fmt: skip
-        adjusted = _by_item(conn.execute(
+        adjusted = by_item(conn.execute(
             select(m.c.item_id, func.sum(m.c.quantity))
             .where(ours, m.c.kind.in_(LOSS_KINDS)).group_by(m.c.item_id)
         ).all())  # fmt: skip
@@ -131,8 +132,8 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
         in_kits_handed = _kits_handed(conn, kits)
         kits_lost = _kits_lost(conn, kits)
         kits_moving = _kits_in_transit(conn, kits)
-    in_transit = _by_item([(item, n) for item, n, _ in moving])
-    missing = _by_item([(item, n) for item, _, n in moving])
+    in_transit = by_item([(item, n) for item, n, _ in moving])
+    missing = by_item([(item, n) for item, _, n in moving])
     in_stock: Counter[str] = Counter()
     for loc, _, q in stocked:
         in_stock[loc] += int(q or 0)
@@ -162,11 +163,11 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     units_moving = floor(sum((share(k, n) for k, n in kits_moving.items()), Fraction(0)))
     parts = {
         "received": received, "in_transit": in_transit,
-        "in_stock": _by_item([(item, q) for _, item, q in stocked]),
+        "in_stock": by_item([(item, q) for _, item, q in stocked]),
         "lost": {i: missing.get(i, 0) - adjusted.get(i, 0) for i in missing | adjusted},
-        "distributed": _by_item([(item, q) for item, q, *_ in handed]),
+        "distributed": by_item([(item, q) for item, q, *_ in handed]),
     }  # fmt: skip
-    through = _through_kits(
+    through = kit_shares_by_item(
         held, spread, [(k, q) for k, q, *_ in in_kits_handed], kits_lost.items(),
         kits_moving.items(), (units_handed, units_lost, units_moving),
     )  # fmt: skip
@@ -188,7 +189,7 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
             "units_lost": units_lost,
             "kits_handed": _distributed([(Fraction(q), *rest) for _, q, *rest in in_kits_handed]),
         },
-        "items": _items(parts, through),
+        "items": items_of(parts, through),
     }
 
 
@@ -203,10 +204,6 @@ def donation_offsets(engine: Engine, donation_id: str) -> dict[int, tuple[int, i
             .group_by(m.c.partition)
         ).all()
     return {int(p): (int(first), int(last)) for p, first, last in rows}
-
-
-KitLot = tuple[str, str]  # kit item, lot
-Row = dict[str, Any]
 
 
 def _handed(conn: Connection, which: Any, *first: Any) -> Sequence[Any]:
@@ -248,84 +245,6 @@ def _per_kit_lot(held: dict[tuple[str, str, str], dict[str, int]]) -> dict[KitLo
         lot_of = found.setdefault((kit, lot), {"units": 0, "kits": figures["kits"]})
         lot_of["units"] += figures["units"]
     return found
-
-
-def _by_item(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
-    """(item, quantity) rows summed by item."""
-    found: dict[str, int] = defaultdict(int)
-    for item, quantity in rows:
-        found[item] += int(quantity or 0)
-    return dict(found)
-
-
-def _through_kits(
-    held: dict[tuple[str, str, str], dict[str, int]],
-    spread: Callable[[KitLot], int],
-    handed: Iterable[tuple[KitLot, int]],
-    lost: Iterable[tuple[KitLot, int]],
-    moving: Iterable[tuple[KitLot, int]],
-    totals: tuple[int, int, int],
-) -> dict[str, dict[str, int]]:
-    """Item by item: the units assembled into kits, and their shares of the kits handed out,
-    lost and on their way (each part's rounded-down total shared out by `_apportion`)."""
-    items_of: dict[KitLot, list[tuple[str, int]]] = defaultdict(list)
-    assembled: dict[str, int] = defaultdict(int)
-    for (kit, lot, item), figures in held.items():
-        items_of[(kit, lot)].append((item, figures["units"]))
-        assembled[item] += figures["units"]
-
-    def exact(kits: Iterable[tuple[KitLot, int]]) -> dict[str, Fraction]:
-        found: dict[str, Fraction] = defaultdict(Fraction)
-        for kit_lot, n in kits:
-            for item, units in items_of[kit_lot]:
-                found[item] += Fraction(n * units, spread(kit_lot))
-        return found
-
-    def room(*taken: dict[str, int]) -> dict[str, int]:
-        return {i: a - sum(t.get(i, 0) for t in taken) for i, a in assembled.items()}
-
-    units_handed = _apportion(totals[0], exact(handed), room())
-    units_lost = _apportion(totals[1], exact(lost), room(units_handed))
-    units_moving = _apportion(totals[2], exact(moving), room(units_handed, units_lost))
-    return {"assembled": dict(assembled), "handed": units_handed, "lost": units_lost,
-            "moving": units_moving}  # fmt: skip
-
-
-def _apportion(total: int, exact: dict[str, Fraction], room: dict[str, int]) -> dict[str, int]:
-    """`total` (the exact figures' sum rounded down) shared out by item: each item's figure
-    rounded down, then one more to the items with the largest remainders, those with room
-    left for it first (so an item's kits never give out more units than it put in), ties to
-    the first item id."""
-    shared = {item: floor(x) for item, x in exact.items()}
-    left = total - sum(shared.values())
-    order = sorted(
-        exact,
-        key=lambda i: (exact[i] == shared[i], room.get(i, 0) <= shared[i], shared[i] - exact[i], i),
-    )
-    for item in order[:left]:
-        shared[item] += 1
-    return shared
-
-
-def _items(parts: dict[str, dict[str, int]], kits: dict[str, dict[str, int]]) -> list[Row]:
-    """The trace item by item (those with any figure), sorted by item: the donation's own
-    lots' parts plus the shares of kits handed out and lost; the rest stays inside kits."""
-    rows = []
-    for item in sorted(set().union(*parts.values(), *kits.values())):
-        handed, lost = kits["handed"].get(item, 0), kits["lost"].get(item, 0)
-        row: Row = {
-            "item_id": item,
-            "received": parts["received"].get(item, 0),
-            "in_stock": parts["in_stock"].get(item, 0),
-            "in_transit": parts["in_transit"].get(item, 0),
-            "distributed": parts["distributed"].get(item, 0) + handed,
-            "lost": parts["lost"].get(item, 0) + lost,
-            "in_kits": kits["assembled"].get(item, 0) - handed - lost,
-            "in_kits_in_transit": kits["moving"].get(item, 0),
-        }
-        if any(value for name, value in row.items() if name != "item_id"):
-            rows.append(row | {"through_kits": {"units_handed": handed, "units_lost": lost}})
-    return rows
 
 
 def _kits_handed(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> list[Any]:
