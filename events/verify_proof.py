@@ -15,9 +15,15 @@ It checks, in order, and stops at the first failure (exit 1), else prints OK (ex
 2. in every partition given, each event names the hash of the one before it (`prev`), and
    the last event is the checkpoint's head, at the checkpoint's offset;
 3. the quantities of the trace (received, in stock by location, in transit, lost,
-   distributed with its breakdowns) are what the events add up to.
+   distributed with its breakdowns) are what the events add up to;
+4. item by item (the trace's `items`: a cash donation buys several), each part summed over
+   the items is the trace's total (the parts inside kits included), and the items, with
+   their received, in stock, in transit, lost and distributed, are what the events add up
+   to (the item's shares of kits handed out and lost, `through_kits`, taken out).
 It cannot check the events' own signatures (an HMAC under the organisation's secret key),
-the households counts (not in a proof), nor the shares inside kits (taken as given).
+the households counts (not in a proof), nor the shares inside kits (taken as given, in
+total and per item: only that the items' shares sum to the totals). A trace from before
+`items` existed has none: step 4 is then skipped.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 FORMAT = "aidledger-donation-proof/1"
 RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
 LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
+PER_ITEM = ("received", "in_stock", "in_transit", "lost", "distributed")
 VOIDS = (
     "StockReceiptVoided",
     "StockAdjustmentVoided",
@@ -128,33 +135,27 @@ def check_chains(proof: dict[str, Any]) -> list[dict[str, Any]]:
     return events
 
 
-def lot_changes(kind: str, data: dict[str, Any]) -> list[tuple[str, str | None, int]]:
-    """(location, donation, quantity) of each lot an event moves (the stock card's lines)."""
+def lot_changes(kind: str, data: dict[str, Any]) -> list[tuple[str, str, str | None, int]]:
+    """(location, item, donation, quantity) of each lot an event moves (the stock card's
+    lines)."""
     if kind in ("StockReceived", "StockAdjusted"):
-        return [(data["location_id"], data.get("donation_id"), data["quantity"])]
+        return [(data["location_id"], data["item_id"], data.get("donation_id"), data["quantity"])]
     if kind == "StockCounted":
-        return [(data["location_id"], data.get("donation_id"), data["variance"])]
+        return [(data["location_id"], data["item_id"], data.get("donation_id"), data["variance"])]
     if kind == "StockDistributed":
-        return [(data["location_id"], data.get("donation_id"), -data["quantity"])]
-    if kind == "TransferDispatched":
-        return [(data["from_location_id"], ln.get("donation_id"), -ln["quantity"])
-                for ln in data["lines"]]  # fmt: skip
-    if kind == "TransferReceived":
-        return [(data["to_location_id"], ln.get("donation_id"), ln["quantity"])
-                for ln in data["lines"]]  # fmt: skip
-    if kind == "TransferReturned":
-        return [(data["from_location_id"], ln.get("donation_id"), ln["quantity"])
-                for ln in data["lines"]]  # fmt: skip
-    if kind in VOIDS:
-        return [(data["location_id"], ln.get("donation_id"), ln["quantity"])
-                for ln in data["lines"]]  # fmt: skip
-    if kind == "KitsAssembled":
-        return [(data["location_id"], ln.get("donation_id"), -ln["quantity"])
-                for ln in data["components"]]  # fmt: skip
-    if kind == "KitsDisassembled":
-        return [(data["location_id"], ln.get("donation_id"), ln["quantity"])
-                for ln in data["components"]]  # fmt: skip
-    return []
+        return [(data["location_id"], data["item_id"], data.get("donation_id"),
+                 -data["quantity"])]  # fmt: skip
+    where, lines, sign = {
+        "TransferDispatched": ("from_location_id", "lines", -1),
+        "TransferReceived": ("to_location_id", "lines", 1),
+        "TransferReturned": ("from_location_id", "lines", 1),
+        "KitsAssembled": ("location_id", "components", -1),
+        "KitsDisassembled": ("location_id", "components", 1),
+    }.get(kind, ("location_id", "lines", 1) if kind in VOIDS else ("", "", 0))
+    if not sign:
+        return []
+    return [(data[where], ln["item_id"], ln.get("donation_id"), sign * ln["quantity"])
+            for ln in data[lines]]  # fmt: skip
 
 
 def month_of(occurred_at: str) -> str:
@@ -165,9 +166,10 @@ def month_of(occurred_at: str) -> str:
 
 
 def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The donation's own quantities, as the trace counts them, from the events."""
-    received = adjusted = 0
+    """The donation's own quantities, as the trace counts them, from the events: in total
+    and item by item (`items`: item -> received, in stock, in transit, lost, distributed)."""
     in_stock: dict[str, int] = defaultdict(int)
+    items: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(PER_ITEM, 0))
     lines: dict[tuple[Any, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     handed: dict[tuple[str, str], dict[str, Any]] = {}
     applied = set()
@@ -176,14 +178,15 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         applied.add(event.get("event_id"))
         kind, data = event.get("type"), event.get("data") or {}
-        for location, donation, quantity in lot_changes(str(kind), data):
+        for location, item, donation, quantity in lot_changes(str(kind), data):
             if donation != donation_id:
                 continue
             in_stock[location] += quantity
+            items[item]["in_stock"] += quantity
             if kind in RECEIPT_KINDS:
-                received += quantity
+                items[item]["received"] += quantity
             if kind in LOSS_KINDS:
-                adjusted += quantity
+                items[item]["lost"] -= quantity
         transfer = data.get("transfer_id")
         if kind in ("TransferDispatched", "TransferReceived", "TransferReturned"):
             column = {"TransferDispatched": 0, "TransferReceived": 1, "TransferReturned": 3}
@@ -195,6 +198,7 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         if kind == "StockDistributed":
             handed[(data["distribution_id"], data["lot"])] = {
                 "donation_id": data.get("donation_id"),
+                "item_id": data["item_id"],
                 "quantity": data["quantity"],
                 "region_code": data.get("region_code"),
                 "province_code": data.get("province_code"),
@@ -204,8 +208,13 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         if kind == "StockDistributionVoided":
             for key in [k for k in handed if k[0] == data["entry_id"]]:
                 del handed[key]
+    for (_, item, _), (sent, arrived, missing, back) in lines.items():
+        items[item]["in_transit"] += sent - arrived - missing - back
+        items[item]["lost"] += missing
     ours = [h for h in handed.values() if h["donation_id"] == donation_id]
     distributed: dict[str, Any] = {"quantity": sum(h["quantity"] for h in ours)}
+    for h in ours:
+        items[h["item_id"]]["distributed"] += h["quantity"]
     for name, label in (
         ("region_code", "by_region"),
         ("province_code", "by_province"),
@@ -217,11 +226,12 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
             groups[h[name] or ""] += h["quantity"]
         distributed[label] = {k: q for k, q in sorted(groups.items())}
     return {
-        "received": received,
+        "received": sum(i["received"] for i in items.values()),
         "in_stock": {loc: q for loc, q in sorted(in_stock.items()) if q},
-        "in_transit": sum(d - r - m - b for d, r, m, b in lines.values()),
-        "lost": sum(m for _, _, m, _ in lines.values()) - adjusted,
+        "in_transit": sum(i["in_transit"] for i in items.values()),
+        "lost": sum(i["lost"] for i in items.values()),
         "distributed": distributed,
+        "items": {k: v for k, v in sorted(items.items()) if any(v.values())},
     }
 
 
@@ -246,8 +256,48 @@ def claimed(trace: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         "in_transit": trace["in_transit"],
         "lost": trace["lost"] - lost,
         "distributed": distributed,
+        "items": {i["item_id"]: own_of(i) for i in trace.get("items", [])},
     }
+    own["items"] = {k: v for k, v in sorted(own["items"].items()) if any(v.values())}
     return own, not kits.get("lots")
+
+
+def own_of(item: dict[str, Any]) -> dict[str, int]:
+    """An item's figures for the donation's own lots: its kit shares taken out."""
+    kits = item["through_kits"]
+    return {
+        "received": item["received"],
+        "in_stock": item["in_stock"],
+        "in_transit": item["in_transit"],
+        "lost": item["lost"] - kits["units_lost"],
+        "distributed": item["distributed"] - kits["units_handed"],
+    }
+
+
+def items_sum_to_totals(trace: dict[str, Any]) -> None:
+    """Failure unless each part summed over the trace's items is the trace's total (the
+    parts inside kits, taken as given, included)."""
+    items, kits = trace["items"], trace.get("through_kits") or {}
+    totals = {
+        "received": trace["received"],
+        "in_stock": sum(s["quantity"] for s in trace["in_stock"]),
+        "in_transit": trace["in_transit"],
+        "lost": trace["lost"],
+        "distributed": trace["distributed"]["quantity"],
+        "in_kits": trace.get("in_kits", 0),
+        "in_kits_in_transit": trace.get("in_kits_in_transit", 0),
+    }
+    for name, total in totals.items():
+        summed = sum(i[name] for i in items)
+        if summed != total:
+            raise Failure(f"the trace's items add up to {name} {summed}, its total says {total}")
+    for name in ("units_handed", "units_lost"):
+        summed = sum(i["through_kits"][name] for i in items)
+        if summed != kits.get(name, 0):
+            raise Failure(
+                f"the trace's items add up to {name} {summed} inside kits, its total says "
+                f"{kits.get(name, 0)}"
+            )
 
 
 def compare(trace: dict[str, Any], found: dict[str, Any]) -> list[str]:
@@ -267,7 +317,19 @@ def compare(trace: dict[str, Any], found: dict[str, Any]) -> list[str]:
     for name, says, adds_up in checks:
         if says != adds_up:
             raise Failure(f"the trace says {name} {says}, the events add up to {adds_up}")
-    return [name for name, _, _ in checks]
+    checked = [name for name, _, _ in checks]
+    if "items" in trace:  # a trace from before the items has none
+        items_sum_to_totals(trace)
+        by_item = [("items", sorted(own["items"]), sorted(found["items"]))]
+        for item in sorted(set(own["items"]) & set(found["items"])):
+            for part in PER_ITEM:
+                name = f"{item}: {part.replace('_', ' ')}"
+                by_item.append((name, own["items"][item][part], found["items"][item][part]))
+        for name, says, adds_up in by_item:
+            if says != adds_up:
+                raise Failure(f"the trace says {name} {says}, the events add up to {adds_up}")
+        checked.append("per item")
+    return checked
 
 
 def verify(document: dict[str, Any], public_key: bytes) -> str:

@@ -58,6 +58,13 @@ def cash_donation(engine: Engine, donation_id: str) -> Row | None:
     return rows[0] | {"remaining": rows[0]["amount"] - rows[0]["spent"]} if rows else None
 
 
+def cash_donations_of(engine: Engine, donor_ids: list[str] | None) -> list[Row]:
+    """Cash donations (of these donors, or all), the latest received first."""
+    c = cash_donations
+    stmt = select(c).where(_of(c.c.donor_id, donor_ids))
+    return fetch_all(engine, stmt.order_by(c.c.received_at.desc(), c.c.donation_id.desc()))
+
+
 def purchases_of(engine: Engine, donation_id: str) -> list[Row]:
     p = purchases
     stmt = select(p).where(p.c.donation_id == donation_id).order_by(p.c.purchased_at)

@@ -24,6 +24,7 @@ from projections.tables import (
     stock_movements,
     transfer_lines,
 )
+from projections.trace_items import KitLot, by_item, items_of, kit_shares_by_item
 
 RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
 LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
@@ -90,44 +91,52 @@ def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     """Where a donation's units are: in stock, in transit, distributed, lost, or inside kits
     in stock or on their way (the parts add up to what was received); `in_kits_in_transit`
-    is the part of `in_kits` inside kits on their way.
+    is the part of `in_kits` inside kits on their way. `items` gives the same parts item by
+    item (a cash donation buys several), sorted by item; each part's items sum to its total.
 
     A kit lot holds `units` of the donation in `kits` kits: each of its kits carries
     units / kits of it, so the kits handed out (or lost) take that share to the households
     (or the losses). Shares are summed exactly and rounded down once, per part and per row of
-    each breakdown; what rounding leaves stays counted inside kits."""
+    each breakdown; what rounding leaves stays counted inside kits. Item by item, a part's
+    rounded total is shared out by largest remainder (see `apportion`)."""
     m, t = stock_movements, transfer_lines
+    ours = m.c.donation_id == donation_id
     with engine.connect() as conn:
-        received = conn.scalar(
-            select(func.coalesce(func.sum(m.c.quantity), 0)).where(
-                m.c.donation_id == donation_id, m.c.kind.in_(RECEIPT_KINDS)
-            )
-        )
-        in_stock = conn.execute(
-            select(m.c.location_id, func.sum(m.c.quantity))
-            .where(m.c.donation_id == donation_id)
-            .group_by(m.c.location_id)
+        received = by_item(conn.execute(
+            select(m.c.item_id, func.sum(m.c.quantity))
+            .where(ours, m.c.kind.in_(RECEIPT_KINDS)).group_by(m.c.item_id)
+        ).all())  # fmt: skip
+        stocked = conn.execute(
+            select(m.c.location_id, m.c.item_id, func.sum(m.c.quantity))
+            .where(ours)
+            .group_by(m.c.location_id, m.c.item_id)
             .order_by(m.c.location_id)
         ).all()
-        in_transit, missing = conn.execute(
-            select(
-                func.coalesce(
-                    func.sum(t.c.dispatched - t.c.received - t.c.missing - t.c.returned), 0
-                ),
-                func.coalesce(func.sum(t.c.missing), 0),
-            ).where(t.c.donation_id == donation_id)
-        ).one()
-        adjusted = conn.scalar(
-            select(func.coalesce(func.sum(m.c.quantity), 0)).where(
-                m.c.donation_id == donation_id, m.c.kind.in_(LOSS_KINDS)
+        moving = conn.execute(
+            select(t.c.item_id,
+                   func.sum(t.c.dispatched - t.c.received - t.c.missing - t.c.returned),
+                   func.sum(t.c.missing))
+            .where(t.c.donation_id == donation_id).group_by(t.c.item_id)
+        ).all()  # fmt: skip
+        adjusted = by_item(conn.execute(
+            select(m.c.item_id, func.sum(m.c.quantity))
+            .where(ours, m.c.kind.in_(LOSS_KINDS)).group_by(m.c.item_id)
+        ).all())  # fmt: skip
+        handed = list(
+            _handed(
+                conn, lot_distributions.c.donation_id == donation_id, lot_distributions.c.item_id
             )
         )
-        handed = list(_handed(conn, lot_distributions.c.donation_id == donation_id))
-        kits = _kit_lots(conn, donation_id)
+        held = _kit_lots(conn, donation_id)
+        kits = _per_kit_lot(held)
         in_kits_handed = _kits_handed(conn, kits)
         kits_lost = _kits_lost(conn, kits)
         kits_moving = _kits_in_transit(conn, kits)
-    assembled = sum(lot["units"] for lot in kits.values())
+    in_transit = by_item([(item, n) for item, n, _ in moving])
+    missing = by_item([(item, n) for item, _, n in moving])
+    in_stock: Counter[str] = Counter()
+    for loc, _, q in stocked:
+        in_stock[loc] += int(q or 0)
 
     kits_lost = {k: max(n, 0) for k, n in kits_lost.items()}  # found beyond losses: none
     gone = Counter(kits_lost)  # kits handed out, lost or on their way
@@ -136,37 +145,51 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
     for k, n in kits_moving.items():
         gone[k] += max(n, 0)
 
+    def spread(kit_lot: KitLot) -> int:
+        """The kits a lot's units are spread over: those assembled, or every kit handed out,
+        lost or on its way when a count found more than were assembled (which of them were
+        found nobody knows), so those kits never carry more than the lot held."""
+        return max(kits[kit_lot]["kits"], gone[kit_lot])
+
     def share(kit_lot: KitLot, n: int) -> Fraction:
-        """The donation's units in `n` kits of the lot: spread over the kits assembled, or
-        over every kit handed out, lost or on its way when a count found more than were
-        assembled (which of them were found nobody knows), so those kits never carry more
-        than the lot held."""
-        spread = max(kits[kit_lot]["kits"], gone[kit_lot])
-        return Fraction(n * kits[kit_lot]["units"], spread)
+        """The donation's units in `n` kits of the lot."""
+        return Fraction(n * kits[kit_lot]["units"], spread(kit_lot))
 
     share_handed = [(share(k, q), *rest) for k, q, *rest in in_kits_handed]
     units_handed = floor(sum((row[0] for row in share_handed), Fraction(0)))
     units_lost = floor(sum((share(k, n) for k, n in kits_lost.items()), Fraction(0)))
+    assembled = sum(lot["units"] for lot in kits.values())
     in_kits = assembled - units_handed - units_lost
     units_moving = floor(sum((share(k, n) for k, n in kits_moving.items()), Fraction(0)))
+    parts = {
+        "received": received, "in_transit": in_transit,
+        "in_stock": by_item([(item, q) for _, item, q in stocked]),
+        "lost": {i: missing.get(i, 0) - adjusted.get(i, 0) for i in missing | adjusted},
+        "distributed": by_item([(item, q) for item, q, *_ in handed]),
+    }  # fmt: skip
+    through = kit_shares_by_item(
+        held, spread, [(k, q) for k, q, *_ in in_kits_handed], kits_lost.items(),
+        kits_moving.items(), (units_handed, units_lost, units_moving),
+    )  # fmt: skip
     return {
         "donation_id": donation_id,
-        "received": int(received or 0),
-        "in_stock": [{"location_id": loc, "quantity": int(q)} for loc, q in in_stock if q],
-        "in_transit": int(in_transit),
-        "distributed": _distributed([(Fraction(r[0]), *r[1:]) for r in handed] + share_handed),
-        "lost": int(missing) - int(adjusted or 0) + units_lost,
+        "received": sum(received.values()),
+        "in_stock": [{"location_id": loc, "quantity": q} for loc, q in in_stock.items() if q],
+        "in_transit": sum(in_transit.values()),
+        "distributed": _distributed([(Fraction(r[1]), *r[2:]) for r in handed] + share_handed),
+        "lost": sum(missing.values()) - sum(adjusted.values()) + units_lost,
         "in_kits": in_kits,
         "in_kits_in_transit": units_moving,
         "through_kits": {
             "lots": [
-                {"kit_item_id": kit, "lot": lot, **held}
-                for (kit, lot), held in sorted(kits.items())
+                {"kit_item_id": kit, "lot": lot, "item_id": item, **figures}
+                for (kit, lot, item), figures in sorted(held.items())
             ],
             "units_handed": units_handed,
             "units_lost": units_lost,
             "kits_handed": _distributed([(Fraction(q), *rest) for _, q, *rest in in_kits_handed]),
         },
+        "items": items_of(parts, through),
     }
 
 
@@ -181,9 +204,6 @@ def donation_offsets(engine: Engine, donation_id: str) -> dict[int, tuple[int, i
             .group_by(m.c.partition)
         ).all()
     return {int(p): (int(first), int(last)) for p, first, last in rows}
-
-
-KitLot = tuple[str, str]  # kit item, lot
 
 
 def _handed(conn: Connection, which: Any, *first: Any) -> Sequence[Any]:
@@ -205,18 +225,25 @@ def _handed(conn: Connection, which: Any, *first: Any) -> Sequence[Any]:
     ).all()
 
 
-def _kit_lots(conn: Connection, donation_id: str) -> dict[KitLot, dict[str, Any]]:
-    """The kit lots holding some of the donation: its item, its units, the lot's kits."""
+def _kit_lots(conn: Connection, donation_id: str) -> dict[tuple[str, str, str], dict[str, int]]:
+    """(kit item, lot, donated item) -> the donation's units of that item in the kit lot and
+    the lot's kits, for the kit lots holding some of the donation."""
     kd, kl = kit_lot_donations, kit_lots
     rows = conn.execute(
         select(kd.c.kit_item_id, kd.c.lot, kd.c.item_id, kd.c.units, kl.c.kits)
         .select_from(kd.join(kl, and_(kl.c.kit_item_id == kd.c.kit_item_id, kl.c.lot == kd.c.lot)))
         .where(kd.c.donation_id == donation_id, kd.c.units != 0, kl.c.kits > 0)
     ).all()
-    found: dict[KitLot, dict[str, Any]] = {}
-    for kit, lot, item, units, kits in rows:  # one item of a donation: one row per kit lot
-        held = found.setdefault((kit, lot), {"item_id": item, "units": 0, "kits": int(kits)})
-        held["units"] += int(units)
+    return {(kit, lot, item): {"units": int(units), "kits": int(kits)}
+            for kit, lot, item, units, kits in rows}  # fmt: skip
+
+
+def _per_kit_lot(held: dict[tuple[str, str, str], dict[str, int]]) -> dict[KitLot, dict[str, int]]:
+    """The donation's units in each kit lot (all its items together) and the lot's kits."""
+    found: dict[KitLot, dict[str, int]] = {}
+    for (kit, lot, _), figures in held.items():
+        lot_of = found.setdefault((kit, lot), {"units": 0, "kits": figures["kits"]})
+        lot_of["units"] += figures["units"]
     return found
 
 

@@ -160,6 +160,26 @@ class ThroughKits(BaseModel):
     kits_handed: Distributed = Field(description="Kits handed out that hold some of it.")
 
 
+class ItemKitShares(BaseModel):
+    units_handed: int = Field(description="The item's part of `through_kits.units_handed`.")
+    units_lost: int = Field(description="The item's part of `through_kits.units_lost`.")
+
+
+class TraceItem(BaseModel):
+    """One item of a donation (a cash donation's purchases can be of several): its parts
+    add up to its `received`; each part summed over the items is the trace's total."""
+
+    item_id: str
+    received: int
+    in_stock: int = Field(description="In stock, all locations together.")
+    in_transit: int
+    distributed: int
+    lost: int
+    in_kits: int
+    in_kits_in_transit: int
+    through_kits: ItemKitShares
+
+
 class DonorTrace(BaseModel):
     """`received` = `in_stock` + `in_transit` + `distributed` + `lost` + `in_kits`; what
     reached households inside kits is in `distributed`, in the donation's own unit."""
@@ -180,6 +200,11 @@ class DonorTrace(BaseModel):
         "`in_kits` − `in_kits_in_transit` sits in kits in stock.",
     )
     through_kits: ThroughKits
+    items: list[TraceItem] = Field(
+        default_factory=list,
+        description="The same parts item by item, sorted by item (kit shares rounded down "
+        "per part, then shared out by largest remainder so the items sum to the totals).",
+    )
 
 
 class DonorTraceWithProof(DonorTrace):

@@ -60,6 +60,13 @@ async def cash_donation(ports: Ports, user: User, donation_id: str) -> Row:
     return found | {"purchases": bought}
 
 
+async def list_cash_donations(ports: Ports, user: User) -> list[Row]:
+    """Cash donations, the latest first (a donor sees only its own)."""
+    scope = authorize(user, "donations.read")
+    donor_ids = sorted(user.donors) if scope is Scope.DONOR else None
+    return await in_thread(pledges_queries.cash_donations_of, ports.engine, donor_ids)
+
+
 async def record_purchase(ports: Ports, user: User, now: datetime, body: Purchase) -> Outcome:
     """Spend a cash donation on goods (409 `insufficient_funds` beyond what remains); the
     receipt policy then receives them as a lot carrying the donation, and the first answer

@@ -33,7 +33,9 @@ What a proof proves, to someone who holds the checkpoint's public key: these eve
 order, are the ones in the log at these offsets, up to a head that the key's holder signed
 (changing, removing, inserting or reordering one breaks a link or the head); and the trace's
 received, in stock (by location), in transit, lost and distributed quantities (with their
-breakdowns by region, province, campaign and month) are what those events add up to.
+breakdowns by region, province, campaign and month) are what those events add up to, in total
+and item by item (`items`: every event names its item, so a cash donation's purchases of
+several goods are each followed; each part summed over the items is the total).
 
 What it does not prove:
 - that the events were written by the deployment's components: their HMAC signatures need
@@ -45,9 +47,10 @@ What it does not prove:
   only if the trace still counts it;
 - the households reached (`households` counts): they are counted from the distributions
   topic, whose events name the household, so they are not in a proof;
-- the shares of the donation inside kits (`in_kits`, `through_kits`): they depend on the kit
-  lots' later movements, which do not name the donation; they are taken from the trace as
-  they are (the quantities compared are the donation's own lots').
+- the shares of the donation inside kits (`in_kits`, `through_kits`, and per item the same
+  and `in_kits_in_transit`): they depend on the kit lots' later movements, which do not name
+  the donation; they are taken from the trace as they are (the quantities compared are the
+  donation's own lots'), checked only to sum over the items to the totals.
 - anything after the checkpoint: a proof is as fresh as the newest checkpoint; while the
   donation's stock moved after it, or the read model has not reached it, the answer is 409.
 """

@@ -5,15 +5,17 @@ donation of Fondation Atlas) for it. The coordinator approves 5 of Amizmiz's 6 b
 transfer and Chichaoua's 4 by convoy within the earthquake operation, and rejects
 Imintanoute's; the worker is killed with SIGKILL just after the approvals and still one
 transfer, and one convoy, leave Marrakech. The convoy arrives one basket short and the
-requisition is closed short. Then the needs, the requisitions, the months of stock and the
-donation's trace read the same, row for row and answer for answer, after a rebuild from the
-log."""
+requisition is closed short. Then the needs, the requisitions, the months of stock, the
+donation's trace and the donor's page (its figures, as the donor reads them) read the same,
+row for row and answer for answer, after a rebuild from the log."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.integration.conftest import System
 from tests.integration.test_rebuild_equals_live import rebuild_from_the_command_line
@@ -58,6 +60,7 @@ def test_needs_become_requisitions_carried_by_a_transfer_and_a_convoy_and_rebuil
                                       "region_code": "MA07", "region_name": "Marrakech-Safi"},
              201)  # fmt: skip
     post(admin, "/v1/donors", {"id": "fondation-atlas", "name": "Fondation Atlas"}, 201)
+    atlas = system.user("atlas-donor", "donor", donors=["fondation-atlas"])
     quake = {"id": QUAKE, "name": "Séisme d'Al Haouz", "kind": "earthquake",
              "region_codes": ["MA07"]}  # fmt: skip
     post(coordinator, "/v1/operations", quake, 201)
@@ -180,12 +183,30 @@ def test_needs_become_requisitions_carried_by_a_transfer_and_a_convoy_and_rebuil
               for m in get("/v1/inventory/months-of-stock", limit="500")["items"]}  # fmt: skip
     assert months[(MARRAKECH, BASKETS)] == (11, 9)
 
+    browser = TestClient(system.client.app)  # the donor's own, signed in with its token
+    form = browser.get("/signin").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf, form
+    token = atlas["Authorization"].removeprefix("Bearer ")
+    signed_in = browser.post("/signin", data={"csrf": csrf.group(1), "token": token},
+                             follow_redirects=False)  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text
+
+    def donor_page() -> str:
+        """The donor's page as it reads it: its main part (the session's CSRF token aside)."""
+        r = browser.get("/donor")
+        assert r.status_code == 200, r.text
+        return r.text[r.text.index("<main") : r.text.index("</main>")]
+
+    assert f"Don {GIFT}" in donor_page()
+
     def answers() -> dict[str, Any]:
         return {
             "needs": get(NEEDS),
             "requisitions": get("/v1/requisitions", limit="500"),
             "months": get("/v1/inventory/months-of-stock", limit="500"),
             "trace": trace(),
+            "donor page": donor_page(),
         }
 
     eventually(lambda: convoys()[0]["status"] == "delivered", what="the convoy delivered")

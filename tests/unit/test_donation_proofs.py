@@ -319,7 +319,11 @@ def serve_proofs(api: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chain what the API published so far, checkpoint it, and let the API read it."""
     log = chained_log(api)
     record_checkpoint(api.engine, checkpoint(api.settings, log, len(log) - 1), datetime.now())
-    monkeypatch.setattr(api.app.state.services, "read_log", lambda *_: log)
+
+    def read(settings: Settings, topic: str, partition: int, first: int, last: int) -> Any:
+        return [(o, raw) for o, raw in log if first <= o <= last]
+
+    monkeypatch.setattr(api.app.state.services, "read_log", read)
 
 
 def test_a_gift_inside_kits_is_proved_for_its_own_lots(
@@ -369,3 +373,52 @@ def test_a_log_that_cannot_be_read_is_503(
     monkeypatch.setattr(served.app.state.services, "read_log", down)
     response = served.get("coordinator", f"/v1/donations/{GIFT}/trace", params={"proof": 1})
     assert response.status_code == 503, response.text
+
+
+def test_cash_spent_on_two_items_is_proved_item_by_item(
+    kits: ApiHarness,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Fondation Atlas's 20,000 dirhams buy 40 kg of flour and 100 L of oil at Marrakech;
+    30 L go on the road, 4 kg are lost. The proof checks each item; moving one unit from one
+    item to the other (the totals unchanged) or changing one item alone is caught."""
+    from tests.unit.test_kit_donor_trace import FLOUR, MARRAKECH, OIL, SITE
+    from tests.unit.test_relief_api import ok
+
+    cash = {"id": "don-cash", "donor_id": ATLAS, "amount": "20000", "currency": "MAD"}
+    ok(kits.post("coordinator", "/v1/cash-donations", cash))
+    kits.project_published()
+    for item, quantity, amount in ((FLOUR, 40, "4000"), (OIL, 100, "9000")):
+        ok(kits.post("admin", "/v1/purchases", {
+            "id": f"buy-{item}", "donation_id": "don-cash", "supplier": "Souk Al Had",
+            "location_id": MARRAKECH, "item_id": item, "quantity": quantity, "amount": amount,
+            "currency": "MAD"}))  # fmt: skip
+    kits.project_published()
+    ok(kits.post("admin", "/v1/stock/transfers", {
+        "id": "tr-oil", "from_location_id": MARRAKECH, "to_location_id": SITE,
+        "lines": [{"item_id": OIL, "quantity": 30, "lot": f"buy-{OIL}"}]}))  # fmt: skip
+    ok(kits.post("admin", "/v1/stock/adjustments", {
+        "location_id": MARRAKECH, "item_id": FLOUR, "lot": f"buy-{FLOUR}", "quantity": 4,
+        "reason": "lost"}))  # fmt: skip
+    kits.project_published()
+    serve_proofs(kits, monkeypatch)
+
+    answer = kits.get("coordinator", "/v1/donations/don-cash/trace", params={"proof": 1})
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+
+    figures = [(i["item_id"], i["received"], i["in_stock"], i["in_transit"], i["lost"])
+               for i in document["items"]]  # fmt: skip
+    assert figures == [(FLOUR, 40, 36, 0, 4), (OIL, 100, 70, 30, 0)]
+    said = verifier.verify(document, key_of(kits))
+    assert said.startswith("OK: donation don-cash: ") and "per item" in said
+    moved = copy.deepcopy(document["proof"])
+    moved["trace"]["items"][0]["in_stock"] -= 1
+    moved["trace"]["items"][1]["in_stock"] += 1
+    fails(kits, moved, f"the trace says {FLOUR}: in stock 35, the events add up to 36")
+    alone = copy.deepcopy(document["proof"])
+    alone["trace"]["items"][1]["lost"] = 1
+    fails(kits, alone, "the trace's items add up to lost 5, its total says 4")
+    gone = copy.deepcopy(document["proof"])
+    del gone["trace"]["items"][0]
+    fails(kits, gone, "the trace's items add up to received 100, its total says 140")

@@ -17,7 +17,7 @@ from api import deps
 from tests.support.api import SITE, ApiHarness
 from tests.unit.test_requisition_pages import sign_in
 
-ATLAS, CASA, FLOUR = "donor-fondation-atlas", "wh-casablanca", "flour-25kg"
+ATLAS, CASA, FLOUR, OIL = "donor-fondation-atlas", "wh-casablanca", "flour-25kg", "oil-5l"
 
 
 def ok(response: object, status: int = 201) -> None:
@@ -45,7 +45,7 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
 
 
 def cells(page: str, row_id: str) -> list[str]:
-    row = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page, re.S)
+    row = re.search(rf'<tr id="{row_id}"[^>]*>(.*?)</tr>', page, re.S)
     assert row, page
     return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>",
                                                                   row.group(1))]  # fmt: skip
@@ -69,6 +69,56 @@ def test_the_donor_reads_its_pledges_with_what_arrived_and_where_it_went(
     cash = cells(page, "pledge-pl-cash")
     assert cash[0] == "MAD"
     assert cash[3:7] == ["50000.00", "0.00", "50000.00", "0.00"]
+
+
+def spend_the_cash_on_flour_and_oil(api: ApiHarness) -> None:
+    """20,000 of the 50,000 dirhams given: 40 sacks and 100 bottles bought at Casablanca,
+    30 bottles sent on to Al Haouz."""
+    ok(api.post("coordinator", "/v1/items", {"id": OIL, "name": "Huile 5 L", "unit": "bottle"}))
+    ok(api.post("coordinator", "/v1/cash-donations", {
+        "id": "don-cash", "donor_id": ATLAS, "amount": "20000", "currency": "MAD",
+        "pledge_id": "pl-cash"}))  # fmt: skip
+    for item, quantity, amount in ((FLOUR, 40, "8000"), (OIL, 100, "7000")):
+        ok(api.post("admin", "/v1/purchases", {
+            "id": f"buy-{item}", "donation_id": "don-cash", "supplier": "Souk Al Had",
+            "location_id": CASA, "item_id": item, "quantity": quantity, "amount": amount,
+            "currency": "MAD"}))  # fmt: skip
+    ok(api.post("admin", "/v1/stock/transfers", {
+        "id": "tr-oil", "from_location_id": CASA, "to_location_id": SITE,
+        "lines": [{"item_id": OIL, "quantity": 30, "lot": f"buy-{OIL}"}]}))  # fmt: skip
+
+
+def test_a_money_pledge_shows_the_goods_its_cash_bought_item_by_item(api: ApiHarness) -> None:
+    spend_the_cash_on_flour_and_oil(api)
+    page = english(sign_in(api, "donor"), "/donor")
+
+    cash = cells(page, "pledge-pl-cash")
+    assert cash[3:] == ["50000.00", "20000.00", "30000.00", "0.00", "", "", "", ""]
+    # bought, then in stock, in transit, distributed, lost (the pledge's columns left empty)
+    assert cells(page, f"pledge-pl-cash-{FLOUR}") == ["bought: Farine 25 kg", "", "40", "0",
+                                                      "0", "0"]  # fmt: skip
+    assert cells(page, f"pledge-pl-cash-{OIL}") == ["bought: Huile 5 L", "", "70", "30", "0",
+                                                    "0"]  # fmt: skip
+    # the cash donation itself, item by item: received, in stock, in transit, distributed,
+    # in baskets, lost (no chart of units summed over flour and oil)
+    assert "Cash donation don-cash" in page and "8000.00 MAD of it spent" not in page
+    assert "15000.00 MAD of it spent on purchases" in page
+    assert cells(page, f"item-don-cash-{FLOUR}") == ["Farine 25 kg", "40", "40", "0", "0", "0",
+                                                     "0"]  # fmt: skip
+    assert cells(page, f"item-don-cash-{OIL}") == ["Huile 5 L", "100", "70", "30", "0", "0",
+                                                   "0"]  # fmt: skip
+    cash_article = page[page.index('id="donation-don-cash"') :]
+    assert 'class="stack"' not in cash_article.split("</article>")[0]
+    assert 'id="item-don-1-' not in page  # a gift of one item reads as before, with its chart
+
+
+def test_a_money_pledge_with_nothing_bought_yet_shows_a_dash(api: ApiHarness) -> None:
+    ok(api.post("coordinator", "/v1/cash-donations", {
+        "id": "don-cash", "donor_id": ATLAS, "amount": "20000", "currency": "MAD",
+        "pledge_id": "pl-cash"}))  # fmt: skip
+    page = english(sign_in(api, "donor"), "/donor")
+    assert cells(page, "pledge-pl-cash")[7:] == ["—", "—", "—", "—"]
+    assert "Nothing has been bought with this donation yet." in page
 
 
 def test_the_coordinator_reads_the_pledges_overdue(api: ApiHarness) -> None:

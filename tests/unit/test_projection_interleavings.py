@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -115,4 +116,29 @@ def test_every_donations_trace_adds_up_to_the_gift_whatever_became_of_it(seed: i
         assert sum(parts) == found["received"], (donation_id, found)
         assert found["in_kits"] >= 0 and found["through_kits"]["units_handed"] >= 0
         assert 0 <= found["in_kits_in_transit"] <= found["in_kits"], (donation_id, found)
+        assert_items_sum_to_the_totals(found)
     engine.dispose()
+
+
+def assert_items_sum_to_the_totals(found: dict[str, Any]) -> None:
+    """Item by item, the parts add up to what was received, and each part summed over the
+    items is the trace's total."""
+    items = found["items"]
+    assert [i["item_id"] for i in items] == sorted({i["item_id"] for i in items})
+    for item in items:
+        parts = ("in_stock", "in_transit", "distributed", "lost", "in_kits")
+        assert sum(item[p] for p in parts) == item["received"], (found["donation_id"], item)
+        assert item["in_kits"] >= 0, (found["donation_id"], item)
+    totals = {
+        "received": found["received"],
+        "in_stock": sum(at["quantity"] for at in found["in_stock"]),
+        "in_transit": found["in_transit"],
+        "distributed": found["distributed"]["quantity"],
+        "lost": found["lost"],
+        "in_kits": found["in_kits"],
+        "in_kits_in_transit": found["in_kits_in_transit"],
+    }
+    assert {name: sum(i[name] for i in items) for name in totals} == totals, found
+    for name in ("units_handed", "units_lost"):
+        shared = sum(i["through_kits"][name] for i in items)
+        assert shared == found["through_kits"][name], found

@@ -304,6 +304,19 @@ def test_the_atlas_baskets_are_traced_from_casablanca_to_350_households(
             "units_lost": 0,
             "kits_handed": NOTHING_HANDED,
         },
+        "items": [
+            {
+                "item_id": BASKETS,
+                "received": 1000,
+                "in_stock": 630,
+                "in_transit": 0,
+                "distributed": 350,
+                "lost": 20,
+                "in_kits": 0,
+                "in_kits_in_transit": 0,
+                "through_kits": {"units_handed": 0, "units_lost": 0},
+            },
+        ],
     }
     assert adds_up(found)
 

@@ -1,5 +1,6 @@
 """The donor: their donations, each traced to where it went, by region and month, and into
-the kits (food baskets) assembled from it."""
+the kits (food baskets) assembled from it; a cash donation by the goods it bought, item by
+item (as a donation of several items)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from api import answers
 from api.ui.pages import pledges
 from api.ui.web import Page, PageRoute, section
 from projections import queries, report_queries
-from services.app import proofs, relief
+from services.app import cash, proofs, relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
@@ -48,12 +49,17 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
     if donation_id:
         await relief.trace_donation(services, user, donation_id)  # 403 if not theirs
     gifts = (await relief.list_donations(services, user)).items
+    money = await cash.list_cash_donations(services, user)
     if donation_id:
         gifts = [g for g in gifts if g["donation_id"] == donation_id]
+        money = [c for c in money if c["donation_id"] == donation_id]
     traced = []
-    for gift in gifts:
+    for gift, is_cash in [(g, False) for g in gifts] + [(c, True) for c in money]:
         trace = answers.trace(await relief.trace_donation(services, user, gift["donation_id"]))
-        traced.append({"gift": gift, "trace": trace, "parts": shares(trace)})
+        several = len(trace.items) > 1  # then units summed over items mean nothing
+        traced.append({"gift": gift, "trace": trace, "parts": shares(trace), "cash": is_cash,
+                       "by_item": is_cash or several,
+                       "one_item": not several and (trace.items or not is_cash)})  # fmt: skip
     regions, _ = await run_in_threadpool(report_queries.area_names, services.engine)
     all_items = await run_in_threadpool(queries.all_items, services.engine)
     all_locations = await run_in_threadpool(queries.all_locations, services.engine)

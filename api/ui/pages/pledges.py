@@ -28,8 +28,11 @@ def amount(pledge: Row, field: str) -> str:
 
 def with_parts(pledge: Row, traced: list[Row]) -> Row:
     """A pledge of goods with where the donations fulfilling it went (the trace's figures,
-    summed over those donations: the same item, so the same unit)."""
+    summed over those donations: the same item, so the same unit); a pledge of money with
+    the goods its cash donations bought, item by item (`goods`)."""
     mine = [d for d in traced if d["gift"].get("pledge_id") == pledge["pledge_id"]]
+    if not pledge["item_id"]:
+        return pledge | {"parts": None, "goods": bought(mine)}
     parts = {name: 0 for name in PARTS}
     for d in mine:
         for part in d["parts"]:
@@ -37,7 +40,23 @@ def with_parts(pledge: Row, traced: list[Row]) -> Row:
                 parts[part["name"]] += part["quantity"]
             elif part["name"] == "in_kits":
                 parts["in_stock"] += part["quantity"]  # inside kits, still ours to hand out
-    return pledge | {"parts": parts if pledge["item_id"] else None}
+    return pledge | {"parts": parts, "goods": []}
+
+
+def bought(traced: list[Row]) -> list[Row]:
+    """Item by item, where the goods the donations bought went, summed over the donations
+    (what is inside kits counted in stock, as for a pledge of goods)."""
+    goods: dict[str, Row] = {}
+    for d in traced:
+        for item in d["trace"].items:
+            row = goods.setdefault(
+                item.item_id, {"item_id": item.item_id} | dict.fromkeys(PARTS, 0)
+            )
+            row["in_stock"] += item.in_stock + item.in_kits
+            row["in_transit"] += item.in_transit
+            row["distributed"] += item.distributed
+            row["lost"] += max(item.lost, 0)
+    return [goods[item_id] for item_id in sorted(goods)]
 
 
 async def donor_pledges(page: Page, traced: list[Row]) -> list[Row]:
