@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
-from projections.queries import fetch_all, stream_mappings
+from projections.queries import fetch_all, stream_all
 from projections.tables import cash_donations, donations, donors, pledges, purchases
 
 Row = dict[str, Any]
@@ -75,25 +75,25 @@ def _of(column: Any, donor_ids: list[str] | None) -> Any:
     return column.in_(donor_ids) if donor_ids is not None else column.is_not(None)
 
 
-def commitments(engine: Engine, donor_ids: list[str] | None) -> Iterator[Mapping[Any, Any]]:
+def commitments(engine: Engine, donor_ids: list[str] | None) -> Iterator[Any]:
     p = pledges
     stmt = select(p).where(_of(p.c.donor_id, donor_ids)).order_by(p.c.made_at, p.c.pledge_id)
-    return stream_mappings(engine, stmt)
+    return stream_all(engine, stmt)
 
 
-def cash_received(engine: Engine, donor_ids: list[str] | None) -> Iterator[Mapping[Any, Any]]:
+def cash_received(engine: Engine, donor_ids: list[str] | None) -> Iterator[Any]:
     c = cash_donations
     order = (c.c.received_at, c.c.donation_id)
-    return stream_mappings(engine, select(c).where(_of(c.c.donor_id, donor_ids)).order_by(*order))
+    return stream_all(engine, select(c).where(_of(c.c.donor_id, donor_ids)).order_by(*order))
 
 
-def goods_received(engine: Engine, donor_ids: list[str] | None) -> Iterator[Mapping[Any, Any]]:
+def goods_received(engine: Engine, donor_ids: list[str] | None) -> Iterator[Any]:
     d = donations
     order = (d.c.received_at, d.c.donation_id)
-    return stream_mappings(engine, select(d).where(_of(d.c.donor_id, donor_ids)).order_by(*order))
+    return stream_all(engine, select(d).where(_of(d.c.donor_id, donor_ids)).order_by(*order))
 
 
-def expenditures(engine: Engine, donor_ids: list[str] | None) -> Iterator[Mapping[Any, Any]]:
+def expenditures(engine: Engine, donor_ids: list[str] | None) -> Iterator[Any]:
     """Purchases, each with the donor whose cash paid for it."""
     p, c = purchases, cash_donations
     stmt = (
@@ -102,7 +102,7 @@ def expenditures(engine: Engine, donor_ids: list[str] | None) -> Iterator[Mappin
         .where(_of(c.c.donor_id, donor_ids))
         .order_by(p.c.purchased_at, p.c.purchase_id)
     )
-    return stream_mappings(engine, stmt)
+    return stream_all(engine, stmt)
 
 
 def donor_names(engine: Engine) -> dict[str, str]:

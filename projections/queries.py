@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -42,13 +42,6 @@ def stream_all(engine: Engine, stmt: Any) -> Iterator[tuple[Any, ...]]:
         result = conn.execution_options(stream_results=True, yield_per=STREAMED_ROWS).execute(stmt)
         for rows in result.tuples().partitions():
             yield from rows
-
-
-def stream_mappings(engine: Engine, stmt: Any) -> Iterator[Mapping[Any, Any]]:
-    """`stream_all`, each row as a read-only mapping by column name."""
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=STREAMED_ROWS).execute(stmt)
-        yield from result.mappings()
 
 
 def session_ended(engine: Engine, session_hash: str) -> bool:

@@ -10,7 +10,7 @@ No household data: the rows stop at the purchase and the receipt."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from events.money import to_decimal
@@ -46,9 +46,9 @@ def _row(code: int, ref: str, when: Any, **cells: Any) -> list[Any]:
     return [values.get(header, "") for header, _ in IATI]
 
 
-def _money(row: Mapping[str, Any], field: str = "amount") -> dict[str, Any]:
-    amount = row[field]
-    return {"value": to_decimal(amount, row["currency"]), "currency": row["currency"]}
+def _money(row: Any, field: str = "amount") -> dict[str, Any]:
+    amount = getattr(row, field)
+    return {"value": to_decimal(amount, row.currency), "currency": row.currency}
 
 
 def _rows(ports: Ports, donor_ids: list[str] | None) -> Iterator[list[Any]]:
@@ -56,29 +56,29 @@ def _rows(ports: Ports, donor_ids: list[str] | None) -> Iterator[list[Any]]:
     donors = pledges_queries.donor_names(engine)
     items = report_queries.item_names(engine)
 
-    def given(r: Mapping[str, Any]) -> dict[str, Any]:
-        return {"provider": r["donor_id"], "provider_name": donors.get(r["donor_id"], ""),
+    def given(r: Any) -> dict[str, Any]:
+        return {"provider": r.donor_id, "provider_name": donors.get(r.donor_id, ""),
                 "receiver": us}  # fmt: skip
 
     for p in pledges_queries.commitments(engine, donor_ids):
-        kind = {"in_kind": 1, "item": p["item_id"], "quantity": p["pledged"]}
-        terms = _money(p, "pledged") if p["currency"] else kind
-        note = "Pledge" + (" (cancelled)" if p["cancelled_at"] else "")
-        yield _row(11, p["pledge_id"], p["made_at"], **given(p), **terms, due=p["due_on"],
+        kind = {"in_kind": 1, "item": p.item_id, "quantity": p.pledged}
+        terms = _money(p, "pledged") if p.currency else kind
+        note = "Pledge" + (" (cancelled)" if p.cancelled_at else "")
+        yield _row(11, p.pledge_id, p.made_at, **given(p), **terms, due=p.due_on,
                    description=note)  # fmt: skip
     for c in pledges_queries.cash_received(engine, donor_ids):
-        yield _row(1, c["donation_id"], c["received_at"], **given(c), **_money(c),
-                   pledge=c["pledge_id"] or "", description="Cash donation")  # fmt: skip
+        yield _row(1, c.donation_id, c.received_at, **given(c), **_money(c),
+                   pledge=c.pledge_id or "", description="Cash donation")  # fmt: skip
     for d in pledges_queries.goods_received(engine, donor_ids):
-        name = items.get(d["item_id"], d["item_id"])
-        yield _row(1, d["donation_id"], d["received_at"], **given(d), in_kind=1,
-                   item=d["item_id"], quantity=d["quantity"], pledge=d["pledge_id"] or "",
+        name = items.get(d.item_id, d.item_id)
+        yield _row(1, d.donation_id, d.received_at, **given(d), in_kind=1,
+                   item=d.item_id, quantity=d.quantity, pledge=d.pledge_id or "",
                    description=f"Donation in kind: {name}")  # fmt: skip
     for b in pledges_queries.expenditures(engine, donor_ids):
-        name = items.get(b["item_id"], b["item_id"])
-        yield _row(4, b["purchase_id"], b["purchased_at"], provider="", provider_name=us,
-                   receiver=b["supplier"], **_money(b), item=b["item_id"],
-                   quantity=b["quantity"], cash_donation=b["donation_id"],
+        name = items.get(b.item_id, b.item_id)
+        yield _row(4, b.purchase_id, b.purchased_at, provider="", provider_name=us,
+                   receiver=b.supplier, **_money(b), item=b.item_id,
+                   quantity=b.quantity, cash_donation=b.donation_id,
                    description=f"Purchase: {name}")  # fmt: skip
 
 
