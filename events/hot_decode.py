@@ -1,0 +1,55 @@
+"""The projectors' decode: msgspec first, pydantic for whatever msgspec does not take.
+
+`decode_hot` reads the same messages as `decode`, to the same envelope and event. The JSON is
+parsed once (orjson, the same dict the signature is checked over); its envelope and its data
+are then checked by the msgspec Structs of their pydantic models (events/structs.py), the
+data's Struct chosen by the envelope's type, and the pydantic instances are built from the
+checked values without validating them again. A message the Structs refuse, or of a type
+they cannot check entirely (a model validator, an `AfterValidator`, an older version to
+upcast), goes through `validated`, pydantic's path, which accepts it or raises the
+UndecodableMessage that names why it is parked. The signature is verified on every message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from events.base import Event
+from events.envelope import Envelope
+from events.registry import event_types
+from events.serialization import Verify, payload_of, validated
+from events.structs import ModelStruct, struct_of
+
+ENVELOPE = struct_of(Envelope)
+STRUCTS: dict[str, ModelStruct] = {name: struct_of(cls) for name, cls in event_types().items()}
+HOT: dict[str, ModelStruct] = {name: s for name, s in STRUCTS.items() if not s.unchecked}
+
+
+def decode_hot(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, Event]:
+    """`decode`'s result for the same bytes (or its UndecodableMessage), most of it in msgspec."""
+    payload = payload_of(raw)
+    decoded = hot(payload)
+    envelope, event = validated(payload) if decoded is None else decoded
+    if verify is not None:
+        verify(payload)
+    return envelope, event
+
+
+def hot(payload: Any) -> tuple[Envelope, Event] | None:
+    """The envelope and event of a message's JSON as the Structs check them; None when they
+    refuse it or cannot check all of it (pydantic decides then)."""
+    if type(payload) is not dict:
+        return None
+    try:
+        checked = msgspec.convert(payload, ENVELOPE.struct)
+        data = HOT.get(checked.type)  # type: ignore[attr-defined]
+        if data is None or checked.version != data.model.VERSION:  # type: ignore[attr-defined]
+            return None
+        given = payload["data"]
+        event = data.build(msgspec.convert(given, data.struct), given)
+        envelope = ENVELOPE.build(checked, payload)
+    except (msgspec.ValidationError, ValueError):  # fromisoformat's too: pydantic says why
+        return None
+    return envelope, event  # type: ignore[return-value]
