@@ -2,12 +2,13 @@
 
 `decode_hot` reads the same messages as `decode`, to the same envelope and event. The JSON is
 parsed once (orjson, the same dict the signature is checked over); its envelope and its data
-are then checked by the msgspec Structs of their pydantic models (events/structs.py), the
-data's Struct chosen by the envelope's type, and the pydantic instances are built from the
-checked values without validating them again. A message the Structs refuse, or of a type
-they cannot check entirely (a model validator, an `AfterValidator`, an older version to
-upcast), goes through `validated`, pydantic's path, which accepts it or raises the
-UndecodableMessage that names why it is parked. The signature is verified on every message.
+are then checked in one pass by the msgspec Structs of their pydantic models
+(events/structs.py), the data's Struct chosen by the envelope's type, and the pydantic
+instances are built from the checked values without validating them again. A message the
+Structs refuse, or of a type they cannot check entirely (a model validator, an
+`AfterValidator`, an older version to upcast), goes through `validated`, pydantic's path,
+which accepts it or raises the UndecodableMessage that names why it is parked. The
+signature is verified on every message.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ STRUCTS: dict[str, ModelStruct] = {name: struct_of(cls) for name, cls in event_t
 HOT: dict[str, ModelStruct] = {name: s for name, s in STRUCTS.items() if not s.unchecked}
 
 
+def enveloped(data: ModelStruct) -> type[msgspec.Struct]:
+    """The envelope's Struct with `data` typed as one event's Struct: one pass checks both."""
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+        (f.name, data.struct if f.name == "data" else f.type)
+        if f.required
+        else (f.name, f.type, f.default)
+        for f in msgspec.structs.fields(ENVELOPE.struct)
+    ]
+    return msgspec.defstruct(f"{data.model.__name__}Envelope", fields, kw_only=True)
+
+
+ENVELOPES = {name: (enveloped(s), s) for name, s in HOT.items()}
+
+
 def decode_hot(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, Event]:
     """`decode`'s result for the same bytes (or its UndecodableMessage), most of it in msgspec."""
     payload = payload_of(raw)
@@ -40,15 +55,16 @@ def decode_hot(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelop
 def hot(payload: Any) -> tuple[Envelope, Event] | None:
     """The envelope and event of a message's JSON as the Structs check them; None when they
     refuse it or cannot check all of it (pydantic decides then)."""
-    if type(payload) is not dict:
+    kind = payload.get("type") if type(payload) is dict else None
+    hot = ENVELOPES.get(kind) if type(kind) is str else None
+    if hot is None:
         return None
+    struct, data = hot
     try:
-        checked = msgspec.convert(payload, ENVELOPE.struct)
-        data = HOT.get(checked.type)  # type: ignore[attr-defined]
-        if data is None or checked.version != data.model.VERSION:  # type: ignore[attr-defined]
-            return None
-        given = payload["data"]
-        event = data.build(msgspec.convert(given, data.struct), given)
+        checked = msgspec.convert(payload, struct)
+        if checked.version != data.model.VERSION:  # type: ignore[attr-defined]
+            return None  # an older version, upcast by pydantic's path
+        event = data.build(checked.data, payload["data"])  # type: ignore[attr-defined]
         envelope = ENVELOPE.build(checked, payload)
     except (msgspec.ValidationError, ValueError):  # fromisoformat's too: pydantic says why
         return None
