@@ -5,6 +5,8 @@ names, defaults and constraints), so the two cannot drift. What a Struct cannot 
 pydantic does is listed in its `unchecked` reasons, and an event of such a type is always
 decoded by pydantic (events/hot_decode.py).
 
+Identifiers (the `Identifier` pattern) are checked by `events.base.is_identifier` when the
+model is built, not by a regular expression in msgspec: Python's `re` made most of the cost.
 Where msgspec and pydantic-core differ, the Struct is the stricter one, so a value it accepts
 pydantic accepts with the same result: a pattern's `$` becomes `\\Z` (Python's `$` also
 matches before a final newline, the Rust engine's does not), and an aware datetime with more
@@ -29,6 +31,8 @@ from pydantic import AllowInfNan, AwareDatetime, BaseModel, Strict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from events.base import IDENTIFIER_PATTERN, is_identifier
+
 # Turns a decoded value into the field's value, given the field's JSON (nested models' fields).
 Convert = Callable[[Any, Any], Any]
 # How a field's value is found: the JSON value itself, the decoded value, or a conversion.
@@ -40,6 +44,9 @@ _LENGTHS = {at.MinLen: "min_length", at.MaxLen: "max_length"}
 _AS_IN_JSON = (str, int, bool)  # decoded to the very value JSON holds
 _SCALARS = (*_AS_IN_JSON, float, date, UUID)
 _INTERNED_AT_MOST = 10_000
+# Identifiers already checked: locations, items and donations come back in event after event.
+_IDENTIFIERS: set[str] = set()
+_IDENTIFIERS_AT_MOST = 100_000
 
 
 @dataclass
@@ -57,10 +64,12 @@ class ModelStruct:
             n: None if f.default is PydanticUndefined else f.default for n, f in fields.items()
         }
         self._names = frozenset(fields)
-        self._decoded = tuple(
-            (name, None if how == "decoded" else how)
+        self._identifiers = tuple(n for n, how in self.hows.items() if how is _identifier)
+        self._datetimes = tuple(n for n, how in self.hows.items() if how is _datetime)
+        self._decoded: tuple[tuple[str, Convert | None], ...] = tuple(
+            (name, how if callable(how) else None)
             for name, how in self.hows.items()
-            if how != "json"
+            if how not in ("json", _identifier, _datetime)
         )
         # Small frozen models made only of required text (an actor) are shared, not rebuilt.
         interned = self.model.model_config.get("frozen") and all(
@@ -80,6 +89,13 @@ class ModelStruct:
         else:  # extra fields, ignored (the envelope's)
             fields_set = given.keys() & self._names
             values = {name: values[name] for name in self._template}
+        for name in self._identifiers:  # text already, as in the JSON
+            value = values[name]
+            if value is not None and value not in _IDENTIFIERS:
+                _identifier(value, None)
+        for name in self._datetimes:
+            value = getattr(decoded, name)
+            values[name] = value if value is None else _datetime(value, given.get(name, ""))
         for name, convert in self._decoded:
             value = getattr(decoded, name)
             if convert is not None and value is not None:
@@ -184,6 +200,9 @@ def _type_of(kind: Any, metadata: list[Any], unchecked: list[str], name: str) ->
         nested = struct_of(kind)
         unchecked += [f"{name}.{reason}" for reason in nested.unchecked]
         return nested.struct, nested.build
+    rest = [item for item in metadata if not _is_identifier_pattern(item)]
+    if kind is str and len(rest) < len(metadata):  # checked without a regex, by `build`
+        return Annotated[str, _meta(rest, unchecked, name)], _identifier
     if kind in _SCALARS:
         return Annotated[kind, _meta(metadata, unchecked, name)], (
             "json" if kind in _AS_IN_JSON else "decoded"
@@ -216,6 +235,21 @@ def _meta(metadata: list[Any], unchecked: list[str], name: str, **given: Any) ->
 def _datetime(value: datetime, text: str) -> datetime:
     if "." in text and _LONG_FRACTION.search(text):
         raise ValueError("more than 6 fractional digits: msgspec rounds them, pydantic does not")
+    return value
+
+
+def _is_identifier_pattern(item: Any) -> bool:
+    return type(item).__name__ == "_PydanticGeneralMetadata" and vars(item) == {
+        "pattern": IDENTIFIER_PATTERN
+    }
+
+
+def _identifier(value: str, _given: Any) -> str:
+    if not is_identifier(value):
+        raise ValueError("not an identifier")
+    if len(_IDENTIFIERS) >= _IDENTIFIERS_AT_MOST:
+        _IDENTIFIERS.clear()
+    _IDENTIFIERS.add(value)
     return value
 
 

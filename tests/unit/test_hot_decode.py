@@ -15,9 +15,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from events import UndecodableMessage, decode, encode
-from events.base import SLUG_PATTERN, UUID_PATTERN
+from events.base import SLUG_PATTERN, UUID_PATTERN, Identifier, is_identifier
 from events.envelope import Envelope
 from events.hot_decode import HOT, STRUCTS, decode_hot, hot
 from events.registry import event_types
@@ -185,6 +186,32 @@ def changed(payload: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
         lambda key: (like(payload[key]) | TIMES).map(lambda v: {**payload, key: v})
     )
     return in_data | in_data | removed | added | in_envelope
+
+
+IDENTIFIER = TypeAdapter(Identifier)
+
+
+def pydantic_takes(text: str) -> bool:
+    try:
+        IDENTIFIER.validate_python(text)
+    except ValidationError:
+        return False
+    return True
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.text(max_size=70)
+    | st.text(alphabet="az09._-AF\né", max_size=70)
+    | IDENTIFIERS
+    | IDENTIFIERS.map(lambda s: s + "\n")
+    | IDENTIFIERS.map(lambda s: "\n" + s)
+    | IDENTIFIERS.map(str.upper)
+    | st.uuids().map(str)
+    | st.uuids().map(lambda u: str(u).upper() + "\n")
+)
+def test_the_hot_path_s_identifier_check_is_the_identifier_pattern(text: str) -> None:
+    assert is_identifier(text) == pydantic_takes(text)
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
