@@ -1,4 +1,4 @@
-"""The projectors' decode: msgspec first, pydantic for whatever msgspec does not take.
+"""A decode for the projectors' hot path: msgspec first, pydantic for what msgspec does not take.
 
 `decode_hot` reads the same messages as `decode`, to the same envelope and event. The JSON is
 parsed once (orjson, the same dict the signature is checked over); its envelope and its data
@@ -9,6 +9,11 @@ Structs refuse, or of a type they cannot check entirely (a model validator, an
 `AfterValidator`, an older version to upcast), goes through `validated`, pydantic's path,
 which accepts it or raises the UndecodableMessage that names why it is parked. The
 signature is verified on every message.
+
+Measured (bench/RESULTS.md, "Hot decode path"), it costs what `decode` costs: checking is a
+small part of a decode, building the pydantic instances most of it, in pydantic-core or here.
+The log readers therefore keep `decode`; the Structs are what a projection that folds them
+directly, without pydantic instances, would read.
 """
 
 from __future__ import annotations

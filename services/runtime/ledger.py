@@ -8,8 +8,9 @@ were signed: `AID_ACCEPT_UNSIGNED_BEFORE` names, per stream, the end offset of e
 partition when signing began; an unsigned event below it is accepted. Nobody can write below
 an end offset any more, so the exception lets no new event in.
 
-Records are decoded by `decode_hot` (msgspec Structs, pydantic where they cannot decide:
-events/hot_decode.py), which gives `decode`'s result.
+Records are decoded by pydantic (`decode`). `decode_hot` (events/hot_decode.py: msgspec
+Structs first) gives the same results and can be passed instead; it measured no faster
+(bench/RESULTS.md, "Hot decode path"): most of a decode is building the pydantic instances.
 
 Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, about 3 µs
 (bench/signing.py, on a shared 2-core machine), against about 80 µs per projected event.
@@ -23,8 +24,7 @@ from typing import Any
 
 from kafka.errors import KafkaTimeoutError
 
-from events import Envelope, Event
-from events.hot_decode import decode_hot
+from events import Envelope, Event, decode
 from events.serialization import Verify
 from events.signing import UnverifiedEvent
 from services.runtime.kafka_security import client_options
@@ -37,9 +37,9 @@ Decoder = Callable[[bytes | None, Verify], tuple[Envelope, Event]]
 class LogReader:
     """Decodes and verifies the records of the event topics."""
 
-    def __init__(self, settings: Settings, decoder: Decoder = decode_hot) -> None:
+    def __init__(self, settings: Settings, decoder: Decoder = decode) -> None:
         self.keys = settings.ledger()
-        self.decode = decoder  # `events.decode`, pydantic alone, gives the same results
+        self.decode = decoder  # or `decode_hot`, msgspec first: the same results
         self._unsigned_before = {
             settings.topic(stream): ends for stream, ends in settings.accept_unsigned_before.items()
         }
