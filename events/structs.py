@@ -71,9 +71,11 @@ class ModelStruct:
             for name, how in self.hows.items()
             if how not in ("json", _identifier, _datetime)
         )
-        # Small frozen models made only of required text (an actor) are shared, not rebuilt.
+        # Small frozen models made only of required text checked by msgspec alone (an actor)
+        # are shared, not rebuilt.
         interned = self.model.model_config.get("frozen") and all(
-            f.is_required() and f.annotation is str for f in fields.values()
+            f.is_required() and f.annotation is str and self.hows[n] == "json"
+            for n, f in fields.items()
         )
         self._interned: dict[tuple[Any, ...], BaseModel] | None = {} if interned else None
 
@@ -255,6 +257,8 @@ def _identifier(value: str, _given: Any) -> str:
 
 def _each(convert: Convert) -> Convert:
     def each(values: list[Any], given: list[Any]) -> list[Any]:
+        if given is None:  # absent from the JSON: a fresh default
+            return [convert(v, None) for v in values]
         return [convert(v, g) for v, g in zip(values, given, strict=True)]
 
     return each

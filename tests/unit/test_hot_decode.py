@@ -96,13 +96,23 @@ def test_each_sample_decodes_to_the_same_envelope_and_event(type_name: str) -> N
     assert (hot(orjson.loads(raw)) is not None) == (type_name in HOT)
 
 
-def test_a_malformed_identifier_is_parked_with_pydantic_s_reason() -> None:
-    payload = payload_of("StockReceived")
-    payload["data"]["location_id"] = "wh-casablanca\n"
+@pytest.mark.parametrize(
+    ("type_name", "field", "bad"),
+    [
+        ("StockReceived", "location_id", "wh-casablanca\n"),
+        ("StockReceived", "item_id", "Flour"),
+        ("UserRevoked", "username", ""),
+    ],
+)
+def test_a_malformed_identifier_is_parked_with_pydantic_s_reason(
+    type_name: str, field: str, bad: str
+) -> None:
+    payload = payload_of(type_name)
+    payload["data"][field] = bad
     raw = orjson.dumps(payload)
 
     assert hot(payload) is None
-    with pytest.raises(UndecodableMessage, match="bad StockReceived data: location_id"):
+    with pytest.raises(UndecodableMessage, match=f"bad {type_name} data: {field}"):
         decode_hot(raw)
 
 
