@@ -1,17 +1,26 @@
 """Projection throughput: events/s committed into the inventory read model by the live
-projector, on SQLite and PostgreSQL, against the raw consume rate of the same topic with the
-same Kafka client (aiokafka, same consumer settings) and no processing — the ceiling.
+projector, on SQLite and PostgreSQL, against two ceilings measured in the same run with the
+same Kafka client (aiokafka, same consumer settings) on the same topic: (a) the raw consume
+rate, no processing; (b) consuming, parsing each record with `orjson` and taking the fields
+the projection needs (envelope id, type and time; every field of the event's data, lines as
+tuples), with no validation and no signature check.
 
 Both clocks start at the first record received, so the group join is not counted.
+`AID_BENCH_DATABASES` (default `sqlite,postgresql`) names the read-model databases to run;
+`AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
+on a fresh database, before the projectors' own decode.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
@@ -28,16 +37,22 @@ from bench.common import (
 )
 from bench.signing import in_projection
 from bench.workload import Totals, rounds
+from events import decode
+from events.hot_decode import decode_hot
+from events.registry import event_types
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
 from projections.writer import Message
 from services.runtime.dead_letters import dlq_producer
+from services.runtime.ledger import Decoder
 from services.runtime.projector import Projector
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 
 Ends = dict[tuple[str, int], int]
+# The data fields of each event type, in order: what ceiling (b) takes out of every record.
+FIELDS = {name: tuple(cls.model_fields) for name, cls in event_types().items()}
 
 
 def end_offsets(settings: Settings) -> Ends:
@@ -56,9 +71,23 @@ def _reached(last: Ends, records: list[ConsumerRecord], ends: Ends) -> bool:
     return all(last.get(tp, -1) >= end for tp, end in ends.items())
 
 
-async def raw_consume(settings: Settings, ends: Ends) -> tuple[float, int]:
-    """Seconds to read every record up to `ends` with no processing at all, and how many
-    records that is (what the log holds, to compare with what was produced)."""
+def extracted(value: bytes) -> tuple[Any, ...]:
+    """Ceiling (b)'s work on a record: parsed, the projection's fields taken, nothing checked."""
+    payload = orjson.loads(value)
+    data = payload["data"]
+    fields = tuple(
+        tuple(tuple(line.values()) for line in v) if isinstance(v, list) else v
+        for v in map(data.get, FIELDS.get(payload["type"], ()))
+    )
+    return payload["event_id"], payload["type"], payload["occurred_at"], fields
+
+
+async def raw_consume(
+    settings: Settings, ends: Ends, work: Callable[[bytes], Any] | None = None
+) -> tuple[float, int]:
+    """Seconds to read every record up to `ends`, doing `work` on each value (nothing at all
+    when None), and how many records that is (what the log holds, to compare with what was
+    produced)."""
     consumer = AIOKafkaConsumer(
         settings.topic("stock"),
         bootstrap_servers=settings.kafka_bootstrap,
@@ -76,6 +105,9 @@ async def raw_consume(settings: Settings, ends: Ends) -> tuple[float, int]:
             records = [r for rs in polled.values() for r in rs]
             if records and not started:
                 started = time.perf_counter()
+            if work is not None:
+                done = [work(r.value) for r in records]
+                assert len(done) == len(records)
             count += len(records)  # one consumer, no seeks: each offset once
             if _reached(last, records, ends):
                 return time.perf_counter() - started, count
@@ -83,13 +115,15 @@ async def raw_consume(settings: Settings, ends: Ends) -> tuple[float, int]:
         await consumer.stop()
 
 
-async def project(settings: Settings, ends: Ends) -> float:
-    """Seconds for the inventory projector to commit everything up to `ends`."""
+async def project(settings: Settings, ends: Ends, decoder: Decoder = decode) -> float:
+    """Seconds for the inventory projector to commit everything up to `ends`, its records
+    decoded by `decoder` (pydantic's, the projectors' own, or the msgspec path to compare)."""
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(migrate, engine)
     dlq = dlq_producer(settings)
     await dlq.start()
     projector = Projector(settings, engine, PROJECTIONS["inventory"], dlq)
+    projector.reader.decode = decoder
     clock = {"started": 0.0, "done": 0.0}
     last: Ends = {}
     finished = asyncio.Event()
@@ -131,9 +165,14 @@ def main() -> dict[str, Any]:
     events = size("projection_events", 200_000)
     batch = size("batch", Settings().worker_batch_size)
     bootstrap = start_kafka()
-    databases = {"sqlite": fresh_sqlite("projection"), "postgresql": fresh_postgres("_projection")}
+    fresh = {
+        "sqlite": lambda: fresh_sqlite("projection"),
+        "postgresql": lambda: fresh_postgres("_projection"),
+    }
+    names = os.environ.get("AID_BENCH_DATABASES", "sqlite,postgresql").split(",")
+    databases = {name: fresh[name]() for name in names}
     info = machine(list(databases.values()))
-    settings = bench_settings(bootstrap, databases["sqlite"], worker_batch_size=batch)
+    settings = bench_settings(bootstrap, next(iter(databases.values())), worker_batch_size=batch)
     ensure_topics(settings)
     totals = Totals()
     produce(bootstrap, rounds(settings.topic_prefix, events, totals, with_distributions=False))
@@ -141,16 +180,26 @@ def main() -> dict[str, Any]:
     ends = end_offsets(settings)
     raw, in_log = asyncio.run(raw_consume(settings, ends))
     assert in_log == total, f"the log holds {in_log} stock events, {total} were produced"
+    decoded, _ = asyncio.run(raw_consume(settings, ends, extracted))
     figures: dict[str, Any] = {
         "events": total,
         "batch_size": batch,
         "raw_consume_events_per_s": round(total / raw),
+        "decode_ceiling_events_per_s": round(total / decoded),
     }
     for name, url in databases.items():
+        if os.environ.get("AID_BENCH_HOT_DECODE"):  # the same projection, msgspec decoding
+            hot = asyncio.run(
+                project(settings.model_copy(update={"database_url": url}), ends, decode_hot)
+            )
+            check(url, totals)
+            figures[f"{name}_hot_decode_events_per_s"] = round(total / hot)
+            url = fresh[name]()
         seconds = asyncio.run(project(settings.model_copy(update={"database_url": url}), ends))
         check(url, totals)
         figures[f"{name}_events_per_s"] = round(total / seconds)
         figures[f"{name}_vs_raw"] = round(raw / seconds, 3)
+        figures[f"{name}_vs_decode_ceiling"] = round(decoded / seconds, 3)
     figures |= in_projection(figures, settings)  # what verifying signatures takes of it
     return report("projection throughput (inventory projector)", figures, info)
 

@@ -74,22 +74,33 @@ def decode(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, E
 
     `verify` (a key ring's, see events/signing.py) checks the message's own JSON once it is
     known to be an event this reader can read, and raises to refuse it."""
+    payload = payload_of(raw)
+    envelope, event = validated(payload)
+    if verify is not None:
+        verify(payload)
+    return envelope, event
+
+
+def payload_of(raw: bytes | None) -> Any:
+    """The message's JSON, or UndecodableMessage when it is empty, too large or not JSON."""
     if raw is None:
         raise UndecodableMessage("empty message")
     if len(raw) > MAX_MESSAGE_BYTES:
         raise UndecodableMessage(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
-        payload: Any = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise UndecodableMessage(f"not JSON: {exc}") from exc
+
+
+def validated(payload: Any) -> tuple[Envelope, Event]:
+    """The envelope and current-version event pydantic reads in a message's JSON (the
+    contract), or UndecodableMessage naming the first thing wrong."""
     try:
         envelope = Envelope.model_validate(payload)
     except ValidationError as exc:
         raise UndecodableMessage(f"bad envelope: {_first_error(exc)}") from exc
-    event = _event_of(envelope)
-    if verify is not None:
-        verify(payload)
-    return envelope, event
+    return envelope, _event_of(envelope)
 
 
 def _event_of(envelope: Envelope) -> Event:

@@ -8,6 +8,10 @@ were signed: `AID_ACCEPT_UNSIGNED_BEFORE` names, per stream, the end offset of e
 partition when signing began; an unsigned event below it is accepted. Nobody can write below
 an end offset any more, so the exception lets no new event in.
 
+Records are decoded by pydantic (`decode`). `decode_hot` (events/hot_decode.py: msgspec
+Structs first) gives the same results and can be passed instead; it measured no faster
+(bench/RESULTS.md, "Hot decode path"): most of a decode is building the pydantic instances.
+
 Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, about 3 µs
 (bench/signing.py, on a shared 2-core machine), against about 80 µs per projected event.
 """
@@ -15,23 +19,27 @@ Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, a
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kafka.errors import KafkaTimeoutError
 
 from events import Envelope, Event, decode
+from events.serialization import Verify
 from events.signing import UnverifiedEvent
 from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
 from services.runtime.topics import EVENT_STREAMS
 
+Decoder = Callable[[bytes | None, Verify], tuple[Envelope, Event]]
+
 
 class LogReader:
     """Decodes and verifies the records of the event topics."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, decoder: Decoder = decode) -> None:
         self.keys = settings.ledger()
+        self.decode = decoder  # or `decode_hot`, msgspec first: the same results
         self._unsigned_before = {
             settings.topic(stream): ends for stream, ends in settings.accept_unsigned_before.items()
         }
@@ -42,8 +50,8 @@ class LogReader:
         """The record's envelope and event; UndecodableMessage (UnverifiedEvent) says why not."""
         ends = self._unsigned_before.get(topic)
         if ends is not None and partition < len(ends) and offset < ends[partition]:
-            return decode(raw, self._verify_if_signed)
-        return decode(raw, self.keys.verify)
+            return self.decode(raw, self._verify_if_signed)
+        return self.decode(raw, self.keys.verify)
 
     def _verify_if_signed(self, payload: Mapping[str, Any]) -> None:
         if payload.get("signature") is not None or payload.get("key_id") is not None:

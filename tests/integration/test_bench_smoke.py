@@ -99,9 +99,14 @@ def test_projection_benchmark(bench_env: dict[str, str]) -> None:
     result = run_benchmark(bench_env, "projection")
     assert result["events"] >= 900  # whole rounds of nine stock events
     assert result["events"] % 9 == 0
-    for key in ("raw_consume_events_per_s", "sqlite_events_per_s", "postgresql_events_per_s"):
+    for key in (
+        "raw_consume_events_per_s",
+        "decode_ceiling_events_per_s",
+        "sqlite_events_per_s",
+        "postgresql_events_per_s",
+    ):
         assert result[key] > 0
-    assert result["postgresql_vs_raw"] > 0
+    assert result["postgresql_vs_raw"] > 0 and result["postgresql_vs_decode_ceiling"] > 0
     assert result["verify_us_per_event"] > 0 and result["verify_share_of_postgresql"] > 0
 
 
