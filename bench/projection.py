@@ -1,9 +1,17 @@
 """Projection throughput: events/s committed into the inventory read model by the live
-projector, on SQLite and PostgreSQL, against two ceilings measured in the same run with the
+projector, on SQLite and PostgreSQL, against three ceilings measured in the same run with the
 same Kafka client (aiokafka, same consumer settings) on the same topic: (a) the raw consume
 rate, no processing; (b) consuming, parsing each record with `orjson` and taking the fields
 the projection needs (envelope id, type and time; every field of the event's data, lines as
-tuples), with no validation and no signature check.
+tuples), with no validation and no signature check; (c), on PostgreSQL, (b) plus writing the
+projection's rows into the same tables and indexes by binary `COPY` into staging tables and
+one merge per table, one transaction per batch with the positions (`bench/copy_ceiling.py`).
+The projection's main ratio is to (c); its tables are checked to hold the same stock-card
+lines and lots as (c)'s.
+
+Each measured phase also reports the CPU seconds and mean CPU % (100 = one core) of the
+benchmark process, the benchmarks' Kafka broker and the PostgreSQL backends serving the
+phase's database (`bench/cpu.py`), over the whole phase (consumer start and join included).
 
 Both clocks start at the first record received, so the group join is not counted.
 `AID_BENCH_DATABASES` (default `sqlite,postgresql`) names the read-model databases to run;
@@ -17,10 +25,11 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import orjson
+import psycopg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
@@ -35,6 +44,8 @@ from bench.common import (
     size,
     start_kafka,
 )
+from bench.copy_ceiling import copy_ceiling
+from bench.cpu import CpuUsage, database_name
 from bench.signing import in_projection
 from bench.workload import Totals, rounds
 from events import decode
@@ -51,6 +62,7 @@ from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 
 Ends = dict[tuple[str, int], int]
+T = TypeVar("T")
 # The data fields of each event type, in order: what ceiling (b) takes out of every record.
 FIELDS = {name: tuple(cls.model_fields) for name, cls in event_types().items()}
 
@@ -161,6 +173,46 @@ def check(url: str, totals: Totals) -> dict[str, int]:
     return found
 
 
+def fingerprint(url: str) -> dict[str, Any]:
+    """What a PostgreSQL inventory read model holds, row for row: counts and digests of the
+    stock card and the lots, the on-hand sum, and counts of transfers and distributions."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(_FINGERPRINT).fetchone()
+    assert row is not None
+    return dict(zip(_FINGERPRINT_NAMES, row, strict=True))
+
+
+_FINGERPRINT_NAMES = (
+    "stock_card", "card_md5", "lots", "lots_md5", "on_hand", "transfers", "received",
+    "transfer_lines_md5", "lot_distributions",
+)  # fmt: skip
+
+
+_FINGERPRINT = """
+SELECT (SELECT count(*) FROM stock_movements),
+       (SELECT md5(string_agg(m::text, ',' ORDER BY event_id, line)) FROM stock_movements m),
+       (SELECT count(*) FROM inventory_lots),
+       (SELECT md5(string_agg(l::text, ',' ORDER BY location_id, item_id, lot))
+          FROM inventory_lots l),
+       (SELECT sum(on_hand) FROM inventory_lots),
+       (SELECT count(*) FROM transfers),
+       (SELECT count(*) FROM transfers WHERE status = 'received'),
+       (SELECT md5(string_agg(t::text, ',' ORDER BY transfer_id, item_id, lot))
+          FROM transfer_lines t),
+       (SELECT count(*) FROM lot_distributions)
+"""
+
+
+def measured(
+    figures: dict[str, Any], phase: str, databases: tuple[str, ...], run: Coroutine[Any, Any, T]
+) -> T:
+    """Run a phase, recording the CPU its processes spent (`cpu_<phase>`); returns its result."""
+    with CpuUsage(databases) as usage:
+        result = asyncio.run(run)
+    figures[f"cpu_{phase}"] = usage.figures()
+    return result
+
+
 def main() -> dict[str, Any]:
     events = size("projection_events", 200_000)
     batch = size("batch", Settings().worker_batch_size)
@@ -178,29 +230,55 @@ def main() -> dict[str, Any]:
     produce(bootstrap, rounds(settings.topic_prefix, events, totals, with_distributions=False))
     total = totals.stock_events
     ends = end_offsets(settings)
-    raw, in_log = asyncio.run(raw_consume(settings, ends))
+    cpu: dict[str, Any] = {}
+    raw, in_log = measured(cpu, "raw", (), raw_consume(settings, ends))
     assert in_log == total, f"the log holds {in_log} stock events, {total} were produced"
-    decoded, _ = asyncio.run(raw_consume(settings, ends, extracted))
+    decoded, _ = measured(cpu, "decode_ceiling", (), raw_consume(settings, ends, extracted))
     figures: dict[str, Any] = {
         "events": total,
         "batch_size": batch,
         "raw_consume_events_per_s": round(total / raw),
         "decode_ceiling_events_per_s": round(total / decoded),
     }
+    ceiling_url = None
+    if "postgresql" in databases:  # (c): the projection's tables, in a database of their own
+        ceiling_url = fresh_postgres("_ceiling")
+        engine = make_engine(ceiling_url)
+        migrate(engine)
+        engine.dispose()
+        copied = measured(
+            cpu,
+            "copy_ceiling",
+            (database_name(ceiling_url),),
+            copy_ceiling(settings, ends, ceiling_url),
+        )
+        check(ceiling_url, totals)
+        figures["copy_ceiling_events_per_s"] = round(total / copied)
     for name, url in databases.items():
+        backends = (database_name(url),) if name == "postgresql" else ()
         if os.environ.get("AID_BENCH_HOT_DECODE"):  # the same projection, msgspec decoding
-            hot = asyncio.run(
-                project(settings.model_copy(update={"database_url": url}), ends, decode_hot)
+            hot_settings = settings.model_copy(update={"database_url": url})
+            hot = measured(
+                cpu,
+                f"{name}_hot_decode",
+                backends,
+                project(hot_settings, ends, decode_hot),
             )
             check(url, totals)
             figures[f"{name}_hot_decode_events_per_s"] = round(total / hot)
             url = fresh[name]()
-        seconds = asyncio.run(project(settings.model_copy(update={"database_url": url}), ends))
+        db_settings = settings.model_copy(update={"database_url": url})
+        seconds = measured(cpu, name, backends, project(db_settings, ends))
         check(url, totals)
         figures[f"{name}_events_per_s"] = round(total / seconds)
+        if name == "postgresql" and ceiling_url is not None:
+            projected, ceiling = fingerprint(url), fingerprint(ceiling_url)
+            assert projected == ceiling, f"projection {projected} != ceiling (c) {ceiling}"
+            figures["postgresql_vs_copy_ceiling"] = round(copied / seconds, 3)
         figures[f"{name}_vs_raw"] = round(raw / seconds, 3)
         figures[f"{name}_vs_decode_ceiling"] = round(decoded / seconds, 3)
     figures |= in_projection(figures, settings)  # what verifying signatures takes of it
+    figures |= cpu
     return report("projection throughput (inventory projector)", figures, info)
 
 
