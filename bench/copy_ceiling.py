@@ -55,43 +55,54 @@ _COPY: dict[str, list[str]] = {  # each staging table's column types, for binary
                 "timestamp"],
 }  # fmt: skip
 
-_MERGE = (
+_MERGE = {  # by the table each statement writes
     # the stock card: one line per lot change, kept once per (event_id, line)
-    'INSERT INTO stock_movements (event_id, line, "partition", "offset", location_id, item_id, '
-    "lot, kind, quantity, reference_id, reason, donation_id, occurred_at, actor) "
-    'SELECT event_id, line, "partition", "offset", location_id, item_id, lot, kind, quantity, '
-    "reference_id, reason, donation_id, occurred_at, actor FROM s_moves "
-    "ON CONFLICT (event_id, line) DO NOTHING",
+    "stock_movements": (
+        'INSERT INTO stock_movements (event_id, line, "partition", "offset", location_id, item_id, '
+        "lot, kind, quantity, reference_id, reason, donation_id, occurred_at, actor) "
+        'SELECT event_id, line, "partition", "offset", location_id, item_id, lot, kind, quantity, '
+        "reference_id, reason, donation_id, occurred_at, actor FROM s_moves "
+        "ON CONFLICT (event_id, line) DO NOTHING"
+    ),
     # lots: the batch's net change per lot added to what is on hand
-    "INSERT INTO inventory_lots (location_id, item_id, lot, expires_on, on_hand) "
-    "SELECT location_id, item_id, lot, min(expires_on), sum(quantity) FROM s_moves "
-    "GROUP BY location_id, item_id, lot "
-    "ON CONFLICT (location_id, item_id, lot) DO UPDATE SET "
-    "on_hand = inventory_lots.on_hand + EXCLUDED.on_hand, "
-    "expires_on = COALESCE(inventory_lots.expires_on, EXCLUDED.expires_on)",
+    "inventory_lots": (
+        "INSERT INTO inventory_lots (location_id, item_id, lot, expires_on, on_hand) "
+        "SELECT location_id, item_id, lot, min(expires_on), sum(quantity) FROM s_moves "
+        "GROUP BY location_id, item_id, lot "
+        "ON CONFLICT (location_id, item_id, lot) DO UPDATE SET "
+        "on_hand = inventory_lots.on_hand + EXCLUDED.on_hand, "
+        "expires_on = COALESCE(inventory_lots.expires_on, EXCLUDED.expires_on)"
+    ),
     # transfers: dispatch and receipt each fill their part, in either order
-    "INSERT INTO transfers (transfer_id, from_location_id, to_location_id, status, "
-    "dispatched_at, received_at) "
-    "SELECT transfer_id, min(from_location_id), min(to_location_id), "
-    "CASE WHEN bool_or(status = 'received') THEN 'received' ELSE 'in_transit' END, "
-    "max(dispatched_at), max(received_at) FROM s_transfers GROUP BY transfer_id "
-    "ON CONFLICT (transfer_id) DO UPDATE SET "
-    "status = CASE WHEN EXCLUDED.status = 'received' THEN 'received' ELSE transfers.status END, "
-    "dispatched_at = COALESCE(transfers.dispatched_at, EXCLUDED.dispatched_at), "
-    "received_at = COALESCE(transfers.received_at, EXCLUDED.received_at)",
-    "INSERT INTO transfer_lines (transfer_id, item_id, lot, expires_on, donation_id, "
-    "dispatched, received, missing, returned) "
-    "SELECT transfer_id, item_id, lot, min(expires_on), min(donation_id), sum(dispatched), "
-    "sum(received), 0, 0 FROM s_lines GROUP BY transfer_id, item_id, lot "
-    "ON CONFLICT (transfer_id, item_id, lot) DO UPDATE SET "
-    "dispatched = transfer_lines.dispatched + EXCLUDED.dispatched, "
-    "received = transfer_lines.received + EXCLUDED.received, "
-    "expires_on = COALESCE(transfer_lines.expires_on, EXCLUDED.expires_on), "
-    "donation_id = COALESCE(transfer_lines.donation_id, EXCLUDED.donation_id)",
-    "INSERT INTO lot_distributions (distribution_id, lot, location_id, item_id, donation_id, "
-    "quantity, campaign_id, region_code, province_code, occurred_at) "
-    "SELECT * FROM s_dists ON CONFLICT (distribution_id, lot) DO NOTHING",
-)
+    "transfers": (
+        "INSERT INTO transfers (transfer_id, from_location_id, to_location_id, status, "
+        "dispatched_at, received_at) "
+        "SELECT transfer_id, min(from_location_id), min(to_location_id), "
+        "CASE WHEN bool_or(status = 'received') THEN 'received' ELSE 'in_transit' END, "
+        "max(dispatched_at), max(received_at) FROM s_transfers GROUP BY transfer_id "
+        "ON CONFLICT (transfer_id) DO UPDATE SET "
+        "status = CASE WHEN EXCLUDED.status = 'received' THEN 'received' "
+        "ELSE transfers.status END, "
+        "dispatched_at = COALESCE(transfers.dispatched_at, EXCLUDED.dispatched_at), "
+        "received_at = COALESCE(transfers.received_at, EXCLUDED.received_at)"
+    ),
+    "transfer_lines": (
+        "INSERT INTO transfer_lines (transfer_id, item_id, lot, expires_on, donation_id, "
+        "dispatched, received, missing, returned) "
+        "SELECT transfer_id, item_id, lot, min(expires_on), min(donation_id), sum(dispatched), "
+        "sum(received), 0, 0 FROM s_lines GROUP BY transfer_id, item_id, lot "
+        "ON CONFLICT (transfer_id, item_id, lot) DO UPDATE SET "
+        "dispatched = transfer_lines.dispatched + EXCLUDED.dispatched, "
+        "received = transfer_lines.received + EXCLUDED.received, "
+        "expires_on = COALESCE(transfer_lines.expires_on, EXCLUDED.expires_on), "
+        "donation_id = COALESCE(transfer_lines.donation_id, EXCLUDED.donation_id)"
+    ),
+    "lot_distributions": (
+        "INSERT INTO lot_distributions (distribution_id, lot, location_id, item_id, donation_id, "
+        "quantity, campaign_id, region_code, province_code, occurred_at) "
+        "SELECT * FROM s_dists ON CONFLICT (distribution_id, lot) DO NOTHING"
+    ),
+}
 
 _POSITIONS = (
     'INSERT INTO projection_positions (projection, topic, "partition", "offset") '
@@ -170,8 +181,17 @@ class Rows:
         self.last[tp] = max(record.offset, self.last.get(tp, -1))
 
 
-def write(conn: psycopg.Connection[Any], rows: Rows) -> None:
-    """One transaction: COPY the staging rows, merge them into the tables, store positions."""
+def write(conn: psycopg.Connection[Any], rows: Rows, steps: dict[str, float]) -> None:
+    """One transaction: COPY the staging rows, merge them into the tables, store positions.
+    Adds the seconds each step took to `steps` (copy, one per merged table, commit)."""
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps[name] = steps.get(name, 0.0) + now - clock
+        clock = now
+
     with conn.transaction(), conn.cursor() as cur:
         for table, types in _COPY.items():
             staged = rows.tables[table]
@@ -181,20 +201,24 @@ def write(conn: psycopg.Connection[Any], rows: Rows) -> None:
                 copy.set_types(types)
                 for row in staged:
                     copy.write_row(row)
-        for sql in _MERGE:
+        step("copy")
+        for table, sql in _MERGE.items():
             cur.execute(sql)
+            step(table)
         ends = rows.last.items()
-        topics, partitions, offsets = (
-            [t for (t, _), _ in ends],
-            [p for (_, p), _ in ends],
-            [o for _, o in ends],
-        )
+        topics = [t for (t, _), _ in ends]
+        partitions = [p for (_, p), _ in ends]
+        offsets = [o for _, o in ends]
         cur.execute(_POSITIONS, (PROJECTION, topics, partitions, offsets))
+        step("projection_positions")
+    step("commit")
 
 
-async def copy_ceiling(settings: Settings, ends: Ends, url: str) -> float:
+async def copy_ceiling(settings: Settings, ends: Ends, url: str, steps: dict[str, float]) -> float:
     """Seconds to consume every record up to `ends` and write its rows into `url`'s
-    inventory tables (already migrated), the clock starting at the first record received."""
+    inventory tables (already migrated), the clock starting at the first record received;
+    `steps` gets the seconds spent in each step of the writes (see `write`) and in building
+    the rows (`rows`)."""
     conn = psycopg.connect(url)
     conn.execute(_STAGING)
     conn.commit()
@@ -217,12 +241,14 @@ async def copy_ceiling(settings: Settings, ends: Ends, url: str) -> float:
             if not records:
                 continue
             started = started or time.perf_counter()
+            building = time.perf_counter()
             rows = Rows()
             for r in records:
                 rows.add(r)
+            steps["rows"] = steps.get("rows", 0.0) + time.perf_counter() - building
             if pending is not None:
                 await pending
-            pending = asyncio.create_task(asyncio.to_thread(write, conn, rows))
+            pending = asyncio.create_task(asyncio.to_thread(write, conn, rows, steps))
             for r in records:
                 tp = (r.topic, r.partition)
                 last[tp] = max(r.offset, last.get(tp, -1))

@@ -2,9 +2,9 @@
 benchmarks' Kafka broker (found by its data directory's broker.pid) and the PostgreSQL backends
 serving the benchmark's databases (found by database name in their process title).
 
-Backends come and go with connection pools, so a sampler thread reads them once a second and
-keeps each one's last reading; a backend that ends between two readings loses at most its last
-second. The benchmark's own figure includes that sampler (a few milliseconds a second).
+Backends come and go with connection pools, so a sampler thread reads them four times a second
+and keeps each one's last reading; a backend that ends between two readings loses at most its
+last quarter of a second. The benchmark's own figure includes that sampler.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class CpuUsage:
             self._last[pid] = seconds
 
     def _sample(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(0.25):
             self._read_backends()
 
     def __enter__(self) -> CpuUsage:

@@ -240,7 +240,7 @@ def main() -> dict[str, Any]:
         "raw_consume_events_per_s": round(total / raw),
         "decode_ceiling_events_per_s": round(total / decoded),
     }
-    ceiling_url = None
+    ceiling_url, steps = None, dict[str, float]()
     if "postgresql" in databases:  # (c): the projection's tables, in a database of their own
         ceiling_url = fresh_postgres("_ceiling")
         engine = make_engine(ceiling_url)
@@ -250,10 +250,15 @@ def main() -> dict[str, Any]:
             cpu,
             "copy_ceiling",
             (database_name(ceiling_url),),
-            copy_ceiling(settings, ends, ceiling_url),
+            copy_ceiling(settings, ends, ceiling_url, steps),
         )
         check(ceiling_url, totals)
         figures["copy_ceiling_events_per_s"] = round(total / copied)
+        # where (c) spends its time: building rows (event loop) and each step of the writes
+        # (writer thread, mostly waiting on PostgreSQL), in microseconds per event
+        figures["copy_ceiling_us_per_event"] = {
+            k: round(v / total * 1e6, 1) for k, v in steps.items()
+        }
     for name, url in databases.items():
         backends = (database_name(url),) if name == "postgresql" else ()
         if os.environ.get("AID_BENCH_HOT_DECODE"):  # the same projection, msgspec decoding

@@ -102,12 +102,18 @@ def test_projection_benchmark(bench_env: dict[str, str]) -> None:
     for key in (
         "raw_consume_events_per_s",
         "decode_ceiling_events_per_s",
+        "copy_ceiling_events_per_s",
         "sqlite_events_per_s",
         "postgresql_events_per_s",
     ):
         assert result[key] > 0
     assert result["postgresql_vs_raw"] > 0 and result["postgresql_vs_decode_ceiling"] > 0
-    assert result["verify_us_per_event"] > 0 and result["verify_share_of_postgresql"] > 0
+    assert result["postgresql_vs_copy_ceiling"] > 0
+    for phase in ("raw", "decode_ceiling", "copy_ceiling", "sqlite", "postgresql"):
+        assert {"wall_s", "bench_cpu_s", "bench_cpu_pct"} <= set(result[f"cpu_{phase}"]), phase
+    for phase in ("copy_ceiling", "postgresql"):  # the backends serving the phase's database
+        assert "postgres_cpu_s" in result[f"cpu_{phase}"], phase
+    assert result["cpu_postgresql"]["bench_cpu_s"] > 0 and result["cpu_sqlite"]["bench_cpu_s"] > 0
 
 
 def test_rebuild_benchmark(bench_env: dict[str, str]) -> None:
