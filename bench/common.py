@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from kafka import KafkaProducer
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -91,6 +92,19 @@ def bench_settings(bootstrap: str, database_url: str, **overrides: Any) -> Setti
 
 class ProduceFailed(RuntimeError):
     """Some records were not acknowledged: the log does not hold what the totals count."""
+
+
+def stock_reader(settings: Settings, name: str) -> AIOKafkaConsumer:
+    """A consumer of the stock topic from its start, in a group of its own (`bench-<name>-…`),
+    with the projector's isolation level."""
+    return AIOKafkaConsumer(
+        settings.topic("stock"),
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"bench-{name}-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
 
 
 def produce(bootstrap: str, records: Iterable[tuple[str, bytes, bytes]]) -> int:

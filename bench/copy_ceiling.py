@@ -22,8 +22,9 @@ from typing import Any
 
 import orjson
 import psycopg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
+from bench.common import stock_reader
 from services.runtime.settings import Settings
 
 Ends = dict[tuple[str, int], int]
@@ -222,14 +223,7 @@ async def copy_ceiling(settings: Settings, ends: Ends, url: str, steps: dict[str
     conn = psycopg.connect(url)
     conn.execute(_STAGING)
     conn.commit()
-    consumer = AIOKafkaConsumer(
-        settings.topic("stock"),
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"bench-copy-{uuid.uuid4().hex[:8]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-    )
+    consumer = stock_reader(settings, "copy")
     await consumer.start()
     last: dict[tuple[str, int], int] = {}
     started = 0.0

@@ -24,13 +24,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import orjson
 import psycopg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
@@ -43,6 +42,7 @@ from bench.common import (
     report,
     size,
     start_kafka,
+    stock_reader,
 )
 from bench.copy_ceiling import copy_ceiling
 from bench.cpu import CpuUsage, database_name
@@ -100,14 +100,7 @@ async def raw_consume(
     """Seconds to read every record up to `ends`, doing `work` on each value (nothing at all
     when None), and how many records that is (what the log holds, to compare with what was
     produced)."""
-    consumer = AIOKafkaConsumer(
-        settings.topic("stock"),
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-    )
+    consumer = stock_reader(settings, "raw")
     await consumer.start()
     last: Ends = {}
     count, started = 0, 0.0
