@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
-from fractions import Fraction
-from math import floor
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_
 
+from projections.donor_trace import KitLot, TraceReading, by_item, trace_of
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all
 from projections.tables import (
@@ -24,7 +22,6 @@ from projections.tables import (
     stock_movements,
     transfer_lines,
 )
-from projections.trace_items import KitLot, by_item, items_of, kit_shares_by_item
 
 RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
 LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
@@ -89,16 +86,8 @@ def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
 
 
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
-    """Where a donation's units are: in stock, in transit, distributed, lost, or inside kits
-    in stock or on their way (the parts add up to what was received); `in_kits_in_transit`
-    is the part of `in_kits` inside kits on their way. `items` gives the same parts item by
-    item (a cash donation buys several), sorted by item; each part's items sum to its total.
-
-    A kit lot holds `units` of the donation in `kits` kits: each of its kits carries
-    units / kits of it, so the kits handed out (or lost) take that share to the households
-    (or the losses). Shares are summed exactly and rounded down once, per part and per row of
-    each breakdown; what rounding leaves stays counted inside kits. Item by item, a part's
-    rounded total is shared out by largest remainder (see `apportion`)."""
+    """Where a donation's units are (see `donor_trace`), read from the stock, transfer,
+    kit and distribution read models in one connection."""
     m, t = stock_movements, transfer_lines
     ours = m.c.donation_id == donation_id
     with engine.connect() as conn:
@@ -122,75 +111,23 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
             select(m.c.item_id, func.sum(m.c.quantity))
             .where(ours, m.c.kind.in_(LOSS_KINDS)).group_by(m.c.item_id)
         ).all())  # fmt: skip
-        handed = list(
-            _handed(
-                conn, lot_distributions.c.donation_id == donation_id, lot_distributions.c.item_id
-            )
+        handed = _handed(
+            conn, lot_distributions.c.donation_id == donation_id, lot_distributions.c.item_id
         )
         held = _kit_lots(conn, donation_id)
-        kits = _per_kit_lot(held)
-        in_kits_handed = _kits_handed(conn, kits)
-        kits_lost = _kits_lost(conn, kits)
-        kits_moving = _kits_in_transit(conn, kits)
-    in_transit = by_item([(item, n) for item, n, _ in moving])
-    missing = by_item([(item, n) for item, _, n in moving])
-    in_stock: Counter[str] = Counter()
-    for loc, _, q in stocked:
-        in_stock[loc] += int(q or 0)
-
-    kits_lost = {k: max(n, 0) for k, n in kits_lost.items()}  # found beyond losses: none
-    gone = Counter(kits_lost)  # kits handed out, lost or on their way
-    for k, q, *_ in in_kits_handed:
-        gone[k] += q
-    for k, n in kits_moving.items():
-        gone[k] += max(n, 0)
-
-    def spread(kit_lot: KitLot) -> int:
-        """The kits a lot's units are spread over: those assembled, or every kit handed out,
-        lost or on its way when a count found more than were assembled (which of them were
-        found nobody knows), so those kits never carry more than the lot held."""
-        return max(kits[kit_lot]["kits"], gone[kit_lot])
-
-    def share(kit_lot: KitLot, n: int) -> Fraction:
-        """The donation's units in `n` kits of the lot."""
-        return Fraction(n * kits[kit_lot]["units"], spread(kit_lot))
-
-    share_handed = [(share(k, q), *rest) for k, q, *rest in in_kits_handed]
-    units_handed = floor(sum((row[0] for row in share_handed), Fraction(0)))
-    units_lost = floor(sum((share(k, n) for k, n in kits_lost.items()), Fraction(0)))
-    assembled = sum(lot["units"] for lot in kits.values())
-    in_kits = assembled - units_handed - units_lost
-    units_moving = floor(sum((share(k, n) for k, n in kits_moving.items()), Fraction(0)))
-    parts = {
-        "received": received, "in_transit": in_transit,
-        "in_stock": by_item([(item, q) for _, item, q in stocked]),
-        "lost": {i: missing.get(i, 0) - adjusted.get(i, 0) for i in missing | adjusted},
-        "distributed": by_item([(item, q) for item, q, *_ in handed]),
-    }  # fmt: skip
-    through = kit_shares_by_item(
-        held, spread, [(k, q) for k, q, *_ in in_kits_handed], kits_lost.items(),
-        kits_moving.items(), (units_handed, units_lost, units_moving),
-    )  # fmt: skip
-    return {
-        "donation_id": donation_id,
-        "received": sum(received.values()),
-        "in_stock": [{"location_id": loc, "quantity": q} for loc, q in in_stock.items() if q],
-        "in_transit": sum(in_transit.values()),
-        "distributed": _distributed([(Fraction(r[1]), *r[2:]) for r in handed] + share_handed),
-        "lost": sum(missing.values()) - sum(adjusted.values()) + units_lost,
-        "in_kits": in_kits,
-        "in_kits_in_transit": units_moving,
-        "through_kits": {
-            "lots": [
-                {"kit_item_id": kit, "lot": lot, "item_id": item, **figures}
-                for (kit, lot, item), figures in sorted(held.items())
-            ],
-            "units_handed": units_handed,
-            "units_lost": units_lost,
-            "kits_handed": _distributed([(Fraction(q), *rest) for _, q, *rest in in_kits_handed]),
-        },
-        "items": items_of(parts, through),
-    }
+        kit_lots_held = sorted({(kit, lot) for kit, lot, _ in held})
+        reading = TraceReading(
+            received=received,
+            stocked=[(loc, item, int(q or 0)) for loc, item, q in stocked],
+            moving=[(item, int(n or 0), int(lost or 0)) for item, n, lost in moving],
+            adjusted=adjusted,
+            handed=list(handed),
+            held=held,
+            kits_handed=_kits_handed(conn, kit_lots_held),
+            kits_lost=_kits_lost(conn, kit_lots_held),
+            kits_moving=_kits_in_transit(conn, kit_lots_held),
+        )
+    return trace_of(donation_id, reading)
 
 
 def donation_offsets(engine: Engine, donation_id: str) -> dict[int, tuple[int, int]]:
@@ -238,26 +175,17 @@ def _kit_lots(conn: Connection, donation_id: str) -> dict[tuple[str, str, str], 
             for kit, lot, item, units, kits in rows}  # fmt: skip
 
 
-def _per_kit_lot(held: dict[tuple[str, str, str], dict[str, int]]) -> dict[KitLot, dict[str, int]]:
-    """The donation's units in each kit lot (all its items together) and the lot's kits."""
-    found: dict[KitLot, dict[str, int]] = {}
-    for (kit, lot, _), figures in held.items():
-        lot_of = found.setdefault((kit, lot), {"units": 0, "kits": figures["kits"]})
-        lot_of["units"] += figures["units"]
-    return found
-
-
-def _kits_handed(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> list[Any]:
+def _kits_handed(conn: Connection, kits: list[KitLot]) -> list[Any]:
     """The distributions of those kit lots, each as ((kit, lot), kits handed, area, campaign,
     time, household)."""
     if not kits:
         return []
     ld = lot_distributions
-    rows = _handed(conn, tuple_(ld.c.item_id, ld.c.lot).in_(list(kits)), ld.c.item_id, ld.c.lot)
+    rows = _handed(conn, tuple_(ld.c.item_id, ld.c.lot).in_(kits), ld.c.item_id, ld.c.lot)
     return [((kit, lot), *rest) for kit, lot, *rest in rows]
 
 
-def _kits_lost(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[KitLot, int]:
+def _kits_lost(conn: Connection, kits: list[KitLot]) -> dict[KitLot, int]:
     """Kits of those lots missing on the way or adjusted away (found ones count back)."""
     if not kits:
         return {}
@@ -265,12 +193,12 @@ def _kits_lost(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[Kit
     lost = dict.fromkeys(kits, 0)
     missing = conn.execute(
         select(t.c.item_id, t.c.lot, func.sum(t.c.missing))
-        .where(tuple_(t.c.item_id, t.c.lot).in_(list(kits)))
+        .where(tuple_(t.c.item_id, t.c.lot).in_(kits))
         .group_by(t.c.item_id, t.c.lot)
     ).all()
     adjusted = conn.execute(
         select(m.c.item_id, m.c.lot, func.sum(m.c.quantity))
-        .where(tuple_(m.c.item_id, m.c.lot).in_(list(kits)), m.c.kind.in_(LOSS_KINDS))
+        .where(tuple_(m.c.item_id, m.c.lot).in_(kits), m.c.kind.in_(LOSS_KINDS))
         .group_by(m.c.item_id, m.c.lot)
     ).all()
     for kit, lot, n in missing:
@@ -280,7 +208,7 @@ def _kits_lost(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[Kit
     return lost
 
 
-def _kits_in_transit(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> dict[KitLot, int]:
+def _kits_in_transit(conn: Connection, kits: list[KitLot]) -> dict[KitLot, int]:
     """Kits of those lots on a transfer or a convoy: dispatched, not yet received, found
     missing or sent back."""
     if not kits:
@@ -289,43 +217,7 @@ def _kits_in_transit(conn: Connection, kits: dict[KitLot, dict[str, Any]]) -> di
     moving = conn.execute(
         select(t.c.item_id, t.c.lot,
                func.sum(t.c.dispatched - t.c.received - t.c.missing - t.c.returned))
-        .where(tuple_(t.c.item_id, t.c.lot).in_(list(kits)))
+        .where(tuple_(t.c.item_id, t.c.lot).in_(kits))
         .group_by(t.c.item_id, t.c.lot)
     ).all()  # fmt: skip
     return {(kit, lot): int(n or 0) for kit, lot, n in moving}
-
-
-def _distributed(rows: Sequence[Any]) -> dict[str, Any]:
-    """Quantities (exact shares, rounded down per row of each breakdown) and households,
-    in total and by region, province, campaign and month."""
-    households: set[str] = set()
-    groups: dict[str, dict[str, dict[str, Any]]] = {
-        g: defaultdict(lambda: {"quantity": Fraction(0), "households": set()})
-        for g in ("region_code", "province_code", "campaign_id", "month")
-    }
-    for quantity, region, province, campaign, when, household in rows:
-        households.add(household)
-        for name, value in (
-            ("region_code", region),
-            ("province_code", province),
-            ("campaign_id", campaign),
-            ("month", when.strftime("%Y-%m")),
-        ):
-            bucket = groups[name][value or ""]
-            bucket["quantity"] += quantity
-            bucket["households"].add(household)
-    summary: dict[str, Any] = {
-        "quantity": floor(sum((r[0] for r in rows), Fraction(0))),
-        "households": len(households),
-    }
-    for name, label in (
-        ("region_code", "by_region"),
-        ("province_code", "by_province"),
-        ("campaign_id", "by_campaign"),
-        ("month", "by_month"),
-    ):
-        summary[label] = [
-            {name: key, "quantity": floor(v["quantity"]), "households": len(v["households"])}
-            for key, v in sorted(groups[name].items())
-        ]
-    return summary
