@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
 
-from events import Envelope
+from events import Actor, Envelope
 from services.app.errors import BrokerUnavailable
+from services.domain.commands import CommandEnvelope, Reply
 from services.runtime.publisher import Position
 from services.runtime.reply_watch import ReplyWatch
 
@@ -29,6 +32,10 @@ class InMemoryPublisher:
 
     def envelopes(self, stream: str) -> list[Envelope]:
         return [e for _, e in self.streams[stream]]
+
+    def types(self, stream: str) -> list[str]:
+        """The types of the events published to `stream`, in order."""
+        return [e.type for _, e in self.streams[stream]]
 
 
 class InProcessCommandBus:
@@ -94,6 +101,11 @@ class InProcessCommandBus:
 
     async def submit(self, command: object, envelope: object) -> None:
         await self.send(command, envelope)
+
+    def decide(self, command: object, client_id: str, actor: Actor, at: datetime) -> Reply:
+        """`command` sent by `actor` at `at`, decided at once: its reply."""
+        wire = CommandEnvelope.of(command, client_id, actor, at)  # type: ignore[arg-type]
+        return asyncio.run(self.send(command, wire))  # type: ignore[return-value]
 
     async def send(self, command: object, envelope: object) -> object:
         reply = await self._decide(command, envelope)

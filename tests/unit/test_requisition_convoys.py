@@ -20,7 +20,7 @@ from events.requisitions import RequisitionApproved, RequisitionLine
 from events.serialization import event_id_for, wrap
 from events.stock import TransferLine
 from services.app.policies import REACTIONS
-from services.domain.commands import CommandEnvelope, Reply
+from services.domain.commands import Reply
 from services.domain.deployments.decider import (
     Deployment,
     DeploymentDecider,
@@ -37,16 +37,15 @@ from services.domain.requisitions.commands import (
 )
 from services.domain.requisitions.decider import RequisitionDecider, transfer_id_for
 from services.domain.requisitions.state import Requisition
-from services.domain.stock.commands import DispatchTransfer, ReceiveStock, ReceiveTransfer
+from services.domain.stock.commands import DispatchTransfer, ReceiveTransfer
 from tests.support.fakes import InMemoryPublisher, InProcessCommandBus
+from tests.support.requisitions import AMIZMIZ, BASKETS, FLOUR, MARRAKECH, OPERATOR, stock_marrakech
 
-REQ, MARRAKECH, AMIZMIZ = "req-amizmiz-01", "wh-marrakech", "site-amizmiz"
+REQ = "req-amizmiz-01"
 OPERATION = "op-al-haouz-2026"
-BASKETS, FLOUR = "ramadan-basket", "flour-25kg"
 CONVOY = transfer_id_for(REQ, 1)
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COORDINATOR = Actor(user_id="fatima.coordinator", role="coordinator")
-OPERATOR = Actor(user_id="youssef.operator", role="operator")
 
 APPROVAL = RequisitionApproved(
     requisition_id=REQ,
@@ -171,26 +170,14 @@ def test_a_convoy_of_no_requisition_keeps_the_plan_it_always_had() -> None:
 # In-process: the worker's reactions with the real deciders.
 
 
-def send(bus: InProcessCommandBus, command: object, client_id: str, actor: Actor) -> Reply:
-    wire = CommandEnvelope.of(command, client_id, actor, AT)  # type: ignore[arg-type]
-    return asyncio.run(bus.send(command, wire))  # type: ignore[return-value]
-
-
 def approved_by_convoy(baskets_in_stock: int) -> tuple[InMemoryPublisher, InProcessCommandBus]:
     """120 of 150 baskets and the 50 sacks of flour asked approved, by convoy."""
     publisher = InMemoryPublisher()
     bus = InProcessCommandBus(publisher)
-    for item, quantity, lot in ((BASKETS, baskets_in_stock, "ATL-2026-A"), (FLOUR, 50, "FL-1")):
-        receipt = ReceiveStock(receipt_id=f"rcpt-{item}", location_id=MARRAKECH, item_id=item,
-                               quantity=quantity, lot=lot)  # fmt: skip
-        send(bus, receipt, f"rcpt-{item}", OPERATOR)
-    assert send(bus, raised(), REQ, OPERATOR).status == "accepted"
-    assert send(bus, by_convoy(), REQ, COORDINATOR).status == "accepted"
+    stock_marrakech(bus, baskets_in_stock, AT)
+    assert bus.decide(raised(), REQ, OPERATOR, AT).status == "accepted"
+    assert bus.decide(by_convoy(), REQ, COORDINATOR, AT).status == "accepted"
     return publisher, bus
-
-
-def types(publisher: InMemoryPublisher, stream: str) -> list[str]:
-    return [e.type for e in publisher.envelopes(stream)]
 
 
 def requisition(bus: InProcessCommandBus) -> Requisition:
@@ -199,7 +186,7 @@ def requisition(bus: InProcessCommandBus) -> Requisition:
 
 
 def dispatch(bus: InProcessCommandBus) -> Reply:
-    return send(bus, StartDispatch(deployment_id=CONVOY), f"{CONVOY}:start", OPERATOR)
+    return bus.decide(StartDispatch(deployment_id=CONVOY), f"{CONVOY}:start", OPERATOR, AT)
 
 
 def deliver(bus: InProcessCommandBus, publisher: InMemoryPublisher, baskets: int) -> Reply:
@@ -212,7 +199,7 @@ def deliver(bus: InProcessCommandBus, publisher: InMemoryPublisher, baskets: int
             ArrivedLine(item_id=FLOUR, quantity=50),
         ],
     )
-    return send(bus, arrival, f"{CONVOY}:arrival", OPERATOR)
+    return bus.decide(arrival, f"{CONVOY}:arrival", OPERATOR, AT)
 
 
 def test_an_approval_by_convoy_plans_exactly_one_convoy_even_when_reacted_to_again() -> None:
@@ -222,7 +209,7 @@ def test_an_approval_by_convoy_plans_exactly_one_convoy_even_when_reacted_to_aga
 
     asyncio.run(REACTIONS["requisitions"][RequisitionApproved](bus, approval, event))
 
-    assert types(publisher, "deployments") == [DeploymentPlanned.TYPE]
+    assert publisher.types("deployments") == [DeploymentPlanned.TYPE]
     plan = publisher.envelopes("deployments")[0].data
     assert (plan["deployment_id"], plan["requisition_id"], plan["operation_id"]) == (
         CONVOY,
@@ -233,7 +220,7 @@ def test_an_approval_by_convoy_plans_exactly_one_convoy_even_when_reacted_to_aga
         (BASKETS, 120),
         (FLOUR, 50),
     ]
-    assert "TransferDispatched" not in types(publisher, "stock")
+    assert "TransferDispatched" not in publisher.types("stock")
     assert requisition(bus).status == "approved"
 
 
@@ -246,14 +233,14 @@ def test_the_convoys_dispatch_and_delivery_are_recorded_on_the_requisition_per_l
 
     assert deliver(bus, publisher, baskets=120).status == "accepted"
 
-    assert types(publisher, "requisitions")[-3:] == [
+    assert publisher.types("requisitions")[-3:] == [
         "RequisitionDispatchRecorded",
         "RequisitionReceiptRecorded",
         "RequisitionClosed",
     ]
     assert [ln.received for ln in requisition(bus).lines] == [120, 50]
     assert requisition(bus).status == "closed"
-    assert types(publisher, "deployments")[-1] == "DeploymentDelivered"
+    assert publisher.types("deployments")[-1] == "DeploymentDelivered"
 
 
 def test_a_short_delivery_is_received_short_and_then_closed_short() -> None:
@@ -264,9 +251,9 @@ def test_a_short_delivery_is_received_short_and_then_closed_short() -> None:
 
     state = requisition(bus)
     assert (state.status, [ln.received for ln in state.lines]) == ("received", [100, 50])
-    assert "TransferDiscrepancyRecorded" in types(publisher, "stock")
+    assert "TransferDiscrepancyRecorded" in publisher.types("stock")
     closing = CloseRequisition(requisition_id=REQ, reason="20 baskets lost on the Tizi n'Test")
-    assert send(bus, closing, f"{REQ}:close", COORDINATOR).status == "accepted"
+    assert bus.decide(closing, f"{REQ}:close", COORDINATOR, AT).status == "accepted"
     closed = publisher.envelopes("requisitions")[-1]
     assert (closed.type, closed.data["short"]) == ("RequisitionClosed", True)
     assert requisition(bus).status == "closed"
@@ -277,11 +264,11 @@ def test_a_refused_convoy_dispatch_leaves_the_requisition_approved_naming_its_co
 
     dispatch(bus)
 
-    assert types(publisher, "deployments")[-1] == "DeploymentDispatchAborted"
-    assert "TransferDispatched" not in types(publisher, "stock")
+    assert publisher.types("deployments")[-1] == "DeploymentDispatchAborted"
+    assert "TransferDispatched" not in publisher.types("stock")
     state = requisition(bus)
     assert (state.status, state.transfer_id, state.operation_id) == ("approved", CONVOY, OPERATION)
-    assert "RequisitionDispatchRefused" not in types(publisher, "requisitions")
+    assert "RequisitionDispatchRefused" not in publisher.types("requisitions")
 
 
 def test_the_convoys_receipt_carries_the_requisition_like_its_dispatch() -> None:

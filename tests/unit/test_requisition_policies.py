@@ -16,7 +16,7 @@ from events.requisitions import RequisitionApproved, RequisitionLine, Requisitio
 from events.serialization import event_id_for, wrap
 from events.stock import TransferDispatched, TransferLine, TransferReceived
 from services.app.policies import REACTIONS
-from services.domain.commands import CommandEnvelope, Reply
+from services.domain.commands import Reply
 from services.domain.policies.requisitions import (
     dispatch_stock,
     record_dispatch,
@@ -31,15 +31,14 @@ from services.domain.requisitions.commands import (
     RecordRequisitionReceipt,
 )
 from services.domain.requisitions.decider import transfer_id_for
-from services.domain.stock.commands import DispatchTransfer, ReceiveStock, ReceiveTransfer
+from services.domain.stock.commands import DispatchTransfer, ReceiveTransfer
 from tests.support.fakes import InMemoryPublisher, InProcessCommandBus
+from tests.support.requisitions import AMIZMIZ, BASKETS, FLOUR, MARRAKECH, OPERATOR, stock_marrakech
 
-REQ, MARRAKECH, AMIZMIZ = "req-amizmiz-01", "wh-marrakech", "site-amizmiz"
-BASKETS, FLOUR = "ramadan-basket", "flour-25kg"
+REQ = "req-amizmiz-01"
 TRANSFER = transfer_id_for(REQ, 1)
 APPROVED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COORDINATOR = Actor(user_id="fatima.coordinator", role="coordinator")
-OPERATOR = Actor(user_id="youssef.operator", role="operator")
 LOTS = [
     TransferLine(item_id=BASKETS, lot="ATL-2026-A", expires_on=date(2026, 12, 31), quantity=80),
     TransferLine(item_id=BASKETS, lot="CRM-2026-A", quantity=40),
@@ -167,23 +166,10 @@ def test_a_transfer_of_no_requisition_asks_nothing() -> None:
 # In-process: the worker's reactions with the real deciders.
 
 
-def send(bus: InProcessCommandBus, command: object, client_id: str, actor: Actor) -> Reply:
-    wire = CommandEnvelope.of(command, client_id, actor, APPROVED_AT)  # type: ignore[arg-type]
-    return asyncio.run(bus.send(command, wire))  # type: ignore[return-value]
-
-
 def requisition_approved(baskets_in_stock: int) -> tuple[InMemoryPublisher, InProcessCommandBus]:
     publisher = InMemoryPublisher()
     bus = InProcessCommandBus(publisher)
-    receipt = ReceiveStock(
-        receipt_id="rcpt-1", location_id=MARRAKECH, item_id=BASKETS, quantity=baskets_in_stock,
-        lot="ATL-2026-A",
-    )  # fmt: skip
-    flour = ReceiveStock(
-        receipt_id="rcpt-2", location_id=MARRAKECH, item_id=FLOUR, quantity=50, lot="FL-1"
-    )
-    send(bus, receipt, "rcpt-1", OPERATOR)
-    send(bus, flour, "rcpt-2", OPERATOR)
+    stock_marrakech(bus, baskets_in_stock, APPROVED_AT)
     raised = RaiseRequisition(
         requisition_id=REQ,
         requesting_location_id=AMIZMIZ,
@@ -194,16 +180,12 @@ def requisition_approved(baskets_in_stock: int) -> tuple[InMemoryPublisher, InPr
         ],
         needed_by=date(2026, 3, 10),
     )
-    assert send(bus, raised, REQ, OPERATOR).status == "accepted"
+    assert bus.decide(raised, REQ, OPERATOR, APPROVED_AT).status == "accepted"
     approval = ApproveRequisition.model_validate(
         {"requisition_id": REQ, "lines": [{"item_id": BASKETS, "quantity": 120}]}
     )
-    assert send(bus, approval, REQ, COORDINATOR).status == "accepted"
+    assert bus.decide(approval, REQ, COORDINATOR, APPROVED_AT).status == "accepted"
     return publisher, bus
-
-
-def types(publisher: InMemoryPublisher, stream: str) -> list[str]:
-    return [e.type for e in publisher.envelopes(stream)]
 
 
 def test_an_approved_requisition_leaves_as_one_transfer_even_when_reacted_to_again() -> None:
@@ -213,8 +195,8 @@ def test_an_approved_requisition_leaves_as_one_transfer_even_when_reacted_to_aga
 
     asyncio.run(REACTIONS["requisitions"][RequisitionApproved](bus, approval, event))
 
-    assert types(publisher, "stock").count("TransferDispatched") == 1
-    assert types(publisher, "requisitions") == [
+    assert publisher.types("stock").count("TransferDispatched") == 1
+    assert publisher.types("requisitions") == [
         RequisitionRaised.TYPE,
         RequisitionApproved.TYPE,
         "RequisitionDispatchRecorded",
@@ -235,9 +217,9 @@ def test_the_receipt_at_the_site_closes_the_requisition_when_all_arrived() -> No
         requisition_id=REQ,
     )
 
-    assert send(bus, arrival, TRANSFER, OPERATOR).status == "accepted"
+    assert bus.decide(arrival, TRANSFER, OPERATOR, APPROVED_AT).status == "accepted"
 
-    assert types(publisher, "requisitions")[-2:] == [
+    assert publisher.types("requisitions")[-2:] == [
         "RequisitionReceiptRecorded",
         "RequisitionClosed",
     ]
@@ -249,7 +231,7 @@ def test_a_warehouse_short_of_baskets_refuses_and_the_requisition_says_how_many_
 ):
     publisher, bus = requisition_approved(baskets_in_stock=90)
 
-    assert "TransferDispatched" not in types(publisher, "stock")
+    assert "TransferDispatched" not in publisher.types("stock")
     refused = publisher.envelopes("requisitions")[-1]
     assert refused.type == "RequisitionDispatchRefused"
     assert (refused.data["item_id"], refused.data["available"], refused.data["requested"]) == (
