@@ -99,6 +99,22 @@ def test_no_web_page_imports_a_route_module() -> None:
     assert offending(("api/ui",), ("api.routes",)) == []
 
 
+def read_model_imports(folders: tuple[str, ...], root: Path = ROOT) -> list[str]:
+    """Imports of the read models' queries or tables (paging types and constants are fine)."""
+    return [
+        line
+        for line in offending(folders, ("projections",), root)
+        if (module := line.rsplit(" ", 1)[1].split("."))[1:2]
+        and (module[1].endswith("queries") or module[1] in ("tables", "database"))
+    ]
+
+
+def test_routes_and_pages_read_through_the_use_cases_never_the_read_models() -> None:
+    assert read_model_imports(("api/routes", "api/ui/pages")) == [], (
+        "call a use case in services.app (services.app.names for the reference lists)"
+    )
+
+
 def test_the_checks_catch_plain_from_relative_and_late_imports(tmp_path: Path) -> None:
     (tmp_path / "api" / "routes").mkdir(parents=True)
     (tmp_path / "api" / "ui").mkdir(parents=True)
@@ -118,6 +134,15 @@ def test_the_checks_catch_plain_from_relative_and_late_imports(tmp_path: Path) -
         "api/ui/page.py imports api.routes.stock",
         "api/ui/page.py imports api.routes",
         "api/ui/page.py imports api.routes.campaigns",
+    ]
+    (tmp_path / "api" / "ui" / "names.py").write_text(
+        "from projections import queries\nfrom projections.paging import Paging\n"
+        "def later():\n    from projections.tables import users\n"
+    )
+    assert read_model_imports(("api/ui",), tmp_path) == [
+        "api/ui/names.py imports projections.queries",
+        "api/ui/names.py imports projections.tables",
+        "api/ui/names.py imports projections.tables.users",
     ]
     assert offending(("services",), ("api", "fastapi"), tmp_path) == [
         "services/bus.py imports fastapi.concurrency",

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -25,9 +24,8 @@ from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
 from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
-from projections import households_queries, queries
 from projections.paging import BadCursor, Paging
-from services.app import cards, distributions, households, offline_lists
+from services.app import cards, distributions, households, names, offline_lists
 from services.domain.households.cards import PREFIX
 from services.domain.privacy import normalise_identifier
 
@@ -71,9 +69,8 @@ def reason_words(reason: str, t: Translator) -> str:
 async def agent_page(page: Agent) -> Response:
     """Lookup, verdict, one-tap record and the offline queue; cached by the service worker."""
     assert page.user is not None
-    engine = page.services.engine
-    campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
-    locations = (await run_in_threadpool(queries.all_locations, engine)).items
+    campaigns = await names.campaigns(page.services)
+    locations = await names.locations(page.services)
     sites = [loc for loc in locations if loc["kind"] == "site"]
     if page.user.role == "agent":
         sites = [s for s in sites if s["location_id"] in page.user.sites]

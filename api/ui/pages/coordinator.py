@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api import answers
@@ -19,7 +18,6 @@ from api.ui.forms import FormErrors, compact, integer, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
-from projections import households_queries, queries, relief_queries, report_queries
 from projections.paging import Paging
 from services.app import (
     campaigns,
@@ -27,6 +25,7 @@ from services.app import (
     distributions,
     inventory,
     kits,
+    names,
     relief,
     reports,
     social_watch,
@@ -94,11 +93,10 @@ def _next_page(here: dict[str, str], name: str, cursor: str | None) -> str | Non
 
 
 async def reference(page: Page) -> dict[str, Any]:
-    engine = page.services.engine
     return {
-        "locations": (await run_in_threadpool(queries.all_locations, engine)).items,
-        "items": (await run_in_threadpool(queries.all_items, engine)).items,
-        "operations": (await run_in_threadpool(relief_queries.all_operations, engine)).items,
+        "locations": await names.locations(page.services),
+        "items": await names.items(page.services),
+        "operations": await names.operations(page.services),
     }
 
 
@@ -235,14 +233,13 @@ async def coverage_page(
 
 async def _coverage(page: Page, campaign_id: str | None, done: str, errors: FormErrors) -> Response:
     assert page.user is not None
-    engine = page.services.engine
-    all_campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
+    all_campaigns = await names.campaigns(page.services)
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = None
     if chosen:
         counted = await campaigns.coverage(page.services, page.user, chosen)
         found = answers.coverage(chosen, counted)
-    regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
+    regions, provinces = await names.area_names(page.services)
     campaign = next((c for c in all_campaigns if c["campaign_id"] == chosen), None)
     return page.render(
         "coordinator/coverage.html", errors.status, campaigns=all_campaigns, chosen=chosen,

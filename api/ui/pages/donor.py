@@ -9,13 +9,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api import answers
 from api.ui.pages import pledges
 from api.ui.web import Page, PageRoute, section
-from projections import queries, report_queries
-from services.app import cash, proofs, relief
+from services.app import cash, names, proofs, relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
@@ -60,11 +58,9 @@ async def donations_page(page: Donor, donation_id: str | None = None) -> Respons
         traced.append({"gift": gift, "trace": trace, "parts": shares(trace), "cash": is_cash,
                        "by_item": is_cash or several,
                        "one_item": not several and (trace.items or not is_cash)})  # fmt: skip
-    regions, _ = await run_in_threadpool(report_queries.area_names, services.engine)
-    all_items = await run_in_threadpool(queries.all_items, services.engine)
-    all_locations = await run_in_threadpool(queries.all_locations, services.engine)
-    items = {i["item_id"]: i["name"] for i in all_items.items}
-    locations = {loc["location_id"]: loc["name"] for loc in all_locations.items}
+    regions, _ = await names.area_names(services)
+    items = await names.item_names(services)
+    locations = await names.location_names(services)
     promised = await pledges.donor_pledges(page, traced) if not donation_id else []
     return page.render(
         "donor/donations.html", traced=traced, regions=regions, items=items,

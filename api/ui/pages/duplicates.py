@@ -8,7 +8,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api import answers
@@ -19,10 +18,9 @@ from api.ui.forms import FormErrors, compact, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.pages.relief_forms import new_convoy_id
 from api.ui.web import Page, PageRoute, section
-from projections import households_queries, queries
 from projections.paging import Page as Listed
 from projections.paging import Paging
-from services.app import distributions
+from services.app import distributions, names
 
 router = APIRouter(prefix="/coordinator/duplicates", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
@@ -47,15 +45,14 @@ async def _duplicates(
     failed: str | None,
 ) -> Response:
     assert page.user is not None
-    engine = page.services.engine
-    campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
+    campaigns = await names.campaigns(page.services)
     chosen = campaign_id or (campaigns[0]["campaign_id"] if campaigns else None)
     found = Listed()
     if chosen:
         found = await distributions.flagged_duplicates(
             page.services, page.user, chosen, Paging(PAGE_ROWS, after)
         )
-    sites = (await run_in_threadpool(queries.all_locations, engine)).items
+    sites = await names.locations(page.services)
     more = f"/coordinator/duplicates?{urlencode({'campaign_id': chosen, 'after': found.next})}"
     return page.render(
         "coordinator/duplicates.html", errors.status, campaigns=campaigns, chosen=chosen,

@@ -7,13 +7,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api.permissions import grant
 from api.ui.pages.requisitions import reference
 from api.ui.web import Page, PageRoute, section
-from projections import households_queries, report_queries
-from services.app import needs
+from services.app import names, needs
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
@@ -24,8 +22,7 @@ async def needs_page(page: Coordinator, campaign_id: str | None = None) -> Respo
     """A campaign's needs per site, with the totals per region; a link to request each
     site's shortfall for those who raise requisitions."""
     assert page.user is not None
-    engine = page.services.engine
-    all_campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
+    all_campaigns = await names.campaigns(page.services)
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = await needs.campaign_needs(page.services, page.user, chosen) if chosen else None
     may_request = grant(page.user.role, "requisitions.write") is not None
@@ -33,7 +30,7 @@ async def needs_page(page: Coordinator, campaign_id: str | None = None) -> Respo
     if found and may_request:
         links = {s["site_id"]: _request_url(s, found["item_id"]) for s in found["sites"]
                  if s["short"] > 0}  # fmt: skip
-    regions, _ = await run_in_threadpool(report_queries.area_names, engine)
+    regions, _ = await names.area_names(page.services)
     return page.render(
         "coordinator/needs.html", regions=regions, campaigns=all_campaigns, chosen=chosen,
         needs=found, links=links, names=(await reference(page))["names"],

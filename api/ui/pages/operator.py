@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api import answers
@@ -17,9 +16,8 @@ from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, assembly_preview, choices, new_form_id
 from api.ui.web import CARD_ROWS, Page, PageRoute, more_url, section
-from projections import kit_queries, queries
 from projections.paging import Paging
-from services.app import inventory, kits, stock
+from services.app import inventory, kits, names, stock
 from services.app import reference as reference_app
 from services.app.months_of_stock import months_of_stock_at
 from services.app.stock import OperatorEntry
@@ -34,8 +32,8 @@ MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW = 90, 1.0
 async def reference(page: Page) -> dict[str, Any]:
     """Names of locations and items, and the warehouses this user may move stock from."""
     assert page.user is not None
-    locations = (await run_in_threadpool(queries.all_locations, page.services.engine)).items
-    items = (await run_in_threadpool(queries.all_items, page.services.engine)).items
+    locations = await names.locations(page.services)
+    items = await names.items(page.services)
     mine = page.user.warehouses if page.user.role == "operator" else None
     own = [loc for loc in locations if loc["kind"] == "warehouse"]
     own = [loc for loc in own if mine is None or loc["location_id"] in mine]
@@ -45,7 +43,7 @@ async def reference(page: Page) -> dict[str, Any]:
         "locations": locations,
         "items": items,
         "own": own,
-        "kits": await run_in_threadpool(kit_queries.current_compositions, page.services.engine),
+        "kits": await names.kit_compositions(page.services),
     }
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Now
 from api.ui.web import Page, PageRoute, section
 from events.money import to_decimal
-from projections import pledges_queries, queries
-from services.app import pledges
+from services.app import names, pledges
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
@@ -71,9 +69,7 @@ async def overdue_page(page: Coordinator, now: Now) -> Response:
     """Pledges due before today with something still outstanding, the longest overdue first."""
     assert page.user is not None
     found = (await pledges.list_pledges(page.services, page.user, None, now.date())).items
-    engine = page.services.engine
-    donors = await run_in_threadpool(pledges_queries.donor_names, engine)
-    all_items = await run_in_threadpool(queries.all_items, engine)
-    items = {i["item_id"]: i["name"] for i in all_items.items}
+    donors = await names.donor_names(page.services)
+    items = await names.item_names(page.services)
     return page.render("coordinator/pledges.html", pledges=found, donors=donors, items=items,
                        amount=amount)  # fmt: skip

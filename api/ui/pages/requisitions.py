@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api.auth import User
@@ -22,9 +21,8 @@ from api.ui.pages.relief_forms import LINE_ROWS, convoy_lines
 from api.ui.pages.stock_forms import new_form_id
 from api.ui.web import Page, PageRoute, more_url, section
 from events.requisitions import RequisitionLine
-from projections import queries, relief_queries
 from projections.paging import Paging
-from services.app import requisitions
+from services.app import names, requisitions
 from services.domain.requisitions.commands import RaiseRequisition
 
 ROWS = 50
@@ -40,10 +38,10 @@ async def reference(page: Page) -> dict[str, Any]:
     """Names, the locations the user asks for, the warehouses, the items, the operations open
     to a convoy."""
     assert page.user is not None
-    engine, user = page.services.engine, page.user
-    locations = (await run_in_threadpool(queries.all_locations, engine)).items
-    items = (await run_in_threadpool(queries.all_items, engine)).items
-    operations = (await run_in_threadpool(relief_queries.all_operations, engine)).items
+    user = page.user
+    locations = await names.locations(page.services)
+    items = await names.items(page.services)
+    operations = await names.operations(page.services)
     scope = grant(user.role, "requisitions.write")
     mine = user.locations_for(scope) if scope else frozenset()
     return {

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api.ui.web import Page, PageRoute, section
-from projections import households_queries, report_queries
+from services.app import names
 from services.app import social_watch as watch
 
 router = APIRouter(
@@ -26,11 +25,10 @@ async def social_watch_page(page: Coordinator, campaign_id: str | None = None) -
     reached of eligible in each group; the precarity bands; the last months, and what
     rose."""
     assert page.user is not None
-    engine = page.services.engine
-    all_campaigns = (await run_in_threadpool(households_queries.all_campaigns, engine)).items
+    all_campaigns = await names.campaigns(page.services)
     chosen = campaign_id or (all_campaigns[0]["campaign_id"] if all_campaigns else None)
     found = await watch.social_watch(page.services, page.user, chosen)
-    regions, provinces = await run_in_threadpool(report_queries.area_names, engine)
+    regions, provinces = await names.area_names(page.services)
     for area in found["areas"]:
         bands = {b["band"]: b["households"] for b in area["precarity"]}
         area["bands"] = [bands.get(band, 0) for band in BANDS]
