@@ -29,6 +29,7 @@ Operator = Annotated[Page, Depends(section("operator"))]
 EXPIRY_WARNING_DAYS = 30
 # Months of stock on the stock page: the pace of the last 90 days, flagged under one month.
 MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW = 90, 1.0
+STOCK_ROWS = 100  # lots per page of the stock page
 
 
 async def reference(page: Page) -> dict[str, Any]:
@@ -58,12 +59,19 @@ def expiry_class(expires_on: date | None, today: date) -> str:
 
 
 @router.get("")
-async def stock_page(page: Operator, location_id: str | None = None, done: str = "") -> Response:
-    """Stock by location, item and lot, expiry highlighted, and the location's alerts."""
+async def stock_page(
+    page: Operator, location_id: str | None = None, done: str = "", after: str | None = None
+) -> Response:
+    """Stock by location, item and lot, expiry highlighted, STOCK_ROWS lots at a time with a
+    link to the next; and the location's alerts."""
     assert page.user is not None
     now, services, user = datetime.now(UTC), page.services, page.user
-    found_rows = (await inventory.inventory(services, user, location_id)).items
-    rows = [answers.inventory_row(r) for r in found_rows]
+    listed = await inventory.inventory(
+        services, user, location_id, paging=Paging(STOCK_ROWS, after)
+    )
+    rows = [answers.inventory_row(r) for r in listed.items]
+    here = {"location_id": location_id} if location_id else {}
+    more = more_url("/operator", listed.next, **here)
     open_alerts = [
         answers.alert(a) for a in (await inventory.alerts(services, user, now.date())).items
     ]
@@ -81,7 +89,7 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     )
     return page.render(
         "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
-        done=done, months=lasting.items, window_days=MONTHS_WINDOW_DAYS,
+        done=done, more=more, months=lasting.items, window_days=MONTHS_WINDOW_DAYS,
         alert_below=MONTHS_ALERT_BELOW, **ref,
     )  # fmt: skip
 

@@ -3,21 +3,24 @@ coordinator's list of pledges overdue."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Now
-from api.ui.web import Page, PageRoute, section
+from api.ui.web import Page, PageRoute, more_url, section
 from events.money import to_decimal
 from projections import pledges_queries, queries
+from projections.paging import Paging
 from services.app import pledges
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 PARTS = ("in_stock", "in_transit", "distributed", "lost")
 Row = dict[str, Any]
+OVERDUE_ROWS = 50
 
 
 def amount(pledge: Row, field: str) -> str:
@@ -59,21 +62,36 @@ def bought(traced: list[Row]) -> list[Row]:
     return [goods[item_id] for item_id in sorted(goods)]
 
 
-async def donor_pledges(page: Page, traced: list[Row]) -> list[Row]:
-    """The signed-in donor's pledges, each with its figures."""
+async def donor_pledges(
+    page: Page, paging: Paging, trace: Callable[[Page, Row, bool], Awaitable[Row]]
+) -> tuple[list[Row], str | None]:
+    """A page of the signed-in donor's pledges, each with its figures from the traces of the
+    donations fulfilling it (`trace` gives one), and the next page's cursor."""
     assert page.user is not None
-    found = (await pledges.list_pledges(page.services, page.user)).items
-    return [with_parts(p, traced) for p in found]
+    found = await pledges.list_pledges(page.services, page.user, paging=paging)
+    shown = []
+    for pledge in found.items:
+        gifts = await run_in_threadpool(
+            pledges_queries.gifts_of_pledge, page.services.engine, pledge["pledge_id"]
+        )
+        traced = [await trace(page, gift, is_cash) for gift, is_cash in gifts]
+        shown.append(with_parts(pledge, traced))
+    return shown, found.next
 
 
 @router.get("/pledges")
-async def overdue_page(page: Coordinator, now: Now) -> Response:
-    """Pledges due before today with something still outstanding, the longest overdue first."""
+async def overdue_page(page: Coordinator, now: Now, after: str | None = None) -> Response:
+    """Pledges due before today with something still outstanding, the longest overdue first,
+    OVERDUE_ROWS at a time."""
     assert page.user is not None
-    found = (await pledges.list_pledges(page.services, page.user, None, now.date())).items
+    listed = await pledges.list_pledges(
+        page.services, page.user, None, now.date(), Paging(OVERDUE_ROWS, after)
+    )
+    found = listed.items
     engine = page.services.engine
     donors = await run_in_threadpool(pledges_queries.donor_names, engine)
     all_items = await run_in_threadpool(queries.all_items, engine)
     items = {i["item_id"]: i["name"] for i in all_items.items}
+    more = more_url("/coordinator/pledges", listed.next)
     return page.render("coordinator/pledges.html", pledges=found, donors=donors, items=items,
-                       amount=amount)  # fmt: skip
+                       amount=amount, more=more)  # fmt: skip
