@@ -106,3 +106,34 @@ def test_the_stock_pages_show_a_locations_lots_a_page_at_a_time(
                 assert f"location_id={WAREHOUSES[0]}" in path
                 assert role == "operator" or "on=2099-01-01" in path
         assert (shown, pages) == (everything, 3), role
+
+
+def test_arrivals_show_the_transfers_coming_to_my_warehouses_a_page_at_a_time(
+    stocked: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three transfers from Marrakech to Casablanca, the operator's warehouse, and one from
+    Casablanca to Al Haouz: the operator's arrivals show the three, two at a time, and never
+    the one leaving."""
+    api = stocked
+    receipt = {"location_id": WAREHOUSES[1], "item_id": ITEMS[1], "quantity": 30,
+               "lot": "L-MRK", "expires_on": "2030-01-01"}  # fmt: skip
+    assert api.post("admin", "/v1/stock/receipts", receipt).status_code == 201
+    moves = [(f"tr-in-{n}", WAREHOUSES[1], WAREHOUSES[0]) for n in range(3)]
+    moves.append(("tr-out", WAREHOUSES[0], SITE))
+    for transfer_id, source, destination in moves:
+        body = {"id": transfer_id, "from_location_id": source, "to_location_id": destination,
+                "lines": [{"item_id": ITEMS[1], "quantity": 1}]}  # fmt: skip
+        answer = api.post("admin", "/v1/stock/transfers", body)
+        assert answer.status_code == 201, answer.text
+    monkeypatch.setattr(operator, "ARRIVAL_ROWS", 2)
+    sign_in(api, "operator", token=api.tokens[USERNAMES["operator"]])
+
+    shown, path, pages = [], "/operator/arrivals", 0
+    while path:
+        answer = api.client.get(path)
+        assert answer.status_code == 200, answer.text
+        shown += re.findall(r'id="tr-(tr-[\w-]+)"', answer.text)
+        pages += 1
+        path = next_link(answer.text)
+
+    assert pages == 2 and sorted(shown) == ["tr-in-0", "tr-in-1", "tr-in-2"], shown

@@ -30,6 +30,7 @@ EXPIRY_WARNING_DAYS = 30
 # Months of stock on the stock page: the pace of the last 90 days, flagged under one month.
 MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW = 90, 1.0
 STOCK_ROWS = 100  # lots per page of the stock page
+ARRIVAL_ROWS = 20  # transfers (each with its form) per page of arrivals
 
 
 async def reference(page: Page) -> dict[str, Any]:
@@ -168,21 +169,26 @@ async def void_entry(page: Operator) -> Response:
 
 
 @router.get("/arrivals")
-async def arrivals_page(page: Operator, done: str = "") -> Response:
-    """Transfers on their way to my warehouses, each with a form to record what arrived."""
-    return await _arrivals(page, {}, None, done)
+async def arrivals_page(page: Operator, done: str = "", after: str | None = None) -> Response:
+    """Transfers on their way to my warehouses, each with a form to record what arrived,
+    ARRIVAL_ROWS at a time."""
+    return await _arrivals(page, {}, None, done, after)
 
 
-async def _arrivals(page: Page, errors: dict[str, str], failed: str | None, done: str) -> Response:
+async def _arrivals(
+    page: Page, errors: dict[str, str], failed: str | None, done: str, after: str | None = None
+) -> Response:
     assert page.user is not None
-    moving = (await inventory.transfers(page.services, page.user, status="in_transit")).items
     own = await reference(page)
-    mine = {loc["location_id"] for loc in own["own"]}
-    incoming = [answers.transfer_public(tr) for tr in moving if tr["to_location_id"] in mine]
+    mine = [loc["location_id"] for loc in own["own"]]
+    moving = await inventory.transfers(
+        page.services, page.user, "in_transit", Paging(ARRIVAL_ROWS, after), arriving_at=mine
+    )
+    incoming = [answers.transfer_public(tr) for tr in moving.items]
     status = 422 if errors else 200
     return page.render(
         "operator/arrivals.html", status, transfers=incoming, errors=errors,
-        failed=failed, done=done, **own,
+        failed=failed, done=done, more=more_url("/operator/arrivals", moving.next), **own,
     )  # fmt: skip
 
 
