@@ -2,7 +2,9 @@
 decider → event → reply, at a fixed rate and concurrency, with p50/p95/p99 latency.
 
 The baseline is an authenticated read of the same API (`GET /v1/items`) at the same rate and
-concurrency: the HTTP and authentication floor without Kafka or a decision.
+concurrency: the HTTP and authentication floor without Kafka or a decision. Beside the
+throughput, the same run measures what the ledger costs per accepted command (its events
+signed and chained by their writer, verified by each reader: `bench.signing.in_commands`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from bench import load
 from bench.common import machine, report, size
+from bench.signing import in_commands
 from bench.system import CAMPAIGN, ITEM, SITE, WAREHOUSE, running_system
 from bench.workload import household_id
 
@@ -20,7 +23,8 @@ def main() -> dict[str, Any]:
     rate = size("rate", 200)
     concurrency = size("concurrency", 64)
     with running_system(count, "_commands") as system:
-        info = machine([system.settings.db_url])
+        settings = system.settings
+        info = machine([settings.db_url])
         url = system.base_url
 
         def warm(i: int) -> tuple[str, str, dict[str, Any] | None]:
@@ -56,6 +60,7 @@ def main() -> dict[str, Any]:
     for name, outcome in accepted.items():
         done = outcome.statuses.get(201, 0) + outcome.statuses.get(200, 0)  # 200: a retry replayed
         assert done == count, f"{name}: {dict(outcome.statuses)}"
+    figures |= in_commands(figures, settings)  # what signing, chaining and verifying take of it
     return report("command path", figures, info)
 
 

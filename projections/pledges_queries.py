@@ -58,11 +58,27 @@ def cash_donation(engine: Engine, donation_id: str) -> Row | None:
     return rows[0] | {"remaining": rows[0]["amount"] - rows[0]["spent"]} if rows else None
 
 
-def cash_donations_of(engine: Engine, donor_ids: list[str] | None) -> list[Row]:
+def cash_donations_of(
+    engine: Engine, donor_ids: list[str] | None, paging: Paging = EVERYTHING
+) -> Page:
     """Cash donations (of these donors, or all), the latest received first."""
     c = cash_donations
     stmt = select(c).where(_of(c.c.donor_id, donor_ids))
-    return fetch_all(engine, stmt.order_by(c.c.received_at.desc(), c.c.donation_id.desc()))
+    latest_first = [
+        Sort(c.c.received_at, "received_at", descending=True),
+        Sort(c.c.donation_id, "donation_id", descending=True),
+    ]
+    return read_page(engine, stmt, latest_first, paging)
+
+
+def gifts_of_pledge(engine: Engine, pledge_id: str) -> list[tuple[Row, bool]]:
+    """The donations fulfilling a pledge, goods then cash, each with whether it is cash."""
+    goods = fetch_all(
+        engine, select(donations).where(donations.c.pledge_id == pledge_id).order_by("donation_id")
+    )
+    c = cash_donations
+    cash = fetch_all(engine, select(c).where(c.c.pledge_id == pledge_id).order_by("donation_id"))
+    return [(g, False) for g in goods] + [(m, True) for m in cash]
 
 
 def purchases_of(engine: Engine, donation_id: str) -> list[Row]:

@@ -90,9 +90,10 @@ def transfer_list(
     location_ids: Collection[str] | None = None,
     transfer_id: str | None = None,
     paging: Paging = EVERYTHING,
+    to_location_ids: Collection[str] | None = None,
 ) -> Page:
     """Transfers with their lines, the latest dispatched first (those whose dispatch is not
-    projected yet before them)."""
+    projected yet before them); `to_location_ids` keeps those going to these locations."""
     t = transfers
     sort_at = func.coalesce(t.c.dispatched_at, NOT_YET_DISPATCHED).label("sort_at")
     stmt = select(t, sort_at)
@@ -103,6 +104,8 @@ def transfer_list(
     if location_ids is not None:
         ids = list(location_ids)
         stmt = stmt.where(t.c.from_location_id.in_(ids) | t.c.to_location_id.in_(ids))
+    if to_location_ids is not None:
+        stmt = stmt.where(t.c.to_location_id.in_(list(to_location_ids)))
     latest_first = [
         Sort(sort_at, "sort_at", descending=True),
         Sort(t.c.transfer_id, "transfer_id", descending=True),

@@ -8,6 +8,7 @@ from typing import Any
 
 from events.relief import CashDonationReceived
 from projections import pledges_queries, relief_queries
+from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Forbidden, NotFound
 from services.app.permissions import Scope, User, authorize
 from services.app.pledges import fulfilled_by
@@ -60,11 +61,11 @@ async def cash_donation(ports: Ports, user: User, donation_id: str) -> Row:
     return found | {"purchases": bought}
 
 
-async def list_cash_donations(ports: Ports, user: User) -> list[Row]:
+async def list_cash_donations(ports: Ports, user: User, paging: Paging = EVERYTHING) -> Page:
     """Cash donations, the latest first (a donor sees only its own)."""
     scope = authorize(user, "donations.read")
     donor_ids = sorted(user.donors) if scope is Scope.DONOR else None
-    return await in_thread(pledges_queries.cash_donations_of, ports.engine, donor_ids)
+    return await in_thread(pledges_queries.cash_donations_of, ports.engine, donor_ids, paging)
 
 
 async def record_purchase(ports: Ports, user: User, now: datetime, body: Purchase) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -69,10 +70,14 @@ async def stock_card(
 
 
 async def transfers(
-    ports: Ports, user: User, status: str | None = None, paging: Paging = EVERYTHING
+    ports: Ports,
+    user: User,
+    status: str | None = None,
+    paging: Paging = EVERYTHING,
+    arriving_at: Collection[str] | None = None,
 ) -> Page:
     """Transfers (in transit or received) touching the locations the user may see, the
-    latest dispatched first."""
+    latest dispatched first; `arriving_at` keeps those going to these locations."""
     allowed = user.locations_for(authorize(user, "stock.read"))
     return await in_thread(
         stock_queries.transfer_list,
@@ -80,6 +85,7 @@ async def transfers(
         status=status,
         location_ids=allowed,
         paging=paging,
+        to_location_ids=arriving_at,
     )
 
 

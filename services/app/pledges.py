@@ -78,3 +78,10 @@ async def fulfilled_by(
         raise Invalid(f"pledge {pledge_id!r} is of {promised!r}", field="pledge_id")
     if found["status"] == "cancelled":
         raise Conflict(f"pledge {pledge_id!r} is cancelled", error="pledge_cancelled")
+
+
+async def gifts_of_pledge(ports: Ports, user: User, pledge: Row) -> list[tuple[Row, bool]]:
+    """The donations fulfilling a pledge (as `list_pledges` gave it), goods then cash, each
+    with whether it is cash."""
+    authorize(user, "pledges.read", donor_id=pledge["donor_id"])
+    return await in_thread(pledges_queries.gifts_of_pledge, ports.engine, pledge["pledge_id"])

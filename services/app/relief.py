@@ -142,12 +142,19 @@ async def list_donations(ports: Ports, user: User, paging: Paging = EVERYTHING) 
 async def trace_donation(ports: Ports, user: User, donation_id: str) -> Row:
     """Where a donation is (or, for cash, the goods bought with it): in stock (by location),
     in transit, distributed, lost."""
-    scope = authorize(user, "donations.read")
-    gift = await in_thread(relief_queries.donation, ports.engine, donation_id)
-    if gift is None:  # money: its trace follows the goods its purchases bought
-        gift = await in_thread(pledges_queries.cash_donation, ports.engine, donation_id)
-    if gift is None:
-        raise NotFound(f"no donation {donation_id!r}", error="unknown_donation")
-    if scope == "donor" and gift["donor_id"] not in user.donors:
-        raise Forbidden("this donation belongs to another donor", permission="donations.read")
+    await gift(ports, user, donation_id)
     return await in_thread(relief_queries.trace, ports.engine, donation_id)
+
+
+async def gift(ports: Ports, user: User, donation_id: str) -> tuple[Row, bool]:
+    """A donation of goods or of money (then True), if the user may read it."""
+    scope = authorize(user, "donations.read")
+    found = await in_thread(relief_queries.donation, ports.engine, donation_id)
+    is_cash = found is None  # money: its trace follows the goods its purchases bought
+    if is_cash:
+        found = await in_thread(pledges_queries.cash_donation, ports.engine, donation_id)
+    if found is None:
+        raise NotFound(f"no donation {donation_id!r}", error="unknown_donation")
+    if scope == "donor" and found["donor_id"] not in user.donors:
+        raise Forbidden("this donation belongs to another donor", permission="donations.read")
+    return found, is_cash

@@ -1,8 +1,9 @@
 """Every event links to its predecessor in its partition; a verifier finds where it breaks.
 
 The story: five receipts at Marrakech are written, chained, to stock partition 0. A copy of
-the log where one receipt's quantity is changed, one removed, one inserted, or two swapped
-fails verification at that position and says why; the writer, restarted, chains its next
+the log where one receipt's quantity is changed, one is unsigned or signed again with
+another key, one removed, one inserted, or two swapped fails verification at that position
+and says why; the writer, restarted, chains its next
 event from the last record in the log, not from what it remembered.
 """
 
@@ -122,6 +123,35 @@ def test_reordered_events_are_found_at_the_first_moved() -> None:
     result = verify(values)
 
     assert result.failed_at == 1 and "link broken" in (result.reason or "")
+
+
+def test_an_unsigned_event_is_found_at_its_offset() -> None:
+    values = chain([10, 20, 30, 40, 50])
+    unsigned = orjson.loads(values[2])
+    del unsigned["signature"], unsigned["key_id"]
+    values[2] = orjson.dumps(unsigned)
+
+    result = verify(values)
+
+    assert (result.failed_at, result.events, result.reason) == (2, 2, "unsigned event")
+
+
+def test_an_event_re_signed_with_another_key_is_found_at_its_offset() -> None:
+    """Signed again by a key the readers do not hold, under its own key id or under the
+    writers': either way the walk stops at that event and says why."""
+    mallory = LedgerKeys([b"m" * 64])
+    unknown = f"signed with an unknown key {mallory.signing_key_id!r}"
+    mismatch = f"signature does not match the event (key {KEYS.signing_key_id})"
+    for claims_writers_key, reason in ((False, unknown), (True, mismatch)):
+        values = chain([10, 20, 30, 40, 50])
+        resigned = mallory.signed_payload(orjson.loads(values[3]))
+        if claims_writers_key:
+            resigned["key_id"] = KEYS.signing_key_id
+        values[3] = orjson.dumps(resigned)
+
+        result = verify(values)
+
+        assert (result.failed_at, result.events, result.reason) == (3, 3, reason)
 
 
 def test_an_unchained_or_junk_record_is_named_with_its_reason() -> None:

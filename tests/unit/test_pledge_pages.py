@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import deps
+from api.ui.pages import donor, pledges
 from tests.support.api import SITE, ApiHarness
 from tests.unit.test_requisition_pages import sign_in
 
@@ -152,3 +153,61 @@ def test_the_pledges_speak_french_arabic_and_english(
 
 def test_a_donor_cannot_open_the_coordinators_overdue_list(api: ApiHarness) -> None:
     assert sign_in(api, "donor").get("/coordinator/pledges").status_code == 403
+
+
+def link(page: str, words: str) -> str:
+    found = re.search(rf'<a href="([^"]+)">{re.escape(words)}', page)
+    assert found, page
+    return found.group(1).replace("&amp;", "&")
+
+
+def donations_shown(page: str) -> list[str]:
+    return re.findall(r'<article class="card donation[^"]*" id="donation-([^"]+)"', page)
+
+
+def test_the_donor_page_pages_donations_and_pledges_and_a_pledge_counts_all_its_gifts(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One of each list per page: the newest donation of goods first, the cash donation, the
+    pledge due first; each list's link moves it on. A pledge's figures come from every
+    donation fulfilling it, not from the donations on the page: don-1, which fulfils the
+    flour pledge, is on the second page of donations."""
+    ok(api.post("coordinator", "/v1/donations", {
+        "id": "don-2", "donor_id": ATLAS, "location_id": CASA, "item_id": FLOUR,
+        "quantity": 5}))  # fmt: skip
+    for n in (1, 2):
+        gift = {"id": f"don-cash-{n}", "donor_id": ATLAS, "amount": "100", "currency": "MAD"}
+        ok(api.post("coordinator", "/v1/cash-donations", gift))
+    monkeypatch.setattr(donor, "DONOR_ROWS", 1)
+    browser = sign_in(api, "donor")
+
+    first = english(browser, "/donor")
+    assert donations_shown(first) == ["don-2", "don-cash-2"]
+    assert cells(first, "pledge-pl-flour")[2:] == [
+        "Open", "2000", "1200", "800", "0", "900", "300", "0", "0"]  # fmt: skip
+    assert 'id="pledge-pl-cash"' not in first
+
+    goods = browser.get(link(first, "More donations of goods"))
+    assert donations_shown(goods.text) == ["don-1", "don-cash-2"]
+    assert "More donations of goods" not in goods.text
+    cash = browser.get(link(first, "More cash donations"))
+    assert donations_shown(cash.text) == ["don-2", "don-cash-1"]
+    assert "More cash donations" not in cash.text
+    pledged = browser.get(link(first, "Next page"))
+    assert 'id="pledge-pl-cash"' in pledged.text and 'id="pledge-pl-flour"' not in pledged.text
+    assert "Next page" not in pledged.text
+
+
+def test_the_pledges_overdue_are_read_a_page_at_a_time(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.app.dependency_overrides[deps.now] = lambda: datetime(2026, 5, 1, tzinfo=UTC)
+    monkeypatch.setattr(pledges, "OVERDUE_ROWS", 1)
+    browser = sign_in(api, "coordinator")
+
+    first = english(browser, "/coordinator/pledges")
+    second = browser.get(link(first, "Next page")).text
+
+    assert 'id="pledge-pl-flour"' in first and 'id="pledge-pl-cash"' not in first
+    assert 'id="pledge-pl-cash"' in second and 'id="pledge-pl-flour"' not in second
+    assert "Next page" not in second

@@ -52,21 +52,26 @@ async def _names(page: Page) -> dict[str, Any]:
 
 @router.get("/stock")
 async def stock_as_of(
-    page: Auditor, location_id: str | None = None, on: date | None = None
+    page: Auditor, location_id: str | None = None, on: date | None = None, after: str | None = None
 ) -> Response:
-    """What a location held at the end of a day (local time), lot by lot, with each item's
-    stock card a click away."""
+    """What a location held at the end of a day (local time), lot by lot, PAGE_ROWS lots at
+    a time, with each item's stock card a click away."""
     assert page.user is not None
     ref = await _names(page)
-    rows = None
+    rows, more = None, None
     if location_id:
         end_of_day = datetime.combine(on + timedelta(days=1), time(), LOCAL_TIME) if on else None
         as_of = end_of_day.astimezone(UTC) - timedelta(microseconds=1) if end_of_day else None
-        found = await inventory.inventory(page.services, page.user, location_id, None, as_of)
+        found = await inventory.inventory(
+            page.services, page.user, location_id, None, as_of, Paging(PAGE_ROWS, after)
+        )
         rows = [answers.inventory_row(r) for r in found.items]
+        here = {"location_id": location_id} | ({"on": on.isoformat()} if on else {})
+        more = more_url("/auditor/stock", found.next, **here)
     return page.render(
-        "auditor/stock.html", rows=rows, location_id=location_id, on=on, tab="stock", **ref
-    )
+        "auditor/stock.html", rows=rows, location_id=location_id, on=on, tab="stock",
+        more=more, **ref,
+    )  # fmt: skip
 
 
 @router.get("/card")

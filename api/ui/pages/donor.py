@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Response
@@ -13,11 +14,13 @@ from fastapi import APIRouter, Depends, Response
 from api import answers
 from api.ui.pages import pledges
 from api.ui.web import Page, PageRoute, section
+from projections.paging import Paging
 from services.app import cash, names, proofs, relief
 
 router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
 PARTS = ("distributed", "in_kits", "in_stock", "in_transit", "lost")
+DONOR_ROWS = 20  # donations (each traced) and pledges per page
 
 
 def shares(trace: Any) -> list[dict[str, Any]]:
@@ -40,32 +43,57 @@ def shares(trace: Any) -> list[dict[str, Any]]:
 
 
 @router.get("")
-async def donations_page(page: Donor, donation_id: str | None = None) -> Response:
-    """Every donation of this donor (one when asked), with its trace."""
+async def donations_page(
+    page: Donor,
+    donation_id: str | None = None,
+    after: str | None = None,
+    cash_after: str | None = None,
+    pledges_after: str | None = None,
+) -> Response:
+    """This donor's donations (one when asked), each with its trace, and its pledges: goods
+    donations, cash donations and pledges each a page of DONOR_ROWS, with a link to the
+    next."""
     assert page.user is not None
     services, user = page.services, page.user
+    more: dict[str, str | None] = {}
     if donation_id:
-        await relief.trace_donation(services, user, donation_id)  # 403 if not theirs
-    gifts = (await relief.list_donations(services, user)).items
-    money = await cash.list_cash_donations(services, user)
-    if donation_id:
-        gifts = [g for g in gifts if g["donation_id"] == donation_id]
-        money = [c for c in money if c["donation_id"] == donation_id]
-    traced = []
-    for gift, is_cash in [(g, False) for g in gifts] + [(c, True) for c in money]:
-        trace = answers.trace(await relief.trace_donation(services, user, gift["donation_id"]))
-        several = len(trace.items) > 1  # then units summed over items mean nothing
-        traced.append({"gift": gift, "trace": trace, "parts": shares(trace), "cash": is_cash,
-                       "by_item": is_cash or several,
-                       "one_item": not several and (trace.items or not is_cash)})  # fmt: skip
+        listed = [await relief.gift(services, user, donation_id)]  # 403 if not theirs
+    else:
+        gifts = await relief.list_donations(services, user, Paging(DONOR_ROWS, after))
+        cash_gifts = await cash.list_cash_donations(services, user, Paging(DONOR_ROWS, cash_after))
+        listed = [(g, False) for g in gifts.items] + [(c, True) for c in cash_gifts.items]
+        more = {"goods": _next_page("after", gifts.next),
+                "cash": _next_page("cash_after", cash_gifts.next)}  # fmt: skip
+    traced = [await traced_gift(page, gift, is_cash) for gift, is_cash in listed]
     regions, _ = await names.area_names(services)
     items = await names.item_names(services)
     locations = await names.location_names(services)
-    promised = await pledges.donor_pledges(page, traced) if not donation_id else []
+    promised: list[dict[str, Any]] = []
+    if not donation_id:
+        promised, next_pledges = await pledges.donor_pledges(
+            page, Paging(DONOR_ROWS, pledges_after), traced_gift
+        )
+        more["pledges"] = _next_page("pledges_after", next_pledges)
     return page.render(
         "donor/donations.html", traced=traced, regions=regions, items=items,
-        locations=locations, pledges=promised, amount=pledges.amount,
+        locations=locations, pledges=promised, amount=pledges.amount, more=more,
     )  # fmt: skip
+
+
+def _next_page(name: str, cursor: str | None) -> str | None:
+    """The page with one of its lists moved on to its next page, or None on its last."""
+    return f"/donor?{urlencode({name: cursor})}" if cursor else None
+
+
+async def traced_gift(page: Page, gift: dict[str, Any], is_cash: bool) -> dict[str, Any]:
+    """A donation (goods or cash) with its trace and the parts of it, as the page shows them."""
+    assert page.user is not None
+    found = await relief.trace_donation(page.services, page.user, gift["donation_id"])
+    trace = answers.trace(found)
+    several = len(trace.items) > 1  # then units summed over items mean nothing
+    return {"gift": gift, "trace": trace, "parts": shares(trace), "cash": is_cash,
+            "by_item": is_cash or several,
+            "one_item": not several and (trace.items or not is_cash)}  # fmt: skip
 
 
 @router.get("/proof/{donation_id}")

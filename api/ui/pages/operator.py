@@ -27,6 +27,8 @@ Operator = Annotated[Page, Depends(section("operator"))]
 EXPIRY_WARNING_DAYS = 30
 # Months of stock on the stock page: the pace of the last 90 days, flagged under one month.
 MONTHS_WINDOW_DAYS, MONTHS_ALERT_BELOW = 90, 1.0
+STOCK_ROWS = 100  # lots per page of the stock page
+ARRIVAL_ROWS = 20  # transfers (each with its form) per page of arrivals
 
 
 async def reference(page: Page) -> dict[str, Any]:
@@ -56,12 +58,19 @@ def expiry_class(expires_on: date | None, today: date) -> str:
 
 
 @router.get("")
-async def stock_page(page: Operator, location_id: str | None = None, done: str = "") -> Response:
-    """Stock by location, item and lot, expiry highlighted, and the location's alerts."""
+async def stock_page(
+    page: Operator, location_id: str | None = None, done: str = "", after: str | None = None
+) -> Response:
+    """Stock by location, item and lot, expiry highlighted, STOCK_ROWS lots at a time with a
+    link to the next; and the location's alerts."""
     assert page.user is not None
     now, services, user = datetime.now(UTC), page.services, page.user
-    found_rows = (await inventory.inventory(services, user, location_id)).items
-    rows = [answers.inventory_row(r) for r in found_rows]
+    listed = await inventory.inventory(
+        services, user, location_id, paging=Paging(STOCK_ROWS, after)
+    )
+    rows = [answers.inventory_row(r) for r in listed.items]
+    here = {"location_id": location_id} if location_id else {}
+    more = more_url("/operator", listed.next, **here)
     open_alerts = [
         answers.alert(a) for a in (await inventory.alerts(services, user, now.date())).items
     ]
@@ -79,7 +88,7 @@ async def stock_page(page: Operator, location_id: str | None = None, done: str =
     )
     return page.render(
         "operator/stock.html", rows=lines, alerts=found, location_id=location_id,
-        done=done, months=lasting.items, window_days=MONTHS_WINDOW_DAYS,
+        done=done, more=more, months=lasting.items, window_days=MONTHS_WINDOW_DAYS,
         alert_below=MONTHS_ALERT_BELOW, **ref,
     )  # fmt: skip
 
@@ -158,21 +167,26 @@ async def void_entry(page: Operator) -> Response:
 
 
 @router.get("/arrivals")
-async def arrivals_page(page: Operator, done: str = "") -> Response:
-    """Transfers on their way to my warehouses, each with a form to record what arrived."""
-    return await _arrivals(page, {}, None, done)
+async def arrivals_page(page: Operator, done: str = "", after: str | None = None) -> Response:
+    """Transfers on their way to my warehouses, each with a form to record what arrived,
+    ARRIVAL_ROWS at a time."""
+    return await _arrivals(page, {}, None, done, after)
 
 
-async def _arrivals(page: Page, errors: dict[str, str], failed: str | None, done: str) -> Response:
+async def _arrivals(
+    page: Page, errors: dict[str, str], failed: str | None, done: str, after: str | None = None
+) -> Response:
     assert page.user is not None
-    moving = (await inventory.transfers(page.services, page.user, status="in_transit")).items
     own = await reference(page)
-    mine = {loc["location_id"] for loc in own["own"]}
-    incoming = [answers.transfer_public(tr) for tr in moving if tr["to_location_id"] in mine]
+    mine = [loc["location_id"] for loc in own["own"]]
+    moving = await inventory.transfers(
+        page.services, page.user, "in_transit", Paging(ARRIVAL_ROWS, after), arriving_at=mine
+    )
+    incoming = [answers.transfer_public(tr) for tr in moving.items]
     status = 422 if errors else 200
     return page.render(
         "operator/arrivals.html", status, transfers=incoming, errors=errors,
-        failed=failed, done=done, **own,
+        failed=failed, done=done, more=more_url("/operator/arrivals", moving.next), **own,
     )  # fmt: skip
 
 

@@ -3,19 +3,22 @@ coordinator's list of pledges overdue."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import Now
-from api.ui.web import Page, PageRoute, section
+from api.ui.web import Page, PageRoute, more_url, section
 from events.money import to_decimal
+from projections.paging import Paging
 from services.app import names, pledges
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 PARTS = ("in_stock", "in_transit", "distributed", "lost")
 Row = dict[str, Any]
+OVERDUE_ROWS = 50
 
 
 def amount(pledge: Row, field: str) -> str:
@@ -57,19 +60,32 @@ def bought(traced: list[Row]) -> list[Row]:
     return [goods[item_id] for item_id in sorted(goods)]
 
 
-async def donor_pledges(page: Page, traced: list[Row]) -> list[Row]:
-    """The signed-in donor's pledges, each with its figures."""
+async def donor_pledges(
+    page: Page, paging: Paging, trace: Callable[[Page, Row, bool], Awaitable[Row]]
+) -> tuple[list[Row], str | None]:
+    """A page of the signed-in donor's pledges, each with its figures from the traces of the
+    donations fulfilling it (`trace` gives one), and the next page's cursor."""
     assert page.user is not None
-    found = (await pledges.list_pledges(page.services, page.user)).items
-    return [with_parts(p, traced) for p in found]
+    found = await pledges.list_pledges(page.services, page.user, paging=paging)
+    shown = []
+    for pledge in found.items:
+        gifts = await pledges.gifts_of_pledge(page.services, page.user, pledge)
+        traced = [await trace(page, gift, is_cash) for gift, is_cash in gifts]
+        shown.append(with_parts(pledge, traced))
+    return shown, found.next
 
 
 @router.get("/pledges")
-async def overdue_page(page: Coordinator, now: Now) -> Response:
-    """Pledges due before today with something still outstanding, the longest overdue first."""
+async def overdue_page(page: Coordinator, now: Now, after: str | None = None) -> Response:
+    """Pledges due before today with something still outstanding, the longest overdue first,
+    OVERDUE_ROWS at a time."""
     assert page.user is not None
-    found = (await pledges.list_pledges(page.services, page.user, None, now.date())).items
+    listed = await pledges.list_pledges(
+        page.services, page.user, None, now.date(), Paging(OVERDUE_ROWS, after)
+    )
+    found = listed.items
     donors = await names.donor_names(page.services)
     items = await names.item_names(page.services)
+    more = more_url("/coordinator/pledges", listed.next)
     return page.render("coordinator/pledges.html", pledges=found, donors=donors, items=items,
-                       amount=amount)  # fmt: skip
+                       amount=amount, more=more)  # fmt: skip
