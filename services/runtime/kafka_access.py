@@ -22,7 +22,12 @@ from kafka.admin import (
 
 from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
-from services.runtime.topics import COMMAND_STREAMS, EVENT_STREAMS, REFUSAL_STREAMS
+from services.runtime.topics import (
+    CHECKPOINT_STREAM,
+    COMMAND_STREAMS,
+    EVENT_STREAMS,
+    REFUSAL_STREAMS,
+)
 
 ADMIN_USER = "aid-admin"
 API_USER = "aid-api"
@@ -55,11 +60,14 @@ def api_grants(settings: Settings) -> list[Grant]:
 
 
 def worker_grants(settings: Settings) -> list[Grant]:
-    """Commands in, decisions out; the projections' streams in; its own groups and Faust's."""
+    """Commands in, decisions out; the projections' streams in; its own groups and Faust's;
+    the signed checkpoints out (`aid ledger checkpoint` runs as the workers' user: it reads
+    every event stream, as they do)."""
     decided = EVENT_STREAMS + REFUSAL_STREAMS
+    written = COMMAND_STREAMS + decided + ("replies", "dlq", CHECKPOINT_STREAM)
     return [
         *_topics(settings, COMMAND_STREAMS + decided, READ),
-        *_topics(settings, COMMAND_STREAMS + decided + ("replies", "dlq"), WRITE),
+        *_topics(settings, written, WRITE),
         (TOPIC, settings.topic_prefix, PREFIXED, DESCRIBE),
         (TOPIC, f"{settings.topic_prefix}worker-", PREFIXED, ALL),  # Faust's leader topic
         (GROUP, settings.topic_prefix, PREFIXED, READ),

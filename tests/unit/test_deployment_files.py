@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from services.runtime.kafka_access import acls
+from services.runtime.kafka_access import LITERAL, TOPIC, WRITE, acls, api_grants, worker_grants
 from services.runtime.settings import DEV_SECRET, Settings
 from services.runtime.topics import COMMAND_STREAMS
 
@@ -48,6 +48,7 @@ KAFKA_PASSWORDS = {"AID_KAFKA_PASSWORD", "AID_KAFKA_API_PASSWORD", "AID_KAFKA_WO
 KAFKA_USERS = {
     "api": ("aid-api", "aidledger-kafka-api", "kafka-api.env"),
     "worker": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
+    "ledger-checkpoint": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "topics": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
     "kafka-access": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
 }
@@ -69,7 +70,7 @@ TOPIC_LAYOUT = {
     "AID_REPLICATION_FACTOR": "3",
     "AID_MIN_INSYNC_REPLICAS": "2",
 }
-WORKLOADS = {"Deployment", "StatefulSet", "Job"}
+WORKLOADS = {"Deployment", "StatefulSet", "Job", "CronJob"}
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -101,8 +102,17 @@ def workloads() -> list[dict[str, Any]]:
     return [o for o in k8s_objects() if o["kind"] in WORKLOADS]
 
 
+def pod_template(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    template: dict[str, Any] = (
+        spec["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else spec
+    )["template"]
+    return template
+
+
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
-    return workload["spec"]["template"]["spec"]
+    spec: dict[str, Any] = pod_template(workload)["spec"]
+    return spec
 
 
 def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -226,9 +236,9 @@ def test_selectors_match_the_pods_and_statefulsets_have_their_headless_service()
     services = {o["metadata"]["name"]: o for o in k8s_objects() if o["kind"] == "Service"}
     pod_labels = []
     for workload in workloads():
-        labels = workload["spec"]["template"]["metadata"]["labels"]
+        labels = pod_template(workload)["metadata"]["labels"]
         pod_labels.append(labels)
-        if workload["kind"] != "Job":
+        if workload["kind"] not in ("Job", "CronJob"):
             assert workload["spec"]["selector"]["matchLabels"].items() <= labels.items()
         if workload["kind"] == "StatefulSet":
             headless = services[workload["spec"]["serviceName"]]
@@ -450,7 +460,7 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
                 ref = entries[name]["valueFrom"]["secretKeyRef"]
                 assert (ref["name"], ref["key"]) == (SECRET_NAME, name), container["name"]
             assert {"configMapRef": {"name": CONFIGMAP_NAME}} in container["envFrom"]
-    assert aid_containers == 4  # the topics job's two (grant, topics), workers, API
+    assert aid_containers == 5  # the topics job's two (grant, topics), workers, API, checkpoints
     postgres = env_entries(only_container(find("StatefulSet", "postgres")))
     assert postgres["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
 
@@ -460,7 +470,7 @@ def test_compose_takes_every_secret_from_a_git_ignored_env_file() -> None:
     for name, svc in services.items():
         assert not (SENSITIVE | KAFKA_PASSWORDS | DB_PASSWORDS) & set(compose_env(svc)), name
         assert not any("JAAS" in key for key in compose_env(svc)), name
-    assert len(aid_services()) == 4
+    assert len(aid_services()) == 5
     for name, svc in aid_services().items():
         user, _, kafka_env = KAFKA_USERS[name]
         assert svc["env_file"] == ["aidledger.env", kafka_env], name
@@ -685,9 +695,36 @@ def test_topics_are_created_by_a_one_shot_aid_topics() -> None:
         assert depends["postgres"] == {"condition": "service_healthy"}, name
 
 
+def test_the_chains_heads_are_checkpointed_every_15_minutes_as_the_workers_kafka_user() -> None:
+    job = find("CronJob", "aid-ledger-checkpoint")
+    assert job["spec"]["schedule"] == "*/15 * * * *"
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"  # one walk of the log at a time
+    container = only_container(job)
+    assert container["command"] == ["aid", "ledger", "checkpoint"]
+    worker = only_container(find("Deployment", "aid-worker"))
+    for name in ("AID_KAFKA_USERNAME", "AID_KAFKA_PASSWORD", "AID_LEDGER_KEYS"):
+        assert env_entries(container)[name] == env_entries(worker)[name], name
+    assert "ledger-checkpoint.yaml" in load_all(K8S / "kustomization.yaml")[0]["resources"]
+
+    services = compose()["services"]
+    checkpoint = services["ledger-checkpoint"]
+    assert compose_command(checkpoint)[:2] == ["sh", "-c"]
+    loop = compose_command(checkpoint)[2:]
+    assert loop == ["while true; do aid ledger checkpoint; sleep 900; done"]
+    assert checkpoint["env_file"] == services["worker"]["env_file"]
+    assert checkpoint["depends_on"] == services["worker"]["depends_on"]
+
+
+def test_the_workers_kafka_user_may_write_checkpoints_but_the_apis_may_not() -> None:
+    settings = Settings(topic_prefix="aid.")
+    checkpoints = (TOPIC, "aid.checkpoints", LITERAL, WRITE)
+    assert checkpoints in worker_grants(settings)
+    assert checkpoints not in api_grants(settings)
+
+
 def test_compose_builds_the_aid_image_from_the_repository_root() -> None:
     commands = {" ".join(compose_command(svc)[:2]) for svc in aid_services().values()}
-    assert commands == {"aid worker", "aid api", "aid topics", "aid kafka"}
+    assert commands == {"aid worker", "aid api", "aid topics", "aid kafka", "sh -c"}
     for name, svc in aid_services().items():
         build = svc["build"]
         assert (DEPLOY / build["context"]).resolve() == REPO_ROOT, name
