@@ -49,9 +49,6 @@ def system(settings: Settings) -> Iterator[System]:
         with TestClient(app) as client:
             yield System(settings, engine, publisher, worker, client)
     finally:
-        # Nothing is checked after the test: a kill spares the seconds of Faust's graceful
-        # shutdown. Its group, topics and database are the test's own, so nothing it leaves
-        # behind (a member until its session times out) reaches another test.
-        worker.kill9()
+        worker.discard()
         publisher.close()
         engine.dispose()

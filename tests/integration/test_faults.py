@@ -353,5 +353,5 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
                 what="exactly one receipt of 77",
             )
     finally:
-        worker.stop()
+        worker.discard()
         publisher.close()
