@@ -27,7 +27,7 @@ from services.runtime.topics import COMMAND_STREAMS, EVENT_STREAMS
 from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_receipts_end_to_end import register_reference
-from tests.support.kafka import CheckedProducer
+from tests.support.kafka import CheckedProducer, wait_until_served
 from tests.support.processes import WorkerProcess, eventually
 from tests.support.read_models import inventory_snapshot
 
@@ -304,6 +304,7 @@ def test_with_kafka_stopped_a_receipt_answers_503_then_succeeds_once(
         read_wait_seconds=15,
     )
     ensure_topics(settings)
+    wait_until_served(settings)  # a broker just started
     engine = make_engine(settings.db_url)
     migrate(engine)
     worker = WorkerProcess(settings).start()
