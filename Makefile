@@ -22,7 +22,9 @@ run: install
 	$(BIN)/aid up
 
 # Two pytest runs: the unit and browser tiers (no Kafka) on UNIT_WORKERS processes, then the
-# integration tier in one process, as its tests share one test broker.
+# integration tier in one process, as its tests share one test broker. The unit workers
+# steal queued tests from each other (--dist worksteal), so one worker's share of the long
+# property tests does not leave the other idle at the end.
 # Both always run; either failing fails the target (a tier whose tests PYTEST_ARGS all
 # deselect, pytest's exit status 5, is no failure). PYTEST_ARGS go to both (e.g. -x, or
 # -m "not slow" to leave out the long fault and scale tests while developing).
@@ -33,7 +35,7 @@ test: install lint
 	@PG_URL=$$(bash infra/postgres.sh start) || exit 1; \
 	export AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1; \
 	status=0; \
-	$(PYTEST) -n $(UNIT_WORKERS) tests/unit tests/e2e $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
+	$(PYTEST) -n $(UNIT_WORKERS) --dist worksteal tests/unit tests/e2e $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
 	$(PYTEST) tests/integration $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
 	exit $$status
 

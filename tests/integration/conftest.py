@@ -15,6 +15,7 @@ from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 from services.runtime.users import create_user, wait_projected
+from tests.support.kafka import wait_until_served
 from tests.support.processes import WorkerProcess
 
 
@@ -38,6 +39,7 @@ class System:
 @pytest.fixture
 def system(settings: Settings) -> Iterator[System]:
     ensure_topics(settings)
+    wait_until_served(settings)
     engine = make_engine(settings.db_url)
     migrate(engine)
     worker = WorkerProcess(settings).start()
@@ -47,6 +49,6 @@ def system(settings: Settings) -> Iterator[System]:
         with TestClient(app) as client:
             yield System(settings, engine, publisher, worker, client)
     finally:
-        worker.stop()
+        worker.discard()
         publisher.close()
         engine.dispose()

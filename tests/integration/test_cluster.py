@@ -225,5 +225,5 @@ def test_brokers_killed_under_load_lose_no_acknowledged_event(
         )
         assert expected >= sum(acknowledged.values())
     finally:
-        worker.stop()
+        worker.discard()
         engine.dispose()

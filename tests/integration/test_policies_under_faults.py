@@ -262,6 +262,6 @@ def test_without_the_policies_convoys_stay_dispatching_and_donations_unreceived(
             assert on_hand(system, admin, MARRAKECH) == IN_MARRAKECH
             assert on_hand(system, admin, CASABLANCA) == 0
     finally:
-        worker.stop()
+        worker.discard()
         publisher.close()
         engine.dispose()

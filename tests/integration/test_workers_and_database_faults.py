@@ -287,8 +287,8 @@ def test_two_workers_one_killed_then_a_third_joining_lose_and_double_nothing(
         assert_positions_at_the_end(engine, settings)
     finally:
         receipts.close()
-        third.stop()
-        second.stop()
+        third.discard()
+        second.discard()
 
 
 # --- 2. PostgreSQL restarted under load -----------------------------------------------------

@@ -1,11 +1,15 @@
-"""A producer for tests that load Kafka directly: every send is checked."""
+"""Kafka helpers for tests: a producer whose every send is checked, and a wait until the
+broker serves a test's topics."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.producer.future import FutureRecordMetadata
+
+from services.runtime.kafka_security import client_options
+from services.runtime.settings import Settings
 
 
 class CheckedProducer(KafkaProducer):
@@ -27,3 +31,25 @@ class CheckedProducer(KafkaProducer):
         assert not self.failures, (
             f"{len(self.failures)} record(s) not written: {self.failures[0]!r}"
         )
+
+
+def wait_until_served(settings: Settings, timeout: float = 60) -> None:
+    """Until the broker answers for every partition of the test's topics.
+
+    `ensure_topics` returns once the controller names a leader for each partition; the broker
+    may take a moment more to act as that leader, and until it does it refuses reads with
+    NotLeaderForPartition. The API's reply watcher gives up on Kafka after 3 s of that, which
+    a busy machine can reach on the first test after the broker started. Asking for every
+    partition's end offset (the consumer retries until the broker serves them all) waits out
+    that moment once, here, instead of in a test."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, **client_options(settings))
+    try:
+        topics = [t for t in consumer.topics() if t.startswith(settings.topic_prefix)]
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        consumer.end_offsets(partitions, timeout_ms=int(timeout * 1000))
+    finally:
+        consumer.close()

@@ -26,6 +26,11 @@ writes is projected at once, as a worker would, so later reads and writes see it
 Failures are collected rather than raised, so every operation gets all its cases and one run
 lists every distinct failure, each with the exact request and response that showed it.
 
+The operations are dealt into FUZZ_SHARDS tests (every FUZZ_SHARDS-th operation in the
+OpenAPI's order), each with its own harness and seeded world, so `pytest -n` spreads the
+fuzzing over its workers instead of one worker carrying all of it. Each operation gets the
+same derandomized cases as in one run; only what the other shards' requests wrote is absent.
+
 Kafka is the only collaborator the harness lacks. `/healthz` and `/metrics` ask it for end
 offsets, which would cost a 3 s timeout per request and make `/healthz` answer 503 (degraded)
 by design. Here Kafka's end offsets are those of the in-memory publisher.
@@ -67,10 +72,11 @@ from services.runtime.settings import Settings
 from tests.support.api import ITEMS, SITE, WAREHOUSES, ApiHarness
 from tests.support.fakes import InMemoryPublisher
 
-# Cases per operation, positive and negative mixed (44 operations); the total is asserted.
+# Cases per operation, positive and negative mixed; the total per shard is asserted.
 # AID_FUZZ_EXAMPLES=200 fuzzes deeper locally; the xfail list is kept for the default.
 MAX_EXAMPLES = int(os.environ.get("AID_FUZZ_EXAMPLES", "50"))
-MIN_CASES = 1_000
+MIN_CASES = 1_000  # over all the shards; each shard must reach its operations' share of it
+FUZZ_SHARDS = 4
 BASE_URL = "http://testserver"
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -293,8 +299,9 @@ def _report(findings: dict[tuple[str, str], Finding], cases: Counter[str]) -> st
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("shard", range(FUZZ_SHARDS))
 def test_every_operation_answers_as_documented(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shard: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = time.monotonic()
     findings: dict[tuple[str, str], Finding] = {}
@@ -358,7 +365,8 @@ def test_every_operation_answers_as_documented(
             if not isinstance(result, Ok):
                 pytest.fail(f"an operation Schemathesis cannot read: {result!r}")
             operations.append(result.ok())
-        for operation in operations:
+        mine = operations[shard::FUZZ_SHARDS]
+        for operation in mine:
             strategy = st.one_of(
                 operation.as_strategy(GenerationMode.POSITIVE),
                 operation.as_strategy(GenerationMode.NEGATIVE),
@@ -367,7 +375,10 @@ def test_every_operation_answers_as_documented(
 
     total = sum(cases.values())
     report = _report(findings, cases)
-    print(f"\n{total} cases over {len(cases)} operations in {time.monotonic() - started:.0f} s")
+    print(
+        f"\nshard {shard + 1}/{FUZZ_SHARDS}: {total} cases over {len(cases)} of "
+        f"{len(operations)} operations in {time.monotonic() - started:.0f} s"
+    )
     print(report)
     print("Statuses per operation:")
     for label in cases:
@@ -376,10 +387,11 @@ def test_every_operation_answers_as_documented(
         ))  # fmt: skip
     if any(f.server_error for f in findings.values()):
         raise ServerErrorFound(report)
-    if len(cases) != len(operations):
-        pytest.fail(f"{len(operations) - len(cases)} operation(s) generated no case")
-    if total < MIN_CASES:
-        pytest.fail(f"only {total} cases generated; raise MAX_EXAMPLES")
+    if len(cases) != len(mine):
+        pytest.fail(f"{len(mine) - len(cases)} operation(s) generated no case")
+    share = -(-MIN_CASES * len(mine) // len(operations))  # this shard's operations' share
+    if total < share:
+        pytest.fail(f"only {total} cases generated, below {share}; raise MAX_EXAMPLES")
     assert not findings, report
 
 
