@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker and the API freeze what start-up built out of the garbage collector's reach
+    # (gc_tuning.py); a threshold above 0 replaces Python's 700 for the youngest generation.
+    gc_freeze: bool = True
+    gc_threshold: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
