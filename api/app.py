@@ -37,6 +37,7 @@ from api.routes import (
     stock,
     users,
 )
+from api.timing import CommandTimings
 from api.ui import install as install_web_ui
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore
@@ -103,6 +104,7 @@ def create_app(
     app.add_middleware(RequestCosts)  # inside the metrics: its 401s and 413s are counted
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(CorrelationIds)
+    app.add_middleware(CommandTimings, every=settings.command_timing_sample)
     if settings.trusted_proxies:  # outermost: everything inside sees the real client and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)

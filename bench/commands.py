@@ -3,10 +3,16 @@ decider → event → reply, at a fixed rate and concurrency, with p50/p95/p99 l
 
 The baseline is an authenticated read of the same API (`GET /v1/items`) at the same rate and
 concurrency: the HTTP and authentication floor without Kafka or a decision.
+
+Every command is timed (`AID_COMMAND_TIMING_SAMPLE=1` for the API): the API answers with the
+milliseconds of each stage (`Server-Timing`, services/runtime/command_timing.py) and the
+benchmark prints their p50 and p99 (`<name>_stages`): the API's work and the command's write,
+the decider taking it, deciding and the events acknowledged, the reply sent, heard and answered.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from bench import load
@@ -19,6 +25,7 @@ def main() -> dict[str, Any]:
     count = size("commands", 3000)
     rate = size("rate", 200)
     concurrency = size("concurrency", 64)
+    os.environ["AID_COMMAND_TIMING_SAMPLE"] = "1"  # the API's environment: time every command
     with running_system(count, "_commands") as system:
         info = machine([system.settings.db_url])
         url = system.base_url
@@ -52,6 +59,9 @@ def main() -> dict[str, Any]:
     base_p99 = baseline.figures()["p99_ms"] or 1.0
     for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
         figures[f"{name}_p99_vs_baseline"] = round(outcome.figures()["p99_ms"] / base_p99, 1)
+    for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
+        figures[f"{name}_stages"] = outcome.stage_figures()
+        figures[f"{name}_timed"] = len(outcome.stages)
     accepted = {"distributions": distributions, "dispatches": dispatches}
     for name, outcome in accepted.items():
         done = outcome.statuses.get(201, 0) + outcome.statuses.get(200, 0)  # 200: a retry replayed
