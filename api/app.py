@@ -37,12 +37,14 @@ from api.routes import (
     stock,
     users,
 )
+from api.timing import CommandTimings
 from api.ui import install as install_web_ui
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore
 from services.app.ports import CommandBus
 from services.domain.privacy import PersonalData
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.publisher import EventPublisher, KafkaEventPublisher
 from services.runtime.settings import Settings, get_settings
 
@@ -62,8 +64,10 @@ def create_app(
     settings: Settings | None = None,
     publisher: EventPublisher | None = None,
     bus: CommandBus | None = None,
+    served: bool = False,
 ) -> FastAPI:
-    """Build the API; tests pass their own settings, publisher and command bus."""
+    """Build the API; tests pass their own settings, publisher and command bus. A `served`
+    API (`aid api`) freezes its start-up objects out of the garbage collector's reach."""
     settings = settings or get_settings()
     engine = make_engine(settings.db_url)
     keys = SqlKeyStore(make_engine(settings.key_store_db_url))
@@ -81,6 +85,8 @@ def create_app(
         start, stop = getattr(bus, "start", None), getattr(bus, "stop", None)
         if start:
             await start()
+        if served:  # after migrations, the key store and the command bus: what stays
+            freeze_after_startup(settings.gc_freeze, settings.gc_threshold)
         yield
         await app.state.services.imports.stop()
         if stop:
@@ -98,6 +104,7 @@ def create_app(
     app.add_middleware(RequestCosts)  # inside the metrics: its 401s and 413s are counted
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(CorrelationIds)
+    app.add_middleware(CommandTimings, every=settings.command_timing_sample)
     if settings.trusted_proxies:  # outermost: everything inside sees the real client and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
@@ -127,3 +134,8 @@ def create_app(
     install_web_ui(app)
     app.openapi = lambda: describe(app)  # type: ignore[method-assign]
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The API as `aid api` serves it (uvicorn's factory)."""
+    return create_app(served=True)

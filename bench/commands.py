@@ -5,10 +5,16 @@ The baseline is an authenticated read of the same API (`GET /v1/items`) at the s
 concurrency: the HTTP and authentication floor without Kafka or a decision. Beside the
 throughput, the same run measures what the ledger costs per accepted command (its events
 signed and chained by their writer, verified by each reader: `bench.signing.in_commands`).
+
+Every command is timed (`AID_COMMAND_TIMING_SAMPLE=1` for the API): the API answers with the
+milliseconds of each stage (`Server-Timing`, services/runtime/command_timing.py) and the
+benchmark prints their p50 and p99 (`<name>_stages`): the API's work and the command's write,
+the decider taking it, deciding and the events acknowledged, the reply sent, heard and answered.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from bench import load
@@ -22,6 +28,7 @@ def main() -> dict[str, Any]:
     count = size("commands", 3000)
     rate = size("rate", 200)
     concurrency = size("concurrency", 64)
+    os.environ["AID_COMMAND_TIMING_SAMPLE"] = "1"  # the API's environment: time every command
     with running_system(count, "_commands") as system:
         settings = system.settings
         info = machine([settings.db_url])
@@ -56,6 +63,9 @@ def main() -> dict[str, Any]:
     base_p99 = baseline.figures()["p99_ms"] or 1.0
     for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
         figures[f"{name}_p99_vs_baseline"] = round(outcome.figures()["p99_ms"] / base_p99, 1)
+    for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
+        figures[f"{name}_stages"] = outcome.stage_figures()
+        figures[f"{name}_timed"] = len(outcome.stages)
     accepted = {"distributions": distributions, "dispatches": dispatches}
     for name, outcome in accepted.items():
         done = outcome.statuses.get(201, 0) + outcome.statuses.get(200, 0)  # 200: a retry replayed

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench.common import percentiles
+from services.runtime.command_timing import HEADER, parse
 
 Request = Callable[[int], tuple[str, str, dict[str, Any] | None]]  # i -> (method, path, body)
 
@@ -25,6 +26,16 @@ class Outcome:
     statuses: Counter[int] = field(default_factory=Counter)
     seconds: float = 0.0
     retries: int = 0
+    stages: list[dict[str, float]] = field(default_factory=list)  # from Server-Timing headers
+
+    def stage_figures(self) -> dict[str, dict[str, float]]:
+        """p50 and p99 of each stage of the timed commands, in milliseconds."""
+        names = dict.fromkeys(name for timed in self.stages for name in timed)
+        figures = {}
+        for name in names:
+            found = percentiles([t[name] / 1000 for t in self.stages if name in t])
+            figures[name] = {"p50_ms": found["p50_ms"], "p99_ms": found["p99_ms"]}
+        return figures
 
     def figures(self) -> dict[str, Any]:
         done = len(self.latencies)
@@ -62,6 +73,8 @@ async def _run(
                     response = await client.request(method, path, json=body)
                 outcome.latencies.append(time.perf_counter() - due)
                 outcome.statuses[response.status_code] += 1
+                if timing := response.headers.get(HEADER):
+                    outcome.stages.append(parse(timing))
 
         await asyncio.gather(*(one(i) for i in range(count)))
         outcome.seconds = time.perf_counter() - started

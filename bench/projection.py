@@ -16,12 +16,16 @@ phase's database (`bench/cpu.py`), over the whole phase (consumer start and join
 Both clocks start at the first record received, so the group join is not counted.
 `AID_BENCH_DATABASES` (default `sqlite,postgresql`) names the read-model databases to run;
 `AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
-on a fresh database, before the projectors' own decode.
+on a fresh database, before the projectors' own decode. `AID_BENCH_GC_FREEZE=1` also projects
+the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after start-up, with
+`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set), on a fresh database,
+before the unfrozen run; every projection run prints the time spent in the garbage collector.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -56,6 +60,7 @@ from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
 from projections.writer import Message
 from services.runtime.dead_letters import dlq_producer
+from services.runtime.gc_tuning import GcClock, freeze_after_startup
 from services.runtime.ledger import Decoder
 from services.runtime.projector import Projector
 from services.runtime.settings import Settings
@@ -120,9 +125,20 @@ async def raw_consume(
         await consumer.stop()
 
 
-async def project(settings: Settings, ends: Ends, decoder: Decoder = decode) -> float:
+async def project(
+    settings: Settings, ends: Ends, decoder: Decoder = decode, gc_use: dict[str, Any] | None = None
+) -> float:
     """Seconds for the inventory projector to commit everything up to `ends`, its records
-    decoded by `decoder` (pydantic's, the projectors' own, or the msgspec path to compare)."""
+    decoded by `decoder` (pydantic's, the projectors' own, or the msgspec path to compare);
+    the garbage collector's time over the run goes into `gc_use`."""
+    with GcClock() as clock:
+        seconds = await _project(settings, ends, decoder)
+    if gc_use is not None:
+        gc_use |= clock.figures()
+    return seconds
+
+
+async def _project(settings: Settings, ends: Ends, decoder: Decoder) -> float:
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(migrate, engine)
     dlq = dlq_producer(settings)
@@ -206,6 +222,14 @@ def measured(
     return result
 
 
+_GC_THRESHOLD = gc.get_threshold()
+
+
+def _freeze() -> int:
+    """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`), in this process."""
+    return freeze_after_startup(True, size("gc_threshold", 0))
+
+
 def main() -> dict[str, Any]:
     events = size("projection_events", 200_000)
     batch = size("batch", Settings().worker_batch_size)
@@ -265,8 +289,28 @@ def main() -> dict[str, Any]:
             check(url, totals)
             figures[f"{name}_hot_decode_events_per_s"] = round(total / hot)
             url = fresh[name]()
+        if os.environ.get("AID_BENCH_GC_FREEZE"):  # the same projection, start-up frozen
+            frozen_settings = settings.model_copy(update={"database_url": url})
+            figures[f"{name}_gc_frozen_objects"] = _freeze()
+            try:
+                gc_use: dict[str, Any] = {}
+                frozen = measured(
+                    cpu,
+                    f"{name}_gc_frozen",
+                    backends,
+                    project(frozen_settings, ends, gc_use=gc_use),
+                )
+            finally:
+                gc.unfreeze()
+                gc.set_threshold(*_GC_THRESHOLD)
+            check(url, totals)
+            figures[f"{name}_gc_frozen_events_per_s"] = round(total / frozen)
+            figures[f"{name}_gc_frozen_gc"] = gc_use
+            url = fresh[name]()
         db_settings = settings.model_copy(update={"database_url": url})
-        seconds = measured(cpu, name, backends, project(db_settings, ends))
+        gc_use = {}
+        seconds = measured(cpu, name, backends, project(db_settings, ends, gc_use=gc_use))
+        figures[f"{name}_gc"] = gc_use
         check(url, totals)
         figures[f"{name}_events_per_s"] = round(total / seconds)
         if name == "postgresql" and ceiling_url is not None:

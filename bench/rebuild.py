@@ -6,6 +6,11 @@ By default each projection is rebuilt in a process of its own (`rebuild_all`);
 AID_BENCH_REBUILD_PARALLEL=0 rebuilds them one after another in one process, as
 `aid projections rebuild` does. The baseline reads the same topics with the same client
 (aiokafka, same settings) and does nothing else.
+
+On PostgreSQL the rebuild writes into shadow tables and swaps them in (projections/shadow.py);
+AID_BENCH_REBUILD_BEFORE=1 first rebuilds the same events the way it did before
+(`AID_REBUILD_SHADOW=false`: deleting and writing the live, indexed rows) into the empty read
+model, then the shadow rebuild replaces what that wrote, both checked.
 """
 
 from __future__ import annotations
@@ -134,6 +139,19 @@ def check(url: str, totals: Totals) -> None:
     assert found == expected, f"rebuilt read model {found} != produced {expected}"
 
 
+def _replayed(settings: Settings, parallel: bool) -> dict[str, Any]:
+    """The rebuild in a child process (its memory is the rebuild's alone)."""
+    mode = "--parallel" if parallel else "--sequential"
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.rebuild", mode, settings.model_dump_json()],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main() -> dict[str, Any]:
     events = size("rebuild_events", 1_000_000)
     bootstrap = start_kafka()
@@ -146,20 +164,20 @@ def main() -> dict[str, Any]:
     read, raw_seconds = raw_read(settings)
     assert read == totals.events, f"read {read} records, produced {totals.events}"
     parallel = size("rebuild_parallel", 1) == 1
-    mode = "--parallel" if parallel else "--sequential"
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.rebuild", mode, settings.model_dump_json()],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    replayed = json.loads(child.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = {}
+    if size("rebuild_before", 0):  # the same events, rebuilt into the live tables
+        before = _replayed(settings.model_copy(update={"rebuild_shadow": False}), parallel)
+        check(url, totals)
+        figures["before_wall_seconds"] = before["seconds"]
+        figures["before_events_per_s"] = round(totals.events / before["seconds"])
+        figures["before_peak_rss_mib"] = before["peak_rss_mib"]
+    replayed = _replayed(settings, parallel)
     check(url, totals)
     wall = replayed["seconds"]
-    figures = {
+    figures |= {
         "events": totals.events,
         "mode": "one process per projection" if parallel else "one projection after another",
+        "shadow_tables": settings.rebuild_shadow,
         "applied": sum(replayed["applied"].values()),
         "applied_per_projection": replayed["applied"],
         "wall_seconds": wall,

@@ -40,6 +40,9 @@ class CommandEnvelope(BaseModel):
     correlation_id: str
     data: dict[str, Any]
     reply_to: str | None = None
+    # Stamp this command's stages (services/runtime/command_timing.py); not part of what is
+    # asked either.
+    timed: bool = False
 
     @classmethod
     def of(
@@ -80,6 +83,9 @@ class Reply(BaseModel):
     message: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     reply_to: str | None = None
+    # When the decider took the command's batch, had its events acknowledged and sent this
+    # reply (epoch seconds); only for a timed command.
+    stages: dict[str, float] | None = None
 
 
 class RefusalRecord(BaseModel):

@@ -156,7 +156,7 @@ def api(host: str = "127.0.0.1", port: int = 8000) -> None:
         raise typer.Exit(2)
     # Named, not imported: the API sits on top of services, which never import it.
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 
 from services.app.errors import BrokerUnavailable
 from services.domain.commands import Command, CommandEnvelope, Reply
+from services.runtime.command_timing import current_timing
 from services.runtime.kafka_security import client_options
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.reply_watch import ReplyWatch, ReplyWatchers
@@ -53,6 +55,7 @@ class InFlight:
     request: tuple[str, str, str]
     answer: asyncio.Future[Reply]
     waiters: int = 0
+    heard_at: float = 0.0  # when its reply was read (for a timed command's stages)
 
 
 class KafkaCommandBus:
@@ -110,6 +113,7 @@ class KafkaCommandBus:
         for token in tokens:
             sent = self._forget(token)
             if sent is not None and not sent.answer.done():
+                sent.heard_at = time.time()
                 sent.answer.set_result(reply)
 
     def _forget(self, token: str) -> InFlight | None:
@@ -172,6 +176,8 @@ class KafkaCommandBus:
         except TimeoutError as exc:
             raise BrokerUnavailable("cannot listen for decisions: Kafka unreachable") from exc
         loop = asyncio.get_running_loop()
+        timing = current_timing.get()
+        timed: InFlight | None = None  # the one message of a sampled request that is timed
         tokens = []
         joined: dict[str, InFlight] = {}
         to_send: dict[str, list[tuple[InFlight, tuple[str, bytes]]]] = defaultdict(list)
@@ -184,7 +190,9 @@ class KafkaCommandBus:
                 self.waiting[token] = sent
                 self.in_flight[request] = token
                 self.tokens.setdefault(envelope.command_id, set()).add(token)
-                message = envelope.model_copy(update={"reply_to": token})
+                stamp = timing is not None and timed is None
+                timed = sent if stamp else timed
+                message = envelope.model_copy(update={"reply_to": token, "timed": stamp})
                 value = message.model_dump_json().encode()
                 to_send[command.STREAM].append((sent, (command.aggregate_id, value)))
             if token not in joined:
@@ -199,8 +207,13 @@ class KafkaCommandBus:
                 self.publishing.add(publishing)
                 publishing.add_done_callback(self.publishing.discard)
                 await asyncio.shield(publishing)
+                if timing is not None:
+                    timing.stamp("command_sent")
             answers = [asyncio.shield(sent.answer) for sent in joined.values()]
             await asyncio.wait_for(asyncio.gather(*answers), timeout)
+            if timing is not None and timed is not None:
+                timing.stamps |= timed.answer.result().stages or {}
+                timing.stamp("reply_heard", timed.heard_at)
         except TimeoutError as exc:
             first = commands[0][1].command_id
             log.warning("no decision within %.1fs for %s (of %d)", timeout, first, len(joined))

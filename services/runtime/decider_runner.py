@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ from events.chain import GENESIS, link_of_record
 from events.serialization import MAX_MESSAGE_BYTES
 from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
 from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
+from services.runtime.command_timing import stamped
 from services.runtime.dead_letters import Origin, dead_letter
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
@@ -195,6 +197,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
     async def decide_batch(producer: AIOKafkaProducer, messages: Sequence[Origin]) -> None:
         """Decide commands one after the other on the folded state, then publish what they
         decided in one go; reply only once every event and refusal is acknowledged."""
+        took = time.time()
         commands = [(m, c) for m in messages if (c := await _read(producer, m)) is not None]
         if not commands:
             return
@@ -203,6 +206,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         try:
             decided = [await _decide(producer, m, c, pending) for m, c in commands]
             positions = await pending.settle()
+            acked = time.time()
         except BaseException:
             decisions.forget()  # what was folded ahead of the log may never have reached it
             raise
@@ -220,6 +224,8 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
                     await dead_letter(
                         producer, settings, message, reply.message or "invalid command"
                     )
+            if command.timed:
+                reply = stamped(reply, took, acked)
             sent.append(
                 await producer.send(
                     settings.topic("replies"),

@@ -2,7 +2,10 @@
 
 The replay runs in one transaction under the projection's lock: readers keep
 seeing the old rows until the rebuilt ones are committed, and the live worker
-waits, then carries on from the rebuilt positions.
+waits, then carries on from the rebuilt positions. On PostgreSQL the replay writes
+into shadow tables without their secondary indexes, which are built after it, and the
+tables are swapped in at the end of the same transaction (projections/shadow.py); on
+SQLite it deletes the live rows and writes them again.
 
 Records are read with aiokafka (the projectors' client, which parses record batches in
 C); while one batch is written to the database, the next one is fetched and decoded.
@@ -21,6 +24,7 @@ from sqlalchemy import Connection, Engine
 
 from events import UndecodableMessage
 from projections.projection import Projection
+from projections.shadow import Shadow, can_shadow, open_shadow, swap
 from projections.writer import Message, apply_messages, lock, reset
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
@@ -64,12 +68,22 @@ def _message(reader: LogReader, record: ConsumerRecord) -> Message:
     return Message(topic, partition, offset, envelope, event)
 
 
-def _begin(engine: Engine, projection: Projection) -> Connection:
+def _begin(
+    engine: Engine, projection: Projection, shadowed: bool
+) -> tuple[Connection, Shadow | None]:
     conn = engine.connect()
     conn.begin()
     lock(conn, projection.name)
+    if shadowed and can_shadow(conn, projection):
+        return conn, open_shadow(conn, projection)
     reset(conn, projection)
-    return conn
+    return conn, None
+
+
+def _finish(conn: Connection, shadow: Shadow | None) -> None:
+    if shadow is not None:
+        swap(conn, shadow)
+    conn.commit()
 
 
 async def _replay(
@@ -79,10 +93,11 @@ async def _replay(
     total = sum(ends.values())
     reader = LogReader(settings)
     applied = read = 0
-    conn: Connection | None = None
+    opened: Connection | None = None
     writing: asyncio.Future[int] | None = None
     try:
-        conn = await asyncio.to_thread(_begin, engine, projection)
+        conn, shadow = await asyncio.to_thread(_begin, engine, projection, settings.rebuild_shadow)
+        opened = conn
         remaining = {tp for tp, end in ends.items() if end > 0}
         while remaining:
             polled = await consumer.getmany(
@@ -107,12 +122,12 @@ async def _replay(
         if writing is not None:
             applied += await writing
             writing = None
-        await asyncio.to_thread(conn.commit)
+        await asyncio.to_thread(_finish, conn, shadow)
     finally:
         if writing is not None:  # never close the connection under a batch being written
             await asyncio.gather(writing, return_exceptions=True)
-        if conn is not None:
-            await asyncio.to_thread(conn.close)  # rolls back unless committed
+        if opened is not None:
+            await asyncio.to_thread(opened.close)  # rolls back unless committed
         await consumer.stop()
     return applied
 

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker and the API freeze what start-up built out of the garbage collector's reach
+    # (gc_tuning.py) and collect the youngest generation after this many allocations
+    # (Python's 700; 0 keeps it): bench/RESULTS.md has the collector's time with each.
+    gc_freeze: bool = True
+    gc_threshold: int = Field(default=10_000, ge=0)
+    # One write request in this many answers with where its command's time went (a
+    # Server-Timing header, command_timing.py); 1: every one, 0: none.
+    command_timing_sample: int = Field(default=100, ge=0)
+    # On PostgreSQL a rebuild writes into shadow tables and swaps them in (projections/
+    # shadow.py); off, it deletes and rewrites the live rows, as on SQLite.
+    rebuild_shadow: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -1,0 +1,57 @@
+"""The worker and the API freeze what start-up built; the benchmark clocks the collector."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from services.runtime.gc_tuning import GcClock, freeze_after_startup
+
+
+class _Node:
+    next: object = None
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_start_up_objects_are_frozen_after_a_collection(restored_collector: None) -> None:
+    gc.unfreeze()
+    kept = [{"site": "Marrakech"} for _ in range(1000)]
+    garbage = _Node()
+    garbage.next = garbage  # a cycle only a collection frees
+    gone = weakref.ref(garbage)
+    del garbage
+
+    frozen = freeze_after_startup(True)
+
+    assert frozen == gc.get_freeze_count() > len(kept)
+    assert gone() is None  # collected first, not frozen
+
+
+def test_freezing_can_be_switched_off_and_the_threshold_still_set(
+    restored_collector: None,
+) -> None:
+    gc.unfreeze()
+
+    assert freeze_after_startup(False, threshold=5000) == 0
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold()[0] == 5000
+
+
+def test_the_clock_counts_collections_per_generation() -> None:
+    with GcClock() as clock:
+        gc.collect()
+        gc.collect(0)
+
+    figures = clock.figures()
+    assert figures["gc_collections"][2] >= 1 and figures["gc_collections"][0] >= 1
+    assert figures["gc_wall_ms"] >= figures["gc_cpu_ms"] * 0.5 and clock.wall_seconds > 0
