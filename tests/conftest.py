@@ -105,4 +105,8 @@ def settings(kafka_bootstrap: str, database_url: str, tmp_path: Path) -> Setting
         database_url=database_url,
         partitions=3,
         read_wait_seconds=15,
+        # A test's fresh topics on a busy machine can take the broker longer than the 3 s a
+        # production API allows itself before answering 503 (seen as "cannot listen for
+        # decisions" on a first test). Tests of the 503 itself make settings of their own.
+        kafka_timeout_seconds=10,
     )
