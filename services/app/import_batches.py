@@ -13,7 +13,7 @@ from services.runtime.topics import partition_for
 
 Line = TypeVar("Line")
 MAX_BYTES = 600_000  # of a command's households, sealed data counted: under Kafka's 1 MB
-OVERHEAD = 700  # bytes a household takes besides its sealed data (pseudonyms, profile)
+OVERHEAD = 1500  # bytes a household may take besides its sealed data (pseudonyms, profile)
 
 
 def in_batches(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import reduce
 
 from events import Actor
+from events.households import MemberCounts
 from services.app.import_batches import batch_id, in_batches
 from services.domain.commands import CommandEnvelope, Reply
 from services.domain.deciding import AggregateStore, Decision
@@ -198,6 +199,22 @@ def test_a_partitions_households_too_big_for_one_message_go_in_several_commands(
 
     batches = in_batches(registering, 1)
 
-    assert len(batches) == 3  # 600 kB each at most
+    assert [len(lines) for _, lines in batches] == [63, 63, 63, 11]  # 600 kB each at most
     assert all(len(sent(b).model_dump_json()) < 1_000_000 for b, _ in batches)
     assert [n for _, lines in batches for n in lines] == list(range(200))
+
+
+def test_even_households_with_every_field_and_little_sealed_fit_one_message() -> None:
+    counted = MemberCounts(counted_on=NOW.date(), females_18_59=2, males_60_plus=1)
+    full = [
+        (n, registration(f"p{n:063d}", f"{n:08d}-0000-4000-8000-000000000000", "x" * 200)
+        .model_copy(update={"registry_pseudonym": f"r{n:063d}", "members": counted,
+                            "groups": ["children", "women", "elderly", "disability"],
+                            "precarity_score": 99.5, "site_id": "site-al-haouz-amizmiz"}))
+        for n in range(3000)
+    ]  # fmt: skip
+
+    batches = in_batches(full, 1)
+
+    assert max(len(sent(b).model_dump_json()) for b, _ in batches) < 1_000_000
+    assert sum(len(lines) for _, lines in batches) == 3000
