@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.common import (
     REPO_ROOT,
     WORK_DIR,
@@ -23,15 +25,18 @@ from bench.common import (
     size,
     start_kafka,
 )
+from bench.cpu import CpuUsage, database_name
 from bench.system import _env, running_system
 from bench.workload import envelope, household, identity
 from services.runtime.topics import ensure_topics
 
-# `aid`, telling its own peak memory on the way out (the importer's alone, not the worker's)
+# `aid`, telling its own peak memory and CPU on the way out (the importer's alone)
 IMPORTER = (
     "import atexit, resource, sys\n"
-    "atexit.register(lambda: print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_SELF)"
-    ".ru_maxrss, file=sys.stderr))\n"
+    "def told(u=resource.getrusage):\n"
+    "    r = u(resource.RUSAGE_SELF)\n"
+    "    print('PEAK_RSS_KIB', r.ru_maxrss, 'CPU_S', r.ru_utime + r.ru_stime, file=sys.stderr)\n"
+    "atexit.register(told)\n"
     "from services.runtime.cli import main; main()"
 )
 HEADER = "national_id,head_name,phone,size,region_code,province_code,groups,precarity_score"
@@ -46,6 +51,21 @@ def generate(path: Path, count: int) -> None:
             groups = ("children", "elderly;disability", "")[n % 3]
             out.write(f"BK{n:07d},Chef de foyer {n},+212 6{n:08d},{1 + n % 8},MA07,MA0701,"
                       f"{groups},{n % 100}\n")  # fmt: skip
+
+
+def _worker_process() -> psutil.Process | None:
+    """The system's `aid worker`: a child of this process."""
+    for child in psutil.Process().children(recursive=True):
+        if child.cmdline()[-1:] == ["worker"]:
+            return child
+    return None
+
+
+def _cpu_seconds(process: psutil.Process | None) -> float:
+    if process is None:
+        return 0.0
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def raw_publish_rate(count: int) -> float:
@@ -78,24 +98,40 @@ def main() -> dict[str, Any]:
     with running_system(0, "_import") as system:
         info = machine([system.settings.db_url])
         command = [sys.executable, "-c", IMPORTER, "households", "import", str(path)]
+        worker = _worker_process()
+        worker_cpu = _cpu_seconds(worker)
         started = time.perf_counter()
-        done = subprocess.run(
-            command, env=_env(system.settings), cwd=REPO_ROOT, capture_output=True, text=True
-        )
+        with CpuUsage((database_name(system.settings.db_url),)) as usage:
+            done = subprocess.run(
+                command, env=_env(system.settings), cwd=REPO_ROOT, capture_output=True, text=True
+            )
         seconds = time.perf_counter() - started
+        worker_cpu = _cpu_seconds(worker) - worker_cpu
+        worker_rss = worker.memory_info().rss if worker is not None else 0
     path.unlink()
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
-    peak = re.search(r"PEAK_RSS_KIB (\d+)", done.stderr)
+    peak = re.search(r"PEAK_RSS_KIB (\d+) CPU_S ([0-9.]+)", done.stderr)
     assert f"{count} lines, registered {count}, updated 0, unchanged 0, refused 0" in summary, (
         summary
     )
+    cpu = usage.figures()
+    importer_cpu = float(peak.group(2)) if peak else 0.0
+    spent = importer_cpu + worker_cpu + cpu.get("kafka_cpu_s", 0.0) + cpu["postgres_cpu_s"]
     figures = {
         "households": count,
         "households_per_s": round(count / seconds, 1),
         "importer_peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
+        "worker_rss_mib_at_end": round(worker_rss / 2**20, 1),
         "raw_publish_events_per_s": round(baseline, 1),
         "import_vs_raw_publish": round(count / seconds / baseline, 3),
+        # mean CPU % over the import (100 = one core): where the 2 cores' time goes
+        "importer_cpu_pct": round(100 * importer_cpu / seconds, 1),
+        "worker_cpu_pct": round(100 * worker_cpu / seconds, 1),
+        "kafka_cpu_pct": cpu.get("kafka_cpu_pct"),
+        "postgres_cpu_pct": cpu["postgres_cpu_pct"],
+        # the work one household costs them all, whatever else runs on the machine
+        "cpu_ms_per_household": round(1000 * spent / count, 2),
     }
     return report("households import (aid households import)", figures, info)
 

@@ -24,6 +24,7 @@ import orjson
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import BrokerUnavailable, Invalid
+from services.app.import_batches import batch_id, in_batches
 from services.app.import_checks import (
     Candidate,
     LineOutcome,
@@ -39,6 +40,7 @@ from services.domain.commands import Command, Reply
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts
+from services.domain.households.writer import RegisterHouseholds
 
 log = logging.getLogger(__name__)
 BATCH = 500  # lines checked, sealed and sent together
@@ -164,20 +166,28 @@ def _would(c: Candidate) -> str:
 async def _send(
     ports: Ports, user: User, now: datetime, candidates: list[Candidate]
 ) -> list[LineOutcome]:
-    """Claim, seal and send the batch's registrations, and its households' new situations,
-    together; what each came to."""
+    """Claim, seal and send the batch's registrations (one command per partition), and its
+    households' new situations, together; what each came to."""
     new = [c for c in candidates if c.registered is None]
     sealed = await in_thread(_sealed, ports, new, now)
     outcomes = [o for o in sealed if isinstance(o, LineOutcome)]
-    commands: list[tuple[Candidate, RegisterHousehold | UpdateHouseholdProfile, str]] = [
-        (c, cmd, cmd.household_id)
-        for c, cmd in zip(new, sealed, strict=True)
-        if isinstance(cmd, RegisterHousehold)
+    registering = [
+        (c, cmd) for c, cmd in zip(new, sealed, strict=True) if isinstance(cmd, RegisterHousehold)
     ]
-    commands += [(c, *_update(c)) for c in candidates if c.registered is not None]
-    replies, resent = await _decisions(ports, [(cmd, client_id) for _, cmd, client_id in commands],
-                                       user, now)  # fmt: skip
-    for (candidate, _, _), reply in zip(commands, replies, strict=True):
+    updating = [(c, *_update(c)) for c in candidates if c.registered is not None]
+    batches = in_batches(registering, ports.settings.partitions)
+    sent: list[tuple[Command, str]] = [(b, batch_id(b)) for b, _ in batches]
+    sent += [(cmd, client_id) for _, cmd, client_id in updating]
+    replies, resent = await _decisions(ports, sent, user, now)
+    answered, alone = _by_line(batches, replies[: len(batches)])
+    answered += zip((c for c, _, _ in updating), replies[len(batches) :], strict=True)
+    if alone:  # what a batch could not carry (another writer's, or a worker without batches)
+        singles, again = await _decisions(
+            ports, [(cmd, cmd.household_id) for _, cmd in alone], user, now
+        )
+        answered += list(zip([c for c, _ in alone], singles, strict=True))
+        resent = resent or again
+    for candidate, reply in answered:
         # sent again, a decision of this batch's first sending comes back as a repeat
         replayed = reply.replayed and not resent
         outcome = _decided(candidate, reply.status, replayed, reply.error, reply.details)
@@ -185,6 +195,25 @@ async def _send(
             await in_thread(ports.personal.release, candidate.household_id, candidate.identity)
         outcomes.append(outcome)
     return outcomes
+
+
+def _by_line(
+    batches: list[tuple[RegisterHouseholds, list[Candidate]]], replies: list[Reply]
+) -> tuple[list[tuple[Candidate, Reply]], list[tuple[Candidate, RegisterHousehold]]]:
+    """Each line of the batches with its household's own reply, and the lines to send alone."""
+    answered: list[tuple[Candidate, Reply]] = []
+    alone: list[tuple[Candidate, RegisterHousehold]] = []
+    for (batch, lines), reply in zip(batches, replies, strict=True):
+        items = reply.details.get("replies") if reply.status == "accepted" else None
+        if items is None:
+            alone += zip(lines, batch.households, strict=True)
+            continue
+        for line, household, item in zip(lines, batch.households, items, strict=True):
+            if item.get("error") == "other_partition":
+                alone.append((line, household))
+            else:
+                answered.append((line, Reply.model_validate(item)))
+    return answered, alone
 
 
 async def _decisions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import orjson
@@ -21,6 +22,15 @@ class Command(BaseModel):
 
     @property
     def aggregate_id(self) -> str:
+        raise NotImplementedError
+
+
+class BatchCommand(Command):
+    """Commands of one kind for aggregates of one partition, sent and decided together
+    (the decider's `decide_batch`); each answered as it would be alone, under its own id."""
+
+    def items(self) -> Sequence[tuple[str, Command]]:
+        """Each command with the client id it would be sent under on its own."""
         raise NotImplementedError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from services.domain.deciding import Decider
 from services.domain.deployments.decider import DeploymentDecider
 from services.domain.distributions.decider import DistributionDecider
-from services.domain.households.decider import HouseholdDecider
+from services.domain.households.writer import HouseholdDecider
 from services.domain.pledges.decider import PledgeDecider
 from services.domain.reference.decider import ReferenceDecider
 from services.domain.reference.donations import DonationDecider

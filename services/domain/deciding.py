@@ -12,12 +12,17 @@ sets of events) wherever their partitions lie, never one hiding the other.
 `take`, `fold` and `answer` are the decision core the worker's runner and the
 in-process bus of the tests share: the first decides one command (and remembers a
 refusal), the writer publishes what it asks, the last turns it into the reply.
+
+A batch command (`BatchCommand`: commands of one kind for aggregates of one partition) is
+decided in one go by the decider's `decide_batch`; each of its commands is answered as it
+would be alone, and its events are the ones it would have alone (same ids, same causation,
+written under its own aggregate), so a retry of one of them alone finds them.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -26,7 +31,7 @@ from pydantic import ValidationError
 
 from events import Envelope, Event
 from events.serialization import event_id_for, wrap
-from services.domain.commands import Command, CommandEnvelope, RefusalRecord, Reply
+from services.domain.commands import BatchCommand, Command, CommandEnvelope, RefusalRecord, Reply
 from services.domain.decisions import DomainError
 from services.domain.positions import Position
 
@@ -52,6 +57,20 @@ class Decider(Protocol[S]):
     def decide(self, state: S, command: Command, now: datetime) -> list[Event]: ...
 
 
+class BatchDecider(Decider[S], Protocol[S]):
+    """A decider that also decides the commands of a batch in one go, each on the state the
+    ones before it left: their events, or why not, in order."""
+
+    def decide_batch(
+        self, state_of: Callable[[str], S], commands: Sequence[Any], now: datetime
+    ) -> list[list[Event] | DomainError]: ...
+
+
+# What each command of a batch came to, as its batch's reply carries it.
+ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
+OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"
+
+
 @dataclass
 class Outcome:
     digest: str | None
@@ -71,10 +90,17 @@ class Decision:
     reply: Reply | None = None
     refusal: RefusalRecord | None = None
     aggregate_id: str | None = None
+    # A batch: the aggregate each event is written under, and what each command came to.
+    event_keys: list[str] | None = None
+    items: list[Reply] | None = None
 
     @property
     def outcome_key(self) -> OutcomeKey:
         return (self.aggregate_id, self.command.command_id)
+
+    def record_key(self, index: int) -> str:
+        """The key the decision's event `index` is written under: its command's aggregate."""
+        return self.event_keys[index] if self.event_keys is not None else self.key
 
 
 @dataclass
@@ -117,9 +143,15 @@ class AggregateStore(Generic[S]):
         if len(self.outcomes) > MAX_REMEMBERED_COMMANDS:
             self.outcomes.popitem(last=False)
 
-    def take(self, command_envelope: CommandEnvelope) -> Decision:
+    def take(
+        self, command_envelope: CommandEnvelope, owns: Callable[[str], bool] | None = None
+    ) -> Decision:
         """Decide one command on the folded state. A new refusal is remembered at once (a
-        retry gets it again); the events are folded by `fold`, once the writer sends them."""
+        retry gets it again); the events are folded by `fold`, once the writer sends them.
+        `owns` tells the aggregates this writer holds (a batch's others are rejected)."""
+        command_type = self.decider.commands.get(command_envelope.type)
+        if command_type is not None and issubclass(command_type, BatchCommand):
+            return self._take_batch(command_envelope, command_type, owns or _anywhere)
         aggregate_id, decided = self._decide(command_envelope)
         if not isinstance(decided, Reply):
             key = aggregate_id if decided and aggregate_id is not None else ""
@@ -134,8 +166,65 @@ class AggregateStore(Generic[S]):
 
     def fold(self, decision: Decision) -> None:
         """Fold the decision's events ahead of the log (the next command may need them)."""
-        for envelope, event in decision.events:
-            self.apply(envelope, event, written_under=decision.aggregate_id)
+        for i, (envelope, event) in enumerate(decision.events):
+            under = decision.aggregate_id if decision.event_keys is None else decision.record_key(i)
+            self.apply(envelope, event, written_under=under)
+
+    def _take_batch(
+        self, envelope: CommandEnvelope, command_type: type[Command], owns: Callable[[str], bool]
+    ) -> Decision:
+        """Each command of the batch answered from its earlier outcome, or decided with the
+        batch's other new ones in one go; refusals are answered, not recorded (deciding the
+        batch again decides them again)."""
+        try:
+            batch = command_type.model_validate(envelope.data)
+        except ValidationError as exc:
+            reply = Reply(command_id=envelope.command_id, status="rejected",
+                          error="invalid_command",
+                          message=f"{envelope.type} cannot be read: {exc}")  # fmt: skip
+            return Decision(envelope, reply=reply)
+        assert isinstance(batch, BatchCommand)
+        items = [(_item(envelope, client_id, c), c) for client_id, c in batch.items()]
+        replies: list[Reply | None] = [self._known(e, c, owns) for e, c in items]
+        fresh = [item for item, reply in zip(items, replies, strict=True) if reply is None]
+        decider: BatchDecider[S] = self.decider  # type: ignore[assignment]
+        decided = iter(decider.decide_batch(self.state, [c for _, c in fresh], envelope.issued_at))
+        decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
+                            event_keys=[], items=[])  # fmt: skip
+        for (item, command), known in zip(items, replies, strict=True):
+            if known is None:
+                known = self._decided(decision, item, command, next(decided))
+            decision.items.append(known)  # type: ignore[union-attr]
+        return decision
+
+    def _known(
+        self, item: CommandEnvelope, command: Command, owns: Callable[[str], bool]
+    ) -> Reply | None:
+        """A batch's command answered without deciding it (another writer's, or decided
+        before), or None."""
+        if not owns(command.aggregate_id):
+            return Reply(command_id=item.command_id, status="rejected", error="other_partition",
+                         message=OTHER_PARTITION)  # fmt: skip
+        previous = self._previous((command.aggregate_id, item.command_id))
+        return _replay(item, previous) if previous is not None else None
+
+    def _decided(
+        self,
+        decision: Decision,
+        item: CommandEnvelope,
+        command: Command,
+        decided: list[Event] | DomainError,
+    ) -> Reply:
+        """One command of a batch as decided: its events added to the batch's, its reply."""
+        if isinstance(decided, DomainError):
+            return Reply(command_id=item.command_id, status=decided.kind, error=decided.code,
+                         message=decided.message, details=decided.details)  # fmt: skip
+        aggregate_id = command.aggregate_id
+        occurred_at = getattr(command, "occurred_at", None) or item.issued_at
+        for i, event in enumerate(decided):
+            decision.events.append((_envelope(item, aggregate_id, event, i, occurred_at), event))
+            decision.event_keys.append(aggregate_id)  # type: ignore[union-attr]
+        return Reply(command_id=item.command_id, status="accepted", replayed=not decided)
 
     def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
@@ -146,6 +235,14 @@ class AggregateStore(Generic[S]):
         """The reply, once the decision's writes are acknowledged; `position` is where its
         last event landed."""
         cid = decision.command.command_id
+        if decision.items is not None:
+            return Reply(
+                command_id=cid,
+                status="accepted",
+                replayed=not decision.events,
+                position=str(position) if position and decision.events else None,
+                details={"replies": [r.model_dump(include=ITEM_REPLY) for r in decision.items]},
+            )
         if decision.reply is not None:
             previous = self._previous(decision.outcome_key)
             if decision.reply.replayed and decision.reply.status == "accepted" and previous:
@@ -218,6 +315,23 @@ class AggregateStore(Generic[S]):
             (_envelope(command_envelope, aggregate_id, event, i, occurred_at), event)
             for i, event in enumerate(events)
         ]
+
+
+def _anywhere(aggregate_id: str) -> bool:
+    return True
+
+
+def _item(batch: CommandEnvelope, client_id: str, command: Command) -> CommandEnvelope:
+    """The envelope a batch's command would have had, sent alone by the batch's sender."""
+    return CommandEnvelope.model_construct(
+        command_id=f"{command.TYPE}:{client_id}",
+        type=command.TYPE,
+        actor=batch.actor,
+        issued_at=batch.issued_at,
+        correlation_id=batch.correlation_id,
+        data=command.model_dump(mode="json"),
+        reply_to=None,
+    )
 
 
 def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:

@@ -8,7 +8,9 @@ log's own, whoever wrote it and whatever crashed before. Each command is then
 decided on that state and its outcome folded at once, and the batch's events and
 refusals are published together; they are acknowledged (acks=all) before any
 reply is sent and before Faust commits the commands' offsets. A command seen again
-is answered from the log, never decided anew. Every reply echoes the `reply_to` token
+is answered from the log, never decided anew. A batch command (the registrations of one
+partition) is one command to the runner: its events are written under each of its
+commands' own keys, and it is answered with one reply. Every reply echoes the `reply_to` token
 of the message it answers, so it reaches the request that sent that message.
 
 One writer per event partition: commands are keyed like their events and the command and
@@ -26,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import faust
@@ -45,7 +47,7 @@ from services.runtime.ledger import LogReader
 from services.runtime.logs import correlated
 from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
-from services.runtime.topics import partitions_of
+from services.runtime.topics import partition_for, partitions_of
 
 log = logging.getLogger(__name__)
 # How long a batch of commands waits to fill: the latency it adds to a lone command.
@@ -66,6 +68,7 @@ class DecisionLog:
         # The last record folded per event partition (its link computed only when needed).
         self.last_record: dict[TopicPartition, bytes | None] = {}
         self.heads: dict[TopicPartition, str] = {}
+        self.partition_count = 0
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -78,6 +81,7 @@ class DecisionLog:
         )
         await self.consumer.start()
         partitions = await asyncio.to_thread(partitions_of, self.settings, self.stream)
+        self.partition_count = len(partitions)
         assigned = [
             TopicPartition(topic, p)
             for topic in (self.events_topic, self.refusals_topic)
@@ -100,6 +104,11 @@ class DecisionLog:
         for tp in tps:
             if self.next_offset.get(tp, 0) < ends[tp]:
                 await self._catch_up(tp, ends[tp])
+
+    def owned_by(self, partition: int) -> Callable[[str], bool]:
+        """Whether an aggregate (by its key) is the writer of `partition`'s to decide."""
+        count = self.partition_count
+        return lambda key: partition_for(key, count) == partition
 
     def forget(self) -> None:
         """Fold everything again from the start of the log at the next catch-up."""
@@ -251,7 +260,7 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         """Decide on the folded state and fold the outcome at once (the next command of the
         batch may concern the same aggregate); the writes are sent, not yet awaited."""
         partition = message.partition
-        decision = store.take(command)
+        decision = store.take(command, owns=decisions.owned_by(partition))
         if decision.refusal is not None:
             tp = TopicPartition(decisions.refusals_topic, partition)
             future = await producer.send(
@@ -263,11 +272,11 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
             pending.add(tp, future, None)
         store.fold(decision)
         tp = TopicPartition(decisions.events_topic, partition)
-        for envelope, _ in decision.events:
+        for i, (envelope, _) in enumerate(decision.events):
             value, link = keys.encode_chained(envelope, decisions.head(tp))
             decisions.chained(tp, link)
             future = await producer.send(
-                tp.topic, value, partition=partition, key=decision.key.encode()
+                tp.topic, value, partition=partition, key=decision.record_key(i).encode()
             )
             pending.add(tp, future, decision.outcome_key)
         return decision

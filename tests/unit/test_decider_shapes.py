@@ -19,7 +19,8 @@ from services.domain.deciders import DECIDERS
 from services.domain.deciding import AggregateStore, Decider
 from services.domain.decisions import Rejected
 from services.domain.distributions.decider import RecordDistribution
-from services.domain.households.decider import HouseholdDecider, RegisterHousehold
+from services.domain.households.decider import RegisterHousehold
+from services.domain.households.writer import HouseholdDecider
 from services.domain.stock.fefo import fefo
 from services.domain.stock.state import Lot
 

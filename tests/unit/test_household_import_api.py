@@ -25,6 +25,7 @@ from services.app.household_import import ImportReport, import_households
 from services.app.import_checks import household_id_for
 from services.app.permissions import User
 from services.domain.households.importing import COLUMNS
+from services.domain.households.writer import HouseholdDecider
 from services.domain.privacy import pseudonym
 from services.runtime import cli
 from tests.support.api import SEEDED_AT, ApiHarness
@@ -342,3 +343,49 @@ def test_a_batch_whose_decisions_come_too_late_is_sent_again_and_counted_once(
     assert late == [3]
     assert (report.counts["registered"], report.counts["unchanged"]) == (3, 0)
     assert len([e for e in api.published("households") if e.type == "HouseholdRegistered"]) == 3
+
+
+def sent_types(api: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The types of the commands the import sends to the writers, as it sends them."""
+    decide, types = api.bus.send_many, []
+
+    async def recording(commands: list[tuple[Any, Any]]) -> list[object]:
+        types.extend(command.TYPE for command, _ in commands)
+        return await decide(commands)
+
+    monkeypatch.setattr(api.bus, "send_many", recording)
+    return types
+
+
+def test_registrations_go_to_the_writers_as_one_command_per_partition(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    types = sent_types(api, monkeypatch)
+    people = [f",BB{n:06d},,Chef de foyer {n},,3,MA07,MA0701,," for n in range(60)]
+
+    report = run(api, export(*people), "imp-by-partition")
+
+    assert report.counts["registered"] == 60
+    assert set(types) == {"RegisterHouseholds"}
+    assert len(types) <= api.settings.partitions  # 60 households, one command per partition
+    registered = [e.data["household_id"] for e in api.published("households")
+                  if e.type == "HouseholdRegistered"]  # fmt: skip
+    assert sorted(registered) == sorted(id_of(api, f"BB{n:06d}") for n in range(60))
+
+
+def test_a_writer_that_cannot_read_a_batch_still_gets_each_household_alone(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker of before batches rejects the command it does not know: the importer sends
+    the batch's households one by one, and the report is the same."""
+    older = {t: c for t, c in HouseholdDecider.commands.items() if t != "RegisterHouseholds"}
+    monkeypatch.setattr(HouseholdDecider, "commands", older)
+    types = sent_types(api, monkeypatch)
+
+    report = run(api, export(), "imp-older-worker")
+
+    assert report.counts == {
+        "lines_read": 8, "registered": 3, "updated": 0, "unchanged": 0, "refused": 5,
+    }  # fmt: skip
+    assert types.count("RegisterHousehold") == 3
+    assert [(o.line, o.reason) for o in report.refused] == REFUSED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -257,17 +256,3 @@ def _(state: Registration, command: IssueHouseholdCard, now: datetime) -> list[E
             "(never registered, or its personal data was erased)",
         )
     return [HouseholdCardIssued(**command.model_dump(), card_number=state.card_number + 1)]
-
-
-class HouseholdDecider:
-    """Decides registrations, profile updates, cards and erasures for one person at a time."""
-
-    event_stream: str = "households"
-    command_stream: str = STREAM
-    commands: Mapping[str, type[Command]] = {
-        c.TYPE: c
-        for c in (RegisterHousehold, UpdateHouseholdProfile, ErasePersonalData, IssueHouseholdCard)
-    }
-    initial = staticmethod(Registration)
-    evolve = staticmethod(evolve)
-    decide = staticmethod(decide)
