@@ -26,6 +26,7 @@ from services.runtime.health import CachedCheck, check
 from services.runtime.log_reader import read_range
 from services.runtime.publisher import EventPublisher, Position
 from services.runtime.settings import Settings
+from services.runtime.topics import partition_for
 
 
 @dataclass
@@ -64,6 +65,9 @@ class Services:
         self, settings: Settings, topic: str, partition: int, first: int, last: int
     ) -> list[tuple[int, bytes | None]]:
         return read_range(settings, topic, partition, first, last)
+
+    def partition_of(self, key: str) -> int:
+        return partition_for(key, self.settings.partitions)
 
 
 def get_services(request: Request) -> Services:

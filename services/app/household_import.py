@@ -175,7 +175,7 @@ async def _send(
         (c, cmd) for c, cmd in zip(new, sealed, strict=True) if isinstance(cmd, RegisterHousehold)
     ]
     updating = [(c, *_update(c)) for c in candidates if c.registered is not None]
-    batches = in_batches(registering, ports.settings.partitions)
+    batches = in_batches(registering, ports.partition_of)
     sent: list[tuple[Command, str]] = [(b, batch_id(b)) for b, _ in batches]
     sent += [(cmd, client_id) for _, cmd, client_id in updating]
     replies, resent = await _decisions(ports, sent, user, now)

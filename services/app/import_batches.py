@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TypeVar
 
 from services.domain.households.decider import RegisterHousehold
 from services.domain.households.writer import MAX_HOUSEHOLDS, RegisterHouseholds
-from services.runtime.topics import partition_for
 
 Line = TypeVar("Line")
 MAX_BYTES = 600_000  # of a command's households, sealed data counted: under Kafka's 1 MB
@@ -17,13 +17,13 @@ OVERHEAD = 1500  # bytes a household may take besides its sealed data (pseudonym
 
 
 def in_batches(
-    registering: list[tuple[Line, RegisterHousehold]], partitions: int
+    registering: list[tuple[Line, RegisterHousehold]], partition_of: Callable[[str], int]
 ) -> list[tuple[RegisterHouseholds, list[Line]]]:
-    """The registrations, in their order, as one command per partition (more when one would
-    be too big), each with its lines."""
+    """The registrations, in their order, as one command per partition (`partition_of` a
+    household's identity; more than one when one would be too big), each with its lines."""
     by_partition: dict[int, list[tuple[Line, RegisterHousehold]]] = defaultdict(list)
     for line, command in registering:
-        by_partition[partition_for(command.identity, partitions)].append((line, command))
+        by_partition[partition_of(command.identity)].append((line, command))
     batches = []
     for group in by_partition.values():
         for chunk in _chunks(group):

@@ -25,6 +25,7 @@ from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.log_reader import read_range
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
+from services.runtime.topics import partition_for
 
 # Whoever may run `aid` on the server acts as an administrator (as `aid users create` does).
 IMPORTER = User(username="aid-households-import", role="admin")
@@ -50,6 +51,9 @@ class CommandLinePorts:
         self, settings: Settings, topic: str, partition: int, first: int, last: int
     ) -> list[tuple[int, bytes | None]]:
         return read_range(settings, topic, partition, first, last)
+
+    def partition_of(self, key: str) -> int:
+        return partition_for(key, self.settings.partitions)
 
 
 def scan(path: Path) -> tuple[bytes, int]:
