@@ -13,7 +13,8 @@ discrepancies.
 The read model is loaded directly: reference data and users through the projection writers,
 the bulk tables (households, distributions, lots, stock-card lines, lot distributions,
 donations) with PostgreSQL COPY, the coverage counts as the registry projection keeps them
-(one INSERT … SELECT), then ANALYZE. The baseline is `GET /v1/items` (a three-row table) on
+(one INSERT … SELECT), the use per location × item × day as the inventory projection keeps
+it (the same), then ANALYZE. The baseline is `GET /v1/items` (a three-row table) on
 the same API process, measured the same way; the reports' is the same rows written as CSV by
 PostgreSQL itself (`COPY … TO STDOUT`), read in the benchmark's process.
 """
@@ -214,6 +215,12 @@ def load_read_model(engine: Engine, households: int, lots: int, short: int = 0) 
     _copy(engine, "lot_distributions", ["distribution_id", "lot", "location_id", "item_id",
           "donation_id", "quantity", "campaign_id", "region_code", "province_code",
           "occurred_at"], _lot_distributions(lots, households))  # fmt: skip
+    with engine.begin() as conn:  # the use per day, as the inventory projection keeps it
+        conn.execute(text(
+            "INSERT INTO stock_use_days (location_id, item_id, day, used)"
+            " SELECT location_id, item_id, CAST(occurred_at AS DATE), -sum(quantity)"
+            " FROM stock_movements WHERE kind IN ('StockDistributed', 'TransferDispatched',"
+            " 'StockDistributionVoided', 'TransferReturned') GROUP BY 1, 2, 3"))  # fmt: skip
     heads, lines = _short_transfers(short)
     _copy(engine, "transfers", ["transfer_id", "from_location_id", "to_location_id", "status",
           "dispatched_at", "received_at"], heads)  # fmt: skip
