@@ -1,13 +1,20 @@
 """Reads: p50/p99 over HTTP with 1,000,000 households (each reached once by the campaign),
 20,000 flagged duplicates and 100,000 lots in the read model: the point reads (inventory of a
 location, eligibility, donor trace), campaign coverage, the 4W of the campaign, the first and
-the hundredth page of the inventory and of the duplicates; and the distributions report
-streamed (rows per second, the API's resident memory while it streams).
+the hundredth page of the inventory and of the duplicates, the alerts (first page, and the
+transfer discrepancies alone) and the months of stock; and the distributions report streamed
+(rows per second, the API's resident memory while it streams).
+
+The stock-card line of each distribution is dated in the last 90 days (spread over 85 days up
+to the day before the run), so the months of stock and its alerts sum a million movements;
+20,000 transfers each received one unit short, spread over the last two years, are the
+discrepancies.
 
 The read model is loaded directly: reference data and users through the projection writers,
 the bulk tables (households, distributions, lots, stock-card lines, lot distributions,
 donations) with PostgreSQL COPY, the coverage counts as the registry projection keeps them
-(one INSERT … SELECT), then ANALYZE. The baseline is `GET /v1/items` (a three-row table) on
+(one INSERT … SELECT), the use per location × item × day as the inventory projection keeps
+it (the same), then ANALYZE. The baseline is `GET /v1/items` (a three-row table) on
 the same API process, measured the same way; the reports' is the same rows written as CSV by
 PostgreSQL itself (`COPY … TO STDOUT`), read in the benchmark's process.
 """
@@ -43,6 +50,9 @@ LOCATIONS = WAREHOUSES + SITES
 CAMPAIGN, DONATIONS, DUPLICATES = "ramadan-2026", 5000, 20_000
 PAGE = 100
 T0 = datetime(2026, 2, 18, 8, 0)
+TODAY = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+RECENT, RECENT_DAYS = TODAY - timedelta(days=85), 85  # the card's distributions, in the window
+HISTORY_DAYS = 730  # the short transfers, received over the last two years
 
 
 def _reference(engine: Engine) -> None:
@@ -149,9 +159,10 @@ def _card(lots: int, households: int) -> Any:
         yield (f"{n:032x}", 0, 0, n, LOCATIONS[n % len(LOCATIONS)], ITEMS[n % 3], f"lot-{n:07d}",
                "StockReceived", 1000, f"receipt-{n}", "received", f"donation-{n % DONATIONS:05d}",
                T0, "bench.operator")  # fmt: skip
+    step = timedelta(days=RECENT_DAYS) / max(households, 1)
     for n in range(households):
         lot = n % lots
-        donation, when = f"donation-{lot % DONATIONS:05d}", T0 + timedelta(seconds=n)
+        donation, when = f"donation-{lot % DONATIONS:05d}", RECENT + step * n
         yield (f"{lots + n:032x}", 0, 1, n, SITES[n % len(SITES)], ITEMS[lot % 3],
                f"lot-{lot:07d}", "StockDistributed", -1, f"dist-{n:010d}", "campaign",
                donation, when, "bench.agent")  # fmt: skip
@@ -165,7 +176,25 @@ def _lot_distributions(lots: int, households: int) -> Any:
                T0 + timedelta(seconds=n))  # fmt: skip
 
 
-def load_read_model(engine: Engine, households: int, lots: int) -> None:
+def _short_transfers(count: int) -> tuple[Any, Any]:
+    """Transfers from a warehouse to a site, each received one unit short; the latest first."""
+    step = timedelta(days=HISTORY_DAYS) / max(count, 1)
+    heads = (
+        (
+            f"tr-{n:07d}",
+            WAREHOUSES[n % len(WAREHOUSES)],
+            SITES[n % len(SITES)],
+            "received",
+            TODAY - step * n - timedelta(hours=1),
+            TODAY - step * n,
+        )
+        for n in range(count)
+    )
+    lines = ((f"tr-{n:07d}", ITEMS[n % 3], f"lot-{n:07d}", 10, 9, 1, 0) for n in range(count))
+    return heads, lines
+
+
+def load_read_model(engine: Engine, households: int, lots: int, short: int = 0) -> None:
     _reference(engine)
     _copy(engine, "households", ["household_id", "identity", "national_id_pseudonym", "size",
           "region_code", "province_code", "groups", "precarity_score", "sealed_personal_data",
@@ -186,6 +215,17 @@ def load_read_model(engine: Engine, households: int, lots: int) -> None:
     _copy(engine, "lot_distributions", ["distribution_id", "lot", "location_id", "item_id",
           "donation_id", "quantity", "campaign_id", "region_code", "province_code",
           "occurred_at"], _lot_distributions(lots, households))  # fmt: skip
+    with engine.begin() as conn:  # the use per day, as the inventory projection keeps it
+        conn.execute(text(
+            "INSERT INTO stock_use_days (location_id, item_id, day, used)"
+            " SELECT location_id, item_id, CAST(occurred_at AS DATE), -sum(quantity)"
+            " FROM stock_movements WHERE kind IN ('StockDistributed', 'TransferDispatched',"
+            " 'StockDistributionVoided', 'TransferReturned') GROUP BY 1, 2, 3"))  # fmt: skip
+    heads, lines = _short_transfers(short)
+    _copy(engine, "transfers", ["transfer_id", "from_location_id", "to_location_id", "status",
+          "dispatched_at", "received_at"], heads)  # fmt: skip
+    _copy(engine, "transfer_lines", ["transfer_id", "item_id", "lot", "dispatched", "received",
+          "missing", "returned"], lines)  # fmt: skip
     _copy(engine, "donations", ["donation_id", "donor_id", "location_id", "item_id", "quantity",
           "received_at"],
           ((f"donation-{d:05d}", f"donor-{d % 100:03d}", WAREHOUSES[d % 20], ITEMS[d % 3],
@@ -272,11 +312,13 @@ def main() -> dict[str, Any]:
     households = size("households", 1_000_000)
     lots = size("lots", 100_000)
     count = size("reads", 1000)
+    short = size("short_transfers", 20_000)
+    alert_reads = size("alert_reads", 100)  # the alerts read everything: fewer requests
     concurrency = size("read_concurrency", 1)
     rng = random.Random(8)
     with api_process("_reads") as (settings, engine, base_url, pid):
         info = machine([settings.db_url])
-        load_read_model(engine, households, lots)
+        load_read_model(engine, households, lots, short)
         admin = admin_user(settings, engine)
         far = min(100, max(2, lots // PAGE // 2))  # the hundredth page, on a smaller model less
         inventory_far = _cursor_of_page(base_url, admin, "/v1/inventory", far)
@@ -310,14 +352,25 @@ def main() -> dict[str, Any]:
                 f"/v1/distributions/duplicates?limit={PAGE}&cursor={duplicates_far}"
             ),
         }
+        alerts = {
+            "alerts_first_page": get(f"/v1/alerts?limit={PAGE}"),
+            "alerts_discrepancies": get(f"/v1/alerts?kind=transfer_discrepancy&limit={PAGE}"),
+            "months_of_stock": get(f"/v1/inventory/months-of-stock?limit={PAGE}"),
+        }
         load.run(base_url, admin, get("/v1/items"), 50, 0, concurrency)  # warm up
         figures: dict[str, Any] = {"households": households, "lots": lots,
                                    "duplicates": DUPLICATES, "concurrency": concurrency,
-                                   "far_page": far}  # fmt: skip
+                                   "far_page": far, "short_transfers": short,
+                                   "alert_reads": alert_reads}  # fmt: skip
         for name, request in measured.items():
             outcome = load.run(base_url, admin, request, count, 0, concurrency)
             assert outcome.statuses == {200: count}, (name, dict(outcome.statuses))
             figures[name] = outcome.figures()
+        for name, request in alerts.items():
+            outcome = load.run(base_url, admin, request, alert_reads, 0, concurrency)
+            assert outcome.statuses == {200: alert_reads}, (name, dict(outcome.statuses))
+            figures[name] = outcome.figures()
+        measured |= alerts
         report_path = f"/v1/reports/distributions.csv?campaign_id={CAMPAIGN}"
         figures["distributions_report"] = _streamed_report(base_url, admin, pid, report_path)
         figures["stock_report"] = _streamed_report(base_url, admin, pid, "/v1/reports/stock.csv")

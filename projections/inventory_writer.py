@@ -1,4 +1,5 @@
-"""Writes the inventory fold's changes: lots on hand, stock-card lines, transfers, thresholds."""
+"""Writes the inventory fold's changes: lots on hand, stock-card lines, the use per day,
+transfers, thresholds."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from projections.tables import (
     lot_distributions,
     stock_movements,
     stock_thresholds,
+    stock_use_days,
     transfer_lines,
     transfers,
 )
@@ -25,6 +27,10 @@ from projections.transfers_writer import (
 )
 from projections.writer_types import Applied
 
+# What leaves a location for good (handed out, dispatched) and what undoes it: the use the
+# months of stock counts.
+USES = ("StockDistributed", "TransferDispatched", "StockDistributionVoided", "TransferReturned")
+
 
 class InventoryProjection:
     name: str = "inventory"
@@ -32,6 +38,7 @@ class InventoryProjection:
     tables: tuple[Table, ...] = (
         inventory_lots,
         stock_movements,
+        stock_use_days,
         transfers,
         transfer_lines,
         stock_thresholds,
@@ -44,6 +51,7 @@ class InventoryProjection:
         changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event
         _write_lots(conn, [c for _, cs in changes for c in cs])
         _write_card(conn, changes)
+        _write_use(conn, changes)
         write_transfers(conn, batch)
         write_thresholds(conn, batch)
         write_lot_distributions(conn, batch)
@@ -99,3 +107,20 @@ def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]
             for line, c in enumerate(lot_changes_of_event)
         ]
     insert_ignoring_duplicates(conn, stock_movements, rows, ["event_id", "line"])
+
+
+def _write_use(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]) -> None:
+    """Add each use to its location × item × day: a sum, so the order events arrive in does
+    not change it; the applied-events guard keeps a redelivered event from counting twice."""
+    rows = [
+        {
+            "location_id": c.key.location_id,
+            "item_id": c.key.item_id,
+            "day": a.occurred_at.date(),
+            "used": -c.delta,
+        }
+        for a, lot_changes_of_event in changes
+        if a.envelope.type in USES
+        for c in lot_changes_of_event
+    ]
+    upsert(conn, stock_use_days, rows, ["location_id", "item_id", "day"], add=["used"])

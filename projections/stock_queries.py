@@ -14,6 +14,7 @@ from projections.tables import (
     inventory_lots,
     stock_movements,
     stock_thresholds,
+    stock_use_days,
     transfer_lines,
     transfers,
 )
@@ -184,8 +185,11 @@ def negative_stock(engine: Engine, location_ids: Collection[str] | None) -> list
     return fetch_all(engine, stmt)
 
 
-def discrepancies(engine: Engine, location_ids: Collection[str] | None) -> list[dict[str, Any]]:
-    """Transfer lines where something went missing on the way."""
+def discrepancies(
+    engine: Engine, since: datetime, location_ids: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """Transfer lines where something went missing on the way, of the transfers received
+    since a moment (naive UTC; read by the index on `received_at`)."""
     t, ln = transfers, transfer_lines
     stmt = (
         select(
@@ -198,7 +202,7 @@ def discrepancies(engine: Engine, location_ids: Collection[str] | None) -> list[
             ln.c.missing,
         )
         .join(ln, ln.c.transfer_id == t.c.transfer_id)
-        .where(ln.c.missing > 0)
+        .where(t.c.received_at >= since, ln.c.missing > 0)
     )
     if location_ids is not None:
         ids = list(location_ids)
@@ -206,26 +210,23 @@ def discrepancies(engine: Engine, location_ids: Collection[str] | None) -> list[
     return fetch_all(engine, stmt.order_by(t.c.received_at, t.c.transfer_id))
 
 
-# What leaves a location for good (handed out, dispatched) and what undoes it.
-USES = ("StockDistributed", "TransferDispatched", "StockDistributionVoided", "TransferReturned")
-
-
 def used_and_on_hand(
-    engine: Engine, since: datetime, location_ids: Collection[str] | None
+    engine: Engine, since: date, location_ids: Collection[str] | None
 ) -> list[dict[str, Any]]:
-    """Per location and item: units used since a moment (naive UTC) and on hand now."""
-    m, lots = stock_movements, inventory_lots
-    used = select(m.c.location_id, m.c.item_id, (-func.sum(m.c.quantity)).label("used")).where(
-        m.c.kind.in_(USES), m.c.occurred_at >= since
+    """Per location and item: units used from a day on (UTC, from the use kept per day: at
+    most one row per day of the window) and on hand now."""
+    d, lots = stock_use_days, inventory_lots
+    used = select(d.c.location_id, d.c.item_id, func.sum(d.c.used).label("used")).where(
+        d.c.day >= since
     )
     held = select(lots.c.location_id, lots.c.item_id, func.sum(lots.c.on_hand).label("on_hand"))
     if location_ids is not None:
-        used = used.where(m.c.location_id.in_(list(location_ids)))
+        used = used.where(d.c.location_id.in_(list(location_ids)))
         held = held.where(lots.c.location_id.in_(list(location_ids)))
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for row in fetch_all(engine, held.group_by(lots.c.location_id, lots.c.item_id)):
         rows[(row["location_id"], row["item_id"])] = row | {"used": 0}
-    for row in fetch_all(engine, used.group_by(m.c.location_id, m.c.item_id)):
+    for row in fetch_all(engine, used.group_by(d.c.location_id, d.c.item_id)):
         key = (row["location_id"], row["item_id"])
         rows[key] = rows.get(key, {"on_hand": 0} | row) | {"used": int(row["used"] or 0)}
     return list(rows.values())

@@ -110,6 +110,19 @@ stock_movements = Table(
     Index("ix_stock_movements_card", "location_id", "item_id", "offset", "line"),
 )
 
+# Units used (handed out, dispatched, less what is voided or returned) per location × item ×
+# day (UTC), kept as the stock events arrive: the months of stock reads a window of days
+# from here, at most one row per day, not every movement of the window.
+stock_use_days = Table(
+    "stock_use_days",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("used", BigInteger, nullable=False),
+    Index("ix_stock_use_days_day", "day"),
+)
+
 transfers = Table(
     "transfers",
     metadata,
@@ -120,7 +133,7 @@ transfers = Table(
     Column("requisition_id", String(64), index=True),
     Column("status", String(16), nullable=False),
     Column("dispatched_at", DateTime),  # empty while only the receipt has been projected
-    Column("received_at", DateTime),
+    Column("received_at", DateTime, index=True),  # the discrepancy alerts read a window of it
 )
 
 transfer_lines = Table(

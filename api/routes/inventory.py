@@ -66,9 +66,10 @@ async def months_of_stock(
     alert_below: Annotated[float, Query(ge=0, le=120, description="Months: `below` under.")] = 1,
     location_id: str | None = None,
 ) -> MonthsOfStockList:
-    """Per location and item: on hand, units used over the last `window_days` (handed out or
-    dispatched), the monthly use, and the months the stock lasts at that pace, the
-    shortest-lasting first; `below` when under `alert_below` months."""
+    """Per location and item: on hand, units used over the last `window_days` (whole days,
+    UTC, and today so far; handed out or dispatched), the monthly use, and the months the
+    stock lasts at that pace, the shortest-lasting first; `below` when under `alert_below`
+    months."""
     found = await months_of_stock_at(
         services, user, now, window_days, alert_below, location_id, page
     )

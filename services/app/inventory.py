@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +17,9 @@ from services.domain.requisitions.needs import site_need
 from services.domain.stock.months import monthly_use, months_of_stock, short
 
 EXPIRY_ALERT_DAYS = 30
+# a transfer line received short is an alert for this many days after its receipt; the
+# transfer itself keeps what went missing for good (`GET /v1/stock/transfers/{id}`)
+DISCREPANCY_ALERT_DAYS = 30
 # months of stock: at the pace of this many days up to today, an alert under this many months
 MONTHS_WINDOW_DAYS = 90
 MONTHS_ALERT_BELOW = 1.0
@@ -110,52 +113,73 @@ def _alert(kind: str, location_id: str, item_id: str, message: str, **details: A
     }
 
 
-def _collect(ports: Ports, today: date, location_ids: Any) -> list[Row]:
-    engine = ports.engine
-    found = [
+def _low_stock(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    return [
         _alert(
             "low_stock", r["location_id"], r["item_id"],
             f"{r['on_hand']} on hand, below the minimum of {r['minimum']}",
             on_hand=r["on_hand"], minimum=r["minimum"],
         )
-        for r in stock_queries.low_stock(engine, location_ids)
+        for r in stock_queries.low_stock(ports.engine, location_ids)
     ]  # fmt: skip
-    found += [
+
+
+def _expiring(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    found = stock_queries.expiring_lots(ports.engine, today, EXPIRY_ALERT_DAYS, location_ids)
+    return [
         _alert(
             "expiring", r["location_id"], r["item_id"],
             f"lot {r['lot']}: {r['on_hand']} expiring on {r['expires_on']}",
             lot=r["lot"], on_hand=r["on_hand"], expires_on=r["expires_on"].isoformat(),
         )
-        for r in stock_queries.expiring_lots(engine, today, EXPIRY_ALERT_DAYS, location_ids).items
+        for r in found.items
     ]  # fmt: skip
-    found += [
+
+
+def _short_on_arrival(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    """Transfer lines received short in the last `DISCREPANCY_ALERT_DAYS` days."""
+    since = _midnight(today, DISCREPANCY_ALERT_DAYS)
+    return [
         _alert(
             "transfer_discrepancy", r["to_location_id"], r["item_id"],
             f"transfer {r['transfer_id']}: {r['missing']} missing from lot {r['lot']}",
             transfer_id=r["transfer_id"], lot=r["lot"], missing=r["missing"],
             from_location_id=r["from_location_id"],
         )
-        for r in stock_queries.discrepancies(engine, location_ids)
+        for r in stock_queries.discrepancies(ports.engine, since, location_ids)
     ]  # fmt: skip
-    found += [
+
+
+def _negative(ports: Ports, today: date, location_ids: Any) -> list[Row]:
+    return [
         _alert(
             "negative_stock", r["location_id"], r["item_id"],
             f"recorded stock is {r['on_hand']}: check receipts and distributions",
             on_hand=r["on_hand"],
         )
-        for r in stock_queries.negative_stock(engine, location_ids)
+        for r in stock_queries.negative_stock(ports.engine, location_ids)
     ]  # fmt: skip
-    return (
-        found
-        + _running_out(ports, today, location_ids)
-        + _short_of_needs(ports, today, location_ids)
-    )
+
+
+def _collect(ports: Ports, today: date, location_ids: Any, kind: str | None) -> list[Row]:
+    """The alerts of one kind, or of every kind; only the kinds asked for are read."""
+    return [
+        alert
+        for name, found in KINDS.items()
+        if kind in (None, name)
+        for alert in found(ports, today, location_ids)
+    ]
+
+
+def _midnight(today: date, days_before: int) -> datetime:
+    """The start (naive UTC) of the day `days_before` days before today."""
+    return datetime.combine(today - timedelta(days=days_before), time())
 
 
 def _running_out(ports: Ports, today: date, location_ids: Any) -> list[Row]:
     """Locations whose stock of an item lasts under `MONTHS_ALERT_BELOW` months at the pace
     of the last `MONTHS_WINDOW_DAYS` days (from midnight, UTC)."""
-    since = datetime.combine(today - timedelta(days=MONTHS_WINDOW_DAYS), time())
+    since = today - timedelta(days=MONTHS_WINDOW_DAYS)
     found = []
     for r in stock_queries.used_and_on_hand(ports.engine, since, location_ids):
         on_hand, used = int(r["on_hand"] or 0), int(r["used"])
@@ -190,15 +214,25 @@ def _short_of_needs(ports: Ports, today: date, location_ids: Any) -> list[Row]:
     return found
 
 
+KINDS: dict[str, Callable[[Ports, date, Any], list[Row]]] = {
+    "low_stock": _low_stock,
+    "expiring": _expiring,
+    "transfer_discrepancy": _short_on_arrival,
+    "negative_stock": _negative,
+    "months_of_stock": _running_out,
+    "campaign_needs": _short_of_needs,
+}
+
+
 async def alerts(
     ports: Ports, user: User, today: date, kind: str | None = None, paging: Paging = EVERYTHING
 ) -> Page:
-    """Open alerts: low stock, lots expiring soon, transfer discrepancies, negative stock,
-    stock lasting under a month, sites short of a running campaign's needs; by kind,
-    location and item."""
+    """Open alerts: low stock, lots expiring soon, transfer lines received short in the last
+    `DISCREPANCY_ALERT_DAYS` days, negative stock, stock lasting under a month, sites short
+    of a running campaign's needs; by kind, location and item."""
     allowed = user.locations_for(authorize(user, "alerts.read"))
-    found = await in_thread(_collect, ports, today, allowed)
-    return page_of([a for a in found if kind is None or a["kind"] == kind], _alert_key, paging)
+    found = await in_thread(_collect, ports, today, allowed, kind)
+    return page_of(found, _alert_key, paging)
 
 
 def _alert_key(alert: Row) -> list[Any]:

@@ -23,10 +23,12 @@ async def months_of_stock_at(
     location_id: str | None = None,
     paging: Paging = EVERYTHING,
 ) -> Page:
-    """Each item a location holds or used in the window, the shortest-lasting first."""
+    """Each item a location holds or used in the window, the shortest-lasting first; the
+    window is the `window_days` days before today (UTC) and today so far, as the use is
+    kept per day."""
     allowed = user.locations_for(authorize(user, "stock.read", location_id=location_id))
     location_ids = [location_id] if location_id else allowed
-    since = (now - timedelta(days=window_days)).astimezone(UTC).replace(tzinfo=None)
+    since = now.astimezone(UTC).date() - timedelta(days=window_days)
     found = await in_thread(stock_queries.used_and_on_hand, ports.engine, since, location_ids)
     rows = [_row(r, window_days, alert_below) for r in found if r["on_hand"] or r["used"]]
     return page_of(rows, _key, paging)

@@ -4,6 +4,7 @@ migration, or the other way round, fails here."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from projections.tables import (
     registry_counts,
     registry_months,
     site_counts,
+    stock_movements,
+    stock_use_days,
 )
 
 # Alembic's own table, and the key table an early revision made here: its keys move to the
@@ -276,3 +279,34 @@ def test_the_site_entitlements_are_filled_from_what_was_projected_before(
         ).all()  # fmt: skip
     assert kept == [("site-amizmiz", 2, 1, 0, 1, 4, 2), ("site-asni", 2, 1, 1, 0, 3, 1)]
     engine.dispose()
+
+
+def test_the_use_per_day_is_filled_from_the_stock_cards_projected_before(
+    tmp_path: Path,
+) -> None:
+    """Handed out 5 and 3 on 2 March, 4 voided back; dispatched 10 on 3 March; a receipt
+    is no use."""
+    engine = make_engine(f"sqlite:///{tmp_path}/rm.db")
+    command.upgrade(alembic_config(engine), "0038")
+    at = datetime(2026, 3, 2, 9, 30)
+    lines = [("StockDistributed", -5, 0), ("StockDistributed", -3, 1),
+             ("StockDistributionVoided", 4, 2), ("TransferDispatched", -10, 24),
+             ("StockReceived", 100, 25)]  # fmt: skip
+    rows = [
+        {"event_id": uuid.UUID(int=n), "line": 0, "partition": 0, "offset": n,
+         "location_id": "site-asni", "item_id": "basket", "lot": "L-1", "kind": kind,
+         "quantity": quantity, "reference_id": f"ref-{n}", "reason": None, "donation_id": None,
+         "occurred_at": at + timedelta(hours=hours), "actor": "agent"}
+        for n, (kind, quantity, hours) in enumerate(lines)
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(stock_movements), rows)
+
+    migrate(engine)
+
+    with engine.connect() as conn:
+        kept = conn.execute(select(stock_use_days).order_by(stock_use_days.c.day)).all()
+    assert [(r.location_id, r.item_id, r.day, r.used) for r in kept] == [
+        ("site-asni", "basket", date(2026, 3, 2), 4),
+        ("site-asni", "basket", date(2026, 3, 3), 10),
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete, select
 
 from api import deps
 from events.stock import (
@@ -19,6 +20,7 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
+from projections.tables import stock_movements, stock_use_days
 from services.domain.stock.months import monthly_use, months_of_stock, short
 from tests.support.api import SITE, USERNAMES, ApiHarness
 
@@ -127,3 +129,26 @@ def test_a_site_under_a_month_of_stock_raises_an_alert_until_it_is_restocked(
     api.apply(StockReceived(receipt_id="r-2", location_id=SITE, item_id=BASKETS,
                             quantity=200, lot="RB-1"), occurred_at=NOW)  # fmt: skip
     assert api.get("coordinator", "/v1/alerts", {"kind": "months_of_stock"}).json()["items"] == []
+
+
+def test_the_use_is_kept_per_day_and_read_from_there_not_from_every_movement(
+    api: ApiHarness,
+) -> None:
+    """The months of stock reads one row per location × item × day of use (February's
+    transfer and distribution share the 15th), never the stock card: with the card's lines
+    gone, it answers the same."""
+    query = {"window_days": 120, "alert_below": 1}
+    before = api.get("coordinator", "/v1/inventory/months-of-stock", query).json()["items"]
+    with api.engine.begin() as conn:
+        days = sorted(tuple(r) for r in conn.execute(select(stock_use_days)))
+        conn.execute(delete(stock_movements))
+
+    after = api.get("coordinator", "/v1/inventory/months-of-stock", query).json()["items"]
+
+    assert [(str(d[0]), d[2].isoformat(), d[3]) for d in days] == [
+        (SITE, "2026-02-15", 250),
+        (CASABLANCA, "2025-12-01", 100),
+        (CASABLANCA, "2026-02-15", 300),
+    ]
+    assert [(x["location_id"], x["used"]) for x in before] == [(SITE, 250), (CASABLANCA, 400)]
+    assert after == before

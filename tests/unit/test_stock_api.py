@@ -289,6 +289,26 @@ def test_what_arrived_at_al_haouz_is_in_its_stock_and_the_transfer_shows_the_sho
     assert TR in alert["message"] and "4 missing" in alert["message"]
 
 
+def test_a_shortfall_is_an_alert_for_30_days_and_stays_on_the_transfer_for_good(
+    api: ApiHarness, clock: Clock
+) -> None:
+    """Received 4 short on 3 March at 09:00: an alert through 2 April (the 30 days before
+    it start at midnight on 3 March), none from 3 April; the transfer keeps the 4 missing."""
+    _ship_100(api)
+    api.post("admin", f"/v1/stock/transfers/{TR}/receipt", _arrived(96))
+    api.project_published()
+
+    seen = {}
+    for day in (march(3, 9), march(3, 9) + timedelta(days=30), march(3, 9) + timedelta(days=31)):
+        clock.moment = day
+        seen[day.date().isoformat()] = [a["details"]["missing"] for a in
+                                        alerts(api, "transfer_discrepancy")]  # fmt: skip
+
+    assert seen == {"2026-03-03": [4], "2026-04-02": [4], "2026-04-03": []}
+    shown = api.get("coordinator", f"/v1/stock/transfers/{TR}").json()
+    assert _lines(shown)[1] == ("RB-D", "2030-06-30", 40, 36, 4)
+
+
 def test_receiving_a_transfer_again_replays_the_same_answer_or_refuses_other_lines(
     api: ApiHarness,
 ) -> None:
