@@ -3,13 +3,14 @@
 With a running worker: a user is created (by the command line's writer), the reference data
 registered and two receipts recorded through the API (by the deciders); `aid ledger verify`
 then passes on every partition, `aid ledger checkpoint` signs the heads and the log still
-extends that checkpoint. The log copied to a second set of topics (another topic prefix on
-the same broker), partition by partition at the same offsets, with one receipt's quantity
-changed, fails `aid ledger verify` at that receipt's offset and nowhere else.
+extends that checkpoint. The log copied to a second broker, partition by partition at the
+same offsets, with one receipt's quantity changed, fails `aid ledger verify` there at that
+receipt's offset and nowhere else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -17,9 +18,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from typer.testing import CliRunner
 
-from services.runtime import cli
+from services.runtime import cli, kafka_local
 from services.runtime.settings import Settings
 from services.runtime.topics import EVENT_STREAMS, ensure_topics
+from tests.conftest import TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_faults import on_hand
 from tests.integration.test_receipts_end_to_end import register_reference
@@ -53,9 +55,20 @@ def records(settings: Settings, topic: str) -> dict[int, list[tuple[bytes | None
         consumer.close()
 
 
+@pytest.fixture
+def second_broker(tmp_path: Path) -> Iterator[str]:
+    """Another broker of its own, where a copy of the log goes."""
+    port = TEST_KAFKA_PORT + 400
+    kafka_local.start(tmp_path / "second-broker", port=port, wait_seconds=90)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        kafka_local.stop(tmp_path / "second-broker")
+
+
 @pytest.mark.one_backend("sqlite")
 def test_the_log_verifies_and_a_copy_with_one_event_changed_fails_at_that_event(
-    system: System, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    system: System, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, second_broker: str
 ) -> None:
     settings = system.settings
     admin = system.user("amina-admin", "admin")
@@ -80,9 +93,10 @@ def test_the_log_verifies_and_a_copy_with_one_event_changed_fails_at_that_event(
     assert code == 0, printed
     assert system.client.get("/v1/ledger/checkpoints", headers=admin).json()["items"]
 
-    copy = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}copy."})
+    # the log copied, record by record, to the same topics and partitions on another broker
+    copy = settings.model_copy(update={"kafka_bootstrap": second_broker})
     ensure_topics(copy)
-    kafka = CheckedProducer(bootstrap_servers=settings.kafka_bootstrap)
+    kafka = CheckedProducer(bootstrap_servers=copy.kafka_bootstrap)
     changed: tuple[str, int, int] | None = None
     for stream in EVENT_STREAMS:
         for partition, log in records(settings, settings.topic(stream)).items():
