@@ -11,7 +11,7 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known
+from services.app.reading import in_thread, known, wait_for_own_writes
 from services.app.sending import Outcome, decide, register
 from services.domain.reference.decider import (
     DefineItem,
@@ -55,8 +55,12 @@ async def location(ports: Ports, user: User, location_id: str) -> dict:
 
 
 async def distribution_site(ports: Ports, site_id: str) -> dict | None:
-    """The location, if it is a distribution site; None otherwise."""
+    """The location (after this process's own writes to the reference stream), if it is a
+    distribution site; None otherwise."""
     found = await in_thread(queries.location, ports.engine, site_id)
+    if found is None:  # registered a moment ago, perhaps, and not yet projected
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
+        found = await in_thread(queries.location, ports.engine, site_id)
     return found if found is not None and found["kind"] == "site" else None
 
 
