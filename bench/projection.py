@@ -50,6 +50,7 @@ from bench.common import (
 )
 from bench.copy_ceiling import copy_ceiling
 from bench.cpu import CpuUsage, database_name
+from bench.gc_clock import GcClock
 from bench.signing import in_projection
 from bench.workload import Totals, rounds
 from events import decode
@@ -60,7 +61,7 @@ from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
 from projections.writer import Message
 from services.runtime.dead_letters import dlq_producer
-from services.runtime.gc_tuning import GcClock, freeze_after_startup
+from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.ledger import Decoder
 from services.runtime.projector import Projector
 from services.runtime.settings import Settings

@@ -11,7 +11,7 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, register
 from services.domain.reference.decider import (
     ChangeCampaignAreas,
@@ -70,10 +70,7 @@ async def change_campaign(
 
 async def find_campaign(ports: Ports, campaign_id: str) -> dict[str, Any]:
     """The campaign (after this process's own writes), or NotFound."""
-    found = await in_thread(households_queries.campaign, ports.engine, campaign_id)
-    if found is None:
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
-        found = await in_thread(households_queries.campaign, ports.engine, campaign_id)
+    found = await seen(ports, "reference", households_queries.campaign, campaign_id)
     if found is None:
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
     return found

@@ -13,7 +13,7 @@ from services.app.errors import Forbidden, NotFound
 from services.app.permissions import Scope, User, authorize
 from services.app.pledges import fulfilled_by
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair
+from services.app.reading import in_thread, known, known_pair, seen
 from services.app.sending import TAKEN, Outcome, decide, register
 from services.domain.policies import purchases
 from services.domain.positions import Position
@@ -52,7 +52,7 @@ async def receive_cash(
 async def cash_donation(ports: Ports, user: User, donation_id: str) -> Row:
     """A cash donation with what is spent and remains, and its purchases."""
     scope = authorize(user, "donations.read")
-    found = await in_thread(pledges_queries.cash_donation, ports.engine, donation_id)
+    found = await seen(ports, "donations", pledges_queries.cash_donation, donation_id)
     if found is None:
         raise NotFound(f"no cash donation {donation_id!r}", error="unknown_donation")
     if scope is Scope.DONOR and found["donor_id"] not in user.donors:

@@ -17,7 +17,7 @@ from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, decide_many
 from services.domain.commands import Reply
 from services.domain.distributions.commands import (
@@ -273,10 +273,7 @@ async def flagged_duplicates(
 async def _decided_under(ports: Ports, distribution_id: str, missing: str) -> tuple[dict, str]:
     """A distribution's row (after this client's own writes when not found at once) and the
     identity its household's writer decides under; 404 `missing` when there is none."""
-    found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
-    if found is None:  # perhaps recorded by this very client a moment ago
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "distributions")
-        found = await in_thread(households_queries.distribution, ports.engine, distribution_id)
+    found = await seen(ports, "distributions", households_queries.distribution, distribution_id)
     if found is None:
         raise NotFound(f"no distribution {distribution_id!r}", error=missing)
     household = await in_thread(households_queries.household, ports.engine, found["household_id"])

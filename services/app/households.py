@@ -18,7 +18,7 @@ from services.app.household_profiles import (
 )
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread
+from services.app.reading import in_thread, seen
 from services.app.reference import distribution_site
 from services.app.sending import Outcome, decide
 from services.domain.households.decider import (
@@ -120,7 +120,7 @@ async def update_profile(
     already is recorded once (a retry changes nothing). Answers the household as it now is."""
     authorize(user, "households.write")
     household_id = change.household_id
-    row = await in_thread(households_queries.household, ports.engine, household_id)
+    row = await seen(ports, "households", households_queries.household, household_id)
     if row is None or row["erased"] or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     if not await within_reach(ports, user, {"region_code": change.region_code}):
@@ -170,7 +170,7 @@ async def lookup_household(
 async def get_household(ports: Ports, user: User, household_id: str) -> dict[str, Any]:
     """One household's profile (and personal data, for the roles that may see it)."""
     authorize(user, "households.read")
-    row = await in_thread(households_queries.household, ports.engine, household_id)
+    row = await seen(ports, "households", households_queries.household, household_id)
     if row is None or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
     return await _shown(ports, row, user, "household")

@@ -13,7 +13,7 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, register
 from services.domain.decisions import Refused, Rejected
 from services.domain.reference.decider import SetKitComposition
@@ -64,11 +64,7 @@ async def compositions(ports: Ports, user: User, paging: Paging = EVERYTHING) ->
 
 async def _composition(ports: Ports, kit_item_id: str) -> dict[str, Any] | None:
     """The current composition, after this process's own writes to reference data."""
-    found = await in_thread(kit_queries.composition, ports.engine, kit_item_id)
-    if found is None:
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
-        found = await in_thread(kit_queries.composition, ports.engine, kit_item_id)
-    return found
+    return await seen(ports, "reference", kit_queries.composition, kit_item_id)
 
 
 @dataclass(frozen=True)

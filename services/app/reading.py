@@ -54,15 +54,22 @@ async def wait_for_own_writes(
             await wait_for(engine, settings, Position(stream, partition, offset))
 
 
+async def seen(ports: Ports, stream: str, lookup: Callable[..., T], *args: Any) -> T:
+    """`lookup(engine, *args)`; when it finds nothing, asked again once the read models hold
+    this process's own writes to `stream`: what a client has just written (its 201 in hand)
+    is found by its next request, although the projection lags the log."""
+    found = await in_thread(lookup, ports.engine, *args)
+    if not found:
+        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, stream)
+        found = await in_thread(lookup, ports.engine, *args)
+    return found
+
+
 async def known(
     ports: Ports, lookup: Any, key: str, field: str, what: str, stream: str = "reference"
 ) -> dict:
     """The row (after this process's own writes to `stream`), or Invalid naming the field."""
-    row = await in_thread(lookup, ports.engine, key)
-    if row is None:
-        written = ports.last_written
-        await wait_for_own_writes(ports.engine, ports.settings, written, stream)
-        row = await in_thread(lookup, ports.engine, key)
+    row = await seen(ports, stream, lookup, key)
     if row is None:
         raise Invalid(f"unknown {what} {key!r}: register it first", field=field)
     return row

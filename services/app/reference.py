@@ -11,7 +11,7 @@ from projections.paging import EVERYTHING, Page, Paging
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, register
 from services.domain.reference.decider import (
     DefineItem,
@@ -46,9 +46,9 @@ async def list_locations(ports: Ports, user: User, paging: Paging = EVERYTHING) 
 
 
 async def location(ports: Ports, user: User, location_id: str) -> dict:
-    """One registered location, or NotFound."""
+    """One registered location (after this process's own writes), or NotFound."""
     authorize(user, "reference.read")
-    found = await in_thread(queries.location, ports.engine, location_id)
+    found = await seen(ports, "reference", queries.location, location_id)
     if found is None:
         raise NotFound(f"no location {location_id!r}", error="unknown_location")
     return found
@@ -57,10 +57,7 @@ async def location(ports: Ports, user: User, location_id: str) -> dict:
 async def distribution_site(ports: Ports, site_id: str) -> dict | None:
     """The location (after this process's own writes to the reference stream), if it is a
     distribution site; None otherwise."""
-    found = await in_thread(queries.location, ports.engine, site_id)
-    if found is None:  # registered a moment ago, perhaps, and not yet projected
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "reference")
-        found = await in_thread(queries.location, ports.engine, site_id)
+    found = await seen(ports, "reference", queries.location, site_id)
     return found if found is not None and found["kind"] == "site" else None
 
 

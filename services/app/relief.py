@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from events.relief import DonationReceived, DonorRegistered, OperationOpened
 from projections import pledges_queries, relief_queries
 from projections.paging import EVERYTHING, Page, Paging
@@ -13,7 +15,7 @@ from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
 from services.app.pledges import fulfilled_by
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
+from services.app.reading import in_thread, known, known_pair, seen, wait_for_own_writes
 from services.app.sending import TAKEN, Outcome, decide, register
 from services.domain.policies import donations
 from services.domain.positions import Position
@@ -149,12 +151,19 @@ async def trace_donation(ports: Ports, user: User, donation_id: str) -> Row:
 async def gift(ports: Ports, user: User, donation_id: str) -> tuple[Row, bool]:
     """A donation of goods or of money (then True), if the user may read it."""
     scope = authorize(user, "donations.read")
-    found = await in_thread(relief_queries.donation, ports.engine, donation_id)
-    is_cash = found is None  # money: its trace follows the goods its purchases bought
-    if is_cash:
-        found = await in_thread(pledges_queries.cash_donation, ports.engine, donation_id)
-    if found is None:
+    either = await seen(ports, "donations", _goods_or_cash, donation_id)
+    if either is None:
         raise NotFound(f"no donation {donation_id!r}", error="unknown_donation")
+    found, is_cash = either
     if scope == "donor" and found["donor_id"] not in user.donors:
         raise Forbidden("this donation belongs to another donor", permission="donations.read")
     return found, is_cash
+
+
+def _goods_or_cash(engine: Engine, donation_id: str) -> tuple[Row, bool] | None:
+    """The donation of goods, else of money (then True); None when neither is known."""
+    goods = relief_queries.donation(engine, donation_id)
+    if goods is not None:
+        return goods, False
+    cash = pledges_queries.cash_donation(engine, donation_id)
+    return None if cash is None else (cash, True)

@@ -11,7 +11,7 @@ from projections import households_queries, relief_queries, report_queries
 from services.app.errors import Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread
+from services.app.reading import in_thread, seen
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,9 +115,9 @@ async def four_w(
     authorize(user, "reports.read")
     if not (operation_id or campaign_id):
         raise Invalid("give operation_id or campaign_id", field="operation_id")
-    if campaign_id and not await in_thread(households_queries.campaign, ports.engine, campaign_id):
+    if campaign_id and not await seen(ports, "reference", households_queries.campaign, campaign_id):
         raise NotFound(f"no campaign {campaign_id!r}", error="unknown_campaign")
-    if operation_id and not await in_thread(relief_queries.operation, ports.engine, operation_id):
+    if operation_id and not await seen(ports, "reference", relief_queries.operation, operation_id):
         raise NotFound(f"no operation {operation_id!r}", error="unknown_operation")
     rows = await in_thread(_four_w, ports, operation_id, campaign_id)
     return Table(FOUR_W, rows, "4w.csv")

@@ -17,7 +17,7 @@ from projections import slot_queries
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, wait_for_own_writes
+from services.app.reading import in_thread, seen
 from services.app.sending import Outcome, decide
 from services.app.site_lists import campaign_at_site
 from services.domain.slots.commands import (
@@ -87,10 +87,7 @@ async def slot_plan(ports: Ports, user: User, campaign_id: str, site_id: str) ->
     peak served in an hour against the site's safe capacity (NotFound without a plan)."""
     authorize(user, "sitelists.read", location_id=site_id)
     await campaign_at_site(ports, campaign_id, site_id)
-    found = await in_thread(slot_queries.slot_figures, ports.engine, campaign_id, site_id)
-    if found is None:
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "slots")
-        found = await in_thread(slot_queries.slot_figures, ports.engine, campaign_id, site_id)
+    found = await seen(ports, "slots", slot_queries.slot_figures, campaign_id, site_id)
     if found is None:
         raise NotFound(
             f"campaign {campaign_id!r} has no slot plan at site {site_id!r}", error="no_slot_plan"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import Engine
+
 from events.stock import TransferLine
 from projections import queries, relief_queries, stock_queries
 from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair, wait_for_own_writes
+from services.app.reading import in_thread, known, known_pair, seen
 from services.app.sending import Outcome, decide
 from services.domain.stock.commands import (
     AdjustStock,
@@ -101,14 +103,10 @@ async def _id_free_for(ports: Ports, command: DispatchTransfer) -> None:
 async def dispatched_transfer(ports: Ports, transfer_id: str) -> dict[str, Any]:
     """The transfer as dispatched (after this process's own dispatch), or NotFound."""
 
-    def lookup() -> list[dict[str, Any]]:
-        return stock_queries.transfer_list(ports.engine, transfer_id=transfer_id).items
+    def lookup(engine: Engine) -> list[dict[str, Any]]:
+        return stock_queries.transfer_list(engine, transfer_id=transfer_id).items
 
-    found = await in_thread(lookup)
-    if not found:  # perhaps dispatched by this very client a moment ago
-        written = ports.last_written
-        await wait_for_own_writes(ports.engine, ports.settings, written, "stock")
-        found = await in_thread(lookup)
+    found = await seen(ports, "stock", lookup)
     if not found:
         raise NotFound(f"no dispatched transfer {transfer_id!r}", error="unknown_transfer")
     return found[0]
@@ -276,14 +274,11 @@ async def void_entry(
 async def _entry_location(ports: Ports, entry: str, entry_id: str, location_id: str | None) -> str:
     """Where the entry was recorded (after this process's own writes), or NotFound."""
 
-    def lookup() -> list[str]:
-        found = stock_queries.entry_locations(ports.engine, RECORDED_AS[entry], entry_id)
+    def lookup(engine: Engine) -> list[str]:
+        found = stock_queries.entry_locations(engine, RECORDED_AS[entry], entry_id)
         return [loc for loc in found if location_id in (None, loc)]
 
-    found = await in_thread(lookup)
-    if not found:
-        await wait_for_own_writes(ports.engine, ports.settings, ports.last_written, "stock")
-        found = await in_thread(lookup)
+    found = await seen(ports, "stock", lookup)
     if not found:
         raise NotFound(f"no {entry} {entry_id!r}", error=f"unknown_{entry}")
     if len(found) > 1:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.runtime.gc_tuning import GcClock, freeze_after_startup
+from bench.gc_clock import GcClock
+from services.runtime.gc_tuning import freeze_after_startup
 
 
 class _Node:
