@@ -192,6 +192,11 @@ def test_processes_keeping_different_projections_each_keep_theirs(deciders: Syst
         stock.start()
         eventually(lambda: applied_count(system.engine) == 31, timeout=60, what="catch-up")
         assert_positions_at_the_end(system)
+
+        # SIGTERM: the projectors leave their groups and the process ends cleanly
+        stock.stop()
+        assert stock.process is not None and stock.process.returncode == 0, stock.log_tail()
+        assert "stopped by a signal" in stock.log_tail(5)
     finally:
         stock.discard()
         people.discard()
