@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     policies: bool = True
     # What `aid worker` runs, comma-separated (`aid worker --role` overrides it): `deciders`
     # (every decider and the policies), `projectors` (the read models), or both in one process.
-    # Apart, deciding and projecting do not wait for each other's turn on one core.
+    # Apart, deciding and projecting share no event loop and no GIL, and scale on their own.
     worker_roles: str = "deciders,projectors"
     # The projections a worker running the projectors keeps, comma-separated (`inventory,
     # registry`); empty: all of them (`aid worker --projections` overrides it).

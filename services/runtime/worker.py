@@ -2,7 +2,8 @@
 projectors; in one process (the default) or in processes of their own (`--role`).
 
 In one process, deciding and projecting take turns on one event loop and one GIL: a command
-waits while a projection's batch is decoded. Apart, each has its own. A deciders process is
+may wait while a projection's batch is decoded. Apart, each has its own, and each scales,
+restarts and fails on its own (bench/RESULTS.md has what it changed in speed). A deciders process is
 the Faust app and keeps its consumer group (`<prefix>worker`, whose lag /healthz reports as
 pending commands). A projectors process runs no Faust app and joins no group of Faust's (an
 app with no agents would only trigger rebalances there): each projection is consumed by its
