@@ -10,6 +10,10 @@ Every command is timed (`AID_COMMAND_TIMING_SAMPLE=1` for the API): the API answ
 milliseconds of each stage (`Server-Timing`, services/runtime/command_timing.py) and the
 benchmark prints their p50 and p99 (`<name>_stages`): the API's work and the command's write,
 the decider taking it, deciding and the events acknowledged, the reply sent, heard and answered.
+
+`AID_BENCH_WORKER_SPLIT=compare` runs it twice in the same run: with one `aid worker`, then
+with the deciders and the projectors in processes of their own (`1`: only apart); each
+load prints the mean CPU % of every worker process and of the API (`<name>_cpu`).
 """
 
 from __future__ import annotations
@@ -18,18 +22,23 @@ import os
 from typing import Any
 
 from bench import load
-from bench.common import machine, report, size
+from bench.common import machine, report, size, worker_layouts
+from bench.cpu import ProcessesCpu
 from bench.signing import in_commands
 from bench.system import CAMPAIGN, ITEM, SITE, WAREHOUSE, running_system
 from bench.workload import household_id
 
 
-def main() -> dict[str, Any]:
+def main() -> list[dict[str, Any]]:
+    os.environ["AID_COMMAND_TIMING_SAMPLE"] = "1"  # the API's environment: time every command
+    return [measure(split) for split in worker_layouts()]
+
+
+def measure(split: bool) -> dict[str, Any]:
     count = size("commands", 3000)
     rate = size("rate", 200)
     concurrency = size("concurrency", 64)
-    os.environ["AID_COMMAND_TIMING_SAMPLE"] = "1"  # the API's environment: time every command
-    with running_system(count, "_commands") as system:
+    with running_system(count, "_commands", split) as system:
         settings = system.settings
         info = machine([settings.db_url])
         url = system.base_url
@@ -51,9 +60,15 @@ def main() -> dict[str, Any]:
                     "to_location_id": SITE, "lines": [line]}  # fmt: skip
             return "POST", "/v1/stock/transfers", body
 
-        distributions = load.run(url, system.agent, distribution, count, rate, concurrency)
-        dispatches = load.run(url, system.operator, dispatch, count, rate, concurrency)
-    figures: dict[str, Any] = {"rate_target_per_s": rate, "concurrency": concurrency}
+        with ProcessesCpu(system.processes) as distributions_cpu:
+            distributions = load.run(url, system.agent, distribution, count, rate, concurrency)
+        with ProcessesCpu(system.processes) as dispatches_cpu:
+            dispatches = load.run(url, system.operator, dispatch, count, rate, concurrency)
+    figures: dict[str, Any] = {
+        "worker": "deciders and projectors apart" if split else "one process",
+        "rate_target_per_s": rate,
+        "concurrency": concurrency,
+    }
     for name, outcome in (
         ("baseline_get_items", baseline),
         ("distributions", distributions),
@@ -66,12 +81,14 @@ def main() -> dict[str, Any]:
     for name, outcome in (("distributions", distributions), ("dispatches", dispatches)):
         figures[f"{name}_stages"] = outcome.stage_figures()
         figures[f"{name}_timed"] = len(outcome.stages)
+    figures["distributions_cpu"] = distributions_cpu.figures()
+    figures["dispatches_cpu"] = dispatches_cpu.figures()
     accepted = {"distributions": distributions, "dispatches": dispatches}
     for name, outcome in accepted.items():
         done = outcome.statuses.get(201, 0) + outcome.statuses.get(200, 0)  # 200: a retry replayed
         assert done == count, f"{name}: {dict(outcome.statuses)}"
     figures |= in_commands(figures, settings)  # what signing, chaining and verifying take of it
-    return report("command path", figures, info)
+    return report(f"command path ({figures['worker']})", figures, info)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,17 @@ BENCH_DATABASE = os.environ.get("AID_BENCH_DATABASE", "aid_bench")
 WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
 
 
+def worker_layouts() -> list[bool]:
+    """How the system's worker runs, from `AID_BENCH_WORKER_SPLIT`: `0` (the default) one
+    `aid worker` process; `1` two, `--role deciders` and `--role projectors`; `compare` both,
+    one after the other in the same run (True: apart)."""
+    chosen = os.environ.get("AID_BENCH_WORKER_SPLIT", "0")
+    layouts = {"0": [False], "1": [True], "compare": [False, True]}
+    if chosen not in layouts:
+        raise SystemExit(f"AID_BENCH_WORKER_SPLIT is 0, 1 or compare, not {chosen!r}")
+    return layouts[chosen]
+
+
 def size(name: str, default: int) -> int:
     """A benchmark size from `AID_BENCH_<NAME>`, else the issue's default."""
     return int(os.environ.get(f"AID_BENCH_{name.upper()}", default))

@@ -134,3 +134,39 @@ class CpuUsage:
 def database_name(url: str) -> str:
     """The database a URL names (its last path segment)."""
     return Path(url.split("?", 1)[0]).name
+
+
+class ProcessesCpu:
+    """CPU of named processes (the system's workers, its API) over a phase:
+    `with ProcessesCpu({"worker": pid}) as cpu: ...`, then `cpu.figures()`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+
+    def _read(self) -> dict[str, float]:
+        seconds = {}
+        for name, process in self.processes.items():
+            try:
+                seconds[name] = _cpu(process)
+            except psutil.Error:  # ended: counted up to its last reading
+                seconds[name] = self._first.get(name, 0.0)
+        return seconds
+
+    def __enter__(self) -> ProcessesCpu:
+        self._first: dict[str, float] = {}
+        self._first = self._read()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.wall = time.perf_counter() - self.started
+        self._last = self._read()
+
+    def figures(self) -> dict[str, float]:
+        """Each process's mean CPU % over the phase (100 = one core)."""
+        return {
+            f"{name}_cpu_pct": round(100 * (self._last[name] - self._first[name]) / self.wall, 1)
+            for name in self.processes
+        }

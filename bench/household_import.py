@@ -1,6 +1,10 @@
 """Importing a registry export: households per second and the importer's peak memory for
 `aid households import` of a generated file (made-up people, all in Al Haouz), against the
 raw publish rate of as many registration events to a topic of their own in the same run.
+
+`AID_BENCH_WORKER_SPLIT=compare` imports the file twice in the same run, with one `aid worker`
+and then with the deciders and the projectors in processes of their own (`1`: only apart),
+and prints the CPU % of each worker process.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bench.common import (
     report,
     size,
     start_kafka,
+    worker_layouts,
 )
 from bench.cpu import CpuUsage, database_name
 from bench.system import _env, running_system
@@ -53,17 +58,7 @@ def generate(path: Path, count: int) -> None:
                       f"{groups},{n % 100}\n")  # fmt: skip
 
 
-def _worker_process() -> psutil.Process | None:
-    """The system's `aid worker`: a child of this process."""
-    for child in psutil.Process().children(recursive=True):
-        if child.cmdline()[-1:] == ["worker"]:
-            return child
-    return None
-
-
-def _cpu_seconds(process: psutil.Process | None) -> float:
-    if process is None:
-        return 0.0
+def _cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
 
@@ -88,27 +83,34 @@ def raw_publish_rate(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def main() -> dict[str, Any]:
+def main() -> list[dict[str, Any]]:
     count = size("import_households", 1_000_000)
     path = WORK_DIR / "registry-export.csv"
     generate(path, count)
     baseline = raw_publish_rate(count)
+    try:
+        return [imported(path, count, baseline, split) for split in worker_layouts()]
+    finally:
+        path.unlink()
+
+
+def imported(path: Path, count: int, baseline: float, split: bool) -> dict[str, Any]:
+    """Import the file into a fresh system and report the figures."""
     for kept in WORK_DIR.glob("keys.db*"):  # no claim of an earlier run: every key made anew
         kept.unlink()
-    with running_system(0, "_import") as system:
+    with running_system(0, "_import", split) as system:
         info = machine([system.settings.db_url])
         command = [sys.executable, "-c", IMPORTER, "households", "import", str(path)]
-        worker = _worker_process()
-        worker_cpu = _cpu_seconds(worker)
+        workers = {n: psutil.Process(pid) for n, pid in system.processes.items() if n != "api"}
+        before = {name: _cpu_seconds(process) for name, process in workers.items()}
         started = time.perf_counter()
         with CpuUsage((database_name(system.settings.db_url),)) as usage:
             done = subprocess.run(
                 command, env=_env(system.settings), cwd=REPO_ROOT, capture_output=True, text=True
             )
         seconds = time.perf_counter() - started
-        worker_cpu = _cpu_seconds(worker) - worker_cpu
-        worker_rss = worker.memory_info().rss if worker is not None else 0
-    path.unlink()
+        spent = {name: _cpu_seconds(p) - before[name] for name, p in workers.items()}
+        worker_rss = sum(process.memory_info().rss for process in workers.values())
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
     peak = re.search(r"PEAK_RSS_KIB (\d+) CPU_S ([0-9.]+)", done.stderr)
@@ -117,8 +119,10 @@ def main() -> dict[str, Any]:
     )
     cpu = usage.figures()
     importer_cpu = float(peak.group(2)) if peak else 0.0
-    spent = importer_cpu + worker_cpu + cpu.get("kafka_cpu_s", 0.0) + cpu["postgres_cpu_s"]
+    worker_cpu = sum(spent.values())
+    total = importer_cpu + worker_cpu + cpu.get("kafka_cpu_s", 0.0) + cpu["postgres_cpu_s"]
     figures = {
+        "worker": "deciders and projectors apart" if split else "one process",
         "households": count,
         "households_per_s": round(count / seconds, 1),
         "importer_peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
@@ -127,13 +131,14 @@ def main() -> dict[str, Any]:
         "import_vs_raw_publish": round(count / seconds / baseline, 3),
         # mean CPU % over the import (100 = one core): where the 2 cores' time goes
         "importer_cpu_pct": round(100 * importer_cpu / seconds, 1),
-        "worker_cpu_pct": round(100 * worker_cpu / seconds, 1),
+        "worker_cpu_pct": round(100 * worker_cpu / seconds, 1),  # all of its processes
+        **{f"{name}_cpu_pct": round(100 * s / seconds, 1) for name, s in spent.items() if split},
         "kafka_cpu_pct": cpu.get("kafka_cpu_pct"),
         "postgres_cpu_pct": cpu["postgres_cpu_pct"],
         # the work one household costs them all, whatever else runs on the machine
-        "cpu_ms_per_household": round(1000 * spent / count, 2),
+        "cpu_ms_per_household": round(1000 * total / count, 2),
     }
-    return report("households import (aid households import)", figures, info)
+    return report(f"households import (aid households import; {figures['worker']})", figures, info)
 
 
 if __name__ == "__main__":

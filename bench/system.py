@@ -1,6 +1,7 @@
 """A running system for the command-path benchmarks: the benchmarks' broker, PostgreSQL,
-one `aid worker` and one `aid api` as processes, seeded through Kafka with a site, a
-warehouse holding stock, a campaign, households and two users.
+one `aid worker` (or, split, an `aid worker --role deciders` and an `aid worker --role
+projectors`) and one `aid api` as processes, seeded through Kafka with a site, a warehouse
+holding stock, a campaign, households and two users.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class System:
     agent: dict[str, str]
     operator: dict[str, str]
     households: int
+    # the process ids of the workers (`worker`, or `deciders` and `projectors`) and the API
+    processes: dict[str, int]
 
 
 def _free_port() -> int:
@@ -158,8 +161,9 @@ def admin_user(settings: Settings, engine: Engine) -> dict[str, str]:
 
 
 @contextmanager
-def running_system(households_count: int, suffix: str) -> Iterator[System]:
-    """Everything up and seeded; the processes are stopped on the way out."""
+def running_system(households_count: int, suffix: str, split: bool = False) -> Iterator[System]:
+    """Everything up and seeded; the processes are stopped on the way out. `split`: the
+    deciders and the projectors in processes of their own."""
     bootstrap = start_kafka()
     settings = bench_settings(bootstrap, fresh_postgres(suffix))
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
@@ -168,7 +172,12 @@ def running_system(households_count: int, suffix: str) -> Iterator[System]:
     migrate(engine)
     publisher = KafkaEventPublisher(settings)
     port = _free_port()
-    worker = _spawn(settings, f"worker{suffix}", "worker")
+    roles = ("deciders", "projectors") if split else ()
+    workers = {
+        role or "worker": _spawn(settings, f"{role or 'worker'}{suffix}", "worker",
+                                 *(("--role", role) if role else ()))
+        for role in roles or ("",)
+    }  # fmt: skip
     api = _spawn(settings, f"api{suffix}", "api", "--port", str(port))
     try:
         _seed(settings, publisher, households_count)
@@ -193,9 +202,11 @@ def running_system(households_count: int, suffix: str) -> Iterator[System]:
             {"Authorization": f"Bearer {agent}"},
             {"Authorization": f"Bearer {operator}"},
             households_count,
+            {name: process.pid for name, process in workers.items()} | {"api": api.pid},
         )
     finally:
         _stop(api)
-        _stop(worker)
+        for worker in workers.values():
+            _stop(worker)
         publisher.close()
         engine.dispose()

@@ -127,11 +127,23 @@ def topics() -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    role: str = typer.Option(
+        None,
+        help="deciders (with the policies), projectors, or both (the default, AID_WORKER_ROLES).",
+    ),
+    projections: str = typer.Option(
+        None, help="The projectors' read models, e.g. inventory,registry (default: all)."
+    ),
+) -> None:
     """Run the stream processors (several may run; they share partitions)."""
-    from services.runtime.worker import run_worker
+    from services.runtime.worker import WorkerMisconfigured, run_worker
 
-    run_worker()
+    try:
+        run_worker(role, projections)
+    except WorkerMisconfigured as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _loopback(host: str) -> bool:

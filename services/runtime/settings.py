@@ -6,13 +6,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.checkpoints import CheckpointKey
 from events.signing import LedgerKeys
 
 DEV_SECRET = "development-only-secret"
+# What an `aid worker` process may run: the deciders (with the policies) and the projectors.
+WORKER_ROLES = ("deciders", "projectors")
 SECRETS = ("token_pepper", "pseudonym_key", "master_key", "ledger_keys")
 MIN_SECRET_LENGTH = 32
 
@@ -67,6 +69,13 @@ class Settings(BaseSettings):
     # Off, a worker only decides and projects: flows across aggregates (a convoy's dispatch,
     # a donation's receipt) wait for a worker that runs the policies.
     policies: bool = True
+    # What `aid worker` runs, comma-separated (`aid worker --role` overrides it): `deciders`
+    # (every decider and the policies), `projectors` (the read models), or both in one process.
+    # Apart, deciding and projecting share no event loop and no GIL, and scale on their own.
+    worker_roles: str = "deciders,projectors"
+    # The projections a worker running the projectors keeps, comma-separated (`inventory,
+    # registry`); empty: all of them (`aid worker --projections` overrides it).
+    worker_projections: str = ""
     organisation: str = "Entraide Nationale"
     health_max_lag: int = Field(default=10_000, ge=0)
     health_max_pending_commands: int = Field(default=1_000, ge=0)
@@ -88,6 +97,14 @@ class Settings(BaseSettings):
     # On PostgreSQL a rebuild writes into shadow tables and swaps them in (projections/
     # shadow.py); off, it deletes and rewrites the live rows, as on SQLite.
     rebuild_shadow: bool = True
+
+    @field_validator("worker_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        roles = comma_list(value)
+        if not roles or any(role not in WORKER_ROLES for role in roles):
+            raise ValueError(f"worker roles are {' and/or '.join(WORKER_ROLES)}, not {value!r}")
+        return ",".join(roles)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -166,6 +183,11 @@ class Settings(BaseSettings):
     def topic(self, stream: str) -> str:
         """The full Kafka topic name of a stream (`stock` -> `aid.stock`)."""
         return f"{self.topic_prefix}{stream}"
+
+
+def comma_list(value: str) -> tuple[str, ...]:
+    """The roles (or projections) a comma-separated list names, each once, in its order."""
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
 
 
 def _ring(keys: str) -> list[str]:

@@ -47,7 +47,8 @@ KAFKA_PASSWORDS = {"AID_KAFKA_PASSWORD", "AID_KAFKA_API_PASSWORD", "AID_KAFKA_WO
 # Each component signs in to Kafka as its own user, with the password of its own Secret.
 KAFKA_USERS = {
     "api": ("aid-api", "aidledger-kafka-api", "kafka-api.env"),
-    "worker": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
+    "deciders": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
+    "projectors": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "ledger-checkpoint": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "topics": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
     "kafka-access": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
@@ -71,6 +72,7 @@ TOPIC_LAYOUT = {
     "AID_MIN_INSYNC_REPLICAS": "2",
 }
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "CronJob"}
+ROLES = ("deciders", "projectors")  # `aid worker --role`, a workload each
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -460,7 +462,8 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
                 ref = entries[name]["valueFrom"]["secretKeyRef"]
                 assert (ref["name"], ref["key"]) == (SECRET_NAME, name), container["name"]
             assert {"configMapRef": {"name": CONFIGMAP_NAME}} in container["envFrom"]
-    assert aid_containers == 5  # the topics job's two (grant, topics), workers, API, checkpoints
+    assert aid_containers == 6  # the topics job's two (grant, topics), deciders, projectors,
+    # API, checkpoints
     postgres = env_entries(only_container(find("StatefulSet", "postgres")))
     assert postgres["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
 
@@ -470,7 +473,7 @@ def test_compose_takes_every_secret_from_a_git_ignored_env_file() -> None:
     for name, svc in services.items():
         assert not (SENSITIVE | KAFKA_PASSWORDS | DB_PASSWORDS) & set(compose_env(svc)), name
         assert not any("JAAS" in key for key in compose_env(svc)), name
-    assert len(aid_services()) == 5
+    assert len(aid_services()) == 6  # the two jobs, deciders, projectors, checkpoints, API
     for name, svc in aid_services().items():
         user, _, kafka_env = KAFKA_USERS[name]
         assert svc["env_file"] == ["aidledger.env", kafka_env], name
@@ -543,7 +546,9 @@ def test_the_brokers_refuse_what_no_acl_allows_and_the_admin_job_grants_each_com
         assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer"), where
         assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false", where
         assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:kafka-broker", "User:aid-admin"}
-    for workload in (find("Deployment", "aid-api"), find("Deployment", "aid-worker")):
+    for workload in (
+        find("Deployment", f"aid-{name}") for name in ("api", "deciders", "projectors")
+    ):
         entries = env_entries(only_container(workload))
         name = workload["metadata"]["name"].removeprefix("aid-")
         user, secret, _ = KAFKA_USERS[name]
@@ -626,15 +631,23 @@ def test_the_api_believes_forwarded_headers_from_the_proxy_alone() -> None:
 # --- workers, API, topic job -------------------------------------------------------------
 
 
-def test_workers_run_aid_worker_with_several_replicas() -> None:
-    worker = find("Deployment", "aid-worker")
-    assert worker["spec"]["replicas"] == 3
-    container = only_container(worker)
-    assert container["command"] == ["aid", "worker"]
-    assert container["image"] == APP_IMAGE
-    svc = compose()["services"]["worker"]
-    assert compose_command(svc) == ["aid", "worker"]
-    assert svc["deploy"]["replicas"] >= 2
+def test_deciders_and_projectors_run_apart_with_several_replicas_each() -> None:
+    deciders, projectors = (find("Deployment", f"aid-{role}") for role in ROLES)
+    for role, workload in zip(ROLES, (deciders, projectors), strict=True):
+        assert workload["spec"]["replicas"] >= 2, role
+        container = only_container(workload)
+        assert container["command"] == ["aid", "worker", "--role", role]
+        assert container["image"] == APP_IMAGE
+        svc = compose()["services"][role]
+        assert compose_command(svc) == ["aid", "worker", "--role", role]
+        assert svc["deploy"]["replicas"] >= 2, role
+    # the same settings, secrets and Kafka user: only the role differs
+    one, other = (only_container(w) for w in (deciders, projectors))
+    assert env_entries(one) == env_entries(other)
+    assert one["envFrom"] == other["envFrom"]
+    services = compose()["services"]
+    assert services["deciders"]["env_file"] == services["projectors"]["env_file"]
+    assert "worker" not in services  # no process running both beside them
 
 
 def test_the_api_is_ready_only_when_healthz_answers() -> None:
@@ -689,7 +702,7 @@ def test_topics_are_created_by_a_one_shot_aid_topics() -> None:
         name: {"condition": "service_healthy"} for name in kafka_services()
     }
     assert topics["depends_on"] == {"kafka-access": {"condition": "service_completed_successfully"}}
-    for name in ("worker", "api"):
+    for name in (*ROLES, "api"):
         depends = services[name]["depends_on"]
         assert depends["topics"] == {"condition": "service_completed_successfully"}, name
         assert depends["postgres"] == {"condition": "service_healthy"}, name
@@ -701,7 +714,7 @@ def test_the_chains_heads_are_checkpointed_every_15_minutes_as_the_workers_kafka
     assert job["spec"]["concurrencyPolicy"] == "Forbid"  # one walk of the log at a time
     container = only_container(job)
     assert container["command"] == ["aid", "ledger", "checkpoint"]
-    worker = only_container(find("Deployment", "aid-worker"))
+    worker = only_container(find("Deployment", "aid-deciders"))
     for name in ("AID_KAFKA_USERNAME", "AID_KAFKA_PASSWORD", "AID_LEDGER_KEYS"):
         assert env_entries(container)[name] == env_entries(worker)[name], name
     assert "ledger-checkpoint.yaml" in load_all(K8S / "kustomization.yaml")[0]["resources"]
@@ -711,8 +724,8 @@ def test_the_chains_heads_are_checkpointed_every_15_minutes_as_the_workers_kafka
     assert compose_command(checkpoint)[:2] == ["sh", "-c"]
     loop = compose_command(checkpoint)[2:]
     assert loop == ["while true; do aid ledger checkpoint; sleep 900; done"]
-    assert checkpoint["env_file"] == services["worker"]["env_file"]
-    assert checkpoint["depends_on"] == services["worker"]["depends_on"]
+    assert checkpoint["env_file"] == services["deciders"]["env_file"]
+    assert checkpoint["depends_on"] == services["deciders"]["depends_on"]
 
 
 def test_the_workers_kafka_user_may_write_checkpoints_but_the_apis_may_not() -> None:
