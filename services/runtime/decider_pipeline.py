@@ -19,9 +19,10 @@ N's acknowledgements, never for N+1's fill, catch-up or decisions. What keeps it
 - If N's writes were not where the runner folded them (another writer wrote meanwhile),
   `DecisionLog.forget()` moves its generation on: N+1's decisions, taken on a state that
   missed that writer's records, are dropped unsent, and N+1 is folded and decided again.
-- If N's writes fail, the state is forgotten and the failure raised as with depth 1: N+1 is
-  dropped unsent and unacknowledged, like N (their senders' retries are answered from the
-  log, or decided anew if nothing of theirs landed).
+- If N's writes fail, the state is forgotten and the failure logged, and raised as with
+  depth 1 once N+1 is decided (or when the runner stops): N+1 is dropped unsent and
+  unacknowledged, like N (their senders' retries are answered from the log, or decided anew
+  if nothing of theirs landed).
 - A command of N+1 that repeats one of N is answered from N's outcome, folded ahead; its
   reply goes after N+1's acknowledgements, so after N's.
 """
@@ -190,8 +191,12 @@ class DeciderRunner:
         try:
             positions = await pending.settle()
             acked = time.time()
-        except BaseException:
+        except Exception as exc:
+            log.error("the writes of a batch of %d command(s) failed: %r", len(batch.events), exc)
             self.decisions.forget()  # what was folded ahead of the log may never have reached it
+            raise
+        except BaseException:
+            self.decisions.forget()
             raise
         sent = []
         for (message, command), decision in zip(batch.commands, batch.decided, strict=True):
