@@ -7,7 +7,10 @@ event topic and of the refusals topic up to their ends: the state is always the
 log's own, whoever wrote it and whatever crashed before. Each command is then
 decided on that state and its outcome folded at once, and the batch's events and
 refusals are published together; they are acknowledged (acks=all) before any
-reply is sent and before Faust commits the commands' offsets. A command seen again
+reply is sent and before the commands' offsets are acknowledged to Faust (which commits
+them). While a batch's writes await their acknowledgements the next batch may be taken and
+decided, its writes held until the first's are acknowledged (`decider_pipeline.py` says how
+and why that is safe; `settings.decider_pipeline_depth`). A command seen again
 is answered from the log, never decided anew. A batch command (the registrations of one
 partition) is one command to the runner: its events are written under each of its
 commands' own keys, and it is answered with one reply. Every reply echoes the `reply_to` token
@@ -27,24 +30,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from events import UndecodableMessage
 from events.chain import GENESIS, link_of_record
-from events.serialization import MAX_MESSAGE_BYTES
-from services.domain.commands import CommandEnvelope, RefusalRecord, Reply
-from services.domain.deciding import AggregateStore, Decider, Decision, OutcomeKey
-from services.runtime.command_timing import stamped
-from services.runtime.dead_letters import Origin, dead_letter
+from services.domain.commands import RefusalRecord
+from services.domain.deciding import AggregateStore, Decider
+from services.runtime.decider_pipeline import DeciderRunner
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
-from services.runtime.logs import correlated
 from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
 from services.runtime.topics import partition_for, partitions_of
@@ -69,6 +68,8 @@ class DecisionLog:
         self.last_record: dict[TopicPartition, bytes | None] = {}
         self.heads: dict[TopicPartition, str] = {}
         self.partition_count = 0
+        # Moves on at each `forget()`: what was decided on an older state is not to be sent.
+        self.generation = 0
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -112,6 +113,7 @@ class DecisionLog:
 
     def forget(self) -> None:
         """Fold everything again from the start of the log at the next catch-up."""
+        self.generation += 1
         self.next_offset.clear()
         self.last_record.clear()
         self.heads.clear()
@@ -187,157 +189,19 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         value_serializer="raw",
         partitions=settings.partitions,
     )
-    store: AggregateStore[Any] = AggregateStore(decider)
-    decisions = DecisionLog(settings, decider.event_stream, store)
-    keys = settings.ledger()
+    decisions = DecisionLog(settings, decider.event_stream, AggregateStore(decider))
 
     async def decide_commands(stream: faust.StreamT) -> None:
         producer = durable_async_producer(settings, linger_ms=1)
         await decisions.start()
         await producer.start()
+        runner = DeciderRunner(settings, decisions, producer, settings.decider_pipeline_depth)
         try:
-            batches = stream.take_events(settings.decider_batch_size, DECIDE_WITHIN)  # type: ignore[attr-defined]
-            async for events in batches:
-                await decide_batch(producer, [event.message for event in events])
+            # Offsets acknowledged by the runner, each once its batch's outcome is.
+            batches = stream.noack_take(settings.decider_batch_size, DECIDE_WITHIN)  # type: ignore[attr-defined]
+            await runner.run(batches, stream.ack)
         finally:
             await producer.stop()
             await decisions.stop()
 
-    async def decide_batch(producer: AIOKafkaProducer, messages: Sequence[Origin]) -> None:
-        """Decide commands one after the other on the folded state, then publish what they
-        decided in one go; reply only once every event and refusal is acknowledged."""
-        took = time.time()
-        commands = [(m, c) for m in messages if (c := await _read(producer, m)) is not None]
-        if not commands:
-            return
-        await decisions.catch_up(m.partition for m, _ in commands)
-        pending = _Pending(decisions)
-        try:
-            decided = [await _decide(producer, m, c, pending) for m, c in commands]
-            positions = await pending.settle()
-            acked = time.time()
-        except BaseException:
-            decisions.forget()  # what was folded ahead of the log may never have reached it
-            raise
-        replies = [  # each to the request that sent its message, even a replayed one
-            store.answer(decision, positions.get(decision.outcome_key)).model_copy(
-                update={"reply_to": c.reply_to}
-            )
-            for (_, c), decision in zip(commands, decided, strict=True)
-        ]
-        sent = []
-        for (message, command), reply in zip(commands, replies, strict=True):
-            with correlated(command.correlation_id):
-                _log_decision(command, reply)
-                if reply.error == "invalid_command" and not reply.replayed:
-                    await dead_letter(
-                        producer, settings, message, reply.message or "invalid command"
-                    )
-            if command.timed:
-                reply = stamped(reply, took, acked)
-            sent.append(
-                await producer.send(
-                    settings.topic("replies"),
-                    reply.model_dump_json().encode(),
-                    key=reply.command_id.encode(),
-                )
-            )
-        await asyncio.gather(*sent)
-
-    async def _read(producer: AIOKafkaProducer, message: Origin) -> CommandEnvelope | None:
-        raw = message.value or b""
-        try:
-            if len(raw) > MAX_MESSAGE_BYTES:
-                raise ValueError(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
-            return CommandEnvelope.model_validate_json(raw)
-        except (ValidationError, ValueError) as exc:
-            await dead_letter(producer, settings, message, _unreadable(exc))
-            return None
-
-    async def _decide(
-        producer: AIOKafkaProducer, message: Origin, command: CommandEnvelope, pending: _Pending
-    ) -> Decision:
-        """Decide on the folded state and fold the outcome at once (the next command of the
-        batch may concern the same aggregate); the writes are sent, not yet awaited."""
-        partition = message.partition
-        decision = store.take(command, owns=decisions.owned_by(partition))
-        if decision.refusal is not None:
-            tp = TopicPartition(decisions.refusals_topic, partition)
-            future = await producer.send(
-                tp.topic,
-                decision.refusal.model_dump_json().encode(),
-                key=command.command_id.encode(),
-                partition=partition,
-            )
-            pending.add(tp, future, None)
-        store.fold(decision)
-        tp = TopicPartition(decisions.events_topic, partition)
-        for i, (envelope, _) in enumerate(decision.events):
-            value, link = keys.encode_chained(envelope, decisions.head(tp))
-            decisions.chained(tp, link)
-            future = await producer.send(
-                tp.topic, value, partition=partition, key=decision.record_key(i).encode()
-            )
-            pending.add(tp, future, decision.outcome_key)
-        return decision
-
     app.agent(topic, name=f"decide-{decider.event_stream}", concurrency=1)(decide_commands)
-
-
-class _Pending:
-    """The writes of one batch: awaited in order, checked to follow the folded log."""
-
-    def __init__(self, decisions: DecisionLog) -> None:
-        self.decisions = decisions
-        self.writes: list[tuple[TopicPartition, asyncio.Future[Any], OutcomeKey | None]] = []
-
-    def add(
-        self, tp: TopicPartition, future: asyncio.Future[Any], outcome: OutcomeKey | None
-    ) -> None:
-        self.writes.append((tp, future, outcome))
-
-    async def settle(self) -> dict[OutcomeKey, Position]:
-        """Wait for every acknowledgement; the position of each command's last event."""
-        positions: dict[OutcomeKey, Position] = {}
-        contiguous = True
-        for tp, future, outcome in self.writes:
-            metadata = await future
-            contiguous = self.decisions.wrote(tp, metadata.offset) and contiguous
-            if outcome is not None:
-                position = Position(self.decisions.stream, metadata.partition, metadata.offset)
-                positions[outcome] = position
-                self.decisions.store.placed(outcome, position)
-        if not contiguous:
-            log.warning(
-                "another writer wrote to %s meanwhile; folding again", self.decisions.stream
-            )
-            self.decisions.forget()
-        return positions
-
-
-def _log_decision(command: CommandEnvelope, reply: Reply) -> None:
-    log.info(
-        "%s %s: %s%s",
-        command.type,
-        command.command_id,
-        reply.status,
-        f" ({reply.error})" if reply.error else "",
-        extra={
-            "command": command.type,
-            "command_id": command.command_id,
-            "outcome": reply.status,
-            "error": reply.error,
-            "replayed": reply.replayed,
-        },
-    )
-
-
-def _unreadable(exc: Exception) -> str:
-    """Why a command message cannot be read, in the words the DLQ uses for events too."""
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    first = exc.errors()[0]
-    if first["type"] == "json_invalid":
-        return "not JSON"
-    where = ".".join(map(str, first["loc"])) or "envelope"
-    return f"bad envelope: {where}: {first['msg']} ({exc.error_count()} problem(s))"

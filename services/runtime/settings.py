@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     decision_timeout_seconds: float = Field(default=8.0, gt=0)
     worker_batch_size: int = Field(default=2000, ge=1)
     decider_batch_size: int = Field(default=500, ge=1)
+    # Batches a decider holds at once: 1 replies to a batch before it takes the next; 2 takes
+    # and decides the next while the first's writes await their acknowledgements
+    # (services/runtime/decider_pipeline.py; bench/RESULTS.md says why 1 is the default).
+    decider_pipeline_depth: int = Field(default=1, ge=1, le=2)
     # Off, a worker only decides and projects: flows across aggregates (a convoy's dispatch,
     # a donation's receipt) wait for a worker that runs the policies.
     policies: bool = True
