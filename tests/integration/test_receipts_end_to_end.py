@@ -9,40 +9,17 @@ import orjson
 import pytest
 
 from tests.integration.conftest import System
+from tests.support import reference
 from tests.support.pages import every_item
 from tests.support.processes import eventually
+from tests.support.reference import ITEMS, SITE, WAREHOUSES
 
 pytestmark = pytest.mark.kafka
 
-WAREHOUSES = [
-    ("wh-casablanca", "Entrepôt Casablanca", "MA06", "Casablanca-Settat"),
-    ("wh-marrakech", "Entrepôt Marrakech", "MA07", "Marrakech-Safi"),
-]
-SITE = ("site-al-haouz", "Point de distribution Amizmiz", "MA07", "Marrakech-Safi")
-ITEMS = [("ramadan-basket", "Panier Ramadan", "basket"), ("flour-25kg", "Farine 25 kg", "sack")]
-
 
 def register_reference(system: System, admin: dict[str, str]) -> None:
-    for (loc, name, code, region), kind in [(w, "warehouse") for w in WAREHOUSES] + [
-        (SITE, "site")
-    ]:
-        r = system.client.post(
-            "/v1/locations",
-            headers=admin,
-            json={
-                "id": loc,
-                "name": name,
-                "kind": kind,
-                "region_code": code,
-                "region_name": region,
-            },
-        )
-        assert r.status_code == 201, r.text
-    for item, name, unit in ITEMS:
-        r = system.client.post(
-            "/v1/items", headers=admin, json={"id": item, "name": name, "unit": unit}
-        )
-        assert r.status_code == 201, r.text
+    """The two warehouses, the site and the two items (tests/support/reference.py)."""
+    reference.register_reference(system.client, admin)
 
 
 @pytest.mark.one_backend

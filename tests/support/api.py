@@ -8,9 +8,11 @@ published without its offsets colliding with the seeds'.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,6 +114,21 @@ def _password_hash(password: str, pepper: str) -> str:
     return hash_password(password, pepper)
 
 
+# The bare harness (migrated read models, reference data, one user per role) once per test
+# process and per seeding-relevant settings: each new harness starts on a copy of it, as
+# `from_seeded` does, instead of migrating and seeding again (about 0.5-1 s per test).
+_BASES: dict[str, Seeded] = {}
+_BASES_DIR: Path | None = None
+
+
+def _bases_dir() -> Path:
+    global _BASES_DIR
+    if _BASES_DIR is None:
+        _BASES_DIR = Path(tempfile.mkdtemp(prefix="aid-harness-bases-"))
+        atexit.register(shutil.rmtree, _BASES_DIR, True)
+    return _BASES_DIR
+
+
 @dataclass(frozen=True)
 class Seeded:
     """A harness's state once seeded, closed: its files (read models, keys) and what the fake
@@ -141,6 +158,7 @@ class ApiHarness:
         read_wait_seconds: float = 0.2,
         auto_project: bool = False,
         reference_data: bool = True,
+        _from_base: bool = True,
         **settings: Any,
     ) -> None:
         self.settings = Settings(
@@ -149,6 +167,12 @@ class ApiHarness:
             read_wait_seconds=read_wait_seconds,
             **settings,
         )
+        # a directory that already holds a read model (a harness started again on the files
+        # of an earlier one) keeps it
+        if _from_base and not any(tmp_path.glob("*.db")):
+            base = self._base(reference_data, settings)
+            shutil.copytree(base.directory, tmp_path, dirs_exist_ok=True)
+            self._seeded = base
         self.publisher = (
             ProjectingPublisher(self.project_published) if auto_project else InMemoryPublisher()
         )
@@ -159,12 +183,30 @@ class ApiHarness:
         self._seed_offsets: dict[str, int] = defaultdict(int)
         self.reference_data = reference_data
 
+    def _base(self, reference_data: bool, settings: dict[str, Any]) -> Seeded:
+        """The bare seeded state for these settings, made on first use in this process. The
+        key is every setting but the paths and the read wait, so a setting that changes what
+        seeding writes (the token pepper, from the environment too) gets a base of its own."""
+        relevant = self.settings.model_dump(
+            exclude={"data_dir", "database_url", "read_wait_seconds"}
+        )
+        key = repr((reference_data, sorted(relevant.items())))
+        if key not in _BASES:
+            directory = _bases_dir() / f"base-{len(_BASES)}"
+            directory.mkdir()
+            with ApiHarness(
+                directory, reference_data=reference_data, _from_base=False, **settings
+            ) as base:
+                pass
+            _BASES[key] = base.seeded()
+        return _BASES[key]
+
     @classmethod
     def from_seeded(cls, tmp_path: Path, seeded: Seeded, **options: Any) -> ApiHarness:
         """A harness on a copy of a seeded one's files and in-memory state (made with the
         same `options`)."""
         shutil.copytree(seeded.directory, tmp_path, dirs_exist_ok=True)
-        harness = cls(tmp_path, **options)
+        harness = cls(tmp_path, _from_base=False, **options)
         harness._seeded = seeded
         return harness
 
