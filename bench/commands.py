@@ -13,7 +13,10 @@ the decider taking it, deciding and the events acknowledged, the reply sent, hea
 
 `AID_BENCH_WORKER_SPLIT=compare` runs it twice in the same run: with one `aid worker`, then
 with the deciders and the projectors in processes of their own (`1`: only apart); each
-load prints the mean CPU % of every worker process and of the API (`<name>_cpu`).
+load prints the mean CPU % of every worker process and of the API (`<name>_cpu`), and what one
+command cost in CPU milliseconds each process of the machine: the workers, the API, this
+benchmark's load generator, Kafka and PostgreSQL (`<name>_cpu_ms`), with the rate their total
+would allow if nothing else ran on the machine's cores (`cpu_bound_per_s`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from bench import load
 from bench.common import machine, report, size, worker_layouts
-from bench.cpu import ProcessesCpu
+from bench.cpu import CpuUsage, ProcessesCpu, cpu_ms_per_command, database_name
 from bench.signing import in_commands
 from bench.system import CAMPAIGN, ITEM, SITE, WAREHOUSE, running_system
 from bench.workload import household_id
@@ -60,9 +63,10 @@ def measure(split: bool) -> dict[str, Any]:
                     "to_location_id": SITE, "lines": [line]}  # fmt: skip
             return "POST", "/v1/stock/transfers", body
 
-        with ProcessesCpu(system.processes) as distributions_cpu:
+        databases = (database_name(settings.db_url),)
+        with ProcessesCpu(system.processes) as distributions_cpu, CpuUsage(databases) as d_rest:
             distributions = load.run(url, system.agent, distribution, count, rate, concurrency)
-        with ProcessesCpu(system.processes) as dispatches_cpu:
+        with ProcessesCpu(system.processes) as dispatches_cpu, CpuUsage(databases) as t_rest:
             dispatches = load.run(url, system.operator, dispatch, count, rate, concurrency)
     figures: dict[str, Any] = {
         "worker": "deciders and projectors apart" if split else "one process",
@@ -83,6 +87,9 @@ def measure(split: bool) -> dict[str, Any]:
         figures[f"{name}_timed"] = len(outcome.stages)
     figures["distributions_cpu"] = distributions_cpu.figures()
     figures["dispatches_cpu"] = dispatches_cpu.figures()
+    cores = os.cpu_count() or 1
+    figures["distributions_cpu_ms"] = cpu_ms_per_command(distributions_cpu, d_rest, count, cores)
+    figures["dispatches_cpu_ms"] = cpu_ms_per_command(dispatches_cpu, t_rest, count, cores)
     accepted = {"distributions": distributions, "dispatches": dispatches}
     for name, outcome in accepted.items():
         done = outcome.statuses.get(201, 0) + outcome.statuses.get(200, 0)  # 200: a retry replayed

@@ -164,9 +164,33 @@ class ProcessesCpu:
         self.wall = time.perf_counter() - self.started
         self._last = self._read()
 
+    def seconds(self) -> dict[str, float]:
+        """Each process's CPU seconds (user + system) over the phase."""
+        return {name: self._last[name] - self._first[name] for name in self.processes}
+
     def figures(self) -> dict[str, float]:
         """Each process's mean CPU % over the phase (100 = one core)."""
         return {
-            f"{name}_cpu_pct": round(100 * (self._last[name] - self._first[name]) / self.wall, 1)
-            for name in self.processes
+            f"{name}_cpu_pct": round(100 * seconds / self.wall, 1)
+            for name, seconds in self.seconds().items()
         }
+
+
+def cpu_ms_per_command(
+    system: ProcessesCpu, others: CpuUsage, commands: int, cores: int
+) -> dict[str, float]:
+    """What one command cost each process in CPU milliseconds (the system's processes, the
+    benchmark's own load generator, Kafka, PostgreSQL), their total, and the rate the
+    machine's `cores` would sustain if that total were all that ran on them."""
+    figures = {name: 1000 * s / commands for name, s in system.seconds().items()}
+    figures["load_generator"] = 1000 * others.me_cpu / commands
+    if others.broker_cpu is not None:
+        figures["kafka"] = 1000 * others.broker_cpu / commands
+    if others.databases:
+        figures["postgres"] = 1000 * others.backends_cpu / commands
+    total = sum(figures.values())
+    rounded = {name: round(ms, 2) for name, ms in figures.items()}
+    return rounded | {
+        "total": round(total, 2),
+        "cpu_bound_per_s": round(1000 * cores / total, 1) if total else 0.0,
+    }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +24,35 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_after_idle(engine)
+    return engine
+
+
+IDLE_BEFORE_PING = 1.0  # seconds a pooled connection rests before it is checked on checkout
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip only when it has rested a while.
+
+    A connection given back a moment ago by a busy process is alive (and one that is not
+    fails its query, which answers 503 and drops it like a failed ping would); one that rested
+    may have outlived a database restart. A ping on every checkout costs each query a second
+    round trip for nothing while the process is busy."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as failed:  # the pool drops this and older connections, then retries
+            raise exc.InvalidatePoolError(str(failed)) from failed
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
