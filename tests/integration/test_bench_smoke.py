@@ -133,6 +133,10 @@ def test_command_path_benchmark(bench_env: dict[str, str]) -> None:
     assert result["baseline_get_items"]["statuses"] == {"200": 12}
     for kind in ("distributions", "dispatches"):
         assert 0 < result[kind]["p50_ms"] <= result[kind]["p95_ms"] <= result[kind]["p99_ms"]
+        spent = result[f"{kind}_cpu_ms"]  # Kafka's only with the benchmarks' own broker
+        parts = {"worker", "api", "load_generator", "postgres"} | ({"kafka"} & spent.keys())
+        assert parts <= spent.keys() and spent["worker"] > 0 and spent["api"] > 0
+        assert spent["total"] == pytest.approx(sum(spent[p] for p in parts), abs=0.05)
 
 
 def test_offline_sync_benchmark(bench_env: dict[str, str]) -> None:
