@@ -66,6 +66,36 @@ class BatchDecider(Decider[S], Protocol[S]):
     ) -> list[list[Event] | DomainError]: ...
 
 
+C = TypeVar("C", bound=Command)
+
+
+def decide_in_order(
+    state_of: Callable[[str], S],
+    commands: Sequence[C],
+    decide_one: Callable[[S, C], list[Event]],
+    evolve: Callable[[S, Event], S],
+    refusals: tuple[type[DomainError], ...] = (DomainError,),
+) -> list[list[Event] | DomainError]:
+    """A batch's commands decided one after the other (a `decide_batch`): each by
+    `decide_one` on the state its aggregate's commands before it in the batch left, its
+    events or why not (one of `refusals`), in order."""
+    states: dict[str, S] = {}
+    decided: list[list[Event] | DomainError] = []
+    for command in commands:
+        key = command.aggregate_id
+        state = states[key] if key in states else state_of(key)
+        try:
+            events = decide_one(state, command)
+        except refusals as refused:
+            decided.append(refused)
+            continue
+        for event in events:
+            state = evolve(state, event)
+        states[key] = state
+        decided.append(events)
+    return decided
+
+
 # What each command of a batch came to, as its batch's reply carries it.
 ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
 OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"

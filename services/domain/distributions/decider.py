@@ -14,6 +14,7 @@ from events.households import (
     LateDistributionFlagged,
 )
 from services.domain.commands import Command
+from services.domain.deciding import decide_in_order
 from services.domain.decisions import DomainError, Refused, Rejected
 from services.domain.dispatching import on_message
 from services.domain.distributions.commands import (
@@ -130,20 +131,11 @@ def decide_distributions(
     """Each record's events, or why not, in order, each decided as `decide_distribution`
     decides it alone, on the state the records before it in the batch left its household
     (a household twice: the second counts the first's basket)."""
-    states: dict[str, HouseholdAid] = {}
-    decided: list[list[Event] | DomainError] = []
-    for record in records:
-        state = states.get(record.identity) or state_of(record.identity)
-        try:
-            events = decide_distribution(state, record, now)
-        except DomainError as error:
-            decided.append(error)
-            continue
-        for event in events:
-            state = evolve(state, event)
-        states[record.identity] = state
-        decided.append(events)
-    return decided
+
+    def recorded(state: HouseholdAid, record: RecordDistribution) -> list[Event]:
+        return decide_distribution(state, record, now)
+
+    return decide_in_order(state_of, records, recorded, evolve)
 
 
 @decide.register
