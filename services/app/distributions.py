@@ -214,8 +214,9 @@ async def sync_offline_distributions(
     """Sync records captured offline: each is accepted, flagged duplicate, or rejected.
 
     `records` are the batch's records in order, those already rejected by validation as
-    their result. The commands are sent together; each household's single writer decides
-    its records in the batch's order."""
+    their result. They are sent as one command per partition of their households
+    (`_decisions`); each household's single writer decides its records in the batch's
+    order, each as it would alone."""
     authorize(user, "distributions.write")
     rows = await _households_of(ports, records)
     prepared = [await _prepare(rows, record, user) for record in records]
