@@ -15,6 +15,7 @@ from projections.tables import COUNTED
 from services.app import cards
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
+from services.app.import_batches import batch_id, record_batches
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, seen
@@ -213,15 +214,42 @@ async def sync_offline_distributions(
     """Sync records captured offline: each is accepted, flagged duplicate, or rejected.
 
     `records` are the batch's records in order, those already rejected by validation as
-    their result. The commands are sent together; each household's single writer decides
-    its records in the batch's order."""
+    their result. They are sent as one command per partition of their households
+    (`_decisions`); each household's single writer decides its records in the batch's
+    order, each as it would alone."""
     authorize(user, "distributions.write")
     rows = await _households_of(ports, records)
     prepared = [await _prepare(rows, record, user) for record in records]
     commands = [c for c in prepared if isinstance(c, RecordDistribution)]
-    replies = await decide_many(ports, [(c, c.distribution_id) for c in commands], user, now)
+    replies = await _decisions(ports, commands, user, now)
     decided = iter(zip(commands, replies, strict=True))
     return [p if isinstance(p, RecordStatus) else _result(*next(decided)) for p in prepared]
+
+
+async def _decisions(
+    ports: Ports, commands: list[RecordDistribution], user: User, now: datetime
+) -> list[Reply]:
+    """Each record's reply, as it would have come alone: the records sent as one command per
+    partition (each household's records in the batch's order), those a batch could not carry
+    sent alone after (a stray of another writer's partition, a worker without batches)."""
+    batches = record_batches(list(enumerate(commands)), ports.partition_of)
+    sent = await decide_many(ports, [(b, batch_id(b)) for b, _ in batches], user, now)
+    answered: dict[int, Reply] = {}
+    alone: list[int] = []
+    for (_, lines), reply in zip(batches, sent, strict=True):
+        items = reply.details.get("replies") if reply.status == "accepted" else None
+        if items is None or len(items) != len(lines):
+            alone += lines
+            continue
+        for line, item in zip(lines, items, strict=True):
+            if item.get("error") == "other_partition":
+                alone.append(line)
+            else:
+                answered[line] = Reply.model_validate(item)
+    if alone:
+        singles = [(commands[n], commands[n].distribution_id) for n in alone]
+        answered.update(zip(alone, await decide_many(ports, singles, user, now), strict=True))
+    return [answered[n] for n in range(len(commands))]
 
 
 async def household_eligibility(

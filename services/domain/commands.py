@@ -29,6 +29,10 @@ class BatchCommand(Command):
     """Commands of one kind for aggregates of one partition, sent and decided together
     (the decider's `decide_batch`); each answered as it would be alone, under its own id."""
 
+    # Whether each command's answer in the batch's reply carries its events, as its reply
+    # alone would (when its sender reads its outcome from them), or only its status.
+    ITEM_EVENTS: ClassVar[bool] = False
+
     def items(self) -> Sequence[tuple[str, Command]]:
         """Each command with the client id it would be sent under on its own."""
         raise NotImplementedError

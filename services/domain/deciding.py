@@ -66,6 +66,36 @@ class BatchDecider(Decider[S], Protocol[S]):
     ) -> list[list[Event] | DomainError]: ...
 
 
+C = TypeVar("C", bound=Command)
+
+
+def decide_in_order(
+    state_of: Callable[[str], S],
+    commands: Sequence[C],
+    decide_one: Callable[[S, C], list[Event]],
+    evolve: Callable[[S, Event], S],
+    refusals: tuple[type[DomainError], ...] = (DomainError,),
+) -> list[list[Event] | DomainError]:
+    """A batch's commands decided one after the other (a `decide_batch`): each by
+    `decide_one` on the state its aggregate's commands before it in the batch left, its
+    events or why not (one of `refusals`), in order."""
+    states: dict[str, S] = {}
+    decided: list[list[Event] | DomainError] = []
+    for command in commands:
+        key = command.aggregate_id
+        state = states[key] if key in states else state_of(key)
+        try:
+            events = decide_one(state, command)
+        except refusals as refused:
+            decided.append(refused)
+            continue
+        for event in events:
+            state = evolve(state, event)
+        states[key] = state
+        decided.append(events)
+    return decided
+
+
 # What each command of a batch came to, as its batch's reply carries it.
 ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
 OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"
@@ -186,13 +216,25 @@ class AggregateStore(Generic[S]):
         assert isinstance(batch, BatchCommand)
         items = [(_item(envelope, client_id, c), c) for client_id, c in batch.items()]
         replies: list[Reply | None] = [self._known(e, c, owns) for e, c in items]
-        fresh = [item for item, reply in zip(items, replies, strict=True) if reply is None]
+        # A command the batch holds twice (one id, one aggregate) is decided once, its second
+        # answered as it would be right after the first: the same answer, or the conflict.
+        first: dict[OutcomeKey, int] = {}
+        again: dict[int, int] = {}
+        for n, ((item, command), answered) in enumerate(zip(items, replies, strict=True)):
+            if answered is None:
+                key = (command.aggregate_id, item.command_id)
+                if key in first:
+                    again[n] = first[key]
+                first.setdefault(key, n)
+        fresh = [items[n][1] for n in first.values()]  # in the batch's order
         decider: BatchDecider[S] = self.decider  # type: ignore[assignment]
-        decided = iter(decider.decide_batch(self.state, [c for _, c in fresh], envelope.issued_at))
+        decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at))
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
                             event_keys=[], items=[])  # fmt: skip
-        for (item, command), known in zip(items, replies, strict=True):
-            if known is None:
+        for n, ((item, command), known) in enumerate(zip(items, replies, strict=True)):
+            if n in again:
+                known = _repeated(item, items[again[n]][0], decision.items[again[n]])  # type: ignore[index]
+            elif known is None:
                 known = self._decided(decision, item, command, next(decided))
             decision.items.append(known)  # type: ignore[union-attr]
         return decision
@@ -221,10 +263,12 @@ class AggregateStore(Generic[S]):
                          message=decided.message, details=decided.details)  # fmt: skip
         aggregate_id = command.aggregate_id
         occurred_at = getattr(command, "occurred_at", None) or item.issued_at
-        for i, event in enumerate(decided):
-            decision.events.append((_envelope(item, aggregate_id, event, i, occurred_at), event))
-            decision.event_keys.append(aggregate_id)  # type: ignore[union-attr]
-        return Reply(command_id=item.command_id, status="accepted", replayed=not decided)
+        written = [(_envelope(item, aggregate_id, event, i, occurred_at), event)
+                   for i, event in enumerate(decided)]  # fmt: skip
+        decision.events.extend(written)
+        decision.event_keys.extend(aggregate_id for _ in written)  # type: ignore[union-attr]
+        return Reply(command_id=item.command_id, status="accepted", replayed=not decided,
+                     events=[public(envelope) for envelope, _ in written])  # fmt: skip
 
     def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
@@ -236,12 +280,15 @@ class AggregateStore(Generic[S]):
         last event landed."""
         cid = decision.command.command_id
         if decision.items is not None:
+            batch = self.decider.commands.get(decision.command.type)
+            with_events = getattr(batch, "ITEM_EVENTS", False)
+            fields = ITEM_REPLY | {"events"} if with_events else ITEM_REPLY
             return Reply(
                 command_id=cid,
                 status="accepted",
                 replayed=not decision.events,
                 position=str(position) if position and decision.events else None,
-                details={"replies": [r.model_dump(include=ITEM_REPLY) for r in decision.items]},
+                details={"replies": [r.model_dump(include=fields) for r in decision.items]},
             )
         if decision.reply is not None:
             previous = self._previous(decision.outcome_key)
@@ -332,6 +379,19 @@ def _item(batch: CommandEnvelope, client_id: str, command: Command) -> CommandEn
         data=command.model_dump(mode="json"),
         reply_to=None,
     )
+
+
+def _repeated(item: CommandEnvelope, earlier: CommandEnvelope, answered: Reply) -> Reply:
+    """A batch's command that an earlier one of the batch already is (one id, one aggregate):
+    the earlier's answer when it asks the same, the conflict when it asks something else."""
+    if item.digest() != earlier.digest():
+        return Reply(
+            command_id=item.command_id,
+            status="refused",
+            error="idempotency_conflict",
+            message="this id was already used for a different request; use a new id",
+        )
+    return answered
 
 
 def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:

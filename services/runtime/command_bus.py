@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from services.app.errors import BrokerUnavailable
-from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.commands import BatchCommand, Command, CommandEnvelope, Reply
 from services.runtime.command_timing import current_timing
 from services.runtime.kafka_security import client_options
 from services.runtime.publisher import KafkaEventPublisher
@@ -180,6 +180,7 @@ class KafkaCommandBus:
         timed: InFlight | None = None  # the one message of a sampled request that is timed
         tokens = []
         joined: dict[str, InFlight] = {}
+        asked = 0  # the commands waited for, a batch's each counted
         to_send: dict[str, list[tuple[InFlight, tuple[str, bytes]]]] = defaultdict(list)
         for command, envelope in commands:
             request = same_request(envelope)
@@ -198,9 +199,10 @@ class KafkaCommandBus:
             if token not in joined:
                 joined[token] = self.waiting[token]
                 joined[token].waiters += 1
+                asked += len(command.items()) if isinstance(command, BatchCommand) else 1
             tokens.append(token)
         # a big batch gets more time, at a pace any healthy worker keeps
-        timeout = self.settings.decision_timeout_seconds * max(1.0, len(joined) / 500)
+        timeout = self.settings.decision_timeout_seconds * max(1.0, asked / 500)
         try:
             if to_send:  # sent even if this request goes away: others may wait for it
                 publishing = loop.create_task(self._publish(to_send))

@@ -3,18 +3,22 @@ flagged duplicate. Each is decided under the household's `identity` (its pseudon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, model_serializer
 
 from events.base import Identifier, PositiveQuantity
-from services.domain.commands import Command
+from services.domain.commands import BatchCommand, Command
 from services.domain.distributions.eligibility import CampaignTerms
 
 STREAM = "distribution-commands"
 # What a coordinator makes of a flagged duplicate: a second record of one basket ("void"),
 # or a second basket really handed, accepted as an exception ("accept").
 Resolution = Literal["void", "accept"]
+# Records per `RecordDistributions`: the command, and its reply with each record's events,
+# stay well under Kafka's 1 MB (the sender also weighs them, `services/app/import_batches.py`).
+MAX_RECORDS = 500
 
 
 class RecordDistribution(Command):
@@ -52,6 +56,28 @@ class RecordDistribution(Command):
     @property
     def aggregate_id(self) -> str:
         return self.identity
+
+
+class RecordDistributions(BatchCommand):
+    """Records whose households' identities all fall in one partition of the distribution
+    commands (an offline sync's, grouped by the sender), each to be decided as
+    `RecordDistribution` would decide it alone, in their order."""
+
+    TYPE = "RecordDistributions"
+    STREAM = STREAM
+    ITEM_EVENTS = True  # what became of a record (accepted, flagged, late) is in its events
+
+    records: list[RecordDistribution] = Field(min_length=1, max_length=MAX_RECORDS)
+
+    @property
+    def aggregate_id(self) -> str:
+        """The first record's household: the command travels on its partition, which is
+        every record's (the sender groups them so)."""
+        return self.records[0].identity
+
+    def items(self) -> Sequence[tuple[str, Command]]:
+        """Each record under the client id it has on its own (its id)."""
+        return [(r.distribution_id, r) for r in self.records]
 
 
 class VoidDistribution(Command):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,11 +14,13 @@ from events.households import (
     LateDistributionFlagged,
 )
 from services.domain.commands import Command
-from services.domain.decisions import Refused, Rejected
+from services.domain.deciding import decide_in_order
+from services.domain.decisions import DomainError, Refused, Rejected
 from services.domain.dispatching import on_message
 from services.domain.distributions.commands import (
     STREAM,
     RecordDistribution,
+    RecordDistributions,
     ResolveDuplicate,
     VoidDistribution,
 )
@@ -35,10 +37,12 @@ __all__ = [
     "DistributionDecider",
     "HouseholdAid",
     "RecordDistribution",
+    "RecordDistributions",
     "ResolveDuplicate",
     "VoidDistribution",
     "decide",
     "decide_distribution",
+    "decide_distributions",
     "evolve",
 ]
 
@@ -119,6 +123,21 @@ def decide_distribution(
     )
 
 
+def decide_distributions(
+    state_of: Callable[[str], HouseholdAid],
+    records: Sequence[RecordDistribution],
+    now: datetime,
+) -> list[list[Event] | DomainError]:
+    """Each record's events, or why not, in order, each decided as `decide_distribution`
+    decides it alone, on the state the records before it in the batch left its household
+    (a household twice: the second counts the first's basket)."""
+
+    def recorded(state: HouseholdAid, record: RecordDistribution) -> list[Event]:
+        return decide_distribution(state, record, now)
+
+    return decide_in_order(state_of, records, recorded, evolve)
+
+
 @decide.register
 def _(state: HouseholdAid, command: VoidDistribution, now: datetime) -> list[Event]:
     """The distribution stops counting against the household's entitlement."""
@@ -165,15 +184,18 @@ def _(state: HouseholdAid, command: ResolveDuplicate, now: datetime) -> list[Eve
 
 
 class DistributionDecider:
-    """Decides the records of one household (by identity) at a time."""
+    """Decides the records of one household (by identity) at a time, and an offline sync's
+    records of a partition in a batch."""
 
     event_stream: str = "distributions"
     command_stream: str = STREAM
     commands: Mapping[str, type[Command]] = {
         RecordDistribution.TYPE: RecordDistribution,
+        RecordDistributions.TYPE: RecordDistributions,
         VoidDistribution.TYPE: VoidDistribution,
         ResolveDuplicate.TYPE: ResolveDuplicate,
     }
     initial = staticmethod(HouseholdAid)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)
+    decide_batch = staticmethod(decide_distributions)

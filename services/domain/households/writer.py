@@ -17,6 +17,7 @@ from pydantic import Field
 
 from events import Event
 from services.domain.commands import BatchCommand, Command
+from services.domain.deciding import decide_in_order
 from services.domain.decisions import DomainError, Refused
 from services.domain.households.decider import (
     STREAM,
@@ -58,23 +59,11 @@ def decide_registrations(
     """Each household's events, or why not, in order: each decided on the state the ones
     before it left (the same person twice in a batch: the second is refused naming the
     first's household), and one already registered as this same household is a repeat."""
-    states: dict[str, Registration] = {}
-    decided: list[list[Event] | DomainError] = []
-    for household in households:
-        state = states.get(household.identity) or state_of(household.identity)
-        if state.holds(household.household_id):
-            decided.append([])
-            continue
-        try:
-            events = decide(state, household, now)
-        except Refused as refused:
-            decided.append(refused)
-            continue
-        for event in events:
-            state = evolve(state, event)
-        states[household.identity] = state
-        decided.append(events)
-    return decided
+
+    def registered(state: Registration, household: RegisterHousehold) -> list[Event]:
+        return [] if state.holds(household.household_id) else decide(state, household, now)
+
+    return decide_in_order(state_of, households, registered, evolve, refusals=(Refused,))
 
 
 class HouseholdDecider:
