@@ -22,13 +22,17 @@ run: install
 	$(BIN)/aid up
 
 # Two pytest runs: the unit and browser tiers (no Kafka) on UNIT_WORKERS processes, then the
-# integration tier in one process, as its tests share one test broker. The unit workers
-# steal queued tests from each other (--dist worksteal), so one worker's share of the long
-# property tests does not leave the other idle at the end.
+# integration tier on INTEGRATION_WORKERS processes, each with a test broker of its own (on
+# AID_TEST_KAFKA_PORT + 1000 per worker, see tests/conftest.py). The unit workers steal
+# queued tests from each other (--dist worksteal), so one worker's share of the long
+# property tests does not leave the other idle at the end. Integration tests mostly wait on
+# Kafka and timeouts, so two of them overlap well even on two cores; --dist loadgroup keeps
+# the tests of a module that starts a broker of its own (xdist_group) on one worker.
 # Both always run; either failing fails the target (a tier whose tests PYTEST_ARGS all
 # deselect, pytest's exit status 5, is no failure). PYTEST_ARGS go to both (e.g. -x, or
 # -m "not slow" to leave out the long fault and scale tests while developing).
 UNIT_WORKERS ?= 2
+INTEGRATION_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -p no:warnings --durations=15
 test: install lint
 	@bash infra/chromium.sh
@@ -36,7 +40,7 @@ test: install lint
 	export AID_TEST_POSTGRES_URL=$$PG_URL AID_REQUIRE_POSTGRES=1 AID_REQUIRE_BROWSER=1; \
 	status=0; \
 	$(PYTEST) -n $(UNIT_WORKERS) --dist worksteal tests/unit tests/e2e $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
-	$(PYTEST) tests/integration $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
+	$(PYTEST) -n $(INTEGRATION_WORKERS) --dist loadgroup tests/integration $(PYTEST_ARGS) || { rc=$$?; [ $$rc = 5 ] || status=$$rc; }; \
 	exit $$status
 
 # Benchmarks (bench/RESULTS.md): all six, or some with BENCH="projection rebuild";

@@ -18,10 +18,17 @@ from projections.database import make_engine, migrate
 from services.runtime.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The test broker listens on TEST_KAFKA_PORT (its controller on the next port); brokers that
-# tests start of their own take ports just above it (+10, +100, +200). All below 32768, outside
-# the range Linux hands out to client connections (32768-60999), which could be holding them.
-TEST_KAFKA_PORT = int(os.environ.get("AID_TEST_KAFKA_PORT", "19092"))
+# The integration tier runs on two pytest-xdist workers (gw0, gw1), each with a test broker of
+# its own: worker n's listens on AID_TEST_KAFKA_PORT + 1000 n (its controller on the next
+# port), and the servers its tests start of their own take ports just above that (brokers at
+# +10, +100, +200, +300, +400, the restart test's PostgreSQL at +500), so no two workers'
+# ports meet. All below 32768, outside the range Linux hands out to client connections
+# (32768-60999), which could be holding them.
+WORKER_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+WORKER_PORT_STEP = 1000
+TEST_KAFKA_PORT = (
+    int(os.environ.get("AID_TEST_KAFKA_PORT", "19092")) + WORKER_PORT_STEP * WORKER_INDEX
+)
 POSTGRES_URL = os.environ.get("AID_TEST_POSTGRES_URL")
 # `AID_LONG_FAULTS=1 make test` runs the long variants of the fault tests (more kills, rounds,
 # commands) and every test on the broker on both backends (see `broker_backend`).
@@ -84,13 +91,18 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real single-node Kafka broker for the whole test session."""
     from services.runtime import kafka_local
 
-    data_dir = REPO_ROOT / "var" / "test-kafka"
+    data_dir = REPO_ROOT / "var" / ("test-kafka" + (f"-gw{WORKER_INDEX}" if WORKER_INDEX else ""))
     shutil.rmtree(data_dir, ignore_errors=True)
     kafka_local.ensure_jars(REPO_ROOT)
     try:
         kafka_local.start(data_dir, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
     except kafka_local.PortTaken as exc:
-        pytest.exit(f"{exc}; the test broker's port comes from AID_TEST_KAFKA_PORT", returncode=1)
+        refusal = f"{exc}; the test broker's port comes from AID_TEST_KAFKA_PORT"
+        if "PYTEST_XDIST_WORKER" in os.environ:
+            # pytest.exit in an xdist worker ends it with its test unreported, which the
+            # controller shows as an INTERNALERROR without this message: fail the tests instead.
+            pytest.fail(refusal, pytrace=False)
+        pytest.exit(refusal, returncode=1)
     yield f"127.0.0.1:{TEST_KAFKA_PORT}"
     kafka_local.stop(data_dir)
 

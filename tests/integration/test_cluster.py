@@ -35,12 +35,17 @@ from services.runtime import kafka_local
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
-from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT
+from tests.conftest import LONG_FAULTS, TEST_KAFKA_PORT, WORKER_INDEX, WORKER_PORT_STEP
 from tests.support.processes import WorkerProcess, eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-CLUSTER_PORT = int(os.environ.get("AID_TEST_CLUSTER_PORT", TEST_KAFKA_PORT + 200))
+# AID_TEST_CLUSTER_PORT moves the cluster of the first xdist worker; the others' stay 1000 apart.
+CLUSTER_PORT = (
+    int(os.environ["AID_TEST_CLUSTER_PORT"]) + WORKER_PORT_STEP * WORKER_INDEX
+    if "AID_TEST_CLUSTER_PORT" in os.environ
+    else TEST_KAFKA_PORT + 200
+)
 LOADER = Actor(user_id="cluster-load", role="operator")
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LOCATIONS = ("wh-casablanca", "wh-marrakech", "site-al-haouz")

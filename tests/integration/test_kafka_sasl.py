@@ -26,7 +26,8 @@ from services.runtime.users import create_user, wait_projected
 from tests.conftest import TEST_KAFKA_PORT
 from tests.support.processes import WorkerProcess, eventually
 
-pytestmark = pytest.mark.kafka
+# One worker runs them all, so the SASL broker of the module starts once (`--dist loadgroup`).
+pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("sasl-broker")]
 
 PORT, CONTROLLER_PORT = TEST_KAFKA_PORT + 300, TEST_KAFKA_PORT + 301
 BOOTSTRAP = f"127.0.0.1:{PORT}"

@@ -12,13 +12,14 @@ import glob
 import os
 import pwd
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from projections.tables import applied_events, inventory_lots
 from projections.writer import positions
 from services.runtime.settings import Settings
-from tests.conftest import LONG_FAULTS, REPO_ROOT
+from tests.conftest import LONG_FAULTS, REPO_ROOT, TEST_KAFKA_PORT
 from tests.integration.conftest import System
 from tests.integration.test_faults import producer, receipt_bytes
 from tests.support.processes import WorkerProcess, eventually, settings_env
@@ -294,6 +295,36 @@ def test_two_workers_one_killed_then_a_third_joining_lose_and_double_nothing(
 # --- 2. PostgreSQL restarted under load -----------------------------------------------------
 
 
+# The restart test restarts a PostgreSQL server of its own, started for it on the port block of
+# its xdist worker (the test broker's + 500): the tests running beside it on the other worker
+# keep the shared server and their connections.
+OWN_POSTGRES_PORT = TEST_KAFKA_PORT + 500
+
+
+@pytest.fixture
+def database_url(database_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The shared backends' database, or for a test marked `own_postgresql` on PostgreSQL, the
+    `postgres` database of a throwaway server of its own (infra/postgres.sh, data under var/)."""
+    if not (
+        request.node.get_closest_marker("own_postgresql") and database_url.startswith("postgresql")
+    ):
+        yield database_url
+        return
+    data_dir = REPO_ROOT / "var" / f"test-postgres-{OWN_POSTGRES_PORT}"
+    env = dict(os.environ, AID_PG_PORT=str(OWN_POSTGRES_PORT), AID_DATA_DIR=str(data_dir))
+    script = ["bash", str(REPO_ROOT / "infra" / "postgres.sh")]
+    shutil.rmtree(data_dir, ignore_errors=True)
+    started = subprocess.run(
+        [*script, "start"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, f"own PostgreSQL did not start: {started.stderr}"
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([*script, "stop"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @pytest.fixture
 def postgresql_only(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
@@ -338,6 +369,7 @@ def postmaster_started(engine: Engine) -> Any:
         return conn.scalar(text("SELECT pg_postmaster_start_time()"))
 
 
+@pytest.mark.own_postgresql
 def test_postgresql_restarted_under_load_the_worker_resumes_from_its_stored_positions(
     postgresql_only: None, system: System
 ) -> None:

@@ -44,6 +44,18 @@ def test_the_default_ports_of_tests_and_benchmarks_are_below_the_ephemeral_range
         assert port not in EPHEMERAL and port + 1 not in EPHEMERAL, name
 
 
+def test_each_integration_workers_brokers_stay_below_the_ephemeral_range() -> None:
+    """Worker n's test broker and the servers its tests start (brokers up to + 400 and their
+    controllers, a PostgreSQL at + 500) sit 1000 × n above the first worker's: for two
+    workers, all below 32768."""
+    first = conftest.TEST_KAFKA_PORT - conftest.WORKER_PORT_STEP * conftest.WORKER_INDEX
+    for worker in range(2):
+        base = first + conftest.WORKER_PORT_STEP * worker
+        for port in range(base, base + 501):
+            assert port not in EPHEMERAL, (worker, port)
+    assert conftest.WORKER_PORT_STEP > 500  # one worker's ports never reach the next one's
+
+
 def test_kafka_refuses_a_port_held_by_a_client_connection_before_starting(
     connection: socket.socket, tmp_path: Path
 ) -> None:
