@@ -15,7 +15,7 @@ from projections.tables import COUNTED
 from services.app import cards
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
-from services.app.import_batches import batch_id, record_batches
+from services.app.import_batches import batch_id, item_replies, record_batches
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, seen
@@ -234,21 +234,12 @@ async def _decisions(
     sent alone after (a stray of another writer's partition, a worker without batches)."""
     batches = record_batches(list(enumerate(commands)), ports.partition_of)
     sent = await decide_many(ports, [(b, batch_id(b)) for b, _ in batches], user, now)
-    answered: dict[int, Reply] = {}
-    alone: list[int] = []
-    for (_, lines), reply in zip(batches, sent, strict=True):
-        items = reply.details.get("replies") if reply.status == "accepted" else None
-        if items is None or len(items) != len(lines):
-            alone += lines
-            continue
-        for line, item in zip(lines, items, strict=True):
-            if item.get("error") == "other_partition":
-                alone.append(line)
-            else:
-                answered[line] = Reply.model_validate(item)
+    by_line, alone = item_replies(batches, sent)
+    answered = dict(by_line)
     if alone:
-        singles = [(commands[n], commands[n].distribution_id) for n in alone]
-        answered.update(zip(alone, await decide_many(ports, singles, user, now), strict=True))
+        singles = [(command, commands[n].distribution_id) for n, command in alone]
+        replies = await decide_many(ports, singles, user, now)
+        answered.update(zip((n for n, _ in alone), replies, strict=True))
     return [answered[n] for n in range(len(commands))]
 
 

@@ -24,7 +24,7 @@ import orjson
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import BrokerUnavailable, Invalid
-from services.app.import_batches import batch_id, in_batches
+from services.app.import_batches import batch_id, in_batches, item_replies
 from services.app.import_checks import (
     Candidate,
     LineOutcome,
@@ -40,7 +40,6 @@ from services.domain.commands import Command, Reply
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts
-from services.domain.households.writer import RegisterHouseholds
 
 log = logging.getLogger(__name__)
 BATCH = 500  # lines checked, sealed and sent together
@@ -179,11 +178,11 @@ async def _send(
     sent: list[tuple[Command, str]] = [(b, batch_id(b)) for b, _ in batches]
     sent += [(cmd, client_id) for _, cmd, client_id in updating]
     replies, resent = await _decisions(ports, sent, user, now)
-    answered, alone = _by_line(batches, replies[: len(batches)])
+    answered, alone = item_replies(batches, replies[: len(batches)])
     answered += zip((c for c, _, _ in updating), replies[len(batches) :], strict=True)
     if alone:  # what a batch could not carry (another writer's, or a worker without batches)
         singles, again = await _decisions(
-            ports, [(cmd, cmd.household_id) for _, cmd in alone], user, now
+            ports, [(cmd, c.household_id) for c, cmd in alone], user, now
         )
         answered += list(zip([c for c, _ in alone], singles, strict=True))
         resent = resent or again
@@ -195,25 +194,6 @@ async def _send(
             await in_thread(ports.personal.release, candidate.household_id, candidate.identity)
         outcomes.append(outcome)
     return outcomes
-
-
-def _by_line(
-    batches: list[tuple[RegisterHouseholds, list[Candidate]]], replies: list[Reply]
-) -> tuple[list[tuple[Candidate, Reply]], list[tuple[Candidate, RegisterHousehold]]]:
-    """Each line of the batches with its household's own reply, and the lines to send alone."""
-    answered: list[tuple[Candidate, Reply]] = []
-    alone: list[tuple[Candidate, RegisterHousehold]] = []
-    for (batch, lines), reply in zip(batches, replies, strict=True):
-        items = reply.details.get("replies") if reply.status == "accepted" else None
-        if items is None:
-            alone += zip(lines, batch.households, strict=True)
-            continue
-        for line, household, item in zip(lines, batch.households, items, strict=True):
-            if item.get("error") == "other_partition":
-                alone.append((line, household))
-            else:
-                answered.append((line, Reply.model_validate(item)))
-    return answered, alone
 
 
 async def _decisions(

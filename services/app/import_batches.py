@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from services.domain.commands import BatchCommand
+from services.domain.commands import BatchCommand, Command, Reply
 from services.domain.distributions.commands import (
     MAX_RECORDS,
     RecordDistribution,
@@ -97,3 +97,25 @@ def batch_id(batch: BatchCommand) -> str:
     resumed import, an offline sync again) make the same command."""
     ids = "\n".join(client_id for client_id, _ in batch.items()).encode()
     return f"batch-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
+
+
+def item_replies(
+    batches: Sequence[tuple[BatchCommand, Sequence[Line]]], replies: Sequence[Reply]
+) -> tuple[list[tuple[Line, Reply]], list[tuple[Line, Command]]]:
+    """Each line of the batches with its command's own answer from its batch's reply, and
+    the lines whose commands are to be sent alone: those of another writer's partition, and
+    every line of a batch not decided as one (a worker without batches)."""
+    answered: list[tuple[Line, Reply]] = []
+    alone: list[tuple[Line, Command]] = []
+    for (batch, lines), reply in zip(batches, replies, strict=True):
+        commands = [command for _, command in batch.items()]
+        items = reply.details.get("replies") if reply.status == "accepted" else None
+        if items is None or len(items) != len(lines):
+            alone += zip(lines, commands, strict=True)
+            continue
+        for line, command, item in zip(lines, commands, items, strict=True):
+            if item.get("error") == "other_partition":
+                alone.append((line, command))
+            else:
+                answered.append((line, Reply.model_validate(item)))
+    return answered, alone

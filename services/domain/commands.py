@@ -33,6 +33,12 @@ class BatchCommand(Command):
     # alone would (when its sender reads its outcome from them), or only its status.
     ITEM_EVENTS: ClassVar[bool] = False
 
+    @property
+    def aggregate_id(self) -> str:
+        """The first item's aggregate: the batch travels on its partition, which is every
+        item's (the sender groups them so)."""
+        return self.items()[0][1].aggregate_id
+
     def items(self) -> Sequence[tuple[str, Command]]:
         """Each command with the client id it would be sent under on its own."""
         raise NotImplementedError

@@ -69,12 +69,6 @@ class RecordDistributions(BatchCommand):
 
     records: list[RecordDistribution] = Field(min_length=1, max_length=MAX_RECORDS)
 
-    @property
-    def aggregate_id(self) -> str:
-        """The first record's household: the command travels on its partition, which is
-        every record's (the sender groups them so)."""
-        return self.records[0].identity
-
     def items(self) -> Sequence[tuple[str, Command]]:
         """Each record under the client id it has on its own (its id)."""
         return [(r.distribution_id, r) for r in self.records]

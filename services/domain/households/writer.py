@@ -42,12 +42,6 @@ class RegisterHouseholds(BatchCommand):
 
     households: list[RegisterHousehold] = Field(min_length=1, max_length=MAX_HOUSEHOLDS)
 
-    @property
-    def aggregate_id(self) -> str:
-        """The first household's identity: the command travels on its partition, which is
-        every one's (the sender groups them so)."""
-        return self.households[0].identity
-
     def items(self) -> Sequence[tuple[str, Command]]:
         """Each household under the client id it would have on its own (its id)."""
         return [(h.household_id, h) for h in self.households]
