@@ -33,6 +33,7 @@ from projections.registry import PROJECTIONS
 from services.domain.deciders import DECIDERS
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.decider_runner import install_decider
+from services.runtime.faust_transport import WorkerApp
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
@@ -85,7 +86,7 @@ def create_app(
         raise WorkerMisconfigured(
             "the Faust app runs the deciders: projectors alone run without it"
         )
-    app = faust.App(
+    app = WorkerApp(
         f"{settings.topic_prefix}worker",
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=faust_credentials(settings),
