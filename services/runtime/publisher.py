@@ -7,13 +7,19 @@ the link of the partition's last record, read back from the log the first time i
 a partition and again after any failed write (whose outcome it cannot know), and otherwise
 from the last event it had acknowledged there. Kafka has no conditional append, so it must
 not race the partition's decider, and its own publishes are taken one at a time.
+
+`append` and `append_keyed` write unchained messages (the API's commands): many threads
+append side by side, each waiting only for its own acknowledgements. A publish waits for the
+appends in flight and holds new ones back until it is done, so no unchained message lands
+between a publish's head and its events.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -52,7 +58,10 @@ class KafkaEventPublisher:
         self._keys = settings.ledger()
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
-        self._chaining = threading.Lock()
+        self._chaining = threading.Lock()  # one publish at a time
+        self._turns = threading.Condition()  # appends side by side, or one publish
+        self._appending = 0
+        self._publishing = False
         self._heads: dict[tuple[str, int], str] = {}  # (topic, partition) -> last link sent
 
     def _connect(self) -> KafkaProducer:
@@ -77,7 +86,7 @@ class KafkaEventPublisher:
     def publish(self, stream: str, key: str, envelopes: Sequence[Envelope]) -> Position:
         """Chain and sign the events after the last record of the key's partition, send them
         in order and return the position of the last, once acknowledged."""
-        with self._chaining:
+        with self._chaining, self._publish_turn():
             partition, prev = self.head_of(stream, key)
             head = (self._settings.topic(stream), partition)
             values = []
@@ -111,10 +120,30 @@ class KafkaEventPublisher:
     def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
         """Append (key, value) messages, in order per key, in one flush; wait for acks=all."""
         topic = self._settings.topic(stream)
-        with self._chaining:  # raw messages move the heads this publisher remembers
+        with self._turns:
+            self._turns.wait_for(lambda: not self._publishing)
+            self._appending += 1
             for head in [h for h in self._heads if h[0] == topic]:
-                del self._heads[head]
+                del self._heads[head]  # unchained messages move the heads it remembers
+        try:
             return self._send(stream, messages, None)
+        finally:
+            with self._turns:
+                self._appending -= 1
+                self._turns.notify_all()
+
+    @contextmanager
+    def _publish_turn(self) -> Iterator[None]:
+        """Wait for the appends in flight, and hold new ones back until the publish is done."""
+        with self._turns:
+            self._publishing = True  # new appends wait from now on
+            self._turns.wait_for(lambda: self._appending == 0)
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._publishing = False
+                self._turns.notify_all()
 
     def _send(
         self, stream: str, messages: Sequence[tuple[str, bytes]], partition: int | None
