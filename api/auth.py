@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from api.errors import Unauthenticated
+from projections.queries import one_statement
 from projections.tables import users
 from services.app.permissions import User
 from services.domain.users.credentials import fingerprint, token_hash, verify_password
@@ -28,7 +29,7 @@ def _active(row: Any) -> User | None:
 def find_user(engine: Engine, token: str, pepper: str) -> User | None:
     """The active user holding this token, if any."""
     digest = token_hash(token, pepper)
-    with engine.connect() as conn:
+    with one_statement(engine) as conn:
         row = conn.execute(select(users).where(users.c.token_hash == digest)).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None

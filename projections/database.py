@@ -24,11 +24,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    # Connections kept for a busy API's threads (anyio's 40 share them): each one opened
+    # beyond the pool is closed on return, a new backend per request under load.
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=10)
     _ping_after_idle(engine)
     return engine
 
 
+POOL_SIZE = 20
 IDLE_BEFORE_PING = 1.0  # seconds a pooled connection rests before it is checked on checkout
 
 

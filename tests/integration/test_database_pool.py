@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from projections import database
 from projections.database import make_engine
+from projections.queries import one_statement
 
 
 @pytest.fixture
@@ -86,3 +87,20 @@ def test_a_dropped_connection_used_at_once_fails_once_then_the_pool_recovers(
     with pytest.raises(OperationalError):  # the API answers this one 503
         _one(pg)
     assert _one(pg) == 1
+
+
+def test_a_read_of_one_statement_opens_no_transaction_and_leaves_none_behind(
+    pg: Engine,
+) -> None:
+    from psycopg.pq import TransactionStatus
+
+    def status(conn: Connection) -> TransactionStatus:
+        return conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+
+    with one_statement(pg) as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert status(conn) == TransactionStatus.IDLE  # no BEGIN, so no ROLLBACK either
+    with pg.connect() as conn:  # the same pooled connection, transactional again for writers
+        conn.execute(text("SELECT 1"))
+        assert status(conn) == TransactionStatus.INTRANS
+    assert pg.pool.checkedout() == 0
