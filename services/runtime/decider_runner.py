@@ -42,6 +42,7 @@ from events.chain import GENESIS, link_of_record
 from services.domain.commands import RefusalRecord
 from services.domain.deciding import AggregateStore, Decider
 from services.runtime.decider_pipeline import DeciderRunner
+from services.runtime.faust_transport import FETCH_WAIT_MS
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
 from services.runtime.publisher import Position, durable_async_producer
@@ -78,7 +79,7 @@ class DecisionLog:
             enable_auto_commit=False,
             isolation_level="read_committed",
             max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
         )
         await self.consumer.start()
         partitions = await asyncio.to_thread(partitions_of, self.settings, self.stream)

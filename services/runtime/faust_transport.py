@@ -5,7 +5,9 @@ keeps one fetch in flight per broker. Faust lets that fetch wait up to 1.5 s for
 command arriving on a partition drained just after the fetch left waits until another
 partition's data ends it, or 1.5 s: under load the deciders got nothing for about 1.2 s
 every 2 s (bench/RESULTS.md). The broker answers a fetch as soon as it has data for it, so
-this wait only bounds that stall; an idle worker pays one empty fetch per wait.
+this wait only bounds that stall; an idle worker pays one empty fetch per wait. The
+deciders' log readers wait as long. (The API's reply listener keeps aiokafka's 500 ms: the
+same wait there changed no figure of bench/commands.py.)
 """
 
 from __future__ import annotations
