@@ -42,7 +42,7 @@ from events.chain import GENESIS, link_of_record
 from services.domain.commands import RefusalRecord
 from services.domain.deciding import AggregateStore, Decider
 from services.runtime.decider_pipeline import DeciderRunner
-from services.runtime.faust_transport import FETCH_WAIT_MS
+from services.runtime.faust_app import FETCH_WAIT_MS
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
 from services.runtime.publisher import Position, durable_async_producer

@@ -33,7 +33,7 @@ from projections.registry import PROJECTIONS
 from services.domain.deciders import DECIDERS
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.decider_runner import install_decider
-from services.runtime.faust_transport import WorkerApp
+from services.runtime.faust_app import WorkerApp
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config

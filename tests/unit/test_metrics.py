@@ -136,6 +136,9 @@ def test_a_rejection_by_the_decider_is_counted_with_its_error(api: ApiHarness) -
 def test_projection_progress_is_read_from_the_stored_positions(api: ApiHarness) -> None:
     api.post("operator", RECEIPTS, receipt(60, lot="RB-C"))
     api.project_published()  # inventory applies the receipt at offset 0 of partition 0
+    # The database's answer must come within the scrape's deadline (Kafka's timeout): 0.3 s
+    # was seen missed on a loaded machine, leaving the progress out (aid_database_up 0).
+    kafka_unreachable(api, timeout=3.0)
 
     samples = scrape(api)
 
