@@ -10,9 +10,10 @@ deciders' log readers wait as long. (The API's reply listener keeps aiokafka's 5
 same wait there changed no figure of bench/commands.py.)
 
 **Batches.** Faust's `noack_take(max_, within)` wakes every `within` seconds whether or not
-anything came: with a 5 ms window, each of the worker's agents woke 200 times a second, and
-an idle worker spent about 13% of a core doing so. `Stream.noack_take` here waits for a
-batch's first event without a timer, then up to `within` for the rest (or until `max_`).
+anything came: with the 5 ms window they had then, each of the worker's agents woke 200
+times a second, and an idle worker spent about 13% of a core doing so. `Stream.noack_take`
+here waits for a batch's first event without a timer, then up to `within` for the rest (or
+until `max_`).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 POLICY_BATCH = 500
-POLICY_WITHIN = 0.005  # seconds a batch waits to fill
+POLICY_WITHIN = 0.010  # seconds a batch waits to fill
 RETRY_SECONDS = 1.0
 
 
