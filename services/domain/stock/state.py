@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from immutables import Map
+
 from events import Event
 from events.stock import (
     StockAdjusted,
@@ -43,9 +45,11 @@ EntryKey = tuple[str, str]
 class LocationStock:
     lots: Mapping[tuple[str, str], Lot] = field(default_factory=dict)
     # transfer id -> the convoy (deployment) it moved for, None for a transfer of its own
-    dispatched_transfers: Mapping[str, str | None] = field(default_factory=dict)
-    received_transfers: Mapping[str, str | None] = field(default_factory=dict)
-    entries: Mapping[EntryKey, tuple[EntryLine, ...]] = field(default_factory=dict)
+    dispatched_transfers: Map[str, str | None] = field(default_factory=Map)
+    received_transfers: Map[str, str | None] = field(default_factory=Map)
+    # One entry per receipt, distribution, count…: a persistent map, so that remembering one
+    # more does not copy the location's whole history.
+    entries: Map[EntryKey, tuple[EntryLine, ...]] = field(default_factory=Map)
     voided: frozenset[EntryKey] = frozenset()
     cancelled_transfers: frozenset[str] = frozenset()  # as a destination
     returned_transfers: frozenset[str] = frozenset()  # as an origin
@@ -92,7 +96,7 @@ def entered(
 ) -> LocationStock:
     """The state remembering what an entry did to a lot, so that it can be voided."""
     lines = (*state.entries.get(key, ()), (item_id, lot, delta))
-    return replace(state, entries={**state.entries, key: lines})
+    return replace(state, entries=state.entries.set(key, lines))
 
 
 @on_message
@@ -116,7 +120,7 @@ def _(state: LocationStock, event: TransferDispatched) -> LocationStock:
         if event.returns_transfer_id:
             key = ("sent_back", event.returns_transfer_id)
             state = entered(state, key, line.item_id, line.lot, line.quantity)
-    seen = {**state.dispatched_transfers, event.transfer_id: event.deployment_id}
+    seen = state.dispatched_transfers.set(event.transfer_id, event.deployment_id)
     return replace(state, dispatched_transfers=seen)
 
 
@@ -128,7 +132,7 @@ def _(state: LocationStock, event: TransferReceived) -> LocationStock:
         )
         key = ("arrived", event.transfer_id)
         state = entered(state, key, line.item_id, line.lot, line.quantity)
-    seen = {**state.received_transfers, event.transfer_id: event.deployment_id}
+    seen = state.received_transfers.set(event.transfer_id, event.deployment_id)
     return replace(state, received_transfers=seen)
 
 
