@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -114,9 +115,15 @@ class IssueHouseholdCard(Command):
         return self.identity
 
 
-@dataclass(frozen=True)
+def personal_data_digest(sealed: str | None) -> bytes | None:
+    """Which sealed personal data a household has. The writer compares it and never opens
+    it, so a digest will do: every household's ciphertext would weigh on its memory."""
+    return hashlib.blake2b(sealed.encode(), digest_size=16).digest() if sealed else None
+
+
+@dataclass(frozen=True, slots=True)
 class Situation:
-    """A household's profile as last decided, and its personal data as last sealed."""
+    """A household's profile as last decided, and which personal data it last sealed."""
 
     size: int
     region_code: str
@@ -124,7 +131,7 @@ class Situation:
     groups: tuple[str, ...]
     precarity_score: float | None
     members: MemberCounts | None
-    sealed_personal_data: str | None
+    personal_data: bytes | None  # personal_data_digest of the sealed data
     site_id: str | None = None
 
     @classmethod
@@ -133,17 +140,14 @@ class Situation:
     ) -> Situation:
         return cls(
             fact.size, fact.region_code, fact.province_code, tuple(fact.groups),
-            fact.precarity_score, fact.members, fact.sealed_personal_data, fact.site_id,
+            fact.precarity_score, fact.members, personal_data_digest(fact.sealed_personal_data),
+            fact.site_id,
         )  # fmt: skip
 
     def updated(self, change: HouseholdProfileUpdated | UpdateHouseholdProfile) -> Situation:
         """The situation after the change; sealed data given none stands."""
         new = Situation.of(change)
-        return (
-            new
-            if new.sealed_personal_data
-            else replace(new, sealed_personal_data=self.sealed_personal_data)
-        )
+        return new if new.personal_data else replace(new, personal_data=self.personal_data)
 
     def same_as(self, other: Situation) -> bool:
         """Nothing changes: the same profile, members counted alike (on whatever day), the
@@ -155,19 +159,19 @@ class Situation:
         return mine == theirs and same_members
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
-    """The person's registration, if any (later ones were refused), and the household's
-    situation as last updated. Erasure forgets both: the person may register again, as a new
-    household nothing links to the erased one."""
+    """Whose household this person's registration is, if any (later ones were refused), and
+    the household's situation as last updated. Erasure forgets both: the person may register
+    again, as a new household nothing links to the erased one."""
 
-    household: HouseholdRegistered | None = None
+    household_id: str | None = None
     situation: Situation | None = None
     card_number: int = 0  # the household's current card (0: none issued yet)
 
     def holds(self, household_id: str) -> bool:
         """Whether this person's registration is that household's (never once erased)."""
-        return self.household is not None and self.household.household_id == household_id
+        return self.household_id is not None and self.household_id == household_id
 
 
 @on_message
@@ -177,14 +181,14 @@ def evolve(state: Registration, event: Event) -> Registration:
 
 @evolve.register
 def _(state: Registration, event: HouseholdRegistered) -> Registration:
-    return state if state.household else Registration(event, Situation.of(event))
+    if state.household_id:
+        return state
+    return Registration(event.household_id, Situation.of(event))
 
 
 @evolve.register
 def _(state: Registration, event: HouseholdProfileUpdated) -> Registration:
-    if state.household is None or state.situation is None:
-        return state
-    if state.household.household_id != event.household_id:
+    if state.situation is None or not state.holds(event.household_id):
         return state
     return replace(state, situation=state.situation.updated(event))
 
@@ -198,7 +202,7 @@ def _(state: Registration, event: HouseholdCardIssued) -> Registration:
 
 @evolve.register
 def _(state: Registration, event: PersonalDataErased) -> Registration:
-    if state.household and state.household.household_id == event.household_id:
+    if state.holds(event.household_id):
         return Registration()
     return state
 
@@ -210,11 +214,11 @@ def decide(state: Registration, command: Command, now: datetime) -> list[Event]:
 
 @decide.register
 def _(state: Registration, command: RegisterHousehold, now: datetime) -> list[Event]:
-    if state.household is not None:
+    if state.household_id is not None:
         raise Refused(
             "already_registered",
-            f"this person is already registered in household {state.household.household_id}",
-            household_id=state.household.household_id,
+            f"this person is already registered in household {state.household_id}",
+            household_id=state.household_id,
         )
     return [HouseholdRegistered(**command.model_dump())]
 
@@ -222,8 +226,8 @@ def _(state: Registration, command: RegisterHousehold, now: datetime) -> list[Ev
 @decide.register
 def _(state: Registration, command: UpdateHouseholdProfile, now: datetime) -> list[Event]:
     """The new profile, unless it is the one the household has already (a retry)."""
-    household, situation = state.household, state.situation
-    if household is None or situation is None or household.household_id != command.household_id:
+    situation = state.situation
+    if situation is None or not state.holds(command.household_id):
         raise Refused(
             "unknown_household", f"no registered household {command.household_id} to update"
         )
@@ -235,7 +239,7 @@ def _(state: Registration, command: UpdateHouseholdProfile, now: datetime) -> li
 
 @decide.register
 def _(state: Registration, command: ErasePersonalData, now: datetime) -> list[Event]:
-    if state.household is None or state.household.household_id != command.household_id:
+    if not state.holds(command.household_id):
         raise Refused(
             "unknown_household", f"no registered household {command.household_id} to erase"
         )
