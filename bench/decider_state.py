@@ -1,22 +1,31 @@
-"""What a location's history costs its stock writer: folding one more distribution into a
-location that has seen many against one that has seen few.
+"""What a site's history costs its writers: folding one more event into a site that has
+seen many against one that has seen few.
 
 `python -m bench.decider_state` needs no Kafka and no database. The stock writer keeps, per
-location, every entry it may be asked to void (a receipt, a count, each distribution…), so a
-busy site's state grows with its campaign. The figure is µs of CPU per `StockDistributed`
-folded into a location already holding `AID_BENCH_STATE_ENTRIES` entries (100,000: a large
-site over a long campaign), against the same into a location holding 1,000, in the same run;
-a ratio near 1 means the fold does not grow with the history.
+location, every entry it may be asked to void (a receipt, a count, each distribution…), and
+the slots writer every household a site expects, so a busy site's state grows with its
+campaign. The figures are µs of CPU per `StockDistributed` folded into a location already
+holding `AID_BENCH_STATE_ENTRIES` entries (100,000: a large site over a long campaign), and
+per `HouseholdsExpected` (one household, as the registration policy offers it) folded into a
+site already expecting as many households, each against the same into a state of 1,000, in
+the same run; a ratio near 1 means the fold does not grow with the history.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from bench.common import machine, report, size
 from bench.signing import per_event
+from events import Event
+from events.slots import ExpectedHousehold, HouseholdsExpected
 from events.stock import StockDistributed, StockReceived
+from services.domain.slots.state import SiteSlots
+from services.domain.slots.state import evolve as evolve_slots
 from services.domain.stock.state import LocationStock, evolve
+
+S = TypeVar("S")
 
 SITE = "bench-site"
 FOLDED = 2_000
@@ -38,30 +47,58 @@ def location_with(entries: int) -> LocationStock:
     return state
 
 
-def fold_cost(state: LocationStock, events: list[StockDistributed]) -> float:
+def expected(n: int) -> ExpectedHousehold:
+    return ExpectedHousehold(household_id=f"bench-h-{n}", region_code="MA07",
+                             groups=["children"], precarity_score=40.0)  # fmt: skip
+
+
+def offered(n: int) -> HouseholdsExpected:
+    return HouseholdsExpected(site_id=SITE, households=[expected(n)])
+
+
+def site_expecting(households: int) -> SiteSlots:
+    """A site that was offered `households` households, a thousand at a time."""
+    state = SiteSlots()
+    for first in range(0, households, 1_000):
+        batch = [expected(n) for n in range(first, min(households, first + 1_000))]
+        state = evolve_slots(state, HouseholdsExpected(site_id=SITE, households=batch))
+    return state
+
+
+def fold_cost(evolve_one: Callable[[S, Event], S], state: S, events: Sequence[Event]) -> float:
     """µs per event folding `events` one after the other into `state`."""
 
-    def fold() -> LocationStock:
+    def fold() -> S:
         folded = state
         for event in events:
-            folded = evolve(folded, event)
+            folded = evolve_one(folded, event)
         return folded
 
     return per_event(fold, len(events))
 
 
-def main() -> dict[str, Any]:
-    entries = size("state_entries", 100_000)
-    more = [distributed(entries + n) for n in range(FOLDED)]
-    small = fold_cost(location_with(1_000), more)
-    large = fold_cost(location_with(entries), more)
-    figures = {
-        "entries": entries,
+def against_history(
+    evolve_one: Callable[[S, Event], S], built: Callable[[int], S], more: Sequence[Event], n: int
+) -> dict[str, float | None]:
+    small = fold_cost(evolve_one, built(1_000), more)
+    large = fold_cost(evolve_one, built(n), more)
+    return {
         "fold_us_per_event": large,
-        "baseline_fold_us_per_event_at_1000_entries": small,
+        "baseline_fold_us_per_event_at_1000": small,
         "ratio": round(large / small, 2) if small else None,
     }
-    return report("stock writer's fold against a location's history", figures, machine())
+
+
+def main() -> dict[str, Any]:
+    entries = size("state_entries", 100_000)
+    distributions = [distributed(entries + n) for n in range(FOLDED)]
+    offers = [offered(entries + n) for n in range(FOLDED)]
+    figures = {
+        "entries": entries,
+        "stock_location": against_history(evolve, location_with, distributions, entries),
+        "site_expected_households": against_history(evolve_slots, site_expecting, offers, entries),
+    }
+    return report("writers' folds against a site's history", figures, machine())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The stock writer's fold benchmark measures what it says: a location holding as many
-entries as asked, and one more distribution folded the way the writer folds it."""
+"""The writers' fold benchmark measures what it says: states holding as many entries as
+asked, and one more event folded the way each writer folds it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ def test_the_location_holds_the_entries_asked() -> None:
     assert state.on_hand("bench-item") == 500 - 49
 
 
-def test_the_benchmark_reports_both_folds_and_their_ratio(
+def test_the_site_expects_the_households_asked() -> None:
+    assert len(decider_state.site_expecting(2_500).expected) == 2_500
+
+
+def test_the_benchmark_reports_both_folds_and_their_ratios(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AID_BENCH_STATE_ENTRIES", "1500")
@@ -23,9 +27,9 @@ def test_the_benchmark_reports_both_folds_and_their_ratio(
     figures = decider_state.main()
 
     assert figures["entries"] == 1500
-    assert figures["fold_us_per_event"] > 0
-    assert figures["baseline_fold_us_per_event_at_1000_entries"] > 0
-    assert figures["ratio"] == pytest.approx(
-        figures["fold_us_per_event"] / figures["baseline_fold_us_per_event_at_1000_entries"],
-        abs=0.01,
-    )
+    for fold in ("stock_location", "site_expected_households"):
+        found = figures[fold]
+        assert found["fold_us_per_event"] > 0
+        assert found["ratio"] == pytest.approx(
+            found["fold_us_per_event"] / found["baseline_fold_us_per_event_at_1000"], abs=0.01
+        )

@@ -9,6 +9,8 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from immutables import Map
+
 from events import Event
 from events.slots import (
     ExpectedHousehold,
@@ -35,7 +37,9 @@ class Plan:
 
     rules: SlotPlanSet
     days: tuple[date, ...]  # open days, in order (a closed day is no longer one)
-    held: Mapping[str, Slot] = field(default_factory=dict)  # household -> its slot
+    # household -> its slot; persistent maps here and below, so that a site's thousands of
+    # households are not copied each time one more is expected or given a slot
+    held: Map[str, Slot] = field(default_factory=Map)
     filled: Mapping[Slot, int] = field(default_factory=dict)
 
     def slots(self, after: date | None = None) -> Iterator[Slot]:
@@ -70,7 +74,7 @@ class Plan:
 @dataclass(frozen=True)
 class SiteSlots:
     plans: Mapping[str, Plan] = field(default_factory=dict)  # by campaign
-    expected: Mapping[str, ExpectedHousehold] = field(default_factory=dict)  # by household
+    expected: Map[str, ExpectedHousehold] = field(default_factory=Map)  # by household
 
     def waiting(self, campaign_id: str) -> list[str]:
         """The households the campaign's plan admits that hold no slot yet, by id."""
@@ -86,7 +90,7 @@ def _held(plan: Plan, household_id: str, slot: Slot, before: Slot | None = None)
     if before is not None:
         filled[before] -= 1
     filled[slot] = filled.get(slot, 0) + 1
-    return replace(plan, held={**plan.held, household_id: slot}, filled=filled)
+    return replace(plan, held=plan.held.set(household_id, slot), filled=filled)
 
 
 def _with_plan(state: SiteSlots, campaign_id: str, plan: Plan) -> SiteSlots:
@@ -108,8 +112,9 @@ def _(state: SiteSlots, event: SlotPlanSet) -> SiteSlots:
 
 @evolve.register
 def _(state: SiteSlots, event: HouseholdsExpected) -> SiteSlots:
-    expected = {**state.expected, **{h.household_id: h for h in event.households}}
-    return replace(state, expected=expected)
+    return replace(
+        state, expected=state.expected.update({h.household_id: h for h in event.households})
+    )
 
 
 @evolve.register
@@ -120,8 +125,10 @@ def _(state: SiteSlots, event: SlotAssigned) -> SiteSlots:
 
 @evolve.register
 def _(state: SiteSlots, event: HouseholdsWithdrawn) -> SiteSlots:
-    gone = set(event.household_ids)
-    return replace(state, expected={h: x for h, x in state.expected.items() if h not in gone})
+    expected = state.expected.mutate()
+    for household_id in event.household_ids:
+        expected.pop(household_id, None)
+    return replace(state, expected=expected.finish())
 
 
 @evolve.register
@@ -129,7 +136,7 @@ def _(state: SiteSlots, event: SlotReleased) -> SiteSlots:
     plan = state.plans[event.campaign_id]
     filled = dict(plan.filled)
     filled[(event.day, event.hour)] -= 1
-    held = {h: slot for h, slot in plan.held.items() if h != event.household_id}
+    held = plan.held.delete(event.household_id) if event.household_id in plan.held else plan.held
     return _with_plan(state, event.campaign_id, replace(plan, held=held, filled=filled))
 
 
