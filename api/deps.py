@@ -70,7 +70,9 @@ class Services:
         return partition_for(key, self.settings.partitions)
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` one in
+# its thread pool, a hop to a thread and back per request (tests/unit/test_api_dependencies.py).
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -119,7 +121,7 @@ async def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def now() -> datetime:
+async def now() -> datetime:
     """The moment a request is taken in: read once, at the edge."""
     return datetime.now(UTC)
 
@@ -135,7 +137,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def paging(
+async def paging(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page, at most {MAX_LIMIT}.")
     ] = DEFAULT_LIMIT,
