@@ -20,6 +20,7 @@ from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
 from services.app.import_runs import Imports
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
+from services.app.reference_rows import REFERENCE, ReferenceRows
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
@@ -48,18 +49,23 @@ class Services:
     imports: Imports = field(default_factory=Imports)  # the registry imports run here
     health: CachedCheck = field(init=False)
     audit: AuditTrail = field(init=False)
+    reference: ReferenceRows = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = CommandedAudit(self.bus)
+        self.reference = ReferenceRows(self.settings.reference_cache_seconds)
         # reads the settings at each check: tests point a running app elsewhere
         self.health = CachedCheck(
             lambda: check(self.settings, self.engine), self.settings.health_cache_seconds
         )
 
     def wrote(self, position: Position) -> None:
-        """Remember the newest position this process wrote, per partition."""
+        """Remember the newest position this process wrote, per partition; reference rows
+        kept may be older than a write to their stream."""
         key = (position.stream, position.partition)
         self.last_written[key] = max(position.offset, self.last_written.get(key, -1))
+        if position.stream == REFERENCE:
+            self.reference.forget()
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from events import Actor
 from services.app.limits import RateLimit
+from services.app.reference_rows import ReferenceRows
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.positions import Position
 from services.domain.privacy import PersonalData
@@ -63,6 +64,7 @@ class Ports(Protocol):
     audit: AuditTrail
     lookups: RateLimit
     last_written: dict[tuple[str, int], int]
+    reference: ReferenceRows
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int

@@ -16,6 +16,7 @@ from projections.queries import lowest_applied
 from projections.registry import PROJECTIONS
 from services.app.errors import Invalid
 from services.app.ports import Ports
+from services.app.reference_rows import REFERENCE
 from services.domain.positions import Position
 from services.runtime.settings import Settings
 
@@ -68,10 +69,16 @@ async def seen(ports: Ports, stream: str, lookup: Callable[..., T], *args: Any) 
 async def known(
     ports: Ports, lookup: Any, key: str, field: str, what: str, stream: str = "reference"
 ) -> dict:
-    """The row (after this process's own writes to `stream`), or Invalid naming the field."""
+    """The row (after this process's own writes to `stream`), or Invalid naming the field.
+    Rows of the reference stream may come from `ports.reference`, a moment old."""
+    kept = ports.reference.get(lookup, key) if stream == REFERENCE else None
+    if kept is not None:
+        return kept
     row = await seen(ports, stream, lookup, key)
     if row is None:
         raise Invalid(f"unknown {what} {key!r}: register it first", field=field)
+    if stream == REFERENCE:
+        ports.reference.keep(lookup, key, row)
     return row
 
 

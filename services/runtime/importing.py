@@ -18,6 +18,7 @@ from services.app.household_import import ImportReport, OnLines, import_househol
 from services.app.limits import RateLimit
 from services.app.permissions import User
 from services.app.ports import AuditTrail, CommandBus
+from services.app.reference_rows import ReferenceRows
 from services.domain.positions import Position
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
@@ -42,6 +43,7 @@ class CommandLinePorts:
     audit: AuditTrail
     lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
+    reference: ReferenceRows = field(default_factory=lambda: ReferenceRows(0))  # none kept
 
     def wrote(self, position: Position) -> None:
         key = (position.stream, position.partition)

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     health_max_lag: int = Field(default=10_000, ge=0)
     health_max_pending_commands: int = Field(default=1_000, ge=0)
     health_cache_seconds: float = Field(default=5.0, ge=0)
+    # How long an API process keeps a location, item or campaign it read to check a command
+    # (services/app/reading.py): changes made elsewhere are seen that much later at most, its
+    # own at once; 0 reads them for every command.
+    reference_cache_seconds: float = Field(default=1.0, ge=0)
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed,
     # comma-separated; empty believes nobody. The client address is what sign-ins are
     # throttled by, and https from the proxy is what marks the session cookie Secure.

@@ -21,7 +21,10 @@ from sqlalchemy import MetaData, inspect, select
 
 from api import deps
 from events import encode
+from projections import households_queries, queries
 from projections.tables import households
+from services.app import reading
+from services.app.reference_rows import ReferenceRows
 from tests.support.api import SITE, ApiHarness
 from tests.unit.test_web_ui import PASSWORD, sign_in
 
@@ -342,6 +345,27 @@ def test_the_same_distribution_retried_a_minute_later_gets_the_same_answer(
 
     assert again.status_code == 200, again.text
     assert again.json()["events"] == first["events"]
+
+
+@pytest.mark.parametrize("seconds", [1.0, 0.0])
+def test_baskets_in_a_row_read_their_site_and_campaign_once_while_kept(
+    registered: ApiHarness, monkeypatch: pytest.MonkeyPatch, seconds: float
+) -> None:
+    registered.app.state.services.reference = ReferenceRows(seconds)
+    reads: list[Any] = []
+    real_seen = reading.seen
+
+    async def counted(ports: Any, stream: str, lookup: Any, *args: Any) -> Any:
+        reads.append(lookup)
+        return await real_seen(ports, stream, lookup, *args)
+
+    monkeypatch.setattr(reading, "seen", counted)
+    distribute(registered, "dist-kept-1", FATIMA.household_id)
+    distribute(registered, "dist-kept-2", MOHAMED.household_id)
+
+    site_and_campaign = [r for r in reads if r in (queries.location, households_queries.campaign)]
+    assert len(site_and_campaign) == (2 if seconds else 4)
+    assert reads.count(households_queries.household) == 2  # a household is read every time
 
 
 def test_a_warehouse_is_not_a_distribution_site(registered: ApiHarness) -> None:
