@@ -20,12 +20,12 @@ from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
 from services.app.import_runs import Imports
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
-from services.app.reference_rows import REFERENCE, ReferenceRows
+from services.app.reference_rows import ReferenceRows
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
 from services.runtime.log_reader import read_range
-from services.runtime.publisher import EventPublisher, Position
+from services.runtime.publisher import EventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import partition_for
 
@@ -58,14 +58,6 @@ class Services:
         self.health = CachedCheck(
             lambda: check(self.settings, self.engine), self.settings.health_cache_seconds
         )
-
-    def wrote(self, position: Position) -> None:
-        """Remember the newest position this process wrote, per partition; reference rows
-        kept may be older than a write to their stream."""
-        key = (position.stream, position.partition)
-        self.last_written[key] = max(position.offset, self.last_written.get(key, -1))
-        if position.stream == REFERENCE:
-            self.reference.forget()
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int

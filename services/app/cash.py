@@ -13,7 +13,7 @@ from services.app.errors import Forbidden, NotFound
 from services.app.permissions import Scope, User, authorize
 from services.app.pledges import fulfilled_by
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair, seen
+from services.app.reading import in_thread, known, known_pair, remember_write, seen
 from services.app.sending import TAKEN, Outcome, decide, register
 from services.domain.policies import purchases
 from services.domain.positions import Position
@@ -97,5 +97,5 @@ async def record_purchase(ports: Ports, user: User, now: datetime, body: Purchas
     if stocked is None:
         return Outcome(body.id, list(first.events), first.position, repeated=True)
     if stocked.position:
-        ports.wrote(Position.parse(stocked.position))
+        remember_write(ports, Position.parse(stocked.position))
     return Outcome(body.id, [*first.events, *stocked.events], stocked.position)

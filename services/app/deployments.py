@@ -14,7 +14,7 @@ from services.app.errors import Conflict, Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.policies import follow
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, wait_for_own_writes
+from services.app.reading import in_thread, known, remember_write, wait_for_own_writes
 from services.app.sending import Outcome, decide, refuse
 from services.app.stock import dispatched_lots, dispatched_transfer
 from services.domain.commands import Command, Reply
@@ -109,7 +109,7 @@ async def _run_flow(
         stock, outcome = await follow(watch, steps, start_id, timeout)
     for reply in (stock, outcome):
         if reply is not None and reply.position:
-            ports.wrote(Position.parse(reply.position))
+            remember_write(ports, Position.parse(reply.position))
     if outcome.status != "accepted":
         raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
     return started, stock, outcome

@@ -12,7 +12,6 @@ from events import Actor
 from services.app.limits import RateLimit
 from services.app.reference_rows import ReferenceRows
 from services.domain.commands import Command, CommandEnvelope, Reply
-from services.domain.positions import Position
 from services.domain.privacy import PersonalData
 from services.runtime.settings import Settings
 
@@ -72,8 +71,6 @@ class Ports(Protocol):
         """The (offset, value) records of `topic[partition]` from `first` to `last`, in order;
         BrokerUnavailable when the log does not answer."""
         ...
-
-    def wrote(self, position: Position) -> None: ...
 
     def partition_of(self, key: str) -> int:
         """The partition a record keyed `key` goes to, in any stream's topic (as the

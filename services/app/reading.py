@@ -46,6 +46,15 @@ async def wait_for(engine: Engine, settings: Settings, position: Position) -> bo
         await asyncio.sleep(0.05)
 
 
+def remember_write(ports: Ports, position: Position) -> None:
+    """Note the newest position this process wrote, per partition, so that its next reads
+    wait for it; reference rows kept are forgotten after a write to their stream."""
+    key = (position.stream, position.partition)
+    ports.last_written[key] = max(position.offset, ports.last_written.get(key, -1))
+    if position.stream == REFERENCE:
+        ports.reference.forget()
+
+
 async def wait_for_own_writes(
     engine: Engine, settings: Settings, last_written: dict[tuple[str, int], int], stream: str
 ) -> None:

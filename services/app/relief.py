@@ -15,7 +15,14 @@ from services.app.errors import Forbidden, NotFound
 from services.app.permissions import User, authorize
 from services.app.pledges import fulfilled_by
 from services.app.ports import Ports
-from services.app.reading import in_thread, known, known_pair, seen, wait_for_own_writes
+from services.app.reading import (
+    in_thread,
+    known,
+    known_pair,
+    remember_write,
+    seen,
+    wait_for_own_writes,
+)
 from services.app.sending import TAKEN, Outcome, decide, register
 from services.domain.policies import donations
 from services.domain.positions import Position
@@ -130,7 +137,7 @@ async def receive_donation(ports: Ports, user: User, now: datetime, body: Donati
     if stocked is None:
         return Outcome(body.id, list(first.events), first.position, repeated=True)
     if stocked.position:
-        ports.wrote(Position.parse(stocked.position))
+        remember_write(ports, Position.parse(stocked.position))
     return Outcome(body.id, [*first.events, *stocked.events], stocked.position)
 
 

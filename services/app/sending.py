@@ -11,6 +11,7 @@ from typing import Any
 from services.app.errors import Conflict, Invalid
 from services.app.permissions import User
 from services.app.ports import Ports
+from services.app.reading import remember_write
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.positions import Position
 from services.runtime.logs import current_correlation_id
@@ -71,7 +72,7 @@ async def decide(
         raise Conflict(reused_id[1], error=reused_id[0])
     refuse(reply)
     if reply.position:
-        ports.wrote(Position.parse(reply.position))
+        remember_write(ports, Position.parse(reply.position))
     return reply
 
 
@@ -100,7 +101,7 @@ async def decide_many(
     for (command, _), reply in zip(pairs, replies, strict=True):
         _heard(command.TYPE, reply)
         if reply.position:
-            ports.wrote(Position.parse(reply.position))
+            remember_write(ports, Position.parse(reply.position))
     return replies
 
 

@@ -19,7 +19,6 @@ from services.app.limits import RateLimit
 from services.app.permissions import User
 from services.app.ports import AuditTrail, CommandBus
 from services.app.reference_rows import ReferenceRows
-from services.domain.positions import Position
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
@@ -44,10 +43,6 @@ class CommandLinePorts:
     lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
     reference: ReferenceRows = field(default_factory=lambda: ReferenceRows(0))  # none kept
-
-    def wrote(self, position: Position) -> None:
-        key = (position.stream, position.partition)
-        self.last_written[key] = max(position.offset, self.last_written.get(key, -1))
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int

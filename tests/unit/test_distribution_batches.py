@@ -15,6 +15,7 @@ from events.households import CampaignOpened, DuplicateDistributionFlagged
 from services.app.distributions import _decisions, _result
 from services.app.import_batches import batch_id, record_batches
 from services.app.permissions import User
+from services.app.reference_rows import ReferenceRows
 from services.domain.commands import CommandEnvelope, Reply
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.decisions import DomainError, Rejected
@@ -259,7 +260,9 @@ def test_a_stray_record_is_sent_alone_and_answered_as_alone() -> None:
     """A record its batch's writer does not hold (the partitions changed between sending
     and deciding) comes back undecided and is sent again on its own."""
     bus = _Bus()
-    ports = SimpleNamespace(bus=bus, partition_of=lambda key: 0, wrote=lambda position: None)
+    ports = SimpleNamespace(
+        bus=bus, partition_of=lambda key: 0, last_written={}, reference=ReferenceRows(0)
+    )
     records = [handed("d-1", AMINA), handed("d-2", CHAMA), handed("d-3", AMINA)]
     user = User(username="ilham-agent", role="agent")
 

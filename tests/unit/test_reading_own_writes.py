@@ -20,6 +20,8 @@ from services.app import campaigns as campaign_cases
 from services.app import reading, reference
 from services.app.errors import NotFound
 from services.app.permissions import User
+from services.app.reference_rows import ReferenceRows
+from services.domain.positions import Position
 
 SITE = {"location_id": "site-chichaoua", "name": "Chichaoua", "kind": "site",
         "region_code": "MA07", "region_name": "Marrakech-Safi"}  # fmt: skip
@@ -114,3 +116,22 @@ def test_a_warehouse_is_no_distribution_site(monkeypatch: pytest.MonkeyPatch) ->
         )
     monkeypatch.setattr(reading, "wait_for_own_writes", lambda *args: asyncio.sleep(0))
     assert asyncio.run(reference.distribution_site(_ports(engine), "wh-1")) is None
+
+
+def test_a_write_is_remembered_per_partition_and_a_reference_write_drops_kept_rows() -> None:
+    kept = ReferenceRows(60.0)
+    ports = SimpleNamespace(last_written={}, reference=kept)
+    kept.keep(lookup_site, "site-chichaoua", SITE)
+
+    reading.remember_write(ports, Position("households", 3, 41))  # type: ignore[arg-type]
+    reading.remember_write(ports, Position("households", 3, 17))  # type: ignore[arg-type]
+    assert ports.last_written == {("households", 3): 41}
+    assert kept.get(lookup_site, "site-chichaoua") == SITE
+
+    reading.remember_write(ports, Position("reference", 0, 8))  # type: ignore[arg-type]
+    assert ports.last_written == {("households", 3): 41, ("reference", 0): 8}
+    assert kept.get(lookup_site, "site-chichaoua") is None
+
+
+def lookup_site(engine: Any, key: str) -> dict[str, Any] | None:
+    return None  # stands for a query; the rows never call it

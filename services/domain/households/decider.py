@@ -171,7 +171,7 @@ class Registration:
 
     def holds(self, household_id: str) -> bool:
         """Whether this person's registration is that household's (never once erased)."""
-        return self.household_id is not None and self.household_id == household_id
+        return self.household_id == household_id
 
 
 @on_message
