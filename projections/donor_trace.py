@@ -234,6 +234,8 @@ def items_of(parts: dict[str, dict[str, int]], kits: dict[str, dict[str, int]]) 
             "in_kits": kits["assembled"].get(item, 0) - handed - lost,
             "in_kits_in_transit": kits["moving"].get(item, 0),
         }
-        if any(value for name, value in row.items() if name != "item_id"):
+        # a count that found units later lost inside kits nets every part to 0: the row
+        # stays for its kits' shares, which the totals count
+        if handed or lost or any(value for name, value in row.items() if name != "item_id"):
             rows.append(row | {"through_kits": {"units_handed": handed, "units_lost": lost}})
     return rows

@@ -132,6 +132,7 @@ def test_a_transfer_received_before_its_dispatch_is_projected_ends_received() ->
 
 @given(seed=st.integers(0, 2**32 - 1))
 @example(seed=1259)  # 18 kits of a lot of 9 found 9 more sent on their way
+@example(seed=28)  # a receipt voided, 2 units found by a count, put in a kit, the kit lost
 @settings(max_examples=25, deadline=None)
 def test_every_donations_trace_adds_up_to_the_gift_whatever_became_of_it(seed: int) -> None:
     """Receipts, transfers, losses, voids, distributions, and baskets assembled from a
