@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -44,9 +46,12 @@ from projections.key_store import SqlKeyStore
 from services.app.ports import CommandBus
 from services.domain.privacy import PersonalData
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.command_writer import CommandWriter
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.publisher import EventPublisher, KafkaEventPublisher
 from services.runtime.settings import Settings, get_settings
+
+READ_THREADS = 40
 
 DESCRIPTION = f"""AidLedger: event-sourced logistics for emergency and social aid.
 
@@ -75,10 +80,15 @@ def create_app(
     if bus is None:
         if not isinstance(publisher, KafkaEventPublisher):
             raise ValueError("a fake publisher needs a fake command bus")
-        bus = KafkaCommandBus(settings, publisher)
+        bus = KafkaCommandBus(settings, CommandWriter(settings, client_id="aid-api"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the reads of the application layer (asyncio.to_thread): as many at once as the
+        # threads FastAPI's own hops may use, not asyncio's default of the cores + 4
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(READ_THREADS, thread_name_prefix="aid-read")
+        )
         migrate(engine)
         keys.create()
         keys.adopt(engine)

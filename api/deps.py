@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import CapacityLimiter
 from fastapi import Depends, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.types import Scope
@@ -18,10 +18,11 @@ from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
 from services.app.import_runs import Imports
+from services.app.kept_rows import REFERENCE, USERS, KeptRows
 from services.app.limits import RateLimit
 from services.app.ports import AuditTrail, CommandBus
-from services.app.reference_rows import ReferenceRows
 from services.domain.privacy import PersonalData
+from services.domain.users.credentials import token_hash
 from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
 from services.runtime.log_reader import read_range
@@ -49,11 +50,13 @@ class Services:
     imports: Imports = field(default_factory=Imports)  # the registry imports run here
     health: CachedCheck = field(init=False)
     audit: AuditTrail = field(init=False)
-    reference: ReferenceRows = field(init=False)
+    reference: KeptRows = field(init=False)
+    users: KeptRows = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = CommandedAudit(self.bus)
-        self.reference = ReferenceRows(self.settings.reference_cache_seconds)
+        self.reference = KeptRows(REFERENCE, self.settings.reference_cache_seconds)
+        self.users = KeptRows(USERS, self.settings.users_cache_seconds)
         # reads the settings at each check: tests point a running app elsewhere
         self.health = CachedCheck(
             lambda: check(self.settings, self.engine), self.settings.health_cache_seconds
@@ -95,14 +98,23 @@ async def authenticate(services: Services, scope: Scope, token: str | None) -> U
     if isinstance(known, User):
         return known
     with services.throttle.attempt(client_key(client_address(scope)), held=False) as attempt:
-        user = None
-        if token:
-            pepper = services.settings.token_pepper
-            user = await run_in_threadpool(find_user, services.engine, token, pepper)
+        user = await user_by_token(services, token) if token else None
         if user is None:
             attempt.failed()
             raise unauthenticated()
     state["user"] = user
+    return user
+
+
+async def user_by_token(services: Services, token: str) -> User | None:
+    """The active user holding this token: kept a moment (`users_cache_seconds`) once found."""
+    pepper = services.settings.token_pepper
+    digest = token_hash(token, pepper)
+    user: User | None = services.users.get(find_user, digest)
+    if user is None:
+        user = await asyncio.to_thread(find_user, services.engine, token, pepper)
+        if user is not None:
+            services.users.keep(find_user, digest, user)
     return user
 
 

@@ -22,6 +22,7 @@ would allow if nothing else ran on the machine's cores (`cpu_bound_per_s`).
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from bench import load
@@ -35,6 +36,11 @@ from bench.workload import household_id
 def main() -> list[dict[str, Any]]:
     os.environ["AID_COMMAND_TIMING_SAMPLE"] = "1"  # the API's environment: time every command
     return [measure(split) for split in worker_layouts()]
+
+
+def started(phase: str) -> None:
+    """A line on stderr as a phase begins, to attach a profiler to it."""
+    print(f"started: {phase}", file=sys.stderr, flush=True)
 
 
 def measure(split: bool) -> dict[str, Any]:
@@ -64,8 +70,10 @@ def measure(split: bool) -> dict[str, Any]:
             return "POST", "/v1/stock/transfers", body
 
         databases = (database_name(settings.db_url),)
+        started("distributions")
         with ProcessesCpu(system.processes) as distributions_cpu, CpuUsage(databases) as d_rest:
             distributions = load.run(url, system.agent, distribution, count, rate, concurrency)
+        started("dispatches")
         with ProcessesCpu(system.processes) as dispatches_cpu, CpuUsage(databases) as t_rest:
             dispatches = load.run(url, system.operator, dispatch, count, rate, concurrency)
     figures: dict[str, Any] = {

@@ -1,5 +1,6 @@
-"""Reference rows an API process keeps a moment, so that the command path does not read the
-same locations, items and campaigns for every command."""
+"""Rows an API process keeps a moment, so that the command path does not read the same rows
+for every command: the locations, items and campaigns a command is checked against, and the
+user behind a bearer token."""
 
 from __future__ import annotations
 
@@ -10,32 +11,35 @@ from typing import Any
 from cachetools import TTLCache
 
 REFERENCE = "reference"  # the stream of locations, items, donors and campaigns
+USERS = "users"  # the stream of users, their roles, scopes and tokens
 
 
-class ReferenceRows:
-    """Reference rows (locations, items, campaigns) commands were checked against, each kept
-    `seconds`: a change made elsewhere is seen that much later at most. Only rows found are
-    kept. For `seconds` after this process writes to the reference stream (`forget`) none is
-    kept or given, so its own change is read as it would be with no rows kept: from the read
-    models, once projected."""
+class KeptRows:
+    """Rows read from the projection of `stream`, each kept `seconds`: a change made
+    elsewhere is seen that much later at most. Only rows found are kept. For `seconds` after
+    this process writes to that stream (`forget`) none is kept or given, so its own change is
+    read as it would be with no rows kept: from the read models, once projected."""
 
     def __init__(
-        self, seconds: float, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        stream: str,
+        seconds: float,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.stream = stream
         self.seconds = seconds
         self._clock = clock
-        self._rows: TTLCache[tuple[Any, str], dict] = TTLCache(
-            size, max(seconds, 1e-9), timer=clock
-        )
+        self._rows: TTLCache[tuple[Any, str], Any] = TTLCache(size, max(seconds, 1e-9), timer=clock)
         self._quiet_until = 0.0
 
     def _kept(self) -> bool:
         return self.seconds > 0 and self._clock() >= self._quiet_until
 
-    def get(self, lookup: Any, key: str) -> dict | None:
+    def get(self, lookup: Any, key: str) -> Any | None:
         return self._rows.get((lookup, key)) if self._kept() else None
 
-    def keep(self, lookup: Any, key: str, row: dict) -> None:
+    def keep(self, lookup: Any, key: str, row: Any) -> None:
         if self._kept():
             self._rows[(lookup, key)] = row
 

@@ -9,8 +9,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from events import Actor
+from services.app.kept_rows import KeptRows
 from services.app.limits import RateLimit
-from services.app.reference_rows import ReferenceRows
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.privacy import PersonalData
 from services.runtime.settings import Settings
@@ -63,7 +63,8 @@ class Ports(Protocol):
     audit: AuditTrail
     lookups: RateLimit
     last_written: dict[tuple[str, int], int]
-    reference: ReferenceRows
+    reference: KeptRows  # locations, items and campaigns read a moment ago
+    users: KeptRows  # the users behind bearer tokens, as read a moment ago
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import Engine
 
 from projections import queries
 from projections.queries import lowest_applied
 from projections.registry import PROJECTIONS
 from services.app.errors import Invalid
+from services.app.kept_rows import REFERENCE
 from services.app.ports import Ports
-from services.app.reference_rows import REFERENCE
 from services.domain.positions import Position
 from services.runtime.settings import Settings
 
@@ -31,8 +29,9 @@ def is_applied(engine: Engine, settings: Settings, position: Position) -> bool:
 
 
 async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking read (SQL, the key store) in a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs))
+    """Run a blocking read (SQL, the key store) in a worker thread (asyncio's: half the cost
+    of anyio's, which FastAPI uses, per hop)."""
+    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 async def wait_for(engine: Engine, settings: Settings, position: Position) -> bool:
@@ -48,11 +47,12 @@ async def wait_for(engine: Engine, settings: Settings, position: Position) -> bo
 
 def remember_write(ports: Ports, position: Position) -> None:
     """Note the newest position this process wrote, per partition, so that its next reads
-    wait for it; reference rows kept are forgotten after a write to their stream."""
+    wait for it; rows kept are forgotten after a write to their stream."""
     key = (position.stream, position.partition)
     ports.last_written[key] = max(position.offset, ports.last_written.get(key, -1))
-    if position.stream == REFERENCE:
-        ports.reference.forget()
+    for kept in (ports.reference, ports.users):
+        if position.stream == kept.stream:
+            kept.forget()
 
 
 async def wait_for_own_writes(

@@ -19,8 +19,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
-import anyio.to_thread
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
@@ -28,7 +28,6 @@ from services.app.errors import BrokerUnavailable
 from services.domain.commands import BatchCommand, Command, CommandEnvelope, Reply
 from services.runtime.command_timing import current_timing
 from services.runtime.kafka_security import client_options
-from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.reply_watch import ReplyWatch, ReplyWatchers
 from services.runtime.settings import Settings
 from services.runtime.topics import partitions_of
@@ -58,12 +57,20 @@ class InFlight:
     heard_at: float = 0.0  # when its reply was read (for a timed command's stages)
 
 
-class KafkaCommandBus:
-    """Commands out through the publisher; replies in through one consumer per process."""
+class CommandOut(Protocol):
+    """Where commands are written (CommandWriter; tests keep them)."""
 
-    def __init__(self, settings: Settings, publisher: KafkaEventPublisher) -> None:
+    async def append(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class KafkaCommandBus:
+    """Commands out through the writer; replies in through one consumer per process."""
+
+    def __init__(self, settings: Settings, writer: CommandOut) -> None:
         self.settings = settings
-        self.publisher = publisher
+        self.writer = writer
         self.waiting: dict[str, InFlight] = {}  # by reply token
         self.in_flight: dict[tuple[str, str, str], str] = {}  # same_request(...) -> token
         self.tokens: dict[str, set[str]] = {}  # command id -> tokens of its messages in flight
@@ -153,6 +160,7 @@ class KafkaCommandBus:
             self.task.cancel()
         if self.consumer is not None:
             await self.consumer.stop()
+        await self.writer.stop()
 
     def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[ReplyWatch]:
         """Follow the replies to commands others send, from now on (see ReplyWatch)."""
@@ -164,7 +172,7 @@ class KafkaCommandBus:
     async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
         """Written to the command stream (acks=all); its reply goes by unheard."""
         message = (command.aggregate_id, envelope.model_dump_json().encode())
-        await anyio.to_thread.run_sync(self.publisher.append_keyed, command.STREAM, [message])
+        await self.writer.append(command.STREAM, [message])
 
     async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
         """Publish the commands in one flush per stream and wait for all their decisions.
@@ -234,9 +242,7 @@ class KafkaCommandBus:
         for stream, messages in to_send.items():
             if failure is None:
                 try:
-                    await anyio.to_thread.run_sync(
-                        self.publisher.append_keyed, stream, [m for _, m in messages]
-                    )
+                    await self.writer.append(stream, [m for _, m in messages])
                     continue
                 except Exception as exc:
                     failure = exc

@@ -15,15 +15,15 @@ from sqlalchemy import Engine
 from projections.database import make_engine, migrate
 from projections.key_store import SqlKeyStore
 from services.app.household_import import ImportReport, OnLines, import_households, import_id_for
+from services.app.kept_rows import REFERENCE, USERS, KeptRows
 from services.app.limits import RateLimit
 from services.app.permissions import User
 from services.app.ports import AuditTrail, CommandBus
-from services.app.reference_rows import ReferenceRows
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.command_writer import CommandWriter
 from services.runtime.log_reader import read_range
-from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import partition_for
 
@@ -42,7 +42,8 @@ class CommandLinePorts:
     audit: AuditTrail
     lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
     last_written: dict[tuple[str, int], int] = field(default_factory=dict)
-    reference: ReferenceRows = field(default_factory=lambda: ReferenceRows(0))  # none kept
+    reference: KeptRows = field(default_factory=lambda: KeptRows(REFERENCE, 0))  # none kept
+    users: KeptRows = field(default_factory=lambda: KeptRows(USERS, 0))
 
     def read_log(
         self, settings: Settings, topic: str, partition: int, first: int, last: int
@@ -79,8 +80,7 @@ async def run_import(
     migrate(engine)
     keys = SqlKeyStore(make_engine(settings.key_store_db_url))
     keys.create()
-    publisher = KafkaEventPublisher(settings)
-    bus = KafkaCommandBus(settings, publisher)
+    bus = KafkaCommandBus(settings, CommandWriter(settings, client_id="aid-import"))
     ports = CommandLinePorts(
         settings, engine, bus, PersonalData(keys, settings.master_key), CommandedAudit(bus)
     )
@@ -95,6 +95,5 @@ async def run_import(
             )
     finally:
         await bus.stop()
-        publisher.close()
         engine.dispose()
         keys.engine.dispose()

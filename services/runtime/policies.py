@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
+from contextlib import asynccontextmanager
 from typing import cast
 
 import faust
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from events import Envelope, Event, UndecodableMessage
@@ -27,9 +29,10 @@ from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus
 from services.domain.policies.distributions import site_stock_command
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
 from services.runtime.ledger import LogReader
-from services.runtime.publisher import KafkaEventPublisher, durable_async_producer
+from services.runtime.publisher import durable_async_producer
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ async def react(
     bus: CommandBus, reactions: Mapping[type[Event], Reaction], reader: LogReader, message: Origin
 ) -> None:
     """React to one message of the stream, retrying while no decision comes back."""
+    if not _of_a_type(message.value, {kind.TYPE for kind in reactions}):
+        return  # most of a stream's events cause nothing: not decoded nor verified for nothing
     try:
         envelope, event = _read(reader, message)
     except UndecodableMessage:
@@ -56,6 +61,17 @@ async def react(
                 "%s %s: no decision yet (%s); asking again", event.TYPE, envelope.event_id, exc
             )
             await asyncio.sleep(RETRY_SECONDS)
+
+
+def _of_a_type(value: bytes | None, types: Set[str]) -> bool:
+    """Whether the record's envelope names one of `types`, read from its JSON alone (a few
+    microseconds, against tens for the whole decode and signature check). Upcasters keep an
+    event's type; what is unreadable causes nothing, and the projectors park it."""
+    try:
+        envelope = orjson.loads(value) if value else None
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(envelope, dict) and envelope.get("type") in types
 
 
 def _read(reader: LogReader, message: Origin) -> tuple[Envelope, Event]:
@@ -83,26 +99,53 @@ def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
     )
 
 
+class SharedBus:
+    """One command bus for every policy of a worker: one producer and one consumer of the
+    replies, not one each (every reply consumer reads every reply). Started by the first
+    policy to run, stopped when the last one stops."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bus: KafkaCommandBus | None = None
+        self.users = 0
+        self._lock: asyncio.Lock | None = None
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[KafkaCommandBus]:
+        lock = self._lock = self._lock or asyncio.Lock()
+        async with lock:
+            if self.bus is None:
+                writer = CommandWriter(self.settings, client_id="aid-policies")
+                bus = KafkaCommandBus(self.settings, writer)
+                await bus.start()
+                self.bus = bus
+            self.users += 1
+            held = self.bus
+        try:
+            yield held
+        finally:
+            async with lock:
+                self.users -= 1
+                if self.users == 0 and self.bus is not None:
+                    stopped, self.bus = self.bus, None
+                    await stopped.stop()
+
+
 def install_policy(
     app: faust.App,
     settings: Settings,
     stream: str,
     name: str,
     reactions: Mapping[type[Event], Reaction],
+    shared: SharedBus,
 ) -> None:
     """Add the agent that runs `reactions` on the events of `stream` to the worker app."""
 
     reader = LogReader(settings)
 
     async def run_policy(events: faust.StreamT) -> None:
-        publisher = KafkaEventPublisher(settings)
-        bus = KafkaCommandBus(settings, publisher)
-        await bus.start()
-        try:
+        async with shared.held() as bus:
             await in_batches(events, lambda values: react_to_batch(bus, values))
-        finally:
-            await bus.stop()
-            publisher.close()
 
     async def react_to_batch(bus: CommandBus, messages: Sequence[Origin]) -> None:
         await asyncio.gather(*(react(bus, reactions, reader, m) for m in messages))
@@ -154,5 +197,6 @@ def install_policies(app: faust.App, settings: Settings) -> None:
     if not settings.policies:
         log.warning("policies are off in this worker: flows across aggregates will wait")
         return
+    shared = SharedBus(settings)
     for stream, reactions in REACTIONS.items():
-        install_policy(app, settings, stream, f"policy-{stream}", reactions)
+        install_policy(app, settings, stream, f"policy-{stream}", reactions, shared)

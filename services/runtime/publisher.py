@@ -8,8 +8,10 @@ a partition and again after any failed write (whose outcome it cannot know), and
 from the last event it had acknowledged there. Kafka has no conditional append, so it must
 not race the partition's decider, and its own publishes are taken one at a time.
 
-`append` and `append_keyed` write unchained messages (the API's commands): many threads
-append side by side, each waiting only for its own acknowledgements. A publish waits for the
+`append` and `append_keyed` write unchained messages (tests and benchmarks write raw records
+with them; the API and the worker write their commands with an asyncio producer,
+services/runtime/command_writer.py): many threads append side by side, each waiting only for
+its own acknowledgements. A publish waits for the
 appends in flight and holds new ones back until it is done, so no unchained message lands
 between a publish's head and its events.
 """

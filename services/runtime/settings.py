@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # (services/app/reading.py): changes made elsewhere are seen that much later at most, its
     # own at once; 0 reads them for every command.
     reference_cache_seconds: float = Field(default=1.0, ge=0)
+    # How long an API process keeps the user behind a bearer token (api/deps.py): a token
+    # revoked or a role changed through another process is honoured that much later at most,
+    # through this one at once; 0 reads the user for every request.
+    users_cache_seconds: float = Field(default=1.0, ge=0)
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed,
     # comma-separated; empty believes nobody. The client address is what sign-ins are
     # throttled by, and https from the proxy is what marks the session cookie Secure.

@@ -14,8 +14,8 @@ from services.app.permissions import User
 from services.domain.privacy import PersonalData
 from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
+from services.runtime.command_writer import CommandWriter
 from services.runtime.importing import CommandLinePorts
-from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 
 # Whoever may run `aid` on the server acts as an administrator (as `aid users create` does).
@@ -27,8 +27,7 @@ async def assign_slots(settings: Settings, campaign_id: str, site_id: str) -> in
     engine = make_engine(settings.db_url)
     migrate(engine)
     keys = SqlKeyStore(make_engine(settings.key_store_db_url))
-    publisher = KafkaEventPublisher(settings)
-    bus = KafkaCommandBus(settings, publisher)
+    bus = KafkaCommandBus(settings, CommandWriter(settings, client_id="aid-slots"))
     ports = CommandLinePorts(
         settings, engine, bus, PersonalData(keys, settings.master_key), CommandedAudit(bus)
     )
@@ -38,6 +37,5 @@ async def assign_slots(settings: Settings, campaign_id: str, site_id: str) -> in
         return await slots.offer_expected(ports, ASSIGNER, datetime.now(UTC), site_id)
     finally:
         await bus.stop()
-        publisher.close()
         engine.dispose()
         keys.engine.dispose()

@@ -34,6 +34,7 @@ from services.domain.users.decider import (
     UsersDecider,
 )
 from services.runtime.command_bus import DecisionTimeout, KafkaCommandBus
+from services.runtime.command_writer import CommandWriter
 from services.runtime.publisher import EventPublisher, KafkaEventPublisher, Position
 from services.runtime.recording import record
 from services.runtime.settings import Settings
@@ -64,18 +65,16 @@ def _decide(
             publisher, events, command_id=client_id, actor=SYSTEM, occurred_at=now, recorded_at=now
         )
     envelope = CommandEnvelope.of(command, client_id, SYSTEM, now)
-    reply = _in_thread(lambda: _send(settings, publisher, command, envelope))
+    reply = _in_thread(lambda: _send(settings, command, envelope))
     if reply.status != "accepted" or reply.position is None:
         raise Refused(reply.error or reply.status, reply.message or reply.status)
     return Position.parse(reply.position)
 
 
-async def _send(
-    settings: Settings, publisher: KafkaEventPublisher, command: Command, envelope: CommandEnvelope
-) -> Reply:
+async def _send(settings: Settings, command: Command, envelope: CommandEnvelope) -> Reply:
     """Send, and send again (the same message: decided once) while no worker answers, for up
     to DECIDE_WITHIN seconds: a worker just started takes a while to hold its partitions."""
-    bus = KafkaCommandBus(settings, publisher)
+    bus = KafkaCommandBus(settings, CommandWriter(settings))
     await bus.start()
     deadline = time.monotonic() + DECIDE_WITHIN
     try:

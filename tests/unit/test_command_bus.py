@@ -19,7 +19,6 @@ from services.app.errors import BrokerUnavailable
 from services.domain.commands import CommandEnvelope, Reply
 from services.domain.stock.commands import ReceiveStock
 from services.runtime.command_bus import DecisionTimeout, KafkaCommandBus
-from services.runtime.publisher import Position
 from services.runtime.settings import Settings
 
 T = TypeVar("T")
@@ -28,18 +27,20 @@ AMINA = Actor(user_id="amina", role="operator")
 YOUSSEF = Actor(user_id="youssef", role="operator")
 
 
-class RecordingPublisher:
+class RecordingWriter:
     """Keeps what the bus sends, as the decoded envelopes; can pretend Kafka is down."""
 
     def __init__(self) -> None:
         self.sent: list[CommandEnvelope] = []
         self.down = False
 
-    def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
+    async def append(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> None:
         if self.down:
             raise BrokerUnavailable("broker is down (fake)")
         self.sent.extend(CommandEnvelope.model_validate_json(value) for _, value in messages)
-        return [Position(stream, 0, n) for n, _ in enumerate(messages)]
+
+    async def stop(self) -> None:
+        pass
 
 
 def receipt(quantity: int = 10, receipt_id: str = "rcpt-1") -> ReceiveStock:
@@ -77,13 +78,13 @@ def bus(tmp_path: Path) -> KafkaCommandBus:
         data_dir=tmp_path,
         decision_timeout_seconds=1.0,
     )
-    bus = KafkaCommandBus(settings, RecordingPublisher())  # type: ignore[arg-type]
+    bus = KafkaCommandBus(settings, RecordingWriter())  # type: ignore[arg-type]
     bus.ready.set()  # as if the reply listener were assigned to the end of the replies
     return bus
 
 
 def published(bus: KafkaCommandBus) -> list[CommandEnvelope]:
-    return bus.publisher.sent  # type: ignore[attr-defined, no-any-return]
+    return bus.writer.sent  # type: ignore[attr-defined, no-any-return]
 
 
 async def until_sent(bus: KafkaCommandBus, count: int) -> list[CommandEnvelope]:
@@ -276,13 +277,13 @@ def test_when_kafka_refuses_the_message_every_request_for_it_is_told_at_once(
     bus: KafkaCommandBus,
 ) -> None:
     async def scenario() -> None:
-        bus.publisher.down = True  # type: ignore[attr-defined]
+        bus.writer.down = True  # type: ignore[attr-defined]
         requests = [asyncio.create_task(bus.send(*request())) for _ in range(3)]
         outcomes = await asyncio.wait_for(asyncio.gather(*requests, return_exceptions=True), 5)
         assert all(isinstance(o, BrokerUnavailable) for o in outcomes), outcomes
         assert not isinstance(outcomes[0], DecisionTimeout)
         assert bus.waiting == {} and bus.in_flight == {}
-        bus.publisher.down = False  # type: ignore[attr-defined]
+        bus.writer.down = False  # type: ignore[attr-defined]
         retry = asyncio.create_task(bus.send(*request()))
         (message,) = await until_sent(bus, 1)
         bus.resolve(answer(message))

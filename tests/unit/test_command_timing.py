@@ -30,20 +30,21 @@ from services.runtime.command_timing import (
     parse,
     stamped,
 )
-from services.runtime.publisher import Position
 from services.runtime.settings import Settings
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 AMINA = Actor(user_id="amina", role="operator")
 
 
-class RecordingPublisher:
+class RecordingWriter:
     def __init__(self) -> None:
         self.sent: list[CommandEnvelope] = []
 
-    def append_keyed(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[Position]:
+    async def append(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> None:
         self.sent.extend(CommandEnvelope.model_validate_json(value) for _, value in messages)
-        return [Position(stream, 0, n) for n, _ in enumerate(messages)]
+
+    async def stop(self) -> None:
+        pass
 
 
 def receipt(receipt_id: str) -> tuple[ReceiveStock, CommandEnvelope]:
@@ -57,7 +58,7 @@ def receipt(receipt_id: str) -> tuple[ReceiveStock, CommandEnvelope]:
 @pytest.fixture
 def bus(tmp_path: Path) -> KafkaCommandBus:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/rm.db", data_dir=tmp_path)
-    bus = KafkaCommandBus(settings, RecordingPublisher())  # type: ignore[arg-type]
+    bus = KafkaCommandBus(settings, RecordingWriter())  # type: ignore[arg-type]
     bus.ready.set()
     return bus
 
@@ -90,9 +91,9 @@ def test_the_bus_times_the_first_command_of_a_sampled_request_and_notes_its_repl
     async def scenario() -> list[Reply]:
         current_timing.set(timing)
         sending = asyncio.create_task(bus.send_many([receipt("rcpt-1"), receipt("rcpt-2")]))
-        while len(bus.publisher.sent) < 2:  # type: ignore[attr-defined]
+        while len(bus.writer.sent) < 2:  # type: ignore[attr-defined]
             await asyncio.sleep(0.005)
-        for message in bus.publisher.sent:  # type: ignore[attr-defined]
+        for message in bus.writer.sent:  # type: ignore[attr-defined]
             stages = {"decider_took": 1.0, "events_acked": 2.0, "reply_sent": 3.0}
             reply = Reply(
                 command_id=message.command_id,
@@ -105,7 +106,7 @@ def test_the_bus_times_the_first_command_of_a_sampled_request_and_notes_its_repl
 
     asyncio.run(scenario())
 
-    first, second = bus.publisher.sent  # type: ignore[attr-defined]
+    first, second = bus.writer.sent  # type: ignore[attr-defined]
     assert first.timed and not second.timed
     assert first.digest() == receipt("rcpt-1")[1].digest()  # still the same request
     assert timing.stamps["received"] <= timing.stamps["command_sent"]
@@ -116,16 +117,16 @@ def test_the_bus_times_the_first_command_of_a_sampled_request_and_notes_its_repl
 def test_an_unsampled_request_sends_nothing_timed(bus: KafkaCommandBus) -> None:
     async def scenario() -> None:
         sending = asyncio.create_task(bus.send(*receipt("rcpt-1")))
-        while not bus.publisher.sent:  # type: ignore[attr-defined]
+        while not bus.writer.sent:  # type: ignore[attr-defined]
             await asyncio.sleep(0.005)
-        (message,) = bus.publisher.sent  # type: ignore[attr-defined]
+        (message,) = bus.writer.sent  # type: ignore[attr-defined]
         bus.resolve(Reply(command_id=message.command_id, status="accepted",
                           reply_to=message.reply_to))  # fmt: skip
         await asyncio.wait_for(sending, 5)
 
     asyncio.run(scenario())
 
-    assert not bus.publisher.sent[0].timed  # type: ignore[attr-defined]
+    assert not bus.writer.sent[0].timed  # type: ignore[attr-defined]
 
 
 def _app(every: int) -> Starlette:

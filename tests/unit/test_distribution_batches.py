@@ -14,8 +14,8 @@ from events import Actor, Event
 from events.households import CampaignOpened, DuplicateDistributionFlagged
 from services.app.distributions import _decisions, _result
 from services.app.import_batches import batch_id, record_batches
+from services.app.kept_rows import REFERENCE, USERS, KeptRows
 from services.app.permissions import User
-from services.app.reference_rows import ReferenceRows
 from services.domain.commands import CommandEnvelope, Reply
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.decisions import DomainError, Rejected
@@ -260,9 +260,8 @@ def test_a_stray_record_is_sent_alone_and_answered_as_alone() -> None:
     """A record its batch's writer does not hold (the partitions changed between sending
     and deciding) comes back undecided and is sent again on its own."""
     bus = _Bus()
-    ports = SimpleNamespace(
-        bus=bus, partition_of=lambda key: 0, last_written={}, reference=ReferenceRows(0)
-    )
+    kept = {"reference": KeptRows(REFERENCE, 0), "users": KeptRows(USERS, 0)}
+    ports = SimpleNamespace(bus=bus, partition_of=lambda key: 0, last_written={}, **kept)
     records = [handed("d-1", AMINA), handed("d-2", CHAMA), handed("d-3", AMINA)]
     user = User(username="ilham-agent", role="agent")
 

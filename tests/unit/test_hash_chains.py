@@ -267,7 +267,7 @@ def test_the_command_line_writes_users_through_the_users_writer(monkeypatch: Any
 
     sent: list[Any] = []
 
-    async def writer(settings: Settings, publisher: Any, command: Any, envelope: Any) -> Reply:
+    async def writer(settings: Settings, command: Any, envelope: Any) -> Reply:
         sent.append((command, envelope))
         if command.TYPE == "RevokeUser":
             return Reply(command_id=envelope.command_id, status="refused", error="no_such_user",

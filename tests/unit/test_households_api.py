@@ -24,7 +24,7 @@ from events import encode
 from projections import households_queries, queries
 from projections.tables import households
 from services.app import reading
-from services.app.reference_rows import ReferenceRows
+from services.app.kept_rows import REFERENCE, KeptRows
 from tests.support.api import SITE, ApiHarness
 from tests.unit.test_web_ui import PASSWORD, sign_in
 
@@ -351,7 +351,7 @@ def test_the_same_distribution_retried_a_minute_later_gets_the_same_answer(
 def test_baskets_in_a_row_read_their_site_and_campaign_once_while_kept(
     registered: ApiHarness, monkeypatch: pytest.MonkeyPatch, seconds: float
 ) -> None:
-    registered.app.state.services.reference = ReferenceRows(seconds)
+    registered.app.state.services.reference = KeptRows(REFERENCE, seconds)
     reads: list[Any] = []
     real_seen = reading.seen
 

@@ -1,11 +1,11 @@
-"""Reference rows an API process keeps: a moment, found rows only, none right after its own
-write to the reference stream (the command path's use: tests/unit/test_households_api.py)."""
+"""Rows an API process keeps: a moment, found rows only, none right after its own
+write to their stream (the command path's use: tests/unit/test_households_api.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.app.reference_rows import ReferenceRows
+from services.app.kept_rows import REFERENCE, KeptRows
 
 SITE = {"location_id": "site-amizmiz", "kind": "site"}
 
@@ -24,7 +24,7 @@ def lookup(engine: Any, key: str) -> dict[str, Any] | None:
 
 def test_a_row_is_given_back_for_its_moment_then_read_again() -> None:
     clock = Clock()
-    rows = ReferenceRows(1.0, clock=clock)
+    rows = KeptRows(REFERENCE, 1.0, clock=clock)
     rows.keep(lookup, "site-amizmiz", SITE)
 
     clock.now += 0.9
@@ -36,7 +36,7 @@ def test_a_row_is_given_back_for_its_moment_then_read_again() -> None:
 
 def test_after_its_own_write_the_process_keeps_nothing_for_a_moment() -> None:
     clock = Clock()
-    rows = ReferenceRows(1.0, clock=clock)
+    rows = KeptRows(REFERENCE, 1.0, clock=clock)
     rows.keep(lookup, "site-amizmiz", SITE)
 
     rows.forget()
@@ -48,7 +48,7 @@ def test_after_its_own_write_the_process_keeps_nothing_for_a_moment() -> None:
 
 
 def test_no_moment_keeps_nothing() -> None:
-    rows = ReferenceRows(0)
+    rows = KeptRows(REFERENCE, 0)
     rows.keep(lookup, "site-amizmiz", SITE)
 
     assert rows.get(lookup, "site-amizmiz") is None

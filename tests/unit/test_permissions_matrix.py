@@ -49,6 +49,7 @@ from events.stock import (
     TransferReceived,
 )
 from projections import imports_queries
+from services.app.kept_rows import USERS, KeptRows
 from services.domain.privacy import pseudonym
 from tests.support.api import (
     ROLE_SCOPES,
@@ -59,6 +60,7 @@ from tests.support.api import (
     ApiHarness,
     Seeded,
 )
+from tests.support.fakes import FakeClock
 
 LOCATIONS = (*WAREHOUSES, SITE)
 # A second distribution site, assigned to nobody: where the Al Haouz agent may not record aid.
@@ -976,10 +978,13 @@ def test_without_a_valid_token_every_v1_route_is_a_401(
     assert one_api.published() == []  # nor by any earlier request: the harness is shared
 
 
-def test_a_revoked_user_is_refused_at_once(api: ApiHarness) -> None:
+def test_a_revoked_user_is_refused_once_the_moment_users_are_kept_is_over(api: ApiHarness) -> None:
+    clock = FakeClock()
+    api.app.state.services.users = KeptRows(USERS, 1.0, clock=clock.monotonic)
     assert api.get("operator", "/v1/inventory").status_code == 200
 
-    api.revoke_user(USERNAMES["operator"])
+    api.revoke_user(USERNAMES["operator"])  # as `aid users revoke` does, from another process
+    clock.advance(1.0)  # AID_USERS_CACHE_SECONDS
 
     r = api.get("operator", "/v1/inventory")
     assert r.status_code == 401

@@ -19,8 +19,8 @@ from projections.tables import campaigns, locations, metadata
 from services.app import campaigns as campaign_cases
 from services.app import reading, reference
 from services.app.errors import NotFound
+from services.app.kept_rows import REFERENCE, USERS, KeptRows
 from services.app.permissions import User
-from services.app.reference_rows import ReferenceRows
 from services.domain.positions import Position
 
 SITE = {"location_id": "site-chichaoua", "name": "Chichaoua", "kind": "site",
@@ -118,20 +118,26 @@ def test_a_warehouse_is_no_distribution_site(monkeypatch: pytest.MonkeyPatch) ->
     assert asyncio.run(reference.distribution_site(_ports(engine), "wh-1")) is None
 
 
-def test_a_write_is_remembered_per_partition_and_a_reference_write_drops_kept_rows() -> None:
-    kept = ReferenceRows(60.0)
-    ports = SimpleNamespace(last_written={}, reference=kept)
-    kept.keep(lookup_site, "site-chichaoua", SITE)
+def test_a_write_is_remembered_per_partition_and_drops_the_rows_kept_of_its_stream() -> None:
+    reference, users = KeptRows(REFERENCE, 60.0), KeptRows(USERS, 60.0)
+    ports = SimpleNamespace(last_written={}, reference=reference, users=users)
+    reference.keep(lookup_row, "site-chichaoua", SITE)
+    users.keep(lookup_row, "token-digest", COORDINATOR)
 
     reading.remember_write(ports, Position("households", 3, 41))  # type: ignore[arg-type]
     reading.remember_write(ports, Position("households", 3, 17))  # type: ignore[arg-type]
     assert ports.last_written == {("households", 3): 41}
-    assert kept.get(lookup_site, "site-chichaoua") == SITE
+    assert reference.get(lookup_row, "site-chichaoua") == SITE
+    assert users.get(lookup_row, "token-digest") == COORDINATOR
 
     reading.remember_write(ports, Position("reference", 0, 8))  # type: ignore[arg-type]
     assert ports.last_written == {("households", 3): 41, ("reference", 0): 8}
-    assert kept.get(lookup_site, "site-chichaoua") is None
+    assert reference.get(lookup_row, "site-chichaoua") is None
+    assert users.get(lookup_row, "token-digest") == COORDINATOR
+
+    reading.remember_write(ports, Position("users", 1, 2))  # type: ignore[arg-type]
+    assert users.get(lookup_row, "token-digest") is None
 
 
-def lookup_site(engine: Any, key: str) -> dict[str, Any] | None:
+def lookup_row(engine: Any, key: str) -> dict[str, Any] | None:
     return None  # stands for a query; the rows never call it

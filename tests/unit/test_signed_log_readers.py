@@ -20,7 +20,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from events import Envelope, Event, encode
 from events.chain import GENESIS, link_of_record
 from events.signing import LedgerKeys, UnverifiedEvent
-from events.stock import StockReceived
+from events.stock import StockReceived, TransferCancelled
 from services.domain.positions import Position
 from services.runtime.dead_letters import Origin
 from services.runtime.decider_runner import DecisionLog
@@ -231,3 +231,36 @@ def test_the_upgrade_prints_the_setting_that_readers_then_read(
     )
     with pytest.raises(UnverifiedEvent, match="unsigned event"):
         LogReader(upgraded).read("t.users", 1, 0, encode(receipt()))
+
+
+class CountingReader(LogReader):
+    """A reader that notes the offsets it decodes."""
+
+    def __init__(self) -> None:
+        super().__init__(SETTINGS)
+        self.decoded: list[int] = []
+
+    def read(
+        self, topic: str, partition: int, offset: int, raw: bytes | None
+    ) -> tuple[Envelope, Event]:
+        self.decoded.append(offset)
+        return super().read(topic, partition, offset, raw)
+
+
+def test_a_policy_decodes_only_the_events_of_the_types_it_reacts_to() -> None:
+    reacted: list[str] = []
+
+    async def reaction(bus: Any, envelope: Envelope, event: Event) -> None:
+        reacted.append(event.TYPE)
+
+    async def run(reactions: dict[type[Event], Any]) -> list[int]:
+        reader = CountingReader()
+        for offset, value in enumerate([signed(10), b"{not json", b"[]", None]):
+            message: Origin = Message(TOPIC, 0, offset, MARRAKECH.encode(), value)
+            await react(None, reactions, reader, message)  # type: ignore[arg-type]
+        return reader.decoded
+
+    assert asyncio.run(run({TransferCancelled: reaction})) == []
+    assert reacted == []
+    assert asyncio.run(run({StockReceived: reaction, TransferCancelled: reaction})) == [0]
+    assert reacted == ["StockReceived"]

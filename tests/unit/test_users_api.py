@@ -14,9 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from api import deps
+from api.auth import find_user
 from events.stock import StockReceived
-from events.users import UserCreated, UserPasswordReset, UserScopesChanged
+from events.users import UserCreated, UserPasswordReset, UserRevoked, UserScopesChanged
+from services.app.kept_rows import USERS, KeptRows
 from tests.support.api import SITE, USERNAMES, ApiHarness
+from tests.support.fakes import FakeClock
 from tests.unit.test_web_ui import sign_in
 
 SALMA, CASABLANCA, MARRAKECH = "salma.operator", "wh-casablanca", "wh-marrakech"
@@ -283,3 +287,70 @@ def test_an_admin_cannot_revoke_themself(api: ApiHarness) -> None:
     assert answer.status_code == 409, answer.text
     assert answer.json()["error"] == "cannot_revoke_self"
     assert api.get("admin", "/v1/users").status_code == 200
+
+
+# ---- the user behind a token, kept a moment by the API process -------------------------------
+
+
+@pytest.fixture
+def clock(api: ApiHarness) -> FakeClock:
+    """The users the API keeps for a second, on a clock the test moves."""
+    clock = FakeClock()
+    api.app.state.services.users = KeptRows(USERS, 1.0, clock=clock.monotonic)
+    return clock
+
+
+def test_a_token_is_read_once_while_its_user_is_kept(
+    api: ApiHarness, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = create_salma(api).json()["token"]
+    clock.advance(1.0)  # past the quiet second after this process's own write to users
+    reads: list[str] = []
+
+    def counted(engine: Any, token: str, pepper: str) -> Any:
+        reads.append(token)
+        return find_user(engine, token, pepper)
+
+    monkeypatch.setattr(deps, "find_user", counted)
+    for _ in range(3):
+        assert stock_seen(api, token) == {CASABLANCA}
+    assert len(reads) == 1
+    clock.advance(1.0)
+    assert stock_seen(api, token) == {CASABLANCA}
+    assert len(reads) == 2
+
+
+def test_a_kept_user_revoked_through_this_process_is_refused_at_once(
+    api: ApiHarness, clock: FakeClock
+) -> None:
+    token = create_salma(api).json()["token"]
+    clock.advance(1.0)
+    assert stock_seen(api, token) == {CASABLANCA}  # kept from here
+
+    assert api.post("admin", f"/v1/users/{SALMA}/revoke", {}).status_code == 201
+
+    assert api.client.get("/v1/inventory", headers=bearer(token)).status_code == 401
+
+
+def test_a_revocation_made_through_another_process_is_honoured_within_a_second(
+    api: ApiHarness, clock: FakeClock
+) -> None:
+    token = create_salma(api).json()["token"]
+    clock.advance(1.0)
+    assert stock_seen(api, token) == {CASABLANCA}
+
+    api.apply(UserRevoked(username=SALMA))  # projected here, written by another API process
+
+    assert stock_seen(api, token) == {CASABLANCA}  # still kept
+    clock.advance(1.0)
+    assert api.client.get("/v1/inventory", headers=bearer(token)).status_code == 401
+
+
+def test_no_moment_reads_the_user_for_every_request(api: ApiHarness) -> None:
+    api.app.state.services.users = KeptRows(USERS, 0)
+    token = create_salma(api).json()["token"]
+    assert stock_seen(api, token) == {CASABLANCA}
+
+    api.apply(UserRevoked(username=SALMA))
+
+    assert api.client.get("/v1/inventory", headers=bearer(token)).status_code == 401
