@@ -76,8 +76,8 @@ class RegistryProjection:
         and served again at another site is reached there, whatever the batch); a duplicate's
         resolution likewise, after the flagged record it resolves. Site counts: the batch's
         households are judged before it and after it, and the difference counted."""
-        standing, recount = site_counts_writer.touched(batch)
-        before = site_counts_writer.judge(conn, standing, skip=recount)
+        touched = site_counts_writer.touched(batch)
+        before = site_counts_writer.judge(conn, touched)
         pending = _Pending()
         for applied in batch:
             event = applied.event
@@ -113,8 +113,8 @@ class RegistryProjection:
                 pending = pending.written(conn)
                 _void_duplicate(conn, event.distribution_id)
         pending.written(conn)
-        after = site_counts_writer.judge(conn, standing, skip=recount)
-        site_counts_writer.count(conn, before, after, recount)
+        after = site_counts_writer.judge(conn, touched, earlier=before)
+        site_counts_writer.count(conn, before, after, touched.campaigns)
 
 
 @dataclass
@@ -146,6 +146,8 @@ def _update_profiles(conn: Connection, updated: list[HouseholdProfileUpdated]) -
     """Each household's row as its updates leave it, in their order: its profile and member
     counts replaced, its sealed data only where an update sealed it again (never once
     erased)."""
+    if not updated:
+        return
     rows: dict[str, dict[str, Any]] = {}
     for event in updated:
         row = rows.setdefault(event.household_id, {})

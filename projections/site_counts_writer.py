@@ -14,7 +14,8 @@ again instead.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, text
@@ -52,43 +53,70 @@ CHUNK = 1000
 TOUCHING = (HouseholdRegistered, HouseholdProfileUpdated, PersonalDataErased, AidDistributed,
             DuplicateDistributionFlagged, LateDistributionFlagged, DistributionVoided,
             DuplicateAccepted, DuplicateVoided)  # fmt: skip
+CHANGING_ROWS = (HouseholdRegistered, HouseholdProfileUpdated, PersonalDataErased)
 
 
-def touched(batch: Batch) -> tuple[set[str], set[str]]:
-    """The households whose standing the batch may change, and the campaigns it opens or
-    moves (counted whole again)."""
+@dataclass(frozen=True)
+class Touched:
+    """What a batch may change: the households whose standing it may change, the campaigns
+    it opens or moves (counted whole again), and whether it changes households' rows."""
+
+    households: set[str]
+    campaigns: set[str]
+    rows_changed: bool
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a batch's households stand, with the campaigns' terms and the rows it read."""
+
+    counts: Judged
+    terms: list[CampaignTerms]
+    rows: list[list[Any]]  # a chunk of rows at a time
+
+
+def touched(batch: Batch) -> Touched:
     found: set[str] = set()
     campaigns: set[str] = set()
+    rows_changed = False
     for applied in batch:
         event = applied.event
         if isinstance(event, TOUCHING):
             found.add(event.household_id)
+            rows_changed = rows_changed or isinstance(event, CHANGING_ROWS)
         elif isinstance(event, CampaignOpened | CampaignAreasChanged):
             campaigns.add(event.campaign_id)
-    return found, campaigns
+    return Touched(found, campaigns, rows_changed)
 
 
-def judge(conn: Connection, household_ids: Collection[str], skip: Collection[str]) -> Judged:
-    """How these households stand at each site, in every campaign counted but `skip`."""
-    if not household_ids:
-        return Counter()
-    terms = [t for t in counted_terms(conn, exclude=()) if t.campaign_id not in skip]
-    h = households
+def judge(conn: Connection, batch: Touched, earlier: Judgement | None = None) -> Judgement:
+    """How the batch's households stand at each site, in every campaign counted but those it
+    opens or moves. `earlier`: their judgement before the batch, in this transaction; its
+    terms are taken again (only the batch's own campaigns, left out, change in it), and its
+    rows too when the batch changed none."""
+    if not batch.households:
+        return Judgement(Counter(), [], [])
+    if earlier is None:
+        terms = counted_terms(conn, exclude=batch.campaigns)
+        chunks = _rows(conn, sorted(batch.households))
+    elif batch.rows_changed:
+        terms, chunks = earlier.terms, _rows(conn, sorted(batch.households))
+    else:
+        terms, chunks = earlier.terms, earlier.rows
     judged: Judged = Counter()
-    ids = sorted(household_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows = conn.execute(_assigned().where(h.c.household_id.in_(chunk))).mappings().all()
+    for rows in chunks:
         _judge(conn, rows, terms, judged)
-    return judged
+    return Judgement(judged, terms, chunks)
 
 
-def count(conn: Connection, before: Judged, after: Judged, recount: Iterable[str]) -> None:
+def count(conn: Connection, before: Judgement, after: Judgement, recount: Iterable[str]) -> None:
     """Add the difference the batch made, and count its opened or moved campaigns whole."""
+    if before.counts == after.counts and not recount:
+        return
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_COUNTS_LOCK})
-    moved: Judged = Counter(after)
-    moved.subtract(before)
+    moved: Judged = Counter(after.counts)
+    moved.subtract(before.counts)
     s = site_counts
     for campaign_id in recount:
         conn.execute(delete(s).where(s.c.campaign_id == campaign_id))
@@ -103,6 +131,15 @@ def count(conn: Connection, before: Judged, after: Judged, recount: Iterable[str
             row[counted] += n
     upsert(conn, s, list(rows.values()), KEYS, add=COUNTS)
     conn.execute(delete(s).where(s.c.expected == 0))
+
+
+def _rows(conn: Connection, ids: list[str]) -> list[list[Any]]:
+    """The households' rows, a chunk at a time."""
+    h = households
+    return [
+        list(conn.execute(_assigned().where(h.c.household_id.in_(ids[i : i + CHUNK]))).mappings())
+        for i in range(0, len(ids), CHUNK)
+    ]
 
 
 def _assigned() -> Any:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, select, text
 
 from events import Envelope, Event
 from projections.projection import Projection
-from projections.sql import insert_ignoring_duplicates, upsert
+from projections.sql import insert_into, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
 from projections.writer_types import Applied
 
@@ -36,14 +36,13 @@ class Message:
 
 
 def lock(conn: Connection, projection: str) -> None:
-    """Serialise writers of one projection (worker batches and rebuilds)."""
-    insert_ignoring_duplicates(
-        conn, projection_locks, [{"projection": projection, "generation": 0}], ["projection"]
-    )
+    """Serialise writers of one projection (worker batches and rebuilds): its lock row,
+    inserted or updated to itself, is held until the transaction ends. One statement."""
+    stmt = insert_into(conn, projection_locks).values(projection=projection, generation=0)
     conn.execute(
-        update(projection_locks)
-        .where(projection_locks.c.projection == projection)
-        .values(generation=projection_locks.c.generation)
+        stmt.on_conflict_do_update(
+            index_elements=["projection"], set_={"generation": projection_locks.c.generation}
+        )
     )
 
 
