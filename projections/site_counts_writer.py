@@ -130,7 +130,8 @@ def count(conn: Connection, before: Judgement, after: Judgement, recount: Iterab
                                   "site_id": site_id} | dict.fromkeys(COUNTS, 0))  # fmt: skip
             row[counted] += n
     upsert(conn, s, list(rows.values()), KEYS, add=COUNTS)
-    conn.execute(delete(s).where(s.c.expected == 0))
+    if any(n < 0 for (_, _, counted), n in moved.items() if counted == "expected"):
+        conn.execute(delete(s).where(s.c.expected == 0))  # a site no longer expecting anyone
 
 
 def _rows(conn: Connection, ids: list[str]) -> list[list[Any]]:

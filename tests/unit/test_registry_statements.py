@@ -94,6 +94,7 @@ def test_a_batch_of_distributions_reads_the_terms_and_its_households_once_for_it
     assert reads_of(seen, "households") == 2  # the site's rows, and the served ones' groups
     assert seen["INSERT INTO projection_locks (projection,"] == 1
     assert not any(words.startswith("UPDATE projection_locks") for words in seen)
+    assert not any(words.startswith("DELETE FROM site_counts") for words in seen)  # none empties
 
 
 def test_a_batch_that_changes_households_reads_their_rows_again(engine: Engine) -> None:
