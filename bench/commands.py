@@ -11,12 +11,13 @@ milliseconds of each stage (`Server-Timing`, services/runtime/command_timing.py)
 benchmark prints their p50 and p99 (`<name>_stages`): the API's work and the command's write,
 the decider taking it, deciding and the events acknowledged, the reply sent, heard and answered.
 
-`AID_BENCH_WORKER_SPLIT=compare` runs it twice in the same run: with one `aid worker`, then
-with the deciders and the projectors in processes of their own (`1`: only apart); each
-load prints the mean CPU % of every worker process and of the API (`<name>_cpu`), and what one
-command cost in CPU milliseconds each process of the machine: the workers, the API, this
-benchmark's load generator, Kafka and PostgreSQL (`<name>_cpu_ms`), with the rate their total
-would allow if nothing else ran on the machine's cores (`cpu_bound_per_s`).
+The deciders and the projectors run in processes of their own, as deployed
+(`AID_BENCH_WORKER_SPLIT=0`: one `aid worker`; `compare`: both, one after the other in the
+same run). Each load prints the mean CPU % of every worker process and of the API
+(`<name>_cpu`), and what one command cost in CPU milliseconds each process of the machine:
+the workers, the API, this benchmark's load generator, Kafka and PostgreSQL (`<name>_cpu_ms`),
+with the rate their total would allow if nothing else ran on the machine's cores
+(`cpu_bound_per_s`).
 """
 
 from __future__ import annotations

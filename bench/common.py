@@ -36,10 +36,10 @@ WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
 
 
 def worker_layouts() -> list[bool]:
-    """How the system's worker runs, from `AID_BENCH_WORKER_SPLIT`: `0` (the default) one
-    `aid worker` process; `1` two, `--role deciders` and `--role projectors`; `compare` both,
-    one after the other in the same run (True: apart)."""
-    chosen = os.environ.get("AID_BENCH_WORKER_SPLIT", "0")
+    """How the system's worker runs, from `AID_BENCH_WORKER_SPLIT`: `1` (the default, as
+    infra/deploy runs it) two processes, `--role deciders` and `--role projectors`; `0` one
+    `aid worker`; `compare` both, one after the other in the same run (True: apart)."""
+    chosen = os.environ.get("AID_BENCH_WORKER_SPLIT", "1")
     layouts = {"0": [False], "1": [True], "compare": [False, True]}
     if chosen not in layouts:
         raise SystemExit(f"AID_BENCH_WORKER_SPLIT is 0, 1 or compare, not {chosen!r}")

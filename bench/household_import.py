@@ -2,9 +2,9 @@
 `aid households import` of a generated file (made-up people, all in Al Haouz), against the
 raw publish rate of as many registration events to a topic of their own in the same run.
 
-`AID_BENCH_WORKER_SPLIT=compare` imports the file twice in the same run, with one `aid worker`
-and then with the deciders and the projectors in processes of their own (`1`: only apart),
-and prints the CPU % of each worker process.
+The deciders and the projectors run in processes of their own, as deployed
+(`AID_BENCH_WORKER_SPLIT=0`: one `aid worker`; `compare`: both, one after the other in the
+same run); the CPU % of each worker process is printed.
 """
 
 from __future__ import annotations
