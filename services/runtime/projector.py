@@ -140,18 +140,28 @@ class Projector:
             await self.consumer.stop()
 
     async def _next_batch(self) -> list[ConsumerRecord]:
-        """Up to a batch of records; while the previous batch is still being written, keep
-        taking what has arrived, so batches grow when the database is the slower side."""
+        """Up to a batch of records: what arrives within `projection_linger_ms` of its first,
+        then, while the previous batch is still being written, what has arrived meanwhile,
+        so batches grow when the database is the slower side."""
         size = self.settings.worker_batch_size
+        loop = asyncio.get_running_loop()
         batch: list[ConsumerRecord] = []
+        filled_by = 0.0  # the loop's time when the batch stops waiting for more
         while len(batch) < size:
+            lingering = max(0.0, filled_by - loop.time()) if batch else 0.2
             polled = await self.consumer.getmany(
-                timeout_ms=0 if batch else 200, max_records=size - len(batch)
+                timeout_ms=round(lingering * 1000), max_records=size - len(batch)
             )
             # A partition not yet positioned is sought again once it is: what it gave is
             # dropped here and fetched again from the stored position.
             got = [r for tp, rs in polled.items() if tp in self._positioned for r in rs]
+            if got and not batch:
+                filled_by = loop.time() + self.settings.projection_linger_ms / 1000
             batch += got
+            if not batch:
+                break
+            if loop.time() < filled_by:
+                continue
             if not got or self._pending is None or self._pending.done():
                 break
             await asyncio.sleep(0)  # let the fetcher fill its buffer
