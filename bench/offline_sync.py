@@ -1,6 +1,7 @@
 """Offline sync: records per second through `POST /v1/distributions/batch`, batches sent one
 after the other as a device coming back online would. The baseline posts records one by one
 (`POST /v1/distributions`) with as many in flight as the batch endpoint runs in parallel.
+The worker's layout is `AID_BENCH_WORKER_SPLIT`'s (bench/common.py; apart by default).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 
 from bench import load
-from bench.common import machine, report, size
+from bench.common import machine, report, size, worker_layouts
 from bench.system import CAMPAIGN, SITE, running_system
 from bench.workload import household_id
 
@@ -22,11 +23,15 @@ def _record(n: int) -> dict[str, Any]:
             "occurred_at": "2026-03-01T10:00:00+00:00"}  # fmt: skip
 
 
-def main() -> dict[str, Any]:
+def main() -> list[dict[str, Any]]:
+    return [synced(split) for split in worker_layouts()]
+
+
+def synced(split: bool) -> dict[str, Any]:
     records = size("sync_records", 5000)
     batch = size("sync_batch", 500)
     singles = size("sync_baseline_records", 500)
-    with running_system(records + singles, "_sync") as system:
+    with running_system(records + singles, "_sync", split) as system:
         info = machine([system.settings.db_url])
 
         def single(i: int) -> tuple[str, str, dict[str, Any] | None]:
@@ -46,6 +51,7 @@ def main() -> dict[str, Any]:
     assert statuses == {"accepted": records}, statuses
     single_rate = baseline.figures()["per_s"]
     figures = {
+        "worker": "deciders and projectors apart" if split else "one process",
         "records": records,
         "batch_size": batch,
         "records_per_s": round(records / seconds, 1),
@@ -53,7 +59,8 @@ def main() -> dict[str, Any]:
         "baseline_single_posts": baseline.figures(),
         "batch_vs_single_posts": round(records / seconds / single_rate, 2) if single_rate else None,
     }
-    return report("offline sync (batch endpoint)", figures, info)
+    layout = "deciders and projectors apart" if split else "one process"
+    return report(f"offline sync (batch endpoint, {layout})", figures, info)
 
 
 if __name__ == "__main__":
