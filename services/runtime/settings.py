@@ -67,9 +67,10 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=2000, ge=1)
     # How long a projector lets a batch fill after its first event (services/runtime/
     # projector.py): a batch costs a transaction and a few statements whatever its size, so a
-    # trickle of events written one or two at a time costs far more per event. The read models
-    # lag the log that much more at most; 0 takes what has arrived at once.
-    projection_linger_ms: int = Field(default=0, ge=0, le=10_000)
+    # trickle of events written one or two at a time costs far more per event, CPU the deciders
+    # and the API then lack (bench/RESULTS.md). The read models lag the log that much more at
+    # most (a backlog fills batches at once); 0 takes what has arrived at once.
+    projection_linger_ms: int = Field(default=250, ge=0, le=10_000)
     decider_batch_size: int = Field(default=500, ge=1)
     # Batches a decider holds at once: 1 replies to a batch before it takes the next; 2 takes
     # and decides the next while the first's writes await their acknowledgements
