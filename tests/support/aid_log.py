@@ -100,6 +100,15 @@ STOREKEEPER = Actor(user_id="karim.operator", role="operator")
 START = datetime(2023, 9, 9, 8, 0, tzinfo=UTC)
 
 
+def ramadan(quantity_per_household: int) -> CampaignOpened:
+    """A food-basket campaign open to everyone, from March to April 2024."""
+    return CampaignOpened(
+        campaign_id="ramadan", name="Ramadan", item_id="food-basket",
+        quantity_per_household=quantity_per_household, starts_on=date(2024, 3, 1),
+        ends_on=date(2024, 4, 30),
+    )  # fmt: skip
+
+
 @dataclass
 class Lot:
     item_id: str

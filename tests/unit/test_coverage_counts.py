@@ -55,7 +55,16 @@ from services.domain.distributions.eligibility import (
     entitlement,
 )
 from services.domain.distributions.site_lists import STATUSES, status_of
-from tests.support.aid_log import START, AidLog, batches, forget, interleaving, one_by_one, project
+from tests.support.aid_log import (
+    START,
+    AidLog,
+    batches,
+    forget,
+    interleaving,
+    one_by_one,
+    project,
+    ramadan,
+)
 
 AREAS = {
     "MA-07": ["MA-07-071", "MA-07-072", None],
@@ -504,12 +513,7 @@ def test_a_voided_distribution_leaves_the_counts_and_a_second_basket_keeps_the_h
     engine: Engine,
 ) -> None:
     log = AidLog()
-    log.append(
-        CampaignOpened(campaign_id="ramadan", name="Ramadan", item_id="food-basket",
-                       quantity_per_household=2, starts_on=date(2024, 3, 1),
-                       ends_on=date(2024, 4, 30)),
-        "open", START,
-    )  # fmt: skip
+    log.append(ramadan(quantity_per_household=2), "open", START)
     people = {}
     for n in range(2):
         people[n] = HouseholdRegistered(

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
 from sqlalchemy import Engine, event, select
 
-from events.households import AidDistributed, CampaignOpened, HouseholdRegistered
+from events.households import AidDistributed, HouseholdRegistered
 from projections.registry import PROJECTIONS
 from projections.tables import site_counts
 from projections.writer import Message, apply_batch
-from tests.support.aid_log import START, AidLog
+from tests.support.aid_log import START, AidLog, ramadan
 
 SITE = "site-asni"
 REGISTRY = PROJECTIONS["registry"]
@@ -40,12 +39,7 @@ def handed(n: int) -> AidDistributed:
 
 
 def a_site_with_households(log: AidLog, count: int) -> list[Message]:
-    log.append(
-        CampaignOpened(campaign_id="ramadan", name="Ramadan", item_id="food-basket",
-                       quantity_per_household=1, starts_on=date(2024, 3, 1),
-                       ends_on=date(2024, 4, 30)),
-        "open", START,
-    )  # fmt: skip
+    log.append(ramadan(quantity_per_household=1), "open", START)
     for n in range(count):
         log.append(registered(n), f"register:{n}", START)
     return list(log.messages)
