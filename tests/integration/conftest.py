@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from projections.database import make_engine, migrate
+from services.domain.positions import Position
 from services.runtime.publisher import KafkaEventPublisher
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
@@ -34,6 +35,14 @@ class System:
             self.worker.log_tail()
         )
         return {"Authorization": f"Bearer {token}"}
+
+    def settled(self) -> None:
+        """Wait until everything the in-process API wrote is projected: another process (an
+        `aid api`, a held worker) reads it then, although it did not write it."""
+        services = self.client.app.state.services
+        for (stream, partition), offset in list(services.last_written.items()):
+            where = Position(stream, partition, offset)
+            assert wait_projected(self.engine, self.settings, where, timeout=60), where
 
 
 @pytest.fixture

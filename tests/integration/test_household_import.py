@@ -200,6 +200,13 @@ def test_an_export_is_imported_once_whatever_is_killed_and_however_often_it_is_r
     importing.wait()
     system.worker = WorkerProcess(system.settings, "worker-2").start()
     try:
+        # the registry shows what was registered before the kill, so the run again finds
+        # those lines unchanged (sent again unseen, a lost answer would count as registered)
+        eventually(
+            lambda: rows(system) == sum(registrations(system.settings).values()),
+            timeout=120,
+            what="the registrations before the kill projected",
+        )
         resumed_and_again(system, path, fresh, refused_lines)
     finally:
         system.worker.stop()

@@ -23,9 +23,7 @@ from sqlalchemy import func, select
 
 from projections import households_queries
 from projections.tables import stock_movements
-from services.domain.positions import Position
 from services.runtime.settings import Settings
-from services.runtime.users import wait_projected
 from tests.integration.conftest import System
 from tests.integration.test_distributions_end_to_end import CAMPAIGN, SITE, open_campaign, register
 from tests.support.processes import eventually
@@ -57,7 +55,7 @@ def at_once(
     when it decides (as a retry racing its original); each answer with its latency after the
     worker goes on. The worker is held until `waiters` requests wait (or HOLD_AT_MOST)."""
     assert system.worker.process is not None
-    settled(system)
+    system.settled()
     group = system.worker.process.pid
     os.killpg(group, signal.SIGSTOP)
     try:
@@ -72,16 +70,6 @@ def at_once(
             return [(answer, at - resumed) for answer, at in (s.result() for s in sent)]
     finally:
         os.killpg(group, signal.SIGCONT)
-
-
-def settled(system: System) -> None:
-    """Wait until everything this API wrote is projected: a held worker must not be what the
-    copies wait for before they reach the command bus (a use case reads the household, the
-    site and the item first, waiting for this process's own writes when they are missing)."""
-    services = system.client.app.state.services
-    for (stream, partition), offset in list(services.last_written.items()):
-        where = Position(stream, partition, offset)
-        assert wait_projected(system.engine, system.settings, where, timeout=60), where
 
 
 def assert_one_answer(system: System, answers: list[tuple[httpx.Response, float]]) -> Any:
@@ -163,7 +151,7 @@ def test_an_offline_batch_synced_twice_at_once_gets_one_answer_and_each_basket_o
         )
 
     # a sync sends one command per partition of its households: each copy waits for those
-    settled(system)
+    system.settled()
     services = system.client.app.state.services
     rows = households_queries.households_by_id(services.engine, households)
     commands = len({services.partition_of(row["identity"]) for row in rows.values()})
