@@ -188,7 +188,7 @@ def test_kill_9_of_the_worker_and_the_api_during_dispatches_deliveries_and_donat
     chaos.join()
     client.close()
 
-    def settled() -> bool:
+    def board_agrees() -> bool:
         """No convoy dispatching or delivering, and every answer given is projected."""
         statuses = board(system, admin)
         steady = set(statuses.values()) <= {"dispatched", "planned", "delivered"}
@@ -200,9 +200,9 @@ def test_kill_9_of_the_worker_and_the_api_during_dispatches_deliveries_and_donat
         )
 
     eventually(
-        settled,
+        board_agrees,
         timeout=60,
-        what=f"no convoy left dispatching or delivering and every delivery seen: "
+        what=f"no convoy left dispatching or delivering and every answer seen: "
         f"{Counter(board(system, admin).values())}\n{system.worker.log_tail()}",
     )
     statuses = board(system, admin)
