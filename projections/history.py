@@ -10,6 +10,7 @@ coverage and the donor trace count those).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from events import Event
@@ -48,11 +49,10 @@ KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "ite
 def subjects(event: Event) -> list[Subject]:
     """Whom the event is about, each once."""
     found: list[Subject] = []
-    for kind, names in SUBJECT_FIELDS.items():
-        for name in names:
-            value = getattr(event, name, None)
-            if isinstance(value, str) and (kind, value) not in found:
-                found.append((kind, value))
+    for kind, name in _subject_fields(type(event)):
+        value = getattr(event, name)
+        if isinstance(value, str) and (kind, value) not in found:
+            found.append((kind, value))
     if isinstance(event, CAMPAIGN_EVENTS):
         found.append(("campaign", event.campaign_id))
     if isinstance(event, DONATION_EVENTS) and event.donation_id:
@@ -62,6 +62,16 @@ def subjects(event: Event) -> list[Subject]:
     if isinstance(event, KitCompositionSet):
         found.append(("item", event.kit_item_id))
     return found
+
+
+@cache
+def _subject_fields(kind: type[Event]) -> tuple[Subject, ...]:
+    """The (kind, field) pairs of SUBJECT_FIELDS this event type has: asking a model for a
+    field it lacks goes through pydantic's slow `__getattr__`."""
+    fields = kind.model_fields
+    return tuple(
+        (k, name) for k, names in SUBJECT_FIELDS.items() for name in names if name in fields
+    )
 
 
 def facts(event: Event) -> dict[str, Any]:

@@ -302,11 +302,13 @@ def projections_rebuild(
     """Replay the log from the start into the read models, with progress."""
     from projections.database import make_engine, migrate
     from projections.registry import PROJECTIONS
+    from services.runtime.gc_tuning import freeze_after_startup
     from services.runtime.rebuild import rebuild
 
     settings = get_settings()
     engine = make_engine(settings.db_url)
     migrate(engine)
+    freeze_after_startup(settings.gc_freeze, settings.gc_threshold)
     if name is not None and name not in PROJECTIONS:
         console.print(f"unknown projection {name!r}; choose from {', '.join(PROJECTIONS)}")
         raise typer.Exit(2)

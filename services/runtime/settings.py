@@ -104,9 +104,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # The worker and the API freeze what start-up built out of the garbage collector's reach
-    # (gc_tuning.py) and collect the youngest generation after this many allocations
-    # (Python's 700; 0 keeps it): bench/RESULTS.md has the collector's time with each.
+    # The worker, the API and rebuilds freeze what start-up built out of the garbage
+    # collector's reach (gc_tuning.py) and collect the youngest generation after this many
+    # allocations (Python's 700; 0 keeps it): bench/RESULTS.md has the collector's time.
     gc_freeze: bool = True
     gc_threshold: int = Field(default=10_000, ge=0)
     # One write request in this many answers with where its command's time went (a

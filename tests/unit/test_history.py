@@ -18,9 +18,10 @@ from events.households import (
 )
 from events.stock import TransferDispatched, TransferLine
 from events.users import PersonalDataRead, UserCreated
-from projections.history import HIDDEN, facts, subjects
+from projections.history import HIDDEN, SUBJECT_FIELDS, facts, subjects
 from services.domain.privacy import pseudonym
 from tests.support.api import ApiHarness
+from tests.unit.test_serialization import SAMPLES
 
 CASABLANCA, MARRAKECH = "wh-casablanca", "wh-marrakech"
 
@@ -41,6 +42,21 @@ def test_a_distribution_is_the_households_not_its_campaigns() -> None:
     )  # fmt: skip
     assert subjects(given) == [("household", "hh-1")]
     assert "identity" not in facts(given)
+
+
+@pytest.mark.parametrize("type_name", list(SAMPLES))
+def test_every_event_is_about_each_subject_field_it_carries(type_name: str) -> None:
+    event = SAMPLES[type_name]
+    data = event.model_dump()
+    named = [
+        (kind, data[name])
+        for kind, names in SUBJECT_FIELDS.items()
+        for name in names
+        if isinstance(data.get(name), str)
+    ]
+    found = subjects(event)
+    assert [s for s in found if s in named] == list(dict.fromkeys(named))
+    assert len(found) == len(set(found))
 
 
 def test_nothing_hidden_is_ever_in_the_facts() -> None:
