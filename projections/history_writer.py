@@ -18,6 +18,7 @@ class HistoryProjection:
         "slots", "pledges",
     )  # fmt: skip
     tables: tuple[Table, ...] = (history,)
+    keyed_by_event: bool = True
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         rows = []

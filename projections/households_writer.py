@@ -67,6 +67,7 @@ class RegistryProjection:
         registry_months,
         site_counts,
     )
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a

@@ -46,6 +46,7 @@ class InventoryProjection:
         kit_lots,
         kit_lot_donations,
     )
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event

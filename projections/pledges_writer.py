@@ -25,6 +25,7 @@ class PledgesProjection:
     name: str = "pledges"
     streams: tuple[str, ...] = ("pledges", "donations")
     tables: tuple[Table, ...] = (pledges, cash_donations, purchases)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         made: dict[str, dict[str, Any]] = {}

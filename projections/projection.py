@@ -13,10 +13,15 @@ Batch = Sequence[Applied]
 
 
 class Projection(Protocol):
-    """Applies a batch of new, de-duplicated events to its tables in the caller's transaction."""
+    """Applies a batch of new, de-duplicated events to its tables in the caller's transaction.
+
+    `keyed_by_event`: every row it writes is keyed by the event's id and written only if
+    new, so an event applied twice leaves the same rows; the writer then drops a repeated
+    event by that key instead of recording each event id in `applied_events`."""
 
     name: str
     streams: tuple[str, ...]
     tables: tuple[Table, ...]
+    keyed_by_event: bool
 
     def apply(self, conn: Connection, batch: Batch) -> None: ...

@@ -24,6 +24,7 @@ class ReferenceProjection:
     name: str = "reference"
     streams: tuple[str, ...] = ("reference",)
     tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors, kit_components)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         events = [a.event for a in batch]

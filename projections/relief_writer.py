@@ -28,6 +28,7 @@ class ReliefProjection:
     name: str = "relief"
     streams: tuple[str, ...] = ("deployments", "donations")
     tables: tuple[Table, ...] = (deployments, donations)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         """New donations and deployments as one insert each, then progress in order."""

@@ -31,6 +31,7 @@ class RequisitionsProjection:
     name: str = "requisitions"
     streams: tuple[str, ...] = ("requisitions",)
     tables: tuple[Table, ...] = (requisitions, requisition_lines)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         for applied in batch:

@@ -32,6 +32,7 @@ class SlotsProjection:
     name: str = "slots"
     streams: tuple[str, ...] = ("slots",)
     tables: tuple[Table, ...] = (slot_plans, slot_assignments, slot_messages)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         held: list[dict[str, Any]] = []

@@ -25,6 +25,7 @@ class UsersProjection:
     name: str = "users"
     streams: tuple[str, ...] = ("users",)
     tables: tuple[Table, ...] = (users, ended_sessions)
+    keyed_by_event: bool = False
 
     def apply(self, conn: Connection, batch: Batch) -> None:
         for applied in batch:

@@ -2,7 +2,8 @@
 
 In one transaction: lock the projection, skip messages at or below the stored
 position of their partition, drop events already applied (same event_id at a
-new offset), apply the rest, and store the new positions. A crash anywhere
+new offset: recorded in `applied_events`, or, for a projection keyed by event,
+by its own keys), apply the rest, and store the new positions. A crash anywhere
 rolls all of it back, so replaying from the stored position is always safe.
 """
 
@@ -79,8 +80,11 @@ def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[
             )
     if not candidates:
         return 0
-    recorded = set(_record_new(conn, projection.name, candidates))
-    new = [applied for event_id, applied in candidates.items() if event_id in recorded]
+    if projection.keyed_by_event:  # its own keys drop a repeat: nothing to record
+        new = list(candidates.values())
+    else:
+        recorded = set(_record_new(conn, projection.name, candidates))
+        new = [applied for event_id, applied in candidates.items() if event_id in recorded]
     if new:
         projection.apply(conn, new)
     return len(new)

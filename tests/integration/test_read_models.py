@@ -22,6 +22,7 @@ from events.reference import LocationRegistered
 from events.stock import StockReceived
 from events.users import UserCreated, UserPasswordReset, UserRevoked, UserScopesChanged
 from projections import queries, stock_queries, users_queries
+from projections.history_writer import HistoryProjection
 from projections.inventory import Inventory, LotBalance, LotKey, fold
 from projections.inventory_writer import InventoryProjection
 from projections.projection import Projection
@@ -220,6 +221,28 @@ def test_a_receipt_delivered_twice_inside_one_batch_is_counted_once(engine: Engi
         LotKey(CASABLANCA, BASKETS, "RB-1"): LotBalance(MARCH_2024, 120)
     }
     assert len(stock_card(engine)) == 1
+
+
+def test_history_drops_a_repeated_event_by_its_own_key_and_records_no_event_id(
+    engine: Engine,
+) -> None:
+    """History rows are keyed by event: a retried event, at a new offset or twice in one
+    batch, leaves the rows the first one wrote, and no `applied_events` row is needed."""
+    projection, log = HistoryProjection(), StockLog()
+    convoy = received("rcpt-0001", 120)
+    log.publish(convoy, convoy, received("rcpt-0002", 80, lot="RB-2"))
+    apply_batch(engine, projection, log.messages)
+    before = everything_of(engine, projection)
+    assert [r[1] for r in before["history"]] == [CASABLANCA, CASABLANCA]
+    assert before["applied_events"] == []
+
+    (retried,) = log.publish(convoy)
+    apply_batch(engine, projection, [retried])
+
+    after = everything_of(engine, projection)
+    assert after.pop("projection_positions") == [("history", STOCK_TOPIC, 0, 3)]
+    before.pop("projection_positions")
+    assert after == before
 
 
 def test_a_batch_delivered_again_after_a_crash_changes_nothing(engine: Engine) -> None:

@@ -103,6 +103,7 @@ class DatabaseThatBlips:
     def __init__(self, failure: Exception) -> None:
         self.inner = PROJECTIONS["inventory"]
         self.name, self.streams, self.tables = self.inner.name, ("stock",), self.inner.tables
+        self.keyed_by_event = self.inner.keyed_by_event
         self.failure: Exception | None = failure
 
     def apply(self, conn: Connection, batch: Batch) -> None:
