@@ -41,7 +41,7 @@ from events.households import (
     HouseholdRegistered,
     LargerHouseholds,
 )
-from projections.sql import upsert
+from projections.sql import among, not_among, upsert
 from projections.tables import (
     COUNTED,
     coverage_counts,
@@ -173,7 +173,8 @@ def uncount(conn: Connection, voided: Sequence[str]) -> None:
         dict(r)
         for r in conn.execute(
             select(d).where(
-                d.c.household_id.in_({r["household_id"] for r in rows}), d.c.status.in_(COUNTED)
+                among(conn, d.c.household_id, {r["household_id"] for r in rows}),
+                d.c.status.in_(COUNTED),
             )
         ).mappings()
     ]
@@ -270,7 +271,7 @@ def reprofile(conn: Connection, updated: Sequence[HouseholdProfileUpdated]) -> N
     h = households
     columns = (h.c.household_id, h.c.size, h.c.region_code, h.c.province_code, h.c.groups,
                h.c.precarity_score)  # fmt: skip
-    written = conn.execute(select(*columns).where(h.c.household_id.in_(latest))).mappings()
+    written = conn.execute(select(*columns).where(among(conn, h.c.household_id, latest))).mappings()
     known = counted_terms(conn, exclude=())
     moved = _Tally()
     regrouped: dict[str, tuple[Mapping[Any, Any], Mapping[Any, Any]]] = {}
@@ -375,7 +376,7 @@ def _first_served_of(
         return {}
     d = distributions
     found = select(d.c.campaign_id, d.c.household_id).where(
-        d.c.household_id.in_(household_ids), d.c.status.in_(COUNTED)
+        among(conn, d.c.household_id, household_ids), d.c.status.in_(COUNTED)
     )
     pairs = {(r.campaign_id, r.household_id) for r in conn.execute(found.distinct())}
     return _first_served(conn, pairs, ignoring)
@@ -407,7 +408,7 @@ def _standing(conn: Connection, household_ids: set[str]) -> Standing:
         return {}
     h = households
     found = select(h.c.household_id, h.c.groups, h.c.size).where(
-        h.c.household_id.in_(household_ids)
+        among(conn, h.c.household_id, household_ids)
     )
     return {row["household_id"]: row for row in conn.execute(found).mappings()}
 
@@ -449,9 +450,9 @@ def _count_days(conn: Connection, handed: Sequence[dict[str, Any]]) -> None:
     columns = (d.c.campaign_id, d.c.occurred_at, d.c.site_id, d.c.item_id, d.c.region_code,
                d.c.province_code, d.c.household_id)  # fmt: skip
     before = select(*columns).where(
-        d.c.household_id.in_({x["household_id"] for x in handed}),
+        among(conn, d.c.household_id, {x["household_id"] for x in handed}),
         d.c.status.in_(COUNTED),
-        d.c.distribution_id.not_in(ours),
+        not_among(conn, d.c.distribution_id, ours),
     )
     served = {(_day_of(r), r["household_id"]) for r in conn.execute(before).mappings()}
     rows: dict[Day, dict[str, Any]] = {}

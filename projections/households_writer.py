@@ -25,7 +25,7 @@ from events.households import (
 )
 from projections import coverage_writer, site_counts_writer, social_watch_writer
 from projections.projection import Batch
-from projections.sql import insert_ignoring_duplicates, upsert
+from projections.sql import insert_ignoring_duplicates, plan_for_values, upsert
 from projections.tables import (
     coverage_counts,
     coverage_group_counts,
@@ -76,7 +76,9 @@ class RegistryProjection:
         is counted out where it comes, after what came before it (a household served, voided
         and served again at another site is reached there, whatever the batch); a duplicate's
         resolution likewise, after the flagged record it resolves. Site counts: the batch's
-        households are judged before it and after it, and the difference counted."""
+        households are judged before it and after it, and the difference counted. Its
+        lookups take a batch's ids as one array each, planned for their values."""
+        plan_for_values(conn)
         touched = site_counts_writer.touched(batch)
         before = site_counts_writer.judge(conn, touched)
         pending = _Pending()

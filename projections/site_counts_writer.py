@@ -35,7 +35,7 @@ from events.households import (
 )
 from projections.coverage_writer import counted_terms
 from projections.projection import Batch
-from projections.sql import upsert
+from projections.sql import among, upsert
 from projections.tables import distributions, households, site_counts
 from services.domain.distributions.eligibility import (
     CampaignTerms,
@@ -138,7 +138,11 @@ def _rows(conn: Connection, ids: list[str]) -> list[list[Any]]:
     """The households' rows, a chunk at a time."""
     h = households
     return [
-        list(conn.execute(_assigned().where(h.c.household_id.in_(ids[i : i + CHUNK]))).mappings())
+        list(
+            conn.execute(
+                _assigned().where(among(conn, h.c.household_id, ids[i : i + CHUNK]))
+            ).mappings()
+        )
         for i in range(0, len(ids), CHUNK)
     ]
 
