@@ -6,9 +6,10 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
+from projections.sql import plan_for_values
 from projections.tables import (
     ended_sessions,
     inventory_lots,
@@ -46,8 +47,7 @@ def fetch_each_planned(engine: Engine, stmts: list[Any]) -> list[list[dict[str, 
     table was nearly empty, a scan of the whole table for each lookup long after it has grown
     (a second per lookup at 60,000 households), until an ANALYZE happens to replace it."""
     with engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        plan_for_values(conn)
         return [[dict(r) for r in conn.execute(stmt).mappings()] for stmt in stmts]
 
 

@@ -37,7 +37,7 @@ def among(conn: Connection, column: ColumnElement[Any], values: Iterable[Any]) -
     listed = list(values)
     if conn.dialect.name != "postgresql":
         return column.in_(listed)
-    return column == any_(bindparam(None, listed, type_=postgresql.ARRAY(column.type)))
+    return column == any_(_one_array(column, listed))
 
 
 def not_among(conn: Connection, column: ColumnElement[Any], values: Iterable[Any]) -> Any:
@@ -45,7 +45,11 @@ def not_among(conn: Connection, column: ColumnElement[Any], values: Iterable[Any
     listed = list(values)
     if conn.dialect.name != "postgresql":
         return column.not_in(listed)
-    return column != all_(bindparam(None, listed, type_=postgresql.ARRAY(column.type)))
+    return column != all_(_one_array(column, listed))
+
+
+def _one_array(column: ColumnElement[Any], values: list[Any]) -> Any:
+    return bindparam(None, values, type_=postgresql.ARRAY(column.type))
 
 
 def plan_for_values(conn: Connection) -> None:
