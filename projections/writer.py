@@ -62,16 +62,32 @@ def apply_batch(engine: Engine, projection: Projection, messages: Sequence[Messa
         return apply_messages(conn, projection, messages)
 
 
-def apply_messages(conn: Connection, projection: Projection, messages: Sequence[Message]) -> int:
-    """Apply messages inside the caller's (locked) transaction, skipping what is done."""
+def apply_messages(
+    conn: Connection,
+    projection: Projection,
+    messages: Sequence[Message],
+    replayed: set[int] | None = None,
+) -> int:
+    """Apply messages inside the caller's (locked) transaction, skipping what is done.
+
+    `replayed`: for a replay from offset 0 in one transaction (a rebuild), the ids of the
+    events it has applied so far, as `UUID.int` (which the garbage collector does not
+    track). A repeat is then dropped against that set instead of `applied_events`, and the
+    caller records the whole set once at the end (`record_replayed`) rather than an index
+    entry per event, batch after batch."""
     done = positions(conn, projection.name)
     fresh = [m for m in messages if m.offset > done.get((m.topic, m.partition), -1)]
-    applied = _apply_new_events(conn, projection, fresh)
+    applied = _apply_new_events(conn, projection, fresh, replayed)
     _store_positions(conn, projection.name, fresh)
     return applied
 
 
-def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[Message]) -> int:
+def _apply_new_events(
+    conn: Connection,
+    projection: Projection,
+    fresh: Sequence[Message],
+    replayed: set[int] | None,
+) -> int:
     candidates: dict[UUID, Applied] = {}
     for m in fresh:
         if m.envelope is not None and m.event is not None:
@@ -82,6 +98,9 @@ def _apply_new_events(conn: Connection, projection: Projection, fresh: Sequence[
         return 0
     if projection.keyed_by_event:  # its own keys drop a repeat: nothing to record
         new = list(candidates.values())
+    elif replayed is not None:
+        new = [applied for event_id, applied in candidates.items() if event_id.int not in replayed]
+        replayed.update(applied.envelope.event_id.int for applied in new)
     else:
         recorded = set(_record_new(conn, projection.name, candidates))
         new = [applied for event_id, applied in candidates.items() if event_id in recorded]
@@ -109,6 +128,24 @@ def _record_new(conn: Connection, projection: str, candidates: Collection[UUID])
             applied_events.insert(), [{"projection": projection, "event_id": e} for e in new]
         )
     return new
+
+
+def record_replayed(conn: Connection, projection: Projection, replayed: Collection[int]) -> None:
+    """Record a replay's applied event ids (as `UUID.int`) in one go: `COPY` on PostgreSQL.
+    A projection keyed by event records none."""
+    if projection.keyed_by_event or not replayed:
+        return
+    if conn.dialect.name == "postgresql":
+        copying = "COPY applied_events (projection, event_id) FROM STDIN"
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        ids = list(replayed)
+        with cursor, cursor.copy(copying) as copy:
+            for start in range(0, len(ids), 10_000):  # uuid's input takes 32 hex digits
+                chunk = ids[start : start + 10_000]
+                copy.write("".join(f"{projection.name}\t{e:032x}\n" for e in chunk))
+        return
+    rows = [{"projection": projection.name, "event_id": UUID(int=e)} for e in replayed]
+    conn.execute(applied_events.insert(), rows)
 
 
 _RECORD_NEW = text(

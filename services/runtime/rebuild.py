@@ -8,7 +8,9 @@ tables are swapped in at the end of the same transaction (projections/shadow.py)
 SQLite it deletes the live rows and writes them again.
 
 Records are read with aiokafka (the projectors' client, which parses record batches in
-C); while one batch is written to the database, the next one is fetched and decoded. A
+C); while one batch is written to the database, the next one is fetched and decoded. The
+ids of the events applied stay in the process, which drops a repeated event against them,
+and are recorded once at the end instead of an index entry per event, batch after batch. A
 rebuilding process freezes its start-up objects and collects the youngest generation
 rarely, as the worker does (gc_tuning.py): the batches in hand live long enough to reach
 the older generations, and with Python's defaults the collector walking them took about
@@ -29,7 +31,7 @@ from sqlalchemy import Connection, Engine
 from events import UndecodableMessage
 from projections.projection import Projection
 from projections.shadow import Shadow, can_shadow, open_shadow, swap
-from projections.writer import Message, apply_messages, lock, reset
+from projections.writer import Message, apply_messages, lock, record_replayed, reset
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.health import end_offsets
 from services.runtime.kafka_security import client_options
@@ -86,7 +88,10 @@ def _begin(
     return conn, None
 
 
-def _finish(conn: Connection, shadow: Shadow | None) -> None:
+def _finish(
+    conn: Connection, projection: Projection, shadow: Shadow | None, replayed: set[int]
+) -> None:
+    record_replayed(conn, projection, replayed)
     if shadow is not None:
         swap(conn, shadow)
     conn.commit()
@@ -99,6 +104,7 @@ async def _replay(
     total = sum(ends.values())
     reader = LogReader(settings)
     applied = read = 0
+    replayed: set[int] = set()  # the events applied, recorded once at the end
     opened: Connection | None = None
     writing: asyncio.Future[int] | None = None
     try:
@@ -119,7 +125,7 @@ async def _replay(
             if writing is not None:
                 applied += await writing
             writing = asyncio.ensure_future(
-                asyncio.to_thread(apply_messages, conn, projection, batch)
+                asyncio.to_thread(apply_messages, conn, projection, batch, replayed)
             )
             read += len(batch)
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
@@ -128,7 +134,7 @@ async def _replay(
         if writing is not None:
             applied += await writing
             writing = None
-        await asyncio.to_thread(_finish, conn, shadow)
+        await asyncio.to_thread(_finish, conn, projection, shadow, replayed)
     finally:
         if writing is not None:  # never close the connection under a batch being written
             await asyncio.gather(writing, return_exceptions=True)

@@ -23,7 +23,7 @@ from projections.projection import Projection
 from projections.registry import PROJECTIONS
 from projections.shadow import SwapTimeout, can_shadow, open_shadow, swap
 from projections.tables import metadata, stock_movements
-from projections.writer import Message, apply_messages, lock
+from projections.writer import Message, apply_messages, lock, record_replayed
 from tests.support.aid_log import batches, one_by_one, project, simulate
 from tests.support.read_models import every_row
 
@@ -40,8 +40,10 @@ def begin_rebuild(conn: Connection, projection: Projection, messages: Sequence[M
     lock(conn, projection.name)
     assert can_shadow(conn, projection)
     shadow = open_shadow(conn, projection)
+    replayed: set[int] = set()
     for batch in batches(mine(projection, messages), random.Random(7)):
-        apply_messages(conn, projection, batch)
+        apply_messages(conn, projection, batch, replayed)
+    record_replayed(conn, projection, replayed)
     return shadow
 
 
