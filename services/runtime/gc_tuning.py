@@ -10,6 +10,8 @@ the start-up garbage first, so none of that is frozen (Python's documentation of
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def freeze_after_startup(freeze: bool, threshold: int = 0) -> int:
@@ -23,3 +25,26 @@ def freeze_after_startup(freeze: bool, threshold: int = 0) -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+@contextmanager
+def collecting_every(every: int) -> Iterator[Callable[[int], None]]:
+    """Automatic collection off for a batch job (a rebuild) that holds thousands of decoded
+    records at a time: each collection of the young generations walks them again, a fifth
+    of a rebuild's CPU with a threshold of 10,000. Yields `done(count)`, to call with the
+    work done so far: it collects everything once per `every` more, so garbage in cycles
+    stays bounded. The collector's state is restored on exit."""
+    enabled, last = gc.isenabled(), 0
+
+    def done(count: int) -> None:
+        nonlocal last
+        if count - last >= every:
+            gc.collect()
+            last = count
+
+    gc.disable()
+    try:
+        yield done
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,4 +1,5 @@
-"""The worker and the API freeze what start-up built; the benchmark clocks the collector."""
+"""The worker and the API freeze what start-up built; a rebuild collects by hand; the
+benchmark clocks the collector."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.gc_clock import GcClock
-from services.runtime.gc_tuning import freeze_after_startup
+from services.runtime.gc_tuning import collecting_every, freeze_after_startup
 
 
 class _Node:
@@ -46,6 +47,36 @@ def test_freezing_can_be_switched_off_and_the_threshold_still_set(
     assert freeze_after_startup(False, threshold=5000) == 0
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold()[0] == 5000
+
+
+def cycle() -> weakref.ref[_Node]:
+    """A cycle only a collection frees, dropped; a reference that says when it is freed."""
+    garbage = _Node()
+    garbage.next = garbage
+    return weakref.ref(garbage)
+
+
+def test_a_batch_job_collects_once_per_so_much_work_and_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with collecting_every(1000) as done:
+        assert not gc.isenabled()
+        early = cycle()
+        done(999)
+        assert early() is not None  # not yet: less than 1,000 since the start
+        done(1000)
+        assert early() is None
+        late = cycle()
+        done(1999)
+        assert late() is not None
+        done(2100)
+        assert late() is None
+    assert gc.isenabled()
+
+
+def test_the_collector_is_restored_when_the_job_fails() -> None:
+    with pytest.raises(RuntimeError), collecting_every(10):
+        raise RuntimeError("the rebuild died")
+    assert gc.isenabled()
 
 
 def test_the_clock_counts_collections_per_generation() -> None:
