@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Engine, delete, select, text
 
 from events import Envelope, Event
@@ -137,9 +138,10 @@ def record_replayed(conn: Connection, projection: Projection, replayed: Collecti
         return
     if conn.dialect.name == "postgresql":
         copying = "COPY applied_events (projection, event_id) FROM STDIN"
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
         ids = list(replayed)
-        with cursor, cursor.copy(copying) as copy:
+        with driver.cursor() as cursor, cursor.copy(copying) as copy:
             for start in range(0, len(ids), 10_000):  # uuid's input takes 32 hex digits
                 chunk = ids[start : start + 10_000]
                 copy.write("".join(f"{projection.name}\t{e:032x}\n" for e in chunk))
