@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, Row, create_engine, select
 from sqlalchemy.pool import StaticPool
@@ -80,7 +80,9 @@ def test_the_use_kept_per_day_is_the_stock_cards_uses_summed_per_day_and_after_a
     project(engine, batches(interleaving(log, reader), reader))
     kept = use_days(engine)
     assert kept == summed_from_the_card(engine)
-    assert any(used for used in kept.values())  # the log hands out or sends on something
+    # A log that hands out and sends on nothing (seed 136525) says nothing about the use:
+    # Hypothesis draws another, and fails the test if it rarely finds one that does.
+    assume(any(used for used in kept.values()))
     forget(engine)
     project(engine, one_by_one(log.messages))
     assert use_days(engine) == kept
