@@ -84,6 +84,15 @@ def expiring_lots(
     return read_page(engine, stmt, order, paging)
 
 
+def transfer_use(engine: Engine, transfer_id: str) -> dict[str, Any] | None:
+    """The origin and the convoy (if any) of the transfer under this id, if it is used: one
+    lookup by key, without the transfer's lines."""
+    t = transfers
+    stmt = select(t.c.from_location_id, t.c.deployment_id).where(t.c.transfer_id == transfer_id)
+    found = fetch_all(engine, stmt)
+    return found[0] if found else None
+
+
 def transfer_list(
     engine: Engine,
     *,

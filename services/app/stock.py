@@ -89,15 +89,12 @@ async def dispatch_transfer(
 async def _id_free_for(ports: Ports, command: DispatchTransfer) -> None:
     """A transfer id names one movement: one already used from another origin, or by a
     convoy, is refused here (its origin's writer refuses the rest, read model or not)."""
-    found = await in_thread(
-        stock_queries.transfer_list, ports.engine, transfer_id=command.transfer_id
-    )
-    for other in found.items:
-        if other["deployment_id"] or other["from_location_id"] != command.from_location_id:
-            raise Conflict(
-                f"transfer id {command.transfer_id!r} is already used; choose another id",
-                error="already_exists",
-            )
+    used = await in_thread(stock_queries.transfer_use, ports.engine, command.transfer_id)
+    if used and (used["deployment_id"] or used["from_location_id"] != command.from_location_id):
+        raise Conflict(
+            f"transfer id {command.transfer_id!r} is already used; choose another id",
+            error="already_exists",
+        )
 
 
 async def dispatched_transfer(ports: Ports, transfer_id: str) -> dict[str, Any]:

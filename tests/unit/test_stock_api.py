@@ -503,6 +503,20 @@ def test_the_same_dispatch_id_with_another_quantity_is_an_idempotency_conflict(
     assert on_hand(api, CASABLANCA) == {"RB-IDEM": (None, 90)}
 
 
+def test_a_transfer_id_already_used_from_another_origin_is_a_409_and_moves_nothing(
+    api: ApiHarness,
+) -> None:
+    _ship_100(api)
+    receive(api, "admin", MARRAKECH, 50, lot="RB-M")
+
+    r = api.post("admin", "/v1/stock/transfers", transfer(MARRAKECH, SITE, 10, id=TR))
+
+    error_of(r, 409, "already_exists")
+    assert [e.type for e in api.published("stock")][-1] == "StockReceived"
+    api.project_published()
+    assert on_hand(api, MARRAKECH) == {"RB-M": (None, 50)}
+
+
 def test_an_idempotency_key_header_is_the_dispatch_id_when_the_body_has_none(
     api: ApiHarness,
 ) -> None:
