@@ -30,8 +30,9 @@ def kafka_broker() -> psutil.Process | None:
     try:
         pid = int((KAFKA_DIR / "kafka" / "broker.pid").read_text().strip())
         process = psutil.Process(pid)
+        # resolved: a worktree that links its var/ to another checkout's shares its broker
         if "kafka.Kafka" in process.cmdline() and any(
-            str(KAFKA_DIR) in arg for arg in process.cmdline()
+            str(KAFKA_DIR.resolve()) in arg for arg in process.cmdline()
         ):
             return process
     except (FileNotFoundError, ValueError, psutil.Error):
