@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
 from projections.queries import fetch_all, fetch_each_planned
+from projections.sql import among
 from projections.tables import (
     campaigns,
     coverage_counts,
@@ -117,7 +118,7 @@ def households_by_id(engine: Engine, ids: Collection[str]) -> dict[str, dict[str
     """Many households at once, by id (those not found are absent)."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(ids))):
-        stmt = select(households).where(households.c.household_id.in_(chunk))
+        stmt = select(households).where(among(engine, households.c.household_id, chunk))
         [rows] = fetch_each_planned(engine, [stmt])
         found.update((row["household_id"], row) for row in rows)
     return found
@@ -134,7 +135,9 @@ def households_by_pseudonym(
     found: dict[str, dict[str, Any]] = {}
     columns = ("identity", "national_id_pseudonym", "registry_pseudonym")
     for chunk in _chunks(sorted(set(pseudonyms))):
-        lookups = [select(h).where(h.c[c].in_(chunk), h.c.erased.is_(False)) for c in columns]
+        lookups = [
+            select(h).where(among(engine, h.c[c], chunk), h.c.erased.is_(False)) for c in columns
+        ]
         for column, rows in zip(columns, fetch_each_planned(engine, lookups), strict=True):
             for row in rows:
                 found.setdefault(row[column], row)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    Engine,
     LargeBinary,
     Table,
     all_,
@@ -28,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 Row = dict[str, Any]
 
 
-def among(conn: Connection, column: ColumnElement[Any], values: Iterable[Any]) -> Any:
+def among(conn: Connection | Engine, column: ColumnElement[Any], values: Iterable[Any]) -> Any:
     """`column IN values`; on PostgreSQL `column = ANY(:values)`, one array parameter. A
     batch's IN list of a few thousand ids is rendered parameter by parameter by SQLAlchemy
     and converted again by the driver (its text changes with its length): a fifth of a

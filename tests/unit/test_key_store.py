@@ -129,3 +129,19 @@ def test_a_batch_claims_and_seals_at_once_as_one_by_one_would(database_url: str)
         "hh-taken",
     }
     assert store.claimant("hh-taken") == (True, "p-mohamed")
+
+
+def test_a_batch_of_thousands_of_keys_stores_the_new_ones_and_names_only_those(
+    database_url: str,
+) -> None:
+    store = SqlKeyStore(make_engine(database_url))
+    store.create()
+    kept = [(f"hh-{n}", b"kept", "p-before") for n in range(0, 2500, 5)]
+    store.put_many(kept)
+    keys = [(f"hh-{n}", b"new", f"p-{n}") for n in range(2500)]
+
+    stored = store.put_many(keys)
+
+    assert stored == {f"hh-{n}" for n in range(2500) if n % 5}
+    assert store.claimant("hh-5") == (True, "p-before") and store.get("hh-5") == b"kept"
+    assert store.claimant("hh-6") == (True, "p-6") and store.get("hh-6") == b"new"
