@@ -104,6 +104,7 @@ def test_an_agent_checks_cards_offline_and_the_site_list_shows_them_served(site:
                   [QUEUE, waiting])  # fmt: skip
     page.click("form.signout button")
     page.wait_for_selector("#signed-out")
+    page.wait_for_load_state()  # the heading is there before the script that clears has run
     after = page.evaluate(STORAGE)
     assert [k for k in after if k.startswith("aid.offline.")] == []
     assert json.loads(page.evaluate(f"localStorage.getItem('{QUEUE}')")) == waiting[:1]
