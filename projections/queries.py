@@ -28,7 +28,8 @@ def one_statement(engine: Engine) -> Connection:
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
+def fetch_one(engine: Engine, stmt: Any) -> dict[str, Any] | None:
+    """The statement's first row, or None."""
     with one_statement(engine) as conn:
         row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
@@ -74,7 +75,7 @@ def session_ended(engine: Engine, session_hash: str) -> bool:
 
 
 def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
-    return _one(engine, select(locations).where(locations.c.location_id == location_id))
+    return fetch_one(engine, select(locations).where(locations.c.location_id == location_id))
 
 
 def all_locations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
@@ -83,7 +84,7 @@ def all_locations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
 
 
 def item(engine: Engine, item_id: str) -> dict[str, Any] | None:
-    return _one(engine, select(items).where(items.c.item_id == item_id))
+    return fetch_one(engine, select(items).where(items.c.item_id == item_id))
 
 
 def all_items(engine: Engine, paging: Paging = EVERYTHING) -> Page:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, DateTime, Engine, Select, func, literal, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
-from projections.queries import fetch_all
+from projections.queries import fetch_all, fetch_one
 from projections.tables import (
     inventory_lots,
     stock_movements,
@@ -89,8 +89,7 @@ def transfer_use(engine: Engine, transfer_id: str) -> dict[str, Any] | None:
     lookup by key, without the transfer's lines."""
     t = transfers
     stmt = select(t.c.from_location_id, t.c.deployment_id).where(t.c.transfer_id == transfer_id)
-    found = fetch_all(engine, stmt)
-    return found[0] if found else None
+    return fetch_one(engine, stmt)
 
 
 def transfer_list(
