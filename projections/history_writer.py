@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Table
 
 from projections.history import facts, subjects
 from projections.projection import Batch
-from projections.sql import insert_ignoring_duplicates
+from projections.sql import insert_ignoring_duplicates, insert_new
 from projections.tables import history
 
 
@@ -20,7 +20,7 @@ class HistoryProjection:
     tables: tuple[Table, ...] = (history,)
     keyed_by_event: bool = True
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         rows = []
         for applied in batch:
             about = subjects(applied.event)
@@ -43,4 +43,9 @@ class HistoryProjection:
                 }
                 for kind, subject_id in about
             ]
-        insert_ignoring_duplicates(conn, history, rows, ["subject_kind", "subject_id", "event_id"])
+        if replay:  # each event once, into empty tables: its rows are new
+            insert_new(conn, history, rows)
+        else:
+            insert_ignoring_duplicates(
+                conn, history, rows, ["subject_kind", "subject_id", "event_id"]
+            )

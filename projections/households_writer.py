@@ -69,7 +69,7 @@ class RegistryProjection:
     )
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a
         person erased then registered again (one partition, in order) must free the identity
         before the new household takes it. Coverage is counted once both are written; a void

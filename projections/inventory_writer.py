@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Table
 from projections.inventory import LotChange, lot_changes, net_changes
 from projections.kit_writer import write_kit_contents
 from projections.projection import Batch
-from projections.sql import insert_ignoring_duplicates, upsert
+from projections.sql import insert_new, upsert
 from projections.tables import (
     inventory_lots,
     kit_lot_donations,
@@ -48,7 +48,7 @@ class InventoryProjection:
     )
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event
         _write_lots(conn, [c for _, cs in changes for c in cs])
         _write_card(conn, changes)
@@ -107,7 +107,7 @@ def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]
             }
             for line, c in enumerate(lot_changes_of_event)
         ]
-    insert_ignoring_duplicates(conn, stock_movements, rows, ["event_id", "line"])
+    insert_new(conn, stock_movements, rows)  # keyed by their event, which is new
 
 
 def _write_use(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]) -> None:

@@ -27,7 +27,7 @@ class PledgesProjection:
     tables: tuple[Table, ...] = (pledges, cash_donations, purchases)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         made: dict[str, dict[str, Any]] = {}
         changed: dict[str, dict[str, Any]] = {}  # pledge_id: received, cancelled_at
         cash: dict[str, dict[str, Any]] = {}

@@ -17,11 +17,15 @@ class Projection(Protocol):
 
     `keyed_by_event`: every row it writes is keyed by the event's id and written only if
     new, so an event applied twice leaves the same rows; the writer then drops a repeated
-    event by that key instead of recording each event id in `applied_events`."""
+    event by that key instead of recording each event id in `applied_events`.
+
+    `replay`: the batch belongs to a replay from offset 0 into empty tables (a rebuild),
+    which drops a repeated event itself, so no row keyed by one of its events exists yet,
+    even for a projection keyed by event (`insert_new` can write them)."""
 
     name: str
     streams: tuple[str, ...]
     tables: tuple[Table, ...]
     keyed_by_event: bool
 
-    def apply(self, conn: Connection, batch: Batch) -> None: ...
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None: ...

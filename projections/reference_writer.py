@@ -26,7 +26,7 @@ class ReferenceProjection:
     tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors, kit_components)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         events = [a.event for a in batch]
         location_rows = [e.model_dump() for e in events if isinstance(e, LocationRegistered)]
         item_rows = [e.model_dump() for e in events if isinstance(e, ItemDefined)]

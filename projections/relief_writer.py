@@ -30,7 +30,7 @@ class ReliefProjection:
     tables: tuple[Table, ...] = (deployments, donations)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """New donations and deployments as one insert each, then progress in order."""
         received, planned, progress = [], [], []
         for applied in batch:

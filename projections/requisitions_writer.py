@@ -33,7 +33,7 @@ class RequisitionsProjection:
     tables: tuple[Table, ...] = (requisitions, requisition_lines)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:
             _apply(conn, applied.event, applied.occurred_at, applied.envelope.actor.user_id)
 

@@ -34,7 +34,7 @@ class SlotsProjection:
     tables: tuple[Table, ...] = (slot_plans, slot_assignments, slot_messages)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         held: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         for applied in batch:

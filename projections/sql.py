@@ -7,10 +7,12 @@ whatever the number of rows. SQLite, in-process, takes the rows as an executeman
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 Row = dict[str, Any]
 
@@ -107,6 +110,70 @@ def insert_ignoring_duplicates(
 ) -> None:
     """Insert rows whose key is new; silently keep existing ones."""
     upsert(conn, table, rows, keys)
+
+
+def insert_new(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert rows that cannot be there yet: keyed by events the writer has just found new
+    (applied once each, in this transaction). On PostgreSQL by binary `COPY`, which skips
+    the JSON expansion and the conflict check of an upsert (half of PostgreSQL's time for
+    such rows). A key already there is an error here, never skipped."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows)
+        return
+    conn.execute(table.insert(), list(rows))
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+    columns = list(rows[0])
+    documents = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    oids = [_TEXT_OID if c in documents else oid for c, oid in _column_types(conn, table, columns)]
+    names = ", ".join(f'"{c}"' for c in columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
+    with copying(conn, statement) as copy:
+        copy.set_types(oids)
+        if not documents:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+            return
+        for row in rows:  # a document goes as its JSON text, which the server parses
+            copy.write_row(
+                [orjson.dumps(row[c]).decode() if c in documents else row[c] for c in columns]
+            )
+
+
+_TEXT_OID = 25
+
+
+@contextmanager
+def copying(conn: Connection, statement: str) -> Iterator[psycopg.Copy]:
+    """A `COPY … FROM STDIN` on the connection's driver (PostgreSQL), in its transaction; the
+    driver's errors raised as SQLAlchemy's (an OperationalError is retried like any other)."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            yield copy
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def _column_types(conn: Connection, table: Table, columns: list[str]) -> list[tuple[str, int]]:
+    """The columns' type oids, as the server has them (the table found by `search_path`, so a
+    rebuild's shadow copy); asked once per connection and table."""
+    known: dict[str, dict[str, int]] = conn.info.setdefault("column_types", {})
+    types = known.get(table.name)
+    if types is None or any(c not in types for c in columns):
+        found = conn.execute(_COLUMN_TYPES, {"table": f'"{table.name}"'})
+        types = known[table.name] = {name: int(oid) for name, oid in found}
+    return [(c, types[c]) for c in columns]
+
+
+_COLUMN_TYPES = text(
+    "SELECT attname, atttypid FROM pg_attribute "
+    "WHERE attrelid = CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"
+)
 
 
 def _merge_same_keys(

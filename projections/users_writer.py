@@ -27,7 +27,7 @@ class UsersProjection:
     tables: tuple[Table, ...] = (users, ended_sessions)
     keyed_by_event: bool = False
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:
             envelope, event = applied.envelope, applied.event
             if isinstance(event, UserCreated):

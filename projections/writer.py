@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import orjson
-import psycopg
 from sqlalchemy import Connection, Engine, delete, select, text
 
 from events import Envelope, Event
 from projections.projection import Projection
-from projections.sql import insert_into, upsert
+from projections.sql import copying, insert_into, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
 from projections.writer_types import Applied
 
@@ -73,9 +72,10 @@ def apply_messages(
 
     `replayed`: for a replay from offset 0 in one transaction (a rebuild), the ids of the
     events it has applied so far, as `UUID.int` (which the garbage collector does not
-    track). A repeat is then dropped against that set instead of `applied_events`, and the
-    caller records the whole set once at the end (`record_replayed`) rather than an index
-    entry per event, batch after batch."""
+    track). A repeat is then dropped against that set instead of `applied_events` (or, for
+    a projection keyed by event, its keys, so its rows can be inserted without looking),
+    and the caller records the whole set once at the end (`record_replayed`) rather than
+    an index entry per event, batch after batch."""
     done = positions(conn, projection.name)
     fresh = [m for m in messages if m.offset > done.get((m.topic, m.partition), -1)]
     applied = _apply_new_events(conn, projection, fresh, replayed)
@@ -97,16 +97,16 @@ def _apply_new_events(
             )
     if not candidates:
         return 0
-    if projection.keyed_by_event:  # its own keys drop a repeat: nothing to record
-        new = list(candidates.values())
-    elif replayed is not None:
+    if replayed is not None:
         new = [applied for event_id, applied in candidates.items() if event_id.int not in replayed]
         replayed.update(applied.envelope.event_id.int for applied in new)
+    elif projection.keyed_by_event:  # its own keys drop a repeat: nothing to record
+        new = list(candidates.values())
     else:
         recorded = set(_record_new(conn, projection.name, candidates))
         new = [applied for event_id, applied in candidates.items() if event_id in recorded]
     if new:
-        projection.apply(conn, new)
+        projection.apply(conn, new, replay=replayed is not None)
     return len(new)
 
 
@@ -137,11 +137,8 @@ def record_replayed(conn: Connection, projection: Projection, replayed: Collecti
     if projection.keyed_by_event or not replayed:
         return
     if conn.dialect.name == "postgresql":
-        copying = "COPY applied_events (projection, event_id) FROM STDIN"
-        driver = conn.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
         ids = list(replayed)
-        with driver.cursor() as cursor, cursor.copy(copying) as copy:
+        with copying(conn, "COPY applied_events (projection, event_id) FROM STDIN") as copy:
             for start in range(0, len(ids), 10_000):  # uuid's input takes 32 hex digits
                 chunk = ids[start : start + 10_000]
                 copy.write("".join(f"{projection.name}\t{e:032x}\n" for e in chunk))

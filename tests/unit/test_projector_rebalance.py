@@ -106,11 +106,11 @@ class DatabaseThatBlips:
         self.keyed_by_event = self.inner.keyed_by_event
         self.failure: Exception | None = failure
 
-    def apply(self, conn: Connection, batch: Batch) -> None:
+    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         if self.failure is not None:
             failure, self.failure = self.failure, None
             raise failure
-        self.inner.apply(conn, batch)
+        self.inner.apply(conn, batch, replay)
 
 
 def project(tmp_path: Path, consumer: RebalancingConsumer, projection: object) -> Engine:
