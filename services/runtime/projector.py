@@ -131,6 +131,9 @@ class Projector:
                     messages = [await self._message(r) for r in batch]
                     await self.finish_pending()
                     self._pending = asyncio.create_task(self._apply(batch, messages))
+                    # let it hand the batch to its thread now: with records buffered, the
+                    # next getmany and the decoding would not yield before it is awaited
+                    await asyncio.sleep(0)
                 elif self._pending is not None:
                     await self.finish_pending()
         finally:

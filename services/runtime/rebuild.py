@@ -129,8 +129,10 @@ async def _replay(
             ]
             if writing is not None:
                 applied += await writing
-            writing = asyncio.ensure_future(
-                asyncio.to_thread(apply_messages, conn, projection, batch, replayed)
+            # handed to the thread at once: a task would start only when this loop next
+            # yields, and with records buffered neither getmany nor decoding yields
+            writing = asyncio.get_running_loop().run_in_executor(
+                None, apply_messages, conn, projection, batch, replayed
             )
             read += len(batch)
             collect(read)
