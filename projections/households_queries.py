@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, or_, select
 
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
-from projections.queries import fetch_all, fetch_each_planned
+from projections.queries import fetch_all, fetch_each_planned, fetch_one
 from projections.sql import among
 from projections.tables import (
     campaigns,
@@ -22,21 +22,15 @@ from projections.tables import (
 )
 
 
-def _first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    return rows[0] if rows else None
-
-
 def household(engine: Engine, household_id: str) -> dict[str, Any] | None:
-    return _first(
-        fetch_all(engine, select(households).where(households.c.household_id == household_id))
-    )
+    return fetch_one(engine, select(households).where(households.c.household_id == household_id))
 
 
 def current_card(engine: Engine, household_id: str) -> dict[str, Any] | None:
     """The household's card that works now, if it was given one."""
     c = household_cards.c
     query = select(household_cards).where(c.household_id == household_id, c.replaced_at.is_(None))
-    return _first(fetch_all(engine, query.order_by(c.card_number.desc()).limit(1)))
+    return fetch_one(engine, query.order_by(c.card_number.desc()).limit(1))
 
 
 def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] | None:
@@ -45,7 +39,7 @@ def card(engine: Engine, household_id: str, card_number: int) -> dict[str, Any] 
     query = select(household_cards).where(
         c.household_id == household_id, c.card_number == card_number
     )
-    return _first(fetch_all(engine, query))
+    return fetch_one(engine, query)
 
 
 def area_names(
@@ -93,24 +87,22 @@ def current_cards(engine: Engine, household_ids: Collection[str]) -> dict[str, d
 
 def distribution(engine: Engine, distribution_id: str) -> dict[str, Any] | None:
     d = distributions
-    return _first(fetch_all(engine, select(d).where(d.c.distribution_id == distribution_id)))
+    return fetch_one(engine, select(d).where(d.c.distribution_id == distribution_id))
 
 
 def household_by_pseudonym(engine: Engine, pseudonym: str) -> dict[str, Any] | None:
     """The household an identifier's pseudonym points to (erased households are not found)."""
     h = households
-    return _first(
-        fetch_all(
-            engine,
-            select(h).where(
-                or_(
-                    h.c.identity == pseudonym,
-                    h.c.national_id_pseudonym == pseudonym,
-                    h.c.registry_pseudonym == pseudonym,
-                ),
-                h.c.erased.is_(False),
+    return fetch_one(
+        engine,
+        select(h).where(
+            or_(
+                h.c.identity == pseudonym,
+                h.c.national_id_pseudonym == pseudonym,
+                h.c.registry_pseudonym == pseudonym,
             ),
-        )
+            h.c.erased.is_(False),
+        ),
     )
 
 
@@ -149,9 +141,7 @@ def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
 
 
 def campaign(engine: Engine, campaign_id: str) -> dict[str, Any] | None:
-    return _first(
-        fetch_all(engine, select(campaigns).where(campaigns.c.campaign_id == campaign_id))
-    )
+    return fetch_one(engine, select(campaigns).where(campaigns.c.campaign_id == campaign_id))
 
 
 def all_campaigns(engine: Engine, paging: Paging = EVERYTHING) -> Page:

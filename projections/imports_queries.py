@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 
 from projections.paging import Page, Paging, Sort, read_page
-from projections.queries import fetch_all
+from projections.queries import fetch_all, fetch_one
 from projections.sql import upsert
 from projections.tables import household_import_refusals, household_imports, locations
 
@@ -78,10 +78,9 @@ def finish(engine: Engine, import_id: str, status: str, at: datetime) -> None:
 
 
 def state(engine: Engine, import_id: str) -> dict[str, Any] | None:
-    rows = fetch_all(
+    return fetch_one(
         engine, select(household_imports).where(household_imports.c.import_id == import_id)
     )
-    return rows[0] if rows else None
 
 
 def refusals(engine: Engine, import_id: str, paging: Paging) -> Page:

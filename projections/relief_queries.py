@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, tuple_
 
 from projections.donor_trace import KitLot, TraceReading, by_item, trace_of
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
-from projections.queries import fetch_all
+from projections.queries import fetch_one
 from projections.tables import (
     deployments,
     distributions,
@@ -33,8 +33,7 @@ def all_operations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
 
 
 def operation(engine: Engine, operation_id: str) -> dict[str, Any] | None:
-    rows = fetch_all(engine, select(operations).where(operations.c.operation_id == operation_id))
-    return rows[0] if rows else None
+    return fetch_one(engine, select(operations).where(operations.c.operation_id == operation_id))
 
 
 def all_donors(
@@ -47,13 +46,11 @@ def all_donors(
 
 
 def donor(engine: Engine, donor_id: str) -> dict[str, Any] | None:
-    rows = fetch_all(engine, select(donors).where(donors.c.donor_id == donor_id))
-    return rows[0] if rows else None
+    return fetch_one(engine, select(donors).where(donors.c.donor_id == donor_id))
 
 
 def donation(engine: Engine, donation_id: str) -> dict[str, Any] | None:
-    rows = fetch_all(engine, select(donations).where(donations.c.donation_id == donation_id))
-    return rows[0] if rows else None
+    return fetch_one(engine, select(donations).where(donations.c.donation_id == donation_id))
 
 
 def donations_of(engine: Engine, donor_ids: list[str] | None, paging: Paging = EVERYTHING) -> Page:
@@ -79,10 +76,9 @@ def deployment_board(engine: Engine, operation_id: str | None, paging: Paging = 
 
 
 def deployment(engine: Engine, deployment_id: str) -> dict[str, Any] | None:
-    rows = fetch_all(
+    return fetch_one(
         engine, select(deployments).where(deployments.c.deployment_id == deployment_id)
     )
-    return rows[0] if rows else None
 
 
 def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
