@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import statistics
 import time
 import uuid
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -61,7 +62,27 @@ def start_kafka() -> str:
         kafka_local.start(KAFKA_DIR, port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
     except kafka_local.PortTaken as exc:
         raise SystemExit(f"{exc}; the benchmarks' port comes from AID_BENCH_KAFKA_PORT") from None
-    return f"127.0.0.1:{KAFKA_PORT}"
+    bootstrap = f"127.0.0.1:{KAFKA_PORT}"
+    forget_earlier_runs(bootstrap)
+    return bootstrap
+
+
+def forget_earlier_runs(bootstrap: str) -> list[str]:
+    """Delete the topics earlier runs left on the benchmarks' own broker (each run writes
+    under a fresh prefix, `bench_settings`); returns their names. Kept, they add up to
+    tens of thousands of partitions, past the files a broker may hold open, and it takes
+    its log directory offline."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
+    try:
+        earlier = sorted(t for t in admin.list_topics() if BENCH_TOPIC.fullmatch(t))
+        for start in range(0, len(earlier), 100):
+            admin.delete_topics(earlier[start : start + 100], timeout_ms=60_000)
+    finally:
+        admin.close()
+    return earlier
+
+
+BENCH_TOPIC = re.compile(r"bench[0-9a-f]{8}\..+")
 
 
 def _admin_engine() -> Any:

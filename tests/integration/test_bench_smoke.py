@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -174,3 +175,31 @@ def test_household_import_benchmark(bench_env: dict[str, str]) -> None:
     assert result["households"] == 300
     assert result["households_per_s"] > 0 and result["raw_publish_events_per_s"] > 0
     assert result["importer_peak_rss_mib"] > 0
+
+
+def test_the_benchmarks_broker_forgets_the_topics_of_earlier_runs(kafka_bootstrap: str) -> None:
+    """Each run writes under a fresh prefix; at the next start the broker drops the earlier
+    runs' topics, and only those (kept, they took its log directory offline)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    from bench.common import forget_earlier_runs
+
+    earlier = f"bench{uuid.uuid4().hex[:8]}.stock"
+    kept = f"t_keep_{uuid.uuid4().hex[:8]}.stock"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(earlier, 2, 1), NewTopic(kept, 1, 1)])
+        assert {earlier, kept} <= set(admin.list_topics())
+
+        forgotten = forget_earlier_runs(kafka_bootstrap)
+
+        assert earlier in forgotten and kept not in forgotten
+        deadline = time.monotonic() + 30
+        while earlier in admin.list_topics() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert earlier not in admin.list_topics()
+        assert kept in admin.list_topics()
+    finally:
+        admin.delete_topics([kept])
+        admin.close()
