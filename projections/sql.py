@@ -2,7 +2,8 @@
 
 On PostgreSQL a batch of rows travels as one JSON parameter expanded by
 `json_populate_recordset`: one statement and one round trip per table and batch,
-whatever the number of rows. SQLite, in-process, takes the rows as an executemany.
+whatever the number of rows; rows that cannot be there yet go by binary `COPY`
+(`insert_new`). SQLite, in-process, takes the rows as an executemany.
 """
 
 from __future__ import annotations
@@ -133,10 +134,6 @@ def _copy(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
     statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
     with copying(conn, statement) as copy:
         copy.set_types(oids)
-        if not documents:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-            return
         for row in rows:  # a document goes as its JSON text, which the server parses
             copy.write_row(
                 [orjson.dumps(row[c]).decode() if c in documents else row[c] for c in columns]
