@@ -15,12 +15,12 @@ from projections.tables import COUNTED
 from services.app import cards
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from services.app.households import pseudonyms
-from services.app.import_batches import batch_id, item_replies, record_batches
+from services.app.import_batches import item_replies, record_batches
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, decide_many
-from services.domain.commands import Reply
+from services.domain.commands import Reply, batch_id
 from services.domain.distributions.commands import (
     RecordDistribution,
     Resolution,

@@ -24,7 +24,7 @@ import orjson
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import BrokerUnavailable, Invalid
-from services.app.import_batches import batch_id, in_batches, item_replies
+from services.app.import_batches import in_batches, item_replies
 from services.app.import_checks import (
     Candidate,
     LineOutcome,
@@ -36,7 +36,7 @@ from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import decide_many
-from services.domain.commands import Command, Reply
+from services.domain.commands import Command, Reply, batch_id
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts

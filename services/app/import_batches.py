@@ -5,7 +5,6 @@ are sent so."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -90,13 +89,6 @@ def record_batches(
         (RecordDistributions(records=[c for _, c in chunk]), [line for line, _ in chunk])
         for chunk in chunks
     ]
-
-
-def batch_id(batch: BatchCommand) -> str:
-    """The batch's client id, from its members' ids: the same lines sent again (a resend, a
-    resumed import, an offline sync again) make the same command."""
-    ids = "\n".join(client_id for client_id, _ in batch.items()).encode()
-    return f"batch-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
 
 
 def item_replies(

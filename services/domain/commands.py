@@ -25,6 +25,18 @@ class Command(BaseModel):
         raise NotImplementedError
 
 
+class Sender(BaseModel):
+    """Who asked one command of a batch, when, and in which flow: a batch gathering commands
+    of several causes (a policy's) carries each one's, so that command's events are the ones
+    it would have had alone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: Actor
+    issued_at: AwareDatetime
+    correlation_id: str
+
+
 class BatchCommand(Command):
     """Commands of one kind for aggregates of one partition, sent and decided together
     (the decider's `decide_batch`); each answered as it would be alone, under its own id."""
@@ -42,6 +54,17 @@ class BatchCommand(Command):
     def items(self) -> Sequence[tuple[str, Command]]:
         """Each command with the client id it would be sent under on its own."""
         raise NotImplementedError
+
+    def senders(self) -> Sequence[Sender | None]:
+        """Each command's own sender, in `items`' order; None where it is the batch's."""
+        return [None] * len(self.items())
+
+
+def batch_id(batch: BatchCommand) -> str:
+    """The batch's client id, from its members' ids: the same members sent again (a resend, a
+    resumed import, an offline sync or a policy's reaction again) make the same command."""
+    ids = "\n".join(client_id for client_id, _ in batch.items()).encode()
+    return f"batch-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
 
 
 class CommandEnvelope(BaseModel):

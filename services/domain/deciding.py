@@ -31,7 +31,14 @@ from pydantic import ValidationError
 
 from events import Envelope, Event
 from events.serialization import event_id_for, wrap
-from services.domain.commands import BatchCommand, Command, CommandEnvelope, RefusalRecord, Reply
+from services.domain.commands import (
+    BatchCommand,
+    Command,
+    CommandEnvelope,
+    RefusalRecord,
+    Reply,
+    Sender,
+)
 from services.domain.decisions import DomainError
 from services.domain.positions import Position
 
@@ -214,7 +221,10 @@ class AggregateStore(Generic[S]):
                           message=f"{envelope.type} cannot be read: {exc}")  # fmt: skip
             return Decision(envelope, reply=reply)
         assert isinstance(batch, BatchCommand)
-        items = [(_item(envelope, client_id, c), c) for client_id, c in batch.items()]
+        items = [
+            (_item(envelope, client_id, c, sender), c)
+            for (client_id, c), sender in zip(batch.items(), batch.senders(), strict=True)
+        ]
         replies: list[Reply | None] = [self._known(e, c, owns) for e, c in items]
         # A command the batch holds twice (one id, one aggregate) is decided once, its second
         # answered as it would be right after the first: the same answer, or the conflict.
@@ -368,14 +378,18 @@ def _anywhere(aggregate_id: str) -> bool:
     return True
 
 
-def _item(batch: CommandEnvelope, client_id: str, command: Command) -> CommandEnvelope:
-    """The envelope a batch's command would have had, sent alone by the batch's sender."""
+def _item(
+    batch: CommandEnvelope, client_id: str, command: Command, sender: Sender | None = None
+) -> CommandEnvelope:
+    """The envelope a batch's command would have had sent alone, by its own sender or the
+    batch's."""
+    sent_by = sender or batch
     return CommandEnvelope.model_construct(
         command_id=f"{command.TYPE}:{client_id}",
         type=command.TYPE,
-        actor=batch.actor,
-        issued_at=batch.issued_at,
-        correlation_id=batch.correlation_id,
+        actor=sent_by.actor,
+        issued_at=sent_by.issued_at,
+        correlation_id=sent_by.correlation_id,
         data=command.model_dump(mode="json"),
         reply_to=None,
     )

@@ -4,7 +4,8 @@ The reactions of `services.app.policies` get the events of one stream in batches
 to a batch's events together; the batch is acknowledged only once every reaction is done, so
 after a crash the events are reacted to again and get the decisions already recorded.
 Distributions are the busiest flow and wait for no decision: their stock commands are sent
-straight to the stock writers, a batch acknowledged once all are on the log.
+straight to the stock writers (a partition's consumptions in a row as one command), a batch
+acknowledged once all are on the log.
 
 Batches come from Faust's `noack_take`, and each is acknowledged by hand once done: `take()`
 acknowledges a batch in a `finally`, so a graceful stop in the middle of one (SIGTERM while
@@ -27,13 +28,14 @@ from events import Envelope, Event, UndecodableMessage
 from services.app.errors import BrokerUnavailable
 from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus
-from services.domain.policies.distributions import site_stock_command
+from services.domain.policies.distributions import gathered, site_stock_command
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
 from services.runtime.ledger import LogReader
 from services.runtime.publisher import durable_async_producer
 from services.runtime.settings import Settings
+from services.runtime.topics import partition_for
 
 log = logging.getLogger(__name__)
 POLICY_BATCH = 500
@@ -168,24 +170,26 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
             await producer.stop()
 
     async def send_consume_commands(producer: AIOKafkaProducer, messages: Sequence[Origin]) -> None:
-        """Send a batch's commands together; the batch is acknowledged once all are."""
-        sent = []
+        """Send a batch's commands together (a partition's consumptions in a row as one); the
+        batch is acknowledged once all are."""
+        asked = []
         for message in messages:
             try:
                 envelope, event = _read(reader, message)
             except UndecodableMessage:
                 continue  # parked by the projectors, unverified events too
-            asked = site_stock_command(event, envelope)
-            if asked is not None:
-                command, wire = asked
-                sent.append(
-                    await producer.send(
-                        settings.topic("stock-commands"),
-                        wire.model_dump_json().encode(),
-                        key=command.aggregate_id.encode(),
-                    )
-                )
+            stock_command = site_stock_command(event, envelope)
+            if stock_command is not None:
+                asked.append(stock_command)
+        sent = []
+        for command, wire in gathered(asked, partition_of):
+            value = wire.model_dump_json().encode()
+            key = command.aggregate_id.encode()
+            sent.append(await producer.send(settings.topic("stock-commands"), value, key=key))
         await asyncio.gather(*sent)
+
+    def partition_of(key: str) -> int:
+        return partition_for(key, settings.partitions)
 
     topic = _topic(app, settings, "distributions")
     app.agent(topic, name="consume-site-stock", concurrency=1)(consume_site_stock)

@@ -179,6 +179,12 @@ def test_an_offline_batch_of_5000_with_2_percent_duplicates_counts_exactly(syste
     duplicates = every_item(system.client, "/v1/distributions/duplicates", admin)
     assert len(duplicates) == 100
 
+    def on_hand() -> int:  # the site received nothing: each basket is owed from nowhere
+        r = system.client.get("/v1/inventory", headers=admin, params={"location_id": SITE})
+        return sum(row["on_hand"] for row in r.json()["items"])
+
+    eventually(lambda: on_hand() == -4940, timeout=60, what="each basket taken from the site once")
+
 
 def test_no_identity_in_clear_in_any_topic_or_table_and_erasure_keeps_the_counts(
     system: System,

@@ -13,10 +13,10 @@ from typing import Any
 from events import Actor, Event
 from events.households import CampaignOpened, DuplicateDistributionFlagged
 from services.app.distributions import _decisions, _result
-from services.app.import_batches import batch_id, record_batches
+from services.app.import_batches import record_batches
 from services.app.kept_rows import REFERENCE, USERS, KeptRows
 from services.app.permissions import User
-from services.domain.commands import CommandEnvelope, Reply
+from services.domain.commands import CommandEnvelope, Reply, batch_id
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.decisions import DomainError, Rejected
 from services.domain.distributions.commands import (

@@ -9,8 +9,8 @@ from functools import reduce
 
 from events import Actor
 from events.households import MemberCounts
-from services.app.import_batches import batch_id, in_batches
-from services.domain.commands import CommandEnvelope, Reply
+from services.app.import_batches import in_batches
+from services.domain.commands import CommandEnvelope, Reply, batch_id
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.decisions import Refused
 from services.domain.households.decider import RegisterHousehold, Registration, decide, evolve

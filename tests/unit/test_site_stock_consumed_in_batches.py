@@ -1,0 +1,219 @@
+"""The distribution policy's stock commands, gathered: the consumptions that follow one
+another on a partition of the stock commands travel as one `ConsumeForDistributions`, and
+the sites' writer decides each as it would alone (same events, ids, times, actors and
+flows), in order, each answered once however the batches are cut when the policy reacts
+again after a crash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from events import Actor, Envelope, Event
+from events.households import AidDistributed, DistributionVoided
+from events.serialization import event_id_for, wrap
+from services.domain.commands import CommandEnvelope
+from services.domain.deciding import AggregateStore, Decision
+from services.domain.policies import Sent
+from services.domain.policies.distributions import gathered, site_stock_command
+from services.domain.stock.commands import (
+    MAX_CONSUMPTIONS,
+    ConsumeForDistribution,
+    ConsumeForDistributions,
+    ReceiveStock,
+    VoidStockEntry,
+)
+from services.domain.stock.decider import StockDecider
+from services.domain.stock.state import LocationStock
+
+MORNING = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+ILHAM = Actor(user_id="ilham-agent", role="agent")
+SAID = Actor(user_id="said-agent", role="agent")
+# Two sites whose commands share partition 0, one on partition 1.
+PARTITION = {"site-asni": 0, "site-amizmiz": 0, "site-tahannaout": 1}
+
+
+def partition_of(site_id: str) -> int:
+    return PARTITION[site_id]
+
+
+def handed(n: int, site: str = "site-asni", actor: Actor = ILHAM, **more: Any) -> Sent:
+    """The policy's command for distribution `d-n`, handed `n` minutes after the morning."""
+    event = AidDistributed(
+        distribution_id=f"d-{n}", household_id=f"hh-{n}", identity="p" + "a" * 40,
+        campaign_id="ramadan-2026", site_id=site, item_id="ramadan-basket", quantity=2,
+        region_code="MA07", province_code="MA0701",
+        distributed_at=MORNING + timedelta(minutes=n), **more,
+    )  # fmt: skip
+    asked = site_stock_command(event, _envelope(event, f"serve-{n}", actor))
+    assert asked is not None
+    return asked
+
+
+def voided(n: int, site: str = "site-asni") -> Sent:
+    event = DistributionVoided(
+        distribution_id=f"d-{n}", household_id=f"hh-{n}", identity="p" + "a" * 40,
+        campaign_id="ramadan-2026", site_id=site, item_id="ramadan-basket", quantity=2,
+        reason="wrong card",
+    )  # fmt: skip
+    asked = site_stock_command(event, _envelope(event, f"void-{n}", SAID))
+    assert asked is not None
+    return asked
+
+
+def _envelope(event: Event, flow: str, actor: Actor) -> Envelope:
+    at = getattr(event, "distributed_at", MORNING + timedelta(hours=3))
+    return wrap(
+        event, event_id=event_id_for(flow, 0), occurred_at=at, recorded_at=at, actor=actor,
+        correlation_id=flow, causation_id=flow,
+    )  # fmt: skip
+
+
+def ids(sent: Sent) -> list[str]:
+    command, wire = sent
+    if isinstance(command, ConsumeForDistributions):
+        return [f"{ConsumeForDistribution.TYPE}:{c.client_id}" for c in command.consumptions]
+    return [wire.command_id]
+
+
+# ---- gathering (pure) ------------------------------------------------------------------------
+
+
+def test_a_partition_s_consumptions_in_a_row_travel_as_one_command_others_alone() -> None:
+    asked = [handed(1), handed(2, "site-tahannaout"), handed(3, "site-amizmiz"), handed(4)]
+
+    sent = gathered(asked, partition_of)
+
+    assert [type(c).__name__ for c, _ in sent] == [
+        "ConsumeForDistributions",
+        "ConsumeForDistribution",
+    ]
+    assert ids(sent[0]) == [asked[n][1].command_id for n in (0, 2, 3)]
+    assert ids(sent[1]) == [asked[1][1].command_id]
+
+
+def test_a_void_closes_its_partition_s_run_so_it_never_overtakes_a_consumption() -> None:
+    asked = [handed(1), handed(2), voided(1), handed(3), handed(5, "site-tahannaout"),
+             handed(4), handed(6, "site-tahannaout")]  # fmt: skip
+
+    sent = gathered(asked, partition_of)
+
+    assert [ids(s) for s in sent] == [
+        ["ConsumeForDistribution:d-1", "ConsumeForDistribution:d-2"],
+        ["VoidStockEntry:d-1"],
+        ["ConsumeForDistribution:d-3", "ConsumeForDistribution:d-4"],
+        ["ConsumeForDistribution:d-5", "ConsumeForDistribution:d-6"],
+    ]
+
+
+def test_a_long_run_is_cut_so_each_command_fits_one_message() -> None:
+    asked = [handed(n) for n in range(MAX_CONSUMPTIONS + 2)]
+
+    sent = gathered(asked, partition_of)
+
+    assert [len(ids(s)) for s in sent] == [MAX_CONSUMPTIONS, 2]
+    assert [i for s in sent for i in ids(s)] == [wire.command_id for _, wire in asked]
+    assert all(len(wire.model_dump_json()) < 600_000 for _, wire in sent)
+
+
+def test_the_same_events_again_make_the_same_commands_under_the_same_ids() -> None:
+    asked = [handed(1), handed(2, actor=SAID), handed(3)]
+
+    assert gathered(asked, partition_of) == gathered(list(asked), partition_of)
+    assert gathered(asked, partition_of)[0][1].command_id.startswith(
+        "ConsumeForDistributions:batch-"
+    )
+
+
+# ---- decided by the sites' writer -------------------------------------------------------------
+
+
+def stocked() -> AggregateStore[LocationStock]:
+    store = AggregateStore(StockDecider())
+    for site in PARTITION:
+        receipt = ReceiveStock(
+            receipt_id=f"r-{site}", location_id=site, item_id="ramadan-basket", quantity=5,
+            lot="RB-1", occurred_at=MORNING - timedelta(days=1),
+        )  # fmt: skip
+        decide(store, CommandEnvelope.of(receipt, receipt.receipt_id, SAID, MORNING))
+    return store
+
+
+def decide(store: AggregateStore[Any], wire: CommandEnvelope) -> Decision:
+    decision = store.take(wire)
+    store.fold(decision)
+    return decision
+
+
+def written(decisions: list[Decision]) -> list[tuple[str, dict[str, Any]]]:
+    """Each event as written: its record's key and its whole envelope."""
+    return [(d.record_key(i), e.model_dump(mode="json"))
+            for d in decisions for i, (e, _) in enumerate(d.events)]  # fmt: skip
+
+
+def test_a_batch_writes_what_its_consumptions_write_alone_in_order() -> None:
+    asked = [handed(1), handed(2, "site-amizmiz", actor=SAID), handed(3), handed(4)]
+    [(_, wire)] = gathered(asked, partition_of)
+    together, alone = stocked(), stocked()
+
+    in_one = decide(together, wire)
+    one_by_one = [decide(alone, w) for _, w in asked]
+
+    assert written([in_one]) == written(one_by_one)
+    # Asni's third basket takes its lot's last one and one from nowhere, as alone
+    lots = [(e["data"]["location_id"], e["data"]["lot"], e["data"]["quantity"])
+            for _, e in written([in_one])]  # fmt: skip
+    assert lots == [("site-asni", "RB-1", 2), ("site-amizmiz", "RB-1", 2),
+                    ("site-asni", "RB-1", 2), ("site-asni", "RB-1", 1),
+                    ("site-asni", "UNALLOCATED", 1)]  # fmt: skip
+    stamps = [(e["actor"]["user_id"], e["occurred_at"]) for _, e in written([in_one])]
+    assert stamps[:2] == [
+        ("ilham-agent", "2026-03-01T10:01:00Z"),
+        ("said-agent", "2026-03-01T10:02:00Z"),
+    ]
+    replies = together.answer(in_one, None).details["replies"]
+    assert [(r["command_id"], r["status"]) for r in replies] == [
+        (w.command_id, "accepted") for _, w in asked
+    ]
+    assert together.states == alone.states
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_a_reaction_again_cut_otherwise_moves_each_basket_once(cut: int) -> None:
+    """After a crash the policy reacts again to events some of which were decided: however its
+    batches are cut, what was decided is answered again and only the rest is decided."""
+    asked = [handed(n) for n in range(1, 5)]
+    store, once = stocked(), stocked()
+    first = decide(store, gathered(asked[:cut], partition_of)[0][1])
+
+    again = decide(store, gathered(asked, partition_of)[0][1])
+
+    assert written([first, again]) == written([decide(once, w) for _, w in asked])
+    assert store.states == once.states
+    statuses = [(r["status"], r["replayed"]) for r in store.answer(again, None).details["replies"]]
+    assert statuses == [("accepted", True)] * cut + [("accepted", False)] * (4 - cut)
+
+
+def test_a_consumption_retried_alone_after_its_batch_is_answered_from_the_batch() -> None:
+    asked = [handed(1), handed(2)]
+    store = stocked()
+    decide(store, gathered(asked, partition_of)[0][1])
+
+    retried = decide(store, asked[1][1])
+
+    assert retried.events == []
+    reply = store.answer(retried, None)
+    assert (reply.status, reply.replayed) == ("accepted", True)
+    assert [e["type"] for e in reply.events] == ["StockDistributed"]
+
+
+def test_a_void_after_its_consumption_returns_the_basket() -> None:
+    sent = gathered([handed(1), handed(2), voided(1)], partition_of)
+    store = stocked()
+    for _, wire in sent:
+        decide(store, wire)
+
+    assert store.state("site-asni").on_hand("ramadan-basket") == 3
+    assert isinstance(sent[-1][0], VoidStockEntry)
