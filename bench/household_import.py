@@ -1,6 +1,8 @@
 """Importing a registry export: households per second and the importer's peak memory for
-`aid households import` of a generated file (made-up people, all in Al Haouz), against the
-raw publish rate of as many registration events to a topic of their own in the same run.
+`aid households import` of a generated file (made-up people, all in Al Haouz, each assigned
+to one of 60 distribution sites), against the raw publish rate of as many registration
+events to a topic of their own in the same run. Beside the import's own time, the seconds
+after it until every household is offered to its site (`offers_done_after_s`).
 
 The deciders and the projectors run in processes of their own, as deployed
 (`AID_BENCH_WORKER_SPLIT=0`: one `aid worker`; `compare`: both, one after the other in the
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import (
     REPO_ROOT,
@@ -31,8 +34,9 @@ from bench.common import (
     worker_layouts,
 )
 from bench.cpu import CpuUsage, database_name
-from bench.system import _env, running_system
+from bench.system import SITES, _env, running_system
 from bench.workload import envelope, household, identity
+from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 
 # `aid`, telling its own peak memory and CPU on the way out (the importer's alone)
@@ -44,7 +48,7 @@ IMPORTER = (
     "atexit.register(told)\n"
     "from services.runtime.cli import main; main()"
 )
-HEADER = "national_id,head_name,phone,size,region_code,province_code,groups,precarity_score"
+HEADER = "national_id,head_name,phone,size,region_code,province_code,groups,precarity_score,site_id"
 
 
 def generate(path: Path, count: int) -> None:
@@ -55,12 +59,29 @@ def generate(path: Path, count: int) -> None:
         for n in range(count):
             groups = ("children", "elderly;disability", "")[n % 3]
             out.write(f"BK{n:07d},Chef de foyer {n},+212 6{n:08d},{1 + n % 8},MA07,MA0701,"
-                      f"{groups},{n % 100}\n")  # fmt: skip
+                      f"{groups},{n % 100},{SITES[n % len(SITES)]}\n")  # fmt: skip
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
+
+
+def _offered_after(settings: Settings, count: int, timeout: float = 600.0) -> float | None:
+    """Seconds until the slots' log holds each household's offer to its site (one event each:
+    no site has a slot plan here), or None after `timeout`."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    topic = settings.topic("slots")
+    try:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            if tps and sum(consumer.end_offsets(tps).values()) >= count:
+                return round(time.perf_counter() - started, 1)
+            time.sleep(0.2)
+        return None
+    finally:
+        consumer.close()
 
 
 def raw_publish_rate(count: int) -> float:
@@ -111,6 +132,7 @@ def imported(path: Path, count: int, baseline: float, split: bool) -> dict[str, 
         seconds = time.perf_counter() - started
         spent = {name: _cpu_seconds(p) - before[name] for name, p in workers.items()}
         worker_rss = sum(process.memory_info().rss for process in workers.values())
+        offered = _offered_after(system.settings, count)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
     peak = re.search(r"PEAK_RSS_KIB (\d+) CPU_S ([0-9.]+)", done.stderr)
@@ -127,6 +149,10 @@ def imported(path: Path, count: int, baseline: float, split: bool) -> dict[str, 
         "households_per_s": round(count / seconds, 1),
         "importer_peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
         "worker_rss_mib_at_end": round(worker_rss / 2**20, 1),
+        # each household offered to its site by the households policy (its site list and
+        # slots), after the import's last line was decided
+        "offers_done_after_s": offered,
+        "households_per_s_with_offers": round(count / (seconds + offered), 1) if offered else None,
         "raw_publish_events_per_s": round(baseline, 1),
         "import_vs_raw_publish": round(count / seconds / baseline, 3),
         # mean CPU % over the import (100 = one core): where the 2 cores' time goes

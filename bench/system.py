@@ -41,6 +41,9 @@ from services.runtime.topics import ensure_topics
 from services.runtime.users import create_user, wait_projected
 
 SITE, WAREHOUSE, ITEM, CAMPAIGN = "site-amizmiz", "wh-marrakech", "ramadan-basket", "ramadan-bench"
+# Distribution sites a registry export assigns its households to (a national one: about
+# 1,300 for a million households); the first is the one the commands use.
+SITES = [SITE] + [f"site-bench-{n:02d}" for n in range(1, 60)]
 
 
 @dataclass
@@ -106,6 +109,12 @@ def _seed(settings: Settings, publisher: KafkaEventPublisher, count: int) -> Non
                        ends_on=date(2099, 12, 31)),
         StockReceived(receipt_id="bench-stock", location_id=WAREHOUSE, item_id=ITEM,
                       quantity=900_000_000, lot="bench-lot"),
+    ]  # fmt: skip
+    facts += [
+        LocationRegistered(location_id=site, name=f"Point {n}", kind="site", region_code="MA07",
+                           region_name="Marrakech-Safi", province_code="MA0701",
+                           province_name="Al Haouz")
+        for n, site in enumerate(SITES[1:], start=1)
     ]  # fmt: skip
     for i, fact in enumerate(facts):
         record(publisher, [fact], command_id=f"bench-seed-{i}", actor=SYSTEM,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -58,6 +58,37 @@ class BatchCommand(Command):
     def senders(self) -> Sequence[Sender | None]:
         """Each command's own sender, in `items`' order; None where it is the batch's."""
         return [None] * len(self.items())
+
+
+C = TypeVar("C", bound=Command)
+
+
+class Caused(BaseModel, Generic[C]):
+    """One command of a `GatheredCommand`: the command, the client id it has alone (derived
+    from the event that caused it) and its own sender."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str
+    sender: Sender
+    command: C
+
+
+class GatheredCommand(BatchCommand):
+    """Commands of one kind (`ONE`) that a policy asks of the writers of one partition,
+    gathered from a batch of events: each decided as it would be alone, under the id and
+    sender it has alone. Each kind declares `gathered` as a list of `Caused[ONE]`."""
+
+    ONE: ClassVar[type[Command]]
+    MAX: ClassVar[int]  # commands per message: it and its reply stay far under Kafka's 1 MB
+
+    gathered: Sequence[Caused[Any]]
+
+    def items(self) -> Sequence[tuple[str, Command]]:
+        return [(c.client_id, c.command) for c in self.gathered]
+
+    def senders(self) -> Sequence[Sender | None]:
+        return [c.sender for c in self.gathered]
 
 
 def batch_id(batch: BatchCommand) -> str:

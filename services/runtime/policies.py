@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import cast
 
 import faust
@@ -27,8 +27,11 @@ from aiokafka import AIOKafkaProducer
 from events import Envelope, Event, UndecodableMessage
 from services.app.errors import BrokerUnavailable
 from services.app.policies import REACTIONS, Reaction
-from services.app.ports import CommandBus
-from services.domain.policies.distributions import gathered, site_stock_command
+from services.app.ports import CommandBus, Watch
+from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.policies import Sent
+from services.domain.policies.distributions import site_stock_command
+from services.domain.policies.gathering import gathered
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
@@ -92,6 +95,28 @@ async def in_batches(
             await stream.ack(event)
 
 
+class Submitted:
+    """A command bus whose submitted commands (written, their decision not awaited) are held
+    in `asked`, in order, to be written together once the batch's reactions are done; what
+    is sent and awaited goes at once."""
+
+    def __init__(self, bus: CommandBus) -> None:
+        self.bus = bus
+        self.asked: list[Sent] = []
+
+    async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
+        return await self.bus.send(command, envelope)
+
+    async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
+        return await self.bus.send_many(commands)
+
+    def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[Watch]:
+        return self.bus.watch(wants)
+
+    async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
+        self.asked.append((command, envelope))
+
+
 def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
     return app.topic(
         settings.topic(stream),
@@ -150,7 +175,21 @@ def install_policy(
             await in_batches(events, lambda values: react_to_batch(bus, values))
 
     async def react_to_batch(bus: CommandBus, messages: Sequence[Origin]) -> None:
-        await asyncio.gather(*(react(bus, reactions, reader, m) for m in messages))
+        """React to every message; what the reactions submit is sent once all are done,
+        gathered (`gathered`)."""
+        held = Submitted(bus)
+        await asyncio.gather(*(react(held, reactions, reader, m) for m in messages))
+        for command, envelope in gathered(held.asked, partition_of):
+            while True:
+                try:
+                    await bus.submit(command, envelope)
+                    break
+                except BrokerUnavailable as exc:
+                    log.warning("%s not written (%s); writing it again", envelope.command_id, exc)
+                    await asyncio.sleep(RETRY_SECONDS)
+
+    def partition_of(key: str) -> int:
+        return partition_for(key, settings.partitions)
 
     app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
 

@@ -175,6 +175,8 @@ def test_household_import_benchmark(bench_env: dict[str, str]) -> None:
     assert result["households"] == 300
     assert result["households_per_s"] > 0 and result["raw_publish_events_per_s"] > 0
     assert result["importer_peak_rss_mib"] > 0
+    assert result["offers_done_after_s"] is not None  # every household offered to its site
+    assert 0 < result["households_per_s_with_offers"] <= result["households_per_s"]
 
 
 def test_the_benchmarks_broker_forgets_the_topics_of_earlier_runs(kafka_bootstrap: str) -> None:

@@ -10,7 +10,7 @@ from pydantic import Field
 from events import Identifier
 from events.households import Group
 from events.slots import ExpectedHousehold, Hour, HouseholdsPerHour
-from services.domain.commands import Command
+from services.domain.commands import Caused, Command, GatheredCommand
 
 STREAM = "slot-commands"
 
@@ -50,6 +50,19 @@ class OfferHouseholds(SiteCommand):
     households: list[ExpectedHousehold] = Field(min_length=1, max_length=1_000)
 
 
+class OffersToSites(GatheredCommand):
+    """Households' offers to the sites of one partition of the slot commands (the households
+    policy's, gathered per batch of registrations and updates, an import's above all), each
+    decided as it would be alone and in their order."""
+
+    TYPE = "OffersToSites"
+    STREAM = STREAM
+    ONE = OfferHouseholds
+    MAX = 500  # about 500 bytes each in the command, 150 in the reply
+
+    gathered: list[Caused[OfferHouseholds]] = Field(min_length=1, max_length=MAX)
+
+
 class WithdrawHouseholds(SiteCommand):
     """These households are no longer expected at the site (they moved to another, or to
     none): their slots there are released and the places given to those waiting."""
@@ -83,5 +96,5 @@ class AddSlotDay(SiteCommand):
     day: date
 
 
-SLOT_COMMANDS = (SetSlotPlan, OfferHouseholds, WithdrawHouseholds, MoveSlot, CloseSiteDay,
-                 AddSlotDay)  # fmt: skip
+SLOT_COMMANDS = (SetSlotPlan, OfferHouseholds, OffersToSites, WithdrawHouseholds, MoveSlot,
+                 CloseSiteDay, AddSlotDay)  # fmt: skip

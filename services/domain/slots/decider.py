@@ -7,7 +7,7 @@ household that holds a slot keeps it whatever is offered again."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from events import Event
@@ -24,7 +24,8 @@ from events.slots import (
     SlotReleaseReason,
 )
 from services.domain.commands import Command
-from services.domain.decisions import Refused, Rejected
+from services.domain.deciding import decide_in_order
+from services.domain.decisions import DomainError, Refused, Rejected
 from services.domain.dispatching import on_message
 from services.domain.slots.commands import (
     SLOT_COMMANDS,
@@ -250,8 +251,21 @@ def _(state: SiteSlots, command: AddSlotDay, now: datetime) -> list[Event]:
     return [added, *_assign(state, command.campaign_id, state.waiting(command.campaign_id))]
 
 
+def decide_offers(
+    state_of: Callable[[str], SiteSlots], offers: Sequence[OfferHouseholds], now: datetime
+) -> list[list[Event] | DomainError]:
+    """Each offer's events in order, each on the site the ones before it left: as they would
+    be decided one after the other."""
+
+    def offered(state: SiteSlots, command: OfferHouseholds) -> list[Event]:
+        return decide(state, command, now)
+
+    return decide_in_order(state_of, offers, offered, evolve)
+
+
 class SlotsDecider:
-    """Decides the appointments of each distribution site."""
+    """Decides the appointments of each distribution site, and the households' offers to the
+    sites of a partition in a batch."""
 
     event_stream: str = "slots"
     command_stream: str = STREAM
@@ -259,3 +273,4 @@ class SlotsDecider:
     initial = staticmethod(SiteSlots)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)
+    decide_batch = staticmethod(decide_offers)

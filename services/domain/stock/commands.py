@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,7 +16,7 @@ from pydantic import (
 
 from events.base import Identifier, PositiveQuantity
 from events.stock import AdjustmentReason, TransferLine, VoidReason
-from services.domain.commands import BatchCommand, Command, Sender
+from services.domain.commands import Caused, Command, GatheredCommand
 
 STREAM = "stock-commands"
 LotCode = Annotated[str, Field(min_length=1, max_length=64)]
@@ -222,37 +221,17 @@ class ConsumeForDistribution(Command):
         return self.site_id
 
 
-# Consumptions per `ConsumeForDistributions`: the command and its reply stay far under
-# Kafka's 1 MB (about 600 bytes each in the command, 150 in the reply).
-MAX_CONSUMPTIONS = 500
-
-
-class Consumption(BaseModel):
-    """One distribution's `ConsumeForDistribution` in a batch: the command, the client id it
-    has alone (derived from its distribution) and its own sender (the distribution's)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    client_id: Identifier
-    sender: Sender
-    command: ConsumeForDistribution
-
-
-class ConsumeForDistributions(BatchCommand):
+class ConsumeForDistributions(GatheredCommand):
     """Distributions' consumptions for the sites of one partition of the stock commands (the
     distribution policy's, gathered per batch of events), each decided as it would be alone
     and in their order."""
 
     TYPE = "ConsumeForDistributions"
     STREAM = STREAM
+    ONE = ConsumeForDistribution
+    MAX = 500  # about 600 bytes each in the command, 150 in the reply
 
-    consumptions: list[Consumption] = Field(min_length=1, max_length=MAX_CONSUMPTIONS)
-
-    def items(self) -> Sequence[tuple[str, Command]]:
-        return [(c.client_id, c.command) for c in self.consumptions]
-
-    def senders(self) -> Sequence[Sender | None]:
-        return [c.sender for c in self.consumptions]
+    gathered: list[Caused[ConsumeForDistribution]] = Field(min_length=1, max_length=MAX)
 
 
 # A distribution is voided by its household's writer; its stock comes back by a policy.

@@ -1,26 +1,34 @@
-"""The distribution policy's stock commands, gathered: the consumptions that follow one
-another on a partition of the stock commands travel as one `ConsumeForDistributions`, and
-the sites' writer decides each as it would alone (same events, ids, times, actors and
-flows), in order, each answered once however the batches are cut when the policy reacts
-again after a crash."""
+"""A policy's commands for a batch of events, gathered: the distribution policy's
+consumptions, the households policy's offers to sites. Those of one kind that follow one
+another on a partition travel as one command (`ConsumeForDistributions`, `OffersToSites`),
+and the writer decides each as it would alone (same events, ids, times, actors and flows),
+in order, each answered once however the batches are cut when the policy reacts again after
+a crash."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from events import Actor, Envelope, Event
-from events.households import AidDistributed, DistributionVoided
+from events.households import (
+    AidDistributed,
+    DistributionVoided,
+    HouseholdProfileUpdated,
+    HouseholdRegistered,
+)
 from events.serialization import event_id_for, wrap
-from services.domain.commands import CommandEnvelope
+from services.domain.commands import CommandEnvelope, GatheredCommand
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.policies import Sent
-from services.domain.policies.distributions import gathered, site_stock_command
+from services.domain.policies.distributions import site_stock_command
+from services.domain.policies.gathering import gathered
+from services.domain.policies.slots import offer_to_site
+from services.domain.slots.commands import SetSlotPlan
+from services.domain.slots.decider import SlotsDecider
 from services.domain.stock.commands import (
-    MAX_CONSUMPTIONS,
-    ConsumeForDistribution,
     ConsumeForDistributions,
     ReceiveStock,
     VoidStockEntry,
@@ -73,8 +81,8 @@ def _envelope(event: Event, flow: str, actor: Actor) -> Envelope:
 
 def ids(sent: Sent) -> list[str]:
     command, wire = sent
-    if isinstance(command, ConsumeForDistributions):
-        return [f"{ConsumeForDistribution.TYPE}:{c.client_id}" for c in command.consumptions]
+    if isinstance(command, GatheredCommand):
+        return [f"{command.ONE.TYPE}:{c.client_id}" for c in command.gathered]
     return [wire.command_id]
 
 
@@ -109,11 +117,11 @@ def test_a_void_closes_its_partition_s_run_so_it_never_overtakes_a_consumption()
 
 
 def test_a_long_run_is_cut_so_each_command_fits_one_message() -> None:
-    asked = [handed(n) for n in range(MAX_CONSUMPTIONS + 2)]
+    asked = [handed(n) for n in range(ConsumeForDistributions.MAX + 2)]
 
     sent = gathered(asked, partition_of)
 
-    assert [len(ids(s)) for s in sent] == [MAX_CONSUMPTIONS, 2]
+    assert [len(ids(s)) for s in sent] == [ConsumeForDistributions.MAX, 2]
     assert [i for s in sent for i in ids(s)] == [wire.command_id for _, wire in asked]
     assert all(len(wire.model_dump_json()) < 600_000 for _, wire in sent)
 
@@ -217,3 +225,68 @@ def test_a_void_after_its_consumption_returns_the_basket() -> None:
 
     assert store.state("site-asni").on_hand("ramadan-basket") == 3
     assert isinstance(sent[-1][0], VoidStockEntry)
+
+
+# ---- the households policy's offers to sites -----------------------------------------------
+
+PLAN = SetSlotPlan(campaign_id="ramadan-2026", site_id="site-asni", days=[date(2026, 3, 6)],
+                   opens_at=9, closes_at=12, per_hour=2, region_codes=["MA07"])  # fmt: skip
+
+
+def offer(n: int, site: str | None = "site-asni", moved_from: str | None = None) -> list[Sent]:
+    """The households policy's commands for household `hh-n` (registered, or moved)."""
+    event: HouseholdRegistered | HouseholdProfileUpdated
+    if moved_from is None:
+        event = HouseholdRegistered(
+            household_id=f"hh-{n}", identity=f"pseudonym-{n:06d}", size=4, region_code="MA07",
+            groups=["children"], sealed_personal_data="sealed:v1:…", site_id=site,
+        )  # fmt: skip
+    else:
+        event = HouseholdProfileUpdated(
+            household_id=f"hh-{n}", identity=f"pseudonym-{n:06d}", size=5, region_code="MA07",
+            groups=["elderly"], site_id=site, previous_site_id=moved_from,
+        )  # fmt: skip
+    return offer_to_site(event, _envelope(event, f"register-{n}-{moved_from}", ILHAM))
+
+
+def test_a_partition_s_offers_in_a_row_travel_as_one_a_withdrawal_closes_the_run() -> None:
+    asked = [*offer(1), *offer(2, "site-amizmiz"), *offer(3, "site-tahannaout"),
+             *offer(1, "site-amizmiz", moved_from="site-asni"), *offer(4)]  # fmt: skip
+
+    sent = gathered(asked, partition_of)
+
+    assert [(type(c).__name__, [i.split(":")[0] for i in ids((c, w))]) for c, w in sent] == [
+        ("OffersToSites", ["OfferHouseholds", "OfferHouseholds"]),
+        ("OfferHouseholds", ["OfferHouseholds"]),
+        ("WithdrawHouseholds", ["WithdrawHouseholds"]),
+        ("OffersToSites", ["OfferHouseholds", "OfferHouseholds"]),
+    ]
+    assert [i for s in sent for i in ids(s)] == [
+        w.command_id for _, w in [asked[0], asked[1], asked[2], asked[3], asked[4], asked[5]]
+    ]
+
+
+def test_commands_of_two_streams_on_one_partition_number_are_gathered_apart() -> None:
+    asked = [*offer(1), handed(1), *offer(2), handed(2)]
+
+    sent = gathered(asked, partition_of)
+
+    assert [type(c).__name__ for c, _ in sent] == ["OffersToSites", "ConsumeForDistributions"]
+
+
+def test_offers_decided_together_write_what_they_write_alone_slots_included() -> None:
+    asked = [*offer(1), *offer(2), *offer(3, "site-amizmiz"), *offer(4), *offer(5)]
+    [(_, wire)] = gathered(asked, partition_of)
+    together, alone = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
+    for store in (together, alone):
+        decide(store, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+
+    in_one = decide(together, wire)
+    one_by_one = [decide(alone, w) for _, w in asked]
+
+    assert written([in_one]) == written(one_by_one)
+    kinds = [e["type"] for _, e in written([in_one])]
+    assert kinds.count("HouseholdsExpected") == 5 and kinds.count("SlotAssigned") == 4
+    assert together.states == alone.states
+    again = decide(together, wire)  # the policy reacting again after a crash
+    assert again.events == []
