@@ -26,9 +26,9 @@ from services.domain.users.credentials import token_hash
 from services.runtime.audit import CommandedAudit
 from services.runtime.health import CachedCheck, check
 from services.runtime.log_reader import read_range
+from services.runtime.partitioning import partition_for
 from services.runtime.publisher import EventPublisher
 from services.runtime.settings import Settings
-from services.runtime.topics import partition_for
 
 
 @dataclass

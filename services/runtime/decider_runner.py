@@ -45,9 +45,10 @@ from services.runtime.decider_pipeline import DeciderRunner
 from services.runtime.faust_app import FETCH_WAIT_MS
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
+from services.runtime.partitioning import partition_for
 from services.runtime.publisher import Position, durable_async_producer
 from services.runtime.settings import Settings
-from services.runtime.topics import partition_for, partitions_of
+from services.runtime.topics import partitions_of
 
 log = logging.getLogger(__name__)
 # How long a batch of commands waits to fill from its first: the latency it adds to a lone

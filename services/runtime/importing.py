@@ -24,8 +24,8 @@ from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.log_reader import read_range
+from services.runtime.partitioning import partition_for
 from services.runtime.settings import Settings
-from services.runtime.topics import partition_for
 
 # Whoever may run `aid` on the server acts as an administrator (as `aid users create` does).
 IMPORTER = User(username="aid-households-import", role="admin")

@@ -36,9 +36,9 @@ from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
 from services.runtime.ledger import LogReader
+from services.runtime.partitioning import partition_for
 from services.runtime.publisher import durable_async_producer
 from services.runtime.settings import Settings
-from services.runtime.topics import partition_for
 
 log = logging.getLogger(__name__)
 POLICY_BATCH = 500

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from kafka.partitioner.default import murmur2
 
 from events import Envelope
 from events.chain import link_of_record
@@ -35,6 +34,7 @@ from services.app.errors import BrokerUnavailable
 from services.domain.positions import Position
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import last_record
+from services.runtime.partitioning import keyed_partitioner, partition_for
 from services.runtime.settings import Settings
 
 __all__ = ["EventPublisher", "KafkaEventPublisher", "Position"]
@@ -105,7 +105,7 @@ class KafkaEventPublisher:
         topic = self._settings.topic(stream)
         try:
             partitions = sorted(self._connect().partitions_for(topic))
-            partition = partitions[(murmur2(key.encode()) & 0x7FFFFFFF) % len(partitions)]
+            partition = partitions[partition_for(key, len(partitions))]
             if (topic, partition) in self._heads:
                 return partition, self._heads[(topic, partition)]
             return partition, link_of_record(last_record(self._settings, topic, partition))
@@ -190,6 +190,7 @@ def durable_async_producer(settings: Settings, **options: Any) -> AIOKafkaProduc
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",
         enable_idempotence=True,
+        partitioner=keyed_partitioner,
         **client_options(settings),
         **options,
     )

@@ -8,7 +8,6 @@ import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
-from kafka.partitioner.default import murmur2
 
 from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
@@ -108,12 +107,6 @@ def _wait_for_leaders(
             waiting = sorted(n for n, c in partitions.items() if led.get(n, 0) < c)
             raise TimeoutError(f"topics without a leader after {timeout:.0f} s: {waiting}")
         time.sleep(0.2)
-
-
-def partition_for(key: str, count: int) -> int:
-    """The partition a keyed record goes to among `count` (Kafka's default partitioner, as
-    the producers use it)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % count
 
 
 def partitions_of(settings: Settings, stream: str) -> list[int]:

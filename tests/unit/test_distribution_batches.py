@@ -31,7 +31,7 @@ from services.domain.distributions.decider import (
     decide_distributions,
     evolve,
 )
-from services.runtime.topics import partition_for
+from services.runtime.partitioning import partition_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MORNING = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

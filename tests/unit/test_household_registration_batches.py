@@ -19,7 +19,7 @@ from services.domain.households.writer import (
     RegisterHouseholds,
     decide_registrations,
 )
-from services.runtime.topics import partition_for
+from services.runtime.partitioning import partition_for
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 IMPORTER = Actor(user_id="aid-households-import", role="admin")
