@@ -77,7 +77,9 @@ class Caused(BaseModel, Generic[C]):
 class GatheredCommand(BatchCommand):
     """Commands of one kind (`ONE`) that a policy asks of the writers of one partition,
     gathered from a batch of events: each decided as it would be alone, under the id and
-    sender it has alone. Each kind declares `gathered` as a list of `Caused[ONE]`."""
+    sender it has alone. Each kind declares `gathered` as a list of `Caused[ONE]`. Its
+    writer decides the batch at one time (the first one's): a kind is gathered only when
+    its decision does not depend on that time (a consumption, an offer)."""
 
     ONE: ClassVar[type[Command]]
     MAX: ClassVar[int]  # commands per message: it and its reply stay far under Kafka's 1 MB
