@@ -103,6 +103,20 @@ def decide_in_order(
     return decided
 
 
+def each_in_order(
+    decide: Callable[[S, Any, datetime], list[Event]], evolve: Callable[[S, Event], S]
+) -> Callable[[Callable[[str], S], Sequence[Any], datetime], list[list[Event] | DomainError]]:
+    """A `decide_batch` that decides each command of a batch with the writer's own `decide`,
+    one after the other (`decide_in_order`), at the batch's time."""
+
+    def decide_batch(
+        state_of: Callable[[str], S], commands: Sequence[Any], now: datetime
+    ) -> list[list[Event] | DomainError]:
+        return decide_in_order(state_of, commands, lambda state, c: decide(state, c, now), evolve)
+
+    return decide_batch
+
+
 # What each command of a batch came to, as its batch's reply carries it.
 ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
 OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"

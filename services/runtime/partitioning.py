@@ -40,14 +40,13 @@ def murmur2(data: bytes) -> int:
     return h ^ (h >> 15)
 
 
-@lru_cache(maxsize=1 << 16)
 def partition_for(key: str, count: int) -> int:
     """The partition a record keyed `key` goes to among `count`."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % count
+    return _placed(key.encode(), count)
 
 
 @lru_cache(maxsize=1 << 16)
-def _partition_of_bytes(key: bytes, count: int) -> int:
+def _placed(key: bytes, count: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % count
 
 
@@ -58,4 +57,4 @@ def keyed_partitioner(
     record by `partition_for`, one without a key on any partition available."""
     if key is None:
         return random.choice(available or all_partitions)
-    return all_partitions[_partition_of_bytes(key, len(all_partitions))]
+    return all_partitions[_placed(key, len(all_partitions))]

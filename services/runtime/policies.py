@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import AbstractContextManager, asynccontextmanager
+from functools import partial
 from typing import cast
 
 import faust
@@ -117,6 +118,11 @@ class Submitted:
         self.asked.append((command, envelope))
 
 
+def _partitions(settings: Settings) -> Callable[[str], int]:
+    """The partition of a command stream's topic a key falls in."""
+    return partial(partition_for, count=settings.partitions)
+
+
 def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
     return app.topic(
         settings.topic(stream),
@@ -179,7 +185,7 @@ def install_policy(
         gathered (`gathered`)."""
         held = Submitted(bus)
         await asyncio.gather(*(react(held, reactions, reader, m) for m in messages))
-        for command, envelope in gathered(held.asked, partition_of):
+        for command, envelope in gathered(held.asked, _partitions(settings)):
             while True:
                 try:
                     await bus.submit(command, envelope)
@@ -187,9 +193,6 @@ def install_policy(
                 except BrokerUnavailable as exc:
                     log.warning("%s not written (%s); writing it again", envelope.command_id, exc)
                     await asyncio.sleep(RETRY_SECONDS)
-
-    def partition_of(key: str) -> int:
-        return partition_for(key, settings.partitions)
 
     app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
 
@@ -221,14 +224,11 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
             if stock_command is not None:
                 asked.append(stock_command)
         sent = []
-        for command, wire in gathered(asked, partition_of):
+        for command, wire in gathered(asked, _partitions(settings)):
             value = wire.model_dump_json().encode()
             key = command.aggregate_id.encode()
             sent.append(await producer.send(settings.topic("stock-commands"), value, key=key))
         await asyncio.gather(*sent)
-
-    def partition_of(key: str) -> int:
-        return partition_for(key, settings.partitions)
 
     topic = _topic(app, settings, "distributions")
     app.agent(topic, name="consume-site-stock", concurrency=1)(consume_site_stock)

@@ -7,7 +7,7 @@ household that holds a slot keeps it whatever is offered again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 
 from events import Event
@@ -24,8 +24,8 @@ from events.slots import (
     SlotReleaseReason,
 )
 from services.domain.commands import Command
-from services.domain.deciding import decide_in_order
-from services.domain.decisions import DomainError, Refused, Rejected
+from services.domain.deciding import each_in_order
+from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
 from services.domain.slots.commands import (
     SLOT_COMMANDS,
@@ -251,18 +251,6 @@ def _(state: SiteSlots, command: AddSlotDay, now: datetime) -> list[Event]:
     return [added, *_assign(state, command.campaign_id, state.waiting(command.campaign_id))]
 
 
-def decide_offers(
-    state_of: Callable[[str], SiteSlots], offers: Sequence[OfferHouseholds], now: datetime
-) -> list[list[Event] | DomainError]:
-    """Each offer's events in order, each on the site the ones before it left: as they would
-    be decided one after the other."""
-
-    def offered(state: SiteSlots, command: OfferHouseholds) -> list[Event]:
-        return decide(state, command, now)
-
-    return decide_in_order(state_of, offers, offered, evolve)
-
-
 class SlotsDecider:
     """Decides the appointments of each distribution site, and the households' offers to the
     sites of a partition in a batch."""
@@ -273,4 +261,4 @@ class SlotsDecider:
     initial = staticmethod(SiteSlots)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)
-    decide_batch = staticmethod(decide_offers)
+    decide_batch = staticmethod(each_in_order(decide, evolve))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -19,8 +19,8 @@ from events.stock import (
     TransferReceived,
 )
 from services.domain.commands import Command
-from services.domain.deciding import decide_in_order
-from services.domain.decisions import DomainError, Refused, Rejected
+from services.domain.deciding import each_in_order
+from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
 from services.domain.stock.cancelling import cancel, give_back
 from services.domain.stock.commands import (
@@ -360,20 +360,6 @@ def _(state: LocationStock, command: ReturnTransfer, now: datetime) -> list[Even
     return give_back(state, command, now)
 
 
-def decide_consumptions(
-    state_of: Callable[[str], LocationStock],
-    consumptions: Sequence[ConsumeForDistribution],
-    now: datetime,
-) -> list[list[Event] | DomainError]:
-    """Each consumption's events in order, each on the stock the ones before it left its
-    site: as they would be decided one after the other."""
-
-    def consumed(state: LocationStock, command: ConsumeForDistribution) -> list[Event]:
-        return decide(state, command, now)
-
-    return decide_in_order(state_of, consumptions, consumed, evolve)
-
-
 class StockDecider:
     """Decides stock commands for one location at a time, and the distributions' consumptions
     of a partition in a batch."""
@@ -384,7 +370,7 @@ class StockDecider:
     initial = staticmethod(LocationStock)
     evolve = staticmethod(evolve)
     decide = staticmethod(decide)
-    decide_batch = staticmethod(decide_consumptions)
+    decide_batch = staticmethod(each_in_order(decide, evolve))
 
 
 # Kits are assembled and broken up by this writer too: their rules register on `decide`.
