@@ -34,7 +34,7 @@ from services.domain.deciders import DECIDERS
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.decider_runner import install_decider
 from services.runtime.faust_app import WorkerApp
-from services.runtime.gc_tuning import freeze_after_startup
+from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import install_policies
@@ -138,6 +138,8 @@ async def project(settings: Settings, projections: Sequence[Projection], served:
 
 def _freeze(settings: Settings) -> None:
     frozen = freeze_after_startup(settings.gc_freeze, settings.gc_threshold)
+    if settings.gc_freeze:
+        FreezeSurvivors().install()  # the deciders' folded states grow with the registry
     log.info("garbage collector: %d start-up objects frozen", frozen)
 
 

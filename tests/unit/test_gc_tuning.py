@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.gc_clock import GcClock
-from services.runtime.gc_tuning import collecting_every, freeze_after_startup
+from services.runtime.gc_tuning import FreezeSurvivors, collecting_every, freeze_after_startup
 
 
 class _Node:
@@ -87,3 +87,68 @@ def test_the_clock_counts_collections_per_generation() -> None:
     figures = clock.figures()
     assert figures["gc_collections"][2] >= 1 and figures["gc_collections"][0] >= 1
     assert figures["gc_wall_ms"] >= figures["gc_cpu_ms"] * 0.5 and clock.wall_seconds > 0
+
+
+def _in_reach(thing: object) -> bool:
+    """Whether the collector still walks `thing` (it is in one of its generations)."""
+    return any(o is thing for generation in range(3) for o in gc.get_objects(generation))
+
+
+@pytest.fixture
+def survivors(restored_collector: None) -> Iterator[FreezeSurvivors]:
+    gc.collect()
+    gc.freeze()
+    hook = FreezeSurvivors(share=0.25, at_least=1000).install()
+    yield hook
+    hook.uninstall()
+
+
+def test_what_outlives_a_full_collection_is_frozen_once_it_is_a_share_of_the_frozen(
+    survivors: FreezeSurvivors,
+) -> None:
+    kept = [_Node() for _ in range(max(2000, gc.get_freeze_count()))]  # states folded since
+    dropped = cycle()
+
+    gc.collect()
+
+    assert dropped() is None  # collected by that collection, never frozen
+    assert survivors.freezes == 1
+    assert not _in_reach(kept) and not _in_reach(kept[0])
+
+
+def test_a_few_survivors_stay_in_the_collectors_reach(survivors: FreezeSurvivors) -> None:
+    frozen = gc.get_freeze_count()
+    kept = [_Node() for _ in range(500)]  # under `at_least` and the share
+
+    gc.collect()
+
+    assert survivors.freezes == 0
+    assert gc.get_freeze_count() == frozen
+    assert _in_reach(kept) and _in_reach(kept[-1])
+
+
+def test_a_cycle_frozen_alive_is_still_freed_by_its_count_when_it_holds_none() -> None:
+    """What freezing costs: a frozen object nothing refers to any more is freed; a cycle
+    dropped after it was frozen is not (why only what survives a full collection is)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        plain, looped = _Node(), _Node()
+        looped.next = looped
+        plain_gone, looped_gone = weakref.ref(plain), weakref.ref(looped)
+        gc.freeze()
+        del plain, looped
+        gc.collect()
+        assert plain_gone() is None
+        assert looped_gone() is not None
+    finally:
+        gc.unfreeze()
+        gc.collect()
+    assert looped_gone() is None
+
+
+def test_installing_twice_hooks_once(survivors: FreezeSurvivors) -> None:
+    survivors.install()
+    assert gc.callbacks.count(survivors) == 1
+    survivors.uninstall()
+    assert survivors not in gc.callbacks
