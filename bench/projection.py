@@ -18,8 +18,10 @@ Both clocks start at the first record received, so the group join is not counted
 `AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
 on a fresh database, before the projectors' own decode. `AID_BENCH_GC_FREEZE=1` also projects
 the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after start-up, with
-`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set), on a fresh database,
-before the unfrozen run; every projection run prints the time spent in the garbage collector.
+`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set) and with the GIL's
+switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`), on a fresh
+database, before the run with Python's defaults; every projection run prints the time spent
+in the garbage collector.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -59,7 +62,7 @@ from events.registry import event_types
 from projections.database import make_engine, migrate
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots, stock_movements
-from projections.writer import Message
+from projections.writer import Message, Planned
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.ledger import Decoder
@@ -151,9 +154,11 @@ async def _project(settings: Settings, ends: Ends, decoder: Decoder) -> float:
     finished = asyncio.Event()
     apply = projector._apply
 
-    async def timed(records: list[ConsumerRecord], messages: list[Message]) -> None:
+    async def timed(
+        records: list[ConsumerRecord], messages: list[Message], planned: Planned | None = None
+    ) -> None:
         clock["started"] = clock["started"] or time.perf_counter()
-        await apply(records, messages)
+        await apply(records, messages, planned)
         if _reached(last, records, ends):
             clock["done"] = time.perf_counter()
             finished.set()
@@ -224,10 +229,13 @@ def measured(
 
 
 _GC_THRESHOLD = gc.get_threshold()
+_SWITCH_INTERVAL = sys.getswitchinterval()
 
 
 def _freeze() -> int:
-    """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`), in this process."""
+    """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`, and the GIL's
+    switch interval of a process that projects), in this process."""
+    sys.setswitchinterval(Settings().projector_switch_interval_ms / 1000)
     return freeze_after_startup(True, size("gc_threshold", 0))
 
 
@@ -304,6 +312,7 @@ def main() -> dict[str, Any]:
             finally:
                 gc.unfreeze()
                 gc.set_threshold(*_GC_THRESHOLD)
+                sys.setswitchinterval(_SWITCH_INTERVAL)
             check(url, totals)
             figures[f"{name}_gc_frozen_events_per_s"] = round(total / frozen)
             figures[f"{name}_gc_frozen_gc"] = gc_use

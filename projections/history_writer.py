@@ -19,6 +19,7 @@ class HistoryProjection:
     )  # fmt: skip
     tables: tuple[Table, ...] = (history,)
     keyed_by_event: bool = True
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         rows = []

@@ -68,6 +68,7 @@ class RegistryProjection:
         site_counts,
     )
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a

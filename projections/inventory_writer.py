@@ -3,12 +3,12 @@ transfers, thresholds."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
 from projections.inventory import LotChange, lot_changes, net_changes
 from projections.kit_writer import write_kit_contents
 from projections.projection import Batch
-from projections.sql import insert_new, upsert
+from projections.sql import Target, insert_new, upsert
 from projections.tables import (
     inventory_lots,
     kit_lot_donations,
@@ -47,8 +47,9 @@ class InventoryProjection:
         kit_lot_donations,
     )
     keyed_by_event: bool = False
+    write_only: bool = True
 
-    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
+    def apply(self, conn: Target, batch: Batch, replay: bool = False) -> None:
         changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event
         _write_lots(conn, [c for _, cs in changes for c in cs])
         _write_card(conn, changes)
@@ -59,7 +60,7 @@ class InventoryProjection:
         write_kit_contents(conn, batch)
 
 
-def _write_lots(conn: Connection, changes: list[LotChange]) -> None:
+def _write_lots(conn: Target, changes: list[LotChange]) -> None:
     rows = [
         {
             "location_id": c.key.location_id,
@@ -80,7 +81,7 @@ def _write_lots(conn: Connection, changes: list[LotChange]) -> None:
     )
 
 
-def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]) -> None:
+def _write_card(conn: Target, changes: list[tuple[Applied, list[LotChange]]]) -> None:
     """One stock-card line per lot change (see `inventory.movements`), built straight as rows."""
     rows = []
     for a, lot_changes_of_event in changes:
@@ -110,7 +111,7 @@ def _write_card(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]
     insert_new(conn, stock_movements, rows)  # keyed by their event, which is new
 
 
-def _write_use(conn: Connection, changes: list[tuple[Applied, list[LotChange]]]) -> None:
+def _write_use(conn: Target, changes: list[tuple[Applied, list[LotChange]]]) -> None:
     """Add each use to its location × item × day: a sum, so the order events arrive in does
     not change it; the applied-events guard keeps a redelivered event from counting twice."""
     rows = [

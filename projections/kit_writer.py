@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from events.kits import KitsAssembled, KitsDisassembled
 from projections.projection import Batch
-from projections.sql import upsert
+from projections.sql import Target, upsert
 from projections.tables import kit_lot_donations, kit_lots
 
 
-def write_kit_contents(conn: Connection, batch: Batch) -> None:
+def write_kit_contents(conn: Target, batch: Batch) -> None:
     lots: list[dict[str, Any]] = []
     donated: list[dict[str, Any]] = []
     for applied in batch:

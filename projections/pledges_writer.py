@@ -26,6 +26,7 @@ class PledgesProjection:
     streams: tuple[str, ...] = ("pledges", "donations")
     tables: tuple[Table, ...] = (pledges, cash_donations, purchases)
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         made: dict[str, dict[str, Any]] = {}

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Table
 
+from projections.sql import Target
 from projections.writer_types import Applied
 
 Batch = Sequence[Applied]
@@ -21,11 +22,22 @@ class Projection(Protocol):
 
     `replay`: the batch belongs to a replay from offset 0 into empty tables (a rebuild),
     which drops a repeated event itself, so no row keyed by one of its events exists yet,
-    even for a projection keyed by event (`insert_new` can write them)."""
+    even for a projection keyed by event (`insert_new` can write them).
+
+    `write_only`: `apply` only writes (through `projections.sql`'s `upsert`, `insert_new`
+    and `execute`) and never reads, so it also takes a `WritePlan` for a connection and its
+    writes can be worked out before the transaction (see `WriteOnlyProjection`)."""
 
     name: str
     streams: tuple[str, ...]
     tables: tuple[Table, ...]
     keyed_by_event: bool
+    write_only: bool
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None: ...
+
+
+class WriteOnlyProjection(Protocol):
+    """A projection whose `write_only` is true: its `apply` writes into a plan as well."""
+
+    def apply(self, conn: Target, batch: Batch, replay: bool = False) -> None: ...

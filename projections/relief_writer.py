@@ -29,6 +29,7 @@ class ReliefProjection:
     streams: tuple[str, ...] = ("deployments", "donations")
     tables: tuple[Table, ...] = (deployments, donations)
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """New donations and deployments as one insert each, then progress in order."""

@@ -32,6 +32,7 @@ class RequisitionsProjection:
     streams: tuple[str, ...] = ("requisitions",)
     tables: tuple[Table, ...] = (requisitions, requisition_lines)
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:

@@ -33,6 +33,7 @@ class SlotsProjection:
     streams: tuple[str, ...] = ("slots",)
     tables: tuple[Table, ...] = (slot_plans, slot_assignments, slot_messages)
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         held: list[dict[str, Any]] = []

@@ -4,11 +4,15 @@ On PostgreSQL a batch of rows travels as one JSON parameter expanded by
 `json_populate_recordset`: one statement and one round trip per table and batch,
 whatever the number of rows; rows that cannot be there yet go by binary `COPY`
 (`insert_new`). SQLite, in-process, takes the rows as an executemany.
+
+`upsert`, `insert_new` and `execute` write through a connection at once, or into a
+`WritePlan`: the same statements with their rows already merged, encoded and laid out,
+worked out before the transaction and sent by `WritePlan.run` inside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +22,9 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    Dialect,
     Engine,
+    Executable,
     LargeBinary,
     Table,
     all_,
@@ -31,6 +37,40 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 Row = dict[str, Any]
+Step = Callable[[Connection], object]
+
+
+class WritePlan:
+    """A batch's writes worked out ahead of its transaction, to be sent by `run` inside it.
+
+    A projection whose `apply` only writes (never reads its tables) can apply a batch to a
+    plan instead of a connection: the Python side of its writes (rows built, merged, encoded
+    as JSON or laid out for `COPY`) is then done while the batch before is being written, and
+    the transaction only sends them, in the order they were planned."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._steps: list[Step] = []
+
+    def add(self, step: Step) -> None:
+        self._steps.append(step)
+
+    def execute(self, statement: Executable, parameters: Any = None) -> None:
+        self._steps.append(lambda conn: conn.execute(statement, parameters))
+
+    def run(self, conn: Connection) -> None:
+        for step in self._steps:
+            step(conn)
+
+
+Target = Connection | WritePlan  # where a write goes: now, or into a plan
+
+
+def _perform(target: Target, step: Step) -> None:
+    if isinstance(target, WritePlan):
+        target.add(step)
+    else:
+        step(target)
 
 
 def among(conn: Connection | Engine, column: ColumnElement[Any], values: Iterable[Any]) -> Any:
@@ -66,14 +106,14 @@ def plan_for_values(conn: Connection) -> None:
         conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def insert_into(conn: Connection, table: Table) -> Any:
+def insert_into(target: Target, table: Table) -> Any:
     """The dialect's INSERT (for ON CONFLICT)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if target.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
 
 def upsert(
-    conn: Connection,
+    target: Target,
     table: Table,
     rows: Sequence[Row],
     keys: Sequence[str],
@@ -87,15 +127,15 @@ def upsert(
     one after the other, so several rows with the same key in one call are fine."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if target.dialect.name == "postgresql":
         merging = bool(add or replace or keep_first)  # DO NOTHING takes repeated keys as they are
         merged = _merge_same_keys(rows, keys, add, replace, keep_first) if merging else list(rows)
         payload = _json_rows(table, merged)
         if payload is not None:
-            sql = _recordset_upsert(table, list(merged[0]), keys, add, replace, keep_first)
-            conn.execute(text(sql), {"rows": payload})
+            sql = text(_recordset_upsert(table, list(merged[0]), keys, add, replace, keep_first))
+            _perform(target, lambda conn: conn.execute(sql, {"rows": payload}))
             return
-    stmt = insert_into(conn, table)
+    stmt = insert_into(target, table)
     updates = {c: table.c[c] + stmt.excluded[c] for c in add}
     updates.update({c: stmt.excluded[c] for c in replace})
     updates.update({c: func.coalesce(table.c[c], stmt.excluded[c]) for c in keep_first})
@@ -103,41 +143,51 @@ def upsert(
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    conn.execute(stmt, list(rows))
+    listed = list(rows)
+    _perform(target, lambda conn: conn.execute(stmt, listed))
 
 
 def insert_ignoring_duplicates(
-    conn: Connection, table: Table, rows: Sequence[Row], keys: Sequence[str]
+    target: Target, table: Table, rows: Sequence[Row], keys: Sequence[str]
 ) -> None:
     """Insert rows whose key is new; silently keep existing ones."""
-    upsert(conn, table, rows, keys)
+    upsert(target, table, rows, keys)
 
 
-def insert_new(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
+def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
     """Insert rows that cannot be there yet: keyed by events the writer has just found new
     (applied once each, in this transaction). On PostgreSQL by binary `COPY`, which skips
     the JSON expansion and the conflict check of an upsert (half of PostgreSQL's time for
     such rows). A key already there is an error here, never skipped."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        _copy(conn, table, rows)
+    if target.dialect.name == "postgresql":
+        columns = list(rows[0])
+        documents = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        values = [  # a document goes as its JSON text, which the server parses
+            [orjson.dumps(row[c]).decode() if c in documents else row[c] for c in columns]
+            for row in rows
+        ]
+        _perform(target, lambda conn: _copy(conn, table, columns, documents, values))
         return
-    conn.execute(table.insert(), list(rows))
+    listed = list(rows)
+    _perform(target, lambda conn: conn.execute(table.insert(), listed))
 
 
-def _copy(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
-    columns = list(rows[0])
-    documents = {c for c in columns if isinstance(table.c[c].type, JSON)}
+def _copy(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    documents: set[str],
+    values: list[list[Any]],
+) -> None:
     oids = [_TEXT_OID if c in documents else oid for c, oid in _column_types(conn, table, columns)]
     names = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
     with copying(conn, statement) as copy:
         copy.set_types(oids)
-        for row in rows:  # a document goes as its JSON text, which the server parses
-            copy.write_row(
-                [orjson.dumps(row[c]).decode() if c in documents else row[c] for c in columns]
-            )
+        for row in values:
+            copy.write_row(row)
 
 
 _TEXT_OID = 25

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, update
+from sqlalchemy import delete, update
 
 from events.stock import (
     StockDistributed,
@@ -19,11 +19,11 @@ from events.stock import (
     TransferReturned,
 )
 from projections.projection import Batch
-from projections.sql import upsert
+from projections.sql import Target, upsert
 from projections.tables import lot_distributions, stock_thresholds, transfer_lines, transfers
 
 
-def write_transfers(conn: Connection, batch: Batch) -> None:
+def write_transfers(conn: Target, batch: Batch) -> None:
     """A transfer's dispatch travels on the origin's partition and its receipt on the
     destination's, so either may be projected first: each side upserts the part of the row
     it knows, and every arrival order ends in the same rows."""
@@ -63,7 +63,7 @@ def write_transfers(conn: Connection, batch: Batch) -> None:
     _called_back(conn, called_back)
 
 
-def _called_back(conn: Connection, events: list[TransferCancelled | TransferReturned]) -> None:
+def _called_back(conn: Target, events: list[TransferCancelled | TransferReturned]) -> None:
     """Cancelled (the destination's partition) and returned (the origin's) may be projected
     in either order: `returned` wins, so every order ends in the same status."""
     for event in events:
@@ -116,7 +116,7 @@ def _line(
     }
 
 
-def write_thresholds(conn: Connection, batch: Batch) -> None:
+def write_thresholds(conn: Target, batch: Batch) -> None:
     rows = {
         (e.location_id, e.item_id): e.model_dump()
         for e in (a.event for a in batch)
@@ -127,7 +127,7 @@ def write_thresholds(conn: Connection, batch: Batch) -> None:
     )
 
 
-def write_lot_distributions(conn: Connection, batch: Batch) -> None:
+def write_lot_distributions(conn: Target, batch: Batch) -> None:
     """Which lots (so which donations) each distribution consumed, where and for which campaign;
     a voided distribution consumed nothing."""
     rows = [

@@ -26,6 +26,7 @@ class UsersProjection:
     streams: tuple[str, ...] = ("users",)
     tables: tuple[Table, ...] = (users, ended_sessions)
     keyed_by_event: bool = False
+    write_only: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:

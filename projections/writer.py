@@ -5,20 +5,26 @@ position of their partition, drop events already applied (same event_id at a
 new offset: recorded in `applied_events`, or, for a projection keyed by event,
 by its own keys), apply the rest, and store the new positions. A crash anywhere
 rolls all of it back, so replaying from the stored position is always safe.
+
+A write-only projection's writes for a batch can be worked out before its transaction
+(`plan`, while the batch before is being written); the transaction sends them when the
+batch's events all turn out new, as they do unless a batch is delivered again, and applies
+the ones that are new the usual way otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy import Connection, Dialect, Engine, delete, select, text
 
 from events import Envelope, Event
-from projections.projection import Projection
-from projections.sql import copying, insert_into, upsert
+from projections.projection import Projection, WriteOnlyProjection
+from projections.sql import WritePlan, copying, insert_into, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
 from projections.writer_types import Applied
 
@@ -55,11 +61,41 @@ def positions(conn: Connection, projection: str) -> dict[Partition, int]:
     return {(r.topic, r.partition): r.offset for r in rows}
 
 
-def apply_batch(engine: Engine, projection: Projection, messages: Sequence[Message]) -> int:
-    """Apply the batch in its own transaction; returns how many events were new."""
+@dataclass(frozen=True)
+class Planned:
+    """A batch's events as the writer finds them when none was applied before (`candidates`,
+    from `messages` messages), and a write-only projection's writes for them."""
+
+    messages: int
+    candidates: dict[UUID, Applied]
+    writes: WritePlan
+
+
+def plan(
+    projection: Projection, dialect: Dialect, messages: Sequence[Message], replay: bool = False
+) -> Planned | None:
+    """The writes of a write-only projection for these messages, as if all were new; None for
+    a projection that reads its tables while it applies."""
+    if not projection.write_only:
+        return None
+    candidates = _candidates(messages)
+    writes = WritePlan(dialect)
+    if candidates:
+        cast(WriteOnlyProjection, projection).apply(writes, list(candidates.values()), replay)
+    return Planned(len(messages), candidates, writes)
+
+
+def apply_batch(
+    engine: Engine,
+    projection: Projection,
+    messages: Sequence[Message],
+    planned: Planned | None = None,
+) -> int:
+    """Apply the batch in its own transaction; returns how many events were new. `planned`:
+    its writes worked out by `plan` for the same messages."""
     with engine.begin() as conn:
         lock(conn, projection.name)
-        return apply_messages(conn, projection, messages)
+        return apply_messages(conn, projection, messages, planned=planned)
 
 
 def apply_messages(
@@ -67,6 +103,7 @@ def apply_messages(
     projection: Projection,
     messages: Sequence[Message],
     replayed: set[int] | None = None,
+    planned: Planned | None = None,
 ) -> int:
     """Apply messages inside the caller's (locked) transaction, skipping what is done.
 
@@ -75,12 +112,28 @@ def apply_messages(
     track). A repeat is then dropped against that set instead of `applied_events` (or, for
     a projection keyed by event, its keys, so its rows can be inserted without looking),
     and the caller records the whole set once at the end (`record_replayed`) rather than
-    an index entry per event, batch after batch."""
+    an index entry per event, batch after batch.
+
+    `planned`: the writes `plan` worked out for these messages, sent when every one of them
+    is past its partition's position and new."""
     done = positions(conn, projection.name)
     fresh = [m for m in messages if m.offset > done.get((m.topic, m.partition), -1)]
-    applied = _apply_new_events(conn, projection, fresh, replayed)
+    if planned is not None and (planned.messages != len(messages) or len(fresh) != len(messages)):
+        planned = None
+    applied = _apply_new_events(conn, projection, fresh, replayed, planned)
     _store_positions(conn, projection.name, fresh)
     return applied
+
+
+def _candidates(messages: Sequence[Message]) -> dict[UUID, Applied]:
+    """Each event once (the first time it appears), in the order of the messages."""
+    candidates: dict[UUID, Applied] = {}
+    for m in messages:
+        if m.envelope is not None and m.event is not None:
+            candidates.setdefault(
+                m.envelope.event_id, Applied(m.partition, m.offset, m.envelope, m.event)
+            )
+    return candidates
 
 
 def _apply_new_events(
@@ -88,13 +141,9 @@ def _apply_new_events(
     projection: Projection,
     fresh: Sequence[Message],
     replayed: set[int] | None,
+    planned: Planned | None,
 ) -> int:
-    candidates: dict[UUID, Applied] = {}
-    for m in fresh:
-        if m.envelope is not None and m.event is not None:
-            candidates.setdefault(
-                m.envelope.event_id, Applied(m.partition, m.offset, m.envelope, m.event)
-            )
+    candidates = _candidates(fresh) if planned is None else planned.candidates
     if not candidates:
         return 0
     if replayed is not None:
@@ -105,7 +154,9 @@ def _apply_new_events(
     else:
         recorded = set(_record_new(conn, projection.name, candidates))
         new = [applied for event_id, applied in candidates.items() if event_id in recorded]
-    if new:
+    if planned is not None and len(new) == len(candidates):
+        planned.writes.run(conn)  # all new: what was planned for them
+    elif new:
         projection.apply(conn, new, replay=replayed is not None)
     return len(new)
 

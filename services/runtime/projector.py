@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from events import UndecodableMessage
 from projections.projection import Projection
-from projections.writer import Message, apply_batch, positions
+from projections.writer import Message, Planned, apply_batch, plan, positions
 from services.runtime.dead_letters import dead_letter
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
@@ -119,8 +119,9 @@ class Projector:
 
     async def run(self) -> None:
         """Consume and apply until cancelled. While one batch is written (in a thread, mostly
-        waiting on the database), the next one is fetched and decoded; batches still commit
-        one at a time and in order."""
+        waiting on the database), the next one is fetched and decoded, and a write-only
+        projection's writes for it are worked out (`plan`); batches still commit one at a
+        time and in order."""
         topics = [self.settings.topic(s) for s in self.projection.streams]
         self.consumer.subscribe(topics, listener=_SeekToStoredPositions(self))
         await self.consumer.start()
@@ -129,8 +130,9 @@ class Projector:
                 batch = await self._next_batch()
                 if batch:
                     messages = [await self._message(r) for r in batch]
+                    planned = plan(self.projection, self.engine.dialect, messages)
                     await self.finish_pending()
-                    self._pending = asyncio.create_task(self._apply(batch, messages))
+                    self._pending = asyncio.create_task(self._apply(batch, messages, planned))
                     # let it hand the batch to its thread now: with records buffered, the
                     # next getmany and the decoding would not yield before it is awaited
                     await asyncio.sleep(0)
@@ -186,11 +188,18 @@ class Projector:
         if self._pending is not None:
             await asyncio.wait([self._pending])
 
-    async def _apply(self, records: list[ConsumerRecord], messages: list[Message]) -> None:
+    async def _apply(
+        self,
+        records: list[ConsumerRecord],
+        messages: list[Message],
+        planned: Planned | None = None,
+    ) -> None:
         delay = 0.2
         while True:
             try:
-                await asyncio.to_thread(apply_batch, self.engine, self.projection, messages)
+                await asyncio.to_thread(
+                    apply_batch, self.engine, self.projection, messages, planned
+                )
                 break
             except OperationalError as exc:
                 log.warning("read-model database unavailable, retrying: %s", exc)

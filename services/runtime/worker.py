@@ -21,6 +21,7 @@ import asyncio
 import logging
 import logging.config
 import signal
+import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,7 @@ async def project(settings: Settings, projections: Sequence[Projection], served:
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
+        sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
     finally:

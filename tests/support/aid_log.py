@@ -85,7 +85,7 @@ from events.users import (
     UserScopesChanged,
 )
 from projections.registry import PROJECTIONS
-from projections.writer import Message, apply_batch, lock, reset
+from projections.writer import Message, apply_batch, lock, plan, reset
 from services.domain.stock.decider import UNALLOCATED
 from tests.support.events import recorded
 
@@ -192,12 +192,12 @@ def one_by_one(messages: Sequence[Message]) -> list[list[Message]]:
 
 def project(engine: Engine, batches_of_log: Iterable[Sequence[Message]]) -> None:
     """Each projection takes each batch (the messages of its own streams), as the worker's
-    projectors do."""
+    projectors do: a write-only projection's writes worked out before its transaction."""
     for batch in batches_of_log:
         for projection in PROJECTIONS.values():
             mine = [m for m in batch if m.topic in projection.streams]
             if mine:
-                apply_batch(engine, projection, mine)
+                apply_batch(engine, projection, mine, plan(projection, engine.dialect, mine))
 
 
 def forget(engine: Engine) -> None:

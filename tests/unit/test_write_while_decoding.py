@@ -40,6 +40,7 @@ class WriteWatched:
         self.inner = PROJECTIONS["inventory"]
         self.name, self.streams, self.tables = self.inner.name, ("stock",), self.inner.tables
         self.keyed_by_event = self.inner.keyed_by_event
+        self.write_only = False  # its apply is watched in the transaction
         self.writing = threading.Event()
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
