@@ -18,10 +18,10 @@ Both clocks start at the first record received, so the group join is not counted
 `AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
 on a fresh database, before the projectors' own decode. `AID_BENCH_GC_FREEZE=1` also projects
 the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after start-up, with
-`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set) and with the GIL's
-switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`), on a fresh
-database, before the run with Python's defaults; every projection run prints the time spent
-in the garbage collector.
+`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set) and, on PostgreSQL,
+with the GIL's switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`),
+on a fresh database, before the run with Python's defaults; every projection run prints the
+time spent in the garbage collector.
 """
 
 from __future__ import annotations
@@ -232,10 +232,11 @@ _GC_THRESHOLD = gc.get_threshold()
 _SWITCH_INTERVAL = sys.getswitchinterval()
 
 
-def _freeze() -> int:
+def _freeze(database: str) -> int:
     """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`, and the GIL's
-    switch interval of a process that projects), in this process."""
-    sys.setswitchinterval(Settings().projector_switch_interval_ms / 1000)
+    switch interval of a process that projects into PostgreSQL), in this process."""
+    if database == "postgresql":
+        sys.setswitchinterval(Settings().projector_switch_interval_ms / 1000)
     return freeze_after_startup(True, size("gc_threshold", 0))
 
 
@@ -300,7 +301,7 @@ def main() -> dict[str, Any]:
             url = fresh[name]()
         if os.environ.get("AID_BENCH_GC_FREEZE"):  # the same projection, start-up frozen
             frozen_settings = settings.model_copy(update={"database_url": url})
-            figures[f"{name}_gc_frozen_objects"] = _freeze()
+            figures[f"{name}_gc_frozen_objects"] = _freeze(name)
             try:
                 gc_use: dict[str, Any] = {}
                 frozen = measured(

@@ -131,7 +131,8 @@ async def project(settings: Settings, projections: Sequence[Projection], served:
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
-        sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
+        if engine.dialect.name == "postgresql":  # SQLite writes in this process, on its CPU
+            sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
     finally:
