@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
 from projections.history import facts, subjects
 from projections.projection import Batch
-from projections.sql import insert_ignoring_duplicates, insert_new
+from projections.sql import Target, insert_ignoring_duplicates, insert_new
 from projections.tables import history
 
 
@@ -19,9 +19,9 @@ class HistoryProjection:
     )  # fmt: skip
     tables: tuple[Table, ...] = (history,)
     keyed_by_event: bool = True
-    write_only: bool = False
+    write_only: bool = True
 
-    def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
+    def apply(self, conn: Target, batch: Batch, replay: bool = False) -> None:
         rows = []
         for applied in batch:
             about = subjects(applied.event)

@@ -8,7 +8,8 @@ tables are swapped in at the end of the same transaction (projections/shadow.py)
 SQLite it deletes the live rows and writes them again.
 
 Records are read with aiokafka (the projectors' client, which parses record batches in
-C); while one batch is written to the database, the next one is fetched and decoded. The
+C); while one batch is written to the database, the next one is fetched and decoded, and a
+write-only projection's writes for it worked out (`projections.writer.plan`). The
 ids of the events applied stay in the process, which drops a repeated event against them,
 and are recorded once at the end instead of an index entry per event, batch after batch. A
 rebuilding process freezes its start-up objects and collects the youngest generation
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, Engine
 from events import UndecodableMessage
 from projections.projection import Projection
 from projections.shadow import Shadow, can_shadow, open_shadow, swap
-from projections.writer import Message, apply_messages, lock, record_replayed, reset
+from projections.writer import Message, apply_messages, lock, plan, record_replayed, reset
 from services.runtime.gc_tuning import collecting_every, freeze_after_startup
 from services.runtime.health import end_offsets
 from services.runtime.kafka_security import client_options
@@ -127,12 +128,13 @@ async def _replay(
                 for r in records
                 if r.offset < ends[tp]
             ]
+            planned = plan(projection, engine.dialect, batch, replay=True)
             if writing is not None:
                 applied += await writing
             # handed to the thread at once: a task would start only when this loop next
             # yields, and with records buffered neither getmany nor decoding yields
             writing = asyncio.get_running_loop().run_in_executor(
-                None, apply_messages, conn, projection, batch, replayed
+                None, apply_messages, conn, projection, batch, replayed, planned
             )
             read += len(batch)
             collect(read)
