@@ -16,12 +16,14 @@ phase's database (`bench/cpu.py`), over the whole phase (consumer start and join
 Both clocks start at the first record received, so the group join is not counted.
 `AID_BENCH_DATABASES` (default `sqlite,postgresql`) names the read-model databases to run;
 `AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
-on a fresh database, before the projectors' own decode. `AID_BENCH_GC_FREEZE=1` also projects
-the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after start-up, with
-`AID_BENCH_GC_THRESHOLD` as the youngest generation's threshold when set) and, on PostgreSQL,
+on a fresh database, before the projectors' own decode. Unless `AID_BENCH_GC_FREEZE=0`, it also
+projects the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after
+start-up, with `AID_BENCH_GC_THRESHOLD`, by default the worker's `AID_GC_THRESHOLD`, as the
+youngest generation's threshold; 0 keeps Python's) and, on PostgreSQL,
 with the GIL's switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`),
-on a fresh database, before the run with Python's defaults; every projection run prints the
-time spent in the garbage collector.
+on a fresh database, before the run with Python's defaults (its ratio to (c) printed as
+`postgresql_gc_frozen_vs_copy_ceiling`, the other's as `postgresql_vs_copy_ceiling`); every
+projection run prints the time spent in the garbage collector.
 """
 
 from __future__ import annotations
@@ -237,7 +239,7 @@ def _freeze(database: str) -> int:
     switch interval of a process that projects into PostgreSQL), in this process."""
     if database == "postgresql":
         sys.setswitchinterval(Settings().projector_switch_interval_ms / 1000)
-    return freeze_after_startup(True, size("gc_threshold", 0))
+    return freeze_after_startup(True, size("gc_threshold", Settings().gc_threshold))
 
 
 def main() -> dict[str, Any]:
@@ -299,7 +301,7 @@ def main() -> dict[str, Any]:
             check(url, totals)
             figures[f"{name}_hot_decode_events_per_s"] = round(total / hot)
             url = fresh[name]()
-        if os.environ.get("AID_BENCH_GC_FREEZE"):  # the same projection, start-up frozen
+        if os.environ.get("AID_BENCH_GC_FREEZE", "1") != "0":  # as the worker runs it
             frozen_settings = settings.model_copy(update={"database_url": url})
             figures[f"{name}_gc_frozen_objects"] = _freeze(name)
             try:
@@ -317,6 +319,8 @@ def main() -> dict[str, Any]:
             check(url, totals)
             figures[f"{name}_gc_frozen_events_per_s"] = round(total / frozen)
             figures[f"{name}_gc_frozen_gc"] = gc_use
+            if name == "postgresql" and ceiling_url is not None:  # the worker's settings
+                figures["postgresql_gc_frozen_vs_copy_ceiling"] = round(copied / frozen, 3)
             url = fresh[name]()
         db_settings = settings.model_copy(update={"database_url": url})
         gc_use = {}

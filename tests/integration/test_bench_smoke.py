@@ -106,10 +106,13 @@ def test_projection_benchmark(bench_env: dict[str, str]) -> None:
         "copy_ceiling_events_per_s",
         "sqlite_events_per_s",
         "postgresql_events_per_s",
+        "sqlite_gc_frozen_events_per_s",  # with the worker's settings, by default
+        "postgresql_gc_frozen_events_per_s",
     ):
         assert result[key] > 0
     assert result["postgresql_vs_raw"] > 0 and result["postgresql_vs_decode_ceiling"] > 0
     assert result["postgresql_vs_copy_ceiling"] > 0
+    assert result["postgresql_gc_frozen_vs_copy_ceiling"] > 0
     for phase in ("raw", "decode_ceiling", "copy_ceiling", "sqlite", "postgresql"):
         assert {"wall_s", "bench_cpu_s", "bench_cpu_pct"} <= set(result[f"cpu_{phase}"]), phase
     for phase in ("copy_ceiling", "postgresql"):  # the backends serving the phase's database
