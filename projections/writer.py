@@ -64,11 +64,13 @@ def positions(conn: Connection, projection: str) -> dict[Partition, int]:
 @dataclass(frozen=True)
 class Planned:
     """A batch's events as the writer finds them when none was applied before (`candidates`,
-    from `messages` messages), and a write-only projection's writes for them."""
+    from `messages` messages), and a write-only projection's writes for them (for a replay,
+    or for live batches)."""
 
     messages: int
     candidates: dict[UUID, Applied]
     writes: WritePlan
+    replay: bool
 
 
 def plan(
@@ -82,7 +84,7 @@ def plan(
     writes = WritePlan(dialect)
     if candidates:
         cast(WriteOnlyProjection, projection).apply(writes, list(candidates.values()), replay)
-    return Planned(len(messages), candidates, writes)
+    return Planned(len(messages), candidates, writes, replay)
 
 
 def apply_batch(
@@ -118,7 +120,11 @@ def apply_messages(
     is past its partition's position and new."""
     done = positions(conn, projection.name)
     fresh = [m for m in messages if m.offset > done.get((m.topic, m.partition), -1)]
-    if planned is not None and (planned.messages != len(messages) or len(fresh) != len(messages)):
+    if planned is not None and (
+        planned.messages != len(messages)
+        or len(fresh) != len(messages)
+        or planned.replay != (replayed is not None)
+    ):
         planned = None
     applied = _apply_new_events(conn, projection, fresh, replayed, planned)
     _store_positions(conn, projection.name, fresh)
