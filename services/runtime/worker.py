@@ -109,7 +109,7 @@ def create_app(
 
         @app.task
         async def run_projectors() -> None:
-            await project(settings, plan.projections, served)
+            await project(settings, plan.projections, served, beside_deciders=True)
 
     elif served:
 
@@ -120,8 +120,14 @@ def create_app(
     return app
 
 
-async def project(settings: Settings, projections: Sequence[Projection], served: bool) -> None:
-    """Run the projectors of `projections` until cancelled."""
+async def project(
+    settings: Settings,
+    projections: Sequence[Projection],
+    served: bool,
+    beside_deciders: bool = False,
+) -> None:
+    """Run the projectors of `projections` until cancelled; `beside_deciders`: in the
+    deciders' process (one `aid worker` for both roles)."""
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(migrate, engine)
     dlq = dlq_producer(settings)
@@ -131,7 +137,9 @@ async def project(settings: Settings, projections: Sequence[Projection], served:
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
-        if engine.dialect.name == "postgresql":  # SQLite writes in this process, on its CPU
+        # Not beside the deciders, whose commands waited longer with it (bench/RESULTS.md);
+        # not on SQLite, which writes in this process, on its CPU.
+        if engine.dialect.name == "postgresql" and not beside_deciders:
             sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
