@@ -68,7 +68,7 @@ from projections.writer import Message, Planned
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.ledger import Decoder
-from services.runtime.projector import Projector
+from services.runtime.projector import Projector, shorten_gil_turns
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 
@@ -237,8 +237,7 @@ _SWITCH_INTERVAL = sys.getswitchinterval()
 def _freeze(database: str) -> int:
     """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`, and the GIL's
     switch interval of a process that projects into PostgreSQL), in this process."""
-    if database == "postgresql":
-        sys.setswitchinterval(Settings().projector_switch_interval_ms / 1000)
+    shorten_gil_turns(Settings(), database)
     return freeze_after_startup(True, size("gc_threshold", Settings().gc_threshold))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -36,6 +37,16 @@ from services.runtime.ledger import LogReader
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def shorten_gil_turns(settings: Settings, dialect: str, beside_deciders: bool = False) -> None:
+    """In a process that only projects into PostgreSQL, hand over the GIL every
+    `projector_switch_interval_ms`: the writer threads wait for the server a dozen times per
+    batch, then for the GIL the decoding thread holds. Not on SQLite, which writes on this
+    process's CPU, nor beside the deciders, whose commands waited longer with it
+    (bench/RESULTS.md, "A projection's writes worked out ahead")."""
+    if dialect == "postgresql" and not beside_deciders:
+        sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):

@@ -21,7 +21,6 @@ import asyncio
 import logging
 import logging.config
 import signal
-import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +38,7 @@ from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import install_policies
-from services.runtime.projector import Projector
+from services.runtime.projector import Projector, shorten_gil_turns
 from services.runtime.settings import WORKER_ROLES, Settings, comma_list, get_settings
 from services.runtime.topics import ensure_topics
 
@@ -137,10 +136,7 @@ async def project(
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
-        # Not beside the deciders, whose commands waited longer with it (bench/RESULTS.md);
-        # not on SQLite, which writes in this process, on its CPU.
-        if engine.dialect.name == "postgresql" and not beside_deciders:
-            sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
+        shorten_gil_turns(settings, engine.dialect.name, beside_deciders)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
     finally:
