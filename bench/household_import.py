@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psutil
 from kafka import KafkaConsumer, TopicPartition
 
@@ -68,17 +69,26 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 
 def _offered_after(settings: Settings, count: int, timeout: float = 600.0) -> float | None:
-    """Seconds until the slots' log holds each household's offer to its site (one event each:
-    no site has a slot plan here), or None after `timeout`."""
+    """Seconds until the slots' log has offered every household to its site (no site has a
+    slot plan here, so its events are the offers, each naming the households it offers),
+    or None after `timeout`."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     topic = settings.topic("slots")
+    offered: set[str] = set()
     try:
         started = time.perf_counter()
-        while time.perf_counter() - started < timeout:
-            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-            if tps and sum(consumer.end_offsets(tps).values()) >= count:
-                return round(time.perf_counter() - started, 1)
+        while not consumer.partitions_for_topic(topic) and time.perf_counter() - started < 60:
             time.sleep(0.2)
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        consumer.seek_to_beginning()
+        while time.perf_counter() - started < timeout:
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    event = orjson.loads(record.value)
+                    if event["type"] == "HouseholdsExpected":
+                        offered.update(h["household_id"] for h in event["data"]["households"])
+            if len(offered) >= count:
+                return round(time.perf_counter() - started, 1)
         return None
     finally:
         consumer.close()

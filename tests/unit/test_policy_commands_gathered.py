@@ -20,13 +20,14 @@ from events.households import (
     HouseholdRegistered,
 )
 from events.serialization import event_id_for, wrap
+from events.slots import HouseholdsExpected
 from services.domain.commands import CommandEnvelope, GatheredCommand
 from services.domain.deciding import AggregateStore, Decision
 from services.domain.policies import Sent
 from services.domain.policies.distributions import site_stock_command
 from services.domain.policies.gathering import gathered
 from services.domain.policies.slots import offer_to_site
-from services.domain.slots.commands import SetSlotPlan
+from services.domain.slots.commands import OfferHouseholds, OffersToSites, SetSlotPlan
 from services.domain.slots.decider import SlotsDecider
 from services.domain.stock.commands import (
     ConsumeForDistributions,
@@ -233,8 +234,11 @@ PLAN = SetSlotPlan(campaign_id="ramadan-2026", site_id="site-asni", days=[date(2
                    opens_at=9, closes_at=12, per_hour=2, region_codes=["MA07"])  # fmt: skip
 
 
-def offer(n: int, site: str | None = "site-asni", moved_from: str | None = None) -> list[Sent]:
-    """The households policy's commands for household `hh-n` (registered, or moved)."""
+def offer(
+    n: int, site: str | None = "site-asni", moved_from: str | None = None, flow: str = ""
+) -> list[Sent]:
+    """The households policy's commands for household `hh-n` (registered, or moved), in a
+    flow of its own unless `flow` names one (an import's batch)."""
     event: HouseholdRegistered | HouseholdProfileUpdated
     if moved_from is None:
         event = HouseholdRegistered(
@@ -246,7 +250,9 @@ def offer(n: int, site: str | None = "site-asni", moved_from: str | None = None)
             household_id=f"hh-{n}", identity=f"pseudonym-{n:06d}", size=5, region_code="MA07",
             groups=["elderly"], site_id=site, previous_site_id=moved_from,
         )  # fmt: skip
-    return offer_to_site(event, _envelope(event, f"register-{n}-{moved_from}", ILHAM))
+    own = f"register-{n}-{moved_from}"
+    envelope = _envelope(event, flow or own, ILHAM)
+    return offer_to_site(event, envelope.model_copy(update={"event_id": event_id_for(own, 0)}))
 
 
 def test_a_partition_s_offers_in_a_row_travel_as_one_a_withdrawal_closes_the_run() -> None:
@@ -290,3 +296,91 @@ def test_offers_decided_together_write_what_they_write_alone_slots_included() ->
     assert together.states == alone.states
     again = decide(together, wire)  # the policy reacting again after a crash
     assert again.events == []
+
+
+def test_an_import_s_offers_to_one_site_travel_as_one_offer_and_get_the_same_slots() -> None:
+    """One flow (an import's batch): the offers to one site are one offer of all their
+    households, written as one `HouseholdsExpected`; each household gets the slot it gets
+    alone."""
+    asked = [*offer(1, flow="import"), *offer(2, flow="import"),
+             *offer(3, "site-amizmiz", flow="import"), *offer(4, flow="import"),
+             *offer(5, flow="import")]  # fmt: skip
+    [(batch, wire)] = gathered(asked, partition_of)
+    together, alone = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
+    for store in (together, alone):
+        decide(store, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+
+    in_one = decide(together, wire)
+    one_by_one = [decide(alone, w) for _, w in asked]
+
+    assert isinstance(batch, OffersToSites)
+    offers = [(c.command.site_id, [h.household_id for h in c.command.households])
+              for c in batch.gathered]  # fmt: skip
+    assert offers == [("site-asni", ["hh-1", "hh-2", "hh-4", "hh-5"]), ("site-amizmiz", ["hh-3"])]
+    slots = [[(e["data"]["household_id"], e["data"]["hour"]) for _, e in written(decided)
+              if e["type"] == "SlotAssigned"] for decided in ([in_one], one_by_one)]  # fmt: skip
+    assert slots[0] == slots[1] == [("hh-1", 9), ("hh-2", 9), ("hh-4", 10), ("hh-5", 10)]
+    expected = [e["data"] for _, e in written([in_one]) if e["type"] == "HouseholdsExpected"]
+    assert [[h["household_id"] for h in e["households"]] for e in expected] == [
+        ["hh-1", "hh-2", "hh-4", "hh-5"],
+        ["hh-3"],
+    ]
+    assert together.states == alone.states  # the same households expected, the same slots
+    assert gathered(list(asked), partition_of) == [(batch, wire)]  # the same events: same ids
+    assert decide(together, wire).events == []  # the policy reacting again after a crash
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_an_import_s_offers_cut_otherwise_after_a_crash_write_nothing_more(cut: int) -> None:
+    asked = [*offer(1, flow="import"), *offer(2, flow="import"), *offer(3, flow="import"),
+             *offer(4, flow="import")]  # fmt: skip
+    store, once = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
+    for s in (store, once):
+        decide(s, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+    first = decide(store, gathered(asked[:cut], partition_of)[0][1])
+
+    again = decide(store, gathered(asked, partition_of)[0][1])
+    decide(once, gathered(asked, partition_of)[0][1])
+
+    kinds = [type(e).__name__ for _, e in again.events]
+    assert first.events and kinds == ["HouseholdsExpected"] + ["SlotAssigned"] * (4 - cut)
+    [(_, expected), *_] = again.events
+    assert isinstance(expected, HouseholdsExpected)
+    assert [h.household_id for h in expected.households] == [f"hh-{n}" for n in range(cut + 1, 5)]
+    assert store.states == once.states
+
+
+def test_a_site_s_offers_keep_their_order_across_flows_and_a_household_its_last_profile() -> None:
+    moved = offer(1, "site-asni", moved_from="site-amizmiz", flow="import")
+    asked = [*offer(1, flow="import"), *offer(2, flow="desk"), *offer(3, flow="import"),
+             moved[1], *offer(4, "site-amizmiz", flow="import")]  # fmt: skip
+
+    sent = gathered(asked, partition_of)
+
+    [batch] = [c for c, _ in sent]
+    assert isinstance(batch, OffersToSites)
+    offers = [(c.command.site_id, c.sender.correlation_id,
+               [(h.household_id, h.groups) for h in c.command.households])
+              for c in batch.gathered]  # fmt: skip
+    assert offers == [
+        ("site-asni", "import", [("hh-1", ["children"])]),
+        ("site-asni", "desk", [("hh-2", ["children"])]),
+        ("site-asni", "import", [("hh-3", ["children"]), ("hh-1", ["elderly"])]),
+        ("site-amizmiz", "import", [("hh-4", ["children"])]),
+    ]
+
+
+def test_an_offer_merged_stays_within_what_one_offer_may_carry() -> None:
+    def many(start: int) -> Sent:
+        [(one, _)] = offer(start, flow="import")
+        assert isinstance(one, OfferHouseholds)
+        households = [one.households[0].model_copy(update={"household_id": f"hh-{start + i}"})
+                      for i in range(400)]  # fmt: skip
+        command = OfferHouseholds(site_id="site-asni", households=households)
+        return command, CommandEnvelope.of(command, f"app-{start}", ILHAM, MORNING,
+                                           correlation_id="import")  # fmt: skip
+
+    [(batch, _)] = gathered([many(0), many(400), many(800)], partition_of)
+
+    assert isinstance(batch, OffersToSites)
+    assert [len(c.command.households) for c in batch.gathered] == [800, 400]

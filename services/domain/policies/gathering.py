@@ -5,7 +5,8 @@ command per event, and a busy flow (an offline sync, an import) asks thousands a
 one writer. The commands of one kind that follow one another on a partition of their
 stream travel as one `GatheredCommand`, whose writer decides each as it would alone, under
 the id and sender it has alone: reacting again after a crash, however the batch is cut
-then, answers what was decided and decides only the rest.
+then, answers what was decided and decides only the rest. Offers are merged first, one
+per site and flow (`offers_per_site`): an import writes one event per site and batch.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 from services.domain.commands import Caused, CommandEnvelope, GatheredCommand, Sender, batch_id
 from services.domain.policies import Sent
+from services.domain.policies.slots import offers_per_site
 from services.domain.slots.commands import OffersToSites
 from services.domain.stock.commands import ConsumeForDistributions
 
 GATHERED: Mapping[str, type[GatheredCommand]] = {
     kind.ONE.TYPE: kind for kind in (ConsumeForDistributions, OffersToSites)
+}
+# How a run of one kind is merged before it is gathered (offers: one per site and flow).
+MERGED: Mapping[str, Callable[[Sequence[Sent]], list[Sent]]] = {
+    OffersToSites.ONE.TYPE: offers_per_site
 }
 
 
@@ -43,7 +49,8 @@ def gathered(asked: Sequence[Sent], partition_of: Callable[[str], int]) -> list[
             runs.append(run)
         run.append(sent)
         open_runs[partition] = run
-    return [run[0] if len(run) == 1 else _together(run) for run in runs]
+    merged = [MERGED[run[0][0].TYPE](run) if run[0][0].TYPE in MERGED else run for run in runs]
+    return [run[0] if len(run) == 1 else _together(run) for run in merged]
 
 
 def _together(run: Sequence[Sent]) -> Sent:

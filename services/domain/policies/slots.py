@@ -12,11 +12,15 @@ a crash assigns nobody twice. An update that moves the household from one site t
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 from events import Envelope
 from events.households import HouseholdProfileUpdated, HouseholdRegistered
 from events.slots import ExpectedHousehold
+from services.domain.commands import CommandEnvelope
 from services.domain.policies import Sent, caused_by
-from services.domain.slots.commands import OfferHouseholds, WithdrawHouseholds
+from services.domain.slots.commands import MAX_OFFERED, OfferHouseholds, WithdrawHouseholds
 
 
 def offer_to_site(
@@ -39,3 +43,46 @@ def offer_to_site(
         offer = OfferHouseholds(site_id=event.site_id, households=[household])
         sent.append(caused_by(offer, envelope, str(envelope.event_id)))
     return sent
+
+
+def offers_per_site(run: Sequence[Sent]) -> list[Sent]:
+    """A run of offers (one partition's, in a row) with those to one site in one flow (same
+    actor and correlation) made one offer of all their households, each as last offered:
+    an import's batch writes one `HouseholdsExpected` per site, not one per household.
+
+    The site's offers keep their order (an offer in another flow between two starts a new
+    one). A merged offer's id derives from its offers' ids, so the same events make the same
+    offer; cut otherwise when the policy reacts again after a crash, it offers households
+    the site already expects as they are, which changes nothing."""
+    merged: list[list[Sent]] = []
+    open_by_site: dict[str, tuple[list[Sent], int]] = {}  # a site's offer, its households
+    for sent in run:
+        command, wire = sent
+        assert isinstance(command, OfferHouseholds)
+        size = len(command.households)
+        group, count = open_by_site.get(command.site_id, ([], 0))
+        if not group or not _same_flow(group[0][1], wire) or count + size > MAX_OFFERED:
+            group, count = [], 0
+            merged.append(group)
+        group.append(sent)
+        open_by_site[command.site_id] = (group, count + size)
+    return [group[0] if len(group) == 1 else _one_offer(group) for group in merged]
+
+
+def _same_flow(first: CommandEnvelope, then: CommandEnvelope) -> bool:
+    return (first.actor, first.correlation_id) == (then.actor, then.correlation_id)
+
+
+def _one_offer(group: Sequence[Sent]) -> Sent:
+    households: dict[str, ExpectedHousehold] = {}
+    for command, _ in group:
+        assert isinstance(command, OfferHouseholds)
+        households.update((h.household_id, h) for h in command.households)
+    site_id = group[0][0].aggregate_id
+    offer = OfferHouseholds(site_id=site_id, households=list(households.values()))
+    ids = "\n".join(wire.command_id for _, wire in group).encode()
+    client_id = f"offers-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
+    first = group[0][1]
+    wire = CommandEnvelope.of(offer, client_id, first.actor, first.issued_at,
+                              first.correlation_id)  # fmt: skip
+    return offer, wire

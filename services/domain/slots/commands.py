@@ -13,6 +13,7 @@ from events.slots import ExpectedHousehold, Hour, HouseholdsPerHour
 from services.domain.commands import Caused, Command, GatheredCommand
 
 STREAM = "slot-commands"
+MAX_OFFERED = 1_000  # households in one offer
 
 
 class SiteCommand(Command):
@@ -47,7 +48,7 @@ class OfferHouseholds(SiteCommand):
 
     TYPE = "OfferHouseholds"
 
-    households: list[ExpectedHousehold] = Field(min_length=1, max_length=1_000)
+    households: list[ExpectedHousehold] = Field(min_length=1, max_length=MAX_OFFERED)
 
 
 class OffersToSites(GatheredCommand):
