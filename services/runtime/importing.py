@@ -24,6 +24,7 @@ from services.runtime.audit import CommandedAudit
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.log_reader import read_range
+from services.runtime.logs import correlated
 from services.runtime.partitioning import partition_for
 from services.runtime.settings import Settings
 
@@ -88,7 +89,8 @@ async def run_import(
     if not dry_run:  # a dry run publishes nothing: it needs no Kafka at all
         await bus.start()
     try:
-        with text_lines(path) as lines:
+        # One flow: every command (and so every event and offer) of the import carries its id.
+        with text_lines(path) as lines, correlated(import_id):
             now = datetime.now(UTC)
             return await import_households(
                 ports, IMPORTER, now, import_id, lines, dry_run=dry_run, on_lines=on_lines
