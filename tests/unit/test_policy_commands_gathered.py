@@ -234,6 +234,13 @@ PLAN = SetSlotPlan(campaign_id="ramadan-2026", site_id="site-asni", days=[date(2
                    opens_at=9, closes_at=12, per_hour=2, region_codes=["MA07"])  # fmt: skip
 
 
+def planned() -> AggregateStore[Any]:
+    """The sites' writer, Asni's plan set."""
+    store = AggregateStore(SlotsDecider())
+    decide(store, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+    return store
+
+
 def offer(
     n: int, site: str | None = "site-asni", moved_from: str | None = None, flow: str = ""
 ) -> list[Sent]:
@@ -283,9 +290,7 @@ def test_commands_of_two_streams_on_one_partition_number_are_gathered_apart() ->
 def test_offers_decided_together_write_what_they_write_alone_slots_included() -> None:
     asked = [*offer(1), *offer(2), *offer(3, "site-amizmiz"), *offer(4), *offer(5)]
     [(_, wire)] = gathered(asked, partition_of)
-    together, alone = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
-    for store in (together, alone):
-        decide(store, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+    together, alone = planned(), planned()
 
     in_one = decide(together, wire)
     one_by_one = [decide(alone, w) for _, w in asked]
@@ -306,9 +311,7 @@ def test_an_import_s_offers_to_one_site_travel_as_one_offer_and_get_the_same_slo
              *offer(3, "site-amizmiz", flow="import"), *offer(4, flow="import"),
              *offer(5, flow="import")]  # fmt: skip
     [(batch, wire)] = gathered(asked, partition_of)
-    together, alone = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
-    for store in (together, alone):
-        decide(store, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+    together, alone = planned(), planned()
 
     in_one = decide(together, wire)
     one_by_one = [decide(alone, w) for _, w in asked]
@@ -334,9 +337,7 @@ def test_an_import_s_offers_to_one_site_travel_as_one_offer_and_get_the_same_slo
 def test_an_import_s_offers_cut_otherwise_after_a_crash_write_nothing_more(cut: int) -> None:
     asked = [*offer(1, flow="import"), *offer(2, flow="import"), *offer(3, flow="import"),
              *offer(4, flow="import")]  # fmt: skip
-    store, once = AggregateStore(SlotsDecider()), AggregateStore(SlotsDecider())
-    for s in (store, once):
-        decide(s, CommandEnvelope.of(PLAN, "plan-1", SAID, MORNING))
+    store, once = planned(), planned()
     first = decide(store, gathered(asked[:cut], partition_of)[0][1])
 
     again = decide(store, gathered(asked, partition_of)[0][1])
