@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import orjson
@@ -96,8 +96,13 @@ class GatheredCommand(BatchCommand):
 def batch_id(batch: BatchCommand) -> str:
     """The batch's client id, from its members' ids: the same members sent again (a resend, a
     resumed import, an offline sync or a policy's reaction again) make the same command."""
-    ids = "\n".join(client_id for client_id, _ in batch.items()).encode()
-    return f"batch-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
+    return id_of_many(client_id for client_id, _ in batch.items())
+
+
+def id_of_many(ids: Iterable[str]) -> str:
+    """A client id for what several commands make together, derived from their ids."""
+    joined = "\n".join(ids).encode()
+    return f"batch-{hashlib.blake2b(joined, digest_size=12).hexdigest()}"
 
 
 class CommandEnvelope(BaseModel):

@@ -49,7 +49,7 @@ def gathered(asked: Sequence[Sent], partition_of: Callable[[str], int]) -> list[
             runs.append(run)
         run.append(sent)
         open_runs[partition] = run
-    merged = [MERGED[run[0][0].TYPE](run) if run[0][0].TYPE in MERGED else run for run in runs]
+    merged = [MERGED.get(run[0][0].TYPE, list)(run) for run in runs]
     return [run[0] if len(run) == 1 else _together(run) for run in merged]
 
 

@@ -12,13 +12,12 @@ a crash assigns nobody twice. An update that moves the household from one site t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from events import Envelope
 from events.households import HouseholdProfileUpdated, HouseholdRegistered
 from events.slots import ExpectedHousehold
-from services.domain.commands import CommandEnvelope
+from services.domain.commands import CommandEnvelope, id_of_many
 from services.domain.policies import Sent, caused_by
 from services.domain.slots.commands import MAX_OFFERED, OfferHouseholds, WithdrawHouseholds
 
@@ -78,11 +77,8 @@ def _one_offer(group: Sequence[Sent]) -> Sent:
     for command, _ in group:
         assert isinstance(command, OfferHouseholds)
         households.update((h.household_id, h) for h in command.households)
-    site_id = group[0][0].aggregate_id
-    offer = OfferHouseholds(site_id=site_id, households=list(households.values()))
-    ids = "\n".join(wire.command_id for _, wire in group).encode()
-    client_id = f"offers-{hashlib.blake2b(ids, digest_size=12).hexdigest()}"
+    offer = OfferHouseholds(site_id=group[0][0].aggregate_id, households=[*households.values()])
     first = group[0][1]
-    wire = CommandEnvelope.of(offer, client_id, first.actor, first.issued_at,
-                              first.correlation_id)  # fmt: skip
+    wire = CommandEnvelope.of(offer, id_of_many(w.command_id for _, w in group), first.actor,
+                              first.issued_at, first.correlation_id)  # fmt: skip
     return offer, wire
