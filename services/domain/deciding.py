@@ -86,19 +86,25 @@ def decide_in_order(
     """A batch's commands decided one after the other (a `decide_batch`): each by
     `decide_one` on the state its aggregate's commands before it in the batch left, its
     events or why not (one of `refusals`), in order."""
-    states: dict[str, S] = {}
+    # Per aggregate met: its state before its last command's events, and those events, folded
+    # only if the batch meets it again (most batches name each aggregate once).
+    met: dict[str, tuple[S, list[Event]]] = {}
     decided: list[list[Event] | DomainError] = []
     for command in commands:
         key = command.aggregate_id
-        state = states[key] if key in states else state_of(key)
+        if key in met:
+            state, since = met[key]
+            for event in since:
+                state = evolve(state, event)
+        else:
+            state = state_of(key)
         try:
             events = decide_one(state, command)
         except refusals as refused:
+            met[key] = (state, [])
             decided.append(refused)
             continue
-        for event in events:
-            state = evolve(state, event)
-        states[key] = state
+        met[key] = (state, events)
         decided.append(events)
     return decided
 
@@ -255,11 +261,12 @@ class AggregateStore(Generic[S]):
         decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at))
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
                             event_keys=[], items=[])  # fmt: skip
+        with_events = command_type.ITEM_EVENTS  # type: ignore[attr-defined]
         for n, ((item, command), known) in enumerate(zip(items, replies, strict=True)):
             if n in again:
                 known = _repeated(item, items[again[n]][0], decision.items[again[n]])  # type: ignore[index]
             elif known is None:
-                known = self._decided(decision, item, command, next(decided))
+                known = self._decided(decision, item, command, next(decided), with_events)
             decision.items.append(known)  # type: ignore[union-attr]
         return decision
 
@@ -280,19 +287,23 @@ class AggregateStore(Generic[S]):
         item: CommandEnvelope,
         command: Command,
         decided: list[Event] | DomainError,
+        with_events: bool,
     ) -> Reply:
-        """One command of a batch as decided: its events added to the batch's, its reply."""
+        """One command of a batch as decided: its events added to the batch's, its reply
+        (with the events only `with_events`: only then does the batch's reply carry them)."""
         if isinstance(decided, DomainError):
             return Reply(command_id=item.command_id, status=decided.kind, error=decided.code,
                          message=decided.message, details=decided.details)  # fmt: skip
         aggregate_id = command.aggregate_id
-        occurred_at = getattr(command, "occurred_at", None) or item.issued_at
-        written = [(_envelope(item, aggregate_id, event, i, occurred_at), event)
+        occurred_at = _occurred_at(command, item.issued_at)
+        digest = item.digest()
+        written = [(_envelope(item, aggregate_id, event, i, occurred_at, digest), event)
                    for i, event in enumerate(decided)]  # fmt: skip
         decision.events.extend(written)
         decision.event_keys.extend(aggregate_id for _ in written)  # type: ignore[union-attr]
+        events = [public(envelope) for envelope, _ in written] if with_events else []
         return Reply(command_id=item.command_id, status="accepted", replayed=not decided,
-                     events=[public(envelope) for envelope, _ in written])  # fmt: skip
+                     events=events)  # fmt: skip
 
     def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
@@ -381,9 +392,10 @@ class AggregateStore(Generic[S]):
                 message=exc.message,
                 details=exc.details,
             )
-        occurred_at = getattr(command, "occurred_at", None) or command_envelope.issued_at
+        occurred_at = _occurred_at(command, command_envelope.issued_at)
+        digest = command_envelope.digest() if events else None
         return aggregate_id, [
-            (_envelope(command_envelope, aggregate_id, event, i, occurred_at), event)
+            (_envelope(command_envelope, aggregate_id, event, i, occurred_at, digest), event)
             for i, event in enumerate(events)
         ]
 
@@ -398,15 +410,22 @@ def _item(
     """The envelope a batch's command would have had sent alone, by its own sender or the
     batch's."""
     sent_by = sender or batch
-    return CommandEnvelope.model_construct(
-        command_id=f"{command.TYPE}:{client_id}",
-        type=command.TYPE,
-        actor=sent_by.actor,
-        issued_at=sent_by.issued_at,
-        correlation_id=sent_by.correlation_id,
-        data=command.model_dump(mode="json"),
-        reply_to=None,
+    return CommandEnvelope.model_validate(  # of checked values: faster than model_construct
+        {
+            "command_id": f"{command.TYPE}:{client_id}",
+            "type": command.TYPE,
+            "actor": sent_by.actor,
+            "issued_at": sent_by.issued_at,
+            "correlation_id": sent_by.correlation_id,
+            "data": command.model_dump(mode="json"),
+        }
     )
+
+
+def _occurred_at(command: Command, otherwise: datetime) -> datetime:
+    """When the command says what it records happened (an offline record), else `otherwise`.
+    (Read from the instance's fields: a missing attribute costs pydantic an exception.)"""
+    return command.__dict__.get("occurred_at") or otherwise
 
 
 def _repeated(item: CommandEnvelope, earlier: CommandEnvelope, answered: Reply) -> Reply:
@@ -448,7 +467,9 @@ def _envelope(
     event: Event,
     index: int,
     occurred_at: datetime,
+    digest: str | None,
 ) -> Envelope:
+    """The `index`-th event of a command in its envelope; `digest` is the command's."""
     return wrap(
         event,
         event_id=event_id_for(command_envelope.command_id, index, scope=aggregate_id),
@@ -457,7 +478,7 @@ def _envelope(
         actor=command_envelope.actor,
         correlation_id=command_envelope.correlation_id,
         causation_id=command_envelope.command_id,
-        command_digest=command_envelope.digest(),
+        command_digest=digest,
     )
 
 

@@ -43,6 +43,21 @@ def state_after(*events: object) -> Registration:
     return reduce(evolve, events, Registration())
 
 
+def test_a_registration_records_the_household_as_the_agent_gave_it_every_field() -> None:
+    members = MemberCounts(counted_on=date(2026, 1, 1), females_0_4=1, males_18_59=1)
+    command = RegisterHousehold(
+        household_id="hh-7", identity=FATIMA, national_id_pseudonym=FATIMA,
+        registry_pseudonym="r" + "b" * 40, sealed_personal_data="c2VhbGVk", size=5,
+        region_code="MA07", province_code="MA0701", groups=["children", "elderly"],
+        precarity_score=42.5, members=members, site_id="site-ouarzazate",
+    )  # fmt: skip
+
+    [registered] = decide(Registration(), command, NOW)
+
+    assert registered == HouseholdRegistered(**command.model_dump())
+    assert registered.model_dump() == command.model_dump()
+
+
 def test_the_same_person_twice_is_refused_naming_the_first_household() -> None:
     state = state_after(*decide(Registration(), registration("hh-001"), NOW))
 

@@ -220,7 +220,8 @@ def _(state: Registration, command: RegisterHousehold, now: datetime) -> list[Ev
             f"this person is already registered in household {state.household_id}",
             household_id=state.household_id,
         )
-    return [HouseholdRegistered(**command.model_dump())]
+    # read from the command's fields (an import's hot path: a third of dumping and reading)
+    return [HouseholdRegistered.model_validate(command, from_attributes=True)]
 
 
 @decide.register
