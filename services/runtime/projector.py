@@ -77,7 +77,7 @@ class Projector:
         self.engine = engine
         self.projection = projection
         self.dlq = dlq
-        self.reader = LogReader(settings)
+        self.reader = LogReader(settings, share=True)
         self.consumer = consumer or self._consumer(settings, projection)
         self._pending: asyncio.Task[None] | None = None
         # Partitions sought to their stored position in the current assignment: records of
