@@ -43,7 +43,7 @@ from services.domain.households.members import Member, from_columns, member_coun
 
 log = logging.getLogger(__name__)
 BATCH = 500  # lines checked, sealed and sent together
-IN_FLIGHT = 4  # batches sent and not yet answered
+IN_FLIGHT = 8  # batches sent and not yet answered (4 left the deciders waiting: RESULTS.md)
 # A batch whose decisions do not come in time (a worker slowed or restarting) is sent again
 # with the same ids, after these pauses, before the import stops (to be resumed by a rerun).
 RESEND_AFTER = (1.0, 2.0, 4.0, 8.0, 16.0)
