@@ -42,10 +42,6 @@ class CommandBus(Protocol):
         (acks=all) before returning, without waiting for its decision."""
         ...
 
-    async def submit_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> None:
-        """`submit` several at once: written together, in order, before returning."""
-        ...
-
 
 class AuditTrail(Protocol):
     """Where reads of personal data are recorded: who, which household, how; never the data."""

@@ -171,16 +171,8 @@ class KafkaCommandBus:
 
     async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
         """Written to the command stream (acks=all); its reply goes by unheard."""
-        await self.submit_many([(command, envelope)])
-
-    async def submit_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> None:
-        """Written together, in order, one flush per command stream (acks=all, awaited
-        together rather than one after the other); their replies go by unheard."""
-        by_stream: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
-        for command, envelope in commands:
-            message = (command.aggregate_id, envelope.model_dump_json().encode())
-            by_stream[command.STREAM].append(message)
-        await asyncio.gather(*(self.writer.append(s, m) for s, m in by_stream.items()))
+        message = (command.aggregate_id, envelope.model_dump_json().encode())
+        await self.writer.append(command.STREAM, [message])
 
     async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
         """Publish the commands in one flush per stream and wait for all their decisions.

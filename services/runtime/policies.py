@@ -117,9 +117,6 @@ class Submitted:
     async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
         self.asked.append((command, envelope))
 
-    async def submit_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> None:
-        self.asked.extend(commands)
-
 
 def _partitions(settings: Settings) -> Callable[[str], int]:
     """The partition of a command stream's topic a key falls in."""
@@ -185,18 +182,17 @@ def install_policy(
 
     async def react_to_batch(bus: CommandBus, messages: Sequence[Origin]) -> None:
         """React to every message; what the reactions submit is sent once all are done,
-        gathered (`gathered`), in one write (written again whole if it fails: a command
-        written twice is decided once)."""
+        gathered (`gathered`)."""
         held = Submitted(bus)
         await asyncio.gather(*(react(held, reactions, reader, m) for m in messages))
-        asked = list(gathered(held.asked, _partitions(settings)))
-        while asked:
-            try:
-                await bus.submit_many(asked)
-                break
-            except BrokerUnavailable as exc:
-                log.warning("%d command(s) not written (%s); writing them again", len(asked), exc)
-                await asyncio.sleep(RETRY_SECONDS)
+        for command, envelope in gathered(held.asked, _partitions(settings)):
+            while True:
+                try:
+                    await bus.submit(command, envelope)
+                    break
+                except BrokerUnavailable as exc:
+                    log.warning("%s not written (%s); writing it again", envelope.command_id, exc)
+                    await asyncio.sleep(RETRY_SECONDS)
 
     app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
 

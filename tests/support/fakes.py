@@ -102,10 +102,6 @@ class InProcessCommandBus:
     async def submit(self, command: object, envelope: object) -> None:
         await self.send(command, envelope)
 
-    async def submit_many(self, commands: list[tuple[object, object]]) -> None:
-        for command, envelope in commands:
-            await self.send(command, envelope)
-
     def decide(self, command: object, client_id: str, actor: Actor, at: datetime) -> Reply:
         """`command` sent by `actor` at `at`, decided at once: its reply."""
         wire = CommandEnvelope.of(command, client_id, actor, at)  # type: ignore[arg-type]

@@ -15,10 +15,8 @@ from typing import Any, TypeVar
 import pytest
 
 from events import Actor
-from events.slots import ExpectedHousehold
 from services.app.errors import BrokerUnavailable
 from services.domain.commands import CommandEnvelope, Reply
-from services.domain.slots.commands import OfferHouseholds
 from services.domain.stock.commands import ReceiveStock
 from services.runtime.command_bus import DecisionTimeout, KafkaCommandBus
 from services.runtime.settings import Settings
@@ -34,13 +32,11 @@ class RecordingWriter:
 
     def __init__(self) -> None:
         self.sent: list[CommandEnvelope] = []
-        self.writes: list[tuple[str, int]] = []  # (stream, messages) per write
         self.down = False
 
     async def append(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> None:
         if self.down:
             raise BrokerUnavailable("broker is down (fake)")
-        self.writes.append((stream, len(messages)))
         self.sent.extend(CommandEnvelope.model_validate_json(value) for _, value in messages)
 
     async def stop(self) -> None:
@@ -294,24 +290,3 @@ def test_when_kafka_refuses_the_message_every_request_for_it_is_told_at_once(
         assert (await retry).status == "accepted"
 
     run(scenario())
-
-
-def test_commands_submitted_together_are_written_once_per_stream_in_their_order(
-    bus: KafkaCommandBus,
-) -> None:
-    expected = ExpectedHousehold(household_id="hh-1", region_code="MA09")
-    offer = OfferHouseholds(site_id="site-tiznit", households=[expected])
-    submitted = [
-        request(5, receipt_id="rcpt-1"),
-        (offer, CommandEnvelope.of(offer, "offer-1", AMINA, NOW)),
-        request(7, receipt_id="rcpt-2"),
-        request(9, receipt_id="rcpt-3"),
-    ]
-
-    run(bus.submit_many(submitted))
-
-    assert bus.writer.writes == [(ReceiveStock.STREAM, 3), (OfferHouseholds.STREAM, 1)]  # type: ignore[attr-defined]
-    assert [e.command_id for e in published(bus)] == [
-        "ReceiveStock:rcpt-1", "ReceiveStock:rcpt-2", "ReceiveStock:rcpt-3",
-        "OfferHouseholds:offer-1",
-    ]  # fmt: skip
