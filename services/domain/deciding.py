@@ -228,7 +228,10 @@ class AggregateStore(Generic[S]):
             self.apply(envelope, event, written_under=under)
 
     def _take_batch(
-        self, envelope: CommandEnvelope, command_type: type[Command], owns: Callable[[str], bool]
+        self,
+        envelope: CommandEnvelope,
+        command_type: type[BatchCommand],
+        owns: Callable[[str], bool],
     ) -> Decision:
         """Each command of the batch answered from its earlier outcome, or decided with the
         batch's other new ones in one go; refusals are answered, not recorded (deciding the
@@ -261,7 +264,7 @@ class AggregateStore(Generic[S]):
         decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at))
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
                             event_keys=[], items=[])  # fmt: skip
-        with_events = command_type.ITEM_EVENTS  # type: ignore[attr-defined]
+        with_events = command_type.ITEM_EVENTS
         for n, ((item, command), known) in enumerate(zip(items, replies, strict=True)):
             if n in again:
                 known = _repeated(item, items[again[n]][0], decision.items[again[n]])  # type: ignore[index]
