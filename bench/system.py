@@ -1,6 +1,7 @@
 """A running system for the command-path benchmarks: the benchmarks' broker, PostgreSQL,
-one `aid worker` (or, split, an `aid worker --role deciders` and an `aid worker --role
-projectors`) and one `aid api` as processes, seeded through Kafka with a site, a warehouse
+one `aid worker` (or, split, an `aid worker --role deciders,policies` and an `aid worker --role
+projectors`, as infra/deploy runs them; with `AID_BENCH_POLICIES_APART=1`, the policies in a
+third process) and one `aid api` as processes, seeded through Kafka with a site, a warehouse
 holding stock, a campaign, households and two users.
 """
 
@@ -169,6 +170,15 @@ def admin_user(settings: Settings, engine: Engine) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _worker_roles(split: bool) -> dict[str, str]:
+    """The worker processes by name, each with its `--role` ("": all of them)."""
+    if not split:
+        return {"worker": ""}
+    if os.environ.get("AID_BENCH_POLICIES_APART") == "1":
+        return {"deciders": "deciders", "policies": "policies", "projectors": "projectors"}
+    return {"deciders": "deciders,policies", "projectors": "projectors"}
+
+
 @contextmanager
 def running_system(households_count: int, suffix: str, split: bool = False) -> Iterator[System]:
     """Everything up and seeded; the processes are stopped on the way out. `split`: the
@@ -181,12 +191,10 @@ def running_system(households_count: int, suffix: str, split: bool = False) -> I
     migrate(engine)
     publisher = KafkaEventPublisher(settings)
     port = _free_port()
-    roles = ("deciders", "projectors") if split else ()
     workers = {
-        role or "worker": _spawn(settings, f"{role or 'worker'}{suffix}", "worker",
-                                 *(("--role", role) if role else ()))
-        for role in roles or ("",)
-    }  # fmt: skip
+        name: _spawn(settings, f"{name}{suffix}", "worker", *(("--role", role) if role else ()))
+        for name, role in _worker_roles(split).items()
+    }
     api = _spawn(settings, f"api{suffix}", "api", "--port", str(port))
     try:
         _seed(settings, publisher, households_count)

@@ -130,7 +130,7 @@ def topics() -> None:
 def worker(
     role: str = typer.Option(
         None,
-        help="deciders (with the policies), projectors, or both (the default, AID_WORKER_ROLES).",
+        help="deciders, policies, projectors, or several (default: all, AID_WORKER_ROLES).",
     ),
     projections: str = typer.Option(
         None, help="The projectors' read models, e.g. inventory,registry (default: all)."

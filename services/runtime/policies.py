@@ -1,29 +1,31 @@
-"""Runs the policies that carry a flow from one aggregate's writer to another's in the worker.
+"""Runs the policies that carry a flow from one aggregate's writer to another's.
 
 The reactions of `services.app.policies` get the events of one stream in batches, reacting
-to a batch's events together; the batch is acknowledged only once every reaction is done, so
-after a crash the events are reacted to again and get the decisions already recorded.
-Distributions are the busiest flow and wait for no decision: their stock commands are sent
-straight to the stock writers (a partition's consumptions in a row as one command), a batch
-acknowledged once all are on the log.
+to a batch's events together; the batch's offsets are committed only once every reaction is
+done, so after a crash the events are reacted to again and get the decisions already
+recorded. Distributions are the busiest flow and wait for no decision: their stock commands
+are sent straight to the stock writers (a partition's consumptions in a row as one command),
+a batch committed once all are on the log.
 
-Batches come from Faust's `noack_take`, and each is acknowledged by hand once done: `take()`
-acknowledges a batch in a `finally`, so a graceful stop in the middle of one (SIGTERM while
-the reactions await their decisions) would commit events never reacted to.
+Each policy reads its stream with a consumer of its own, in a group of its own
+(`<prefix>policy-<name>`), not through the deciders' Faust app: so the policies run beside
+the deciders or in processes of their own (`aid worker --role policies`), processes running
+them share their partitions, and their events pay no Faust stream's per-event machinery (it
+cost the deciders' process more than the reactions themselves; bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
+from contextlib import AbstractContextManager
 from functools import partial
-from typing import cast
 
-import faust
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 
 from events import Envelope, Event, UndecodableMessage
 from services.app.errors import BrokerUnavailable
@@ -36,6 +38,8 @@ from services.domain.policies.gathering import gathered
 from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
+from services.runtime.faust_app import FETCH_WAIT_MS
+from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
 from services.runtime.partitioning import partition_for
 from services.runtime.publisher import durable_async_producer
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 POLICY_BATCH = 500
 POLICY_WITHIN = 0.010  # seconds a batch waits to fill
 RETRY_SECONDS = 1.0
+Handler = Callable[[Sequence[Origin]], Awaitable[None]]
 
 
 async def react(
@@ -84,16 +89,89 @@ def _read(reader: LogReader, message: Origin) -> tuple[Envelope, Event]:
     return reader.read(message.topic, message.partition, message.offset, message.value)
 
 
-async def in_batches(
-    agent_stream: faust.StreamT, handle: Callable[[Sequence[Origin]], Awaitable[None]]
-) -> None:
-    """Hand each batch's messages to `handle`, then acknowledge its events (only then)."""
-    stream = cast("faust.Stream[bytes]", agent_stream)  # StreamT does not declare noack_take
-    async for batch in stream.noack_take(POLICY_BATCH, POLICY_WITHIN):
-        events = cast("Sequence[faust.EventT[bytes]]", batch)  # it yields events, not values
-        await handle([event.message for event in events])
-        for event in events:
-            await stream.ack(event)
+class PolicyStream:
+    """A policy's events from its stream, handed to `handle` in batches; a batch's offsets are
+    committed once `handle` is done with it, never before (a stop in the middle of a batch
+    commits none of it), and a rebalance waits for the batch in hand."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        stream: str,
+        handle: Handler,
+        consumer: AIOKafkaConsumer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.topic = settings.topic(stream)
+        self.handle = handle
+        self.consumer = consumer or AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            **client_options(settings),
+            group_id=f"{settings.topic_prefix}policy-{name}",
+            client_id=f"aid-policy-{name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+            fetch_max_wait_ms=FETCH_WAIT_MS,  # see services.runtime.faust_app
+        )
+        self._idle = asyncio.Event()  # no batch in hand
+        self._idle.set()
+
+    async def run(self) -> None:
+        """Consume and react until cancelled."""
+        self.consumer.subscribe([self.topic], listener=_FinishTheBatchFirst(self._idle))
+        await self.consumer.start()
+        try:
+            while True:
+                batch = await self._next_batch()
+                self._idle.clear()
+                try:
+                    await self.handle(batch)
+                    await self._commit(batch)
+                finally:
+                    self._idle.set()
+        finally:
+            await self.consumer.stop()
+
+    async def _next_batch(self) -> list[ConsumerRecord]:
+        """The records that arrive within `POLICY_WITHIN` of a batch's first (waited for
+        without a timer ticking), up to `POLICY_BATCH`."""
+        loop = asyncio.get_running_loop()
+        batch: list[ConsumerRecord] = []
+        while not batch:
+            polled = await self.consumer.getmany(timeout_ms=1_000, max_records=POLICY_BATCH)
+            batch = [record for records in polled.values() for record in records]
+        filled_by = loop.time() + POLICY_WITHIN
+        while len(batch) < POLICY_BATCH and (left := filled_by - loop.time()) > 0:
+            polled = await self.consumer.getmany(
+                timeout_ms=max(1, round(left * 1000)), max_records=POLICY_BATCH - len(batch)
+            )
+            batch += [record for records in polled.values() for record in records]
+        return batch
+
+    async def _commit(self, batch: Sequence[ConsumerRecord]) -> None:
+        after = {TopicPartition(r.topic, r.partition): r.offset + 1 for r in batch}
+        try:
+            await self.consumer.commit(after)
+        except KafkaError as exc:  # partitions taken away meanwhile: their next owner reacts
+            log.info("policy %s: offsets not committed (%s); reacted to again", self.name, exc)
+
+
+class _FinishTheBatchFirst(ConsumerRebalanceListener):
+    """Partitions are handed over once the batch in hand is reacted to and committed."""
+
+    def __init__(self, idle: asyncio.Event) -> None:
+        self._idle = idle
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._idle.wait()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        pass
 
 
 class Submitted:
@@ -123,64 +201,18 @@ def _partitions(settings: Settings) -> Callable[[str], int]:
     return partial(partition_for, count=settings.partitions)
 
 
-def _topic(app: faust.App, settings: Settings, stream: str) -> faust.TopicT:
-    return app.topic(
-        settings.topic(stream),
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-    )
-
-
-class SharedBus:
-    """One command bus for every policy of a worker: one producer and one consumer of the
-    replies, not one each (every reply consumer reads every reply). Started by the first
-    policy to run, stopped when the last one stops."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.bus: KafkaCommandBus | None = None
-        self.users = 0
-        self._lock: asyncio.Lock | None = None
-
-    @asynccontextmanager
-    async def held(self) -> AsyncIterator[KafkaCommandBus]:
-        lock = self._lock = self._lock or asyncio.Lock()
-        async with lock:
-            if self.bus is None:
-                writer = CommandWriter(self.settings, client_id="aid-policies")
-                bus = KafkaCommandBus(self.settings, writer)
-                await bus.start()
-                self.bus = bus
-            self.users += 1
-            held = self.bus
-        try:
-            yield held
-        finally:
-            async with lock:
-                self.users -= 1
-                if self.users == 0 and self.bus is not None:
-                    stopped, self.bus = self.bus, None
-                    await stopped.stop()
-
-
-def install_policy(
-    app: faust.App,
+def policy_stream(
     settings: Settings,
     stream: str,
     name: str,
     reactions: Mapping[type[Event], Reaction],
-    shared: SharedBus,
-) -> None:
-    """Add the agent that runs `reactions` on the events of `stream` to the worker app."""
+    bus: CommandBus,
+) -> PolicyStream:
+    """The consumer that runs `reactions` on the events of `stream`, sending by `bus`."""
 
     reader = LogReader(settings)
 
-    async def run_policy(events: faust.StreamT) -> None:
-        async with shared.held() as bus:
-            await in_batches(events, lambda values: react_to_batch(bus, values))
-
-    async def react_to_batch(bus: CommandBus, messages: Sequence[Origin]) -> None:
+    async def react_to_batch(messages: Sequence[Origin]) -> None:
         """React to every message; what the reactions submit is sent once all are done,
         gathered (`gathered`)."""
         held = Submitted(bus)
@@ -194,26 +226,18 @@ def install_policy(
                     log.warning("%s not written (%s); writing it again", envelope.command_id, exc)
                     await asyncio.sleep(RETRY_SECONDS)
 
-    app.agent(_topic(app, settings, stream), name=name, concurrency=1)(run_policy)
+    return PolicyStream(settings, name, stream, react_to_batch)
 
 
-def install_distribution_policy(app: faust.App, settings: Settings) -> None:
+def distribution_policy_stream(settings: Settings, producer: AIOKafkaProducer) -> PolicyStream:
     """Every distribution's stock command (and every void's), sent without waiting for its
-    decision."""
+    decision, by `producer`."""
 
     reader = LogReader(settings)
 
-    async def consume_site_stock(stream: faust.StreamT) -> None:
-        producer = durable_async_producer(settings, linger_ms=1)
-        await producer.start()
-        try:
-            await in_batches(stream, lambda values: send_consume_commands(producer, values))
-        finally:
-            await producer.stop()
-
-    async def send_consume_commands(producer: AIOKafkaProducer, messages: Sequence[Origin]) -> None:
+    async def send_consume_commands(messages: Sequence[Origin]) -> None:
         """Send a batch's commands together (a partition's consumptions in a row as one); the
-        batch is acknowledged once all are."""
+        batch is committed once all are."""
         asked = []
         for message in messages:
             try:
@@ -230,16 +254,27 @@ def install_distribution_policy(app: faust.App, settings: Settings) -> None:
             sent.append(await producer.send(settings.topic("stock-commands"), value, key=key))
         await asyncio.gather(*sent)
 
-    topic = _topic(app, settings, "distributions")
-    app.agent(topic, name="consume-site-stock", concurrency=1)(consume_site_stock)
+    return PolicyStream(settings, "consume-site-stock", "distributions", send_consume_commands)
 
 
-def install_policies(app: faust.App, settings: Settings) -> None:
-    """The worker's policies (all but the distributions' when `settings.policies` is off)."""
-    install_distribution_policy(app, settings)
-    if not settings.policies:
-        log.warning("policies are off in this worker: flows across aggregates will wait")
-        return
-    shared = SharedBus(settings)
-    for stream, reactions in REACTIONS.items():
-        install_policy(app, settings, stream, f"policy-{stream}", reactions, shared)
+async def run_policies(settings: Settings) -> None:
+    """Run the worker's policies until cancelled (all but the distributions' when
+    `settings.policies` is off). They share one command bus: one producer and one consumer
+    of the replies, not one each (every reply consumer reads every reply)."""
+    producer = durable_async_producer(settings, linger_ms=1)
+    bus = KafkaCommandBus(settings, CommandWriter(settings, client_id="aid-policies"))
+    await producer.start()
+    await bus.start()
+    try:
+        streams = [distribution_policy_stream(settings, producer)]
+        if settings.policies:
+            streams += [
+                policy_stream(settings, stream, stream, reactions, bus)
+                for stream, reactions in REACTIONS.items()
+            ]
+        else:
+            log.warning("policies are off in this worker: flows across aggregates will wait")
+        await asyncio.gather(*(s.run() for s in streams))
+    finally:
+        await bus.stop()
+        await producer.stop()

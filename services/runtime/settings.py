@@ -13,8 +13,8 @@ from events.checkpoints import CheckpointKey
 from events.signing import LedgerKeys
 
 DEV_SECRET = "development-only-secret"
-# What an `aid worker` process may run: the deciders (with the policies) and the projectors.
-WORKER_ROLES = ("deciders", "projectors")
+# What an `aid worker` process may run: the deciders, the policies and the projectors.
+WORKER_ROLES = ("deciders", "policies", "projectors")
 SECRETS = ("token_pepper", "pseudonym_key", "master_key", "ledger_keys")
 MIN_SECRET_LENGTH = 32
 
@@ -80,9 +80,10 @@ class Settings(BaseSettings):
     # a donation's receipt) wait for a worker that runs the policies.
     policies: bool = True
     # What `aid worker` runs, comma-separated (`aid worker --role` overrides it): `deciders`
-    # (every decider and the policies), `projectors` (the read models), or both in one process.
-    # Apart, deciding and projecting share no event loop and no GIL, and scale on their own.
-    worker_roles: str = "deciders,projectors"
+    # (every decider), `policies` (the flows from one writer to another), `projectors` (the
+    # read models), or several in one process. Apart, they share no event loop and no GIL,
+    # and scale on their own.
+    worker_roles: str = "deciders,policies,projectors"
     # The projections a worker running the projectors keeps, comma-separated (`inventory,
     # registry`); empty: all of them (`aid worker --projections` overrides it).
     worker_projections: str = ""
@@ -125,7 +126,7 @@ class Settings(BaseSettings):
     def _known_roles(cls, value: str) -> str:
         roles = comma_list(value)
         if not roles or any(role not in WORKER_ROLES for role in roles):
-            raise ValueError(f"worker roles are {' and/or '.join(WORKER_ROLES)}, not {value!r}")
+            raise ValueError(f"worker roles are {', '.join(WORKER_ROLES)}, not {value!r}")
         return ",".join(roles)
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""What `aid worker` runs: the deciders and the policies in a faust-streaming app, and the
+"""What `aid worker` runs: the deciders in a faust-streaming app, the policies and the
 projectors; in one process (the default) or in processes of their own (`--role`).
 
 In one process, deciding and projecting take turns on one event loop and one GIL: a command
@@ -11,8 +11,8 @@ own group (`<prefix>projection-<name>`) from the positions stored with its rows,
 running the same projection share its partitions and processes running different ones never
 meet.
 
-The policies run with the deciders: they are Faust agents acknowledging events through the
-app's group, and what they do is send commands and wait for decisions, the command path.
+The policies run no Faust app either: each reads its stream in a group of its own
+(`<prefix>policy-<name>`, services.runtime.policies), beside the deciders or apart from them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from services.runtime.faust_app import WorkerApp
 from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
-from services.runtime.policies import install_policies
+from services.runtime.policies import run_policies
 from services.runtime.projector import Projector, shorten_gil_turns
 from services.runtime.settings import WORKER_ROLES, Settings, comma_list, get_settings
 from services.runtime.topics import ensure_topics
@@ -51,9 +51,11 @@ class WorkerMisconfigured(ValueError):
 
 @dataclass(frozen=True)
 class WorkerPlan:
-    """What one worker process runs: the deciders (and policies), and these projections."""
+    """What one worker process runs: the deciders or not, the policies or not, and these
+    projections."""
 
     deciders: bool
+    policies: bool
     projections: tuple[Projection, ...]
 
 
@@ -64,7 +66,7 @@ def plan_of(
     chosen = comma_list(settings.worker_roles if roles is None else roles)
     if not chosen or any(role not in WORKER_ROLES for role in chosen):
         raise WorkerMisconfigured(
-            f"a worker's roles are {' and/or '.join(WORKER_ROLES)}, not {','.join(chosen)!r}"
+            f"a worker's roles are {', '.join(WORKER_ROLES)}, not {','.join(chosen)!r}"
         )
     names = comma_list(settings.worker_projections if projections is None else projections)
     if unknown := [name for name in names if name not in PROJECTIONS]:
@@ -72,19 +74,22 @@ def plan_of(
             f"no projection named {', '.join(unknown)}; there are {', '.join(PROJECTIONS)}"
         )
     kept = tuple(PROJECTIONS[name] for name in names or PROJECTIONS)
-    return WorkerPlan("deciders" in chosen, kept if "projectors" in chosen else ())
+    return WorkerPlan(
+        "deciders" in chosen, "policies" in chosen, kept if "projectors" in chosen else ()
+    )
 
 
 def create_app(
     settings: Settings, served: bool = False, plan: WorkerPlan | None = None
 ) -> faust.App:
-    """The deciders' app (with the plan's projectors as one of its tasks, if any): stateless
-    in Faust's sense; projection state is in SQL. A `served` app (`aid worker`, not a test)
-    freezes its start-up objects out of the collector's reach once started (settings.gc_freeze)."""
+    """The deciders' app (with the plan's policies and projectors as one of its tasks, if
+    any): stateless in Faust's sense; projection state is in SQL. A `served` app (`aid worker`,
+    not a test) freezes its start-up objects out of the collector's reach once started
+    (settings.gc_freeze)."""
     plan = plan or plan_of(settings)
     if not plan.deciders:
         raise WorkerMisconfigured(
-            "the Faust app runs the deciders: projectors alone run without it"
+            "the Faust app runs the deciders: policies and projectors run without it"
         )
     app = WorkerApp(
         f"{settings.topic_prefix}worker",
@@ -102,13 +107,12 @@ def create_app(
 
     for decider in DECIDERS:
         install_decider(app, settings, decider)
-    install_policies(app, settings)
 
-    if plan.projections:
+    if plan.policies or plan.projections:
 
         @app.task
-        async def run_projectors() -> None:
-            await project(settings, plan.projections, served, beside_deciders=True)
+        async def run_beside_deciders() -> None:
+            await run_without_faust(settings, plan, served, beside_deciders=True)
 
     elif served:
 
@@ -117,6 +121,18 @@ def create_app(
             _freeze(settings)
 
     return app
+
+
+async def run_without_faust(
+    settings: Settings, plan: WorkerPlan, served: bool, beside_deciders: bool = False
+) -> None:
+    """The plan's policies and projectors, until cancelled."""
+    work = [run_policies(settings)] if plan.policies else []
+    if plan.projections:
+        work.append(project(settings, plan.projections, served, beside_deciders))
+    elif served:
+        _freeze(settings)
+    await asyncio.gather(*work)
 
 
 async def project(
@@ -170,7 +186,7 @@ def run_worker(roles: str | None = None, projections: str | None = None) -> None
     ensure_topics(settings)
     if not plan.deciders:
         logging.config.dictConfig(logging_config(settings))
-        asyncio.run(until_signalled(project(settings, plan.projections, served=True)))
+        asyncio.run(until_signalled(run_without_faust(settings, plan, served=True)))
         return
     app = create_app(settings, served=True, plan=plan)
     worker = faust.Worker(

@@ -51,12 +51,12 @@ class RoleProcess(WorkerProcess):
 
 @pytest.fixture
 def deciders(settings: Settings) -> Iterator[System]:
-    """The system with a deciders process as its worker, and no projector yet."""
+    """The system with a deciders (and policies) process as its worker, and no projector yet."""
     ensure_topics(settings)
     wait_until_served(settings)
     engine = make_engine(settings.db_url)
     migrate(engine)
-    worker = RoleProcess(settings, "deciders").start()
+    worker = RoleProcess(settings, "deciders,policies").start()
     publisher = KafkaEventPublisher(settings)
     try:
         with TestClient(create_app(settings, publisher)) as client:

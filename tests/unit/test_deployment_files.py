@@ -72,7 +72,8 @@ TOPIC_LAYOUT = {
     "AID_MIN_INSYNC_REPLICAS": "2",
 }
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "CronJob"}
-ROLES = ("deciders", "projectors")  # `aid worker --role`, a workload each
+ROLES = ("deciders", "projectors")  # a workload each
+ROLE_OF = {"deciders": "deciders,policies", "projectors": "projectors"}  # `aid worker --role`
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -636,10 +637,10 @@ def test_deciders_and_projectors_run_apart_with_several_replicas_each() -> None:
     for role, workload in zip(ROLES, (deciders, projectors), strict=True):
         assert workload["spec"]["replicas"] >= 2, role
         container = only_container(workload)
-        assert container["command"] == ["aid", "worker", "--role", role]
+        assert container["command"] == ["aid", "worker", "--role", ROLE_OF[role]]
         assert container["image"] == APP_IMAGE
         svc = compose()["services"][role]
-        assert compose_command(svc) == ["aid", "worker", "--role", role]
+        assert compose_command(svc) == ["aid", "worker", "--role", ROLE_OF[role]]
         assert svc["deploy"]["replicas"] >= 2, role
     # the same settings, secrets and Kafka user: only the role differs
     one, other = (only_container(w) for w in (deciders, projectors))

@@ -1,74 +1,181 @@
-"""A policy's batch is acknowledged only once its reactions are done.
+"""A policy's batch is committed only once its reactions are done.
 
-A graceful stop cancels the agent while its reactions await their decisions; the events of
-that batch must not be acknowledged (Faust's `take()` would, in a `finally`), or the offsets
-committed on stop would skip events never reacted to.
+A graceful stop cancels the policy while its reactions await their decisions; the offsets of
+that batch must not be committed, or the policy would start again after events never reacted
+to. A rebalance hands the partitions over only once the batch in hand is done and committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError
 
-from services.runtime.policies import in_batches
+from services.runtime import policies
+from services.runtime.dead_letters import Origin
+from services.runtime.settings import Settings
+
+TOPIC = "t.households"
+
+
+@dataclass(frozen=True)
+class Record:
+    partition: int
+    offset: int
+    topic: str = TOPIC
+    key: bytes | None = None
+    value: bytes | None = b"{}"
 
 
 @dataclass
-class Event:
-    value: bytes
+class Consumer:
+    """The part of an AIOKafkaConsumer a policy stream uses; `fetches` are what each
+    `getmany` returns, then nothing (it waits as a quiet topic would)."""
 
-    @property
-    def message(self) -> Event:  # a Faust event's message: where it was read, and its value
-        return self
+    fetches: list[list[Record]]
+    committed: list[dict[TopicPartition, int]] = field(default_factory=list)
+    listener: Any = None
+    stopped: bool = False
+    refuse_commits: bool = False
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        self.listener = listener
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[Any, list[Record]]:
+        if not self.fetches:
+            await asyncio.sleep(timeout_ms / 1000)
+            return {}
+        records = self.fetches.pop(0)[:max_records]
+        by_partition: dict[int, list[Record]] = {}
+        for r in records:
+            by_partition.setdefault(r.partition, []).append(r)
+        return {TopicPartition(TOPIC, p): rs for p, rs in by_partition.items()}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.refuse_commits:
+            raise CommitFailedError("rebalanced")
+        self.committed.append(dict(offsets))
 
 
-@dataclass
-class Stream:
-    """The part of a Faust stream `in_batches` uses: batches of events, and `ack`."""
-
-    batches: list[list[bytes]]
-    acked: list[bytes] = field(default_factory=list)
-
-    async def noack_take(self, max_: int, within: float) -> AsyncIterator[list[Event]]:
-        for batch in self.batches:
-            yield [Event(v) for v in batch]
-
-    async def ack(self, event: Event) -> bool:
-        self.acked.append(event.value)
-        return True
+def stream(consumer: Consumer, handle: policies.Handler) -> policies.PolicyStream:
+    settings = Settings(topic_prefix="t.")
+    return policies.PolicyStream(settings, "households", "households", handle, consumer)  # type: ignore[arg-type]
 
 
-def test_each_batch_is_acknowledged_after_its_reactions() -> None:
-    stream = Stream([[b"a", b"b"], [b"c"]])
-    seen: list[tuple[list[bytes], list[bytes]]] = []
-
-    async def handle(messages: Sequence[Event]) -> None:
-        seen.append(([m.value for m in messages], list(stream.acked)))
-
-    asyncio.run(in_batches(stream, handle))  # type: ignore[arg-type]
-    assert seen == [([b"a", b"b"], []), ([b"c"], [b"a", b"b"])]
-    assert stream.acked == [b"a", b"b", b"c"]
+async def run_until(policy: policies.PolicyStream, done: asyncio.Event) -> None:
+    task = asyncio.create_task(policy.run())
+    await asyncio.wait_for(done.wait(), 5)
+    await asyncio.sleep(0.05)  # a commit that would follow
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
-def test_a_stop_in_the_middle_of_a_batch_acknowledges_none_of_it() -> None:
-    stream = Stream([[b"a"], [b"b", b"c"], [b"d"]])
+def test_each_batch_is_committed_after_its_reactions_past_its_last_record_per_partition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = Consumer([[Record(0, 5), Record(1, 9), Record(0, 6)], [Record(1, 10)]])
+    seen: list[tuple[list[tuple[int, int]], int]] = []
+    done = asyncio.Event()
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        seen.append(([(m.partition, m.offset) for m in messages], len(consumer.committed)))
+        if len(seen) == 2:
+            done.set()
+
+    policy = stream(consumer, handle)
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)  # one fetch, one batch
+    asyncio.run(run_until(policy, done))
+    assert seen == [([(0, 5), (0, 6), (1, 9)], 0), ([(1, 10)], 1)]
+    assert consumer.committed == [
+        {TopicPartition(TOPIC, 0): 7, TopicPartition(TOPIC, 1): 10},
+        {TopicPartition(TOPIC, 1): 11},
+    ]
+    assert consumer.stopped
+
+
+def test_records_arriving_within_the_window_join_the_batch() -> None:
+    consumer = Consumer([[Record(0, 1)], [Record(0, 2)], [Record(1, 1)]])
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        seen.append(len(messages))
+        done.set()
+
+    asyncio.run(run_until(stream(consumer, handle), done))
+    assert seen == [3]
+
+
+def test_a_stop_in_the_middle_of_a_batch_commits_none_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = Consumer([[Record(0, 1)], [], [Record(0, 2), Record(0, 3)]])
     reacting = asyncio.Event()
 
-    async def handle(messages: Sequence[Event]) -> None:
-        if any(m.value == b"b" for m in messages):
+    async def handle(messages: Sequence[Origin]) -> None:
+        if any(m.offset == 2 for m in messages):
             reacting.set()
             await asyncio.sleep(60)  # awaiting a decision when the worker is stopped
 
-    async def stop_while_reacting() -> Any:
-        agent = asyncio.create_task(in_batches(stream, handle))  # type: ignore[arg-type]
-        await reacting.wait()
-        agent.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await agent
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
+    asyncio.run(run_until(stream(consumer, handle), reacting))
+    assert consumer.committed == [{TopicPartition(TOPIC, 0): 2}]
 
-    asyncio.run(stop_while_reacting())
-    assert stream.acked == [b"a"]
+
+def test_a_rebalance_waits_for_the_batch_in_hand_and_its_commit() -> None:
+    consumer = Consumer([[Record(0, 1)]])
+    reacting, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        reacting.set()
+        await release.wait()
+        order.append("reacted")
+
+    async def scenario() -> None:
+        task = asyncio.create_task(stream(consumer, handle).run())
+        await asyncio.wait_for(reacting.wait(), 5)
+        revoking = asyncio.create_task(
+            consumer.listener.on_partitions_revoked([TopicPartition(TOPIC, 0)])
+        )
+        await asyncio.sleep(0.05)
+        assert not revoking.done()  # the batch is still in hand
+        release.set()
+        await asyncio.wait_for(revoking, 5)
+        order.append(f"handed over after {len(consumer.committed)} commit")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert order == ["reacted", "handed over after 1 commit"]
+
+
+def test_a_commit_refused_after_a_rebalance_leaves_the_events_to_their_next_owner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = Consumer([[Record(0, 1)], [Record(0, 2)]], refuse_commits=True)
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        seen.extend(m.offset for m in messages)
+        if len(seen) == 2:
+            done.set()
+
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
+    asyncio.run(run_until(stream(consumer, handle), done))
+    assert seen == [1, 2]  # it went on
+    assert consumer.committed == []

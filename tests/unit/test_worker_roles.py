@@ -12,14 +12,12 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from projections.registry import PROJECTIONS
-from services.app.policies import REACTIONS
 from services.domain.deciders import DECIDERS
 from services.runtime.cli import app as cli_app
 from services.runtime.settings import Settings
 from services.runtime.worker import WorkerMisconfigured, create_app, plan_of
 
 DECIDING = {f"decide-{d.event_stream}" for d in DECIDERS}
-POLICIES = {f"policy-{stream}" for stream in REACTIONS} | {"consume-site-stock"}
 
 
 @pytest.fixture
@@ -27,8 +25,9 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, topic_prefix="marrakech.")
 
 
-def projector_tasks(app: object) -> int:
-    """The tasks the app starts beside its agents (Faust keeps them in `_app_tasks`)."""
+def tasks(app: object) -> int:
+    """The tasks the app starts beside its agents (Faust keeps them in `_app_tasks`): the
+    policies and projectors, or the start-up freeze."""
     return len(app._app_tasks)  # type: ignore[attr-defined]
 
 
@@ -38,40 +37,50 @@ def test_by_default_one_worker_runs_every_decider_every_policy_and_every_project
     plan = plan_of(settings)
     app = create_app(settings, plan=plan)
 
-    assert plan.deciders
+    assert plan.deciders and plan.policies
     assert [p.name for p in plan.projections] == list(PROJECTIONS)
-    assert set(app.agents) == DECIDING | POLICIES
-    assert projector_tasks(app) == 1
+    assert set(app.agents) == DECIDING  # the policies and projectors run beside Faust's agents
+    assert tasks(app) == 1
 
 
-def test_a_deciders_worker_runs_the_deciders_and_the_policies_and_projects_nothing(
-    settings: Settings,
-) -> None:
+def test_a_deciders_worker_runs_the_deciders_alone(settings: Settings) -> None:
     plan = plan_of(settings, roles="deciders")
     app = create_app(settings, plan=plan)
 
-    assert plan.projections == ()
-    assert set(app.agents) == DECIDING | POLICIES
-    assert projector_tasks(app) == 0
+    assert (plan.policies, plan.projections) == (False, ())
+    assert set(app.agents) == DECIDING
+    assert tasks(app) == 0
     # the group whose lag /healthz reports as commands waiting for a decider
     assert app.conf.id == "marrakech.worker"
+
+
+def test_a_deciders_and_policies_worker_runs_the_policies_beside_the_deciders(
+    settings: Settings,
+) -> None:
+    plan = plan_of(settings, roles="deciders,policies")
+    app = create_app(settings, plan=plan)
+
+    assert plan.policies and plan.projections == ()
+    assert set(app.agents) == DECIDING
+    assert tasks(app) == 1
 
 
 def test_a_served_deciders_worker_still_freezes_its_start_up(settings: Settings) -> None:
     app = create_app(settings, served=True, plan=plan_of(settings, roles="deciders"))
 
-    assert projector_tasks(app) == 1  # the freeze, once started
+    assert tasks(app) == 1  # the freeze, once started
 
 
-def test_a_projectors_worker_keeps_the_projections_named_and_no_faust_app(
-    settings: Settings,
-) -> None:
-    plan = plan_of(settings, roles="projectors", projections="registry, inventory")
+def test_policies_and_projectors_workers_run_no_faust_app(settings: Settings) -> None:
+    projecting = plan_of(settings, roles="projectors", projections="registry, inventory")
+    reacting = plan_of(settings, roles="policies")
 
-    assert not plan.deciders
-    assert [p.name for p in plan.projections] == ["registry", "inventory"]
-    with pytest.raises(WorkerMisconfigured, match="projectors alone run without it"):
-        create_app(settings, plan=plan)
+    assert not projecting.deciders and not projecting.policies
+    assert [p.name for p in projecting.projections] == ["registry", "inventory"]
+    assert (reacting.deciders, reacting.policies, reacting.projections) == (False, True, ())
+    for plan in (projecting, reacting):
+        with pytest.raises(WorkerMisconfigured, match="policies and projectors run without it"):
+            create_app(settings, plan=plan)
 
 
 def test_the_roles_and_projections_come_from_the_settings_unless_given(tmp_path: Path) -> None:
@@ -93,11 +102,11 @@ def test_the_roles_and_projections_come_from_the_settings_unless_given(tmp_path:
 def test_an_unknown_role_or_projection_is_refused_with_the_ones_that_exist(
     settings: Settings,
 ) -> None:
-    with pytest.raises(WorkerMisconfigured, match="deciders and/or projectors, not 'projector'"):
+    with pytest.raises(WorkerMisconfigured, match="policies, projectors, not 'projector'"):
         plan_of(settings, roles="projector")
     with pytest.raises(WorkerMisconfigured, match="no projection named stock; there are ref"):
         plan_of(settings, roles="projectors", projections="inventory,stock")
-    with pytest.raises(ValidationError, match="deciders and/or projectors"):
+    with pytest.raises(ValidationError, match="deciders, policies, projectors"):
         Settings(worker_roles="decider")
 
 
