@@ -26,6 +26,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
+from kafka import KafkaConsumer
+from kafka import TopicPartition as ClientPartition
+from kafka.errors import KafkaError as KafkaClientError
 
 from events import Envelope, Event, UndecodableMessage
 from services.app.errors import BrokerUnavailable
@@ -92,7 +95,11 @@ def _read(reader: LogReader, message: Origin) -> tuple[Envelope, Event]:
 class PolicyStream:
     """A policy's events from its stream, handed to `handle` in batches; a batch's offsets are
     committed once `handle` is done with it, never before (a stop in the middle of a batch
-    commits none of it), and a rebalance waits for the batch in hand."""
+    commits none of it), and a rebalance waits for the batch in hand.
+
+    Nothing is taken from a partition before it is sought to where the policy resumes
+    (`position`): aiokafka's fetcher may hand out records from the earliest offset while the
+    listener still asks where that is (as services.runtime.projector explains)."""
 
     def __init__(
         self,
@@ -120,10 +127,11 @@ class PolicyStream:
         )
         self._idle = asyncio.Event()  # no batch in hand
         self._idle.set()
+        self._positioned: set[TopicPartition] = set()
 
     async def run(self) -> None:
         """Consume and react until cancelled."""
-        self.consumer.subscribe([self.topic], listener=_FinishTheBatchFirst(self._idle))
+        self.consumer.subscribe([self.topic], listener=_FinishTheBatchFirst(self))
         await self.consumer.start()
         try:
             while True:
@@ -144,14 +152,58 @@ class PolicyStream:
         batch: list[ConsumerRecord] = []
         while not batch:
             polled = await self.consumer.getmany(timeout_ms=1_000, max_records=POLICY_BATCH)
-            batch = [record for records in polled.values() for record in records]
+            batch = self._positioned_records(polled)
         filled_by = loop.time() + POLICY_WITHIN
         while len(batch) < POLICY_BATCH and (left := filled_by - loop.time()) > 0:
             polled = await self.consumer.getmany(
                 timeout_ms=max(1, round(left * 1000)), max_records=POLICY_BATCH - len(batch)
             )
-            batch += [record for records in polled.values() for record in records]
+            batch += self._positioned_records(polled)
         return batch
+
+    def _positioned_records(
+        self, polled: Mapping[TopicPartition, list[ConsumerRecord]]
+    ) -> list[ConsumerRecord]:
+        """What a fetch gave from positioned partitions; the others are fetched again from
+        their position once sought there."""
+        return [r for tp, records in polled.items() if tp in self._positioned for r in records]
+
+    async def batch_done(self) -> None:
+        """Wait until no batch is in hand (reacted to and committed, or given up)."""
+        await self._idle.wait()
+
+    def unposition(self, partitions: list[TopicPartition]) -> None:
+        """Take nothing from these partitions until they are sought again."""
+        self._positioned.difference_update(partitions)
+
+    async def position(self, assigned: list[TopicPartition]) -> None:
+        """Seek each assigned partition to where the policy resumes: its group's commit, else
+        where the policy left it as an agent of the deciders' Faust app (whose group,
+        `<prefix>worker`, it committed in then), else the earliest event. So a worker
+        upgraded from then does not react to its whole history again (harmless, each
+        decision already recorded, but long)."""
+        delay = 0.2
+        while True:  # aiokafka swallows a listener's failure: unpositioned, nothing is taken
+            try:
+                own = {tp: await self.consumer.committed(tp) for tp in assigned}
+                break
+            except KafkaError as exc:
+                log.warning("policy %s: its commits unknown (%s); asking again", self.name, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        fresh = [tp for tp, offset in own.items() if offset is None]
+        left: dict[TopicPartition, int] = {}
+        if fresh:
+            try:
+                left = await asyncio.to_thread(faust_offsets, self.settings, fresh)
+            except KafkaClientError as exc:
+                log.warning("policy %s: from the earliest (%s)", self.name, exc)
+        for tp in assigned:
+            offset = own[tp]
+            # positioned before the seek, with no await between (see Projector.seek_to_stored);
+            # offset 0 past the retention starts at the earliest record (auto_offset_reset)
+            self._positioned.add(tp)
+            self.consumer.seek(tp, left.get(tp, 0) if offset is None else offset)
 
     async def _commit(self, batch: Sequence[ConsumerRecord]) -> None:
         after = {TopicPartition(r.topic, r.partition): r.offset + 1 for r in batch}
@@ -161,17 +213,39 @@ class PolicyStream:
             log.info("policy %s: offsets not committed (%s); reacted to again", self.name, exc)
 
 
-class _FinishTheBatchFirst(ConsumerRebalanceListener):
-    """Partitions are handed over once the batch in hand is reacted to and committed."""
+def faust_offsets(
+    settings: Settings, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """What the deciders' Faust app group committed for these partitions, where it did (read
+    without joining it)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
+        group_id=f"{settings.topic_prefix}worker",
+        enable_auto_commit=False,
+        request_timeout_ms=5_000,
+    )
+    try:
+        committed = {tp: consumer.committed(ClientPartition(*tp)) for tp in partitions}
+        return {tp: offset for tp, offset in committed.items() if offset is not None}
+    finally:
+        consumer.close()
 
-    def __init__(self, idle: asyncio.Event) -> None:
-        self._idle = idle
+
+class _FinishTheBatchFirst(ConsumerRebalanceListener):
+    """Partitions are handed over once the batch in hand is reacted to and committed, and
+    taken from once positioned."""
+
+    def __init__(self, stream: PolicyStream) -> None:
+        self._stream = stream
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._idle.wait()
+        self._stream.unposition(revoked)
+        await self._stream.batch_done()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        pass
+        self._stream.unposition(assigned)
+        await self._stream.position(assigned)
 
 
 class Submitted:

@@ -23,6 +23,12 @@ from services.runtime.settings import Settings
 TOPIC = "t.households"
 
 
+@pytest.fixture(autouse=True)
+def never_run_by_faust(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No commit of the deciders' Faust app to start from (no broker is asked)."""
+    monkeypatch.setattr(policies, "faust_offsets", lambda settings, partitions: {})
+
+
 @dataclass(frozen=True)
 class Record:
     partition: int
@@ -38,16 +44,18 @@ class Consumer:
     `getmany` returns, then nothing (it waits as a quiet topic would)."""
 
     fetches: list[list[Record]]
-    committed: list[dict[TopicPartition, int]] = field(default_factory=list)
+    commits: list[dict[TopicPartition, int]] = field(default_factory=list)
     listener: Any = None
     stopped: bool = False
     refuse_commits: bool = False
+    own: dict[TopicPartition, int] = field(default_factory=dict)  # its group's commits before
+    sought: dict[TopicPartition, int] = field(default_factory=dict)
 
     def subscribe(self, topics: list[str], listener: Any) -> None:
         self.listener = listener
 
-    async def start(self) -> None:
-        pass
+    async def start(self) -> None:  # its partitions assigned at once
+        await self.listener.on_partitions_assigned([TopicPartition(TOPIC, p) for p in range(3)])
 
     async def stop(self) -> None:
         self.stopped = True
@@ -62,10 +70,16 @@ class Consumer:
             by_partition.setdefault(r.partition, []).append(r)
         return {TopicPartition(TOPIC, p): rs for p, rs in by_partition.items()}
 
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self.own.get(tp)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.sought[tp] = offset
+
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if self.refuse_commits:
             raise CommitFailedError("rebalanced")
-        self.committed.append(dict(offsets))
+        self.commits.append(dict(offsets))
 
 
 def stream(consumer: Consumer, handle: policies.Handler) -> policies.PolicyStream:
@@ -90,7 +104,7 @@ def test_each_batch_is_committed_after_its_reactions_past_its_last_record_per_pa
     done = asyncio.Event()
 
     async def handle(messages: Sequence[Origin]) -> None:
-        seen.append(([(m.partition, m.offset) for m in messages], len(consumer.committed)))
+        seen.append(([(m.partition, m.offset) for m in messages], len(consumer.commits)))
         if len(seen) == 2:
             done.set()
 
@@ -98,7 +112,7 @@ def test_each_batch_is_committed_after_its_reactions_past_its_last_record_per_pa
     monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)  # one fetch, one batch
     asyncio.run(run_until(policy, done))
     assert seen == [([(0, 5), (0, 6), (1, 9)], 0), ([(1, 10)], 1)]
-    assert consumer.committed == [
+    assert consumer.commits == [
         {TopicPartition(TOPIC, 0): 7, TopicPartition(TOPIC, 1): 10},
         {TopicPartition(TOPIC, 1): 11},
     ]
@@ -131,7 +145,7 @@ def test_a_stop_in_the_middle_of_a_batch_commits_none_of_it(
 
     monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
     asyncio.run(run_until(stream(consumer, handle), reacting))
-    assert consumer.committed == [{TopicPartition(TOPIC, 0): 2}]
+    assert consumer.commits == [{TopicPartition(TOPIC, 0): 2}]
 
 
 def test_a_rebalance_waits_for_the_batch_in_hand_and_its_commit() -> None:
@@ -154,7 +168,7 @@ def test_a_rebalance_waits_for_the_batch_in_hand_and_its_commit() -> None:
         assert not revoking.done()  # the batch is still in hand
         release.set()
         await asyncio.wait_for(revoking, 5)
-        order.append(f"handed over after {len(consumer.committed)} commit")
+        order.append(f"handed over after {len(consumer.commits)} commit")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -178,4 +192,46 @@ def test_a_commit_refused_after_a_rebalance_leaves_the_events_to_their_next_owne
     monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
     asyncio.run(run_until(stream(consumer, handle), done))
     assert seen == [1, 2]  # it went on
-    assert consumer.committed == []
+    assert consumer.commits == []
+
+
+def test_each_partition_resumes_at_its_commit_else_where_faust_left_it_else_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second, third = (TopicPartition(TOPIC, p) for p in range(3))
+    consumer = Consumer([], own={second: 12})
+    asked: list[list[TopicPartition]] = []
+
+    def faust_offsets(settings: Settings, partitions: list[TopicPartition]) -> dict[Any, int]:
+        asked.append(partitions)
+        return {first: 40}  # the third: never committed there either
+
+    monkeypatch.setattr(policies, "faust_offsets", faust_offsets)
+    policy = stream(consumer, lambda messages: asyncio.sleep(0))
+    asyncio.run(policy.position([first, second, third]))
+
+    assert asked == [[first, third]]
+    assert consumer.sought == {first: 40, second: 12, third: 0}
+
+
+def test_nothing_is_taken_from_a_partition_before_it_is_positioned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = Consumer([[Record(0, 0), Record(1, 3)], [Record(0, 7)]])
+    seen: list[tuple[int, int]] = []
+    done = asyncio.Event()
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        seen.extend((m.partition, m.offset) for m in messages)
+        done.set()
+
+    policy = stream(consumer, handle)
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
+
+    async def start() -> None:  # partition 0 assigned; its position still being asked
+        await consumer.listener.on_partitions_assigned([TopicPartition(TOPIC, 1)])
+        policy.unposition([TopicPartition(TOPIC, 0)])
+
+    monkeypatch.setattr(consumer, "start", start)
+    asyncio.run(run_until(policy, done))
+    assert seen == [(1, 3)]  # partition 0's records come again once it is sought
