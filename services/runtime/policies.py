@@ -276,11 +276,7 @@ def _partitions(settings: Settings) -> Callable[[str], int]:
 
 
 def policy_stream(
-    settings: Settings,
-    stream: str,
-    name: str,
-    reactions: Mapping[type[Event], Reaction],
-    bus: CommandBus,
+    settings: Settings, stream: str, reactions: Mapping[type[Event], Reaction], bus: CommandBus
 ) -> PolicyStream:
     """The consumer that runs `reactions` on the events of `stream`, sending by `bus`."""
 
@@ -300,7 +296,7 @@ def policy_stream(
                     log.warning("%s not written (%s); writing it again", envelope.command_id, exc)
                     await asyncio.sleep(RETRY_SECONDS)
 
-    return PolicyStream(settings, name, stream, react_to_batch)
+    return PolicyStream(settings, stream, stream, react_to_batch)
 
 
 def distribution_policy_stream(settings: Settings, producer: AIOKafkaProducer) -> PolicyStream:
@@ -343,7 +339,7 @@ async def run_policies(settings: Settings) -> None:
         streams = [distribution_policy_stream(settings, producer)]
         if settings.policies:
             streams += [
-                policy_stream(settings, stream, stream, reactions, bus)
+                policy_stream(settings, stream, reactions, bus)
                 for stream, reactions in REACTIONS.items()
             ]
         else:

@@ -32,6 +32,7 @@ TINY = {
     "AID_BENCH_SYNC_RECORDS": "30",
     "AID_BENCH_SYNC_BATCH": "10",
     "AID_BENCH_SYNC_BASELINE_RECORDS": "6",
+    "AID_BENCH_SYNC_DEVICES": "2",
     "AID_BENCH_HOUSEHOLDS": "3000",
     "AID_BENCH_LOTS": "600",
     "AID_BENCH_READS": "15",
@@ -146,9 +147,11 @@ def test_command_path_benchmark(bench_env: dict[str, str]) -> None:
 
 def test_offline_sync_benchmark(bench_env: dict[str, str]) -> None:
     result = run_benchmark(bench_env, "offline_sync")
-    assert result["results"] == {"accepted": 30}
-    assert result["records_per_s"] > 0
+    assert result["results"] == {"accepted": 30}  # 15 records from each of 2 devices
+    assert (result["devices"], result["records_per_s"] > 0) == (2, True)
     assert result["baseline_single_posts"]["statuses"] == {"201": 6}
+    spent = result["cpu_ms_per_record"]
+    assert all(spent[p] > 0 for p in ("deciders", "projectors", "api"))
 
 
 def test_reads_benchmark(bench_env: dict[str, str]) -> None:
