@@ -38,8 +38,9 @@ WORK_DIR = Path(os.environ.get("AID_BENCH_DIR", REPO_ROOT / "var" / "bench"))
 
 def worker_layouts() -> list[bool]:
     """How the system's worker runs, from `AID_BENCH_WORKER_SPLIT`: `1` (the default, as
-    infra/deploy runs it) two processes, `--role deciders` and `--role projectors`; `0` one
-    `aid worker`; `compare` both, one after the other in the same run (True: apart)."""
+    infra/deploy runs it) processes of their own, `--role deciders`, `--role policies` and
+    `--role projectors` (bench/system.py); `0` one `aid worker`; `compare` both, one after
+    the other in the same run (True: apart)."""
     chosen = os.environ.get("AID_BENCH_WORKER_SPLIT", "1")
     layouts = {"0": [False], "1": [True], "compare": [False, True]}
     if chosen not in layouts:

@@ -141,7 +141,7 @@ def imported(path: Path, count: int, baseline: float, split: bool) -> dict[str, 
             )
         seconds = time.perf_counter() - started
         spent = {name: _cpu_seconds(p) - before[name] for name, p in workers.items()}
-        worker_rss = sum(process.memory_info().rss for process in workers.values())
+        rss = {name: process.memory_info().rss for name, process in workers.items()}
         offered = _offered_after(system.settings, count)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
@@ -158,7 +158,8 @@ def imported(path: Path, count: int, baseline: float, split: bool) -> dict[str, 
         "households": count,
         "households_per_s": round(count / seconds, 1),
         "importer_peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
-        "worker_rss_mib_at_end": round(worker_rss / 2**20, 1),
+        "worker_rss_mib_at_end": round(sum(rss.values()) / 2**20, 1),
+        **{f"{name}_rss_mib_at_end": round(b / 2**20, 1) for name, b in rss.items() if split},
         # each household offered to its site by the households policy (its site list and
         # slots), after the import's last line was decided
         "offers_done_after_s": offered,

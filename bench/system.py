@@ -1,8 +1,8 @@
 """A running system for the command-path benchmarks: the benchmarks' broker, PostgreSQL,
-one `aid worker` (or, split, an `aid worker --role deciders,policies` and an `aid worker --role
-projectors`, as infra/deploy runs them; with `AID_BENCH_POLICIES_APART=1`, the policies in a
-third process) and one `aid api` as processes, seeded through Kafka with a site, a warehouse
-holding stock, a campaign, households and two users.
+one `aid worker` (or, split, `aid worker --role deciders`, `--role policies` and `--role
+projectors`, as infra/deploy runs them; with `AID_BENCH_POLICIES_APART=0`, the policies
+beside the deciders, `--role deciders,policies`) and one `aid api` as processes, seeded
+through Kafka with a site, a warehouse holding stock, a campaign, households and two users.
 """
 
 from __future__ import annotations
@@ -174,9 +174,9 @@ def _worker_roles(split: bool) -> dict[str, str]:
     """The worker processes by name, each with its `--role` ("": all of them)."""
     if not split:
         return {"worker": ""}
-    if os.environ.get("AID_BENCH_POLICIES_APART") == "1":
-        return {"deciders": "deciders", "policies": "policies", "projectors": "projectors"}
-    return {"deciders": "deciders,policies", "projectors": "projectors"}
+    if os.environ.get("AID_BENCH_POLICIES_APART", "1") == "0":
+        return {"deciders": "deciders,policies", "projectors": "projectors"}
+    return {"deciders": "deciders", "policies": "policies", "projectors": "projectors"}
 
 
 @contextmanager

@@ -139,7 +139,7 @@ def test_command_path_benchmark(bench_env: dict[str, str]) -> None:
     for kind in ("distributions", "dispatches"):
         assert 0 < result[kind]["p50_ms"] <= result[kind]["p95_ms"] <= result[kind]["p99_ms"]
         spent = result[f"{kind}_cpu_ms"]  # Kafka's only with the benchmarks' own broker
-        workers = {"deciders", "projectors"}  # apart, as deployed
+        workers = {"deciders", "policies", "projectors"}  # apart, as deployed
         parts = workers | {"api", "load_generator", "postgres"} | ({"kafka"} & spent.keys())
         assert parts <= spent.keys() and all(spent[p] > 0 for p in workers | {"api"})
         assert spent["total"] == pytest.approx(sum(spent[p] for p in parts), abs=0.05)
@@ -181,6 +181,7 @@ def test_household_import_benchmark(bench_env: dict[str, str]) -> None:
     assert result["households"] == 300
     assert result["households_per_s"] > 0 and result["raw_publish_events_per_s"] > 0
     assert result["importer_peak_rss_mib"] > 0
+    assert all(result[f"{p}_rss_mib_at_end"] > 0 for p in ("deciders", "policies", "projectors"))
     assert result["offers_done_after_s"] is not None  # every household offered to its site
     assert 0 < result["households_per_s_with_offers"] <= result["households_per_s"]
 

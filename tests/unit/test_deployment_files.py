@@ -48,6 +48,7 @@ KAFKA_PASSWORDS = {"AID_KAFKA_PASSWORD", "AID_KAFKA_API_PASSWORD", "AID_KAFKA_WO
 KAFKA_USERS = {
     "api": ("aid-api", "aidledger-kafka-api", "kafka-api.env"),
     "deciders": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
+    "policies": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "projectors": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "ledger-checkpoint": ("aid-worker", "aidledger-kafka-worker", "kafka-worker.env"),
     "topics": ("aid-admin", "aidledger-kafka-admin", "kafka-admin.env"),
@@ -72,8 +73,7 @@ TOPIC_LAYOUT = {
     "AID_MIN_INSYNC_REPLICAS": "2",
 }
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "CronJob"}
-ROLES = ("deciders", "projectors")  # a workload each
-ROLE_OF = {"deciders": "deciders,policies", "projectors": "projectors"}  # `aid worker --role`
+ROLES = ("deciders", "policies", "projectors")  # `aid worker --role`, a workload each
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -463,8 +463,8 @@ def test_kubernetes_takes_every_secret_from_the_secret_never_a_literal() -> None
                 ref = entries[name]["valueFrom"]["secretKeyRef"]
                 assert (ref["name"], ref["key"]) == (SECRET_NAME, name), container["name"]
             assert {"configMapRef": {"name": CONFIGMAP_NAME}} in container["envFrom"]
-    assert aid_containers == 6  # the topics job's two (grant, topics), deciders, projectors,
-    # API, checkpoints
+    assert aid_containers == 7  # the topics job's two (grant, topics), deciders, policies,
+    # projectors, API, checkpoints
     postgres = env_entries(only_container(find("StatefulSet", "postgres")))
     assert postgres["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
 
@@ -474,7 +474,7 @@ def test_compose_takes_every_secret_from_a_git_ignored_env_file() -> None:
     for name, svc in services.items():
         assert not (SENSITIVE | KAFKA_PASSWORDS | DB_PASSWORDS) & set(compose_env(svc)), name
         assert not any("JAAS" in key for key in compose_env(svc)), name
-    assert len(aid_services()) == 6  # the two jobs, deciders, projectors, checkpoints, API
+    assert len(aid_services()) == 7  # the two jobs, the three workers, checkpoints, API
     for name, svc in aid_services().items():
         user, _, kafka_env = KAFKA_USERS[name]
         assert svc["env_file"] == ["aidledger.env", kafka_env], name
@@ -547,9 +547,7 @@ def test_the_brokers_refuse_what_no_acl_allows_and_the_admin_job_grants_each_com
         assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer"), where
         assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false", where
         assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:kafka-broker", "User:aid-admin"}
-    for workload in (
-        find("Deployment", f"aid-{name}") for name in ("api", "deciders", "projectors")
-    ):
+    for workload in (find("Deployment", f"aid-{name}") for name in ("api", *ROLES)):
         entries = env_entries(only_container(workload))
         name = workload["metadata"]["name"].removeprefix("aid-")
         user, secret, _ = KAFKA_USERS[name]
@@ -632,23 +630,25 @@ def test_the_api_believes_forwarded_headers_from_the_proxy_alone() -> None:
 # --- workers, API, topic job -------------------------------------------------------------
 
 
-def test_deciders_and_projectors_run_apart_with_several_replicas_each() -> None:
-    deciders, projectors = (find("Deployment", f"aid-{role}") for role in ROLES)
-    for role, workload in zip(ROLES, (deciders, projectors), strict=True):
+def test_deciders_policies_and_projectors_run_apart_with_several_replicas_each() -> None:
+    deciders, policies, projectors = (find("Deployment", f"aid-{role}") for role in ROLES)
+    for role, workload in zip(ROLES, (deciders, policies, projectors), strict=True):
         assert workload["spec"]["replicas"] >= 2, role
         container = only_container(workload)
-        assert container["command"] == ["aid", "worker", "--role", ROLE_OF[role]]
+        assert container["command"] == ["aid", "worker", "--role", role]
         assert container["image"] == APP_IMAGE
         svc = compose()["services"][role]
-        assert compose_command(svc) == ["aid", "worker", "--role", ROLE_OF[role]]
+        assert compose_command(svc) == ["aid", "worker", "--role", role]
         assert svc["deploy"]["replicas"] >= 2, role
     # the same settings, secrets and Kafka user: only the role differs
-    one, other = (only_container(w) for w in (deciders, projectors))
-    assert env_entries(one) == env_entries(other)
-    assert one["envFrom"] == other["envFrom"]
+    one, *others = (only_container(w) for w in (deciders, policies, projectors))
+    for other in others:
+        assert env_entries(one) == env_entries(other)
+        assert one["envFrom"] == other["envFrom"]
     services = compose()["services"]
+    assert services["deciders"]["env_file"] == services["policies"]["env_file"]
     assert services["deciders"]["env_file"] == services["projectors"]["env_file"]
-    assert "worker" not in services  # no process running both beside them
+    assert "worker" not in services  # no process running them all beside them
 
 
 def test_the_api_is_ready_only_when_healthz_answers() -> None:
