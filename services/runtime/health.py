@@ -57,6 +57,19 @@ def stored_offsets(engine: Engine) -> dict[tuple[str, str, int], int]:
     return {(r.projection, r.topic, r.partition): r.offset for r in rows}
 
 
+def group_commits(
+    settings: Settings, group_id: str, partitions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """What a consumer group committed for these (topic, partition)s, where it did; read
+    without joining the group."""
+    consumer = _consumer(settings, group_id=group_id)
+    try:
+        committed = {(t, p): consumer.committed(TopicPartition(t, p)) for t, p in partitions}
+        return {place: offset for place, offset in committed.items() if offset is not None}
+    finally:
+        consumer.close()
+
+
 def pending_commands(settings: Settings) -> int:
     """Commands written but not yet taken by a worker's deciders (their consumer group).
 

@@ -26,8 +26,6 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from kafka import KafkaConsumer
-from kafka import TopicPartition as ClientPartition
 from kafka.errors import KafkaError as KafkaClientError
 
 from events import Envelope, Event, UndecodableMessage
@@ -42,6 +40,7 @@ from services.runtime.command_bus import KafkaCommandBus
 from services.runtime.command_writer import CommandWriter
 from services.runtime.dead_letters import Origin
 from services.runtime.faust_app import FETCH_WAIT_MS
+from services.runtime.health import group_commits
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
 from services.runtime.partitioning import partition_for
@@ -216,20 +215,9 @@ class PolicyStream:
 def faust_offsets(
     settings: Settings, partitions: list[TopicPartition]
 ) -> dict[TopicPartition, int]:
-    """What the deciders' Faust app group committed for these partitions, where it did (read
-    without joining it)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        **client_options(settings),
-        group_id=f"{settings.topic_prefix}worker",
-        enable_auto_commit=False,
-        request_timeout_ms=5_000,
-    )
-    try:
-        committed = {tp: consumer.committed(ClientPartition(*tp)) for tp in partitions}
-        return {tp: offset for tp, offset in committed.items() if offset is not None}
-    finally:
-        consumer.close()
+    """What the deciders' Faust app group committed for these partitions, where it did."""
+    commits = group_commits(settings, f"{settings.topic_prefix}worker", partitions)
+    return {TopicPartition(*place): offset for place, offset in commits.items()}
 
 
 class _FinishTheBatchFirst(ConsumerRebalanceListener):
