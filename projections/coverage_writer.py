@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text, tuple_, update
+from sqlalchemy import Connection, delete, select, text, update
 
 from events.households import (
     CampaignAreasChanged,
@@ -356,15 +356,20 @@ def _first_served(
     change between two of them; the first one decides, whatever order they came in."""
     if not pairs:
         return {}
+    # by household only, the pairs picked here: a (campaign, household) IN list is planned
+    # as the campaign's every basket filtered against each pair, longer as the campaign grows
     d = distributions
+    households = {household for _, household in pairs}
     found = select(d.c.campaign_id, d.c.household_id, d.c.region_code, d.c.province_code).where(
-        tuple_(d.c.campaign_id, d.c.household_id).in_(list(pairs)), d.c.status.in_(COUNTED)
+        among(conn, d.c.household_id, households), d.c.status.in_(COUNTED)
     )
     if ignoring:
-        found = found.where(d.c.distribution_id.not_in(ignoring))
+        found = found.where(not_among(conn, d.c.distribution_id, ignoring))
     first: dict[tuple[str, str], Area] = {}
     for row in conn.execute(found.order_by(d.c.occurred_at, d.c.distribution_id)).mappings():
-        first.setdefault((row["campaign_id"], row["household_id"]), _area(row["campaign_id"], row))
+        pair = (row["campaign_id"], row["household_id"])
+        if pair in pairs:
+            first.setdefault(pair, _area(row["campaign_id"], row))
     return first
 
 

@@ -104,3 +104,43 @@ def test_a_batch_that_changes_households_reads_their_rows_again(engine: Engine) 
     assert served(engine) == 1
     assert reads_of(seen, "coverage_terms") == 2
     assert reads_of(seen, "households") == 3  # before, after, and the served one's groups
+
+
+def first_basket_reads(engine: Engine, served_in_batch: range, log: AidLog) -> list[str]:
+    """The statements reading where the batch's households were first served."""
+    before = len(log.messages)
+    for n in served_in_batch:
+        log.append(handed(n), f"serve:{n}", START)
+    sent: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if " ".join(statement.split()).startswith(
+            "SELECT distributions.campaign_id, distributions.household_id, distributions.region"
+        ):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        apply_batch(engine, REGISTRY, log.messages[before:])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return sent
+
+
+def test_the_first_baskets_of_a_batch_are_looked_up_by_household(engine: Engine) -> None:
+    """Not by a list of (campaign, household) pairs: PostgreSQL plans such a list as every
+    basket of the campaign filtered against each pair, a scan that lengthens as the campaign
+    is served (137 ms for a batch of 500 over 19,000 baskets). By households, the same
+    statement serves a batch of any size and an index or a hash finds the rows."""
+    log = AidLog()
+    apply_batch(engine, REGISTRY, a_site_with_households(log, 12))
+
+    small = first_basket_reads(engine, range(2), log)
+    large = first_basket_reads(engine, range(2, 12), log)
+
+    assert small and large
+    assert served(engine) == 12
+    for statement in small + large:
+        assert "distributions.campaign_id, distributions.household_id) IN" not in statement
+    if engine.dialect.name == "postgresql":  # one array parameter: one text, prepared once
+        assert set(small) == set(large)
