@@ -8,12 +8,16 @@ campaign. The figures are µs of CPU per `StockDistributed` folded into a locati
 holding `AID_BENCH_STATE_ENTRIES` entries (100,000: a large site over a long campaign), and
 per `HouseholdsExpected` (one household, as the registration policy offers it) folded into a
 site already expecting as many households, each against the same into a state of 1,000, in
-the same run; a ratio near 1 means the fold does not grow with the history.
+the same run; a ratio near 1 means the fold does not grow with the history. Then the lots: µs
+per distribution's consumption (`ConsumeForDistribution` decided, its events folded) at a
+warehouse holding `AID_BENCH_STATE_LOTS` lots of 40 items (2,000), against one holding a lot
+of each item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bench.common import machine, report, size
@@ -23,12 +27,15 @@ from events.slots import ExpectedHousehold, HouseholdsExpected
 from events.stock import StockDistributed, StockReceived
 from services.domain.slots.state import SiteSlots
 from services.domain.slots.state import evolve as evolve_slots
+from services.domain.stock.commands import ConsumeForDistribution
+from services.domain.stock.decider import decide
 from services.domain.stock.state import LocationStock, evolve
 
 S = TypeVar("S")
 
 SITE = "bench-site"
 FOLDED = 2_000
+ITEMS = 40
 
 
 def distributed(n: int) -> StockDistributed:
@@ -45,6 +52,46 @@ def location_with(entries: int) -> LocationStock:
     for n in range(entries - 1):
         state = evolve(state, distributed(n))
     return state
+
+
+def location_holding(lots: int) -> LocationStock:
+    """A location that received `lots` lots, spread over ITEMS items, each expiring apart."""
+    state = LocationStock()
+    for n in range(lots):
+        received = StockReceived(receipt_id=f"bench-r-{n}", location_id=SITE,
+                                 item_id=f"bench-item-{n % ITEMS}", lot=f"L{n}",
+                                 quantity=10_000_000,
+                                 expires_on=date(2030, 1, 1) + timedelta(days=n))  # fmt: skip
+        state = evolve(state, received)
+    return state
+
+
+def consumption_cost(state: LocationStock, commands: Sequence[ConsumeForDistribution]) -> float:
+    """µs per consumption decided against `state` and folded into it, one after the other."""
+    now = datetime.now(UTC)
+
+    def consume() -> LocationStock:
+        held = state
+        for command in commands:
+            for event in decide(held, command, now):
+                held = evolve(held, event)
+        return held
+
+    return per_event(consume, len(commands))
+
+
+def against_lots(lots: int) -> dict[str, float | None]:
+    commands = [ConsumeForDistribution(distribution_id=f"bench-d-{n}", site_id=SITE,
+                                       item_id=f"bench-item-{n % ITEMS}", quantity=1,
+                                       campaign_id="bench-campaign", region_code="01")
+                for n in range(FOLDED)]  # fmt: skip
+    small = consumption_cost(location_holding(ITEMS), commands)
+    large = consumption_cost(location_holding(lots), commands)
+    return {
+        "consumption_us": large,
+        f"baseline_consumption_us_at_{ITEMS}_lots": small,
+        "ratio": round(large / small, 2) if small else None,
+    }
 
 
 def expected(n: int) -> ExpectedHousehold:
@@ -97,7 +144,9 @@ def main() -> dict[str, Any]:
         "entries": entries,
         "stock_location": against_history(evolve, location_with, distributions, entries),
         "site_expected_households": against_history(evolve_slots, site_expecting, offers, entries),
+        "lots": size("state_lots", 2_000),
     }
+    figures["warehouse_lots"] = against_lots(figures["lots"])
     return report("writers' folds against a site's history", figures, machine())
 
 

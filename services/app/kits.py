@@ -117,10 +117,9 @@ async def assembly_preview(
     found = await in_thread(
         kit_queries.lots_at, ports.engine, location_id, [c.item_id for c in components]
     )
-    lots = {(r["item_id"], r["lot"]): Lot(r["item_id"], r["lot"], r["expires_on"], None,
-                                          int(r["on_hand"])) for r in found}  # fmt: skip
+    lots = [Lot(r["item_id"], r["lot"], r["expires_on"], None, int(r["on_hand"])) for r in found]
     try:
-        lines = components_taken(LocationStock(lots=lots), components, quantity, today)
+        lines = components_taken(LocationStock.holding(lots), components, quantity, today)
     except Refused as refused:
         raise Conflict(refused.message, error=refused.code, **refused.details) from None
     except Rejected as rejected:

@@ -43,6 +43,7 @@ from services.domain.stock.commands import (
     VoidStockEntry,
 )
 from services.domain.stock.decider import StockDecider
+from services.domain.stock.fefo import fefo
 from services.domain.stock.state import LocationStock
 from services.runtime.publisher import Position
 from tests.support.stock_stories import (
@@ -403,6 +404,9 @@ class Journey:
             assert (lot.on_hand if lot else 0) == self.ledger.lots[key], key
         for item in ITEMS:
             assert state.on_hand(item) == self.ledger.items[item], item
+            # an item's lots, found through its own index, are every lot of it holding stock
+            held = [lot for lot in state.lots.values() if lot.item_id == item and lot.on_hand]
+            assert state.lots_of(item) == fefo(held), item
 
 
 EXPECTED_ERRORS: dict[type, set[str]] = {
