@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -86,10 +87,20 @@ def _copy_table(conn: Connection, live: str, schema: str, name: str, whole: bool
     return later
 
 
-def swap(conn: Connection, shadow: Shadow, patience: float | None = None) -> None:
+def swap(
+    conn: Connection,
+    shadow: Shadow,
+    patience: float | None = None,
+    record_applied: Callable[[str], None] | None = None,
+) -> None:
     """Index and analyse the rebuilt tables, move the positions and applied event ids to the
     live bookkeeping, and put the rebuilt tables in place of the live ones (waiting at most
-    `patience` seconds, SWAP_PATIENCE by default, for others to let go of them)."""
+    `patience` seconds, SWAP_PATIENCE by default, for others to let go of them).
+
+    `record_applied(live_schema)` writes the replay's applied event ids straight into the
+    live bookkeeping, once the projection's old ones are gone and before the live tables are
+    locked: written first into the shadow's, then moved, the ids of 1,000,000 events cost
+    PostgreSQL about 8 s instead of 4."""
     for statement in shadow.indexes:
         conn.execute(text(statement))
     for name in shadow.tables:
@@ -99,6 +110,8 @@ def swap(conn: Connection, shadow: Shadow, patience: float | None = None) -> Non
         live, rebuilt = f'"{shadow.live}"."{table.name}"', f'"{shadow.schema}"."{table.name}"'
         conn.execute(text(f"DELETE FROM {live} WHERE projection = :p"), {"p": shadow.projection})
         conn.execute(text(f"INSERT INTO {live} ({columns}) SELECT {columns} FROM {rebuilt}"))
+    if record_applied is not None:
+        record_applied(shadow.live)
     # last: readers wait only from here to the commit
     _lock_live_tables(conn, shadow, SWAP_PATIENCE if patience is None else patience)
     for name in shadow.tables:

@@ -188,14 +188,18 @@ def _record_new(conn: Connection, projection: str, candidates: Collection[UUID])
     return new
 
 
-def record_replayed(conn: Connection, projection: Projection, replayed: Collection[int]) -> None:
-    """Record a replay's applied event ids (as `UUID.int`) in one go: `COPY` on PostgreSQL.
-    A projection keyed by event records none."""
+def record_replayed(
+    conn: Connection, projection: Projection, replayed: Collection[int], schema: str | None = None
+) -> None:
+    """Record a replay's applied event ids (as `UUID.int`) in one go: `COPY` on PostgreSQL,
+    into the `schema` named (a rebuild's live tables) or the first on the search path. A
+    projection keyed by event records none."""
     if projection.keyed_by_event or not replayed:
         return
     if conn.dialect.name == "postgresql":
         ids = list(replayed)
-        with copying(conn, "COPY applied_events (projection, event_id) FROM STDIN") as copy:
+        table = f'"{schema}".applied_events' if schema else "applied_events"
+        with copying(conn, f"COPY {table} (projection, event_id) FROM STDIN") as copy:
             for start in range(0, len(ids), 10_000):  # uuid's input takes 32 hex digits
                 chunk = ids[start : start + 10_000]
                 copy.write("".join(f"{projection.name}\t{e:032x}\n" for e in chunk))

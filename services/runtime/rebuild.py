@@ -26,6 +26,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import Connection, Engine
@@ -93,9 +94,10 @@ def _begin(
 def _finish(
     conn: Connection, projection: Projection, shadow: Shadow | None, replayed: set[int]
 ) -> None:
-    record_replayed(conn, projection, replayed)
-    if shadow is not None:
-        swap(conn, shadow)
+    if shadow is None:
+        record_replayed(conn, projection, replayed)
+    else:
+        swap(conn, shadow, record_applied=partial(record_replayed, conn, projection, replayed))
     conn.commit()
 
 

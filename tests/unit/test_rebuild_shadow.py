@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pytest
@@ -34,8 +35,11 @@ def mine(projection: Projection, messages: Sequence[Message]) -> list[Message]:
     return [m for m in messages if m.topic in projection.streams]
 
 
-def begin_rebuild(conn: Connection, projection: Projection, messages: Sequence[Message]) -> Any:
-    """Replay into the shadow tables, as `rebuild` does; returns the shadow, not swapped."""
+def replay(
+    conn: Connection, projection: Projection, messages: Sequence[Message]
+) -> tuple[Any, set[int]]:
+    """Replay into the shadow tables, as `rebuild` does; the shadow, not swapped, and the
+    ids of the events applied, not recorded."""
     conn.begin()
     lock(conn, projection.name)
     assert can_shadow(conn, projection)
@@ -43,15 +47,23 @@ def begin_rebuild(conn: Connection, projection: Projection, messages: Sequence[M
     replayed: set[int] = set()
     for batch in batches(mine(projection, messages), random.Random(7)):
         apply_messages(conn, projection, batch, replayed)
+    return shadow, replayed
+
+
+def begin_rebuild(conn: Connection, projection: Projection, messages: Sequence[Message]) -> Any:
+    """Replay, the applied ids recorded in the shadow's bookkeeping, to be moved by `swap`."""
+    shadow, replayed = replay(conn, projection, messages)
     record_replayed(conn, projection, replayed)
     return shadow
 
 
 def rebuild_all(engine: Engine, messages: Sequence[Message]) -> None:
+    """Every projection rebuilt as `rebuild` does it: its applied ids recorded by the swap
+    straight into the live bookkeeping."""
     for projection in PROJECTIONS.values():
         with engine.connect() as conn:
-            shadow = begin_rebuild(conn, projection, messages)
-            swap(conn, shadow)
+            shadow, replayed = replay(conn, projection, messages)
+            swap(conn, shadow, record_applied=partial(record_replayed, conn, projection, replayed))
             conn.commit()
 
 
@@ -218,3 +230,20 @@ def test_a_swap_that_cannot_take_the_live_tables_in_time_gives_up_and_changes_no
 
     assert every_row(postgres) == before
     assert schemas(postgres) == []
+
+
+def test_applied_ids_recorded_in_the_shadow_are_moved_to_the_live_bookkeeping(
+    postgres: Engine,
+) -> None:
+    log = simulate(random.Random(25), steps=60)
+    project(postgres, one_by_one(log.messages))
+    live = every_row(postgres)
+    with postgres.begin() as conn:
+        conn.execute(text("TRUNCATE applied_events, projection_positions"))
+
+    for projection in PROJECTIONS.values():
+        with postgres.connect() as conn:
+            swap(conn, begin_rebuild(conn, projection, log.messages))
+            conn.commit()
+
+    assert every_row(postgres) == live
