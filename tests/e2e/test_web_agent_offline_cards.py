@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.e2e.scenario import CAMPAIGN, HOUSEHOLDS, days_from_today, ok
 from tests.e2e.scenario import Site as Running
 from tests.support.api import SITE, USERNAMES
+from tests.support.processes import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +129,13 @@ def test_a_larger_household_served_one_basket_of_its_two_is_still_due_one_offlin
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.select_option("#campaign", larger)
     key = f"aid.offline.{USERNAMES['agent']}.{larger}.{SITE}"
-    page.wait_for_function(f"localStorage.getItem({json.dumps(key)}) !== null")
+    # polled from here: wait_for_function polls with the page's own eval, which the
+    # page's Content-Security-Policy refuses whenever the first check finds nothing yet
+    eventually(
+        lambda: page.evaluate(f"localStorage.getItem({json.dumps(key)}) !== null"),
+        timeout=30,
+        what="the campaign's site list cached on the device",
+    )
 
     page.context.set_offline(True)
     assert check_card(page, amina) == ("ÉLIGIBLE", "À remettre : 1")
