@@ -4,11 +4,17 @@
 # The default port sits below 32768, outside the range Linux hands out to client connections
 # (32768-60999), so no connection of another program can be holding it.
 # Usage: infra/postgres.sh start|stop|url
+# AID_PG_STATEMENTS=1 starts the server with pg_stat_statements loaded, to see what each
+# statement of a benchmark costs (CREATE EXTENSION pg_stat_statements, then read the view).
 set -euo pipefail
 DATA_DIR=$(realpath -m "${AID_DATA_DIR:-var}")
 PGDATA="$DATA_DIR/postgres"
 PORT="${AID_PG_PORT:-15432}"
 URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
+STATEMENTS=""
+if [ "${AID_PG_STATEMENTS:-0}" = 1 ]; then
+  STATEMENTS=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+fi
 
 bin_dir() {
   local dir
@@ -60,7 +66,7 @@ case "${1:-start}" in
     fi
     if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
       as_owner "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300$STATEMENTS" start >/dev/null
     fi
     echo "$URL"
     ;;
