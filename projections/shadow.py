@@ -7,8 +7,9 @@ bookkeeping tables (applied event ids, positions). `search_path` puts that schem
 the writers, which name their tables unqualified, write there unchanged, and still read any
 other projection's tables from the live schema. After the replay the other indexes are built
 on the filled tables in one pass each, the tables analysed, the projection's positions and
-applied event ids moved into the live bookkeeping, and each live table dropped and the
-rebuilt one moved in under its name, with its indexes and constraints under theirs.
+applied event ids moved into the live bookkeeping (a rebuild keeps its applied ids in memory
+and `swap` writes them there directly, `record_applied`), and each live table dropped and
+the rebuilt one moved in under its name, with its indexes and constraints under theirs.
 
 Readers see the old rows until the transaction commits (from the swap to the commit they
 wait for the few catalogue changes; the swap waits for whoever still reads the live tables,
