@@ -8,6 +8,7 @@ import time
 from datetime import date, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from projections.slot_queries import SITE_TIME
 from tests.e2e.scenario import CAMPAIGN, Site, ok
@@ -41,7 +42,9 @@ def test_a_coordinator_sets_a_sites_capacity_and_sees_the_plan(site: Site, lang:
     page.fill("#per_hour", "2")
     page.click("#slot-plan-form button.primary")
 
-    assert page.locator(".notice.ok").count() == 1
+    # the click returns once the answer's navigation has begun, not once its page is read
+    expect(page.locator(".notice.ok")).to_have_count(1)
+    page.wait_for_load_state()
     rows = page.locator("#slots tbody tr")
     assert rows.count() == 6  # two days of three hours
     expected = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(3)]
