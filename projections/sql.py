@@ -3,7 +3,8 @@
 On PostgreSQL a batch of rows travels as one JSON parameter expanded by
 `json_populate_recordset`: one statement and one round trip per table and batch,
 whatever the number of rows; rows that cannot be there yet go by binary `COPY`
-(`insert_new`). SQLite, in-process, takes the rows as an executemany.
+(`insert_new`). SQLite, in-process, takes the rows as an executemany of a statement
+compiled once per shape of rows, their values converted for the driver ahead.
 
 `upsert`, `insert_new` and `execute` write through a connection at once, or into a
 `WritePlan`: the same statements with their rows already merged, encoded and laid out,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -143,8 +145,9 @@ def upsert(
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    listed = list(rows)
-    _perform(target, lambda conn: conn.execute(stmt, listed))
+    shape = ("upsert", table, tuple(rows[0]), tuple(keys), tuple(add), tuple(replace),
+             tuple(keep_first))  # fmt: skip
+    _execute_many(target, shape, stmt, rows)
 
 
 def insert_ignoring_duplicates(
@@ -170,8 +173,67 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
         ]
         _perform(target, lambda conn: _copy(conn, table, columns, documents, values))
         return
-    listed = list(rows)
-    _perform(target, lambda conn: conn.execute(table.insert(), listed))
+    _execute_many(target, ("insert", table, tuple(rows[0])), table.insert(), rows)
+
+
+@dataclass(frozen=True)
+class _ManyRows:
+    """A statement compiled once for rows of one shape (SQLite): its SQL and, per positional
+    parameter, the row's column (None for a column the rows leave to its default), the value
+    used then, and the column type's conversion to what the driver takes."""
+
+    sql: str
+    fields: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+
+    def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+        fields = self.fields
+        return [
+            tuple(
+                default if c is None else row[c] if convert is None else convert(row[c])
+                for c, default, convert in fields
+            )
+            for row in rows
+        ]
+
+
+_compiled_many: dict[tuple[Any, ...], _ManyRows] = {}
+
+
+def _execute_many(target: Target, shape: tuple[Any, ...], stmt: Any, rows: Sequence[Row]) -> None:
+    """An executemany of `stmt` (an INSERT into the table `shape[1]`) over rows with the
+    columns `shape[2]`. On SQLite, SQLAlchemy would compile the parameters of each row and
+    convert each value on the connection's thread, inside the transaction: a fifth of a
+    SQLite projection's time. Here the statement is compiled once per shape, and the rows
+    are laid out as the driver takes them when the write is planned (before the
+    transaction, for a `WritePlan`)."""
+    if target.dialect.name != "sqlite":
+        listed = list(rows)
+        _perform(target, lambda conn: conn.execute(stmt, listed))
+        return
+    many = _compiled_many.get(shape)
+    if many is None:
+        many = _compiled_many[shape] = _compile_many(target.dialect, stmt, shape[1], shape[2])
+    values = many.values(rows)
+    _perform(target, lambda conn: conn.exec_driver_sql(many.sql, values))
+
+
+def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[str]) -> _ManyRows:
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+    if not compiled.positional:
+        raise ValueError(f"{dialect.name} takes named parameters")
+    types = {p.key: p.type for p in compiled.binds.values()}
+    fields = []
+    for name in compiled.positiontup or ():
+        convert = types[name].dialect_impl(dialect).bind_processor(dialect)
+        if name in columns:
+            fields.append((name, None, convert))
+            continue
+        default = table.c[name].default if name in table.c else None
+        if default is None or not default.is_scalar:
+            raise ValueError(f"rows of {table.name} give no {name} and it has no fixed default")
+        value = default.arg
+        fields.append((None, value if convert is None else convert(value), None))
+    return _ManyRows(sql=compiled.string, fields=tuple(fields))
 
 
 def _copy(

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Dialect, Engine, delete, select, text
 
 from events import Envelope, Event
 from projections.projection import Projection, WriteOnlyProjection
-from projections.sql import WritePlan, copying, insert_into, upsert
+from projections.sql import WritePlan, copying, insert_into, insert_new, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
 from projections.writer_types import Applied
 
@@ -181,10 +181,7 @@ def _record_new(conn: Connection, projection: str, candidates: Collection[UUID])
         )
     )
     new = [e for e in candidates if e not in seen]
-    if new:
-        conn.execute(
-            applied_events.insert(), [{"projection": projection, "event_id": e} for e in new]
-        )
+    insert_new(conn, applied_events, [{"projection": projection, "event_id": e} for e in new])
     return new
 
 

@@ -1,0 +1,168 @@
+"""On SQLite, `upsert` and `insert_new` send rows laid out ahead as the driver takes them
+(`projections.sql._execute_many`): what is stored must be what SQLAlchemy's own
+executemany stores, byte for byte, for every column type the projections use, a column left
+to its default included."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+    create_engine,
+)
+
+from projections.sql import WritePlan, insert_new, upsert
+
+metadata = MetaData()
+lines = Table(
+    "many_lines",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("line", Integer, primary_key=True, autoincrement=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("site", String(16), nullable=False),
+    Column("note", String(64)),
+    Column("day", Date, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("kilos", Numeric(12, 3), nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("facts", JSON, nullable=False),
+    Column("returned", BigInteger, nullable=False, default=7),
+)
+by_sqlalchemy = lines.to_metadata(MetaData(), name="many_lines_reference")
+
+
+def rows(count: int = 120) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": UUID(int=n % 40 + 1),
+            "line": n % 2,  # with 40 ids: 40 keys, each given three times
+            "offset": 2**40 + n,
+            "site": f"SITE-{n}",
+            "note": None if n % 2 else "porte \\ 2\t« nord »\n",
+            "day": date(2026, 3, 1 + n % 28),
+            "at": datetime(2026, 3, 1, 8, n % 60, 30, 1234),
+            "kilos": Decimal(n * 12 + (n % 7)) / 8,
+            "open": n % 4 == 0,
+            "facts": {"quantity": n, "lots": ["L-1", None]} if n % 5 else None,
+        }
+        for n in range(count)
+    ]
+
+
+def raw(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return list(conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY rowid"))
+
+
+@pytest.fixture
+def sqlite(tmp_path: Any) -> Engine:
+    engine = create_engine(f"sqlite:///{tmp_path / 'many.db'}")
+    metadata.create_all(engine)
+    by_sqlalchemy.create(engine)
+    return engine
+
+
+def test_new_rows_are_stored_as_sqlalchemy_stores_them(sqlite: Engine) -> None:
+    fresh = rows(40)
+    with sqlite.begin() as conn:
+        insert_new(conn, lines, fresh)
+        conn.execute(by_sqlalchemy.insert(), fresh)
+    stored = raw(sqlite, lines)
+    assert len(stored) == 40
+    assert stored == raw(sqlite, by_sqlalchemy)
+    assert {r[-1] for r in stored} == {7}  # the column's default, left out of the rows
+
+
+@pytest.mark.parametrize(
+    "merge",
+    [
+        {},
+        {"add": ["offset"]},
+        {"replace": ["site", "facts", "at"], "keep_first": ["note"]},
+        {"add": ["kilos"], "replace": ["open", "day"]},
+    ],
+)
+def test_upserts_store_what_sqlalchemy_stores(sqlite: Engine, merge: dict[str, list[str]]) -> None:
+    keys = ["event_id", "line"]
+    with sqlite.begin() as conn:
+        for chunk in (rows()[:50], rows()[50:]):  # the second's keys conflict with the first's
+            upsert(conn, lines, chunk, keys, **merge)
+            sqlalchemy_upsert(conn, chunk, keys, **merge)
+    stored = raw(sqlite, lines)
+    assert len(stored) == 40
+    assert stored == raw(sqlite, by_sqlalchemy)
+
+
+def sqlalchemy_upsert(
+    conn: Any,
+    chunk: list[dict[str, Any]],
+    keys: list[str],
+    add: list[str] = [],  # noqa: B006
+    replace: list[str] = [],  # noqa: B006
+    keep_first: list[str] = [],  # noqa: B006
+) -> None:
+    from sqlalchemy import func
+    from sqlalchemy.dialects.sqlite import insert
+
+    table = by_sqlalchemy
+    stmt = insert(table)
+    updates = {c: table.c[c] + stmt.excluded[c] for c in add}
+    updates.update({c: stmt.excluded[c] for c in replace})
+    updates.update({c: func.coalesce(table.c[c], stmt.excluded[c]) for c in keep_first})
+    if updates:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(stmt, chunk)
+
+
+def test_a_plan_holds_the_rows_as_they_were_when_planned(sqlite: Engine) -> None:
+    given = rows(3)
+    expected = [dict(r) for r in given]
+    plan = WritePlan(sqlite.dialect)
+    insert_new(plan, lines, given)
+    for row in given:  # laid out already: what the caller does with its rows afterwards
+        row["site"] = "CHANGED"
+    with sqlite.begin() as conn:
+        plan.run(conn)
+        conn.execute(by_sqlalchemy.insert(), expected)
+    assert raw(sqlite, lines) == raw(sqlite, by_sqlalchemy)
+
+
+def test_a_column_the_rows_leave_out_is_stored_as_sqlalchemy_stores_it(sqlite: Engine) -> None:
+    partial = [{k: v for k, v in r.items() if k != "note"} for r in rows(5)]
+    with sqlite.begin() as conn:
+        insert_new(conn, lines, partial)
+        conn.execute(by_sqlalchemy.insert(), partial)
+    assert [r[4] for r in raw(sqlite, lines)] == [None] * 5
+    assert raw(sqlite, lines) == raw(sqlite, by_sqlalchemy)
+
+
+def test_rows_leaving_out_a_column_computed_on_insert_are_refused(sqlite: Engine) -> None:
+    stamped = Table(
+        "many_stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, nullable=False, default=datetime.now),
+    )
+    stamped.create(sqlite)
+    with sqlite.begin() as conn, pytest.raises(ValueError, match="no at"):
+        insert_new(conn, stamped, [{"id": 1}])
