@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -52,7 +53,9 @@ class RecentlyRead:
 
     def __init__(self, size: int = RECENTLY_READ) -> None:
         self.size = size
-        self._read: dict[Place, tuple[bytes, Envelope, Event]] = {}
+        # in the order put; an OrderedDict drops its oldest in constant time, where a dict's
+        # first key is found by stepping over every slot deleted before it
+        self._read: OrderedDict[Place, tuple[bytes, Envelope, Event]] = OrderedDict()
         self._lock = threading.Lock()  # projectors decode in the loop and in threads
 
     def get(self, place: Place, raw: bytes) -> tuple[Envelope, Event] | None:
@@ -65,7 +68,7 @@ class RecentlyRead:
         with self._lock:
             self._read[place] = (raw, envelope, event)
             if len(self._read) > self.size:
-                del self._read[next(iter(self._read))]  # the oldest
+                self._read.popitem(last=False)  # the oldest
 
 
 # Per way of checking (the keys trusted, the unsigned events accepted).
