@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -186,14 +187,22 @@ class _ManyRows:
     fields: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
 
     def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+        """The rows' values in the statement's order (the columns picked in C by
+        `itemgetter`, then the defaults put in and the values that need it converted)."""
         fields = self.fields
-        return [
-            tuple(
-                default if c is None else row[c] if convert is None else convert(row[c])
-                for c, default, convert in fields
-            )
-            for row in rows
-        ]
+        names = [c for c, _, _ in fields if c is not None]
+        pick = itemgetter(*names)
+        defaults = [(i, default) for i, (c, default, _) in enumerate(fields) if c is None]
+        converts = [(i, f) for i, (c, _, f) in enumerate(fields) if f is not None]
+        laid_out = []
+        for row in rows:
+            values = list(pick(row)) if len(names) > 1 else [pick(row)]
+            for i, default in defaults:  # in increasing order of position
+                values.insert(i, default)
+            for i, convert in converts:
+                values[i] = convert(values[i])
+            laid_out.append(tuple(values))
+        return laid_out
 
 
 _compiled_many: dict[tuple[Any, ...], _ManyRows] = {}
