@@ -146,9 +146,8 @@ def upsert(
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    shape = ("upsert", table, tuple(rows[0]), tuple(keys), tuple(add), tuple(replace),
-             tuple(keep_first))  # fmt: skip
-    _execute_many(target, shape, stmt, rows)
+    merge = ("upsert", tuple(keys), tuple(add), tuple(replace), tuple(keep_first))
+    _execute_many(target, stmt, table, rows, merge)
 
 
 def insert_ignoring_duplicates(
@@ -174,7 +173,7 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
         ]
         _perform(target, lambda conn: _copy(conn, table, columns, documents, values))
         return
-    _execute_many(target, ("insert", table, tuple(rows[0])), table.insert(), rows)
+    _execute_many(target, table.insert(), table, rows, ("insert",))
 
 
 @dataclass(frozen=True)
@@ -208,20 +207,24 @@ class _ManyRows:
 _compiled_many: dict[tuple[Any, ...], _ManyRows] = {}
 
 
-def _execute_many(target: Target, shape: tuple[Any, ...], stmt: Any, rows: Sequence[Row]) -> None:
-    """An executemany of `stmt` (an INSERT into the table `shape[1]`) over rows with the
-    columns `shape[2]`. On SQLite, SQLAlchemy would compile the parameters of each row and
-    convert each value on the connection's thread, inside the transaction: a fifth of a
-    SQLite projection's time. Here the statement is compiled once per shape, and the rows
-    are laid out as the driver takes them when the write is planned (before the
-    transaction, for a `WritePlan`)."""
+def _execute_many(
+    target: Target, stmt: Any, table: Table, rows: Sequence[Row], kind: tuple[Any, ...]
+) -> None:
+    """An executemany of `stmt`, an INSERT into `table` (`kind` tells it from the other
+    statements into it), over rows with the first row's columns. On SQLite, SQLAlchemy would
+    compile the parameters of each row and convert each value on the connection's thread,
+    inside the transaction: a fifth of a SQLite projection's time. Here the statement is
+    compiled once per engine, statement and columns, and the rows are laid out as the driver
+    takes them when the write is planned (before the transaction, for a `WritePlan`)."""
     if target.dialect.name != "sqlite":
         listed = list(rows)
         _perform(target, lambda conn: conn.execute(stmt, listed))
         return
-    many = _compiled_many.get(shape)
+    columns = tuple(rows[0])
+    key = (target.dialect, table, kind, columns)  # the dialect: its engine's JSON serializer
+    many = _compiled_many.get(key)
     if many is None:
-        many = _compiled_many[shape] = _compile_many(target.dialect, stmt, shape[1], shape[2])
+        many = _compiled_many[key] = _compile_many(target.dialect, stmt, table, columns)
     values = many.values(rows)
     _perform(target, lambda conn: conn.exec_driver_sql(many.sql, values))
 
