@@ -5,6 +5,7 @@ to its default included."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -166,3 +167,19 @@ def test_rows_leaving_out_a_column_computed_on_insert_are_refused(sqlite: Engine
     stamped.create(sqlite)
     with sqlite.begin() as conn, pytest.raises(ValueError, match="no at"):
         insert_new(conn, stamped, [{"id": 1}])
+
+
+def test_each_engine_converts_with_its_own_json_serializer(tmp_path: Any) -> None:
+    def compact(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    for name, serializer in (("plain", None), ("compact", compact), ("plain-again", None)):
+        options = {"json_serializer": serializer} if serializer else {}
+        engine = create_engine(f"sqlite:///{tmp_path / name}.db", **options)
+        metadata.create_all(engine)
+        by_sqlalchemy.create(engine)
+        with engine.begin() as conn:
+            insert_new(conn, lines, rows(6))
+            conn.execute(by_sqlalchemy.insert(), rows(6))
+        assert raw(engine, lines) == raw(engine, by_sqlalchemy), name
+        engine.dispose()
