@@ -178,27 +178,27 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
 
 @dataclass(frozen=True)
 class _ManyRows:
-    """A statement compiled once for rows of one shape (SQLite): its SQL and, per positional
-    parameter, the row's column (None for a column the rows leave to its default), the value
-    used then, and the column type's conversion to what the driver takes."""
+    """A statement compiled once for rows of one shape (SQLite): its SQL, the rows' columns in
+    its parameters' order, the fixed defaults of the columns the rows leave out (by
+    position, in increasing order) and the positions whose values the column type converts
+    for the driver."""
 
     sql: str
-    fields: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    columns: tuple[str, ...]
+    defaults: tuple[tuple[int, Any], ...]
+    converts: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         """The rows' values in the statement's order (the columns picked in C by
         `itemgetter`, then the defaults put in and the values that need it converted)."""
-        fields = self.fields
-        names = [c for c, _, _ in fields if c is not None]
-        pick = itemgetter(*names)
-        defaults = [(i, default) for i, (c, default, _) in enumerate(fields) if c is None]
-        converts = [(i, f) for i, (c, _, f) in enumerate(fields) if f is not None]
+        pick = itemgetter(*self.columns)
+        one = len(self.columns) == 1
         laid_out = []
         for row in rows:
-            values = list(pick(row)) if len(names) > 1 else [pick(row)]
-            for i, default in defaults:  # in increasing order of position
+            values = [pick(row)] if one else list(pick(row))
+            for i, default in self.defaults:
                 values.insert(i, default)
-            for i, convert in converts:
+            for i, convert in self.converts:
                 values[i] = convert(values[i])
             laid_out.append(tuple(values))
         return laid_out
@@ -234,18 +234,22 @@ def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[s
     if not compiled.positional:
         raise ValueError(f"{dialect.name} takes named parameters")
     types = {p.key: p.type for p in compiled.binds.values()}
-    fields = []
-    for name in compiled.positiontup or ():
+    given: list[str] = []
+    defaults: list[tuple[int, Any]] = []
+    converts: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(compiled.positiontup or ()):
         convert = types[name].dialect_impl(dialect).bind_processor(dialect)
         if name in columns:
-            fields.append((name, None, convert))
+            given.append(name)
+            if convert is not None:
+                converts.append((i, convert))
             continue
         default = table.c[name].default if name in table.c else None
         if default is None or not default.is_scalar:
             raise ValueError(f"rows of {table.name} give no {name} and it has no fixed default")
         value = default.arg
-        fields.append((None, value if convert is None else convert(value), None))
-    return _ManyRows(sql=compiled.string, fields=tuple(fields))
+        defaults.append((i, value if convert is None else convert(value)))
+    return _ManyRows(compiled.string, tuple(given), tuple(defaults), tuple(converts))
 
 
 def _copy(
