@@ -14,19 +14,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL.
+
+    A failing statement's error names the statement, never its values: workers log such errors
+    while they retry, and a row's values may come from a person's fields."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # Connections kept for a busy API's threads (anyio's 40 share them): each one opened
     # beyond the pool is closed on return, a new backend per request under load.
-    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=10)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=10, hide_parameters=True)
     _ping_after_idle(engine)
     return engine
 

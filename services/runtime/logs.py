@@ -56,11 +56,21 @@ class CorrelationFilter(logging.Filter):
 PERSONAL_FIELDS = frozenset({"national_id", "registry_number", "head_name", "phone"})
 ECHOED_INPUT = re.compile(r"input_value=.*, input_type=")  # pydantic repeats what was given
 REDACTED = "[redacted]"
+# PostgreSQL repeats a refused row's values in its errors' details (SQLAlchemy's own echo of
+# the bound values is off: `hide_parameters` in `projections.database.make_engine`).
+ECHOED_ROW = (
+    (re.compile(r"(Key \([^\n=]*\)=)\(.*\)"), rf"\1({REDACTED})"),
+    (re.compile(r"(Failing row contains )\(.*\)"), rf"\1({REDACTED})"),
+    (re.compile(r"(invalid input (?:syntax|value) for [^:\n]*: ).*"), rf"\1{REDACTED}"),
+)
 
 
 def scrub(text: str) -> str:
-    """The text without the input values a validation error repeats."""
-    return ECHOED_INPUT.sub(f"input_value={REDACTED}, input_type=", text)
+    """The text without the input values a validation error or a refused row repeats."""
+    text = ECHOED_INPUT.sub(f"input_value={REDACTED}, input_type=", text)
+    for echoed, kept in ECHOED_ROW:
+        text = echoed.sub(kept, text)
+    return text
 
 
 class PersonalDataFilter(logging.Filter):

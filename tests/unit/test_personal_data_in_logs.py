@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Engine, exc, text
 
 from services.runtime.logs import PersonalDataFilter, logging_config
 from services.runtime.settings import Settings
@@ -120,3 +121,34 @@ def test_every_log_handler_of_the_processes_has_the_filter() -> None:
     for handler in config["handlers"].values():
         assert "personal" in handler["filters"]
     assert config["filters"]["personal"]["()"] is PersonalDataFilter
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        "INSERT INTO leak_probe (x, y) VALUES (:x, 1)",  # the key taken: PostgreSQL names it
+        "INSERT INTO leak_probe (x, y) VALUES (:x || '-2', NULL)",  # NOT NULL: the row named
+        "UPDATE leak_probe SET y = CAST(:x AS INTEGER)",  # PostgreSQL names the bad input
+    ],
+)
+def test_a_refused_write_logs_none_of_its_values(
+    engine: Engine, logged: pytest.LogCaptureFixture, refused: str
+) -> None:
+    """A worker logs a write the database refused (and retries it): neither SQLAlchemy's echo
+    of the bound values nor PostgreSQL's of the row reaches the line."""
+    value = "Zineb " + "771203"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE leak_probe (x VARCHAR(40) PRIMARY KEY, y INT NOT NULL)"))
+        conn.execute(text("INSERT INTO leak_probe (x, y) VALUES (:x, 1)"), {"x": value})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(refused), {"x": value})
+    except exc.DBAPIError as failed:
+        logging.getLogger("services.runtime.projector").warning("refused: %s", failed)
+        logging.getLogger("services.runtime.projector").exception("refused")
+    else:
+        pytest.skip("this database takes the write")  # SQLite casts any text to an integer
+
+    lines = written(logged)
+    assert "leak_probe" in lines
+    assert "771203" not in lines
