@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -238,7 +239,8 @@ def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[s
     defaults: list[tuple[int, Any]] = []
     converts: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(compiled.positiontup or ()):
-        convert = types[name].dialect_impl(dialect).bind_processor(dialect)
+        impl = types[name].dialect_impl(dialect)
+        convert = _quicker(impl, impl.bind_processor(dialect))
         if name in columns:
             given.append(name)
             if convert is not None:
@@ -250,6 +252,40 @@ def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[s
         value = default.arg
         defaults.append((i, value if convert is None else convert(value)))
     return _ManyRows(compiled.string, tuple(given), tuple(defaults), tuple(converts))
+
+
+def _quicker(impl: Any, convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """SQLite's conversion of a date or a time done by `isoformat`, in C: the same text as
+    SQLAlchemy's `%`-formatting of a dict of its fields (a time's zone dropped, as SQLAlchemy
+    drops it) in a fraction of the time. Kept only if it writes what SQLAlchemy writes for
+    sample values (a column with its own storage format does not); any other value, and any
+    value but a plain `date` or `datetime`, is left to SQLAlchemy."""
+    if convert is None:
+        return None
+    original = convert
+    if isinstance(impl, sqlite.DATETIME):
+
+        def quick(value: Any) -> Any:
+            if value.__class__ is datetime:
+                return value.isoformat(" ", "microseconds")[:26]
+            return original(value)
+
+    elif isinstance(impl, sqlite.DATE):
+
+        def quick(value: Any) -> Any:
+            return value.isoformat() if value.__class__ is date else original(value)
+
+    else:
+        return convert
+    agrees = all(quick(sample) == original(sample) for sample in _SAMPLE_TIMES)
+    return quick if agrees else original
+
+
+_SAMPLE_TIMES = (
+    datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 59, 59),
+    date(9, 1, 2),
+)
 
 
 def _copy(

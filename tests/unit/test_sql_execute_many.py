@@ -6,7 +6,7 @@ to its default included."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -58,14 +58,24 @@ def rows(count: int = 120) -> list[dict[str, Any]]:
             "offset": 2**40 + n,
             "site": f"SITE-{n}",
             "note": None if n % 2 else "porte \\ 2\t« nord »\n",
-            "day": date(2026, 3, 1 + n % 28),
-            "at": datetime(2026, 3, 1, 8, n % 60, 30, 1234),
+            "day": date(2026 if n % 3 else 987, 3, 1 + n % 28),
+            "at": times(n),
             "kilos": Decimal(n * 12 + (n % 7)) / 8,
             "open": n % 4 == 0,
             "facts": {"quantity": n, "lots": ["L-1", None]} if n % 5 else None,
         }
         for n in range(count)
     ]
+
+
+def times(n: int) -> datetime | date:
+    """Naive and aware times (SQLite stores neither zone), early years, a date given as one."""
+    return [
+        datetime(2026, 3, 1, 8, n % 60, 30, 1234),
+        datetime(2026, 3, 1, 8, n % 60, tzinfo=timezone(timedelta(hours=-3))),
+        date(2026, 3, 1 + n % 28),
+        datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    ][n % 4]
 
 
 def raw(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
@@ -183,3 +193,27 @@ def test_each_engine_converts_with_its_own_json_serializer(tmp_path: Any) -> Non
             conn.execute(by_sqlalchemy.insert(), rows(6))
         assert raw(engine, lines) == raw(engine, by_sqlalchemy), name
         engine.dispose()
+
+
+def test_times_in_a_storage_format_of_their_own_are_stored_as_sqlalchemy_stores_them(
+    sqlite: Engine,
+) -> None:
+    from sqlalchemy.dialects.sqlite import DATE, DATETIME
+
+    own = MetaData()
+    table = Table(
+        "many_times",
+        own,
+        Column("at", DATETIME(truncate_microseconds=True)),
+        Column("day", DATE(storage_format="%(day)02d/%(month)02d/%(year)04d", regexp=r"(.*)")),
+    )
+    reference = table.to_metadata(MetaData(), name="many_times_reference")
+    own.create_all(sqlite)
+    reference.create(sqlite)
+    given = [{"at": times(n), "day": date(2026, 3, 1 + n)} for n in range(8)]
+    with sqlite.begin() as conn:
+        insert_new(conn, table, given)
+        conn.execute(reference.insert(), given)
+    stored = raw(sqlite, table)
+    assert stored == raw(sqlite, reference)
+    assert stored[0] == ("2026-03-01 08:00:30", "01/03/2026")
