@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Dialect, Engine, delete, select, text
 
 from events import Envelope, Event
 from projections.projection import Projection, WriteOnlyProjection
-from projections.sql import WritePlan, copying, insert_into, insert_new, upsert
+from projections.sql import WritePlan, copying, insert_into, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
 from projections.writer_types import Applied
 
@@ -172,17 +172,10 @@ def _record_new(conn: Connection, projection: str, candidates: Collection[UUID])
     if conn.dialect.name == "postgresql":
         rows = orjson.dumps([{"projection": projection, "event_id": e} for e in candidates])
         return conn.scalar(_RECORD_NEW, {"rows": rows.decode()}) or []
-    seen = set(
-        conn.scalars(
-            select(applied_events.c.event_id).where(
-                applied_events.c.projection == projection,
-                applied_events.c.event_id.in_(list(candidates)),
-            )
-        )
-    )
-    new = [e for e in candidates if e not in seen]
-    insert_new(conn, applied_events, [{"projection": projection, "event_id": e} for e in new])
-    return new
+    given = {e.hex: e for e in candidates}  # as SQLAlchemy's Uuid stores them on SQLite
+    ids = orjson.dumps(list(given)).decode()
+    recorded = {h for (h,) in conn.exec_driver_sql(_SQLITE_RECORD_NEW, (projection, ids))}
+    return [e for h, e in given.items() if h in recorded]
 
 
 def record_replayed(
@@ -205,6 +198,10 @@ def record_replayed(
     conn.execute(applied_events.insert(), rows)
 
 
+_SQLITE_RECORD_NEW = (  # `WHERE true`: how SQLite tells ON CONFLICT from a join's ON
+    "INSERT INTO applied_events (projection, event_id) SELECT ?, value FROM json_each(?) "
+    "WHERE true ON CONFLICT DO NOTHING RETURNING event_id"
+)
 _RECORD_NEW = text(
     "WITH recorded AS (INSERT INTO applied_events (projection, event_id) "
     "SELECT projection, event_id "
