@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import singledispatch
+from typing import NamedTuple
 from uuid import UUID
 
 from events import Envelope, Event
@@ -21,15 +22,13 @@ from events.stock import (
 )
 
 
-@dataclass(frozen=True)
-class LotKey:
+class LotKey(NamedTuple):  # a tuple: made and hashed in C, several per stock event
     location_id: str
     item_id: str
     lot: str
 
 
-@dataclass(frozen=True)
-class LotChange:
+class LotChange(NamedTuple):
     """On-hand of one lot moves by `delta`; `reference_id` and `reason` explain why."""
 
     key: LotKey
