@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 from uuid import UUID
 
 import orjson
@@ -31,8 +31,7 @@ from projections.writer_types import Applied
 Partition = tuple[str, int]
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):  # a tuple: one per record read, made in C
     """A consumed record; `event` is None for a message already parked in the DLQ."""
 
     topic: str

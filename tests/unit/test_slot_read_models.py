@@ -9,7 +9,6 @@ slot, some not. SQLite in memory, no broker; every figure is worked out by hand.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -237,7 +236,7 @@ def test_a_household_moved_to_another_site_holds_only_its_new_slot_whatever_the_
     assert [type(e).__name__ for e in amizmiz][-2:] == ["HouseholdsWithdrawn", "SlotReleased"]
     first, second = (asni, amizmiz) if asni_first else (amizmiz, asni)
     log = [
-        replace(m, partition=partition, envelope=m.envelope and m.envelope.model_copy(
+        m._replace(partition=partition, envelope=m.envelope and m.envelope.model_copy(
             update={"event_id": uuid5(NAMESPACE_URL, f"{partition}/{m.offset}")}))
         for partition, events in enumerate((first, second))
         for m in messages(events)
