@@ -3,8 +3,9 @@
 On PostgreSQL a batch of rows travels as one JSON parameter expanded by
 `json_populate_recordset`: one statement and one round trip per table and batch,
 whatever the number of rows; rows that cannot be there yet go by binary `COPY`
-(`insert_new`). SQLite, in-process, takes the rows as an executemany of a statement
-compiled once per shape of rows, their values converted for the driver ahead.
+(`insert_new`). SQLite, in-process, takes the rows as one JSON parameter too, expanded by
+`json_each` in a statement compiled once per shape of rows, their values converted for the
+driver ahead: the whole batch is written in one step of the engine, outside the GIL.
 
 `upsert`, `insert_new` and `execute` write through a connection at once, or into a
 `WritePlan`: the same statements with their rows already merged, encoded and laid out,
@@ -13,10 +14,13 @@ worked out before the transaction and sent by `WritePlan.run` inside it.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from math import isfinite
 from operator import itemgetter
 from typing import Any
 
@@ -29,7 +33,9 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Executable,
+    Float,
     LargeBinary,
+    Numeric,
     Table,
     all_,
     any_,
@@ -182,12 +188,34 @@ class _ManyRows:
     """A statement compiled once for rows of one shape (SQLite): its SQL, the rows' columns in
     its parameters' order, the fixed defaults of the columns the rows leave out (by
     position, in increasing order) and the positions whose values the column type converts
-    for the driver."""
+    for the driver. `from_json`: the same statement taking every row at once as a JSON
+    array of their values (None when its SQL has parameters beyond the rows'), and `floats`
+    the positions of the values JSON may not hold (an infinity is no JSON number)."""
 
     sql: str
     columns: tuple[str, ...]
     defaults: tuple[tuple[int, Any], ...]
     converts: tuple[tuple[int, Callable[[Any], Any]], ...]
+    from_json: str | None = None
+    floats: tuple[int, ...] = ()
+
+    def send(self, values: list[tuple[Any, ...]]) -> tuple[str, Any]:
+        """The statement and parameters that write the laid-out rows. One statement over a
+        JSON array runs in one step of SQLite, with the GIL released throughout; an
+        executemany takes the GIL back after every row, and with a decoding thread holding
+        it each row waits out a switch interval (bench/RESULTS.md, "SQLite's rows in one
+        step")."""
+        if self.from_json is not None and self._fits_json(values):
+            try:
+                return self.from_json, (orjson.dumps(values).decode(),)
+            except TypeError:  # a value JSON cannot hold: the driver says what it makes of it
+                pass
+        return self.sql, values
+
+    def _fits_json(self, values: list[tuple[Any, ...]]) -> bool:
+        if not self.floats:
+            return True
+        return all(row[i] is None or isfinite(row[i]) for row in values for i in self.floats)
 
     def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         """The rows' values in the statement's order (the columns picked in C by
@@ -226,8 +254,8 @@ def _execute_many(
     many = _compiled_many.get(key)
     if many is None:
         many = _compiled_many[key] = _compile_many(target.dialect, stmt, table, columns)
-    values = many.values(rows)
-    _perform(target, lambda conn: conn.exec_driver_sql(many.sql, values))
+    sql, parameters = many.send(many.values(rows))
+    _perform(target, lambda conn: conn.exec_driver_sql(sql, parameters))
 
 
 def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[str]) -> _ManyRows:
@@ -238,8 +266,11 @@ def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[s
     given: list[str] = []
     defaults: list[tuple[int, Any]] = []
     converts: list[tuple[int, Callable[[Any], Any]]] = []
+    floats: list[int] = []
     for i, name in enumerate(compiled.positiontup or ()):
         impl = types[name].dialect_impl(dialect)
+        if isinstance(impl, Numeric | Float):  # not one another's kind in SQLAlchemy 2.1
+            floats.append(i)
         convert = _quicker(impl, impl.bind_processor(dialect))
         if name in columns:
             given.append(name)
@@ -251,7 +282,25 @@ def _compile_many(dialect: Dialect, stmt: Any, table: Table, columns: Sequence[s
             raise ValueError(f"rows of {table.name} give no {name} and it has no fixed default")
         value = default.arg
         defaults.append((i, value if convert is None else convert(value)))
-    return _ManyRows(compiled.string, tuple(given), tuple(defaults), tuple(converts))
+    from_json = _from_json(compiled.string, len(compiled.positiontup or ()))
+    return _ManyRows(
+        compiled.string, tuple(given), tuple(defaults), tuple(converts), from_json, tuple(floats)
+    )
+
+
+_VALUES = re.compile(r"\A(INSERT INTO .+?\)) VALUES \((\?(?:, \?)*)\)(.*)\Z", re.DOTALL)
+
+
+def _from_json(sql: str, count: int) -> str | None:
+    """SQLite's `INSERT … VALUES (?, …) …` as `INSERT … SELECT … FROM json_each(?) …`,
+    taking a JSON array of the rows' values, applied in the array's order; None when the
+    statement has other parameters. `WHERE true`: how SQLite tells an ON CONFLICT from a
+    join's ON."""
+    found = _VALUES.match(sql) if sqlite3.sqlite_version_info >= (3, 38) else None  # `->>`
+    if found is None or found[2].count("?") != count or "?" in found[1] + found[3]:
+        return None
+    picked = ", ".join(f"value ->> {i}" for i in range(count))
+    return f"{found[1]} SELECT {picked} FROM json_each(?) WHERE true ORDER BY key{found[3]}"
 
 
 def _quicker(impl: Any, convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:

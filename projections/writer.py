@@ -173,8 +173,9 @@ def _record_new(conn: Connection, projection: str, candidates: Collection[UUID])
         return conn.scalar(_RECORD_NEW, {"rows": rows.decode()}) or []
     given = {e.hex: e for e in candidates}  # as SQLAlchemy's Uuid stores them on SQLite
     ids = orjson.dumps(list(given)).decode()
-    recorded = {h for (h,) in conn.exec_driver_sql(_SQLITE_RECORD_NEW, (projection, ids))}
-    return [e for h, e in given.items() if h in recorded]
+    found = conn.exec_driver_sql(_SQLITE_NOT_RECORDED, (ids, projection)).scalar_one()
+    conn.exec_driver_sql(_SQLITE_RECORD, (projection, found))
+    return [given[h] for h in orjson.loads(found)]
 
 
 def record_replayed(
@@ -197,9 +198,15 @@ def record_replayed(
     conn.execute(applied_events.insert(), rows)
 
 
-_SQLITE_RECORD_NEW = (  # `WHERE true`: how SQLite tells ON CONFLICT from a join's ON
+# SQLite: a statement whose result is one row runs in one step of the engine, with the GIL
+# released throughout; one returning a row per id would take it back for every id.
+_SQLITE_NOT_RECORDED = (
+    "SELECT json_group_array(value) FROM json_each(?) AS given WHERE NOT EXISTS "
+    "(SELECT 1 FROM applied_events WHERE projection = ? AND event_id = given.value)"
+)
+_SQLITE_RECORD = (  # `WHERE true`: how SQLite tells ON CONFLICT from a join's ON
     "INSERT INTO applied_events (projection, event_id) SELECT ?, value FROM json_each(?) "
-    "WHERE true ON CONFLICT DO NOTHING RETURNING event_id"
+    "WHERE true ON CONFLICT DO NOTHING"
 )
 _RECORD_NEW = text(
     "WITH recorded AS (INSERT INTO applied_events (projection, event_id) "

@@ -20,13 +20,16 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
     Table,
     Uuid,
     create_engine,
+    event,
 )
 
 from projections.sql import WritePlan, insert_new, upsert
@@ -79,8 +82,10 @@ def times(n: int) -> datetime | date:
 
 
 def raw(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
+    """The table's rows as stored, each value with its storage class (1 and 1.0 differ)."""
     with engine.connect() as conn:
-        return list(conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY rowid"))
+        found = conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY rowid")
+        return [tuple((v, type(v).__name__) for v in row) for row in found]
 
 
 @pytest.fixture
@@ -99,7 +104,7 @@ def test_new_rows_are_stored_as_sqlalchemy_stores_them(sqlite: Engine) -> None:
     stored = raw(sqlite, lines)
     assert len(stored) == 40
     assert stored == raw(sqlite, by_sqlalchemy)
-    assert {r[-1] for r in stored} == {7}  # the column's default, left out of the rows
+    assert {r[-1] for r in stored} == {(7, "int")}  # the column's default, left out of the rows
 
 
 @pytest.mark.parametrize(
@@ -163,7 +168,7 @@ def test_a_column_the_rows_leave_out_is_stored_as_sqlalchemy_stores_it(sqlite: E
     with sqlite.begin() as conn:
         insert_new(conn, lines, partial)
         conn.execute(by_sqlalchemy.insert(), partial)
-    assert [r[4] for r in raw(sqlite, lines)] == [None] * 5
+    assert [r[4] for r in raw(sqlite, lines)] == [(None, "NoneType")] * 5
     assert raw(sqlite, lines) == raw(sqlite, by_sqlalchemy)
 
 
@@ -216,4 +221,70 @@ def test_times_in_a_storage_format_of_their_own_are_stored_as_sqlalchemy_stores_
         conn.execute(reference.insert(), given)
     stored = raw(sqlite, table)
     assert stored == raw(sqlite, reference)
-    assert stored[0] == ("2026-03-01 08:00:30", "01/03/2026")
+    assert stored[0] == (("2026-03-01 08:00:30", "str"), ("01/03/2026", "str"))
+
+
+def test_rows_go_in_one_statement_over_json_and_its_order_decides(sqlite: Engine) -> None:
+    """The rows travel as one JSON array (`json_each`), applied in the array's order: with
+    one key given three times, the last `replace` wins and the first `keep_first` stays."""
+    statements: list[str] = []
+    event.listen(sqlite, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    keyed = [dict(r, event_id=UUID(int=1), line=0) for r in rows(3)]
+    for row, note in zip(keyed, [None, "first", "second"], strict=True):
+        row["note"] = note
+    with sqlite.begin() as conn:
+        upsert(conn, lines, keyed, ["event_id", "line"], replace=["site"], keep_first=["note"])
+    assert [s for s in statements if "many_lines" in s and "json_each" in s] != []
+    assert not [s for s in statements if "VALUES" in s]
+    ((site, note),) = [(r[3][0], r[4][0]) for r in raw(sqlite, lines)]
+    assert (site, note) == ("SITE-2", "first")
+
+
+def test_what_json_cannot_hold_goes_to_the_driver_as_it_is(sqlite: Engine) -> None:
+    """An infinity is no JSON number, and bytes no JSON string: such rows are sent as an
+    executemany, stored as SQLAlchemy stores them."""
+    odd = MetaData()
+    scores = Table("many_scores", odd, Column("id", Integer, primary_key=True), Column("x", Float))
+    blobs = Table(
+        "many_blobs", odd, Column("id", Integer, primary_key=True), Column("b", LargeBinary)
+    )
+    references = [t.to_metadata(MetaData(), name=f"{t.name}_reference") for t in (scores, blobs)]
+    odd.create_all(sqlite)
+    for reference in references:
+        reference.create(sqlite)
+    given = [[{"id": 1, "x": float("inf")}, {"id": 2, "x": -float("inf")}, {"id": 3, "x": 0.1}]]
+    given.append([{"id": 1, "b": b"\x00\xff"}, {"id": 2, "b": None}])
+    with sqlite.begin() as conn:
+        for table, reference, chunk in zip((scores, blobs), references, given, strict=True):
+            insert_new(conn, table, chunk)
+            conn.execute(reference.insert(), chunk)
+    assert raw(sqlite, scores) == raw(sqlite, references[0])
+    assert [r[1][0] for r in raw(sqlite, scores)] == [float("inf"), -float("inf"), 0.1]
+    assert raw(sqlite, blobs) == raw(sqlite, references[1])
+    assert raw(sqlite, blobs)[0][1] == (b"\x00\xff", "bytes")
+
+
+def test_the_projections_write_no_row_by_row_on_sqlite(tmp_path: Any) -> None:
+    """Every projection's writes of a few weeks' log reach SQLite as one statement each: an
+    executemany (a statement `_from_json` could not rewrite) would take the GIL back after
+    every row."""
+    import random
+
+    from projections.database import make_engine, migrate
+    from tests.support.aid_log import batches, interleaving, project, simulate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'projections.db'}")
+    migrate(engine)
+    row_by_row: list[str] = []
+    writes: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, _p: Any, _c: Any, many: bool) -> None:
+        if statement.startswith("INSERT"):
+            (row_by_row if many else writes).append(statement.split("(")[0])
+
+    rng = random.Random(5)
+    project(engine, batches(interleaving(simulate(rng), rng), rng))
+    engine.dispose()
+    assert len(writes) > 100
+    assert row_by_row == []
