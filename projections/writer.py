@@ -26,7 +26,7 @@ from events import Envelope, Event
 from projections.projection import Projection, WriteOnlyProjection
 from projections.sql import WritePlan, copying, insert_into, upsert
 from projections.tables import applied_events, projection_locks, projection_positions
-from projections.writer_types import Applied
+from projections.writer_types import Applied, utc
 
 Partition = tuple[str, int]
 
@@ -135,8 +135,10 @@ def _candidates(messages: Sequence[Message]) -> dict[UUID, Applied]:
     candidates: dict[UUID, Applied] = {}
     for m in messages:
         if m.envelope is not None and m.event is not None:
+            envelope = m.envelope
             candidates.setdefault(
-                m.envelope.event_id, Applied(m.partition, m.offset, m.envelope, m.event)
+                envelope.event_id,
+                Applied(m.partition, m.offset, envelope, m.event, utc(envelope.occurred_at)),
             )
     return candidates
 

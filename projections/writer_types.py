@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from typing import NamedTuple
 
 from events import Envelope, Event
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
+    """Made once per event of a batch, in C; `occurred_at` is when the event happened, as
+    stored (naive UTC)."""
+
     partition: int
     offset: int
     envelope: Envelope
     event: Event
-
-    @cached_property
-    def occurred_at(self) -> datetime:
-        """When the event happened, as stored (naive UTC); computed once per event."""
-        return utc(self.envelope.occurred_at)
+    occurred_at: datetime
 
 
 def utc(moment: datetime) -> datetime:
