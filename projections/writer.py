@@ -196,8 +196,8 @@ def record_replayed(
                 chunk = ids[start : start + 10_000]
                 copy.write("".join(f"{projection.name}\t{e:032x}\n" for e in chunk))
         return
-    ids = orjson.dumps([f"{e:032x}" for e in replayed]).decode()  # as Uuid stores them
-    conn.exec_driver_sql(_SQLITE_RECORD, (projection.name, ids))
+    hex_ids = orjson.dumps([f"{e:032x}" for e in replayed]).decode()  # as Uuid stores them
+    conn.exec_driver_sql(_SQLITE_RECORD, (projection.name, hex_ids))
 
 
 # SQLite: a statement whose result is one row runs in one step of the engine, with the GIL
