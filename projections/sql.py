@@ -271,7 +271,7 @@ def _in_order(kind: tuple[Any, ...]) -> bool:
 
 
 def _compile_many(
-    dialect: Dialect, stmt: Any, table: Table, columns: Sequence[str], in_order: bool = True
+    dialect: Dialect, stmt: Any, table: Table, columns: Sequence[str], in_order: bool
 ) -> _ManyRows:
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     if not compiled.positional:
