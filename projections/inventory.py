@@ -22,7 +22,7 @@ from events.stock import (
 )
 
 
-class LotKey(NamedTuple):  # a tuple: made and hashed in C, several per stock event
+class LotKey(NamedTuple):  # a tuple: no setattr per field, hashed in C; several per event
     location_id: str
     item_id: str
     lot: str

@@ -31,7 +31,7 @@ from projections.writer_types import Applied, utc
 Partition = tuple[str, int]
 
 
-class Message(NamedTuple):  # a tuple: one per record read, made in C
+class Message(NamedTuple):  # a tuple, made without a setattr per field: one per record
     """A consumed record; `event` is None for a message already parked in the DLQ."""
 
     topic: str

@@ -9,8 +9,8 @@ from events import Envelope, Event
 
 
 class Applied(NamedTuple):
-    """Made once per event of a batch, in C; `occurred_at` is when the event happened, as
-    stored (naive UTC)."""
+    """Made once per event of a batch (a tuple: no setattr per field, as a frozen dataclass
+    has); `occurred_at` is when the event happened, as stored (naive UTC)."""
 
     partition: int
     offset: int
