@@ -57,13 +57,13 @@ _COPY: dict[str, list[str]] = {  # each staging table's column types, for binary
 }  # fmt: skip
 
 _MERGE = {  # by the table each statement writes
-    # the stock card: one line per lot change, kept once per (event_id, line)
+    # the stock card: one line per lot change, kept once per place in the log and line
     "stock_movements": (
         'INSERT INTO stock_movements (event_id, line, "partition", "offset", location_id, item_id, '
         "lot, kind, quantity, reference_id, reason, donation_id, occurred_at, actor) "
         'SELECT event_id, line, "partition", "offset", location_id, item_id, lot, kind, quantity, '
         "reference_id, reason, donation_id, occurred_at, actor FROM s_moves "
-        "ON CONFLICT (event_id, line) DO NOTHING"
+        'ON CONFLICT ("partition", "offset", line) DO NOTHING'
     ),
     # lots: the batch's net change per lot added to what is on hand
     "inventory_lots": (

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -90,13 +91,15 @@ inventory_lots = Table(
     Column("on_hand", BigInteger, nullable=False),
 )
 
+# Keyed by where the line's event sits in the stock log, not by the event's random id: a
+# batch's lines go into one end of the key's index per partition (migration 0041).
 stock_movements = Table(
     "stock_movements",
     metadata,
-    Column("event_id", Uuid, primary_key=True),
-    Column("line", Integer, primary_key=True, autoincrement=False),
-    Column("partition", Integer, nullable=False),
-    Column("offset", BigInteger, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("line", Integer, nullable=False, autoincrement=False),
+    Column("partition", Integer, nullable=False, autoincrement=False),
+    Column("offset", BigInteger, nullable=False, autoincrement=False),
     Column("location_id", String(64), nullable=False),
     Column("item_id", String(64), nullable=False),
     Column("lot", String(64), nullable=False),
@@ -108,6 +111,7 @@ stock_movements = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("actor", String(64), nullable=False),
     Index("ix_stock_movements_card", "location_id", "item_id", "offset", "line"),
+    PrimaryKeyConstraint("partition", "offset", "line", name="stock_movements_pkey"),
 )
 
 # Units used (handed out, dispatched, less what is voided or returned) per location × item ×
