@@ -108,7 +108,7 @@ def _write_card(conn: Target, changes: list[tuple[Applied, list[LotChange]]]) ->
             }
             for line, c in enumerate(lot_changes_of_event)
         ]
-    insert_new(conn, stock_movements, rows)  # keyed by their event, which is new
+    insert_new(conn, stock_movements, rows)  # keyed by their new events' places in the log
 
 
 def _write_use(conn: Target, changes: list[tuple[Applied, list[LotChange]]]) -> None:

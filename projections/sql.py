@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from math import isfinite
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
@@ -137,12 +137,13 @@ def upsert(
     one after the other, so several rows with the same key in one call are fine."""
     if not rows:
         return
+    merging = bool(add or replace or keep_first)  # DO NOTHING takes repeated keys as they are
+    if merging:  # PostgreSQL refuses to update a row twice in one statement; SQLite writes less
+        rows = _merge_same_keys(rows, keys, add, replace, keep_first)
     if target.dialect.name == "postgresql":
-        merging = bool(add or replace or keep_first)  # DO NOTHING takes repeated keys as they are
-        merged = _merge_same_keys(rows, keys, add, replace, keep_first) if merging else list(rows)
-        payload = _json_rows(table, merged)
+        payload = _json_rows(table, list(rows))
         if payload is not None:
-            sql = text(_recordset_upsert(table, list(merged[0]), keys, add, replace, keep_first))
+            sql = text(_recordset_upsert(table, list(rows[0]), keys, add, replace, keep_first))
             _perform(target, lambda conn: conn.execute(sql, {"rows": payload}))
             return
     stmt = insert_into(target, table)
@@ -153,8 +154,8 @@ def upsert(
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    merge = ("upsert", tuple(keys), tuple(add), tuple(replace), tuple(keep_first))
-    _execute_many(target, stmt, table, rows, merge)
+    kind = _Kind("upsert", tuple(keys), tuple(add), tuple(replace), tuple(keep_first), merging)
+    _execute_many(target, stmt, table, rows, kind)
 
 
 def insert_ignoring_duplicates(
@@ -180,7 +181,7 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
         ]
         _perform(target, lambda conn: _copy(conn, table, columns, documents, values))
         return
-    _execute_many(target, table.insert(), table, rows, ("insert",))
+    _execute_many(target, table.insert(), table, rows, _Kind("insert"))
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ _compiled_many: dict[tuple[Any, ...], _ManyRows] = {}
 
 
 def _execute_many(
-    target: Target, stmt: Any, table: Table, rows: Sequence[Row], kind: tuple[Any, ...]
+    target: Target, stmt: Any, table: Table, rows: Sequence[Row], kind: _Kind
 ) -> None:
     """An executemany of `stmt`, an INSERT into `table` (`kind` tells it from the other
     statements into it), over rows with the first row's columns. On SQLite, SQLAlchemy would
@@ -260,14 +261,25 @@ def _execute_many(
     _perform(target, lambda conn: conn.exec_driver_sql(sql, parameters))
 
 
-def _in_order(kind: tuple[Any, ...]) -> bool:
+class _Kind(NamedTuple):
+    """What a statement into a table does to its rows, which its compiled form depends on:
+    an insert, or an upsert on `keys` (`one_per_key` when its rows were merged by key)."""
+
+    statement: str
+    keys: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    keep_first: tuple[str, ...] = ()
+    one_per_key: bool = False
+
+
+def _in_order(kind: _Kind) -> bool:
     """Whether the rows' order can change what is stored: an upsert that keeps the first or
-    the last row of a key does; an insert (a key twice is an error) and an upsert that only
-    adds do not."""
-    if kind[0] != "upsert":
+    the last row of a key does, unless its rows were merged to one per key; an insert (a key
+    twice is an error) and an upsert that only adds do not."""
+    if kind.statement != "upsert" or kind.one_per_key:
         return False
-    _, _keys, add, replace, keep_first = kind
-    return bool(replace or keep_first or not add)
+    return bool(kind.replace or kind.keep_first or not kind.add)
 
 
 def _compile_many(
@@ -408,8 +420,7 @@ def _merge_same_keys(
     replace: Sequence[str],
     keep_first: Sequence[str],
 ) -> list[Row]:
-    """One row per key, equal to applying the rows in order (PostgreSQL refuses to update
-    the same row twice in one statement)."""
+    """One row per key, equal to applying the rows in order."""
     merged: dict[tuple[Any, ...], Row] = {}
     for row in rows:
         key = tuple(row[k] for k in keys)

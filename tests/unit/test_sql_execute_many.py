@@ -226,18 +226,34 @@ def test_times_in_a_storage_format_of_their_own_are_stored_as_sqlalchemy_stores_
 
 def test_rows_go_in_one_statement_over_json_and_its_order_decides(sqlite: Engine) -> None:
     """The rows travel as one JSON array (`json_each`), applied in the array's order: with
-    one key given three times, the last `replace` wins and the first `keep_first` stays."""
-    statements: list[str] = []
-    event.listen(sqlite, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    one key given three times, an upsert that does nothing on a conflict keeps the first."""
+    statements: list[tuple[str, Any]] = []
+    event.listen(sqlite, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
+    keyed = [dict(r, event_id=UUID(int=1), line=0) for r in rows(3)]
+    with sqlite.begin() as conn:
+        upsert(conn, lines, keyed, ["event_id", "line"])
+    sent = [params for sql, params in statements if "many_lines" in sql and "json_each" in sql]
+    assert len(sent) == 1 and len(json.loads(sent[0][0])) == 3
+    assert not [sql for sql, _ in statements if "VALUES" in sql]
+    ((site,),) = [(r[3][0],) for r in raw(sqlite, lines)]
+    assert site == "SITE-0"
+
+
+def test_an_upsert_that_merges_sends_one_row_per_key(sqlite: Engine) -> None:
+    """Rows merged by key before they are sent, as if applied one after the other: the last
+    `replace` wins, the first `keep_first` given stays, and `add` sums."""
+    statements: list[tuple[str, Any]] = []
+    event.listen(sqlite, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
     keyed = [dict(r, event_id=UUID(int=1), line=0) for r in rows(3)]
     for row, note in zip(keyed, [None, "first", "second"], strict=True):
         row["note"] = note
+    keys = ["event_id", "line"]
     with sqlite.begin() as conn:
-        upsert(conn, lines, keyed, ["event_id", "line"], replace=["site"], keep_first=["note"])
-    assert [s for s in statements if "many_lines" in s and "json_each" in s] != []
-    assert not [s for s in statements if "VALUES" in s]
-    ((site, note),) = [(r[3][0], r[4][0]) for r in raw(sqlite, lines)]
-    assert (site, note) == ("SITE-2", "first")
+        upsert(conn, lines, keyed, keys, replace=["site"], keep_first=["note"], add=["offset"])
+    sent = [params for sql, params in statements if "many_lines" in sql and "json_each" in sql]
+    assert len(sent) == 1 and len(json.loads(sent[0][0])) == 1
+    ((site, note, offset),) = [(r[3][0], r[4][0], r[2][0]) for r in raw(sqlite, lines)]
+    assert (site, note, offset) == ("SITE-2", "first", sum(r["offset"] for r in keyed))
 
 
 def test_what_json_cannot_hold_goes_to_the_driver_as_it_is(sqlite: Engine) -> None:
