@@ -19,7 +19,7 @@ Both clocks start at the first record received, so the group join is not counted
 on a fresh database, before the projectors' own decode. Unless `AID_BENCH_GC_FREEZE=0`, it also
 projects the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after
 start-up, with `AID_BENCH_GC_THRESHOLD`, by default the worker's `AID_GC_THRESHOLD`, as the
-youngest generation's threshold; 0 keeps Python's) and, on PostgreSQL,
+youngest generation's threshold; 0 keeps Python's) and
 with the GIL's switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`),
 on a fresh database, before the run with Python's defaults (its ratio to (c) printed as
 `postgresql_gc_frozen_vs_copy_ceiling`, the other's as `postgresql_vs_copy_ceiling`); every
@@ -234,10 +234,10 @@ _GC_THRESHOLD = gc.get_threshold()
 _SWITCH_INTERVAL = sys.getswitchinterval()
 
 
-def _freeze(database: str) -> int:
+def _freeze() -> int:
     """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`, and the GIL's
-    switch interval of a process that projects into PostgreSQL), in this process."""
-    shorten_gil_turns(Settings(), database)
+    switch interval of a process that only projects), in this process."""
+    shorten_gil_turns(Settings())
     return freeze_after_startup(True, size("gc_threshold", Settings().gc_threshold))
 
 
@@ -302,7 +302,7 @@ def main() -> dict[str, Any]:
             url = fresh[name]()
         if os.environ.get("AID_BENCH_GC_FREEZE", "1") != "0":  # as the worker runs it
             frozen_settings = settings.model_copy(update={"database_url": url})
-            figures[f"{name}_gc_frozen_objects"] = _freeze(name)
+            figures[f"{name}_gc_frozen_objects"] = _freeze()
             try:
                 gc_use: dict[str, Any] = {}
                 frozen = measured(

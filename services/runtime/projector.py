@@ -39,13 +39,14 @@ from services.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def shorten_gil_turns(settings: Settings, dialect: str, beside_deciders: bool = False) -> None:
-    """In a process that only projects into PostgreSQL, hand over the GIL every
-    `projector_switch_interval_ms`: the writer threads wait for the server a dozen times per
-    batch, then for the GIL the decoding thread holds. Not on SQLite, which writes on this
-    process's CPU, nor beside the deciders, whose commands waited longer with it
-    (bench/RESULTS.md, "A projection's writes worked out ahead")."""
-    if dialect == "postgresql" and not beside_deciders:
+def shorten_gil_turns(settings: Settings, beside_deciders: bool = False) -> None:
+    """In a process that only projects, hand over the GIL every
+    `projector_switch_interval_ms`: the writer threads wait for the database a dozen times
+    per batch (PostgreSQL's server, or SQLite running a statement with the GIL released),
+    then for the GIL the decoding thread holds. Not beside the deciders, whose commands
+    waited longer with it (bench/RESULTS.md, "A projection's writes worked out ahead" and
+    "SQLite's turns at the GIL")."""
+    if not beside_deciders:
         sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
 
 

@@ -111,8 +111,7 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     gc_threshold: int = Field(default=10_000, ge=0)
     # How long a thread may hold the GIL while another waits for it (Python's 5 ms), in a
-    # process that only projects into PostgreSQL (services/runtime/projector.py,
-    # `shorten_gil_turns`).
+    # process that only projects (services/runtime/projector.py, `shorten_gil_turns`).
     projector_switch_interval_ms: float = Field(default=0.5, gt=0, le=5)
     # One write request in this many answers with where its command's time went (a
     # Server-Timing header, command_timing.py); 1: every one, 0: none.

@@ -152,7 +152,7 @@ async def project(
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
-        shorten_gil_turns(settings, engine.dialect.name, beside_deciders)
+        shorten_gil_turns(settings, beside_deciders)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
     finally:
