@@ -106,10 +106,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The worker, the API and rebuilds freeze what start-up built out of the garbage
-    # collector's reach (gc_tuning.py) and collect the youngest generation after this many
-    # allocations (Python's 700; 0 keeps it): bench/RESULTS.md has the collector's time.
+    # collector's reach (gc_tuning.py) and collect the youngest generation past this many
+    # objects made and not yet freed (Python's 700; 0 keeps it). A projector's two batches in
+    # flight keep tens of thousands alive: over 100,000 events it collected 55 times at
+    # 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
+    # generation's threshold".
     gc_freeze: bool = True
-    gc_threshold: int = Field(default=10_000, ge=0)
+    gc_threshold: int = Field(default=50_000, ge=0)
     # How long a thread may hold the GIL while another waits for it (Python's 5 ms), in a
     # process that only projects (services/runtime/projector.py, `shorten_gil_turns`).
     projector_switch_interval_ms: float = Field(default=0.5, gt=0, le=5)
