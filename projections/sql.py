@@ -420,14 +420,20 @@ def _merge_same_keys(
     replace: Sequence[str],
     keep_first: Sequence[str],
 ) -> list[Row]:
-    """One row per key, equal to applying the rows in order."""
-    merged: dict[tuple[Any, ...], Row] = {}
+    """One row per key, equal to applying the rows in order. A row whose key comes once is
+    passed on as it is; a key's first row is copied before another is merged into it."""
+    key_of = itemgetter(*keys)
+    merged: dict[Any, Row] = {}
+    copied: set[Any] = set()
     for row in rows:
-        key = tuple(row[k] for k in keys)
+        key = key_of(row)
         first = merged.get(key)
         if first is None:
-            merged[key] = dict(row)
+            merged[key] = row
             continue
+        if key not in copied:
+            first = merged[key] = dict(first)
+            copied.add(key)
         for c in add:
             first[c] = first[c] + row[c]
         for c in replace:

@@ -256,6 +256,14 @@ def test_an_upsert_that_merges_sends_one_row_per_key(sqlite: Engine) -> None:
     assert (site, note, offset) == ("SITE-2", "first", sum(r["offset"] for r in keyed))
 
 
+def test_merging_leaves_the_callers_rows_as_they_were(sqlite: Engine) -> None:
+    given = rows()
+    before = [dict(r) for r in given]
+    with sqlite.begin() as conn:
+        upsert(conn, lines, given, ["event_id", "line"], add=["offset"], keep_first=["note"])
+    assert given == before
+
+
 def test_what_json_cannot_hold_goes_to_the_driver_as_it_is(sqlite: Engine) -> None:
     """An infinity is no JSON number, and bytes no JSON string: such rows are sent as an
     executemany, stored as SQLAlchemy stores them."""
