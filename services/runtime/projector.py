@@ -45,7 +45,7 @@ def shorten_gil_turns(settings: Settings, beside_deciders: bool = False) -> None
     per batch (PostgreSQL's server, or SQLite running a statement with the GIL released),
     then for the GIL the decoding thread holds. Not beside the deciders, whose commands
     waited longer with it (bench/RESULTS.md, "A projection's writes worked out ahead" and
-    "SQLite's turns at the GIL")."""
+    "SQLite's turns at the GIL, and its upserts merged")."""
     if not beside_deciders:
         sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
 

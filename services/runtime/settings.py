@@ -107,9 +107,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The worker, the API and rebuilds freeze what start-up built out of the garbage
     # collector's reach (gc_tuning.py) and collect the youngest generation past this many
-    # objects made and not yet freed (Python's 700; 0 keeps it). A projector's two batches in
-    # flight keep tens of thousands alive: over 100,000 events it collected 55 times at
-    # 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
+    # objects made and not yet freed (Python's 700; 0 keeps it). A projector keeps a batch's
+    # decoded events until the batch is written: over 100,000 events it collected 55 times
+    # at 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
     # generation's threshold".
     gc_freeze: bool = True
     gc_threshold: int = Field(default=50_000, ge=0)
