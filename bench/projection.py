@@ -18,8 +18,8 @@ Both clocks start at the first record received, so the group join is not counted
 `AID_BENCH_HOT_DECODE=1` also projects the same events decoded by `events.hot_decode` (msgspec),
 on a fresh database, before the projectors' own decode. Unless `AID_BENCH_GC_FREEZE=0`, it also
 projects the same events after `gc.collect(); gc.freeze()` (as `aid worker` does after
-start-up, with `AID_BENCH_GC_THRESHOLD`, by default the worker's `AID_GC_THRESHOLD`, as the
-youngest generation's threshold; 0 keeps Python's) and
+start-up, with `AID_BENCH_GC_THRESHOLD`, by default a projecting worker's
+`AID_PROJECTOR_GC_THRESHOLD`, as the youngest generation's threshold; 0 keeps Python's) and
 with the GIL's switch interval a projecting worker sets (`AID_PROJECTOR_SWITCH_INTERVAL_MS`),
 on a fresh database, before the run with Python's defaults (its ratio to (c) printed as
 `postgresql_gc_frozen_vs_copy_ceiling`, the other's as `postgresql_vs_copy_ceiling`); every
@@ -68,7 +68,7 @@ from projections.writer import Message, Planned
 from services.runtime.dead_letters import dlq_producer
 from services.runtime.gc_tuning import freeze_after_startup
 from services.runtime.ledger import Decoder
-from services.runtime.projector import Projector, shorten_gil_turns
+from services.runtime.projector import Projector, tune_for_projecting
 from services.runtime.settings import Settings
 from services.runtime.topics import ensure_topics
 
@@ -235,10 +235,11 @@ _SWITCH_INTERVAL = sys.getswitchinterval()
 
 
 def _freeze() -> int:
-    """What `aid worker` does after start-up (`gc.collect(); gc.freeze()`, and the GIL's
-    switch interval of a process that only projects), in this process."""
-    shorten_gil_turns(Settings())
-    return freeze_after_startup(True, size("gc_threshold", Settings().gc_threshold))
+    """What `aid worker` does after start-up in a process that only projects
+    (`gc.collect(); gc.freeze()`, its GIL's switch interval and its young generation's
+    threshold, or `AID_BENCH_GC_THRESHOLD`), in this process."""
+    tune_for_projecting(Settings())
+    return freeze_after_startup(True, size("gc_threshold", Settings().projector_gc_threshold))
 
 
 def main() -> dict[str, Any]:

@@ -20,6 +20,7 @@ position past records never applied, and the seek that follows would find them "
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 
@@ -39,15 +40,21 @@ from services.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def shorten_gil_turns(settings: Settings, beside_deciders: bool = False) -> None:
+def tune_for_projecting(settings: Settings, beside_deciders: bool = False) -> None:
     """In a process that only projects, hand over the GIL every
     `projector_switch_interval_ms`: the writer threads wait for the database a dozen times
     per batch (PostgreSQL's server, or SQLite running a statement with the GIL released),
-    then for the GIL the decoding thread holds. Not beside the deciders, whose commands
-    waited longer with it (bench/RESULTS.md, "A projection's writes worked out ahead" and
-    "SQLite's turns at the GIL, and its upserts merged")."""
-    if not beside_deciders:
-        sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
+    then for the GIL the decoding thread holds. And collect the young generation past
+    `projector_gc_threshold` objects: a projector keeps a batch's decoded events until the
+    batch is written, and at the worker's threshold it collected about once per batch. Not
+    beside the deciders, whose commands waited longer with shorter turns (bench/RESULTS.md,
+    "A projection's writes worked out ahead", "SQLite's turns at the GIL, and its upserts
+    merged" and "The young generation's threshold")."""
+    if beside_deciders:
+        return
+    sys.setswitchinterval(settings.projector_switch_interval_ms / 1000)
+    if settings.projector_gc_threshold:
+        gc.set_threshold(settings.projector_gc_threshold, *gc.get_threshold()[1:])
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):

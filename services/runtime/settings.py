@@ -107,15 +107,18 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The worker, the API and rebuilds freeze what start-up built out of the garbage
     # collector's reach (gc_tuning.py) and collect the youngest generation past this many
-    # objects made and not yet freed (Python's 700; 0 keeps it). A projector keeps a batch's
-    # decoded events until the batch is written: over 100,000 events it collected 55 times
-    # at 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
-    # generation's threshold".
+    # objects made and not yet freed (Python's 700; 0 keeps it): bench/RESULTS.md has the
+    # collector's time.
     gc_freeze: bool = True
-    gc_threshold: int = Field(default=50_000, ge=0)
-    # How long a thread may hold the GIL while another waits for it (Python's 5 ms), in a
-    # process that only projects (services/runtime/projector.py, `shorten_gil_turns`).
+    gc_threshold: int = Field(default=10_000, ge=0)
+    # In a process that only projects (services/runtime/projector.py, `tune_for_projecting`):
+    # how long a thread may hold the GIL while another waits for it (Python's 5 ms), and the
+    # young generation's threshold (0 keeps `gc_threshold`). A projector keeps a batch's
+    # decoded events until it is written: over 100,000 events it collected 55 times at
+    # 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
+    # generation's threshold". The API and the deciders keep the shorter pauses of 10,000.
     projector_switch_interval_ms: float = Field(default=0.5, gt=0, le=5)
+    projector_gc_threshold: int = Field(default=50_000, ge=0)
     # One write request in this many answers with where its command's time went (a
     # Server-Timing header, command_timing.py); 1: every one, 0: none.
     command_timing_sample: int = Field(default=100, ge=0)

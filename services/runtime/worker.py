@@ -38,7 +38,7 @@ from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import run_policies
-from services.runtime.projector import Projector, shorten_gil_turns
+from services.runtime.projector import Projector, tune_for_projecting
 from services.runtime.settings import WORKER_ROLES, Settings, comma_list, get_settings
 from services.runtime.topics import ensure_topics
 
@@ -152,7 +152,7 @@ async def project(
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
-        shorten_gil_turns(settings, beside_deciders)
+        tune_for_projecting(settings, beside_deciders)
     try:
         await asyncio.gather(*(p.run() for p in projectors))
     finally:
