@@ -10,6 +10,7 @@ system it measures, and httpx's asyncio client cost 1.8–3.8 ms of CPU per requ
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -97,5 +98,20 @@ def run(
     base_url: str, headers: dict[str, str], request: Request, count: int, rate: float,
     concurrency: int,
 ) -> Outcome:  # fmt: skip
-    """Send `count` requests at `rate` per second; returns their latencies and statuses."""
-    return asyncio.run(_run(base_url, headers, request, count, rate, concurrency))
+    """Send `count` requests at `rate` per second; returns their latencies and statuses.
+
+    The collector is off while they run, after a full collection whose survivors are frozen:
+    with Python's thresholds, this process's own full collections took 80–112 ms in the
+    middle of a command benchmark's phases, and a pause of the load generator is counted as
+    the latency of every request it holds up (bench/RESULTS.md, "The load generator's
+    pauses")."""
+    gc.collect()
+    gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return asyncio.run(_run(base_url, headers, request, count, rate, concurrency))
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
