@@ -104,7 +104,7 @@ def run(
     with Python's thresholds, this process's own full collections took 80–112 ms in the
     middle of a command benchmark's phases, and a pause of the load generator is counted as
     the latency of every request it holds up (bench/RESULTS.md, "The load generator's
-    pauses")."""
+    pauses, and whose threshold")."""
     gc.collect()
     gc.freeze()
     enabled = gc.isenabled()
