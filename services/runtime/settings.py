@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     # how long a thread may hold the GIL while another waits for it (Python's 5 ms), and the
     # young generation's threshold (0 keeps `gc_threshold`). A projector keeps a batch's
     # decoded events until it is written: over 100,000 events it collected 55 times at
-    # 10,000 (0.37–0.49 s of CPU), twice at 50,000 (20 ms); bench/RESULTS.md, "The young
+    # 10,000 (0.36–0.49 s of CPU), twice at 50,000 (16–21 ms); bench/RESULTS.md, "The young
     # generation's threshold". The API and the deciders keep the shorter pauses of 10,000.
     projector_switch_interval_ms: float = Field(default=0.5, gt=0, le=5)
     projector_gc_threshold: int = Field(default=50_000, ge=0)
