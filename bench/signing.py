@@ -1,5 +1,7 @@
 """The cost of signed events: signing and verifying one, against encoding and decoding it
-(with pydantic alone, `decode`, and with the projectors' msgspec path, `decode_hot`).
+(with pydantic alone, `decode`, with the msgspec path to the models, `decode_hot`, and as the
+views the inventory and history projections read, `view`, their signature checked on the
+bytes as written).
 
 `python -m bench.signing` needs no Kafka and no database and runs in seconds: the stock
 events of the projection benchmark's rounds, each encoded by the writers' path with and
@@ -27,7 +29,7 @@ from bench.common import machine, report, size
 from bench.workload import Totals, rounds
 from events import Envelope, decode, encode
 from events.chain import GENESIS, link_of, link_of_record
-from events.hot_decode import decode_hot
+from events.hot_decode import decode_hot, view
 from events.signing import LedgerKeys, canonical_form
 from services.runtime.ledger_verify import verify_records
 from services.runtime.settings import Settings
@@ -77,7 +79,17 @@ def costs(raws: Sequence[bytes], keys: LedgerKeys) -> dict[str, float]:
         ),
         "sign_us_per_event": per_event(lambda: [keys.signed_payload(p) for p in payloads], n),
         "verify_us_per_event": per_event(lambda: [keys.verify(p) for p in payloads], n),
+        # what a projection reading views spends: the Structs, and the signature on the bytes
+        "view_us_per_event": per_event(lambda: [view(r) for r in raws], n),
+        "view_and_verify_us_per_event": per_event(
+            lambda: [_view_verified(r, keys) for r in raws], n
+        ),
     }
+
+
+def _view_verified(raw: bytes, keys: LedgerKeys) -> None:
+    viewed = view(raw)
+    assert viewed is not None and keys.written_by(raw, viewed[0].key_id, viewed[0].signature)
 
 
 def chain_costs(raws: Sequence[bytes], keys: LedgerKeys) -> dict[str, float]:

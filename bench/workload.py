@@ -17,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import orjson
-
 from events.registry import event_class
 from events.signing import LedgerKeys
 from services.runtime.settings import get_settings
@@ -64,7 +62,7 @@ def envelope(event_type: str, data: dict[str, Any], when: datetime, command_id: 
     cls = event_class(event_type)
     assert cls is not None, event_type
     moment = when.isoformat()
-    payload = _keys().signed_payload(
+    raw, _ = _keys().written(
         {
             "event_id": str(uuid.uuid4()),
             "type": event_type,
@@ -77,7 +75,7 @@ def envelope(event_type: str, data: dict[str, Any], when: datetime, command_id: 
             "data": data,
         }
     )
-    return orjson.dumps(payload)
+    return raw
 
 
 @cache

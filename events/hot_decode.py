@@ -12,12 +12,16 @@ signature is verified on every message.
 
 Measured (bench/RESULTS.md, "Hot decode path"), it costs what `decode` costs: checking is a
 small part of a decode, building the pydantic instances most of it, in pydantic-core or here.
-The log readers therefore keep `decode`; the Structs are what a projection that folds them
-directly, without pydantic instances, would read.
+
+`view` builds none: it parses the bytes once, straight into the Structs, which read as their
+models (events/structs.py), and checks what the models would have checked beyond them. A
+projection that folds events by their fields, `isinstance` and `singledispatch` reads those
+(`Projection.reads_views`); the signature is its reader's to check (`LedgerKeys.written_by`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -25,8 +29,8 @@ import msgspec
 from events.base import Event
 from events.envelope import Envelope
 from events.registry import event_types
-from events.serialization import Verify, payload_of, validated
-from events.structs import ModelStruct, struct_of
+from events.serialization import MAX_MESSAGE_BYTES, Verify, payload_of, validated
+from events.structs import LONG_FRACTION, ModelStruct, read_as, struct_of
 
 ENVELOPE = struct_of(Envelope)
 STRUCTS: dict[str, ModelStruct] = {name: struct_of(cls) for name, cls in event_types().items()}
@@ -41,10 +45,55 @@ def enveloped(data: ModelStruct) -> type[msgspec.Struct]:
         else (f.name, f.type, f.default)
         for f in msgspec.structs.fields(ENVELOPE.struct)
     ]
-    return msgspec.defstruct(f"{data.model.__name__}Envelope", fields, kw_only=True)
+    return msgspec.defstruct(
+        f"{data.model.__name__}Envelope",
+        fields,
+        kw_only=True,
+        frozen=True,
+        namespace=read_as(Envelope),
+    )
 
 
 ENVELOPES = {name: (enveloped(s), s) for name, s in HOT.items()}
+
+
+class _Typed(msgspec.Struct):
+    type: str
+
+
+_TYPE = msgspec.json.Decoder(_Typed)
+_VIEWS = {name: (msgspec.json.Decoder(struct), data) for name, (struct, data) in ENVELOPES.items()}
+_LONG_FRACTION_BYTES = re.compile(LONG_FRACTION.pattern.encode())
+
+
+def view(raw: bytes | None) -> tuple[Envelope, Event] | None:
+    """The envelope and event of a message as Structs that read as the models, checked as
+    `decode` checks them, the signature aside; None when the Structs refuse the message or
+    cannot check all of it (`decode` then decides, and names why it refuses)."""
+    if raw is None or len(raw) > MAX_MESSAGE_BYTES or _LONG_FRACTION_BYTES.search(raw):
+        return None  # a datetime's seventh digit: msgspec rounds it, pydantic does not
+    try:
+        found = _VIEWS.get(_TYPE.decode(raw).type)
+        if found is None:
+            return None
+        decoder, data = found
+        envelope = decoder.decode(raw)
+        if envelope.version != data.model.VERSION:  # type: ignore[attr-defined]
+            return None
+        ENVELOPE.check(envelope)
+        data.check(envelope.data)  # type: ignore[attr-defined]
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+        return None
+    return envelope, envelope.data  # type: ignore[return-value, attr-defined]
+
+
+def as_json(event: Event) -> dict[str, Any]:
+    """An event's fields as JSON values, as `model_dump(mode="json")` gives them, for a model
+    or its view."""
+    if isinstance(event, msgspec.Struct):
+        dumped: dict[str, Any] = msgspec.to_builtins(event)
+        return dumped
+    return event.model_dump(mode="json")
 
 
 def decode_hot(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, Event]:

@@ -83,23 +83,44 @@ class LedgerKeys:
 
     def encode(self, envelope: Envelope) -> bytes:
         """The envelope signed, as the compact JSON bytes written to the log."""
-        return orjson.dumps(
-            self.signed_payload(envelope.model_dump(mode="json", exclude_none=True))
-        )
+        return self.written(envelope.model_dump(mode="json", exclude_none=True))[0]
 
     def encode_chained(self, envelope: Envelope, prev: str) -> tuple[bytes, str]:
         """The envelope linked to `prev` and signed, as bytes for the log, and its own link
         (the `prev` of the event that will follow it)."""
-        payload = envelope.model_dump(mode="json", exclude_none=True) | {"prev": prev}
-        signed = self.signed_payload(payload)
-        return orjson.dumps(signed), link_of(signed)
+        raw, signed = self.written(
+            envelope.model_dump(mode="json", exclude_none=True) | {"prev": prev}
+        )
+        return raw, link_of(signed)
 
     def signed_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A JSON envelope (a dict) with `key_id` and `signature` set by the signing key."""
+        return self.written(payload)[1]
+
+    def written(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+        """A JSON envelope signed, as the bytes written to the log and as a dict. The bytes
+        are its canonical form with the signature as a last member, so a reader checks it
+        on the bytes as they are (`written_by`), without writing the form again."""
         payload = payload | {"key_id": self.signing_key_id}
         payload.pop("signature", None)
-        payload["signature"] = self._signing_key.of(canonical(payload))
-        return payload
+        form = canonical(payload)
+        payload["signature"] = signature = self._signing_key.of(form)
+        return form[:-1] + _last_member(signature), payload
+
+    def written_by(self, raw: bytes | None, key_id: str | None, signature: str | None) -> bool:
+        """Whether a key of the ring signed `raw` as `written` writes it: its canonical form
+        with `signature` as a last member. False says nothing: the event may have been written
+        otherwise (before `written`, or by other software), and `verify` decides on its JSON.
+
+        True is as strong as `verify`'s pass: what the key signed is the canonical form of an
+        object, and `raw` is that form with one more member at its top level, `signature`."""
+        if raw is None or signature is None or key_id is None:
+            return False
+        key = self._keys.get(key_id)
+        last = _last_member(signature)
+        if key is None or not raw.endswith(last):
+            return False
+        return key.matches(signature, raw[: -len(last)] + b"}")
 
     def verify(self, payload: Mapping[str, Any]) -> None:
         """Raise UnverifiedEvent, saying why, unless a key of the ring signed this envelope."""
@@ -113,21 +134,33 @@ class LedgerKeys:
             raise UnverifiedEvent(f"signature does not match the event (key {key_id})")
 
 
+def _last_member(signature: str) -> bytes:
+    return b',"signature":"' + signature.encode() + b'"}'
+
+
 def _signing_key(secret: bytes) -> bytes:
     """The HMAC key derived from a configured secret: never the secret itself."""
     return hmac.digest(secret, SIGNING_PURPOSE, "sha256")
 
 
 class _Mac:
-    """HMAC-SHA256 under one key, its key schedule done once (copied per message)."""
+    """HMAC-SHA256 (RFC 2104) under one key, its padded key hashed once and that state copied
+    per message: half the cost of copying `hmac.new`'s object, which does the same in Python."""
 
     def __init__(self, key: bytes) -> None:
-        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        block = hashlib.sha256().block_size
+        if len(key) > block:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def of(self, message: bytes) -> str:
-        mac = self._keyed.copy()
-        mac.update(message)
-        return mac.hexdigest()
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def matches(self, signature: str, message: bytes) -> bool:
         try:

@@ -12,6 +12,11 @@ pydantic accepts with the same result: a pattern's `$` becomes `\\Z` (Python's `
 matches before a final newline, the Rust engine's does not), and an aware datetime with more
 than 6 fractional digits is left to pydantic (msgspec rounds the seventh, pydantic truncates).
 Anything else the Struct refuses goes to pydantic, which accepts it or names why not.
+
+A Struct also reads as its model where a projection looks: `isinstance` and `singledispatch`
+see the model (both go by `__class__`), and the model's class variables and properties are
+the Struct's. So a projection can fold the Structs themselves (`events.hot_decode.view`)
+instead of pydantic instances built from them; `check` does what building would have checked.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ Convert = Callable[[Any, Any], Any]
 # How a field's value is found: the JSON value itself, the decoded value, or a conversion.
 How = Convert | Literal["json", "decoded"]
 
-_LONG_FRACTION = re.compile(r"\.[0-9]{7}")
+LONG_FRACTION = re.compile(r"\.[0-9]{7}")
 _BOUNDS = {at.Ge: "ge", at.Gt: "gt", at.Le: "le", at.Lt: "lt"}
 _LENGTHS = {at.MinLen: "min_length", at.MaxLen: "max_length"}
 _AS_IN_JSON = (str, int, bool)  # decoded to the very value JSON holds
@@ -78,6 +83,20 @@ class ModelStruct:
             for n, f in fields.items()
         )
         self._interned: dict[tuple[Any, ...], BaseModel] | None = {} if interned else None
+        self._checks: tuple[tuple[str, Convert], ...] = tuple(
+            (name, how)
+            for name, how in self.hows.items()
+            if callable(how) and _checks_something(how)
+        )
+
+    def check(self, decoded: msgspec.Struct) -> None:
+        """Raise ValueError where `build` would: what the Struct itself did not check
+        (identifiers, nested models'). Datetimes with more than 6 fractional digits are the
+        caller's to refuse, on the message's text."""
+        for name, how in self._checks:
+            value = getattr(decoded, name)
+            if value is not None:
+                _checked(how, value)
 
     def build(self, decoded: msgspec.Struct, given: dict[str, Any]) -> BaseModel:
         """The model instance of an input its Struct accepted (`decoded`), not validated again:
@@ -145,9 +164,24 @@ def struct_of(model: type[BaseModel]) -> ModelStruct:
         fields.append((name, kind, *_default(info, unchecked, name)))
         hows[name] = "decoded" if how == "json" and info.default_factory else how  # a fresh one
     struct = msgspec.defstruct(
-        f"{model.__name__}Struct", fields, kw_only=True, forbid_unknown_fields=extra == "forbid"
+        f"{model.__name__}Struct",
+        fields,
+        kw_only=True,
+        forbid_unknown_fields=extra == "forbid",
+        frozen=bool(model.model_config.get("frozen")),
+        namespace=read_as(model),
     )
     return ModelStruct(model, struct, hows, unchecked)
+
+
+def read_as(model: type[BaseModel]) -> dict[str, Any]:
+    """A Struct's namespace that makes it read as `model`: `__class__` (which `isinstance`
+    and `singledispatch` consult), the model's class variables and properties."""
+    namespace: dict[str, Any] = {"__class__": property(lambda _: model)}
+    for cls in reversed(model.__mro__[: model.__mro__.index(BaseModel)]):
+        namespace |= {n: a for n, a in vars(cls).items() if isinstance(a, property)}
+    namespace |= {n: getattr(model, n) for n in model.__class_vars__ if hasattr(model, n)}
+    return namespace
 
 
 def _field_type(info: FieldInfo, unchecked: list[str], name: str) -> tuple[Any, How]:
@@ -235,7 +269,7 @@ def _meta(metadata: list[Any], unchecked: list[str], name: str, **given: Any) ->
 
 
 def _datetime(value: datetime, text: str) -> datetime:
-    if "." in text and _LONG_FRACTION.search(text):
+    if "." in text and LONG_FRACTION.search(text):
         raise ValueError("more than 6 fractional digits: msgspec rounds them, pydantic does not")
     return value
 
@@ -255,10 +289,41 @@ def _identifier(value: str, _given: Any) -> str:
     return value
 
 
-def _each(convert: Convert) -> Convert:
-    def each(values: list[Any], given: list[Any]) -> list[Any]:
+class _Each:
+    """A list's conversion: its items' one, item by item."""
+
+    def __init__(self, convert: Convert) -> None:
+        self.convert = convert
+
+    def __call__(self, values: list[Any], given: list[Any]) -> list[Any]:
+        convert = self.convert
         if given is None:  # absent from the JSON: a fresh default
             return [convert(v, None) for v in values]
         return [convert(v, g) for v, g in zip(values, given, strict=True)]
 
-    return each
+
+def _each(convert: Convert) -> Convert:
+    return _Each(convert)
+
+
+def _checks_something(how: How) -> bool:
+    """Whether `_checked` would check anything with `how` (datetimes are the caller's)."""
+    if how is _identifier:
+        return True
+    if type(how) is _Each:
+        return _checks_something(how.convert)
+    nested = getattr(how, "__self__", None)
+    return isinstance(nested, ModelStruct) and bool(nested._checks)
+
+
+def _checked(how: Convert, value: Any) -> None:
+    """What converting `value` by `how` would check, without building anything."""
+    if how is _identifier:
+        if value not in _IDENTIFIERS:
+            _identifier(value, None)
+    elif type(how) is _Each:
+        for item in value:
+            if item is not None:
+                _checked(how.convert, item)
+    elif isinstance(nested := getattr(how, "__self__", None), ModelStruct):
+        nested.check(value)

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from events import Event
+from events.hot_decode import as_json
 from events.households import CampaignAreasChanged, CampaignClosed, CampaignExtended, CampaignOpened
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined
@@ -49,7 +50,7 @@ KINDS = ("location", "household", "campaign", "convoy", "donation", "user", "ite
 def subjects(event: Event) -> list[Subject]:
     """Whom the event is about, each once."""
     found: list[Subject] = []
-    for kind, name in _subject_fields(type(event)):
+    for kind, name in _subject_fields(event.__class__):  # a view's model too
         value = getattr(event, name)
         if isinstance(value, str) and (kind, value) not in found:
             found.append((kind, value))
@@ -76,4 +77,4 @@ def _subject_fields(kind: type[Event]) -> tuple[Subject, ...]:
 
 def facts(event: Event) -> dict[str, Any]:
     """What the event says, less what may never be shown."""
-    return {k: v for k, v in event.model_dump(mode="json").items() if k not in HIDDEN}
+    return {k: v for k, v in as_json(event).items() if k not in HIDDEN}

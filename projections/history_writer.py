@@ -20,6 +20,7 @@ class HistoryProjection:
     tables: tuple[Table, ...] = (history,)
     keyed_by_event: bool = True
     write_only: bool = True
+    reads_views: bool = True
 
     def apply(self, conn: Target, batch: Batch, replay: bool = False) -> None:
         rows = []

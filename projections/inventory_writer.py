@@ -48,6 +48,7 @@ class InventoryProjection:
     )
     keyed_by_event: bool = False
     write_only: bool = True
+    reads_views: bool = True
 
     def apply(self, conn: Target, batch: Batch, replay: bool = False) -> None:
         changes = [(a, lot_changes(a.event)) for a in batch]  # the fold runs once per event

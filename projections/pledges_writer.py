@@ -27,6 +27,7 @@ class PledgesProjection:
     tables: tuple[Table, ...] = (pledges, cash_donations, purchases)
     keyed_by_event: bool = False
     write_only: bool = False
+    reads_views: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         made: dict[str, dict[str, Any]] = {}

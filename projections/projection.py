@@ -26,13 +26,20 @@ class Projection(Protocol):
 
     `write_only`: `apply` only writes (through `projections.sql`'s `upsert`, `insert_new`
     and `execute`) and never reads, so it also takes a `WritePlan` for a connection and its
-    writes can be worked out before the transaction (see `WriteOnlyProjection`)."""
+    writes can be worked out before the transaction (see `WriteOnlyProjection`).
+
+    `reads_views`: `apply` reads its events by their fields and properties, `isinstance` and
+    `singledispatch` only (never `model_dump` or another pydantic method, nor the envelope's
+    `data`, which holds the event itself in a view), so its reader can hand it msgspec Structs
+    that read as the models instead of building pydantic instances (events/hot_decode.py,
+    `view`)."""
 
     name: str
     streams: tuple[str, ...]
     tables: tuple[Table, ...]
     keyed_by_event: bool
     write_only: bool
+    reads_views: bool
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None: ...
 

@@ -30,6 +30,7 @@ class ReliefProjection:
     tables: tuple[Table, ...] = (deployments, donations)
     keyed_by_event: bool = False
     write_only: bool = False
+    reads_views: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """New donations and deployments as one insert each, then progress in order."""

@@ -33,6 +33,7 @@ class RequisitionsProjection:
     tables: tuple[Table, ...] = (requisitions, requisition_lines)
     keyed_by_event: bool = False
     write_only: bool = False
+    reads_views: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:

@@ -34,6 +34,7 @@ class SlotsProjection:
     tables: tuple[Table, ...] = (slot_plans, slot_assignments, slot_messages)
     keyed_by_event: bool = False
     write_only: bool = False
+    reads_views: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         held: list[dict[str, Any]] = []

@@ -118,7 +118,11 @@ def _line(
 
 def write_thresholds(conn: Target, batch: Batch) -> None:
     rows = {
-        (e.location_id, e.item_id): e.model_dump()
+        (e.location_id, e.item_id): {
+            "location_id": e.location_id,
+            "item_id": e.item_id,
+            "minimum": e.minimum,
+        }
         for e in (a.event for a in batch)
         if isinstance(e, StockThresholdSet)
     }

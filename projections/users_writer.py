@@ -27,6 +27,7 @@ class UsersProjection:
     tables: tuple[Table, ...] = (users, ended_sessions)
     keyed_by_event: bool = False
     write_only: bool = False
+    reads_views: bool = False
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         for applied in batch:

@@ -11,14 +11,19 @@ an end offset any more, so the exception lets no new event in.
 Records are decoded by pydantic (`decode`). `decode_hot` (events/hot_decode.py: msgspec
 Structs first) gives the same results and can be passed instead; it measured no faster
 (bench/RESULTS.md, "Hot decode path"): most of a decode is building the pydantic instances.
+A reader for a projection that folds views (`Projection.reads_views`) builds none: it reads
+the Structs themselves (`view`), and checks the signature on the bytes as written
+(`LedgerKeys.written_by`); what `view` cannot read, or the bytes cannot prove, goes the
+pydantic way, message by message.
 
 Cost: one canonical dump of the message's JSON and one HMAC-SHA256 per record, about 3 µs
-(bench/signing.py, on a shared 2-core machine), against about 80 µs per projected event.
+(bench/signing.py, on a shared 2-core machine); for a view of bytes as `LedgerKeys.written`
+writes them, the HMAC alone.
 
 The projectors of a process often read the same record: history and the registry both
 project the households' and the distributions' events, the inventory and history the
-stock's. Those that check alike share what they read last (`RecentlyRead`), so such a
-record is decoded and verified once (about 14 µs for a registration) while the others are
+stock's (as views, both). Those that check alike share what they read last (`RecentlyRead`),
+so such a record is decoded and verified once (about 14 µs for a registration) while the others are
 close enough behind: half the reads of the projectors' process during an import.
 """
 
@@ -27,13 +32,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+import msgspec
 from kafka.errors import KafkaTimeoutError
 
 from events import Envelope, Event, decode
-from events.serialization import Verify
+from events.hot_decode import view
+from events.serialization import Verify, payload_of
 from events.signing import UnverifiedEvent
 from services.runtime.kafka_security import client_options
 from services.runtime.settings import Settings
@@ -78,11 +85,20 @@ _shared: dict[tuple[Any, ...], RecentlyRead] = {}
 class LogReader:
     """Decodes and verifies the records of the event topics."""
 
-    def __init__(self, settings: Settings, decoder: Decoder = decode, share: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        decoder: Decoder = decode,
+        share: bool = False,
+        views: Collection[str] = (),
+    ) -> None:
         """`share`: with the process's other sharing readers that check alike (projectors:
-        they read the same records about together; other readers seldom do)."""
+        they read the same records about together; other readers seldom do). `views`: the
+        streams whose events it reads as Structs that read as their models where it can
+        (`events.hot_decode.view`)."""
         self.keys = settings.ledger()
         self.decode = decoder  # or `decode_hot`, msgspec first: the same results
+        self.views = frozenset(settings.topic(stream) for stream in views)
         self._unsigned_before = {
             settings.topic(stream): ends for stream, ends in settings.accept_unsigned_before.items()
         }
@@ -98,13 +114,23 @@ class LogReader:
         """The record's envelope and event; UndecodableMessage (UnverifiedEvent) says why not."""
         place = (topic, partition, offset)
         recent = self.recent
-        if recent is not None and raw is not None and (known := recent.get(place, raw)):
+        viewing = topic in self.views
+        known = recent.get(place, raw) if recent is not None and raw is not None else None
+        # a view, where this reader reads models, is from a reader given views: read again
+        if known is not None and (viewing or not isinstance(known[1], msgspec.Struct)):
             return known
         ends = self._unsigned_before.get(topic)
         if ends is not None and partition < len(ends) and offset < ends[partition]:
-            envelope, event = self.decode(raw, self._verify_if_signed)
+            verify = self._verify_if_signed
         else:
-            envelope, event = self.decode(raw, self.keys.verify)
+            verify = self.keys.verify
+        viewed = view(raw) if viewing else None
+        if viewed is None:
+            envelope, event = self.decode(raw, verify)
+        else:
+            envelope, event = viewed
+            if not self.keys.written_by(raw, envelope.key_id, envelope.signature):
+                verify(payload_of(raw))
         if recent is not None:
             recent.put(place, raw, envelope, event)  # type: ignore[arg-type]
         return envelope, event

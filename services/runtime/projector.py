@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from events import UndecodableMessage
 from projections.projection import Projection
+from projections.registry import viewed_streams
 from projections.writer import Message, Planned, apply_batch, plan, positions
 from services.runtime.dead_letters import dead_letter
 from services.runtime.kafka_security import client_options
@@ -85,7 +86,7 @@ class Projector:
         self.engine = engine
         self.projection = projection
         self.dlq = dlq
-        self.reader = LogReader(settings, share=True)
+        self.reader = LogReader(settings, share=True, views=viewed_streams(projection))
         self.consumer = consumer or self._consumer(settings, projection)
         self._pending: asyncio.Task[None] | None = None
         # Partitions sought to their stored position in the current assignment: records of

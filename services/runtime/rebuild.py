@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine
 
 from events import UndecodableMessage
 from projections.projection import Projection
+from projections.registry import viewed_streams
 from projections.shadow import Shadow, can_shadow, open_shadow, swap
 from projections.writer import Message, apply_messages, lock, plan, record_replayed, reset
 from services.runtime.gc_tuning import collecting_every, freeze_after_startup
@@ -110,7 +111,7 @@ async def _replay(
 ) -> int:
     consumer, ends = await _consumer(settings, projection)
     total = sum(ends.values())
-    reader = LogReader(settings)
+    reader = LogReader(settings, views=viewed_streams(projection))
     applied = read = 0
     replayed: set[int] = set()  # the events applied, recorded once at the end
     opened: Connection | None = None

@@ -104,6 +104,7 @@ class DatabaseThatBlips:
         self.inner = PROJECTIONS["inventory"]
         self.name, self.streams, self.tables = self.inner.name, ("stock",), self.inner.tables
         self.keyed_by_event = self.inner.keyed_by_event
+        self.reads_views = self.inner.reads_views
         self.write_only = False  # its apply is watched in the transaction
         self.failure: Exception | None = failure
 

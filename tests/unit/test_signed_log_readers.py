@@ -21,6 +21,7 @@ from events import Envelope, Event, encode
 from events.chain import GENESIS, link_of_record
 from events.signing import LedgerKeys, UnverifiedEvent
 from events.stock import StockReceived, TransferCancelled
+from projections.registry import PROJECTIONS, viewed_streams
 from services.domain.positions import Position
 from services.runtime.dead_letters import Origin
 from services.runtime.decider_runner import DecisionLog
@@ -96,9 +97,14 @@ class FakeDlq:
         self.parked.append(Parked(topic, value, key))
 
 
-def test_the_projector_parks_a_forged_receipt_with_its_reason_and_applies_the_signed_one() -> None:
+@pytest.mark.parametrize("name", ["inventory", "registry"])  # read as views, and by pydantic
+def test_the_projector_parks_a_forged_receipt_with_its_reason_and_applies_the_signed_one(
+    name: str,
+) -> None:
     dlq = FakeDlq()
-    projector = Projector(SETTINGS, None, None, dlq, consumer=object())  # type: ignore[arg-type]
+    projection = PROJECTIONS[name]
+    assert bool(viewed_streams(projection)) is (name == "inventory")
+    projector = Projector(SETTINGS, None, projection, dlq, consumer=object())  # type: ignore[arg-type]
 
     async def read() -> list[Any]:
         records = [record(signed(), 0), record(forged(), 1), record(encode(receipt(5, 3)), 2)]

@@ -26,6 +26,7 @@ class Watched:
     def __init__(self) -> None:
         self.name, self.streams, self.tables = INVENTORY.name, INVENTORY.streams, INVENTORY.tables
         self.keyed_by_event, self.write_only = INVENTORY.keyed_by_event, True
+        self.reads_views = INVENTORY.reads_views
         self.into: list[str] = []
         self.events: list[int] = []
 

@@ -40,6 +40,7 @@ class WriteWatched:
         self.inner = PROJECTIONS["inventory"]
         self.name, self.streams, self.tables = self.inner.name, ("stock",), self.inner.tables
         self.keyed_by_event = self.inner.keyed_by_event
+        self.reads_views = self.inner.reads_views
         self.write_only = False  # its apply is watched in the transaction
         self.writing = threading.Event()
 
@@ -131,7 +132,7 @@ def test_a_rebuild_writes_a_batch_while_it_decodes_the_next(
         return BufferedLog(log), {PARTITION: len(log)}
 
     monkeypatch.setattr(rebuild, "_consumer", consumer)
-    monkeypatch.setattr(rebuild, "LogReader", lambda _: reader)
+    monkeypatch.setattr(rebuild, "LogReader", lambda *_, **__: reader)
 
     assert rebuild.rebuild(settings, engine, projection) == len(log)  # type: ignore[arg-type]
     assert reader.overlapped is True
