@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union
@@ -136,6 +136,34 @@ class ModelStruct:
         return instance
 
 
+def _dump(
+    view: msgspec.Struct,
+    *,
+    mode: Literal["python", "json"] = "python",
+    include: Collection[str] | None = None,
+    exclude: Collection[str] | None = None,
+    exclude_none: bool = False,
+) -> dict[str, Any]:
+    """`BaseModel.model_dump` of a view, with the arguments the projections give it: fields
+    (and nested models' fields) as dicts, JSON values in mode "json"; `exclude_none` leaves
+    out fields, not None items of a list or dict field, as pydantic does."""
+    dumped = {}
+    for name in view.__struct_fields__:
+        if (include is None or name in include) and (exclude is None or name not in exclude):
+            value = _dumped(getattr(view, name), mode, exclude_none)
+            if value is not None or not exclude_none:
+                dumped[name] = value
+    return dumped
+
+
+def _dumped(value: Any, mode: Literal["python", "json"], exclude_none: bool) -> Any:
+    if isinstance(value, msgspec.Struct):
+        return _dump(value, mode=mode, exclude_none=exclude_none)
+    if type(value) is list:
+        return [_dumped(item, mode, exclude_none) for item in value]
+    return msgspec.to_builtins(value) if mode == "json" else value
+
+
 def constructed(model: type[BaseModel], values: dict[str, Any], given: set[str]) -> BaseModel:
     """An instance holding already checked values, as `model_construct` makes one."""
     instance = model.__new__(model)
@@ -176,8 +204,9 @@ def struct_of(model: type[BaseModel]) -> ModelStruct:
 
 def read_as(model: type[BaseModel]) -> dict[str, Any]:
     """A Struct's namespace that makes it read as `model`: `__class__` (which `isinstance`
-    and `singledispatch` consult), the model's class variables and properties."""
-    namespace: dict[str, Any] = {"__class__": property(lambda _: model)}
+    and `singledispatch` consult), the model's class variables and properties, and
+    `model_dump` as the projections call it."""
+    namespace: dict[str, Any] = {"__class__": property(lambda _: model), "model_dump": _dump}
     for cls in reversed(model.__mro__[: model.__mro__.index(BaseModel)]):
         namespace |= {n: a for n, a in vars(cls).items() if isinstance(a, property)}
     namespace |= {n: getattr(model, n) for n in model.__class_vars__ if hasattr(model, n)}

@@ -69,7 +69,7 @@ class RegistryProjection:
     )
     keyed_by_event: bool = False
     write_only: bool = False
-    reads_views: bool = False
+    reads_views: bool = True
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         """Registrations and distributions inserted together, an erasure where it comes: a

@@ -26,7 +26,7 @@ class ReferenceProjection:
     tables: tuple[Table, ...] = (locations, items, campaigns, operations, donors, kit_components)
     keyed_by_event: bool = False
     write_only: bool = False
-    reads_views: bool = False
+    reads_views: bool = True
 
     def apply(self, conn: Connection, batch: Batch, replay: bool = False) -> None:
         events = [a.event for a in batch]
