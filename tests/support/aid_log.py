@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row, create_engine
+from sqlalchemy.pool import StaticPool
 
 from events import Actor, Event
 from events.households import (
@@ -85,9 +86,11 @@ from events.users import (
     UserScopesChanged,
 )
 from projections.registry import PROJECTIONS
+from projections.tables import metadata
 from projections.writer import Message, apply_batch, lock, plan, reset
 from services.domain.stock.decider import UNALLOCATED
 from tests.support.events import recorded
+from tests.support.read_models import every_row
 
 PARTITIONS = 3
 WAREHOUSES = ("wh-casablanca", "wh-marrakech", "wh-agadir")
@@ -198,6 +201,17 @@ def project(engine: Engine, batches_of_log: Iterable[Sequence[Message]]) -> None
             mine = [m for m in batch if m.topic in projection.streams]
             if mine:
                 apply_batch(engine, projection, mine, plan(projection, engine.dialect, mine))
+
+
+def projected(batches_of_log: Iterable[Sequence[Message]]) -> dict[str, list[Row]]:
+    """Every read model after each projection took the batches (its own streams only), in
+    SQLite in memory."""
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    metadata.create_all(engine)
+    project(engine, batches_of_log)
+    rows = every_row(engine)
+    engine.dispose()
+    return rows
 
 
 def forget(engine: Engine) -> None:

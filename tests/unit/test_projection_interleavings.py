@@ -9,13 +9,12 @@ every projection must hold the same rows both times. SQLite in memory, no broker
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, Row, create_engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.pool import StaticPool
 
 from events.stock import (
@@ -28,7 +27,6 @@ from events.stock import (
 from projections.inventory_writer import USES
 from projections.relief_queries import trace
 from projections.tables import metadata, stock_movements, stock_use_days
-from projections.writer import Message
 from tests.support.aid_log import (
     START,
     AidLog,
@@ -37,21 +35,11 @@ from tests.support.aid_log import (
     interleaving,
     one_by_one,
     project,
+    projected,
     simulate,
 )
-from tests.support.read_models import every_row
 
 CASABLANCA, AMIZMIZ = "wh-casablanca", "site-amizmiz"  # partitions 0 and 2
-
-
-def projected(batches_of_log: Iterable[Sequence[Message]]) -> dict[str, list[Row]]:
-    """Every read model after each projection took the batches (its own streams only)."""
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
-    project(engine, batches_of_log)
-    rows = every_row(engine)
-    engine.dispose()
-    return rows
 
 
 @given(seed=st.integers(0, 2**32 - 1), reader_seed=st.integers(0, 2**32 - 1))

@@ -10,7 +10,6 @@ otherwise fall back to the check on their JSON, and a forgery is refused either 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
 from functools import singledispatch
 from typing import Any
 
@@ -20,8 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from sqlalchemy import Row, create_engine
-from sqlalchemy.pool import StaticPool
 
 from events import UndecodableMessage, decode, encode
 from events.base import Event
@@ -30,13 +27,11 @@ from events.hot_decode import HOT, as_json, view
 from events.signing import LedgerKeys, UnverifiedEvent
 from events.stock import StockReceived, TransferCancelled, TransferReturned
 from projections.registry import PROJECTIONS, VIEW_STREAMS, viewed_streams
-from projections.tables import metadata
 from projections.writer import Message
 from services.runtime.ledger import LogReader
 from services.runtime.settings import Settings
 from services.runtime.topics import EVENT_STREAMS
-from tests.support.aid_log import batches, one_by_one, project, simulate
-from tests.support.read_models import every_row
+from tests.support.aid_log import batches, one_by_one, projected, simulate
 from tests.unit.test_hot_decode import KEYS, PYDANTIC_ONLY, changed, payload_of
 from tests.unit.test_serialization import SAMPLES, wrapped
 
@@ -248,15 +243,6 @@ def viewed(message: Message) -> Message:
         assert message.envelope.type in PYDANTIC_ONLY
         return message
     return message._replace(envelope=found[0], event=found[1])
-
-
-def projected(batches_of_log: Iterable[Sequence[Message]]) -> dict[str, list[Row]]:
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
-    project(engine, batches_of_log)
-    rows = every_row(engine)
-    engine.dispose()
-    return rows
 
 
 @given(seed=st.integers(0, 2**32 - 1), reader_seed=st.integers(0, 2**32 - 1))
