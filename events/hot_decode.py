@@ -87,15 +87,6 @@ def view(raw: bytes | None) -> tuple[Envelope, Event] | None:
     return envelope, envelope.data  # type: ignore[return-value, attr-defined]
 
 
-def as_json(event: Event) -> dict[str, Any]:
-    """An event's fields as JSON values, as `model_dump(mode="json")` gives them, for a model
-    or its view."""
-    if isinstance(event, msgspec.Struct):
-        dumped: dict[str, Any] = msgspec.to_builtins(event)
-        return dumped
-    return event.model_dump(mode="json")
-
-
 def decode_hot(raw: bytes | None, verify: Verify | None = None) -> tuple[Envelope, Event]:
     """`decode`'s result for the same bytes (or its UndecodableMessage), most of it in msgspec."""
     payload = payload_of(raw)

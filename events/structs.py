@@ -147,6 +147,9 @@ def _dump(
     """`BaseModel.model_dump` of a view, with the arguments the projections give it: fields
     (and nested models' fields) as dicts, JSON values in mode "json"; `exclude_none` leaves
     out fields, not None items of a list or dict field, as pydantic does."""
+    if mode == "json" and include is None and exclude is None and not exclude_none:
+        whole: dict[str, Any] = msgspec.to_builtins(view)  # history's, every event: at once
+        return whole
     dumped = {}
     for name in view.__struct_fields__:
         if (include is None or name in include) and (exclude is None or name not in exclude):
@@ -252,7 +255,7 @@ def _type_of(kind: Any, metadata: list[Any], unchecked: list[str], name: str) ->
         (item,) = typing.get_args(kind)
         inner, convert = _type_of(item, [], unchecked, f"{name}[]")
         lists = Annotated[list[inner], _meta(metadata, unchecked, name)]  # type: ignore[valid-type]
-        return lists, convert if isinstance(convert, str) else _each(convert)
+        return lists, convert if isinstance(convert, str) else _Each(convert)
     if origin is dict and typing.get_args(kind) == (str, Any) and not metadata:
         return dict[str, Any], "json"
     if (
@@ -329,10 +332,6 @@ class _Each:
         if given is None:  # absent from the JSON: a fresh default
             return [convert(v, None) for v in values]
         return [convert(v, g) for v, g in zip(values, given, strict=True)]
-
-
-def _each(convert: Convert) -> Convert:
-    return _Each(convert)
 
 
 def _checks_something(how: How) -> bool:

@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from events import Event
-from events.hot_decode import as_json
 from events.households import CampaignAreasChanged, CampaignClosed, CampaignExtended, CampaignOpened
 from events.kits import KitCompositionSet
 from events.reference import ItemDefined
@@ -77,4 +76,4 @@ def _subject_fields(kind: type[Event]) -> tuple[Subject, ...]:
 
 def facts(event: Event) -> dict[str, Any]:
     """What the event says, less what may never be shown."""
-    return {k: v for k, v in as_json(event).items() if k not in HIDDEN}
+    return {k: v for k, v in event.model_dump(mode="json").items() if k not in HIDDEN}
