@@ -125,6 +125,7 @@ def each_in_order(
 
 # What each command of a batch came to, as its batch's reply carries it.
 ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
+ItemReply = dict[str, Any]  # ITEM_REPLY's fields, and `events` when the batch's carry them
 OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"
 
 
@@ -149,7 +150,7 @@ class Decision:
     aggregate_id: str | None = None
     # A batch: the aggregate each event is written under, and what each command came to.
     event_keys: list[str] | None = None
-    items: list[Reply] | None = None
+    items: list[ItemReply] | None = None
 
     @property
     def outcome_key(self) -> OutcomeKey:
@@ -265,12 +266,16 @@ class AggregateStore(Generic[S]):
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
                             event_keys=[], items=[])  # fmt: skip
         with_events = command_type.ITEM_EVENTS
+        answers: list[ItemReply] = []
         for n, ((item, command), known) in enumerate(zip(items, replies, strict=True)):
             if n in again:
-                known = _repeated(item, items[again[n]][0], decision.items[again[n]])  # type: ignore[index]
+                earlier = answers[again[n]]
+                answers.append(_repeated(item, items[again[n]][0], earlier, with_events))
             elif known is None:
-                known = self._decided(decision, item, command, next(decided), with_events)
-            decision.items.append(known)  # type: ignore[union-attr]
+                answers.append(self._decided(decision, item, command, next(decided), with_events))
+            else:
+                answers.append(_item_reply(known, with_events))
+        decision.items = answers
         return decision
 
     def _known(
@@ -291,12 +296,13 @@ class AggregateStore(Generic[S]):
         command: Command,
         decided: list[Event] | DomainError,
         with_events: bool,
-    ) -> Reply:
+    ) -> ItemReply:
         """One command of a batch as decided: its events added to the batch's, its reply
         (with the events only `with_events`: only then does the batch's reply carry them)."""
         if isinstance(decided, DomainError):
-            return Reply(command_id=item.command_id, status=decided.kind, error=decided.code,
-                         message=decided.message, details=decided.details)  # fmt: skip
+            refused = Reply(command_id=item.command_id, status=decided.kind, error=decided.code,
+                            message=decided.message, details=decided.details)  # fmt: skip
+            return _item_reply(refused, with_events)
         aggregate_id = command.aggregate_id
         occurred_at = _occurred_at(command, item.issued_at)
         digest = item.digest()
@@ -304,9 +310,12 @@ class AggregateStore(Generic[S]):
                    for i, event in enumerate(decided)]  # fmt: skip
         decision.events.extend(written)
         decision.event_keys.extend(aggregate_id for _ in written)  # type: ignore[union-attr]
-        events = [public(envelope) for envelope, _ in written] if with_events else []
-        return Reply(command_id=item.command_id, status="accepted", replayed=not decided,
-                     events=events)  # fmt: skip
+        # the reply `_item_reply` would make of it, without a Reply between
+        accepted: ItemReply = {"command_id": item.command_id, "status": "accepted",
+                               "replayed": not decided}  # fmt: skip
+        if with_events:
+            accepted["events"] = [public(envelope) for envelope, _ in written]
+        return accepted | {"error": None, "message": None, "details": {}}
 
     def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
@@ -318,15 +327,12 @@ class AggregateStore(Generic[S]):
         last event landed."""
         cid = decision.command.command_id
         if decision.items is not None:
-            batch = self.decider.commands.get(decision.command.type)
-            with_events = getattr(batch, "ITEM_EVENTS", False)
-            fields = ITEM_REPLY | {"events"} if with_events else ITEM_REPLY
             return Reply(
                 command_id=cid,
                 status="accepted",
                 replayed=not decision.events,
                 position=str(position) if position and decision.events else None,
-                details={"replies": [r.model_dump(include=fields) for r in decision.items]},
+                details={"replies": decision.items},
             )
         if decision.reply is not None:
             previous = self._previous(decision.outcome_key)
@@ -431,16 +437,24 @@ def _occurred_at(command: Command, otherwise: datetime) -> datetime:
     return command.__dict__.get("occurred_at") or otherwise
 
 
-def _repeated(item: CommandEnvelope, earlier: CommandEnvelope, answered: Reply) -> Reply:
+def _item_reply(reply: Reply, with_events: bool) -> ItemReply:
+    """A batch's command's reply as the batch's reply carries it."""
+    return reply.model_dump(include=ITEM_REPLY | {"events"} if with_events else ITEM_REPLY)
+
+
+def _repeated(
+    item: CommandEnvelope, earlier: CommandEnvelope, answered: ItemReply, with_events: bool
+) -> ItemReply:
     """A batch's command that an earlier one of the batch already is (one id, one aggregate):
     the earlier's answer when it asks the same, the conflict when it asks something else."""
     if item.digest() != earlier.digest():
-        return Reply(
+        conflict = Reply(
             command_id=item.command_id,
             status="refused",
             error="idempotency_conflict",
             message="this id was already used for a different request; use a new id",
         )
+        return _item_reply(conflict, with_events)
     return answered
 
 

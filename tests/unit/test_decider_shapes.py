@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from events import Actor
 from events.households import CampaignOpened, HouseholdRegistered
@@ -18,9 +19,13 @@ from services.domain.commands import CommandEnvelope
 from services.domain.deciders import DECIDERS
 from services.domain.deciding import AggregateStore, Decider
 from services.domain.decisions import Rejected
+from services.domain.deployments.decider import PlanDeployment
 from services.domain.distributions.decider import RecordDistribution
+from services.domain.distributions.eligibility import CampaignTerms
 from services.domain.households.decider import RegisterHousehold
 from services.domain.households.writer import HouseholdDecider
+from services.domain.requisitions.commands import ApproveRequisition
+from services.domain.stock.commands import DispatchTransfer
 from services.domain.stock.fefo import fefo
 from services.domain.stock.state import Lot
 
@@ -145,3 +150,48 @@ def test_fefo_sends_the_soonest_expiry_first_and_lots_without_expiry_last() -> N
     order = ["F-APRIL", "F-JUNE-A", "F-JUNE-B", "F-NODATE"]
     assert [lt.lot for lt in fefo(lots)] == order
     assert [ln.lot for ln in fefo(lines)] == order
+
+
+def _shape_with_and_without(
+    command: type[BaseModel], given: dict[str, Any], added: dict[str, Any]
+) -> tuple[set[str], set[str]]:
+    """The keys of the command's serialized form without, then with, the fields added."""
+    without = command.model_validate(given).model_dump(mode="json")
+    with_them = command.model_validate(given | added).model_dump(mode="json")
+    return set(without), set(with_them) - set(without)
+
+
+UNSAID_WHILE_EMPTY = {
+    "campaign terms": (
+        CampaignTerms,
+        RAMADAN.model_dump(exclude={"name", "type"}),
+        {"closed_on": "2026-03-20", "larger_households": {"min_size": 6, "quantity": 2},
+         "area_changes": [{"effective_on": "2026-03-01", "region_codes": ["MA07", "MA08"],
+                           "previous_region_codes": ["MA07"]}]},
+    ),
+    "a transfer": (
+        DispatchTransfer,
+        {"transfer_id": "t-1", "from_location_id": "wh-1", "to_location_id": "site-1",
+         "lines": [{"item_id": "rice-5kg", "quantity": 3}]},
+        {"requisition_id": "req-1"},
+    ),
+    "an approval": (
+        ApproveRequisition, {"requisition_id": "req-1"}, {"operation_id": "op-haouz"},
+    ),
+    "a deployment's plan": (
+        PlanDeployment,
+        {"deployment_id": "dep-1", "operation_id": "op-haouz", "from_location_id": "wh-1",
+         "to_location_id": "site-1", "lines": [{"item_id": "rice-5kg", "quantity": 3}]},
+        {"requisition_id": "req-1", "operation_closed_on": "2026-03-20"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", UNSAID_WHILE_EMPTY, ids=str)
+def test_fields_added_later_are_left_out_of_the_digest_while_they_hold_nothing(case: str) -> None:
+    command, given, added = UNSAID_WHILE_EMPTY[case]
+
+    before, appearing = _shape_with_and_without(command, given, added)
+
+    assert not before & set(added)  # the shape, and so the digest, it always had
+    assert appearing == set(added)

@@ -189,6 +189,19 @@ def test_a_batch_writes_the_events_and_gives_the_statuses_each_record_would_have
     ) == [("d-1", "accepted"), ("d-2", "accepted"), ("d-3", "duplicate")]  # fmt: skip
 
 
+def test_each_records_answer_is_its_reply_as_the_batch_carries_it_field_for_field() -> None:
+    records = [handed("d-1", AMINA), handed("d-2", BRAHIM), handed("d-2", BRAHIM)]
+    store = AggregateStore(DistributionDecider())
+
+    carried = store.answer(decided(store, sent(RecordDistributions(records=records))), None)
+
+    fields = {"command_id", "status", "replayed", "events", "error", "message", "details"}
+    for answer in carried.details["replies"]:
+        as_reply = Reply.model_validate(answer).model_dump(include=fields)
+        assert list(answer.items()) == list(as_reply.items())  # the same keys in one order
+    assert [len(r["events"]) for r in carried.details["replies"]] == [1, 1, 1]
+
+
 def test_a_record_already_recorded_is_a_repeat_answered_as_before_and_writes_nothing() -> None:
     store = AggregateStore(DistributionDecider())
     first = handed("d-1", AMINA)

@@ -8,13 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import (
-    AwareDatetime,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
-)
+from pydantic import AwareDatetime, Field, model_validator
 
 from events import Event
 from events.base import Identifier
@@ -32,7 +26,7 @@ from events.relief import (
     PlannedLine,
 )
 from events.stock import TransferLine
-from services.domain.commands import Command
+from services.domain.commands import Command, unsaid
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
 
@@ -52,8 +46,12 @@ class PlanDeployment(Command):
     to_location_id: Identifier
     lines: list[PlannedLine] = Field(min_length=1)
     expected_hours: int = Field(default=48, ge=1, le=24 * 60)
-    requisition_id: Identifier | None = None  # the requisition whose approved lines it carries
-    operation_closed_on: date | None = None
+    # A plan for an open operation, of no requisition, keeps the shape (and digest) it
+    # always had.
+    requisition_id: Identifier | None = Field(  # whose approved lines it carries
+        default=None, exclude_if=unsaid
+    )
+    operation_closed_on: date | None = Field(default=None, exclude_if=unsaid)
 
     @model_validator(mode="before")
     @classmethod
@@ -62,16 +60,6 @@ class PlanDeployment(Command):
         wait in the topic when the worker is upgraded."""
         if isinstance(data, dict) and isinstance(data.get("plan"), dict):
             return {k: v for k, v in data["plan"].items() if k != "type"}
-        return data
-
-    @model_serializer(mode="wrap")
-    def _open_operation_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """A plan for an open operation, of no requisition, keeps the shape (and digest) it
-        always had."""
-        data = handler(self)
-        for unsaid in ("operation_closed_on", "requisition_id"):
-            if isinstance(data, dict) and data.get(unsaid) is None:
-                data.pop(unsaid, None)
         return data
 
     @property

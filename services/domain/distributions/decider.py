@@ -61,17 +61,17 @@ def decide_distribution(
     when = command.occurred_at or now
     if when is None:
         raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
-    facts: dict[str, Any] = command.model_dump(
-        include={
-            "distribution_id",
-            "household_id",
-            "identity",
-            "site_id",
-            "quantity",
-            "region_code",
-            "province_code",
-        }
-    ) | {"campaign_id": campaign.campaign_id, "item_id": campaign.item_id}
+    facts: dict[str, Any] = {  # read, not dumped: a record's dump costs several µs
+        "distribution_id": command.distribution_id,
+        "household_id": command.household_id,
+        "identity": command.identity,
+        "site_id": command.site_id,
+        "quantity": command.quantity,
+        "region_code": command.region_code,
+        "province_code": command.province_code,
+        "campaign_id": campaign.campaign_id,
+        "item_id": campaign.item_id,
+    }
     if not within_dates(campaign, when.date()):
         closed = campaign.closed_on is not None and when.date() > campaign.closed_on
         why: Literal["campaign_closed", "outside_campaign"] = (

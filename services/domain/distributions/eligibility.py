@@ -6,17 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    field_validator,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.base import Identifier, PositiveQuantity
 from events.households import LargerHouseholds
+from services.domain.commands import unsaid
 
 
 class AreaChange(BaseModel):
@@ -44,28 +38,19 @@ class CampaignTerms(BaseModel):
     region_codes: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     max_precarity_score: float | None = None
-    closed_on: date | None = None
-    area_changes: list[AreaChange] = Field(default_factory=list)  # in the order they came
-    larger_households: LargerHouseholds | None = None
+    # An open campaign whose areas never changed, with one quantity for every household,
+    # serializes as it did before campaigns could close, change or give larger households
+    # more, so a record retried across that change is still the same request (same digest).
+    closed_on: date | None = Field(default=None, exclude_if=unsaid)
+    area_changes: list[AreaChange] = Field(  # in the order they came
+        default_factory=list, exclude_if=unsaid
+    )
+    larger_households: LargerHouseholds | None = Field(default=None, exclude_if=unsaid)
 
     @field_validator("area_changes", mode="before")
     @classmethod
     def _none_as_no_change(cls, value: Any) -> Any:
         return [] if value is None else value  # a campaign row never changed holds NULL
-
-    @model_serializer(mode="wrap")
-    def _unchanged_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """An open campaign whose areas never changed, with one quantity for every household,
-        serializes as it did before campaigns could close, change or give larger households
-        more, so a record retried across that change is still the same request (same
-        digest)."""
-        data: dict[str, Any] = handler(self)
-        for name in ("closed_on", "larger_households"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        if not data.get("area_changes"):
-            data.pop("area_changes", None)
-        return data
 
     def regions_on(self, day: date) -> list[str]:
         """The regions it covered on that day: the areas of the changes made after it undone."""

@@ -4,19 +4,12 @@ its transfer's dispatch and receipt back to it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import Identifier
 from events.requisitions import Count, Reason, ReceivedLine, RequisitionLine
-from services.domain.commands import Command
+from services.domain.commands import Command, unsaid
 
 STREAM = "requisition-commands"
 
@@ -59,15 +52,8 @@ class ApproveRequisition(_RequisitionCommand):
     TYPE = "ApproveRequisition"
 
     lines: list[ApprovedQuantity] = Field(default_factory=list, max_length=100)
-    operation_id: Identifier | None = None
-
-    @model_serializer(mode="wrap")
-    def _by_transfer_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """An approval by transfer keeps the shape (and digest) it always had."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("operation_id") is None:
-            data.pop("operation_id", None)
-        return data
+    # an approval by transfer keeps the shape (and digest) it always had
+    operation_id: Identifier | None = Field(default=None, exclude_if=unsaid)
 
 
 class RejectRequisition(_RequisitionCommand):

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import Identifier, PositiveQuantity
 from events.stock import AdjustmentReason, TransferLine, VoidReason
-from services.domain.commands import Caused, Command, GatheredCommand
+from services.domain.commands import Caused, Command, GatheredCommand, unsaid
 
 STREAM = "stock-commands"
 LotCode = Annotated[str, Field(min_length=1, max_length=64)]
@@ -51,15 +44,8 @@ class RequestedLine(BaseModel):
 class _ForRequisition(Command):
     """A transfer movement that may carry a requisition's approved lines."""
 
-    requisition_id: Identifier | None = None
-
-    @model_serializer(mode="wrap")
-    def _no_requisition_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """A transfer of no requisition keeps the shape (and digest) it always had."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("requisition_id") is None:
-            data.pop("requisition_id", None)
-        return data
+    # a transfer of no requisition keeps the shape (and digest) it always had
+    requisition_id: Identifier | None = Field(default=None, exclude_if=unsaid)
 
 
 class DispatchTransfer(_ForRequisition):
