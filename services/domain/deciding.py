@@ -66,10 +66,15 @@ class Decider(Protocol[S]):
 
 class BatchDecider(Decider[S], Protocol[S]):
     """A decider that also decides the commands of a batch in one go, each on the state the
-    ones before it left: their events, or why not, in order."""
+    ones before it left: their events, or why not, in order; and into `ended`, when given,
+    the state it leaves each aggregate it gave events to (`decide_in_order`)."""
 
     def decide_batch(
-        self, state_of: Callable[[str], S], commands: Sequence[Any], now: datetime
+        self,
+        state_of: Callable[[str], S],
+        commands: Sequence[Any],
+        now: datetime,
+        ended: dict[str, S] | None = None,
     ) -> list[list[Event] | DomainError]: ...
 
 
@@ -82,10 +87,12 @@ def decide_in_order(
     decide_one: Callable[[S, C], list[Event]],
     evolve: Callable[[S, Event], S],
     refusals: tuple[type[DomainError], ...] = (DomainError,),
+    ended: dict[str, S] | None = None,
 ) -> list[list[Event] | DomainError]:
     """A batch's commands decided one after the other (a `decide_batch`): each by
     `decide_one` on the state its aggregate's commands before it in the batch left, its
-    events or why not (one of `refusals`), in order."""
+    events or why not (one of `refusals`), in order. `ended` gets the state the batch leaves
+    each aggregate it gave events to, so its writer need not fold them all again."""
     # Per aggregate met: its state before its last command's events, and those events, folded
     # only if the batch meets it again (most batches name each aggregate once).
     met: dict[str, tuple[S, list[Event]]] = {}
@@ -106,6 +113,14 @@ def decide_in_order(
             continue
         met[key] = (state, events)
         decided.append(events)
+        if events and ended is not None:
+            ended[key] = state  # a placeholder, in the order first changed; folded below
+    if ended is not None:
+        for key in ended:
+            state, since = met[key]
+            for event in since:
+                state = evolve(state, event)
+            ended[key] = state
     return decided
 
 
@@ -116,9 +131,15 @@ def each_in_order(
     one after the other (`decide_in_order`), at the batch's time."""
 
     def decide_batch(
-        state_of: Callable[[str], S], commands: Sequence[Any], now: datetime
+        state_of: Callable[[str], S],
+        commands: Sequence[Any],
+        now: datetime,
+        ended: dict[str, S] | None = None,
     ) -> list[list[Event] | DomainError]:
-        return decide_in_order(state_of, commands, lambda state, c: decide(state, c, now), evolve)
+        def decide_one(state: S, command: Any) -> list[Event]:
+            return decide(state, command, now)
+
+        return decide_in_order(state_of, commands, decide_one, evolve, ended=ended)
 
     return decide_batch
 
@@ -151,6 +172,9 @@ class Decision:
     # A batch: the aggregate each event is written under, and what each command came to.
     event_keys: list[str] | None = None
     items: list[ItemReply] | None = None
+    # A batch: the states its events leave their aggregates in, already folded by its
+    # decider (`fold` then folds none of them again).
+    states: dict[str, Any] | None = None
 
     @property
     def outcome_key(self) -> OutcomeKey:
@@ -183,7 +207,13 @@ class AggregateStore(Generic[S]):
         decided it (the record's key), when it may differ from the event's own."""
         key = event.aggregate_id
         self.states[key] = self.decider.evolve(self.state(key), event)
-        outcome_key = (written_under or key, envelope.causation_id)
+        self._outcome_of(envelope, written_under or key, position)
+
+    def _outcome_of(
+        self, envelope: Envelope, written_under: str, position: Position | None
+    ) -> None:
+        """Remember the event in its command's outcome, for the replies to its retries."""
+        outcome_key = (written_under, envelope.causation_id)
         outcome = self.outcomes.get(outcome_key)
         if outcome is None:
             outcome = Outcome(envelope.command_digest)
@@ -224,6 +254,11 @@ class AggregateStore(Generic[S]):
 
     def fold(self, decision: Decision) -> None:
         """Fold the decision's events ahead of the log (the next command may need them)."""
+        if decision.states is not None:  # a batch's, folded as it was decided
+            self.states.update(decision.states)
+            for i, (envelope, _) in enumerate(decision.events):
+                self._outcome_of(envelope, decision.record_key(i), None)
+            return
         for i, (envelope, event) in enumerate(decision.events):
             under = decision.aggregate_id if decision.event_keys is None else decision.record_key(i)
             self.apply(envelope, event, written_under=under)
@@ -262,9 +297,10 @@ class AggregateStore(Generic[S]):
                 first.setdefault(key, n)
         fresh = [items[n][1] for n in first.values()]  # in the batch's order
         decider: BatchDecider[S] = self.decider  # type: ignore[assignment]
-        decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at))
+        ended: dict[str, S] = {}
+        decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at, ended))
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
-                            event_keys=[], items=[])  # fmt: skip
+                            event_keys=[], items=[], states=ended)  # fmt: skip
         with_events = command_type.ITEM_EVENTS
         answers: list[ItemReply] = []
         for n, ((item, command), known) in enumerate(zip(items, replies, strict=True)):
@@ -276,6 +312,11 @@ class AggregateStore(Generic[S]):
             else:
                 answers.append(_item_reply(known, with_events))
         decision.items = answers
+        if any(
+            e.aggregate_id != k
+            for (_, e), k in zip(decision.events, decision.event_keys or (), strict=True)
+        ):
+            decision.states = None  # an event of another aggregate than its command's: fold it
         return decision
 
     def _known(

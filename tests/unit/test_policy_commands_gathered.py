@@ -7,6 +7,7 @@ a crash."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -187,6 +188,20 @@ def test_a_batch_writes_what_its_consumptions_write_alone_in_order() -> None:
         (w.command_id, "accepted") for _, w in asked
     ]
     assert together.states == alone.states
+
+
+def test_a_batch_folded_from_its_decided_states_leaves_what_folding_its_events_would() -> None:
+    sites = ["site-asni", "site-amizmiz", "site-asni", "site-asni", "site-asni"]
+    [(_, wire)] = gathered([handed(n, site) for n, site in enumerate(sites, 1)], partition_of)
+    from_states, from_events = stocked(), stocked()
+
+    decision = from_states.take(wire)
+    from_states.fold(decision)
+    from_events.fold(replace(decision, states=None))  # each event evolved, as from the log
+
+    assert decision.states is not None and set(decision.states) == {"site-asni", "site-amizmiz"}
+    assert from_states.states == from_events.states
+    assert from_states.outcomes == from_events.outcomes
 
 
 @pytest.mark.parametrize("cut", [1, 2, 3])

@@ -127,15 +127,16 @@ def decide_distributions(
     state_of: Callable[[str], HouseholdAid],
     records: Sequence[RecordDistribution],
     now: datetime,
+    ended: dict[str, HouseholdAid] | None = None,
 ) -> list[list[Event] | DomainError]:
     """Each record's events, or why not, in order, each decided as `decide_distribution`
     decides it alone, on the state the records before it in the batch left its household
-    (a household twice: the second counts the first's basket)."""
+    (a household twice: the second counts the first's basket); `ended` as `decide_in_order`."""
 
     def recorded(state: HouseholdAid, record: RecordDistribution) -> list[Event]:
         return decide_distribution(state, record, now)
 
-    return decide_in_order(state_of, records, recorded, evolve)
+    return decide_in_order(state_of, records, recorded, evolve, ended=ended)
 
 
 @decide.register

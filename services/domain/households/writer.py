@@ -48,16 +48,22 @@ class RegisterHouseholds(BatchCommand):
 
 
 def decide_registrations(
-    state_of: Callable[[str], Registration], households: Sequence[RegisterHousehold], now: datetime
+    state_of: Callable[[str], Registration],
+    households: Sequence[RegisterHousehold],
+    now: datetime,
+    ended: dict[str, Registration] | None = None,
 ) -> list[list[Event] | DomainError]:
     """Each household's events, or why not, in order: each decided on the state the ones
     before it left (the same person twice in a batch: the second is refused naming the
-    first's household), and one already registered as this same household is a repeat."""
+    first's household), and one already registered as this same household is a repeat;
+    `ended` as `decide_in_order`."""
 
     def registered(state: Registration, household: RegisterHousehold) -> list[Event]:
         return [] if state.holds(household.household_id) else decide(state, household, now)
 
-    return decide_in_order(state_of, households, registered, evolve, refusals=(Refused,))
+    return decide_in_order(
+        state_of, households, registered, evolve, refusals=(Refused,), ended=ended
+    )
 
 
 class HouseholdDecider:
