@@ -96,15 +96,11 @@ def decide_in_order(
     # Per aggregate met: its state before its last command's events, and those events, folded
     # only if the batch meets it again (most batches name each aggregate once).
     met: dict[str, tuple[S, list[Event]]] = {}
+    changed: set[str] = set()  # the aggregates given events
     decided: list[list[Event] | DomainError] = []
     for command in commands:
         key = command.aggregate_id
-        if key in met:
-            state, since = met[key]
-            for event in since:
-                state = evolve(state, event)
-        else:
-            state = state_of(key)
+        state = _folded(met[key], evolve) if key in met else state_of(key)
         try:
             events = decide_one(state, command)
         except refusals as refused:
@@ -113,15 +109,19 @@ def decide_in_order(
             continue
         met[key] = (state, events)
         decided.append(events)
-        if events and ended is not None:
-            ended[key] = state  # a placeholder, in the order first changed; folded below
+        if events:
+            changed.add(key)
     if ended is not None:
-        for key in ended:
-            state, since = met[key]
-            for event in since:
-                state = evolve(state, event)
-            ended[key] = state
+        ended.update((key, _folded(met[key], evolve)) for key in changed)
     return decided
+
+
+def _folded(met: tuple[S, list[Event]], evolve: Callable[[S, Event], S]) -> S:
+    """A state with the events since it folded in."""
+    state, since = met
+    for event in since:
+        state = evolve(state, event)
+    return state
 
 
 def each_in_order(
