@@ -54,22 +54,27 @@ class CorrelationFilter(logging.Filter):
 
 
 PERSONAL_FIELDS = frozenset({"national_id", "registry_number", "head_name", "phone"})
-ECHOED_INPUT = re.compile(r"input_value=.*, input_type=")  # pydantic repeats what was given
 REDACTED = "[redacted]"
-# PostgreSQL repeats a refused row's values in its errors' details (SQLAlchemy's own echo of
-# the bound values is off: `hide_parameters` in `projections.database.make_engine`).
-ECHOED_ROW = (
-    (re.compile(r"(Key \([^\n=]*\)=)\(.*\)"), rf"\1({REDACTED})"),
-    (re.compile(r"(Failing row contains )\(.*\)"), rf"\1({REDACTED})"),
-    (re.compile(r"(invalid input (?:syntax|value) for [^:\n]*: ).*"), rf"\1{REDACTED}"),
-)
+# What repeats an input's values, each after the words it cannot match without (searched for
+# first: most lines have none, and a substring test costs a fraction of a regex's search).
+# pydantic repeats what was given; PostgreSQL a refused row's values in its errors' details
+# (SQLAlchemy's own echo of the bound values is off: `hide_parameters` in
+# `projections.database.make_engine`).
+ECHOES = (
+    ("input_value=", re.compile(r"input_value=.*, input_type="),
+     f"input_value={REDACTED}, input_type="),
+    ("Key (", re.compile(r"(Key \([^\n=]*\)=)\(.*\)"), rf"\1({REDACTED})"),
+    ("Failing row contains (", re.compile(r"(Failing row contains )\(.*\)"), rf"\1({REDACTED})"),
+    ("invalid input ", re.compile(r"(invalid input (?:syntax|value) for [^:\n]*: ).*"),
+     rf"\1{REDACTED}"),
+)  # fmt: skip
 
 
 def scrub(text: str) -> str:
     """The text without the input values a validation error or a refused row repeats."""
-    text = ECHOED_INPUT.sub(f"input_value={REDACTED}, input_type=", text)
-    for echoed, kept in ECHOED_ROW:
-        text = echoed.sub(kept, text)
+    for words, echoed, kept in ECHOES:
+        if words in text:
+            text = echoed.sub(kept, text)
     return text
 
 
@@ -101,6 +106,16 @@ def _scrubbed(value: Any) -> Any:
     return value
 
 
+def json_formatter(**options: Any) -> logging.Formatter:
+    """python-json-logger's formatter with its options as plain dicts: `dictConfig` hands
+    nested ones over as `ConvertingDict`s, which convert every value they are asked for, and
+    the formatter asks for its renamed fields on every line."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    plain: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in options.items()}
+    return JsonFormatter(**plain)
+
+
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: JSON lines on stderr, or text for a terminal."""
     return {
@@ -112,7 +127,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         },
         "formatters": {
             "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
+                "()": json_formatter,
                 "fmt": "%(levelname)s %(name)s %(message)s %(correlation_id)s",
                 "rename_fields": {"levelname": "level", "name": "logger"},
                 "timestamp": "time",  # ISO 8601 in UTC

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given as given_texts
+from hypothesis import strategies as st
 
-from services.runtime.logs import correlated, logging_config
+from services.runtime.logs import ECHOES, correlated, logging_config, scrub
 from services.runtime.settings import Settings
 from tests.support.api import ApiHarness
 
@@ -111,3 +113,46 @@ def test_a_request_log_line_names_the_route_template_not_the_raw_path(
     assert len(http_lines(configured)) == 2
     assert "AB123456" not in logged
     assert "unmatched" in logged
+
+
+def test_the_formatter_holds_its_options_as_plain_dicts(configured: io.StringIO) -> None:
+    """`dictConfig` would hand them over as `ConvertingDict`s, which convert a value each time
+    it is read: every line of the JSON formatter read its renamed fields so."""
+    formatter = logging.getLogger().handlers[0].formatter
+    assert type(formatter.rename_fields) is dict  # type: ignore[union-attr]
+    assert formatter.rename_fields == {"levelname": "level", "name": "logger"}  # type: ignore[union-attr]
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        "input_value=",
+        "'AB123456'",
+        ", input_type=",
+        "str",
+        "Key (",
+        "national_id",
+        ")=",
+        "(AB123456)",
+        "Failing row contains ",
+        "(",
+        ")",
+        "invalid input syntax for type integer: ",
+        "invalid input value for enum: ",
+        "\n",
+        " ",
+        ":",
+        "=",
+    ]
+)
+
+
+@given_texts(st.lists(FRAGMENTS, max_size=12).map("".join))
+def test_scrub_looks_for_its_words_first_and_replaces_what_every_pattern_would(
+    text: str,
+) -> None:
+    """The words `scrub` looks for before each pattern are ones the pattern cannot match
+    without: it redacts exactly what running every pattern on every text would."""
+    expected = text
+    for _, echoed, kept in ECHOES:
+        expected = echoed.sub(kept, expected)
+    assert scrub(text) == expected
