@@ -38,7 +38,7 @@ from projections.tables import (
     registry_months,
     site_counts,
 )
-from projections.writer_types import Applied, utc
+from projections.writer_types import Applied
 from services.domain.households.members import as_columns
 
 # a basket handed: counted, or flagged for a coordinator
@@ -87,15 +87,15 @@ class RegistryProjection:
         for applied in batch:
             event = applied.event
             if isinstance(event, HouseholdRegistered):
-                when = utc(applied.envelope.occurred_at)
+                when = applied.occurred_at
                 row = event.model_dump(exclude={"members"}) | as_columns(event.members)
                 pending.registered.append(row | {"erased": False, "registered_at": when})
                 pending.new_households.append(event)
             elif isinstance(event, HouseholdProfileUpdated):
                 pending.updated.append(event)
-                pending.assessed.append((utc(applied.envelope.occurred_at), event))
+                pending.assessed.append((applied.occurred_at, event))
             elif isinstance(event, HouseholdCardIssued):
-                _issue_card(conn, event, utc(applied.envelope.occurred_at))
+                _issue_card(conn, event, applied.occurred_at)
             elif isinstance(event, PersonalDataErased):
                 pending = pending.written(conn)
                 _erase(conn, event.household_id)
@@ -226,7 +226,7 @@ def _distribution(
         status, offline, first, flag = "duplicate", True, event.distribution_id, event.why
     return event.model_dump(include=DISTRIBUTION_FIELDS) | {
         "status": status,
-        "occurred_at": utc(applied.envelope.occurred_at),
+        "occurred_at": applied.occurred_at,
         "offline": offline,
         "first_distribution_id": first,
         "flag": flag,

@@ -36,7 +36,7 @@ class ReliefProjection:
         """New donations and deployments as one insert each, then progress in order."""
         received, planned, progress = [], [], []
         for applied in batch:
-            event, when = applied.event, utc(applied.envelope.occurred_at)
+            event, when = applied.event, applied.occurred_at
             if isinstance(event, DonationReceived):
                 received.append(
                     event.model_dump(exclude={"lot", "expires_on"}) | {"received_at": when}
