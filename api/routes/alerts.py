@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.answers import alert
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.stock import AlertList
 from services.app import inventory
 
-router = APIRouter(prefix="/v1", tags=["alerts"])
+router = Router(prefix="/v1", tags=["alerts"])
 
 
 @router.get("/alerts", response_model=AlertList)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api import answers, requests
 from api.answers import CSVResponse, hxl_csv
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.households import (
     CampaignAreas,
     CampaignClosing,
@@ -32,7 +33,7 @@ from services.app import campaigns, needs, offline_lists, site_lists
 from services.domain.distributions.site_lists import SiteStatus
 from services.domain.reference.decider import ChangeCampaignAreas, CloseCampaign, ExtendCampaign
 
-router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+router = Router(prefix="/v1/campaigns", tags=["campaigns"])
 
 
 @router.post("", status_code=201, response_model=CampaignPublic)

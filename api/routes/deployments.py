@@ -3,16 +3,17 @@ cancel."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import answers, requests
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.relief import Cancellation, Closing, Delivery, DeploymentCreate, DeploymentList
 from api.schemas.stock import Decision
 from services.app import deployments
 
-router = APIRouter(prefix="/v1/deployments", tags=["deployments"])
+router = Router(prefix="/v1/deployments", tags=["deployments"])
 
 
 @router.post("", status_code=201, response_model=Decision)

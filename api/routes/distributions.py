@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.households import (
     BatchResults,
     DistributionBatch,
@@ -21,7 +22,7 @@ from api.schemas.households import (
 from api.schemas.stock import Decision, Voiding
 from services.app import distributions
 
-router = APIRouter(prefix="/v1", tags=["distributions"])
+router = Router(prefix="/v1", tags=["distributions"])
 
 
 @router.post("/distributions", status_code=201, response_model=Decision)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials
@@ -12,10 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import CurrentUser, ServicesDep, authenticate, bearer
 from api.metrics import MetricsDep
+from api.routing import Router
 from services.app.permissions import authorize, grant
 from services.runtime.health import can_serve
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 OPERATIONS = "operations.read"
 
 

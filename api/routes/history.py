@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.deps import CurrentUser, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.history import History, HistoryEntry
 from services.app import history
 
-router = APIRouter(prefix="/v1/history", tags=["history"])
+router = Router(prefix="/v1/history", tags=["history"])
 
 
 @router.get("/{kind}/{subject_id}", response_model=History)

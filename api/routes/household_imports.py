@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.requests import ClientDisconnect
 
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api.routing import Router
 from api.schemas.household_imports import ImportPublic
 from services.app import import_runs
 from services.app.errors import Invalid
 
-router = APIRouter(prefix="/v1/households/imports", tags=["households"])
+router = Router(prefix="/v1/households/imports", tags=["households"])
 CSV_BODY = {
     "requestBody": {
         "required": True,

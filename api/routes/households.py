@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.households import (
     CardPublic,
     HouseholdCreate,
@@ -20,7 +21,7 @@ from api.schemas.households import (
 from events.households import ErasureReason
 from services.app import cards, households
 
-router = APIRouter(prefix="/v1/households", tags=["households"])
+router = Router(prefix="/v1/households", tags=["households"])
 
 
 @router.post("", status_code=201, response_model=HouseholdPublic)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.answers import card_line, inventory_row, transfer_public
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.common import Timestamp
 from api.schemas.stock import (
     InventoryList,
@@ -21,7 +22,7 @@ from api.schemas.stock import (
 from services.app import inventory as stock_on_hand
 from services.app.months_of_stock import months_of_stock_at
 
-router = APIRouter(prefix="/v1", tags=["inventory"])
+router = Router(prefix="/v1", tags=["inventory"])
 
 
 @router.get("/inventory", response_model=InventoryList)

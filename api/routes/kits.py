@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api.answers import decision, repeated
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.kits import (
     AssemblyCreate,
     AssemblyPreview,
@@ -26,7 +27,7 @@ from events.kits import KitComponent
 from services.app import kits
 from services.app.kits import Assembly
 
-router = APIRouter(prefix="/v1", tags=["kits"])
+router = Router(prefix="/v1", tags=["kits"])
 
 
 @router.post("/items/{item_id}/composition", status_code=201, response_model=CompositionPublic)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from api.deps import CurrentUser, ServicesDep
+from api.routing import Router
 from services.app import ledger
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = Router(prefix="/v1/ledger", tags=["ledger"])
 
 
 @router.get("/checkpoints")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api import answers, pledge_requests
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.pledges import (
     CashDonationCreate,
     CashDonationPublic,
@@ -25,7 +26,7 @@ from api.schemas.stock import Decision
 from services.app import cash, pledges
 from services.domain.pledges.commands import CancelPledge
 
-router = APIRouter(prefix="/v1", tags=["pledges"])
+router = Router(prefix="/v1", tags=["pledges"])
 
 
 @router.post("/pledges", status_code=201, response_model=PledgeWritten)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import requests
 from api.answers import decision, item_public, location_public, repeated
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.reference import (
     Coordinates,
     ItemCreate,
@@ -23,7 +24,7 @@ from api.schemas.stock import Decision
 from services.app import reference
 from services.domain.reference.decider import SetLocationCoordinates
 
-router = APIRouter(prefix="/v1", tags=["reference"])
+router = Router(prefix="/v1", tags=["reference"])
 
 
 @router.post("/locations", status_code=201, response_model=LocationPublic)

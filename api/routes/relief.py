@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from api import answers, requests
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.relief import (
     DonationCreate,
     DonationPublic,
@@ -27,7 +28,7 @@ from api.schemas.stock import Decision
 from services.app import proofs, relief
 from services.domain.reference.decider import CloseOperation
 
-router = APIRouter(prefix="/v1", tags=["relief"])
+router = Router(prefix="/v1", tags=["relief"])
 
 
 @router.post("/operations", status_code=201, response_model=OperationPublic)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.answers import CSVResponse, hxl_csv
 from api.deps import CurrentUser, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from services.app import iati, reports, social_watch
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 @router.get("/4w.csv", response_class=CSVResponse)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import answers
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.requisitions import (
     Approval,
     Closure,
@@ -23,7 +24,7 @@ from events.requisitions import RequisitionLine
 from services.app import requisitions
 from services.domain.requisitions.commands import RaiseRequisition
 
-router = APIRouter(prefix="/v1/requisitions", tags=["requisitions"])
+router = Router(prefix="/v1/requisitions", tags=["requisitions"])
 
 
 @router.post("", status_code=201, response_model=Decision)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import answers
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.slots import (
     DayAdding,
     DayClosing,
@@ -23,7 +24,7 @@ from api.schemas.stock import Decision
 from services.app import slots
 from services.domain.slots.commands import AddSlotDay, CloseSiteDay, MoveSlot
 
-router = APIRouter(tags=["slots"])
+router = Router(tags=["slots"])
 PLAN = "/v1/campaigns/{campaign_id}/sites/{site_id}/slot-plan"
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.deps import CurrentUser, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.social_watch import SocialWatch
 from services.app import social_watch as watch
 
-router = APIRouter(prefix="/v1/social-watch", tags=["social watch"])
+router = Router(prefix="/v1/social-watch", tags=["social watch"])
 
 
 @router.get("", response_model=SocialWatch)

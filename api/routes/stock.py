@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import requests
 from api.answers import decision
 from api.deps import CurrentUser, IdempotencyKey, Now, ServicesDep
+from api.routing import Router
 from api.schemas.stock import (
     AdjustmentCreate,
     CountCreate,
@@ -27,7 +28,7 @@ from services.app import stock
 from services.app.stock import OperatorEntry
 from services.domain.stock.commands import SetStockThreshold
 
-router = APIRouter(prefix="/v1/stock", tags=["stock"])
+router = Router(prefix="/v1/stock", tags=["stock"])
 
 
 @router.post("/receipts", status_code=201, response_model=ReceiptPublic)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api import answers
 from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
+from api.routing import Router
 from api.schemas.users import (
     CredentialsIssued,
     CredentialsReset,
@@ -24,7 +25,7 @@ from api.schemas.users import (
 from services.app import users
 from services.app.users import NewUser, Scopes
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = Router(prefix="/v1/users", tags=["users"])
 
 
 def _scopes(body: UserScopes) -> Scopes:

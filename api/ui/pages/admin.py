@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api.errors import ApiError, NotFound, status_of
+from api.routing import Router
 from api.ui.forms import FormErrors, refusal
 from api.ui.pages import admin_kits
 from api.ui.pages.admin_forms import FORMS, choices, new_form_id
@@ -19,7 +20,7 @@ from api.ui.web import Page, PageRoute, more_url, section
 from projections.paging import EVERYTHING, Paging
 from services.app import inventory, kits, reference, relief
 
-router = APIRouter(prefix="/admin", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/admin", route_class=PageRoute, include_in_schema=False)
 Admin = Annotated[Page, Depends(section("admin"))]
 PAGE_ROWS = 50
 

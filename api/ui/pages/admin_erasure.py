@@ -7,16 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api.errors import ApiError, NotFound, status_of
+from api.routing import Router
 from api.ui.forms import refusal
 from api.ui.web import Page, PageRoute, section
 from events.households import ErasureReason
 from services.app import households
 
-router = APIRouter(prefix="/admin", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/admin", route_class=PageRoute, include_in_schema=False)
 Admin = Annotated[Page, Depends(section("admin"))]
 REASONS: tuple[str, ...] = get_args(ErasureReason)
 

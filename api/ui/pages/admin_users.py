@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, status_of
 from api.permissions import ROLES
+from api.routing import Router
 from api.schemas.users import CredentialsReset, UserCreate, UserScopes
 from api.ui.forms import FormErrors, compact, parse, refusal
 from api.ui.web import Page, PageRoute, section
@@ -23,7 +24,7 @@ from services.app import reference, relief, users
 from services.app.users import NewUser, Scopes
 from services.domain.users.scopes import NAMES, SCOPE_OF_ROLE
 
-router = APIRouter(prefix="/admin/users", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/admin/users", route_class=PageRoute, include_in_schema=False)
 Admin = Annotated[Page, Depends(section("admin"))]
 PAGE_ROWS = 50
 

@@ -14,12 +14,13 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api import requests
 from api.errors import ApiError, NotFound, status_of
+from api.routing import Router
 from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
 from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
@@ -29,7 +30,7 @@ from services.app import cards, distributions, households, names, offline_lists
 from services.domain.households.cards import PREFIX
 from services.domain.privacy import normalise_identifier
 
-router = APIRouter(prefix="/agent", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/agent", route_class=PageRoute, include_in_schema=False)
 Agent = Annotated[Page, Depends(section("agent"))]
 REASONS = (
     (r"^eligible$", "eligibility.yes"),

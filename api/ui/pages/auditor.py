@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api import answers
+from api.routing import Router
 from api.schemas.stock import StockCard
 from api.ui.i18n import LOCAL_TIME
 from api.ui.web import CARD_ROWS, Page, PageRoute, more_url, section
@@ -18,7 +19,7 @@ from projections.history import KINDS
 from projections.paging import Paging
 from services.app import history, inventory, reference
 
-router = APIRouter(prefix="/auditor", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/auditor", route_class=PageRoute, include_in_schema=False)
 Auditor = Annotated[Page, Depends(section("auditor"))]
 PAGE_ROWS = 50
 

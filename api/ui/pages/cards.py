@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import qrcode
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
+from api.routing import Router
 from api.ui.web import Page, PageRoute, SignedIn
 from services.app import cards, slots
 
-router = APIRouter(prefix="/ui/households", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/ui/households", route_class=PageRoute, include_in_schema=False)
 REQUEST_ID = re.compile(r"^[0-9a-f-]{36}$")  # the form's own id, so a double submit is one
 
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, NotFound, status_of
+from api.routing import Router
 from api.schemas.households import CampaignAreas, CampaignClosing, CampaignExtension
 from api.schemas.relief import Delivery, OperationClosing
 from api.ui.forms import FormErrors, compact, integer, parse, refusal
@@ -37,7 +38,7 @@ from services.domain.reference.decider import (
     ExtendCampaign,
 )
 
-router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 REPORTS = ("4w", "distributions", "stock")
 

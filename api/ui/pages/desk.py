@@ -11,10 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api import requests
 from api.errors import ApiError, NotFound, status_of
+from api.routing import Router
 from api.schemas.households import Lookup
 from api.ui.forms import FormErrors, compact, parse, refusal
 from api.ui.pages.desk_forms import (
@@ -31,7 +32,7 @@ from api.ui.web import Page, PageRoute, section
 from services.app import households, reference
 from services.domain.privacy import normalise_identifier
 
-router = APIRouter(prefix="/desk", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/desk", route_class=PageRoute, include_in_schema=False)
 Desk = Annotated[Page, Depends(section("desk"))]
 LOOKUP_FIELDS = ("national_id", "registry_number", "household_id")
 

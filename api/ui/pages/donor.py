@@ -9,15 +9,16 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api import answers
+from api.routing import Router
 from api.ui.pages import pledges
 from api.ui.web import Page, PageRoute, section
 from projections.paging import Paging
 from services.app import cash, names, proofs, relief
 
-router = APIRouter(prefix="/donor", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/donor", route_class=PageRoute, include_in_schema=False)
 Donor = Annotated[Page, Depends(section("donor"))]
 PARTS = ("distributed", "in_kits", "in_stock", "in_transit", "lost")
 DONOR_ROWS = 20  # donations (each traced) and pledges per page

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, status_of
 from api.permissions import grant
+from api.routing import Router
 from api.schemas.households import DuplicateResolution
 from api.ui.forms import FormErrors, compact, parse, refusal
 from api.ui.i18n import Translator
@@ -22,7 +23,7 @@ from projections.paging import Page as Listed
 from projections.paging import Paging
 from services.app import distributions, names
 
-router = APIRouter(prefix="/coordinator/duplicates", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/coordinator/duplicates", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 PAGE_ROWS = 50
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api.permissions import grant
+from api.routing import Router
 from api.ui.pages.requisitions import reference
 from api.ui.web import Page, PageRoute, section
 from services.app import names, needs
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
-router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/needs")

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api import answers
 from api.errors import ApiError, NotFound
+from api.routing import Router
 from api.schemas.stock import StockCard, TransferReceiptCreate, VoidCreate
 from api.ui.forms import FormErrors, integer, parse, refusal
 from api.ui.pages.stock_forms import MOVEMENTS, assembly_preview, choices, new_form_id
@@ -22,7 +23,7 @@ from services.app import reference as reference_app
 from services.app.months_of_stock import months_of_stock_at
 from services.app.stock import OperatorEntry
 
-router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Operator = Annotated[Page, Depends(section("operator"))]
 EXPIRY_WARNING_DAYS = 30
 # Months of stock on the stock page: the pace of the last 90 days, flagged under one month.

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api.deps import Now
+from api.routing import Router
 from api.ui.web import Page, PageRoute, more_url, section
 from events.money import to_decimal
 from projections.paging import Paging
 from services.app import names, pledges
 
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
-router = APIRouter(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/coordinator", route_class=PageRoute, include_in_schema=False)
 PARTS = ("in_stock", "in_transit", "distributed", "lost")
 Row = dict[str, Any]
 OVERDUE_ROWS = 50

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from fastapi.responses import RedirectResponse
 
 from api.auth import User
 from api.deps import Services
 from api.errors import ApiError, NotFound, status_of
 from api.permissions import grant
+from api.routing import Router
 from api.schemas.requisitions import Approval, Closure, Rejection, RequisitionCreate
 from api.ui.forms import Field, FormErrors, FormSpec, compact, integer, parse, refusal
 from api.ui.i18n import Translator
@@ -68,7 +69,7 @@ async def _listed(page: Page, path: str, after: str | None) -> dict[str, Any]:
 
 # ---- the requesting location ------------------------------------------------------------------
 
-requests_router = APIRouter(prefix="/requisitions", route_class=PageRoute, include_in_schema=False)
+requests_router = Router(prefix="/requisitions", route_class=PageRoute, include_in_schema=False)
 
 
 @requests_router.get("")
@@ -156,7 +157,7 @@ async def raise_requisition(page: Requester) -> Response:
 
 # ---- the coordinator's approvals --------------------------------------------------------------
 
-approvals_router = APIRouter(
+approvals_router = Router(
     prefix="/coordinator/requisitions", route_class=PageRoute, include_in_schema=False
 )
 

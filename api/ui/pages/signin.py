@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.auth import User, find_user, find_user_by_password
 from api.deps import Services, client_address
+from api.routing import Router
 from api.throttle import TooManyAttempts, account_key, client_key
 from api.ui import i18n
 from api.ui.session import (
@@ -26,7 +27,7 @@ from api.ui.session import (
 )
 from api.ui.web import PageRoute, PublicPage, SignedIn, sections_of
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 STATIC = Path(__file__).parent.parent / "static"
 
 

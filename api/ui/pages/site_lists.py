@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api import answers
+from api.routing import Router
 from api.ui.web import Page, PageRoute, section
 from projections.paging import Paging
 from services.app import campaigns, reference, site_lists, slots
 from services.domain.distributions.site_lists import STATUSES, SiteStatus
 
-router = APIRouter(prefix="/sites", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/sites", route_class=PageRoute, include_in_schema=False)
 Sites = Annotated[Page, Depends(section("sites"))]
 PAGE_ROWS = 100
 

@@ -8,11 +8,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
 from api.errors import ApiError
+from api.routing import Router
 from api.schemas.common import Body
 from api.schemas.slots import DayAdding, DayClosing, SlotMove, SlotPlanPut
 from api.ui.forms import FormErrors, compact, integer, parse, refusal
@@ -22,7 +23,7 @@ from services.app.permissions import grant
 from services.app.slots import SlotChange
 from services.domain.slots.commands import AddSlotDay, CloseSiteDay, MoveSlot
 
-router = APIRouter(prefix="/sites", route_class=PageRoute, include_in_schema=False)
+router = Router(prefix="/sites", route_class=PageRoute, include_in_schema=False)
 Sites = Annotated[Page, Depends(section("sites"))]
 FIELDS = ("first_day", "day_count", "opens_at", "closes_at", "per_hour")
 

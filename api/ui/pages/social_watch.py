@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
+from api.routing import Router
 from api.ui.web import Page, PageRoute, section
 from services.app import names
 from services.app import social_watch as watch
 
-router = APIRouter(
-    prefix="/coordinator/social-watch", route_class=PageRoute, include_in_schema=False
-)
+router = Router(prefix="/coordinator/social-watch", route_class=PageRoute, include_in_schema=False)
 Coordinator = Annotated[Page, Depends(section("coordinator"))]
 BANDS = [None, *range(0, 100, 10)]
 MONTHS_SHOWN = 6
