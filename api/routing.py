@@ -3,7 +3,7 @@ match.
 
 FastAPI keeps an included router as one entry of the app's routes, and finds a request's route
 by asking each entry in turn to try every route it holds, at a few microseconds a try:
-`POST /v1/distributions` was reached after about eighty, a page after every API route. A
+`POST /v1/distributions` was reached after about sixty, a page after every API route. A
 route's path can match only a path that begins with its text before its first parameter, so
 a router none of whose routes begins a path is passed over by one string comparison. The app
 includes these routers without a prefix of its own (the paths their routes hold are the paths
