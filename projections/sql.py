@@ -175,13 +175,30 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
     if target.dialect.name == "postgresql":
         columns = list(rows[0])
         documents = {c for c in columns if isinstance(table.c[c].type, JSON)}
-        values = [  # a document goes as its JSON text, which the server parses
-            [orjson.dumps(row[c]).decode() if c in documents else row[c] for c in columns]
-            for row in rows
-        ]
+        values = _copied_values(rows, columns, documents)
         _perform(target, lambda conn: _copy(conn, table, columns, documents, values))
         return
     _execute_many(target, table.insert(), table, rows, _Kind("insert"))
+
+
+def _copied_values(
+    rows: Sequence[Row], columns: list[str], documents: set[str]
+) -> list[Sequence[Any]]:
+    """The rows' values in the columns' order; a document as its JSON text, which the server
+    parses."""
+    if len(columns) == 1:
+        return [(row[columns[0]],) for row in rows]
+    values = itemgetter(*columns)
+    if not documents:
+        return [values(row) for row in rows]
+    at = [i for i, c in enumerate(columns) if c in documents]
+    copied: list[Sequence[Any]] = []
+    for row in rows:
+        value = list(values(row))
+        for i in at:
+            value[i] = orjson.dumps(value[i]).decode()
+        copied.append(value)
+    return copied
 
 
 @dataclass(frozen=True)
@@ -369,7 +386,7 @@ def _copy(
     table: Table,
     columns: list[str],
     documents: set[str],
-    values: list[list[Any]],
+    values: list[Sequence[Any]],
 ) -> None:
     oids = [_TEXT_OID if c in documents else oid for c, oid in _column_types(conn, table, columns)]
     names = ", ".join(f'"{c}"' for c in columns)

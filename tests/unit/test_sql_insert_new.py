@@ -93,3 +93,24 @@ def test_a_key_already_there_is_refused_and_nothing_of_the_rows_is_written(
     with pytest.raises(IntegrityError), engine.begin() as conn:
         insert_new(conn, lines, rows()[5:20])
     assert len(stored(engine, lines)) == 10
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [("event_id", "line", "offset", "site", "note", "day", "at", "kilos"), ("event_id",)],
+    ids=["without documents", "one column"],
+)
+def test_rows_of_any_width_with_or_without_documents_store_what_an_upsert_stores(
+    engine: Engine, columns: tuple[str, ...]
+) -> None:
+    narrow = MetaData()
+    copied = Table("insert_new_narrow", narrow, *(lines.c[c].copy() for c in columns))
+    upserted_narrow = copied.to_metadata(narrow, name="insert_new_narrow_upserted")
+    narrow.create_all(engine)
+    given = [{c: row[c] for c in columns} for row in rows() if row["line"] == 0]
+    with engine.begin() as conn:
+        insert_new(conn, copied, given)
+        keys = [c.name for c in copied.primary_key]
+        insert_ignoring_duplicates(conn, upserted_narrow, given, keys)
+    assert len(stored(engine, copied)) == len(given) > 80
+    assert stored(engine, copied) == stored(engine, upserted_narrow)
