@@ -18,6 +18,9 @@ from starlette.types import Scope
 
 
 class Router(APIRouter):
+    """An `APIRouter` that answers NONE, without trying its routes, for a path none of them
+    begins."""
+
     _beginnings: tuple[int, tuple[str, ...]] = (-1, ())
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 from services.runtime.settings import Settings
 
 _correlation: ContextVar[str | None] = ContextVar("aid_correlation_id", default=None)
@@ -110,8 +112,6 @@ def json_formatter(**options: Any) -> logging.Formatter:
     """python-json-logger's formatter with its options as plain dicts: `dictConfig` hands
     nested ones over as `ConvertingDict`s, which convert every value they are asked for, and
     the formatter asks for its renamed fields on every line."""
-    from pythonjsonlogger.json import JsonFormatter
-
     plain: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in options.items()}
     return JsonFormatter(**plain)
 
