@@ -181,14 +181,21 @@ def insert_new(target: Target, table: Table, rows: Sequence[Row]) -> None:
     _execute_many(target, table.insert(), table, rows, _Kind("insert"))
 
 
+def _picker(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values in the columns' order, as a tuple, picked in C (`itemgetter` gives a
+    single column's value bare)."""
+    if len(columns) == 1:
+        column = columns[0]
+        return lambda row: (row[column],)
+    return itemgetter(*columns)
+
+
 def _copied_values(
     rows: Sequence[Row], columns: list[str], documents: set[str]
 ) -> list[Sequence[Any]]:
     """The rows' values in the columns' order; a document as its JSON text, which the server
     parses."""
-    if len(columns) == 1:
-        return [(row[columns[0]],) for row in rows]
-    values = itemgetter(*columns)
+    values = _picker(columns)
     if not documents:
         return [values(row) for row in rows]
     at = [i for i, c in enumerate(columns) if c in documents]
@@ -238,11 +245,10 @@ class _ManyRows:
     def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         """The rows' values in the statement's order (the columns picked in C by
         `itemgetter`, then the defaults put in and the values that need it converted)."""
-        pick = itemgetter(*self.columns)
-        one = len(self.columns) == 1
+        pick = _picker(self.columns)
         laid_out = []
         for row in rows:
-            values = [pick(row)] if one else list(pick(row))
+            values = list(pick(row))
             for i, default in self.defaults:
                 values.insert(i, default)
             for i, convert in self.converts:
