@@ -2,7 +2,7 @@
 
 Never in Kafka, never beside the read models: a read-model backup restored after an erasure
 must not bring the erased person back, so the keys live apart (`AID_KEY_STORE_URL`, by
-default `keys.db` in the data dir) and are backed up on their own terms (README).
+default `keys.db` in the data dir) and are backed up on their own terms (docs/households.md).
 
 Creating a household's key also claims its id for one person (`claimed_by`, the identity
 pseudonym), in one statement: the store is where a household id gets its single owner, so
