@@ -23,6 +23,7 @@ import logging.config
 import signal
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
@@ -38,7 +39,7 @@ from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import run_policies
-from services.runtime.projector import Projector, tune_for_projecting
+from services.runtime.projector import Projector, keep_projecting, tune_for_projecting
 from services.runtime.settings import WORKER_ROLES, Settings, comma_list, get_settings
 from services.runtime.topics import ensure_topics
 
@@ -147,14 +148,15 @@ async def project(
     await asyncio.to_thread(migrate, engine)
     dlq = dlq_producer(settings)
     await dlq.start()
-    projectors = [Projector(settings, engine, p, dlq) for p in projections]
     names = [p.name for p in projections]
     log.info("projecting %s into %s", names, engine.url.render_as_string())
     if served:
         _freeze(settings)
         tune_for_projecting(settings, beside_deciders)
     try:
-        await asyncio.gather(*(p.run() for p in projectors))
+        await asyncio.gather(
+            *(keep_projecting(partial(Projector, settings, engine, p, dlq)) for p in projections)
+        )
     finally:
         await dlq.stop()
 

@@ -25,7 +25,7 @@ from projections.projection import Batch
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots
 from projections.writer import positions
-from services.runtime.projector import Projector
+from services.runtime.projector import ProjectionStopped, Projector
 from services.runtime.settings import Settings
 from tests.support.events import recorded
 from tests.support.stock_stories import MARRAKECH, received
@@ -167,7 +167,9 @@ def test_a_batch_that_fails_during_a_rebalance_stops_the_projector(tmp_path: Pat
     first, then the projector still stops with it, and no later batch is written past it."""
     consumer = RebalancingConsumer(receipts(10, 12), batch=5)
 
-    with pytest.raises(ValueError, match="cannot fold"):
+    with pytest.raises(
+        ProjectionStopped, match=r"inventory could not apply t\.stock\[0\]@0-4: ValueError$"
+    ):
         project(tmp_path, consumer, DatabaseThatBlips(ValueError("cannot fold this receipt")))
 
     engine = make_engine(f"sqlite:///{tmp_path / 'readmodels.db'}")
