@@ -45,6 +45,7 @@ from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
 from services.runtime.partitioning import partition_for
 from services.runtime.publisher import durable_async_producer
+from services.runtime.restarts import BatchStopped, keep_running
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class PolicyStream:
         self._idle = asyncio.Event()  # no batch in hand
         self._idle.set()
         self._positioned: set[TopicPartition] = set()
+        self.batches_done = 0
 
     async def run(self) -> None:
         """Consume and react until cancelled."""
@@ -137,12 +139,20 @@ class PolicyStream:
                 batch = await self._next_batch()
                 self._idle.clear()
                 try:
-                    await self.handle(batch)
+                    await self._react(batch)
                     await self._commit(batch)
+                    self.batches_done += 1
                 finally:
                     self._idle.set()
         finally:
             await self.consumer.stop()
+
+    async def _react(self, batch: list[ConsumerRecord]) -> None:
+        try:
+            await self.handle(batch)
+        except Exception as exc:
+            where = ((r.topic, r.partition, r.offset) for r in batch)
+            raise BatchStopped(f"policy {self.name}", where, exc) from exc
 
     async def _next_batch(self) -> list[ConsumerRecord]:
         """The records that arrive within `POLICY_WITHIN` of a batch's first (waited for
@@ -324,15 +334,15 @@ async def run_policies(settings: Settings) -> None:
     await producer.start()
     await bus.start()
     try:
-        streams = [distribution_policy_stream(settings, producer)]
+        streams = [partial(distribution_policy_stream, settings, producer)]
         if settings.policies:
             streams += [
-                policy_stream(settings, stream, reactions, bus)
+                partial(policy_stream, settings, stream, reactions, bus)
                 for stream, reactions in REACTIONS.items()
             ]
         else:
             log.warning("policies are off in this worker: flows across aggregates will wait")
-        await asyncio.gather(*(s.run() for s in streams))
+        await asyncio.gather(*(keep_running(start) for start in streams))
     finally:
         await bus.stop()
         await producer.stop()

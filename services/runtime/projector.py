@@ -1,10 +1,8 @@
 """Runs one projection from Kafka: consume in batches, park poison, apply exactly once.
 
 A message that cannot be read is poison: it goes to the DLQ and the projection goes on. A
-batch that reads but cannot be applied (a bug, or an event the projection was not written
-for) is not skipped: the projection stops at it, alone, and `keep_projecting` starts it
-again from its stored position after a pause, until the cause is gone. Meanwhile it stays
-behind, stale rather than wrong, and its lag shows in /healthz.
+batch that reads but cannot be applied is not skipped: the projector stops at it
+(`BatchStopped`), alone, and is started again (services.runtime.restarts).
 
 Positions live in the read-model database (see projections.writer); on every
 partition assignment the consumer seeks to the stored position + 1, so Kafka's
@@ -29,7 +27,6 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -43,6 +40,7 @@ from projections.writer import Message, Planned, apply_batch, plan, positions
 from services.runtime.dead_letters import dead_letter
 from services.runtime.kafka_security import client_options
 from services.runtime.ledger import LogReader
+from services.runtime.restarts import BatchStopped
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,7 +97,7 @@ class Projector:
         # Partitions sought to their stored position in the current assignment: records of
         # any other partition may come from elsewhere (Kafka's committed offset).
         self._positioned: set[TopicPartition] = set()
-        self.batches_applied = 0
+        self.batches_done = 0
 
     @staticmethod
     def _consumer(settings: Settings, projection: Projection) -> AIOKafkaConsumer:
@@ -228,14 +226,15 @@ class Projector:
                 await asyncio.to_thread(
                     apply_batch, self.engine, self.projection, messages, planned
                 )
-                self.batches_applied += 1
+                self.batches_done += 1
                 break
             except OperationalError as exc:
                 log.warning("read-model database unavailable, retrying: %s", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except Exception as exc:
-                raise ProjectionStopped(self.projection.name, messages, exc) from exc
+                where = ((m.topic, m.partition, m.offset) for m in messages)
+                raise BatchStopped(f"projection {self.projection.name}", where, exc) from exc
         await self._commit_hint(records)
 
     async def _message(self, record: ConsumerRecord) -> Message:
@@ -256,48 +255,3 @@ class Projector:
             await self.consumer.commit(last)
         except Exception as exc:  # the database holds the truth; a failed hint is harmless
             log.info("offset commit hint failed: %s", exc)
-
-
-class ProjectionStopped(Exception):
-    """A batch its projection could not apply. It names where the batch lies in the log and
-    the kind of failure, never the failure's own words, which may quote the events' values."""
-
-    def __init__(self, projection: str, messages: Sequence[Message], cause: BaseException) -> None:
-        self.projection = projection
-        super().__init__(
-            f"projection {projection} could not apply {extent(messages)}: {type(cause).__name__}"
-        )
-
-
-def extent(messages: Sequence[Message]) -> str:
-    """Where a batch lies: each topic-partition's first and last offset."""
-    spans: dict[tuple[str, int], tuple[int, int]] = {}
-    for m in messages:
-        first, last = spans.get((m.topic, m.partition), (m.offset, m.offset))
-        spans[(m.topic, m.partition)] = (min(first, m.offset), max(last, m.offset))
-    return ", ".join(f"{t}[{p}]@{a}-{b}" for (t, p), (a, b) in sorted(spans.items()))
-
-
-RESTART_FIRST = 1.0  # seconds before a stopped projection starts again, doubling
-RESTART_MOST = 60.0  # to at most this
-
-
-async def keep_projecting(
-    start: Callable[[], Projector], first: float = RESTART_FIRST, most: float = RESTART_MOST
-) -> None:
-    """Run a projection until cancelled. When it stops on a batch it cannot apply, the other
-    projections and the deciders of the process go on; this one says where it stopped and
-    starts again from its stored position after a pause that doubles up to `most` while it
-    stops at once again (from `first` once it got further)."""
-    pause = first
-    while True:
-        projector = start()
-        try:
-            await projector.run()
-            return
-        except ProjectionStopped as stopped:
-            if projector.batches_applied:
-                pause = first
-            log.error("%s; starting it again in %g s", stopped, pause)
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, most)

@@ -39,7 +39,8 @@ from services.runtime.gc_tuning import FreezeSurvivors, freeze_after_startup
 from services.runtime.kafka_security import faust_credentials
 from services.runtime.logs import logging_config
 from services.runtime.policies import run_policies
-from services.runtime.projector import Projector, keep_projecting, tune_for_projecting
+from services.runtime.projector import Projector, tune_for_projecting
+from services.runtime.restarts import keep_running
 from services.runtime.settings import WORKER_ROLES, Settings, comma_list, get_settings
 from services.runtime.topics import ensure_topics
 
@@ -155,7 +156,7 @@ async def project(
         tune_for_projecting(settings, beside_deciders)
     try:
         await asyncio.gather(
-            *(keep_projecting(partial(Projector, settings, engine, p, dlq)) for p in projections)
+            *(keep_running(partial(Projector, settings, engine, p, dlq)) for p in projections)
         )
     finally:
         await dlq.stop()

@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError
 
 from services.runtime import policies
 from services.runtime.dead_letters import Origin
+from services.runtime.restarts import BatchStopped, keep_running
 from services.runtime.settings import Settings
 
 TOPIC = "t.households"
@@ -235,3 +236,59 @@ def test_nothing_is_taken_from_a_partition_before_it_is_positioned(
     monkeypatch.setattr(consumer, "start", start)
     asyncio.run(run_until(policy, done))
     assert seen == [(1, 3)]  # partition 0's records come again once it is sought
+
+
+def test_a_batch_a_reaction_fails_on_stops_the_policy_there_and_commits_none_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a reaction that fails on the second batch (a bug) with words that quote an event,
+    then the policy stops there, naming where and the kind of failure only, with the first
+    batch committed and none of the second."""
+    consumer = Consumer([[Record(0, 1)], [Record(0, 2), Record(0, 3)]])
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        if any(m.offset == 3 for m in messages):
+            raise RuntimeError("no site for household of CIN AB123456")
+
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
+    with pytest.raises(BatchStopped) as stopped:
+        asyncio.run(asyncio.wait_for(stream(consumer, handle).run(), 5))
+
+    assert str(stopped.value) == "policy households stopped at t.households[0]@2-3: RuntimeError"
+    assert consumer.commits == [{TopicPartition(TOPIC, 0): 2}]
+    assert consumer.stopped
+
+
+def test_a_stopped_policy_starts_again_from_its_commit_and_reacts_once_the_cause_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a reaction that fails on a batch three times, then works, when the policy is kept
+    running, then each new start reacts to that batch again (no event skipped) and the
+    last commits it."""
+    consumers: list[Consumer] = []
+    attempts: list[int] = []
+    done = asyncio.Event()
+
+    def start() -> policies.PolicyStream:
+        consumers.append(Consumer([[Record(0, 2), Record(0, 3)]]))
+        return stream(consumers[-1], handle)
+
+    async def handle(messages: Sequence[Origin]) -> None:
+        attempts.append(len(messages))
+        if len(attempts) <= 3:
+            raise RuntimeError("a bug")
+        done.set()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(keep_running(start, first=0.01, most=0.05))
+        await asyncio.wait_for(done.wait(), 5)
+        await asyncio.sleep(0.05)  # its commit
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    monkeypatch.setattr(policies, "POLICY_WITHIN", 0.0)
+    asyncio.run(scenario())
+    assert attempts == [2, 2, 2, 2]
+    assert [c.commits for c in consumers] == [[], [], [], [{TopicPartition(TOPIC, 0): 4}]]
+    assert all(c.stopped for c in consumers)

@@ -4,7 +4,7 @@ A bug in one projection, or an event it was not written for, must neither take t
 projections (nor the deciders beside them) down with it, nor be skipped: the projection
 stays behind, stale rather than wrong, says where it stopped without quoting the events,
 and starts again from its stored position until the cause is gone. These stories run the
-real projector, writer and inventory projection on SQLite under `keep_projecting`.
+real projector, writer and inventory projection on SQLite under `keep_running`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine
 from projections.database import make_engine, migrate
 from projections.projection import Batch
 from projections.registry import PROJECTIONS
-from services.runtime.projector import Projector, keep_projecting
+from services.runtime.projector import Projector
+from services.runtime.restarts import keep_running
 from services.runtime.settings import Settings
 from tests.unit.test_projector_rebalance import (
     TOPIC,
@@ -101,7 +102,7 @@ def test_a_batch_a_projection_cannot_apply_stops_it_alone_until_the_cause_is_gon
     healthy, broken = Inventory(), Inventory()
     broken.broken = True
     healthy_db, broken_db = engine_in(tmp_path / "healthy"), engine_in(tmp_path / "broken")
-    keep = partial(keep_projecting, first=0.01, most=0.05)
+    keep = partial(keep_running, first=0.01, most=0.05)
 
     async def story() -> None:
         running = [
@@ -122,14 +123,13 @@ def test_a_batch_a_projection_cannot_apply_stops_it_alone_until_the_cause_is_gon
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
 
-    with caplog.at_level(logging.ERROR, logger="services.runtime.projector"):
+    with caplog.at_level(logging.ERROR, logger="services.runtime.restarts"):
         asyncio.run(asyncio.wait_for(story(), timeout=60))
 
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(said) == broken.refused >= 3
     assert said[0] == (
-        "projection inventory could not apply t.stock[0]@5-9: ValueError; "
-        "starting it again in 0.01 s"
+        "projection inventory stopped at t.stock[0]@5-9: ValueError; starting it again in 0.01 s"
     )
     assert said[2].endswith("starting it again in 0.04 s")  # the pause doubles
     assert not any("AB123456" in line or "Fatima" in line for line in caplog.text.splitlines())
@@ -138,14 +138,12 @@ def test_a_batch_a_projection_cannot_apply_stops_it_alone_until_the_cause_is_gon
 def test_a_projection_that_keeps_projecting_is_stopped_only_by_its_cancellation(
     tmp_path: Path,
 ) -> None:
-    """Given a projection with nothing wrong, `keep_projecting` runs it until cancelled."""
+    """Given a projection with nothing wrong, `keep_running` runs it until cancelled."""
     projection = Inventory()
     engine = engine_in(tmp_path / "db")
 
     async def story() -> None:
-        task = asyncio.create_task(
-            keep_projecting(projector_of(tmp_path / "db", engine, projection))
-        )
+        task = asyncio.create_task(keep_running(projector_of(tmp_path / "db", engine, projection)))
         await until(lambda: stored(engine) == EVERYTHING)
         assert not task.done()
         task.cancel()

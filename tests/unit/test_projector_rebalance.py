@@ -25,7 +25,8 @@ from projections.projection import Batch
 from projections.registry import PROJECTIONS
 from projections.tables import inventory_lots
 from projections.writer import positions
-from services.runtime.projector import ProjectionStopped, Projector
+from services.runtime.projector import Projector
+from services.runtime.restarts import BatchStopped
 from services.runtime.settings import Settings
 from tests.support.events import recorded
 from tests.support.stock_stories import MARRAKECH, received
@@ -168,7 +169,7 @@ def test_a_batch_that_fails_during_a_rebalance_stops_the_projector(tmp_path: Pat
     consumer = RebalancingConsumer(receipts(10, 12), batch=5)
 
     with pytest.raises(
-        ProjectionStopped, match=r"inventory could not apply t\.stock\[0\]@0-4: ValueError$"
+        BatchStopped, match=r"projection inventory stopped at t\.stock\[0\]@0-4: ValueError$"
     ):
         project(tmp_path, consumer, DatabaseThatBlips(ValueError("cannot fold this receipt")))
 
