@@ -215,16 +215,19 @@ class AggregateStore(Generic[S]):
         """Remember the event in its command's outcome, for the replies to its retries."""
         outcome_key = (written_under, envelope.causation_id)
         outcome = self.outcomes.get(outcome_key)
-        if outcome is None:
+        if outcome is None or outcome.refusal is not None:  # a refusal wrote nothing
             outcome = Outcome(envelope.command_digest)
             self._remember(outcome_key, outcome)
         outcome.events.append(public(envelope))
         outcome.position = position
 
     def apply_refusal(self, record: RefusalRecord) -> None:
-        """Remember a refusal read back from the log, so a retry gets the same answer."""
+        """Remember a refusal read back from the log, so a retry gets the same answer; never
+        over events written under the same id (whichever of the two logs is read first)."""
         key = (record.aggregate_id, record.reply.command_id)
-        self._remember(key, Outcome(record.digest, refusal=record.reply))
+        written = self.outcomes.get(key)
+        if written is None or written.refusal is not None:
+            self._remember(key, Outcome(record.digest, refusal=record.reply))
 
     def _remember(self, key: OutcomeKey, outcome: Outcome) -> None:
         self.outcomes[key] = outcome
@@ -328,7 +331,9 @@ class AggregateStore(Generic[S]):
             return Reply(command_id=item.command_id, status="rejected", error="other_partition",
                          message=OTHER_PARTITION)  # fmt: skip
         previous = self._previous((command.aggregate_id, item.command_id))
-        return _replay(item, previous) if previous is not None else None
+        return (
+            _replay(item, previous) if previous is not None and _answers(previous, item) else None
+        )
 
     def _decided(
         self,
@@ -428,7 +433,7 @@ class AggregateStore(Generic[S]):
             )
         aggregate_id = command.aggregate_id
         previous = self._previous((aggregate_id, cid))
-        if previous is not None:
+        if previous is not None and _answers(previous, command_envelope):
             return aggregate_id, _replay(command_envelope, previous)
         try:
             events = self.decider.decide(
@@ -497,6 +502,14 @@ def _repeated(
         )
         return _item_reply(conflict, with_events)
     return answered
+
+
+def _answers(outcome: Outcome, command_envelope: CommandEnvelope) -> bool:
+    """Whether what an id came to before answers this command: events written under it
+    answer every request under it (the same again, or a conflict); a refusal wrote nothing,
+    so it answers only its very request, and another one under its id is decided anew (a
+    transfer's receipt corrected after one refused as more than was dispatched)."""
+    return outcome.refusal is None or outcome.digest == command_envelope.digest()
 
 
 def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:

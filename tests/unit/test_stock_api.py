@@ -326,6 +326,27 @@ def test_receiving_a_transfer_again_replays_the_same_answer_or_refuses_other_lin
     assert len(api.published("stock")) == published
 
 
+def test_a_receipt_refused_as_more_than_dispatched_can_be_sent_again_corrected(
+    api: ApiHarness,
+) -> None:
+    """A storekeeper types 101 for the 100 baskets shipped and is told so (again, if she
+    sends the same); the receipt sent again with what arrived is taken, and the transfer
+    reads received. A refusal writes nothing, so it does not hold the transfer's receipt."""
+    _ship_100(api)
+
+    typo = api.post("admin", f"/v1/stock/transfers/{TR}/receipt", _arrived(101))
+    same = api.post("admin", f"/v1/stock/transfers/{TR}/receipt", _arrived(101))
+    corrected = api.post("admin", f"/v1/stock/transfers/{TR}/receipt", _arrived(96))
+
+    error_of(typo, 422, "more_than_dispatched")
+    assert same.json() == typo.json()
+    assert corrected.status_code == 201, corrected.text
+    api.project_published()
+    assert api.get("coordinator", f"/v1/stock/transfers/{TR}").json()["status"] == "received"
+    error_of(api.post("admin", f"/v1/stock/transfers/{TR}/receipt", _arrived(101)), 409,
+             "already_received")  # fmt: skip
+
+
 def test_receiving_a_transfer_nobody_dispatched_is_a_404(api: ApiHarness) -> None:
     r = api.post("admin", "/v1/stock/transfers/tr-never-sent/receipt", _arrived(10))
 

@@ -614,6 +614,68 @@ def test_reusing_a_receipt_id_for_a_different_quantity_is_an_idempotency_conflic
     assert store.state(MARRAKECH).on_hand(BASKETS) == 120
 
 
+def test_an_id_refused_once_is_decided_anew_for_another_request() -> None:
+    """A refusal wrote nothing: its very request gets it again, another one under the same id
+    is decided on its own (a dispatch cut down to what Marrakech holds)."""
+    store = marrakech_store()
+
+    refused = store.take(envelope(dispatch(line(150)), "tr-cut"))
+    again = store.take(envelope(dispatch(line(150)), "tr-cut"))
+    cut = store.take(envelope(dispatch(line(100)), "tr-cut"))
+
+    assert refused.reply is not None and refused.reply.error == "insufficient_stock"
+    assert again.reply == refused.reply.model_copy(update={"replayed": True})
+    assert cut.reply is None and [type(e).__name__ for _, e in cut.events] == ["TransferDispatched"]
+
+
+def test_events_written_under_an_id_answer_it_whichever_log_is_folded_first() -> None:
+    """Refused, then accepted under the same id: folded from the log, events before the
+    refusal record or after it, the accepted request is answered with its events, and the
+    refused one is a conflict."""
+    refused_first = marrakech_store()
+    refusal = refused_first.take(envelope(dispatch(line(150)), "tr-cut")).refusal
+    accepted = refused_first.take(envelope(dispatch(line(100)), "tr-cut"))
+    assert refusal is not None
+    answers = []
+    for fold in ("events first", "refusal first"):
+        store = marrakech_store()
+        if fold == "refusal first":
+            store.apply_refusal(refusal)
+        store.fold(accepted)
+        if fold == "events first":
+            store.apply_refusal(refusal)
+        answers.append(
+            (
+                store.take(envelope(dispatch(line(100)), "tr-cut")).reply,
+                store.take(envelope(dispatch(line(150)), "tr-cut")).reply,
+            )
+        )
+
+    for replayed, conflict in answers:
+        assert replayed is not None and (replayed.status, replayed.replayed) == ("accepted", True)
+        assert [e["event_id"] for e in replayed.events] == [
+            str(e.event_id) for e, _ in accepted.events
+        ]
+        assert conflict is not None and conflict.error == "idempotency_conflict"
+
+
+def test_a_conflicting_request_never_takes_the_id_from_the_one_accepted() -> None:
+    """Accepted, then the same id asked for something else (a conflict, which the writer
+    records as a refusal): the first request sent again still gets its own answer."""
+    store = marrakech_store()
+    first = store.take(envelope(dispatch(line(100)), "tr-001"))
+    store.fold(first)
+
+    conflict = store.take(envelope(dispatch(line(10)), "tr-001"))
+    retried = store.take(envelope(dispatch(line(100)), "tr-001"))
+
+    assert conflict.refusal is not None and conflict.refusal.reply.error == "idempotency_conflict"
+    assert retried.reply is not None and (retried.reply.status, retried.reply.replayed) == (
+        "accepted",
+        True,
+    )
+
+
 def test_a_refusal_is_a_reply_with_its_reason_and_nothing_to_write() -> None:
     store = marrakech_store()
 
