@@ -24,6 +24,7 @@ import orjson
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import BrokerUnavailable, Invalid
+from services.app.household_places import sites_of
 from services.app.import_batches import in_batches, item_replies
 from services.app.import_checks import (
     Candidate,
@@ -71,8 +72,12 @@ class ImportReport:
 OnLines = Callable[[list[LineOutcome]], None]
 
 
-def import_id_for(ports: Ports, digest: bytes, dry_run: bool) -> str:
-    """An import's id from a keyed digest of its file: the same file is the same import."""
+def import_id_for(ports: Ports, digest: bytes, dry_run: bool, user: User | None = None) -> str:
+    """An import's id from a keyed digest of its file: the same file is the same import, for
+    users who may assign households to the same sites (a line one refuses as `site_not_yours`,
+    another may import)."""
+    if user is not None and (sites := sites_of(user)) is not None:
+        digest += b"\0sites:" + ",".join(sorted(sites)).encode()
     keyed = hashlib.blake2b(digest, key=ports.settings.pseudonym_key.encode()[:64], digest_size=12)
     return f"{'dry' if dry_run else 'imp'}-{keyed.hexdigest()}"
 
@@ -120,7 +125,7 @@ async def _run(
     sending: set[asyncio.Task[list[LineOutcome]]] = set()
     try:
         while batch := list(islice(lines, BATCH)):
-            outcomes, candidates = await checked(ports, batch, people, ids)
+            outcomes, candidates = await checked(ports, user, batch, people, ids)
             if candidates and not report.dry_run:
                 sending.add(asyncio.create_task(_send(ports, user, now, candidates)))
             else:

@@ -8,6 +8,7 @@ from typing import Any
 from events.households import PROFILE, ErasureReason
 from projections import households_queries, queries
 from services.app.errors import Conflict, Forbidden, Invalid, NotFound
+from services.app.household_places import check_area, check_site_is_theirs
 from services.app.household_profiles import (
     RESEALED,
     Household,
@@ -64,6 +65,7 @@ async def register_household(
     authorize(user, "households.write")
     household_id = body.id
     size, counted = size_and_counts(body.size, body.members, now)
+    await check_area(ports, body.region_code, body.province_code)
     await _check_site(ports, user, body.site_id, body.region_code)
     cin_p, reg_p = (
         pseudonym(ports.settings.pseudonym_key, k, v) if v else None
@@ -123,6 +125,7 @@ async def update_profile(
     row = await seen(ports, "households", households_queries.household, household_id)
     if row is None or row["erased"] or not await within_reach(ports, user, row):
         raise NotFound(f"no household {household_id!r}", error="unknown_household")
+    await check_area(ports, change.region_code, change.province_code)
     if not await within_reach(ports, user, {"region_code": change.region_code}):
         raise Forbidden(
             "a user assigned to sites moves a household only within the regions they serve",
@@ -190,10 +193,7 @@ async def _check_site(ports: Ports, user: User, site_id: str | None, region_code
             "choose a site of the household's region",
             field="site_id",
         )
-    if SCOPE_OF_ROLE.get(user.role) == "sites" and site_id not in user.sites:
-        raise Forbidden(
-            "you assign households only to your own sites", permission="households.write"
-        )
+    check_site_is_theirs(user, site_id)
 
 
 async def within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 
 from events.households import PROFILE
 from projections import households_queries
+from services.app.household_places import site_is_theirs
+from services.app.permissions import User
 from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.domain.households.importing import FirstSeen, Line, Refusal
@@ -57,10 +59,10 @@ def _number(text: str) -> int:
 
 
 async def checked(
-    ports: Ports, batch: list[Line | Refusal], people: FirstSeen, ids: FirstSeen
+    ports: Ports, user: User, batch: list[Line | Refusal], people: FirstSeen, ids: FirstSeen
 ) -> tuple[list[LineOutcome], list[Candidate]]:
     """The batch's lines refused or unchanged so far, and the candidates left to register
-    or to update."""
+    or to update (by this user: to a site of theirs)."""
     outcomes = [_refused(entry) for entry in batch if isinstance(entry, Refusal)]
     fresh: list[Candidate] = []
     for entry in (e for e in batch if isinstance(e, Line)):
@@ -78,6 +80,8 @@ async def checked(
     candidates = []
     for candidate in fresh:
         outcome = _against_registry(candidate, known)
+        if isinstance(outcome, Candidate):
+            outcome = _within_scope(outcome, user)
         if isinstance(outcome, Candidate):
             candidates.append(outcome)
         else:
@@ -134,6 +138,18 @@ def _against_registry(
     if row is not None and row["identity"] != candidate.identity:
         return id_taken(candidate.line)
     return candidate
+
+
+def _within_scope(candidate: Candidate, user: User) -> LineOutcome | Candidate:
+    """Refused when the line would place its household at a site this user may not assign
+    (as registering one refuses it); a site the household has already stands."""
+    site = candidate.values.get("site_id")
+    before = (candidate.registered or {}).get("site_id")
+    if site is None or site == before or site_is_theirs(user, site):
+        return candidate
+    hid = candidate.household_id if candidate.registered else None
+    message = "site_id is not one of your sites: you assign households only to your own"
+    return LineOutcome(candidate.line, "refused", hid, "site_not_yours", message)
 
 
 def same_situation(values: dict[str, Any], row: dict[str, Any]) -> bool:

@@ -66,7 +66,7 @@ async def start_import(
         read(_lines(body), {})  # the header, at once: a file that will not do is a 422
     except UnreadableFile as exc:
         raise Invalid(str(exc), field="file") from None
-    import_id = import_id_for(ports, hashlib.sha256(body).digest(), dry_run)
+    import_id = import_id_for(ports, hashlib.sha256(body).digest(), dry_run, user)
     known = await in_thread(imports_queries.state, ports.engine, import_id)
     if import_id in imports.running or (known and known["status"] == "done"):
         return await import_state(ports, user, import_id), False

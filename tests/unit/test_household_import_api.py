@@ -28,9 +28,9 @@ from services.domain.households.importing import COLUMNS
 from services.domain.households.writer import HouseholdDecider
 from services.domain.privacy import pseudonym
 from services.runtime import cli
-from tests.support.api import SEEDED_AT, ApiHarness
+from tests.support.api import SEEDED_AT, SITE, ApiHarness
 from tests.unit.test_households_api import read_model_rows
-from tests.unit.test_permissions_matrix import HOUSEHOLD, seed_aid
+from tests.unit.test_permissions_matrix import ASNI, HOUSEHOLD, HOUSEHOLD_CIN, seed_aid
 
 # every column the import reads, in its order, but the site and members (read on their own)
 HEADER = ",".join(c for c in COLUMNS if c not in ("site_id", "members"))
@@ -389,3 +389,70 @@ def test_a_writer_that_cannot_read_a_batch_still_gets_each_household_alone(
     }  # fmt: skip
     assert types.count("RegisterHousehold") == 3
     assert [(o.line, o.reason) for o in report.refused] == REFUSED
+
+
+# ---- a social worker of Amizmiz imports only to her own sites --------------------------------
+
+# one household at Asni (another social worker's site), one at Amizmiz (hers)
+AT_SITES = (
+    "id,national_id,head_name,size,region_code,site_id\n"
+    f"hh-imp-scope-1,SC500001,Nadia Ait Ouarab,2,MA07,{ASNI}\n"
+    f"hh-imp-scope-2,SC500002,Hassan Bouzid,3,MA07,{SITE}\n"
+)
+
+
+@pytest.mark.parametrize("dry_run", ["true", "false"])
+def test_a_social_worker_s_line_at_another_site_is_refused_as_the_api_refuses_it(
+    api: ApiHarness, dry_run: str
+) -> None:
+    before = len(api.published("households"))
+
+    r = post(api, AT_SITES, "social_worker", dry_run=dry_run)
+    state = finished(api, r.json()["import_id"], "social_worker")
+    api.project_published()
+    by_hand = api.post("social_worker", "/v1/households", {
+        "id": "hh-api-scope-1", "national_id": "SC500003", "head_name": "Nadia Ait Ouarab",
+        "size": 2, "region_code": "MA07", "site_id": ASNI,
+    })  # fmt: skip
+
+    assert (state["registered"], state["refused"]) == (1, 1)
+    assert refused(state) == [(2, "site_not_yours")]
+    assert "SC500001" not in r.text + str(state) and "Ouarab" not in str(state)
+    assert by_hand.status_code == 403, by_hand.text
+    assert api.get("coordinator", "/v1/households/hh-imp-scope-1").status_code == 404
+    registered = [e.data["household_id"] for e in api.published("households")[before:]]
+    assert registered == ([] if dry_run == "true" else ["hh-imp-scope-2"])
+
+
+def test_a_social_worker_s_import_does_not_move_a_household_to_another_s_site(
+    api: ApiHarness,
+) -> None:
+    header = "id,national_id,head_name,size,region_code,province_code,groups,site_id\n"
+    line = f"{HOUSEHOLD},{HOUSEHOLD_CIN},Zahra Ouhammou,6,MA07,MA0701,children;elderly,"
+
+    away = finished(api, post(api, header + line + ASNI + "\n", "social_worker").json()[
+        "import_id"], "social_worker")  # fmt: skip
+    home = finished(api, post(api, header + line + SITE + "\n", "social_worker").json()[
+        "import_id"], "social_worker")  # fmt: skip
+    api.project_published()
+
+    assert [(r["line"], r["reason"], r["household_id"]) for r in away["refusals"]] == [
+        (2, "site_not_yours", HOUSEHOLD)
+    ]
+    assert (away["updated"], home["updated"], home["refused"]) == (0, 1, 0)
+    assert api.get("coordinator", f"/v1/households/{HOUSEHOLD}").json()["site_id"] == SITE
+
+
+def test_a_coordinator_imports_the_file_a_social_worker_could_not_wholly(api: ApiHarness) -> None:
+    """Her import of the file is not the coordinator's: his, of the same file, places the
+    household at Asni; and the command line (an administrator) may as well."""
+    hers = finished(api, post(api, AT_SITES, "social_worker").json()["import_id"], "social_worker")
+    his = post(api, AT_SITES, "coordinator")
+    theirs = finished(api, his.json()["import_id"], "coordinator")
+    by_command_line = run(api, AT_SITES, "imp-at-sites", dry_run=True)
+    api.project_published()
+
+    assert his.status_code == 202 and his.json()["import_id"] != hers["import_id"]
+    assert (theirs["registered"], theirs["unchanged"], theirs["refused"]) == (1, 1, 0)
+    assert api.get("coordinator", "/v1/households/hh-imp-scope-1").json()["site_id"] == ASNI
+    assert by_command_line.counts["refused"] == 0

@@ -164,3 +164,14 @@ def test_members_are_read_in_their_short_form_and_count_the_size() -> None:
         (3, "bad_members"), (4, "bad_members"), (5, "bad_members"), (6, "missing_field"),
     ]  # fmt: skip
     assert all("1979" not in r.message for r in found if isinstance(r, Refusal))
+
+
+def test_a_province_stands_where_no_location_of_its_region_names_one() -> None:
+    """Casablanca-Settat's locations name no province: its households' provinces are taken,
+    as `POST /v1/households` takes them (Marrakech-Safi's are checked)."""
+    [casablanca, elsewhere] = lines(
+        ",AB100200,,Samira Idrissi,,3,MA06,MA0641,,", ",AB100201,,Samir Idrissi,,3,MA07,MA0641,,"
+    )
+
+    assert isinstance(casablanca, Line) and casablanca.values["province_code"] == "MA0641"
+    assert isinstance(elsewhere, Refusal) and elsewhere.reason == "unknown_province"

@@ -132,6 +132,24 @@ def test_a_profile_that_does_not_add_up_is_a_422_naming_the_field(
     assert updates(registered) == []
 
 
+@pytest.mark.parametrize(
+    ("area", "field", "reason"),
+    [
+        ({"region_code": "MA99", "province_code": None}, "region_code", "unknown_region"),
+        ({"province_code": "MA0799"}, "province_code", "unknown_province"),
+    ],
+)
+def test_a_household_moved_to_an_area_no_location_carries_is_a_422_naming_the_field(
+    registered: ApiHarness, area: dict[str, Any], field: str, reason: str
+) -> None:
+    """As the import refuses such a line."""
+    body = {k: v for k, v in profile(**area).items() if v is not None}
+    r = put(registered, FATIMA.household_id, body, who="coordinator")
+
+    assert (error_of(r, 422, "invalid_request")["field"], r.json()["reason"]) == (field, reason)
+    assert updates(registered) == []
+
+
 def test_updating_a_household_never_registered_or_erased_is_a_404(
     registered: ApiHarness,
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 from services.app.errors import BrokerUnavailable
 from services.app.limits import RateLimit
 from tests.support.api import USERNAMES, ApiHarness
-from tests.unit.test_households_api import EVERYONE, FATIMA, YOUSSEF
+from tests.unit.test_households_api import EVERYONE, FATIMA, PROVINCE_WAREHOUSES, YOUSSEF
 
 LOOKUP = "/v1/households/lookup"
 
@@ -19,6 +19,7 @@ LOOKUP = "/v1/households/lookup"
 def registered(tmp_path: Path) -> Iterator[ApiHarness]:
     """Four households: three of Marrakech-Safi (MA07), Youssef of Casablanca (MA06)."""
     with ApiHarness(tmp_path) as harness:
+        harness.apply(*PROVINCE_WAREHOUSES)  # the reference data knows their provinces
         for person in EVERYONE:
             assert harness.post("agent", "/v1/households", person.body()).status_code == 201
         harness.project_published()

@@ -30,6 +30,11 @@ CLIENT_ID = re.compile(f"({SLUG_PATTERN})|({UUID_PATTERN})")
 Areas = Mapping[str, frozenset[str]]
 # Distribution sites known from the reference data: site id -> its region code.
 Sites = Mapping[str, str]
+# An area the reference data does not know, by the field naming it: the reason, the words.
+UNKNOWN_AREA = {
+    "region_code": ("unknown_region", "region_code is not a region of the reference data"),
+    "province_code": ("unknown_province", "province_code is not a province of that region"),
+}
 
 
 class UnreadableFile(ValueError):
@@ -122,16 +127,18 @@ def check(cells: Mapping[str, str], areas: Areas, sites: Sites | None = None) ->
     _match(cells.get("id") or None, CLIENT_ID, "bad_id", "id is not a UUID nor a lower-case slug")
     region, province = cells["region_code"], cells.get("province_code") or None
     members = _members(cells.get("members") or "")
+    size = _counted(cells.get("size") or "", members)
+    _area(region, province, areas)
     return {
         "id": cells.get("id") or None,
         "national_id": national_id,
         "registry_number": registry,
         "head_name": cells["head_name"],
         "phone": phone,
-        "size": _counted(cells.get("size") or "", members),
+        "size": size,
         "members": members,
-        "region_code": _region(region, areas),
-        "province_code": _province(region, province, areas),
+        "region_code": region,
+        "province_code": province,
         "groups": _groups(cells.get("groups", "")),
         "precarity_score": _score(cells.get("precarity_score") or None),
     } | ({"site_id": _site(cells["site_id"] or None, region, sites or {})}
@@ -166,16 +173,21 @@ def _score(text: str | None) -> float | None:
     return score
 
 
-def _region(region: str, areas: Areas) -> str:
+def unknown_area(region: str, province: str | None, areas: Areas) -> str | None:
+    """The field naming an area the reference data does not know (`region_code`, or
+    `province_code` when it is not one of that region's), or None: the one rule for a
+    household's area, whether it is imported or registered one at a time. A location's
+    province is optional: where none of a region's names one, any province stands."""
     if region not in areas:
-        raise LineError("unknown_region", "region_code is not a region of the reference data")
-    return region
+        return "region_code"
+    if province is not None and areas[region] and province not in areas[region]:
+        return "province_code"
+    return None
 
 
-def _province(region: str, province: str | None, areas: Areas) -> str | None:
-    if province is not None and province not in areas[region]:
-        raise LineError("unknown_province", "province_code is not a province of that region")
-    return province
+def _area(region: str, province: str | None, areas: Areas) -> None:
+    if (field_name := unknown_area(region, province, areas)) is not None:
+        raise LineError(*UNKNOWN_AREA[field_name])
 
 
 def _counted(size: str, members: list[Member] | None) -> int:
