@@ -15,15 +15,19 @@ It checks, in order, and stops at the first failure (exit 1), else prints OK (ex
 2. in every partition given, each event names the hash of the one before it (`prev`), and
    the last event is the checkpoint's head, at the checkpoint's offset;
 3. the quantities of the trace (received, in stock by location, in transit, lost,
-   distributed with its breakdowns) are what the events add up to;
+   distributed with its breakdowns) are what the events add up to (the shares of kits in
+   stock, `in_kits` of each location, on their way, `in_kits_in_transit`, handed out and
+   lost, `through_kits`, taken out);
 4. item by item (the trace's `items`: a cash donation buys several), each part summed over
    the items is the trace's total (the parts inside kits included), and the items, with
    their received, in stock, in transit, lost and distributed, are what the events add up
-   to (the item's shares of kits handed out and lost, `through_kits`, taken out).
+   to (the item's shares of kits taken out the same way).
 It cannot check the events' own signatures (an HMAC under the organisation's secret key),
 the households counts (not in a proof), nor the shares inside kits (taken as given, in
 total and per item: only that the items' shares sum to the totals). A trace from before
-`items` existed has none: step 4 is then skipped.
+`items` existed has none: step 4 is then skipped. A proof of format
+`aidledger-donation-proof/1` is of a trace from before the units inside kits in stock and on
+their way were counted in `in_stock` and `in_transit`: nothing is taken out of those then.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-FORMAT = "aidledger-donation-proof/1"
+FORMAT = "aidledger-donation-proof/2"
+FORMAT_KITS_APART = "aidledger-donation-proof/1"  # kits in stock or on their way not counted
 RECEIPT_KINDS = ("StockReceived", "StockReceiptVoided")
 LOSS_KINDS = ("StockAdjusted", "StockCounted", "StockAdjustmentVoided", "StockCountVoided")
 PER_ITEM = ("received", "in_stock", "in_transit", "lost", "distributed")
@@ -235,10 +240,12 @@ def recompute(donation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def claimed(trace: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The trace's own quantities for the donation's lots (its kit shares taken out), and
-    whether the breakdowns can be compared (they mix in kit shares when there are some)."""
+def claimed(trace: dict[str, Any], kits_counted: bool = True) -> tuple[dict[str, Any], bool]:
+    """The trace's own quantities for the donation's lots (its kit shares taken out, those
+    in stock and on their way too when `kits_counted`), and whether the breakdowns can be
+    compared (they mix in kit shares when there are some)."""
     kits = trace.get("through_kits") or {}
+    inside = 1 if kits_counted else 0
     handed, lost = kits.get("units_handed", 0), kits.get("units_lost", 0)
     given = trace["distributed"]
     names = {
@@ -252,31 +259,38 @@ def claimed(trace: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         distributed[label] = {row[name] or "": row["quantity"] for row in given.get(label, [])}
     own = {
         "received": trace["received"],
-        "in_stock": {s["location_id"]: s["quantity"] for s in trace["in_stock"]},
-        "in_transit": trace["in_transit"],
+        "in_stock": {
+            s["location_id"]: s["quantity"] - inside * s.get("in_kits", 0)
+            for s in trace["in_stock"]
+        },
+        "in_transit": trace["in_transit"] - inside * trace.get("in_kits_in_transit", 0),
         "lost": trace["lost"] - lost,
         "distributed": distributed,
-        "items": {i["item_id"]: own_of(i) for i in trace.get("items", [])},
+        "items": {i["item_id"]: own_of(i, kits_counted) for i in trace.get("items", [])},
     }
+    own["in_stock"] = {loc: q for loc, q in sorted(own["in_stock"].items()) if q}
     own["items"] = {k: v for k, v in sorted(own["items"].items()) if any(v.values())}
     return own, not kits.get("lots")
 
 
-def own_of(item: dict[str, Any]) -> dict[str, int]:
+def own_of(item: dict[str, Any], kits_counted: bool = True) -> dict[str, int]:
     """An item's figures for the donation's own lots: its kit shares taken out."""
     kits = item["through_kits"]
+    moving = item["in_kits_in_transit"] if kits_counted else 0
+    held = item["in_kits"] - item["in_kits_in_transit"] if kits_counted else 0
     return {
         "received": item["received"],
-        "in_stock": item["in_stock"],
-        "in_transit": item["in_transit"],
+        "in_stock": item["in_stock"] - held,
+        "in_transit": item["in_transit"] - moving,
         "lost": item["lost"] - kits["units_lost"],
         "distributed": item["distributed"] - kits["units_handed"],
     }
 
 
-def items_sum_to_totals(trace: dict[str, Any]) -> None:
+def items_sum_to_totals(trace: dict[str, Any], kits_counted: bool = True) -> None:
     """Failure unless each part summed over the trace's items is the trace's total (the
-    parts inside kits, taken as given, included)."""
+    parts inside kits, taken as given, included), and the units inside kits in stock, by
+    location, are those inside kits not on their way."""
     items, kits = trace["items"], trace.get("through_kits") or {}
     totals = {
         "received": trace["received"],
@@ -298,11 +312,17 @@ def items_sum_to_totals(trace: dict[str, Any]) -> None:
                 f"the trace's items add up to {name} {summed} inside kits, its total says "
                 f"{kits.get(name, 0)}"
             )
+    in_kits_at = sum(s.get("in_kits", 0) for s in trace["in_stock"])
+    if kits_counted and in_kits_at != totals["in_kits"] - totals["in_kits_in_transit"]:
+        raise Failure(
+            f"the trace's locations hold {in_kits_at} units inside kits, its totals say "
+            f"{totals['in_kits'] - totals['in_kits_in_transit']} (in kits, not in transit)"
+        )
 
 
-def compare(trace: dict[str, Any], found: dict[str, Any]) -> list[str]:
+def compare(trace: dict[str, Any], found: dict[str, Any], kits_counted: bool = True) -> list[str]:
     """What was compared; Failure at the first quantity the events do not add up to."""
-    own, breakdowns = claimed(trace)
+    own, breakdowns = claimed(trace, kits_counted)
     checks = [
         ("received", own["received"], found["received"]),
         ("in stock", own["in_stock"], found["in_stock"]),
@@ -319,7 +339,7 @@ def compare(trace: dict[str, Any], found: dict[str, Any]) -> list[str]:
             raise Failure(f"the trace says {name} {says}, the events add up to {adds_up}")
     checked = [name for name, _, _ in checks]
     if "items" in trace:  # a trace from before the items has none
-        items_sum_to_totals(trace)
+        items_sum_to_totals(trace, kits_counted)
         by_item = [("items", sorted(own["items"]), sorted(found["items"]))]
         for item in sorted(set(own["items"]) & set(found["items"])):
             for part in PER_ITEM:
@@ -335,8 +355,9 @@ def compare(trace: dict[str, Any], found: dict[str, Any]) -> list[str]:
 def verify(document: dict[str, Any], public_key: bytes) -> str:
     """The OK line; Failure saying why not."""
     proof = document.get("proof", document)
-    if not isinstance(proof, dict) or proof.get("format") != FORMAT:
+    if not isinstance(proof, dict) or proof.get("format") not in (FORMAT, FORMAT_KITS_APART):
         raise Failure(f"not a donation proof (format {FORMAT!r} expected)")
+    kits_counted = proof["format"] == FORMAT
     shown = {k: v for k, v in document.items() if k != "proof"}
     if "proof" in document and shown != proof.get("trace"):
         raise Failure("the trace shown beside the proof is not the trace the proof is of")
@@ -346,7 +367,7 @@ def verify(document: dict[str, Any], public_key: bytes) -> str:
             raise Failure("the trace is of another donation than the proof")
         check_checkpoint(proof["checkpoint"], public_key)
         events = check_chains(proof)
-        checked = compare(trace, recompute(donation_id, events))
+        checked = compare(trace, recompute(donation_id, events), kits_counted)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Failure(f"the proof is malformed ({type(exc).__name__}: {exc})") from exc
     issued = proof["checkpoint"].get("issued_at", "?")

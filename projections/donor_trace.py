@@ -1,14 +1,19 @@
 """The donor trace: where a donation's units are, folded from what `relief_queries.trace`
 reads (pure functions, no database).
 
-A donation's units are in stock, in transit, distributed, lost, or inside kits in stock or
-on their way; the parts add up to what was received. A kit lot holds `units` of the
-donation in `kits` kits: each of its kits carries units / kits of it, so the kits handed out
-(or lost) take that share to the households (or the losses). Shares are summed exactly and
-rounded down once, per part and per row of each breakdown; what rounding leaves stays
-counted inside kits. Item by item (a cash donation buys several goods, and units summed over
-them mean nothing), a part's rounded total is shared out by largest remainder (see
-`apportion`), so each part's items sum to its total."""
+A donation's units are in stock (by location), in transit, distributed or lost: those parts
+add up to what was received. Units inside kits are still held: those of kits in stock count
+in `in_stock` at the kits' location, those of kits on their way in `in_transit`; `in_kits`
+(in total, per location and per item) and `in_kits_in_transit` say how much of those parts
+sits inside kits. A kit lot holds `units` of the donation in `kits` kits: each of its kits
+carries units / kits of it, so the kits handed out (or lost, or on their way) take that share
+to the households (or the losses, or the road). Shares are summed exactly and rounded down
+once, per part and per row of each breakdown; what rounding leaves stays inside kits in
+stock, where the lots' kits are (where they were assembled when none is left in stock).
+Item by item (a cash donation buys several goods, and units summed over them mean nothing),
+a part's rounded total is shared out by largest remainder (see `apportion`), so each part's
+items sum to its total, and the kits in stock are placed by location the same way (see
+`place`)."""
 
 from __future__ import annotations
 
@@ -39,6 +44,8 @@ class TraceReading:
     kits_handed: Sequence[tuple[Any, ...]]  # (kit lot, *Handed): its lots' kits handed out
     kits_lost: dict[KitLot, int]  # kits missing or adjusted away (found ones count back)
     kits_moving: dict[KitLot, int]  # kits on a transfer or a convoy
+    # (kit lot, location, kits there now, kits assembled there)
+    kits_stocked: Sequence[tuple[KitLot, str, int, int]] = ()
 
 
 def trace_of(donation_id: str, reading: TraceReading) -> Row:
@@ -82,10 +89,18 @@ def trace_of(donation_id: str, reading: TraceReading) -> Row:
         reading.held, spread, [(k, q) for k, q, *_ in reading.kits_handed], kits_lost.items(),
         reading.kits_moving.items(), (units_handed, units_lost, units_moving),
     )  # fmt: skip
-    items = items_of(parts, through)
+    taken = (through["handed"], through["lost"], through["moving"])
+    in_kits_in_stock = {i: a - sum(t.get(i, 0) for t in taken)
+                        for i, a in through["assembled"].items()}  # fmt: skip
+    placed = kits_placed(reading.held, reading.kits_stocked, spread, in_kits_in_stock)
+    items = items_of(parts, through, placed)
     in_stock: Counter[str] = Counter()
+    in_kits_at: Counter[str] = Counter()
     for location, _, q in reading.stocked:
         in_stock[location] += q
+    for by_location in placed.values():
+        in_stock.update(by_location)
+        in_kits_at.update(by_location)
 
     def total(part: str) -> int:
         return sum(row[part] for row in items)
@@ -93,7 +108,11 @@ def trace_of(donation_id: str, reading: TraceReading) -> Row:
     return {
         "donation_id": donation_id,
         "received": total("received"),
-        "in_stock": [{"location_id": loc, "quantity": q} for loc, q in in_stock.items() if q],
+        "in_stock": [
+            {"location_id": loc, "quantity": q, "in_kits": in_kits_at[loc]}
+            for loc, q in sorted(in_stock.items())
+            if q or in_kits_at[loc]
+        ],
         "in_transit": total("in_transit"),
         "distributed": distributed(
             [(Fraction(r[1]), *r[2:]) for r in reading.handed] + share_handed
@@ -202,6 +221,45 @@ def kit_shares_by_item(
             "moving": units_moving}  # fmt: skip
 
 
+def kits_placed(
+    held: dict[tuple[str, str, str], dict[str, int]],
+    stocked: Iterable[tuple[KitLot, str, int, int]],
+    spread: Callable[[KitLot], int],
+    totals: dict[str, int],
+) -> dict[str, dict[str, int]]:
+    """Item by item, its units inside kits in stock (`totals`) by location: shared out (see
+    `place`) in proportion to the donation's share of the kits each location holds or, when
+    none is left in stock (what rounding leaves of kits all gone), of those assembled there."""
+    in_lot: dict[KitLot, list[tuple[str, int]]] = defaultdict(list)
+    for (kit, lot, item), figures in held.items():
+        in_lot[(kit, lot)].append((item, figures["units"]))
+    now: dict[str, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    made: dict[str, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    for kit_lot, location, kits_there, assembled_there in stocked:
+        for item, units in in_lot.get(kit_lot, []):
+            now[item][location] += Fraction(max(kits_there, 0) * units, spread(kit_lot))
+            made[item][location] += Fraction(max(assembled_there, 0) * units, spread(kit_lot))
+    return {
+        item: place(total, now[item] if any(now[item].values()) else made[item])
+        for item, total in totals.items()
+    }
+
+
+def place(total: int, weights: dict[str, Fraction]) -> dict[str, int]:
+    """`total` shared out in proportion to `weights`: each share rounded down, then one more
+    to the largest remainders (ties to the first key), so the shares sum to `total`; with no
+    weight at all (no location ever held the kits) nothing is placed."""
+    whole = sum(weights.values(), Fraction(0))
+    if not whole:
+        return {}
+    exact = {key: total * weight / whole for key, weight in weights.items()}
+    shared = {key: floor(x) for key, x in exact.items()}
+    left = total - sum(shared.values())
+    for key in sorted(exact, key=lambda k: (shared[k] - exact[k], k))[:left]:
+        shared[key] += 1
+    return {key: n for key, n in shared.items() if n}
+
+
 def apportion(total: int, exact: dict[str, Fraction], room: dict[str, int]) -> dict[str, int]:
     """`total` (the exact figures' sum rounded down) shared out by item: each item's figure
     rounded down, then one more to the items with the largest remainders, those with room
@@ -218,21 +276,27 @@ def apportion(total: int, exact: dict[str, Fraction], room: dict[str, int]) -> d
     return shared
 
 
-def items_of(parts: dict[str, dict[str, int]], kits: dict[str, dict[str, int]]) -> list[Row]:
+def items_of(
+    parts: dict[str, dict[str, int]],
+    kits: dict[str, dict[str, int]],
+    placed: dict[str, dict[str, int]],
+) -> list[Row]:
     """The trace item by item (those with any figure), sorted by item: the donation's own
-    lots' parts plus the shares of kits handed out and lost; the rest stays inside kits."""
+    lots' parts plus its shares of kits handed out, lost, on their way and in stock (`placed`
+    by location); `in_kits` and `in_kits_in_transit` say how much of those is inside kits."""
     rows = []
     for item in sorted(set().union(*parts.values(), *kits.values())):
         handed, lost = kits["handed"].get(item, 0), kits["lost"].get(item, 0)
+        moving = kits["moving"].get(item, 0)
         row: Row = {
             "item_id": item,
             "received": parts["received"].get(item, 0),
-            "in_stock": parts["in_stock"].get(item, 0),
-            "in_transit": parts["in_transit"].get(item, 0),
+            "in_stock": parts["in_stock"].get(item, 0) + sum(placed.get(item, {}).values()),
+            "in_transit": parts["in_transit"].get(item, 0) + moving,
             "distributed": parts["distributed"].get(item, 0) + handed,
             "lost": parts["lost"].get(item, 0) + lost,
             "in_kits": kits["assembled"].get(item, 0) - handed - lost,
-            "in_kits_in_transit": kits["moving"].get(item, 0),
+            "in_kits_in_transit": moving,
         }
         # a count that found units later lost inside kits nets every part to 0: the row
         # stays for its kits' shares, which the totals count

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, tuple_
+from sqlalchemy import Connection, Engine, and_, case, func, select, tuple_
 
 from projections.donor_trace import KitLot, TraceReading, by_item, trace_of
 from projections.paging import EVERYTHING, Page, Paging, Sort, read_page
@@ -122,6 +122,7 @@ def trace(engine: Engine, donation_id: str) -> dict[str, Any]:
             kits_handed=_kits_handed(conn, kit_lots_held),
             kits_lost=_kits_lost(conn, kit_lots_held),
             kits_moving=_kits_in_transit(conn, kit_lots_held),
+            kits_stocked=_kits_stocked(conn, kit_lots_held),
         )
     return trace_of(donation_id, reading)
 
@@ -217,3 +218,20 @@ def _kits_in_transit(conn: Connection, kits: list[KitLot]) -> dict[KitLot, int]:
         .group_by(t.c.item_id, t.c.lot)
     ).all()  # fmt: skip
     return {(kit, lot): int(n or 0) for kit, lot, n in moving}
+
+
+def _kits_stocked(conn: Connection, kits: list[KitLot]) -> list[tuple[KitLot, str, int, int]]:
+    """Each location that held kits of those lots: ((kit, lot), location, kits there now,
+    kits assembled there)."""
+    if not kits:
+        return []
+    m = stock_movements
+    assembled = case((m.c.kind == "KitsAssembled", m.c.quantity), else_=0)
+    rows = conn.execute(
+        select(m.c.item_id, m.c.lot, m.c.location_id, func.sum(m.c.quantity),
+               func.sum(assembled))
+        .where(tuple_(m.c.item_id, m.c.lot).in_(kits))
+        .group_by(m.c.item_id, m.c.lot, m.c.location_id)
+        .order_by(m.c.location_id)
+    ).all()  # fmt: skip
+    return [((kit, lot), loc, int(n or 0), int(made or 0)) for kit, lot, loc, n, made in rows]

@@ -14,7 +14,9 @@ from api.reads import ReadAfter
 from api.routing import Router
 from api.schemas.relief import (
     DonationCreate,
+    DonationList,
     DonationPublic,
+    DonationRead,
     DonorCreate,
     DonorPublic,
     DonorTrace,
@@ -101,13 +103,13 @@ async def receive_donation(
     )
 
 
-@router.get("/donations", response_model=ListOf)
+@router.get("/donations", response_model=DonationList)
 async def list_donations(
     services: ServicesDep, user: CurrentUser, _: ReadAfter, page: PageOf
-) -> ListOf:
+) -> DonationList:
     """Donations received, the latest first (a donor sees only its own)."""
     found = await relief.list_donations(services, user, page)
-    return ListOf(items=found.items, next=found.next)
+    return DonationList(items=[DonationRead(**row) for row in found.items], next=found.next)
 
 
 @router.get(

@@ -130,7 +130,10 @@ class DeploymentList(BaseModel):
 
 class StockAt(BaseModel):
     location_id: str
-    quantity: int
+    quantity: int = Field(description="The donation's units there, inside kits included.")
+    in_kits: int = Field(
+        default=0, description="Of `quantity`, the units inside kits (its share of them)."
+    )
 
 
 class Distributed(BaseModel):
@@ -171,33 +174,39 @@ class TraceItem(BaseModel):
 
     item_id: str
     received: int
-    in_stock: int = Field(description="In stock, all locations together.")
-    in_transit: int
+    in_stock: int = Field(description="In stock, all locations together (kits included).")
+    in_transit: int = Field(description="On its way (kits included).")
     distributed: int
     lost: int
-    in_kits: int
-    in_kits_in_transit: int
+    in_kits: int = Field(description="Of `in_stock` and `in_transit`, the units inside kits.")
+    in_kits_in_transit: int = Field(description="Of `in_transit`, the units inside kits.")
     through_kits: ItemKitShares
 
 
 class DonorTrace(BaseModel):
-    """`received` = `in_stock` + `in_transit` + `distributed` + `lost` + `in_kits`; what
-    reached households inside kits is in `distributed`, in the donation's own unit."""
+    """`received` = `in_stock` (summed over locations) + `in_transit` + `distributed` +
+    `lost`. Units inside kits are counted in those parts, in the donation's own unit: kits
+    in stock in `in_stock` where they are, kits on their way in `in_transit`, kits handed out
+    in `distributed`, kits lost in `lost`; `in_kits`, `in_kits_in_transit` and
+    `through_kits` only say how much of them sits inside kits."""
 
     donation_id: str
     received: int
-    in_stock: list[StockAt]
-    in_transit: int
+    in_stock: list[StockAt] = Field(
+        description="By location, kits there included (their part in each `in_kits`)."
+    )
+    in_transit: int = Field(description="On a transfer or convoy, kits included.")
     distributed: Distributed
     lost: int
     in_kits: int = Field(
-        description="Units inside kits still in stock or on their way (all of them: "
-        "`in_kits_in_transit` is part of it)."
+        description="Informational: of `in_stock` and `in_transit`, the units inside kits "
+        "still held (in stock or on their way; `in_kits_in_transit` is part of it). Not a "
+        "part of its own: it is already counted in those."
     )
     in_kits_in_transit: int = Field(
-        description="Of `in_kits`, the units inside kits on a transfer or convoy, dispatched "
-        "and not yet received (the donation's share of those kits, rounded down); "
-        "`in_kits` − `in_kits_in_transit` sits in kits in stock.",
+        description="Of `in_kits` (and of `in_transit`), the units inside kits on a transfer "
+        "or convoy, dispatched and not yet received (the donation's share of those kits, "
+        "rounded down); `in_kits` − `in_kits_in_transit` is the sum of `in_stock[].in_kits`.",
     )
     through_kits: ThroughKits
     items: list[TraceItem] = Field(
@@ -216,6 +225,23 @@ class DonorTraceWithProof(DonorTrace):
         "partition of the stock topic, every event from the donation's first there to the "
         "checkpoint's offset (`offset`, `event` as in the log). See docs/guarantees.md."
     )
+
+
+class DonationRead(BaseModel):
+    """A donation received, as listed."""
+
+    donation_id: str
+    donor_id: str
+    location_id: str
+    item_id: str
+    quantity: int
+    received_at: UtcDatetime
+    pledge_id: str | None = None
+
+
+class DonationList(BaseModel):
+    items: list[DonationRead]
+    next: str | None = Field(default=None, description=NEXT)
 
 
 class ListOf(BaseModel):

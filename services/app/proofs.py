@@ -47,10 +47,13 @@ What it does not prove:
   only if the trace still counts it;
 - the households reached (`households` counts): they are counted from the distributions
   topic, whose events name the household, so they are not in a proof;
-- the shares of the donation inside kits (`in_kits`, `through_kits`, and per item the same
-  and `in_kits_in_transit`): they depend on the kit lots' later movements, which do not name
-  the donation; they are taken from the trace as they are (the quantities compared are the
-  donation's own lots'), checked only to sum over the items to the totals.
+- the shares of the donation inside kits (`in_kits` in total, per location of `in_stock`
+  and per item, `in_kits_in_transit`, `through_kits`): they depend on the kit lots' later
+  movements, which do not name the donation; they are taken from the trace as they are and
+  taken out of `in_stock`, `in_transit`, `distributed` and `lost`, which count them (the
+  quantities compared are the donation's own lots'), checked only to sum over the items to
+  the totals (format `/1`, of traces from before kits in stock and on their way were counted
+  in `in_stock` and `in_transit`, has nothing to take out of those).
 - anything after the checkpoint: a proof is as fresh as the newest checkpoint; while the
   donation's stock moved after it, or the read model has not reached it, the answer is 409.
 """
@@ -69,7 +72,7 @@ from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.relief import trace_donation
 
-FORMAT = "aidledger-donation-proof/1"
+FORMAT = "aidledger-donation-proof/2"  # /1: kits in stock, on their way, counted apart
 # at most this many events in one proof (a partition busy since the donation arrived makes
 # a proof as long as its traffic: see the module's docstring)
 MAX_EVENTS = 200_000

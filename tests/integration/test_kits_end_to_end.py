@@ -44,7 +44,7 @@ GIFTS = {  # donation: donor, item, quantity, lot, expiry
     "don-crm-huile": (CROISSANT, OIL, 1000, "OIL-CRM", None),
 }
 HOUSEHOLDS = 250
-# donation: (in stock by location, distributed, lost, in kits)
+# donation: (in stock outside kits by location, distributed, lost, in kits)
 EXPECTED = {
     "don-atlas-farine": ({}, 2500, 50, 450),
     "don-atlas-sucre": ({}, 1000, 20, 980),
@@ -111,9 +111,13 @@ def test_two_donors_goods_followed_through_baskets_to_households(system: System)
         found = {}
         for gift, (_, _, quantity, _, _) in GIFTS.items():
             t = get(f"/v1/donations/{gift}/trace")
-            stocked = {at["location_id"]: at["quantity"] for at in t["in_stock"]}
-            parts = sum(stocked.values()) + t["in_transit"] + t["distributed"]["quantity"]
-            assert parts + t["lost"] + t["in_kits"] == t["received"] == quantity, t
+            held = sum(at["quantity"] for at in t["in_stock"])  # kits' units there included
+            parts = held + t["in_transit"] + t["distributed"]["quantity"]
+            assert parts + t["lost"] == t["received"] == quantity, t
+            in_kits_held = sum(at["in_kits"] for at in t["in_stock"])
+            assert in_kits_held + t["in_kits_in_transit"] == t["in_kits"], t
+            stocked = {at["location_id"]: at["quantity"] - at["in_kits"] for at in t["in_stock"]}
+            stocked = {location: q for location, q in stocked.items() if q}  # outside kits
             found[gift] = (stocked, t["distributed"]["quantity"], t["lost"], t["in_kits"])
         return found
 

@@ -129,29 +129,33 @@ def test_a_gift_of_flour_and_oil_is_traced_item_by_item(engine: Engine) -> None:
         item(OIL, received=60, in_stock=36, in_transit=20, lost=4),  # 60 − 20 − 4
     ]
     assert found["received"] == 160
-    assert found["in_stock"] == [{"location_id": AMIZMIZ, "quantity": 15},
-                                 {"location_id": CASA, "quantity": 106}]  # fmt: skip
+    assert found["in_stock"] == [{"location_id": AMIZMIZ, "quantity": 15, "in_kits": 0},
+                                 {"location_id": CASA, "quantity": 106, "in_kits": 0}]  # fmt: skip
     assert (found["in_transit"], found["distributed"]["quantity"], found["lost"]) == (20, 10, 9)
 
 
 def test_cash_that_bought_flour_and_oil_shows_the_goods_it_bought(engine: Engine) -> None:
     """A basket carries 10/3 sacks and 20/3 bottles: one handed out takes 10 units, 3.33 of
     flour and 6.67 of oil, read as 3 and 7 (the larger remainder takes the unit left); one
-    lost the same; the last basket holds the rest: 4 sacks and 6 bottles."""
+    lost the same; the last basket, at Casablanca, holds the rest: 4 sacks and 6 bottles,
+    counted in stock there."""
     found = trace(engine, CASH)
 
     assert found["items"] == [
-        # 40 − 10 into baskets − 5 on the road = 25 in stock
-        item(FLOUR, received=40, in_stock=25, in_transit=5, distributed=3, lost=3, in_kits=4,
+        # 40 − 10 into baskets − 5 on the road = 25 in stock, and 4 in the basket left
+        item(FLOUR, received=40, in_stock=29, in_transit=5, distributed=3, lost=3, in_kits=4,
              kits_handed=3, kits_lost=3),
-        # 100 − 20 − 30 − 4 = 46 at Casablanca, 30 − 15 = 15 at Amizmiz
-        item(OIL, received=100, in_stock=61, distributed=22, lost=11, in_kits=6,
+        # 100 − 20 − 30 − 4 = 46 at Casablanca, 30 − 15 = 15 at Amizmiz, 6 in the basket
+        item(OIL, received=100, in_stock=67, distributed=22, lost=11, in_kits=6,
              kits_handed=7, kits_lost=7),
     ]  # fmt: skip
     assert found["received"] == 140
-    assert found["in_stock"] == [{"location_id": AMIZMIZ, "quantity": 15},
-                                 {"location_id": CASA, "quantity": 71}]  # fmt: skip
+    assert found["in_stock"] == [{"location_id": AMIZMIZ, "quantity": 15, "in_kits": 0},
+                                 {"location_id": CASA, "quantity": 81, "in_kits": 10}]  # fmt: skip
+    assert all(i["in_stock"] + i["in_transit"] + i["distributed"] + i["lost"] == i["received"]
+               for i in found["items"])  # fmt: skip
     assert (found["in_transit"], found["distributed"]["quantity"], found["lost"]) == (5, 25, 14)
+    assert found["received"] == 81 + 15 + 5 + 25 + 14
     assert (found["in_kits"], found["through_kits"]["units_handed"]) == (10, 10)
     assert [(k["item_id"], k["units"], k["kits"]) for k in found["through_kits"]["lots"]] == [
         (FLOUR, 10, 3),
@@ -172,4 +176,5 @@ def test_a_basket_on_its_way_shares_its_units_in_transit_by_item() -> None:
     assert (found["in_kits"], found["in_kits_in_transit"]) == (10, 10)
     inside = {i["item_id"]: (i["in_kits"], i["in_kits_in_transit"]) for i in found["items"]}
     assert inside == {FLOUR: (4, 4), OIL: (6, 6)}
+    assert (found["in_transit"], sum(s["in_kits"] for s in found["in_stock"])) == (15, 0)  # 5 + 10
     engine.dispose()

@@ -9,7 +9,8 @@ that got them.
   03-03 10:00  10 baskets handed to 10 households of Al Haouz
   03-03 12:00  4 baskets broken up at Marrakech: their flour goes back to its lots
 
-The trace adds up at each step (what is inside kits counts as `in_kits`), and the donor sees
+The trace adds up at each step (what is inside kits counts in stock where the kits are, in
+transit while they move, `in_kits` saying how much of it is in kits), and the donor sees
 the baskets that hold their flour, where they went, and their share of them.
 """
 
@@ -67,6 +68,11 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
         yield harness
 
 
+def in_kits_at(found: dict[str, Any]) -> dict[str, int]:
+    """Location -> the units of its stock inside kits."""
+    return {at["location_id"]: at["in_kits"] for at in found["in_stock"] if at["in_kits"]}
+
+
 def kits_of(found: dict[str, Any]) -> list[tuple[str, str, int, int]]:
     return [(k["lot"], k["item_id"], k["units"], k["kits"]) for k in found["through_kits"]["lots"]]
 
@@ -74,7 +80,9 @@ def kits_of(found: dict[str, Any]) -> list[tuple[str, str, int, int]]:
 def test_flour_assembled_into_baskets_leaves_the_stock_for_the_kits(api: ApiHarness) -> None:
     found = trace(api, GIFT)
 
-    assert (found["received"], where(found), found["in_kits"]) == (300, {}, 300)
+    # the flour is no longer on the shelves: all 300 kg are in baskets, still at Marrakech
+    assert (found["received"], where(found), found["in_kits"]) == (300, {MARRAKECH: 300}, 300)
+    assert in_kits_at(found) == {MARRAKECH: 300}
     assert kits_of(found) == [("asm-atlas", FLOUR, 300, 40)]
     assert found["through_kits"]["units_handed"] == 0
     assert adds_up(found)
@@ -113,7 +121,13 @@ def test_the_baskets_handed_out_take_the_donors_share_to_the_households(
     assert (kits["units_handed"], found["distributed"]["quantity"]) == (75, 75)
     assert (found["in_kits"], adds_up(found)) == (225, True)
     other = trace(api, OTHER_GIFT)  # traced apart: its own share of the same baskets
-    assert (other["received"], where(other), other["in_kits"]) == (150, {MARRAKECH: 50}, 75)
+    assert where(found) == {MARRAKECH: 150, SITE: 75}  # 20 and 10 baskets × 300 kg / 40
+    assert in_kits_at(found) == where(found)
+    # 50 kg of flour never put in baskets, and 20 baskets × 100 / 40 at Marrakech; 10 at the site
+    assert (other["received"], where(other), other["in_kits"]) == (
+        150, {MARRAKECH: 100, SITE: 25}, 75,
+    )  # fmt: skip
+    assert in_kits_at(other) == {MARRAKECH: 50, SITE: 25}
     assert (other["distributed"]["quantity"], adds_up(other)) == (25, True)
 
     clock.moment = march(3, 12)
@@ -125,8 +139,10 @@ def test_the_baskets_handed_out_take_the_donors_share_to_the_households(
     after = trace(api, GIFT)
     [(_, _, left, kits_left)] = kits_of(after)
     back = 300 - left
-    assert back > 0 and where(after) == {MARRAKECH: back}  # flour again, where broken up
     assert kits_left == 36
+    # flour again where broken up, beside the 16 baskets left there; 10 baskets at the site
+    assert (where(after)[MARRAKECH] - in_kits_at(after)[MARRAKECH], back > 0) == (back, True)
+    assert set(in_kits_at(after)) == {MARRAKECH, SITE}
     assert after["distributed"]["quantity"] == 10 * left // 36  # the share follows the lot
     assert adds_up(after)
 
@@ -190,7 +206,8 @@ def test_baskets_on_their_way_carry_the_gift_in_transit_until_they_arrive(
     # Croissant-Rouge's
     assert (on_the_way["in_kits"], on_the_way["in_kits_in_transit"]) == (300, 150)
     assert (other["in_kits"], other["in_kits_in_transit"]) == (100, 50)
-    assert on_the_way["in_transit"] == 0  # the flour itself moves inside the baskets only
+    # the flour itself moves inside the baskets only, and the rest stays at Marrakech
+    assert (on_the_way["in_transit"], where(on_the_way)) == (150, {MARRAKECH: 150})
     assert adds_up(on_the_way) and adds_up(other)
 
     clock.moment = march(1, 15)
@@ -200,6 +217,7 @@ def test_baskets_on_their_way_carry_the_gift_in_transit_until_they_arrive(
 
     arrived = trace(api, GIFT)
     assert (arrived["in_kits"], arrived["in_kits_in_transit"]) == (300, 0)  # in stock again
+    assert (arrived["in_transit"], where(arrived)) == (0, {MARRAKECH: 150, SITE: 150})
     assert adds_up(arrived)
 
 
@@ -215,6 +233,7 @@ def test_a_basket_lost_on_the_way_leaves_the_transit_for_the_losses(api: ApiHarn
     found = trace(api, GIFT)
 
     assert (found["in_kits"], found["in_kits_in_transit"], found["lost"]) == (270, 0, 30)
+    assert where(found) == {MARRAKECH: 150, SITE: 120}  # 16 baskets arrived
     assert adds_up(found)
 
 

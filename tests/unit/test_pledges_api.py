@@ -126,7 +126,7 @@ def test_money_buys_flour_that_the_donor_trace_follows(api: ApiHarness) -> None:
     api.project_published()
     trace = ok(api.get("donor", "/v1/donations/don-cash/trace"), 200)
     assert trace["received"] == 300
-    assert trace["in_stock"] == [{"location_id": CASA, "quantity": 300}]
+    assert trace["in_stock"] == [{"location_id": CASA, "quantity": 300, "in_kits": 0}]
     held = ok(api.get("donor", "/v1/cash-donations/don-cash"), 200)
     assert (held["spent"], held["remaining"]) == (1_200_000, 800_000)
     assert [(b["purchase_id"], b["quantity"]) for b in held["purchases"]] == [("buy-1", 300)]

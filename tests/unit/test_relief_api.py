@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,9 +198,13 @@ NOTHING_HANDED = {"quantity": 0, "households": 0, "by_region": [], "by_province"
 
 
 def adds_up(found: dict[str, Any]) -> bool:
+    """The contract's parts alone (kits counted where they are) sum to `received`, in total
+    and item by item."""
     stocked = sum(at["quantity"] for at in found["in_stock"])
     parts = stocked + found["in_transit"] + found["distributed"]["quantity"] + found["lost"]
-    return bool(parts + found["in_kits"] == found["received"])
+    by_item = [i["in_stock"] + i["in_transit"] + i["distributed"] + i["lost"] - i["received"]
+               for i in found.get("items", [])]  # fmt: skip
+    return parts == found["received"] and not any(by_item)
 
 
 def where(found: dict[str, Any]) -> dict[str, int]:
@@ -282,9 +286,9 @@ def test_the_atlas_baskets_are_traced_from_casablanca_to_350_households(
         "donation_id": GIFT,
         "received": 1000,
         "in_stock": [
-            {"location_id": SITE, "quantity": 30},
-            {"location_id": CASABLANCA, "quantity": 400},
-            {"location_id": MARRAKECH, "quantity": 200},
+            {"location_id": SITE, "quantity": 30, "in_kits": 0},
+            {"location_id": CASABLANCA, "quantity": 400, "in_kits": 0},
+            {"location_id": MARRAKECH, "quantity": 200, "in_kits": 0},
         ],
         "in_transit": 0,
         "distributed": {
@@ -351,6 +355,14 @@ def test_a_donor_lists_only_its_own_donations_and_itself(quake: ApiHarness) -> N
     assert [(d["donation_id"], d["donor_id"], d["quantity"]) for d in mine] == [(GIFT, ATLAS, 1000)]
     assert {d["donation_id"] for d in everyone} == {GIFT, OTHER_GIFT}
     assert [d["donor_id"] for d in listed] == [ATLAS]
+
+
+def test_the_donations_listed_say_when_they_were_received_in_utc(quake: ApiHarness) -> None:
+    listed = ok(quake.get("coordinator", "/v1/donations"), 200)["items"]
+
+    assert listed and all(d["received_at"].endswith(("Z", "+00:00")) for d in listed), listed
+    assert all(datetime.fromisoformat(d["received_at"]).utcoffset() == timedelta(0)
+               for d in listed)  # fmt: skip
 
 
 def test_nothing_in_a_trace_names_a_household(quake: ApiHarness) -> None:

@@ -229,7 +229,7 @@ def test_a_wrong_receipt_voided_leaves_the_stock_card_explaining_it(api: ApiHarn
     ]  # fmt: skip
     trace = api.get("coordinator", "/v1/donations/don-atlas/trace").json()
     assert trace["received"] == 100
-    assert trace["in_stock"] == [{"location_id": CASABLANCA, "quantity": 100}]
+    assert trace["in_stock"] == [{"location_id": CASABLANCA, "quantity": 100, "in_kits": 0}]
     assert trace["lost"] == 0
 
 

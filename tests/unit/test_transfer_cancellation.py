@@ -116,7 +116,7 @@ def test_an_operator_calls_back_a_transfer_and_the_baskets_are_home_again(
     assert [row["on_hand"] for row in stock["items"]] == [100]
     trace = api.get("coordinator", "/v1/donations/don-atlas/trace").json()
     assert (trace["received"], trace["in_transit"], trace["lost"]) == (100, 0, 0)
-    assert trace["in_stock"] == [{"location_id": CASABLANCA, "quantity": 100}]
+    assert trace["in_stock"] == [{"location_id": CASABLANCA, "quantity": 100, "in_kits": 0}]
 
     arrival = api.post("admin", "/v1/stock/transfers/tr-1/receipt",
                        {"lines": [{"item_id": BASKETS, "quantity": 30}]})  # fmt: skip

@@ -25,13 +25,14 @@ DONOR_ROWS = 20  # donations (each traced) and pledges per page
 
 
 def shares(trace: Any) -> list[dict[str, Any]]:
-    """The parts of a donation (they add up to what was received), with their share."""
+    """The parts of a donation (they add up to what was received), with their share: the
+    units inside kits still held shown apart from the stock and the transit that count them."""
     in_stock = sum(s.quantity for s in trace.in_stock)
     amounts = {
         "distributed": trace.distributed.quantity,
         "in_kits": trace.in_kits,
-        "in_stock": in_stock,
-        "in_transit": trace.in_transit,
+        "in_stock": in_stock - (trace.in_kits - trace.in_kits_in_transit),
+        "in_transit": trace.in_transit - trace.in_kits_in_transit,
         "lost": max(trace.lost, 0),
     }
     total = max(sum(amounts.values()), 1)

@@ -36,12 +36,12 @@ def with_parts(pledge: Row, traced: list[Row]) -> Row:
     if not pledge["item_id"]:
         return pledge | {"parts": None, "goods": bought(mine)}
     parts = {name: 0 for name in PARTS}
-    for d in mine:
-        for part in d["parts"]:
-            if part["name"] in parts:
-                parts[part["name"]] += part["quantity"]
-            elif part["name"] == "in_kits":
-                parts["in_stock"] += part["quantity"]  # inside kits, still ours to hand out
+    for d in mine:  # what is inside kits counted where the kits are, as the trace does
+        trace = d["trace"]
+        parts["in_stock"] += sum(s.quantity for s in trace.in_stock)
+        parts["in_transit"] += trace.in_transit
+        parts["distributed"] += trace.distributed.quantity
+        parts["lost"] += max(trace.lost, 0)
     return pledge | {"parts": parts, "goods": []}
 
 
@@ -54,7 +54,7 @@ def bought(traced: list[Row]) -> list[Row]:
             row = goods.setdefault(
                 item.item_id, {"item_id": item.item_id} | dict.fromkeys(PARTS, 0)
             )
-            row["in_stock"] += item.in_stock + item.in_kits
+            row["in_stock"] += item.in_stock  # what is inside kits in stock included
             row["in_transit"] += item.in_transit
             row["distributed"] += item.distributed
             row["lost"] += max(item.lost, 0)
