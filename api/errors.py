@@ -60,6 +60,12 @@ def status_of(exc: AppError) -> int:
 
 def _validation_body(exc: RequestValidationError | ValidationError) -> dict[str, Any]:
     """The errors by field, in words; never the values given (they may be personal)."""
+    for e in exc.errors():
+        if e["type"] == "json_invalid":  # its loc is ("body", offset): not a field
+            reason = e.get("ctx", {}).get("error", "not JSON")
+            offset = e["loc"][-1]
+            at = f" (at character {offset})" if isinstance(offset, int) else ""
+            return _unreadable("invalid_json", f"the body is not valid JSON: {reason}{at}")
     skip = 1 if isinstance(exc, RequestValidationError) else 0  # "body", "query"…
     errors = []
     for e in exc.errors():
@@ -97,6 +103,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+            # FastAPI's "There was an error parsing the body": not UTF-8, or nested too deep
+            return JSONResponse(_unparsable(exc.__cause__), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "message": str(exc.detail)},
@@ -120,6 +129,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
         return _unavailable("the read-model database is unreachable")
+
+
+def _unreadable(error: str, why: str) -> dict[str, Any]:
+    """A body that is no JSON at all: named `body`, never quoted (it may be personal)."""
+    message = f"{why}; send one JSON object, encoded as UTF-8"
+    return {"error": error, "message": message, "field": "body",
+            "errors": [{"field": "body", "message": message}]}  # fmt: skip
+
+
+def _unparsable(cause: BaseException) -> dict[str, Any]:
+    if isinstance(cause, UnicodeDecodeError):
+        return _unreadable("invalid_body", "the body is not UTF-8 text")
+    if isinstance(cause, RecursionError):
+        return _unreadable("invalid_body", "the body nests too deeply to be read")
+    return _unreadable("invalid_body", "the body could not be read as JSON")
 
 
 def _unavailable(message: str) -> JSONResponse:

@@ -270,21 +270,29 @@ class DistributionCreate(Body):
     household_id: ClientId | None = None
     national_id: str | None = CIN
     card: str | None = Field(
-        default=None, min_length=1, max_length=128, validate_default=True,
+        default=None, min_length=1, max_length=128,
         description="The text of the household card's QR code, instead of an identifier.",
     )  # fmt: skip
     site_id: ClientId
     quantity: Quantity
     occurred_at: Timestamp | None = None
 
-    @field_validator("card", mode="after")
+    @field_validator("national_id", "card", mode="after")
     @classmethod
-    def _who(cls, card: str | None, info: ValidationInfo) -> str | None:
-        """Exactly one way of naming the household (checked on `card`, the last of them)."""
-        given = [info.data.get("household_id"), info.data.get("national_id"), card]
-        if sum(bool(g) for g in given) != 1:
-            raise ValueError("give exactly one of household_id, national_id or card")
-        return card
+    def _one_way(cls, given: str | None, info: ValidationInfo) -> str | None:
+        """One way of naming the household: a second one is refused on itself, naming the
+        fields sent (`info.data` holds the fields before it)."""
+        earlier = [f for f in ("household_id", "national_id") if info.data.get(f)]
+        if given and earlier:
+            sent = " and ".join([*earlier, str(info.field_name)])
+            raise ValueError(f"{sent} both name the household: send only one of them")
+        return given
+
+    @model_validator(mode="after")
+    def _some_way(self) -> DistributionCreate:
+        if not (self.household_id or self.national_id or self.card):
+            raise ValueError("name the household: give household_id, national_id or card")
+        return self
 
 
 class DistributionBatch(Body):
@@ -295,6 +303,13 @@ class RecordResult(BaseModel):
     id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
     reason: str | None = None
+    position: str | None = Field(
+        default=None,
+        description="Where an accepted or duplicate record was written: pass it as ?after= "
+        "to a read to see it (records of other households may be on other partitions, each "
+        "with its own position). Null for a rejected record, and for one synced before in a "
+        "batch that wrote nothing new.",
+    )
 
 
 class BatchResults(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -221,12 +222,30 @@ def users_create(
     ),
 ) -> None:
     """Create a user; the token is printed once, alone on the last line."""
+    from pydantic import ValidationError
+
     from projections.database import make_engine
+    from services.app.errors import AppError
+    from services.app.users import Scopes
     from services.domain.decisions import DomainError
     from services.runtime.publisher import KafkaEventPublisher
-    from services.runtime.users import NotDecidedYet, create_user, wait_projected
+    from services.runtime.users import (
+        NotDecidedYet,
+        check_scopes,
+        create_user,
+        unknown_role,
+        wait_projected,
+    )
 
     settings = get_settings()
+    engine = make_engine(settings.db_url)
+    if why := unknown_role(role):
+        _refuse(why)
+    try:
+        if not check_scopes(settings, engine, Scopes(warehouse, site, donor)):
+            console.print("no location is registered yet: the scopes are not checked")
+    except AppError as exc:  # an unknown warehouse, site or donor, as the API says it
+        _refuse(exc.message)
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     publisher = KafkaEventPublisher(settings)
     try:
@@ -240,19 +259,28 @@ def users_create(
             donors=donor,
             password=password,
         )
+    except ValidationError as exc:  # a name that is no username
+        publisher.close()
+        first = exc.errors()[0]
+        _refuse(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
     except (ValueError, DomainError) as exc:  # a weak password, scopes the role does not use
         publisher.close()
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _refuse(str(exc))
     except NotDecidedYet as sent:
         publisher.close()
         console.print("sent; the token works once a worker has decided and projected it")
         print(sent.token)
         return
     publisher.close()
-    if not wait_projected(make_engine(settings.db_url), settings, position, PROJECTED_WITHIN):
+    if not wait_projected(engine, settings, position, PROJECTED_WITHIN):
         console.print("recorded; the token works once a worker has projected it")
     print(token)
+
+
+def _refuse(why: str) -> NoReturn:
+    """One line on standard error, whatever the terminal's width, and exit status 2."""
+    console.print(why, style="red", markup=False, soft_wrap=True)
+    raise typer.Exit(2)
 
 
 @users_app.command("list")

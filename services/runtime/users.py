@@ -14,15 +14,20 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from sqlalchemy import Engine
 
 from events.envelope import SYSTEM
 from events.users import Role
-from projections import users_queries
+from projections import queries, users_queries
+from projections.paging import Paging
+from services.app.kept_rows import REFERENCE, KeptRows
+from services.app.ports import Ports
 from services.app.reading import is_applied
+from services.app.users import Scopes, _scopes_exist
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.decisions import Refused
 from services.domain.users.credentials import hash_password, new_token, token_hash
@@ -92,6 +97,39 @@ def _in_thread(run: Callable[[], Coroutine[Any, Any, Reply]]) -> Reply:
     """Run a coroutine to its end on a loop of its own (callers may be inside one)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(run())).result()
+
+
+ROLES: tuple[str, ...] = get_args(Role)
+
+
+def unknown_role(role: str) -> str | None:
+    """Why `role` is no role, in one line naming those there are; None when it is one."""
+    if role in ROLES:
+        return None
+    return f"unknown role {role!r}: give one of {', '.join(ROLES)}"
+
+
+@dataclass
+class _Reads:
+    """What the application's scope check reads: the read models, nothing kept, nothing sent."""
+
+    settings: Settings
+    engine: Engine
+    last_written: dict[tuple[str, int], int] = field(default_factory=dict)
+    reference: KeptRows = field(default_factory=lambda: KeptRows(REFERENCE, 0))
+
+
+def check_scopes(settings: Settings, engine: Engine, scopes: Scopes) -> bool:
+    """Refuse (Invalid, in the words of `POST /v1/users`) a warehouse, site or donor that is
+    not registered. False when nothing was checked: no location is registered yet, as when
+    the first users are made before any reference data (a new system's operators, made
+    before their warehouses are; the token works once they are)."""
+    if not (scopes.warehouses or scopes.sites or scopes.donors):
+        return True
+    if not queries.all_locations(engine, Paging(limit=1)).items:
+        return False
+    asyncio.run(_scopes_exist(cast(Ports, _Reads(settings, engine)), scopes))
+    return True
 
 
 def create_user(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,77 @@ def test_an_unauthenticated_invalid_body_is_a_401_not_a_422(api: ApiHarness) -> 
     r = api.client.post("/v1/stock/receipts", json=receipt(quantity=-5))
 
     assert r.status_code == 401
+
+
+# ---- bodies that are no JSON at all ------------------------------------------------------------
+
+NOT_JSON = {
+    "not-utf-8": b'{"head_name": "Fatima Benali \xe9\xff", "national_id": "BE123456"}',
+    "truncated": b'{"head_name": "Fatima Benali", "national_id": "BE123456", "size": 5',
+    "nested-too-deep": b'{"head_name": "Fatima Benali", "x": ' + b"[" * 100_000,
+}
+
+
+def json_routes(api: ApiHarness) -> list[tuple[str, str]]:
+    """Every operation of the API that takes a JSON body, its path parameters filled in."""
+    found = []
+    for path, operations in api.client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                found.append((method.upper(), re.sub(r"\{[^}]+\}", "x-1", path)))
+    return found
+
+
+@pytest.mark.parametrize("body", NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_a_body_that_is_no_json_is_a_422_naming_the_body_on_every_json_route(
+    api: ApiHarness, body: bytes
+) -> None:
+    """Not UTF-8, cut short or nested beyond reading: the usual 422, its field `body` (not
+    a character offset), and nothing of what was sent in the answer."""
+    headers = api.headers("admin") | {"content-type": "application/json"}
+    routes = json_routes(api)
+    answers = {route: api.client.request(*route, content=body, headers=headers) for route in routes}
+
+    def wrong(r: Any) -> bool:
+        if r.status_code != 422 or any(s in r.text for s in ("Fatima", "Benali", "BE123456")):
+            return True
+        answer = r.json()
+        named = answer["field"] == "body" and bool(answer["message"])
+        return not named or answer["error"] not in ("invalid_json", "invalid_body")
+
+    assert len(routes) > 40
+    assert {route: r.text[:200] for route, r in answers.items() if wrong(r)} == {}
+    assert api.published() == []
+
+
+# ---- a household named twice -------------------------------------------------------------------
+
+BASKET = {"id": "dist-amizmiz-001", "campaign_id": "ramadan-2026", "site_id": "site-amizmiz",
+          "quantity": 1}  # fmt: skip
+CARD = "AID1.hh-al-haouz-001.1.0f3a9c"
+
+
+@pytest.mark.parametrize(
+    ("who", "field", "named"),
+    [
+        pytest.param({"household_id": "hh-1", "national_id": "BE123456"}, "national_id",
+                     ["household_id", "national_id"], id="id-and-cin"),
+        pytest.param({"household_id": "hh-1", "card": CARD}, "card", ["household_id", "card"],
+                     id="id-and-card"),
+        pytest.param({"card": CARD, "national_id": "BE123456"}, "card", ["national_id", "card"],
+                     id="cin-and-card"),
+        pytest.param({}, "body", ["household_id", "national_id", "card"], id="none"),
+    ],
+)  # fmt: skip
+def test_a_distribution_naming_its_household_twice_or_not_at_all_names_the_fields_sent(
+    api: ApiHarness, who: dict[str, str], field: str, named: list[str]
+) -> None:
+    r = api.post("agent", "/v1/distributions", BASKET | who)
+
+    assert_invalid(r, field)
+    message = r.json()["message"]
+    assert [f for f in named if f not in message] == []
+    if who:  # a field that was not sent is not named
+        assert [f for f in ("household_id", "national_id", "card") if f in message] == named
+    assert "BE123456" not in r.text
+    assert api.published() == []

@@ -204,11 +204,17 @@ def test_a_record_names_its_household_exactly_one_way(registered: ApiHarness) ->
     both = on_card("dist-card-004", current) | {"household_id": FATIMA.household_id}
     neither = {k: v for k, v in both.items() if k not in ("household_id", "card")}
 
-    for body in (both, neither, on_card("dist-card-004", current) | {"national_id": "BE123456"}):
+    by_cin = on_card("dist-card-004", current) | {"national_id": "BE123456"}
+    # the field refused is one that was sent; the message names those in conflict
+    for body, field, named in (
+        (both, "card", ("household_id", "card")),
+        (neither, "body", ("household_id", "national_id", "card")),
+        (by_cin, "card", ("national_id", "card")),
+    ):
         answer = error_of(registered.post("agent", "/v1/distributions", body), 422,
                           "invalid_request")  # fmt: skip
-        assert answer["field"] == "card"
-        assert all(f in answer["message"] for f in ("household_id", "national_id", "card"))
+        assert answer["field"] == field
+        assert all(f in answer["message"] for f in named)
         assert leaks(str(answer)) == []
 
 

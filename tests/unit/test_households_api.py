@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, inspect, select
 
 from api import deps
 from events import encode
+from events.reference import LocationRegistered
 from projections import households_queries, queries
 from projections.tables import households
 from services.app import reading
@@ -79,14 +80,25 @@ KHADIJA = Person("hh-chichaoua-003", "Khadija Oubella", "MA07", "MA0706",
 YOUSSEF = Person("hh-casablanca-004", "Youssef El Idrissi", "MA06", "MA0601",
                  national_id="BK908172", phone="+212 522 40 30 20")  # fmt: skip
 EVERYONE = (FATIMA, MOHAMED, KHADIJA, YOUSSEF)
+# Khadija's and Youssef's provinces, which the harness's reference data lacks
+PROVINCE_WAREHOUSES = (
+    LocationRegistered(location_id="wh-chichaoua", name="Entrepôt Chichaoua", kind="warehouse",
+                       region_code="MA07", region_name="Marrakech-Safi",
+                       province_code="MA0706", province_name="Chichaoua"),
+    LocationRegistered(location_id="wh-casablanca-anfa", name="Entrepôt Anfa",
+                       kind="warehouse", region_code="MA06", region_name="Casablanca-Settat",
+                       province_code="MA0601", province_name="Casablanca"),
+)  # fmt: skip
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[ApiHarness]:
     """The app, its clock pinned to 1 March 2026, 10:00 UTC, and the Ramadan 2026 campaign:
-    one basket per household of Marrakech-Safi (MA07), 18 February to 31 March."""
+    one basket per household of Marrakech-Safi (MA07), 18 February to 31 March. The
+    reference data knows the provinces of the people below (a warehouse in each)."""
     with ApiHarness(tmp_path) as harness:
         harness.app.dependency_overrides[deps.now] = lambda: MORNING
+        harness.apply(*PROVINCE_WAREHOUSES)
         opened = harness.post("coordinator", "/v1/campaigns", {
             "id": RAMADAN, "name": "Ramadan 2026", "item_id": BASKETS,
             "quantity_per_household": 1, "starts_on": "2026-02-18", "ends_on": "2026-03-31",
@@ -416,19 +428,47 @@ SYNCED = [
 ]  # fmt: skip
 
 
+def unplaced(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A sync's results without their positions (a repeat written nothing new has none)."""
+    return [{k: v for k, v in r.items() if k != "position"} for r in answer["results"]]
+
+
 def test_an_offline_batch_answers_each_record_in_order(registered: ApiHarness) -> None:
     distribute(registered, "dist-amizmiz-002", MOHAMED.household_id)
 
     r = registered.post("agent", "/v1/distributions/batch", SYNC)
 
     assert r.status_code == 200, r.text
-    assert r.json() == {"results": SYNCED}
+    assert unplaced(r.json()) == SYNCED
     flagged = [e for e in registered.published("distributions")
                if e.type == "DuplicateDistributionFlagged"]  # fmt: skip
     assert {e.data["distribution_id"]: e.data["first_distribution_id"] for e in flagged} == {
         "off-002": "off-001",
         "off-003": "dist-amizmiz-002",
     }
+
+
+def test_each_record_a_sync_writes_answers_a_position_a_read_can_wait_for(
+    registered: ApiHarness,
+) -> None:
+    """As a single distribution's answer does: `?after=` it, a read sees the record."""
+    distribute(registered, "dist-amizmiz-002", MOHAMED.household_id)
+
+    results = registered.post("agent", "/v1/distributions/batch", SYNC).json()["results"]
+
+    written = {r["id"]: r["position"] for r in results if r["status"] != "rejected"}
+    assert set(written) == {"off-001", "off-002", "off-003", "off-007", "off-009"}
+    assert [r["position"] for r in results if r["status"] == "rejected"] == [None] * 4
+    log = registered.published("distributions")
+    for record_id, position in written.items():
+        stream, partition, offset = position.split(":")
+        landed = max(n for n, e in enumerate(log) if e.data["distribution_id"] == record_id)
+        assert (stream, partition) == ("distributions", "0") and int(offset) >= landed
+    registered.project_published()
+    seen = registered.get("agent", f"/v1/households/{FATIMA.household_id}/eligibility",
+                          {"campaign_id": RAMADAN, "after": written["off-001"]})  # fmt: skip
+    assert seen.status_code == 200, seen.text
+    assert "off-001" in [d["distribution_id"] for d in seen.json()["received"]]
 
 
 def test_sending_the_same_batch_again_answers_the_same_and_records_nothing_new(
@@ -441,7 +481,7 @@ def test_sending_the_same_batch_again_answers_the_same_and_records_nothing_new(
     again = registered.post("agent", "/v1/distributions/batch", SYNC)
 
     assert again.status_code == 200, again.text
-    assert again.json() == first.json() == {"results": SYNCED}
+    assert unplaced(again.json()) == unplaced(first.json()) == SYNCED
     assert len(registered.published()) == published
 
 
@@ -537,6 +577,24 @@ def test_the_coverage_page_shows_households_and_people_per_target_group(
 
 def secrets() -> list[str]:
     return [s for person in EVERYONE for s in person.secrets]
+
+
+@pytest.mark.parametrize(
+    ("area", "field", "reason"),
+    [
+        ({"region_code": "MA99", "province_code": None}, "region_code", "unknown_region"),
+        ({"province_code": "MA0799"}, "province_code", "unknown_province"),
+    ],
+)
+def test_a_household_of_an_area_no_location_carries_is_a_422_naming_the_field(
+    api: ApiHarness, area: dict[str, Any], field: str, reason: str
+) -> None:
+    """As the import refuses a line of an `unknown_region` (or `unknown_province`)."""
+    r = api.post("coordinator", "/v1/households", FATIMA.body(**area))
+
+    assert (error_of(r, 422, "invalid_request")["field"], r.json()["reason"]) == (field, reason)
+    assert leaks(r.text) == [] and "MA99" not in r.text
+    assert api.published("households") == []
 
 
 def leaks(text: str) -> list[str]:

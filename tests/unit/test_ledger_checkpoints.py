@@ -95,3 +95,21 @@ def test_auditors_and_donors_read_the_latest_checkpoints_with_the_key_id(tmp_pat
             for checkpoint in found["items"]:
                 verify_checkpoint(checkpoint, key.public_key)
         assert api.get("operator", "/v1/ledger/checkpoints").status_code == 403
+
+
+def test_the_checkpoints_answer_as_every_list_does_with_a_next_cursor(tmp_path: Path) -> None:
+    """`{"items", "next"}` as the contract's lists, besides the key that signs them; the
+    latest ten only, so never a next page."""
+    with ApiHarness(tmp_path) as api:
+        key = api.settings.checkpoints()
+        for n in range(1, 13):
+            body = key.sign(checkpoint_of([], f"2026-03-{n:02d}T10:00:00+00:00"))
+            record_checkpoint(api.engine, body, datetime(2026, 3, n, 10, tzinfo=UTC))
+
+        found = api.get("auditor", "/v1/ledger/checkpoints").json()
+        documented = api.client.get("/openapi.json").json()["components"]["schemas"]
+
+    assert set(found) == {"key_id", "public_key", "items", "next"}
+    assert (len(found["items"]), found["next"]) == (10, None)
+    assert found["items"][0]["issued_at"].startswith("2026-03-12")
+    assert set(documented["CheckpointList"]["properties"]) == set(found)
