@@ -303,13 +303,6 @@ class RecordResult(BaseModel):
     id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
     reason: str | None = None
-    position: str | None = Field(
-        default=None,
-        description="Where an accepted or duplicate record was written: pass it as ?after= "
-        "to a read to see it (records of other households may be on other partitions, each "
-        "with its own position). Null for a rejected record, and for one synced before in a "
-        "batch that wrote nothing new.",
-    )
 
 
 class BatchResults(BaseModel):

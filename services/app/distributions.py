@@ -58,7 +58,6 @@ class RecordStatus:
     id: str | None
     status: str
     reason: str | None = None
-    position: str | None = None  # where an accepted or duplicate record was written
 
 
 def invalid_record(record_id: str | None, exc: ValidationError) -> RecordStatus:
@@ -200,10 +199,9 @@ def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
                 if kinds["LateDistributionFlagged"]["why"] == "campaign_closed"
                 else f"handed outside the campaign's dates, {terms.starts_on} to {terms.ends_on}"
             )
-            late = f"{reason}: kept for a coordinator"
-            return RecordStatus(record_id, "duplicate", late, reply.position)
-        status = "duplicate" if "DuplicateDistributionFlagged" in kinds else "accepted"
-        return RecordStatus(id=record_id, status=status, position=reply.position)
+            return RecordStatus(record_id, "duplicate", f"{reason}: kept for a coordinator")
+        flagged = "DuplicateDistributionFlagged" in kinds
+        return RecordStatus(id=record_id, status="duplicate" if flagged else "accepted")
     if reply.error == "idempotency_conflict":
         reason = "this id was already used for a different record; use a new id"
     else:
@@ -238,25 +236,12 @@ async def _decisions(
     batches = record_batches(list(enumerate(commands)), ports.partition_of)
     sent = await decide_many(ports, [(b, batch_id(b)) for b, _ in batches], user, now)
     by_line, alone = item_replies(batches, sent)
-    # a batch's reply holds where its last event landed, on the one partition of its records
-    placed = {
-        n: reply.position for (_, lines), reply in zip(batches, sent, strict=True) for n in lines
-    }
-    answered = {n: _placed(reply, placed[n]) for n, reply in by_line}
+    answered = dict(by_line)
     if alone:
         singles = [(command, commands[n].distribution_id) for n, command in alone]
         replies = await decide_many(ports, singles, user, now)
         answered.update(zip((n for n, _ in alone), replies, strict=True))
     return [answered[n] for n in range(len(commands))]
-
-
-def _placed(reply: Reply, position: str | None) -> Reply:
-    """A record's reply as its batch carried it (no position of its own), placed at the
-    batch's: a read after it has every record of the batch written. A record repeated from
-    an earlier sync, in a batch that wrote nothing new, keeps no position."""
-    if reply.status != "accepted" or reply.position is not None:
-        return reply
-    return reply.model_copy(update={"position": position})
 
 
 async def household_eligibility(

@@ -228,6 +228,7 @@ def users_create(
     from services.app.errors import AppError
     from services.app.users import Scopes
     from services.domain.decisions import DomainError
+    from services.domain.users.scopes import check_scopes as scopes_for_role
     from services.runtime.publisher import KafkaEventPublisher
     from services.runtime.users import (
         NotDecidedYet,
@@ -241,6 +242,10 @@ def users_create(
     engine = make_engine(settings.db_url)
     if why := unknown_role(role):
         _refuse(why)
+    try:  # scopes the role does not use, before whether they exist
+        scopes_for_role(role, warehouse, site, donor)
+    except DomainError as exc:
+        _refuse(str(exc))
     try:
         if not check_scopes(settings, engine, Scopes(warehouse, site, donor)):
             console.print("no location is registered yet: the scopes are not checked")

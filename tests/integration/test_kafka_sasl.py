@@ -135,6 +135,10 @@ def test_the_system_works_signed_in(kdir: Path, tmp_path: Path) -> None:
                 json={"id": "ramadan-basket", "name": "Panier Ramadan", "unit": "basket"},
             )
             assert created.status_code == 201, created.text + process.log_tail()
+            site = {"id": "site-amizmiz", "name": "Amizmiz", "kind": "site",
+                    "region_code": "MA07", "region_name": "Marrakech-Safi"}  # fmt: skip
+            located = client.post("/v1/locations", headers=signed, json=site)
+            assert located.status_code == 201, located.text + process.log_tail()
             household = {"id": "hh-sasl-1", "national_id": "JB482913", "head_name": "Zahra",
                          "size": 4, "region_code": "MA07"}  # fmt: skip
             registered = client.post("/v1/households", headers=signed, json=household)

@@ -31,7 +31,6 @@ from services.domain.distributions.decider import (
     decide_distributions,
     evolve,
 )
-from services.domain.positions import Position
 from services.runtime.partitioning import partition_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -285,45 +284,6 @@ def test_a_stray_record_is_sent_alone_and_answered_as_alone() -> None:
     assert statuses(records, replies) == [
         ("d-1", "accepted"), ("d-2", "accepted"), ("d-3", "duplicate"),
     ]  # fmt: skip
-
-
-class _PlacingBus(_Bus):
-    """The same writer, its events placed one after the other on partition 0."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = 0
-
-    async def send_many(self, commands: list[tuple[Any, CommandEnvelope]]) -> list[Reply]:
-        replies = []
-        for _, envelope in commands:
-            self.sent.append(envelope.type)
-            decision = self.store.take(envelope, owns=lambda key: key != CHAMA)
-            self.store.fold(decision)
-            self.written += len(decision.events)
-            last = Position("distributions", 0, self.written - 1) if decision.events else None
-            replies.append(self.store.answer(decision, last))
-        return replies
-
-
-def test_each_record_written_answers_where_a_read_can_wait_for_it() -> None:
-    """Amina's two records by their batch's position (its last event), the stray Chama's by
-    its own; a repeat of them all writes nothing and answers no position."""
-    bus = _PlacingBus()
-    kept = {"reference": KeptRows(REFERENCE, 0), "users": KeptRows(USERS, 0)}
-    ports = SimpleNamespace(bus=bus, partition_of=lambda key: 0, last_written={}, **kept)
-    records = [handed("d-1", AMINA), handed("d-2", CHAMA), handed("d-3", AMINA)]
-    user = User(username="ilham-agent", role="agent")
-
-    replies = asyncio.run(_decisions(ports, records, user, NOW))  # type: ignore[arg-type]
-    again = asyncio.run(_decisions(ports, records, user, NOW))  # type: ignore[arg-type]
-
-    placed = [_result(r, reply).position for r, reply in zip(records, replies, strict=True)]
-    assert placed == ["distributions:0:1", "distributions:0:2", "distributions:0:1"]
-    assert [reply.position for reply in again[::2]] == [None, None]
-
-
-# ---- grouping ------------------------------------------------------------------------------
 
 
 def test_a_sync_makes_one_command_per_partition_each_under_a_stable_id() -> None:
