@@ -73,7 +73,7 @@ async def find_user(ports: Ports, user: User, username: str) -> dict[str, Any]:
 async def create_user(ports: Ports, user: User, now: datetime, new: NewUser) -> Issued:
     """Create a user with a role and the scopes it uses, and perhaps a web password."""
     authorize(user, "users.manage")
-    await _scopes_exist(ports, new.scopes)
+    await scopes_exist(ports, new.scopes)
     token = credentials.new_token()
     command = CreateUser(
         username=new.username,
@@ -94,7 +94,7 @@ async def change_scopes(
     """Replace a user's scopes: what they see changes as soon as it is projected."""
     authorize(user, "users.manage")
     await current(ports, username)
-    await _scopes_exist(ports, scopes)
+    await scopes_exist(ports, scopes)
     command = ChangeUserScopes(username=username, **_listed(scopes))
     return Outcome.of(username, await decide(ports, command, command_id, user, now))
 
@@ -161,7 +161,7 @@ def _listed(scopes: Scopes) -> dict[str, list[str]]:
     return {"warehouses": scopes.warehouses, "sites": scopes.sites, "donors": scopes.donors}
 
 
-async def _scopes_exist(ports: Ports, scopes: Scopes) -> None:
+async def scopes_exist(ports: Ports, scopes: Scopes) -> None:
     """Each warehouse and site is a registered location of that kind, each donor registered."""
     for kind, ids in (("warehouse", scopes.warehouses), ("site", scopes.sites)):
         for location_id in ids:

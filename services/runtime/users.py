@@ -27,7 +27,7 @@ from projections.paging import Paging
 from services.app.kept_rows import REFERENCE, KeptRows
 from services.app.ports import Ports
 from services.app.reading import is_applied
-from services.app.users import Scopes, _scopes_exist
+from services.app.users import Scopes, scopes_exist
 from services.domain.commands import Command, CommandEnvelope, Reply
 from services.domain.decisions import Refused
 from services.domain.users.credentials import hash_password, new_token, token_hash
@@ -128,7 +128,7 @@ def check_scopes(settings: Settings, engine: Engine, scopes: Scopes) -> bool:
         return True
     if not queries.all_locations(engine, Paging(limit=1)).items:
         return False
-    asyncio.run(_scopes_exist(cast(Ports, _Reads(settings, engine)), scopes))
+    asyncio.run(scopes_exist(cast(Ports, _Reads(settings, engine)), scopes))
     return True
 
 
