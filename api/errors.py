@@ -18,6 +18,7 @@ from services.app.errors import (
     Conflict,
     Forbidden,
     Invalid,
+    NotDecided,
     NotFound,
     TooManyRequests,
     Unauthenticated,
@@ -47,6 +48,7 @@ STATUS: dict[type[AppError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     TooManyRequests: 429,
+    NotDecided: 503,
 }
 
 

@@ -13,7 +13,7 @@ from projections import households_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
 from projections.tables import COUNTED
 from services.app import cards
-from services.app.errors import AppError, Conflict, Invalid, NotFound
+from services.app.errors import AppError, Conflict, Invalid, NotDecided, NotFound
 from services.app.households import pseudonyms
 from services.app.import_batches import item_replies, record_batches
 from services.app.permissions import User, authorize
@@ -202,6 +202,8 @@ def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
             return RecordStatus(record_id, "duplicate", f"{reason}: kept for a coordinator")
         flagged = "DuplicateDistributionFlagged" in kinds
         return RecordStatus(id=record_id, status="duplicate" if flagged else "accepted")
+    if reply.status == "failed":  # not a verdict on the record: the device keeps it, and retries
+        raise NotDecided(reply.message or "not decided")
     if reply.error == "idempotency_conflict":
         reason = "this id was already used for a different record; use a new id"
     else:

@@ -72,6 +72,19 @@ class TooManyRequests(AppError):
         self.retry_after = seconds
 
 
+class NotDecided(AppError):
+    """The command's writer faulted on it: nothing was recorded, the command is set aside for
+    the operators, and sending it again once the fault is mended decides it (HTTP 503)."""
+
+    error = "not_decided"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=NOT_DECIDED_RETRY_SECONDS)
+
+
+NOT_DECIDED_RETRY_SECONDS = 60
+
+
 class BrokerUnavailable(RuntimeError):
     """The log did not answer in time: nothing can be promised about the write, and asking
     again with the same request is safe (the runtime raises it, the API answers 503)."""

@@ -38,6 +38,7 @@ from services.app.ports import Ports
 from services.app.reading import in_thread
 from services.app.sending import decide_many
 from services.domain.commands import Command, Reply, batch_id
+from services.domain.deciding import NOT_DECIDED
 from services.domain.households.decider import RegisterHousehold, UpdateHouseholdProfile
 from services.domain.households.importing import FirstSeen, Line, Refusal, UnreadableFile, read
 from services.domain.households.members import Member, from_columns, member_counts
@@ -287,4 +288,6 @@ def _decided(
     if error in ("already_registered", "idempotency_conflict"):
         return LineOutcome(c.line, "unchanged", c.household_id)  # updates come with profiles
     message = f"the registration was refused ({error or status}); see the household's writer"
+    if status == "failed":  # a fault, nothing recorded: importing the file again decides it
+        message = NOT_DECIDED
     return LineOutcome(c.line, "refused", c.household_id, error or status, message)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.app.errors import Conflict, Invalid
+from services.app.errors import Conflict, Invalid, NotDecided
 from services.app.permissions import User
 from services.app.ports import Ports
 from services.app.reading import remember_write
@@ -77,7 +77,10 @@ async def decide(
 
 
 def refuse(reply: Reply) -> None:
-    """Raise a refusal as Conflict (409) and a rejection as Invalid (422); accepted passes."""
+    """Raise a refusal as Conflict (409), a rejection as Invalid (422) and a writer's fault as
+    NotDecided (503); accepted passes."""
+    if reply.status == "failed":
+        raise NotDecided(reply.message or "not decided")  # its fault is for the operators
     details = dict(reply.details)
     if reply.status == "refused":
         raise Conflict(reply.message or "refused", error=reply.error or "conflict", **details)

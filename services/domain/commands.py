@@ -160,12 +160,13 @@ class CommandEnvelope(BaseModel):
 
 
 class Reply(BaseModel):
-    """The decision: accepted with its events and position, or refused/rejected with why.
+    """The decision: accepted with its events and position, or refused/rejected with why;
+    `failed` when the decider faulted on it (nothing written; asking again decides anew).
 
     `reply_to` echoes the command message's token (absent when the message had none)."""
 
     command_id: str
-    status: Literal["accepted", "refused", "rejected"]
+    status: Literal["accepted", "refused", "rejected", "failed"]
     replayed: bool = False
     events: list[dict[str, Any]] = Field(default_factory=list)
     position: str | None = None

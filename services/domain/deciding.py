@@ -21,10 +21,12 @@ written under its own aggregate), so a retry of one of them alone finds them.
 
 from __future__ import annotations
 
+import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
@@ -248,7 +250,7 @@ class AggregateStore(Generic[S]):
             key = aggregate_id if decided and aggregate_id is not None else ""
             return Decision(command_envelope, decided, key=key, aggregate_id=aggregate_id)
         refusal = None
-        if decided.status != "accepted" and not decided.replayed:
+        if decided.status in ("refused", "rejected") and not decided.replayed:
             refusal = RefusalRecord(
                 digest=command_envelope.digest(), reply=decided, aggregate_id=aggregate_id
             )
@@ -301,7 +303,12 @@ class AggregateStore(Generic[S]):
         fresh = [items[n][1] for n in first.values()]  # in the batch's order
         decider: BatchDecider[S] = self.decider  # type: ignore[assignment]
         ended: dict[str, S] = {}
-        decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at, ended))
+        decided: Iterator[list[Event] | DomainError | Exception]
+        try:
+            decided = iter(decider.decide_batch(self.state, fresh, envelope.issued_at, ended))
+        except Exception as exc:  # a fault in the decider: none of the batch's new ones decided
+            ended.clear()
+            decided = iter([exc] * len(fresh))
         decision = Decision(envelope, key=batch.aggregate_id, aggregate_id=batch.aggregate_id,
                             event_keys=[], items=[], states=ended)  # fmt: skip
         with_events = command_type.ITEM_EVENTS
@@ -340,11 +347,13 @@ class AggregateStore(Generic[S]):
         decision: Decision,
         item: CommandEnvelope,
         command: Command,
-        decided: list[Event] | DomainError,
+        decided: list[Event] | DomainError | Exception,
         with_events: bool,
     ) -> ItemReply:
         """One command of a batch as decided: its events added to the batch's, its reply
         (with the events only `with_events`: only then does the batch's reply carry them)."""
+        if isinstance(decided, Exception) and not isinstance(decided, DomainError):
+            return _item_reply(failed(item.command_id, decided), with_events)
         if isinstance(decided, DomainError):
             refused = Reply(command_id=item.command_id, status=decided.kind, error=decided.code,
                             message=decided.message, details=decided.details)  # fmt: skip
@@ -447,6 +456,8 @@ class AggregateStore(Generic[S]):
                 message=exc.message,
                 details=exc.details,
             )
+        except Exception as exc:  # a fault in the decider: this command only, not the writer
+            return aggregate_id, failed(cid, exc)
         occurred_at = _occurred_at(command, command_envelope.issued_at)
         digest = command_envelope.digest() if events else None
         return aggregate_id, [
@@ -481,6 +492,37 @@ def _occurred_at(command: Command, otherwise: datetime) -> datetime:
     """When the command says what it records happened (an offline record), else `otherwise`.
     (Read from the instance's fields: a missing attribute costs pydantic an exception.)"""
     return command.__dict__.get("occurred_at") or otherwise
+
+
+NOT_DECIDED = (
+    "this command could not be decided (a fault in its writer, set aside for the operators); "
+    "nothing was recorded, and sending it again once the fault is mended decides it"
+)
+
+
+def failed(command_id: str, exc: Exception) -> Reply:
+    """The reply to a command its decider failed on: a fault, not a decision. Nothing is
+    written or remembered, so asking again decides it anew. `details["fault"]` says where,
+    for the operators, by the exception's kind and place, never its words (they may quote a
+    value of the command)."""
+    return Reply(
+        command_id=command_id,
+        status="failed",
+        error="not_decided",
+        message=NOT_DECIDED,
+        details={"fault": fault_of(exc)},
+    )
+
+
+def fault_of(exc: BaseException) -> str:
+    """`KeyError in decide_dispatch (stock/decider.py:120)`: the kind, and the innermost
+    frame's function, file and line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    place = "/".join(Path(last.filename).parts[-2:])
+    return f"{type(exc).__name__} in {last.name} ({place}:{last.lineno})"
 
 
 def _item_reply(reply: Reply, with_events: bool) -> ItemReply:

@@ -208,6 +208,8 @@ class DeciderRunner:
                     await dead_letter(
                         self.producer, self.settings, message, reply.message or "invalid command"
                     )
+                elif reply.status == "failed":
+                    await dead_letter(self.producer, self.settings, message, _fault(reply))
             if command.timed:
                 reply = stamped(reply, batch.took, acked)
             sent.append(
@@ -259,6 +261,10 @@ async def _wait_out(task: asyncio.Future[None]) -> None:
         await asyncio.wait([task])
     if not task.cancelled() and (exc := task.exception()) is not None:
         log.error("a batch in flight failed as the decider stopped: %r", exc)
+
+
+def _fault(reply: Reply) -> str:
+    return f"the decider failed on it: {reply.details.get('fault', 'unknown')}"
 
 
 def _log_decision(command: CommandEnvelope, reply: Reply) -> None:

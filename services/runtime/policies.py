@@ -29,7 +29,7 @@ from aiokafka.errors import KafkaError
 from kafka.errors import KafkaError as KafkaClientError
 
 from events import Envelope, Event, UndecodableMessage
-from services.app.errors import BrokerUnavailable
+from services.app.errors import BrokerUnavailable, NotDecided
 from services.app.policies import REACTIONS, Reaction
 from services.app.ports import CommandBus, Watch
 from services.domain.commands import Command, CommandEnvelope, Reply
@@ -256,16 +256,25 @@ class Submitted:
         self.asked: list[Sent] = []
 
     async def send(self, command: Command, envelope: CommandEnvelope) -> Reply:
-        return await self.bus.send(command, envelope)
+        return _decided(await self.bus.send(command, envelope))
 
     async def send_many(self, commands: Sequence[tuple[Command, CommandEnvelope]]) -> list[Reply]:
-        return await self.bus.send_many(commands)
+        return [_decided(reply) for reply in await self.bus.send_many(commands)]
 
     def watch(self, wants: Callable[[str], bool]) -> AbstractContextManager[Watch]:
         return self.bus.watch(wants)
 
     async def submit(self, command: Command, envelope: CommandEnvelope) -> None:
         self.asked.append((command, envelope))
+
+
+def _decided(reply: Reply) -> Reply:
+    """A decision, or NotDecided when the writer faulted on the command: the policy's batch
+    then stops there, to be reacted to again once the writer is mended, rather than taking
+    the fault for a refusal (a convoy put back to planned, a donation never received)."""
+    if reply.status == "failed":
+        raise NotDecided(reply.message or "not decided")
+    return reply
 
 
 def _partitions(settings: Settings) -> Callable[[str], int]:
