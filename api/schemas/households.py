@@ -303,6 +303,13 @@ class RecordResult(BaseModel):
     id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
     reason: str | None = None
+    position: str | None = Field(
+        default=None,
+        description="Where an accepted or duplicate record was written (the same when the "
+        "record is synced again): pass it as ?after= to a read to see it. Records of "
+        "other households may lie on other partitions, each with its own position. Null "
+        "for a rejected record.",
+    )
 
 
 class BatchResults(BaseModel):

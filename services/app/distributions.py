@@ -58,6 +58,7 @@ class RecordStatus:
     id: str | None
     status: str
     reason: str | None = None
+    position: str | None = None  # where an accepted or duplicate record was written
 
 
 def invalid_record(record_id: str | None, exc: ValidationError) -> RecordStatus:
@@ -199,9 +200,10 @@ def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
                 if kinds["LateDistributionFlagged"]["why"] == "campaign_closed"
                 else f"handed outside the campaign's dates, {terms.starts_on} to {terms.ends_on}"
             )
-            return RecordStatus(record_id, "duplicate", f"{reason}: kept for a coordinator")
-        flagged = "DuplicateDistributionFlagged" in kinds
-        return RecordStatus(id=record_id, status="duplicate" if flagged else "accepted")
+            late = f"{reason}: kept for a coordinator"
+            return RecordStatus(record_id, "duplicate", late, reply.position)
+        status = "duplicate" if "DuplicateDistributionFlagged" in kinds else "accepted"
+        return RecordStatus(id=record_id, status=status, position=reply.position)
     if reply.status == "failed":  # not a verdict on the record: the device keeps it, and retries
         raise NotDecided(reply.message or "not decided")
     if reply.error == "idempotency_conflict":

@@ -8,25 +8,34 @@ name, national ID, phone or registry number, only the household's id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from projections import households_queries, site_list_queries
 from projections.paging import Page, Paging
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
-from services.app.reading import in_thread
+from services.app.reading import in_thread, wait_for_all
 from services.app.site_lists import campaign_at_site
 from services.domain.distributions.eligibility import CampaignTerms, entitlement
 from services.domain.households.cards import code_of, digest
+from services.domain.positions import Position
 
 
 async def offline_list(
-    ports: Ports, user: User, campaign_id: str, site_id: str, paging: Paging
+    ports: Ports,
+    user: User,
+    campaign_id: str,
+    site_id: str,
+    paging: Paging,
+    after: Sequence[Position] = (),
 ) -> tuple[int, Page]:
     """The campaign's quantity per household, and a page of the site's expected households
     as `{household_id, card, remaining, served}` (`card`: the digest, or None without one;
-    `remaining`: from the household's own entitlement, more for a larger household)."""
+    `remaining`: from the household's own entitlement, more for a larger household); read
+    once the read models hold the positions `after` (a few seconds at most)."""
     authorize(user, "sitelists.read", location_id=site_id)
+    await wait_for_all(ports.engine, ports.settings, after)
     terms = await campaign_at_site(ports, campaign_id, site_id)
     found = await in_thread(site_list_queries.expected_at, ports.engine, terms, site_id, paging)
     ids = [h["household_id"] for h in found.items]

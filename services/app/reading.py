@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -43,6 +43,13 @@ async def wait_for(engine: Engine, settings: Settings, position: Position) -> bo
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(0.05)
+
+
+async def wait_for_all(engine: Engine, settings: Settings, positions: Iterable[Position]) -> bool:
+    """True once the projections reached every position; False when one did not in time (the
+    waits run side by side: the bound is one wait's)."""
+    waits = [wait_for(engine, settings, position) for position in positions]
+    return all(await asyncio.gather(*waits))
 
 
 def remember_write(ports: Ports, position: Position) -> None:

@@ -147,7 +147,7 @@ def each_in_order(
 
 
 # What each command of a batch came to, as its batch's reply carries it.
-ITEM_REPLY = {"command_id", "status", "replayed", "error", "message", "details"}
+ITEM_REPLY = {"command_id", "status", "replayed", "position", "error", "message", "details"}
 ItemReply = dict[str, Any]  # ITEM_REPLY's fields, and `events` when the batch's carry them
 OTHER_PARTITION = "this aggregate's writer is on another partition; send its command alone"
 
@@ -177,6 +177,10 @@ class Decision:
     # A batch: the states its events leave their aggregates in, already folded by its
     # decider (`fold` then folds none of them again).
     states: dict[str, Any] | None = None
+    # A batch: each command's outcome key, and for those given events, the index of their
+    # last one (where it lands is that command's position).
+    item_keys: list[OutcomeKey] = field(default_factory=list)
+    last_events: dict[int, int] = field(default_factory=dict)
 
     @property
     def outcome_key(self) -> OutcomeKey:
@@ -318,9 +322,13 @@ class AggregateStore(Generic[S]):
                 earlier = answers[again[n]]
                 answers.append(_repeated(item, items[again[n]][0], earlier, with_events))
             elif known is None:
+                written = len(decision.events)
                 answers.append(self._decided(decision, item, command, next(decided), with_events))
+                if len(decision.events) > written:
+                    decision.last_events[n] = len(decision.events) - 1
             else:
                 answers.append(_item_reply(known, with_events))
+            decision.item_keys.append((command.aggregate_id, item.command_id))
         decision.items = answers
         if any(
             e.aggregate_id != k
@@ -370,18 +378,27 @@ class AggregateStore(Generic[S]):
                                "replayed": not decided}  # fmt: skip
         if with_events:
             accepted["events"] = [public(envelope) for envelope, _ in written]
-        return accepted | {"error": None, "message": None, "details": {}}
+        return accepted | {"position": None, "error": None, "message": None, "details": {}}
 
     def placed(self, key: OutcomeKey, position: Position) -> None:
         """Note where the command's last event landed, for the replies to its retries."""
         if key in self.outcomes:
             self.outcomes[key].position = position
 
-    def answer(self, decision: Decision, position: Position | None) -> Reply:
+    def answer(
+        self,
+        decision: Decision,
+        position: Position | None,
+        placed: Sequence[Position] | None = None,
+    ) -> Reply:
         """The reply, once the decision's writes are acknowledged; `position` is where its
-        last event landed."""
+        last event landed, `placed` where each of them did (when not given, the events are
+        taken to have landed one after the other, up to `position`)."""
         cid = decision.command.command_id
         if decision.items is not None:
+            if position is not None and placed is None:
+                placed = _one_after_the_other(position, len(decision.events))
+            self._place_items(decision, placed or [])
             return Reply(
                 command_id=cid,
                 status="accepted",
@@ -396,12 +413,29 @@ class AggregateStore(Generic[S]):
             return decision.reply
         if not decision.events:
             return Reply(command_id=cid, status="accepted", replayed=True)
+        if position is not None:
+            self.placed(decision.outcome_key, position)
         return Reply(
             command_id=cid,
             status="accepted",
             events=[public(envelope) for envelope, _ in decision.events],
             position=str(position) if position else None,
         )
+
+    def _place_items(self, decision: Decision, placed: Sequence[Position]) -> None:
+        """Each accepted command of a batch answered with where its last event landed: its
+        own, remembered for the replies to its retries, or the earlier request's it repeats
+        (so a batch sent again answers the same)."""
+        assert decision.items is not None
+        for n, last in decision.last_events.items():
+            outcome = self.outcomes.get(decision.item_keys[n])
+            if outcome is not None and last < len(placed):
+                outcome.position = placed[last]
+        for item, key in zip(decision.items, decision.item_keys, strict=True):
+            if item["status"] == "accepted" and item.get("position") is None:
+                previous = self._previous(key)
+                if previous is not None and previous.position is not None:
+                    item["position"] = str(previous.position)
 
     def handle(self, command_envelope: CommandEnvelope) -> Reply | list[Envelope]:
         """A reply when nothing is to be written, else the envelopes to publish."""
@@ -523,6 +557,13 @@ def fault_of(exc: BaseException) -> str:
     last = frames[-1]
     place = "/".join(Path(last.filename).parts[-2:])
     return f"{type(exc).__name__} in {last.name} ({place}:{last.lineno})"
+
+
+def _one_after_the_other(last: Position, count: int) -> list[Position]:
+    """Where `count` events written in a row landed, the last at `last`."""
+    return [
+        Position(last.stream, last.partition, last.offset - (count - 1 - i)) for i in range(count)
+    ]
 
 
 def _item_reply(reply: Reply, with_events: bool) -> ItemReply:

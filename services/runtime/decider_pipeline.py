@@ -200,7 +200,8 @@ class DeciderRunner:
             raise
         sent = []
         for (message, command), decision in zip(batch.commands, batch.decided, strict=True):
-            reply = self.store.answer(decision, positions.get(decision.outcome_key))
+            placed = positions.get(decision.outcome_key)
+            reply = self.store.answer(decision, placed[-1] if placed else None, placed)
             reply = reply.model_copy(update={"reply_to": command.reply_to})  # even a replay's
             with correlated(command.correlation_id):
                 _log_decision(command, reply)
@@ -236,17 +237,16 @@ class _Pending:
     ) -> None:
         self.writes.append((tp, future, outcome))
 
-    async def settle(self) -> dict[OutcomeKey, Position]:
-        """Wait for every acknowledgement; the position of each command's last event."""
-        positions: dict[OutcomeKey, Position] = {}
+    async def settle(self) -> dict[OutcomeKey, list[Position]]:
+        """Wait for every acknowledgement; where each command's events landed, in order."""
+        positions: dict[OutcomeKey, list[Position]] = {}
         contiguous = True
         for tp, future, outcome in self.writes:
             metadata = await future
             contiguous = self.decisions.wrote(tp, metadata.offset) and contiguous
             if outcome is not None:
                 position = Position(self.decisions.stream, metadata.partition, metadata.offset)
-                positions[outcome] = position
-                self.decisions.store.placed(outcome, position)
+                positions.setdefault(outcome, []).append(position)
         if not contiguous:
             log.warning(
                 "another writer wrote to %s meanwhile; folding again", self.decisions.stream

@@ -87,11 +87,26 @@ def test_an_agent_checks_cards_offline_and_the_site_list_shows_them_served(site:
     )
     assert queued["card"] == amina and "national_id" not in queued
     site.shot(page, "agent-offline-cards")
+    cached = f"aid.offline.{USERNAMES['agent']}.{CAMPAIGN}.{SITE}"
+    before = json.loads(page.evaluate(f"localStorage.getItem('{cached}')"))
 
     page.context.set_offline(False)
     expect(page.locator("#pending")).to_have_text("0")
     assert AMINA["id"] in page.inner_text("#results")
     assert statuses(site) == {AMINA["id"]: "served", BRAHIM["id"]: "served"}
+    # the list fetched again after the sync (asked after the positions it answered) holds it
+    eventually(
+        lambda: (
+            json.loads(page.evaluate(f"localStorage.getItem('{cached}')"))["fetched_at"]
+            != before["fetched_at"]
+        ),
+        timeout=30,
+        what="the offline list fetched again after the sync",
+    )
+    again = json.loads(page.evaluate(f"localStorage.getItem('{cached}')"))
+    assert again["households"][AMINA["id"]] | {"card": None} == {
+        "card": None, "remaining": 0, "served": True,
+    }  # fmt: skip
 
     stored = page.evaluate(STORAGE)
     assert any(k.startswith("aid.offline.") for k in stored)

@@ -31,6 +31,7 @@ from services.domain.distributions.decider import (
     decide_distributions,
     evolve,
 )
+from services.domain.positions import Position
 from services.runtime.partitioning import partition_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -195,7 +196,8 @@ def test_each_records_answer_is_its_reply_as_the_batch_carries_it_field_for_fiel
 
     carried = store.answer(decided(store, sent(RecordDistributions(records=records))), None)
 
-    fields = {"command_id", "status", "replayed", "events", "error", "message", "details"}
+    fields = {"command_id", "status", "replayed", "events", "position", "error", "message",
+              "details"}  # fmt: skip
     for answer in carried.details["replies"]:
         as_reply = Reply.model_validate(answer).model_dump(include=fields)
         assert list(answer.items()) == list(as_reply.items())  # the same keys in one order
@@ -284,6 +286,45 @@ def test_a_stray_record_is_sent_alone_and_answered_as_alone() -> None:
     assert statuses(records, replies) == [
         ("d-1", "accepted"), ("d-2", "accepted"), ("d-3", "duplicate"),
     ]  # fmt: skip
+
+
+class _PlacingBus(_Bus):
+    """The same writer, its events placed one after the other on partition 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = 0
+
+    async def send_many(self, commands: list[tuple[Any, CommandEnvelope]]) -> list[Reply]:
+        replies = []
+        for _, envelope in commands:
+            self.sent.append(envelope.type)
+            decision = self.store.take(envelope, owns=lambda key: key != CHAMA)
+            self.store.fold(decision)
+            self.written += len(decision.events)
+            last = Position("distributions", 0, self.written - 1) if decision.events else None
+            replies.append(self.store.answer(decision, last))
+        return replies
+
+
+def test_each_record_answers_where_it_was_written_and_the_same_when_synced_again() -> None:
+    """Amina's two records by where each of their events landed in their batch, the stray
+    Chama's by its own; syncing them all again writes nothing and answers the same."""
+    bus = _PlacingBus()
+    kept = {"reference": KeptRows(REFERENCE, 0), "users": KeptRows(USERS, 0)}
+    ports = SimpleNamespace(bus=bus, partition_of=lambda key: 0, last_written={}, **kept)
+    records = [handed("d-1", AMINA), handed("d-2", CHAMA), handed("d-3", AMINA)]
+    user = User(username="ilham-agent", role="agent")
+
+    replies = asyncio.run(_decisions(ports, records, user, NOW))  # type: ignore[arg-type]
+    again = asyncio.run(_decisions(ports, records, user, NOW))  # type: ignore[arg-type]
+
+    first = [_result(r, reply) for r, reply in zip(records, replies, strict=True)]
+    assert [r.position for r in first] == [
+        "distributions:0:0", "distributions:0:2", "distributions:0:1",
+    ]  # fmt: skip
+    assert [_result(r, reply) for r, reply in zip(records, again, strict=True)] == first
+    assert bus.written == 3
 
 
 def test_a_sync_makes_one_command_per_partition_each_under_a_stable_id() -> None:

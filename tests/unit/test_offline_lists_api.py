@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
+from services.app import offline_lists, reading
 from tests.support.api import SITE, ApiHarness
 from tests.unit import test_site_lists_api as site_lists
 from tests.unit.test_households_api import FATIMA, KHADIJA, MOHAMED, RAMADAN, basket, leaks
@@ -119,6 +121,50 @@ def test_the_agent_page_serves_the_list_of_its_own_site_in_pages(assigned: ApiHa
     assert body["quantity_per_household"] == 1 and body["next"] is None
     assert entries(body)[MOHAMED.household_id]["card"] == sha(card["code"])
     assert leaks(r.text) == []
+
+
+def test_a_list_asked_after_a_sync_waits_for_what_the_sync_wrote(
+    assigned: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's sync answers where each record was written; its next list asks after those
+    positions and is read once the projections hold them, so Fatima, served a moment ago,
+    does not read as waiting again on the device. The projections run only when that wait
+    starts: a list read without waiting would find Fatima waiting."""
+    csrf = signed_in_agent(assigned, "agent-amizmiz-sync", SITE)
+    waited: list[list[str]] = []
+
+    async def projected_when_waited(engine: Any, settings: Any, positions: Any) -> bool:
+        waited.append([str(p) for p in positions])
+        assigned.project_published()
+        return await reading.wait_for_all(engine, settings, positions)
+
+    monkeypatch.setattr(offline_lists, "wait_for_all", projected_when_waited)
+    handed = basket("d-sync-1", FATIMA.household_id, occurred_at="2026-03-02T10:00:00Z")
+    records = {"records": [handed]}
+    synced = assigned.client.post("/agent/sync", json=records, headers={"X-CSRF-Token": csrf})
+    assert synced.status_code == 200, synced.text
+    position = synced.json()["results"][0]["position"]
+
+    params = {"campaign_id": RAMADAN, "site_id": SITE, "after": [position]}
+    listed = assigned.client.get("/agent/offline-list", params=params)
+
+    assert listed.status_code == 200, listed.text
+    assert waited == [[position]] and position.startswith("distributions:")
+    assert entries(listed.json())[FATIMA.household_id] == {
+        "card": None, "remaining": 0, "served": True,
+    }  # fmt: skip
+    again = assigned.client.post("/agent/sync", json=records, headers={"X-CSRF-Token": csrf})
+    assert again.json()["results"][0]["position"] == position  # synced again: the same answer
+
+
+def test_a_list_asked_after_a_position_that_is_not_one_is_a_422(assigned: ApiHarness) -> None:
+    signed_in_agent(assigned, "agent-amizmiz-after", SITE)
+    params = {"campaign_id": RAMADAN, "site_id": SITE, "after": ["Fatima Zahra"]}
+
+    r = assigned.client.get("/agent/offline-list", params=params)
+
+    assert r.status_code == 422 and r.json()["field"] == "after", r.text
+    assert "Fatima" not in r.text
 
 
 def test_an_agent_of_another_site_gets_403_for_this_one(assigned: ApiHarness) -> None:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api import requests
+from api.consistency import parse_position
 from api.errors import ApiError, NotFound, status_of
 from api.routing import Router
 from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
@@ -133,19 +134,25 @@ async def check_card(page: Agent, asked: CardAsked) -> Response:
     })  # fmt: skip
 
 
+MAX_WAITED = 64  # positions an offline list waits for: the furthest per partition synced
+
+
 @router.get("/offline-list")
 async def offline_list(
     page: Agent,
     campaign_id: Annotated[str, Query(max_length=64)],
     site_id: Annotated[str, Query(max_length=64)],
     cursor: Annotated[str | None, Query(max_length=512)] = None,
+    after: Annotated[list[str] | None, Query(max_length=MAX_WAITED)] = None,
 ) -> Response:
-    """A page of the site's offline list for the campaign (the agent's own sites only)."""
+    """A page of the site's offline list for the campaign (the agent's own sites only), once
+    the lists hold the records written `after` (each a position a sync answered, bounded)."""
     assert page.user is not None
     paging = Paging(limit=1_000, cursor=cursor or None)
     try:
+        written = [parse_position(p) for p in after or ()]
         due, found = await offline_lists.offline_list(
-            page.services, page.user, campaign_id, site_id, paging
+            page.services, page.user, campaign_id, site_id, paging, written
         )
     except BadCursor:
         return JSONResponse({"error": "bad_cursor"}, status_code=400)

@@ -13,6 +13,10 @@
   const CODE_PREFIX = "AID1";
   const HOUSEHOLD_ID = /^[a-z0-9][a-z0-9._-]{0,63}$|^[0-9a-fA-F-]{36}$/;  // events/base.py
   let syncing = false;
+  // Where the records synced since the last list was fetched were written, the furthest per
+  // partition: the next list waits for the server's lists to hold them, so a household just
+  // served does not read as waiting again on this device.
+  let synced = {};
   let subject = null;  // the household the verdict is about: {household_id, card?}, never a national ID
 
   const queue = () => JSON.parse(localStorage.getItem(queueKey) || "[]");
@@ -57,6 +61,8 @@
     try {
       do {
         const query = new URLSearchParams({ campaign_id: $("campaign").value, site_id: $("site").value, cursor });
+        const waitFor = Object.values(synced);
+        waitFor.forEach((position) => query.append("after", position));
         const { status, answer } = await send("/agent/offline-list?" + query, { method: "GET" });
         if (status !== 200) return;  // keep the copy we have, if any
         list.quantity = answer.quantity_per_household;
@@ -64,6 +70,7 @@
         cursor = answer.next || "";
       } while (cursor);
       if (key === listKey()) storeList(list);  // the agent may have chosen another site meanwhile
+      synced = {};
     } catch (error) {
       // the network failed under us: keep the copy we have
     } finally {
@@ -222,6 +229,13 @@
     $("results").prepend(item);
   }
 
+  function remember(position) {  // "stream:partition:offset", as the server writes it
+    const cut = position.lastIndexOf(":");
+    const where = position.slice(0, cut), offset = Number(position.slice(cut + 1));
+    const known = synced[where];
+    if (!known || Number(known.slice(known.lastIndexOf(":") + 1)) < offset) synced[where] = position;
+  }
+
   async function sync() {
     const pending = queue();
     if (syncing || !pending.length || !navigator.onLine) return;
@@ -234,6 +248,7 @@
       answer.results.forEach((result, index) => {
         const record = pending[index];
         done.add(record.id);
+        if (result.position) remember(result.position);
         addResult(record, result.status, result.text + (result.reason ? " : " + result.reason : ""));
       });
       save(queue().filter((record) => !done.has(record.id)));
