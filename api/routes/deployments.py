@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Response
 
 from api import answers, requests
-from api.deps import CurrentUser, Now, PageOf, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.routing import Router
 from api.schemas.relief import Cancellation, Closing, Delivery, DeploymentCreate, DeploymentList
@@ -56,13 +56,17 @@ async def cancel_deployment(
     services: ServicesDep,
     user: CurrentUser,
     now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
     body: Cancellation | None = None,
 ) -> Decision:
-    """Cancel a convoy that has not left yet."""
+    """Cancel a convoy that has not left yet (409 `deployment_<status>` otherwise; the same
+    request under the same `Idempotency-Key` answers the same, 200)."""
     reason = body.reason if body else None
-    return answers.decision(
-        await deployments.cancel_deployment(services, user, now, deployment_id, reason)
+    outcome = await deployments.cancel_deployment(
+        services, user, now, deployment_id, reason, idempotency_key
     )
+    return answers.decision(outcome, response)
 
 
 @router.post("/{deployment_id}/close", response_model=Decision)
@@ -71,14 +75,17 @@ async def close_deployment(
     services: ServicesDep,
     user: CurrentUser,
     now: Now,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
     body: Closing | None = None,
 ) -> Decision:
     """Close a delivered convoy (409 `deployment_<status>` otherwise): it takes no further
-    step."""
+    step. The same request under the same `Idempotency-Key` answers the same, 200."""
     reason = body.reason if body else None
-    return answers.decision(
-        await deployments.close_deployment(services, user, now, deployment_id, reason)
+    outcome = await deployments.close_deployment(
+        services, user, now, deployment_id, reason, idempotency_key
     )
+    return answers.decision(outcome, response)
 
 
 @router.get("", response_model=DeploymentList)

@@ -91,8 +91,13 @@ async def _closed_on(ports: Ports, plan: PlanDeployment) -> date | None:
     return None
 
 
-async def _step(ports: Ports, command: Any, user: User, now: datetime) -> Reply:
-    return await decide(ports, command, f"{command.deployment_id}:{uuid.uuid4()}", user, now)
+async def _step(
+    ports: Ports, command: Any, user: User, now: datetime, key: str | None = None
+) -> Reply:
+    """The deployment writer's decision on one step, under the client's idempotency key (the
+    same request again is answered the same) or a fresh id."""
+    client_id = f"{command.deployment_id}:{key or uuid.uuid4()}"
+    return await decide(ports, command, client_id, user, now)
 
 
 async def _run_flow(
@@ -197,27 +202,37 @@ async def deliver_as_dispatched(
 
 
 async def cancel_deployment(
-    ports: Ports, user: User, now: datetime, deployment_id: str, reason: str | None = None
+    ports: Ports,
+    user: User,
+    now: datetime,
+    deployment_id: str,
+    reason: str | None = None,
+    key: str | None = None,
 ) -> Outcome:
-    """Cancel a convoy that has not left yet."""
+    """Cancel a convoy that has not left yet; with `key`, the same request again answers
+    the same (without, it is a 409 once cancelled)."""
     authorize(user, "relief.write")
     await current(ports, deployment_id)
-    reply = await _step(
-        ports, CancelDeployment(deployment_id=deployment_id, reason=reason), user, now
-    )
-    return _outcome(deployment_id, reply)
+    command = CancelDeployment(deployment_id=deployment_id, reason=reason)
+    reply = await _step(ports, command, user, now, key)
+    return Outcome.of(deployment_id, reply)
 
 
 async def close_deployment(
-    ports: Ports, user: User, now: datetime, deployment_id: str, reason: str | None = None
+    ports: Ports,
+    user: User,
+    now: datetime,
+    deployment_id: str,
+    reason: str | None = None,
+    key: str | None = None,
 ) -> Outcome:
-    """Close a delivered convoy: it takes no further step."""
+    """Close a delivered convoy: it takes no further step; with `key`, the same request
+    again answers the same (without, it is a 409 once closed)."""
     authorize(user, "relief.write")
     await current(ports, deployment_id)
-    reply = await _step(
-        ports, CloseDeployment(deployment_id=deployment_id, reason=reason), user, now
-    )
-    return _outcome(deployment_id, reply)
+    command = CloseDeployment(deployment_id=deployment_id, reason=reason)
+    reply = await _step(ports, command, user, now, key)
+    return Outcome.of(deployment_id, reply)
 
 
 async def deployment_board(

@@ -197,6 +197,35 @@ def test_a_convoy_of_three_lines_delivered_short_on_one_is_closed_and_takes_no_f
 
 
 @pytest.mark.parametrize(
+    ("action", "before", "done"),
+    [("cancel", (), "cancelled"), ("close", ("dispatch", "deliver"), "closed")],
+)
+def test_a_cancel_or_close_sent_again_under_its_idempotency_key_answers_the_same(
+    quake: tuple[ApiHarness, Clock], action: str, before: tuple[str, ...], done: str
+) -> None:
+    """The same request under the same key: the first answer again (200), nothing new;
+    under another key (or none) it is a new request, refused as the convoy now stands."""
+    api, _ = quake
+    ok(plan(api))
+    for earlier in before:
+        ok(step(api, CONVOY, earlier, arrived() if earlier == "deliver" else None), 200)
+    path, body = f"/v1/deployments/{CONVOY}/{action}", {"reason": "route coupée"}
+    key = {"Idempotency-Key": f"{action}-convoy-1"}
+
+    first = api.post("coordinator", path, body, headers=key)
+    api.project_published()
+    published = len(api.published("deployments"))
+    again = api.post("coordinator", path, body, headers=key)
+    other = api.post("coordinator", path, body, headers={"Idempotency-Key": "another"})
+
+    assert first.status_code == 200 and again.status_code == 200, (first.text, again.text)
+    assert again.json() == first.json()
+    assert [e["type"] for e in first.json()["events"]] == [f"Deployment{done.title()}"]
+    error_of(other, 409, f"deployment_{done}")
+    assert len(api.published("deployments")) == published
+
+
+@pytest.mark.parametrize(
     ("steps", "code"),
     [((), "deployment_planned"), (("dispatch",), "deployment_dispatched"),
      (("cancel",), "deployment_cancelled")],
