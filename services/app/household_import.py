@@ -24,7 +24,7 @@ import orjson
 from events.households import PROFILE, MemberCounts
 from projections import imports_queries
 from services.app.errors import BrokerUnavailable, Invalid
-from services.app.household_places import sites_of
+from services.app.household_places import regions_served, sites_of
 from services.app.import_batches import in_batches, item_replies
 from services.app.import_checks import (
     Candidate,
@@ -104,7 +104,7 @@ async def import_households(
     await in_thread(imports_queries.start, ports.engine, import_id, dry_run, user.username, now)
     report = ImportReport(import_id, dry_run)
     try:
-        await _run(ports, user, now, report, lines, on_lines)
+        await _run(ports, user, now, report, lines, on_lines, regions_served(user, sites))
     except BaseException:
         await asyncio.shield(
             in_thread(imports_queries.finish, ports.engine, import_id, "failed", now)
@@ -121,12 +121,13 @@ async def _run(
     report: ImportReport,
     lines: Iterator[Line | Refusal],
     on_lines: OnLines | None,
+    regions: frozenset[str] | None = None,
 ) -> None:
     people, ids = FirstSeen(), FirstSeen()
     sending: set[asyncio.Task[list[LineOutcome]]] = set()
     try:
         while batch := list(islice(lines, BATCH)):
-            outcomes, candidates = await checked(ports, user, batch, people, ids)
+            outcomes, candidates = await checked(ports, user, batch, people, ids, regions)
             if candidates and not report.dry_run:
                 sending.add(asyncio.create_task(_send(ports, user, now, candidates)))
             else:

@@ -25,6 +25,13 @@ def sites_of(user: User) -> frozenset[str] | None:
     return user.sites if SCOPE_OF_ROLE.get(user.role) == "sites" else None
 
 
+def regions_served(user: User, sites: dict[str, str]) -> frozenset[str] | None:
+    """The regions whose households a user assigned to sites reaches (those of their sites,
+    `sites` giving each site's region); every other role all of them (None)."""
+    own = sites_of(user)
+    return None if own is None else frozenset(sites[s] for s in own if s in sites)
+
+
 def site_is_theirs(user: User, site_id: str) -> bool:
     """Whether the user may assign a household to this site."""
     sites = sites_of(user)

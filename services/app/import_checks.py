@@ -59,10 +59,16 @@ def _number(text: str) -> int:
 
 
 async def checked(
-    ports: Ports, user: User, batch: list[Line | Refusal], people: FirstSeen, ids: FirstSeen
+    ports: Ports,
+    user: User,
+    batch: list[Line | Refusal],
+    people: FirstSeen,
+    ids: FirstSeen,
+    regions: frozenset[str] | None = None,
 ) -> tuple[list[LineOutcome], list[Candidate]]:
     """The batch's lines refused or unchanged so far, and the candidates left to register
-    or to update (by this user: to a site of theirs)."""
+    or to update (by this user: to a site of theirs; a household they update, in one of the
+    `regions` they serve, when they serve only some)."""
     outcomes = [_refused(entry) for entry in batch if isinstance(entry, Refusal)]
     fresh: list[Candidate] = []
     for entry in (e for e in batch if isinstance(e, Line)):
@@ -81,7 +87,7 @@ async def checked(
     for candidate in fresh:
         outcome = _against_registry(candidate, known)
         if isinstance(outcome, Candidate):
-            outcome = _within_scope(outcome, user)
+            outcome = _within_scope(outcome, user, regions)
         if isinstance(outcome, Candidate):
             candidates.append(outcome)
         else:
@@ -140,9 +146,22 @@ def _against_registry(
     return candidate
 
 
-def _within_scope(candidate: Candidate, user: User) -> LineOutcome | Candidate:
+def _within_scope(
+    candidate: Candidate, user: User, regions: frozenset[str] | None
+) -> LineOutcome | Candidate:
     """Refused when the line would place its household at a site this user may not assign
-    (as registering one refuses it); a site the household has already stands."""
+    (as registering one refuses it; a site the household has already stands), or update a
+    household outside the regions they serve, or move it out of them (as a profile update
+    refuses it)."""
+    registered = candidate.registered
+    if registered is not None and regions is not None:
+        if registered["region_code"] not in regions:
+            message = "the household is registered in a region your sites do not serve"
+            return LineOutcome(candidate.line, "refused", None, "out_of_reach", message)
+        if candidate.values["region_code"] not in regions:
+            message = "a user assigned to sites moves a household only within their regions"
+            hid = candidate.household_id
+            return LineOutcome(candidate.line, "refused", hid, "out_of_reach", message)
     site = candidate.values.get("site_id")
     before = (candidate.registered or {}).get("site_id")
     if site is None or site == before or site_is_theirs(user, site):

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from events import encode
+from events.reference import LocationRegistered
 from services.app import household_import
 from services.app.errors import BrokerUnavailable
 from services.app.household_import import ImportReport, import_households
@@ -441,6 +442,37 @@ def test_a_social_worker_s_import_does_not_move_a_household_to_another_s_site(
     ]
     assert (away["updated"], home["updated"], home["refused"]) == (0, 1, 0)
     assert api.get("coordinator", f"/v1/households/{HOUSEHOLD}").json()["site_id"] == SITE
+
+
+def test_a_social_worker_s_import_updates_no_household_beyond_the_regions_she_serves(
+    api: ApiHarness,
+) -> None:
+    """As a profile update refuses it: Karim's household, registered in Casablanca-Settat by
+    a coordinator, is beyond her reach; Zahra's, of her region, is not moved out of it."""
+    api.apply(LocationRegistered(location_id="wh-anfa", name="Entrepôt Anfa", kind="warehouse",
+                                 region_code="MA06", region_name="Casablanca-Settat"))  # fmt: skip
+    casablanca = {"id": "hh-casa-1", "national_id": "SC600001", "head_name": "Karim Tazi",
+                  "size": 3, "region_code": "MA06"}  # fmt: skip
+    assert api.post("coordinator", "/v1/households", casablanca).status_code == 201
+    api.project_published()
+    header = "id,national_id,head_name,size,region_code\n"
+    text = header + "hh-casa-1,SC600001,Karim Tazi,5,MA06\n" + (
+        f"{HOUSEHOLD},{HOUSEHOLD_CIN},Zahra Ouhammou,6,MA06\n")  # fmt: skip
+
+    state = finished(api, post(api, text, "social_worker").json()["import_id"], "social_worker")
+    by_api = api.client.put(f"/v1/households/{HOUSEHOLD}/profile", json={
+        "size": 6, "region_code": "MA06", "province_code": None, "groups": ["children"],
+    }, headers=api.headers("social_worker"))  # fmt: skip
+    api.project_published()
+
+    assert [(r["line"], r["reason"], r["household_id"]) for r in state["refusals"]] == [
+        (2, "out_of_reach", None), (3, "out_of_reach", HOUSEHOLD),
+    ]  # fmt: skip
+    assert (state["updated"], state["registered"]) == (0, 0)
+    assert by_api.status_code == 403, by_api.text  # the API refuses the same move
+    assert api.get("coordinator", "/v1/households/hh-casa-1").json()["size"] == 3
+    assert api.get("coordinator", f"/v1/households/{HOUSEHOLD}").json()["region_code"] == "MA07"
+    assert "Karim" not in str(state) and "SC600001" not in str(state)
 
 
 def test_a_coordinator_imports_the_file_a_social_worker_could_not_wholly(api: ApiHarness) -> None:
