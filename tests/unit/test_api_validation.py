@@ -250,6 +250,24 @@ def test_a_read_after_a_malformed_position_is_a_422_naming_after(
     assert_invalid(api.get("admin", "/v1/inventory", params={"after": after}), "after")
 
 
+def test_a_read_after_a_write_says_whether_the_read_models_had_caught_up_with_it(
+    api: ApiHarness,
+) -> None:
+    written = api.post("admin", "/v1/stock/receipts", receipt(quantity=5))
+    assert written.status_code == 201, written.text
+    after = {"after": written.json()["position"]}
+
+    behind = api.get("admin", "/v1/inventory", params=after)  # not projected yet
+    api.project_published()
+    caught_up = api.get("admin", "/v1/inventory", params=after)
+
+    assert (behind.status_code, behind.headers["X-Read-After"]) == (200, "behind")
+    assert behind.json()["items"] == []
+    assert caught_up.headers["X-Read-After"] == "caught-up"
+    assert [r["on_hand"] for r in caught_up.json()["items"]] == [5]
+    assert "X-Read-After" not in api.get("admin", "/v1/inventory").headers
+
+
 def test_inventory_as_of_a_time_without_zone_is_a_422(api: ApiHarness) -> None:
     r = api.get("admin", "/v1/inventory", params={"as_of": "2026-03-01T10:00:00"})
 
