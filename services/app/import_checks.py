@@ -156,12 +156,13 @@ def _within_scope(
     registered = candidate.registered
     if registered is not None and regions is not None:
         if registered["region_code"] not in regions:
-            message = "the household is registered in a region your sites do not serve"
-            return LineOutcome(candidate.line, "refused", None, "out_of_reach", message)
+            beyond = "the household is registered in a region your sites do not serve"
+            return LineOutcome(candidate.line, "refused", None, "out_of_reach", beyond)
         if candidate.values["region_code"] not in regions:
-            message = "a user assigned to sites moves a household only within their regions"
-            hid = candidate.household_id
-            return LineOutcome(candidate.line, "refused", hid, "out_of_reach", message)
+            moved = "a user assigned to sites moves a household only within their regions"
+            return LineOutcome(
+                candidate.line, "refused", candidate.household_id, "out_of_reach", moved
+            )
     site = candidate.values.get("site_id")
     before = (candidate.registered or {}).get("site_id")
     if site is None or site == before or site_is_theirs(user, site):
