@@ -28,26 +28,39 @@ async def plan_deployment(
 
 @router.post("/{deployment_id}/dispatch", response_model=Decision)
 async def dispatch_deployment(
-    deployment_id: str, services: ServicesDep, user: CurrentUser, now: Now
+    deployment_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency_key: IdempotencyKey = None,
 ) -> Decision:
     """Take the planned stock out of the warehouse (409 if short) and mark the convoy left.
 
     The deployment's own writer is asked first (no dispatch once cancelled), then the
-    warehouse's (no stock it does not hold); a refusal puts the convoy back to planned."""
-    return answers.decision(
-        await deployments.dispatch_deployment(services, user, now, deployment_id)
+    warehouse's (no stock it does not hold); a refusal puts the convoy back to planned. The
+    same request under the same `Idempotency-Key` answers the same, however it ended."""
+    outcome = await deployments.dispatch_deployment(
+        services, user, now, deployment_id, idempotency_key
     )
+    return answers.decision(outcome)
 
 
 @router.post("/{deployment_id}/deliver", response_model=Decision)
 async def deliver_deployment(
-    deployment_id: str, body: Delivery, services: ServicesDep, user: CurrentUser, now: Now
+    deployment_id: str,
+    body: Delivery,
+    services: ServicesDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency_key: IdempotencyKey = None,
 ) -> Decision:
-    """Record what arrived: stock enters the site, shortfalls become discrepancies."""
+    """Record what arrived: stock enters the site, shortfalls become discrepancies. The
+    same request under the same `Idempotency-Key` answers the same, however it ended."""
     arrived = [(line.item_id, line.quantity) for line in body.lines]
-    return answers.decision(
-        await deployments.deliver_deployment(services, user, now, deployment_id, arrived)
+    outcome = await deployments.deliver_deployment(
+        services, user, now, deployment_id, arrived, idempotency_key
     )
+    return answers.decision(outcome)
 
 
 @router.post("/{deployment_id}/cancel", response_model=Decision)

@@ -17,7 +17,8 @@ from services.app.ports import Ports
 from services.app.reading import in_thread, known, remember_write, wait_for_own_writes
 from services.app.sending import Outcome, decide, refuse
 from services.app.stock import dispatched_lots, dispatched_transfer
-from services.domain.commands import Command, Reply
+from services.domain.commands import Command, Reply, lookup_on
+from services.domain.deployments.decider import STREAM as DEPLOYMENTS
 from services.domain.deployments.decider import (
     AbortDelivery,
     AbortDispatch,
@@ -27,8 +28,9 @@ from services.domain.deployments.decider import (
     StartDelivery,
     StartDispatch,
 )
-from services.domain.policies.convoys import DELIVERY, DISPATCH, Steps
+from services.domain.policies.convoys import DELIVERY, DISPATCH, Steps, flow_id
 from services.domain.positions import Position
+from services.domain.stock.commands import STREAM as STOCK
 
 
 def on_the_board(row: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -101,23 +103,64 @@ async def _step(
 
 
 async def _run_flow(
-    ports: Ports, steps: Steps, start: Command, user: User, now: datetime
+    ports: Ports,
+    steps: Steps,
+    start: Command,
+    user: User,
+    now: datetime,
+    key: str | None = None,
 ) -> tuple[Reply, Reply | None, Reply]:
     """Ask the deployment's writer to start a flow, then follow the policy that carries it:
     the start's reply, the stock writer's answer (if seen) and the accepted final step (the
-    flow's end or its undoing). 409 when the start itself is refused."""
+    flow's end or its undoing). 409 when the start itself is refused. The same request
+    again under its `key` finds the flow it started: ended, as its writers recorded it."""
     deployment_id: str = start.aggregate_id
     with ports.bus.watch(steps.of(deployment_id)) as watch:
-        started = await _step(ports, start, user, now)
+        started = await _step(ports, start, user, now, key)
         start_id = started.events[0]["event_id"] if started.events else None
+        ended = None
+        if started.replayed and start_id is not None:
+            ended = await _ended(ports, steps, started, user, now)
         timeout = ports.settings.decision_timeout_seconds
-        stock, outcome = await follow(watch, steps, start_id, timeout)
+        stock, outcome = ended or await follow(watch, steps, start_id, timeout)
     for reply in (stock, outcome):
         if reply is not None and reply.position:
             remember_write(ports, Position.parse(reply.position))
     if outcome.status != "accepted":
         raise Conflict(outcome.message or "refused", error=outcome.error or "conflict")
     return started, stock, outcome
+
+
+async def _ended(
+    ports: Ports, steps: Steps, started: Reply, user: User, now: datetime
+) -> tuple[Reply | None, Reply] | None:
+    """How the flow a start began ended, as its writers recorded it (the stock writer's
+    answer and the deployment's final step), or None while it is under way."""
+    start = started.events[0]
+    deployment_id, start_id = start["data"]["deployment_id"], start["event_id"]
+    flow = flow_id(deployment_id, start_id)
+    ends = await _recorded(
+        ports,
+        DEPLOYMENTS,
+        deployment_id,
+        [f"{steps.done}:{flow}", f"{steps.undone}:{flow}"],
+        user,
+        now,
+    )
+    if not ends:
+        return None
+    location = start["data"][steps.stock_at]
+    stock = await _recorded(ports, STOCK, location, [f"{steps.stock}:{flow}"], user, now)
+    return next(iter(stock.values()), None), next(iter(ends.values()))
+
+
+async def _recorded(
+    ports: Ports, stream: str, aggregate: str, command_ids: list[str], user: User, now: datetime
+) -> dict[str, Reply]:
+    """What a stream's writer recorded for those of the commands it decided."""
+    command = lookup_on(stream)(aggregate=aggregate, command_ids=command_ids)
+    reply = await decide(ports, command, str(uuid.uuid4()), user, now)
+    return {cid: Reply.model_validate(r) for cid, r in reply.details.get("found", {}).items()}
 
 
 def _refused(taken: Reply | None, aborted: Reply) -> Conflict:
@@ -131,18 +174,19 @@ def _refused(taken: Reply | None, aborted: Reply) -> Conflict:
 
 
 async def dispatch_deployment(
-    ports: Ports, user: User, now: datetime, deployment_id: str
+    ports: Ports, user: User, now: datetime, deployment_id: str, key: str | None = None
 ) -> Outcome:
     """Take the planned stock out of the warehouse (409 if short) and mark the convoy left.
 
     The deployment's own writer is asked to start (no dispatch once cancelled); the dispatch
     policy then asks the warehouse's (no stock it does not hold) and records the outcome, a
     refusal putting the convoy back to planned. This answers with that outcome (503 if it
-    takes too long: the convoy is then still on its way out, and asking again is safe)."""
+    takes too long: the convoy is then still on its way out, and asking again is safe).
+    With `key`, the same request again answers the same, however its flow ended."""
     authorize(user, "relief.write")
     await current(ports, deployment_id)
     start = StartDispatch(deployment_id=deployment_id)
-    started, taken, outcome = await _run_flow(ports, DISPATCH, start, user, now)
+    started, taken, outcome = await _run_flow(ports, DISPATCH, start, user, now, key)
     if outcome.command_id.startswith(AbortDispatch.TYPE):
         raise _refused(taken, outcome)
     return _outcome(deployment_id, *(r for r in (started, taken, outcome) if r is not None))
@@ -161,7 +205,12 @@ def _undelivered(received: Reply | None, aborted: Reply) -> Exception:
 
 
 async def deliver_deployment(
-    ports: Ports, user: User, now: datetime, deployment_id: str, arrived: list[tuple[str, int]]
+    ports: Ports,
+    user: User,
+    now: datetime,
+    deployment_id: str,
+    arrived: list[tuple[str, int]],
+    key: str | None = None,
 ) -> Outcome:
     """Record what arrived (item, quantity): stock enters the site, shortfalls become
     discrepancies.
@@ -169,10 +218,14 @@ async def deliver_deployment(
     The deployment's own writer is asked to start (only a dispatched convoy is delivered); the
     delivery policy then asks the site's writer to receive the stock and records the outcome,
     a refusal putting the convoy back to dispatched. This answers with that outcome (503 if it
-    takes too long: the delivery is then under way, and asking again is safe)."""
+    takes too long: the delivery is then under way, and asking again is safe). With `key`,
+    the same request again answers the same, however its flow ended (the convoy closed
+    since, say)."""
     authorize(user, "relief.write")
     row = await current(ports, deployment_id)
-    if row["status"] in ("planned", "cancelled", "closed"):  # nothing (more) to receive
+    # nothing (more) to receive; a closed convoy's writer says so itself, after answering
+    # a request it took before under the same key
+    if row["status"] in ("planned", "cancelled") or (row["status"] == "closed" and not key):
         status = row["status"]
         raise Conflict(
             f"the deployment is {status}; delivering needs it dispatched",
@@ -185,7 +238,7 @@ async def deliver_deployment(
         dispatched=dispatched_lots(transfer),
         arrived=[ArrivedLine(item_id=i, quantity=q) for i, q in arrived],
     )
-    _, received, outcome = await _run_flow(ports, DELIVERY, start, user, now)
+    _, received, outcome = await _run_flow(ports, DELIVERY, start, user, now, key)
     if outcome.command_id.startswith(AbortDelivery.TYPE):
         raise _undelivered(received, outcome)
     return _outcome(deployment_id, *(r for r in (received, outcome) if r is not None))

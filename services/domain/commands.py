@@ -34,6 +34,32 @@ class Command(BaseModel):
         raise NotImplementedError
 
 
+class Lookup(Command):
+    """What a writer recorded for some commands of an aggregate (a flow's steps, asked by the
+    request that started the flow when it is sent again): each one's reply, as its retry
+    would get it. Nothing is decided; a command not decided yet is left out. Sent to a
+    stream's writer as `lookup_on(stream)`."""
+
+    TYPE: ClassVar[str] = "Lookup"
+
+    aggregate: str = Field(min_length=1, max_length=64)
+    command_ids: list[str] = Field(min_length=1, max_length=10)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.aggregate
+
+
+_LOOKUPS: dict[str, type[Lookup]] = {}
+
+
+def lookup_on(stream: str) -> type[Lookup]:
+    """The Lookup a stream's writer answers (one class per command stream)."""
+    if stream not in _LOOKUPS:
+        _LOOKUPS[stream] = type("Lookup", (Lookup,), {"STREAM": stream})
+    return _LOOKUPS[stream]
+
+
 class Sender(BaseModel):
     """Who asked one command of a batch, when, and in which flow: a batch gathering commands
     of several causes (a policy's) carries each one's, so that command's events are the ones

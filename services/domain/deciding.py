@@ -37,6 +37,7 @@ from services.domain.commands import (
     BatchCommand,
     Command,
     CommandEnvelope,
+    Lookup,
     RefusalRecord,
     Reply,
     Sender,
@@ -246,6 +247,8 @@ class AggregateStore(Generic[S]):
         """Decide one command on the folded state. A new refusal is remembered at once (a
         retry gets it again); the events are folded by `fold`, once the writer sends them.
         `owns` tells the aggregates this writer holds (a batch's others are rejected)."""
+        if command_envelope.type == Lookup.TYPE:
+            return Decision(command_envelope, reply=self._look_up(command_envelope))
         command_type = self.decider.commands.get(command_envelope.type)
         if command_type is not None and issubclass(command_type, BatchCommand):
             return self._take_batch(command_envelope, command_type, owns or _anywhere)
@@ -421,6 +424,23 @@ class AggregateStore(Generic[S]):
             events=[public(envelope) for envelope, _ in decision.events],
             position=str(position) if position else None,
         )
+
+    def _look_up(self, envelope: CommandEnvelope) -> Reply:
+        """A Lookup's answer: in `details["found"]`, the reply a retry of each command it
+        names would get, for those decided (nothing is decided here)."""
+        try:
+            asked = Lookup.model_validate(envelope.data)
+        except ValidationError as exc:
+            message = f"Lookup cannot be read: {exc}"
+            return Reply(command_id=envelope.command_id, status="rejected",
+                         error="invalid_command", message=message)  # fmt: skip
+        found = {}
+        for command_id in asked.command_ids:
+            previous = self._previous((asked.aggregate, command_id))
+            if previous is not None:
+                found[command_id] = _recorded(command_id, previous).model_dump(mode="json")
+        return Reply(command_id=envelope.command_id, status="accepted", replayed=True,
+                     details={"found": found})  # fmt: skip
 
     def _place_items(self, decision: Decision, placed: Sequence[Position]) -> None:
         """Each accepted command of a batch answered with where its last event landed: its
@@ -604,6 +624,11 @@ def _replay(command_envelope: CommandEnvelope, outcome: Outcome) -> Reply:
             error="idempotency_conflict",
             message="this id was already used for a different request; use a new id",
         )
+    return _recorded(cid, outcome)
+
+
+def _recorded(cid: str, outcome: Outcome) -> Reply:
+    """What the command came to, as a retry of that very request gets it."""
     if outcome.refusal is not None:
         return outcome.refusal.model_copy(update={"replayed": True})
     return Reply(

@@ -31,8 +31,11 @@ def test_a_convoy_of_three_lines_delivered_short_is_closed_then_its_operation(
     coordinator = system.user("fatima-coordinator", "coordinator")
     register_reference(system, admin)
 
-    def post(who: dict[str, str], path: str, body: Any = None, expect: int = 200) -> Any:
-        r = system.client.post(path, headers=who, json=body)
+    def post(
+        who: dict[str, str], path: str, body: Any = None, expect: int = 200, key: str = ""
+    ) -> Any:
+        keyed = who | ({"Idempotency-Key": key} if key else {})
+        r = system.client.post(path, headers=keyed, json=body)
         assert r.status_code == expect, r.text
         return r.json()
 
@@ -58,11 +61,18 @@ def test_a_convoy_of_three_lines_delivered_short_is_closed_then_its_operation(
 
     plan(CONVOY, 201)
     early = post(coordinator, f"/v1/deployments/{CONVOY}/close", expect=409)
-    post(coordinator, f"/v1/deployments/{CONVOY}/dispatch")
+    dispatched = post(coordinator, f"/v1/deployments/{CONVOY}/dispatch", key="dispatch-1")
     arrived = [{"item_id": i, "quantity": q} for i, q in ARRIVED.items()]
-    post(coordinator, f"/v1/deployments/{CONVOY}/deliver", {"lines": arrived})
+    delivered = post(
+        coordinator, f"/v1/deployments/{CONVOY}/deliver", {"lines": arrived}, key="deliver-1"
+    )
     closed = post(coordinator, f"/v1/deployments/{CONVOY}/close", {"reason": "six sacs perdus"})
     refused = post(coordinator, f"/v1/deployments/{CONVOY}/deliver", {"lines": arrived}, 409)
+    # the same requests under their keys, after the convoy closed: their first answers
+    assert post(coordinator, f"/v1/deployments/{CONVOY}/dispatch", key="dispatch-1") == dispatched
+    assert post(
+        coordinator, f"/v1/deployments/{CONVOY}/deliver", {"lines": arrived}, key="deliver-1"
+    ) == delivered  # fmt: skip
     ended = post(coordinator, f"/v1/operations/{QUAKE}/close", {"reason": "relais"}, 201)
     too_late = plan("convoy-amizmiz-2", 409)
 

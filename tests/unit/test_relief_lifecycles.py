@@ -225,6 +225,63 @@ def test_a_cancel_or_close_sent_again_under_its_idempotency_key_answers_the_same
     assert len(api.published("deployments")) == published
 
 
+def keyed(api: ApiHarness, action: str, key: str, body: Any = None) -> Any:
+    """A step of the convoy sent under an idempotency key (then projected)."""
+    path = f"/v1/deployments/{CONVOY}/{action}"
+    answer = api.post("coordinator", path, body, headers={"Idempotency-Key": key})
+    api.project_published()
+    return answer
+
+
+def test_a_dispatch_and_a_delivery_sent_again_under_their_keys_answer_the_same_later_on(
+    quake: tuple[ApiHarness, Clock],
+) -> None:
+    """Each flow ran across two writers (the convoy's and a stock's); the same request under
+    the same key, once the convoy went on (delivered, then closed), gets the first answer,
+    events and position, and moves nothing; another key is a new request, refused."""
+    api, _ = quake
+    ok(plan(api))
+    dispatched = ok(keyed(api, "dispatch", "dispatch-1"), 200)
+    delivered = ok(keyed(api, "deliver", "deliver-1", arrived(ramadan_basket=20)), 200)
+    ok(step(api, CONVOY, "close"), 200)
+    published = len(api.published())
+
+    again = ok(keyed(api, "dispatch", "dispatch-1"), 200)
+    delivered_again = ok(keyed(api, "deliver", "deliver-1", arrived(ramadan_basket=20)), 200)
+
+    assert again == dispatched and delivered_again == delivered
+    assert [e["type"] for e in dispatched["events"]] == [
+        "DeploymentDispatchStarted", "TransferDispatched", "DeploymentDispatched",
+    ]  # fmt: skip
+    assert dispatched["position"] is not None
+    assert len(api.published()) == published
+    error_of(keyed(api, "dispatch", "dispatch-2"), 409, "deployment_closed")
+
+
+def test_a_dispatch_refused_as_short_is_refused_again_under_its_key_though_stock_came(
+    quake: tuple[ApiHarness, Clock],
+) -> None:
+    """1,500 baskets asked of Marrakech's 1,000: refused, the convoy planned again. Stock
+    arrives; the same request under its key is the same refusal (it is not tried anew),
+    another key dispatches."""
+    api, _ = quake
+    big = convoy_body() | {"lines": [{"item_id": BASKETS, "quantity": 1500}]}
+    ok(api.post("coordinator", "/v1/deployments", big), 201)
+    api.project_published()
+    short = error_of(keyed(api, "dispatch", "dispatch-1"), 409, "insufficient_stock")
+    api.apply(StockReceived(receipt_id="rcpt-more", location_id=MARRAKECH, item_id=BASKETS,
+                            quantity=1000, lot="L-more"))  # fmt: skip
+    api.project_published()
+
+    again = error_of(keyed(api, "dispatch", "dispatch-1"), 409, "insufficient_stock")
+    anew = ok(keyed(api, "dispatch", "dispatch-2"), 200)
+
+    assert {k: again[k] for k in ("error", "message")} == {
+        k: short[k] for k in ("error", "message")
+    }
+    assert row_of(api)["status"] == "dispatched" and anew["events"]
+
+
 @pytest.mark.parametrize(
     ("steps", "code"),
     [((), "deployment_planned"), (("dispatch",), "deployment_dispatched"),

@@ -19,7 +19,7 @@ from events.stock import (
     TransferLine,
     TransferReceived,
 )
-from services.domain.commands import Command, CommandEnvelope, Reply
+from services.domain.commands import Command, CommandEnvelope, Reply, lookup_on
 from services.domain.deciding import AggregateStore
 from services.domain.decisions import Rejected
 from services.domain.stock.commands import ReceiveStock
@@ -751,3 +751,26 @@ def test_a_receipt_is_dated_at_most_a_week_back_and_not_in_the_future(
             decide(LocationStock(), receipt, now)
         assert refused.value.code == "occurred_at_out_of_range"
         assert refused.value.details["field"] == "occurred_at"
+
+
+def test_a_lookup_answers_what_the_writer_recorded_and_decides_nothing() -> None:
+    """A receipt decided (with its events), a dispatch refused, a dispatch never sent: the
+    first two answered as their retries would be, the third left out; nothing changes."""
+    store = marrakech_store()
+    store.take(envelope(dispatch(line(150)), "tr-short"))
+    lookup = lookup_on("stock-commands")(
+        aggregate=MARRAKECH,
+        command_ids=["ReceiveStock:rcpt-dec", "DispatchTransfer:tr-short", "DispatchTransfer:tr-9"],
+    )
+    before = store.state(MARRAKECH)
+
+    decision = store.take(envelope(lookup, "look-1"))
+
+    assert decision.reply is not None and decision.events == [] and decision.refusal is None
+    found = decision.reply.details["found"]
+    assert sorted(found) == ["DispatchTransfer:tr-short", "ReceiveStock:rcpt-dec"]
+    assert found["ReceiveStock:rcpt-dec"]["status"] == "accepted"
+    assert [e["type"] for e in found["ReceiveStock:rcpt-dec"]["events"]] == ["StockReceived"]
+    assert found["ReceiveStock:rcpt-dec"]["position"] == "stock:0:0"
+    assert found["DispatchTransfer:tr-short"]["error"] == "insufficient_stock"
+    assert store.state(MARRAKECH) == before

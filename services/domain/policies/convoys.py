@@ -39,6 +39,7 @@ class Steps:
     done: str
     undone: str
     already: str  # the stock writer's answer when this transfer's step was taken before
+    stock_at: str  # the start's field naming the location whose writer takes the stock step
 
     def of(self, deployment_id: str) -> Callable[[str], bool]:
         """Whether a command id is one of this flow's steps for the deployment (any start)."""
@@ -57,9 +58,19 @@ class Steps:
 
 
 DISPATCH = Steps(
-    DispatchTransfer.TYPE, MarkDispatched.TYPE, AbortDispatch.TYPE, "already_dispatched"
+    DispatchTransfer.TYPE,
+    MarkDispatched.TYPE,
+    AbortDispatch.TYPE,
+    "already_dispatched",
+    "from_location_id",
 )
-DELIVERY = Steps(ReceiveTransfer.TYPE, MarkDelivered.TYPE, AbortDelivery.TYPE, "already_received")
+DELIVERY = Steps(
+    ReceiveTransfer.TYPE,
+    MarkDelivered.TYPE,
+    AbortDelivery.TYPE,
+    "already_received",
+    "to_location_id",
+)
 
 
 def flow_id(deployment_id: str, start_event_id: str) -> str:
