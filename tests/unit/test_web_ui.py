@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from api.ui import session
 from api.ui.i18n import Translator
 from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
 
@@ -127,6 +128,24 @@ def test_a_signed_out_session_s_cookie_signs_nobody_in_even_copied(api: ApiHarne
     assert answer.headers["location"] == "/signin?next=/operator"
     sign_in(api, "operator")  # a new session works
     assert api.client.get("/operator").status_code == 200
+
+
+def test_a_copied_cookie_is_refused_at_once_by_the_process_that_signed_it_out(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the sign-out is projected (the read models lag here for good), this process
+    refuses the session already: a receipt posted with the copied cookie is not taken."""
+    monkeypatch.setattr(session.queries, "session_ended", lambda engine, hashed: False)
+    sign_in(api, "operator")
+    copied = api.client.cookies["aid_session"]
+    page = api.client.get("/operator")
+    assert api.client.post("/signout", data={"csrf": csrf_of(page.text)}).status_code == 200
+
+    api.client.cookies.set("aid_session", copied)
+    answer = api.client.get("/operator", follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/operator"
 
 
 def test_a_tampered_cookie_is_no_session(api: ApiHarness) -> None:
