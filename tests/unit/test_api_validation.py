@@ -268,6 +268,32 @@ def test_a_read_after_a_write_says_whether_the_read_models_had_caught_up_with_it
     assert "X-Read-After" not in api.get("admin", "/v1/inventory").headers
 
 
+@pytest.mark.parametrize("lot", ["L\u0000X", "L\u001bY", "L\u007f"])
+def test_text_holding_a_control_character_is_a_422_and_nothing_is_recorded(
+    api: ApiHarness, lot: str
+) -> None:
+    """Two lots `L\0X` and `L\0Y` were once taken, and read back as one lot `L` (NUL ends a
+    string there); PostgreSQL cannot store NUL in text at all."""
+    r = api.post("admin", "/v1/stock/receipts", receipt(lot=lot))
+
+    assert_invalid(r, "lot")
+    assert "control character" in r.json()["message"]
+    assert api.published("stock") == []
+
+
+def test_a_reason_may_hold_a_tab_or_a_line_feed_but_no_nul(api: ApiHarness) -> None:
+    received = api.post("admin", "/v1/stock/receipts", receipt(id="rcpt-void-me"))
+    assert received.status_code == 201, received.text
+    api.project_published()
+    path = "/v1/stock/receipts/rcpt-void-me/void"
+
+    nul = api.post("admin", path, {"reason": "saisie\u0000double"})
+    voided = api.post("admin", path, {"reason": "saisie double\tquai 2\nvérifié"})
+
+    assert_invalid(nul, "reason")
+    assert voided.status_code == 201, voided.text
+
+
 def test_inventory_as_of_a_time_without_zone_is_a_422(api: ApiHarness) -> None:
     r = api.get("admin", "/v1/inventory", params={"as_of": "2026-03-01T10:00:00"})
 
