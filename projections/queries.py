@@ -78,6 +78,23 @@ def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
     return fetch_one(engine, select(locations).where(locations.c.location_id == location_id))
 
 
+def area_names(
+    engine: Engine, region_code: str, province_code: str | None
+) -> tuple[set[str], set[str]]:
+    """The names the registered locations give the region, and the province (if any)."""
+    loc = locations
+    regions = select(loc.c.region_name).where(loc.c.region_code == region_code).distinct()
+    provinces = (
+        select(loc.c.province_name)
+        .where(loc.c.province_code == province_code, loc.c.province_name.is_not(None))
+        .distinct()
+    )
+    named = {r["region_name"] for r in fetch_all(engine, regions)}
+    if province_code is None:
+        return named, set()
+    return named, {r["province_name"] for r in fetch_all(engine, provinces)}
+
+
 def all_locations(engine: Engine, paging: Paging = EVERYTHING) -> Page:
     by_id = [Sort(locations.c.location_id, "location_id")]
     return read_page(engine, select(locations), by_id, paging)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from events.reference import ItemDefined, LocationRegistered
 from projections import queries, report_queries
 from projections.paging import EVERYTHING, Page, Paging
-from services.app.errors import NotFound
+from services.app.errors import Invalid, NotFound
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, seen
@@ -23,10 +23,34 @@ from services.domain.reference.decider import (
 async def register_location(
     ports: Ports, user: User, now: datetime, location: LocationRegistered
 ) -> Outcome:
-    """Register a warehouse or a distribution site."""
+    """Register a warehouse or a distribution site, in areas named as the locations
+    registered before name them (a code has one name in every report)."""
     authorize(user, "reference.write")
+    await _named_as_before(ports, location)
     command = RegisterLocation(location=location)
     return await register(ports, command, location.location_id, user, now)
+
+
+async def _named_as_before(ports: Ports, location: LocationRegistered) -> None:
+    """Invalid, naming the field, when the location calls its region or province otherwise
+    than the locations registered before (the same location again is its own repeat)."""
+    if await in_thread(queries.location, ports.engine, location.location_id) is not None:
+        return  # registered before: the writer answers the repeat, or the id taken
+    regions, provinces = await in_thread(
+        queries.area_names, ports.engine, location.region_code, location.province_code
+    )
+    for field, given, named in (
+        ("region_name", location.region_name, regions),
+        ("province_name", location.province_name, provinces),
+    ):
+        code = location.region_code if field == "region_name" else location.province_code
+        named = named - {code}  # an upcast location of before names: its code stood in
+        if named and given is not None and given not in named:
+            raise Invalid(
+                f"{code} is named {' / '.join(sorted(named))!r} by the locations registered "
+                f"there: give that {field.replace('_', ' ')}, as every report names it so",
+                field=field,
+            )
 
 
 async def set_coordinates(

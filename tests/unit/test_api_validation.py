@@ -294,6 +294,29 @@ def test_a_reason_may_hold_a_tab_or_a_line_feed_but_no_nul(api: ApiHarness) -> N
     assert voided.status_code == 201, voided.text
 
 
+@pytest.mark.parametrize(
+    ("names", "field"),
+    [({"region_name": "مراكش آسفي"}, "region_name"), ({"province_name": "الحوز"}, "province_name")],
+)
+def test_a_location_naming_its_region_or_province_otherwise_is_a_422(
+    api: ApiHarness, names: dict[str, str], field: str
+) -> None:
+    """Marrakech-Safi and Al Haouz are named so by the locations registered there: a new
+    site calling them otherwise would rename them in every report."""
+    site = AMIZMIZ | {"id": "site-asni"} | names
+
+    refused = api.post("admin", "/v1/locations", site)
+    same_names = api.post("admin", "/v1/locations", AMIZMIZ | {"id": "site-asni"})
+    new_area = api.post("admin", "/v1/locations", AMIZMIZ | {
+        "id": "site-tiznit", "region_code": "MA09", "region_name": "سوس ماسة",
+        "province_code": "MA0901", "province_name": "تيزنيت",
+    })  # fmt: skip
+
+    assert_invalid(refused, field)
+    assert same_names.status_code == 201, same_names.text
+    assert new_area.status_code == 201, new_area.text
+
+
 def test_inventory_as_of_a_time_without_zone_is_a_422(api: ApiHarness) -> None:
     r = api.get("admin", "/v1/inventory", params={"as_of": "2026-03-01T10:00:00"})
 
