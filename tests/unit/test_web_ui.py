@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.requests import Request
 
-from api.ui import session
+from api.ui import session, web
 from api.ui.i18n import Translator
+from services.app.errors import Conflict, Forbidden
 from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
 
 PASSWORD = "tajine-et-the-2026"
@@ -251,3 +253,19 @@ def test_every_page_outside_the_donor_s_section_refuses_a_donor(api: ApiHarness)
         answer = api.client.request(method, url, data={"csrf": token} if method == "POST" else None)
         assert answer.status_code == 403, (method, path, answer.status_code)
     assert api.published() == []
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [(Conflict("no checkpoint has been published yet", error="no_checkpoint"), True),
+     (Forbidden("user 'x' is not assigned to location 'y'", permission="stock.write"), False)],
+)  # fmt: skip
+def test_an_error_page_says_why_a_request_was_refused(error: Exception, shown: bool) -> None:
+    """A refusal's reason (409, 422) is on the page, as the API says it; a 403 says only
+    that the page is not the role's."""
+    scope = {"type": "http", "method": "GET", "path": "/donor/proof/d-1", "headers": [],
+             "query_string": b""}  # fmt: skip
+
+    page = web.error_page(Request(scope), error)  # type: ignore[arg-type]
+
+    assert (str(error) in bytes(page.body).decode()) is shown
