@@ -83,6 +83,14 @@ def _validation_body(exc: RequestValidationError | ValidationError) -> dict[str,
     }
 
 
+def invalid_of(exc: RequestValidationError | ValidationError) -> Invalid:
+    """A request's invalid fields as the application's Invalid (a page shows it)."""
+    body = _validation_body(exc)
+    invalid = Invalid(body["message"], field=body["field"])
+    invalid.error = body["error"]
+    return invalid
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure to a JSON answer: 4xx for the caller's mistakes, 503 for outages."""
 

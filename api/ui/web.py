@@ -13,13 +13,14 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.auth import User
 from api.deps import Services, ServicesDep
-from api.errors import ApiError, Forbidden, status_of
+from api.errors import ApiError, Forbidden, invalid_of, status_of
 from api.permissions import grant
 from api.ui import i18n
 from api.ui.session import LANG_COOKIE, PRESESSION_COOKIE, csrf_ok, csrf_token, read_session
@@ -174,6 +175,8 @@ class PageRoute(APIRoute):
                 return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
             except ApiError as exc:
                 return error_page(request, exc)
+            except RequestValidationError as exc:  # a query parameter the page cannot take
+                return error_page(request, invalid_of(exc))
 
         return answer
 

@@ -269,3 +269,16 @@ def test_an_error_page_says_why_a_request_was_refused(error: Exception, shown: b
     page = web.error_page(Request(scope), error)  # type: ignore[arg-type]
 
     assert (str(error) in bytes(page.body).decode()) is shown
+
+
+def test_a_page_asked_without_a_parameter_it_needs_answers_an_html_page_naming_it(
+    api: ApiHarness,
+) -> None:
+    sign_in(api, "operator")
+
+    page = api.client.get("/operator/card")
+    asked_json = api.client.get("/operator/card", headers={"Accept": "application/json"})
+
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "location_id" in page.text
+    assert asked_json.status_code == 422 and asked_json.json()["field"] == "location_id"
