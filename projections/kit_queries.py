@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from projections.paging import EVERYTHING, Page, Paging, Sort, page_of, read_page
+from projections.paging import EVERYTHING, Id, Page, Paging, Sort, page_of, read_page
 from projections.tables import inventory_lots, kit_components, locations
 
 Row = dict[str, Any]
@@ -138,7 +138,7 @@ def kits_possible(
         total = totals.setdefault(row["kit_item_id"], {"possible": 0, "on_hand": 0})
         total["possible"] += row["possible"]
         total["on_hand"] += row["on_hand"]
-    page = page_of(rows, lambda r: [r["kit_item_id"], r["location_id"]], paging)
+    page = page_of(rows, lambda r: [r["kit_item_id"], r["location_id"]], paging, (Id, Id))
     return page, [{"kit_item_id": k} | t for k, t in sorted(totals.items())]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from projections.paging import Page, Paging, Sort, read_page
 from projections.tables import ledger_checkpoints, projection_positions
 
 
@@ -18,6 +19,14 @@ def latest_checkpoints(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
     )
     with engine.connect() as conn:
         return [dict(body) for body in conn.execute(query).scalars()]
+
+
+def checkpoints_page(engine: Engine, paging: Paging) -> Page:
+    """A page of the checkpoints, newest first, each as signed."""
+    c = ledger_checkpoints
+    newest_first = [Sort(c.c.checkpoint_id, "checkpoint_id", descending=True)]
+    found = read_page(engine, select(c.c.checkpoint_id, c.c.body), newest_first, paging)
+    return Page([dict(row["body"]) for row in found.items], found.next)
 
 
 def record_checkpoint(engine: Engine, body: dict[str, Any], issued_at: datetime) -> None:

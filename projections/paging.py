@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,12 +20,25 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_
 
+from events.base import is_identifier
+
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
+MAX_KEY_CHARS = 500  # a string key of a column with no declared length, or of a list in memory
+INT64 = range(-(2**63), 2**63)  # what an integer column holds
+NOT_OURS = "this cursor was not handed out by this list"
 
 
 class BadCursor(ValueError):
     """A cursor this list did not hand out."""
+
+
+class Id(str):
+    """The kind of a key that is an id of the events (a slug or a UUID), for `page_of`."""
+
+
+KeyKind = type | frozenset[str]
+"""What a key of a list in memory is: str, Id, int or float, or one of a set of words."""
 
 
 @dataclass(frozen=True)
@@ -69,21 +83,30 @@ def read_page(engine: Engine, stmt: Select[Any], order: Sequence[Sort], paging: 
 
 
 def page_of(
-    rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]], paging: Paging
+    rows: Sequence[dict[str, Any]],
+    key: Callable[[dict[str, Any]], list[Any]],
+    paging: Paging,
+    kinds: Sequence[KeyKind],
 ) -> Page:
     """The same paging over a list computed in memory, sorted here on `key` (a list of
-    strings and numbers, unique per row)."""
+    strings and numbers, unique per row, of the `kinds` given)."""
     ordered = sorted(rows, key=key)
     if paging.cursor is not None:
-        after = _values(paging.cursor, None)
-        try:
-            ordered = [r for r in ordered if key(r) > after]
-        except TypeError as exc:
-            raise BadCursor("this cursor was not handed out by this list") from exc
+        values = _values(paging.cursor, len(kinds))
+        after = [_of_kind(v, kind) for v, kind in zip(values, kinds, strict=True)]
+        ordered = [r for r in ordered if key(r) > after]
     if paging.limit is None or len(ordered) <= paging.limit:
         return Page(list(ordered))
     shown = list(ordered[: paging.limit])
     return Page(shown, encode(key(shown[-1])))
+
+
+def _of_kind(value: Any, kind: KeyKind) -> Any:
+    if isinstance(kind, type):
+        return _checked(value, kind)
+    if not isinstance(value, str) or value not in kind:
+        raise BadCursor(NOT_OURS)
+    return value
 
 
 def _fetch(engine: Engine, stmt: Select[Any]) -> list[dict[str, Any]]:
@@ -104,25 +127,47 @@ def _values(cursor: str, count: int | None) -> list[Any]:
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
-        raise BadCursor("this cursor was not handed out by this list") from exc
+        raise BadCursor(NOT_OURS) from exc
     if not isinstance(values, list) or None in values or count not in (None, len(values)):
-        raise BadCursor("this cursor was not handed out by this list")
+        raise BadCursor(NOT_OURS)
     return values
 
 
 def _typed(value: Any, sort: Sort) -> Any:
+    column_type = sort.column.type
     try:
-        kind = sort.column.type.python_type
+        kind: type | None = column_type.python_type
     except NotImplementedError:
-        return value
-    try:
-        if kind is datetime:
-            return datetime.fromisoformat(value)
-        if kind is date:
-            return date.fromisoformat(value)
-        return kind(value)
-    except (TypeError, ValueError) as exc:
-        raise BadCursor("this cursor was not handed out by this list") from exc
+        kind = None  # an expression of no declared type: any key a list can hold
+    return _checked(value, kind, getattr(column_type, "length", None) or MAX_KEY_CHARS)
+
+
+def _checked(value: Any, kind: type | None, length: int = MAX_KEY_CHARS) -> Any:
+    """`value` as a key of that kind, if a key of that kind can be it: a date or a datetime in
+    ISO 8601, or a value `_fits` (what a cursor of this list holds; anything else would fail
+    in the database or compare with nothing)."""
+    if kind is datetime or kind is date:
+        try:
+            return kind.fromisoformat(_checked(value, str, 64))
+        except ValueError as exc:
+            raise BadCursor(NOT_OURS) from exc
+    if not _fits(value, kind if kind in (str, Id, int, float) else None, length):
+        raise BadCursor(NOT_OURS)
+    return value
+
+
+def _fits(value: Any, kind: type | None, length: int) -> bool:
+    """Whether a key of that kind (None: any) can be `value`: a string of at most `length`
+    characters with no NUL, an id of the events, a 64-bit integer, a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    if kind is Id:
+        return isinstance(value, str) and is_identifier(value)
+    if isinstance(value, str):
+        return kind in (str, None) and len(value) <= length and "\x00" not in value
+    if isinstance(value, int):
+        return kind in (int, float, None) and value in INT64
+    return kind in (float, None) and math.isfinite(value)
 
 
 def _after(order: Sequence[Sort], values: list[Any]) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from api.answers import card_line, inventory_row, transfer_public
 from api.deps import CurrentUser, Now, PageOf, ServicesDep
 from api.reads import ReadAfter
 from api.routing import Router
-from api.schemas.common import Timestamp
+from api.schemas.dates import Moment
 from api.schemas.stock import (
     InventoryList,
     MonthsOfStock,
@@ -33,7 +33,7 @@ async def inventory(
     page: PageOf,
     location_id: str | None = None,
     item_id: str | None = None,
-    as_of: Annotated[Timestamp | None, Query(description="Stock as it was at that moment.")] = None,
+    as_of: Annotated[Moment | None, Query(description="Stock as it was at that moment.")] = None,
 ) -> InventoryList:
     """On hand per location × item × lot (with expiry), now or as of a past moment."""
     found = await stock_on_hand.inventory(services, user, location_id, item_id, as_of, page)

@@ -13,10 +13,6 @@ class CheckpointList(BaseModel):
     key_id: str = Field(description="The id of the key that signs checkpoints now.")
     public_key: str = Field(description="That key's Ed25519 public key, in hex.")
     items: list[dict[str, Any]] = Field(
-        description="The latest checkpoints, newest first, each as signed (keep it whole)."
+        description="The checkpoints, newest first, each as signed (keep it whole)."
     )
-    next: str | None = Field(
-        default=None,
-        description=f"{NEXT} Always null: only the latest ten are listed; the checkpoints "
-        "topic keeps every one.",
-    )
+    next: str | None = Field(default=None, description=NEXT)

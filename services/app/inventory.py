@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from projections import households_queries, queries, stock_queries
-from projections.paging import EVERYTHING, Page, Paging, page_of
+from projections.paging import EVERYTHING, Id, KeyKind, Page, Paging, page_of
 from services.app.errors import NotFound
 from services.app.needs import site_stock
 from services.app.permissions import User, authorize
@@ -224,6 +224,10 @@ KINDS: dict[str, Callable[[Ports, date, Any], list[Row]]] = {
 }
 
 
+# kind, location, item, lot (or ""), transfer (or "")
+ALERT_KEY: tuple[KeyKind, ...] = (frozenset(KINDS), Id, Id, str, str)
+
+
 async def alerts(
     ports: Ports, user: User, today: date, kind: str | None = None, paging: Paging = EVERYTHING
 ) -> Page:
@@ -232,7 +236,7 @@ async def alerts(
     of a running campaign's needs; by kind, location and item."""
     allowed = user.locations_for(authorize(user, "alerts.read"))
     found = await in_thread(_collect, ports, today, allowed, kind)
-    return page_of(found, _alert_key, paging)
+    return page_of(found, _alert_key, paging, ALERT_KEY)
 
 
 def _alert_key(alert: Row) -> list[Any]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from projections import stock_queries
-from projections.paging import EVERYTHING, Page, Paging, page_of
+from projections.paging import EVERYTHING, Id, Page, Paging, page_of
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread
@@ -31,7 +31,7 @@ async def months_of_stock_at(
     since = now.astimezone(UTC).date() - timedelta(days=window_days)
     found = await in_thread(stock_queries.used_and_on_hand, ports.engine, since, location_ids)
     rows = [_row(r, window_days, alert_below) for r in found if r["on_hand"] or r["used"]]
-    return page_of(rows, _key, paging)
+    return page_of(rows, _key, paging, (int, float, Id, Id))
 
 
 def _row(found: dict[str, Any], window_days: int, alert_below: float) -> dict[str, Any]:

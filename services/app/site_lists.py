@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from projections import site_list_queries
-from projections.paging import EVERYTHING, Page, Paging, page_of
+from projections.paging import EVERYTHING, Id, Page, Paging, page_of
 from services.app.campaigns import find_campaign
 from services.app.errors import NotFound
 from services.app.permissions import User, authorize
@@ -63,7 +63,7 @@ async def site_counts(
     terms = CampaignTerms.model_validate(await find_campaign(ports, campaign_id))
     counted = await in_thread(site_list_queries.site_counts, ports.engine, terms)
     mine = [s for s in counted if allowed is None or s["location_id"] in allowed]
-    return page_of(mine, lambda s: [s["location_id"]], paging)
+    return page_of(mine, lambda s: [s["location_id"]], paging, (Id,))
 
 
 def _rows(ports: Ports, terms: CampaignTerms, site_id: str) -> Iterator[list[Any]]:

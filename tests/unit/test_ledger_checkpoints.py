@@ -98,18 +98,21 @@ def test_auditors_and_donors_read_the_latest_checkpoints_with_the_key_id(tmp_pat
 
 
 def test_the_checkpoints_answer_as_every_list_does_with_a_next_cursor(tmp_path: Path) -> None:
-    """`{"items", "next"}` as the contract's lists, besides the key that signs them; the
-    latest ten only, so never a next page."""
+    """`{"items", "next"}` as the contract's lists, besides the key that signs them; a page
+    of `limit` (here ten), the next one from `next`."""
     with ApiHarness(tmp_path) as api:
         key = api.settings.checkpoints()
         for n in range(1, 13):
             body = key.sign(checkpoint_of([], f"2026-03-{n:02d}T10:00:00+00:00"))
             record_checkpoint(api.engine, body, datetime(2026, 3, n, 10, tzinfo=UTC))
 
-        found = api.get("auditor", "/v1/ledger/checkpoints").json()
+        found = api.get("auditor", "/v1/ledger/checkpoints", {"limit": 10}).json()
+        rest = api.get("auditor", "/v1/ledger/checkpoints", {"cursor": found["next"]}).json()
         documented = api.client.get("/openapi.json").json()["components"]["schemas"]
 
     assert set(found) == {"key_id", "public_key", "items", "next"}
-    assert (len(found["items"]), found["next"]) == (10, None)
+    assert len(found["items"]) == 10 and found["next"]
     assert found["items"][0]["issued_at"].startswith("2026-03-12")
+    assert [c["issued_at"][:10] for c in rest["items"]] == ["2026-03-02", "2026-03-01"]
+    assert rest["next"] is None
     assert set(documented["CheckpointList"]["properties"]) == set(found)

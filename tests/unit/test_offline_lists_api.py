@@ -167,6 +167,18 @@ def test_a_list_asked_after_a_position_that_is_not_one_is_a_422(assigned: ApiHar
     assert "Fatima" not in r.text
 
 
+def test_a_list_asked_from_a_cursor_it_did_not_hand_out_is_a_422_as_every_list(
+    assigned: ApiHarness,
+) -> None:
+    signed_in_agent(assigned, "agent-amizmiz-cursor", SITE)
+    params = {"campaign_id": RAMADAN, "site_id": SITE, "cursor": "garbage"}
+
+    r = assigned.client.get("/agent/offline-list", params=params)
+
+    assert r.status_code == 422, r.text
+    assert (r.json()["error"], r.json()["field"]) == ("invalid_cursor", "cursor")
+
+
 def test_an_agent_of_another_site_gets_403_for_this_one(assigned: ApiHarness) -> None:
     signed_in_agent(assigned, "agent-chichaoua", CHICHAOUA)
 

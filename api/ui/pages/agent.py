@@ -26,7 +26,7 @@ from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
 from api.ui.forms import FormErrors, parse, refusal
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
-from projections.paging import BadCursor, Paging
+from projections.paging import Paging
 from services.app import cards, distributions, households, names, offline_lists
 from services.domain.households.cards import PREFIX
 from services.domain.privacy import normalise_identifier
@@ -154,8 +154,6 @@ async def offline_list(
         due, found = await offline_lists.offline_list(
             page.services, page.user, campaign_id, site_id, paging, written
         )
-    except BadCursor:
-        return JSONResponse({"error": "bad_cursor"}, status_code=400)
     except ApiError as exc:
         return JSONResponse(exc.body(), status_code=status_of(exc))
     return JSONResponse({

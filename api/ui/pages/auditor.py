@@ -4,7 +4,7 @@ as it stood at the end of any day, and each item's stock card."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,6 +12,7 @@ from fastapi import Depends, Response
 
 from api import answers
 from api.routing import Router
+from api.schemas.dates import Day
 from api.schemas.stock import StockCard
 from api.ui.i18n import LOCAL_TIME
 from api.ui.web import CARD_ROWS, Page, PageRoute, more_url, section
@@ -53,7 +54,7 @@ async def _names(page: Page) -> dict[str, Any]:
 
 @router.get("/stock")
 async def stock_as_of(
-    page: Auditor, location_id: str | None = None, on: date | None = None, after: str | None = None
+    page: Auditor, location_id: str | None = None, on: Day | None = None, after: str | None = None
 ) -> Response:
     """What a location held at the end of a day (local time), lot by lot, PAGE_ROWS lots at
     a time, with each item's stock card a click away."""
