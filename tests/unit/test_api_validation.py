@@ -237,7 +237,9 @@ def test_registering_other_values_under_an_id_not_yet_projected_is_refused(
 ) -> None:
     api.post("coordinator", "/v1/locations", AMIZMIZ)
 
-    r = api.post("coordinator", "/v1/locations", AMIZMIZ | {"name": "Point de distribution Amizmiz 2"})
+    r = api.post(
+        "coordinator", "/v1/locations", AMIZMIZ | {"name": "Point de distribution Amizmiz 2"}
+    )
 
     assert r.status_code in (409, 503), r.text
     assert len(api.published("reference")) == 1
