@@ -53,6 +53,15 @@ def test_a_plan_that_closes_before_it_opens_is_shown_next_to_its_field(
     assert 'aria-invalid="true"' in html
 
 
+def test_a_plan_whose_days_run_past_the_calendar_is_shown_next_to_its_field(
+    assigned: ApiHarness,
+) -> None:
+    status, html = set_from_the_page(assigned, first_day="9999-12-31", day_count="2")
+
+    assert status == 422
+    assert 'aria-invalid="true"' in html
+
+
 def test_the_agent_reads_the_slot_under_way_and_sets_nothing(assigned: ApiHarness) -> None:
     set_from_the_page(assigned)  # Mohamed (elderly) from midnight, Fatima from one
     hour = datetime.now(UTC).astimezone(SITE_TIME).hour

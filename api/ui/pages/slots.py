@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from api.errors import ApiError
 from api.routing import Router
 from api.schemas.common import Body
+from api.schemas.dates import LATEST, RANGE, Day
 from api.schemas.slots import DayAdding, DayClosing, SlotMove, SlotPlanPut
 from api.ui.forms import FormErrors, compact, integer, parse, refusal
 from api.ui.web import Page, PageRoute, section
@@ -31,8 +32,16 @@ FIELDS = ("first_day", "day_count", "opens_at", "closes_at", "per_hour")
 class PlanForm(Body):
     """The plan as the form asks it: consecutive days from the first."""
 
-    first_day: date
+    first_day: Day
     day_count: int = Field(ge=1, le=60)
+
+    @field_validator("day_count")
+    @classmethod
+    def _last_day_in_calendar(cls, count: int, info: ValidationInfo) -> int:
+        first = info.data.get("first_day")
+        if first is not None and first > LATEST - timedelta(days=count - 1):
+            raise ValueError(f"the last day must fall {RANGE}")
+        return count
 
 
 @router.get("/{campaign_id}/{site_id}/slots")
