@@ -153,6 +153,11 @@ def _checked(value: Any, kind: type | None, length: int = MAX_KEY_CHARS) -> Any:
             raise BadCursor(NOT_OURS) from exc
     if not _fits(value, kind if kind in (str, Id, int, float) else None, length):
         raise BadCursor(NOT_OURS)
+    if kind is not None and kind not in (str, Id, int, float):
+        try:  # a column of another type (a UUID): the key as the column holds it
+            return kind(value)
+        except (TypeError, ValueError) as exc:
+            raise BadCursor(NOT_OURS) from exc
     return value
 
 
