@@ -198,11 +198,16 @@ class CampaignCreate(Body):
             )
         return larger
 
-    @model_validator(mode="after")
-    def _dates(self) -> CampaignCreate:
-        if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
-        return self
+    @field_validator("ends_on", mode="after")
+    @classmethod
+    def _not_before_start(cls, ends_on: date, info: ValidationInfo) -> date:
+        """Named on ends_on, in words alone (a ValueError's would start "Value error, ")."""
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and ends_on < starts_on:
+            raise PydanticCustomError(
+                "dates_reversed", "ends_on must not be before starts_on: give a later end"
+            )
+        return ends_on
 
 
 class AreaChangePublic(BaseModel):

@@ -8,8 +8,9 @@ language (Moroccan variants, Latin digits).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -130,4 +131,17 @@ class Translator:
             return "—"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value, format="short", tzinfo=LOCAL_TIME, locale=self.locale)
+        try:
+            return format_datetime(value, format="short", tzinfo=LOCAL_TIME, locale=self.locale)
+        except OverflowError:  # at the calendar's very edge it has no local time: UTC's
+            return utc_iso(value)
+
+
+def utc_iso(value: datetime) -> str:
+    """The moment in UTC, in ISO form to the minute (a naive one taken as UTC, as Babel does;
+    one beyond UTC's calendar as it was given)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    with suppress(OverflowError):
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="minutes")

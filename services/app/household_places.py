@@ -4,6 +4,8 @@ sites. One rule each, for the API, the web pages and the import alike."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Engine
 
 from projections import imports_queries
@@ -49,15 +51,34 @@ def region_areas(engine: Engine, region_code: str) -> Areas:
     return {k: v for k, v in imports_queries.areas(engine).items() if k == region_code}
 
 
-async def check_area(ports: Ports, region_code: str, province_code: str | None) -> None:
-    """Invalid, naming the field, unless the reference data knows the household's region
-    (and province, when given) — as the import refuses an `unknown_region` line."""
+async def _areas_of(ports: Ports, region_code: str) -> Areas:
+    """The region with its provinces (empty: unknown), kept once known."""
     areas: Areas | None = ports.reference.get(region_areas, region_code)
     if areas is None:
         areas = await seen(ports, "reference", region_areas, region_code)
         if areas:
             ports.reference.keep(region_areas, region_code, areas)
+    return areas
+
+
+async def check_area(ports: Ports, region_code: str, province_code: str | None) -> None:
+    """Invalid, naming the field, unless the reference data knows the household's region
+    (and province, when given) — as the import refuses an `unknown_region` line."""
+    areas = await _areas_of(ports, region_code)
     field = unknown_area(region_code, province_code, areas)
     if field is not None:
         reason, words = UNKNOWN_AREA[field]
         raise Invalid(words + REGISTER_IT, field=field, reason=reason)
+
+
+async def check_regions(ports: Ports, region_codes: Iterable[str]) -> None:
+    """Invalid, naming `region_codes`, unless the reference data knows each region a campaign
+    covers: the rule of a household's region, for a campaign's (when opened or moved)."""
+    for region_code in dict.fromkeys(region_codes):
+        if unknown_area(region_code, None, await _areas_of(ports, region_code)) is not None:
+            raise Invalid(
+                f"region_codes names {region_code!r}, not a region of the reference data"
+                + REGISTER_IT,
+                field="region_codes",
+                reason="unknown_region",
+            )

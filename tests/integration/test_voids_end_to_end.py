@@ -80,7 +80,7 @@ def test_voids_correct_every_read_model_and_a_rebuild_gives_the_same_rows(
         return int(r.json()["eligible_households"])
 
     assert eligible() == 1
-    post(f"/v1/campaigns/{CAMPAIGN['id']}/areas", {"region_codes": ["MA09"], "reason": "Souss"})
+    post(f"/v1/campaigns/{CAMPAIGN['id']}/areas", {"region_codes": ["MA06"], "reason": "Anfa"})
     eventually(lambda: eligible() == 0, what="the household no longer targeted")
 
     lines = [{"item_id": BASKETS, "quantity": 20}]

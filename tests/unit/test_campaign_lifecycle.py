@@ -165,11 +165,18 @@ def api(tmp_path: Path) -> Iterator[ApiHarness]:
 
 
 def _hand(api: ApiHarness, n: int, on: str, path: str = "/v1/distributions") -> Any:
+    """A basket handed on the day at 10:00, recorded (or synced) an hour later, or on the
+    10th of March when that is later (a record is never dated after it is recorded)."""
     record = {"id": f"dist-{n}-{on}", "campaign_id": "ramadan-2026", "household_id": f"hh-{n}",
               "site_id": SITE, "quantity": 1, "occurred_at": f"{on}T10:00:00+00:00"}  # fmt: skip
-    if path.endswith("batch"):
-        return api.post("agent", path, {"records": [record]})
-    return api.post("agent", path, record)
+    recorded = max(MARCH_10, datetime.fromisoformat(f"{on}T11:00:00+00:00"))
+    api.app.dependency_overrides[deps.now] = lambda: recorded
+    try:
+        if path.endswith("batch"):
+            return api.post("agent", path, {"records": [record]})
+        return api.post("agent", path, record)
+    finally:
+        api.app.dependency_overrides[deps.now] = lambda: MARCH_10
 
 
 def test_an_extended_campaign_takes_a_distribution_past_its_first_end(api: ApiHarness) -> None:
@@ -283,6 +290,79 @@ def test_a_campaign_moved_away_refuses_today_counts_earlier_and_recounts_coverag
     assert (same.status_code, same.json()["error"]) == (422, "no_change")
 
 
+CAMPAIGN_BODY = {"id": "hiver-2026", "name": "Hiver 2026", "item_id": "ramadan-basket",
+                 "quantity_per_household": 1, "starts_on": "2026-12-01",
+                 "ends_on": "2027-02-28"}  # fmt: skip
+
+
+def _opened(api: ApiHarness) -> list[str]:
+    return [e.data["campaign_id"] for e in api.published("reference") if e.type == "CampaignOpened"]
+
+
+def test_a_campaign_of_a_region_the_reference_data_does_not_know_is_a_422(
+    api: ApiHarness,
+) -> None:
+    opened = api.post("coordinator", "/v1/campaigns",
+                      CAMPAIGN_BODY | {"region_codes": ["MA07", "MA99"]})  # fmt: skip
+    moved = api.post("coordinator", "/v1/campaigns/ramadan-2026/areas",
+                     {"region_codes": ["MA99"], "reason": "x"})  # fmt: skip
+
+    for answer in (opened, moved):
+        assert answer.status_code == 422, answer.text
+        body = answer.json()
+        assert (body["field"], body["reason"]) == ("region_codes", "unknown_region")
+        assert "'MA99'" in body["message"] and "register a location there" in body["message"]
+    assert _opened(api) == []
+    assert [e for e in api.published("reference") if e.type == "CampaignAreasChanged"] == []
+    known = api.post("coordinator", "/v1/campaigns", CAMPAIGN_BODY | {"region_codes": ["MA06"]})
+    assert known.status_code == 201, known.text
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "field"),
+    [
+        ("0001-01-01", "9999-12-31", "starts_on"),
+        ("1900-01-01", "1900-01-02", "starts_on"),
+        ("1999-12-31", "2026-01-31", "starts_on"),
+        ("2026-12-01", "2101-01-01", "ends_on"),
+    ],
+)
+def test_a_campaign_dated_outside_the_years_2000_to_2100_is_a_422_naming_the_field(
+    api: ApiHarness, starts_on: str, ends_on: str, field: str
+) -> None:
+    r = api.post("coordinator", "/v1/campaigns",
+                 CAMPAIGN_BODY | {"starts_on": starts_on, "ends_on": ends_on})  # fmt: skip
+
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert (body["field"], body["reason"]) == (field, "date_out_of_range")
+    assert body["message"] == f"{field} is a day from 2000-01-01 to 2100-12-31: check its year"
+    assert _opened(api) == []
+
+
+def test_a_campaign_extended_beyond_2100_is_a_422_and_to_its_last_day_is_not(
+    api: ApiHarness,
+) -> None:
+    beyond = api.post("coordinator", "/v1/campaigns/ramadan-2026/extend",
+                      {"ends_on": "9999-12-31", "reason": "x"})  # fmt: skip
+    last = api.post("coordinator", "/v1/campaigns/ramadan-2026/extend",
+                    {"ends_on": "2100-12-31", "reason": "x"})  # fmt: skip
+
+    assert (beyond.status_code, beyond.json()["field"]) == (422, "ends_on"), beyond.text
+    assert last.status_code == 201, last.text
+
+
+def test_a_campaign_ending_before_it_starts_is_a_422_in_words(api: ApiHarness) -> None:
+    r = api.post("coordinator", "/v1/campaigns",
+                 CAMPAIGN_BODY | {"starts_on": "2026-12-01", "ends_on": "2026-11-30"})  # fmt: skip
+
+    assert r.status_code == 422, r.text
+    assert (r.json()["field"], r.json()["message"]) == (
+        "ends_on",
+        "ends_on: ends_on must not be before starts_on: give a later end",
+    )
+
+
 # --- From the coverage page ---------------------------------------------------------------------
 
 PASSWORD = "tajine-et-the-2026"
@@ -365,3 +445,42 @@ def test_a_coordinator_moves_a_campaign_to_other_regions_from_its_coverage_page(
     assert "Couvre : Béni Mellal-Khénifra, Marrakech-Safi" in moved.text
     assert "(avant : toutes les régions)" in moved.text
     assert again.status_code == 422 and "La campagne couvre déjà ces régions." in again.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"region_codes": ["MA07", "MA99"]}, "region_codes names &#39;MA99&#39;, not a region"),
+        ({"starts_on": "1900-01-01", "ends_on": "1900-01-02"}, "starts_on is a day from 2000"),
+        ({"ends_on": "9999-12-31"}, "ends_on is a day from 2000-01-01 to 2100-12-31"),
+    ],
+)
+def test_the_campaign_form_refuses_an_unknown_region_or_an_implausible_day_in_words(
+    web: ApiHarness, fields: dict[str, Any], words: str
+) -> None:
+    form = web.client.get("/coordinator/new/campaign")
+    body = {"csrf": _csrf(form.text), "id": "hiver-2026", "name": "Hiver 2026",
+            "item_id": "ramadan-basket", "quantity_per_household": "1",
+            "starts_on": "2026-12-01", "ends_on": "2027-02-28"} | fields  # fmt: skip
+
+    answer = web.client.post("/coordinator/new/campaign", data=body, follow_redirects=False)
+
+    assert answer.status_code == 422, answer.text
+    assert words in answer.text
+    assert _opened(web) == []
+
+
+def test_the_coverage_page_refuses_to_move_a_campaign_to_an_unknown_region(
+    web: ApiHarness,
+) -> None:
+    web.apply(RAMADAN.model_copy(update={"campaign_id": "hiver", "ends_on": date(2099, 3, 31)}))
+    token = _csrf(web.client.get("/coordinator/coverage?campaign_id=hiver").text)
+
+    moved = web.client.post(
+        "/coordinator/campaigns/hiver/areas",
+        data={"csrf": token, "region_codes": ["MA99"], "reason": "Azilal"},
+    )
+
+    assert moved.status_code == 422
+    assert "region_codes names &#39;MA99&#39;, not a region of the reference data" in moved.text
+    assert [e for e in web.published("reference") if e.type == "CampaignAreasChanged"] == []

@@ -95,8 +95,9 @@ def fold(events: Iterable[Event]) -> HouseholdAid:
 
 
 def record(past: list[Event], command: RecordDistribution) -> list[Event]:
-    """Decide one record given the facts already in the household's log."""
-    return DECIDER.decide(fold(past), command, FIRST_MORNING)
+    """Decide one record given the facts already in the household's log, as it is made
+    (a record with no time: on the first morning)."""
+    return DECIDER.decide(fold(past), command, command.occurred_at or FIRST_MORNING)
 
 
 def served(*commands: RecordDistribution) -> list[Event]:
@@ -258,6 +259,51 @@ def test_the_first_and_last_days_of_the_campaign_count() -> None:
     closed = campaign.model_copy(update={"closed_on": date(2026, 3, 10)})
     assert within_dates(closed, date(2026, 3, 10))
     assert not within_dates(closed, date(2026, 3, 11))
+
+
+# ---- when a record is dated ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+@pytest.mark.parametrize(
+    "at",
+    [
+        pytest.param(FIRST_MORNING + timedelta(minutes=6), id="beyond-clocks-disagreeing"),
+        pytest.param(datetime(2099, 3, 1, tzinfo=UTC), id="2099"),
+        pytest.param(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), id="9999"),
+        pytest.param(datetime(1999, 12, 31, 23, 59, tzinfo=UTC), id="before-2000"),
+        pytest.param(datetime(1900, 3, 1, tzinfo=UTC), id="1900"),
+    ],
+)
+def test_a_record_dated_in_the_future_or_before_2000_is_rejected_naming_occurred_at(
+    at: datetime, offline: bool
+) -> None:
+    command = handed("dist-001", ramadan(), at=at, offline=offline)
+
+    with pytest.raises(Rejected) as rejected:
+        DECIDER.decide(HouseholdAid(), command, FIRST_MORNING)
+
+    assert rejected.type is Rejected  # not flagged late: the date itself is wrong
+    assert rejected.value.code == "occurred_at_out_of_range"
+    assert rejected.value.details == {"field": "occurred_at"}
+    assert "correct the device's date and time" in rejected.value.message
+
+
+@pytest.mark.parametrize(
+    "at, offline",
+    [
+        pytest.param(FIRST_MORNING + timedelta(minutes=4), False, id="a-clock-minutes-ahead"),
+        pytest.param(datetime(2026, 2, 18, 8, tzinfo=UTC), True, id="weeks-old-synced-late"),
+    ],
+)
+def test_a_record_minutes_ahead_or_weeks_old_is_recorded(at: datetime, offline: bool) -> None:
+    command = handed("dist-001", ramadan(), at=at, offline=offline)
+
+    [event] = DECIDER.decide(HouseholdAid(), command, FIRST_MORNING + timedelta(days=10))
+    [ahead] = DECIDER.decide(HouseholdAid(), command, FIRST_MORNING)
+
+    assert isinstance(event, AidDistributed) and event.distributed_at == at
+    assert ahead == event
 
 
 # ---- eligibility rules ---------------------------------------------------------------------

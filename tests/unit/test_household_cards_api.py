@@ -234,6 +234,7 @@ def test_offline_a_card_counts_if_it_still_worked_when_the_basket_was_handed(
         on_card("off-card-4", mohamed[:-8] + "ZZZZZZZZ", occurred_at="2026-03-01T12:00:00+00:00"),
         on_card("off-card-5", "not a card", occurred_at="2026-03-01T12:00:00+00:00"),
     ]}  # fmt: skip
+    at(registered, datetime(2026, 3, 1, 18, 0, tzinfo=UTC))  # synced that evening
 
     r = registered.post("agent", "/v1/distributions/batch", batch)
 

@@ -324,6 +324,7 @@ def test_a_second_basket_online_is_a_409_saying_where_and_when_the_first_was_giv
 ) -> None:
     first = distribute(registered, "dist-amizmiz-001", FATIMA.household_id)
     later = basket("dist-amizmiz-002", FATIMA.household_id, occurred_at="2026-03-04T15:30:00+01:00")
+    registered.app.dependency_overrides[deps.now] = lambda: MORNING + timedelta(days=3, hours=5)
     again = registered.post("agent", "/v1/distributions", later)
 
     assert [e["type"] for e in first["events"]] == ["AidDistributed"]
@@ -406,7 +407,7 @@ SYNC = {
         offline("off-004", KHADIJA.household_id, campaign_id="eid-2025"),
         offline("off-005", "hh-nowhere-404"),
         offline("off-006", KHADIJA.household_id, quantity=0),
-        offline("off-007", KHADIJA.household_id, occurred_at="2026-04-02T09:00:00+00:00"),
+        offline("off-007", KHADIJA.household_id, occurred_at="2026-02-10T09:00:00+00:00"),
         {"campaign_id": RAMADAN, "household_id": KHADIJA.household_id, "quantity": 1},
         offline("off-009", KHADIJA.household_id),
     ]
@@ -420,7 +421,7 @@ SYNCED = [
     {"id": "off-005", "status": "rejected",
      "reason": "no registered household matches; register it first"},
     {"id": "off-006", "status": "rejected", "reason": "quantity: Input should be greater than 0"},
-    {"id": "off-007", "status": "duplicate",  # handed after the end: kept, flagged
+    {"id": "off-007", "status": "duplicate",  # handed before the start: kept, flagged
      "reason": "handed outside the campaign's dates, 2026-02-18 to 2026-03-31: kept for a "
                "coordinator"},
     {"id": None, "status": "rejected", "reason": "id: Field required"},
@@ -468,6 +469,66 @@ def test_sending_the_same_batch_again_answers_the_same_and_records_nothing_new(
     assert len(registered.published()) == published
 
 
+# ---- when a basket is dated -----------------------------------------------------------------
+
+OUT_OF_RANGE = "a distribution is dated between 2000 and now (UTC), never in the future"
+
+
+def test_a_basket_dated_in_the_future_is_a_422_naming_occurred_at(registered: ApiHarness) -> None:
+    far = basket("dist-far", FATIMA.household_id, occurred_at="9999-12-31T23:59:59Z")
+    ahead = basket("dist-ahead", FATIMA.household_id, occurred_at="2026-03-01T10:06:00Z")
+
+    for record in (far, ahead):
+        r = registered.post("agent", "/v1/distributions", record)
+        body = error_of(r, 422, "occurred_at_out_of_range")
+        assert body["field"] == "occurred_at" and body["message"].startswith(OUT_OF_RANGE)
+    assert registered.published("distributions") == []
+    distribute(registered, "dist-now", FATIMA.household_id, occurred_at="2026-03-01T10:04:00Z")
+
+
+def test_an_offline_record_dated_in_the_future_or_before_2000_is_rejected_with_the_reason(
+    registered: ApiHarness,
+) -> None:
+    records = [
+        offline("off-2099", FATIMA.household_id, occurred_at="2099-02-28T16:00:00Z"),
+        offline("off-1900", MOHAMED.household_id, occurred_at="1900-02-28T16:00:00Z"),
+        offline("off-weeks", KHADIJA.household_id, occurred_at="2026-02-18T08:00:00Z"),
+    ]
+
+    r = registered.post("agent", "/v1/distributions/batch", {"records": records})
+
+    assert r.status_code == 200, r.text
+    [late, early, weeks_old] = r.json()["results"]
+    for rejected in (late, early):
+        assert rejected["status"] == "rejected" and rejected["reason"].startswith(OUT_OF_RANGE)
+    assert weeks_old["status"] == "accepted"  # a device that synced late
+    assert [e.data["distribution_id"] for e in registered.published("distributions")] == [
+        "off-weeks"
+    ]
+
+
+def test_the_agent_page_refuses_a_basket_dated_in_the_future_in_words(
+    registered: ApiHarness,
+) -> None:
+    registered.create_user("agent.dates", "agent", password=PASSWORD, sites=[SITE])
+    sign_in(registered, "agent", username="agent.dates", password=PASSWORD)
+    found = re.search(r'data-csrf="([^"]+)"', registered.client.get("/agent").text)
+    assert found, "no CSRF token on the agent page"
+    headers = {"X-CSRF-Token": found.group(1)}
+    far = basket("dist-far", FATIMA.household_id, occurred_at="9999-12-31T23:59:59Z")
+    old = basket("dist-old", MOHAMED.household_id, occurred_at="1900-02-28T16:00:00Z")
+
+    online = registered.client.post("/agent/record", json={"records": [far]}, headers=headers)
+    synced = registered.client.post("/agent/sync", json={"records": [old]}, headers=headers)
+
+    assert online.status_code == 422, online.text
+    assert online.json()["status"] == "refused"
+    assert online.json()["reason"].startswith(OUT_OF_RANGE)
+    [result] = synced.json()["results"]
+    assert result["status"] == "rejected" and result["reason"].startswith(OUT_OF_RANGE)
+    assert registered.published("distributions") == []
+
+
 def test_flagged_duplicates_are_listed_for_the_coordinator(registered: ApiHarness) -> None:
     distribute(registered, "dist-amizmiz-002", MOHAMED.household_id)
     registered.post("agent", "/v1/distributions/batch", SYNC)
@@ -486,8 +547,8 @@ def test_flagged_duplicates_are_listed_for_the_coordinator(registered: ApiHarnes
         # Mohamed's, served online this morning
         {"distribution_id": "off-003", **late, "first_distribution_id": "dist-amizmiz-002",
          "first_site_id": SITE, "first_occurred_at": "2026-03-01T10:00:00Z"},
-        # Khadija's, handed after the campaign's last day
-        {"distribution_id": "off-007", **late, "occurred_at": "2026-04-02T09:00:00Z",
+        # Khadija's, handed before the campaign's first day
+        {"distribution_id": "off-007", **late, "occurred_at": "2026-02-10T09:00:00Z",
          "flag": "outside_campaign", "first_distribution_id": "off-007",
          "first_site_id": None, "first_occurred_at": None},
     ]  # fmt: skip

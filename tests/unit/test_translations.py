@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -114,6 +116,31 @@ def test_a_message_renders_in_each_language() -> None:
     }
     assert Translator("ar")("signin.title") == "تسجيل الدخول"
     assert Translator("en")("no.such.key") == "no.such.key"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (datetime.max.replace(tzinfo=UTC), "9999-12-31T23:59+00:00"),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31T23:59+00:00"),
+        ("9999-12-31T23:59:59+00:00", "9999-12-31T23:59+00:00"),
+        (datetime.min.replace(tzinfo=UTC), "0001-01-01T00:00+00:00"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00+00:00"),
+        (datetime.max, "9999-12-31T23:59+00:00"),  # naive: UTC, as Babel takes it
+        (datetime.max.replace(tzinfo=timezone(timedelta(hours=-2))), "9999-12-31T23:59-02:00"),
+    ],
+)
+def test_a_moment_at_the_calendar_s_edge_is_shown_in_utc_never_an_error(
+    lang: str, value: datetime | str, shown: str
+) -> None:
+    assert Translator(lang).datetime(value) == shown
+
+
+def test_a_moment_is_shown_in_local_time_in_each_language() -> None:
+    moment = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)  # Casablanca: UTC+1 outside Ramadan
+    assert Translator("fr").datetime(moment) == "01/06/2026 10:30"
+    assert Translator("en").datetime("2026-06-01T09:30:00Z") == "01/06/2026, 10:30"
 
 
 def test_the_compiled_catalog_is_read_unless_the_po_is_newer(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from events.households import (
     LateDistributionFlagged,
 )
 from services.domain.commands import Command
+from services.domain.dating import CLOCKS_DIFFER_BY, FIRST_MOMENT
 from services.domain.deciding import decide_in_order
 from services.domain.decisions import DomainError, Refused, Rejected
 from services.domain.dispatching import on_message
@@ -61,6 +62,7 @@ def decide_distribution(
     when = command.occurred_at or now
     if when is None:
         raise Rejected("occurred_at_required", "the record has no time", field="occurred_at")
+    _dated_plausibly(command.occurred_at, now)
     facts: dict[str, Any] = {  # read, not dumped: a record's dump costs several µs
         "distribution_id": command.distribution_id,
         "household_id": command.household_id,
@@ -121,6 +123,21 @@ def decide_distribution(
         site_id=first.site_id if first else None,
         received_at=first.occurred_at.isoformat() if first else None,
     )
+
+
+def _dated_plausibly(occurred_at: datetime | None, now: datetime | None) -> None:
+    """A record is not dated in the future (beyond clocks' disagreement) nor before 2000;
+    one weeks old is a device that synced late, and the campaign's dates judge it."""
+    if occurred_at is None:
+        return
+    latest = None if now is None else now + CLOCKS_DIFFER_BY
+    if occurred_at < FIRST_MOMENT or (latest is not None and occurred_at > latest):
+        raise Rejected(
+            "occurred_at_out_of_range",
+            "a distribution is dated between 2000 and now (UTC), never in the future: "
+            "correct the device's date and time, and give the moment the basket was handed",
+            field="occurred_at",
+        )
 
 
 def decide_distributions(

@@ -19,6 +19,7 @@ from events.stock import (
     TransferReceived,
 )
 from services.domain.commands import Command
+from services.domain.dating import CLOCKS_DIFFER_BY
 from services.domain.deciding import each_in_order
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
@@ -51,7 +52,6 @@ def decide(state: LocationStock, command: Command, now: datetime) -> list[Event]
 
 
 RECEIVED_AT_MOST_AGO = timedelta(days=7)
-CLOCKS_DIFFER_BY = timedelta(minutes=5)
 
 
 @decide.register
