@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from starlette.types import Scope
 
 from api.auth import User, find_user, unauthenticated
+from api.signed_out import SignedOutHere
 from api.throttle import SignInThrottle, client_key
 from events.base import SLUG_PATTERN, UUID_PATTERN
 from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, Paging
@@ -48,6 +49,7 @@ class Services:
     # An agent looks up the person in front of them: a minute's worth is plenty.
     lookups: RateLimit = field(default_factory=lambda: RateLimit("lookups", 30, 60.0))
     imports: Imports = field(default_factory=Imports)  # the registry imports run here
+    signed_out: SignedOutHere = field(default_factory=SignedOutHere)
     health: CachedCheck = field(init=False)
     audit: AuditTrail = field(init=False)
     reference: KeptRows = field(init=False)

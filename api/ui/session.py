@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,23 +92,11 @@ async def read_session(request: Request, services: Services) -> WebSession | Non
         return None
     nonce = str(payload.get("n", ""))
     ended = session_hash(nonce)
-    if ended in _ENDED_HERE or await run_in_threadpool(
+    if ended in services.signed_out or await run_in_threadpool(
         queries.session_ended, services.engine, ended
     ):
         return None
     return WebSession(found[0], nonce)
-
-
-# Sessions signed out through this process, refused here at once: elsewhere from when the
-# sign-out is projected, a moment later. Bounded: the oldest are in the read models by then.
-_ENDED_HERE: OrderedDict[str, None] = OrderedDict()
-ENDED_HERE_KEPT = 10_000
-
-
-def _ended_here(hashed: str) -> None:
-    _ENDED_HERE[hashed] = None
-    while len(_ENDED_HERE) > ENDED_HERE_KEPT:
-        _ENDED_HERE.popitem(last=False)
 
 
 def session_hash(nonce: str) -> str:
@@ -121,7 +108,7 @@ async def end_session(services: Services, user: User, nonce: str) -> None:
 
     With Kafka down the cookie is still removed from this browser; the session then stays
     valid elsewhere until it expires, and the log says so."""
-    _ended_here(session_hash(nonce))
+    services.signed_out.add(session_hash(nonce))
     try:
         await users.sign_out(services, user, datetime.now(UTC), session_hash(nonce))
     except BrokerUnavailable:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from events.households import CampaignOpened
 from projections import households_queries, queries
 from projections.paging import EVERYTHING, Page, Paging
-from services.app.errors import Invalid, NotFound
+from services.app.errors import NotFound
 from services.app.household_places import check_regions
 from services.app.permissions import User, authorize
 from services.app.ports import Ports
 from services.app.reading import in_thread, known, seen
 from services.app.sending import Outcome, decide, register
-from services.domain.dating import FIRST_DAY, LAST_DAY, plausible_day
 from services.domain.reference.decider import (
     ChangeCampaignAreas,
     CloseCampaign,
@@ -28,8 +27,6 @@ async def open_campaign(
 ) -> Outcome:
     """Open a seasonal or emergency distribution campaign."""
     authorize(user, "campaigns.write")
-    check_day(campaign.starts_on, "starts_on")
-    check_day(campaign.ends_on, "ends_on")
     await known(ports, queries.item, campaign.item_id, "item_id", "item")
     await check_regions(ports, campaign.region_codes)
     command = OpenCampaign(campaign=campaign)
@@ -69,22 +66,10 @@ async def change_campaign(
     today, or have it cover other regions from today."""
     authorize(user, "campaigns.write")
     await find_campaign(ports, command.campaign_id)
-    if isinstance(command, ExtendCampaign):
-        check_day(command.ends_on, "ends_on")
     if isinstance(command, ChangeCampaignAreas):
         await check_regions(ports, command.region_codes)
     reply = await decide(ports, command, command_id, user, now)
     return Outcome.of(command.campaign_id, reply)
-
-
-def check_day(day: date, field: str) -> None:
-    """Invalid, naming the field, unless a campaign's day falls in the years 2000 to 2100."""
-    if not plausible_day(day):
-        raise Invalid(
-            f"{field} is a day from {FIRST_DAY} to {LAST_DAY}: check its year",
-            field=field,
-            reason="date_out_of_range",
-        )
 
 
 async def find_campaign(ports: Ports, campaign_id: str) -> dict[str, Any]:

@@ -264,11 +264,8 @@ async def cancel_deployment(
 ) -> Outcome:
     """Cancel a convoy that has not left yet; with `key`, the same request again answers
     the same (without, it is a 409 once cancelled)."""
-    authorize(user, "relief.write")
-    await current(ports, deployment_id)
     command = CancelDeployment(deployment_id=deployment_id, reason=reason)
-    reply = await _step(ports, command, user, now, key)
-    return Outcome.of(deployment_id, reply)
+    return await _last_step(ports, user, now, command, key)
 
 
 async def close_deployment(
@@ -281,11 +278,22 @@ async def close_deployment(
 ) -> Outcome:
     """Close a delivered convoy: it takes no further step; with `key`, the same request
     again answers the same (without, it is a 409 once closed)."""
-    authorize(user, "relief.write")
-    await current(ports, deployment_id)
     command = CloseDeployment(deployment_id=deployment_id, reason=reason)
+    return await _last_step(ports, user, now, command, key)
+
+
+async def _last_step(
+    ports: Ports,
+    user: User,
+    now: datetime,
+    command: CancelDeployment | CloseDeployment,
+    key: str | None,
+) -> Outcome:
+    """A step after which the convoy takes no other: its one writer decides it alone."""
+    authorize(user, "relief.write")
+    await current(ports, command.deployment_id)
     reply = await _step(ports, command, user, now, key)
-    return Outcome.of(deployment_id, reply)
+    return Outcome.of(command.deployment_id, reply)
 
 
 async def deployment_board(

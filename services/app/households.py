@@ -8,7 +8,12 @@ from typing import Any
 from events.households import PROFILE, ErasureReason
 from projections import households_queries, queries
 from services.app.errors import Conflict, Forbidden, Invalid, NotFound
-from services.app.household_places import check_area, check_site_is_theirs
+from services.app.household_places import (
+    check_area,
+    check_site_is_theirs,
+    regions_served,
+    sites_of,
+)
 from services.app.household_profiles import (
     RESEALED,
     Household,
@@ -29,7 +34,6 @@ from services.domain.households.decider import (
 )
 from services.domain.households.members import from_columns
 from services.domain.privacy import IdTaken, normalise_identifier, pseudonym
-from services.domain.users.scopes import SCOPE_OF_ROLE
 
 PERSONAL = ("national_id", "registry_number", "head_name", "phone")
 SEES_PERSONAL_DATA = ("admin", "coordinator", "agent")
@@ -200,10 +204,12 @@ async def within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
     """A user assigned to sites (an agent, a social worker) reaches the households of the
     regions their sites serve; others all. Out of reach answers like unknown, so household
     ids cannot be probed."""
-    if SCOPE_OF_ROLE.get(user.role) != "sites":
+    own = sites_of(user)
+    if own is None:
         return True
-    sites = [await in_thread(queries.location, ports.engine, s) for s in sorted(user.sites)]
-    return row["region_code"] in {site["region_code"] for site in sites if site}
+    sites = [await in_thread(queries.location, ports.engine, s) for s in sorted(own)]
+    served = regions_served(user, {s["location_id"]: s["region_code"] for s in sites if s})
+    return served is None or row["region_code"] in served
 
 
 async def _shown(ports: Ports, row: dict[str, Any], user: User, via: str) -> dict[str, Any]:

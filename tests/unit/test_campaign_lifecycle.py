@@ -27,6 +27,7 @@ from services.domain.reference.decider import (
     ChangeCampaignAreas,
     CloseCampaign,
     ExtendCampaign,
+    OpenCampaign,
     ReferenceDecider,
     Registration,
 )
@@ -58,6 +59,20 @@ def test_a_campaign_extended_runs_to_its_new_end_and_never_back() -> None:
     with pytest.raises(Rejected) as not_later:
         DECIDER.decide(known(RAMADAN, event), earlier, MARCH_10)
     assert (not_later.value.code, not_later.value.details["ends_on"]) == ("not_later", "2026-04-15")
+
+
+def test_the_writer_refuses_a_campaign_day_outside_the_years_2000_to_2100() -> None:
+    far = RAMADAN.model_copy(update={"ends_on": date(2101, 1, 1)})
+    with pytest.raises(Rejected) as opened:
+        DECIDER.decide(known(), OpenCampaign(campaign=far), MARCH_10)
+    assert (opened.value.code, opened.value.details["field"]) == ("date_out_of_range", "ends_on")
+
+    beyond = ExtendCampaign(campaign_id="ramadan-2026", ends_on=date(2101, 1, 1), reason="x")
+    with pytest.raises(Rejected) as extended:
+        DECIDER.decide(known(RAMADAN), beyond, MARCH_10)
+    assert extended.value.code == "date_out_of_range"
+    last = beyond.model_copy(update={"ends_on": date(2100, 12, 31)})
+    assert DECIDER.decide(known(RAMADAN), last, MARCH_10) != []
 
 
 def test_a_campaign_closes_today_and_then_neither_closes_nor_extends_again() -> None:

@@ -34,6 +34,7 @@ from events.relief import (
     OperationOpened,
 )
 from services.domain.commands import Command
+from services.domain.dating import FIRST_DAY, LAST_DAY, plausible_day
 from services.domain.decisions import Refused, Rejected
 from services.domain.dispatching import on_message
 
@@ -182,7 +183,7 @@ def decide(state: Registration, command: Command, now: datetime) -> list[Event]:
 
 
 @decide.register
-def _(state: Registration, command: Register, now: datetime) -> list[Event]:
+def _register(state: Registration, command: Register, now: datetime) -> list[Event]:
     fact = command.fact
     if state.values is None:
         return [fact]
@@ -193,6 +194,25 @@ def _(state: Registration, command: Register, now: datetime) -> list[Event]:
         f"{fact.aggregate_id!r} is already registered with other values",
         existing=dict(state.values),
     )
+
+
+def _within_the_calendar(day: date, field: str) -> None:
+    """A campaign's day falls in the years 2000 to 2100 (a mistyped year otherwise)."""
+    if not plausible_day(day):
+        raise Rejected(
+            "date_out_of_range",
+            f"{field} is a day from {FIRST_DAY} to {LAST_DAY}: check its year",
+            field=field,
+            reason="date_out_of_range",
+        )
+
+
+@decide.register
+def _(state: Registration, command: OpenCampaign, now: datetime) -> list[Event]:
+    if state.values is None:  # a campaign opened before this rule stays as it was
+        _within_the_calendar(command.campaign.starts_on, "starts_on")
+        _within_the_calendar(command.campaign.ends_on, "ends_on")
+    return _register(state, command, now)
 
 
 class ExtendCampaign(Command):
@@ -251,6 +271,7 @@ def _open_campaign(state: Registration, campaign_id: str) -> date:
 @decide.register
 def _(state: Registration, command: ExtendCampaign, now: datetime) -> list[Event]:
     ends_on = _open_campaign(state, command.campaign_id)
+    _within_the_calendar(command.ends_on, "ends_on")
     if command.ends_on <= ends_on:
         raise Rejected(
             "not_later",
