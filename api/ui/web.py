@@ -84,10 +84,16 @@ class Page:
     user: User | None
     csrf: str
 
+    def may(self, action: str) -> bool:
+        """Whether the signed-in user may do this: a page shows a form only to those who may
+        send it."""
+        return self.user is not None and grant(self.user.role, action) is not None
+
     def render(self, template: str, code: int = 200, **values: Any) -> HTMLResponse:
         context = {
             "t": self.t,
             "user": self.user,
+            "may": self.may,
             "csrf": self.csrf,
             "sections": sections_of(self.user) if self.user else [],
             "languages": i18n.NAMES,

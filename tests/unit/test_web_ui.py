@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from starlette.requests import Request
 
 from api.ui import session, web
 from api.ui.i18n import Translator
+from events.households import CampaignOpened
+from events.relief import OperationOpened
 from services.app.errors import Conflict, Forbidden
 from tests.support.api import ROLE_SCOPES, USERNAMES, ApiHarness
 
@@ -175,6 +178,32 @@ def test_pages_of_other_roles_are_forbidden(api: ApiHarness, role: str, path: st
     answer = api.client.get(path)
     assert answer.status_code == 403
     assert "Accès refusé" in answer.text
+
+
+@pytest.mark.parametrize(("role", "writes"), [("auditor", False), ("coordinator", True)])
+def test_the_coordinator_s_pages_show_their_forms_only_to_roles_that_may_send_them(
+    api: ApiHarness, role: str, writes: bool
+) -> None:
+    """An auditor reads the board and the coverage, and is shown no form it would send only
+    to be refused (a 403 on submit)."""
+    api.apply(
+        OperationOpened(operation_id="op-seisme", name="Séisme", kind="earthquake"),
+        CampaignOpened(campaign_id="hiver", name="Hiver", item_id="flour-25kg",
+                       quantity_per_household=1, starts_on=date(2026, 1, 1),
+                       ends_on=date(2026, 12, 31)),
+    )  # fmt: skip
+    api.create_user(USERNAMES[role], role, password=PASSWORD)
+    sign_in(api, role)
+
+    board = api.client.get("/coordinator?operation_id=op-seisme")
+    coverage = api.client.get("/coordinator/coverage?campaign_id=hiver")
+    form = api.client.get("/coordinator/new/campaign")
+
+    assert (board.status_code, coverage.status_code) == (200, 200)
+    assert ('action="/coordinator/operations/op-seisme/close"' in board.text) is writes
+    assert ('action="/coordinator/campaigns/hiver/extend"' in coverage.text) is writes
+    assert ('href="/coordinator/new/campaign"' in board.text) is writes
+    assert form.status_code == (200 if writes else 403)
 
 
 def test_pages_carry_security_headers_and_no_cache(api: ApiHarness) -> None:

@@ -11,13 +11,13 @@ from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
 from api import answers
-from api.errors import ApiError, NotFound, status_of
+from api.errors import ApiError, Forbidden, NotFound, status_of
 from api.routing import Router
 from api.schemas.households import CampaignAreas, CampaignClosing, CampaignExtension
 from api.schemas.relief import Delivery, OperationClosing
 from api.ui.forms import FormErrors, compact, integer, parse, refusal
 from api.ui.i18n import Translator
-from api.ui.pages.relief_forms import FORMS, choices, new_convoy_id
+from api.ui.pages.relief_forms import FORM_PERMISSIONS, FORMS, choices, new_convoy_id
 from api.ui.web import Page, PageRoute, section
 from projections.paging import Paging
 from services.app import (
@@ -113,6 +113,8 @@ async def _form(
     spec = FORMS.get(kind)
     if spec is None:
         raise NotFound(f"no page {kind!r}")
+    if not page.may(FORM_PERMISSIONS[kind]):
+        raise Forbidden(f"the {kind} form is not open to your role")
     return page.render(
         "form.html", status, tabs="coordinator/_tabs.html", action=f"/coordinator/new/{kind}",
         spec=spec, values=values, errors=errors, choices=choices(await reference(page), page.t),
@@ -126,6 +128,8 @@ async def submit_form(page: Coordinator, kind: str) -> Response:
     spec = FORMS.get(kind)
     if spec is None:
         raise NotFound(f"no page {kind!r}")
+    if not page.may(FORM_PERMISSIONS[kind]):
+        raise Forbidden(f"the {kind} form is not open to your role")
     form: dict[str, Any] = dict(await page.form())
     form["region_codes"] = await page.chosen("region_codes")
     try:

@@ -102,6 +102,9 @@ async def _convoy(form: dict[str, Any], services: Services, user: User, t: Trans
 
 
 ITEM, REGIONS = Field("item_id", "choice"), Field("region_codes", "multi", required=False)
+# what each form sends asks of the role (services/app/permissions.py)
+FORM_PERMISSIONS = {"operation": "relief.write", "convoy": "relief.write",
+                    "campaign": "campaigns.write"}  # fmt: skip
 FORMS: dict[str, FormSpec] = {
     "operation": FormSpec(
         "operation.title",
