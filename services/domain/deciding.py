@@ -199,8 +199,14 @@ class AggregateStore(Generic[S]):
     decider: Decider[S]
     states: dict[str, S] = field(default_factory=dict)
     outcomes: OrderedDict[OutcomeKey, Outcome] = field(default_factory=OrderedDict)
+    # The aggregates whose events `evolve` failed on, and where: their state is unknown, so
+    # their commands are answered `failed` until the decider is mended (and the log refolded).
+    unfolded: dict[str, str] = field(default_factory=dict)
+    on_unfolded: Callable[[str, str], None] | None = None  # told (aggregate, fault) once
 
     def state(self, aggregate_id: str) -> S:
+        if aggregate_id in self.unfolded:
+            raise Unfolded(self.unfolded[aggregate_id])
         return self.states.get(aggregate_id) or self.decider.initial()
 
     def apply(
@@ -213,8 +219,21 @@ class AggregateStore(Generic[S]):
         """Fold one event from the log. `written_under` is the aggregate of the command that
         decided it (the record's key), when it may differ from the event's own."""
         key = event.aggregate_id
-        self.states[key] = self.decider.evolve(self.state(key), event)
+        self._evolve(key, event)
         self._outcome_of(envelope, written_under or key, position)
+
+    def _evolve(self, key: str, event: Event) -> None:
+        """Fold the event into its aggregate; a fault in `evolve` stops that aggregate, not
+        the writer (its other aggregates are decided as ever)."""
+        if key in self.unfolded:
+            return
+        try:
+            self.states[key] = self.decider.evolve(self.state(key), event)
+        except Exception as exc:
+            self.unfolded[key] = fault_of(exc)
+            self.states.pop(key, None)
+            if self.on_unfolded is not None:
+                self.on_unfolded(key, self.unfolded[key])
 
     def _outcome_of(
         self, envelope: Envelope, written_under: str, position: Position | None
@@ -568,9 +587,20 @@ def failed(command_id: str, exc: Exception) -> Reply:
     )
 
 
+class Unfolded(Exception):
+    """A command's aggregate whose events its decider could not fold: deciding on the state
+    it has would decide on a state that is not the aggregate's."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(fault)
+        self.fault = fault
+
+
 def fault_of(exc: BaseException) -> str:
     """`KeyError in decide_dispatch (stock/decider.py:120)`: the kind, and the innermost
-    frame's function, file and line."""
+    frame's function, file and line (for an aggregate not folded, where its fold failed)."""
+    if isinstance(exc, Unfolded):
+        return f"{exc.fault}, folding its aggregate's events"
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return type(exc).__name__

@@ -185,6 +185,17 @@ class DecisionLog:
         self.store.apply(envelope, event, position, written_under)
 
 
+def _unfolded_in(stream: str) -> Callable[[str, str], None]:
+    def unfolded(aggregate_id: str, fault: str) -> None:
+        log.error(
+            "%s: the events of %r could not be folded (%s); its commands are answered "
+            "not_decided until its decider is mended and the worker restarted",
+            stream, aggregate_id, fault,
+        )  # fmt: skip
+
+    return unfolded
+
+
 def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -> None:
     """Add the agent that decides `decider`'s commands to the worker app."""
     topic = app.topic(
@@ -193,7 +204,8 @@ def install_decider(app: faust.App, settings: Settings, decider: Decider[Any]) -
         value_serializer="raw",
         partitions=settings.partitions,
     )
-    decisions = DecisionLog(settings, decider.event_stream, AggregateStore(decider))
+    store = AggregateStore(decider, on_unfolded=_unfolded_in(decider.event_stream))
+    decisions = DecisionLog(settings, decider.event_stream, store)
 
     async def decide_commands(stream: faust.StreamT) -> None:
         producer = durable_async_producer(settings, linger_ms=1)

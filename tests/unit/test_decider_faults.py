@@ -82,6 +82,44 @@ def test_a_fault_fails_its_command_only_and_is_decided_anew_once_mended() -> Non
     ]
 
 
+class UnfoldableStock(StockDecider):
+    """The stock writer with a bug in its fold: a receipt of lot RB-BUG cannot be folded."""
+
+    def evolve(self, state: LocationStock, event: Any) -> LocationStock:  # type: ignore[override]
+        if getattr(event, "lot", None) == "RB-BUG":
+            raise KeyError(SECRET)
+        return StockDecider.evolve(state, event)
+
+
+def test_an_aggregate_whose_events_cannot_be_folded_fails_its_commands_not_the_writer() -> None:
+    """A bug in `evolve` met catching up on the log stops that location's writes (its state
+    is unknown), not the writer: another location's receipts are decided as ever, and a
+    retry of what the location recorded before still gets its answer."""
+    written: AggregateStore[LocationStock] = AggregateStore(StockDecider())
+    log = [d.events for d in (written.take(receipt("RB-1")), written.take(receipt("RB-BUG")))]
+    told: list[tuple[str, str]] = []
+    store: AggregateStore[LocationStock] = AggregateStore(
+        UnfoldableStock(), on_unfolded=lambda key, fault: told.append((key, fault))
+    )
+    for envelope, event in [pair for events in log for pair in events]:  # as after a restart
+        store.apply(envelope, event)
+    casablanca = receipt("RB-2").model_copy(
+        update={"data": receipt("RB-2").data | {"location_id": "wh-casablanca"}}
+    )
+
+    refused = store.take(receipt("RB-3"))
+    retried = store.take(receipt("RB-1"))
+    elsewhere = store.take(casablanca)
+
+    assert refused.reply is not None and refused.events == []
+    assert (refused.reply.status, refused.reply.error) == ("failed", "not_decided")
+    assert refused.reply.details["fault"].startswith("KeyError in evolve (")
+    assert "BK123456" not in refused.reply.model_dump_json() + repr(told)
+    assert [key for key, _ in told] == [MARRAKECH]
+    assert retried.reply is not None and retried.reply.replayed
+    assert [type(e).__name__ for _, e in elsewhere.events] == ["StockReceived"]
+
+
 def consumptions(*ids: str) -> CommandEnvelope:
     sender = Sender(actor=STOREKEEPER, issued_at=RAMADAN_MORNING, correlation_id="c-1")
     gathered = [
