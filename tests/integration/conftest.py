@@ -61,3 +61,9 @@ def system(settings: Settings) -> Iterator[System]:
         worker.discard()
         publisher.close()
         engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (a stable sort, so modules stay together): the two xdist workers
+    share them out from the start instead of one of them running the last ones alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -166,6 +166,7 @@ def rows(system: System) -> int:
         return int(conn.scalar(select(func.count()).select_from(households)) or 0)
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend("sqlite")
 @pytest.mark.timeout(600)  # about 60 s alone; far more on SQLite beside a busy machine
 def test_an_export_is_imported_once_whatever_is_killed_and_however_often_it_is_run(

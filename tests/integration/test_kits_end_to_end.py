@@ -53,6 +53,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend("sqlite")
 def test_two_donors_goods_followed_through_baskets_to_households(system: System) -> None:
     admin = system.user("amina-admin", "admin")

@@ -135,6 +135,7 @@ def api(system: System) -> Iterator[ApiProcess]:
         process.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend
 def test_kill_9_of_the_worker_and_the_api_during_dispatches_deliveries_and_donations(
     system: System, api: ApiProcess

@@ -22,6 +22,7 @@ def register_reference(system: System, admin: dict[str, str]) -> None:
     reference.register_reference(system.client, admin)
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend
 def test_a_thousand_receipts_with_repeats_give_exact_on_hand(system: System) -> None:
     admin = system.user("amina-admin", "admin")

@@ -50,6 +50,7 @@ def plan_path(site: str) -> str:
     return f"/v1/campaigns/{CAMPAIGN['id']}/sites/{site}/slot-plan"
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend("sqlite")
 def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild(
     system: System,

@@ -36,6 +36,7 @@ QUAKE, GIFT = "seisme-al-haouz", "don-atlas-1"
 NEEDS = f"/v1/campaigns/{CAMPAIGN['id']}/needs"
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend("sqlite")
 def test_needs_become_requisitions_carried_by_a_transfer_and_a_convoy_and_rebuild_the_same(
     system: System,

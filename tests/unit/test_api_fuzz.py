@@ -75,7 +75,7 @@ from tests.support.fakes import InMemoryPublisher
 
 # Cases per operation, positive and negative mixed; the total per shard is asserted.
 # AID_FUZZ_EXAMPLES=200 fuzzes deeper locally; the xfail list is kept for the default.
-MAX_EXAMPLES = int(os.environ.get("AID_FUZZ_EXAMPLES", "50"))
+MAX_EXAMPLES = int(os.environ.get("AID_FUZZ_EXAMPLES", "35"))
 MIN_CASES = 1_000  # over all the shards; each shard must reach its operations' share of it
 FUZZ_SHARDS = 4
 BASE_URL = "http://testserver"
