@@ -36,6 +36,8 @@ TINY = {
     "AID_BENCH_HOUSEHOLDS": "3000",
     "AID_BENCH_LOTS": "600",
     "AID_BENCH_READS": "15",
+    "AID_BENCH_SHORT_TRANSFERS": "200",
+    "AID_BENCH_ALERT_READS": "5",
     "AID_BENCH_IMPORT_HOUSEHOLDS": "300",
 }
 
@@ -157,6 +159,9 @@ def test_offline_sync_benchmark(bench_env: dict[str, str]) -> None:
 def test_reads_benchmark(bench_env: dict[str, str]) -> None:
     result = run_benchmark(bench_env, "reads")
     assert (result["households"], result["lots"]) == (3000, 600)
+    assert (result["short_transfers"], result["alert_reads"]) == (200, 5)
+    for query in ("alerts_first_page", "alerts_discrepancies", "months_of_stock"):
+        assert result[query]["statuses"] == {"200": 5}
     for query in ("baseline_get_items", "inventory", "eligibility", "donor_trace", "coverage",
                   "four_w", "inventory_first_page", "inventory_far_page",
                   "duplicates_first_page", "duplicates_far_page"):  # fmt: skip

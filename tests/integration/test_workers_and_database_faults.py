@@ -507,7 +507,7 @@ def test_kill_9_during_a_rebuild_leaves_the_live_read_model_intact(system: Syste
 
         rng = random.Random(53)
         kills = 10 if LONG_FAULTS else 2  # `AID_LONG_FAULTS=1`: ten kills in a row
-        for kill_at in sorted(rng.sample(range(total // 20, total * 3 // 4), kills)):
+        for kill_at in sorted(rng.sample(range(total // 20, total // 2), kills)):
             # readers keep seeing the old rows while the rebuild's transaction is open
             kill_a_rebuild_at(
                 settings,
