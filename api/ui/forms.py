@@ -135,13 +135,18 @@ def _message(err: Any, where: str, t: Translator) -> str:
 
 def refusal(exc: ApiError, t: Translator) -> FormErrors:
     """The API's refusal in plain words of the page's language, next to its field."""
-    key = f"refusal.{exc.error}"
-    try:
-        message = t(key, **_worded(exc.details)) if t.has(key) else exc.message
-    except (KeyError, IndexError):  # the same code with other details: the API's words
-        message = exc.message
     where = _field(exc.field) if exc.field else ERROR_FIELDS.get(exc.error, "")
-    return FormErrors({where: message}, status=status_of(exc))
+    return FormErrors({where: refusal_text(exc, t)}, status=status_of(exc))
+
+
+def refusal_text(exc: ApiError, t: Translator) -> str:
+    """`refusal.<code>` in the page's language with the refusal's details, else the API's
+    words. The code is the one the API answers (a NotFound's `error=` detail included)."""
+    key = f"refusal.{exc.details.get('error') or exc.error}"
+    try:
+        return t(key, **_worded(exc.details)) if t.has(key) else exc.message
+    except (KeyError, IndexError):  # the same code with other details: the API's words
+        return exc.message
 
 
 def _worded(details: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from api.deps import Services, ServicesDep
 from api.errors import ApiError, Forbidden, invalid_of, status_of
 from api.permissions import grant
 from api.ui import i18n
+from api.ui.forms import refusal_text
 from api.ui.session import LANG_COOKIE, PRESESSION_COOKIE, csrf_ok, csrf_token, read_session
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -200,7 +201,7 @@ def error_page(request: Request, exc: ApiError) -> Response:
     context: dict[str, Any] = {
         "t": t, "user": None, "csrf": "", "sections": [], "languages": i18n.NAMES,
         "path": request.url.path, "query": "", "status": status, "key": key,
-        "detail": exc.message,
+        "detail": refusal_text(exc, t),
     }  # fmt: skip
     response = templates.TemplateResponse(request, "error.html", context, status_code=status)
     response.headers.update(SECURITY_HEADERS)

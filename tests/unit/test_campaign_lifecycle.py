@@ -466,8 +466,8 @@ def test_a_coordinator_moves_a_campaign_to_other_regions_from_its_coverage_page(
     ("fields", "words"),
     [
         ({"region_codes": ["MA07", "MA99"]}, "region_codes names &#39;MA99&#39;, not a region"),
-        ({"starts_on": "1900-01-01", "ends_on": "1900-01-02"}, "starts_on is a day from 2000"),
-        ({"ends_on": "9999-12-31"}, "ends_on is a day from 2000-01-01 to 2100-12-31"),
+        ({"starts_on": "1900-01-01", "ends_on": "1900-01-02"}, "entre 2000 et 2100"),
+        ({"ends_on": "9999-12-31"}, "entre 2000 et 2100 : vérifiez l&#39;année"),
     ],
 )
 def test_the_campaign_form_refuses_an_unknown_region_or_an_implausible_day_in_words(

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import MetaData, inspect, select
 
 from api import deps
+from api.ui.i18n import Translator
 from events import encode
 from events.reference import LocationRegistered
 from projections import households_queries, queries
@@ -523,7 +524,7 @@ def test_the_agent_page_refuses_a_basket_dated_in_the_future_in_words(
 
     assert online.status_code == 422, online.text
     assert online.json()["status"] == "refused"
-    assert online.json()["reason"].startswith(OUT_OF_RANGE)
+    assert online.json()["reason"] == Translator("fr")("refusal.occurred_at_out_of_range")
     [result] = synced.json()["results"]
     assert result["status"] == "rejected" and result["reason"].startswith(OUT_OF_RANGE)
     assert registered.published("distributions") == []

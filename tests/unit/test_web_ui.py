@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from starlette.requests import Request
 
 from api.ui import session, web
+from api.ui.forms import refusal_text
 from api.ui.i18n import Translator
 from events.households import CampaignOpened
 from events.relief import OperationOpened
@@ -290,14 +292,16 @@ def test_every_page_outside_the_donor_s_section_refuses_a_donor(api: ApiHarness)
      (Forbidden("user 'x' is not assigned to location 'y'", permission="stock.write"), False)],
 )  # fmt: skip
 def test_an_error_page_says_why_a_request_was_refused(error: Exception, shown: bool) -> None:
-    """A refusal's reason (409, 422) is on the page, as the API says it; a 403 says only
-    that the page is not the role's."""
+    """A refusal's reason (409, 422) is on the page, in the page's language (the API's words
+    when it has none); a 403 says only that the page is not the role's."""
     scope = {"type": "http", "method": "GET", "path": "/donor/proof/d-1", "headers": [],
              "query_string": b""}  # fmt: skip
 
     page = web.error_page(Request(scope), error)  # type: ignore[arg-type]
 
-    assert (str(error) in bytes(page.body).decode()) is shown
+    said = str(escape(refusal_text(error, Translator("fr"))))  # type: ignore[arg-type]
+    assert (said in bytes(page.body).decode()) is shown
+    assert str(error) not in bytes(page.body).decode()
 
 
 def test_a_page_asked_without_a_parameter_it_needs_answers_an_html_page_naming_it(
