@@ -142,11 +142,17 @@ def refusal(exc: ApiError, t: Translator) -> FormErrors:
 def refusal_text(exc: ApiError, t: Translator) -> str:
     """`refusal.<code>` in the page's language with the refusal's details, else the API's
     words. The code is the one the API answers (a NotFound's `error=` detail included)."""
-    key = f"refusal.{exc.details.get('error') or exc.error}"
+    return refusal_words(exc.details.get("error") or exc.error, exc.details, exc.message, t)
+
+
+def refusal_words(code: str | None, details: dict[str, Any], otherwise: str, t: Translator) -> str:
+    """A writer's refusal `code` in the page's language, with its details; `otherwise` (the
+    system's words) when no translation fits."""
+    key = f"refusal.{code}"
     try:
-        return t(key, **_worded(exc.details)) if t.has(key) else exc.message
-    except (KeyError, IndexError):  # the same code with other details: the API's words
-        return exc.message
+        return t(key, **_worded(details)) if code and t.has(key) else otherwise
+    except (KeyError, IndexError):  # the same code with other details: the system's words
+        return otherwise
 
 
 def _worded(details: dict[str, Any]) -> dict[str, Any]:

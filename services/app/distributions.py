@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,9 @@ class RecordStatus:
     status: str
     reason: str | None = None
     position: str | None = None  # where an accepted or duplicate record was written
+    # a writer's refusal: its code and details, for pages to say it in their language
+    error: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 def invalid_record(record_id: str | None, exc: ValidationError) -> RecordStatus:
@@ -169,7 +172,8 @@ async def _prepare(
     except ValidationError as exc:
         return invalid_record(record.id, exc)
     except AppError as exc:
-        return RecordStatus(id=record.id, status="rejected", reason=exc.message)
+        code = exc.details.get("error") or exc.error
+        return RecordStatus(record.id, "rejected", exc.message, error=code, details=exc.details)
 
 
 async def _households_of(ports: Ports, records: Sequence[Distribution | RecordStatus]) -> _Rows:
@@ -210,7 +214,7 @@ def _result(command: RecordDistribution, reply: Reply) -> RecordStatus:
         reason = "this id was already used for a different record; use a new id"
     else:
         reason = reply.message or reply.error or reply.status
-    return RecordStatus(id=record_id, status="rejected", reason=reason)
+    return RecordStatus(record_id, "rejected", reason, error=reply.error, details=reply.details)
 
 
 async def sync_offline_distributions(

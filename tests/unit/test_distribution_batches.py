@@ -167,8 +167,8 @@ def answers(store: AggregateStore[HouseholdAid], decision: Decision) -> list[Rep
 
 def statuses(records: list[RecordDistribution], replies: list[Reply]) -> list[tuple[str, ...]]:
     return [
-        tuple(x for x in vars(_result(r, reply)).values() if x is not None)
-        for r, reply in zip(records, replies, strict=True)
+        tuple(x for x in (s.id, s.status, s.reason, s.position) if x is not None)
+        for s in (_result(r, reply) for r, reply in zip(records, replies, strict=True))
     ]
 
 

@@ -23,7 +23,7 @@ from api.consistency import parse_position
 from api.errors import ApiError, NotFound, status_of
 from api.routing import Router
 from api.schemas.households import DistributionBatch, DistributionCreate, Lookup
-from api.ui.forms import FormErrors, parse, refusal
+from api.ui.forms import FormErrors, parse, refusal, refusal_words
 from api.ui.i18n import Translator
 from api.ui.web import Page, PageRoute, section
 from projections.paging import Paging
@@ -188,5 +188,9 @@ async def sync(page: Agent, asked: SyncAsked) -> Response:
     answer = await distributions.sync_offline_distributions(
         page.services, page.user, datetime.now(UTC), requests.offline_records(batch.records)
     )
-    results = [vars(r) | {"text": page.t(f"sync.{r.status}")} for r in answer]
+    results = [
+        {"id": r.id, "status": r.status, "position": r.position, "text": page.t(f"sync.{r.status}"),
+         "reason": r.reason and refusal_words(r.error, dict(r.details), r.reason, page.t)}
+        for r in answer
+    ]  # fmt: skip
     return JSONResponse({"results": results})
