@@ -490,6 +490,7 @@ class AggregateStore(Generic[S]):
         """Drop every state and outcome: the next fold starts again from the log."""
         self.states.clear()
         self.outcomes.clear()
+        self.unfolded.clear()
 
     def decide(self, command_envelope: CommandEnvelope) -> Reply | list[tuple[Envelope, Event]]:
         """As `handle`, with each envelope's event, so a writer can fold what it publishes."""
