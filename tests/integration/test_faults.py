@@ -92,14 +92,28 @@ def applied_count(system: System) -> int:
         )
 
 
-def send_paced(settings: Settings, values: list[tuple[bytes, bytes]], seconds: float) -> None:
-    """Send the messages evenly over about `seconds`: a load that lasts while the worker dies."""
+def send_paced(
+    settings: Settings,
+    values: list[tuple[bytes, bytes]],
+    seconds: float,
+    last_after: threading.Event | None = None,
+    sent: list[int] | None = None,
+) -> None:
+    """Send the messages evenly over about `seconds`: a load that lasts while the worker dies.
+    With `last_after`, the last tenth waits for it: however fast the worker, some receipts
+    are still to come when it is killed. `sent[0]` counts the messages sent so far."""
     kafka = producer(settings)
     topic = settings.topic("stock")
     chunk = max(1, len(values) // max(1, int(seconds * 10)))
+    held = len(values) - len(values) // 10 if last_after is not None else len(values)
     for start in range(0, len(values), chunk):
+        if start >= held and last_after is not None:
+            last_after.wait(timeout=600)
         for key, value in values[start : start + chunk]:
             kafka.send(topic, key=key, value=value)
+        if sent is not None:
+            kafka.flush(timeout=60)
+            sent[0] = start + len(values[start : start + chunk])
         time.sleep(0.1)
     kafka.flush(timeout=60)
     kafka.close()
@@ -125,15 +139,22 @@ def test_kill_9_of_the_worker_during_thousands_of_receipts_loses_and_doubles_not
         if n % 50 == 0:  # a producer retry after a lost ack: the same event again
             values.append(values[-1])
 
+    def distinct(sent_count: int) -> int:
+        """The receipts among the first `sent_count` messages (every 50th is sent twice)."""
+        return len({value for _, value in values[:sent_count]})
+
     # kill -9 at random moments while the load goes on; `AID_LONG_FAULTS=1`: ten in a row
     kills = 10 if LONG_FAULTS else 3
-    load = threading.Thread(target=send_paced, args=(system.settings, values, 8.0 * kills))
+    killed, sent = threading.Event(), [0]
+    load = threading.Thread(
+        target=send_paced, args=(system.settings, values, 8.0 * kills, killed, sent)
+    )
     load.start()
     try:
         for _ in range(kills):
             working_from = applied_count(system)
-            eventually(
-                lambda n=working_from: applied_count(system) > n,
+            eventually(  # applying receipts, or through all those sent so far
+                lambda n=working_from: applied_count(system) > n or n >= distinct(sent[0]),
                 timeout=120,
                 what=f"the worker applying receipts\n{system.worker.log_tail()}",
             )
@@ -144,6 +165,7 @@ def test_kill_9_of_the_worker_during_thousands_of_receipts_loses_and_doubles_not
             assert killed_at < RECEIPTS, "the worker finished before it could be killed"
             system.worker.start()
     finally:
+        killed.set()
         load.join()
 
     eventually(
