@@ -39,11 +39,10 @@ async def _named_as_before(ports: Ports, location: LocationRegistered) -> None:
     regions, provinces = await in_thread(
         queries.area_names, ports.engine, location.region_code, location.province_code
     )
-    for field, given, named in (
-        ("region_name", location.region_name, regions),
-        ("province_name", location.province_name, provinces),
+    for field, code, given, named in (
+        ("region_name", location.region_code, location.region_name, regions),
+        ("province_name", location.province_code, location.province_name, provinces),
     ):
-        code = location.region_code if field == "region_name" else location.province_code
         named = named - {code}  # an upcast location of before names: its code stood in
         if named and given is not None and given not in named:
             raise Invalid(
