@@ -14,6 +14,7 @@ Group = Literal["children", "women", "elderly", "disability"]
 # Why a household's personal data was erased: a choice, never free text, as the event outlives
 # the data it erased.
 ErasureReason = Literal["person_asked", "registered_by_mistake", "retention_ended"]
+LateWhy = Literal["campaign_closed", "outside_campaign"]
 Pseudonym = str
 # a household's anonymous profile: what eligibility and reports read, never sealed
 # (`site_id`: the distribution site where the household is expected; None: none assigned)
@@ -299,7 +300,7 @@ class LateDistributionFlagged(Event):
     distributed_at: AwareDatetime
     # `campaign_closed`: handed after the campaign was closed; `outside_campaign`: before its
     # first day or after its last
-    why: Literal["campaign_closed", "outside_campaign"]
+    why: LateWhy
 
     @property
     def aggregate_id(self) -> str:

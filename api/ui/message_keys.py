@@ -135,6 +135,12 @@ REFUSALS = (
     N_("refusal.unknown_lot"), N_("refusal.unknown_operation"), N_("refusal.unknown_pledge"),
     N_("refusal.unknown_requisition"), N_("refusal.unknown_site"),
     N_("refusal.unknown_transfer"), N_("refusal.unknown_user"),
+    # codes built at run time: a late distribution's why, a requisition's status, a void's entry
+    N_("refusal.outside_campaign"), N_("refusal.requisition_approved"),
+    N_("refusal.requisition_closed"), N_("refusal.requisition_dispatch_refused"),
+    N_("refusal.requisition_dispatched"), N_("refusal.requisition_raised"),
+    N_("refusal.requisition_received"), N_("refusal.requisition_rejected"),
+    N_("refusal.unknown_adjustment"), N_("refusal.unknown_count"), N_("refusal.unknown_receipt"),
 )  # fmt: skip
 
 # Roles beside the user's name, and the sections of the menu (web.py SECTIONS).

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from api.ui.forms import refusal, refusal_text
 from api.ui.i18n import Translator, catalog
+from events.households import LateWhy
 from events.relief import CashDonationReceived
 from services.app.errors import AppError, NotFound
 from services.app.sending import refuse
@@ -17,6 +19,8 @@ from services.domain.commands import Reply
 from services.domain.decisions import DomainError
 from services.domain.reference.decider import Registration
 from services.domain.reference.donations import DonationDecider, RecordCashDonation, RecordPurchase
+from services.domain.requisitions.state import Status as RequisitionStatus
+from services.domain.stock.commands import VoidableEntry
 from tests.support.stock_stories import (
     BASKETS,
     LAST_FEBRUARY,
@@ -39,7 +43,18 @@ def domain_codes() -> set[str]:
         code
         for path in (ROOT / "services" / "domain").rglob("*.py")
         for code in RAISED.findall(path.read_text(encoding="utf-8"))
-    }
+    } | codes_built_at_run_time()
+
+
+def codes_built_at_run_time() -> set[str]:
+    """`Refused(why, …)`, `Refused(f"requisition_{state.status}", …)`, `f"unknown_{entry}"`:
+    every value their types allow."""
+    return (
+        set(get_args(LateWhy))
+        | {f"requisition_{status}" for status in get_args(RequisitionStatus)}
+        - {"requisition_unknown"}
+        | {f"unknown_{entry}" for entry in get_args(VoidableEntry)}
+    )
 
 
 def test_the_scan_finds_the_deciders_codes() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from events import Event
 from events.households import (
@@ -12,6 +12,7 @@ from events.households import (
     DistributionVoided,
     DuplicateDistributionFlagged,
     LateDistributionFlagged,
+    LateWhy,
 )
 from services.domain.commands import Command
 from services.domain.dating import CLOCKS_DIFFER_BY, FIRST_MOMENT
@@ -76,9 +77,7 @@ def decide_distribution(
     }
     if not within_dates(campaign, when.date()):
         closed = campaign.closed_on is not None and when.date() > campaign.closed_on
-        why: Literal["campaign_closed", "outside_campaign"] = (
-            "campaign_closed" if closed else "outside_campaign"
-        )
+        why: LateWhy = "campaign_closed" if closed else "outside_campaign"
         if command.offline:  # handed in the field all the same: kept for a coordinator
             return [LateDistributionFlagged(**facts, distributed_at=when, why=why)]
         raise Refused(

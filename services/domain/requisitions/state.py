@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from events import Event
 from events.requisitions import (
@@ -15,6 +16,17 @@ from events.requisitions import (
     RequisitionRejected,
 )
 from services.domain.dispatching import on_message
+
+Status = Literal[
+    "unknown",
+    "raised",
+    "approved",
+    "dispatch_refused",
+    "dispatched",
+    "received",
+    "rejected",
+    "closed",
+]
 
 
 @dataclass(frozen=True)
@@ -45,10 +57,10 @@ class Requisition:
     closed: bool = False
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """unknown, raised, approved, dispatch_refused, dispatched, received (short, still
         open), rejected or closed."""
-        facts = (
+        facts: tuple[tuple[bool, Status], ...] = (
             (self.closed, "closed"),
             (self.rejected, "rejected"),
             (self.received, "received"),
