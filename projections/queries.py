@@ -78,6 +78,14 @@ def location(engine: Engine, location_id: str) -> dict[str, Any] | None:
     return fetch_one(engine, select(locations).where(locations.c.location_id == location_id))
 
 
+def regions_of(engine: Engine, location_ids: Collection[str]) -> dict[str, str]:
+    """The region of each of these locations the reference data knows."""
+    stmt = select(locations.c.location_id, locations.c.region_code).where(
+        locations.c.location_id.in_(list(location_ids))
+    )
+    return {row["location_id"]: row["region_code"] for row in fetch_all(engine, stmt)}
+
+
 def area_names(
     engine: Engine, region_code: str, province_code: str | None
 ) -> tuple[set[str], set[str]]:

@@ -207,8 +207,7 @@ async def within_reach(ports: Ports, user: User, row: dict[str, Any]) -> bool:
     own = sites_of(user)
     if own is None:
         return True
-    sites = [await in_thread(queries.location, ports.engine, s) for s in sorted(own)]
-    served = regions_served(user, {s["location_id"]: s["region_code"] for s in sites if s})
+    served = regions_served(user, await in_thread(queries.regions_of, ports.engine, own))
     return served is None or row["region_code"] in served
 
 
