@@ -52,6 +52,7 @@ def plan_path(site: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.one_backend("sqlite")
+@pytest.mark.timeout(1200 if LONG_FAULTS else 240)  # 2,000 households: past 240 s alone
 def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild(
     system: System,
 ) -> None:
