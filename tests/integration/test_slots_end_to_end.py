@@ -32,6 +32,7 @@ AMIZMIZ, CHICHAOUA = "site-al-haouz", "site-chichaoua"
 SITES = (AMIZMIZ, CHICHAOUA)
 HOUSEHOLDS = 2_000 if LONG_FAULTS else 200
 SERVED = HOUSEHOLDS * 3 // 4  # 1,500 of 2,000
+WAIT = 5 if LONG_FAULTS else 1  # ten times the households: more time for each step
 OUT_OF_SLOT = HOUSEHOLDS // 20  # 100 of 2,000, all at Amizmiz in one hour
 DAYS, OPENS, CLOSES = 4, 9, 17
 # room for each site's households on three of its four days (one may close)
@@ -81,7 +82,7 @@ def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild
         r = system.client.get(plan_path(site), headers=admin)
         return int(r.json()["expected"]) if r.status_code == 200 else -1
 
-    eventually(lambda: [expected(s) for s in SITES] == [HOUSEHOLDS // 2] * 2, timeout=120,
+    eventually(lambda: [expected(s) for s in SITES] == [HOUSEHOLDS // 2] * 2, timeout=120 * WAIT,
                what="every household with a slot")  # fmt: skip
     ok("POST", f"{plan_path(CHICHAOUA)}/closed-days", {"day": str(PLAN_DAYS[0]), "reason": "crue"})
 
@@ -90,7 +91,9 @@ def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild
         on_it = [s for s in figures["slots"] if s["day"] == str(PLAN_DAYS[0]) and s["expected"]]
         return figures["closed_days"] == [str(PLAN_DAYS[0])] and not on_it
 
-    eventually(moved_off_the_closed_day, timeout=60, what="the closed day's households moved")
+    eventually(
+        moved_off_the_closed_day, timeout=60 * WAIT, what="the closed day's households moved"
+    )
 
     slots = {f"hh-{n:05d}": ok("GET", f"/v1/households/hh-{n:05d}/slots")["items"]
              for n in range(SERVED)}  # fmt: skip
@@ -120,7 +123,7 @@ def test_slots_served_out_of_slot_and_a_closed_day_read_the_same_after_a_rebuild
         live = figures()
         return sum(f["served"] + f["out_of_slot"] for f in live) == SERVED
 
-    eventually(all_served, timeout=120, what="every basket in the slot figures")
+    eventually(all_served, timeout=120 * WAIT, what="every basket in the slot figures")
     live = figures()
     amizmiz = live[0]
     assert amizmiz["out_of_slot"] == OUT_OF_SLOT
