@@ -78,19 +78,17 @@ def _held(event: SlotAssigned | SlotMoved, when: datetime) -> dict[str, Any]:
 def _messages(
     event: SlotAssigned | SlotMoved, event_id: str, when: datetime
 ) -> list[dict[str, Any]]:
+    """One message per language, in the columns of `slot_messages` only (a key the table
+    lacks, such as the slot's `assigned_at`, fails PostgreSQL's JSON rows)."""
     moved = isinstance(event, SlotMoved)
     return [
-        _held(event, when)
-        | {
-            "message_id": f"{event_id}:{language}",
-            "language": language,
-            "created_at": when,
-            "text": announcement(
-                language, event.campaign_id, event.site_id, event.day, event.hour, moved
-            ),
-        }
+        {"message_id": f"{event_id}:{language}", "language": language, "created_at": when,
+         "household_id": event.household_id, "campaign_id": event.campaign_id,
+         "site_id": event.site_id, "day": event.day, "hour": event.hour,
+         "text": announcement(language, event.campaign_id, event.site_id, event.day,
+                              event.hour, moved)}
         for language in LANGUAGES
-    ]
+    ]  # fmt: skip
 
 
 def _released(event: SlotReleased, event_id: str, when: datetime) -> list[dict[str, Any]]:
